@@ -67,7 +67,7 @@ if [ "${1:-}" != "--inner" ]; then
         done
     fi
     [ -n "$DRV" ] && [ -f "$DRV" ] || skip "libvirt_driver_nodedev.so not found"
-    unshare -Urmn true 2>/dev/null || skip "unshare -Urm (user namespaces) not permitted"
+    unshare -Urmnpf --mount-proc true 2>/dev/null || skip "unshare -Urm (user namespaces) not permitted"
 
     mkdir -p "$OUTDIR" || die "cannot create $OUTDIR"
     OUTDIR=$(cd "$OUTDIR" && pwd -P)
@@ -80,7 +80,7 @@ if [ "${1:-}" != "--inner" ]; then
     trap 'rm -rf "$WORK"' EXIT
     export SYSROOT OUTDIR WORK TIME DRV LIBVIRTD VIRSH TIMEOUT
     # The whole inner part is bounded too (nothing must hang CI).
-    timeout -k 5 $((TIMEOUT * 4 + 60)) unshare -Urmn --propagation private "$BASH" "$0" --inner
+    timeout -k 5 $((TIMEOUT * 4 + 60)) unshare -Urmnpf --mount-proc --propagation private "$BASH" "$0" --inner
     rc=$?
     [ $rc -eq 124 ] && echo "libvirt-nodedev: error: timed out" >&2
     exit $rc
@@ -125,7 +125,11 @@ ln -s "$DRV" "$WORK/drivers/libvirt_driver_nodedev.so"
 if [ -d "$SYSROOT/run/udev" ]; then
     mount --bind "$SYSROOT/run/udev" "$WORK/udev-stage" || failed "bind $SYSROOT/run/udev"
 fi
-mount --bind "$SYSROOT/sys" /sys || failed "bind-mount $SYSROOT/sys over /sys"
+mount --rbind "$SYSROOT/sys" /sys || failed "bind-mount $SYSROOT/sys over /sys"
+# Read-only: libvirt's nodedev driver only reads, and SYSROOT may be "/"
+# (the real /sys) -- nothing in here may ever write to it.  (--rbind: a
+# userns may not bind /sys without its locked submounts.)
+mount -o remount,bind,ro /sys || failed "remount /sys read-only"
 # Fresh /run (libvirt "privileged" state: /run/libvirt, pidfiles, the host's
 # udev db must not leak in).
 mount -t tmpfs -o mode=755 tmpfs /run || failed "tmpfs on /run"
@@ -144,6 +148,16 @@ if [ ! -d /var/lib/libvirt ]; then
     :
 fi
 
+# libvirtd's host UUID (host_uuid_source=smbios, the default) comes from
+# /sys/.../dmi/id/product_uuid, i.e. the fake tree; without a usable one
+# libvirtd would make up a random UUID, so pin one for reproducible output.
+HOST_UUID_LINE=
+uuid=$(cat /sys/devices/virtual/dmi/id/product_uuid /sys/class/dmi/id/product_uuid 2>/dev/null | head -n 1)
+case $uuid in
+''|00000000-0000-0000-0000-000000000000|[Ff][Ff][Ff][Ff][Ff][Ff][Ff][Ff]-*)
+    HOST_UUID_LINE='host_uuid = "5c5b7f3a-9e1d-4a4f-8c55-6b1f4a2e0d01"' ;;
+esac
+
 cat > "$WORK/libvirtd.conf" <<EOF
 listen_tls = 0
 listen_tcp = 0
@@ -153,7 +167,7 @@ unix_sock_ro_perms = "0777"
 unix_sock_rw_perms = "0770"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
-host_uuid = "5c5b7f3a-9e1d-4a4f-8c55-6b1f4a2e0d01"
+$HOST_UUID_LINE
 log_level = 3
 log_filters = "${LIBVIRT_NODEDEV_LOG:-3:*}"
 log_outputs = "1:file:$LOG"

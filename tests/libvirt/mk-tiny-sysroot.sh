@@ -8,6 +8,7 @@
 #                                    asked; unrealistic but exercises parents)
 #   pci0000:00/0000:00:01.0          e1000 NIC (class 0x020000)
 #   pci0000:00/0000:00:01.0/net/eth1 its net device (+ a udev db entry)
+#   virtual/dmi/id                   DMI data for libvirt's "computer"
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 SYSROOT" >&2; exit 2; }
 R=$1
@@ -80,6 +81,21 @@ pcidev 0000:00:00.0 0x8086 0x1237 0x060000 0x1af4 0x1100
 netdev 0000:00:00.0 eth0 2 52:54:00:12:34:56
 pcidev 0000:00:01.0 0x8086 0x100e 0x020000 0x1af4 0x1100
 netdev 0000:00:01.0 eth1 3 52:54:00:ab:cd:ef
+
+# DMI (libvirt's "computer" device reads these)
+d=$S/devices/virtual/dmi/id
+mkdir -p "$d" "$S/class/dmi"
+ln -s ../../../../class/dmi "$d/subsystem"
+ln -s ../../devices/virtual/dmi/id "$S/class/dmi/id"
+echo 'MODALIAS=dmi:bvnSeaBIOS:bvr1.16.2:' > "$d/uevent"
+echo QEMU > "$d/sys_vendor"
+echo 'Standard PC (i440FX + PIIX, 1996)' > "$d/product_name"
+echo pc-i440fx-8.0 > "$d/product_version"
+echo 0123456789 > "$d/product_serial"
+echo 6f8a3c62-1b2d-4e5f-9a0b-1c2d3e4f5a6b > "$d/product_uuid"
+echo SeaBIOS > "$d/bios_vendor"
+echo 1.16.2-debian-1.16.2-1 > "$d/bios_version"
+echo 04/01/2014 > "$d/bios_date"
 
 # udev db entries (libvirt reads ID_VENDOR_FROM_DATABASE etc. from here)
 printf 'E:ID_VENDOR_FROM_DATABASE=Intel Corporation\nE:ID_MODEL_FROM_DATABASE=82540EM Gigabit Ethernet Controller\nE:ID_PCI_CLASS_FROM_DATABASE=Network controller\n' \
