@@ -1,0 +1,269 @@
+#!/bin/bash
+# Build (and cache) the guest kernel + base initramfs for the VM test harness.
+#
+#   tests/vm/build-guest.sh [--udev] [--force] [OUTDIR]
+#
+# OUTDIR defaults to $HOSTDEV_VM_DIR or build/vm. Nothing outside OUTDIR is
+# touched: the Debian kernel package is fetched with `apt-get download` and
+# unpacked with `dpkg -x` (never installed, /boot is left alone).
+#
+# Results:
+#   OUTDIR/vmlinuz            the Debian 6.1 kernel
+#   OUTDIR/initrd-base.cpio.gz busybox, modules, /init
+#   OUTDIR/initrd-udev.cpio.gz (with --udev) systemd-udevd, udevadm, rules, hwdb
+#   OUTDIR/disks/*.img        small disk images (ext2 for virtio-scsi, vfat for USB)
+#   OUTDIR/build-info         exact package versions
+#
+# Exit status: 0 ok, 77 if the kernel or busybox packages cannot be obtained.
+# Offline use: put the .deb files into OUTDIR/debs/ (or $HOSTDEV_VM_DEBS).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+WITH_UDEV=0
+FORCE=0
+OUT=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--udev) WITH_UDEV=1 ;;
+	--force) FORCE=1 ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	-*) hdvm_die "unknown option $1" ;;
+	*) OUT=$1 ;;
+	esac
+	shift
+done
+[ -n "$OUT" ] || OUT=$(hdvm_default_dir)
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+# Modules the guest loads at boot (dependencies are resolved via modules.dep).
+MODULES="vfio vfio_iommu_type1 vfio-pci pci-stub mdev
+e1000e e1000 nvme nvme-core
+xhci-hcd xhci-pci usb-storage uas usbhid hid-generic evdev
+virtio-pci virtio-scsi virtio-blk virtio-net sd_mod sr_mod sg
+bochs virtio-gpu loop ext4 vfat nls_cp437 nls_utf8 nls_iso8859-1"
+
+# Bump when the layout of the base image changes (forces a rebuild).
+LAYOUT_VERSION=3
+STAMP_INPUT="layout=$LAYOUT_VERSION modules=$(echo $MODULES)
+$(cat "$HDVM_SRC/build-guest.sh" "$HDVM_SRC/guest-init.sh" "$HDVM_SRC/common.sh" | sha256sum)"
+STAMP_HASH=$(printf '%s' "$STAMP_INPUT" | sha256sum | cut -c1-16)
+
+base_ok() {
+	[ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd-base.cpio.gz" ] &&
+		[ -s "$OUT/disks/scsi0.img" ] && [ -s "$OUT/disks/usb0.img" ] &&
+		[ "$(cat "$OUT/stamp-base" 2>/dev/null)" = "$STAMP_HASH" ]
+}
+udev_ok() {
+	[ -s "$OUT/initrd-udev.cpio.gz" ] &&
+		[ "$(cat "$OUT/stamp-udev" 2>/dev/null)" = "$STAMP_HASH" ]
+}
+
+if [ "$FORCE" = 0 ] && base_ok && { [ "$WITH_UDEV" = 0 ] || udev_ok; }; then
+	hdvm_log "guest build in $OUT is up to date ($(sed -n 's/^kernel-package=//p' "$OUT/build-info"))"
+	exit 0
+fi
+
+T0=$(date +%s)
+DEBS=${HOSTDEV_VM_DEBS:-$OUT/debs}
+mkdir -p "$DEBS"
+
+# --- 1. pick and download packages --------------------------------------
+# fetch PKG [VERSION]: make sure DEBS holds PKG_VERSION_amd64.deb; print its path.
+fetch() {
+	local pkg=$1 ver=${2:-} deb
+	if [ -z "$ver" ] && command -v apt-cache >/dev/null 2>&1; then
+		ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+		[ "$ver" = "(none)" ] && ver=
+	fi
+	# Offline: newest local .deb for this package.
+	if [ -z "$ver" ]; then
+		deb=$(ls -1 "$DEBS/${pkg}_"*.deb 2>/dev/null | sort -V | tail -n1 || true)
+		[ -n "$deb" ] && { printf '%s\n' "$deb"; return 0; }
+		return 1
+	fi
+	local verfile=${ver//:/%3a}
+	deb=$(ls -1 "$DEBS/${pkg}_${verfile}_"*.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$deb" ]; then
+		(cd "$DEBS" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
+			(cd "$DEBS" && { apt-get update -qq >/dev/null 2>&1 || true; } &&
+				apt-get download -q "$pkg=$ver" >/dev/null 2>&1) || true
+		deb=$(ls -1 "$DEBS/${pkg}_${verfile}_"*.deb 2>/dev/null | head -n1 || true)
+	fi
+	[ -n "$deb" ] || {
+		deb=$(ls -1 "$DEBS/${pkg}_"*.deb 2>/dev/null | sort -V | tail -n1 || true)
+		[ -n "$deb" ] || return 1
+	}
+	printf '%s\n' "$deb"
+}
+
+command -v dpkg >/dev/null 2>&1 || hdvm_skip "dpkg not available (needs a Debian-like host)"
+
+KPKG=
+if command -v apt-cache >/dev/null 2>&1; then
+	# The linux-image-amd64 metapackage points at the current ABI package.
+	KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n1)
+fi
+if [ -z "$KPKG" ]; then
+	KPKG=$(ls -1 "$DEBS"/linux-image-6.1.0-*-amd64_*.deb 2>/dev/null | sort -V | tail -n1 |
+		sed 's#.*/\(linux-image-6\.1\.0-[0-9]*-amd64\)_.*#\1#' || true)
+fi
+[ -n "$KPKG" ] || hdvm_skip "cannot determine the Debian linux-image-6.1.0-*-amd64 package"
+KDEB=$(fetch "$KPKG") || hdvm_skip "cannot download $KPKG"
+BBDEB=$(fetch busybox-static) || hdvm_skip "cannot download busybox-static"
+KVER=${KPKG#linux-image-}
+
+# --- 2. unpack -------------------------------------------------------------
+ROOT=$OUT/root
+UNPACKED="$(basename "$KDEB") $(basename "$BBDEB")"
+if [ "$(cat "$ROOT/.unpacked" 2>/dev/null)" != "$UNPACKED" ]; then
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"
+	dpkg -x "$KDEB" "$ROOT"
+	dpkg -x "$BBDEB" "$ROOT"
+	echo "$UNPACKED" >"$ROOT/.unpacked"
+fi
+BB=$ROOT/bin/busybox
+[ -x "$BB" ] || hdvm_die "busybox missing after unpacking $BBDEB"
+MODDIR=$ROOT/lib/modules/$KVER
+[ -d "$MODDIR" ] || hdvm_die "no $MODDIR in $KDEB"
+cp "$ROOT/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
+
+# The package ships no modules.dep (postinst runs depmod); generate it.
+run_depmod() { # BASEDIR
+	if command -v depmod >/dev/null 2>&1; then
+		depmod -b "$1" "$KVER"
+	else
+		"$BB" depmod -b "$1" "$KVER"
+	fi
+}
+if ! command -v depmod >/dev/null 2>&1; then
+	hdvm_apt_install kmod || true
+fi
+run_depmod "$ROOT"
+
+# --- 3. module closure ------------------------------------------------------
+# modules.dep lines: "kernel/a/b.ko.xz: kernel/c.ko.xz kernel/d.ko.xz"
+declare -A WANT=()
+declare -A DEPS=()
+declare -A BYNAME=()
+while IFS= read -r line; do
+	mod=${line%%:*}
+	deps=${line#*:}
+	name=$(basename "$mod")
+	name=${name%%.ko*}
+	name=${name//-/_}
+	BYNAME[$name]=$mod
+	DEPS[$mod]=$deps
+done <"$MODDIR/modules.dep"
+
+LOADLIST=
+for m in $MODULES; do
+	n=${m//-/_}
+	if [ -z "${BYNAME[$n]:-}" ]; then
+		if grep -q "/${m}.ko\$\|/${n}.ko\$" "$MODDIR/modules.builtin"; then
+			continue
+		fi
+		hdvm_die "module $m not found in $KVER"
+	fi
+	mod=${BYNAME[$n]}
+	WANT[$mod]=1
+	for d in ${DEPS[$mod]}; do WANT[$d]=1; done
+	LOADLIST="$LOADLIST $n"
+done
+
+# --- 4. initramfs staging ---------------------------------------------------
+STAGE=$OUT/stage-base
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,mnt,root,hdtest,lib/modules/"$KVER"/kernel}
+cp "$BB" "$STAGE/bin/busybox"
+# Applet symlinks at their canonical paths (busybox --list-full runs on the host).
+"$BB" --list-full | while read -r p; do
+	[ -e "$STAGE/$p" ] || [ -L "$STAGE/$p" ] || ln -s /bin/busybox "$STAGE/$p"
+done
+for mod in "${!WANT[@]}"; do
+	dst=$STAGE/lib/modules/$KVER/$mod
+	mkdir -p "$(dirname "$dst")"
+	case $mod in
+	*.ko.xz) xz -dc "$MODDIR/$mod" >"${dst%.xz}" ;;
+	*.ko.zst) zstd -qdc "$MODDIR/$mod" >"${dst%.zst}" ;;
+	*.ko.gz) gzip -dc "$MODDIR/$mod" >"${dst%.gz}" ;;
+	*) cp "$MODDIR/$mod" "$dst" ;;
+	esac
+done
+cp "$MODDIR"/modules.builtin "$MODDIR"/modules.builtin.modinfo "$MODDIR"/modules.order \
+	"$STAGE/lib/modules/$KVER/"
+sed -i 's/\.ko\.\(xz\|zst\|gz\)$/.ko/' "$STAGE/lib/modules/$KVER/modules.order"
+run_depmod "$STAGE"
+NMOD=${#WANT[@]}
+
+cp "$HDVM_SRC/guest-init.sh" "$STAGE/init"
+chmod 0755 "$STAGE/init"
+echo "$LOADLIST" | tr ' ' '\n' | sed '/^$/d' >"$STAGE/etc/hdtest-modules"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$STAGE/etc/passwd"
+printf 'root:x:0:\nkvm:x:78:\n' >"$STAGE/etc/group"
+printf 'hdtest-guest\n' >"$STAGE/etc/hostname"
+printf '%s\n' "$KVER" >"$STAGE/etc/hdtest-kernel"
+hdvm_mkcpio "$STAGE" "$OUT/initrd-base.cpio.gz" "$BB"
+
+# --- 5. disk images ---------------------------------------------------------
+mkdir -p "$OUT/disks"
+rm -f "$OUT/disks/scsi0.img" "$OUT/disks/usb0.img"
+truncate -s 64M "$OUT/disks/scsi0.img"
+if command -v mkfs.ext2 >/dev/null 2>&1; then
+	mkfs.ext2 -q -F -L HDSCSI0 "$OUT/disks/scsi0.img"
+else
+	"$BB" mke2fs -L HDSCSI0 "$OUT/disks/scsi0.img" >/dev/null
+fi
+truncate -s 16M "$OUT/disks/usb0.img"
+if command -v mkfs.vfat >/dev/null 2>&1; then
+	mkfs.vfat -n HDUSB0 "$OUT/disks/usb0.img" >/dev/null
+else
+	"$BB" mkdosfs -n HDUSB0 "$OUT/disks/usb0.img" >/dev/null
+fi
+
+# --- 6. optional udev layer -------------------------------------------------
+UDEVINFO=
+if [ "$WITH_UDEV" = 1 ]; then
+	UDEB=$(fetch udev) || hdvm_die "cannot download udev"
+	USTAGE=$OUT/stage-udev
+	UROOT=$OUT/root-udev
+	rm -rf "$USTAGE" "$UROOT"
+	mkdir -p "$USTAGE" "$UROOT"
+	dpkg -x "$UDEB" "$UROOT"
+	# Debian 12 is /usr-merged but the package still uses /lib paths.
+	for b in lib/systemd/systemd-udevd bin/udevadm; do
+		[ -e "$UROOT/$b" ] || hdvm_die "udev package lacks /$b"
+		hdvm_copy_elf "$UROOT/$b" "/$b" "$USTAGE"
+	done
+	mkdir -p "$USTAGE/lib/udev" "$USTAGE/etc/udev"
+	cp -a "$UROOT/lib/udev/rules.d" "$USTAGE/lib/udev/"
+	for h in "$UROOT"/lib/udev/*_id "$UROOT"/lib/udev/*-helper; do
+		[ -f "$h" ] && hdvm_copy_elf "$h" "/lib/udev/$(basename "$h")" "$USTAGE"
+	done
+	[ -d "$UROOT/lib/udev/hwdb.d" ] && cp -a "$UROOT/lib/udev/hwdb.d" "$USTAGE/lib/udev/"
+	# Compile the hwdb on the host (same udev version) so lookups work at once.
+	"$UROOT/bin/udevadm" hwdb --update --root="$USTAGE" >/dev/null 2>&1 ||
+		systemd-hwdb update --root="$USTAGE" >/dev/null 2>&1 ||
+		hdvm_log "warning: could not precompile hwdb (ID_VENDOR_FROM_DATABASE unavailable)"
+	# Rules referencing missing helpers just log errors; drop the noisiest.
+	printf 'udev_log=err\n' >"$USTAGE/etc/udev/udev.conf"
+	touch "$USTAGE/etc/hdtest-udev"
+	hdvm_mkcpio "$USTAGE" "$OUT/initrd-udev.cpio.gz" "$BB"
+	UDEVINFO="udev-package=$(basename "$UDEB")"
+	echo "$STAMP_HASH" >"$OUT/stamp-udev"
+fi
+
+T1=$(date +%s)
+{
+	echo "kernel-package=$KPKG"
+	echo "kernel-deb=$(basename "$KDEB")"
+	echo "kernel-version=$KVER"
+	echo "busybox-deb=$(basename "$BBDEB")"
+	[ -n "$UDEVINFO" ] && echo "$UDEVINFO"
+	echo "modules-in-initramfs=$NMOD"
+	echo "build-seconds=$((T1 - T0))"
+} >"$OUT/build-info"
+echo "$STAMP_HASH" >"$OUT/stamp-base"
+hdvm_log "built guest ($KPKG, $NMOD modules) in $((T1 - T0))s -> $OUT"

@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Shared helpers for tests/vm/*.sh (host side). Sourced, not executed.
+
+HDVM_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HDVM_REPO=$(cd "$HDVM_SRC/../.." && pwd)
+
+# Exit code used for "cannot run here" (automake/meson SKIP convention).
+HDVM_SKIP=77
+
+hdvm_log() { printf 'vm: %s\n' "$*" >&2; }
+hdvm_die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
+hdvm_skip() { printf 'vm: SKIP: %s\n' "$*" >&2; exit "$HDVM_SKIP"; }
+
+hdvm_default_dir() {
+	if [ -n "${HOSTDEV_VM_DIR:-}" ]; then
+		printf '%s\n' "$HOSTDEV_VM_DIR"
+	else
+		printf '%s\n' "$HDVM_REPO/build/vm"
+	fi
+}
+
+# Install missing host packages from apt (Debian/Ubuntu) when allowed.
+# HOSTDEV_VM_NO_APT=1 disables it. Returns non-zero if anything is missing.
+hdvm_apt_install() {
+	[ "$#" -gt 0 ] || return 0
+	if [ -n "${HOSTDEV_VM_NO_APT:-}" ] || ! command -v apt-get >/dev/null 2>&1 ||
+		[ "$(id -u)" != 0 ]; then
+		return 1
+	fi
+	hdvm_log "installing host packages: $*"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+		>/dev/null 2>&1; then
+		apt-get update -qq >/dev/null 2>&1 || true
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+			>/dev/null 2>&1 || return 1
+	fi
+}
+
+# Ensure qemu-system-x86_64 is available (dependency step). Returns 1 if not.
+hdvm_ensure_qemu() {
+	command -v "${HOSTDEV_VM_QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 && return 0
+	hdvm_apt_install qemu-system-x86 || return 1
+	command -v "${HOSTDEV_VM_QEMU:-qemu-system-x86_64}" >/dev/null 2>&1
+}
+
+# Copy a host ELF binary plus every shared library ldd lists (and the dynamic
+# loader) into ROOT, keeping absolute paths. Usage: hdvm_copy_elf SRC DST ROOT
+# (DST is the path inside ROOT where the binary goes).
+hdvm_copy_elf() {
+	local src=$1 dst=$2 root=$3 lib
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$src" "$root$dst"
+	chmod 0755 "$root$dst"
+	# Lines look like "libx.so => /path/libx.so (0x...)" or "/lib64/ld-linux... (0x...)".
+	while read -r lib; do
+		[ -n "$lib" ] || continue
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done < <(ldd "$src" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')
+	return 0
+}
+
+# Write a gzip'ed newc cpio of directory DIR to FILE (root-owned entries).
+hdvm_mkcpio() {
+	local dir=$1 out=$2 bb=${3:-}
+	local tmp="$out.tmp.$$"
+	if command -v cpio >/dev/null 2>&1; then
+		(cd "$dir" && find . -mindepth 1 | LC_ALL=C sort |
+			cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$tmp"
+	elif [ -n "$bb" ] && [ -x "$bb" ]; then
+		(cd "$dir" && find . -mindepth 1 | LC_ALL=C sort |
+			"$bb" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -1 >"$tmp"
+	else
+		hdvm_die "no cpio (install cpio or build the guest first)"
+	fi
+	mv "$tmp" "$out"
+}
