@@ -598,7 +598,6 @@ class Sysroot(object):
                         board_name, board_version, chassis_vendor, chassis_type,
                         chassis_version, product_sku)).replace(" ", "")
         self.device(p, "dmi", bus=False, uevent=[("MODALIAS", modalias)],
-                    db={"ID_VENDOR": sys_vendor} if False else None,
                     kind="dmi", nodedev=None)
         vals = dict(sys_vendor=sys_vendor, product_name=product_name,
                     product_version=product_version, product_family=product_family,
@@ -768,7 +767,10 @@ class Sysroot(object):
             "link_sta": list(link_sta) if pcie_type is not None else None,
             "port": port, "iommu_group": iommu_group}
         if irq is None:
-            irq = 16 + (slot + fn) % 8 if header_type != 1 else 120 + slot
+            if _vf:
+                irq = 0
+            else:
+                irq = 16 + (slot + fn) % 8 if header_type != 1 else 120 + slot
         local = "0-15" if numa in (-1, 0) else "%d-%d" % (16 * numa, 16 * numa + 15)
         a = {
             "vendor": "0x%04x" % vendor, "device": "0x%04x" % device,
@@ -1340,8 +1342,7 @@ class Sysroot(object):
         partitions: [(number, start, nsectors, props)] -> <name><N> or
         <name>p<N> children with DEVTYPE=partition and a `partition` file.
         props: udev properties (ID_TYPE, ID_BUS, ID_SERIAL, ID_FS_LABEL...)."""
-        if os.path.basename(os.path.dirname(parent_path + "/x")) == "block" or \
-                name.startswith("nvme"):
+        if name.startswith("nvme"):
             path = parent_path + "/" + name
         else:
             path = parent_path + "/block/" + name

@@ -138,15 +138,15 @@ def build_full(out):
                      rev="1.00", media=True, label="Windows_XP_Label", media_size=24112,
                      id_path="pci-0000:00:17.0-ata-3")
 
-        # root port 00:1b.0 -> bus 07: QLogic FC HBA with vport ops
+        # root port 00:1b.0 -> bus 08: QLogic FC HBA with vport ops
         s.pci("0000:00:1b.0", 0x8086, 0xa340, 0x060400, driver="pcieport",
               iommu_group=6, link_cap=(3, 4), port=17, revision=0xf0,
               names=(INTEL, "Cannon Lake PCH PCI Express Root Port #17"))
-        s.pci("0000:07:00.0", 0x1077, 0x2532, 0x0c0400, driver="qla2xxx",
+        s.pci("0000:08:00.0", 0x1077, 0x2532, 0x0c0400, driver="qla2xxx",
               parent="0000:00:1b.0", iommu_group=7, link_cap=(2, 4), revision=0x02,
               subsys=(0x1077, 0x015d), numa=0,
               names=("QLogic Corp.", "ISP2532-based 8Gb Fibre Channel to PCI Express HBA"))
-        s.scsi_host("0000:07:00.0", 12, proc_name="qla2xxx", unique_id=12,
+        s.scsi_host("0000:08:00.0", 12, proc_name="qla2xxx", unique_id=12,
                     fc=dict(port_name="0x2001f4e9d4eb02c9", node_name="0x2000f4e9d4eb02c9",
                             fabric_name="0x2001547feebe79c1", max_npiv_vports=254,
                             npiv_vports_inuse=0))
@@ -213,9 +213,10 @@ def build_full(out):
 
         # conventional PCI bridge 00:1e.0 -> bus 06: CardBus bridge
         s.pci("0000:00:1e.0", 0x8086, 0x244e, 0x060401, pcie=False, iommu_group=18,
-              revision=0xf2, names=(INTEL, "82801 PCI Bridge"))
+              revision=0xf2, secondary=0x06, subordinate=0x07, names=(INTEL, "82801 PCI Bridge"))
         s.pci("0000:06:00.0", 0x1180, 0x0476, 0x060700, driver="yenta_cardbus",
               parent="0000:00:1e.0", pcie=False, iommu_group=18, revision=0xb4,
+              secondary=0x07, subordinate=0x07,
               subsys=(0x17aa, 0x20c6),
               names=("Ricoh Co Ltd", "RL5c476 II"))
 
