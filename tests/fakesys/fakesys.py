@@ -355,6 +355,7 @@ class Sysroot(object):
         self.write_manifest = write_manifest
         self.driver_files = driver_files
         self._finished = False
+        self._damage = []
         for d in ("sys/devices", "sys/bus", "sys/class", "sys/block",
                   "sys/dev/char", "sys/dev/block", "sys/kernel/iommu_groups",
                   "sys/firmware", "sys/module", "run/udev/data", "run/udev/tags",
@@ -1638,7 +1639,27 @@ class Sysroot(object):
             if e.pop("_dirty_db", False) and e.get("udev_db"):
                 self.udev_db(e["udev_db"], e["props"],
                              [l[5:] for l in e["devlinks"]], e["tags"])
-        # parents in nodedev terms
+        self.write_expected()
+
+    def damage(self, target, note):
+        """Mark a device (PCI address, sysname registered here, or absolute
+        path) as deliberately damaged, with a note saying how; recorded in
+        expected.json (device entry "damaged": [...] and top-level
+        "damage" list). Checkers skip exact comparisons on such devices."""
+        path = target
+        if target in self.pcis:
+            path = self.pcis[target].path
+        elif target in self.usbs:
+            path = self.usbs[target]
+        e = self._bypath.get(path)
+        rel = "/sys/" + os.path.relpath(path, self.sys) if path.startswith(self.sys) else path
+        self._damage.append({"path": rel, "note": note})
+        if e is not None:
+            e.setdefault("damaged", []).append(note)
+
+    def write_expected(self):
+        """(Re)write DIR/expected.json: the device manifest. finish() calls
+        it; call it again after damaging a tree by hand."""
         pathmap = {}
         for e in self.devices:
             if e.get("syspath"):
@@ -1658,6 +1679,7 @@ class Sysroot(object):
         if self.write_manifest:
             with open(os.path.join(self.path, "expected.json"), "w") as f:
                 json.dump({"devices": self.devices,
+                           "damage": self._damage,
                            "iommu_groups": dict(
                                (str(k), sorted(os.path.basename(x) for x in v))
                                for k, v in sorted(self.groups.items()))},
