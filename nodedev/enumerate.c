@@ -1,0 +1,672 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Build the capability tree: classify every device the source reports,
+ * name it and parent it exactly as libvirt's udev node-device driver does.
+ */
+#include <ctype.h>
+#include <limits.h>
+
+#include "nodedev-internal.h"
+
+static const char *const cap_names[_HD_CAP_MAX] = {
+        [HD_CAP_SYSTEM] = "system",
+        [HD_CAP_PCI] = "pci",
+        [HD_CAP_USB_DEV] = "usb_device",
+        [HD_CAP_USB_INTERFACE] = "usb",
+        [HD_CAP_NET] = "net",
+        [HD_CAP_SCSI_HOST] = "scsi_host",
+        [HD_CAP_SCSI_TARGET] = "scsi_target",
+        [HD_CAP_SCSI] = "scsi",
+        [HD_CAP_STORAGE] = "storage",
+        [HD_CAP_FC_HOST] = "fc_host",
+        [HD_CAP_VPORTS] = "vports",
+        [HD_CAP_SCSI_GENERIC] = "scsi_generic",
+        [HD_CAP_DRM] = "drm",
+        [HD_CAP_MDEV_TYPES] = "mdev_types",
+        [HD_CAP_MDEV] = "mdev",
+        [HD_CAP_VDPA] = "vdpa",
+        [HD_CAP_VPD] = "vpd",
+        [HD_CAP_PHYS_FUNCTION] = "phys_function",
+        [HD_CAP_VIRT_FUNCTIONS] = "virt_functions",
+};
+
+_public_ const char *hd_cap_type_to_string(enum hd_cap_type t) {
+        return (unsigned) t < _HD_CAP_MAX ? cap_names[t] : NULL;
+}
+
+_public_ int hd_cap_type_from_string(const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (int i = 0; i < _HD_CAP_MAX; i++)
+                if (streq(cap_names[i], s))
+                        return i;
+        /* virsh also accepts these spellings */
+        if (streq(s, "usb_interface"))
+                return HD_CAP_USB_INTERFACE;
+        if (streq(s, "vport_ops"))
+                return HD_CAP_VPORTS;
+        return -EINVAL;
+}
+
+/* ---- device helpers ---- */
+
+int hd_device_attr_path(hd_device *d, const char *attr, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%s/%s", d->raw.syspath + 1, attr);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+int hd_device_read_attr(hd_device *d, const char *attr, char **ret) {
+        char path[PATH_MAX];
+        int r = hd_device_attr_path(d, attr, path, sizeof(path));
+        return r < 0 ? r : hd_sysfs_read_str(d->list->ctx, path, ret);
+}
+
+int hd_device_read_attr_long(hd_device *d, const char *attr, int base, long long *ret) {
+        char path[PATH_MAX];
+        int r = hd_device_attr_path(d, attr, path, sizeof(path));
+        return r < 0 ? r : hd_sysfs_read_long(d->list->ctx, path, base, ret);
+}
+
+static void device_free(hd_device *d) {
+        if (!d)
+                return;
+        hd_raw_device_done(&d->raw);
+        free(d->devnode);
+        free(d->name);
+        free(d->mdev_parent_addr);
+        free(d->children);
+        free(d->driver);
+        free(d);
+}
+
+/* libvirt: "<subsystem>_<sysname>[_<suffix>]", every non-alnum → '_' */
+static int make_name(hd_device *d, const char *suffix) {
+        char *s;
+        int r;
+
+        if (suffix)
+                r = hd_asprintf(&s, "%s_%s_%s", d->raw.subsystem, d->sysname, suffix);
+        else
+                r = hd_asprintf(&s, "%s_%s", d->raw.subsystem, d->sysname);
+        if (r < 0)
+                return r;
+        for (char *p = s; *p; p++)
+                if (!isalnum((unsigned char) *p))
+                        *p = '_';
+        free(d->name);
+        d->name = s;
+        return 0;
+}
+
+static bool prop_is_1(hd_device *d, const char *key) {
+        const char *v = hd_device_get_property(d, key);
+        long long n;
+        return v && hd_safe_atoll(v, 0, &n) >= 0 && n == 1;
+}
+
+/* The drive type as libvirt derives it; NULL when libvirt would drop it. */
+const char *hd_storage_drive_type(hd_device *d) {
+        const char *t = hd_device_get_property(d, "ID_TYPE");
+
+        if (!t || streq(t, "generic")) {
+                if (prop_is_1(d, "ID_DRIVE_FLOPPY"))
+                        t = "floppy";
+                else if (prop_is_1(d, "ID_CDROM"))
+                        t = "cd";
+                else if (prop_is_1(d, "ID_DRIVE_FLASH_SD"))
+                        t = "sd";
+                else if (d->devnode && (startswith(d->devnode, "/dev/vd") ||
+                                        startswith(d->devnode, "/dev/nvme")))
+                        t = "disk";
+                else
+                        t = NULL;
+        }
+        if (t && (streq(t, "cd") || streq(t, "disk") || streq(t, "floppy") || streq(t, "sd")))
+                return t;
+        return NULL;
+}
+
+/* Returns 1 when the device is a node device, 0 when it is not one, <0 on
+ * allocation failure.  Fills type and name. */
+static int classify(hd_nodedev_list *list, hd_device *d) {
+        hd_ctx *ctx = list->ctx;
+        const char *devtype = d->devtype, *sub = d->raw.subsystem;
+        const char *devname = hd_device_get_property(d, "DEVNAME");
+        int type = -1;
+        int r;
+
+        if (devname) {
+                r = hd_asprintf(&d->devnode, "%s%s", devname[0] == '/' ? "" : "/dev/", devname);
+                if (r < 0)
+                        return r;
+        }
+
+        if (devtype) {
+                if (streq(devtype, "usb_device"))
+                        type = HD_CAP_USB_DEV;
+                else if (streq(devtype, "usb_interface"))
+                        type = HD_CAP_USB_INTERFACE;
+                else if (streq(devtype, "scsi_host"))
+                        type = HD_CAP_SCSI_HOST;
+                else if (streq(devtype, "scsi_target"))
+                        type = HD_CAP_SCSI_TARGET;
+                else if (streq(devtype, "scsi_device"))
+                        type = HD_CAP_SCSI;
+                else if (streq(devtype, "disk"))
+                        type = HD_CAP_STORAGE;
+                else if (streq(devtype, "wlan"))
+                        type = HD_CAP_NET;
+                else if (streq(devtype, "drm_minor"))
+                        type = HD_CAP_DRM;
+        } else {
+                if (hd_device_get_property(d, "PCI_CLASS"))
+                        type = HD_CAP_PCI;
+                if (hd_device_get_property(d, "INTERFACE"))
+                        type = HD_CAP_NET;
+                if (streq(sub, "scsi_generic"))
+                        type = HD_CAP_SCSI_GENERIC;
+                else if (streq(sub, "mdev"))
+                        type = HD_CAP_MDEV;
+                else if (streq(sub, "vdpa"))
+                        type = HD_CAP_VDPA;
+        }
+        /* A generic mediated-device parent (mtty, ...): listed in
+         * /sys/class/mdev_bus but neither PCI nor s390. */
+        if (type < 0 && list->mdev_bus && hd_hashmap_get(list->mdev_bus, d->raw.syspath))
+                type = HD_CAP_MDEV_TYPES;
+        if (type < 0)
+                return 0;
+        d->type = (enum hd_cap_type) type;
+
+        switch (d->type) {
+        case HD_CAP_PCI: {
+                struct hd_pci_addr a;
+                char path[PATH_MAX];
+                if (hd_pci_addr_parse(d->sysname, &a) < 0) {
+                        log_warn(ctx, "%s: cannot parse a PCI address from the sysfs path, skipped", d->raw.syspath);
+                        return 0;
+                }
+                /* libvirt drops PCI devices whose config space it cannot open */
+                r = hd_device_attr_path(d, "config", path, sizeof(path));
+                if (r < 0 || !hd_sysfs_exists(ctx, path)) {
+                        log_warn(ctx, "%s: no PCI config space, skipped", d->raw.syspath);
+                        return 0;
+                }
+                return make_name(d, NULL) < 0 ? -ENOMEM : 1;
+        }
+        case HD_CAP_NET: {
+                _cleanup_free_ char *mac = NULL;
+                (void) hd_device_read_attr(d, "address", &mac);
+                return make_name(d, mac) < 0 ? -ENOMEM : 1;
+        }
+        case HD_CAP_STORAGE:
+                if (!d->devnode) {
+                        log_debug(ctx, "%s: no device node, skipped", d->raw.syspath);
+                        return 0;
+                }
+                if (!hd_storage_drive_type(d)) {
+                        log_debug(ctx, "%s: unknown drive type, skipped (as libvirt does)", d->raw.syspath);
+                        return 0;
+                }
+                return make_name(d, hd_device_get_property(d, "ID_SERIAL")) < 0 ? -ENOMEM : 1;
+        case HD_CAP_SCSI_HOST: {
+                unsigned n;
+                const char *s = startswith(d->sysname, "host");
+                if (!s || hd_safe_atou(s, 10, &n) < 0) {
+                        log_warn(ctx, "%s: cannot parse SCSI host number, skipped", d->raw.syspath);
+                        return 0;
+                }
+                break;
+        }
+        case HD_CAP_SCSI: {
+                unsigned h, b, t, l;
+                char c;
+                if (sscanf(d->sysname, "%u:%u:%u:%u%c", &h, &b, &t, &l, &c) != 4) {
+                        log_warn(ctx, "%s: cannot parse SCSI address, skipped", d->raw.syspath);
+                        return 0;
+                }
+                break;
+        }
+        case HD_CAP_SCSI_GENERIC:
+                if (!devname)
+                        return 0;
+                break;
+        case HD_CAP_DRM: {
+                const char *m = hd_device_get_property(d, "MINOR");
+                unsigned minor;
+                if (!m || hd_safe_atou(m, 10, &minor) < 0 || (minor >> 6) > 2)
+                        return 0;
+                break;
+        }
+        case HD_CAP_MDEV: {
+                char path[PATH_MAX];
+                const char *slash;
+                r = hd_device_attr_path(d, "mdev_type", path, sizeof(path));
+                if (r < 0 || !hd_sysfs_exists(ctx, path)) {
+                        log_warn(ctx, "%s: mediated device without mdev_type, skipped", d->raw.syspath);
+                        return 0;
+                }
+                slash = strrchr(d->raw.syspath, '/');
+                if (slash == d->raw.syspath)
+                        return 0;
+                d->mdev_parent_addr = strndup(d->raw.syspath, (size_t) (slash - d->raw.syspath));
+                if (!d->mdev_parent_addr)
+                        return -ENOMEM;
+                memmove(d->mdev_parent_addr, hd_path_basename(d->mdev_parent_addr),
+                        strlen(hd_path_basename(d->mdev_parent_addr)) + 1);
+                return make_name(d, d->mdev_parent_addr) < 0 ? -ENOMEM : 1;
+        }
+        default:
+                break;
+        }
+        return make_name(d, NULL) < 0 ? -ENOMEM : 1;
+}
+
+/* ---- list construction ---- */
+
+struct collect {
+        hd_device **devs;
+        size_t n, cap;
+        hd_nodedev_list *list;
+};
+
+static int collect_cb(void *userdata, struct hd_raw_device *raw) {
+        struct collect *c = userdata;
+        hd_device *d;
+
+        if (c->n == c->cap) {
+                size_t ncap = c->cap ? c->cap * 2 : 256;
+                hd_device **n = realloc(c->devs, ncap * sizeof(*n));
+                if (!n) {
+                        hd_raw_device_done(raw);
+                        return -ENOMEM;
+                }
+                c->devs = n;
+                c->cap = ncap;
+        }
+        d = calloc(1, sizeof(*d));
+        if (!d) {
+                hd_raw_device_done(raw);
+                return -ENOMEM;
+        }
+        d->list = c->list;
+        d->raw = *raw;
+        memset(raw, 0, sizeof(*raw));
+        d->sysname = hd_path_basename(d->raw.syspath);
+        d->devtype = hd_raw_get_prop(&d->raw, "DEVTYPE");
+        c->devs[c->n++] = d;
+        return 0;
+}
+
+static int cmp_syspath(const void *a, const void *b) {
+        return strcmp((*(hd_device *const *) a)->raw.syspath, (*(hd_device *const *) b)->raw.syspath);
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp((*(hd_device *const *) a)->name, (*(hd_device *const *) b)->name);
+}
+
+static int add_child(hd_device *parent, hd_device *child) {
+        if (parent->n_children == parent->cap_children) {
+                size_t ncap = parent->cap_children ? parent->cap_children * 2 : 4;
+                hd_device **n = realloc(parent->children, ncap * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                parent->children = n;
+                parent->cap_children = ncap;
+        }
+        parent->children[parent->n_children++] = child;
+        child->parent = parent;
+        return 0;
+}
+
+/* nearest ancestor directory that is a known node device */
+static hd_device *find_parent(hd_nodedev_list *list, const char *syspath) {
+        char buf[PATH_MAX];
+        size_t l = strlen(syspath);
+
+        if (l >= sizeof(buf))
+                return list->root;
+        memcpy(buf, syspath, l + 1);
+        for (;;) {
+                char *slash = strrchr(buf, '/');
+                hd_device *p;
+                if (!slash || slash == buf)
+                        return list->root;
+                *slash = 0;
+                p = hd_hashmap_get(list->by_path, buf);
+                if (p)
+                        return p;
+        }
+}
+
+static int load_mdev_bus(hd_nodedev_list *list) {
+        _cleanup_strv_free_ char **names = NULL;
+        size_t n = 0;
+        int r;
+
+        if (hd_sysfs_list_dir(list->ctx, "sys/class/mdev_bus", &names, &n) < 0 || n == 0)
+                return 0;
+        r = hd_hashmap_new(&list->mdev_bus);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                char link[PATH_MAX];
+                char *target;
+                snprintf(link, sizeof(link), "sys/class/mdev_bus/%s", names[i]);
+                if (hd_sysfs_resolve_link(list->ctx, link, &target) < 0)
+                        continue;
+                /* PCI (and s390) parents carry mdev_types as a nested capability. */
+                r = hd_strv_push(&list->mdev_bus_paths, &list->n_mdev_bus_paths, target);
+                if (r < 0)
+                        return r;
+                r = hd_hashmap_put(list->mdev_bus, target, target);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        return 0;
+}
+
+_public_ hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list) {
+        if (!list)
+                return NULL;
+        for (size_t i = 0; i < list->n; i++)
+                device_free(list->devs[i]);
+        free(list->devs);
+        hd_hashmap_free(list->by_path);
+        hd_hashmap_free(list->by_name);
+        hd_hashmap_free(list->mdev_bus);
+        hd_strv_free(list->mdev_bus_paths);
+        hd_ctx_unref(list->ctx);
+        free(list);
+        return NULL;
+}
+
+static inline void list_unrefp(hd_nodedev_list **l) { hd_nodedev_list_unref(*l); }
+
+_public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        struct collect c = {};
+        hd_device *root;
+        size_t kept = 0;
+        int r;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        list = calloc(1, sizeof(*list));
+        if (!list)
+                return -ENOMEM;
+        list->ctx = hd_ctx_ref(ctx);
+        r = hd_hashmap_new(&list->by_path);
+        if (r >= 0)
+                r = hd_hashmap_new(&list->by_name);
+        if (r >= 0)
+                r = load_mdev_bus(list);
+        if (r < 0)
+                return r;
+
+        root = calloc(1, sizeof(*root));
+        if (!root)
+                return -ENOMEM;
+        root->list = list;
+        root->type = HD_CAP_SYSTEM;
+        root->name = strdup("computer");
+        root->sysname = "computer";
+        list->root = root;
+        if (!root->name)
+                return -ENOMEM;
+
+        c.list = list;
+        r = ctx->sysroot ? hd_source_sysfs_scan(ctx, collect_cb, &c)
+                         : hd_source_udev_scan(ctx, collect_cb, &c);
+        if (r < 0) {
+                for (size_t i = 0; i < c.n; i++)
+                        device_free(c.devs[i]);
+                free(c.devs);
+                device_free(root);
+                list->root = NULL;
+                return r;
+        }
+
+        /* Parents before children, as libudev's enumerator orders them. */
+        qsort(c.devs, c.n, sizeof(*c.devs), cmp_syspath);
+
+        list->devs = malloc((c.n + 1) * sizeof(*list->devs));
+        if (!list->devs) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        list->devs[kept++] = root;
+        r = hd_hashmap_put(list->by_name, root->name, root);
+        if (r < 0)
+                goto fail;
+
+        for (size_t i = 0; i < c.n; i++) {
+                hd_device *d = c.devs[i];
+
+                c.devs[i] = NULL;
+                r = classify(list, d);
+                if (r <= 0) {
+                        device_free(d);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+                r = hd_hashmap_put(list->by_name, d->name, d);
+                if (r == -EEXIST) {
+                        log_warn(ctx, "%s: duplicate node device name '%s', skipped", d->raw.syspath, d->name);
+                        device_free(d);
+                        continue;
+                }
+                if (r < 0) {
+                        device_free(d);
+                        goto fail;
+                }
+                list->devs[kept++] = d;
+                r = hd_hashmap_put(list->by_path, d->raw.syspath, d);
+                if (r < 0 && r != -EEXIST)
+                        goto fail;
+                r = add_child(find_parent(list, d->raw.syspath), d);
+                if (r < 0)
+                        goto fail;
+        }
+        free(c.devs);
+        list->n = kept;
+
+        qsort(list->devs, list->n, sizeof(*list->devs), cmp_name);
+        for (size_t i = 0; i < list->n; i++)
+                if (list->devs[i]->n_children > 1)
+                        qsort(list->devs[i]->children, list->devs[i]->n_children,
+                              sizeof(hd_device *), cmp_name);
+        *ret = TAKE_PTR(list);
+        return 0;
+
+fail:
+        for (size_t i = 0; i < c.n; i++)
+                device_free(c.devs[i]);
+        free(c.devs);
+        list->n = kept;
+        return r;
+}
+
+_public_ size_t hd_nodedev_list_count(hd_nodedev_list *list) {
+        return list ? list->n : 0;
+}
+
+_public_ hd_device *hd_nodedev_list_get(hd_nodedev_list *list, size_t i) {
+        return list && i < list->n ? list->devs[i] : NULL;
+}
+
+_public_ hd_device *hd_nodedev_list_root(hd_nodedev_list *list) {
+        return list ? list->root : NULL;
+}
+
+/* ---- lookup ---- */
+
+static bool is_uuid(const char *s) {
+        static const char pat[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+        if (strlen(s) != sizeof(pat) - 1)
+                return false;
+        for (size_t i = 0; pat[i]; i++)
+                if (pat[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+                        return false;
+        return true;
+}
+
+static int lookup_path(hd_nodedev_list *list, const char *query, hd_device **ret) {
+        _cleanup_free_ char *norm = NULL, *resolved = NULL;
+        const char *p;
+        hd_device *d;
+        int r;
+
+        r = hd_path_normalize(query, &norm);
+        if (r < 0)
+                return r;
+        if (!startswith(norm, "/sys/"))
+                return -EINVAL;
+        p = norm;
+        /* /sys/bus/X/devices/Y and /sys/class/X/Y are links: resolve them
+         * inside the root.  Only the last component may be a link. */
+        if (startswith(norm, "/sys/bus/") || startswith(norm, "/sys/class/") ||
+            startswith(norm, "/sys/block/")) {
+                r = hd_sysfs_resolve_link(list->ctx, norm, &resolved);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -ENODEV;
+                p = resolved;
+        }
+        d = hd_hashmap_get(list->by_path, p);
+        if (!d)
+                return -ENODEV;
+        *ret = d;
+        return 0;
+}
+
+_public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd_device **ret) {
+        hd_device *d;
+        struct hd_pci_addr a;
+
+        if (!list || !query || !ret)
+                return -EINVAL;
+        if (isempty(query) || strlen(query) > PATH_MAX)
+                return -EINVAL;
+
+        d = hd_hashmap_get(list->by_name, query);
+        if (d) {
+                *ret = d;
+                return 0;
+        }
+        if (query[0] == '/')
+                return lookup_path(list, query, ret);
+        if (strstr(query, "..") || strchr(query, '/'))
+                return -EINVAL;
+
+        if (hd_pci_addr_parse(query, &a) >= 0) {
+                char name[64];
+                snprintf(name, sizeof(name), "pci_%04x_%02x_%02x_%x", a.domain, a.bus, a.slot, a.function);
+                d = hd_hashmap_get(list->by_name, name);
+                if (!d)
+                        return -ENODEV;
+                *ret = d;
+                return 0;
+        }
+        if (is_uuid(query)) {
+                hd_device *found = NULL;
+                for (size_t i = 0; i < list->n; i++) {
+                        hd_device *x = list->devs[i];
+                        if (x->type == HD_CAP_MDEV && strcasecmp(x->sysname, query) == 0) {
+                                if (found)
+                                        return -ENOTUNIQ;
+                                found = x;
+                        }
+                }
+                if (found) {
+                        *ret = found;
+                        return 0;
+                }
+                return -ENODEV;
+        }
+        /* network interface name */
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *x = list->devs[i];
+                if (x->type == HD_CAP_NET && streq_ptr(hd_device_get_property(x, "INTERFACE"), query)) {
+                        *ret = x;
+                        return 0;
+                }
+        }
+        return -ENODEV;
+}
+
+/* ---- accessors ---- */
+
+_public_ const char *hd_device_get_name(hd_device *d) {
+        return d ? d->name : NULL;
+}
+
+_public_ const char *hd_device_get_syspath(hd_device *d) {
+        return d ? d->raw.syspath : NULL;
+}
+
+_public_ hd_device *hd_device_get_parent(hd_device *d) {
+        return d ? d->parent : NULL;
+}
+
+_public_ size_t hd_device_get_n_children(hd_device *d) {
+        return d ? d->n_children : 0;
+}
+
+_public_ hd_device *hd_device_get_child(hd_device *d, size_t i) {
+        return d && i < d->n_children ? d->children[i] : NULL;
+}
+
+_public_ enum hd_cap_type hd_device_get_cap_type(hd_device *d) {
+        return d->type;
+}
+
+_public_ const char *hd_device_get_subsystem(hd_device *d) {
+        return d ? d->raw.subsystem : NULL;
+}
+
+_public_ const char *hd_device_get_devnode(hd_device *d) {
+        return d ? d->devnode : NULL;
+}
+
+_public_ const char *hd_device_get_property(hd_device *d, const char *key) {
+        return d && d->raw.props ? hd_raw_get_prop(&d->raw, key) : NULL;
+}
+
+_public_ const char *hd_device_get_driver(hd_device *d) {
+        char path[PATH_MAX], *target;
+
+        if (!d || !d->raw.syspath)
+                return NULL;
+        if (!d->driver_loaded) {
+                d->driver_loaded = true;
+                if (hd_device_attr_path(d, "driver", path, sizeof(path)) >= 0 &&
+                    hd_sysfs_readlink(d->list->ctx, path, &target) >= 0) {
+                        d->driver = strdup(hd_path_basename(target));
+                        free(target);
+                }
+        }
+        return d->driver;
+}
+
+_public_ bool hd_device_has_cap(hd_device *d, enum hd_cap_type cap) {
+        char path[PATH_MAX];
+
+        if (!d)
+                return false;
+        if (d->type == cap)
+                return true;
+        switch (d->type) {
+        case HD_CAP_PCI:
+                return hd_pci_has_nested_cap(d, cap);
+        case HD_CAP_SCSI_HOST:
+                if (cap != HD_CAP_FC_HOST && cap != HD_CAP_VPORTS)
+                        return false;
+                snprintf(path, sizeof(path), "sys/class/fc_host/%s/%s", d->sysname,
+                         cap == HD_CAP_FC_HOST ? "port_name" : "vport_create");
+                return hd_sysfs_exists(d->list->ctx, path);
+        default:
+                return false;
+        }
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "util/internal.h"
+#include "util/dom.h"
+
+/* One kernel device as the enumeration sources report it. */
+struct hd_raw_device {
+        char *syspath;          /* "/sys/devices/..." */
+        char *subsystem;
+        char **props;           /* "KEY=VALUE", NULL-terminated; uevent + udev db */
+        size_t n_props;
+        char **devlinks;        /* "/dev/disk/by-id/...", NULL-terminated */
+        size_t n_devlinks;
+};
+
+struct hd_device {
+        hd_nodedev_list *list;
+        struct hd_raw_device raw;
+        const char *sysname;    /* points into raw.syspath */
+        const char *devtype;    /* borrowed from props */
+        char *devnode;
+        char *name;
+        char *mdev_parent_addr; /* mdev only */
+        enum hd_cap_type type;
+        hd_device *parent;
+        hd_device **children;
+        size_t n_children, cap_children;
+        char *driver;
+        bool driver_loaded;
+};
+
+struct hd_nodedev_list {
+        hd_ctx *ctx;
+        hd_device **devs;       /* sorted by name */
+        size_t n;
+        hd_device *root;
+        struct hd_hashmap *by_path;
+        struct hd_hashmap *by_name;
+        struct hd_hashmap *mdev_bus; /* syspaths listed in /sys/class/mdev_bus */
+        char **mdev_bus_paths;       /* owns the keys of mdev_bus */
+        size_t n_mdev_bus_paths;
+};
+
+typedef int (*hd_raw_cb)(void *userdata, struct hd_raw_device *raw);
+
+/* Sources: call @cb for every candidate device (ownership of raw's
+ * contents passes to the callback on success). */
+int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
+int hd_source_udev_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
+/* Parse a udev database file ("E:KEY=VALUE", "S:link") into raw. */
+int hd_udev_db_parse(const char *text, struct hd_raw_device *raw);
+/* Parse a uevent file into raw->props. */
+int hd_uevent_parse(const char *text, struct hd_raw_device *raw);
+int hd_raw_add_prop(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value);
+void hd_raw_device_done(struct hd_raw_device *raw);
+const char *hd_raw_get_prop(const struct hd_raw_device *raw, const char *key);
+
+/* "sys/devices/..." relative path of a device attribute, in a static-free
+ * caller buffer. */
+int hd_device_attr_path(hd_device *d, const char *attr, char *buf, size_t size);
+int hd_device_read_attr(hd_device *d, const char *attr, char **ret);
+int hd_device_read_attr_long(hd_device *d, const char *attr, int base, long long *ret);
+
+const char *hd_storage_drive_type(hd_device *d);
+
+/* caps.c: build the DOM of a device (libvirt element order). */
+int hd_device_build_dom(hd_device *d, struct hd_node **ret);
+
+/* pci.c */
+struct hd_pci_addr {
+        unsigned domain, bus, slot, function;
+};
+int hd_pci_addr_parse(const char *s, struct hd_pci_addr *ret);
+const char *hd_pci_lookup_vendor(hd_ctx *ctx, unsigned vendor, char *buf, size_t size);
+const char *hd_pci_lookup_device(hd_ctx *ctx, unsigned vendor, unsigned device, char *buf, size_t size);
+int hd_pci_build_caps(hd_device *d, struct hd_node *cap);
+bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t);
+void hd_mdev_types_build(hd_device *d, struct hd_node *cap);

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PCI capability data: addresses, pci.ids names (libpci), config space
+ * (header type, PCI Express link), SR-IOV, mediated-device types, VPD and
+ * IOMMU groups.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pci/pci.h>
+#include <sys/stat.h>
+
+#include "nodedev-internal.h"
+
+int hd_pci_addr_parse(const char *s, struct hd_pci_addr *ret) {
+        unsigned v[4];
+        int n = 0, parts;
+        const char *p = s;
+        char *end;
+
+        if (isempty(s))
+                return -EINVAL;
+        /* DDDD:BB:SS.F or BB:SS.F */
+        parts = 0;
+        for (const char *q = s; *q; q++)
+                if (*q == ':')
+                        parts++;
+        if (parts != 1 && parts != 2)
+                return -EINVAL;
+        if (parts == 1)
+                v[n++] = 0;
+        for (; n < 4; n++) {
+                unsigned long x;
+                char sep = n < 2 ? ':' : (n == 2 ? '.' : 0);
+                if (!isxdigit((unsigned char) *p))
+                        return -EINVAL;
+                errno = 0;
+                x = strtoul(p, &end, 16);
+                if (errno || end - p > 8 || x > 0xffffffffUL)
+                        return -EINVAL;
+                if (*end != sep)
+                        return -EINVAL;
+                v[n] = (unsigned) x;
+                p = sep ? end + 1 : end;
+        }
+        if (v[1] > 0xff || v[2] > 0x1f || v[3] > 7)
+                return -EINVAL;
+        ret->domain = v[0];
+        ret->bus = v[1];
+        ret->slot = v[2];
+        ret->function = v[3];
+        return 0;
+}
+
+/* ---- pci.ids names through libpci ---- */
+
+static void pci_warn(char *msg _unused_, ...) {}
+static void pci_debug(char *msg _unused_, ...) {}
+static void __attribute__((noreturn)) pci_error(char *msg, ...) {
+        /* libpci only reports fatal allocation failures here and expects no
+         * return; we cannot continue either, but we must not exit(). */
+        (void) msg;
+        abort();
+}
+
+static struct pci_access *get_pacc(hd_ctx *ctx) {
+        if (!ctx->pacc) {
+                const char *ids = secure_getenv("HOSTDEV_PCI_IDS");
+                ctx->pacc = pci_alloc();
+                if (!ctx->pacc)
+                        return NULL;
+                ctx->pacc->warning = pci_warn;
+                ctx->pacc->debug = pci_debug;
+                ctx->pacc->error = pci_error;
+                if (ids)
+                        pci_set_name_list_path(ctx->pacc, (char *) ids, 0);
+        }
+        return ctx->pacc;
+}
+
+const char *hd_pci_lookup_vendor(hd_ctx *ctx, unsigned vendor, char *buf, size_t size) {
+        struct pci_access *a = get_pacc(ctx);
+        if (!a)
+                return NULL;
+        return pci_lookup_name(a, buf, (int) size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
+                               vendor);
+}
+
+const char *hd_pci_lookup_device(hd_ctx *ctx, unsigned vendor, unsigned device, char *buf, size_t size) {
+        struct pci_access *a = get_pacc(ctx);
+        if (!a)
+                return NULL;
+        return pci_lookup_name(a, buf, (int) size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
+                               vendor, device);
+}
+
+/* ---- config space ---- */
+
+struct pci_config {
+        unsigned char b[4096];
+        size_t len;             /* bytes readable */
+        off_t file_size;
+};
+
+static int read_config(hd_device *d, struct pci_config *c) {
+        _cleanup_close_ int fd = -1;
+        char path[PATH_MAX];
+        struct stat st;
+        int r;
+
+        memset(c, 0, sizeof(*c));
+        r = hd_device_attr_path(d, "config", path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = hd_sysfs_open(d->list->ctx, path, O_RDONLY, &fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) == 0)
+                c->file_size = st.st_size;
+        while (c->len < sizeof(c->b)) {
+                ssize_t n = read(fd, c->b + c->len, sizeof(c->b) - c->len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                c->len += (size_t) n;
+        }
+        return c->len >= 64 ? 0 : -ENODATA;
+}
+
+static unsigned cfg8(const struct pci_config *c, size_t o) {
+        return o < c->len ? c->b[o] : 0;
+}
+static unsigned cfg16(const struct pci_config *c, size_t o) {
+        return cfg8(c, o) | cfg8(c, o + 1) << 8;
+}
+static uint32_t cfg32(const struct pci_config *c, size_t o) {
+        return (uint32_t) cfg16(c, o) | (uint32_t) cfg16(c, o + 2) << 16;
+}
+
+/* Offset of a standard capability, 0 if absent, -1 if unreadable. */
+static int find_cap(const struct pci_config *c, unsigned id) {
+        unsigned pos;
+
+        if (!(cfg16(c, 0x06) & 0x10)) /* status: capability list */
+                return 0;
+        pos = cfg8(c, 0x34) & ~3u;
+        for (int i = 0; pos >= 0x40 && i < 48; i++) {
+                if (pos + 2 > c->len)
+                        return -1;
+                if (cfg8(c, pos) == id)
+                        return (int) pos;
+                pos = cfg8(c, pos + 1) & ~3u;
+        }
+        return 0;
+}
+
+static const char *link_speed(unsigned s) {
+        static const char *const speeds[] = { NULL, "2.5", "5", "8", "16", "32", "64" };
+        return s < ELEMENTSOF(speeds) ? speeds[s] : NULL;
+}
+
+static void add_link(struct hd_node *pe, const char *validity, int port, unsigned speed, unsigned width) {
+        struct hd_node *l = hd_node_add(pe, "link", HD_NODE_ARRAY);
+        const char *sp = link_speed(speed);
+
+        hd_node_attr(l, "validity", "%s", validity);
+        if (port >= 0)
+                hd_node_attr_num(l, "port", "%d", port);
+        if (sp)
+                hd_node_attr_num(l, "speed", "%s", sp);
+        hd_node_attr_num(l, "width", "%u", width);
+}
+
+static void add_pcie(struct hd_node *cap, const struct pci_config *c) {
+        int pos = find_cap(c, 0x10);
+        struct hd_node *pe;
+        unsigned type;
+
+        if (pos < 0) {
+                /* Unprivileged readers see only 64 bytes: a 4 KiB config
+                 * file still tells that this is PCI Express. */
+                if (c->file_size > 256)
+                        hd_node_add(cap, "pci-express", 0);
+                return;
+        }
+        if (pos == 0)
+                return;
+        pe = hd_node_add(cap, "pci-express", 0);
+        type = (cfg16(c, (size_t) pos + 2) >> 4) & 0xf;
+        /* root-complex integrated endpoints and event collectors have no link */
+        if (type == 9 || type == 10 || (size_t) pos + 0x14 > c->len)
+                return;
+        uint32_t lnkcap = cfg32(c, (size_t) pos + 0x0c);
+        unsigned lnksta = cfg16(c, (size_t) pos + 0x12);
+        add_link(pe, "cap", (int) (lnkcap >> 24), lnkcap & 0xf, (lnkcap >> 4) & 0x3f);
+        add_link(pe, "sta", -1, lnksta & 0xf, (lnksta >> 4) & 0x3f);
+}
+
+/* ---- helpers ---- */
+
+static void add_address(struct hd_node *parent, const struct hd_pci_addr *a) {
+        struct hd_node *n = hd_node_add(parent, "address", HD_NODE_ARRAY);
+        hd_node_attr(n, "domain", "0x%04x", a->domain);
+        hd_node_attr(n, "bus", "0x%02x", a->bus);
+        hd_node_attr(n, "slot", "0x%02x", a->slot);
+        hd_node_attr(n, "function", "0x%x", a->function);
+}
+
+static int link_addr(hd_device *d, const char *link, struct hd_pci_addr *ret) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *target = NULL;
+        int r = hd_device_attr_path(d, link, path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = hd_sysfs_readlink(d->list->ctx, path, &target);
+        if (r < 0)
+                return r;
+        return hd_pci_addr_parse(hd_path_basename(target), ret);
+}
+
+static int cmp_addr(const void *x, const void *y) {
+        const struct hd_pci_addr *a = x, *b = y;
+        if (a->domain != b->domain)
+                return a->domain < b->domain ? -1 : 1;
+        if (a->bus != b->bus)
+                return a->bus < b->bus ? -1 : 1;
+        if (a->slot != b->slot)
+                return a->slot < b->slot ? -1 : 1;
+        return (int) a->function - (int) b->function;
+}
+
+static int iommu_group(hd_device *d, long long *ret) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *target = NULL;
+        int r = hd_device_attr_path(d, "iommu_group", path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = hd_sysfs_readlink(d->list->ctx, path, &target);
+        if (r < 0)
+                return r;
+        return hd_safe_atoll(hd_path_basename(target), 10, ret);
+}
+
+static void add_iommu_group(hd_device *d, struct hd_node *cap) {
+        _cleanup_strv_free_ char **members = NULL;
+        _cleanup_free_ struct hd_pci_addr *addrs = NULL;
+        struct hd_node *g;
+        char path[PATH_MAX];
+        long long grp;
+        size_t n = 0, na = 0;
+
+        if (iommu_group(d, &grp) < 0 || grp < 0)
+                return;
+        g = hd_node_add(cap, "iommuGroup", 0);
+        hd_node_attr_num(g, "number", "%lld", grp);
+        snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%lld/devices", grp);
+        if (hd_sysfs_list_dir(d->list->ctx, path, &members, &n) < 0)
+                return;
+        addrs = calloc(n ? n : 1, sizeof(*addrs));
+        if (!addrs) {
+                hd_node_set_error(cap, -ENOMEM);
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (hd_pci_addr_parse(members[i], &addrs[na]) >= 0)
+                        na++;
+        qsort(addrs, na, sizeof(*addrs), cmp_addr);
+        for (size_t i = 0; i < na; i++)
+                add_address(g, &addrs[i]);
+}
+
+static void add_sriov(hd_device *d, struct hd_node *cap) {
+        struct hd_pci_addr a;
+        long long total = 0;
+        struct hd_node *vf = NULL;
+
+        if (link_addr(d, "physfn", &a) >= 0)
+                add_address(hd_node_cap(cap, "phys_function"), &a);
+
+        (void) hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total);
+        for (unsigned i = 0;; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "virtfn%u", i);
+                if (link_addr(d, name, &a) < 0)
+                        break;
+                if (!vf)
+                        vf = hd_node_cap(cap, "virt_functions");
+                add_address(vf, &a);
+        }
+        if (total > 0 && !vf)
+                vf = hd_node_cap(cap, "virt_functions");
+        if (vf && total > 0) {
+                /* maxCount goes right after type */
+                hd_node_attr_num(vf, "maxCount", "%lld", total);
+        }
+}
+
+static void add_mdev_types(hd_ctx *ctx, const char *dir, struct hd_node *cap) {
+        _cleanup_strv_free_ char **types = NULL;
+        struct hd_node *mt = NULL;
+        size_t n = 0;
+
+        if (hd_sysfs_list_dir(ctx, dir, &types, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *name = NULL, *api = NULL;
+                long long avail;
+                struct hd_node *t;
+
+                if (hd_sysfs_read_strf(ctx, &api, "%s/%s/device_api", dir, types[i]) < 0 ||
+                    hd_sysfs_read_longf(ctx, 10, &avail, "%s/%s/available_instances", dir, types[i]) < 0) {
+                        log_warn(ctx, "/%s/%s: unreadable mediated device type, skipped", dir, types[i]);
+                        continue;
+                }
+                (void) hd_sysfs_read_strf(ctx, &name, "%s/%s/name", dir, types[i]);
+                if (!mt)
+                        mt = hd_node_cap(cap, "mdev_types");
+                t = hd_node_add(mt, "type", HD_NODE_ARRAY);
+                hd_node_attr(t, "id", "%s", types[i]);
+                if (name)
+                        hd_node_leaf(t, "name", 0, "%s", name);
+                hd_node_leaf(t, "deviceAPI", 0, "%s", api);
+                hd_node_leaf(t, "availableInstances", HD_NODE_NUMBER, "%lld", avail);
+        }
+}
+
+void hd_mdev_types_build(hd_device *d, struct hd_node *cap) {
+        char dir[PATH_MAX];
+        if (hd_device_attr_path(d, "mdev_supported_types", dir, sizeof(dir)) >= 0)
+                add_mdev_types(d->list->ctx, dir, cap);
+}
+
+/* ---- VPD (PCI Local Bus 3.0 §6.4 / PCIe 6.0 §6.28) ---- */
+
+struct vpd_field {
+        char key[3];
+        char *value;
+};
+
+struct vpd {
+        char *name;
+        struct vpd_field ro[64], rw[64];
+        size_t n_ro, n_rw;
+};
+
+static void vpd_done(struct vpd *v) {
+        free(v->name);
+        for (size_t i = 0; i < v->n_ro; i++)
+                free(v->ro[i].value);
+        for (size_t i = 0; i < v->n_rw; i++)
+                free(v->rw[i].value);
+}
+
+static char *vpd_string(const unsigned char *p, size_t len) {
+        char *s = malloc(len + 1);
+        size_t o = 0;
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                if (p[i] == 0)
+                        break;
+                if (!isprint(p[i]))
+                        goto bad;
+                s[o++] = (char) p[i];
+        }
+        s[o] = 0;
+        /* trailing spaces are padding */
+        hd_strip(s);
+        return s;
+bad:
+        free(s);
+        errno = EBADMSG;
+        return NULL;
+}
+
+static int vpd_parse(const unsigned char *b, size_t len, struct vpd *v) {
+        size_t pos = 0;
+        bool seen_rv = false;
+
+        while (pos < len) {
+                unsigned tag = b[pos];
+                size_t rlen, start;
+
+                if (tag == 0x78) /* end tag */
+                        return v->name ? 0 : -EBADMSG;
+                if (!(tag & 0x80) || pos + 3 > len)
+                        return -EBADMSG;
+                rlen = b[pos + 1] | (size_t) b[pos + 2] << 8;
+                start = pos + 3;
+                if (start + rlen > len)
+                        return -EBADMSG;
+                switch (tag) {
+                case 0x82:
+                        if (v->name)
+                                return -EBADMSG;
+                        v->name = vpd_string(b + start, rlen);
+                        if (!v->name)
+                                return -EBADMSG;
+                        break;
+                case 0x90:
+                case 0x91: {
+                        bool rw = tag == 0x91;
+                        size_t f = start;
+                        if (!v->name)
+                                return -EBADMSG;
+                        while (f + 3 <= start + rlen) {
+                                char key[3] = { (char) b[f], (char) b[f + 1], 0 };
+                                size_t flen = b[f + 2];
+                                struct vpd_field *fld;
+                                if (f + 3 + flen > start + rlen)
+                                        return -EBADMSG;
+                                if (!rw && streq(key, "RV")) {
+                                        unsigned sum = 0;
+                                        for (size_t i = 0; i <= f + 3; i++)
+                                                sum += b[i];
+                                        if ((sum & 0xff) != 0)
+                                                return -EBADMSG;
+                                        seen_rv = true;
+                                } else if (rw && streq(key, "RW")) {
+                                        /* remaining read/write space */
+                                } else {
+                                        if (!isalnum((unsigned char) key[0]) || !isalnum((unsigned char) key[1]))
+                                                return -EBADMSG;
+                                        if ((rw ? v->n_rw : v->n_ro) >= 64)
+                                                return -EBADMSG;
+                                        fld = rw ? &v->rw[v->n_rw] : &v->ro[v->n_ro];
+                                        memcpy(fld->key, key, 3);
+                                        fld->value = vpd_string(b + f + 3, flen);
+                                        if (!fld->value)
+                                                return -EBADMSG;
+                                        if (rw)
+                                                v->n_rw++;
+                                        else
+                                                v->n_ro++;
+                                }
+                                f += 3 + flen;
+                        }
+                        break;
+                }
+                default:
+                        break;
+                }
+                pos = start + rlen;
+        }
+        return seen_rv && v->name ? 0 : -EBADMSG;
+}
+
+static int read_vpd(hd_device *d, struct vpd *v) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r;
+
+        r = hd_device_attr_path(d, "vpd", path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = hd_sysfs_read_full(d->list->ctx, path, &data, &len);
+        if (r < 0)
+                return r;
+        r = vpd_parse((const unsigned char *) data, len, v);
+        if (r < 0) {
+                vpd_done(v);
+                memset(v, 0, sizeof(*v));
+                log_debug(d->list->ctx, "%s: malformed VPD ignored", d->raw.syspath);
+        }
+        return r;
+}
+
+static const char *vpd_ro_key(const char *k, const char **index) {
+        *index = NULL;
+        if (streq(k, "EC"))
+                return "change_level";
+        if (streq(k, "MN"))
+                return "manufacture_id";
+        if (streq(k, "PN"))
+                return "part_number";
+        if (streq(k, "SN"))
+                return "serial_number";
+        if (k[0] == 'V') {
+                *index = k + 1;
+                return "vendor_field";
+        }
+        return NULL;
+}
+
+static const char *vpd_rw_key(const char *k, const char **index) {
+        *index = NULL;
+        if (streq(k, "YA"))
+                return "asset_tag";
+        if (k[0] == 'V') {
+                *index = k + 1;
+                return "vendor_field";
+        }
+        if (k[0] == 'Y') {
+                *index = k + 1;
+                return "system_field";
+        }
+        return NULL;
+}
+
+static void add_vpd_fields(struct hd_node *cap, const char *access, struct vpd_field *f, size_t n, bool rw) {
+        static const char *const order_ro[] = { "change_level", "manufacture_id", "part_number",
+                                                "serial_number", "vendor_field" };
+        static const char *const order_rw[] = { "asset_tag", "vendor_field", "system_field" };
+        const char *const *order = rw ? order_rw : order_ro;
+        size_t n_order = rw ? ELEMENTSOF(order_rw) : ELEMENTSOF(order_ro);
+        struct hd_node *fields;
+
+        if (n == 0)
+                return;
+        fields = hd_node_add(cap, "fields", HD_NODE_ARRAY);
+        hd_node_attr(fields, "access", "%s", access);
+        for (size_t o = 0; o < n_order; o++)
+                for (size_t i = 0; i < n; i++) {
+                        const char *idx, *el = rw ? vpd_rw_key(f[i].key, &idx) : vpd_ro_key(f[i].key, &idx);
+                        struct hd_node *x;
+                        if (!el || !streq(el, order[o]))
+                                continue;
+                        x = hd_node_leaf(fields, el, idx ? HD_NODE_ARRAY : 0, "%s", f[i].value);
+                        if (idx)
+                                hd_node_attr(x, "index", "%s", idx);
+                }
+}
+
+static void add_vpd(hd_device *d, struct hd_node *cap) {
+        struct vpd v = {};
+        struct hd_node *c;
+
+        if (read_vpd(d, &v) < 0)
+                return;
+        c = hd_node_cap(cap, "vpd");
+        hd_node_leaf(c, "name", 0, "%s", v.name);
+        add_vpd_fields(c, "readonly", v.ro, v.n_ro, false);
+        add_vpd_fields(c, "readwrite", v.rw, v.n_rw, true);
+        vpd_done(&v);
+}
+
+/* ---- the pci capability ---- */
+
+int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
+        hd_ctx *ctx = d->list->ctx;
+        struct hd_pci_addr a;
+        struct pci_config *cfg;
+        const char *cls = hd_device_get_property(d, "PCI_CLASS");
+        long long vendor = -1, device = -1, numa = -1, klass = -1;
+        char nbuf[256];
+        const char *name;
+        struct hd_node *n;
+        bool have_cfg;
+
+        if (hd_pci_addr_parse(d->sysname, &a) < 0)
+                return -EINVAL;
+        if (!cls || hd_safe_atoll(cls, 16, &klass) < 0)
+                (void) hd_device_read_attr_long(d, "class", 16, &klass);
+        (void) hd_device_read_attr_long(d, "vendor", 16, &vendor);
+        (void) hd_device_read_attr_long(d, "device", 16, &device);
+
+        if (klass >= 0)
+                hd_node_leaf(cap, "class", 0, "0x%06llx", klass);
+        hd_node_leaf(cap, "domain", HD_NODE_NUMBER, "%u", a.domain);
+        hd_node_leaf(cap, "bus", HD_NODE_NUMBER, "%u", a.bus);
+        hd_node_leaf(cap, "slot", HD_NODE_NUMBER, "%u", a.slot);
+        hd_node_leaf(cap, "function", HD_NODE_NUMBER, "%u", a.function);
+
+        n = hd_node_add(cap, "product", 0);
+        if (n)
+                n->text_key = "name";
+        hd_node_attr(n, "id", "0x%04llx", device < 0 ? 0 : device);
+        name = vendor >= 0 && device >= 0 ? hd_pci_lookup_device(ctx, (unsigned) vendor, (unsigned) device, nbuf, sizeof(nbuf)) : NULL;
+        if (name)
+                hd_node_text(n, name);
+        n = hd_node_add(cap, "vendor", 0);
+        if (n)
+                n->text_key = "name";
+        hd_node_attr(n, "id", "0x%04llx", vendor < 0 ? 0 : vendor);
+        name = vendor >= 0 ? hd_pci_lookup_vendor(ctx, (unsigned) vendor, nbuf, sizeof(nbuf)) : NULL;
+        if (name)
+                hd_node_text(n, name);
+
+        add_sriov(d, cap);
+
+        cfg = malloc(sizeof(*cfg));
+        if (!cfg)
+                return -ENOMEM;
+        have_cfg = read_config(d, cfg) >= 0;
+        if (have_cfg) {
+                unsigned ht = cfg8(cfg, 0x0e) & 0x7f;
+                if (ht == 1)
+                        hd_node_cap(cap, "pci-bridge");
+                else if (ht == 2)
+                        hd_node_cap(cap, "cardbus-bridge");
+        }
+        hd_mdev_types_build(d, cap);
+        add_vpd(d, cap);
+        add_iommu_group(d, cap);
+        if (hd_device_read_attr_long(d, "numa_node", 10, &numa) >= 0 && numa >= 0)
+                hd_node_attr_num(hd_node_add(cap, "numa", 0), "node", "%lld", numa);
+        if (have_cfg)
+                add_pcie(cap, cfg);
+        free(cfg);
+        return 0;
+}
+
+bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t) {
+        char path[PATH_MAX];
+        struct hd_pci_addr a;
+        long long total = 0;
+
+        switch (t) {
+        case HD_CAP_PHYS_FUNCTION:
+                return link_addr(d, "physfn", &a) >= 0;
+        case HD_CAP_VIRT_FUNCTIONS:
+                return (hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 && total > 0) ||
+                       link_addr(d, "virtfn0", &a) >= 0;
+        case HD_CAP_MDEV_TYPES:
+                return hd_device_attr_path(d, "mdev_supported_types", path, sizeof(path)) >= 0 &&
+                       hd_sysfs_is_dir(d->list->ctx, path);
+        case HD_CAP_VPD: {
+                struct vpd v = {};
+                bool ok = read_vpd(d, &v) >= 0;
+                vpd_done(&v);
+                return ok;
+        }
+        default:
+                return false;
+        }
+}

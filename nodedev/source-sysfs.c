@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Device source for a captured tree (--sysroot): walks sys/bus/<bus>/devices
+ * and sys/class/<class> the way libudev's enumerator does, and merges each
+ * device's uevent file with its udev database entry (run/udev/data/<id>).
+ */
+#include <fcntl.h>
+#include <limits.h>
+
+#include "nodedev-internal.h"
+
+static const char *const skip_subsystems[] = { "acpi", "tty", "vc", "i2c" };
+
+void hd_raw_device_done(struct hd_raw_device *raw) {
+        free(raw->syspath);
+        free(raw->subsystem);
+        hd_strv_free(raw->props);
+        hd_strv_free(raw->devlinks);
+        memset(raw, 0, sizeof(*raw));
+}
+
+const char *hd_raw_get_prop(const struct hd_raw_device *raw, const char *key) {
+        size_t kl = strlen(key);
+        for (size_t i = 0; i < raw->n_props; i++)
+                if (strncmp(raw->props[i], key, kl) == 0 && raw->props[i][kl] == '=')
+                        return raw->props[i] + kl + 1;
+        return NULL;
+}
+
+int hd_raw_add_prop(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value) {
+        char *s;
+
+        /* Later sources (udev db) override earlier ones (uevent). */
+        for (size_t i = 0; i < raw->n_props; i++)
+                if (strncmp(raw->props[i], key, keylen) == 0 && raw->props[i][keylen] == '=') {
+                        if (asprintf(&s, "%.*s=%s", (int) keylen, key, value) < 0)
+                                return -ENOMEM;
+                        free(raw->props[i]);
+                        raw->props[i] = s;
+                        return 0;
+                }
+        if (asprintf(&s, "%.*s=%s", (int) keylen, key, value) < 0)
+                return -ENOMEM;
+        return hd_strv_push(&raw->props, &raw->n_props, s);
+}
+
+int hd_uevent_parse(const char *text, struct hd_raw_device *raw) {
+        const char *p = text;
+
+        while (*p) {
+                const char *nl = strchrnul(p, '\n');
+                const char *eq = memchr(p, '=', (size_t) (nl - p));
+                if (eq && eq > p) {
+                        _cleanup_free_ char *v = strndup(eq + 1, (size_t) (nl - eq - 1));
+                        int r;
+                        if (!v)
+                                return -ENOMEM;
+                        r = hd_raw_add_prop(raw, p, (size_t) (eq - p), v);
+                        if (r < 0)
+                                return r;
+                }
+                p = *nl ? nl + 1 : nl;
+        }
+        return 0;
+}
+
+int hd_udev_db_parse(const char *text, struct hd_raw_device *raw) {
+        const char *p = text;
+        int r;
+
+        while (*p) {
+                const char *nl = strchrnul(p, '\n');
+                size_t len = (size_t) (nl - p);
+
+                if (len > 2 && p[1] == ':') {
+                        if (p[0] == 'E') {
+                                const char *eq = memchr(p + 2, '=', len - 2);
+                                if (eq && eq > p + 2) {
+                                        _cleanup_free_ char *v = strndup(eq + 1, (size_t) (nl - eq - 1));
+                                        if (!v)
+                                                return -ENOMEM;
+                                        r = hd_raw_add_prop(raw, p + 2, (size_t) (eq - p - 2), v);
+                                        if (r < 0)
+                                                return r;
+                                }
+                        } else if (p[0] == 'S') {
+                                char *link;
+                                if (asprintf(&link, "/dev/%.*s", (int) (len - 2), p + 2) < 0)
+                                        return -ENOMEM;
+                                r = hd_strv_push(&raw->devlinks, &raw->n_devlinks, link);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+                p = *nl ? nl + 1 : nl;
+        }
+        return 0;
+}
+
+static int read_udev_db(hd_ctx *ctx, struct hd_raw_device *raw) {
+        const char *major = hd_raw_get_prop(raw, "MAJOR"), *minor = hd_raw_get_prop(raw, "MINOR");
+        const char *ifindex = hd_raw_get_prop(raw, "IFINDEX");
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        if (major && minor)
+                r = snprintf(path, sizeof(path), "run/udev/data/%c%s:%s",
+                             streq(raw->subsystem, "block") ? 'b' : 'c', major, minor);
+        else if (ifindex && streq(raw->subsystem, "net"))
+                r = snprintf(path, sizeof(path), "run/udev/data/n%s", ifindex);
+        else
+                r = snprintf(path, sizeof(path), "run/udev/data/+%s:%s", raw->subsystem,
+                             hd_path_basename(raw->syspath));
+        if (r < 0 || (size_t) r >= sizeof(path))
+                return 0;
+        r = hd_sysfs_read_full(ctx, path, &text, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0; /* no database entry: fine */
+        return hd_udev_db_parse(text, raw);
+}
+
+static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n_keys,
+                   const char *subsystem, char *syspath, hd_raw_cb cb, void *userdata) {
+        _cleanup_free_ char *path = syspath, *uevent = NULL, *upath = NULL;
+        struct hd_raw_device raw = {};
+        int r;
+
+        if (hd_hashmap_get(seen, path))
+                return 0;
+        r = hd_asprintf(&upath, "%s/uevent", path);
+        if (r < 0)
+                return r;
+        r = hd_sysfs_read_full(ctx, upath, &uevent, NULL);
+        if (r < 0) {
+                /* libudev ignores directories without a uevent file. */
+                log_debug(ctx, "%s: no uevent (%s), skipped", path, strerror(-r));
+                return r == -ENOMEM ? r : 0;
+        }
+        r = hd_strv_push(keys, n_keys, strdup(path));
+        if (r < 0)
+                return r;
+        r = hd_hashmap_put(seen, (*keys)[*n_keys - 1], (void *) 1);
+        if (r < 0)
+                return r;
+
+        raw.syspath = TAKE_PTR(path);
+        raw.subsystem = strdup(subsystem);
+        if (!raw.subsystem) {
+                hd_raw_device_done(&raw);
+                return -ENOMEM;
+        }
+        r = hd_uevent_parse(uevent, &raw);
+        if (r >= 0)
+                r = hd_raw_add_prop(&raw, "SUBSYSTEM", strlen("SUBSYSTEM"), subsystem);
+        if (r >= 0)
+                r = hd_raw_add_prop(&raw, "DEVPATH", strlen("DEVPATH"), raw.syspath + strlen("/sys"));
+        if (r >= 0)
+                r = read_udev_db(ctx, &raw);
+        if (r < 0) {
+                hd_raw_device_done(&raw);
+                return r;
+        }
+        return cb(userdata, &raw);
+}
+
+static int scan_dir(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n_keys,
+                    const char *subsystem, const char *dir, hd_raw_cb cb, void *userdata) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r;
+
+        r = hd_sysfs_opendir(ctx, dir, &d);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        while ((de = readdir(d))) {
+                char target[PATH_MAX], linkpath[PATH_MAX];
+                char *syspath;
+                ssize_t n;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+                if (n < 0) {
+                        if (errno != EINVAL)
+                                log_warn(ctx, "/%s/%s: %m, skipped", dir, de->d_name);
+                        continue;
+                }
+                target[n] = 0;
+                if (snprintf(linkpath, sizeof(linkpath), "/%s/%s", dir, de->d_name) >= (int) sizeof(linkpath))
+                        continue;
+                r = hd_path_join_link(linkpath, target, &syspath);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || !startswith(syspath, "/sys/devices/")) {
+                        if (r >= 0)
+                                free(syspath);
+                        log_warn(ctx, "%s: link to '%s' leaves /sys/devices, skipped", linkpath, target);
+                        continue;
+                }
+                r = add_one(ctx, seen, keys, n_keys, subsystem, syspath, cb, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata) {
+        static const char *const tops[] = { "sys/bus", "sys/class" };
+        struct hd_hashmap *seen = NULL;
+        char **keys = NULL;
+        size_t n_keys = 0;
+        int r;
+
+        if (!hd_sysfs_is_dir(ctx, "sys/devices")) {
+                log_err(ctx, "%s: no sys/devices directory: not a sysfs tree",
+                        ctx->sysroot ?: "/");
+                return -ENOENT;
+        }
+        r = hd_hashmap_new(&seen);
+        if (r < 0)
+                return r;
+        for (size_t t = 0; t < ELEMENTSOF(tops) && r >= 0; t++) {
+                _cleanup_strv_free_ char **subs = NULL;
+                size_t n = 0;
+
+                if (hd_sysfs_list_dir(ctx, tops[t], &subs, &n) < 0)
+                        continue;
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        char dir[PATH_MAX];
+                        bool skip = false;
+
+                        for (size_t k = 0; k < ELEMENTSOF(skip_subsystems); k++)
+                                if (streq(subs[i], skip_subsystems[k]))
+                                        skip = true;
+                        if (skip)
+                                continue;
+                        if (t == 0)
+                                snprintf(dir, sizeof(dir), "sys/bus/%s/devices", subs[i]);
+                        else
+                                snprintf(dir, sizeof(dir), "sys/class/%s", subs[i]);
+                        r = scan_dir(ctx, seen, &keys, &n_keys, subs[i], dir, cb, userdata);
+                }
+        }
+        hd_hashmap_free(seen);
+        hd_strv_free(keys);
+        return r < 0 ? r : 0;
+}

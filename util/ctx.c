@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <pci/pci.h>
+
+#include "internal.h"
+
+static void log_stderr(void *userdata _unused_, int level _unused_, const char *file _unused_,
+                       int line _unused_, const char *fn _unused_, const char *fmt, va_list args) {
+        fputs("libhostdev: ", stderr);
+        vfprintf(stderr, fmt, args);
+        fputc('\n', stderr);
+}
+
+void hd_log(hd_ctx *ctx, int level, const char *file, int line, const char *fn, const char *fmt, ...) {
+        va_list ap;
+
+        if (!ctx->log_fn)
+                return;
+        va_start(ap, fmt);
+        ctx->log_fn(ctx->log_data, level, file, line, fn, fmt, ap);
+        va_end(ap);
+}
+
+_public_ int hd_ctx_new(const char *sysroot, hd_ctx **ret) {
+        _cleanup_free_ hd_ctx *ctx = NULL;
+        _cleanup_free_ char *root = NULL;
+        int fd;
+
+        if (!ret)
+                return -EINVAL;
+        if (sysroot && (isempty(sysroot) || streq(sysroot, "/")))
+                sysroot = NULL;
+        if (sysroot) {
+                root = realpath(sysroot, NULL);
+                if (!root)
+                        return negative_errno();
+        }
+
+        fd = open(root ?: "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        ctx = calloc(1, sizeof(*ctx));
+        if (!ctx) {
+                close(fd);
+                return -ENOMEM;
+        }
+        ctx->n_ref = 1;
+        ctx->root_fd = fd;
+        ctx->sysroot = TAKE_PTR(root);
+        ctx->log_fn = log_stderr;
+        ctx->log_level = HD_LOG_ERR;
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+_public_ hd_ctx *hd_ctx_ref(hd_ctx *ctx) {
+        if (ctx)
+                ctx->n_ref++;
+        return ctx;
+}
+
+_public_ hd_ctx *hd_ctx_unref(hd_ctx *ctx) {
+        if (!ctx || --ctx->n_ref > 0)
+                return NULL;
+        if (ctx->pacc)
+                pci_cleanup(ctx->pacc);
+        if (ctx->root_fd >= 0)
+                close(ctx->root_fd);
+        free(ctx->sysroot);
+        free(ctx);
+        return NULL;
+}
+
+_public_ void hd_ctx_set_log_fn(hd_ctx *ctx, hd_log_fn fn, void *userdata) {
+        ctx->log_fn = fn;
+        ctx->log_data = userdata;
+}
+
+_public_ void hd_ctx_set_log_level(hd_ctx *ctx, int level) {
+        ctx->log_level = level;
+}
+
+_public_ int hd_ctx_get_log_level(hd_ctx *ctx) {
+        return ctx->log_level;
+}
+
+_public_ const char *hd_ctx_get_sysroot(hd_ctx *ctx) {
+        return ctx->sysroot;
+}
+
+_public_ bool hd_ctx_is_live(hd_ctx *ctx) {
+        return !ctx->sysroot;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hostdev/hostdev.h"
+#include "macro.h"
+
+struct hd_ctx {
+        int n_ref;
+        int root_fd;            /* "/" or the sysroot directory */
+        char *sysroot;          /* NULL for the live host */
+        hd_log_fn log_fn;
+        void *log_data;
+        int log_level;
+        struct pci_access *pacc; /* lazily created, for pci.ids names */
+};
+
+void hd_log(hd_ctx *ctx, int level, const char *file, int line, const char *fn,
+            const char *fmt, ...) _printf_(6, 7);
+
+#define hd_log_cond(ctx, level, ...)                                            \
+        do {                                                                    \
+                hd_ctx *_c = (ctx);                                             \
+                if (_c && _c->log_level >= (level))                             \
+                        hd_log(_c, level, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+        } while (0)
+#define log_err(ctx, ...) hd_log_cond(ctx, HD_LOG_ERR, __VA_ARGS__)
+#define log_warn(ctx, ...) hd_log_cond(ctx, HD_LOG_WARNING, __VA_ARGS__)
+#define log_info(ctx, ...) hd_log_cond(ctx, HD_LOG_INFO, __VA_ARGS__)
+#define log_debug(ctx, ...) hd_log_cond(ctx, HD_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- sysfs/devfs root abstraction (util/sysfs.c) ----------------------
+ * Every kernel file access goes through these.  Paths are relative to the
+ * context root ("sys/bus/pci/devices/0000:00:01.0/vendor"); a leading '/'
+ * is accepted and skipped.  Paths containing ".." components are refused
+ * (-EINVAL) unless produced by hd_path_resolve_link(). */
+int hd_sysfs_open(hd_ctx *ctx, const char *path, int flags, int *ret_fd);
+/* Whole file (at most 1 MiB), NUL-terminated; *ret_len excludes the NUL. */
+int hd_sysfs_read_full(hd_ctx *ctx, const char *path, char **ret, size_t *ret_len);
+/* First line without trailing whitespace; -ENODATA if empty. */
+int hd_sysfs_read_str(hd_ctx *ctx, const char *path, char **ret);
+int hd_sysfs_read_strf(hd_ctx *ctx, char **ret, const char *fmt, ...) _printf_(3, 4);
+int hd_sysfs_read_long(hd_ctx *ctx, const char *path, int base, long long *ret);
+int hd_sysfs_read_longf(hd_ctx *ctx, int base, long long *ret, const char *fmt, ...) _printf_(4, 5);
+/* Raw bytes into buf, returns bytes read. */
+int hd_sysfs_read_bytes(hd_ctx *ctx, const char *path, void *buf, size_t size);
+int hd_sysfs_readlink(hd_ctx *ctx, const char *path, char **ret);
+/* Resolve a symlink path to the normalized absolute sysfs path ("/sys/..."). */
+int hd_sysfs_resolve_link(hd_ctx *ctx, const char *path, char **ret);
+int hd_sysfs_opendir(hd_ctx *ctx, const char *path, DIR **ret);
+bool hd_sysfs_exists(hd_ctx *ctx, const char *path);
+bool hd_sysfs_is_dir(hd_ctx *ctx, const char *path);
+int hd_sysfs_write(hd_ctx *ctx, const char *path, const char *value);
+/* Sorted names in a directory, "." and ".." skipped. */
+int hd_sysfs_list_dir(hd_ctx *ctx, const char *path, char ***ret, size_t *ret_n);
+
+/* Lexically normalize "/a/b/../c" → "/a/c"; fails with -EINVAL if the path
+ * climbs above "/". */
+int hd_path_normalize(const char *path, char **ret);
+/* Join the directory of @link_path with @target and normalize. */
+int hd_path_join_link(const char *link_path, const char *target, char **ret);
+const char *hd_path_basename(const char *p);
+
+/* ---- strings (util/strutil.c) ---------------------------------------- */
+char *hd_strdup(const char *s);
+int hd_asprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
+void hd_strip(char *s);                      /* trailing whitespace */
+char *hd_strip_both(char *s);                /* both ends, returns start */
+int hd_strv_push(char ***v, size_t *n, char *s);      /* takes s */
+int hd_safe_atoll(const char *s, int base, long long *ret);
+int hd_safe_atou(const char *s, int base, unsigned *ret);
+int hd_cmpstringp(const void *a, const void *b);
+
+/* growable string buffer */
+struct hd_buf {
+        char *s;
+        size_t len, cap;
+        int err;                /* sticky -ENOMEM */
+};
+void hd_buf_add(struct hd_buf *b, const char *s, size_t n);
+void hd_buf_puts(struct hd_buf *b, const char *s);
+void hd_buf_printf(struct hd_buf *b, const char *fmt, ...) _printf_(2, 3);
+void hd_buf_putc(struct hd_buf *b, char c);
+/* Returns the string (caller frees) or NULL on error. */
+int hd_buf_steal(struct hd_buf *b, char **ret);
+void hd_buf_done(struct hd_buf *b);
+
+/* ---- string → pointer hash map (util/hashmap.c) ----------------------- */
+struct hd_hashmap;
+int hd_hashmap_new(struct hd_hashmap **ret);
+void hd_hashmap_free(struct hd_hashmap *h);
+/* Key is borrowed and must outlive the entry.  -EEXIST on duplicates. */
+int hd_hashmap_put(struct hd_hashmap *h, const char *key, void *value);
+void *hd_hashmap_get(struct hd_hashmap *h, const char *key);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+void hd_strv_free(char **v) {
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+char *hd_strdup(const char *s) {
+        return s ? strdup(s) : NULL;
+}
+
+int hd_asprintf(char **ret, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+void hd_strip(char *s) {
+        size_t l = strlen(s);
+        while (l > 0 && isspace((unsigned char) s[l - 1]))
+                s[--l] = 0;
+}
+
+char *hd_strip_both(char *s) {
+        while (isspace((unsigned char) *s))
+                s++;
+        hd_strip(s);
+        return s;
+}
+
+int hd_strv_push(char ***v, size_t *n, char *s) {
+        char **nv;
+
+        if (!s)
+                return -ENOMEM;
+        nv = realloc(*v, sizeof(char *) * (*n + 2));
+        if (!nv) {
+                free(s);
+                return -ENOMEM;
+        }
+        nv[(*n)++] = s;
+        nv[*n] = NULL;
+        *v = nv;
+        return 0;
+}
+
+int hd_safe_atoll(const char *s, int base, long long *ret) {
+        char *end;
+        long long v;
+
+        if (isempty(s))
+                return -EINVAL;
+        errno = 0;
+        v = strtoll(s, &end, base);
+        if (errno)
+                return -errno;
+        while (*end && isspace((unsigned char) *end))
+                end++;
+        if (*end || end == s)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int hd_safe_atou(const char *s, int base, unsigned *ret) {
+        long long v;
+        int r = hd_safe_atoll(s, base, &v);
+        if (r < 0)
+                return r;
+        if (v < 0 || v > UINT_MAX)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int hd_cmpstringp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* ---- buffer ---- */
+
+static bool buf_grow(struct hd_buf *b, size_t extra) {
+        size_t need;
+        char *n;
+
+        if (b->err)
+                return false;
+        need = b->len + extra + 1;
+        if (need <= b->cap)
+                return true;
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < need)
+                cap *= 2;
+        n = realloc(b->s, cap);
+        if (!n) {
+                b->err = -ENOMEM;
+                return false;
+        }
+        b->s = n;
+        b->cap = cap;
+        return true;
+}
+
+void hd_buf_add(struct hd_buf *b, const char *s, size_t n) {
+        if (!buf_grow(b, n))
+                return;
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = 0;
+}
+
+void hd_buf_puts(struct hd_buf *b, const char *s) {
+        hd_buf_add(b, s, strlen(s));
+}
+
+void hd_buf_putc(struct hd_buf *b, char c) {
+        hd_buf_add(b, &c, 1);
+}
+
+void hd_buf_printf(struct hd_buf *b, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        if (b->err)
+                return;
+        va_start(ap, fmt);
+        n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                b->err = -EINVAL;
+                return;
+        }
+        if (!buf_grow(b, (size_t) n))
+                return;
+        va_start(ap, fmt);
+        vsnprintf(b->s + b->len, (size_t) n + 1, fmt, ap);
+        va_end(ap);
+        b->len += (size_t) n;
+}
+
+int hd_buf_steal(struct hd_buf *b, char **ret) {
+        if (b->err) {
+                int r = b->err;
+                hd_buf_done(b);
+                return r;
+        }
+        if (!b->s && !buf_grow(b, 0))
+                return b->err;
+        *ret = b->s;
+        b->s = NULL;
+        b->len = b->cap = 0;
+        return 0;
+}
+
+void hd_buf_done(struct hd_buf *b) {
+        free(b->s);
+        b->s = NULL;
+        b->len = b->cap = 0;
+        b->err = 0;
+}
