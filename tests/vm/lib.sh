@@ -102,3 +102,9 @@ done_tests() {
 	_hdtest_emit "DONE"
 	[ "$HDTEST_NFAIL" -eq 0 ]
 }
+
+# qmp COMMAND [key=value... | JSON]: ask the host to run a QMP command (needs
+# "# hdtest: qmp" in the scenario, which makes run-guest.sh start
+# "qmp.py SOCK serve-console LOG"). Fire and forget: poll sysfs for the effect.
+# e.g. qmp device_add driver=e1000e id=hp0 bus=rp8 ; qmp device_del id=hp0
+qmp() { printf 'HDTEST-QMP: %s\n' "$*" >/dev/console 2>/dev/null || printf 'HDTEST-QMP: %s\n' "$*"; }

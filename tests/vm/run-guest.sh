@@ -16,6 +16,8 @@
 #                    it is killed when QEMU exits (a --qmp socket is made if needed)
 #   --udev           add the udev layer and start systemd-udevd in the guest
 #                    (also enabled by a "# hdtest: udev" line in the scenario)
+#                    A "# hdtest: qmp" line starts qmp.py serve-console as host
+#                    hook, which runs the guest's "HDTEST-QMP: CMD ARGS" lines.
 #   --accel A        force kvm or tcg (default: cached probe, see README)
 #   --verbose        stream the console to stderr, keep kernel messages on
 #   --shell          interactive: drop to a guest shell after the scenario
@@ -54,7 +56,7 @@ while [ $# -gt 0 ]; do
 	--shell) SHELL_MODE=1 ;;
 	--results) RESULTS=$2; shift ;;
 	--append) EXTRA_APPEND=$2; shift ;;
-	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	-*) hdvm_die "unknown option $1" ;;
 	*) [ -z "$SCEN" ] || hdvm_die "only one scenario per run"; SCEN=$1 ;;
 	esac
@@ -65,8 +67,12 @@ done
 [ -n "$OUT" ] || OUT=$(hdvm_default_dir)
 SNAME=$(basename "$SCEN" .sh)
 
-# Per-scenario directives: "# hdtest: udev", "# hdtest: timeout=N".
+# Per-scenario directives: "# hdtest: udev", "# hdtest: qmp", "# hdtest: timeout=N".
 if grep -q '^# hdtest:.*\budev\b' "$SCEN"; then UDEV=1; fi
+if [ -z "$HOOK" ] && grep -q '^# hdtest:.*\bqmp\b' "$SCEN"; then
+	# Guest-driven QMP: lib.sh "qmp CMD ARGS" lines are executed by qmp.py.
+	HOOK="exec python3 '$HDVM_SRC/qmp.py' \"\$HDTEST_QMP\" serve-console \"\$HDTEST_CONSOLE\""
+fi
 if [ -z "$TIMEOUT" ]; then
 	TIMEOUT=$(sed -n 's/^# hdtest:.*timeout=\([0-9]*\).*/\1/p' "$SCEN" | head -n1)
 	[ -n "$TIMEOUT" ] || TIMEOUT=${HOSTDEV_VM_TIMEOUT:-300}
