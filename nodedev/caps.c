@@ -315,7 +315,7 @@ static void build_scsi(hd_device *d, struct hd_node *cap) {
 static void build_storage(hd_device *d, struct hd_node *cap) {
         const char *dt = hd_storage_drive_type(d);
         _cleanup_free_ char *vendor = attr(d, "device/vendor"), *model = attr(d, "device/model");
-        long long sectors = 0, lbs = 0, removable = 0;
+        long long sectors = 0, lbs = 0;
         bool is_removable_type = dt && (streq(dt, "cd") || streq(dt, "floppy") || streq(dt, "sd"));
         unsigned long long size;
 
@@ -330,7 +330,6 @@ static void build_storage(hd_device *d, struct hd_node *cap) {
 
         (void) hd_device_read_attr_long(d, "size", 10, &sectors);
         (void) hd_device_read_attr_long(d, "queue/logical_block_size", 10, &lbs);
-        (void) hd_device_read_attr_long(d, "removable", 10, &removable);
         /* sysfs "size" counts 512-byte sectors whatever the block size */
         size = (unsigned long long) (sectors < 0 ? 0 : sectors) * 512ULL;
 
@@ -360,8 +359,6 @@ static void build_storage(hd_device *d, struct hd_node *cap) {
                         hd_node_leaf(cap, "logical_block_size", HD_NODE_NUMBER, "%lld", lbs);
                 if (lbs > 0 && size / (unsigned long long) lbs > 0)
                         hd_node_leaf(cap, "num_blocks", HD_NODE_NUMBER, "%llu", size / (unsigned long long) lbs);
-                if (removable == 1)
-                        hd_node_cap(cap, "hotpluggable");
         }
 }
 
@@ -390,17 +387,30 @@ static void build_mdev(hd_device *d, struct hd_node *cap) {
                 hd_node_attr_num(hd_node_add(cap, "iommuGroup", 0), "number", "%s", hd_path_basename(grp));
 }
 
-static void build_vdpa(hd_device *d, struct hd_node *cap) {
+/* "/dev/vhost-vdpa-N" of a vDPA device when that node exists. */
+bool hd_vdpa_chardev(hd_device *d, char **ret) {
         _cleanup_strv_free_ char **names = NULL;
         size_t n = 0;
 
         if (hd_sysfs_list_dir(d->list->ctx, d->raw.syspath, &names, &n) < 0)
-                return;
+                return false;
         for (size_t i = 0; i < n; i++)
                 if (startswith(names[i], "vhost-vdpa-")) {
-                        hd_node_leaf(cap, "chardev", 0, "/dev/%s", names[i]);
-                        return;
+                        char dev[PATH_MAX];
+                        snprintf(dev, sizeof(dev), "dev/%s", names[i]);
+                        if (!hd_sysfs_exists(d->list->ctx, dev))
+                                return false;
+                        if (ret && hd_asprintf(ret, "/%s", dev) < 0)
+                                return false;
+                        return true;
                 }
+        return false;
+}
+
+static void build_vdpa(hd_device *d, struct hd_node *cap) {
+        _cleanup_free_ char *dev = NULL;
+        if (hd_vdpa_chardev(d, &dev))
+                hd_node_leaf(cap, "chardev", 0, "%s", dev);
 }
 
 /* ---- the device ---- */

@@ -256,6 +256,13 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
                         strlen(hd_path_basename(d->mdev_parent_addr)) + 1);
                 return make_name(d, d->mdev_parent_addr) < 0 ? -ENOMEM : 1;
         }
+        case HD_CAP_VDPA:
+                /* libvirt drops vDPA devices whose character device is missing */
+                if (!hd_vdpa_chardev(d, NULL)) {
+                        log_debug(ctx, "%s: no vhost-vdpa character device, skipped", d->raw.syspath);
+                        return 0;
+                }
+                break;
         default:
                 break;
         }
@@ -294,6 +301,9 @@ static int collect_cb(void *userdata, struct hd_raw_device *raw) {
         memset(raw, 0, sizeof(*raw));
         d->sysname = hd_path_basename(d->raw.syspath);
         d->devtype = hd_raw_get_prop(&d->raw, "DEVTYPE");
+        /* libudev hands devlinks out sorted */
+        if (d->raw.n_devlinks > 1)
+                qsort(d->raw.devlinks, d->raw.n_devlinks, sizeof(char *), hd_cmpstringp);
         c->devs[c->n++] = d;
         return 0;
 }

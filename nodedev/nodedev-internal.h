@@ -63,6 +63,7 @@ int hd_device_read_attr(hd_device *d, const char *attr, char **ret);
 int hd_device_read_attr_long(hd_device *d, const char *attr, int base, long long *ret);
 
 const char *hd_storage_drive_type(hd_device *d);
+bool hd_vdpa_chardev(hd_device *d, char **ret);
 
 /* caps.c: build the DOM of a device (libvirt element order). */
 int hd_device_build_dom(hd_device *d, struct hd_node **ret);

@@ -122,7 +122,7 @@ static int read_udev_db(hd_ctx *ctx, struct hd_raw_device *raw) {
 
 static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n_keys,
                    const char *subsystem, char *syspath, hd_raw_cb cb, void *userdata) {
-        _cleanup_free_ char *path = syspath, *uevent = NULL, *upath = NULL;
+        _cleanup_free_ char *path = syspath, *uevent = NULL, *upath = NULL, *upath_sub = NULL, *sublink = NULL;
         struct hd_raw_device raw = {};
         int r;
 
@@ -145,6 +145,20 @@ static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n
                 return r;
 
         raw.syspath = TAKE_PTR(path);
+        /* The device's own subsystem link decides, as in libudev: a device
+         * can also be listed under another class (e.g. mdev_bus). */
+        r = hd_asprintf(&upath_sub, "%s/subsystem", raw.syspath);
+        if (r < 0) {
+                hd_raw_device_done(&raw);
+                return r;
+        }
+        if (hd_sysfs_readlink(ctx, upath_sub, &sublink) >= 0)
+                subsystem = hd_path_basename(sublink);
+        for (size_t k = 0; k < ELEMENTSOF(skip_subsystems); k++)
+                if (streq(subsystem, skip_subsystems[k])) {
+                        hd_raw_device_done(&raw);
+                        return 0;
+                }
         raw.subsystem = strdup(subsystem);
         if (!raw.subsystem) {
                 hd_raw_device_done(&raw);
