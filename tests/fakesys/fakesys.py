@@ -42,7 +42,7 @@ import json
 import os
 import struct
 
-__all__ = ["Sysroot", "build_vpd", "build_pci_config", "sanitize_name",
+__all__ = ["Sysroot", "build_vpd", "build_pci_config", "sanitize_name", "udev_safe",
            "PCIE_TYPE_ENDPOINT", "PCIE_TYPE_LEGACY_ENDPOINT",
            "PCIE_TYPE_ROOT_PORT", "PCIE_TYPE_UPSTREAM", "PCIE_TYPE_DOWNSTREAM",
            "PCIE_TYPE_PCIE_TO_PCI", "PCIE_TYPE_RCIEP", "PCIE_TYPE_RC_EC"]
@@ -104,6 +104,14 @@ PCI_PROGIF_NAMES = {
 def sanitize_name(s):
     """libvirt's udevGenerateDeviceName(): non-alnum -> '_'."""
     return "".join(c if c.isascii() and c.isalnum() else "_" for c in s)
+
+
+def udev_safe(s):
+    """udev's replace_whitespace + replace_chars for ID_MODEL/ID_SERIAL:
+    whitespace -> '_', anything outside [0-9A-Za-z#+-.:=@_] -> '_'."""
+    s = "_".join(s.split())
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "#+-.:=@_" else "_"
+                   for c in s)
 
 
 def _u8(b, off, v):
@@ -1407,7 +1415,7 @@ class Sysroot(object):
         """Convenience: target + sd device + sdX disk + sgN on SCSI `host`."""
         tp = self._target_path(host, channel, target)
         dp = self.scsi_device(tp, lun, 0, vendor, model, rev)
-        sysmodel = model.replace(" ", "_")
+        sysmodel = udev_safe(model)
         p = {"ID_TYPE": "disk", "ID_BUS": bus, "ID_MODEL": sysmodel,
              "ID_MODEL_ENC": model.replace(" ", "\\x20"), "ID_REVISION": rev}
         if bus == "ata":
@@ -1447,7 +1455,7 @@ class Sysroot(object):
         disk has ID_CDROM_MEDIA=1 (+ ID_FS_LABEL) and a non-zero size."""
         tp = self._target_path(host, channel, target)
         dp = self.scsi_device(tp, lun, 5, vendor, model, rev)
-        sysmodel = model.replace(" ", "_")
+        sysmodel = udev_safe(model)
         p = {"ID_CDROM": "1", "ID_CDROM_CD": "1", "ID_CDROM_CD_R": "1",
              "ID_CDROM_CD_RW": "1", "ID_CDROM_DVD": "1", "ID_CDROM_DVD_R": "1",
              "ID_CDROM_MRW": "1", "ID_CDROM_MRW_W": "1",
