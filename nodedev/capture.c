@@ -148,8 +148,12 @@ static int copy_dir(struct capture *c, const char *rel, bool recurse_all, int de
                         if (recurse_all || keep_link(de->d_name))
                                 r = copy_link(c, path);
                 } else if (S_ISREG(st.st_mode)) {
-                        if (!skip_file(de->d_name) && (st.st_mode & 0444))
+                        if (skip_file(de->d_name))
+                                continue;
+                        if (st.st_mode & 0444)
                                 r = copy_file(c, path);
+                        else
+                                r = write_file(c, path, "", 0); /* write-only: its existence matters */
                 } else if (S_ISDIR(st.st_mode)) {
                         char uevent[PATH_MAX];
                         snprintf(uevent, sizeof(uevent), "%s/uevent", path);
@@ -209,6 +213,15 @@ static int capture_device(void *userdata, struct hd_raw_device *raw) {
                         goto out;
                 if (symlinkat(target, c->dfd, linkpath) == 0)
                         c->st.links++;
+        }
+
+        /* a placeholder for the device node (its existence is checked) */
+        const char *devname = hd_raw_get_prop(raw, "DEVNAME");
+        if (devname && !strstr(devname, "..")) {
+                snprintf(rel, sizeof(rel), "dev/%s", devname[0] == '/' ? devname + strlen("/dev/") : devname);
+                r = write_file(c, rel, "", 0);
+                if (r < 0)
+                        goto out;
         }
 
         /* the udev database entry */
@@ -284,7 +297,7 @@ _public_ int hd_capture(hd_ctx *ctx, const char *dir, hd_capture_stats *ret_stat
         }
         while ((de = readdir(d)))
                 if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
-                        log_err(ctx, "%s: not empty; capture needs an empty or new directory", dir);
+                        log_debug(ctx, "%s: not empty; capture needs an empty or new directory", dir);
                         close(c.dfd);
                         return -ENOTEMPTY;
                 }

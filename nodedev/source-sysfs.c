@@ -227,9 +227,8 @@ int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata) {
         int r;
 
         if (!hd_sysfs_is_dir(ctx, "sys/devices")) {
-                log_err(ctx, "%s: no sys/devices directory: not a sysfs tree",
-                        ctx->sysroot ?: "/");
-                return -ENOENT;
+                log_debug(ctx, "%s: no sys/devices directory: not a sysfs tree", ctx->sysroot ?: "/");
+                return -ENOTDIR;
         }
         r = hd_hashmap_new(&seen);
         if (r < 0)

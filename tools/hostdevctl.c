@@ -56,11 +56,13 @@ static int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
         hd_ctx_set_log_fn(ctx, log_fn, NULL);
         hd_ctx_set_log_level(ctx, arg_log_level);
         r = hd_nodedev_list_new(ctx, ret_list);
-        if (r < 0) {
+        if (r == -ENOTDIR)
+                errorf("%s is not a sysfs tree: it has no sys/devices directory", arg_sysroot ?: "/");
+        else if (r < 0)
                 errorf("cannot enumerate devices%s%s: %s", arg_sysroot ? " of " : "", arg_sysroot ?: "",
                        strerror(-r));
+        if (r < 0)
                 return r;
-        }
         *ret_ctx = TAKE_PTR(ctx);
         return 0;
 }
@@ -420,6 +422,10 @@ static int verb_capture(int argc, char **argv) {
         hd_ctx_set_log_fn(ctx, log_fn, NULL);
         hd_ctx_set_log_level(ctx, arg_log_level);
         r = hd_capture(ctx, argv[1], &st);
+        if (r == -ENOTEMPTY) {
+                errorf("capture: '%s' is not empty; give a new or empty directory", argv[1]);
+                return EXIT_FAILURE;
+        }
         if (r < 0) {
                 errorf("capture into '%s' failed: %s", argv[1], strerror(-r));
                 return EXIT_FAILURE;
@@ -501,7 +507,7 @@ int main(int argc, char **argv) {
                 }
         }
         if (optind >= argc) {
-                usage(stderr);
+                errorf("missing verb (see 'hostdevctl --help')");
                 return EXIT_USAGE;
         }
         if (streq(argv[optind], "help")) {
@@ -523,6 +529,6 @@ int main(int argc, char **argv) {
                 print_verb_help(v);
                 return EXIT_SUCCESS;
         }
-        optind = 1;
+        optind = 0; /* full getopt re-initialisation: verbs permute their options */
         return v->fn(argc, argv);
 }

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# hostdevctl behaviour: lookups, bad input, exit codes, damaged and hostile
+# trees, capture round trips.
+set -u
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/common.sh"
+
+build_fixtures full minimal broken hostile
+F=$TMP/fx/full
+
+# expect_exit CODE NAME CMD... ; stderr must be exactly one line on failure
+expect_exit() {
+        local code=$1 name=$2; shift 2
+        "$@" > "$TMP/out" 2> "$TMP/err"
+        local rc=$?
+        if [ $rc != "$code" ]; then
+                fail "$name" "exit $rc, expected $code: $(head -2 "$TMP/err" | tr '\n' ' ')"
+        elif [ "$code" != 0 ] && [ "$(wc -l < "$TMP/err")" != 1 ]; then
+                fail "$name" "expected one error line, got: $(tr '\n' '|' < "$TMP/err")"
+        else
+                ok "$name"
+        fi
+}
+
+# --- lookups: every spelling resolves to the same device
+for q in pci_0000_02_00_0 0000:02:00.0 02:00.0 enp2s0 /sys/bus/pci/devices/0000:02:00.0 \
+         /sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0; do
+        n=$(hd --sysroot "$F" nodedev-dumpxml "$q" 2>/dev/null | sed -n 's|^  <name>\(.*\)</name>|\1|p')
+        want=pci_0000_02_00_0
+        [ "$q" = enp2s0 ] && want=$(hd --sysroot "$F" nodedev-list | grep '^net_enp2s0_')
+        [ "$n" = "$want" ] && ok "lookup '$q'" || fail "lookup '$q'" "got '$n', want '$want'"
+done
+n=$(hd --sysroot "$F" nodedev-dumpxml 4b20d080-1b54-4048-85b3-a6a62d165c01 | sed -n 's|^  <name>\(.*\)</name>|\1|p')
+[ "$n" = mdev_4b20d080_1b54_4048_85b3_a6a62d165c01_0000_00_02_0 ] && ok "lookup by mdev UUID" || fail "lookup by mdev UUID" "$n"
+n=$(hd --sysroot "$F" nodedev-dumpxml /sys/class/net/enp2s0 | sed -n 's|^  <name>\(.*\)</name>|\1|p')
+case "$n" in net_enp2s0_*) ok "lookup by /sys/class path";; *) fail "lookup by /sys/class path" "$n";; esac
+
+# --- bad input: one-line error, exit 1 (not found) or 64 (usage)
+expect_exit 1 "unknown name" hd --sysroot "$F" nodedev-dumpxml pci_0000_ff_00_0
+expect_exit 1 "unknown PCI address" hd --sysroot "$F" nodedev-dumpxml 0000:7f:1f.7
+expect_exit 1 "malformed PCI address (function 8)" hd --sysroot "$F" nodedev-dumpxml 0000:00:02.8
+expect_exit 1 "malformed PCI address (slot 0x20)" hd --sysroot "$F" nodedev-dumpxml 00:20.0
+expect_exit 1 "relative path with .." hd --sysroot "$F" nodedev-dumpxml ../../etc/passwd
+expect_exit 1 "absolute path leaving /sys" hd --sysroot "$F" nodedev-dumpxml /sys/../etc/passwd
+expect_exit 1 "path outside /sys" hd --sysroot "$F" nodedev-dumpxml /etc/passwd
+expect_exit 1 "empty name" hd --sysroot "$F" nodedev-dumpxml ""
+expect_exit 1 "unknown UUID" hd --sysroot "$F" show 00000000-0000-0000-0000-000000000001
+expect_exit 1 "nodedev-info of unknown device" hd --sysroot "$F" nodedev-info nope
+expect_exit 1 "nonexistent sysroot" hd --sysroot "$TMP/does-not-exist" nodedev-list
+mkdir -p "$TMP/empty"
+expect_exit 1 "sysroot without sys/devices" hd --sysroot "$TMP/empty" nodedev-list
+expect_exit 64 "unknown verb" hd frobnicate
+expect_exit 64 "unknown capability" hd --sysroot "$F" nodedev-list --cap gpu
+expect_exit 64 "--tree with --cap" hd --sysroot "$F" nodedev-list --tree --cap pci
+expect_exit 64 "dumpxml without name" hd --sysroot "$F" nodedev-dumpxml
+expect_exit 64 "no verb" hd
+for v in nodedev-list nodedev-dumpxml nodedev-info show capture; do
+        hd "$v" --help > "$TMP/help" 2>&1 && grep -q "^Usage: hostdevctl" "$TMP/help" && ok "$v --help" || fail "$v --help"
+done
+hd --help | grep -q "Exit status" && ok "hostdevctl --help documents exit status" || fail "hostdevctl --help documents exit status"
+
+# --- damaged tree: every healthy device still listed, damage warned, no crash
+B=$TMP/fx/broken
+hd --sysroot "$B" nodedev-list > "$TMP/b.names" 2> "$TMP/b.err"
+rc=$?
+[ $rc = 0 ] && ok "broken: nodedev-list succeeds" || fail "broken: nodedev-list succeeds" "exit $rc"
+grep -q '^pci_0000_01_00_0$' "$TMP/b.names" && grep -q '^net_enp1s0_' "$TMP/b.names" \
+        && ok "broken: healthy devices listed" || fail "broken: healthy devices listed"
+grep -q 'warning:' "$TMP/b.err" && ok "broken: damage reported as warnings" || fail "broken: damage reported as warnings"
+bad=0
+while read -r n; do
+        hd --sysroot "$B" nodedev-dumpxml "$n" > "$TMP/b.xml" 2>/dev/null
+        rc=$?
+        [ $rc -le 1 ] || { bad=1; diag "$n: exit $rc"; }
+        [ $rc = 0 ] && [ -f "$OUR_RNG" ] && ! xmllint --noout --relaxng "$OUR_RNG" "$TMP/b.xml" 2>/dev/null && { bad=1; diag "$n: invalid XML"; }
+        hd --sysroot "$B" show "$n" --json > /dev/null 2>&1 || [ $? = 1 ] || { bad=1; diag "$n: show crashed"; }
+done < "$TMP/b.names"
+[ $bad = 0 ] && ok "broken: every device formats to schema-valid XML" || fail "broken: every device formats to schema-valid XML"
+hd --sysroot "$B" nodedev-dumpxml --all > /dev/null 2>&1 && ok "broken: dumpxml --all" || fail "broken: dumpxml --all"
+
+# --- hostile tree: symlink loops are skipped, absolute links stay inside
+H=$TMP/fx/hostile
+hd --sysroot "$H" nodedev-list > "$TMP/h.names" 2>/dev/null && ok "hostile: symlink loops skipped" || fail "hostile: symlink loops skipped"
+diff -q "$TMP/h.names" <(hd --sysroot "$TMP/fx/minimal" nodedev-list) >/dev/null \
+        && ok "hostile: same devices as minimal" || fail "hostile: same devices as minimal"
+# an absolute symlink in a captured tree must resolve inside the sysroot
+cp -a "$TMP/fx/minimal" "$TMP/abs"
+v=$(ls -d "$TMP/abs"/sys/bus/pci/devices/* | head -1)
+dev=$(cd "$v" && pwd -P)
+rm -f "$dev/vendor"; ln -s /etc/hostname "$dev/vendor"
+echo "0x1234" > "$TMP/abs/etc-hostname-marker"
+if hd --sysroot "$TMP/abs" nodedev-dumpxml "$(basename "$v")" 2>/dev/null | grep -q "$(head -c 6 /etc/hostname 2>/dev/null || echo NOPE)X"; then
+        fail "absolute symlink does not escape the sysroot"
+else
+        ok "absolute symlink does not escape the sysroot"
+fi
+
+# --- capture: a captured sysroot replays identically
+for c in full broken; do
+        hd --sysroot "$TMP/fx/$c" capture "$TMP/cap-$c" 2>/dev/null
+        if diff <(hd --sysroot "$TMP/fx/$c" nodedev-dumpxml --all 2>/dev/null) \
+                <(hd --sysroot "$TMP/cap-$c" nodedev-dumpxml --all 2>/dev/null) > "$TMP/d"; then
+                ok "capture of $c replays to identical XML"
+        else
+                fail "capture of $c replays to identical XML" "$(head -5 "$TMP/d" | tr '\n' ' ')"
+        fi
+done
+expect_exit 1 "capture refuses a non-empty directory" hd --sysroot "$F" capture "$TMP/cap-full"
+# the live host: capture it (read-only) and replay
+if hd capture "$TMP/cap-host" 2>/dev/null; then
+        if diff <(hd nodedev-list --tree) <(hd --sysroot "$TMP/cap-host" nodedev-list --tree) > "$TMP/d"; then
+                ok "capture of this host replays the same tree"
+        else
+                fail "capture of this host replays the same tree" "$(head -5 "$TMP/d" | tr '\n' ' ')"
+        fi
+else
+        fail "capture of this host"
+fi
+finish
