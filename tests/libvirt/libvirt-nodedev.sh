@@ -133,6 +133,21 @@ mount -o remount,bind,ro /sys || failed "remount /sys read-only"
 mount -t tmpfs -o mode=755 tmpfs /run || failed "tmpfs on /run"
 mkdir -p /run/udev /run/lock
 mount --bind "$WORK/udev-stage" /run/udev || failed "bind udev db over /run/udev"
+# Device nodes of the fake tree (libvirt checks that e.g. /dev/vhost-vdpa-N
+# exists): a tmpfs /dev holding the host's basic nodes plus SYSROOT/dev's
+# entries as placeholders.
+if [ "$SYSROOT" != / ] && [ -d "$SYSROOT/dev" ] && [ -n "$(ls -A "$SYSROOT/dev" 2>/dev/null)" ]; then
+    mkdir -p "$WORK/dev-stage"
+    mount --rbind /dev "$WORK/dev-stage" || failed "stage /dev"
+    mount -t tmpfs -o mode=755 tmpfs /dev || failed "tmpfs on /dev"
+    for n in null zero full random urandom tty; do
+        touch "/dev/$n" && mount --bind "$WORK/dev-stage/$n" "/dev/$n" || failed "bind /dev/$n"
+    done
+    ln -s /proc/self/fd /dev/fd
+    (cd "$SYSROOT/dev" && find . -mindepth 1 | while read -r p; do
+        if [ -d "$p" ]; then mkdir -p "/dev/$p"; else mkdir -p "/dev/$(dirname "$p")"; : > "/dev/$p"; fi
+    done)
+fi
 # Other places a privileged libvirtd may write to.
 for d in /var/lib/libvirt /var/cache/libvirt /var/log/libvirt /var/run; do
     [ -L "$d" ] && continue            # /var/run -> /run
