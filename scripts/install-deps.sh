@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install hostdev's build and test dependencies on Debian 12 (bookworm).
+# Does nothing when everything is already installed.
+set -eu
+PKGS=(
+        # build
+        gcc meson ninja-build pkg-config
+        libudev-dev libpci-dev pci.ids libxml2-dev libjson-c-dev libsmartcols-dev
+        # tests
+        python3 libxml2-utils jq valgrind util-linux
+        libvirt-daemon libvirt-clients      # reference node-device driver + nodedev.rng
+        pciutils time                        # lspci for the benchmark
+        qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
+)
+missing=()
+for p in "${PKGS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
