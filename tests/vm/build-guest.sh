@@ -114,8 +114,11 @@ KDEB=$(fetch "$KPKG") || hdvm_skip "cannot download $KPKG"
 BBDEB=$(fetch busybox-static) || hdvm_skip "cannot download busybox-static"
 KVER=${KPKG#linux-image-}
 
-# --- 2. unpack -------------------------------------------------------------
 ROOT=$OUT/root
+BB=$ROOT/bin/busybox
+NMOD=$(sed -n 's/^modules-in-initramfs=//p' "$OUT/build-info" 2>/dev/null || true)
+build_base() {
+# --- 2. unpack -------------------------------------------------------------
 UNPACKED="$(basename "$KDEB") $(basename "$BBDEB")"
 if [ "$(cat "$ROOT/.unpacked" 2>/dev/null)" != "$UNPACKED" ]; then
 	rm -rf "$ROOT"
@@ -124,7 +127,6 @@ if [ "$(cat "$ROOT/.unpacked" 2>/dev/null)" != "$UNPACKED" ]; then
 	dpkg -x "$BBDEB" "$ROOT"
 	echo "$UNPACKED" >"$ROOT/.unpacked"
 fi
-BB=$ROOT/bin/busybox
 [ -x "$BB" ] || hdvm_die "busybox missing after unpacking $BBDEB"
 MODDIR=$ROOT/lib/modules/$KVER
 [ -d "$MODDIR" ] || hdvm_die "no $MODDIR in $KDEB"
@@ -223,9 +225,15 @@ else
 	"$BB" mkdosfs -n HDUSB0 "$OUT/disks/usb0.img" >/dev/null
 fi
 
+}
+if [ "$FORCE" = 1 ] || ! base_ok; then
+	build_base
+	echo "$STAMP_HASH" >"$OUT/stamp-base"
+fi
+
 # --- 6. optional udev layer -------------------------------------------------
-UDEVINFO=
-if [ "$WITH_UDEV" = 1 ]; then
+UDEVINFO=$(grep '^udev-package=' "$OUT/build-info" 2>/dev/null || true)
+if [ "$WITH_UDEV" = 1 ] && { [ "$FORCE" = 1 ] || ! udev_ok; }; then
 	UDEB=$(fetch udev) || hdvm_die "cannot download udev"
 	USTAGE=$OUT/stage-udev
 	UROOT=$OUT/root-udev
@@ -242,11 +250,22 @@ if [ "$WITH_UDEV" = 1 ]; then
 	for h in "$UROOT"/lib/udev/*_id "$UROOT"/lib/udev/*-helper; do
 		[ -f "$h" ] && hdvm_copy_elf "$h" "/lib/udev/$(basename "$h")" "$USTAGE"
 	done
-	[ -d "$UROOT/lib/udev/hwdb.d" ] && cp -a "$UROOT/lib/udev/hwdb.d" "$USTAGE/lib/udev/"
-	# Compile the hwdb on the host (same udev version) so lookups work at once.
-	"$UROOT/bin/udevadm" hwdb --update --root="$USTAGE" >/dev/null 2>&1 ||
-		systemd-hwdb update --root="$USTAGE" >/dev/null 2>&1 ||
+	# Compile the PCI/USB/input part of the hwdb on the host (same udev
+	# version); the full hwdb.bin is 11 MB and slows every TCG boot.
+	HW=$OUT/hwdb-root
+	rm -rf "$HW"
+	mkdir -p "$HW/lib/udev/hwdb.d" "$USTAGE/etc/udev"
+	for h in 20-pci-vendor-model 20-pci-classes 20-usb-vendor-model 20-usb-classes \
+		20-net-ifname 60-input-id 60-evdev 60-keyboard 70-mouse; do
+		[ -f "$UROOT/lib/udev/hwdb.d/$h.hwdb" ] && cp "$UROOT/lib/udev/hwdb.d/$h.hwdb" "$HW/lib/udev/hwdb.d/"
+	done
+	if "$UROOT/bin/udevadm" hwdb --update --root="$HW" >/dev/null 2>&1 ||
+		systemd-hwdb update --root="$HW" >/dev/null 2>&1; then
+		cp "$HW/etc/udev/hwdb.bin" "$USTAGE/etc/udev/hwdb.bin"
+	else
 		hdvm_log "warning: could not precompile hwdb (ID_VENDOR_FROM_DATABASE unavailable)"
+	fi
+	rm -rf "$HW"
 	# Rules referencing missing helpers just log errors; drop the noisiest.
 	printf 'udev_log=err\n' >"$USTAGE/etc/udev/udev.conf"
 	touch "$USTAGE/etc/hdtest-udev"
@@ -265,5 +284,4 @@ T1=$(date +%s)
 	echo "modules-in-initramfs=$NMOD"
 	echo "build-seconds=$((T1 - T0))"
 } >"$OUT/build-info"
-echo "$STAMP_HASH" >"$OUT/stamp-base"
 hdvm_log "built guest ($KPKG, $NMOD modules) in $((T1 - T0))s -> $OUT"

@@ -17,7 +17,8 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 hostname -F /etc/hostname 2>/dev/null
 
-echo "HDTEST-BOOT: init started ($(uname -r))"
+up() { cut -d' ' -f1 /proc/uptime; }
+echo "HDTEST-BOOT: init started ($(uname -r)) at $(up)s"
 cmdline=$(cat /proc/cmdline)
 case " $cmdline " in *" hdtest.probe=1 "*)
 	echo "HDTEST-BOOT: probe ok"
@@ -31,6 +32,7 @@ while read -r m; do
 	modprobe "$m" 2>/dev/null || echo "HDTEST-BOOT: modprobe $m failed"
 done </etc/hdtest-modules
 ip link set lo up
+echo "HDTEST-BOOT: modules loaded at $(up)s"
 
 if [ -e /etc/hdtest-udev ]; then
 	case " $cmdline " in *" hdtest.udev=1 "*)
@@ -39,7 +41,7 @@ if [ -e /etc/hdtest-udev ]; then
 		/bin/udevadm trigger --type=subsystems --action=add
 		/bin/udevadm trigger --type=devices --action=add
 		/bin/udevadm settle --timeout=60 || echo "HDTEST-BOOT: udevadm settle timed out"
-		echo "HDTEST-BOOT: udev started"
+		echo "HDTEST-BOOT: udev started at $(up)s"
 		;;
 	esac
 fi
@@ -52,7 +54,7 @@ if [ -x /hdtest/setup.sh ]; then
 	/hdtest/setup.sh
 fi
 
-echo "HDTEST-BOOT: running scenario"
+echo "HDTEST-BOOT: running scenario at $(up)s"
 rc=0
 if [ -f /scenario.sh ]; then
 	cd /root && /bin/sh /scenario.sh </dev/null
@@ -61,7 +63,7 @@ else
 	echo "HDTEST: FAIL harness no /scenario.sh in initramfs"
 	rc=1
 fi
-echo "HDTEST-BOOT: scenario exited rc=$rc"
+echo "HDTEST-BOOT: scenario exited rc=$rc at $(up)s"
 case " $cmdline " in *" hdtest.shell=1 "*)
 	echo "HDTEST-BOOT: debug shell (exit to power off)"
 	setsid cttyhack /bin/sh

@@ -265,7 +265,9 @@ npass=$(grep -c '^PASS ' "$PARSED" || true)
 nfail=$(grep -c '^FAIL ' "$PARSED" || true)
 nskip=$(grep -c '^SKIP ' "$PARSED" || true)
 grep -E '^(PASS|FAIL|SKIP) ' "$PARSED" | sed "s/^\([A-Z]*\) /  \1 $SNAME\//" || true
-[ -n "$RESULTS" ] && grep -E '^(PASS|FAIL|SKIP) ' "$PARSED" | sed "s/^\([A-Z]*\) /\1 $SNAME\//" >"$RESULTS"
+if [ -n "$RESULTS" ]; then
+	grep -E '^(PASS|FAIL|SKIP) ' "$PARSED" | sed "s/^\([A-Z]*\) /\1 $SNAME\//" >"$RESULTS" || true
+fi
 
 status=0
 if ! grep -q '^DONE' "$PARSED"; then
