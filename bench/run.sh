@@ -85,7 +85,7 @@ tree() {
 } | tee "$BENCH_DIR/results.txt"
 
 TSV=$BENCH_DIR/results.tsv
-printf 'N\tdevices\tlist_ms\tdumpxml_ms\tlspci_nn_ms\tlspci_nnvvv_ms\tlibvirt_first_ms\tlibvirt_second_ms\trss_list_kb\trss_dumpxml_kb\tlist_cpu_ms\tdumpxml_cpu_ms\tlspci_nn_cpu_ms\tlspci_nnvvv_cpu_ms\tlist_min_ms\tdumpxml_min_ms\tlspci_nn_min_ms\tlspci_nnvvv_min_ms\tloadavg1\n' > "$TSV"
+printf 'N\tdevices\tlist_ms\tdumpxml_ms\tlspci_nn_ms\tlspci_nnvvv_ms\tlibvirt_first_ms\tlibvirt_second_ms\trss_list_kb\trss_dumpxml_kb\tlist_cpu_ms\tdumpxml_cpu_ms\tlspci_nn_cpu_ms\tlspci_nnvvv_cpu_ms\tlist_min_ms\tdumpxml_min_ms\tlspci_nn_min_ms\tlspci_nnvvv_min_ms\tloadavg1\tlibvirt_first_min_ms\n' > "$TSV"
 RAW=$BENCH_DIR/raw.txt
 : > "$RAW"
 
@@ -114,7 +114,7 @@ for n in "${NS[@]}"; do
         v=$(rss_kb "$H" --sysroot "$T" nodedev-list); [ "$v" -gt "$rl" ] && rl=$v
         v=$(rss_kb "$H" --sysroot "$T" nodedev-dumpxml --all); [ "$v" -gt "$rd" ] && rd=$v
     done
-    lv1=NA lv2=NA
+    lv1=NA lv2=NA lvmin=NA
     if [ "$LV_REPS" -gt 0 ]; then
         echo "# N=$n: libvirt ($LV_REPS runs) ..." >&2
         f=() s=()
@@ -131,11 +131,12 @@ for n in "${NS[@]}"; do
         if [ ${#f[@]} -gt 0 ]; then
             lv1=$(printf '%s\n' "${f[@]}" | median)
             lv2=$(printf '%s\n' "${s[@]}" | median)
+            lvmin=$(printf '%s\n' "${f[@]}" | sort -g | head -1)
         fi
     fi
     row=("$n" "$ndev" "${M[list]}" "${M[dumpxml]}" "${M[nn]}" "${M[nnvvv]}" "$lv1" "$lv2" "$rl" "$rd"
          "${C[list]}" "${C[dumpxml]}" "${C[nn]}" "${C[nnvvv]}"
-         "${MIN[list]}" "${MIN[dumpxml]}" "${MIN[nn]}" "${MIN[nnvvv]}" "$load")
+         "${MIN[list]}" "${MIN[dumpxml]}" "${MIN[nn]}" "${MIN[nnvvv]}" "$load" "$lvmin")
     (IFS=$'\t'; echo "${row[*]}") >> "$TSV"
     unset M C MIN
     [ "$KEEP_TREES" = 1 ] || rm -rf "$T"
@@ -148,7 +149,7 @@ function pf(ok) { return ok ? "PASS" : "MISS" }
 NR == 1 { next }
 { k++; N[k] = $1; D[k] = $2; L[k] = $3; X[k] = $4; NN[k] = $5; V[k] = $6; LV[k] = $7; LV2[k] = $8
   RL[k] = $9 / 1024; RD[k] = $10 / 1024
-  CL[k] = $11; CX[k] = $12; CN[k] = $13; CV[k] = $14; ML[k] = $15; MX[k] = $16; MN[k] = $17; MV[k] = $18; LA[k] = $19 }
+  CL[k] = $11; CX[k] = $12; CN[k] = $13; CV[k] = $14; ML[k] = $15; MX[k] = $16; MN[k] = $17; MV[k] = $18; LA[k] = $19; LVM[k] = $20 }
 END {
   printf "\nWall-clock ms, median of the timed runs [min in brackets]; libvirt = libvirtd spawn -> first nodedev-list done\n"
   printf "(lv-second = one more virsh nodedev-list against the running daemon; load = 1-min loadavg before the N).\n\n"
@@ -168,6 +169,15 @@ END {
     if (i > 1 && N[i] != N[i-1]) mg = sprintf("(%.0f)", (L[i] - L[i-1]) * 1000 / (N[i] - N[i-1])); else mg = ""
     rss = (RL[i] > RD[i]) ? RL[i] : RD[i]
     printf "%6d | %-17s | %6.2f %-9s | %6.2f %-9s | %6.0f %-13s | %5.1f / %-5.1f %s\n", N[i], lvs, r1, pf(r1 <= 1.5), r2, pf(r2 <= 1.0), us, mg, RL[i], RD[i], pf(rss <= 20)
+  }
+  # The same ratios from the fastest run of each command: on a loaded
+  # machine a median can catch a burst of contention; mins rarely do.
+  printf "\nSame ratios from the fastest run of each (robustness check on a busy machine):\n\n"
+  printf "%6s | %-17s | %-16s | %-16s\n", "N", "libvirt/list >=20", "list/lspci <=1.5", "xml/vvv <=1.0"
+  for (i = 1; i <= k; i++) {
+    if (LVM[i] == "NA" || LVM[i] == "") lvs = "n/a"; else { r = LVM[i] / ML[i]; lvs = sprintf("%6.1f %s", r, pf(r >= 20)) }
+    r1 = ML[i] / MN[i]; r2 = MX[i] / MV[i]
+    printf "%6d | %-17s | %6.2f %-9s | %6.2f %-9s\n", N[i], lvs, r1, pf(r1 <= 1.5), r2, pf(r2 <= 1.0)
   }
   # Linearity: per-function cost at the largest N vs the smallest (fixed
   # startup cost makes small N look dearer, so > 1.5 means superlinear).
