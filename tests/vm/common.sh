@@ -45,7 +45,8 @@ hdvm_ensure_qemu() {
 
 # Copy a host ELF binary plus every shared library ldd lists (and the dynamic
 # loader) into ROOT, keeping absolute paths. Usage: hdvm_copy_elf SRC DST ROOT
-# (DST is the path inside ROOT where the binary goes).
+# (DST is the path inside ROOT where the binary goes; use the binary's host
+# path when it has a RUNPATH with $ORIGIN, as meson build trees do).
 hdvm_copy_elf() {
 	local src=$1 dst=$2 root=$3 lib
 	mkdir -p "$root$(dirname "$dst")"
@@ -54,6 +55,8 @@ hdvm_copy_elf() {
 	# Lines look like "libx.so => /path/libx.so (0x...)" or "/lib64/ld-linux... (0x...)".
 	while read -r lib; do
 		[ -n "$lib" ] || continue
+		# "/build/tools/../libx.so" (RUNPATH $ORIGIN/..) -> "/build/libx.so"
+		lib=$(realpath -m -s "$lib")
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"

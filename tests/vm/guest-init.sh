@@ -9,8 +9,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /run /tmp /var/run /var/tmp
 mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# /run and /tmp stay on the (writable) initramfs rootfs so that --binary and
+# --file payloads placed there are not hidden.
 mount -t tmpfs tmpfs /dev/shm
 mount -t configfs configfs /sys/kernel/config 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null

@@ -6,8 +6,9 @@
 #                         [--udev] [--accel kvm|tcg] [--verbose] [--shell]
 #                         [--results FILE] [--append ARGS] SCENARIO.sh
 #
-#   --binary PATH    copy a host ELF binary to /usr/local/bin/<name> in the guest,
-#                    plus the shared libraries ldd lists (same paths) and ld.so
+#   --binary PATH    copy a host ELF binary into the guest at its host path, with
+#                    a /usr/local/bin/<name> symlink, plus the shared libraries
+#                    ldd lists (same paths) and ld.so
 #   --file SRC:DST   copy a host file to DST in the guest
 #   --timeout SEC    kill QEMU after SEC seconds (default 300, or "# hdtest: timeout=N")
 #   --qmp SOCK       expose QMP on unix socket SOCK (see qmp.py)
@@ -111,7 +112,11 @@ cp "$SCEN" "$OV/scenario.sh"
 cp "$HDVM_SRC/lib.sh" "$OV/hdtest/lib.sh"
 for b in "${BINARIES[@]}"; do
 	[ -f "$b" ] || hdvm_die "--binary $b: no such file"
-	hdvm_copy_elf "$b" "/usr/local/bin/$(basename "$b")" "$OV"
+	# Keep the host path (RUNPATH $ORIGIN/.. of meson builds keeps working)
+	# and put a symlink on PATH.
+	real=$(readlink -f "$b")
+	hdvm_copy_elf "$b" "$real" "$OV"
+	[ "$real" = "/usr/local/bin/$(basename "$b")" ] || ln -sf "$real" "$OV/usr/local/bin/$(basename "$b")"
 done
 for f in "${FILES[@]}"; do
 	src=${f%%:*}

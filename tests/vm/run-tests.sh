@@ -58,6 +58,12 @@ RES=$(mktemp)
 trap 'rm -f "$RES"' EXIT
 for s in "${SCENARIOS[@]}"; do
 	: >"$RES"
+	# "# hdtest: requires=hostdevctl": skip without booting when no binary.
+	if grep -q '^# hdtest:.*requires=hostdevctl' "$s" && [ -z "$BIN" ]; then
+		echo "  SKIP $(basename "$s" .sh)/all no hostdevctl binary (set HOSTDEVCTL or build build/tools/hostdevctl)"
+		nskip=$((nskip + 1))
+		continue
+	fi
 	src=0
 	"$HDVM_SRC/run-guest.sh" --build-dir "$OUT" "${BINARGS[@]}" --results "$RES" "$s" || src=$?
 	if [ "$src" = "$HDVM_SKIP" ]; then
