@@ -91,7 +91,21 @@ static void build_system(hd_ctx *ctx, struct hd_node *cap) {
         leaf_str(hw, "version", hw_version);
         leaf_str(hw, "serial", hw_serial);
         /* As libvirt: the DMI product UUID, else all zeroes. */
-        leaf_str(hw, "uuid", uuid && uuid_valid(uuid) ? uuid : "00000000-0000-0000-0000-000000000000");
+        if (uuid && uuid_valid(uuid)) {
+                /* canonical form: lower case, 8-4-4-4-12 */
+                char canon[37];
+                size_t o = 0;
+                for (const char *p = uuid; *p; p++) {
+                        if (*p == '-')
+                                continue;
+                        if (o == 8 || o == 13 || o == 18 || o == 23)
+                                canon[o++] = '-';
+                        canon[o++] = (char) tolower((unsigned char) *p);
+                }
+                canon[o] = 0;
+                leaf_str(hw, "uuid", canon);
+        } else
+                leaf_str(hw, "uuid", "00000000-0000-0000-0000-000000000000");
         fw = hd_node_add(cap, "firmware", 0);
         leaf_str(fw, "vendor", fw_vendor);
         leaf_str(fw, "version", fw_version);

@@ -100,6 +100,14 @@ static int copy_link(struct capture *c, const char *rel) {
         if (symlinkat(target, c->dfd, rel) < 0 && errno != EEXIST)
                 return negative_errno();
         c->st.links++;
+        /* Keep the target directory too (physfn/virtfn may point at a
+         * directory that is not an enumerated device). */
+        {
+                _cleanup_free_ char *abs = NULL, *resolved = NULL;
+                if (hd_asprintf(&abs, "/%s", rel) >= 0 && hd_path_join_link(abs, target, &resolved) >= 0 &&
+                    startswith(resolved, "/sys/devices/") && hd_sysfs_is_dir(c->ctx, resolved))
+                        (void) mkdir_p_at(c->dfd, resolved + 1);
+        }
         return 0;
 }
 

@@ -172,8 +172,18 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
         }
         /* A generic mediated-device parent (mtty, ...): listed in
          * /sys/class/mdev_bus but neither PCI nor s390. */
-        if (type < 0 && list->mdev_bus && hd_hashmap_get(list->mdev_bus, d->raw.syspath))
-                type = HD_CAP_MDEV_TYPES;
+        if (type < 0 && list->mdev_bus && hd_hashmap_get(list->mdev_bus, d->raw.syspath)) {
+                struct hd_node *probe = hd_node_new_root("device");
+                if (!probe)
+                        return -ENOMEM;
+                /* only with at least one readable type, as libvirt */
+                hd_mdev_types_build(d, probe);
+                if (probe->n_kids > 0)
+                        type = HD_CAP_MDEV_TYPES;
+                else
+                        log_warn(ctx, "%s: mediated-device parent without readable types, skipped", d->raw.syspath);
+                hd_node_free(probe);
+        }
         if (type < 0)
                 return 0;
         d->type = (enum hd_cap_type) type;

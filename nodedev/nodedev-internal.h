@@ -76,5 +76,18 @@ int hd_pci_addr_parse(const char *s, struct hd_pci_addr *ret);
 const char *hd_pci_lookup_vendor(hd_ctx *ctx, unsigned vendor, char *buf, size_t size);
 const char *hd_pci_lookup_device(hd_ctx *ctx, unsigned vendor, unsigned device, char *buf, size_t size);
 int hd_pci_build_caps(hd_device *d, struct hd_node *cap);
+
+struct hd_pci_config {
+        unsigned char b[4096];
+        size_t len;             /* bytes readable (64 without root) */
+        off_t file_size;
+};
+/* Needs at least 64 readable bytes, else -ENODATA. */
+int hd_pci_config_read(hd_device *d, struct hd_pci_config *c);
+unsigned hd_pci_cfg8(const struct hd_pci_config *c, size_t o);
+unsigned hd_pci_cfg16(const struct hd_pci_config *c, size_t o);
+uint32_t hd_pci_cfg32(const struct hd_pci_config *c, size_t o);
+int hd_pci_config_find_cap(const struct hd_pci_config *c, unsigned id);
+int hd_pci_config_find_ext_cap(const struct hd_pci_config *c, unsigned id);
 bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t);
 void hd_mdev_types_build(hd_device *d, struct hd_node *cap);

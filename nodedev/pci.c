@@ -96,13 +96,7 @@ const char *hd_pci_lookup_device(hd_ctx *ctx, unsigned vendor, unsigned device, 
 
 /* ---- config space ---- */
 
-struct pci_config {
-        unsigned char b[4096];
-        size_t len;             /* bytes readable */
-        off_t file_size;
-};
-
-static int read_config(hd_device *d, struct pci_config *c) {
+int hd_pci_config_read(hd_device *d, struct hd_pci_config *c) {
         _cleanup_close_ int fd = -1;
         char path[PATH_MAX];
         struct stat st;
@@ -131,29 +125,50 @@ static int read_config(hd_device *d, struct pci_config *c) {
         return c->len >= 64 ? 0 : -ENODATA;
 }
 
-static unsigned cfg8(const struct pci_config *c, size_t o) {
+unsigned hd_pci_cfg8(const struct hd_pci_config *c, size_t o) {
         return o < c->len ? c->b[o] : 0;
 }
-static unsigned cfg16(const struct pci_config *c, size_t o) {
-        return cfg8(c, o) | cfg8(c, o + 1) << 8;
+unsigned hd_pci_cfg16(const struct hd_pci_config *c, size_t o) {
+        return hd_pci_cfg8(c, o) | hd_pci_cfg8(c, o + 1) << 8;
 }
-static uint32_t cfg32(const struct pci_config *c, size_t o) {
-        return (uint32_t) cfg16(c, o) | (uint32_t) cfg16(c, o + 2) << 16;
+uint32_t hd_pci_cfg32(const struct hd_pci_config *c, size_t o) {
+        return (uint32_t) hd_pci_cfg16(c, o) | (uint32_t) hd_pci_cfg16(c, o + 2) << 16;
+}
+
+/* Offset of an extended capability (>= 0x100), 0 if absent, -1 if the
+ * extended space is not readable (unprivileged, or conventional PCI). */
+int hd_pci_config_find_ext_cap(const struct hd_pci_config *c, unsigned id) {
+        unsigned pos = 0x100;
+
+        if (c->len < 0x104)
+                return -1;
+        for (int i = 0; pos >= 0x100 && i < 480; i++) {
+                uint32_t h;
+                if (pos + 4 > c->len)
+                        return -1;
+                h = hd_pci_cfg32(c, pos);
+                if (h == 0 || h == 0xffffffff)
+                        return 0;
+                if ((h & 0xffff) == id)
+                        return (int) pos;
+                pos = (h >> 20) & 0xffc;
+        }
+        return 0;
 }
 
 /* Offset of a standard capability, 0 if absent, -1 if unreadable. */
-static int find_cap(const struct pci_config *c, unsigned id) {
+int hd_pci_config_find_cap(const struct hd_pci_config *c, unsigned id) {
         unsigned pos;
 
-        if (!(cfg16(c, 0x06) & 0x10)) /* status: capability list */
+        if (!(hd_pci_cfg16(c, 0x06) & 0x10)) /* status: capability list */
                 return 0;
-        pos = cfg8(c, 0x34) & ~3u;
+        pos = hd_pci_cfg8(c, 0x34) & ~3u;
         for (int i = 0; pos >= 0x40 && i < 48; i++) {
                 if (pos + 2 > c->len)
                         return -1;
-                if (cfg8(c, pos) == id)
+                if (hd_pci_cfg8(c, pos) == id)
                         return (int) pos;
-                pos = cfg8(c, pos + 1) & ~3u;
+                pos = hd_pci_cfg8(c, pos + 1) & ~3u;
         }
         return 0;
 }
@@ -175,8 +190,8 @@ static void add_link(struct hd_node *pe, const char *validity, int port, unsigne
         hd_node_attr_num(l, "width", "%u", width);
 }
 
-static void add_pcie(struct hd_node *cap, const struct pci_config *c) {
-        int pos = find_cap(c, 0x10);
+static void add_pcie(struct hd_node *cap, const struct hd_pci_config *c) {
+        int pos = hd_pci_config_find_cap(c, 0x10);
         struct hd_node *pe;
         unsigned type;
 
@@ -190,12 +205,12 @@ static void add_pcie(struct hd_node *cap, const struct pci_config *c) {
         if (pos == 0)
                 return;
         pe = hd_node_add(cap, "pci-express", 0);
-        type = (cfg16(c, (size_t) pos + 2) >> 4) & 0xf;
+        type = (hd_pci_cfg16(c, (size_t) pos + 2) >> 4) & 0xf;
         /* root-complex integrated endpoints and event collectors have no link */
         if (type == 9 || type == 10 || (size_t) pos + 0x14 > c->len)
                 return;
-        uint32_t lnkcap = cfg32(c, (size_t) pos + 0x0c);
-        unsigned lnksta = cfg16(c, (size_t) pos + 0x12);
+        uint32_t lnkcap = hd_pci_cfg32(c, (size_t) pos + 0x0c);
+        unsigned lnksta = hd_pci_cfg16(c, (size_t) pos + 0x12);
         add_link(pe, "cap", (int) (lnkcap >> 24), lnkcap & 0xf, (lnkcap >> 4) & 0x3f);
         add_link(pe, "sta", -1, lnksta & 0xf, (lnksta >> 4) & 0x3f);
 }
@@ -210,15 +225,19 @@ static void add_address(struct hd_node *parent, const struct hd_pci_addr *a) {
         hd_node_attr(n, "function", "0x%x", a->function);
 }
 
+/* PCI address of the device a link (physfn, virtfnN) points to; the
+ * target must exist. */
 static int link_addr(hd_device *d, const char *link, struct hd_pci_addr *ret) {
         char path[PATH_MAX];
         _cleanup_free_ char *target = NULL;
         int r = hd_device_attr_path(d, link, path, sizeof(path));
         if (r < 0)
                 return r;
-        r = hd_sysfs_readlink(d->list->ctx, path, &target);
+        r = hd_sysfs_resolve_link(d->list->ctx, path, &target);
         if (r < 0)
                 return r;
+        if (!hd_sysfs_is_dir(d->list->ctx, target))
+                return -ENOENT;
         return hd_pci_addr_parse(hd_path_basename(target), ret);
 }
 
@@ -255,11 +274,13 @@ static void add_iommu_group(hd_device *d, struct hd_node *cap) {
 
         if (iommu_group(d, &grp) < 0 || grp < 0)
                 return;
+        snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%lld/devices", grp);
+        if (hd_sysfs_list_dir(d->list->ctx, path, &members, &n) < 0) {
+                log_warn(d->list->ctx, "%s: IOMMU group %lld has no readable devices/ directory", d->raw.syspath, grp);
+                return;
+        }
         g = hd_node_add(cap, "iommuGroup", 0);
         hd_node_attr_num(g, "number", "%lld", grp);
-        snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%lld/devices", grp);
-        if (hd_sysfs_list_dir(d->list->ctx, path, &members, &n) < 0)
-                return;
         addrs = calloc(n ? n : 1, sizeof(*addrs));
         if (!addrs) {
                 hd_node_set_error(cap, -ENOMEM);
@@ -423,8 +444,10 @@ static int vpd_parse(const unsigned char *b, size_t len, struct vpd *v) {
                                 } else if (rw && streq(key, "RW")) {
                                         /* remaining read/write space */
                                 } else {
-                                        if (!isalnum((unsigned char) key[0]) || !isalnum((unsigned char) key[1]))
-                                                return -EBADMSG;
+                                        /* keywords are two upper-case letters or digits */
+                                        for (int k = 0; k < 2; k++)
+                                                if (!isupper((unsigned char) key[k]) && !isdigit((unsigned char) key[k]))
+                                                        return -EBADMSG;
                                         if ((rw ? v->n_rw : v->n_ro) >= 64)
                                                 return -EBADMSG;
                                         fld = rw ? &v->rw[v->n_rw] : &v->ro[v->n_ro];
@@ -544,7 +567,7 @@ static void add_vpd(hd_device *d, struct hd_node *cap) {
 int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
         hd_ctx *ctx = d->list->ctx;
         struct hd_pci_addr a;
-        struct pci_config *cfg;
+        struct hd_pci_config *cfg;
         const char *cls = hd_device_get_property(d, "PCI_CLASS");
         long long vendor = -1, device = -1, numa = -1, klass = -1;
         char nbuf[256];
@@ -586,9 +609,9 @@ int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
         cfg = malloc(sizeof(*cfg));
         if (!cfg)
                 return -ENOMEM;
-        have_cfg = read_config(d, cfg) >= 0;
+        have_cfg = hd_pci_config_read(d, cfg) >= 0;
         if (have_cfg) {
-                unsigned ht = cfg8(cfg, 0x0e) & 0x7f;
+                unsigned ht = hd_pci_cfg8(cfg, 0x0e) & 0x7f;
                 if (ht == 1)
                         hd_node_cap(cap, "pci-bridge");
                 else if (ht == 2)

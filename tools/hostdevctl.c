@@ -97,6 +97,15 @@ static void print_verb_help(const struct verb *v) {
                 printf("\n%s", v->help);
 }
 
+static int bad_option(const char *verb, char **argv) {
+        const char *arg = optind > 0 ? argv[optind - 1] : "?";
+        if (optopt && optopt != '?' && !(arg[0] == '-' && arg[1] == '-'))
+                errorf("%s: invalid option '-%c' or missing argument (see 'hostdevctl %s --help')", verb, optopt, verb);
+        else
+                errorf("%s: unrecognized option or missing argument '%s' (see 'hostdevctl %s --help')", verb, arg, verb);
+        return EXIT_USAGE;
+}
+
 static bool want_help(int argc, char **argv) {
         for (int i = 1; i < argc; i++)
                 if (streq(argv[i], "--help") || streq(argv[i], "-h"))
@@ -232,7 +241,7 @@ static int verb_nodedev_list(int argc, char **argv) {
                                 return EXIT_USAGE;
                         any = true;
                         break;
-                default: return EXIT_USAGE;
+                default: return bad_option("nodedev-list", argv);
                 }
         }
         if (optind < argc) {
@@ -294,7 +303,7 @@ static int verb_nodedev_dumpxml(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "a", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'a': all = true; break;
-                default: return EXIT_USAGE;
+                default: return bad_option("nodedev-dumpxml", argv);
                 }
         }
         if (all ? optind != argc : optind != argc - 1) {
@@ -381,7 +390,7 @@ static int verb_show(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'j': json = true; break;
-                default: return EXIT_USAGE;
+                default: return bad_option("show", argv);
                 }
         }
         if (optind != argc - 1) {
@@ -472,7 +481,7 @@ static void usage(FILE *f) {
                 "Usage: hostdevctl [OPTIONS] VERB [ARGS...]\n\n"
                 "Host-device management for Linux virtualization hosts.\n\n"
                 "Options:\n"
-                "  --sysroot DIR   read a captured tree (DIR/sys, DIR/run/udev) instead of the host\n"
+                "  --sysroot DIR   read a captured tree (DIR/sys, DIR/run/udev, DIR/dev) instead of the host\n"
                 "  -v, --verbose   more log output (repeat for debug)\n"
                 "  -q, --quiet     errors only\n"
                 "  -h, --help      this help; 'hostdevctl VERB --help' for a verb\n"
@@ -495,6 +504,7 @@ int main(int argc, char **argv) {
         const struct verb *v;
         int c;
 
+        opterr = 0; /* our own one-line messages */
         /* stop at the verb: its options are its own */
         while ((c = getopt_long(argc, argv, "+vqh", opts, NULL)) >= 0) {
                 switch (c) {
@@ -503,7 +513,9 @@ int main(int argc, char **argv) {
                 case 'q': arg_log_level = HD_LOG_ERR; break;
                 case 'h': usage(stdout); return EXIT_SUCCESS;
                 case 'V': puts("hostdevctl " HOSTDEV_VERSION); return EXIT_SUCCESS;
-                default: usage(stderr); return EXIT_USAGE;
+                default:
+                        errorf("unrecognized option '%s' (see 'hostdevctl --help')", argv[optind - 1]);
+                        return EXIT_USAGE;
                 }
         }
         if (optind >= argc) {
@@ -511,7 +523,12 @@ int main(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         if (streq(argv[optind], "help")) {
-                if (optind + 1 < argc && (v = find_verb(argv[optind + 1]))) {
+                if (optind + 1 < argc) {
+                        v = find_verb(argv[optind + 1]);
+                        if (!v) {
+                                errorf("unknown verb '%s' (see 'hostdevctl --help')", argv[optind + 1]);
+                                return EXIT_USAGE;
+                        }
                         print_verb_help(v);
                         return EXIT_SUCCESS;
                 }

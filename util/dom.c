@@ -207,7 +207,7 @@ int hd_node_render_xml(struct hd_node *root, char **ret) {
 static json_object *json_scalar(const char *s, bool number) {
         if (number) {
                 long long v;
-                if (hd_safe_atoll(s, 0, &v) >= 0)
+                if (hd_safe_atoll(s, 10, &v) >= 0)
                         return json_object_new_int64(v);
                 char *end;
                 double d = strtod(s, &end);

@@ -148,6 +148,58 @@ int hd_device_format_json(hd_device *d, char **ret);
 /* Human-readable "key: value" view. */
 int hd_device_format_text(hd_device *d, char **ret);
 
+/* ---- IOMMU (iommu/) ----------------------------------------------------- */
+
+typedef struct hd_iommu_info {
+        bool enabled;           /* the kernel has IOMMU groups */
+        int intremap;           /* interrupt remapping: 1 on, 0 off, -1 unknown */
+        char vendor[16];        /* "intel", "amd", "virtio", "arm-smmu" or "" */
+        char hint[160];         /* what to do when disabled, else "" */
+} hd_iommu_info;
+
+int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret);
+
+/* IOMMU group number of a PCI device or mdev; -ENOENT without one. */
+int hd_device_get_iommu_group(hd_device *d);
+/* Sorted group numbers present on the host; caller frees *ret. */
+int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t *ret_n);
+/* PCI devices of a group, sorted by address; caller frees *ret (not the
+ * devices, which belong to the list). */
+int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n);
+/* A PCI bridge or port (header type 1/2): the kernel ignores these when it
+ * decides whether a group is viable. */
+bool hd_pci_device_is_bridge(hd_device *d);
+/**
+ * hd_iommu_group_is_viable: 1 when every endpoint of the group is bound to
+ * vfio-pci (or a vfio variant driver) or pci-stub, or is unbound; 0
+ * otherwise, with the first blocking device in *ret_blocker (may be NULL).
+ */
+int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_device **ret_blocker);
+/**
+ * hd_iommu_explain: why @d shares its IOMMU group: the multifunction
+ * siblings and upstream ports that lack ACS isolation (source validation,
+ * request/completion redirect, upstream forwarding).  Human text, one
+ * finding per line.
+ */
+int hd_iommu_explain(hd_device *d, char **ret);
+
+/* ---- domain XML (domain/) ------------------------------------------------ */
+
+enum {
+        HD_HOSTDEV_XML_MANAGED = 1 << 0,    /* managed='yes' (default) */
+        HD_HOSTDEV_XML_UNMANAGED = 1 << 1,  /* managed='no' */
+        HD_HOSTDEV_XML_BY_ADDRESS = 1 << 2, /* USB: also <address bus= device=> */
+};
+
+/**
+ * hd_device_format_hostdev_xml: the libvirt domain device XML that passes
+ * @d to a guest: PCI → <hostdev type='pci'>, an SR-IOV VF with a network
+ * interface → <interface type='hostdev'>, USB device → <hostdev type='usb'>,
+ * SCSI device → <hostdev type='scsi'>, mdev → <hostdev type='mdev'>.
+ * -EOPNOTSUPP for other capability types.
+ */
+int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret);
+
 /* ---- capture ---------------------------------------------------------- */
 
 typedef struct hd_capture_stats {

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * IOMMU groups: membership, viability ("can this group go to a VM?") and
+ * why a group is large (ACS isolation along the path to the root complex).
+ */
+#include <ctype.h>
+#include <limits.h>
+
+#include "nodedev/nodedev-internal.h"
+
+_public_ int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret) {
+        _cleanup_strv_free_ char **groups = NULL, **iommus = NULL;
+        _cleanup_free_ char *interrupts = NULL, *cmdline = NULL, *cpuinfo = NULL;
+        size_t ng = 0, ni = 0;
+        hd_iommu_info info = { .intremap = -1 };
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        (void) hd_sysfs_list_dir(ctx, "sys/kernel/iommu_groups", &groups, &ng);
+        (void) hd_sysfs_list_dir(ctx, "sys/class/iommu", &iommus, &ni);
+        info.enabled = ng > 0;
+        for (size_t i = 0; i < ni && !info.vendor[0]; i++) {
+                if (startswith(iommus[i], "dmar"))
+                        strcpy(info.vendor, "intel");
+                else if (startswith(iommus[i], "ivhd"))
+                        strcpy(info.vendor, "amd");
+                else if (startswith(iommus[i], "smmu") || strstr(iommus[i], ".smmu"))
+                        strcpy(info.vendor, "arm-smmu");
+                else if (startswith(iommus[i], "virtio") || startswith(iommus[i], "viommu"))
+                        strcpy(info.vendor, "virtio");
+        }
+        /* Remapped interrupt domains are named IR-PCI-MSI, IR-IO-APIC, ... */
+        if (hd_sysfs_read_full(ctx, "proc/interrupts", &interrupts, NULL) >= 0)
+                info.intremap = strstr(interrupts, "IR-") ? 1 : 0;
+
+        if (!info.enabled) {
+                bool intel = streq(info.vendor, "intel"), amd = streq(info.vendor, "amd");
+                (void) hd_sysfs_read_full(ctx, "proc/cmdline", &cmdline, NULL);
+                if (!info.vendor[0] && hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpuinfo, NULL) >= 0) {
+                        intel = strstr(cpuinfo, "GenuineIntel") != NULL;
+                        amd = strstr(cpuinfo, "AuthenticAMD") != NULL;
+                }
+                if (intel && !(cmdline && strstr(cmdline, "intel_iommu=on")))
+                        snprintf(info.hint, sizeof(info.hint),
+                                 "add 'intel_iommu=on iommu=pt' to the kernel command line and enable VT-d in the firmware");
+                else if (intel)
+                        snprintf(info.hint, sizeof(info.hint),
+                                 "intel_iommu=on is set but no IOMMU is active: enable VT-d in the firmware setup");
+                else if (amd)
+                        snprintf(info.hint, sizeof(info.hint),
+                                 "enable AMD-Vi/IOMMU in the firmware setup (and do not pass amd_iommu=off)");
+                else
+                        snprintf(info.hint, sizeof(info.hint),
+                                 "enable the platform IOMMU in the firmware and the kernel (e.g. iommu.passthrough=1 on arm64)");
+        } else if (info.intremap == 0) {
+                snprintf(info.hint, sizeof(info.hint),
+                         "interrupt remapping is off: VFIO refuses devices unless vfio_iommu_type1.allow_unsafe_interrupts=1 (unsafe)");
+        }
+        *ret = info;
+        return 0;
+}
+
+_public_ int hd_device_get_iommu_group(hd_device *d) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *target = NULL;
+        unsigned n;
+
+        if (!d || !d->raw.syspath)
+                return -ENOENT;
+        if (hd_device_attr_path(d, "iommu_group", path, sizeof(path)) < 0 ||
+            hd_sysfs_readlink(d->list->ctx, path, &target) < 0)
+                return -ENOENT;
+        if (hd_safe_atou(hd_path_basename(target), 10, &n) < 0 || n > INT_MAX)
+                return -ENOENT;
+        return (int) n;
+}
+
+static int cmp_uint(const void *a, const void *b) {
+        unsigned x = *(const unsigned *) a, y = *(const unsigned *) b;
+        return x < y ? -1 : x > y;
+}
+
+_public_ int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ unsigned *v = NULL;
+        size_t n = 0, k = 0;
+        int r;
+
+        if (!list || !ret || !ret_n)
+                return -EINVAL;
+        r = hd_sysfs_list_dir(list->ctx, "sys/kernel/iommu_groups", &names, &n);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        v = calloc(n ? n : 1, sizeof(unsigned));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (hd_safe_atou(names[i], 10, &v[k]) >= 0)
+                        k++;
+        qsort(v, k, sizeof(unsigned), cmp_uint);
+        *ret = TAKE_PTR(v);
+        *ret_n = k;
+        return 0;
+}
+
+_public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ hd_device **v = NULL;
+        char path[PATH_MAX];
+        size_t n = 0, k = 0;
+        int r;
+
+        if (!list || !ret || !ret_n)
+                return -EINVAL;
+        snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%u/devices", group);
+        r = hd_sysfs_list_dir(list->ctx, path, &names, &n);
+        if (r < 0)
+                return r;
+        v = calloc(n ? n : 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                struct hd_pci_addr a;
+                char name[64];
+                hd_device *d;
+                if (hd_pci_addr_parse(names[i], &a) < 0)
+                        continue;
+                snprintf(name, sizeof(name), "pci_%04x_%02x_%02x_%x", a.domain, a.bus, a.slot, a.function);
+                d = hd_hashmap_get(list->by_name, name);
+                if (d)
+                        v[k++] = d;
+                else
+                        log_warn(list->ctx, "IOMMU group %u: member %s is not a known PCI device", group, names[i]);
+        }
+        /* names were sorted by string, which for fixed-width addresses is address order */
+        *ret = TAKE_PTR(v);
+        *ret_n = k;
+        return 0;
+}
+
+_public_ bool hd_pci_device_is_bridge(hd_device *d) {
+        const char *cls;
+        long long k;
+        unsigned char hdr;
+
+        if (!d || d->type != HD_CAP_PCI)
+                return false;
+        cls = hd_device_get_property(d, "PCI_CLASS");
+        if (cls && hd_safe_atoll(cls, 16, &k) >= 0 && (k >> 8) == 0x0604)
+                return true;
+        {
+                char path[PATH_MAX];
+                if (hd_device_attr_path(d, "config", path, sizeof(path)) >= 0 &&
+                    hd_sysfs_read_bytes(d->list->ctx, path, NULL, 0) >= 0) {
+                        unsigned char b[16];
+                        if (hd_sysfs_read_bytes(d->list->ctx, path, b, sizeof(b)) == (int) sizeof(b)) {
+                                hdr = b[0x0e] & 0x7f;
+                                return hdr == 1 || hdr == 2;
+                        }
+                }
+        }
+        return false;
+}
+
+static bool driver_is_vfio_safe(const char *drv) {
+        return !drv || streq(drv, "vfio-pci") || streq(drv, "pci-stub") || strstr(drv, "vfio") != NULL;
+}
+
+_public_ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_device **ret_blocker) {
+        _cleanup_free_ hd_device **devs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = hd_iommu_group_get_devices(list, group, &devs, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (hd_pci_device_is_bridge(devs[i]))
+                        continue;
+                if (!driver_is_vfio_safe(hd_device_get_driver(devs[i]))) {
+                        if (ret_blocker)
+                                *ret_blocker = devs[i];
+                        return 0;
+                }
+        }
+        if (ret_blocker)
+                *ret_blocker = NULL;
+        return 1;
+}
+
+/* ---- ACS analysis ---- */
+
+#define PCI_EXT_CAP_ID_ACS 0x000d
+#define ACS_SV 0x01
+#define ACS_RR 0x04
+#define ACS_CR 0x08
+#define ACS_UF 0x10
+#define ACS_NEEDED (ACS_SV | ACS_RR | ACS_CR | ACS_UF)
+
+static void acs_missing(unsigned ctrl, char *buf, size_t size) {
+        snprintf(buf, size, "%s%s%s%s", ctrl & ACS_SV ? "" : " SV", ctrl & ACS_RR ? "" : " RR",
+                 ctrl & ACS_CR ? "" : " CR", ctrl & ACS_UF ? "" : " UF");
+}
+
+/* PCIe device/port type from the PCIe capability, -1 for conventional PCI,
+ * -2 when unknown (config not readable). */
+static int pcie_type(const struct hd_pci_config *c) {
+        int pos = hd_pci_config_find_cap(c, 0x10);
+        if (pos < 0)
+                return -2;
+        if (pos == 0)
+                return -1;
+        return (int) ((hd_pci_cfg16(c, (size_t) pos + 2) >> 4) & 0xf);
+}
+
+static const char *pcie_type_name(int t) {
+        switch (t) {
+        case 0: return "PCIe endpoint";
+        case 1: return "legacy PCIe endpoint";
+        case 4: return "root port";
+        case 5: return "switch upstream port";
+        case 6: return "switch downstream port";
+        case 7: return "PCIe-to-PCI bridge";
+        case 8: return "PCI-to-PCIe bridge";
+        case 9: return "root-complex integrated endpoint";
+        case 10: return "root-complex event collector";
+        case -1: return "conventional PCI device";
+        default: return "PCI device";
+        }
+}
+
+_public_ int hd_iommu_explain(hd_device *d, char **ret) {
+        struct hd_buf b = {};
+        struct hd_pci_config *cfg = NULL;
+        int grp, r;
+        bool found = false;
+
+        if (!d || !ret)
+                return -EINVAL;
+        if (d->type != HD_CAP_PCI)
+                return -EOPNOTSUPP;
+        cfg = malloc(sizeof(*cfg));
+        if (!cfg)
+                return -ENOMEM;
+
+        grp = hd_device_get_iommu_group(d);
+        if (grp < 0) {
+                hd_buf_printf(&b, "%s is in no IOMMU group: the IOMMU is off or does not cover it\n", d->sysname);
+                goto out;
+        }
+        {
+                _cleanup_free_ hd_device **devs = NULL;
+                size_t n = 0;
+                if (hd_iommu_group_get_devices(d->list, (unsigned) grp, &devs, &n) >= 0) {
+                        hd_buf_printf(&b, "%s is in IOMMU group %d with %zu device%s:", d->sysname, grp, n,
+                                      n == 1 ? "" : "s");
+                        for (size_t i = 0; i < n; i++)
+                                hd_buf_printf(&b, " %s", devs[i]->sysname);
+                        hd_buf_putc(&b, '\n');
+                        if (n == 1) {
+                                hd_buf_puts(&b, "it is alone in its group: nothing to explain\n");
+                                goto out;
+                        }
+                }
+        }
+
+        /* 1. multifunction siblings without ACS share a group */
+        r = hd_pci_config_read(d, cfg);
+        if (r < 0) {
+                hd_buf_printf(&b, "cannot read the config space of %s: %s\n", d->sysname, strerror(-r));
+                goto out;
+        }
+        if (cfg->len < 256)
+                hd_buf_puts(&b, "note: only the first 64 bytes of config space are readable; run as root for the ACS analysis\n");
+
+        for (hd_device *cur = d; cur && cur->type == HD_CAP_PCI; cur = cur->parent) {
+                int type, acs;
+                unsigned ctrl = 0;
+                bool multifunction;
+                char miss[32];
+
+                if (hd_pci_config_read(cur, cfg) < 0)
+                        break;
+                type = pcie_type(cfg);
+                multifunction = (hd_pci_cfg8(cfg, 0x0e) & 0x80) != 0;
+                acs = cfg->len >= 0x104 ? hd_pci_config_find_ext_cap(cfg, PCI_EXT_CAP_ID_ACS) : -1;
+                if (acs > 0)
+                        ctrl = hd_pci_cfg16(cfg, (size_t) acs + 6);
+
+                if (cur == d) {
+                        if (multifunction && acs == 0) {
+                                hd_buf_printf(&b, "%s is a function of a multifunction device without ACS: "
+                                              "its sibling functions share its group\n", cur->sysname);
+                                found = true;
+                        }
+                        continue;
+                }
+                if (type == -1 || type == 7) {
+                        hd_buf_printf(&b, "%s is a %s: every device behind it shares one requester ID and one group\n",
+                                      cur->sysname, pcie_type_name(type));
+                        found = true;
+                        break;
+                }
+                if (type == 4 || type == 6) {
+                        if (acs < 0) {
+                                hd_buf_printf(&b, "%s (%s): ACS unknown (extended config space not readable)\n",
+                                              cur->sysname, pcie_type_name(type));
+                                continue;
+                        }
+                        if (acs == 0) {
+                                hd_buf_printf(&b, "%s (%s) has no ACS capability: devices below it are not isolated "
+                                              "from each other%s\n", cur->sysname, pcie_type_name(type),
+                                              type == 4 ? " nor from other root ports' devices" : "");
+                                found = true;
+                                break;
+                        }
+                        if ((ctrl & ACS_NEEDED) != ACS_NEEDED) {
+                                acs_missing(ctrl, miss, sizeof(miss));
+                                hd_buf_printf(&b, "%s (%s) has ACS but does not enable:%s\n", cur->sysname,
+                                              pcie_type_name(type), miss);
+                                found = true;
+                                break;
+                        }
+                        hd_buf_printf(&b, "%s (%s): ACS SV RR CR UF enabled\n", cur->sysname, pcie_type_name(type));
+                }
+        }
+        if (!found)
+                hd_buf_puts(&b, "no upstream port lacks ACS: the grouping comes from the platform "
+                                "(e.g. devices integrated into the root complex without ACS quirks)\n");
+out:
+        free(cfg);
+        return hd_buf_steal(&b, ret);
+}
