@@ -15,6 +15,9 @@ repeating units under realistic root complexes:
         every second switch lacks ACS so its 4 controllers share an IOMMU group
   gpu   root port + GPU + HDMI audio function (shared IOMMU group) + DRM
 
+Put OUTDIR on a tmpfs (/dev/shm, /run/user/...) for speed: N=5000 writes
+about 370k small files (10 s on tmpfs; minutes on a busy disk).
+
 Root complexes pciDDDD:BB sit at BB = 00, 40, 80, c0 in each PCI segment; a
 new segment (domain) starts when those are full. Every endpoint and port has
 its own IOMMU group unless noted above. Deterministic output.
@@ -244,6 +247,8 @@ def main():
     t0 = time.time()
     if os.path.lexists(a.outdir):
         shutil.rmtree(a.outdir)
+        print("gen-tree: removed the old %s in %.1f s" % (a.outdir, time.time() - t0))
+        t0 = time.time()
     s = Sysroot(a.outdir, write_manifest=not a.no_manifest)
     s.dmi(sys_vendor="Supermicro", product_name="AS -2124US-TNRP",
           product_version="0123456789", product_serial="S123456X1234567",

@@ -101,6 +101,16 @@ PCI_PROGIF_NAMES = {
 }
 
 
+# drivers that are built into Debian's kernel: no `module` link
+BUILTIN_DRIVERS = {"pcieport", "usb", "hub", "usbfs", "skl_uncore", "xhci_hcd",
+                   "ehci-pci", "ahci", "sd", "sr", "e1000e"}
+# driver name -> module name where they differ
+DRIVER_MODULES = {"sd": "sd_mod", "sr": "sr_mod", "vfio-pci": "vfio_pci",
+                  "usb-storage": "usb_storage", "xhci_hcd": "xhci_pci",
+                  "i801_smbus": "i2c_i801", "vfio_mdev": "vfio_mdev",
+                  "snd_hda_intel": "snd_hda_intel", "yenta_cardbus": "yenta_socket"}
+
+
 def sanitize_name(s):
     """libvirt's udevGenerateDeviceName(): non-alnum -> '_'."""
     return "".join(c if c.isascii() and c.isalnum() else "_" for c in s)
@@ -345,7 +355,9 @@ class Sysroot(object):
     """A fake host image rooted at `path` (created if missing)."""
 
     def __init__(self, path, usec_start=4200000, write_manifest=True,
-                 udev_version=1, driver_files=True):
+                 udev_version=1, driver_files=True, iommu_unit="dmar0"):
+        """iommu_unit: name of the IOMMU device under devices/virtual/iommu
+        that PCI group members link to with `iommu` (None: no such links)."""
         self.path = os.path.abspath(path)
         self.sys = os.path.join(self.path, "sys")
         self.udev = os.path.join(self.path, "run", "udev")
@@ -361,6 +373,7 @@ class Sysroot(object):
         self.scsi_hosts = {}       # host number -> abs path
         self.groups = {}           # iommu group -> [abs device paths]
         self.write_manifest = write_manifest
+        self.iommu_unit = iommu_unit
         self.driver_files = driver_files
         self._finished = False
         self._damage = []
@@ -392,10 +405,14 @@ class Sysroot(object):
             data = (data + "\n").encode()
         elif not isinstance(data, (bytes, bytearray)):
             data = (str(data) + "\n").encode()
-        with open(p, "wb") as f:
-            f.write(data)
-        if mode is not None:
-            os.chmod(p, mode)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            if data:
+                os.write(fd, data)
+            if mode is not None:
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
 
     def write_attr(self, devpath, name, value, mode=None):
         """Write attribute `name` (may contain '/') of device dir devpath."""
@@ -444,7 +461,9 @@ class Sysroot(object):
             self._mkdir(self.s("class/" + subsystem))
 
     def ensure_driver(self, bus, driver, module=None):
-        """sys/bus/<bus>/drivers/<driver> with bind/unbind/new_id files."""
+        """sys/bus/<bus>/drivers/<driver> with bind/unbind/new_id files and,
+        unless the driver is built in (BUILTIN_DRIVERS) or module is False,
+        a `module` link to sys/module/<module>."""
         key = (bus, driver)
         d = self.s("bus/%s/drivers/%s" % (bus, driver))
         if key in self._known_drivers:
@@ -458,6 +477,8 @@ class Sysroot(object):
             if bus == "pci":
                 self._write(d + "/new_id", b"", 0o200)
                 self._write(d + "/remove_id", b"", 0o200)
+            if module is None and driver not in BUILTIN_DRIVERS:
+                module = DRIVER_MODULES.get(driver, driver.replace("-", "_"))
             if module:
                 mdir = self.s("module/" + module)
                 self._mkdir(mdir + "/drivers")
@@ -817,6 +838,19 @@ class Sysroot(object):
             a["max_link_width"] = str(link_cap[1])
             a["current_link_speed"] = PCIE_SPEED_STR.get(link_sta[0], "Unknown")
             a["current_link_width"] = str(link_sta[1])
+        if subclass == 0x0300:
+            a["boot_vga"] = "0"
+        if pcie_type in (PCIE_TYPE_ENDPOINT, PCIE_TYPE_LEGACY_ENDPOINT, PCIE_TYPE_UPSTREAM) \
+                and parent is not None and not _vf and self.pcis[parent].slot_implemented:
+            slotdir = self.s("bus/pci/slots/%d" % self.pcis[parent].port)
+            if not os.path.isdir(slotdir):
+                self._ensure_subsys("pci", True)
+                self._mkdir(slotdir)
+                self._write(slotdir + "/address", addr[:10])
+                self._write(slotdir + "/max_bus_speed", PCIE_SPEED_STR.get(
+                    self.pcis[parent].link_cap[0], "Unknown"))
+                self._write(slotdir + "/cur_bus_speed", PCIE_SPEED_STR.get(
+                    self.pcis[parent].link_sta[0], "Unknown"))
         if attrs:
             a.update(attrs)
         self.attrs(path, a)
@@ -874,6 +908,15 @@ class Sysroot(object):
         `iommu_group` link on each device and
         sys/kernel/iommu_groups/<n>/devices/<name> back links."""
         g = self.s("kernel/iommu_groups/%d" % n)
+        unit = None
+        if self.iommu_unit:
+            unit = self.s("devices/virtual/iommu/" + self.iommu_unit)
+            if unit not in self._bypath:
+                self._mkdir(os.path.dirname(unit))
+                self.device(unit, "iommu", bus=False, kind="iommu")
+                self.attrs(unit, {"intel-iommu/version": "1:0", "intel-iommu/cap": "d2008c40660462",
+                                  "intel-iommu/ecap": "f050da", "intel-iommu/address": "fed91000"})
+                self._mkdir(unit + "/devices")
         if n not in self.groups:
             self._mkdir(g + "/devices")
             self._write(g + "/type", type_)
@@ -885,6 +928,9 @@ class Sysroot(object):
             self.symlink(path + "/iommu_group", g)
             self.symlink(g + "/devices/" + os.path.basename(path), path)
             self.groups[n].append(path)
+            if unit and m in self.pcis:
+                self.symlink(path + "/iommu", unit)
+                self.symlink(unit + "/devices/" + m, path)
             e = self._bypath.get(path)
             if e is not None and "pci" in e:
                 e["pci"]["iommu_group"] = n
@@ -965,7 +1011,7 @@ class Sysroot(object):
 
     # ------------------------------------------------------------ vdpa
     def vdpa(self, parent=None, name="vdpa0", index=0, driver="vhost_vdpa",
-             major=MAJOR_VHOST_VDPA):
+             major=MAJOR_VHOST_VDPA, device_id=1, vendor_id=0x1af4):
         """vDPA device on bus vdpa (sys/devices/<name> without parent, else
         under `parent`) with a vhost-vdpa-<index> char device child."""
         if parent is None:
@@ -974,6 +1020,7 @@ class Sysroot(object):
             ppath = self.pcis[parent].path if parent in self.pcis else parent
         path = ppath + "/" + name
         self.device(path, "vdpa", driver=driver, kind="vdpa",
+                    uevent=[("MODALIAS", "vdpa:d%08Xv%08X" % (device_id, vendor_id))],
                     nodedev=sanitize_name("vdpa_" + name))
         self.attrs(path, {"driver_override": "(null)"})
         self._mkdir(path + "/power")
@@ -1400,7 +1447,9 @@ class Sysroot(object):
             self.device(pp, "block", bus=False, devtype="partition", devnode=pname,
                         major=major if major != MAJOR_BLKEXT else MAJOR_BLKEXT,
                         minor=minor + n if major != MAJOR_BLKEXT else minor + n,
-                        block=True, uevent=[("PARTN", n)], db=pprops, tags=tags,
+                        block=True, uevent=([("DISKSEQ", diskseq)] if diskseq is not None
+                                            else []) + [("PARTN", n)],
+                        db=pprops, tags=tags,
                         kind="partition")
             self.attrs(pp, {"partition": str(n), "start": str(start), "size": str(nsec),
                             "ro": "0", "alignment_offset": "0", "discard_alignment": "0",
@@ -1506,7 +1555,8 @@ class Sysroot(object):
         ppath = self.pcis[parent].path
         cp = ppath + "/nvme/nvme%d" % ctrl
         self.device(cp, "nvme", bus=False, devnode="nvme%d" % ctrl, major=major_char,
-                    minor=ctrl, db={}, kind="nvme_ctrl")
+                    minor=ctrl, db={}, kind="nvme_ctrl",
+                    uevent=[("NVME_TRTYPE", "pcie")])
         self.attrs(cp, {"model": model, "serial": serial, "firmware_rev": firmware,
                         "transport": "pcie", "address": parent, "state": "live",
                         "cntlid": str(cntlid), "numa_node": "-1", "queue_count": "17",

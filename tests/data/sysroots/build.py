@@ -50,6 +50,7 @@ def build_full(out):
         # integrated GPU: mdev parent (GVT-g), DRM card0 + renderD128
         s.pci("0000:00:02.0", 0x8086, 0x3e92, 0x030000, driver="i915",
               pcie_type=PCIE_TYPE_RCIEP, iommu_group=3, revision=0x00,
+              attrs={"boot_vga": "1"},
               subsys=(0x17aa, 0x1039),
               names=(INTEL, "CoffeeLake-S GT2 [UHD Graphics 630]"))
         s.mdev_types("0000:00:02.0", [
@@ -234,6 +235,7 @@ def build_full(out):
               names=(INTEL, "Cannon Lake PCH SMBus Controller"))
         s.pci("0000:00:1f.6", 0x8086, 0x15bc, 0x020000, driver="e1000e",
               pcie=False, revision=0x10, subsys=(0x17aa, 0x1039),
+              attrs={"label": "Onboard LAN", "index": "1", "acpi_index": "1"},
               names=(INTEL, "Ethernet Connection (7) I219-V"))
         s.iommu_group(19, ["0000:00:1f.0", "0000:00:1f.3", "0000:00:1f.4",
                            "0000:00:1f.6"])
