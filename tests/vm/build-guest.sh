@@ -208,6 +208,11 @@ printf 'root:x:0:\nkvm:x:78:\n' >"$STAGE/etc/group"
 printf 'hdtest-guest\n' >"$STAGE/etc/hostname"
 printf '%s\n' "$KVER" >"$STAGE/etc/hdtest-kernel"
 hdvm_mkcpio "$STAGE" "$OUT/initrd-base.cpio.gz" "$BB"
+# Keep the cache small (CI caches OUTDIR): the unpacked module tree is ~400 MB.
+# busybox and the kernel config stay; a rebuild unpacks the .deb again.
+if [ -z "${HOSTDEV_VM_KEEP_TREE:-}" ]; then
+	rm -rf "$STAGE" "$ROOT/lib/modules" "$ROOT/usr/lib" "$ROOT/.unpacked"
+fi
 
 # --- 5. disk images ---------------------------------------------------------
 mkdir -p "$OUT/disks"
@@ -266,10 +271,12 @@ if [ "$WITH_UDEV" = 1 ] && { [ "$FORCE" = 1 ] || ! udev_ok; }; then
 		hdvm_log "warning: could not precompile hwdb (ID_VENDOR_FROM_DATABASE unavailable)"
 	fi
 	rm -rf "$HW"
+	[ -n "${HOSTDEV_VM_KEEP_TREE:-}" ] || rm -rf "$UROOT"
 	# Rules referencing missing helpers just log errors; drop the noisiest.
 	printf 'udev_log=err\n' >"$USTAGE/etc/udev/udev.conf"
 	touch "$USTAGE/etc/hdtest-udev"
 	hdvm_mkcpio "$USTAGE" "$OUT/initrd-udev.cpio.gz" "$BB"
+	[ -n "${HOSTDEV_VM_KEEP_TREE:-}" ] || rm -rf "$USTAGE"
 	UDEVINFO="udev-package=$(basename "$UDEB")"
 	echo "$STAMP_HASH" >"$OUT/stamp-udev"
 fi
