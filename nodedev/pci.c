@@ -652,3 +652,25 @@ bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t) {
                 return false;
         }
 }
+
+_public_ int hd_pci_device_get_names(hd_device *d, char *vendor, size_t vsize, char *product, size_t psize) {
+        long long v = -1, dev = -1;
+        const char *n;
+
+        if (!d || d->type != HD_CAP_PCI || !vendor || !product || !vsize || !psize)
+                return -EINVAL;
+        vendor[0] = product[0] = 0;
+        if (hd_device_read_attr_long(d, "vendor", 16, &v) < 0 || hd_device_read_attr_long(d, "device", 16, &dev) < 0)
+                return -ENODATA;
+        n = hd_pci_lookup_vendor(d->list->ctx, (unsigned) v, vendor, vsize);
+        if (!n)
+                vendor[0] = 0;
+        else if (n != vendor)
+                snprintf(vendor, vsize, "%s", n);
+        n = hd_pci_lookup_device(d->list->ctx, (unsigned) v, (unsigned) dev, product, psize);
+        if (!n)
+                product[0] = 0;
+        else if (n != product)
+                snprintf(product, psize, "%s", n);
+        return 0;
+}

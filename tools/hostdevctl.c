@@ -21,6 +21,7 @@
 #define EXIT_USAGE 64
 
 static const char *arg_sysroot;
+static const char *arg_state_dir;
 static int arg_log_level = HD_LOG_WARNING;
 static const char *program = "hostdevctl";
 
@@ -444,6 +445,407 @@ static int verb_capture(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
+/* ---- hostdev-xml ---- */
+
+static int verb_hostdev_xml(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "managed", no_argument, NULL, 'm' },
+                { "unmanaged", no_argument, NULL, 'u' },
+                { "by-address", no_argument, NULL, 'a' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ char *xml = NULL;
+        unsigned flags = 0;
+        hd_device *d;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'm': flags |= HD_HOSTDEV_XML_MANAGED; break;
+                case 'u': flags |= HD_HOSTDEV_XML_UNMANAGED; break;
+                case 'a': flags |= HD_HOSTDEV_XML_BY_ADDRESS; break;
+                default: return bad_option("hostdev-xml", argv);
+                }
+        }
+        if (optind != argc - 1) {
+                errorf("hostdev-xml: expected exactly one device name");
+                return EXIT_USAGE;
+        }
+        if ((flags & HD_HOSTDEV_XML_MANAGED) && (flags & HD_HOSTDEV_XML_UNMANAGED)) {
+                errorf("hostdev-xml: --managed and --unmanaged exclude each other");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        r = hd_device_format_hostdev_xml(d, flags, &xml);
+        if (r == -EOPNOTSUPP)
+                errorf("%s: a %s device cannot be given to a guest (PCI, SR-IOV VF network interface, "
+                       "USB device, SCSI device or mdev only)",
+                       hd_device_get_name(d), hd_cap_type_to_string(hd_device_get_cap_type(d)));
+        else if (r == -EINVAL && hd_device_get_cap_type(d) == HD_CAP_PCI)
+                errorf("%s: PCI bridges cannot be assigned to a guest", hd_device_get_name(d));
+        else if (r < 0)
+                errorf("%s: cannot format domain XML: %s", hd_device_get_name(d), strerror(-r));
+        if (r < 0)
+                return EXIT_FAILURE;
+        fputs(xml, stdout);
+        return EXIT_SUCCESS;
+}
+
+/* ---- iommu ---- */
+
+/* "0200" style class code of a PCI device */
+static const char *pci_label(hd_device *d, char *buf, size_t size) {
+        const char *cls = hd_device_get_property(d, "PCI_CLASS");
+        unsigned long v = cls ? strtoul(cls, NULL, 16) : 0;
+        snprintf(buf, size, "%04lx", v >> 8);
+        return buf;
+}
+
+static int verb_iommu_explain(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ char *text = NULL;
+        hd_device *d;
+        int r;
+
+        if (argc != 2) {
+                errorf("iommu explain: expected exactly one device");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[1], &d) < 0)
+                return EXIT_FAILURE;
+        r = hd_iommu_explain(d, &text);
+        if (r == -EOPNOTSUPP) {
+                errorf("iommu explain: %s is not a PCI device", hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        if (r < 0) {
+                errorf("iommu explain: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        fputs(text, stdout);
+        return EXIT_SUCCESS;
+}
+
+static json_object *pci_json(hd_device *d) {
+        json_object *o = json_object_new_object();
+        const char *drv = hd_device_get_driver(d);
+        const char *cls = hd_device_get_property(d, "PCI_CLASS");
+        const char *id = hd_device_get_property(d, "PCI_ID");
+        const char *path = hd_device_get_syspath(d);
+        json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
+        json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
+        json_object_object_add(o, "class", cls ? json_object_new_string(cls) : NULL);
+        json_object_object_add(o, "id", id ? json_object_new_string(id) : NULL);
+        json_object_object_add(o, "driver", drv ? json_object_new_string(drv) : NULL);
+        json_object_object_add(o, "bridge", json_object_new_boolean(hd_pci_device_is_bridge(d)));
+        {
+                char vendor[128], product[160];
+                if (hd_pci_device_get_names(d, vendor, sizeof(vendor), product, sizeof(product)) >= 0) {
+                        json_object_object_add(o, "vendor", vendor[0] ? json_object_new_string(vendor) : NULL);
+                        json_object_object_add(o, "product", product[0] ? json_object_new_string(product) : NULL);
+                }
+        }
+        return o;
+}
+
+static int verb_iommu(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ unsigned *groups = NULL;
+        hd_iommu_info info;
+        json_object *root = NULL, *jgroups = NULL;
+        bool json = false;
+        size_t ng = 0;
+        int c, r;
+
+        if (argc >= 2 && streq(argv[1], "explain"))
+                return verb_iommu_explain(argc - 1, argv + 1);
+        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                default: return bad_option("iommu", argv);
+                }
+        }
+        if (optind != argc) {
+                errorf("iommu: unexpected argument '%s' (did you mean 'iommu explain DEV'?)", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        r = hd_iommu_get_info(ctx, &info);
+        if (r >= 0)
+                r = hd_iommu_list_groups(list, &groups, &ng);
+        if (r < 0) {
+                errorf("iommu: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (json) {
+                json_object *ji = json_object_new_object();
+                root = json_object_new_object();
+                json_object_object_add(ji, "enabled", json_object_new_boolean(info.enabled));
+                json_object_object_add(ji, "vendor", info.vendor[0] ? json_object_new_string(info.vendor) : NULL);
+                json_object_object_add(ji, "interrupt_remapping",
+                                       info.intremap < 0 ? NULL : json_object_new_boolean(info.intremap));
+                json_object_object_add(ji, "hint", info.hint[0] ? json_object_new_string(info.hint) : NULL);
+                json_object_object_add(root, "iommu", ji);
+                jgroups = json_object_new_array();
+                json_object_object_add(root, "groups", jgroups);
+        } else {
+                printf("IOMMU: %s%s%s%s\n", info.enabled ? "enabled" : "DISABLED",
+                       info.vendor[0] ? " (" : "", info.vendor, info.vendor[0] ? ")" : "");
+                printf("Interrupt remapping: %s\n", info.intremap < 0 ? "unknown" : info.intremap ? "yes" : "NO");
+                if (info.hint[0])
+                        printf("Hint: %s\n", info.hint);
+        }
+        for (size_t g = 0; g < ng; g++) {
+                _cleanup_free_ hd_device **devs = NULL;
+                hd_device *blocker = NULL;
+                size_t n = 0;
+                int viable;
+
+                if (hd_iommu_group_get_devices(list, groups[g], &devs, &n) < 0)
+                        continue;
+                viable = hd_iommu_group_is_viable(list, groups[g], &blocker);
+                if (json) {
+                        json_object *jg = json_object_new_object(), *jd = json_object_new_array();
+                        json_object_object_add(jg, "number", json_object_new_int((int) groups[g]));
+                        json_object_object_add(jg, "viable", json_object_new_boolean(viable > 0));
+                        json_object_object_add(jg, "blocker",
+                                               blocker ? json_object_new_string(strrchr(hd_device_get_syspath(blocker), '/') + 1) : NULL);
+                        for (size_t i = 0; i < n; i++)
+                                json_object_array_add(jd, pci_json(devs[i]));
+                        json_object_object_add(jg, "devices", jd);
+                        json_object_array_add(jgroups, jg);
+                        continue;
+                }
+                if (viable > 0)
+                        printf("\nGroup %u: viable\n", groups[g]);
+                else if (blocker)
+                        printf("\nGroup %u: not viable: %s is bound to %s\n", groups[g],
+                               strrchr(hd_device_get_syspath(blocker), '/') + 1, hd_device_get_driver(blocker));
+                else
+                        printf("\nGroup %u\n", groups[g]);
+                for (size_t i = 0; i < n; i++) {
+                        char cls[32], vendor[128], product[160];
+                        const char *id = hd_device_get_property(devs[i], "PCI_ID");
+                        const char *drv = hd_device_get_driver(devs[i]);
+                        (void) hd_pci_device_get_names(devs[i], vendor, sizeof(vendor), product, sizeof(product));
+                        printf("  %s  %s  %-9s  %-14s %s%s%s%s\n", strrchr(hd_device_get_syspath(devs[i]), '/') + 1,
+                               pci_label(devs[i], cls, sizeof(cls)), id ? id : "?", drv ? drv : "(no driver)",
+                               vendor, vendor[0] ? " " : "", product,
+                               hd_pci_device_is_bridge(devs[i]) ? " [bridge]" : "");
+                }
+        }
+        if (json) {
+                print_json(root);
+                json_object_put(root);
+        }
+        return EXIT_SUCCESS;
+}
+
+/* ---- detach / reattach / reset / recover ---- */
+
+static const char *step_word(enum hd_vfio_step_result r) {
+        switch (r) {
+        case HD_STEP_DONE: return "done";
+        case HD_STEP_NOOP: return "unchanged";
+        case HD_STEP_PLANNED: return "would move";
+        case HD_STEP_FAILED: return "FAILED";
+        case HD_STEP_ROLLED_BACK: return "rolled back";
+        case HD_STEP_NOT_ATTEMPTED: return "not attempted";
+        }
+        return "?";
+}
+
+static int report(const char *verb, hd_vfio_result *res, bool json) {
+        if (json) {
+                json_object *o = json_object_new_object(), *steps = json_object_new_array();
+                json_object_object_add(o, "status", json_object_new_string(res->status == 0 ? "ok" : res->status == -EBUSY ? "refused" : "failed"));
+                json_object_object_add(o, "reason", res->reason[0] ? json_object_new_string(res->reason) : NULL);
+                for (size_t i = 0; i < res->n_steps; i++) {
+                        json_object *s = json_object_new_object();
+                        json_object_object_add(s, "address", json_object_new_string(res->steps[i].addr));
+                        json_object_object_add(s, "from", json_object_new_string(res->steps[i].from));
+                        json_object_object_add(s, "to", json_object_new_string(res->steps[i].to));
+                        json_object_object_add(s, "result", json_object_new_string(step_word(res->steps[i].result)));
+                        json_object_array_add(steps, s);
+                }
+                json_object_object_add(o, "devices", steps);
+                print_json(o);
+                json_object_put(o);
+        } else
+                for (size_t i = 0; i < res->n_steps; i++)
+                        printf("%s  %s -> %s  %s\n", res->steps[i].addr,
+                               res->steps[i].from[0] ? res->steps[i].from : "(none)",
+                               res->steps[i].to[0] ? res->steps[i].to : "(none)", step_word(res->steps[i].result));
+        if (res->status == -EBUSY) {
+                errorf("%s refused: %s", verb, res->reason);
+                return 2;
+        }
+        if (res->status < 0) {
+                errorf("%s failed: %s", verb, res->reason[0] ? res->reason : strerror(-res->status));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
+static int verb_detach_reattach(int argc, char **argv, bool detach) {
+        static const struct option opts[] = {
+                { "driver", required_argument, NULL, 'd' },
+                { "group", no_argument, NULL, 'g' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "force", no_argument, NULL, 'f' },
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_vfio_result *res = NULL;
+        const char *driver = "vfio-pci";
+        unsigned flags = 0;
+        bool json = false;
+        hd_device *d;
+        int c, r, rc;
+
+        while ((c = getopt_long(argc, argv, "d:gnfj", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'd':
+                        if (!detach)
+                                return bad_option(verb, argv);
+                        if (streq(optarg, "vfio") || streq(optarg, "vfio-pci"))
+                                driver = "vfio-pci";
+                        else if (streq(optarg, "stub") || streq(optarg, "pci-stub"))
+                                driver = "pci-stub";
+                        else {
+                                errorf("%s: unknown driver '%s' (vfio or stub)", verb, optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'g': flags |= HD_VFIO_GROUP; break;
+                case 'n': flags |= HD_VFIO_DRY_RUN; break;
+                case 'f': flags |= HD_VFIO_FORCE; break;
+                case 'j': json = true; break;
+                default: return bad_option(verb, argv);
+                }
+        }
+        if (optind != argc - 1) {
+                errorf("%s: expected exactly one device", verb);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (arg_state_dir && hd_ctx_set_state_dir(ctx, arg_state_dir) < 0) {
+                errorf("--state-dir must be an absolute path");
+                return EXIT_USAGE;
+        }
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        r = detach ? hd_vfio_detach(list, d, driver, flags, &res) : hd_vfio_reattach(list, d, flags, &res);
+        if (r < 0) {
+                errorf("%s %s: %s", verb, hd_device_get_name(d),
+                       r == -EINVAL ? "not a PCI endpoint (bridges and non-PCI devices cannot be detached)" : strerror(-r));
+                return EXIT_FAILURE;
+        }
+        rc = report(verb, res, json);
+        hd_vfio_result_free(res);
+        return rc;
+}
+
+static int verb_nodedev_detach(int argc, char **argv) { return verb_detach_reattach(argc, argv, true); }
+static int verb_nodedev_reattach(int argc, char **argv) { return verb_detach_reattach(argc, argv, false); }
+
+static int verb_recover(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        hd_vfio_result *res = NULL;
+        int r, rc;
+
+        if (argc != 1) {
+                errorf("recover: takes no arguments");
+                return EXIT_USAGE;
+        }
+        r = hd_ctx_new(arg_sysroot, &ctx);
+        if (r < 0) {
+                errorf("cannot open sysroot '%s': %s", arg_sysroot ?: "/", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        hd_ctx_set_log_fn(ctx, log_fn, NULL);
+        hd_ctx_set_log_level(ctx, arg_log_level);
+        if (arg_state_dir && hd_ctx_set_state_dir(ctx, arg_state_dir) < 0) {
+                errorf("--state-dir must be an absolute path");
+                return EXIT_USAGE;
+        }
+        r = hd_vfio_recover(ctx, &res);
+        if (r < 0) {
+                errorf("recover: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (res->n_steps == 0)
+                printf("nothing to recover\n");
+        rc = report("recover", res, false);
+        hd_vfio_result_free(res);
+        return rc;
+}
+
+static int verb_nodedev_reset(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "force", no_argument, NULL, 'f' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        char method[64], reason[400];
+        unsigned flags = 0;
+        hd_device *d;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "f", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'f': flags |= HD_VFIO_FORCE; break;
+                default: return bad_option("nodedev-reset", argv);
+                }
+        }
+        if (optind != argc - 1) {
+                errorf("nodedev-reset: expected exactly one device");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                errorf("nodedev-reset: %s is not a PCI device", hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        r = hd_pci_reset(list, d, flags, method, sizeof(method), reason, sizeof(reason));
+        if (r == 1) {
+                printf("%s: skipped: %s\n", hd_device_get_name(d), reason);
+                return EXIT_SUCCESS;
+        }
+        if (r == -EBUSY) {
+                errorf("nodedev-reset refused: %s (use --force to override)", reason);
+                return 2;
+        }
+        if (r < 0) {
+                errorf("nodedev-reset: %s", reason[0] ? reason : strerror(-r));
+                return EXIT_FAILURE;
+        }
+        printf("%s: reset (kernel method: %s)\n", hd_device_get_name(d), method);
+        return EXIT_SUCCESS;
+}
+
 /* ---- table ---- */
 
 static const struct verb verbs[] = {
@@ -463,6 +865,36 @@ static const struct verb verbs[] = {
           "or 00:03.0), a network interface name, a /sys path or an mdev UUID.\n" },
         { "nodedev-info", verb_nodedev_info, "NAME", "Print basic information about a device.", NULL },
         { "show", verb_show, "NAME [--json]", "Show everything known about a device.", NULL },
+        { "iommu", verb_iommu, "[--json] | explain DEV",
+          "IOMMU status and groups with their devices; whether each group can go to a VM.",
+          "A group is viable when every endpoint is bound to vfio-pci (or a vfio variant\n"
+          "driver) or pci-stub, or is unbound; bridges are ignored, as the kernel does.\n"
+          "'iommu explain DEV' tells why DEV shares its group: the multifunction siblings\n"
+          "or the first upstream port without ACS isolation (needs root for config space).\n" },
+        { "nodedev-detach", verb_nodedev_detach, "DEV [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
+          "Bind a PCI device (or its whole IOMMU group) to vfio-pci or pci-stub.",
+          "Uses driver_override + drivers_probe; loads the driver module if needed. The\n"
+          "original driver is journaled in the state directory first, so that\n"
+          "nodedev-reattach restores exactly it and 'hostdevctl recover' can finish an\n"
+          "interrupted run. With --group every endpoint of the IOMMU group moves as one\n"
+          "transaction: if one fails, the others go back. Devices the host needs (mounted\n"
+          "filesystems, swap, dm/md/LVM, the default route, the boot VGA with a framebuffer\n"
+          "console, open DRM nodes) are refused with exit status 2 unless --force.\n" },
+        { "nodedev-reattach", verb_nodedev_reattach, "DEV [--group] [--dry-run] [--json]",
+          "Give a detached PCI device (or group) back to its original host driver.", NULL },
+        { "nodedev-reset", verb_nodedev_reset, "DEV [--force]",
+          "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci).", NULL },
+        { "recover", verb_recover, "",
+          "Finish or undo an interrupted detach/reattach from the journal (run at boot).", NULL },
+        { "hostdev-xml", verb_hostdev_xml, "NAME [--managed|--unmanaged] [--by-address]",
+          "Print the libvirt domain XML that passes a device to a guest.",
+          "PCI device: <hostdev type='pci'>; SR-IOV VF with a network interface (or that\n"
+          "interface): <interface type='hostdev'> with its MAC; USB device: <hostdev\n"
+          "type='usb'>; SCSI device: <hostdev type='scsi'>; mdev: <hostdev type='mdev'>.\n"
+          "Options:\n"
+          "  --managed      managed='yes' (the default): libvirt detaches the device\n"
+          "  --unmanaged    managed='no'\n"
+          "  --by-address   USB: also name the device by <address bus= device=>\n" },
         { "capture", verb_capture, "DIR",
           "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
           "The result replays with 'hostdevctl --sysroot DIR ...'. Files only root can\n"
@@ -482,6 +914,7 @@ static void usage(FILE *f) {
                 "Host-device management for Linux virtualization hosts.\n\n"
                 "Options:\n"
                 "  --sysroot DIR   read a captured tree (DIR/sys, DIR/run/udev, DIR/dev) instead of the host\n"
+                "  --state-dir DIR journal and lock directory (default /var/lib/hostdev)\n"
                 "  -v, --verbose   more log output (repeat for debug)\n"
                 "  -q, --quiet     errors only\n"
                 "  -h, --help      this help; 'hostdevctl VERB --help' for a verb\n"
@@ -495,6 +928,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "sysroot", required_argument, NULL, 's' },
+                { "state-dir", required_argument, NULL, 'S' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -509,6 +943,7 @@ int main(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, "+vqh", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's': arg_sysroot = optarg; break;
+                case 'S': arg_state_dir = optarg; break;
                 case 'v': arg_log_level = arg_log_level >= HD_LOG_INFO ? HD_LOG_DEBUG : HD_LOG_INFO; break;
                 case 'q': arg_log_level = HD_LOG_ERR; break;
                 case 'h': usage(stdout); return EXIT_SUCCESS;

@@ -52,6 +52,7 @@ _public_ int hd_ctx_new(const char *sysroot, hd_ctx **ret) {
         ctx->sysroot = TAKE_PTR(root);
         ctx->log_fn = log_stderr;
         ctx->log_level = HD_LOG_ERR;
+        ctx->bind_timeout_ms = 10000;
         *ret = TAKE_PTR(ctx);
         return 0;
 }
@@ -70,6 +71,7 @@ _public_ hd_ctx *hd_ctx_unref(hd_ctx *ctx) {
         if (ctx->root_fd >= 0)
                 close(ctx->root_fd);
         free(ctx->sysroot);
+        free(ctx->state_dir);
         free(ctx);
         return NULL;
 }
@@ -93,4 +95,37 @@ _public_ const char *hd_ctx_get_sysroot(hd_ctx *ctx) {
 
 _public_ bool hd_ctx_is_live(hd_ctx *ctx) {
         return !ctx->sysroot;
+}
+
+_public_ int hd_ctx_set_state_dir(hd_ctx *ctx, const char *dir) {
+        char *d;
+
+        if (!ctx || isempty(dir) || dir[0] != '/')
+                return -EINVAL;
+        d = strdup(dir);
+        if (!d)
+                return -ENOMEM;
+        free(ctx->state_dir);
+        ctx->state_dir = d;
+        return 0;
+}
+
+_public_ const char *hd_ctx_get_state_dir(hd_ctx *ctx) {
+        if (!ctx->state_dir) {
+                if (ctx->sysroot) {
+                        if (hd_asprintf(&ctx->state_dir, "%s/var/lib/hostdev", ctx->sysroot) < 0)
+                                return NULL;
+                } else
+                        ctx->state_dir = strdup("/var/lib/hostdev");
+        }
+        return ctx->state_dir;
+}
+
+_public_ void hd_ctx_set_bind_timeout(hd_ctx *ctx, unsigned msec) {
+        ctx->bind_timeout_ms = msec;
+}
+
+void hd_ctx_set_kernel_ops(hd_ctx *ctx, const struct hd_kernel_ops *ops, void *userdata) {
+        ctx->kops = ops;
+        ctx->kops_data = userdata;
 }

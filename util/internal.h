@@ -16,7 +16,22 @@ struct hd_ctx {
         void *log_data;
         int log_level;
         struct pci_access *pacc; /* lazily created, for pci.ids names */
+        char *state_dir;
+        unsigned bind_timeout_ms;
+        const struct hd_kernel_ops *kops; /* tests: a fake kernel */
+        void *kops_data;
 };
+
+/* Test hook: a fake kernel that gives sysfs writes and module loading their
+ * kernel meaning on a fake tree.  Not exported. */
+struct hd_kernel_ops {
+        int (*write)(hd_ctx *ctx, const char *path, const char *value, void *userdata);
+        int (*modprobe)(hd_ctx *ctx, const char *module, void *userdata);
+};
+void hd_ctx_set_kernel_ops(hd_ctx *ctx, const struct hd_kernel_ops *ops, void *userdata);
+/* Load a kernel module (modprobe on the live host, never with a sysroot
+ * unless a fake kernel is set). */
+int hd_kmod_load(hd_ctx *ctx, const char *module);
 
 void hd_log(hd_ctx *ctx, int level, const char *file, int line, const char *fn,
             const char *fmt, ...) _printf_(6, 7);

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -287,6 +288,12 @@ int hd_sysfs_write(hd_ctx *ctx, const char *path, const char *value) {
         ssize_t n;
         int r;
 
+        if (ctx->kops && ctx->kops->write) {
+                const char *rel;
+                r = check_rel(path, &rel);
+                return r < 0 ? r : ctx->kops->write(ctx, rel, value, ctx->kops_data);
+        }
+
         r = hd_sysfs_open(ctx, path, O_WRONLY | O_NOCTTY, &fd);
         if (r < 0)
                 return r;
@@ -386,4 +393,31 @@ int hd_path_join_link(const char *link_path, const char *target, char **ret) {
 const char *hd_path_basename(const char *p) {
         const char *s = strrchr(p, '/');
         return s ? s + 1 : p;
+}
+
+int hd_kmod_load(hd_ctx *ctx, const char *module) {
+        pid_t pid;
+        int status;
+
+        if (ctx->kops && ctx->kops->modprobe)
+                return ctx->kops->modprobe(ctx, module, ctx->kops_data);
+        if (ctx->sysroot)
+                return -EOPNOTSUPP; /* never load modules into this kernel for a captured tree */
+        pid = fork();
+        if (pid < 0)
+                return negative_errno();
+        if (pid == 0) {
+                execl("/sbin/modprobe", "modprobe", "-q", "--", module, (char *) NULL);
+                execlp("modprobe", "modprobe", "-q", "--", module, (char *) NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                log_err(ctx, "modprobe %s failed (status %d): blacklisted or not available", module,
+                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                return -ENOENT;
+        }
+        return 0;
 }

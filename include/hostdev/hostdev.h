@@ -166,6 +166,8 @@ int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t *ret_n);
 /* PCI devices of a group, sorted by address; caller frees *ret (not the
  * devices, which belong to the list). */
 int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n);
+/* pci.ids names of a PCI device ("" when unknown). */
+int hd_pci_device_get_names(hd_device *d, char *vendor, size_t vsize, char *product, size_t psize);
 /* A PCI bridge or port (header type 1/2): the kernel ignores these when it
  * decides whether a group is viable. */
 bool hd_pci_device_is_bridge(hd_device *d);
@@ -182,6 +184,85 @@ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_device **
  * finding per line.
  */
 int hd_iommu_explain(hd_device *d, char **ret);
+
+/* ---- passthrough (vfio/) ---------------------------------------------- */
+
+/* Where journals and the lock live: default /var/lib/hostdev, or
+ * SYSROOT/var/lib/hostdev with a sysroot. */
+int hd_ctx_set_state_dir(hd_ctx *ctx, const char *dir);
+const char *hd_ctx_get_state_dir(hd_ctx *ctx);
+/* How long to wait for a driver to bind (default 10000 ms). */
+void hd_ctx_set_bind_timeout(hd_ctx *ctx, unsigned msec);
+
+enum {
+        HD_VFIO_GROUP = 1 << 0,   /* every endpoint of the device's IOMMU group */
+        HD_VFIO_DRY_RUN = 1 << 1, /* plan and check only; change nothing */
+        HD_VFIO_FORCE = 1 << 2,   /* override host-safety refusals */
+};
+
+enum hd_vfio_step_result {
+        HD_STEP_DONE,           /* the device moved */
+        HD_STEP_NOOP,           /* already where it should be */
+        HD_STEP_PLANNED,        /* dry run */
+        HD_STEP_FAILED,         /* this device failed (see error) */
+        HD_STEP_ROLLED_BACK,    /* moved, then put back after a failure */
+        HD_STEP_NOT_ATTEMPTED,  /* not reached because an earlier device failed */
+};
+
+typedef struct hd_vfio_step {
+        char addr[32];          /* PCI address */
+        char from[64];          /* driver before ("" = unbound) */
+        char to[64];            /* driver after ("" = unbound) */
+        enum hd_vfio_step_result result;
+        int error;              /* -errno for HD_STEP_FAILED */
+} hd_vfio_step;
+
+typedef struct hd_vfio_result {
+        int status;             /* 0 success, -EBUSY refused, other -errno failed */
+        char reason[512];       /* refusal or failure, for humans */
+        hd_vfio_step *steps;
+        size_t n_steps;
+} hd_vfio_result;
+
+void hd_vfio_result_free(hd_vfio_result *r);
+
+/**
+ * hd_vfio_detach: bind @d (or, with HD_VFIO_GROUP, every endpoint of its
+ * IOMMU group) to @driver ("vfio-pci" or "pci-stub") through
+ * driver_override + drivers_probe, as one transaction: if a device fails,
+ * the ones already moved go back to their original drivers.  The original
+ * driver and override of every device are journaled (state dir) before any
+ * change, so that hd_vfio_reattach() restores exactly them and
+ * hd_vfio_recover() can finish an interrupted transaction.  Devices the
+ * host needs (mounted filesystems, swap, active dm/md/LVM, the default
+ * route, the boot VGA with a framebuffer console, open DRM nodes) are
+ * refused unless HD_VFIO_FORCE.
+ *
+ * Returns <0 when nothing could be planned (bad device, lock or journal
+ * failure); otherwise 0 and *ret, whose status tells the outcome.
+ */
+int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *driver, unsigned flags,
+                   hd_vfio_result **ret);
+int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_vfio_result **ret);
+/* Finish or undo an interrupted transaction; drop records of devices no
+ * longer bound to a stub driver (e.g. after a reboot). */
+int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret);
+
+/**
+ * hd_host_safety_check: 0 when @d can leave its host driver; -EBUSY with
+ * a reason when the host needs it (see hd_vfio_detach).
+ */
+int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size);
+
+/**
+ * hd_pci_reset: reset a PCI function through the kernel ("reset").  The
+ * kernel's methods are in "reset_method"; the first one is reported in
+ * @method.  Skipped (returns 1) when bound to vfio-pci, which resets the
+ * device itself; -EBUSY when only a bus reset is possible and other bound
+ * devices share the bus (reason in @reason); -EOPNOTSUPP without a method.
+ */
+int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,
+                 char *reason, size_t rsize);
 
 /* ---- domain XML (domain/) ------------------------------------------------ */
 

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+#include "hostdev/hostdev.h"
+
+struct fake_kernel;
+/* Attach a fake kernel for the tree at @root to @ctx (whose sysroot it is). */
+int fake_kernel_attach(hd_ctx *ctx, const char *root, struct fake_kernel **ret);
+void fake_kernel_free(struct fake_kernel *k);
+unsigned fake_kernel_resets(struct fake_kernel *k);
+unsigned fake_kernel_modprobes(struct fake_kernel *k);
+/* drivers_probe of @addr binds nothing (a device no driver accepts) */
+void fake_kernel_fail_probe(struct fake_kernel *k, const char *addr);

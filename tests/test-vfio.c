@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Passthrough logic on a fake tree with a fake kernel (TAP):
+ *   test-vfio SYSROOT STATEDIR
+ * SYSROOT is a fresh copy of the "full" fixture; it is modified.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "fake-kernel.h"
+#include "nodedev/nodedev-internal.h"
+
+static int n_test, n_fail;
+static const char *root, *state;
+
+#define CHECK(cond, ...)                                                  \
+        do {                                                              \
+                bool _ok = (cond);                                        \
+                n_test++;                                                 \
+                if (!_ok)                                                 \
+                        n_fail++;                                         \
+                printf("%s %d - ", _ok ? "ok" : "not ok", n_test);        \
+                printf(__VA_ARGS__);                                      \
+                printf("\n");                                             \
+                fflush(stdout);                                           \
+        } while (0)
+
+static void driver_of(const char *addr, char *buf, size_t size) {
+        char link[PATH_MAX], t[PATH_MAX];
+        ssize_t n;
+        snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s/driver", root, addr);
+        n = readlink(link, t, sizeof(t) - 1);
+        buf[0] = 0;
+        if (n > 0) {
+                t[n] = 0;
+                snprintf(buf, size, "%s", hd_path_basename(t));
+        }
+}
+
+static bool bound_to(const char *addr, const char *drv) {
+        char now[64];
+        driver_of(addr, now, sizeof(now));
+        return streq(now, drv);
+}
+
+static void write_file(const char *rel, const char *content) {
+        char p[PATH_MAX], dir[PATH_MAX];
+        FILE *f;
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        snprintf(dir, sizeof(dir), "mkdir -p \"$(dirname '%s')\"", p);
+        if (system(dir) != 0)
+                abort();
+        f = fopen(p, "we");
+        if (!f)
+                abort();
+        fputs(content, f);
+        fclose(f);
+}
+
+static void remove_file(const char *rel) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        unlink(p);
+}
+
+struct env {
+        hd_ctx *ctx;
+        hd_nodedev_list *list;
+        struct fake_kernel *k;
+};
+
+static void env_open(struct env *e) {
+        if (hd_ctx_new(root, &e->ctx) < 0)
+                abort();
+        hd_ctx_set_log_level(e->ctx, getenv("TEST_DEBUG") ? HD_LOG_DEBUG : HD_LOG_ERR);
+        hd_ctx_set_state_dir(e->ctx, state);
+        hd_ctx_set_bind_timeout(e->ctx, 300);
+        if (fake_kernel_attach(e->ctx, root, &e->k) < 0 || hd_nodedev_list_new(e->ctx, &e->list) < 0)
+                abort();
+}
+
+static void env_close(struct env *e) {
+        hd_nodedev_list_unref(e->list);
+        hd_ctx_unref(e->ctx);
+        fake_kernel_free(e->k);
+}
+
+static hd_device *dev(struct env *e, const char *q) {
+        hd_device *d = NULL;
+        if (hd_nodedev_list_lookup(e->list, q, &d) < 0)
+                abort();
+        return d;
+}
+
+static int detach(const char *addr, const char *drv, unsigned flags, hd_vfio_result **res) {
+        struct env e;
+        int r;
+        env_open(&e);
+        r = hd_vfio_detach(e.list, dev(&e, addr), drv, flags, res);
+        env_close(&e);
+        return r;
+}
+
+static int reattach(const char *addr, unsigned flags, hd_vfio_result **res) {
+        struct env e;
+        int r;
+        env_open(&e);
+        r = hd_vfio_reattach(e.list, dev(&e, addr), flags, res);
+        env_close(&e);
+        return r;
+}
+
+static char *record_path(const char *addr) {
+        static char p[PATH_MAX];
+        snprintf(p, sizeof(p), "%s/devices/%s.json", state, addr);
+        return p;
+}
+
+static char *vfio_node(int group) {
+        static char p[PATH_MAX];
+        snprintf(p, sizeof(p), "%s/dev/vfio/%d", root, group);
+        return p;
+}
+
+#define NIC "0000:00:1f.6"
+#define GPU "0000:01:00.0"
+#define GPU_AUDIO "0000:01:00.1"
+
+static void test_single(void) {
+        hd_vfio_result *res = NULL;
+        char orig[64], override[64] = "";
+        int r;
+
+        driver_of(NIC, orig, sizeof(orig));
+        CHECK(streq(orig, "e1000e"), "fixture: %s starts on e1000e (%s)", NIC, orig);
+
+        r = detach(NIC, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == 0 && res->n_steps == 1 && res->steps[0].result == HD_STEP_DONE,
+              "detach %s to vfio-pci", NIC);
+        CHECK(bound_to(NIC, "vfio-pci"), "%s is bound to vfio-pci", NIC);
+        {
+                struct env e;
+                int g;
+                env_open(&e);
+                g = hd_device_get_iommu_group(dev(&e, NIC));
+                env_close(&e);
+                CHECK(g >= 0 && access(vfio_node(g), F_OK) == 0, "/dev/vfio/%d appeared", g);
+        }
+        CHECK(access(record_path(NIC), F_OK) == 0, "journal record written for %s", NIC);
+        {
+                char txn[PATH_MAX];
+                snprintf(txn, sizeof(txn), "%s/transaction.json", state);
+                CHECK(access(txn, F_OK) != 0, "no transaction left behind");
+        }
+        hd_vfio_result_free(res);
+
+        r = detach(NIC, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == 0 && res->steps[0].result == HD_STEP_NOOP, "detach again is a no-op");
+        hd_vfio_result_free(res);
+
+        r = reattach(NIC, 0, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "e1000e"), "reattach gives %s back to e1000e", NIC);
+        hd_vfio_result_free(res);
+        {
+                char p[PATH_MAX];
+                FILE *f;
+                snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/driver_override", root, NIC);
+                f = fopen(p, "re");
+                if (f) {
+                        if (!fgets(override, sizeof(override), f))
+                                override[0] = 0;
+                        fclose(f);
+                }
+                CHECK(override[0] == 0, "driver_override cleared (\"%s\")", override);
+        }
+        CHECK(access(record_path(NIC), F_OK) != 0, "journal record removed");
+
+        r = reattach(NIC, 0, &res);
+        CHECK(r == 0 && res->status == 0 && res->steps[0].result == HD_STEP_NOOP, "reattach of a host-bound device is a no-op");
+        hd_vfio_result_free(res);
+}
+
+static void test_stub(void) {
+        hd_vfio_result *res = NULL;
+        char drvdir[PATH_MAX];
+        int r;
+
+        snprintf(drvdir, sizeof(drvdir), "%s/sys/bus/pci/drivers/pci-stub", root);
+        CHECK(access(drvdir, F_OK) != 0, "pci-stub not loaded yet");
+        r = detach(NIC, "pci-stub", 0, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "pci-stub"), "detach to pci-stub loads the module and binds");
+        hd_vfio_result_free(res);
+        r = detach(NIC, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "vfio-pci"), "pci-stub -> vfio-pci");
+        hd_vfio_result_free(res);
+        r = reattach(NIC, 0, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "e1000e"),
+              "reattach restores the true original driver (e1000e), not the intermediate stub");
+        hd_vfio_result_free(res);
+}
+
+static void test_group(void) {
+        hd_vfio_result *res = NULL;
+        int r;
+
+        r = detach(GPU, "vfio-pci", HD_VFIO_GROUP | HD_VFIO_DRY_RUN, &res);
+        CHECK(r == 0 && res->status == 0 && res->n_steps == 2 && res->steps[0].result == HD_STEP_PLANNED &&
+                      bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+              "dry run plans both group members and changes nothing");
+        hd_vfio_result_free(res);
+        {
+                char p[PATH_MAX];
+                snprintf(p, sizeof(p), "%s/lock", state);
+                (void) p;
+        }
+
+        r = detach(GPU, "vfio-pci", HD_VFIO_GROUP, &res);
+        CHECK(r == 0 && res->status == 0 && res->n_steps == 2 && bound_to(GPU, "vfio-pci") &&
+                      bound_to(GPU_AUDIO, "vfio-pci"),
+              "--group moves the GPU and its audio function");
+        hd_vfio_result_free(res);
+        {
+                struct env e;
+                hd_device *blocker = NULL;
+                env_open(&e);
+                CHECK(hd_iommu_group_is_viable(e.list, (unsigned) hd_device_get_iommu_group(dev(&e, GPU)), &blocker) == 1,
+                      "the group is now viable");
+                env_close(&e);
+        }
+        r = reattach(GPU, HD_VFIO_GROUP, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+              "--group reattach restores both original drivers");
+        hd_vfio_result_free(res);
+        {
+                struct env e;
+                hd_device *blocker = NULL;
+                env_open(&e);
+                CHECK(hd_iommu_group_is_viable(e.list, (unsigned) hd_device_get_iommu_group(dev(&e, GPU)), &blocker) == 0 &&
+                              blocker && streq(blocker->sysname, GPU),
+                      "not viable again, blocked by %s", GPU);
+                env_close(&e);
+        }
+
+        setenv("HOSTDEV_TEST_FAIL_BIND", GPU_AUDIO, 1);
+        r = detach(GPU, "vfio-pci", HD_VFIO_GROUP, &res);
+        unsetenv("HOSTDEV_TEST_FAIL_BIND");
+        CHECK(r == 0 && res->status == -EIO, "injected failure on the second member fails the transaction");
+        CHECK(res->n_steps == 2 && res->steps[0].result == HD_STEP_ROLLED_BACK && res->steps[1].result == HD_STEP_FAILED,
+              "report: first rolled back, second failed");
+        CHECK(bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"), "both members are back on their drivers");
+        CHECK(access(record_path(GPU), F_OK) != 0 && access(record_path(GPU_AUDIO), F_OK) != 0, "no records left");
+        hd_vfio_result_free(res);
+
+        /* a device no driver takes: bounded wait, then rollback */
+        {
+                struct env e;
+                env_open(&e);
+                fake_kernel_fail_probe(e.k, GPU_AUDIO);
+                r = hd_vfio_detach(e.list, dev(&e, GPU), "vfio-pci", HD_VFIO_GROUP, &res);
+                env_close(&e);
+                CHECK(r == 0 && res->status == -ETIMEDOUT && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+                      "bind timeout on a member rolls the group back (status %d)", res ? res->status : 0);
+                hd_vfio_result_free(res);
+        }
+}
+
+static void test_kill9(void) {
+        hd_vfio_result *res = NULL;
+        pid_t pid;
+        int status, r;
+
+        pid = fork();
+        if (pid == 0) {
+                setenv("HOSTDEV_TEST_DELAY_MS", "3000", 1);
+                detach(GPU, "vfio-pci", HD_VFIO_GROUP, &res);
+                _exit(0);
+        }
+        /* wait until the first member moved, then kill -9 */
+        for (int i = 0; i < 300 && !bound_to(GPU, "vfio-pci"); i++)
+                usleep(10000);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        CHECK(WIFSIGNALED(status) && bound_to(GPU, "vfio-pci") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+              "killed with SIGKILL after the first member moved");
+        {
+                char txn[PATH_MAX];
+                snprintf(txn, sizeof(txn), "%s/transaction.json", state);
+                CHECK(access(txn, F_OK) == 0, "the interrupted transaction is in the journal");
+        }
+        {
+                struct env e;
+                env_open(&e);
+                r = hd_vfio_recover(e.ctx, &res);
+                env_close(&e);
+        }
+        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+              "recover restores both original drivers");
+        hd_vfio_result_free(res);
+        {
+                char txn[PATH_MAX];
+                snprintf(txn, sizeof(txn), "%s/transaction.json", state);
+                CHECK(access(txn, F_OK) != 0 && access(record_path(GPU), F_OK) != 0, "journal clean after recover");
+        }
+        {
+                struct env e;
+                env_open(&e);
+                r = hd_vfio_recover(e.ctx, &res);
+                env_close(&e);
+                CHECK(r == 0 && res->n_steps == 0, "a second recover has nothing to do");
+                hd_vfio_result_free(res);
+        }
+}
+
+static void test_lock(void) {
+        char p[PATH_MAX];
+        hd_vfio_result *res = NULL;
+        struct timespec a, b;
+        pid_t pid;
+        int fd, status;
+
+        snprintf(p, sizeof(p), "%s/lock", state);
+        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        flock(fd, LOCK_EX);
+        pid = fork();
+        if (pid == 0) {
+                usleep(400000);
+                flock(fd, LOCK_UN);
+                _exit(0);
+        }
+        close(fd); /* the child still holds the lock through its copy */
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        detach(NIC, "vfio-pci", HD_VFIO_DRY_RUN, &res); /* dry run takes no lock */
+        hd_vfio_result_free(res);
+        detach(NIC, "vfio-pci", 0, &res);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        waitpid(pid, &status, 0);
+        CHECK(res && res->status == 0 && (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 >= 300,
+              "a second run waits for the lock of the first");
+        hd_vfio_result_free(res);
+        reattach(NIC, 0, &res);
+        hd_vfio_result_free(res);
+}
+
+static void expect_refusal(const char *addr, const char *what, const char *needle) {
+        hd_vfio_result *res = NULL;
+        int r = detach(addr, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == -EBUSY && strstr(res->reason, needle) && !bound_to(addr, "vfio-pci"),
+              "refused: %s (%s)", what, res ? res->reason : "?");
+        hd_vfio_result_free(res);
+}
+
+static void test_safety(void) {
+        hd_vfio_result *res = NULL;
+        int r;
+
+        /* the SATA controller 00:17.0 holds sda; sda2 is mounted on / */
+        write_file("proc/self/mountinfo", "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw\n"
+                                          "23 22 0:21 / /proc rw - proc proc rw\n");
+        expect_refusal("0000:00:17.0", "mounted root filesystem", "mounted on /");
+        r = detach("0000:00:17.0", "vfio-pci", HD_VFIO_FORCE, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to("0000:00:17.0", "vfio-pci"), "--force overrides the refusal");
+        hd_vfio_result_free(res);
+        reattach("0000:00:17.0", 0, &res);
+        hd_vfio_result_free(res);
+        remove_file("proc/self/mountinfo");
+
+        write_file("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/sda1 partition 1048572 0 -2\n");
+        expect_refusal("0000:00:17.0", "active swap", "swap");
+        remove_file("proc/swaps");
+
+        write_file("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+                                     "enp2s0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
+        expect_refusal("0000:02:00.0", "default route", "default route");
+        remove_file("proc/net/route");
+
+        write_file("proc/4242/comm", "Xorg\n");
+        {
+                char fddir[PATH_MAX], link[PATH_MAX];
+                snprintf(fddir, sizeof(fddir), "%s/proc/4242/fd", root);
+                mkdir(fddir, 0755);
+                snprintf(link, sizeof(link), "%s/3", fddir);
+                (void) symlink("/dev/dri/card1", link);
+        }
+        expect_refusal(GPU, "open DRM node", "/dev/dri/card1 is open by process 4242 (Xorg)");
+        {
+                hd_vfio_result *g = NULL;
+                r = detach(GPU_AUDIO, "vfio-pci", HD_VFIO_GROUP, &g);
+                CHECK(r == 0 && g->status == -EBUSY && strstr(g->reason, "IOMMU group member"),
+                      "a group detach is refused when another member is needed");
+                hd_vfio_result_free(g);
+        }
+        {
+                char cmd[PATH_MAX];
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s/proc/4242'", root);
+                if (system(cmd) != 0)
+                        abort();
+        }
+
+        write_file("sys/class/vtconsole/vtcon1/bind", "1\n");
+        write_file("sys/class/vtconsole/vtcon1/name", "(M) frame buffer device\n");
+        {
+                char p[PATH_MAX];
+                snprintf(p, sizeof(p), "sys/bus/pci/devices/%s/boot_vga", "0000:00:02.0");
+                write_file(p, "1\n");
+        }
+        expect_refusal("0000:00:02.0", "boot VGA with framebuffer console", "framebuffer console");
+        write_file("sys/class/vtconsole/vtcon1/bind", "0\n");
+        r = detach("0000:00:02.0", "vfio-pci", HD_VFIO_DRY_RUN, &res);
+        CHECK(r == 0 && res->status == 0, "boot VGA without a bound console may go");
+        hd_vfio_result_free(res);
+}
+
+static void test_reset(void) {
+        struct env e;
+        char method[64], reason[256];
+        hd_vfio_result *res = NULL;
+        int r;
+
+        write_file("sys/bus/pci/devices/" NIC "/reset_method", "flr bus\n");
+        env_open(&e);
+        r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+        CHECK(r == 0 && streq(method, "flr") && fake_kernel_resets(e.k) == 1, "reset with FLR");
+        env_close(&e);
+
+        detach(NIC, "vfio-pci", 0, &res);
+        hd_vfio_result_free(res);
+        env_open(&e);
+        r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+        CHECK(r == 1 && fake_kernel_resets(e.k) == 0, "reset skipped while bound to vfio-pci (%s)", reason);
+        env_close(&e);
+        reattach(NIC, 0, &res);
+        hd_vfio_result_free(res);
+
+        /* the GPU can only be bus-reset and shares the bus with its audio function */
+        write_file("sys/bus/pci/devices/" GPU "/reset_method", "bus\n");
+        env_open(&e);
+        r = hd_pci_reset(e.list, dev(&e, GPU), 0, method, sizeof(method), reason, sizeof(reason));
+        CHECK(r == -EBUSY && strstr(reason, GPU_AUDIO) && fake_kernel_resets(e.k) == 0,
+              "bus reset refused while a sibling is bound (%s)", reason);
+        r = hd_pci_reset(e.list, dev(&e, "0000:00:1c.0"), 0, method, sizeof(method), reason, sizeof(reason));
+        CHECK(r == -EINVAL, "reset of a bridge refused");
+        env_close(&e);
+}
+
+static void test_bad(void) {
+        struct env e;
+        hd_vfio_result *res = NULL;
+        env_open(&e);
+        CHECK(hd_vfio_detach(e.list, dev(&e, "0000:00:1c.0"), "vfio-pci", 0, &res) == -EINVAL, "bridges cannot be detached");
+        CHECK(hd_vfio_detach(e.list, dev(&e, "computer"), "vfio-pci", 0, &res) == -EINVAL, "non-PCI devices cannot be detached");
+        CHECK(hd_vfio_detach(e.list, dev(&e, NIC), "nouveau", 0, &res) == -EINVAL, "only vfio-pci and pci-stub are stubs");
+        env_close(&e);
+}
+
+int main(int argc, char **argv) {
+        if (argc != 3) {
+                fprintf(stderr, "usage: test-vfio SYSROOT STATEDIR\n");
+                return 2;
+        }
+        root = argv[1];
+        state = argv[2];
+        test_single();
+        test_stub();
+        test_group();
+        test_kill9();
+        test_lock();
+        test_safety();
+        test_reset();
+        test_bad();
+        printf("1..%d\n", n_test);
+        return n_fail ? 1 : 0;
+}

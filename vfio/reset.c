@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* PCI function reset through the kernel's "reset" attribute. */
+#include <limits.h>
+
+#include "nodedev/nodedev-internal.h"
+
+_public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,
+                          char *reason, size_t rsize) {
+        _cleanup_free_ char *methods = NULL;
+        const char *drv;
+        char path[PATH_MAX];
+        hd_ctx *ctx;
+        int r;
+
+        if (!list || !d || d->type != HD_CAP_PCI)
+                return -EINVAL;
+        ctx = list->ctx;
+        if (method && msize)
+                method[0] = 0;
+        if (reason && rsize)
+                reason[0] = 0;
+        if (hd_pci_device_is_bridge(d)) {
+                snprintf(reason, rsize, "%s is a bridge: resetting it would reset everything behind it", d->sysname);
+                return -EINVAL;
+        }
+        drv = hd_device_get_driver(d);
+        if (drv && (streq(drv, "vfio-pci") || strstr(drv, "vfio"))) {
+                snprintf(method, msize, "none");
+                snprintf(reason, rsize, "%s is bound to %s, which resets it itself", d->sysname, drv);
+                return 1;
+        }
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", d->sysname);
+        if (!hd_sysfs_exists(ctx, path)) {
+                snprintf(reason, rsize, "the kernel offers no reset method for %s", d->sysname);
+                return -EOPNOTSUPP;
+        }
+        if (hd_device_read_attr(d, "reset_method", &methods) >= 0) {
+                /* "flr bus": the kernel tries them in this order */
+                size_t l = strcspn(methods, " ");
+                snprintf(method, msize, "%.*s", (int) l, methods);
+        } else
+                snprintf(method, msize, "unknown");
+
+        if (method && streq(method, "bus") && !(flags & HD_VFIO_FORCE)) {
+                /* a secondary bus reset hits every function below the same bridge */
+                hd_device *parent = d->parent;
+                for (size_t i = 0; parent && i < parent->n_children; i++) {
+                        hd_device *s = parent->children[i];
+                        const char *sd;
+                        if (s == d || s->type != HD_CAP_PCI)
+                                continue;
+                        sd = hd_device_get_driver(s);
+                        if (sd && !streq(sd, "vfio-pci") && !streq(sd, "pci-stub")) {
+                                snprintf(reason, rsize, "only a bus reset is possible and %s (driver %s) shares the bus",
+                                         s->sysname, sd);
+                                return -EBUSY;
+                        }
+                }
+        }
+        r = hd_sysfs_write(ctx, path, "1");
+        if (r < 0) {
+                snprintf(reason, rsize, "reset of %s failed: %s", d->sysname, strerror(-r));
+                return r;
+        }
+        return 0;
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host safety: never take away what the host needs.  A PCI device is
+ * "needed" when a block device below it backs a mounted filesystem, active
+ * swap or an active dm/md/LVM device, when a network interface below it
+ * carries the default route (directly or as the lower device of a bond,
+ * bridge or VLAN), when it is the boot VGA device with a framebuffer
+ * console bound, or when a process holds one of its DRM nodes open.
+ * Everything is read through the context root: proc/ and sys/.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+
+#include "nodedev/nodedev-internal.h"
+
+static bool under(const char *path, const char *dev) {
+        size_t l = strlen(dev);
+        return strncmp(path, dev, l) == 0 && (path[l] == '/' || path[l] == 0);
+}
+
+static void reasonf(char *reason, size_t size, const char *fmt, ...) _printf_(3, 4);
+static void reasonf(char *reason, size_t size, const char *fmt, ...) {
+        va_list ap;
+        if (!reason || !size)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(reason, size, fmt, ap);
+        va_end(ap);
+}
+
+/* Is the block device sys/dev/block/MAJ:MIN (or anything it is built on,
+ * through slaves/) below @dev?  Returns the kernel name found in @name. */
+static bool block_under(hd_ctx *ctx, const char *majmin, const char *dev, int depth, char *name, size_t nsize) {
+        _cleanup_free_ char *sys = NULL;
+        _cleanup_strv_free_ char **slaves = NULL;
+        char path[PATH_MAX];
+        size_t n = 0;
+
+        if (depth > 8)
+                return false;
+        snprintf(path, sizeof(path), "sys/dev/block/%s", majmin);
+        if (hd_sysfs_resolve_link(ctx, path, &sys) < 0)
+                return false;
+        if (under(sys, dev)) {
+                snprintf(name, nsize, "%s", hd_path_basename(sys));
+                return true;
+        }
+        /* dm/md: follow what it is built on; a partition's disk is its parent dir */
+        snprintf(path, sizeof(path), "%s/slaves", sys + 1);
+        if (hd_sysfs_list_dir(ctx, path, &slaves, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *mm = NULL;
+                if (hd_sysfs_read_strf(ctx, &mm, "sys/class/block/%s/dev", slaves[i]) < 0)
+                        continue;
+                if (block_under(ctx, mm, dev, depth + 1, name, nsize))
+                        return true;
+        }
+        return false;
+}
+
+static int check_mounts(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
+        _cleanup_free_ char *mi = NULL;
+        const char *p;
+
+        if (hd_sysfs_read_full(ctx, "proc/self/mountinfo", &mi, NULL) < 0)
+                return 0;
+        for (p = mi; *p;) {
+                const char *nl = strchrnul(p, '\n');
+                char majmin[32], mnt[512], blk[64];
+                /* id parent maj:min root mountpoint ... */
+                if (sscanf(p, "%*u %*u %31s %*s %511s", majmin, mnt) == 2 && !startswith(majmin, "0:") &&
+                    block_under(ctx, majmin, dev, 0, blk, sizeof(blk))) {
+                        reasonf(reason, size, "%s backs the filesystem mounted on %s", blk, mnt);
+                        return -EBUSY;
+                }
+                p = *nl ? nl + 1 : nl;
+        }
+        return 0;
+}
+
+static int check_swap(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
+        _cleanup_free_ char *sw = NULL;
+        const char *p;
+
+        if (hd_sysfs_read_full(ctx, "proc/swaps", &sw, NULL) < 0)
+                return 0;
+        p = strchr(sw, '\n'); /* header */
+        while (p && *++p) {
+                const char *nl = strchrnul(p, '\n');
+                char file[512], type[32];
+                if (sscanf(p, "%511s %31s", file, type) == 2 && streq(type, "partition") && startswith(file, "/dev/")) {
+                        _cleanup_free_ char *mm = NULL;
+                        char blk[64];
+                        const char *kname = hd_path_basename(file);
+                        if (hd_sysfs_read_strf(ctx, &mm, "sys/class/block/%s/dev", kname) >= 0 &&
+                            block_under(ctx, mm, dev, 0, blk, sizeof(blk))) {
+                                reasonf(reason, size, "%s is active swap", file);
+                                return -EBUSY;
+                        }
+                }
+                /* swap files live on a mounted filesystem: check_mounts covers them */
+                p = *nl ? nl : NULL;
+        }
+        return 0;
+}
+
+/* A disk or partition below @dev that is held by dm/md (LVM, RAID, crypt). */
+static int check_holders(hd_nodedev_list *list, const char *dev, char *reason, size_t size) {
+        hd_ctx *ctx = list->ctx;
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *b = list->devs[i];
+                _cleanup_strv_free_ char **entries = NULL;
+                size_t n = 0;
+                char path[PATH_MAX];
+
+                if (b->type != HD_CAP_STORAGE || !under(b->raw.syspath, dev))
+                        continue;
+                /* the disk itself, then its partitions (subdirectories with "partition") */
+                if (hd_sysfs_list_dir(ctx, b->raw.syspath, &entries, &n) < 0)
+                        continue;
+                for (size_t k = 0; k <= n; k++) {
+                        _cleanup_strv_free_ char **holders = NULL;
+                        size_t nh = 0;
+                        char part[PATH_MAX];
+                        if (k == n)
+                                snprintf(path, sizeof(path), "%s/holders", b->raw.syspath);
+                        else {
+                                snprintf(part, sizeof(part), "%s/%s/partition", b->raw.syspath, entries[k]);
+                                if (!hd_sysfs_exists(ctx, part))
+                                        continue;
+                                snprintf(path, sizeof(path), "%s/%s/holders", b->raw.syspath, entries[k]);
+                        }
+                        if (hd_sysfs_list_dir(ctx, path, &holders, &nh) >= 0 && nh > 0) {
+                                reasonf(reason, size, "%s%s%s is part of the active device %s (dm/md/LVM)",
+                                        b->sysname, k == n ? "" : "/", k == n ? "" : entries[k], holders[0]);
+                                return -EBUSY;
+                        }
+                }
+        }
+        return 0;
+}
+
+/* Does the interface, or any lower device of it, sit below @dev? */
+static bool net_under(hd_ctx *ctx, const char *ifname, const char *dev, int depth, char *found, size_t fsize) {
+        _cleanup_free_ char *sys = NULL;
+        _cleanup_strv_free_ char **entries = NULL;
+        char path[PATH_MAX];
+        size_t n = 0;
+
+        if (depth > 8 || strchr(ifname, '/') || streq(ifname, "..") || streq(ifname, "."))
+                return false;
+        snprintf(path, sizeof(path), "sys/class/net/%s", ifname);
+        if (hd_sysfs_resolve_link(ctx, path, &sys) < 0)
+                return false;
+        if (under(sys, dev)) {
+                snprintf(found, fsize, "%s", ifname);
+                return true;
+        }
+        if (hd_sysfs_list_dir(ctx, sys, &entries, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                const char *lower = startswith(entries[i], "lower_");
+                if (lower && net_under(ctx, lower, dev, depth + 1, found, fsize))
+                        return true;
+        }
+        return false;
+}
+
+static int check_default_route(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
+        _cleanup_free_ char *v4 = NULL, *v6 = NULL;
+        const char *p;
+        char found[64];
+
+        if (hd_sysfs_read_full(ctx, "proc/net/route", &v4, NULL) >= 0)
+                for (p = strchr(v4, '\n'); p && *++p;) {
+                        const char *nl = strchrnul(p, '\n');
+                        char ifname[64], dst[16], mask[16];
+                        /* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
+                        if (sscanf(p, "%63s %15s %*s %*s %*s %*s %*s %15s", ifname, dst, mask) == 3 &&
+                            streq(dst, "00000000") && streq(mask, "00000000") &&
+                            net_under(ctx, ifname, dev, 0, found, sizeof(found))) {
+                                reasonf(reason, size, "%s carries the IPv4 default route%s%s", found,
+                                        streq(found, ifname) ? "" : " through ", streq(found, ifname) ? "" : ifname);
+                                return -EBUSY;
+                        }
+                        p = *nl ? nl : NULL;
+                }
+        if (hd_sysfs_read_full(ctx, "proc/net/ipv6_route", &v6, NULL) >= 0)
+                for (p = v6; p && *p;) {
+                        const char *nl = strchrnul(p, '\n');
+                        char dst[40], plen[4], ifname[64];
+                        /* dst plen src splen nexthop metric refcnt use flags iface */
+                        if (sscanf(p, "%39s %3s %*s %*s %*s %*s %*s %*s %*s %63s", dst, plen, ifname) == 3 &&
+                            strspn(dst, "0") == 32 && streq(plen, "00") && !streq(ifname, "lo") &&
+                            net_under(ctx, ifname, dev, 0, found, sizeof(found))) {
+                                reasonf(reason, size, "%s carries the IPv6 default route", found);
+                                return -EBUSY;
+                        }
+                        p = *nl ? nl + 1 : NULL;
+                }
+        return 0;
+}
+
+static int check_console(hd_device *d, char *reason, size_t size) {
+        hd_ctx *ctx = d->list->ctx;
+        _cleanup_strv_free_ char **vt = NULL;
+        long long boot_vga = 0;
+        size_t n = 0;
+
+        if (hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) < 0 || boot_vga != 1)
+                return 0;
+        if (hd_sysfs_list_dir(ctx, "sys/class/vtconsole", &vt, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *name = NULL;
+                long long bound = 0;
+                if (hd_sysfs_read_longf(ctx, 10, &bound, "sys/class/vtconsole/%s/bind", vt[i]) < 0 || bound != 1)
+                        continue;
+                if (hd_sysfs_read_strf(ctx, &name, "sys/class/vtconsole/%s/name", vt[i]) >= 0 &&
+                    strstr(name, "frame buffer")) {
+                        reasonf(reason, size, "%s is the boot VGA device and the framebuffer console (%s) is bound to it",
+                                d->sysname, vt[i]);
+                        return -EBUSY;
+                }
+        }
+        return 0;
+}
+
+static int check_open_drm(hd_nodedev_list *list, hd_device *d, char *reason, size_t size) {
+        hd_ctx *ctx = list->ctx;
+        _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
+        size_t nn = 0, np = 0;
+
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *x = list->devs[i];
+                if (x->type == HD_CAP_DRM && x->devnode && under(x->raw.syspath, d->raw.syspath))
+                        if (hd_strv_push(&nodes, &nn, strdup(x->devnode)) < 0)
+                                return -ENOMEM;
+        }
+        if (nn == 0 || hd_sysfs_list_dir(ctx, "proc", &pids, &np) < 0)
+                return 0;
+        for (size_t i = 0; i < np; i++) {
+                _cleanup_strv_free_ char **fds = NULL;
+                char dir[64];
+                size_t nf = 0;
+                if (!isdigit((unsigned char) pids[i][0]))
+                        continue;
+                snprintf(dir, sizeof(dir), "proc/%s/fd", pids[i]);
+                if (hd_sysfs_list_dir(ctx, dir, &fds, &nf) < 0)
+                        continue; /* gone, or not ours to look at */
+                for (size_t f = 0; f < nf; f++) {
+                        _cleanup_free_ char *target = NULL;
+                        char path[128];
+                        snprintf(path, sizeof(path), "%s/%s", dir, fds[f]);
+                        if (hd_sysfs_readlink(ctx, path, &target) < 0)
+                                continue;
+                        for (size_t k = 0; k < nn; k++)
+                                if (streq(target, nodes[k])) {
+                                        _cleanup_free_ char *comm = NULL;
+                                        (void) hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]);
+                                        reasonf(reason, size, "%s is open by process %s (%s)", nodes[k], pids[i],
+                                                comm ? comm : "?");
+                                        return -EBUSY;
+                                }
+                }
+        }
+        return 0;
+}
+
+_public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size) {
+        hd_ctx *ctx;
+        const char *dev;
+        int r;
+
+        if (!list || !d || !d->raw.syspath)
+                return -EINVAL;
+        ctx = list->ctx;
+        dev = d->raw.syspath;
+        if (reason && size)
+                reason[0] = 0;
+        if ((r = check_mounts(ctx, dev, reason, size)) < 0 ||
+            (r = check_swap(ctx, dev, reason, size)) < 0 ||
+            (r = check_holders(list, dev, reason, size)) < 0 ||
+            (r = check_default_route(ctx, dev, reason, size)) < 0 ||
+            (r = check_console(d, reason, size)) < 0 ||
+            (r = check_open_drm(list, d, reason, size)) < 0)
+                return r;
+        return 0;
+}

@@ -1,0 +1,737 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Detach PCI devices from their host drivers to vfio-pci or pci-stub and
+ * give them back, as journaled transactions.
+ *
+ * State directory (hd_ctx_get_state_dir):
+ *   lock                    flock()ed for the whole of every transaction
+ *   transaction.json        the transaction in progress: op, driver, devices
+ *   devices/<addr>.json     per detached device: original driver + override
+ * Every file is written to a temporary name, fsync()ed and renamed.
+ */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "nodedev/nodedev-internal.h"
+
+struct member {
+        hd_device *dev;
+        char addr[32];
+        char orig_driver[64];   /* "" = unbound */
+        char orig_override[64]; /* "" = none */
+        bool has_record;        /* a devices/<addr>.json exists */
+        bool moved;
+};
+
+/* ---- small helpers ---- */
+
+static void msleep(unsigned ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static void copy_str(char *dst, size_t size, const char *src) {
+        snprintf(dst, size, "%s", src ? src : "");
+}
+
+static int read_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *target = NULL;
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver", addr);
+        if (hd_sysfs_readlink(ctx, path, &target) < 0) {
+                buf[0] = 0;
+                return 0;
+        }
+        copy_str(buf, size, hd_path_basename(target));
+        return 1;
+}
+
+static void read_override(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
+        _cleanup_free_ char *s = NULL;
+        buf[0] = 0;
+        if (hd_sysfs_read_strf(ctx, &s, "sys/bus/pci/devices/%s/driver_override", addr) >= 0 && !streq(s, "(null)"))
+                copy_str(buf, size, s);
+}
+
+static bool is_stub(const char *drv) {
+        return drv && (streq(drv, "vfio-pci") || streq(drv, "pci-stub") || strstr(drv, "vfio"));
+}
+
+/* Test hooks, documented in docs/testing.md: make the bind of one device
+ * fail, or pause after each device (to kill the process mid-transaction). */
+static bool fault_injected(const char *addr) {
+        const char *f = secure_getenv("HOSTDEV_TEST_FAIL_BIND");
+        return f && streq(f, addr);
+}
+
+static void test_delay(void) {
+        const char *d = secure_getenv("HOSTDEV_TEST_DELAY_MS");
+        unsigned ms;
+        if (d && hd_safe_atou(d, 10, &ms) >= 0)
+                msleep(ms);
+}
+
+/* ---- state directory ---- */
+
+static int mkdir_p(const char *path, mode_t mode) {
+        char buf[PATH_MAX];
+        size_t l = strlen(path);
+        if (l >= sizeof(buf))
+                return -ENAMETOOLONG;
+        memcpy(buf, path, l + 1);
+        for (char *p = buf + 1;; p++)
+                if (*p == '/' || !*p) {
+                        char c = *p;
+                        *p = 0;
+                        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                                return negative_errno();
+                        if (!c)
+                                return 0;
+                        *p = c;
+                }
+}
+
+static int state_path(hd_ctx *ctx, char *buf, size_t size, const char *rel, const char *addr) {
+        const char *dir = hd_ctx_get_state_dir(ctx);
+        int n;
+        if (!dir)
+                return -ENOMEM;
+        /* rel is "lock", "transaction.json", "devices" or, with addr, devices/<addr>.json */
+        n = addr ? snprintf(buf, size, "%s/%s/%s.json", dir, rel, addr) : snprintf(buf, size, "%s/%s", dir, rel);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int write_atomic(const char *path, const char *data) {
+        char tmp[PATH_MAX];
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(data);
+
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, data, len) != (ssize_t) len || fsync(fd) < 0) {
+                int r = negative_errno();
+                unlink(tmp);
+                return r;
+        }
+        if (rename(tmp, path) < 0) {
+                int r = negative_errno();
+                unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+static int lock_state(hd_ctx *ctx, int *ret_fd) {
+        char path[PATH_MAX];
+        int fd, r;
+
+        r = state_path(ctx, path, sizeof(path), "devices", NULL);
+        if (r < 0)
+                return r;
+        r = mkdir_p(path, 0700);
+        if (r < 0) {
+                log_err(ctx, "cannot create state directory %s: %s", path, strerror(-r));
+                return r;
+        }
+        r = state_path(ctx, path, sizeof(path), "lock", NULL);
+        if (r < 0)
+                return r;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        /* Serialize concurrent hostdevctl runs; wait for the other one. */
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        r = negative_errno();
+                        close(fd);
+                        return r;
+                }
+        *ret_fd = fd;
+        return 0;
+}
+
+static int record_write(hd_ctx *ctx, const struct member *m, const char *stub) {
+        char path[PATH_MAX];
+        json_object *o = json_object_new_object();
+        int r;
+
+        json_object_object_add(o, "address", json_object_new_string(m->addr));
+        json_object_object_add(o, "original_driver", m->orig_driver[0] ? json_object_new_string(m->orig_driver) : NULL);
+        json_object_object_add(o, "original_override",
+                               m->orig_override[0] ? json_object_new_string(m->orig_override) : NULL);
+        json_object_object_add(o, "stub", json_object_new_string(stub));
+        json_object_object_add(o, "time", json_object_new_int64((int64_t) time(NULL)));
+        r = state_path(ctx, path, sizeof(path), "devices", m->addr);
+        if (r >= 0)
+                r = write_atomic(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+        json_object_put(o);
+        return r;
+}
+
+/* 1 and the member's original driver/override when a record exists. */
+static int record_read(hd_ctx *ctx, struct member *m) {
+        char path[PATH_MAX];
+        json_object *o, *v;
+        int r;
+
+        r = state_path(ctx, path, sizeof(path), "devices", m->addr);
+        if (r < 0)
+                return r;
+        o = json_object_from_file(path);
+        if (!o)
+                return access(path, F_OK) == 0 ? -EBADMSG : 0;
+        m->orig_driver[0] = m->orig_override[0] = 0;
+        if (json_object_object_get_ex(o, "original_driver", &v) && json_object_is_type(v, json_type_string))
+                copy_str(m->orig_driver, sizeof(m->orig_driver), json_object_get_string(v));
+        if (json_object_object_get_ex(o, "original_override", &v) && json_object_is_type(v, json_type_string))
+                copy_str(m->orig_override, sizeof(m->orig_override), json_object_get_string(v));
+        json_object_put(o);
+        m->has_record = true;
+        return 1;
+}
+
+static void record_remove(hd_ctx *ctx, const char *addr) {
+        char path[PATH_MAX];
+        if (state_path(ctx, path, sizeof(path), "devices", addr) >= 0)
+                (void) unlink(path);
+}
+
+static int txn_write(hd_ctx *ctx, const char *op, const char *stub, const struct member *ms, size_t n) {
+        char path[PATH_MAX];
+        json_object *o = json_object_new_object(), *arr = json_object_new_array();
+        int r;
+
+        json_object_object_add(o, "op", json_object_new_string(op));
+        json_object_object_add(o, "driver", stub ? json_object_new_string(stub) : NULL);
+        json_object_object_add(o, "pid", json_object_new_int((int) getpid()));
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(arr, json_object_new_string(ms[i].addr));
+        json_object_object_add(o, "devices", arr);
+        r = state_path(ctx, path, sizeof(path), "transaction.json", NULL);
+        if (r >= 0)
+                r = write_atomic(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+        json_object_put(o);
+        return r;
+}
+
+static void txn_remove(hd_ctx *ctx) {
+        char path[PATH_MAX];
+        if (state_path(ctx, path, sizeof(path), "transaction.json", NULL) >= 0)
+                (void) unlink(path);
+}
+
+/* ---- kernel operations ---- */
+
+static int wait_driver(hd_ctx *ctx, const char *addr, const char *want, char *got, size_t size) {
+        unsigned waited = 0;
+        for (;;) {
+                read_driver(ctx, addr, got, size);
+                if (want ? streq(got, want) : got[0] != 0)
+                        return 0;
+                if (waited >= ctx->bind_timeout_ms)
+                        return -ETIMEDOUT;
+                msleep(10);
+                waited += 10;
+        }
+}
+
+static int write_attr(hd_ctx *ctx, const char *addr, const char *attr, const char *value) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", addr, attr);
+        return hd_sysfs_write(ctx, path, value);
+}
+
+static int unbind(hd_ctx *ctx, const char *addr, const char *driver) {
+        char path[PATH_MAX];
+        int r;
+        if (!driver[0])
+                return 0;
+        snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s/unbind", driver);
+        r = hd_sysfs_write(ctx, path, addr);
+        if (r < 0)
+                log_err(ctx, "%s: unbind from %s failed: %s", addr, driver, strerror(-r));
+        return r;
+}
+
+static int ensure_driver_loaded(hd_ctx *ctx, const char *driver) {
+        char path[PATH_MAX];
+        int r;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s", driver);
+        if (hd_sysfs_is_dir(ctx, path))
+                return 0;
+        r = hd_kmod_load(ctx, streq(driver, "vfio-pci") ? "vfio-pci" : driver);
+        if (r < 0)
+                return r;
+        for (unsigned waited = 0; !hd_sysfs_is_dir(ctx, path); waited += 10) {
+                if (waited >= ctx->bind_timeout_ms)
+                        return -ETIMEDOUT;
+                msleep(10);
+        }
+        return 0;
+}
+
+/* Move one device to @stub. */
+static int bind_stub(hd_ctx *ctx, struct member *m, const char *stub) {
+        char now[64];
+        int r;
+
+        r = write_attr(ctx, m->addr, "driver_override", stub);
+        if (r < 0) {
+                log_err(ctx, "%s: cannot set driver_override: %s", m->addr, strerror(-r));
+                return r;
+        }
+        read_driver(ctx, m->addr, now, sizeof(now));
+        r = unbind(ctx, m->addr, now);
+        if (r < 0)
+                return r;
+        m->moved = true; /* from here on, rollback must restore it */
+        if (fault_injected(m->addr)) {
+                log_err(ctx, "%s: bind failed (injected by HOSTDEV_TEST_FAIL_BIND)", m->addr);
+                return -EIO;
+        }
+        r = hd_sysfs_write(ctx, "sys/bus/pci/drivers_probe", m->addr);
+        if (r < 0) {
+                log_err(ctx, "%s: drivers_probe failed: %s", m->addr, strerror(-r));
+                return r;
+        }
+        r = wait_driver(ctx, m->addr, stub, now, sizeof(now));
+        if (r < 0)
+                log_err(ctx, "%s: did not bind to %s within %u ms (bound to '%s')", m->addr, stub,
+                        ctx->bind_timeout_ms, now);
+        return r;
+}
+
+/* Give a device back to its original driver and override. */
+static int restore(hd_ctx *ctx, struct member *m) {
+        char now[64], path[PATH_MAX];
+        int r;
+
+        r = write_attr(ctx, m->addr, "driver_override", m->orig_override[0] ? m->orig_override : "\n");
+        if (r < 0) {
+                log_err(ctx, "%s: cannot clear driver_override: %s", m->addr, strerror(-r));
+                return r;
+        }
+        read_driver(ctx, m->addr, now, sizeof(now));
+        if (streq(now, m->orig_driver) && now[0])
+                return 0;
+        r = unbind(ctx, m->addr, now);
+        if (r < 0)
+                return r;
+        if (!m->orig_driver[0])
+                return 0; /* it was unbound */
+        snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s/bind", m->orig_driver);
+        r = hd_sysfs_write(ctx, path, m->addr);
+        if (r < 0) {
+                /* the driver may be gone or refuse a direct bind: let the kernel probe */
+                log_debug(ctx, "%s: bind to %s failed (%s), probing", m->addr, m->orig_driver, strerror(-r));
+                (void) hd_sysfs_write(ctx, "sys/bus/pci/drivers_probe", m->addr);
+        }
+        r = wait_driver(ctx, m->addr, m->orig_driver, now, sizeof(now));
+        if (r < 0)
+                log_err(ctx, "%s: did not return to %s (now '%s')", m->addr, m->orig_driver, now);
+        return r;
+}
+
+/* ---- planning ---- */
+
+static int add_step(hd_vfio_result *res, const struct member *m, const char *to, enum hd_vfio_step_result st,
+                    int err) {
+        hd_vfio_step *s = realloc(res->steps, (res->n_steps + 1) * sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        res->steps = s;
+        s = &s[res->n_steps++];
+        memset(s, 0, sizeof(*s));
+        copy_str(s->addr, sizeof(s->addr), m->addr);
+        copy_str(s->from, sizeof(s->from), m->orig_driver);
+        copy_str(s->to, sizeof(s->to), to);
+        s->result = st;
+        s->error = err;
+        return 0;
+}
+
+_public_ void hd_vfio_result_free(hd_vfio_result *r) {
+        if (!r)
+                return;
+        free(r->steps);
+        free(r);
+}
+
+static void result_freep(hd_vfio_result **r) { hd_vfio_result_free(*r); }
+
+static int collect_members(hd_nodedev_list *list, hd_device *d, unsigned flags, struct member **ret, size_t *ret_n) {
+        _cleanup_free_ hd_device **devs = NULL;
+        _cleanup_free_ struct member *ms = NULL;
+        size_t n = 0, k = 0;
+        int grp, r;
+
+        if (flags & HD_VFIO_GROUP) {
+                grp = hd_device_get_iommu_group(d);
+                if (grp < 0) {
+                        log_err(list->ctx, "%s is in no IOMMU group (is the IOMMU on?)", d->sysname);
+                        return -ENOENT;
+                }
+                r = hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n);
+                if (r < 0)
+                        return r;
+        } else {
+                devs = calloc(1, sizeof(*devs));
+                if (!devs)
+                        return -ENOMEM;
+                devs[0] = d;
+                n = 1;
+        }
+        ms = calloc(n ? n : 1, sizeof(*ms));
+        if (!ms)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (hd_pci_device_is_bridge(devs[i]))
+                        continue; /* the kernel ignores bridges for viability */
+                ms[k].dev = devs[i];
+                copy_str(ms[k].addr, sizeof(ms[k].addr), devs[i]->sysname);
+                k++;
+        }
+        *ret = TAKE_PTR(ms);
+        *ret_n = k;
+        return 0;
+}
+
+static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
+        if (!d || d->type != HD_CAP_PCI) {
+                log_err(ctx, "%s is not a PCI device", d ? d->name : "(null)");
+                return -EINVAL;
+        }
+        if (hd_pci_device_is_bridge(d)) {
+                log_err(ctx, "%s is a PCI bridge: only endpoints can be assigned", d->sysname);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+_public_ int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *driver, unsigned flags,
+                            hd_vfio_result **ret) {
+        _cleanup_(result_freep) hd_vfio_result *res = NULL;
+        _cleanup_free_ struct member *ms = NULL;
+        _cleanup_close_ int lock = -1;
+        hd_ctx *ctx;
+        size_t n = 0, failed = SIZE_MAX;
+        int r;
+
+        if (!list || !ret)
+                return -EINVAL;
+        ctx = list->ctx;
+        if (!driver)
+                driver = "vfio-pci";
+        if (!streq(driver, "vfio-pci") && !streq(driver, "pci-stub")) {
+                log_err(ctx, "unsupported stub driver '%s' (vfio-pci or pci-stub)", driver);
+                return -EINVAL;
+        }
+        r = check_pci_endpoint(ctx, d);
+        if (r < 0)
+                return r;
+        r = collect_members(list, d, flags, &ms, &n);
+        if (r < 0)
+                return r;
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+
+        if (!(flags & HD_VFIO_DRY_RUN)) {
+                r = lock_state(ctx, &lock);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < n; i++) {
+                read_driver(ctx, ms[i].addr, ms[i].orig_driver, sizeof(ms[i].orig_driver));
+                read_override(ctx, ms[i].addr, ms[i].orig_override, sizeof(ms[i].orig_override));
+                if (streq(ms[i].orig_override, driver))
+                        ms[i].orig_override[0] = 0;
+        }
+
+        /* host safety: refuse before any change */
+        if (!(flags & HD_VFIO_FORCE))
+                for (size_t i = 0; i < n; i++) {
+                        char why[400];
+                        if (hd_host_safety_check(list, ms[i].dev, why, sizeof(why)) == -EBUSY) {
+                                res->status = -EBUSY;
+                                snprintf(res->reason, sizeof(res->reason), "%s%s (use --force to override)",
+                                         ms[i].dev == d ? "" : "IOMMU group member ", why);
+                                for (size_t k = 0; k < n; k++)
+                                        add_step(res, &ms[k], ms[k].orig_driver, HD_STEP_NOT_ATTEMPTED, 0);
+                                *ret = TAKE_PTR(res);
+                                return 0;
+                        }
+                }
+
+        if (flags & HD_VFIO_DRY_RUN) {
+                for (size_t i = 0; i < n; i++)
+                        if (add_step(res, &ms[i], driver,
+                                     streq(ms[i].orig_driver, driver) ? HD_STEP_NOOP : HD_STEP_PLANNED, 0) < 0)
+                                return -ENOMEM;
+                *ret = TAKE_PTR(res);
+                return 0;
+        }
+
+        r = ensure_driver_loaded(ctx, driver);
+        if (r < 0) {
+                res->status = r;
+                snprintf(res->reason, sizeof(res->reason), "cannot load the %s driver: %s", driver, strerror(-r));
+                *ret = TAKE_PTR(res);
+                return 0;
+        }
+
+        /* journal first: what every member was bound to */
+        r = txn_write(ctx, "detach", driver, ms, n);
+        if (r < 0) {
+                log_err(ctx, "cannot write the transaction journal: %s", strerror(-r));
+                return r;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct member *m = &ms[i];
+                if (streq(m->orig_driver, driver))
+                        continue; /* already there: no record, nothing to undo */
+                struct member existing = *m;
+                if (record_read(ctx, &existing) == 1) {
+                        /* detached before by us with another stub: keep the true original */
+                        copy_str(m->orig_driver, sizeof(m->orig_driver), existing.orig_driver);
+                        copy_str(m->orig_override, sizeof(m->orig_override), existing.orig_override);
+                }
+                r = record_write(ctx, m, driver);
+                if (r < 0) {
+                        log_err(ctx, "cannot journal %s: %s", m->addr, strerror(-r));
+                        failed = i;
+                        res->status = r;
+                        break;
+                }
+                r = bind_stub(ctx, m, driver);
+                if (r < 0) {
+                        failed = i;
+                        res->status = r;
+                        snprintf(res->reason, sizeof(res->reason), "%s failed to bind to %s: %s", m->addr, driver,
+                                 strerror(-r));
+                        break;
+                }
+                test_delay();
+        }
+
+        if (failed != SIZE_MAX) {
+                /* roll back every member that moved, in reverse order */
+                for (size_t i = n; i-- > 0;) {
+                        if (ms[i].moved) {
+                                int rr = restore(ctx, &ms[i]);
+                                if (rr < 0)
+                                        snprintf(res->reason + strlen(res->reason),
+                                                 sizeof(res->reason) - strlen(res->reason),
+                                                 "; rollback of %s failed: %s", ms[i].addr, strerror(-rr));
+                                else
+                                        record_remove(ctx, ms[i].addr);
+                        } else if (i >= failed)
+                                record_remove(ctx, ms[i].addr);
+                }
+                for (size_t i = 0; i < n; i++) {
+                        enum hd_vfio_step_result st = i == failed ? HD_STEP_FAILED
+                                                      : ms[i].moved ? HD_STEP_ROLLED_BACK
+                                                      : i > failed  ? HD_STEP_NOT_ATTEMPTED
+                                                                    : HD_STEP_NOOP;
+                        add_step(res, &ms[i], i == failed ? driver : ms[i].orig_driver, st,
+                                 i == failed ? res->status : 0);
+                }
+        } else {
+                for (size_t i = 0; i < n; i++)
+                        add_step(res, &ms[i], driver, ms[i].moved ? HD_STEP_DONE : HD_STEP_NOOP, 0);
+        }
+        txn_remove(ctx);
+        if (res->n_steps != n)
+                return -ENOMEM;
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_result *res, bool dry_run) {
+        for (size_t i = 0; i < n; i++) {
+                struct member *m = &ms[i];
+                char now[64];
+                int r;
+
+                read_driver(ctx, m->addr, now, sizeof(now));
+                r = record_read(ctx, m);
+                if (r < 0)
+                        log_warn(ctx, "%s: unreadable journal record, re-probing instead", m->addr);
+                if (r <= 0) {
+                        m->has_record = false;
+                        m->orig_driver[0] = m->orig_override[0] = 0;
+                        if (!is_stub(now)) {
+                                copy_str(m->orig_driver, sizeof(m->orig_driver), now);
+                                add_step(res, m, now, HD_STEP_NOOP, 0);
+                                continue;
+                        }
+                }
+                if (dry_run) {
+                        struct member shown = *m;
+                        copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
+                        add_step(res, &shown, m->has_record ? m->orig_driver : "(kernel's choice)", HD_STEP_PLANNED, 0);
+                        continue;
+                }
+                if (m->has_record)
+                        r = restore(ctx, m);
+                else {
+                        /* not ours: clear the override and let the kernel pick, as libvirt does */
+                        r = write_attr(ctx, m->addr, "driver_override", "\n");
+                        if (r >= 0)
+                                r = unbind(ctx, m->addr, now);
+                        if (r >= 0)
+                                r = hd_sysfs_write(ctx, "sys/bus/pci/drivers_probe", m->addr);
+                        if (r >= 0) {
+                                char got[64];
+                                (void) wait_driver(ctx, m->addr, NULL, got, sizeof(got));
+                        }
+                }
+                {
+                        struct member shown = *m;
+                        char after[64];
+                        read_driver(ctx, m->addr, after, sizeof(after));
+                        copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
+                        add_step(res, &shown, after, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                }
+                if (r < 0) {
+                        res->status = r;
+                        snprintf(res->reason, sizeof(res->reason), "%s could not be given back: %s", m->addr,
+                                 strerror(-r));
+                        continue; /* try the others: reattach is best effort per device */
+                }
+                if (m->has_record)
+                        record_remove(ctx, m->addr);
+        }
+        return 0;
+}
+
+_public_ int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_vfio_result **ret) {
+        _cleanup_(result_freep) hd_vfio_result *res = NULL;
+        _cleanup_free_ struct member *ms = NULL;
+        _cleanup_close_ int lock = -1;
+        hd_ctx *ctx;
+        size_t n = 0;
+        int r;
+
+        if (!list || !ret)
+                return -EINVAL;
+        ctx = list->ctx;
+        r = check_pci_endpoint(ctx, d);
+        if (r < 0)
+                return r;
+        r = collect_members(list, d, flags, &ms, &n);
+        if (r < 0)
+                return r;
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        if (!(flags & HD_VFIO_DRY_RUN)) {
+                r = lock_state(ctx, &lock);
+                if (r < 0)
+                        return r;
+                r = txn_write(ctx, "reattach", NULL, ms, n);
+                if (r < 0)
+                        return r;
+        }
+        r = reattach_members(ctx, ms, n, res, flags & HD_VFIO_DRY_RUN);
+        if (r < 0)
+                return r;
+        if (!(flags & HD_VFIO_DRY_RUN))
+                txn_remove(ctx);
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+_public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
+        _cleanup_(result_freep) hd_vfio_result *res = NULL;
+        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_close_ int lock = -1;
+        char path[PATH_MAX];
+        json_object *txn = NULL;
+        struct dirent *de;
+        int r;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        r = lock_state(ctx, &lock);
+        if (r < 0)
+                return r;
+
+        /* 1. an interrupted transaction: give every member its original driver */
+        r = state_path(ctx, path, sizeof(path), "transaction.json", NULL);
+        if (r < 0)
+                return r;
+        txn = json_object_from_file(path);
+        if (txn) {
+                json_object *devs;
+                if (json_object_object_get_ex(txn, "devices", &devs) && json_object_is_type(devs, json_type_array)) {
+                        size_t n = json_object_array_length(devs);
+                        _cleanup_free_ struct member *ms = calloc(n ? n : 1, sizeof(*ms));
+                        size_t k = 0;
+                        if (!ms) {
+                                json_object_put(txn);
+                                return -ENOMEM;
+                        }
+                        for (size_t i = 0; i < n; i++) {
+                                const char *a = json_object_get_string(json_object_array_get_idx(devs, i));
+                                struct hd_pci_addr pa;
+                                if (a && hd_pci_addr_parse(a, &pa) >= 0)
+                                        copy_str(ms[k++].addr, sizeof(ms[0].addr), a);
+                        }
+                        log_info(ctx, "recovering an interrupted transaction of %zu devices", k);
+                        for (size_t i = 0; i < k; i++) {
+                                if (record_read(ctx, &ms[i]) != 1) {
+                                        char now[64];
+                                        read_driver(ctx, ms[i].addr, now, sizeof(now));
+                                        copy_str(ms[i].orig_driver, sizeof(ms[i].orig_driver), now);
+                                        add_step(res, &ms[i], now, HD_STEP_NOOP, 0);
+                                        continue;
+                                }
+                                r = restore(ctx, &ms[i]);
+                                add_step(res, &ms[i], ms[i].orig_driver, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE,
+                                         r < 0 ? r : 0);
+                                if (r < 0)
+                                        res->status = r;
+                                else
+                                        record_remove(ctx, ms[i].addr);
+                        }
+                }
+                json_object_put(txn);
+                if (res->status == 0)
+                        txn_remove(ctx);
+        } else if (access(path, F_OK) == 0) {
+                log_err(ctx, "%s is corrupt; remove it after checking the devices by hand", path);
+                return -EBADMSG;
+        }
+
+        /* 2. records of devices no longer on a stub driver are stale (reboot) */
+        r = state_path(ctx, path, sizeof(path), "devices", NULL);
+        if (r < 0)
+                return r;
+        dir = opendir(path);
+        while (dir && (de = readdir(dir))) {
+                struct member m = {};
+                char now[64], *dot;
+                if (!(dot = strstr(de->d_name, ".json")) || dot[5])
+                        continue;
+                snprintf(m.addr, sizeof(m.addr), "%.*s", (int) (dot - de->d_name), de->d_name);
+                read_driver(ctx, m.addr, now, sizeof(now));
+                if (!is_stub(now)) {
+                        log_info(ctx, "%s: dropping the stale record (now bound to '%s')", m.addr, now);
+                        record_remove(ctx, m.addr);
+                }
+        }
+        *ret = TAKE_PTR(res);
+        return 0;
+}
