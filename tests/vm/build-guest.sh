@@ -73,7 +73,7 @@ mkdir -p "$DEBS"
 fetch() {
 	local pkg=$1 ver=${2:-} deb
 	if [ -z "$ver" ] && command -v apt-cache >/dev/null 2>&1; then
-		ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+		ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p' || true)
 		[ "$ver" = "(none)" ] && ver=
 	fi
 	# Offline: newest local .deb for this package.
@@ -103,7 +103,7 @@ KPKG=
 if command -v apt-cache >/dev/null 2>&1; then
 	# The linux-image-amd64 metapackage points at the current ABI package.
 	KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n1)
+		sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n1 || true)
 fi
 if [ -z "$KPKG" ]; then
 	KPKG=$(ls -1 "$DEBS"/linux-image-6.1.0-*-amd64_*.deb 2>/dev/null | sort -V | tail -n1 |

@@ -31,13 +31,16 @@ else
 fi
 [ -e "${SCENARIOS[0]}" ] || hdvm_skip "no scenarios"
 
-hdvm_ensure_qemu || hdvm_skip "qemu-system-x86_64 not available (apt-get install qemu-system-x86)"
+if ! hdvm_ensure_qemu; then
+	echo "vm: 0 passed, 0 failed, ${#SCENARIOS[@]} skipped (qemu-system-x86_64 not available)"
+	hdvm_skip "qemu-system-x86_64 not available (apt-get install qemu-system-x86)"
+fi
 
 T0=$(date +%s)
 rc=0
 "$HDVM_SRC/build-guest.sh" "$OUT" || rc=$?
 if [ "$rc" = "$HDVM_SKIP" ]; then
-	echo "vm: 0 passed, 0 failed, 0 skipped (cannot build guest)"
+	echo "vm: 0 passed, 0 failed, ${#SCENARIOS[@]} skipped (cannot build the guest)"
 	exit "$HDVM_SKIP"
 fi
 [ "$rc" = 0 ] || hdvm_die "guest build failed"
