@@ -8,8 +8,9 @@
 struct hd_raw_device {
         char *syspath;          /* "/sys/devices/..." */
         char *subsystem;
-        char **props;           /* "KEY=VALUE", NULL-terminated; uevent + udev db */
-        size_t n_props;
+        char **props;           /* "KEY=VALUE", NULL-terminated; uevent + udev db;
+                                 * a later entry overrides an earlier one */
+        size_t n_props, cap_props;
         char **devlinks;        /* "/dev/disk/by-id/...", NULL-terminated */
         size_t n_devlinks;
 };
@@ -53,6 +54,7 @@ int hd_udev_db_parse(const char *text, struct hd_raw_device *raw);
 /* Parse a uevent file into raw->props. */
 int hd_uevent_parse(const char *text, struct hd_raw_device *raw);
 int hd_raw_add_prop(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value);
+int hd_raw_add_propn(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value, size_t vlen);
 void hd_raw_device_done(struct hd_raw_device *raw);
 const char *hd_raw_get_prop(const struct hd_raw_device *raw, const char *key);
 

@@ -21,27 +21,38 @@ void hd_raw_device_done(struct hd_raw_device *raw) {
 
 const char *hd_raw_get_prop(const struct hd_raw_device *raw, const char *key) {
         size_t kl = strlen(key);
-        for (size_t i = 0; i < raw->n_props; i++)
+        /* from the end: the udev database overrides the uevent file */
+        for (size_t i = raw->n_props; i-- > 0;)
                 if (strncmp(raw->props[i], key, kl) == 0 && raw->props[i][kl] == '=')
                         return raw->props[i] + kl + 1;
         return NULL;
 }
 
-int hd_raw_add_prop(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value) {
+int hd_raw_add_propn(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value, size_t vlen) {
         char *s;
 
-        /* Later sources (udev db) override earlier ones (uevent). */
-        for (size_t i = 0; i < raw->n_props; i++)
-                if (strncmp(raw->props[i], key, keylen) == 0 && raw->props[i][keylen] == '=') {
-                        if (asprintf(&s, "%.*s=%s", (int) keylen, key, value) < 0)
-                                return -ENOMEM;
-                        free(raw->props[i]);
-                        raw->props[i] = s;
-                        return 0;
-                }
-        if (asprintf(&s, "%.*s=%s", (int) keylen, key, value) < 0)
+        if (raw->n_props + 2 > raw->cap_props) {
+                size_t ncap = raw->cap_props ? raw->cap_props * 2 : 16;
+                char **n = realloc(raw->props, ncap * sizeof(char *));
+                if (!n)
+                        return -ENOMEM;
+                raw->props = n;
+                raw->cap_props = ncap;
+        }
+        s = malloc(keylen + vlen + 2);
+        if (!s)
                 return -ENOMEM;
-        return hd_strv_push(&raw->props, &raw->n_props, s);
+        memcpy(s, key, keylen);
+        s[keylen] = '=';
+        memcpy(s + keylen + 1, value, vlen);
+        s[keylen + 1 + vlen] = 0;
+        raw->props[raw->n_props++] = s;
+        raw->props[raw->n_props] = NULL;
+        return 0;
+}
+
+int hd_raw_add_prop(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value) {
+        return hd_raw_add_propn(raw, key, keylen, value, strlen(value));
 }
 
 int hd_uevent_parse(const char *text, struct hd_raw_device *raw) {
@@ -51,11 +62,7 @@ int hd_uevent_parse(const char *text, struct hd_raw_device *raw) {
                 const char *nl = strchrnul(p, '\n');
                 const char *eq = memchr(p, '=', (size_t) (nl - p));
                 if (eq && eq > p) {
-                        _cleanup_free_ char *v = strndup(eq + 1, (size_t) (nl - eq - 1));
-                        int r;
-                        if (!v)
-                                return -ENOMEM;
-                        r = hd_raw_add_prop(raw, p, (size_t) (eq - p), v);
+                        int r = hd_raw_add_propn(raw, p, (size_t) (eq - p), eq + 1, (size_t) (nl - eq - 1));
                         if (r < 0)
                                 return r;
                 }
@@ -76,10 +83,8 @@ int hd_udev_db_parse(const char *text, struct hd_raw_device *raw) {
                         if (p[0] == 'E') {
                                 const char *eq = memchr(p + 2, '=', len - 2);
                                 if (eq && eq > p + 2) {
-                                        _cleanup_free_ char *v = strndup(eq + 1, (size_t) (nl - eq - 1));
-                                        if (!v)
-                                                return -ENOMEM;
-                                        r = hd_raw_add_prop(raw, p + 2, (size_t) (eq - p - 2), v);
+                                        r = hd_raw_add_propn(raw, p + 2, (size_t) (eq - p - 2), eq + 1,
+                                                             (size_t) (nl - eq - 1));
                                         if (r < 0)
                                                 return r;
                                 }
@@ -97,11 +102,41 @@ int hd_udev_db_parse(const char *text, struct hd_raw_device *raw) {
         return 0;
 }
 
+/* Read a small file (uevent, udev db entry) into buf with as few system
+ * calls as possible; returns its length or -errno. */
+static ssize_t read_small(hd_ctx *ctx, const char *path, char *buf, size_t size) {
+        _cleanup_close_ int fd = -1;
+        size_t len = 0;
+        int r;
+
+        r = hd_sysfs_open(ctx, path, O_RDONLY | O_NOCTTY, &fd);
+        if (r < 0)
+                return r;
+        while (len + 1 < size) {
+                ssize_t n = read(fd, buf + len, size - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                len += (size_t) n;
+                /* sysfs attributes and regular files: a short read is the end */
+                if (n == 0 || len + 1 < size)
+                        break;
+        }
+        if (len + 1 >= size)
+                return -EFBIG;
+        buf[len] = 0;
+        return (ssize_t) len;
+}
+
+/* udev keeps data worth reading only for devices with a node or an
+ * interface (block, char, net) and for USB devices. */
 static int read_udev_db(hd_ctx *ctx, struct hd_raw_device *raw) {
         const char *major = hd_raw_get_prop(raw, "MAJOR"), *minor = hd_raw_get_prop(raw, "MINOR");
         const char *ifindex = hd_raw_get_prop(raw, "IFINDEX");
-        _cleanup_free_ char *text = NULL;
-        char path[PATH_MAX];
+        char path[PATH_MAX], buf[16384];
+        ssize_t n;
         int r;
 
         if (major && minor)
@@ -109,33 +144,36 @@ static int read_udev_db(hd_ctx *ctx, struct hd_raw_device *raw) {
                              streq(raw->subsystem, "block") ? 'b' : 'c', major, minor);
         else if (ifindex && streq(raw->subsystem, "net"))
                 r = snprintf(path, sizeof(path), "run/udev/data/n%s", ifindex);
-        else
+        else if (streq(raw->subsystem, "usb"))
                 r = snprintf(path, sizeof(path), "run/udev/data/+%s:%s", raw->subsystem,
                              hd_path_basename(raw->syspath));
+        else
+                return 0;
         if (r < 0 || (size_t) r >= sizeof(path))
                 return 0;
-        r = hd_sysfs_read_full(ctx, path, &text, NULL);
-        if (r < 0)
-                return r == -ENOMEM ? r : 0; /* no database entry: fine */
-        return hd_udev_db_parse(text, raw);
+        n = read_small(ctx, path, buf, sizeof(buf));
+        if (n < 0)
+                return 0; /* no database entry: fine */
+        return hd_udev_db_parse(buf, raw);
 }
 
 static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n_keys,
                    const char *subsystem, char *syspath, hd_raw_cb cb, void *userdata) {
-        _cleanup_free_ char *path = syspath, *uevent = NULL, *upath = NULL, *upath_sub = NULL, *sublink = NULL;
+        _cleanup_free_ char *path = syspath;
         struct hd_raw_device raw = {};
+        char upath[PATH_MAX], uevent[8192], sublink[PATH_MAX];
+        ssize_t n;
         int r;
 
         if (hd_hashmap_get(seen, path))
                 return 0;
-        r = hd_asprintf(&upath, "%s/uevent", path);
-        if (r < 0)
-                return r;
-        r = hd_sysfs_read_full(ctx, upath, &uevent, NULL);
-        if (r < 0) {
+        if (snprintf(upath, sizeof(upath), "%s/uevent", path) >= (int) sizeof(upath))
+                return 0;
+        n = read_small(ctx, upath, uevent, sizeof(uevent));
+        if (n < 0) {
                 /* libudev ignores directories without a uevent file. */
-                log_debug(ctx, "%s: no uevent (%s), skipped", path, strerror(-r));
-                return r == -ENOMEM ? r : 0;
+                log_debug(ctx, "%s: no uevent (%s), skipped", path, strerror((int) -n));
+                return 0;
         }
         r = hd_strv_push(keys, n_keys, strdup(path));
         if (r < 0)
@@ -144,21 +182,24 @@ static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n
         if (r < 0)
                 return r;
 
-        raw.syspath = TAKE_PTR(path);
         /* The device's own subsystem link decides, as in libudev: a device
-         * can also be listed under another class (e.g. mdev_bus). */
-        r = hd_asprintf(&upath_sub, "%s/subsystem", raw.syspath);
-        if (r < 0) {
-                hd_raw_device_done(&raw);
-                return r;
-        }
-        if (hd_sysfs_readlink(ctx, upath_sub, &sublink) >= 0)
-                subsystem = hd_path_basename(sublink);
-        for (size_t k = 0; k < ELEMENTSOF(skip_subsystems); k++)
-                if (streq(subsystem, skip_subsystems[k])) {
-                        hd_raw_device_done(&raw);
-                        return 0;
+         * can also be listed under another class (e.g. mdev_bus), and a
+         * damaged tree can disagree with the directory it was found in. */
+        {
+                _cleanup_close_ int dfd = -1;
+                ssize_t l;
+                snprintf(upath, sizeof(upath), "%s", path + 1);
+                if (hd_sysfs_open(ctx, upath, O_PATH | O_DIRECTORY, &dfd) >= 0 &&
+                    (l = readlinkat(dfd, "subsystem", sublink, sizeof(sublink) - 1)) > 0) {
+                        sublink[l] = 0;
+                        subsystem = hd_path_basename(sublink);
                 }
+        }
+        for (size_t k = 0; k < ELEMENTSOF(skip_subsystems); k++)
+                if (streq(subsystem, skip_subsystems[k]))
+                        return 0;
+
+        raw.syspath = TAKE_PTR(path);
         raw.subsystem = strdup(subsystem);
         if (!raw.subsystem) {
                 hd_raw_device_done(&raw);
