@@ -73,7 +73,7 @@ for c in full minimal; do
         # JSON: parseable, documented keys, one entry per device
         if hd --sysroot "$root" nodedev-list --json | python3 -c '
 import json, sys
-keys = {"name", "parent", "capability", "subsystem", "path", "devnode", "driver"}
+keys = {"name", "parent", "capability", "subsystem", "path", "devnode", "driver", "iommu_group", "iommu_group_viable"}
 l = json.load(sys.stdin)
 assert all(set(d) == keys for d in l), "unexpected keys"
 n = sum(1 for _ in open(sys.argv[1]))

@@ -148,10 +148,23 @@ static bool matches_caps(hd_device *d, const bool *caps, bool any) {
         return false;
 }
 
-static json_object *device_summary_json(hd_device *d) {
+/* Passthrough state of a PCI device: its IOMMU group and whether the
+ * group could go to a VM now. */
+static void pci_state(hd_nodedev_list *list, hd_device *d, int *group, int *viable) {
+        *group = -1;
+        *viable = -1;
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI)
+                return;
+        *group = hd_device_get_iommu_group(d);
+        if (*group >= 0)
+                *viable = hd_iommu_group_is_viable(list, (unsigned) *group, NULL);
+}
+
+static json_object *device_summary_json(hd_nodedev_list *list, hd_device *d) {
         json_object *o = json_object_new_object();
         hd_device *p = hd_device_get_parent(d);
         const char *cap = hd_cap_type_to_string(hd_device_get_cap_type(d));
+        int group, viable;
 #define ADD_STR(k, v) json_object_object_add(o, k, (v) ? json_object_new_string(v) : NULL)
         ADD_STR("name", hd_device_get_name(d));
         ADD_STR("parent", p ? hd_device_get_name(p) : NULL);
@@ -161,13 +174,16 @@ static json_object *device_summary_json(hd_device *d) {
         ADD_STR("devnode", hd_device_get_devnode(d));
         ADD_STR("driver", hd_device_get_driver(d));
 #undef ADD_STR
+        pci_state(list, d, &group, &viable);
+        json_object_object_add(o, "iommu_group", group >= 0 ? json_object_new_int(group) : NULL);
+        json_object_object_add(o, "iommu_group_viable", viable >= 0 ? json_object_new_boolean(viable) : NULL);
         return o;
 }
 
-static json_object *tree_json(hd_device *d) {
-        json_object *o = device_summary_json(d), *kids = json_object_new_array();
+static json_object *tree_json(hd_nodedev_list *list, hd_device *d) {
+        json_object *o = device_summary_json(list, d), *kids = json_object_new_array();
         for (size_t i = 0; i < hd_device_get_n_children(d); i++)
-                json_object_array_add(kids, tree_json(hd_device_get_child(d, i)));
+                json_object_array_add(kids, tree_json(list, hd_device_get_child(d, i)));
         json_object_object_add(o, "children", kids);
         return o;
 }
@@ -184,6 +200,8 @@ static int list_long(hd_nodedev_list *list, const bool *caps, bool any) {
         scols_table_new_column(tb, "CAP", 0.1, 0);
         scols_table_new_column(tb, "DRIVER", 0.1, 0);
         scols_table_new_column(tb, "PARENT", 0.3, 0);
+        scols_table_new_column(tb, "IOMMU", 0.05, SCOLS_FL_RIGHT);
+        scols_table_new_column(tb, "VIABLE", 0.05, 0);
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                 hd_device *d = hd_nodedev_list_get(list, i);
                 hd_device *p = hd_device_get_parent(d);
@@ -195,6 +213,14 @@ static int list_long(hd_nodedev_list *list, const bool *caps, bool any) {
                 scols_line_set_data(ln, 1, hd_cap_type_to_string(hd_device_get_cap_type(d)));
                 scols_line_set_data(ln, 2, hd_device_get_driver(d) ?: "-");
                 scols_line_set_data(ln, 3, p ? hd_device_get_name(p) : "-");
+                {
+                        int group, viable;
+                        char g[16];
+                        pci_state(list, d, &group, &viable);
+                        snprintf(g, sizeof(g), "%d", group);
+                        scols_line_set_data(ln, 4, group >= 0 ? g : "-");
+                        scols_line_set_data(ln, 5, viable < 0 ? "-" : viable ? "yes" : "no");
+                }
         }
         scols_print_table(tb);
         scols_unref_table(tb);
@@ -258,7 +284,7 @@ static int verb_nodedev_list(int argc, char **argv) {
 
         if (tree) {
                 if (json) {
-                        json_object *o = tree_json(hd_nodedev_list_root(list));
+                        json_object *o = tree_json(list, hd_nodedev_list_root(list));
                         print_json(o);
                         json_object_put(o);
                 } else {
@@ -272,7 +298,7 @@ static int verb_nodedev_list(int argc, char **argv) {
                 for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                         hd_device *d = hd_nodedev_list_get(list, i);
                         if (matches_caps(d, caps, any))
-                                json_object_array_add(arr, device_summary_json(d));
+                                json_object_array_add(arr, device_summary_json(list, d));
                 }
                 print_json(arr);
                 json_object_put(arr);
@@ -410,6 +436,23 @@ static int verb_show(int argc, char **argv) {
         fputs(out, stdout);
         if (json)
                 fputc('\n', stdout);
+        else if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
+                const char *drv = hd_device_get_driver(d);
+                hd_device *blocker = NULL;
+                int group = hd_device_get_iommu_group(d), viable = -1;
+                if (group >= 0)
+                        viable = hd_iommu_group_is_viable(list, (unsigned) group, &blocker);
+                printf("state:\n  host driver: %s\n", !drv ? "(none)"
+                       : streq(drv, "vfio-pci") || streq(drv, "pci-stub") ? "(detached for passthrough)" : drv);
+                printf("  passthrough driver: %s\n", drv && (streq(drv, "vfio-pci") || streq(drv, "pci-stub")) ? drv : "no");
+                if (group < 0)
+                        printf("  iommu group: none (IOMMU off?)\n");
+                else if (viable > 0)
+                        printf("  iommu group: %d, viable\n", group);
+                else
+                        printf("  iommu group: %d, not viable%s%s%s\n", group, blocker ? ": " : "",
+                               blocker ? hd_device_get_name(blocker) : "", blocker ? " is bound to a host driver" : "");
+        }
         return EXIT_SUCCESS;
 }
 
