@@ -122,15 +122,20 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
         for (size_t i = 0; i < n; i++) {
                 struct hd_pci_addr a;
                 char name[64];
-                hd_device *d;
-                if (hd_pci_addr_parse(names[i], &a) < 0)
-                        continue;
-                snprintf(name, sizeof(name), "pci_%04x_%02x_%02x_%x", a.domain, a.bus, a.slot, a.function);
-                d = hd_hashmap_get(list->by_name, name);
+                hd_device *d = NULL;
+                if (hd_pci_addr_parse(names[i], &a) >= 0) {
+                        snprintf(name, sizeof(name), "pci_%04x_%02x_%02x_%x", a.domain, a.bus, a.slot, a.function);
+                        d = hd_hashmap_get(list->by_name, name);
+                } else {
+                        /* mediated devices sit in groups of their own */
+                        for (size_t j = 0; j < list->n && !d; j++)
+                                if (list->devs[j]->type == HD_CAP_MDEV && streq(list->devs[j]->sysname, names[i]))
+                                        d = list->devs[j];
+                }
                 if (d)
                         v[k++] = d;
                 else
-                        log_warn(list->ctx, "IOMMU group %u: member %s is not a known PCI device", group, names[i]);
+                        log_warn(list->ctx, "IOMMU group %u: member %s is not a known device", group, names[i]);
         }
         /* names were sorted by string, which for fixed-width addresses is address order */
         *ret = TAKE_PTR(v);
@@ -175,7 +180,8 @@ _public_ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                if (hd_pci_device_is_bridge(devs[i]))
+                /* bridges do not count (as in the kernel); mdevs are vfio's own */
+                if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
                         continue;
                 if (!driver_is_vfio_safe(hd_device_get_driver(devs[i]))) {
                         if (ret_blocker)

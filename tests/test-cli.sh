@@ -54,10 +54,46 @@ expect_exit 64 "unknown capability" hd --sysroot "$F" nodedev-list --cap gpu
 expect_exit 64 "--tree with --cap" hd --sysroot "$F" nodedev-list --tree --cap pci
 expect_exit 64 "dumpxml without name" hd --sysroot "$F" nodedev-dumpxml
 expect_exit 64 "no verb" hd
-for v in nodedev-list nodedev-dumpxml nodedev-info show capture; do
+for v in nodedev-list nodedev-dumpxml nodedev-info show capture iommu nodedev-detach nodedev-reattach \
+         nodedev-reset recover hostdev-xml; do
         hd "$v" --help > "$TMP/help" 2>&1 && grep -q "^Usage: hostdevctl" "$TMP/help" && ok "$v --help" || fail "$v --help"
 done
 hd --help | grep -q "Exit status" && ok "hostdevctl --help documents exit status" || fail "hostdevctl --help documents exit status"
+
+# --- passthrough verbs that change nothing: dry runs, refusals, reports
+hd --sysroot "$F" iommu > "$TMP/iommu.txt" && grep -q '^Group 2: not viable: 0000:01:00.0 is bound to nouveau' "$TMP/iommu.txt" \
+        && ok "iommu: text report with viability" || fail "iommu: text report with viability"
+hd --sysroot "$F" iommu --json | python3 -c '
+import json, sys, os
+d = json.load(sys.stdin)
+assert d["iommu"]["enabled"] is True
+groups = {g["number"]: g for g in d["groups"]}
+real = sorted(int(x) for x in os.listdir(sys.argv[1] + "/sys/kernel/iommu_groups"))
+assert sorted(groups) == real, (sorted(groups), real)
+for n, g in groups.items():
+    members = sorted(os.listdir(sys.argv[1] + "/sys/kernel/iommu_groups/%d/devices" % n))
+    assert [x["address"] for x in g["devices"]] == members, (n, members)
+assert groups[2]["viable"] is False and groups[2]["blocker"] == "0000:01:00.0"
+assert groups[1]["viable"] is True' "$F" && ok "iommu --json matches sys/kernel/iommu_groups" || fail "iommu --json matches sys/kernel/iommu_groups"
+hd --sysroot "$F" iommu explain 01:00.1 | grep -q "multifunction device without ACS" \
+        && ok "iommu explain names the multifunction sibling" || fail "iommu explain names the multifunction sibling"
+expect_exit 1 "iommu explain of a non-PCI device" hd --sysroot "$F" iommu explain computer
+cp -a "$F" "$TMP/ro"
+before=$(cd "$TMP/ro" && find . -printf '%p %l %s\n' | sort | md5sum)
+hd --sysroot "$TMP/ro" --state-dir "$TMP/st" nodedev-detach 01:00.0 --group --dry-run > "$TMP/dry" \
+        && grep -q '0000:01:00.0  nouveau -> vfio-pci  would move' "$TMP/dry" && grep -q '0000:01:00.1  snd_hda_intel -> vfio-pci  would move' "$TMP/dry" \
+        && ok "nodedev-detach --group --dry-run plans both members" || fail "nodedev-detach --group --dry-run plans both members" "$(cat "$TMP/dry")"
+after=$(cd "$TMP/ro" && find . -printf '%p %l %s\n' | sort | md5sum)
+[ "$before" = "$after" ] && [ ! -e "$TMP/st" ] && ok "dry run changes nothing" || fail "dry run changes nothing"
+mkdir -p "$TMP/ro/proc/self"
+echo "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw" > "$TMP/ro/proc/self/mountinfo"
+expect_exit 2 "detaching the controller of the root filesystem is refused (exit 2)" \
+        hd --sysroot "$TMP/ro" --state-dir "$TMP/st" nodedev-detach 00:17.0
+grep -q "sda2 backs the filesystem mounted on /" "$TMP/err" && ok "refusal names the mount" || fail "refusal names the mount" "$(cat "$TMP/err")"
+expect_exit 1 "detaching a bridge fails" hd --sysroot "$F" --state-dir "$TMP/st" nodedev-detach 00:1c.0 --dry-run
+expect_exit 64 "unknown stub driver" hd --sysroot "$F" nodedev-detach 01:00.0 --driver nouveau
+hd --sysroot "$F" hostdev-xml 02:10.0 | grep -q "<interface type='hostdev'" && ok "hostdev-xml of a VF with a netdev" || fail "hostdev-xml of a VF with a netdev"
+expect_exit 1 "hostdev-xml of a bridge" hd --sysroot "$F" hostdev-xml 00:1c.0
 
 # --- damaged tree: every healthy device still listed, damage warned, no crash
 B=$TMP/fx/broken

@@ -579,6 +579,13 @@ static int verb_iommu_explain(int argc, char **argv) {
 
 static json_object *pci_json(hd_device *d) {
         json_object *o = json_object_new_object();
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                const char *path = hd_device_get_syspath(d);
+                json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
+                json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
+                json_object_object_add(o, "capability", json_object_new_string(hd_cap_type_to_string(hd_device_get_cap_type(d))));
+                return o;
+        }
         const char *drv = hd_device_get_driver(d);
         const char *cls = hd_device_get_property(d, "PCI_CLASS");
         const char *id = hd_device_get_property(d, "PCI_ID");
@@ -682,6 +689,11 @@ static int verb_iommu(int argc, char **argv) {
                         printf("\nGroup %u\n", groups[g]);
                 for (size_t i = 0; i < n; i++) {
                         char cls[32], vendor[128], product[160];
+                        if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI) {
+                                printf("  %s  %s\n", strrchr(hd_device_get_syspath(devs[i]), '/') + 1,
+                                       hd_device_get_name(devs[i]));
+                                continue;
+                        }
                         const char *id = hd_device_get_property(devs[i], "PCI_ID");
                         const char *drv = hd_device_get_driver(devs[i]);
                         (void) hd_pci_device_get_names(devs[i], vendor, sizeof(vendor), product, sizeof(product));

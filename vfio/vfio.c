@@ -393,8 +393,8 @@ static int collect_members(hd_nodedev_list *list, hd_device *d, unsigned flags, 
         if (!ms)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                if (hd_pci_device_is_bridge(devs[i]))
-                        continue; /* the kernel ignores bridges for viability */
+                if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
+                        continue; /* the kernel ignores bridges for viability; mdevs are not bound */
                 ms[k].dev = devs[i];
                 copy_str(ms[k].addr, sizeof(ms[k].addr), devs[i]->sysname);
                 k++;
@@ -406,11 +406,11 @@ static int collect_members(hd_nodedev_list *list, hd_device *d, unsigned flags, 
 
 static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
         if (!d || d->type != HD_CAP_PCI) {
-                log_err(ctx, "%s is not a PCI device", d ? d->name : "(null)");
+                log_debug(ctx, "%s is not a PCI device", d ? d->name : "(null)");
                 return -EINVAL;
         }
         if (hd_pci_device_is_bridge(d)) {
-                log_err(ctx, "%s is a PCI bridge: only endpoints can be assigned", d->sysname);
+                log_debug(ctx, "%s is a PCI bridge: only endpoints can be assigned", d->sysname);
                 return -EINVAL;
         }
         return 0;
@@ -431,7 +431,7 @@ _public_ int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *dri
         if (!driver)
                 driver = "vfio-pci";
         if (!streq(driver, "vfio-pci") && !streq(driver, "pci-stub")) {
-                log_err(ctx, "unsupported stub driver '%s' (vfio-pci or pci-stub)", driver);
+                log_debug(ctx, "unsupported stub driver '%s' (vfio-pci or pci-stub)", driver);
                 return -EINVAL;
         }
         r = check_pci_endpoint(ctx, d);

@@ -163,8 +163,8 @@ int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret);
 int hd_device_get_iommu_group(hd_device *d);
 /* Sorted group numbers present on the host; caller frees *ret. */
 int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t *ret_n);
-/* PCI devices of a group, sorted by address; caller frees *ret (not the
- * devices, which belong to the list). */
+/* Devices of a group (PCI functions, or an mdev), sorted by address;
+ * caller frees *ret (not the devices, which belong to the list). */
 int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n);
 /* pci.ids names of a PCI device ("" when unknown). */
 int hd_pci_device_get_names(hd_device *d, char *vendor, size_t vsize, char *product, size_t psize);
