@@ -53,4 +53,24 @@ for c in full minimal; do
         done
         [ $bad = 0 ] && ok "$c: same XML as libvirt for every device" || fail "$c: same XML as libvirt for every device"
 done
+# This host: libvirt over the real /sys (mounted read-only in its namespace)
+# against hostdevctl through libudev.
+out=$TMP/lv-host
+"$runner" / "$out" > "$TMP/lv.log" 2>&1
+rc=$?
+if [ $rc = 77 ]; then
+        skip "this host: libvirt comparison" "$(grep -m1 SKIP "$TMP/lv.log")"
+elif [ $rc != 0 ]; then
+        fail "this host: libvirt's node-device driver ran" "$(tail -5 "$TMP/lv.log" | tr '\n' ' ')"
+else
+        hd nodedev-list --json | python3 -c '
+import json, sys
+for d in json.load(sys.stdin):
+    print(d["name"], d["parent"] or "-")' | sort > "$TMP/ours-host.txt"
+        if diff -u "$out/parents.txt" "$TMP/ours-host.txt" > "$TMP/d"; then
+                ok "this host: same names and parents as libvirt ($(wc -l < "$TMP/ours-host.txt") devices)"
+        else
+                fail "this host: same names and parents as libvirt" "$(grep '^[-+][a-z]' "$TMP/d" | head -10 | tr '\n' ' ')"
+        fi
+fi
 finish
