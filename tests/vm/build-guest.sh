@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build (and cache) the guest kernel + base initramfs for the VM test harness.
 #
-#   tests/vm/build-guest.sh [--udev] [--force] [OUTDIR]
+#   tests/vm/build-guest.sh [--udev] [--nvme-cli] [--force] [OUTDIR]
 #
 # OUTDIR defaults to $HOSTDEV_VM_DIR or build/vm. Nothing outside OUTDIR is
 # touched: the Debian kernel package is fetched with `apt-get download` and
@@ -11,6 +11,7 @@
 #   OUTDIR/vmlinuz            the Debian 6.1 kernel
 #   OUTDIR/initrd-base.cpio.gz busybox, modules, /init
 #   OUTDIR/initrd-udev.cpio.gz (with --udev) systemd-udevd, udevadm, rules, hwdb
+#   OUTDIR/initrd-nvme.cpio.gz (with --nvme-cli) Debian's nvme-cli + libnvme1
 #   OUTDIR/disks/*.img        small disk images (ext2 for virtio-scsi, vfat for USB)
 #   OUTDIR/build-info         exact package versions
 #
@@ -20,11 +21,13 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 WITH_UDEV=0
+WITH_NVME=0
 FORCE=0
 OUT=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--udev) WITH_UDEV=1 ;;
+	--nvme-cli) WITH_NVME=1 ;;
 	--force) FORCE=1 ;;
 	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 	-*) hdvm_die "unknown option $1" ;;
@@ -59,7 +62,12 @@ udev_ok() {
 		[ "$(cat "$OUT/stamp-udev" 2>/dev/null)" = "$STAMP_HASH" ]
 }
 
-if [ "$FORCE" = 0 ] && base_ok && { [ "$WITH_UDEV" = 0 ] || udev_ok; }; then
+nvme_ok() { # the layer, or a recorded failure to obtain nvme-cli
+	[ "$(cat "$OUT/stamp-nvme" 2>/dev/null)" = "$STAMP_HASH" ]
+}
+
+if [ "$FORCE" = 0 ] && base_ok && { [ "$WITH_UDEV" = 0 ] || udev_ok; } &&
+	{ [ "$WITH_NVME" = 0 ] || nvme_ok; }; then
 	hdvm_log "guest build in $OUT is up to date ($(sed -n 's/^kernel-package=//p' "$OUT/build-info"))"
 	exit 0
 fi
@@ -281,6 +289,34 @@ if [ "$WITH_UDEV" = 1 ] && { [ "$FORCE" = 1 ] || ! udev_ok; }; then
 	echo "$STAMP_HASH" >"$OUT/stamp-udev"
 fi
 
+# --- 7. optional nvme-cli layer (NVMe virtualization management for SR-IOV) --
+NVMEINFO=$(grep '^nvme-cli-package=' "$OUT/build-info" 2>/dev/null || true)
+if [ "$WITH_NVME" = 1 ] && { [ "$FORCE" = 1 ] || ! nvme_ok; }; then
+	rm -f "$OUT/initrd-nvme.cpio.gz"
+	NVMEINFO="nvme-cli-package=unavailable"
+	if NDEB=$(fetch nvme-cli) && LDEB=$(fetch libnvme1); then
+		NROOT=$OUT/root-nvme
+		NSTAGE=$OUT/stage-nvme
+		rm -rf "$NROOT" "$NSTAGE"
+		mkdir -p "$NROOT" "$NSTAGE"
+		dpkg -x "$NDEB" "$NROOT"
+		dpkg -x "$LDEB" "$NROOT"
+		HOSTDEV_VM_LIBRARY_PATH=$NROOT/usr/lib/x86_64-linux-gnu 			hdvm_copy_elf "$NROOT/usr/sbin/nvme" /usr/sbin/nvme "$NSTAGE"
+		# Only the copies in the default search path are needed.
+		rm -rf "${NSTAGE:?}$OUT"
+		if LD_LIBRARY_PATH=$NROOT/usr/lib/x86_64-linux-gnu "$NROOT/usr/sbin/nvme" version >/dev/null 2>&1; then
+			hdvm_mkcpio "$NSTAGE" "$OUT/initrd-nvme.cpio.gz" "$BB"
+			NVMEINFO="nvme-cli-package=$(basename "$NDEB") $(basename "$LDEB")"
+		else
+			hdvm_log "warning: unpacked nvme-cli does not run on this host; no nvme-cli layer"
+		fi
+		[ -n "${HOSTDEV_VM_KEEP_TREE:-}" ] || rm -rf "$NROOT" "$NSTAGE"
+	else
+		hdvm_log "warning: cannot download nvme-cli/libnvme1; scenarios needing it will skip"
+	fi
+	echo "$STAMP_HASH" >"$OUT/stamp-nvme"
+fi
+
 T1=$(date +%s)
 {
 	echo "kernel-package=$KPKG"
@@ -288,6 +324,7 @@ T1=$(date +%s)
 	echo "kernel-version=$KVER"
 	echo "busybox-deb=$(basename "$BBDEB")"
 	[ -n "$UDEVINFO" ] && echo "$UDEVINFO"
+	[ -n "$NVMEINFO" ] && echo "$NVMEINFO"
 	echo "modules-in-initramfs=$NMOD"
 	echo "build-seconds=$((T1 - T0))"
 } >"$OUT/build-info"

@@ -56,11 +56,22 @@ hdvm_copy_elf() {
 	while read -r lib; do
 		[ -n "$lib" ] || continue
 		# "/build/tools/../libx.so" (RUNPATH $ORIGIN/..) -> "/build/libx.so"
-		lib=$(realpath -m -s "$lib")
+		lib=$(realpath -m -s "$lib") # also makes relative ldd results absolute
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
-	done < <(ldd "$src" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')
+		# Libraries found via RUNPATH or HOSTDEV_VM_LIBRARY_PATH: also put them
+		# where the guest's ld.so looks by default (there is no ld.so.cache).
+		case $lib in
+		/lib/* | /lib64/* | /usr/lib/* | /usr/lib64/*) ;;
+		*)
+			local sys=/usr/lib/x86_64-linux-gnu/$(basename "$lib")
+			mkdir -p "$root/usr/lib/x86_64-linux-gnu"
+			[ -e "$root$sys" ] || cp -L "$lib" "$root$sys"
+			;;
+		esac
+	done < <(LD_LIBRARY_PATH=${HOSTDEV_VM_LIBRARY_PATH:-${LD_LIBRARY_PATH:-}} ldd "$src" 2>/dev/null |
+		sed -n 's/.*=> \([^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')
 	return 0
 }
 

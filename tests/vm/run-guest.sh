@@ -19,6 +19,8 @@
 #                    (also enabled by a "# hdtest: udev" line in the scenario)
 #                    A "# hdtest: qmp" line starts qmp.py serve-console as host
 #                    hook, which runs the guest's "HDTEST-QMP: CMD ARGS" lines.
+#                    A "# hdtest: nvme-cli" line adds Debian's nvme-cli
+#                    (/usr/sbin/nvme) when it can be downloaded.
 #   --accel A        force kvm or tcg (default: cached probe, see README)
 #   --verbose        stream the console to stderr, keep kernel messages on
 #   --shell          interactive: drop to a guest shell after the scenario
@@ -37,6 +39,7 @@ TIMEOUT=
 QMP=
 HOOK=
 UDEV=0
+NVME=0
 ACCEL=${HOSTDEV_VM_ACCEL:-}
 VERBOSE=0
 SHELL_MODE=0
@@ -57,7 +60,7 @@ while [ $# -gt 0 ]; do
 	--shell) SHELL_MODE=1 ;;
 	--results) RESULTS=$2; shift ;;
 	--append) EXTRA_APPEND=$2; shift ;;
-	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
 	-*) hdvm_die "unknown option $1" ;;
 	*) [ -z "$SCEN" ] || hdvm_die "only one scenario per run"; SCEN=$1 ;;
 	esac
@@ -70,6 +73,7 @@ SNAME=$(basename "$SCEN" .sh)
 
 # Per-scenario directives: "# hdtest: udev", "# hdtest: qmp", "# hdtest: timeout=N".
 if grep -q '^# hdtest:.*\budev\b' "$SCEN"; then UDEV=1; fi
+if grep -q '^# hdtest:.*\bnvme-cli\b' "$SCEN"; then NVME=1; fi
 if [ -z "$HOOK" ] && grep -q '^# hdtest:.*\bqmp\b' "$SCEN"; then
 	# Guest-driven QMP: lib.sh "qmp CMD ARGS" lines are executed by qmp.py.
 	HOOK="exec python3 '$HDVM_SRC/qmp.py' \"\$HDTEST_QMP\" serve-console \"\$HDTEST_CONSOLE\""
@@ -84,6 +88,7 @@ hdvm_ensure_qemu || hdvm_skip "qemu-system-x86_64 not available (apt-get install
 
 BUILD_ARGS=()
 [ "$UDEV" = 1 ] && BUILD_ARGS+=(--udev)
+[ "$NVME" = 1 ] && BUILD_ARGS+=(--nvme-cli)
 rc=0
 "$HDVM_SRC/build-guest.sh" "${BUILD_ARGS[@]}" "$OUT" || rc=$?
 [ "$rc" = 0 ] || { [ "$rc" = "$HDVM_SKIP" ] && exit "$HDVM_SKIP"; hdvm_die "guest build failed"; }
@@ -129,6 +134,9 @@ hdvm_mkcpio "$OV" "$RUNDIR/overlay.cpio.gz" "$BB"
 INITRD=$RUNDIR/initrd
 cat "$OUT/initrd-base.cpio.gz" >"$INITRD"
 [ "$UDEV" = 1 ] && cat "$OUT/initrd-udev.cpio.gz" >>"$INITRD"
+if [ "$NVME" = 1 ] && [ -s "$OUT/initrd-nvme.cpio.gz" ]; then
+	cat "$OUT/initrd-nvme.cpio.gz" >>"$INITRD"
+fi
 cat "$RUNDIR/overlay.cpio.gz" >>"$INITRD"
 
 # --- machine ----------------------------------------------------------------
