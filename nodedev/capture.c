@@ -28,34 +28,13 @@ static const char *const skip_files[] = {
         "uevent_seqnum", "broken_parity_status", "resource", "enable",
 };
 
-static int mkdir_p_at(int dfd, const char *rel) {
-        char buf[PATH_MAX];
-        size_t l = strlen(rel);
-
-        if (l >= sizeof(buf))
-                return -ENAMETOOLONG;
-        memcpy(buf, rel, l + 1);
-        for (char *p = buf + 1; ; p++) {
-                if (*p == '/' || *p == 0) {
-                        char c = *p;
-                        *p = 0;
-                        if (mkdirat(dfd, buf, 0755) < 0 && errno != EEXIST)
-                                return negative_errno();
-                        if (!c)
-                                break;
-                        *p = c;
-                }
-        }
-        return 0;
-}
-
 static int parent_dir(int dfd, const char *rel) {
         char buf[PATH_MAX];
         const char *slash = strrchr(rel, '/');
         if (!slash)
                 return 0;
         snprintf(buf, sizeof(buf), "%.*s", (int) (slash - rel), rel);
-        return mkdir_p_at(dfd, buf);
+        return hd_mkdir_p_at(dfd, buf, 0755);
 }
 
 static int write_file(struct capture *c, const char *rel, const char *data, size_t len) {
@@ -106,7 +85,7 @@ static int copy_link(struct capture *c, const char *rel) {
                 _cleanup_free_ char *abs = NULL, *resolved = NULL;
                 if (hd_asprintf(&abs, "/%s", rel) >= 0 && hd_path_join_link(abs, target, &resolved) >= 0 &&
                     startswith(resolved, "/sys/devices/") && hd_sysfs_is_dir(c->ctx, resolved))
-                        (void) mkdir_p_at(c->dfd, resolved + 1);
+                        (void) hd_mkdir_p_at(c->dfd, resolved + 1, 0755);
         }
         return 0;
 }
@@ -139,7 +118,7 @@ static int copy_dir(struct capture *c, const char *rel, bool recurse_all, int de
         r = hd_sysfs_opendir(c->ctx, rel, &d);
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
-        r = mkdir_p_at(c->dfd, rel);
+        r = hd_mkdir_p_at(c->dfd, rel, 0755);
         if (r < 0)
                 return r;
         while ((de = readdir(d))) {
@@ -181,8 +160,6 @@ static int capture_device(void *userdata, struct hd_raw_device *raw) {
         struct capture *c = userdata;
         _cleanup_free_ char *sub = NULL;
         char linkpath[PATH_MAX], rel[PATH_MAX], target[PATH_MAX];
-        const char *major = hd_raw_get_prop(raw, "MAJOR"), *minor = hd_raw_get_prop(raw, "MINOR");
-        const char *ifindex = hd_raw_get_prop(raw, "IFINDEX");
         int r;
 
         if (hd_hashmap_get(c->seen, raw->syspath)) {
@@ -210,7 +187,7 @@ static int capture_device(void *userdata, struct hd_raw_device *raw) {
                         snprintf(target, sizeof(target), "../../../%s", devrel);
                         /* drivers/ directories, so "driver" links resolve */
                         snprintf(rel, sizeof(rel), "sys/bus/%s/drivers", hd_path_basename(sub));
-                        (void) mkdir_p_at(c->dfd, rel);
+                        (void) hd_mkdir_p_at(c->dfd, rel, 0755);
                 } else {
                         snprintf(linkpath, sizeof(linkpath), "sys/class/%s/%s", hd_path_basename(sub),
                                  hd_path_basename(raw->syspath));
@@ -233,14 +210,7 @@ static int capture_device(void *userdata, struct hd_raw_device *raw) {
         }
 
         /* the udev database entry */
-        if (major && minor)
-                snprintf(rel, sizeof(rel), "run/udev/data/%c%s:%s", streq(raw->subsystem, "block") ? 'b' : 'c',
-                         major, minor);
-        else if (ifindex && streq(raw->subsystem, "net"))
-                snprintf(rel, sizeof(rel), "run/udev/data/n%s", ifindex);
-        else
-                snprintf(rel, sizeof(rel), "run/udev/data/+%s:%s", raw->subsystem, hd_path_basename(raw->syspath));
-        if (hd_sysfs_exists(c->ctx, rel)) {
+        if (hd_udev_db_path(raw, rel, sizeof(rel)) >= 0 && hd_sysfs_exists(c->ctx, rel)) {
                 size_t before = c->st.files;
                 r = copy_file(c, rel);
                 if (r < 0)
@@ -271,7 +241,7 @@ static int capture_drivers(struct capture *c) {
                 for (size_t k = 0; k < nd; k++) {
                         char p[PATH_MAX];
                         snprintf(p, sizeof(p), "%s/%s", rel, drv[k]);
-                        int r = mkdir_p_at(c->dfd, p);
+                        int r = hd_mkdir_p_at(c->dfd, p, 0755);
                         if (r < 0)
                                 return r;
                 }
@@ -321,7 +291,7 @@ _public_ int hd_capture(hd_ctx *ctx, const char *dir, hd_capture_stats *ret_stat
         if (r >= 0)
                 r = capture_tree(&c, "sys/class/mdev_bus");
         if (r >= 0)
-                r = mkdir_p_at(c.dfd, "dev");
+                r = hd_mkdir_p_at(c.dfd, "dev", 0755);
         hd_hashmap_free(c.seen);
         hd_strv_free(c.keys);
         close(c.dfd);

@@ -49,6 +49,9 @@ typedef int (*hd_raw_cb)(void *userdata, struct hd_raw_device *raw);
  * contents passes to the callback on success). */
 int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
 int hd_source_udev_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
+extern const char *const hd_skip_subsystems[]; /* NULL-terminated */
+/* "run/udev/data/<id>" of a device: c|bMAJ:MIN, nIFINDEX or +SUBSYSTEM:SYSNAME */
+int hd_udev_db_path(const struct hd_raw_device *raw, char *buf, size_t size);
 /* Parse a udev database file ("E:KEY=VALUE", "S:link") into raw. */
 int hd_udev_db_parse(const char *text, struct hd_raw_device *raw);
 /* Parse a uevent file into raw->props. */

@@ -9,7 +9,8 @@
 
 #include "nodedev-internal.h"
 
-static const char *const skip_subsystems[] = { "acpi", "tty", "vc", "i2c" };
+/* libvirt does not enumerate these: nothing of interest lives there */
+const char *const hd_skip_subsystems[] = { "acpi", "tty", "vc", "i2c", NULL };
 
 void hd_raw_device_done(struct hd_raw_device *raw) {
         free(raw->syspath);
@@ -130,26 +131,30 @@ static ssize_t read_small(hd_ctx *ctx, const char *path, char *buf, size_t size)
         return (ssize_t) len;
 }
 
-/* udev keeps data worth reading only for devices with a node or an
- * interface (block, char, net) and for USB devices. */
-static int read_udev_db(hd_ctx *ctx, struct hd_raw_device *raw) {
+int hd_udev_db_path(const struct hd_raw_device *raw, char *buf, size_t size) {
         const char *major = hd_raw_get_prop(raw, "MAJOR"), *minor = hd_raw_get_prop(raw, "MINOR");
         const char *ifindex = hd_raw_get_prop(raw, "IFINDEX");
-        char path[PATH_MAX], buf[16384];
-        ssize_t n;
         int r;
 
         if (major && minor)
-                r = snprintf(path, sizeof(path), "run/udev/data/%c%s:%s",
-                             streq(raw->subsystem, "block") ? 'b' : 'c', major, minor);
+                r = snprintf(buf, size, "run/udev/data/%c%s:%s", streq(raw->subsystem, "block") ? 'b' : 'c', major,
+                             minor);
         else if (ifindex && streq(raw->subsystem, "net"))
-                r = snprintf(path, sizeof(path), "run/udev/data/n%s", ifindex);
-        else if (streq(raw->subsystem, "usb"))
-                r = snprintf(path, sizeof(path), "run/udev/data/+%s:%s", raw->subsystem,
-                             hd_path_basename(raw->syspath));
+                r = snprintf(buf, size, "run/udev/data/n%s", ifindex);
         else
+                r = snprintf(buf, size, "run/udev/data/+%s:%s", raw->subsystem, hd_path_basename(raw->syspath));
+        return r < 0 || (size_t) r >= size ? -ENAMETOOLONG : 0;
+}
+
+/* udev keeps data worth reading only for devices with a node or an
+ * interface (block, char, net) and for USB devices. */
+static int read_udev_db(hd_ctx *ctx, struct hd_raw_device *raw) {
+        char path[PATH_MAX], buf[16384];
+        ssize_t n;
+
+        if (!hd_raw_get_prop(raw, "MAJOR") && !hd_raw_get_prop(raw, "IFINDEX") && !streq(raw->subsystem, "usb"))
                 return 0;
-        if (r < 0 || (size_t) r >= sizeof(path))
+        if (hd_udev_db_path(raw, path, sizeof(path)) < 0)
                 return 0;
         n = read_small(ctx, path, buf, sizeof(buf));
         if (n < 0)
@@ -195,8 +200,8 @@ static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n
                         subsystem = hd_path_basename(sublink);
                 }
         }
-        for (size_t k = 0; k < ELEMENTSOF(skip_subsystems); k++)
-                if (streq(subsystem, skip_subsystems[k]))
+        for (size_t k = 0; hd_skip_subsystems[k]; k++)
+                if (streq(subsystem, hd_skip_subsystems[k]))
                         return 0;
 
         raw.syspath = TAKE_PTR(path);
@@ -284,8 +289,8 @@ int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata) {
                         char dir[PATH_MAX];
                         bool skip = false;
 
-                        for (size_t k = 0; k < ELEMENTSOF(skip_subsystems); k++)
-                                if (streq(subs[i], skip_subsystems[k]))
+                        for (size_t k = 0; hd_skip_subsystems[k]; k++)
+                                if (streq(subs[i], hd_skip_subsystems[k]))
                                         skip = true;
                         if (skip)
                                 continue;

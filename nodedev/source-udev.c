@@ -4,8 +4,6 @@
 
 #include "nodedev-internal.h"
 
-static const char *const skip_subsystems[] = { "acpi", "tty", "vc", "i2c" };
-
 static void udev_unrefp(struct udev **u) { if (*u) udev_unref(*u); }
 static void udev_enumerate_unrefp(struct udev_enumerate **e) { if (*e) udev_enumerate_unref(*e); }
 
@@ -45,8 +43,8 @@ int hd_source_udev_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata) {
         en = udev_enumerate_new(udev);
         if (!en)
                 return negative_errno();
-        for (size_t i = 0; i < ELEMENTSOF(skip_subsystems); i++) {
-                r = udev_enumerate_add_nomatch_subsystem(en, skip_subsystems[i]);
+        for (size_t i = 0; hd_skip_subsystems[i]; i++) {
+                r = udev_enumerate_add_nomatch_subsystem(en, hd_skip_subsystems[i]);
                 if (r < 0)
                         return r;
         }

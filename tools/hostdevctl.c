@@ -45,7 +45,8 @@ static void log_fn(void *userdata, int level, const char *file, int line, const 
 static void ctx_unrefp(hd_ctx **c) { hd_ctx_unref(*c); }
 static void list_unrefp(hd_nodedev_list **l) { hd_nodedev_list_unref(*l); }
 
-static int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
+/* The context of the global options (--sysroot, --state-dir, -v/-q). */
+static int open_ctx(hd_ctx **ret) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         int r;
 
@@ -56,6 +57,21 @@ static int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
         }
         hd_ctx_set_log_fn(ctx, log_fn, NULL);
         hd_ctx_set_log_level(ctx, arg_log_level);
+        if (arg_state_dir && hd_ctx_set_state_dir(ctx, arg_state_dir) < 0) {
+                errorf("--state-dir must be an absolute path");
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
+
+static int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        int r;
+
+        r = open_ctx(&ctx);
+        if (r < 0)
+                return r;
         r = hd_nodedev_list_new(ctx, ret_list);
         if (r == -ENOTDIR)
                 errorf("%s is not a sysfs tree: it has no sys/devices directory", arg_sysroot ?: "/");
@@ -467,13 +483,8 @@ static int verb_capture(int argc, char **argv) {
                 errorf("capture: expected exactly one target directory");
                 return EXIT_USAGE;
         }
-        r = hd_ctx_new(arg_sysroot, &ctx);
-        if (r < 0) {
-                errorf("cannot open sysroot '%s': %s", arg_sysroot ?: "/", strerror(-r));
+        if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        }
-        hd_ctx_set_log_fn(ctx, log_fn, NULL);
-        hd_ctx_set_log_level(ctx, arg_log_level);
         r = hd_capture(ctx, argv[1], &st);
         if (r == -ENOTEMPTY) {
                 errorf("capture: '%s' is not empty; give a new or empty directory", argv[1]);
@@ -802,10 +813,6 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (arg_state_dir && hd_ctx_set_state_dir(ctx, arg_state_dir) < 0) {
-                errorf("--state-dir must be an absolute path");
-                return EXIT_USAGE;
-        }
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;
         r = detach ? hd_vfio_detach(list, d, driver, flags, &res) : hd_vfio_reattach(list, d, flags, &res);
@@ -831,17 +838,8 @@ static int verb_recover(int argc, char **argv) {
                 errorf("recover: takes no arguments");
                 return EXIT_USAGE;
         }
-        r = hd_ctx_new(arg_sysroot, &ctx);
-        if (r < 0) {
-                errorf("cannot open sysroot '%s': %s", arg_sysroot ?: "/", strerror(-r));
+        if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        }
-        hd_ctx_set_log_fn(ctx, log_fn, NULL);
-        hd_ctx_set_log_level(ctx, arg_log_level);
-        if (arg_state_dir && hd_ctx_set_state_dir(ctx, arg_state_dir) < 0) {
-                errorf("--state-dir must be an absolute path");
-                return EXIT_USAGE;
-        }
         r = hd_vfio_recover(ctx, &res);
         if (r < 0) {
                 errorf("recover: %s", strerror(-r));

@@ -79,6 +79,10 @@ int hd_path_normalize(const char *path, char **ret);
 int hd_path_join_link(const char *link_path, const char *target, char **ret);
 const char *hd_path_basename(const char *p);
 
+/* mkdir -p below a directory fd (AT_FDCWD for the current directory); not
+ * for kernel trees: for state and capture directories. */
+int hd_mkdir_p_at(int dfd, const char *path, mode_t mode);
+
 /* ---- strings (util/strutil.c) ---------------------------------------- */
 char *hd_strdup(const char *s);
 int hd_asprintf(char **ret, const char *fmt, ...) _printf_(2, 3);

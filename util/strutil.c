@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -174,4 +175,23 @@ void hd_buf_done(struct hd_buf *b) {
         b->s = NULL;
         b->len = b->cap = 0;
         b->err = 0;
+}
+
+int hd_mkdir_p_at(int dfd, const char *path, mode_t mode) {
+        char buf[PATH_MAX];
+        size_t l = strlen(path);
+
+        if (l == 0 || l >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, path, l + 1);
+        for (char *p = buf + 1;; p++)
+                if (*p == '/' || !*p) {
+                        char c = *p;
+                        *p = 0;
+                        if (mkdirat(dfd, buf, mode) < 0 && errno != EEXIST)
+                                return negative_errno();
+                        if (!c)
+                                return 0;
+                        *p = c;
+                }
 }

@@ -155,17 +155,21 @@ int hd_sysfs_read_str(hd_ctx *ctx, const char *path, char **ret) {
         return 0;
 }
 
+static int vpath(char *buf, size_t size, const char *fmt, va_list ap) _printf_(3, 0);
+static int vpath(char *buf, size_t size, const char *fmt, va_list ap) {
+        int n = vsnprintf(buf, size, fmt, ap);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
 int hd_sysfs_read_strf(hd_ctx *ctx, char **ret, const char *fmt, ...) {
         char path[PATH_MAX];
         va_list ap;
-        int n;
+        int r;
 
         va_start(ap, fmt);
-        n = vsnprintf(path, sizeof(path), fmt, ap);
+        r = vpath(path, sizeof(path), fmt, ap);
         va_end(ap);
-        if (n < 0 || (size_t) n >= sizeof(path))
-                return -ENAMETOOLONG;
-        return hd_sysfs_read_str(ctx, path, ret);
+        return r < 0 ? r : hd_sysfs_read_str(ctx, path, ret);
 }
 
 int hd_sysfs_read_long(hd_ctx *ctx, const char *path, int base, long long *ret) {
@@ -181,14 +185,12 @@ int hd_sysfs_read_long(hd_ctx *ctx, const char *path, int base, long long *ret) 
 int hd_sysfs_read_longf(hd_ctx *ctx, int base, long long *ret, const char *fmt, ...) {
         char path[PATH_MAX];
         va_list ap;
-        int n;
+        int r;
 
         va_start(ap, fmt);
-        n = vsnprintf(path, sizeof(path), fmt, ap);
+        r = vpath(path, sizeof(path), fmt, ap);
         va_end(ap);
-        if (n < 0 || (size_t) n >= sizeof(path))
-                return -ENAMETOOLONG;
-        return hd_sysfs_read_long(ctx, path, base, ret);
+        return r < 0 ? r : hd_sysfs_read_long(ctx, path, base, ret);
 }
 
 /* Split into an O_PATH fd of the parent directory (resolved in root) and

@@ -78,24 +78,6 @@ static void test_delay(void) {
 
 /* ---- state directory ---- */
 
-static int mkdir_p(const char *path, mode_t mode) {
-        char buf[PATH_MAX];
-        size_t l = strlen(path);
-        if (l >= sizeof(buf))
-                return -ENAMETOOLONG;
-        memcpy(buf, path, l + 1);
-        for (char *p = buf + 1;; p++)
-                if (*p == '/' || !*p) {
-                        char c = *p;
-                        *p = 0;
-                        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                                return negative_errno();
-                        if (!c)
-                                return 0;
-                        *p = c;
-                }
-}
-
 static int state_path(hd_ctx *ctx, char *buf, size_t size, const char *rel, const char *addr) {
         const char *dir = hd_ctx_get_state_dir(ctx);
         int n;
@@ -135,7 +117,7 @@ static int lock_state(hd_ctx *ctx, int *ret_fd) {
         r = state_path(ctx, path, sizeof(path), "devices", NULL);
         if (r < 0)
                 return r;
-        r = mkdir_p(path, 0700);
+        r = hd_mkdir_p_at(AT_FDCWD, path, 0700);
         if (r < 0) {
                 log_err(ctx, "cannot create state directory %s: %s", path, strerror(-r));
                 return r;
@@ -404,6 +386,40 @@ static int collect_members(hd_nodedev_list *list, hd_device *d, unsigned flags, 
         return 0;
 }
 
+static int check_pci_endpoint(hd_ctx *ctx, hd_device *d);
+
+/* Common start of detach and reattach: the members, an empty result and,
+ * unless dry-running, the state lock. */
+static int begin(hd_nodedev_list *list, hd_device *d, unsigned flags, struct member **ret_ms, size_t *ret_n,
+                 hd_vfio_result **ret_res, int *ret_lock) {
+        _cleanup_free_ struct member *ms = NULL;
+        hd_vfio_result *res;
+        size_t n = 0;
+        int r;
+
+        r = check_pci_endpoint(list->ctx, d);
+        if (r < 0)
+                return r;
+        r = collect_members(list, d, flags, &ms, &n);
+        if (r < 0)
+                return r;
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        *ret_lock = -1;
+        if (!(flags & HD_VFIO_DRY_RUN)) {
+                r = lock_state(list->ctx, ret_lock);
+                if (r < 0) {
+                        free(res);
+                        return r;
+                }
+        }
+        *ret_ms = TAKE_PTR(ms);
+        *ret_n = n;
+        *ret_res = res;
+        return 0;
+}
+
 static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
         if (!d || d->type != HD_CAP_PCI) {
                 log_debug(ctx, "%s is not a PCI device", d ? d->name : "(null)");
@@ -434,21 +450,9 @@ _public_ int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *dri
                 log_debug(ctx, "unsupported stub driver '%s' (vfio-pci or pci-stub)", driver);
                 return -EINVAL;
         }
-        r = check_pci_endpoint(ctx, d);
+        r = begin(list, d, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
-        r = collect_members(list, d, flags, &ms, &n);
-        if (r < 0)
-                return r;
-        res = calloc(1, sizeof(*res));
-        if (!res)
-                return -ENOMEM;
-
-        if (!(flags & HD_VFIO_DRY_RUN)) {
-                r = lock_state(ctx, &lock);
-                if (r < 0)
-                        return r;
-        }
         for (size_t i = 0; i < n; i++) {
                 read_driver(ctx, ms[i].addr, ms[i].orig_driver, sizeof(ms[i].orig_driver));
                 read_override(ctx, ms[i].addr, ms[i].orig_override, sizeof(ms[i].orig_override));
@@ -624,19 +628,10 @@ _public_ int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flag
         if (!list || !ret)
                 return -EINVAL;
         ctx = list->ctx;
-        r = check_pci_endpoint(ctx, d);
+        r = begin(list, d, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
-        r = collect_members(list, d, flags, &ms, &n);
-        if (r < 0)
-                return r;
-        res = calloc(1, sizeof(*res));
-        if (!res)
-                return -ENOMEM;
         if (!(flags & HD_VFIO_DRY_RUN)) {
-                r = lock_state(ctx, &lock);
-                if (r < 0)
-                        return r;
                 r = txn_write(ctx, "reattach", NULL, ms, n);
                 if (r < 0)
                         return r;
