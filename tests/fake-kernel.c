@@ -193,6 +193,14 @@ static int fk_write(hd_ctx *ctx, const char *path, const char *value, void *user
 
         snprintf(v, sizeof(v), "%s", value);
         hd_strip(v);
+        {
+                int r = fake_sriov_write(k, k->root, path, value);
+                if (r != -ENOTTY)
+                        return r;
+                r = fake_mdev_write(k, k->root, path, value);
+                if (r != -ENOTTY)
+                        return r;
+        }
         if (sscanf(path, "sys/bus/pci/drivers/%63[^/]/%63s", drv, attr) == 2) {
                 if (streq(attr, "bind")) {
                         char ovr[64];

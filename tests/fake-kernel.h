@@ -10,3 +10,9 @@ unsigned fake_kernel_resets(struct fake_kernel *k);
 unsigned fake_kernel_modprobes(struct fake_kernel *k);
 /* drivers_probe of @addr binds nothing (a device no driver accepts) */
 void fake_kernel_fail_probe(struct fake_kernel *k, const char *addr);
+
+/* Extensions of the fake kernel for other sysfs areas, tried before the
+ * PCI driver-binding rules: each returns -ENOTTY when @path is not its
+ * business.  @root is the absolute sysroot. */
+int fake_sriov_write(struct fake_kernel *k, const char *root, const char *path, const char *value);
+int fake_mdev_write(struct fake_kernel *k, const char *root, const char *path, const char *value);

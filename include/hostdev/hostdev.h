@@ -299,3 +299,6 @@ int hd_capture(hd_ctx *ctx, const char *dir, hd_capture_stats *ret_stats);
 #ifdef __cplusplus
 }
 #endif
+
+#include "hostdev/sriov.h"
+#include "hostdev/mdev.h"

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Mediated devices (mdev/).  Included by hostdev.h. */
+#pragma once
