@@ -26,6 +26,7 @@
 #   --shell          interactive: drop to a guest shell after the scenario
 #                    (console on stdio; exit the shell to power off)
 #   --results FILE   also write the parsed "PASS|FAIL|SKIP name [reason]" lines
+#   --probe-accel    only build and run the (cached) KVM probe, no scenario
 #
 # Exit: 0 all checks passed, 1 a check failed or the guest died/timed out
 # before "HDTEST: DONE", 77 if QEMU or the guest kernel cannot be obtained.
@@ -46,6 +47,7 @@ SHELL_MODE=0
 RESULTS=
 EXTRA_APPEND=
 SCEN=
+PROBE_ONLY=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build-dir) OUT=$2; shift ;;
@@ -59,15 +61,20 @@ while [ $# -gt 0 ]; do
 	--verbose) VERBOSE=1 ;;
 	--shell) SHELL_MODE=1 ;;
 	--results) RESULTS=$2; shift ;;
+	--probe-accel) PROBE_ONLY=1 ;;
 	--append) EXTRA_APPEND=$2; shift ;;
-	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
 	-*) hdvm_die "unknown option $1" ;;
 	*) [ -z "$SCEN" ] || hdvm_die "only one scenario per run"; SCEN=$1 ;;
 	esac
 	shift
 done
-[ -n "$SCEN" ] || hdvm_die "usage: $0 [options] SCENARIO.sh"
-[ -f "$SCEN" ] || hdvm_die "no such scenario: $SCEN"
+if [ "$PROBE_ONLY" = 1 ]; then
+	SCEN=/dev/null # --probe-accel: build, probe KVM (cached), exit
+else
+	[ -n "$SCEN" ] || hdvm_die "usage: $0 [options] SCENARIO.sh"
+	[ -f "$SCEN" ] || hdvm_die "no such scenario: $SCEN"
+fi
 [ -n "$OUT" ] || OUT=$(hdvm_default_dir)
 SNAME=$(basename "$SCEN" .sh)
 
@@ -90,6 +97,10 @@ BUILD_ARGS=()
 [ "$UDEV" = 1 ] && BUILD_ARGS+=(--udev)
 [ "$NVME" = 1 ] && BUILD_ARGS+=(--nvme-cli)
 rc=0
+# Serialize builds and the probe between concurrent runs sharing OUTDIR.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+command -v flock >/dev/null 2>&1 && flock 9
 "$HDVM_SRC/build-guest.sh" "${BUILD_ARGS[@]}" "$OUT" || rc=$?
 [ "$rc" = 0 ] || { [ "$rc" = "$HDVM_SKIP" ] && exit "$HDVM_SKIP"; hdvm_die "guest build failed"; }
 OUT=$(cd "$OUT" && pwd)
@@ -232,6 +243,9 @@ if [ -z "$ACCEL" ]; then
 	[ -s "$OUT/accel" ] || probe_accel
 	ACCEL=$(head -n1 "$OUT/accel")
 fi
+command -v flock >/dev/null 2>&1 && flock -u 9
+exec 9>&-
+[ "$PROBE_ONLY" = 1 ] && { hdvm_log "accel: $ACCEL ($(sed -n 2p "$OUT/accel" 2>/dev/null))"; exit 0; }
 
 machine_args
 accel_args "$ACCEL"

@@ -15,6 +15,7 @@
 #   HOSTDEV_VM_TIMEOUT   per-boot timeout in seconds (default 300, or the
 #                        scenario's "# hdtest: timeout=N")
 #   HOSTDEV_VM_NO_APT=1  never apt-get install missing host tools
+#   HOSTDEV_VM_JOBS      boot up to N guests in parallel (default 1)
 #
 # Exit: 0 all passed, 1 a failure, 77 if the guest cannot be built/booted here
 # (no qemu, no kernel package).
@@ -37,13 +38,19 @@ if ! hdvm_ensure_qemu; then
 fi
 
 T0=$(date +%s)
+# Build every layer the scenarios ask for once, up front (also keeps parallel
+# runs from building concurrently).
+LAYERS=()
+grep -qs '^# hdtest:.*\budev\b' "${SCENARIOS[@]}" && LAYERS+=(--udev)
+grep -qs '^# hdtest:.*\bnvme-cli\b' "${SCENARIOS[@]}" && LAYERS+=(--nvme-cli)
 rc=0
-"$HDVM_SRC/build-guest.sh" "$OUT" || rc=$?
+"$HDVM_SRC/build-guest.sh" "${LAYERS[@]}" "$OUT" || rc=$?
 if [ "$rc" = "$HDVM_SKIP" ]; then
 	echo "vm: 0 passed, 0 failed, ${#SCENARIOS[@]} skipped (cannot build the guest)"
 	exit "$HDVM_SKIP"
 fi
 [ "$rc" = 0 ] || hdvm_die "guest build failed"
+"$HDVM_SRC/run-guest.sh" --build-dir "$OUT" --probe-accel || hdvm_die "accel probe failed"
 
 BIN=${HOSTDEVCTL:-}
 if [ -z "$BIN" ] && [ -x "$HDVM_REPO/build/tools/hostdevctl" ]; then
@@ -56,27 +63,51 @@ if [ -n "$BIN" ]; then
 	hdvm_log "guest gets $BIN as /usr/local/bin/$(basename "$BIN")"
 fi
 
-npass=0 nfail=0 nskip=0 nrunfail=0
-RES=$(mktemp)
-trap 'rm -f "$RES"' EXIT
+# HOSTDEV_VM_JOBS=N boots up to N guests at once (each TCG guest keeps about
+# two host CPUs busy); output is then printed per scenario when all are done.
+JOBS=${HOSTDEV_VM_JOBS:-1}
+TMPD=$(mktemp -d)
+trap 'rm -rf "$TMPD"' EXIT
+run_one() { # INDEX SCENARIO
+	local src=0
+	"$HDVM_SRC/run-guest.sh" --build-dir "$OUT" "${BINARGS[@]}" \
+		--results "$TMPD/$1.res" "$2" || src=$?
+	echo "$src" >"$TMPD/$1.rc"
+}
+i=0
 for s in "${SCENARIOS[@]}"; do
-	: >"$RES"
+	i=$((i + 1))
+	: >"$TMPD/$i.res"
 	# "# hdtest: requires=hostdevctl": skip without booting when no binary.
 	if grep -q '^# hdtest:.*requires=hostdevctl' "$s" && [ -z "$BIN" ]; then
-		echo "  SKIP $(basename "$s" .sh)/all no hostdevctl binary (set HOSTDEVCTL or build build/tools/hostdevctl)"
-		nskip=$((nskip + 1))
+		echo "SKIP $(basename "$s" .sh)/all no hostdevctl binary (set HOSTDEVCTL or build build/tools/hostdevctl)" >"$TMPD/$i.res"
+		echo "  $(cat "$TMPD/$i.res")"
+		echo 0 >"$TMPD/$i.rc"
 		continue
 	fi
-	src=0
-	"$HDVM_SRC/run-guest.sh" --build-dir "$OUT" "${BINARGS[@]}" --results "$RES" "$s" || src=$?
+	if [ "$JOBS" -le 1 ]; then
+		run_one "$i" "$s"
+	else
+		while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+		run_one "$i" "$s" >"$TMPD/$i.out" 2>&1 &
+	fi
+done
+wait
+
+npass=0 nfail=0 nskip=0 nrunfail=0
+i=0
+for s in "${SCENARIOS[@]}"; do
+	i=$((i + 1))
+	[ -f "$TMPD/$i.out" ] && cat "$TMPD/$i.out"
+	src=$(cat "$TMPD/$i.rc" 2>/dev/null || echo 1)
 	if [ "$src" = "$HDVM_SKIP" ]; then
 		echo "  SKIP $(basename "$s" .sh)/all cannot run the guest"
 		nskip=$((nskip + 1))
 		continue
 	fi
-	p=$(grep -c '^PASS ' "$RES")
-	f=$(grep -c '^FAIL ' "$RES")
-	k=$(grep -c '^SKIP ' "$RES")
+	p=$(grep -c '^PASS ' "$TMPD/$i.res")
+	f=$(grep -c '^FAIL ' "$TMPD/$i.res")
+	k=$(grep -c '^SKIP ' "$TMPD/$i.res")
 	npass=$((npass + p)) nfail=$((nfail + f)) nskip=$((nskip + k))
 	if [ "$src" != 0 ] && [ "$f" = 0 ]; then
 		nfail=$((nfail + 1))
