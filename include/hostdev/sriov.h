@@ -1,3 +1,188 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* SR-IOV: virtual functions (sriov/).  Included by hostdev.h. */
+/* SR-IOV: virtual functions (sriov/).  Included by hostdev.h.
+ *
+ * VF counts go through sysfs (sriov_numvfs, sriov_drivers_autoprobe), VF
+ * link settings (MAC, VLAN, trust, spoof check) through rtnetlink on the
+ * PF's network interface; the wanted state of a PF can be persisted as
+ * CONFIG_DIR/sriov/<pci-address>.json and re-created with hd_sriov_apply()
+ * (format: docs/sriov.md). */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hostdev/hostdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- what is there ------------------------------------------------------ */
+
+typedef struct hd_sriov_vf {
+        unsigned index;         /* virtfn<index> */
+        char addr[32];          /* PCI address */
+        char driver[64];        /* "" = unbound */
+        char netdev[32];        /* first network interface, "" = none */
+        /* From rtnetlink (live host, PF with a netdev); has_link_info false
+         * otherwise, e.g. with a sysroot. */
+        bool has_link_info;
+        char mac[18];           /* "aa:bb:cc:dd:ee:ff" */
+        unsigned vlan, qos;     /* vlan 0 = none */
+        int spoofchk;           /* 1 on, 0 off, -1 unknown */
+        int trust;              /* 1 on, 0 off, -1 unknown */
+        int link_state;         /* 0 auto, 1 enable, 2 disable, -1 unknown */
+} hd_sriov_vf;
+
+typedef struct hd_sriov_pf {
+        char addr[32];          /* PCI address */
+        char name[64];          /* node-device name */
+        char driver[64];        /* "" = unbound */
+        char netdev[32];        /* "" = none */
+        unsigned vendor, device;
+        unsigned totalvfs, numvfs;
+        int autoprobe;          /* sriov_drivers_autoprobe: 1, 0, -1 unknown */
+        hd_sriov_vf *vfs;       /* n_vfs entries, by index */
+        size_t n_vfs;
+} hd_sriov_pf;
+
+/* Every SR-IOV physical function (sriov_totalvfs > 0), sorted by address. */
+int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *ret_n);
+/* One PF; -EOPNOTSUPP when @d is not an SR-IOV PF. */
+int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **ret);
+void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n);
+
+/* ---- results of changes ------------------------------------------------- */
+
+enum hd_sriov_action_result {
+        HD_SRIOV_DONE,          /* changed */
+        HD_SRIOV_PLANNED,       /* dry run: would change */
+        HD_SRIOV_SKIPPED,       /* not applied (reason in what) */
+        HD_SRIOV_FAILED,        /* failed (error, what) */
+};
+
+typedef struct hd_sriov_action {
+        char pf[32];            /* PCI address of the PF (or interface) */
+        char what[256];         /* "sriov_numvfs 2 -> 4", "vf 0 mac 02:..", ... */
+        enum hd_sriov_action_result result;
+        int error;              /* -errno for HD_SRIOV_FAILED */
+} hd_sriov_action;
+
+typedef struct hd_sriov_result {
+        int status;             /* 0 success, -EBUSY refused, other -errno failed */
+        char reason[512];       /* refusal or failure, for humans */
+        hd_sriov_action *actions; /* only what changed, would change, was skipped or failed */
+        size_t n_actions;
+} hd_sriov_result;
+
+void hd_sriov_result_free(hd_sriov_result *r);
+
+enum {
+        HD_SRIOV_DRY_RUN = 1 << 0, /* plan and check only; change nothing */
+        HD_SRIOV_FORCE = 1 << 1,   /* destroy VFs detached for VMs or in use */
+};
+
+/* ---- VF count ------------------------------------------------------------ */
+
+typedef struct hd_sriov_set_opts {
+        unsigned numvfs;
+        /* NULL: leave VF drivers to the kernel; "vfio-pci" or "pci-stub":
+         * bind every VF there (autoprobe defaults to off); "host": VFs stay
+         * with / probe their host driver (autoprobe defaults to on). */
+        const char *driver;
+        int autoprobe;          /* -1 leave (or driver default), 0 off, 1 on */
+} hd_sriov_set_opts;
+
+/**
+ * hd_sriov_set_numvfs: make @pf have @opts->numvfs VFs through sysfs
+ * sriov_numvfs (through 0 when both counts are non-zero, as the kernel
+ * requires), then bind the VFs as @opts->driver asks (hd_vfio_detach).
+ * A count above sriov_totalvfs fails with -ERANGE before any change.  When
+ * VFs would disappear and one of them is detached for a VM (vfio-pci,
+ * pci-stub) or needed by the host (hd_host_safety_check), result status is
+ * -EBUSY with the reason and nothing changes, unless HD_SRIOV_FORCE.
+ *
+ * Returns <0 when nothing could be planned (-EOPNOTSUPP: not an SR-IOV PF,
+ * -ERANGE, -EINVAL); otherwise 0 and *ret.  @list may be re-read inside,
+ * so device pointers obtained from it stay valid but their VF children
+ * may be stale: re-enumerate afterwards.
+ */
+int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_sriov_set_opts *opts, unsigned flags,
+                        hd_sriov_result **ret);
+
+/* ---- VF link settings (rtnetlink) ------------------------------------------ */
+
+typedef struct hd_sriov_vf_config {
+        unsigned index;
+        bool set_mac;
+        unsigned char mac[6];
+        bool set_vlan;
+        unsigned vlan;          /* 0..4095, 0 = none */
+        unsigned qos;
+        int trust;              /* -1 leave, 0 off, 1 on */
+        int spoofchk;           /* -1 leave, 0 off, 1 on */
+} hd_sriov_vf_config;
+
+/* "aa:bb:cc:dd:ee:ff" (or '-' separated): 0, -EINVAL on bad syntax,
+ * -EADDRNOTAVAIL for a multicast/broadcast address. */
+int hd_sriov_parse_mac(const char *s, unsigned char mac[6]);
+
+/**
+ * hd_sriov_vf_configure: set VF @c->index of @d (a PCI PF, or a network
+ * interface with VFs) through RTM_SETLINK on the PF's interface.  Only the
+ * settings that differ from the current ones are sent.  Needs the live
+ * host: -EOPNOTSUPP with a sysroot; -ENODEV when the PF has no network
+ * interface; -ERANGE when the index is not below the number of VFs.
+ */
+int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd_sriov_vf_config *c, unsigned flags,
+                          hd_sriov_result **ret);
+
+/* ---- persisted state --------------------------------------------------------- */
+
+typedef struct hd_sriov_pf_config {
+        char address[32];
+        unsigned vendor, device;
+        char serial[128];       /* PCIe DSN or VPD SN; "" = none recorded */
+        unsigned numvfs;
+        char driver[16];        /* "vfio-pci", "pci-stub" or "" (host drivers) */
+        int autoprobe;          /* 1, 0 */
+        hd_sriov_vf_config *vfs; /* sorted by index; trust/spoofchk -1 = not set */
+        size_t n_vfs;
+} hd_sriov_pf_config;
+
+void hd_sriov_pf_config_free(hd_sriov_pf_config *c);
+/* SYSROOT/etc/hostdev with a sysroot, else /etc/hostdev. */
+int hd_sriov_default_config_dir(hd_ctx *ctx, char **ret);
+/**
+ * hd_sriov_config_read: parse @dir/sriov/@addr.json.  -ENOENT when absent;
+ * -EBADMSG for malformed content, with a one-line explanation in @err.
+ */
+int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf_config **ret, char *err, size_t errsize);
+/* Write @dir/sriov/<address>.json through a temporary file and rename. */
+int hd_sriov_config_write(const char *dir, const hd_sriov_pf_config *c);
+/* PCI addresses with a config file in @dir/sriov, sorted (strv, free each). */
+int hd_sriov_config_list(const char *dir, char ***ret, size_t *ret_n);
+
+/**
+ * hd_sriov_persist: merge into @dir/sriov/<pf>.json (created from the
+ * device's current state when absent) the VF count settings @set and/or
+ * the VF settings @vf (either may be NULL).  The identity (vendor, device,
+ * serial) is refreshed from the device.  A malformed existing file is not
+ * replaced: -EBADMSG with @err.
+ */
+int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
+                     const hd_sriov_vf_config *vf, char *err, size_t errsize);
+
+/**
+ * hd_sriov_apply: re-create the state persisted in @dir/sriov: VF counts,
+ * VF driver binding, VF link settings (live host only).  Idempotent: what
+ * is already in place yields no action.  A PF whose vendor:device (or
+ * recorded serial) differs from the file is skipped with a warning.
+ * Returns <0 only when nothing could be attempted; per-PF failures are
+ * actions, and *ret's status is the first failure.
+ */
+int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_sriov_result **ret);
+
+#ifdef __cplusplus
+}
+#endif

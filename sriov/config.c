@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Persisted SR-IOV state: CONFIG_DIR/sriov/<pci-address>.json, one file
+ * per PF (docs/sriov.md), and hd_sriov_apply() that re-creates it.
+ * Files are written to a temporary name, fsync()ed and renamed.
+ */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "sriov/sriov-internal.h"
+
+#define CONFIG_SUBDIR "sriov"
+
+static void copy_str(char *dst, size_t size, const char *src) {
+        snprintf(dst, size, "%s", src ? src : "");
+}
+
+_public_ void hd_sriov_pf_config_free(hd_sriov_pf_config *c) {
+        if (!c)
+                return;
+        free(c->vfs);
+        free(c);
+}
+
+static void config_freep(hd_sriov_pf_config **c) { hd_sriov_pf_config_free(*c); }
+
+_public_ int hd_sriov_default_config_dir(hd_ctx *ctx, char **ret) {
+        const char *root = ctx ? hd_ctx_get_sysroot(ctx) : NULL;
+        char *s = NULL;
+        if (!ret)
+                return -EINVAL;
+        if (root && !streq(root, "/")) {
+                if (hd_asprintf(&s, "%s/etc/hostdev", root) < 0)
+                        return -ENOMEM;
+        } else if (!(s = strdup("/etc/hostdev")))
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static int file_path(const char *dir, const char *addr, char *buf, size_t size) {
+        int n = addr ? snprintf(buf, size, "%s/%s/%s.json", dir, CONFIG_SUBDIR, addr)
+                     : snprintf(buf, size, "%s/%s", dir, CONFIG_SUBDIR);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+static bool valid_addr(const char *a) {
+        struct hd_pci_addr pa;
+        char canon[32];
+        if (!a || hd_pci_addr_parse(a, &pa) < 0)
+                return false;
+        snprintf(canon, sizeof(canon), "%04x:%02x:%02x.%x", pa.domain, pa.bus, pa.slot, pa.function);
+        return streq(canon, a);
+}
+
+/* ---- reading ---- */
+
+_printf_(3, 4) static int bad(char *err, size_t errsize, const char *fmt, ...) {
+        va_list ap;
+        if (err && errsize) {
+                va_start(ap, fmt);
+                vsnprintf(err, errsize, fmt, ap);
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+static int get_hex_id(json_object *v, unsigned *ret) {
+        const char *s;
+        unsigned x;
+        if (!json_object_is_type(v, json_type_string))
+                return -EINVAL;
+        s = json_object_get_string(v);
+        if (!startswith(s, "0x") || strlen(s) != 6 || hd_safe_atou(s + 2, 16, &x) < 0)
+                return -EINVAL;
+        *ret = x;
+        return 0;
+}
+
+static int get_uint(json_object *v, unsigned max, unsigned *ret) {
+        int64_t x;
+        if (!json_object_is_type(v, json_type_int))
+                return -EINVAL;
+        x = json_object_get_int64(v);
+        if (x < 0 || x > (int64_t) max)
+                return -ERANGE;
+        *ret = (unsigned) x;
+        return 0;
+}
+
+static int parse_vf(json_object *o, size_t i, unsigned numvfs, hd_sriov_vf_config *vf, char *err, size_t errsize) {
+        bool have_index = false;
+
+        *vf = (hd_sriov_vf_config) { .trust = -1, .spoofchk = -1 };
+        if (!json_object_is_type(o, json_type_object))
+                return bad(err, errsize, "vfs[%zu] is not an object", i);
+        json_object_object_foreach(o, key, v) {
+                if (streq(key, "index")) {
+                        if (get_uint(v, 65535, &vf->index) < 0)
+                                return bad(err, errsize, "vfs[%zu].index must be a non-negative integer", i);
+                        have_index = true;
+                } else if (streq(key, "mac")) {
+                        if (json_object_is_type(v, json_type_null))
+                                continue;
+                        if (!json_object_is_type(v, json_type_string) ||
+                            hd_sriov_parse_mac(json_object_get_string(v), vf->mac) < 0)
+                                return bad(err, errsize, "vfs[%zu].mac is not a unicast MAC address (aa:bb:cc:dd:ee:ff)", i);
+                        vf->set_mac = true;
+                } else if (streq(key, "vlan")) {
+                        if (json_object_is_type(v, json_type_null))
+                                continue;
+                        if (get_uint(v, 4095, &vf->vlan) < 0)
+                                return bad(err, errsize, "vfs[%zu].vlan must be an integer 0..4095", i);
+                        vf->set_vlan = true;
+                } else if (streq(key, "qos")) {
+                        if (json_object_is_type(v, json_type_null))
+                                continue;
+                        if (get_uint(v, 7, &vf->qos) < 0)
+                                return bad(err, errsize, "vfs[%zu].qos must be an integer 0..7", i);
+                } else if (streq(key, "trust") || streq(key, "spoofchk")) {
+                        int *dst = streq(key, "trust") ? &vf->trust : &vf->spoofchk;
+                        if (json_object_is_type(v, json_type_null))
+                                continue;
+                        if (!json_object_is_type(v, json_type_boolean))
+                                return bad(err, errsize, "vfs[%zu].%s must be true, false or null", i, key);
+                        *dst = json_object_get_boolean(v);
+                } else
+                        return bad(err, errsize, "vfs[%zu]: unknown key '%s'", i, key);
+        }
+        if (!have_index)
+                return bad(err, errsize, "vfs[%zu] has no index", i);
+        if (vf->index >= numvfs)
+                return bad(err, errsize, "vfs[%zu].index %u is not below numvfs %u", i, vf->index, numvfs);
+        if (vf->qos && !vf->set_vlan)
+                return bad(err, errsize, "vfs[%zu].qos needs a vlan", i);
+        return 0;
+}
+
+static int cmp_vf_index(const void *x, const void *y) {
+        const hd_sriov_vf_config *a = x, *b = y;
+        return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c, char *err, size_t errsize) {
+        bool have[4] = {};      /* address, vendor, device, numvfs */
+        bool have_ap = false;
+        json_object *vfs = NULL;
+        int r;
+
+        if (!json_object_is_type(o, json_type_object))
+                return bad(err, errsize, "not a JSON object");
+        json_object_object_foreach(o, key, v) {
+                if (streq(key, "address")) {
+                        if (!json_object_is_type(v, json_type_string) || !valid_addr(json_object_get_string(v)))
+                                return bad(err, errsize, "address must be a PCI address like \"0000:02:00.0\"");
+                        copy_str(c->address, sizeof(c->address), json_object_get_string(v));
+                        have[0] = true;
+                } else if (streq(key, "vendor") || streq(key, "device")) {
+                        bool ven = streq(key, "vendor");
+                        if (get_hex_id(v, ven ? &c->vendor : &c->device) < 0)
+                                return bad(err, errsize, "%s must be a string like \"0x8086\"", key);
+                        have[ven ? 1 : 2] = true;
+                } else if (streq(key, "serial")) {
+                        if (json_object_is_type(v, json_type_null))
+                                continue;
+                        if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v) ||
+                            strlen(json_object_get_string(v)) >= sizeof(c->serial))
+                                return bad(err, errsize, "serial must be a non-empty string or null");
+                        copy_str(c->serial, sizeof(c->serial), json_object_get_string(v));
+                } else if (streq(key, "numvfs")) {
+                        if (get_uint(v, 65535, &c->numvfs) < 0)
+                                return bad(err, errsize, "numvfs must be a non-negative integer");
+                        have[3] = true;
+                } else if (streq(key, "driver")) {
+                        const char *s;
+                        if (json_object_is_type(v, json_type_null))
+                                continue;
+                        s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+                        if (!streq(s, "vfio-pci") && !streq(s, "pci-stub"))
+                                return bad(err, errsize, "driver must be \"vfio-pci\", \"pci-stub\" or null");
+                        copy_str(c->driver, sizeof(c->driver), s);
+                } else if (streq(key, "autoprobe")) {
+                        if (!json_object_is_type(v, json_type_boolean))
+                                return bad(err, errsize, "autoprobe must be true or false");
+                        c->autoprobe = json_object_get_boolean(v);
+                        have_ap = true;
+                } else if (streq(key, "vfs")) {
+                        if (!json_object_is_type(v, json_type_array))
+                                return bad(err, errsize, "vfs must be an array");
+                        vfs = v;
+                } else
+                        return bad(err, errsize, "unknown key '%s'", key);
+        }
+        if (!have[0] || !have[1] || !have[2] || !have[3])
+                return bad(err, errsize, "missing %s", !have[0] ? "address" : !have[1] ? "vendor" : !have[2] ? "device" : "numvfs");
+        if (addr && !streq(addr, c->address))
+                return bad(err, errsize, "address %s does not match the file name (%s.json)", c->address, addr);
+        if (!have_ap)
+                c->autoprobe = c->driver[0] ? 0 : 1;
+        if (vfs) {
+                size_t n = json_object_array_length(vfs);
+                c->vfs = calloc(n ? n : 1, sizeof(*c->vfs));
+                if (!c->vfs)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        r = parse_vf(json_object_array_get_idx(vfs, i), i, c->numvfs, &c->vfs[i], err, errsize);
+                        if (r < 0)
+                                return r;
+                        for (size_t k = 0; k < i; k++)
+                                if (c->vfs[k].index == c->vfs[i].index)
+                                        return bad(err, errsize, "VF %u appears twice in vfs", c->vfs[i].index);
+                }
+                c->n_vfs = n;
+                qsort(c->vfs, n, sizeof(*c->vfs), cmp_vf_index);
+        }
+        return 0;
+}
+
+_public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf_config **ret, char *err,
+                                  size_t errsize) {
+        _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        char path[PATH_MAX];
+        struct json_tokener *tok;
+        enum json_tokener_error jerr;
+        json_object *o;
+        size_t len = 0, cap = 0;
+        int r;
+
+        if (err && errsize)
+                err[0] = 0;
+        if (!dir || !addr || !ret)
+                return -EINVAL;
+        if (!valid_addr(addr))
+                return -EINVAL;
+        r = file_path(dir, addr, path, sizeof(path));
+        if (r < 0)
+                return r;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n;
+                if (len + 4096 + 1 > cap) {
+                        char *t;
+                        if (cap > (1 << 20))
+                                return bad(err, errsize, "%s: larger than 1 MiB", path);
+                        cap = cap ? cap * 2 : 8192;
+                        t = realloc(text, cap);
+                        if (!t)
+                                return -ENOMEM;
+                        text = t;
+                }
+                n = read(fd, text + len, cap - len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        text[len] = 0;
+
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, text, (int) len);
+        jerr = json_tokener_get_error(tok);
+        if (!o || jerr != json_tokener_success || json_tokener_get_parse_end(tok) < len) {
+                size_t end = json_tokener_get_parse_end(tok), line = 1;
+                bool trailing = o && jerr == json_tokener_success;
+                for (size_t i = 0; i < end && i < len; i++)
+                        if (text[i] == '\n')
+                                line++;
+                /* trailing whitespace is fine */
+                if (trailing) {
+                        size_t i = end;
+                        while (i < len && strchr(" \t\r\n", text[i]))
+                                i++;
+                        trailing = i < len;
+                }
+                if (!o || jerr != json_tokener_success || trailing) {
+                        json_object_put(o);
+                        json_tokener_free(tok);
+                        return bad(err, errsize, "%s: line %zu: %s", path, line,
+                                   len == 0 ? "empty file"
+                                   : jerr == json_tokener_continue ? "unexpected end of file"
+                                   : jerr != json_tokener_success ? json_tokener_error_desc(jerr)
+                                                                  : "trailing garbage after the JSON object");
+                }
+        }
+        json_tokener_free(tok);
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        r = parse_config(o, addr, c, err, errsize);
+        json_object_put(o);
+        if (r == -EBADMSG && err && errsize) {
+                char msg[512];
+                copy_str(msg, sizeof(msg), err);
+                snprintf(err, errsize, "%s: %s", path, msg);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* ---- writing ---- */
+
+static int write_atomic(const char *path, const char *data) {
+        char tmp[PATH_MAX];
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(data);
+
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, data, len) != (ssize_t) len || fsync(fd) < 0) {
+                int r = negative_errno();
+                unlink(tmp);
+                return r;
+        }
+        if (rename(tmp, path) < 0) {
+                int r = negative_errno();
+                unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+static json_object *config_to_json(const hd_sriov_pf_config *c) {
+        json_object *o = json_object_new_object(), *vfs = json_object_new_array();
+        char buf[32];
+
+        json_object_object_add(o, "address", json_object_new_string(c->address));
+        snprintf(buf, sizeof(buf), "0x%04x", c->vendor);
+        json_object_object_add(o, "vendor", json_object_new_string(buf));
+        snprintf(buf, sizeof(buf), "0x%04x", c->device);
+        json_object_object_add(o, "device", json_object_new_string(buf));
+        json_object_object_add(o, "serial", c->serial[0] ? json_object_new_string(c->serial) : NULL);
+        json_object_object_add(o, "numvfs", json_object_new_int((int) c->numvfs));
+        json_object_object_add(o, "driver", c->driver[0] ? json_object_new_string(c->driver) : NULL);
+        json_object_object_add(o, "autoprobe", json_object_new_boolean(c->autoprobe > 0));
+        for (size_t i = 0; i < c->n_vfs; i++) {
+                const hd_sriov_vf_config *v = &c->vfs[i];
+                json_object *jv = json_object_new_object();
+                json_object_object_add(jv, "index", json_object_new_int((int) v->index));
+                if (v->set_mac) {
+                        char m[18];
+                        snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1], v->mac[2],
+                                 v->mac[3], v->mac[4], v->mac[5]);
+                        json_object_object_add(jv, "mac", json_object_new_string(m));
+                }
+                if (v->set_vlan) {
+                        json_object_object_add(jv, "vlan", json_object_new_int((int) v->vlan));
+                        if (v->qos)
+                                json_object_object_add(jv, "qos", json_object_new_int((int) v->qos));
+                }
+                if (v->trust >= 0)
+                        json_object_object_add(jv, "trust", json_object_new_boolean(v->trust));
+                if (v->spoofchk >= 0)
+                        json_object_object_add(jv, "spoofchk", json_object_new_boolean(v->spoofchk));
+                json_object_array_add(vfs, jv);
+        }
+        json_object_object_add(o, "vfs", vfs);
+        return o;
+}
+
+_public_ int hd_sriov_config_write(const char *dir, const hd_sriov_pf_config *c) {
+        char path[PATH_MAX];
+        json_object *o;
+        int r;
+
+        if (!dir || !c || !valid_addr(c->address))
+                return -EINVAL;
+        r = file_path(dir, NULL, path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = hd_mkdir_p_at(AT_FDCWD, path, 0755);
+        if (r < 0)
+                return r;
+        r = file_path(dir, c->address, path, sizeof(path));
+        if (r < 0)
+                return r;
+        o = config_to_json(c);
+        if (!o)
+                return -ENOMEM;
+        {
+                _cleanup_free_ char *text = NULL;
+                if (hd_asprintf(&text, "%s\n",
+                                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                                          JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+                        r = -ENOMEM;
+                else
+                        r = write_atomic(path, text);
+        }
+        json_object_put(o);
+        return r;
+}
+
+_public_ int hd_sriov_config_list(const char *dir, char ***ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **v = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        char path[PATH_MAX];
+        struct dirent *de;
+        size_t n = 0;
+        int r;
+
+        if (!dir || !ret || !ret_n)
+                return -EINVAL;
+        r = file_path(dir, NULL, path, sizeof(path));
+        if (r < 0)
+                return r;
+        v = calloc(1, sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        d = opendir(path);
+        if (!d && errno != ENOENT)
+                return negative_errno();
+        while (d && (de = readdir(d))) {
+                const char *dot = strrchr(de->d_name, '.');
+                char *a;
+                if (!dot || !streq(dot, ".json"))
+                        continue;
+                a = strndup(de->d_name, (size_t) (dot - de->d_name));
+                if (!a)
+                        return -ENOMEM;
+                if (!valid_addr(a)) {
+                        free(a);
+                        continue;
+                }
+                r = hd_strv_push(&v, &n, a);
+                if (r < 0)
+                        return r;
+        }
+        qsort(v, n, sizeof(char *), hd_cmpstringp);
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- identity ---- */
+
+static void find_text(struct hd_node *n, const char *name, char *buf, size_t size) {
+        if (!n || buf[0])
+                return;
+        if (n->name && streq(n->name, name) && n->text) {
+                copy_str(buf, size, n->text);
+                return;
+        }
+        for (size_t i = 0; i < n->n_kids; i++)
+                find_text(n->kids[i], name, buf, size);
+}
+
+void hd_sriov_read_serial(hd_device *d, char *buf, size_t size) {
+        struct hd_pci_config *cfg = malloc(sizeof(*cfg));
+        buf[0] = 0;
+        if (cfg && hd_pci_config_read(d, cfg) >= 0) {
+                int pos = hd_pci_config_find_ext_cap(cfg, 0x0003); /* Device Serial Number */
+                if (pos > 0) {
+                        uint32_t lo = hd_pci_cfg32(cfg, (size_t) pos + 4), hi = hd_pci_cfg32(cfg, (size_t) pos + 8);
+                        snprintf(buf, size, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x", hi >> 24, (hi >> 16) & 0xff,
+                                 (hi >> 8) & 0xff, hi & 0xff, lo >> 24, (lo >> 16) & 0xff, (lo >> 8) & 0xff, lo & 0xff);
+                }
+        }
+        free(cfg);
+        if (!buf[0]) {
+                struct hd_node *dom = NULL;
+                if (hd_device_build_dom(d, &dom) >= 0)
+                        find_text(dom, "serial_number", buf, size);
+                hd_node_free(dom);
+        }
+}
+
+static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
+        hd_sriov_pf_config *c = calloc(1, sizeof(*c));
+        long long v;
+        if (!c)
+                return -ENOMEM;
+        copy_str(c->address, sizeof(c->address), d->sysname);
+        if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
+                c->vendor = (unsigned) v;
+        if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
+                c->device = (unsigned) v;
+        if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v >= 0)
+                c->numvfs = (unsigned) v;
+        c->autoprobe = hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &v) >= 0 ? !!v : 1;
+        hd_sriov_read_serial(d, c->serial, sizeof(c->serial));
+        *ret = c;
+        return 0;
+}
+
+static int merge_vf(hd_sriov_pf_config *c, const hd_sriov_vf_config *vf) {
+        hd_sriov_vf_config *e = NULL;
+        for (size_t i = 0; i < c->n_vfs; i++)
+                if (c->vfs[i].index == vf->index)
+                        e = &c->vfs[i];
+        if (!e) {
+                hd_sriov_vf_config *n = realloc(c->vfs, (c->n_vfs + 1) * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                c->vfs = n;
+                e = &n[c->n_vfs++];
+                *e = (hd_sriov_vf_config) { .index = vf->index, .trust = -1, .spoofchk = -1 };
+        }
+        if (vf->set_mac) {
+                e->set_mac = true;
+                memcpy(e->mac, vf->mac, 6);
+        }
+        if (vf->set_vlan) {
+                e->set_vlan = true;
+                e->vlan = vf->vlan;
+                e->qos = vf->qos;
+        }
+        if (vf->trust >= 0)
+                e->trust = vf->trust;
+        if (vf->spoofchk >= 0)
+                e->spoofchk = vf->spoofchk;
+        qsort(c->vfs, c->n_vfs, sizeof(*c->vfs), cmp_vf_index);
+        return 0;
+}
+
+_public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
+                              const hd_sriov_vf_config *vf, char *err, size_t errsize) {
+        _cleanup_(config_freep) hd_sriov_pf_config *c = NULL, *now = NULL;
+        long long total = 0;
+        int r;
+
+        if (err && errsize)
+                err[0] = 0;
+        if (!list || !pf || !dir)
+                return -EINVAL;
+        if (pf->type != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
+                return -EOPNOTSUPP;
+        if (set && (set->numvfs > total ||
+                    (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
+                     !streq(set->driver, "host"))))
+                return -EINVAL;
+        r = config_from_device(pf, &now);
+        if (r < 0)
+                return r;
+        r = hd_sriov_config_read(dir, pf->sysname, &c, err, errsize);
+        if (r == -ENOENT)
+                c = TAKE_PTR(now);
+        else if (r < 0)
+                return r;
+        else {
+                /* the device at this address now: its identity wins */
+                c->vendor = now->vendor;
+                c->device = now->device;
+                copy_str(c->serial, sizeof(c->serial), now->serial);
+        }
+        if (set) {
+                c->numvfs = set->numvfs;
+                if (set->driver)
+                        copy_str(c->driver, sizeof(c->driver), streq(set->driver, "host") ? "" : set->driver);
+                if (set->autoprobe >= 0)
+                        c->autoprobe = set->autoprobe;
+                else if (set->driver)
+                        c->autoprobe = c->driver[0] ? 0 : 1;
+                /* settings of VFs that no longer exist go */
+                size_t k = 0;
+                for (size_t i = 0; i < c->n_vfs; i++)
+                        if (c->vfs[i].index < c->numvfs)
+                                c->vfs[k++] = c->vfs[i];
+                c->n_vfs = k;
+        }
+        if (vf) {
+                if (vf->index >= c->numvfs) {
+                        if (err && errsize)
+                                snprintf(err, errsize, "%s has %u VFs in its persisted state: no VF %u", pf->sysname,
+                                         c->numvfs, vf->index);
+                        return -ERANGE;
+                }
+                r = merge_vf(c, vf);
+                if (r < 0)
+                        return r;
+        }
+        return hd_sriov_config_write(dir, c);
+}
+
+/* ---- apply ---- */
+
+static void merge_result(hd_sriov_result *into, hd_sriov_result *from) {
+        hd_sriov_action *a;
+        if (from->n_actions) {
+                a = realloc(into->actions, (into->n_actions + from->n_actions) * sizeof(*a));
+                if (!a) {
+                        if (!into->status)
+                                into->status = -ENOMEM;
+                        return;
+                }
+                memcpy(a + into->n_actions, from->actions, from->n_actions * sizeof(*a));
+                into->actions = a;
+                into->n_actions += from->n_actions;
+        }
+        if (from->status && !into->status) {
+                into->status = from->status;
+                copy_str(into->reason, sizeof(into->reason), from->reason);
+        }
+}
+
+_printf_(4, 5) static void add_simple(hd_sriov_result *res, const char *pf, enum hd_sriov_action_result st,
+                                      const char *fmt, ...) {
+        hd_sriov_result one = {};
+        hd_sriov_action a = {};
+        va_list ap;
+        copy_str(a.pf, sizeof(a.pf), pf);
+        a.result = st;
+        a.error = st == HD_SRIOV_FAILED ? -EBADMSG : 0;
+        va_start(ap, fmt);
+        vsnprintf(a.what, sizeof(a.what), fmt, ap);
+        va_end(ap);
+        one.actions = &a;
+        one.n_actions = 1;
+        merge_result(res, &one);
+}
+
+_public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_sriov_result **ret) {
+        _cleanup_strv_free_ char **addrs = NULL;
+        _cleanup_close_ int lock = -1;
+        hd_sriov_result *res;
+        hd_ctx *ctx;
+        size_t n = 0;
+        int r;
+
+        if (!list || !dir || !ret)
+                return -EINVAL;
+        ctx = list->ctx;
+        r = hd_sriov_config_list(dir, &addrs, &n);
+        if (r < 0) {
+                log_err(ctx, "cannot read %s/%s: %s", dir, CONFIG_SUBDIR, strerror(-r));
+                return r;
+        }
+        if (!(flags & HD_SRIOV_DRY_RUN) && n > 0) {
+                r = hd_sriov_lock(ctx, &lock);
+                if (r < 0)
+                        return r;
+        }
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
+                char err[512], serial[128];
+                hd_device *d = NULL;
+                long long vendor = -1, device = -1;
+
+                r = hd_sriov_config_read(dir, addrs[i], &c, err, sizeof(err));
+                if (r < 0) {
+                        log_err(ctx, "%s", r == -EBADMSG ? err : strerror(-r));
+                        add_simple(res, addrs[i], HD_SRIOV_FAILED, "config file: %s", r == -EBADMSG ? err : strerror(-r));
+                        if (!res->status) {
+                                res->status = r;
+                                snprintf(res->reason, sizeof(res->reason), "%s", r == -EBADMSG ? err : strerror(-r));
+                        }
+                        continue;
+                }
+                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || d->type != HD_CAP_PCI) {
+                        log_warn(ctx, "%s: no PCI device at this address any more (hardware moved?); skipped", addrs[i]);
+                        add_simple(res, addrs[i], HD_SRIOV_SKIPPED, "no device at %s (hardware moved?)", addrs[i]);
+                        continue;
+                }
+                (void) hd_device_read_attr_long(d, "vendor", 16, &vendor);
+                (void) hd_device_read_attr_long(d, "device", 16, &device);
+                if (vendor != c->vendor || device != c->device) {
+                        log_warn(ctx, "%s: the device there is %04llx:%04llx, the config is for %04x:%04x "
+                                 "(hardware moved?); skipped", addrs[i], vendor, device, c->vendor, c->device);
+                        add_simple(res, addrs[i], HD_SRIOV_SKIPPED,
+                                   "device is %04llx:%04llx, config is for %04x:%04x (hardware moved?)", vendor,
+                                   device, c->vendor, c->device);
+                        continue;
+                }
+                if (c->serial[0]) {
+                        hd_sriov_read_serial(d, serial, sizeof(serial));
+                        if (!streq(serial, c->serial)) {
+                                log_warn(ctx, "%s: serial number %s, the config is for %s (hardware moved?); skipped",
+                                         addrs[i], serial[0] ? serial : "unreadable", c->serial);
+                                add_simple(res, addrs[i], HD_SRIOV_SKIPPED,
+                                           "serial number is %s, config is for %s (hardware moved?)",
+                                           serial[0] ? serial : "unreadable", c->serial);
+                                continue;
+                        }
+                }
+                {
+                        hd_sriov_result one = {};
+                        r = hd_sriov_apply_one(list, d, c, flags, &one);
+                        merge_result(res, &one);
+                        free(one.actions);
+                }
+        }
+        *ret = res;
+        return 0;
+}

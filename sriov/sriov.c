@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * SR-IOV physical functions: list them with their VFs, change the number
+ * of VFs through sysfs, bind VFs to vfio-pci/pci-stub, configure VF links
+ * through rtnetlink (sriov/netlink.c).  Persistence: sriov/config.c.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/file.h>
+#include <time.h>
+
+#include "sriov/sriov-internal.h"
+
+/* ---- small helpers ---- */
+
+static void copy_str(char *dst, size_t size, const char *src) {
+        snprintf(dst, size, "%s", src ? src : "");
+}
+
+static void msleep(unsigned ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static bool is_stub(const char *drv) {
+        return drv && (streq(drv, "vfio-pci") || streq(drv, "pci-stub") || strstr(drv, "vfio"));
+}
+
+static void pci_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *target = NULL;
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver", addr);
+        buf[0] = 0;
+        if (hd_sysfs_readlink(ctx, path, &target) >= 0)
+                copy_str(buf, size, hd_path_basename(target));
+}
+
+/* First network interface of a PCI function, and its ifindex. */
+static int pci_netdev(hd_ctx *ctx, const char *addr, char *buf, size_t size, int *ret_ifindex) {
+        _cleanup_strv_free_ char **names = NULL;
+        char path[PATH_MAX];
+        size_t n = 0;
+        long long ifindex = -1;
+
+        buf[0] = 0;
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/net", addr);
+        if (hd_sysfs_list_dir(ctx, path, &names, &n) < 0 || n == 0)
+                return -ENODEV;
+        copy_str(buf, size, names[0]);
+        if (ret_ifindex) {
+                (void) hd_sysfs_read_longf(ctx, 10, &ifindex, "sys/bus/pci/devices/%s/net/%s/ifindex", addr, names[0]);
+                *ret_ifindex = (int) ifindex;
+        }
+        return 0;
+}
+
+/* PCI address a virtfnN link points to; -ENOENT without one. */
+static int virtfn_addr(hd_ctx *ctx, const char *pf, unsigned i, char *buf, size_t size) {
+        char path[PATH_MAX];
+        _cleanup_free_ char *target = NULL;
+        struct hd_pci_addr a;
+        int r;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/virtfn%u", pf, i);
+        r = hd_sysfs_readlink(ctx, path, &target);
+        if (r < 0)
+                return r;
+        if (hd_pci_addr_parse(hd_path_basename(target), &a) < 0)
+                return -EBADMSG;
+        copy_str(buf, size, hd_path_basename(target));
+        return 0;
+}
+
+static bool is_pf(hd_device *d) {
+        long long total = 0;
+        return d && d->type == HD_CAP_PCI && hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 &&
+               total > 0;
+}
+
+static void fmt_mac(const unsigned char *m, char *buf, size_t size) {
+        snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+_public_ int hd_sriov_parse_mac(const char *s, unsigned char mac[6]) {
+        unsigned char m[6];
+        if (!s || strlen(s) != 17)
+                return -EINVAL;
+        for (int i = 0; i < 6; i++) {
+                const char *p = s + 3 * i;
+                char hex[3] = { p[0], p[1], 0 }, *end;
+                if (!isxdigit((unsigned char) p[0]) || !isxdigit((unsigned char) p[1]))
+                        return -EINVAL;
+                if (i < 5 && p[2] != ':' && p[2] != '-')
+                        return -EINVAL;
+                if (i > 0 && s[3 * i - 1] != s[2])
+                        return -EINVAL; /* one separator throughout */
+                m[i] = (unsigned char) strtoul(hex, &end, 16);
+        }
+        if (m[0] & 1)
+                return -EADDRNOTAVAIL; /* multicast, broadcast */
+        memcpy(mac, m, 6);
+        return 0;
+}
+
+/* ---- listing ---- */
+
+static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
+        hd_ctx *ctx = list->ctx;
+        long long v;
+        struct hd_nl_link link = { .num_vf = -1 };
+        bool have_link = false;
+        int ifindex = -1;
+
+        memset(pf, 0, sizeof(*pf));
+        copy_str(pf->addr, sizeof(pf->addr), d->sysname);
+        copy_str(pf->name, sizeof(pf->name), d->name);
+        pci_driver(ctx, pf->addr, pf->driver, sizeof(pf->driver));
+        (void) pci_netdev(ctx, pf->addr, pf->netdev, sizeof(pf->netdev), &ifindex);
+        if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
+                pf->vendor = (unsigned) v;
+        if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
+                pf->device = (unsigned) v;
+        if (hd_device_read_attr_long(d, "sriov_totalvfs", 10, &v) >= 0 && v > 0)
+                pf->totalvfs = (unsigned) v;
+        if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v >= 0)
+                pf->numvfs = (unsigned) v;
+        pf->autoprobe = hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &v) >= 0 ? !!v : -1;
+
+        if (pf->netdev[0] && ifindex > 0 && hd_ctx_is_live(ctx)) {
+                int r = hd_nl_get_link(ifindex, &link);
+                if (r >= 0)
+                        have_link = true;
+                else
+                        log_debug(ctx, "%s: RTM_GETLINK of %s failed: %s", pf->addr, pf->netdev, strerror(-r));
+        }
+
+        for (unsigned i = 0; i < pf->totalvfs; i++) {
+                char addr[32];
+                hd_sriov_vf *vf, *n;
+                if (virtfn_addr(ctx, pf->addr, i, addr, sizeof(addr)) < 0)
+                        continue;
+                n = realloc(pf->vfs, (pf->n_vfs + 1) * sizeof(*n));
+                if (!n) {
+                        hd_nl_link_done(&link);
+                        return -ENOMEM;
+                }
+                pf->vfs = n;
+                vf = &pf->vfs[pf->n_vfs++];
+                memset(vf, 0, sizeof(*vf));
+                vf->index = i;
+                copy_str(vf->addr, sizeof(vf->addr), addr);
+                pci_driver(ctx, addr, vf->driver, sizeof(vf->driver));
+                (void) pci_netdev(ctx, addr, vf->netdev, sizeof(vf->netdev), NULL);
+                vf->spoofchk = vf->trust = vf->link_state = -1;
+                for (size_t k = 0; have_link && k < link.n_vfs; k++) {
+                        const struct hd_nl_vf *l = &link.vfs[k];
+                        if (l->vf != i)
+                                continue;
+                        vf->has_link_info = true;
+                        if (l->has_mac)
+                                fmt_mac(l->mac, vf->mac, sizeof(vf->mac));
+                        vf->vlan = l->vlan;
+                        vf->qos = l->qos;
+                        vf->spoofchk = l->spoofchk;
+                        vf->trust = l->trust;
+                        vf->link_state = l->link_state;
+                }
+        }
+        hd_nl_link_done(&link);
+        return 0;
+}
+
+_public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
+        if (!pfs)
+                return;
+        for (size_t i = 0; i < n; i++)
+                free(pfs[i].vfs);
+        free(pfs);
+}
+
+_public_ int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **ret) {
+        hd_sriov_pf *pf;
+        int r;
+
+        if (!list || !d || !ret)
+                return -EINVAL;
+        if (!is_pf(d))
+                return -EOPNOTSUPP;
+        pf = calloc(1, sizeof(*pf));
+        if (!pf)
+                return -ENOMEM;
+        r = pf_fill(list, d, pf);
+        if (r < 0) {
+                hd_sriov_pf_free(pf, 1);
+                return r;
+        }
+        *ret = pf;
+        return 0;
+}
+
+static int cmp_pf(const void *x, const void *y) {
+        const hd_sriov_pf *a = x, *b = y;
+        return strcmp(a->addr, b->addr);
+}
+
+_public_ int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *ret_n) {
+        hd_sriov_pf *pfs = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!list || !ret || !ret_n)
+                return -EINVAL;
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *d = list->devs[i];
+                hd_sriov_pf *np;
+                if (!is_pf(d))
+                        continue;
+                np = realloc(pfs, (n + 1) * sizeof(*np));
+                if (!np) {
+                        hd_sriov_pf_free(pfs, n);
+                        return -ENOMEM;
+                }
+                pfs = np;
+                r = pf_fill(list, d, &pfs[n]);
+                n++;
+                if (r < 0) {
+                        hd_sriov_pf_free(pfs, n);
+                        return r;
+                }
+        }
+        if (n > 1)
+                qsort(pfs, n, sizeof(*pfs), cmp_pf);
+        *ret = pfs;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- results ---- */
+
+_public_ void hd_sriov_result_free(hd_sriov_result *r) {
+        if (!r)
+                return;
+        free(r->actions);
+        free(r);
+}
+
+static void result_freep(hd_sriov_result **r) { hd_sriov_result_free(*r); }
+
+_printf_(5, 6) static void add_action(hd_sriov_result *res, const char *pf, enum hd_sriov_action_result st, int err,
+                                     const char *fmt, ...) {
+        hd_sriov_action *a = realloc(res->actions, (res->n_actions + 1) * sizeof(*a));
+        va_list ap;
+        if (!a) {
+                if (res->status == 0)
+                        res->status = -ENOMEM;
+                return;
+        }
+        res->actions = a;
+        a = &a[res->n_actions++];
+        memset(a, 0, sizeof(*a));
+        copy_str(a->pf, sizeof(a->pf), pf);
+        a->result = st;
+        a->error = err;
+        va_start(ap, fmt);
+        vsnprintf(a->what, sizeof(a->what), fmt, ap);
+        va_end(ap);
+}
+
+_printf_(3, 4) static void set_failure(hd_sriov_result *res, int status, const char *fmt, ...) {
+        va_list ap;
+        if (res->status != 0)
+                return; /* the first failure is the one reported */
+        res->status = status;
+        va_start(ap, fmt);
+        vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+        va_end(ap);
+}
+
+/* ---- lock ---- */
+
+static int lock_sriov(hd_ctx *ctx, int *ret_fd) {
+        _cleanup_free_ char *path = NULL;
+        const char *dir = hd_ctx_get_state_dir(ctx);
+        int fd, r;
+
+        if (!dir)
+                return -ENOMEM;
+        r = hd_mkdir_p_at(AT_FDCWD, dir, 0700);
+        if (r < 0) {
+                log_err(ctx, "cannot create state directory %s: %s", dir, strerror(-r));
+                return r;
+        }
+        if (hd_asprintf(&path, "%s/sriov.lock", dir) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        r = negative_errno();
+                        close(fd);
+                        return r;
+                }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* ---- VF count ---- */
+
+static int write_pf_attr(hd_ctx *ctx, const char *pf, const char *attr, unsigned value) {
+        char path[PATH_MAX], v[16];
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", pf, attr);
+        snprintf(v, sizeof(v), "%u", value);
+        return hd_sysfs_write(ctx, path, v);
+}
+
+/* Wait until virtfn0..n-1 exist and virtfn<n> does not. */
+static int wait_vfs(hd_ctx *ctx, const char *pf, unsigned n) {
+        for (unsigned waited = 0;; waited += 10) {
+                char a[32];
+                bool ok = virtfn_addr(ctx, pf, n, a, sizeof(a)) < 0;
+                for (unsigned i = 0; ok && i < n; i++)
+                        ok = virtfn_addr(ctx, pf, i, a, sizeof(a)) >= 0;
+                if (ok)
+                        return 0;
+                if (waited >= ctx->bind_timeout_ms)
+                        return -ETIMEDOUT;
+                msleep(10);
+        }
+}
+
+static const char *numvfs_error(int r) {
+        switch (r) {
+        case -ENOENT: return "the PF has no driver, or its driver cannot create VFs";
+        case -EBUSY: return "the kernel refused: VFs are still enabled";
+        case -ERANGE: return "more VFs than sriov_totalvfs";
+        default: return strerror(-r);
+        }
+}
+
+/* VFs that would disappear: refuse when one is detached for a VM or the
+ * host needs it.  0 or -EBUSY with the reason in res. */
+static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd_sriov_result *res) {
+        hd_ctx *ctx = list->ctx;
+        for (unsigned i = 0; i < cur; i++) {
+                char addr[32], drv[64], why[400];
+                hd_device *vf = NULL;
+                if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
+                        continue;
+                pci_driver(ctx, addr, drv, sizeof(drv));
+                if (is_stub(drv)) {
+                        set_failure(res, -EBUSY, "VF %u (%s) of %s is detached for a VM (bound to %s); "
+                                    "use --force to destroy it anyway", i, addr, pf, drv);
+                        return -EBUSY;
+                }
+                if (hd_nodedev_list_lookup(list, addr, &vf) >= 0 &&
+                    hd_host_safety_check(list, vf, why, sizeof(why)) == -EBUSY) {
+                        set_failure(res, -EBUSY, "VF %u (%s) of %s is in use: %s; use --force to destroy it anyway",
+                                    i, addr, pf, why);
+                        return -EBUSY;
+                }
+        }
+        return 0;
+}
+
+/* Bind the VFs 0..n-1 of @pf to @driver with hd_vfio_detach on a fresh
+ * enumeration (the VFs may be new). */
+static void bind_vfs(hd_ctx *ctx, const char *pf, unsigned n, const char *driver, unsigned flags,
+                     hd_sriov_result *res) {
+        hd_nodedev_list *fresh = NULL;
+        int r;
+
+        r = hd_nodedev_list_new(ctx, &fresh);
+        if (r < 0) {
+                set_failure(res, r, "cannot enumerate the new VFs of %s: %s", pf, strerror(-r));
+                add_action(res, pf, HD_SRIOV_FAILED, r, "bind VFs to %s", driver);
+                return;
+        }
+        for (unsigned i = 0; i < n; i++) {
+                char addr[32], drv[64];
+                hd_device *vf = NULL;
+                hd_vfio_result *vr = NULL;
+
+                if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
+                        continue;
+                pci_driver(ctx, addr, drv, sizeof(drv));
+                if (streq(drv, driver))
+                        continue;
+                if (flags & HD_SRIOV_DRY_RUN) {
+                        add_action(res, pf, HD_SRIOV_PLANNED, 0, "VF %u %s: %s -> %s", i, addr, drv[0] ? drv : "(none)",
+                                   driver);
+                        continue;
+                }
+                r = hd_nodedev_list_lookup(fresh, addr, &vf);
+                if (r >= 0)
+                        r = hd_vfio_detach(fresh, vf, driver, (flags & HD_SRIOV_FORCE) ? HD_VFIO_FORCE : 0, &vr);
+                if (r < 0 || vr->status != 0) {
+                        int err = r < 0 ? r : vr->status;
+                        add_action(res, pf, HD_SRIOV_FAILED, err, "VF %u %s: %s -> %s", i, addr,
+                                   drv[0] ? drv : "(none)", driver);
+                        set_failure(res, err, "VF %u (%s) of %s: %s", i, addr, pf,
+                                    vr && vr->reason[0] ? vr->reason : strerror(-err));
+                } else
+                        add_action(res, pf, HD_SRIOV_DONE, 0, "VF %u %s: %s -> %s", i, addr, drv[0] ? drv : "(none)",
+                                   driver);
+                hd_vfio_result_free(vr);
+        }
+        hd_nodedev_list_unref(fresh);
+}
+
+/* The body of hd_sriov_set_numvfs, adding to @res (shared by apply). */
+static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_opts *o, unsigned flags,
+                      hd_sriov_result *res) {
+        hd_ctx *ctx = list->ctx;
+        const char *pf = d->sysname;
+        const char *stub = NULL;
+        bool dry = flags & HD_SRIOV_DRY_RUN;
+        long long total = 0, cur = 0, ap = -1;
+        int want_ap = o->autoprobe, r;
+
+        if (!is_pf(d))
+                return -EOPNOTSUPP;
+        if (o->driver) {
+                if (streq(o->driver, "vfio-pci") || streq(o->driver, "pci-stub"))
+                        stub = o->driver;
+                else if (!streq(o->driver, "host"))
+                        return -EINVAL;
+        }
+        (void) hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total);
+        if (o->numvfs > total) {
+                set_failure(res, -ERANGE, "%s supports at most %lld VFs (sriov_totalvfs), not %u", pf, total,
+                            o->numvfs);
+                return -ERANGE;
+        }
+        r = hd_device_read_attr_long(d, "sriov_numvfs", 10, &cur);
+        if (r < 0 || cur < 0) {
+                set_failure(res, r < 0 ? r : -EBADMSG, "cannot read sriov_numvfs of %s", pf);
+                return r < 0 ? r : -EBADMSG;
+        }
+        (void) hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &ap);
+        if (want_ap < 0 && o->driver)
+                want_ap = stub ? 0 : 1;
+
+        /* VFs go away when the count changes and some exist (through 0) */
+        if (cur != o->numvfs && cur > 0 && !(flags & HD_SRIOV_FORCE)) {
+                if (check_destroy(list, pf, (unsigned) cur, res) < 0)
+                        return 0;
+        }
+
+        if (want_ap >= 0 && ap >= 0 && want_ap != !!ap) {
+                if (dry)
+                        add_action(res, pf, HD_SRIOV_PLANNED, 0, "sriov_drivers_autoprobe %lld -> %d", ap, want_ap);
+                else {
+                        r = write_pf_attr(ctx, pf, "sriov_drivers_autoprobe", (unsigned) want_ap);
+                        add_action(res, pf, r < 0 ? HD_SRIOV_FAILED : HD_SRIOV_DONE, r,
+                                   "sriov_drivers_autoprobe %lld -> %d", ap, want_ap);
+                        if (r < 0) {
+                                set_failure(res, r, "cannot write sriov_drivers_autoprobe of %s: %s", pf, strerror(-r));
+                                return 0;
+                        }
+                }
+        }
+
+        if (cur != o->numvfs) {
+                if (dry) {
+                        add_action(res, pf, HD_SRIOV_PLANNED, 0, "sriov_numvfs %lld -> %u%s", cur, o->numvfs,
+                                   cur > 0 && o->numvfs > 0 ? " (through 0)" : "");
+                        if (stub && o->numvfs > 0)
+                                add_action(res, pf, HD_SRIOV_PLANNED, 0, "bind %u new VFs to %s", o->numvfs, stub);
+                        return 0;
+                }
+                if (cur > 0) {
+                        r = write_pf_attr(ctx, pf, "sriov_numvfs", 0);
+                        if (r >= 0)
+                                r = wait_vfs(ctx, pf, 0);
+                        if (r < 0) {
+                                add_action(res, pf, HD_SRIOV_FAILED, r, "sriov_numvfs %lld -> 0", cur);
+                                set_failure(res, r, "cannot remove the VFs of %s: %s", pf, numvfs_error(r));
+                                return 0;
+                        }
+                        if (o->numvfs == 0)
+                                add_action(res, pf, HD_SRIOV_DONE, 0, "sriov_numvfs %lld -> 0", cur);
+                }
+                if (o->numvfs > 0) {
+                        r = write_pf_attr(ctx, pf, "sriov_numvfs", o->numvfs);
+                        if (r >= 0)
+                                r = wait_vfs(ctx, pf, o->numvfs);
+                        if (r < 0) {
+                                add_action(res, pf, HD_SRIOV_FAILED, r, "sriov_numvfs %s -> %u", cur > 0 ? "0" : "0",
+                                           o->numvfs);
+                                set_failure(res, r, "cannot create %u VFs on %s: %s", o->numvfs, pf,
+                                            r == -ETIMEDOUT ? "the VFs did not appear" : numvfs_error(r));
+                                return 0;
+                        }
+                        add_action(res, pf, HD_SRIOV_DONE, 0, "sriov_numvfs %lld -> %u%s", cur, o->numvfs,
+                                   cur > 0 ? " (through 0)" : "");
+                }
+        }
+        if (stub && o->numvfs > 0)
+                bind_vfs(ctx, pf, o->numvfs, stub, flags, res);
+        return 0;
+}
+
+_public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_sriov_set_opts *opts,
+                                 unsigned flags, hd_sriov_result **ret) {
+        _cleanup_(result_freep) hd_sriov_result *res = NULL;
+        _cleanup_close_ int lock = -1;
+        int r;
+
+        if (!list || !pf || !opts || !ret)
+                return -EINVAL;
+        if (!is_pf(pf))
+                return -EOPNOTSUPP;
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        if (!(flags & HD_SRIOV_DRY_RUN)) {
+                r = lock_sriov(list->ctx, &lock);
+                if (r < 0)
+                        return r;
+        }
+        r = set_numvfs(list, pf, opts, flags, res);
+        if (r == -ERANGE || r == -EINVAL || r == -EOPNOTSUPP)
+                return r;
+        if (r < 0)
+                set_failure(res, r, "%s: %s", pf->sysname, strerror(-r));
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+/* ---- VF link settings ---- */
+
+static void describe_vf(const hd_sriov_vf_config *c, char *buf, size_t size) {
+        size_t len;
+        snprintf(buf, size, "VF %u:", c->index);
+        if (c->set_mac) {
+                char m[18];
+                fmt_mac(c->mac, m, sizeof(m));
+                len = strlen(buf);
+                snprintf(buf + len, size - len, " mac %s", m);
+        }
+        if (c->set_vlan) {
+                len = strlen(buf);
+                snprintf(buf + len, size - len, c->qos ? " vlan %u qos %u" : " vlan %u", c->vlan, c->qos);
+        }
+        if (c->trust >= 0) {
+                len = strlen(buf);
+                snprintf(buf + len, size - len, " trust %s", c->trust ? "on" : "off");
+        }
+        if (c->spoofchk >= 0) {
+                len = strlen(buf);
+                snprintf(buf + len, size - len, " spoofchk %s", c->spoofchk ? "on" : "off");
+        }
+}
+
+/* What of @want differs from the VF's current state; when the VF is not
+ * in @link (not created yet, or no netlink data) everything does. */
+static hd_sriov_vf_config vf_diff(const struct hd_nl_link *link, const hd_sriov_vf_config *want) {
+        hd_sriov_vf_config d = *want;
+        for (size_t i = 0; link && i < link->n_vfs; i++) {
+                const struct hd_nl_vf *v = &link->vfs[i];
+                if (v->vf != want->index)
+                        continue;
+                if (d.set_mac && v->has_mac && memcmp(v->mac, want->mac, 6) == 0)
+                        d.set_mac = false;
+                if (d.set_vlan && v->has_vlan && v->vlan == want->vlan && v->qos == want->qos)
+                        d.set_vlan = false;
+                if (d.trust >= 0 && v->trust == want->trust)
+                        d.trust = -1;
+                if (d.spoofchk >= 0 && v->spoofchk == want->spoofchk)
+                        d.spoofchk = -1;
+        }
+        return d;
+}
+
+static bool vf_sets_anything(const hd_sriov_vf_config *c) {
+        return c->set_mac || c->set_vlan || c->trust >= 0 || c->spoofchk >= 0;
+}
+
+/* Configure one VF through the PF interface @ifindex; @label names the
+ * PF in actions. */
+static void vf_apply(hd_ctx *ctx, const char *label, const char *ifname, int ifindex, const hd_sriov_vf_config *c,
+                     unsigned flags, hd_sriov_result *res) {
+        struct hd_nl_link link = { .num_vf = -1 };
+        hd_sriov_vf_config d;
+        char what[200];
+        int r;
+
+        r = hd_nl_get_link(ifindex, &link);
+        if (r < 0 && !(flags & HD_SRIOV_DRY_RUN)) {
+                add_action(res, label, HD_SRIOV_FAILED, r, "VF %u: read %s", c->index, ifname);
+                set_failure(res, r, "cannot read the VFs of %s through netlink: %s", ifname, strerror(-r));
+                return;
+        }
+        if (r >= 0 && !(flags & HD_SRIOV_DRY_RUN) && (link.num_vf < 0 || c->index >= (unsigned) link.num_vf)) {
+                add_action(res, label, HD_SRIOV_FAILED, -ERANGE, "VF %u", c->index);
+                set_failure(res, -ERANGE, "%s has %d VFs: no VF %u", ifname, link.num_vf < 0 ? 0 : link.num_vf,
+                            c->index);
+                hd_nl_link_done(&link);
+                return;
+        }
+        d = vf_diff(r >= 0 ? &link : NULL, c);
+        hd_nl_link_done(&link);
+        if (!vf_sets_anything(&d))
+                return;
+        describe_vf(&d, what, sizeof(what));
+        if (flags & HD_SRIOV_DRY_RUN) {
+                add_action(res, label, HD_SRIOV_PLANNED, 0, "%s", what);
+                return;
+        }
+        r = hd_nl_set_vf(ifindex, &d);
+        add_action(res, label, r < 0 ? HD_SRIOV_FAILED : HD_SRIOV_DONE, r, "%s", what);
+        if (r < 0)
+                set_failure(res, r, "%s VF %u: the driver refused (%s)", ifname, c->index,
+                            r == -EOPNOTSUPP ? "not supported by this driver" : strerror(-r));
+}
+
+_public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd_sriov_vf_config *c,
+                                   unsigned flags, hd_sriov_result **ret) {
+        _cleanup_(result_freep) hd_sriov_result *res = NULL;
+        hd_ctx *ctx;
+        char ifname[64], label[64];
+        int ifindex = -1;
+        long long v;
+
+        if (!list || !d || !c || !ret)
+                return -EINVAL;
+        ctx = list->ctx;
+        if ((c->set_vlan && (c->vlan > 4095 || c->qos > 7)) || (c->set_mac && (c->mac[0] & 1)))
+                return -EINVAL;
+        if (d->type == HD_CAP_PCI) {
+                long long numvfs = 0;
+                if (!is_pf(d))
+                        return -EOPNOTSUPP;
+                if (pci_netdev(ctx, d->sysname, ifname, sizeof(ifname), &ifindex) < 0)
+                        return -ENODEV;
+                (void) hd_device_read_attr_long(d, "sriov_numvfs", 10, &numvfs);
+                if (c->index >= numvfs)
+                        return -ERANGE;
+                copy_str(label, sizeof(label), d->sysname);
+        } else if (d->type == HD_CAP_NET) {
+                hd_device *p = d->parent;
+                copy_str(ifname, sizeof(ifname), d->sysname);
+                if (hd_device_read_attr_long(d, "ifindex", 10, &v) >= 0)
+                        ifindex = (int) v;
+                copy_str(label, sizeof(label), p && is_pf(p) ? p->sysname : d->sysname);
+                if (p && is_pf(p)) {
+                        long long numvfs = 0;
+                        (void) hd_device_read_attr_long(p, "sriov_numvfs", 10, &numvfs);
+                        if (c->index >= numvfs)
+                                return -ERANGE;
+                }
+        } else
+                return -EOPNOTSUPP;
+        if (!hd_ctx_is_live(ctx))
+                return -EOPNOTSUPP;
+        if (ifindex <= 0)
+                return -ENODEV;
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        vf_apply(ctx, label, ifname, ifindex, c, flags, res);
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+/* ---- apply (used by sriov/config.c) ---- */
+
+int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_config *cfg, unsigned flags,
+                       hd_sriov_result *res) {
+        hd_ctx *ctx = list->ctx;
+        hd_sriov_set_opts o = {
+                .numvfs = cfg->numvfs,
+                .driver = cfg->driver[0] ? cfg->driver : NULL,
+                .autoprobe = cfg->autoprobe,
+        };
+        char ifname[64];
+        int ifindex = -1, r;
+
+        r = set_numvfs(list, d, &o, flags, res);
+        if (r < 0) {
+                add_action(res, d->sysname, HD_SRIOV_FAILED, r, "sriov_numvfs -> %u", cfg->numvfs);
+                set_failure(res, r, "%s: %s", d->sysname, strerror(-r));
+        }
+        if (res->status == 0 && cfg->n_vfs > 0) {
+                if (!hd_ctx_is_live(ctx))
+                        add_action(res, d->sysname, HD_SRIOV_SKIPPED, 0,
+                                   "VF link settings of %zu VFs: need the live host (netlink)", cfg->n_vfs);
+                else if (pci_netdev(ctx, d->sysname, ifname, sizeof(ifname), &ifindex) < 0 || ifindex <= 0) {
+                        add_action(res, d->sysname, HD_SRIOV_FAILED, -ENODEV, "VF link settings");
+                        set_failure(res, -ENODEV, "%s has no network interface for VF link settings", d->sysname);
+                } else
+                        for (size_t i = 0; i < cfg->n_vfs; i++)
+                                vf_apply(ctx, d->sysname, ifname, ifindex, &cfg->vfs[i], flags, res);
+        }
+        return 0;
+}
+
+int hd_sriov_lock(hd_ctx *ctx, int *ret_fd) { return lock_sriov(ctx, ret_fd); }
