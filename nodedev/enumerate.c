@@ -51,7 +51,10 @@ _public_ int hd_cap_type_from_string(const char *s) {
 /* ---- device helpers ---- */
 
 int hd_device_attr_path(hd_device *d, const char *attr, char *buf, size_t size) {
-        int n = snprintf(buf, size, "%s/%s", d->raw.syspath + 1, attr);
+        int n;
+        if (!d->raw.syspath) /* computer, inactive mdevs */
+                return -ENOENT;
+        n = snprintf(buf, size, "%s/%s", d->raw.syspath + 1, attr);
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -67,9 +70,10 @@ int hd_device_read_attr_long(hd_device *d, const char *attr, int base, long long
         return r < 0 ? r : hd_sysfs_read_long(d->list->ctx, path, base, ret);
 }
 
-static void device_free(hd_device *d) {
+void hd_device_free(hd_device *d) {
         if (!d)
                 return;
+        hd_mdev_free(d->mdev_def);
         hd_raw_device_done(&d->raw);
         free(d->devnode);
         free(d->name);
@@ -391,7 +395,7 @@ _public_ hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list) {
         if (!list)
                 return NULL;
         for (size_t i = 0; i < list->n; i++)
-                device_free(list->devs[i]);
+                hd_device_free(list->devs[i]);
         free(list->devs);
         hd_hashmap_free(list->by_path);
         hd_hashmap_free(list->by_name);
@@ -441,9 +445,9 @@ _public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
                          : hd_source_udev_scan(ctx, collect_cb, &c);
         if (r < 0) {
                 for (size_t i = 0; i < c.n; i++)
-                        device_free(c.devs[i]);
+                        hd_device_free(c.devs[i]);
                 free(c.devs);
-                device_free(root);
+                hd_device_free(root);
                 list->root = NULL;
                 return r;
         }
@@ -467,7 +471,7 @@ _public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
                 c.devs[i] = NULL;
                 r = classify(list, d);
                 if (r <= 0) {
-                        device_free(d);
+                        hd_device_free(d);
                         if (r < 0)
                                 goto fail;
                         continue;
@@ -475,11 +479,11 @@ _public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
                 r = hd_hashmap_put(list->by_name, d->name, d);
                 if (r == -EEXIST) {
                         log_warn(ctx, "%s: duplicate node device name '%s', skipped", d->raw.syspath, d->name);
-                        device_free(d);
+                        hd_device_free(d);
                         continue;
                 }
                 if (r < 0) {
-                        device_free(d);
+                        hd_device_free(d);
                         goto fail;
                 }
                 list->devs[kept++] = d;
@@ -503,10 +507,41 @@ _public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
 
 fail:
         for (size_t i = 0; i < c.n; i++)
-                device_free(c.devs[i]);
+                hd_device_free(c.devs[i]);
         free(c.devs);
         list->n = kept;
         return r;
+}
+
+int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *parent) {
+        hd_device **n;
+        int r;
+
+        d->list = list;
+        if (!parent)
+                parent = list->root;
+        n = realloc(list->devs, (list->n + 1) * sizeof(*n));
+        if (!n) {
+                hd_device_free(d);
+                return -ENOMEM;
+        }
+        list->devs = n;
+        r = add_child(parent, d);
+        if (r < 0) {
+                hd_device_free(d);
+                return r;
+        }
+        r = hd_hashmap_put(list->by_name, d->name, d);
+        if (r < 0) {
+                parent->n_children--; /* appended last by add_child */
+                hd_device_free(d);
+                return r;
+        }
+        list->devs[list->n++] = d;
+        qsort(list->devs, list->n, sizeof(*list->devs), cmp_name);
+        if (parent->n_children > 1)
+                qsort(parent->children, parent->n_children, sizeof(hd_device *), cmp_name);
+        return 0;
 }
 
 _public_ size_t hd_nodedev_list_count(hd_nodedev_list *list) {

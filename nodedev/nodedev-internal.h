@@ -29,6 +29,12 @@ struct hd_device {
         size_t n_children, cap_children;
         char *driver;
         bool driver_loaded;
+        /* mdev definition (mdev/): set for defined mdevs once
+         * hd_nodedev_list_add_defined_mdevs() ran; inactive devices have
+         * no syspath */
+        hd_mdev *mdev_def;
+        bool mdev_def_loaded;
+        bool inactive;
 };
 
 struct hd_nodedev_list {
@@ -41,7 +47,13 @@ struct hd_nodedev_list {
         struct hd_hashmap *mdev_bus; /* syspaths listed in /sys/class/mdev_bus */
         char **mdev_bus_paths;       /* owns the keys of mdev_bus */
         size_t n_mdev_bus_paths;
+        bool mdev_defs_added;
 };
+
+/* enumerate.c: insert a device built elsewhere (mdev/): named, typed,
+ * parented; takes ownership, also on failure. */
+int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *parent);
+void hd_device_free(hd_device *d);
 
 typedef int (*hd_raw_cb)(void *userdata, struct hd_raw_device *raw);
 
