@@ -108,3 +108,15 @@ done_tests() {
 # "qmp.py SOCK serve-console LOG"). Fire and forget: poll sysfs for the effect.
 # e.g. qmp device_add driver=e1000e id=hp0 bus=rp8 ; qmp device_del id=hp0
 qmp() { printf 'HDTEST-QMP: %s\n' "$*" >/dev/console 2>/dev/null || printf 'HDTEST-QMP: %s\n' "$*"; }
+
+# export_file PATH [NAME]: send a guest file to the host over the console
+# (base64); run-guest.sh --export-dir DIR writes it to DIR/NAME. Meant for
+# small files (captures, logs): the serial line moves roughly 100 KB/s.
+export_file() {
+	_n=$(basename "${2:-$1}")
+	{
+		echo "HDTEST-FILE-BEGIN $_n"
+		base64 "$1" | sed 's/^/HDTEST-FILE: /'
+		echo "HDTEST-FILE-END $_n"
+	} >/dev/console 2>/dev/null
+}

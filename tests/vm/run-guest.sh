@@ -27,6 +27,7 @@
 #                    (console on stdio; exit the shell to power off)
 #   --results FILE   also write the parsed "PASS|FAIL|SKIP name [reason]" lines
 #   --probe-accel    only build and run the (cached) KVM probe, no scenario
+#   --export-dir DIR write files the guest sent with lib.sh export_file to DIR
 #
 # Exit: 0 all checks passed, 1 a check failed or the guest died/timed out
 # before "HDTEST: DONE", 77 if QEMU or the guest kernel cannot be obtained.
@@ -48,6 +49,7 @@ RESULTS=
 EXTRA_APPEND=
 SCEN=
 PROBE_ONLY=0
+EXPORT_DIR=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build-dir) OUT=$2; shift ;;
@@ -62,8 +64,9 @@ while [ $# -gt 0 ]; do
 	--shell) SHELL_MODE=1 ;;
 	--results) RESULTS=$2; shift ;;
 	--probe-accel) PROBE_ONLY=1 ;;
+	--export-dir) EXPORT_DIR=$2; shift ;;
 	--append) EXTRA_APPEND=$2; shift ;;
-	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,34p' "$0"; exit 0 ;;
 	-*) hdvm_die "unknown option $1" ;;
 	*) [ -z "$SCEN" ] || hdvm_die "only one scenario per run"; SCEN=$1 ;;
 	esac
@@ -123,7 +126,7 @@ trap cleanup EXIT
 
 # --- per-run overlay initramfs ----------------------------------------------
 OV=$RUNDIR/overlay
-mkdir -p "$OV/hdtest" "$OV/usr/local/bin"
+mkdir -p "$OV/hdtest" "$OV/usr/local/bin" "$RUNDIR/export"
 cp "$SCEN" "$OV/scenario.sh"
 cp "$HDVM_SRC/lib.sh" "$OV/hdtest/lib.sh"
 for b in "${BINARIES[@]}"; do
@@ -284,6 +287,25 @@ if [ -n "$HOOK_PID" ]; then
 fi
 [ -n "$TAIL_PID" ] && { kill "$TAIL_PID" 2>/dev/null || true; TAIL_PID=; }
 cat "$LOG.qemu" >>"$LOG" 2>/dev/null || true
+
+# --- files exported by the guest (lib.sh export_file) -------------------------
+if [ -n "$EXPORT_DIR" ]; then
+	mkdir -p "$EXPORT_DIR"
+	tr -d '\r' <"$LOG" | awk -v dir="$RUNDIR/export" '
+		/HDTEST-FILE-BEGIN / { name = $NF; gsub(/[^A-Za-z0-9._-]/, "_", name); out = dir "/" name ".b64"; printf "" > out; next }
+		/HDTEST-FILE-END / { if (out != "") close(out); out = ""; next }
+		out != "" && /^HDTEST-FILE: / { sub(/^HDTEST-FILE: /, ""); print >> out }
+	' 2>/dev/null || true
+	for f in "$RUNDIR"/export/*.b64; do
+		[ -e "$f" ] || continue
+		n=$(basename "$f" .b64)
+		if base64 -d <"$f" >"$EXPORT_DIR/$n" 2>/dev/null; then
+			hdvm_log "exported $EXPORT_DIR/$n ($(wc -c <"$EXPORT_DIR/$n") bytes)"
+		else
+			hdvm_log "warning: exported file $n is corrupt"
+		fi
+	done
+fi
 
 # --- results ----------------------------------------------------------------
 PARSED=$RUNDIR/results
