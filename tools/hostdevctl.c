@@ -797,6 +797,7 @@ const struct verb nodedev_verbs[] = {
 /* Every verb table; a module's tools/cmd-*.c adds its own here. */
 static const struct verb *const verb_tables[] = {
         nodedev_verbs,
+        sriov_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {

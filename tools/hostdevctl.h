@@ -23,6 +23,7 @@ struct verb {
 /* Verb tables, NULL-name terminated: tools/hostdevctl.c and one per module
  * (tools/cmd-*.c). */
 extern const struct verb nodedev_verbs[];
+extern const struct verb sriov_verbs[];
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hostdevctl verbs of the SR-IOV module: sriov list|set|vf, apply. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostdevctl.h"
+
+/* HOSTDEV_CONFIG_DIR, else SYSROOT/etc/hostdev with --sysroot, else
+ * /etc/hostdev. */
+static int config_dir(hd_ctx *ctx, char **ret) {
+        const char *env = getenv("HOSTDEV_CONFIG_DIR");
+        if (env && *env) {
+                if (env[0] != '/') {
+                        errorf("HOSTDEV_CONFIG_DIR must be an absolute path");
+                        return -EINVAL;
+                }
+                *ret = strdup(env);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return hd_sriov_default_config_dir(ctx, ret);
+}
+
+static const char *onoff(int v) { return v < 0 ? "-" : v ? "on" : "off"; }
+
+static int parse_onoff(const char *verb, const char *opt, const char *arg) {
+        if (streq(arg, "on") || streq(arg, "yes") || streq(arg, "true") || streq(arg, "1"))
+                return 1;
+        if (streq(arg, "off") || streq(arg, "no") || streq(arg, "false") || streq(arg, "0"))
+                return 0;
+        errorf("%s: %s takes on or off, not '%s'", verb, opt, arg);
+        return -EINVAL;
+}
+
+static int parse_uint(const char *verb, const char *what, const char *arg, unsigned max, unsigned *ret) {
+        char *end;
+        unsigned long v;
+        errno = 0;
+        v = strtoul(arg, &end, 10);
+        if (!arg[0] || *end || arg[0] == '-' || errno || v > max) {
+                errorf("%s: %s must be an integer 0..%u, not '%s'", verb, what, max, arg);
+                return -EINVAL;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static const char *action_word(enum hd_sriov_action_result r) {
+        switch (r) {
+        case HD_SRIOV_DONE: return "done";
+        case HD_SRIOV_PLANNED: return "would change";
+        case HD_SRIOV_SKIPPED: return "skipped";
+        case HD_SRIOV_FAILED: return "FAILED";
+        }
+        return "?";
+}
+
+/* Print the actions; exit status 0, 1 or 2 (refused). */
+static int sriov_report(const char *verb, const char *subject, hd_sriov_result *res, bool json) {
+        size_t changes = 0;
+        for (size_t i = 0; i < res->n_actions; i++)
+                if (res->actions[i].result != HD_SRIOV_SKIPPED)
+                        changes++;
+        if (json) {
+                json_object *o = json_object_new_object(), *arr = json_object_new_array();
+                json_object_object_add(o, "status", json_object_new_string(res->status == 0 ? "ok" : res->status == -EBUSY ? "refused" : "failed"));
+                json_object_object_add(o, "reason", res->reason[0] ? json_object_new_string(res->reason) : NULL);
+                for (size_t i = 0; i < res->n_actions; i++) {
+                        json_object *a = json_object_new_object();
+                        json_object_object_add(a, "pf", json_object_new_string(res->actions[i].pf));
+                        json_object_object_add(a, "action", json_object_new_string(res->actions[i].what));
+                        json_object_object_add(a, "result", json_object_new_string(action_word(res->actions[i].result)));
+                        json_object_array_add(arr, a);
+                }
+                json_object_object_add(o, "actions", arr);
+                print_json(o);
+                json_object_put(o);
+        } else {
+                for (size_t i = 0; i < res->n_actions; i++)
+                        printf("%s: %s  %s\n", res->actions[i].pf, res->actions[i].what,
+                               action_word(res->actions[i].result));
+                if (changes == 0 && res->status == 0)
+                        printf("%s: nothing changed\n", subject);
+        }
+        if (res->status == -EBUSY) {
+                errorf("%s refused: %s", verb, res->reason);
+                return EXIT_REFUSED;
+        }
+        if (res->status < 0) {
+                errorf("%s failed: %s", verb, res->reason[0] ? res->reason : strerror(-res->status));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
+/* ---- sriov list ---- */
+
+static json_object *str_or_null(const char *s) { return s && *s ? json_object_new_string(s) : NULL; }
+static json_object *bool_or_null(int v) { return v < 0 ? NULL : json_object_new_boolean(v); }
+
+static const char *link_state_word(int s) {
+        switch (s) {
+        case 0: return "auto";
+        case 1: return "enable";
+        case 2: return "disable";
+        default: return NULL;
+        }
+}
+
+static json_object *pf_json(const hd_sriov_pf *pf) {
+        json_object *o = json_object_new_object(), *vfs = json_object_new_array();
+        char id[16];
+        json_object_object_add(o, "address", json_object_new_string(pf->addr));
+        json_object_object_add(o, "name", json_object_new_string(pf->name));
+        snprintf(id, sizeof(id), "0x%04x", pf->vendor);
+        json_object_object_add(o, "vendor", json_object_new_string(id));
+        snprintf(id, sizeof(id), "0x%04x", pf->device);
+        json_object_object_add(o, "device", json_object_new_string(id));
+        json_object_object_add(o, "driver", str_or_null(pf->driver));
+        json_object_object_add(o, "netdev", str_or_null(pf->netdev));
+        json_object_object_add(o, "totalvfs", json_object_new_int((int) pf->totalvfs));
+        json_object_object_add(o, "numvfs", json_object_new_int((int) pf->numvfs));
+        json_object_object_add(o, "autoprobe", bool_or_null(pf->autoprobe));
+        for (size_t i = 0; i < pf->n_vfs; i++) {
+                const hd_sriov_vf *v = &pf->vfs[i];
+                json_object *jv = json_object_new_object();
+                json_object_object_add(jv, "index", json_object_new_int((int) v->index));
+                json_object_object_add(jv, "address", json_object_new_string(v->addr));
+                json_object_object_add(jv, "driver", str_or_null(v->driver));
+                json_object_object_add(jv, "netdev", str_or_null(v->netdev));
+                json_object_object_add(jv, "mac", v->has_link_info ? str_or_null(v->mac) : NULL);
+                json_object_object_add(jv, "vlan", v->has_link_info ? json_object_new_int((int) v->vlan) : NULL);
+                json_object_object_add(jv, "qos", v->has_link_info ? json_object_new_int((int) v->qos) : NULL);
+                json_object_object_add(jv, "trust", bool_or_null(v->trust));
+                json_object_object_add(jv, "spoofchk", bool_or_null(v->spoofchk));
+                json_object_object_add(jv, "link_state", str_or_null(link_state_word(v->link_state)));
+                json_object_array_add(vfs, jv);
+        }
+        json_object_object_add(o, "vfs", vfs);
+        return o;
+}
+
+static void pf_text(const hd_sriov_pf *pf) {
+        printf("%s  %04x:%04x  driver %s  netdev %s  VFs %u/%u  autoprobe %s\n", pf->addr, pf->vendor, pf->device,
+               pf->driver[0] ? pf->driver : "(none)", pf->netdev[0] ? pf->netdev : "-", pf->numvfs, pf->totalvfs,
+               onoff(pf->autoprobe));
+        for (size_t i = 0; i < pf->n_vfs; i++) {
+                const hd_sriov_vf *v = &pf->vfs[i];
+                printf("  VF %-3u %s  %-10s %s", v->index, v->addr, v->driver[0] ? v->driver : "(none)",
+                       v->netdev[0] ? v->netdev : "-");
+                if (v->has_link_info) {
+                        printf("%*s  mac", (int) (12 - strlen(v->netdev[0] ? v->netdev : "-")), "");
+                        printf(" %s  vlan %u", v->mac[0] ? v->mac : "-", v->vlan);
+                        if (v->qos)
+                                printf(" qos %u", v->qos);
+                        printf("  spoofchk %s  trust %s  link %s", onoff(v->spoofchk), onoff(v->trust),
+                               link_state_word(v->link_state) ?: "-");
+                }
+                putchar('\n');
+        }
+}
+
+static int sriov_list(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_sriov_pf *pfs = NULL;
+        size_t n = 0;
+        bool json = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                default: return bad_option("sriov list", argv);
+                }
+        }
+        if (optind != argc) {
+                errorf("sriov list: unexpected argument '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        r = hd_sriov_pf_list(list, &pfs, &n);
+        if (r < 0) {
+                errorf("sriov list: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (json) {
+                json_object *arr = json_object_new_array();
+                for (size_t i = 0; i < n; i++)
+                        json_object_array_add(arr, pf_json(&pfs[i]));
+                print_json(arr);
+                json_object_put(arr);
+        } else {
+                if (n == 0)
+                        printf("no SR-IOV physical functions\n");
+                for (size_t i = 0; i < n; i++)
+                        pf_text(&pfs[i]);
+        }
+        hd_sriov_pf_free(pfs, n);
+        return EXIT_SUCCESS;
+}
+
+/* ---- sriov set ---- */
+
+static bool is_pf(hd_nodedev_list *list, hd_device *d) {
+        hd_sriov_pf *pf = NULL;
+        if (hd_sriov_pf_get(list, d, &pf) < 0)
+                return false;
+        hd_sriov_pf_free(pf, 1);
+        return true;
+}
+
+static int lookup_pf(hd_nodedev_list *list, const char *verb, const char *name, hd_device **ret) {
+        hd_sriov_pf *pf = NULL;
+        int r;
+        if (lookup(list, name, ret) < 0)
+                return -ENODEV;
+        r = hd_sriov_pf_get(list, *ret, &pf);
+        if (r == -EOPNOTSUPP) {
+                errorf("%s: %s is not an SR-IOV physical function (no sriov_totalvfs)", verb, hd_device_get_name(*ret));
+                return r;
+        }
+        if (r < 0) {
+                errorf("%s: %s: %s", verb, hd_device_get_name(*ret), strerror(-r));
+                return r;
+        }
+        hd_sriov_pf_free(pf, 1);
+        return 0;
+}
+
+static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char *verb, const hd_sriov_set_opts *set,
+                   const hd_sriov_vf_config *vf) {
+        _cleanup_free_ char *dir = NULL;
+        char err[600];
+        int r;
+
+        if (config_dir(ctx, &dir) < 0)
+                return EXIT_FAILURE;
+        r = hd_sriov_persist(list, d, dir, set, vf, err, sizeof(err));
+        if (r == -EBADMSG) {
+                errorf("%s: not persisted: the existing config is malformed: %s", verb, err);
+                return EXIT_FAILURE;
+        }
+        if (r == -ERANGE && err[0]) {
+                errorf("%s: not persisted: %s", verb, err);
+                return EXIT_FAILURE;
+        }
+        if (r < 0) {
+                errorf("%s: cannot persist into %s/sriov: %s", verb, dir, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        printf("%s: persisted in %s/sriov/%s.json\n", hd_device_get_name(d), dir,
+               strrchr(hd_device_get_syspath(d), '/') + 1);
+        return EXIT_SUCCESS;
+}
+
+static int sriov_set(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "numvfs", required_argument, NULL, 'N' },
+                { "driver", required_argument, NULL, 'd' },
+                { "autoprobe", required_argument, NULL, 'a' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "force", no_argument, NULL, 'f' },
+                { "persist", no_argument, NULL, 'p' },
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_sriov_set_opts o = { .autoprobe = -1 };
+        hd_sriov_result *res = NULL;
+        bool have_n = false, json = false, do_persist = false;
+        unsigned flags = 0;
+        hd_device *d;
+        int c, r, rc;
+
+        while ((c = getopt_long(argc, argv, "N:d:a:nfpj", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'N':
+                        if (parse_uint("sriov set", "--numvfs", optarg, 65535, &o.numvfs) < 0)
+                                return EXIT_USAGE;
+                        have_n = true;
+                        break;
+                case 'd':
+                        if (streq(optarg, "vfio") || streq(optarg, "vfio-pci"))
+                                o.driver = "vfio-pci";
+                        else if (streq(optarg, "stub") || streq(optarg, "pci-stub"))
+                                o.driver = "pci-stub";
+                        else if (streq(optarg, "host"))
+                                o.driver = "host";
+                        else {
+                                errorf("sriov set: unknown driver '%s' (vfio, stub or host)", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'a':
+                        if ((o.autoprobe = parse_onoff("sriov set", "--autoprobe", optarg)) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
+                case 'f': flags |= HD_SRIOV_FORCE; break;
+                case 'p': do_persist = true; break;
+                case 'j': json = true; break;
+                default: return bad_option("sriov set", argv);
+                }
+        }
+        if (optind != argc - 1) {
+                errorf("sriov set: expected exactly one physical function");
+                return EXIT_USAGE;
+        }
+        if (!have_n) {
+                errorf("sriov set: --numvfs N is required");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup_pf(list, "sriov set", argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        r = hd_sriov_set_numvfs(list, d, &o, flags, &res);
+        if (r == -ERANGE) {
+                hd_sriov_pf *pf = NULL;
+                unsigned total = hd_sriov_pf_get(list, d, &pf) >= 0 ? pf->totalvfs : 0;
+                hd_sriov_pf_free(pf, 1);
+                errorf("sriov set: %s supports at most %u VFs (sriov_totalvfs), not %u; nothing changed",
+                       hd_device_get_name(d), total, o.numvfs);
+                return EXIT_FAILURE;
+        }
+        if (r < 0) {
+                errorf("sriov set: %s: %s; nothing changed", hd_device_get_name(d), strerror(-r));
+                return EXIT_FAILURE;
+        }
+        rc = sriov_report("sriov set", hd_device_get_name(d), res, json);
+        hd_sriov_result_free(res);
+        if (rc == EXIT_SUCCESS && do_persist) {
+                if (flags & HD_SRIOV_DRY_RUN)
+                        printf("%s: would persist\n", hd_device_get_name(d));
+                else
+                        rc = persist(ctx, list, d, "sriov set", &o, NULL);
+        }
+        return rc;
+}
+
+/* ---- sriov vf ---- */
+
+static int sriov_vf(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "mac", required_argument, NULL, 'm' },
+                { "vlan", required_argument, NULL, 'v' },
+                { "qos", required_argument, NULL, 'Q' },
+                { "trust", required_argument, NULL, 't' },
+                { "spoofchk", required_argument, NULL, 's' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "persist", no_argument, NULL, 'p' },
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_sriov_vf_config vc = { .trust = -1, .spoofchk = -1 };
+        hd_sriov_result *res = NULL;
+        bool json = false, do_persist = false, have_qos = false;
+        unsigned flags = 0;
+        hd_device *d;
+        int c, r, rc;
+
+        while ((c = getopt_long(argc, argv, "m:v:Q:t:s:npj", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'm':
+                        r = hd_sriov_parse_mac(optarg, vc.mac);
+                        if (r == -EADDRNOTAVAIL) {
+                                errorf("sriov vf: '%s' is a multicast/broadcast address; a VF needs a unicast MAC", optarg);
+                                return EXIT_USAGE;
+                        }
+                        if (r < 0) {
+                                errorf("sriov vf: invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", optarg);
+                                return EXIT_USAGE;
+                        }
+                        vc.set_mac = true;
+                        break;
+                case 'v':
+                        if (parse_uint("sriov vf", "--vlan", optarg, 4095, &vc.vlan) < 0)
+                                return EXIT_USAGE;
+                        vc.set_vlan = true;
+                        break;
+                case 'Q':
+                        if (parse_uint("sriov vf", "--qos", optarg, 7, &vc.qos) < 0)
+                                return EXIT_USAGE;
+                        have_qos = true;
+                        break;
+                case 't':
+                        if ((vc.trust = parse_onoff("sriov vf", "--trust", optarg)) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case 's':
+                        if ((vc.spoofchk = parse_onoff("sriov vf", "--spoofchk", optarg)) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
+                case 'p': do_persist = true; break;
+                case 'j': json = true; break;
+                default: return bad_option("sriov vf", argv);
+                }
+        }
+        if (optind != argc - 2) {
+                errorf("sriov vf: expected a physical function and a VF index");
+                return EXIT_USAGE;
+        }
+        if (parse_uint("sriov vf", "INDEX", argv[optind + 1], 65535, &vc.index) < 0)
+                return EXIT_USAGE;
+        if (have_qos && !vc.set_vlan) {
+                errorf("sriov vf: --qos needs --vlan");
+                return EXIT_USAGE;
+        }
+        if (!vc.set_mac && !vc.set_vlan && vc.trust < 0 && vc.spoofchk < 0) {
+                errorf("sriov vf: nothing to set (--mac, --vlan, --trust or --spoofchk)");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        if (do_persist && hd_device_get_cap_type(d) == HD_CAP_NET) {
+                hd_device *p = hd_device_get_parent(d);
+                if (p && hd_device_get_cap_type(p) == HD_CAP_PCI)
+                        d = p; /* persisted state is keyed by the PF's PCI address */
+        }
+        r = hd_sriov_vf_configure(list, d, &vc, flags, &res);
+        if (r == -EOPNOTSUPP && !hd_ctx_is_live(ctx) &&
+            (hd_device_get_cap_type(d) == HD_CAP_NET || is_pf(list, d))) {
+                /* a sysroot: no netlink; the settings can still be persisted */
+                if (!do_persist) {
+                        errorf("sriov vf: VF link settings need the live host (rtnetlink); with --sysroot only "
+                               "--persist records them");
+                        return EXIT_FAILURE;
+                }
+                if (flags & HD_SRIOV_DRY_RUN) {
+                        printf("%s: would persist (not applied: no netlink with --sysroot)\n", hd_device_get_name(d));
+                        return EXIT_SUCCESS;
+                }
+                printf("%s: VF %u not applied (no netlink with --sysroot)\n", hd_device_get_name(d), vc.index);
+                return persist(ctx, list, d, "sriov vf", NULL, &vc);
+        }
+        if (r == -EOPNOTSUPP) {
+                errorf("sriov vf: %s is not an SR-IOV physical function or its network interface",
+                       hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        if (r == -ERANGE) {
+                hd_sriov_pf *pf = NULL;
+                unsigned numvfs = hd_sriov_pf_get(list, d, &pf) >= 0 ? pf->numvfs : 0;
+                hd_sriov_pf_free(pf, 1);
+                errorf("sriov vf: %s has %u VFs: no VF %u", hd_device_get_name(d), numvfs, vc.index);
+                return EXIT_FAILURE;
+        }
+        if (r == -ENODEV) {
+                errorf("sriov vf: %s has no network interface: VF link settings go through the PF's interface",
+                       hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        if (r < 0) {
+                errorf("sriov vf: %s: %s", hd_device_get_name(d), strerror(-r));
+                return EXIT_FAILURE;
+        }
+        rc = sriov_report("sriov vf", hd_device_get_name(d), res, json);
+        hd_sriov_result_free(res);
+        if (rc == EXIT_SUCCESS && do_persist) {
+                if (flags & HD_SRIOV_DRY_RUN)
+                        printf("%s: would persist\n", hd_device_get_name(d));
+                else if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                        errorf("sriov vf: not persisted: %s is not a PCI physical function", hd_device_get_name(d));
+                        rc = EXIT_FAILURE;
+                } else
+                        rc = persist(ctx, list, d, "sriov vf", NULL, &vc);
+        }
+        return rc;
+}
+
+/* ---- verbs ---- */
+
+static int verb_sriov(int argc, char **argv) {
+        if (argc < 2) {
+                errorf("sriov: expected list, set or vf (see 'hostdevctl sriov --help')");
+                return EXIT_USAGE;
+        }
+        if (streq(argv[1], "list"))
+                return sriov_list(argc - 1, argv + 1);
+        if (streq(argv[1], "set"))
+                return sriov_set(argc - 1, argv + 1);
+        if (streq(argv[1], "vf"))
+                return sriov_vf(argc - 1, argv + 1);
+        errorf("sriov: unknown subcommand '%s' (list, set or vf)", argv[1]);
+        return EXIT_USAGE;
+}
+
+static int verb_apply(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "dry-run", no_argument, NULL, 'n' },
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ char *dir = NULL;
+        hd_sriov_result *res = NULL;
+        unsigned flags = 0;
+        bool json = false;
+        int c, r, rc;
+
+        while ((c = getopt_long(argc, argv, "nj", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
+                case 'j': json = true; break;
+                default: return bad_option("apply", argv);
+                }
+        }
+        if (optind != argc) {
+                errorf("apply: unexpected argument '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (config_dir(ctx, &dir) < 0)
+                return EXIT_FAILURE;
+        /* SR-IOV first: VFs can be mdev parents.  (The mdev part hooks in
+         * here: hd_mdev_apply() after hd_sriov_apply().) */
+        r = hd_sriov_apply(list, dir, flags, &res);
+        if (r < 0) {
+                errorf("apply: %s/sriov: %s", dir, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        rc = sriov_report("apply", "sriov", res, json);
+        hd_sriov_result_free(res);
+        return rc;
+}
+
+const struct verb sriov_verbs[] = {
+        { "sriov", verb_sriov,
+          "list [--json] | set PF --numvfs N [--driver vfio|stub|host] [--autoprobe on|off] [--dry-run] [--force] "
+          "[--persist] | vf PF INDEX [--mac M] [--vlan V [--qos Q]] [--trust on|off] [--spoofchk on|off] [--dry-run] "
+          "[--persist]",
+          "SR-IOV: list physical functions and their VFs, change the VF count, configure VFs.",
+          "sriov list         every PF: totalvfs, numvfs, VF addresses, drivers, netdevs and,\n"
+          "                   on the live host, per-VF MAC/VLAN/spoofchk/trust/link state\n"
+          "sriov set PF --numvfs N\n"
+          "                   change the VF count (through 0, as the kernel requires).\n"
+          "  --driver vfio|stub  bind the VFs to vfio-pci/pci-stub (autoprobe off first)\n"
+          "  --driver host       leave the VFs to their host driver (autoprobe on)\n"
+          "  --autoprobe on|off  sriov_drivers_autoprobe explicitly\n"
+          "  --force             destroy VFs even when detached for a VM or in use\n"
+          "                      (otherwise refused with exit status 2)\n"
+          "sriov vf PF INDEX  set a VF's MAC, VLAN (+QoS), trust, spoof check through\n"
+          "                   rtnetlink on the PF's interface (PF: PCI address or interface)\n"
+          "--dry-run          show what would change; change nothing\n"
+          "--persist          also record the wanted state in CONFIG_DIR/sriov/<PF>.json\n"
+          "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
+          "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
+        { "apply", verb_apply, "[--dry-run] [--json]",
+          "Re-create the persisted state (SR-IOV VF counts, VF drivers, VF settings); run at boot.",
+          "Idempotent: a second run reports 'nothing changed'. A PF whose vendor:device (or\n"
+          "recorded serial number) differs from its config is skipped with a warning.\n" },
+        {}
+};
