@@ -386,6 +386,49 @@ _public_ bool hd_device_get_autostart(hd_device *d) {
         return m && m->autostart;
 }
 
+_public_ int hd_device_get_mdev(hd_device *d, hd_mdev **ret) {
+        _cleanup_free_ char *type = NULL, *grp = NULL;
+        hd_mdev *def, *m;
+        char path[PATH_MAX];
+        int r;
+
+        if (!d || !ret || d->type != HD_CAP_MDEV)
+                return -EINVAL;
+        def = device_def(d);
+        if (def) {
+                r = hd_mdev_copy(def, &m);
+                if (r < 0)
+                        return r;
+        } else {
+                m = calloc(1, sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                m->iommu_group = -1;
+                if (hd_mdev_uuid_norm(d->sysname, m->uuid) < 0 || !d->mdev_parent_addr ||
+                    !(m->parent = strdup(d->mdev_parent_addr))) {
+                        hd_mdev_free(m);
+                        return -ENOMEM;
+                }
+        }
+        m->active = !d->inactive;
+        m->defined = def != NULL;
+        if (m->active) {
+                if (hd_device_attr_path(d, "mdev_type", path, sizeof(path)) >= 0 &&
+                    hd_sysfs_readlink(d->list->ctx, path, &type) >= 0) {
+                        free(m->type);
+                        m->type = strdup(hd_path_basename(type));
+                }
+                if (hd_device_attr_path(d, "iommu_group", path, sizeof(path)) >= 0 &&
+                    hd_sysfs_readlink(d->list->ctx, path, &grp) >= 0) {
+                        unsigned g;
+                        if (hd_safe_atou(hd_path_basename(grp), 10, &g) >= 0 && g <= INT_MAX)
+                                m->iommu_group = (int) g;
+                }
+        }
+        *ret = m;
+        return 0;
+}
+
 static hd_device *parent_device(hd_nodedev_list *list, const char *paddr) {
         _cleanup_free_ char *syspath = NULL;
         char link[PATH_MAX];

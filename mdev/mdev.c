@@ -736,7 +736,7 @@ _public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, c
         if (uuid_in) {
                 r = hd_mdev_uuid_norm(uuid_in, uuid);
                 if (r < 0) {
-                        log_err(ctx, "'%s' is not a valid UUID", uuid_in);
+                        log_debug(ctx, "'%s' is not a valid UUID", uuid_in);
                         return r;
                 }
         } else {
@@ -747,20 +747,20 @@ _public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, c
         r = hd_mdev_resolve_parent(ctx, parent, &paddr);
         if (r < 0) {
                 if (r == -ENODEV)
-                        log_err(ctx, "'%s' is not a mediated-device parent on this host", parent);
+                        log_debug(ctx, "'%s' is not a mediated-device parent on this host", parent);
                 return r;
         }
         if (!type_present(ctx, paddr, type)) {
-                log_err(ctx, "parent %s has no mdev type '%s'", paddr, type);
+                log_debug(ctx, "parent %s has no mdev type '%s'", paddr, type);
                 return -ENOENT;
         }
         if (mdev_active(ctx, uuid)) {
-                log_err(ctx, "an mdev with UUID %s exists already", uuid);
+                log_debug(ctx, "an mdev with UUID %s exists already", uuid);
                 return -EEXIST;
         }
         avail = read_type_attr(ctx, paddr, type, "available_instances", false);
         if (avail && hd_safe_atoll(avail, 10, &a) >= 0 && a <= 0) {
-                log_err(ctx, "no available instances of %s on %s", type, paddr);
+                log_debug(ctx, "no available instances of %s on %s", type, paddr);
                 return -ENOSPC;
         }
         snprintf(path, sizeof(path), "sys/class/mdev_bus/%s", paddr);
@@ -770,7 +770,7 @@ _public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, c
         snprintf(path, sizeof(path), "%s/mdev_supported_types/%s/create", psys, type);
         r = hd_sysfs_write(ctx, path, uuid);
         if (r < 0) {
-                log_err(ctx, "cannot create mdev %s of type %s on %s: %s", uuid, type, paddr, strerror(-r));
+                log_debug(ctx, "cannot create mdev %s of type %s on %s: %s", uuid, type, paddr, strerror(-r));
                 return r;
         }
         snprintf(path, sizeof(path), "%s/%s", psys, uuid);
@@ -860,14 +860,14 @@ _public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid_in) {
         if (r < 0)
                 return r;
         if (r > 0) {
-                log_err(ctx, "mdev %s is in use: process %d has its VFIO device open", uuid, pid);
+                log_debug(ctx, "mdev %s is in use: process %d has its VFIO device open", uuid, pid);
                 return -EBUSY;
         }
         r = do_remove(ctx, uuid);
         if (r == -EBUSY)
-                log_err(ctx, "mdev %s is in use (the kernel refused to remove it)", uuid);
+                log_debug(ctx, "mdev %s is in use (the kernel refused to remove it)", uuid);
         else if (r < 0)
-                log_err(ctx, "cannot remove mdev %s: %s", uuid, strerror(-r));
+                log_debug(ctx, "cannot remove mdev %s: %s", uuid, strerror(-r));
         else
                 log_info(ctx, "removed mdev %s", uuid);
         return r;
@@ -930,7 +930,7 @@ _public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags) {
         if (m->uuid[0]) {
                 r = hd_mdev_uuid_norm(m->uuid, uuid);
                 if (r < 0) {
-                        log_err(ctx, "'%s' is not a valid UUID", m->uuid);
+                        log_debug(ctx, "'%s' is not a valid UUID", m->uuid);
                         return r;
                 }
         } else {
@@ -951,22 +951,22 @@ _public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags) {
                 hd_mdev_clear(&live);
         }
         if (!m->parent || !m->type) {
-                log_err(ctx, "an mdev definition needs a parent and a type");
+                log_debug(ctx, "an mdev definition needs a parent and a type");
                 return -EINVAL;
         }
         if (hd_mdev_resolve_parent(ctx, m->parent, &paddr) >= 0) {
                 if (!type_present(ctx, paddr, m->type)) {
-                        log_err(ctx, "parent %s has no mdev type '%s'", paddr, m->type);
+                        log_debug(ctx, "parent %s has no mdev type '%s'", paddr, m->type);
                         return -ENOENT;
                 }
         } else {
                 /* definitions for parents that come later are allowed, as mdevctl does */
                 if (!hd_mdev_name_ok(m->parent)) {
-                        log_err(ctx, "'%s' is not a valid parent address", m->parent);
+                        log_debug(ctx, "'%s' is not a valid parent address", m->parent);
                         return -EINVAL;
                 }
                 if (!hd_mdev_name_ok(m->type)) {
-                        log_err(ctx, "'%s' is not a valid mdev type", m->type);
+                        log_debug(ctx, "'%s' is not a valid mdev type", m->type);
                         return -EINVAL;
                 }
                 paddr = strdup(m->parent);
@@ -975,7 +975,7 @@ _public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags) {
         }
         for (size_t i = 0; i < m->n_attrs; i++)
                 if (!hd_mdev_name_ok(m->attrs[i].name) || strstr(m->attrs[i].name, "..")) {
-                        log_err(ctx, "'%s' is not a valid attribute name", m->attrs[i].name);
+                        log_debug(ctx, "'%s' is not a valid attribute name", m->attrs[i].name);
                         return -EINVAL;
                 }
         r = def_find(ctx, uuid, NULL, &old);
@@ -983,15 +983,15 @@ _public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags) {
                 bool same_parent = streq_ptr(old->parent, paddr);
                 hd_mdev_free(old);
                 if (!same_parent) {
-                        log_err(ctx, "mdev %s is already defined under another parent", uuid);
+                        log_debug(ctx, "mdev %s is already defined under another parent", uuid);
                         return -EEXIST;
                 }
                 if (!(flags & HD_MDEV_DEFINE_REPLACE)) {
-                        log_err(ctx, "mdev %s is already defined", uuid);
+                        log_debug(ctx, "mdev %s is already defined", uuid);
                         return -EEXIST;
                 }
         } else if (r == -ENOTUNIQ) {
-                log_err(ctx, "mdev %s is already defined under several parents", uuid);
+                log_debug(ctx, "mdev %s is already defined under several parents", uuid);
                 return -EEXIST;
         } else if (r != -ENODEV)
                 return r;
@@ -1069,7 +1069,7 @@ _public_ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char
                 return r;
         if (mod->type) {
                 if (parent_present(ctx, m->parent) && !type_present(ctx, m->parent, mod->type)) {
-                        log_err(ctx, "parent %s has no mdev type '%s'", m->parent, mod->type);
+                        log_debug(ctx, "parent %s has no mdev type '%s'", m->parent, mod->type);
                         r = -ENOENT;
                         goto out;
                 }
@@ -1107,14 +1107,14 @@ _public_ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char
                 }
                 m->n_attrs = k;
                 if (!found) {
-                        log_err(ctx, "mdev %s has no attribute '%s'", m->uuid, mod->del_attrs[d]);
+                        log_debug(ctx, "mdev %s has no attribute '%s'", m->uuid, mod->del_attrs[d]);
                         r = -ENOENT;
                         goto out;
                 }
         }
         for (size_t i = 0; i < mod->n_add_attrs; i++) {
                 if (!hd_mdev_name_ok(mod->add_attrs[i].name) || strstr(mod->add_attrs[i].name, "..")) {
-                        log_err(ctx, "'%s' is not a valid attribute name", mod->add_attrs[i].name);
+                        log_debug(ctx, "'%s' is not a valid attribute name", mod->add_attrs[i].name);
                         r = -EINVAL;
                         goto out;
                 }

@@ -537,6 +537,13 @@ static int verb_apply(int argc, char **argv) {
         }
         rc = sriov_report("apply", "sriov", res, json);
         hd_sriov_result_free(res);
+        /* then mediated devices (tools/cmd-mdev.c): with --json their steps
+         * are in 'mdev apply --json', failures still go to stderr */
+        if (!(flags & HD_SRIOV_DRY_RUN)) {
+                int mrc = mdev_apply_report(ctx, false, json);
+                if (rc == EXIT_SUCCESS)
+                        rc = mrc;
+        }
         return rc;
 }
 

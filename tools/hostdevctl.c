@@ -42,7 +42,27 @@ static void tree_print(hd_device *d, hd_device *last_sibling, bool root, char *i
                 indent[len] = 0;
 }
 
+/* virsh's state filters: --inactive, --all, --persistent, --transient */
+struct state_filter {
+        bool inactive, all, persistent, transient;
+};
+
+static bool matches_state(hd_device *d, const struct state_filter *f) {
+        bool active = hd_device_is_active(d);
+        if (f->inactive ? active : !f->all && !active)
+                return false;
+        if (f->persistent && !hd_device_is_persistent(d))
+                return false;
+        if (f->transient && hd_device_is_persistent(d))
+                return false;
+        return true;
+}
+
+static const struct state_filter *cur_filter;
+
 static bool matches_caps(hd_device *d, const bool *caps, bool any) {
+        if (cur_filter && !matches_state(d, cur_filter))
+                return false;
         if (!any)
                 return true;
         for (int c = 0; c < _HD_CAP_MAX; c++)
@@ -149,19 +169,28 @@ static int verb_nodedev_list(int argc, char **argv) {
                 { "cap", required_argument, NULL, 'c' },
                 { "json", no_argument, NULL, 'j' },
                 { "long", no_argument, NULL, 'l' },
+                { "inactive", no_argument, NULL, 'i' },
+                { "all", no_argument, NULL, 'a' },
+                { "persistent", no_argument, NULL, 'P' },
+                { "transient", no_argument, NULL, 'T' },
                 {}
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         bool tree = false, json = false, lng = false, any = false;
         bool caps[_HD_CAP_MAX] = {};
+        struct state_filter filter = {};
         int c;
 
-        while ((c = getopt_long(argc, argv, "tc:jl", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "tc:jla", opts, NULL)) >= 0) {
                 switch (c) {
                 case 't': tree = true; break;
                 case 'j': json = true; break;
                 case 'l': lng = true; break;
+                case 'i': filter.inactive = true; break;
+                case 'a': filter.all = true; break;
+                case 'P': filter.persistent = true; break;
+                case 'T': filter.transient = true; break;
                 case 'c':
                         if (parse_caps(optarg, caps) < 0)
                                 return EXIT_USAGE;
@@ -178,8 +207,22 @@ static int verb_nodedev_list(int argc, char **argv) {
                 errorf("nodedev-list: --tree and --cap are mutually exclusive (as in virsh)");
                 return EXIT_USAGE;
         }
+        if (filter.inactive && filter.all) {
+                errorf("nodedev-list: --inactive and --all are mutually exclusive (as in virsh)");
+                return EXIT_USAGE;
+        }
+        if (filter.persistent && filter.transient) {
+                errorf("nodedev-list: --persistent and --transient are mutually exclusive (as in virsh)");
+                return EXIT_USAGE;
+        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
+        if (filter.inactive || filter.all || filter.persistent || filter.transient) {
+                int r = hd_nodedev_list_add_defined_mdevs(list);
+                if (r < 0)
+                        errorf("nodedev-list: cannot read mdev definitions: %s", strerror(-r));
+                cur_filter = &filter;
+        }
 
         if (tree) {
                 if (json) {
@@ -238,6 +281,11 @@ static int verb_nodedev_dumpxml(int argc, char **argv) {
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
+        /* defined mdevs: inactive ones become visible, active ones show
+         * their attributes and start policy */
+        r = hd_nodedev_list_add_defined_mdevs(list);
+        if (r < 0)
+                errorf("nodedev-dumpxml: cannot read mdev definitions: %s", strerror(-r));
         if (!all) {
                 _cleanup_free_ char *xml = NULL;
                 if (lookup(list, argv[optind], &d) < 0)
@@ -287,6 +335,7 @@ static int verb_nodedev_info(int argc, char **argv) {
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
+        (void) hd_nodedev_list_add_defined_mdevs(list);
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         p = hd_device_get_parent(d);
@@ -295,9 +344,9 @@ static int verb_nodedev_info(int argc, char **argv) {
         printf("%-15s %s\n", "Capability:", hd_cap_type_to_string(hd_device_get_cap_type(d)));
         printf("%-15s %s\n", "Path:", hd_device_get_syspath(d) ?: "");
         printf("%-15s %s\n", "Driver:", hd_device_get_driver(d) ?: "");
-        printf("%-15s %s\n", "Active:", "yes");
-        printf("%-15s %s\n", "Persistent:", "no");
-        printf("%-15s %s\n", "Autostart:", "no");
+        printf("%-15s %s\n", "Active:", hd_device_is_active(d) ? "yes" : "no");
+        printf("%-15s %s\n", "Persistent:", hd_device_is_persistent(d) ? "yes" : "no");
+        printf("%-15s %s\n", "Autostart:", hd_device_get_autostart(d) ? "yes" : "no");
         return EXIT_SUCCESS;
 }
 
@@ -741,7 +790,8 @@ static int verb_nodedev_reset(int argc, char **argv) {
 /* ---- table ---- */
 
 const struct verb nodedev_verbs[] = {
-        { "nodedev-list", verb_nodedev_list, "[--tree] [--cap CAP[,CAP...]] [--json] [--long]",
+        { "nodedev-list", verb_nodedev_list,
+          "[--tree] [--cap CAP[,CAP...]] [--inactive|--all] [--persistent|--transient] [--json] [--long]",
           "List node devices (names as libvirt's node-device driver gives them).",
           "Options:\n"
           "  --tree         print the device tree rooted at 'computer' (virsh format)\n"
@@ -750,7 +800,11 @@ const struct verb nodedev_verbs[] = {
           "                 fc_host, vports, scsi_generic, drm, mdev_types, mdev, vdpa,\n"
           "                 vpd, phys_function, virt_functions (nested ones match too)\n"
           "  --json         JSON output (docs/json.md)\n"
-          "  --long         table with capability, driver and parent\n" },
+          "  --long         table with capability, driver and parent\n"
+          "  --inactive     only inactive devices (defined, stopped mediated devices)\n"
+          "  --all          active and inactive devices\n"
+          "  --persistent   only persistent devices (defined mediated devices)\n"
+          "  --transient    only transient devices\n" },
         { "nodedev-dumpxml", verb_nodedev_dumpxml, "NAME | --all",
           "Print the libvirt node-device XML of a device, or of all devices under <devices>.",
           "NAME is a node-device name (pci_0000_00_03_0), a PCI address (0000:00:03.0\n"
@@ -798,6 +852,7 @@ const struct verb nodedev_verbs[] = {
 static const struct verb *const verb_tables[] = {
         nodedev_verbs,
         sriov_verbs,
+        mdev_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {

@@ -24,6 +24,10 @@ struct verb {
  * (tools/cmd-*.c). */
 extern const struct verb nodedev_verbs[];
 extern const struct verb sriov_verbs[];
+extern const struct verb mdev_verbs[];
+/* tools/cmd-mdev.c: start the 'auto' mdevs and print the steps (none with
+ * @quiet); for 'apply'.  Returns the exit status. */
+int mdev_apply_report(hd_ctx *ctx, bool json, bool quiet);
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;

@@ -231,6 +231,9 @@ int hd_mdev_nodedev_name(const char *uuid, const char *parent, char **ret);
  */
 int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list);
 
+/* The mdev behind a node device (a copy): uuid, parent address, type,
+ * state and definition.  -EINVAL when @d is not an mdev. */
+int hd_device_get_mdev(hd_device *d, hd_mdev **ret);
 /* false only for inactive (defined but not running) mdevs */
 bool hd_device_is_active(hd_device *d);
 /* true for defined mdevs */
