@@ -13,6 +13,8 @@ LOG=$(ls -t "$OUT"/logs/facts-*[0-9].log | head -n1)
 	echo "# Guest facts captured by tests/vm/capture-facts.sh on $(date -u +%Y-%m-%d)"
 	echo "# $(grep '^kernel-deb=' "$OUT/build-info"), $("${HOSTDEV_VM_QEMU:-qemu-system-x86_64}" --version | head -n1)"
 	echo "# QEMU command line: see tests/vm/run-guest.sh (machine_args); accel $(head -n1 "$OUT/accel" 2>/dev/null || echo ?)"
+	echo "# Not stable between boots: SCSI host numbers and sdX names (USB storage and"
+	echo "# virtio-scsi probe concurrently), USEC_INITIALIZED. Everything else is."
 	tr -d '\r' <"$LOG" | sed -n 's/^FACT: \{0,1\}//p'
 } >"$DEST"
 hdvm_log "wrote $DEST ($(wc -l <"$DEST") lines) from $LOG"

@@ -65,7 +65,8 @@ hdvm_copy_elf() {
 		case $lib in
 		/lib/* | /lib64/* | /usr/lib/* | /usr/lib64/*) ;;
 		*)
-			local sys=/usr/lib/x86_64-linux-gnu/$(basename "$lib")
+			local sys
+			sys=/usr/lib/x86_64-linux-gnu/$(basename "$lib")
 			mkdir -p "$root/usr/lib/x86_64-linux-gnu"
 			[ -e "$root$sys" ] || cp -L "$lib" "$root$sys"
 			;;

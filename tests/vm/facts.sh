@@ -26,7 +26,7 @@ echo 0 >/sys/bus/pci/devices/$P/sriov_drivers_autoprobe
 echo 2 >/sys/bus/pci/devices/$P/sriov_numvfs
 sec "after echo 2 > sriov_numvfs (sriov_drivers_autoprobe=0)"
 lspci_nn | grep "^${P%.*}"
-for v in /sys/bus/pci/devices/$P/virtfn*; do echo "$(basename $v) -> $(basename $(readlink $v))"; done
+for v in /sys/bus/pci/devices/$P/virtfn*; do echo "$(basename $v) -> $(basename "$(readlink $v)")"; done
 find /sys/kernel/iommu_groups | sort -t/ -k5,5n -k6 | grep "${P%.*}"
 echo 0 >/sys/bus/pci/devices/$P/sriov_numvfs
 echo 1 >/sys/bus/pci/devices/$P/sriov_drivers_autoprobe
@@ -34,13 +34,13 @@ sec "USB devices (busid vid:pid product driver-of-interface-0)"
 for d in /sys/bus/usb/devices/*; do
 	[ -f $d/idVendor ] || continue
 	b=$(basename $d); i=$(ls -d $d/$b:1.0 2>/dev/null)
-	drv=-; [ -n "$i" ] && [ -e $i/driver ] && drv=$(basename $(readlink $i/driver))
+	drv=-; [ -n "$i" ] && [ -e $i/driver ] && drv=$(basename "$(readlink $i/driver)")
 	echo "$b $(cat $d/idVendor):$(cat $d/idProduct) $(cat $d/product 2>/dev/null | tr ' ' _) $drv"
 done
 sec "block devices (name size-in-512B-sectors sysfs-path)"
 for b in /sys/block/*; do case $(basename $b) in loop*) continue;; esac; echo "$(basename $b) $(cat $b/size) $(readlink $b | sed 's#^\.\./devices/##')"; done
 sec "network interfaces (name mac pci-device driver)"
-for n in /sys/class/net/*; do [ -e $n/device ] || continue; echo "$(basename $n) $(cat $n/address) $(basename $(readlink $n/device)) $(basename $(readlink $n/device/driver))"; done
+for n in /sys/class/net/*; do [ -e $n/device ] || continue; echo "$(basename $n) $(cat $n/address) $(basename "$(readlink $n/device)") $(basename "$(readlink $n/device/driver)")"; done
 sec "DRM"
 for c in /sys/class/drm/card*; do echo "$(basename $c) $(readlink $c | sed 's#^\.\./\.\./devices/##')"; done
 ls /dev/dri

@@ -163,6 +163,7 @@ APPEND="console=ttyS0 intel_iommu=on iommu=pt panic=-1 quiet"
 # machine_args: the emulated platform shared by the KVM probe and real runs.
 machine_args() {
 	local d=$OUT/disks
+	# shellcheck disable=SC2054 # commas are QEMU option syntax
 	M=(
 		-machine q35,kernel-irqchip=split
 		-device intel-iommu,intremap=on,caching-mode=on
