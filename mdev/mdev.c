@@ -704,8 +704,8 @@ static int write_attrs(hd_ctx *ctx, const char *devpath, const hd_mdev_attr *att
                 snprintf(path, sizeof(path), "%s/%s", devpath, attrs[i].name);
                 r = hd_sysfs_write(ctx, path, attrs[i].value);
                 if (r < 0) {
-                        log_err(ctx, "cannot set attribute %s=%s: %s", attrs[i].name, attrs[i].value, strerror(-r));
-                        return r;
+                        log_debug(ctx, "cannot set attribute %s=%s: %s", attrs[i].name, attrs[i].value, strerror(-r));
+                        return r == -ENOENT ? -ENXIO : r;
                 }
         }
         return 0;
@@ -902,7 +902,8 @@ static int def_find(hd_ctx *ctx, const char *uuid_in, const char *parent, hd_mde
                 if (r < 0)
                         return r;
         }
-        r = hd_mdev_list(ctx, HD_MDEV_LIST_DEFINED, &v, &n);
+        /* the definitions themselves, not merged with the running devices */
+        r = defs_load(ctx, &v, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)

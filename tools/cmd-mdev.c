@@ -94,6 +94,9 @@ static void mdev_error(const char *verb, int r, const char *uuid, const char *pa
         case -EALREADY:
                 errorf("%s: mediated device %s is already running", verb, strempty(uuid));
                 break;
+        case -ENXIO:
+                errorf("%s: the new device has no such attribute (see its type's driver); it was removed again", verb);
+                break;
         case -EBUSY:
                 errorf("%s: mediated device %s is in use; nothing changed", verb, strempty(uuid));
                 break;

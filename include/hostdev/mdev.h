@@ -110,7 +110,8 @@ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret);
  * copied to @ret_uuid (may be NULL).
  *
  * Errors: -ENODEV unknown parent, -ENOENT unknown type, -EINVAL bad UUID,
- * -EEXIST the UUID exists, -ENOSPC no available instance.
+ * -EEXIST the UUID exists, -ENOSPC no available instance, -ENXIO an
+ * attribute the device does not have.
  */
 int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
                    const hd_mdev_attr *attrs, size_t n_attrs, char ret_uuid[37]);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hostdevctl-fake: the CLI built from the tools/ sources compiled with
+ * -Dhd_ctx_new=fake_hd_ctx_new, so that every context it opens on a
+ * --sysroot tree gets the fake kernel (tests/fake-kernel.c): writes to
+ * create/remove/bind... have their kernel meaning.  Tests only.
+ */
+/* this file calls the real one */
+#undef hd_ctx_new
+#include "fake-kernel.h"
+
+int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret);
+
+int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret) {
+        struct fake_kernel *k = NULL;
+        hd_ctx *ctx = NULL;
+        int r;
+
+        r = hd_ctx_new(sysroot, &ctx);
+        if (r < 0)
+                return r;
+        if (hd_ctx_get_sysroot(ctx)) {
+                r = fake_kernel_attach(ctx, hd_ctx_get_sysroot(ctx), &k);
+                if (r < 0) {
+                        hd_ctx_unref(ctx);
+                        return r;
+                }
+                /* k lives as long as the process, like the CLI's context */
+        }
+        *ret = ctx;
+        return 0;
+}

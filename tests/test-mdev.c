@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Mediated devices on a fake tree with the fake kernel (TAP):
+ *   test-mdev SYSROOT
+ * SYSROOT is a fresh copy of the "full" fixture; it is modified.  The
+ * definitions go to SYSROOT/etc/mdevctl.d.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "fake-kernel.h"
+#include "mdev/mdev-internal.h"
+
+static int n_test, n_fail;
+static const char *root;
+
+#define CHECK(cond, ...)                                                  \
+        do {                                                              \
+                bool _ok = (cond);                                        \
+                n_test++;                                                 \
+                if (!_ok)                                                 \
+                        n_fail++;                                         \
+                printf("%s %d - ", _ok ? "ok" : "not ok", n_test);        \
+                printf(__VA_ARGS__);                                      \
+                printf("\n");                                             \
+                fflush(stdout);                                           \
+        } while (0)
+
+#define MTTY_UUID "3627463d-b7f0-4fea-b468-f1da537d301b"
+#define IGPU_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
+#define U1 "11111111-2222-4333-8444-555555555555"
+#define U2 "22222222-3333-4444-8555-666666666666"
+
+_printf_(1, 2) static bool exists(const char *fmt, ...) {
+        char rel[PATH_MAX], p[PATH_MAX * 2];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rel, sizeof(rel), fmt, ap);
+        va_end(ap);
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        return access(p, F_OK) == 0;
+}
+
+static long avail(const char *parent, const char *type) {
+        char p[PATH_MAX];
+        long v = -1;
+        FILE *f;
+        snprintf(p, sizeof(p), "%s/sys/class/mdev_bus/%s/mdev_supported_types/%s/available_instances", root, parent, type);
+        f = fopen(p, "re");
+        if (f) {
+                if (fscanf(f, "%ld", &v) != 1)
+                        v = -1;
+                fclose(f);
+        }
+        return v;
+}
+
+static hd_ctx *ctx_open(struct fake_kernel **k) {
+        hd_ctx *ctx;
+        if (hd_ctx_new(root, &ctx) < 0)
+                abort();
+        hd_ctx_set_log_level(ctx, getenv("TEST_DEBUG") ? HD_LOG_DEBUG : 0);
+        if (fake_kernel_attach(ctx, root, k) < 0)
+                abort();
+        return ctx;
+}
+
+static char *slurp(const char *rel) {
+        char p[PATH_MAX];
+        char *buf = calloc(1, 65536);
+        FILE *f;
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        f = fopen(p, "re");
+        if (!f || !buf) {
+                free(buf);
+                if (f)
+                        fclose(f);
+                return NULL;
+        }
+        if (fread(buf, 1, 65535, f) == 0)
+                buf[0] = 0;
+        fclose(f);
+        return buf;
+}
+
+static void test_create_remove(hd_ctx *ctx) {
+        char uuid[37];
+        long a = avail("mtty", "mtty-2");
+        int r;
+
+        r = hd_mdev_create(ctx, "mtty", "mtty-2", U1, NULL, 0, uuid);
+        CHECK(r == 0 && streq(uuid, U1), "create mtty-2 on mtty (%d)", r);
+        CHECK(exists("sys/bus/mdev/devices/%s", U1) && exists("sys/devices/virtual/mtty/mtty/%s/mdev_type", U1),
+              "instance directory, mdev_type and bus link exist");
+        CHECK(exists("sys/devices/virtual/mtty/mtty/%s/iommu_group", U1), "the instance has an IOMMU group");
+        CHECK(avail("mtty", "mtty-2") == a - 1, "available_instances decremented");
+        {
+                hd_nodedev_list *list = NULL;
+                hd_device *d = NULL;
+                r = hd_nodedev_list_new(ctx, &list);
+                CHECK(r == 0 && hd_nodedev_list_lookup(list, "mdev_" "11111111_2222_4333_8444_555555555555_mtty", &d) == 0 &&
+                              streq(hd_device_get_name(hd_device_get_parent(d)), "mtty_mtty"),
+                      "new mdev is a node device under mtty_mtty");
+                CHECK(d && hd_device_get_iommu_group(d) >= 0, "and has an IOMMU group");
+                hd_nodedev_list_unref(list);
+        }
+        r = hd_mdev_create(ctx, "mtty", "mtty-2", U1, NULL, 0, NULL);
+        CHECK(r == -EEXIST, "duplicate UUID -> -EEXIST (%d)", r);
+        r = hd_mdev_create(ctx, "0000:00:02.0", "i915-GVTg_V5_4", U1, NULL, 0, NULL);
+        CHECK(r == -EEXIST, "same UUID on another parent -> -EEXIST (%d)", r);
+        r = hd_mdev_create(ctx, "mtty", "mtty-9", NULL, NULL, 0, NULL);
+        CHECK(r == -ENOENT, "unknown type -> -ENOENT (%d)", r);
+        r = hd_mdev_create(ctx, "pci_0000_00_1f_0", "mtty-1", NULL, NULL, 0, NULL);
+        CHECK(r == -ENODEV, "not an mdev parent -> -ENODEV (%d)", r);
+        r = hd_mdev_create(ctx, "mtty", "mtty-1", "not-a-uuid", NULL, 0, NULL);
+        CHECK(r == -EINVAL, "bad UUID -> -EINVAL (%d)", r);
+        r = hd_mdev_create(ctx, "mtty", "../../../../etc", NULL, NULL, 0, NULL);
+        CHECK(r == -ENOENT, "type with a path -> refused (%d)", r);
+
+        /* the fake kernel itself refuses bad input too */
+        {
+                char p[PATH_MAX];
+                snprintf(p, sizeof(p), "sys/devices/virtual/mtty/mtty/mdev_supported_types/mtty-1/create");
+                CHECK(hd_sysfs_write(ctx, p, "garbage") == -EINVAL, "kernel: bad UUID -> -EINVAL");
+                CHECK(hd_sysfs_write(ctx, p, U1) == -EEXIST, "kernel: duplicate UUID -> -EEXIST");
+        }
+
+        /* no instance left */
+        {
+                long left = avail("0000:00:02.0", "i915-GVTg_V5_4");
+                char u[37];
+                for (long i = 0; i < left; i++)
+                        (void) hd_mdev_create(ctx, "pci_0000_00_02_0", "i915-GVTg_V5_4", NULL, NULL, 0, u);
+                CHECK(avail("0000:00:02.0", "i915-GVTg_V5_4") == 0, "instances used up");
+                r = hd_mdev_create(ctx, "00:02.0", "i915-GVTg_V5_4", NULL, NULL, 0, NULL);
+                CHECK(r == -ENOSPC, "available_instances 0 -> -ENOSPC (%d)", r);
+                if (left > 0) {
+                        r = hd_mdev_remove(ctx, u);
+                        CHECK(r == 0 && avail("0000:00:02.0", "i915-GVTg_V5_4") == 1, "remove gives the instance back");
+                }
+        }
+
+        /* attributes: written after create; a failing one removes the device again */
+        {
+                hd_mdev_attr bad[] = { { (char *) "no/such", (char *) "1" } };
+                r = hd_mdev_create(ctx, "mtty", "mtty-1", U2, bad, 1, NULL);
+                CHECK(r < 0 && !exists("sys/bus/mdev/devices/%s", U2), "bad attribute: refused, nothing left (%d)", r);
+        }
+
+        /* in use: a process holds the group open */
+        {
+                char link[PATH_MAX], grp[PATH_MAX], target[PATH_MAX];
+                ssize_t n;
+                snprintf(link, sizeof(link), "%s/sys/bus/mdev/devices/%s/iommu_group", root, U1);
+                n = readlink(link, grp, sizeof(grp) - 1);
+                grp[n > 0 ? n : 0] = 0;
+                snprintf(link, sizeof(link), "%s/proc/4242/fd", root);
+                mkdir(link, 0755); /* may fail: parent missing */
+                snprintf(link, sizeof(link), "%s/proc", root);
+                mkdir(link, 0755);
+                snprintf(link, sizeof(link), "%s/proc/4242", root);
+                mkdir(link, 0755);
+                snprintf(link, sizeof(link), "%s/proc/4242/fd", root);
+                mkdir(link, 0755);
+                snprintf(link, sizeof(link), "%s/proc/4242/fd/17", root);
+                snprintf(target, sizeof(target), "/dev/vfio/%s", hd_path_basename(grp));
+                CHECK(symlink(target, link) == 0, "fake qemu holds %s", target);
+                {
+                        int pid = 0;
+                        r = hd_mdev_in_use(ctx, U1, &pid);
+                        CHECK(r == 1 && pid == 4242, "in use by pid 4242 (%d, %d)", r, pid);
+                }
+                r = hd_mdev_remove(ctx, U1);
+                CHECK(r == -EBUSY && exists("sys/bus/mdev/devices/%s", U1), "remove refused while in use, nothing changed");
+                unlink(link);
+        }
+        /* the kernel's own EBUSY */
+        {
+                char p[PATH_MAX];
+                FILE *f;
+                snprintf(p, sizeof(p), "%s/.fake-mdev-busy", root);
+                f = fopen(p, "we");
+                fprintf(f, "%s\n", U1);
+                fclose(f);
+                r = hd_mdev_remove(ctx, U1);
+                CHECK(r == -EBUSY && exists("sys/bus/mdev/devices/%s", U1), "kernel EBUSY -> -EBUSY, still there");
+                unlink(p);
+        }
+        r = hd_mdev_remove(ctx, U1);
+        CHECK(r == 0 && !exists("sys/bus/mdev/devices/%s", U1) && !exists("sys/devices/virtual/mtty/mtty/%s", U1) &&
+                      avail("mtty", "mtty-2") == a,
+              "remove: instance, links gone, available_instances back (%d)", r);
+        CHECK(hd_mdev_remove(ctx, U1) == -ENODEV, "remove of an absent mdev -> -ENODEV");
+}
+
+static void test_definitions(hd_ctx *ctx) {
+        hd_mdev m = { .uuid = U2, .iommu_group = -1 };
+        hd_mdev *got = NULL, *v = NULL;
+        hd_mdev_apply_report *rep = NULL;
+        char *text;
+        size_t n = 0;
+        int r;
+
+        m.parent = strdup("mtty_mtty");
+        m.type = strdup("mtty-1");
+        m.autostart = true;
+        hd_mdev_add_attr(&m, "x", "y\"z");
+        r = hd_mdev_define(ctx, &m, 0);
+        CHECK(r == 0 && streq(m.parent, "mtty"), "define (parent by node-device name) (%d)", r);
+        text = slurp("etc/mdevctl.d/mtty/" U2);
+        CHECK(text && streq(text, "{\n  \"mdev_type\": \"mtty-1\",\n  \"start\": \"auto\",\n  \"attrs\": [\n    {\n"
+                                  "      \"x\": \"y\\\"z\"\n    }\n  ]\n}"),
+              "config file in mdevctl's exact format");
+        free(text);
+        CHECK(!exists("etc/mdevctl.d/mtty/%s.hostdev-tmp", U2), "no temporary file left");
+        r = hd_mdev_define(ctx, &m, 0);
+        CHECK(r == -EEXIST, "define twice -> -EEXIST (%d)", r);
+        r = hd_mdev_get(ctx, U2, NULL, &got);
+        CHECK(r == 0 && got->defined && !got->active && got->autostart && got->n_attrs == 1, "get: defined, inactive, auto");
+        hd_mdev_free(got);
+
+        /* the running device gets defined from sysfs */
+        {
+                hd_mdev live = { .uuid = IGPU_UUID, .iommu_group = -1 };
+                r = hd_mdev_define(ctx, &live, 0);
+                CHECK(r == 0 && streq_ptr(live.type, "i915-GVTg_V5_4") && streq_ptr(live.parent, "0000:00:02.0"),
+                      "define a running mdev by UUID only (%d)", r);
+                hd_mdev_clear(&live);
+        }
+        {
+                hd_mdev bad = { .uuid = U1, .iommu_group = -1 };
+                bad.parent = strdup("mtty");
+                bad.type = strdup("mtty-7");
+                r = hd_mdev_define(ctx, &bad, 0);
+                CHECK(r == -ENOENT && !exists("etc/mdevctl.d/mtty/%s", U1), "define unknown type: refused, no file (%d)", r);
+                hd_mdev_clear(&bad);
+        }
+
+        r = hd_mdev_list(ctx, HD_MDEV_LIST_DEFINED, &v, &n);
+        CHECK(r == 0 && n == 2, "two definitions (%zu)", n);
+        hd_mdev_array_free(v, n);
+
+        /* inactive node devices */
+        {
+                hd_nodedev_list *list = NULL;
+                hd_device *d = NULL;
+                char *xml = NULL;
+                hd_nodedev_list_new(ctx, &list);
+                r = hd_nodedev_list_add_defined_mdevs(list);
+                CHECK(r == 0 && hd_nodedev_list_lookup(list, "mdev_22222222_3333_4444_8555_666666666666_mtty", &d) == 0,
+                      "defined mdev is an (inactive) node device");
+                CHECK(d && !hd_device_is_active(d) && hd_device_is_persistent(d) && hd_device_get_autostart(d),
+                      "inactive, persistent, autostart");
+                CHECK(d && hd_device_format_xml(d, &xml) == 0 && strstr(xml, "<start type='auto'/>") &&
+                              strstr(xml, "<attr name='x' value='y&quot;z'/>") && !strstr(xml, "<path>"),
+                      "XML with <start> and <attr>, no <path>");
+                free(xml);
+                CHECK(hd_nodedev_list_lookup(list, IGPU_UUID, &d) == 0 && hd_device_is_active(d) &&
+                              hd_device_is_persistent(d) && !hd_device_get_autostart(d),
+                      "the running defined mdev: active, persistent, manual");
+                hd_nodedev_list_unref(list);
+        }
+
+        /* apply starts the auto one, then does nothing */
+        r = hd_mdev_apply(ctx, &rep);
+        CHECK(r == 0 && rep->n_started == 1 && exists("sys/bus/mdev/devices/%s", U2), "apply starts the auto mdev");
+        hd_mdev_apply_report_free(rep);
+        r = hd_mdev_apply(ctx, &rep);
+        CHECK(r == 0 && rep->n_started == 0 && rep->n_steps == 1 && rep->steps[0].result == HD_MDEV_APPLY_UNCHANGED,
+              "apply again: unchanged");
+        hd_mdev_apply_report_free(rep);
+        CHECK(exists("sys/devices/virtual/mtty/mtty/%s/x", U2), "attribute written to the new device");
+
+        /* modify, autostart, start/stop, undefine */
+        {
+                hd_mdev_modify mod = { .autostart = 0, .type = "mtty-2", .clear_attrs = true };
+                r = hd_mdev_modify_definition(ctx, U2, NULL, &mod);
+                text = slurp("etc/mdevctl.d/mtty/" U2);
+                CHECK(r == 0 && text && strstr(text, "\"mtty-2\"") && strstr(text, "\"manual\"") && strstr(text, "\"attrs\": []"),
+                      "modify: type, start, attributes");
+                free(text);
+                mod = (hd_mdev_modify) { .autostart = -1, .type = "bogus" };
+                r = hd_mdev_modify_definition(ctx, U2, NULL, &mod);
+                text = slurp("etc/mdevctl.d/mtty/" U2);
+                CHECK(r == -ENOENT && text && strstr(text, "\"mtty-2\""), "modify to an unknown type: refused, unchanged");
+                free(text);
+        }
+        CHECK(hd_mdev_set_autostart(ctx, U2, "mtty", true) == 0, "autostart on");
+        CHECK(hd_mdev_start(ctx, U2, NULL) == -EALREADY, "start of a running mdev -> -EALREADY");
+        CHECK(hd_mdev_remove(ctx, U2) == 0 && exists("etc/mdevctl.d/mtty/%s", U2), "stop keeps the definition");
+        CHECK(hd_mdev_start(ctx, U2, NULL) == 0 && exists("sys/bus/mdev/devices/%s", U2), "start from the definition");
+        {
+                hd_mdev *cur = NULL;
+                CHECK(hd_mdev_get(ctx, U2, NULL, &cur) == 0 && streq_ptr(cur->type, "mtty-2") && cur->active,
+                      "started with the modified type");
+                hd_mdev_free(cur);
+        }
+        CHECK(hd_mdev_undefine(ctx, U2, NULL) == 0 && !exists("etc/mdevctl.d/mtty/%s", U2) &&
+                      exists("sys/bus/mdev/devices/%s", U2),
+              "undefine: file gone, device still runs");
+        CHECK(hd_mdev_undefine(ctx, U2, NULL) == -ENODEV, "undefine again -> -ENODEV");
+        hd_mdev_remove(ctx, U2);
+        hd_mdev_clear(&m);
+}
+
+static void test_parsers(hd_ctx *ctx) {
+        static const struct {
+                const char *json;
+                bool ok;
+        } js[] = {
+                { "{\"mdev_type\":\"t\",\"start\":\"auto\"}", true },
+                { "{\"mdev_type\":\"t\",\"start\":\"manual\",\"attrs\":[]}", true },
+                { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"1\"},{\"b\":\"2\"}]}", true },
+                { "{\"mdev_type\":\"t\",\"start\":\"auto\"", false },
+                { "{\"mdev_type\":\"t\"}", false },
+                { "{\"start\":\"auto\"}", false },
+                { "{\"mdev_type\":\"t\",\"start\":\"sometimes\"}", false },
+                { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":{}}", false },
+                { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":1}]}", false },
+                { "{\"mdev_type\":\"t\",\"start\":\"auto\",\"attrs\":[{\"a\":\"1\",\"b\":\"2\"}]}", false },
+                { "{\"mdev_type\":\"../x\",\"start\":\"auto\"}", false },
+                { "[1]", false },
+                { "{\"mdev_type\":\"t\",\"start\":\"auto\"} x", false },
+        };
+        static const struct {
+                const char *xml;
+                int r;
+        } xs[] = {
+                { "<device><parent>mtty_mtty</parent><capability type='mdev'><type id='mtty-1'/></capability></device>", 0 },
+                { "<device><parent>pci_0000_00_02_0</parent><capability type='mdev'><type id='i915-GVTg_V5_8'/>"
+                  "<uuid>9C4954D2-FA39-4973-9D66-D61C6C4D0100</uuid><attr name='a' value='b'/><start type='auto'/>"
+                  "</capability></device>", 0 },
+                { "<device><parent>mtty_mtty</parent><capability type='mdev'><type id='mtty-1'/></capability>", -EBADMSG },
+                { "<device><parent>mtty_mtty</parent><capability type='mdev'><type id='mtty-1'/><uuid>nope</uuid></capability></device>", -EINVAL },
+                { "<device><parent>pci_0000_00_1f_0</parent><capability type='mdev'><type id='mtty-1'/></capability></device>", -ENODEV },
+                { "<device><parent>mtty_mtty</parent><capability type='mdev'><type id='mtty-9'/></capability></device>", -ENOENT },
+                { "<device><capability type='mdev'><type id='mtty-1'/></capability></device>", -EBADMSG },
+                { "<device><parent>mtty_mtty</parent><capability type='pci'/></device>", -EOPNOTSUPP },
+                { "<domain/>", -EBADMSG },
+                { "<device><parent>mtty_mtty</parent><capability type='mdev'><type id='mtty-1'/><start type='x'/></capability></device>", -EINVAL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(js); i++) {
+                hd_mdev m = { .iommu_group = -1 };
+                char err[256] = "";
+                int r = hd_mdev_parse_json(js[i].json, &m, err, sizeof(err));
+                CHECK((r == 0) == js[i].ok && (r == 0 || err[0]), "JSON %zu: %s%s%s", i, r == 0 ? "accepted" : "refused",
+                      err[0] ? ": " : "", err);
+                if (r == 0 && i == 2)
+                        CHECK(m.n_attrs == 2 && streq(m.attrs[1].name, "b"), "JSON attributes in order");
+                hd_mdev_clear(&m);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(xs); i++) {
+                hd_mdev *m = NULL;
+                char err[256] = "";
+                int r = hd_mdev_parse_xml(ctx, xs[i].xml, strlen(xs[i].xml), &m, err, sizeof(err));
+                CHECK(r == xs[i].r && (r == 0 || err[0]), "XML %zu: %d (want %d)%s%s", i, r, xs[i].r, err[0] ? ": " : "", err);
+                if (r == 0 && i == 1)
+                        CHECK(streq(m->uuid, "9c4954d2-fa39-4973-9d66-d61c6c4d0100") && m->autostart &&
+                                      streq(m->parent, "0000:00:02.0") && m->n_attrs == 1,
+                              "XML fields: lower-cased UUID, start, parent address, attr");
+                hd_mdev_free(m);
+        }
+}
+
+int main(int argc, char **argv) {
+        struct fake_kernel *k = NULL;
+        hd_ctx *ctx;
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: test-mdev SYSROOT\n");
+                return 2;
+        }
+        root = argv[1];
+        unsetenv("HOSTDEV_MDEVCTL_DIR");
+        ctx = ctx_open(&k);
+        test_create_remove(ctx);
+        test_definitions(ctx);
+        test_parsers(ctx);
+        hd_ctx_unref(ctx);
+        fake_kernel_free(k);
+        printf("1..%d\n", n_test);
+        return n_fail ? 1 : 0;
+}
