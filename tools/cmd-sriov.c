@@ -528,8 +528,7 @@ static int verb_apply(int argc, char **argv) {
                 return EXIT_FAILURE;
         if (config_dir(ctx, &dir) < 0)
                 return EXIT_FAILURE;
-        /* SR-IOV first: VFs can be mdev parents.  (The mdev part hooks in
-         * here: hd_mdev_apply() after hd_sriov_apply().) */
+        /* SR-IOV first: VFs can be mdev parents */
         r = hd_sriov_apply(list, dir, flags, &res);
         if (r < 0) {
                 errorf("apply: %s/sriov: %s", dir, strerror(-r));
