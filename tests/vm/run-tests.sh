@@ -69,9 +69,15 @@ JOBS=${HOSTDEV_VM_JOBS:-1}
 TMPD=$(mktemp -d)
 trap 'rm -rf "$TMPD"' EXIT
 run_one() { # INDEX SCENARIO
-	local src=0
+	local src=0 post=${2%.sh}.post.sh
+	mkdir -p "$TMPD/$1.export"
 	"$HDVM_SRC/run-guest.sh" --build-dir "$OUT" "${BINARGS[@]}" \
-		--results "$TMPD/$1.res" "$2" || src=$?
+		--results "$TMPD/$1.res" --export-dir "$TMPD/$1.export" "$2" || src=$?
+	# Host-side checks of what the guest exported (e.g. XML validated
+	# against libvirt's schemas, which the guest does not have).
+	if [ "$src" = 0 ] && [ -f "$post" ]; then
+		bash "$post" "$TMPD/$1.export" | tee -a "$TMPD/$1.res" | sed 's/^/  /'
+	fi
 	echo "$src" >"$TMPD/$1.rc"
 }
 i=0

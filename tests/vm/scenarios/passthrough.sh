@@ -3,7 +3,8 @@
 # devices to vfio-pci / pci-stub and back, a whole IOMMU group as one
 # transaction (rollback on an injected failure, recovery after kill -9),
 # refuses to take a mounted disk's controller, reports groups that match
-# /sys/kernel/iommu_groups and prints domain XML (checked on the host).
+# /sys/kernel/iommu_groups and exports domain XML that the host validates
+# against libvirt's domain.rng (passthrough.post.sh).
 # hdtest: timeout=400 requires=hostdevctl
 . /hdtest/lib.sh
 
@@ -131,10 +132,24 @@ check iommu-explain $HD iommu explain "$E1"
 # --- reset -----------------------------------------------------------------
 check reset-e1000e $HD nodedev-reset "$NIC"
 
-# --- domain XML: printed for the host to validate against domain.rng -------
-for dev in "$NIC" "$E1"; do
-	x=$(hostdevctl hostdev-xml "$dev" | base64 | tr -d '\n')
-	[ -n "$x" ] && pass "hostdev-xml-$dev" || fail "hostdev-xml-$dev" "no output"
-	printf 'HDXML: %s %s\n' "$dev" "$x" >/dev/console
+# --- domain XML: exported for the host to validate against domain.rng ------
+# (passthrough.post.sh); every kind of device the guest has
+for dev in "$NIC" "$E1" "$SCSI"; do
+	if hostdevctl hostdev-xml "$dev" >"/tmp/hostdev-$dev.xml" 2>/tmp/hx.err; then
+		pass "hostdev-xml-$dev"
+		export_file "/tmp/hostdev-$dev.xml" "hostdev-$dev.xml"
+	else
+		fail "hostdev-xml-$dev" "$(cat /tmp/hx.err)"
+	fi
+done
+USBDEV=$(hostdevctl nodedev-list --cap usb_device | grep -v '^usb_usb' | head -n1)
+SCSIDEV=$(hostdevctl nodedev-list --cap scsi | head -n1)
+for n in $USBDEV $SCSIDEV; do
+	if hostdevctl hostdev-xml "$n" >"/tmp/hostdev-$n.xml" 2>/tmp/hx.err; then
+		pass "hostdev-xml-$n"
+		export_file "/tmp/hostdev-$n.xml" "hostdev-$n.xml"
+	else
+		fail "hostdev-xml-$n" "$(cat /tmp/hx.err)"
+	fi
 done
 done_tests
