@@ -7,9 +7,21 @@
  */
 /* this file calls the real one */
 #undef hd_ctx_new
+#include <stdlib.h>
+
 #include "fake-kernel.h"
 
 int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret);
+
+/* The CLI opens one context per run; its fake kernel is freed at exit. */
+static struct fake_kernel *kernels[8];
+static size_t n_kernels;
+
+static void free_kernels(void) {
+        for (size_t i = 0; i < n_kernels; i++)
+                fake_kernel_free(kernels[i]);
+        n_kernels = 0;
+}
 
 int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret) {
         struct fake_kernel *k = NULL;
@@ -26,6 +38,10 @@ int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret) {
                         return r;
                 }
                 /* k lives as long as the process, like the CLI's context */
+                if (n_kernels == 0)
+                        atexit(free_kernels);
+                if (n_kernels < sizeof(kernels) / sizeof(kernels[0]))
+                        kernels[n_kernels++] = k;
         }
         *ret = ctx;
         return 0;
