@@ -568,7 +568,7 @@ const struct verb sriov_verbs[] = {
           "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
           "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
         { "apply", verb_apply, "[--dry-run] [--json]",
-          "Re-create the persisted state (SR-IOV VF counts, VF drivers, VF settings); run at boot.",
+          "Re-create the persisted state (SR-IOV VF counts, drivers, VF settings; autostart mdevs); run at boot.",
           "Idempotent: a second run reports 'nothing changed'. A PF whose vendor:device (or\n"
           "recorded serial number) differs from its config is skipped with a warning.\n" },
         {}
