@@ -263,29 +263,6 @@ int hd_mdev_def_read(hd_ctx *ctx, const char *parent, const char *uuid, hd_mdev 
         return 0;
 }
 
-static int write_atomic(const char *path, const char *data) {
-        char tmp[PATH_MAX];
-        _cleanup_close_ int fd = -1;
-        size_t len = strlen(data);
-
-        if (snprintf(tmp, sizeof(tmp), "%s.hostdev-tmp", path) >= (int) sizeof(tmp))
-                return -ENAMETOOLONG;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return negative_errno();
-        if (write(fd, data, len) != (ssize_t) len || fsync(fd) < 0) {
-                int r = negative_errno();
-                unlink(tmp);
-                return r;
-        }
-        if (rename(tmp, path) < 0) {
-                int r = negative_errno();
-                unlink(tmp);
-                return r;
-        }
-        return 0;
-}
-
 static int def_write(hd_ctx *ctx, const hd_mdev *m) {
         char path[PATH_MAX], dir[PATH_MAX];
         _cleanup_free_ char *json = NULL;
@@ -304,7 +281,7 @@ static int def_write(hd_ctx *ctx, const hd_mdev *m) {
                 log_err(ctx, "cannot create %s: %s", dir, strerror(-r));
                 return r;
         }
-        r = write_atomic(path, json);
+        r = hd_write_file_atomic(path, json, 0644);
         if (r < 0)
                 log_err(ctx, "cannot write %s: %s", path, strerror(-r));
         else

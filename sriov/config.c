@@ -315,29 +315,6 @@ _public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf
 
 /* ---- writing ---- */
 
-static int write_atomic(const char *path, const char *data) {
-        char tmp[PATH_MAX];
-        _cleanup_close_ int fd = -1;
-        size_t len = strlen(data);
-
-        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp))
-                return -ENAMETOOLONG;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return negative_errno();
-        if (write(fd, data, len) != (ssize_t) len || fsync(fd) < 0) {
-                int r = negative_errno();
-                unlink(tmp);
-                return r;
-        }
-        if (rename(tmp, path) < 0) {
-                int r = negative_errno();
-                unlink(tmp);
-                return r;
-        }
-        return 0;
-}
-
 static json_object *config_to_json(const hd_sriov_pf_config *c) {
         json_object *o = json_object_new_object(), *vfs = json_object_new_array();
         char buf[32];
@@ -402,7 +379,7 @@ _public_ int hd_sriov_config_write(const char *dir, const hd_sriov_pf_config *c)
                                                                           JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
                         r = -ENOMEM;
                 else
-                        r = write_atomic(path, text);
+                        r = hd_write_file_atomic(path, text, 0644);
         }
         json_object_put(o);
         return r;

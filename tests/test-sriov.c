@@ -109,7 +109,7 @@ static bool no_tmp_files(void) {
         snprintf(p, sizeof(p), "%s/sriov", confdir);
         d = opendir(p);
         while (d && (de = readdir(d)))
-                if (strstr(de->d_name, ".tmp"))
+                if (strstr(de->d_name, "tmp"))
                         ok = false;
         if (d)
                 closedir(d);

@@ -83,6 +83,11 @@ const char *hd_path_basename(const char *p);
  * for kernel trees: for state and capture directories. */
 int hd_mkdir_p_at(int dfd, const char *path, mode_t mode);
 
+/* Write a whole file through PATH.hostdev-tmp, fsync and rename, so that
+ * readers see the old or the new content, never a partial one (state and
+ * configuration files, not kernel files). */
+int hd_write_file_atomic(const char *path, const char *data, mode_t mode);
+
 /* ---- strings (util/strutil.c) ---------------------------------------- */
 char *hd_strdup(const char *s);
 int hd_asprintf(char **ret, const char *fmt, ...) _printf_(2, 3);

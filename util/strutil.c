@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,4 +195,25 @@ int hd_mkdir_p_at(int dfd, const char *path, mode_t mode) {
                                 return 0;
                         *p = c;
                 }
+}
+
+int hd_write_file_atomic(const char *path, const char *data, mode_t mode) {
+        char tmp[PATH_MAX];
+        size_t len = strlen(data);
+        int fd, r = 0;
+
+        if (snprintf(tmp, sizeof(tmp), "%s.hostdev-tmp", path) >= (int) sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, data, len) != (ssize_t) len || fsync(fd) < 0)
+                r = errno > 0 ? -errno : -EIO;
+        if (close(fd) < 0 && r == 0)
+                r = negative_errno();
+        if (r == 0 && rename(tmp, path) < 0)
+                r = negative_errno();
+        if (r < 0)
+                unlink(tmp);
+        return r;
 }

@@ -88,28 +88,6 @@ static int state_path(hd_ctx *ctx, char *buf, size_t size, const char *rel, cons
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int write_atomic(const char *path, const char *data) {
-        char tmp[PATH_MAX];
-        _cleanup_close_ int fd = -1;
-        size_t len = strlen(data);
-
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        if (write(fd, data, len) != (ssize_t) len || fsync(fd) < 0) {
-                int r = negative_errno();
-                unlink(tmp);
-                return r;
-        }
-        if (rename(tmp, path) < 0) {
-                int r = negative_errno();
-                unlink(tmp);
-                return r;
-        }
-        return 0;
-}
-
 static int lock_state(hd_ctx *ctx, int *ret_fd) {
         char path[PATH_MAX];
         int fd, r;
@@ -152,7 +130,7 @@ static int record_write(hd_ctx *ctx, const struct member *m, const char *stub) {
         json_object_object_add(o, "time", json_object_new_int64((int64_t) time(NULL)));
         r = state_path(ctx, path, sizeof(path), "devices", m->addr);
         if (r >= 0)
-                r = write_atomic(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+                r = hd_write_file_atomic(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), 0600);
         json_object_put(o);
         return r;
 }
@@ -198,7 +176,7 @@ static int txn_write(hd_ctx *ctx, const char *op, const char *stub, const struct
         json_object_object_add(o, "devices", arr);
         r = state_path(ctx, path, sizeof(path), "transaction.json", NULL);
         if (r >= 0)
-                r = write_atomic(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+                r = hd_write_file_atomic(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), 0600);
         json_object_put(o);
         return r;
 }
