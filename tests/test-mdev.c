@@ -12,21 +12,10 @@
 
 #include "fake-kernel.h"
 #include "mdev/mdev-internal.h"
+#include "tap.h"
 
-static int n_test, n_fail;
 static const char *root;
 
-#define CHECK(cond, ...)                                                  \
-        do {                                                              \
-                bool _ok = (cond);                                        \
-                n_test++;                                                 \
-                if (!_ok)                                                 \
-                        n_fail++;                                         \
-                printf("%s %d - ", _ok ? "ok" : "not ok", n_test);        \
-                printf(__VA_ARGS__);                                      \
-                printf("\n");                                             \
-                fflush(stdout);                                           \
-        } while (0)
 
 #define MTTY_UUID "3627463d-b7f0-4fea-b468-f1da537d301b"
 #define IGPU_UUID "4b20d080-1b54-4048-85b3-a6a62d165c01"
@@ -380,6 +369,5 @@ int main(int argc, char **argv) {
         test_parsers(ctx);
         hd_ctx_unref(ctx);
         fake_kernel_free(k);
-        printf("1..%d\n", n_test);
-        return n_fail ? 1 : 0;
+        return tap_finish();
 }

@@ -18,21 +18,10 @@
 
 #include "fake-kernel.h"
 #include "sriov/sriov-internal.h"
+#include "tap.h"
 
-static int n_test, n_fail;
 static const char *root, *state, *confdir;
 
-#define CHECK(cond, ...)                                                  \
-        do {                                                              \
-                bool _ok = (cond);                                        \
-                n_test++;                                                 \
-                if (!_ok)                                                 \
-                        n_fail++;                                         \
-                printf("%s %d - ", _ok ? "ok" : "not ok", n_test);        \
-                printf(__VA_ARGS__);                                      \
-                printf("\n");                                             \
-                fflush(stdout);                                           \
-        } while (0)
 
 /* ---- helpers ---- */
 
@@ -505,8 +494,7 @@ static int run_lib(void) {
                               hd_sriov_parse_mac("0g:00:00:00:00:00", mac) == -EINVAL,
                       "multicast MAC refused, bad syntax refused");
         }
-        printf("1..%d\n", n_test);
-        return n_fail ? 1 : 0;
+        return tap_finish();
 }
 
 /* ---- netlink units ---- */
@@ -718,8 +706,7 @@ static int run_netlink(void) {
         test_nl_build();
         test_nl_parse();
         test_nl_live();
-        printf("1..%d\n", n_test);
-        return n_fail ? 1 : 0;
+        return tap_finish();
 }
 
 int main(int argc, char **argv) {

@@ -3,21 +3,9 @@
 #include <stdio.h>
 
 #include "nodedev/nodedev-internal.h"
+#include "tap.h"
 
-static int n_test, n_fail;
 
-#define CHECK(cond, ...)                                                  \
-        do {                                                              \
-                n_test++;                                                 \
-                if (cond)                                                 \
-                        printf("ok %d - ", n_test);                       \
-                else {                                                    \
-                        n_fail++;                                         \
-                        printf("not ok %d - ", n_test);                   \
-                }                                                         \
-                printf(__VA_ARGS__);                                      \
-                printf("\n");                                             \
-        } while (0)
 
 static void test_normalize(void) {
         static const struct { const char *in, *out; } t[] = {
@@ -108,6 +96,5 @@ int main(void) {
         test_hashmap();
         test_udev_db();
         test_dom();
-        printf("1..%d\n", n_test);
-        return n_fail ? 1 : 0;
+        return tap_finish();
 }

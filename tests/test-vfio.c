@@ -15,21 +15,10 @@
 
 #include "fake-kernel.h"
 #include "nodedev/nodedev-internal.h"
+#include "tap.h"
 
-static int n_test, n_fail;
 static const char *root, *state;
 
-#define CHECK(cond, ...)                                                  \
-        do {                                                              \
-                bool _ok = (cond);                                        \
-                n_test++;                                                 \
-                if (!_ok)                                                 \
-                        n_fail++;                                         \
-                printf("%s %d - ", _ok ? "ok" : "not ok", n_test);        \
-                printf(__VA_ARGS__);                                      \
-                printf("\n");                                             \
-                fflush(stdout);                                           \
-        } while (0)
 
 static void driver_of(const char *addr, char *buf, size_t size) {
         char link[PATH_MAX], t[PATH_MAX];
@@ -473,6 +462,5 @@ int main(int argc, char **argv) {
         test_safety();
         test_reset();
         test_bad();
-        printf("1..%d\n", n_test);
-        return n_fail ? 1 : 0;
+        return tap_finish();
 }
