@@ -40,11 +40,12 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 # Modules the guest loads at boot (dependencies are resolved via modules.dep).
+# psample: dependency of the out-of-tree netdevsim.ko (build-mtty.sh).
 MODULES="vfio vfio_iommu_type1 vfio-pci pci-stub mdev
 e1000e e1000 nvme nvme-core
 xhci-hcd xhci-pci usb-storage uas usbhid hid-generic evdev
 virtio-pci virtio-scsi virtio-blk virtio-net sd_mod sr_mod sg
-bochs virtio-gpu loop crc32c_generic ext4 vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1"
+bochs virtio-gpu loop psample crc32c_generic ext4 vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1"
 
 # Bump when the layout of the base image changes (forces a rebuild).
 LAYOUT_VERSION=3

@@ -21,6 +21,12 @@
 #                    hook, which runs the guest's "HDTEST-QMP: CMD ARGS" lines.
 #                    A "# hdtest: nvme-cli" line adds Debian's nvme-cli
 #                    (/usr/sbin/nvme) when it can be downloaded.
+#                    A "# hdtest: mtty" line builds (cached) the out-of-tree
+#                    mtty.ko + netdevsim.ko (build-mtty.sh) and puts them, or
+#                    NAME.unavailable files with the reason, in /hdtest/extmod/.
+#                    A "# hdtest: iproute2" line copies the host's iproute2
+#                    "ip" (apt-get install iproute2 if missing) to
+#                    /usr/local/bin/ip, ahead of busybox's ip on PATH.
 #   --accel A        force kvm or tcg (default: cached probe, see README)
 #   --verbose        stream the console to stderr, keep kernel messages on
 #   --shell          interactive: drop to a guest shell after the scenario
@@ -84,6 +90,10 @@ SNAME=$(basename "$SCEN" .sh)
 # Per-scenario directives: "# hdtest: udev", "# hdtest: qmp", "# hdtest: timeout=N".
 if grep -q '^# hdtest:.*\budev\b' "$SCEN"; then UDEV=1; fi
 if grep -q '^# hdtest:.*\bnvme-cli\b' "$SCEN"; then NVME=1; fi
+MTTY=0
+if grep -q '^# hdtest:.*\b\(mtty\|netdevsim\)\b' "$SCEN"; then MTTY=1; fi
+IPROUTE2=0
+if grep -q '^# hdtest:.*\biproute2\b' "$SCEN"; then IPROUTE2=1; fi
 if [ -z "$HOOK" ] && grep -q '^# hdtest:.*\bqmp\b' "$SCEN"; then
 	# Guest-driven QMP: lib.sh "qmp CMD ARGS" lines are executed by qmp.py.
 	HOOK="exec python3 '$HDVM_SRC/qmp.py' \"\$HDTEST_QMP\" serve-console \"\$HDTEST_CONSOLE\""
@@ -106,6 +116,12 @@ exec 9>"$OUT/.lock"
 command -v flock >/dev/null 2>&1 && flock 9
 "$HDVM_SRC/build-guest.sh" "${BUILD_ARGS[@]}" "$OUT" || rc=$?
 [ "$rc" = 0 ] || { [ "$rc" = "$HDVM_SKIP" ] && exit "$HDVM_SKIP"; hdvm_die "guest build failed"; }
+if [ "$MTTY" = 1 ]; then
+	"$HDVM_SRC/build-mtty.sh" "$OUT" || hdvm_die "build-mtty.sh failed"
+	for f in "$OUT"/extmod/*.ko "$OUT"/extmod/*.unavailable; do
+		[ -e "$f" ] && FILES+=("$f:/hdtest/extmod/$(basename "$f")")
+	done
+fi
 OUT=$(cd "$OUT" && pwd)
 BB=$OUT/root/bin/busybox
 
@@ -146,6 +162,18 @@ for f in "${FILES[@]}"; do
 	mkdir -p "$OV$(dirname "$dst")"
 	cp -a "$src" "$OV$dst"
 done
+if [ "$IPROUTE2" = 1 ]; then
+	IPBIN=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v ip || true)
+	if [ -z "$IPBIN" ] || ! "$IPBIN" -V 2>/dev/null | grep -q iproute2; then
+		hdvm_apt_install iproute2 || true
+		IPBIN=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v ip || true)
+	fi
+	if [ -n "$IPBIN" ] && "$IPBIN" -V 2>/dev/null | grep -q iproute2; then
+		hdvm_copy_elf "$IPBIN" /usr/local/bin/ip "$OV"
+	else
+		hdvm_log "warning: no iproute2 ip on the host; the guest has busybox ip only"
+	fi
+fi
 hdvm_mkcpio "$OV" "$RUNDIR/overlay.cpio.gz" "$BB"
 INITRD=$RUNDIR/initrd
 cat "$OUT/initrd-base.cpio.gz" >"$INITRD"

@@ -50,6 +50,11 @@ if [ "$rc" = "$HDVM_SKIP" ]; then
 	exit "$HDVM_SKIP"
 fi
 [ "$rc" = 0 ] || hdvm_die "guest build failed"
+# "# hdtest: mtty": out-of-tree mtty.ko/netdevsim.ko (cached; a failure is
+# recorded as NAME.unavailable and the scenario skips with that reason).
+if grep -qs '^# hdtest:.*\b\(mtty\|netdevsim\)\b' "${SCENARIOS[@]}"; then
+	"$HDVM_SRC/build-mtty.sh" "$OUT" || hdvm_die "build-mtty.sh failed"
+fi
 "$HDVM_SRC/run-guest.sh" --build-dir "$OUT" --probe-accel || hdvm_die "accel probe failed"
 
 BIN=${HOSTDEVCTL:-}
