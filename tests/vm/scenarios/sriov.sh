@@ -185,14 +185,16 @@ if [ -d /sys/bus/netdevsim ]; then
 fi
 if [ -n "${IF:-}" ]; then
 	ip link set "$IF" up
-	IPRT=0
-	ip -V 2>/dev/null | grep -q iproute2 && IPRT=1
-	note "ip: $(command -v ip) $(ls -l /usr/local/bin/ip 2>&1) $(ip -V 2>&1 | head -n 2)"
+	# busybox sh runs its own "ip" applet before PATH (prefer-applets build):
+	# name iproute2's copy (run-guest.sh, "# hdtest: iproute2") by path.
+	IPRT=0 IP=ip
+	if /usr/local/bin/ip -V 2>/dev/null | grep -q iproute2; then IPRT=1 IP=/usr/local/bin/ip; fi
+	note "ip: $($IP -V 2>&1 | head -n 1)"
 	rc=$(run_rc /tmp/vf1.out $HD sriov vf "$IF" 1 --mac 02:00:00:00:10:01 --vlan 100 --qos 2 --trust on --spoofchk off)
 	note "sriov vf $IF 1: rc=$rc $(tail1 /tmp/vf1.out)"
 	check_eq nsim-vf-set-exit 0 echo "$rc"
 	if [ "$IPRT" = 1 ]; then
-		ip -d link show "$IF" >/tmp/ipl.out 2>&1
+		$IP -d link show "$IF" >/tmp/ipl.out 2>&1
 		note "ip link: $(grep 'vf 1' /tmp/ipl.out)"
 		check nsim-ip-vf1-mac grep -q 'vf 1 .*link/ether 02:00:00:00:10:01' /tmp/ipl.out
 		check nsim-ip-vf1-vlan grep -q 'vf 1 .*vlan 100, qos 2' /tmp/ipl.out
@@ -206,7 +208,7 @@ if [ -n "${IF:-}" ]; then
 	note "sriov vf again: rc=$rc $(tail1 /tmp/vf1b.out)"
 	check nsim-vf-unchanged sh -c "[ $rc = 0 ] && grep -q 'nothing changed' /tmp/vf1b.out"
 	rc=$(run_rc /tmp/vf1d.out $HD sriov vf "$IF" 0 --mac 02:00:00:00:10:00 --dry-run)
-	check nsim-vf-dry-run sh -c "[ $rc = 0 ] && grep -q 'would change' /tmp/vf1d.out && ! ip link show $IF | grep 'vf 0 ' | grep -q 02:00:00:00:10:00"
+	check nsim-vf-dry-run sh -c "[ $rc = 0 ] && grep -q 'would change' /tmp/vf1d.out && ! $IP link show $IF | grep 'vf 0 ' | grep -q 02:00:00:00:10:00"
 	rc=$(run_rc /tmp/vf2.out $HD sriov vf "$IF" 2 --trust on)
 	note "sriov vf $IF 2: rc=$rc $(tail1 /tmp/vf2.out)"
 	check_eq nsim-vf-index-out-of-range-exit-1 1 echo "$rc"
@@ -216,8 +218,17 @@ if [ -n "${IF:-}" ]; then
 	check_eq nsim-vf-bad-vlan-exit-64 64 echo "$rc"
 	rc=$(run_rc /tmp/vf0.out $HD sriov vf "$IF" 0 --vlan 7 --spoofchk off)
 	check_eq nsim-vf0-vlan-exit 0 echo "$rc"
-	[ "$IPRT" = 1 ] && check nsim-vf0-vlan sh -c "ip link show $IF | grep 'vf 0 ' | grep -q 'vlan 7'"
-	[ "$IPRT" = 1 ] && check nsim-vf1-kept sh -c "ip link show $IF | grep 'vf 1 ' | grep -q 'link/ether 02:00:00:00:10:01.*vlan 100'"
+	[ "$IPRT" = 1 ] && check nsim-vf0-vlan sh -c "$IP link show $IF | grep 'vf 0 ' | grep -q 'vlan 7'"
+	# netdevsim starts with spoof checking off, so "--spoofchk off" above sent
+	# nothing for it: switch it on and off again to see both directions.
+	rc=$(run_rc /tmp/vfs1.out $HD sriov vf "$IF" 1 --spoofchk on)
+	note "spoofchk on: rc=$rc $(tail1 /tmp/vfs1.out)"
+	check_eq nsim-vf1-spoofchk-on-exit 0 echo "$rc"
+	[ "$IPRT" = 1 ] && check nsim-vf1-spoofchk-on sh -c "$IP link show $IF | grep 'vf 1 ' | grep -q 'spoof checking on'"
+	rc=$(run_rc /tmp/vfs0.out $HD sriov vf "$IF" 1 --spoofchk off --trust off)
+	check_eq nsim-vf1-spoofchk-off-exit 0 echo "$rc"
+	[ "$IPRT" = 1 ] && check nsim-vf1-spoofchk-trust-off sh -c "$IP link show $IF | grep 'vf 1 ' | grep -q 'spoof checking off.*trust off'"
+	[ "$IPRT" = 1 ] && check nsim-vf1-kept sh -c "$IP link show $IF | grep 'vf 1 ' | grep -q 'link/ether 02:00:00:00:10:01.*vlan 100'"
 else
 	skip nsim-vf "netdevsim unavailable: ${NSIM_UNAVAIL:-netdevsim10 has no netdev}"
 fi
