@@ -34,27 +34,46 @@ meson test -C build --print-errorlogs "${suites[@]}" ; rc1=$?
 meson test -C build-asan --print-errorlogs --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev ; rc2=$?
 
 python3 - "$SRC/build/meson-logs/testlog.json" "$SRC/build-asan/meson-logs/testlog.json" <<'PY'
-import json, sys
+# Count the individual checks: TAP lines of TAP tests, the "vm: N passed,
+# N failed, N skipped" line of the guest suite, "PASS/FAIL/SKIP" lines of
+# the schema test; a test with none of these counts as one result.  A test
+# that failed as a whole (crash, timeout) always counts as a failure.
+import json, re, sys
 passed = failed = skipped = 0
 for path, tag in zip(sys.argv[1:], ["", "asan:"]):
     try:
         lines = open(path).read().splitlines()
     except OSError:
         failed += 1
-        print(f"missing test log {path}")
+        print(f"FAIL missing test log {path}")
         continue
     for line in lines:
         t = json.loads(line)
-        r = t["result"]
-        name = tag + t["name"]
-        if r in ("OK", "EXPECTEDFAIL"):
-            passed += 1
-        elif r == "SKIP":
-            skipped += 1
-            print(f"SKIP {name}")
+        r, name, out = t["result"], tag + t["name"], t.get("stdout") or ""
+        p = f = k = 0
+        m = re.search(r"^vm: (\d+) passed, (\d+) failed, (\d+) skipped", out, re.M)
+        if m:
+            p, f, k = map(int, m.groups())
         else:
-            failed += 1
-            print(f"FAIL {name} ({r})")
+            for l in out.splitlines():
+                if re.match(r"(not )?ok \d+", l):
+                    if l.startswith("not ok"):
+                        f += 1
+                    elif "# SKIP" in l:
+                        k += 1
+                    else:
+                        p += 1
+                elif re.match(r"(PASS|FAIL|SKIP) ", l):
+                    p, f, k = p + l.startswith("PASS"), f + l.startswith("FAIL"), k + l.startswith("SKIP")
+        if p + f + k == 0:
+            p, f, k = r in ("OK", "EXPECTEDFAIL"), r not in ("OK", "EXPECTEDFAIL", "SKIP"), r == "SKIP"
+        if r not in ("OK", "EXPECTEDFAIL", "SKIP") and f == 0:
+            f = 1
+        if f:
+            print(f"FAIL {name} ({r}, {f} failed)")
+        if r == "SKIP" or (k and not p and not f):
+            print(f"SKIP {name}")
+        passed, failed, skipped = passed + p, failed + f, skipped + k
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
