@@ -23,7 +23,8 @@ create-type-link nodedev-listed nodedev-parent dumpxml mdev-list vfio-group
 define define-file define-content nodedev-info remove removed definition-kept
 inactive-listed inactive-not-active inactive-dumpxml apply-started apply-recreated
 apply-again-unchanged in-use-exit-2 in-use-message in-use-unchanged in-use-definition-kept
-remove-after-release stop-undefine nodedev-create nodedev-destroy"
+destroy-in-use-exit-2 remove-after-release stop-undefine nodedev-create nodedev-destroy
+create-unknown-type create-duplicate-uuid"
 skip_all() {
 	for _c in $ALL; do skip "$_c" "$*"; done
 	done_tests
@@ -119,12 +120,15 @@ if [ -n "$G" ] && [ -c "/dev/vfio/$G" ]; then
 	check in-use-message grep -q "in use: process $HOLDER has its VFIO group open; nothing changed" /tmp/inuse.out
 	check in-use-unchanged test -d "$MD/$U"
 	check in-use-definition-kept cmp -s /tmp/def.before "$DEF"
+	rc=$(run_rc /tmp/inuse2.out $HD nodedev-destroy "$N")
+	note "nodedev-destroy while held: rc=$rc $(tail1 /tmp/inuse2.out)"
+	check destroy-in-use-exit-2 sh -c "[ $rc = 2 ] && grep -q 'in use' /tmp/inuse2.out && test -d $MD/$U"
 	kill "$HOLDER" 2>/dev/null
 	wait "$HOLDER" 2>/dev/null
 	rc=$(run_rc /tmp/remove2.out $HD mdev remove "$U")
 	check remove-after-release sh -c "[ $rc = 0 ] && ! test -e $MD/$U"
 else
-	for c in in-use-exit-2 in-use-message in-use-unchanged in-use-definition-kept remove-after-release; do
+	for c in in-use-exit-2 in-use-message destroy-in-use-exit-2 in-use-unchanged in-use-definition-kept remove-after-release; do
 		fail "$c" "mdev $U has no VFIO group node (group '${G:-none}')"
 	done
 fi
@@ -147,6 +151,13 @@ EOF
 rc=$(run_rc /tmp/ndc.out $HD nodedev-create /tmp/create.xml)
 note "nodedev-create: rc=$rc $(tail1 /tmp/ndc.out)"
 check nodedev-create sh -c "[ $rc = 0 ] && [ \$(basename \$(readlink $MD/$U2/mdev_type)) = mtty-1 ]"
+ls $MD >/tmp/mdevs.before
+rc=$(run_rc /tmp/unk.out $HD mdev create mtty mtty-3)
+note "create unknown type: rc=$rc $(tail1 /tmp/unk.out)"
+check create-unknown-type sh -c "[ $rc = 1 ] && [ \$(grep -c . /tmp/unk.out) = 1 ] && ls $MD | cmp -s - /tmp/mdevs.before"
+rc=$(run_rc /tmp/dup.out $HD mdev create mtty mtty-2 --uuid $U2)
+note "create duplicate uuid: rc=$rc $(tail1 /tmp/dup.out)"
+check create-duplicate-uuid sh -c "[ $rc = 1 ] && [ \$(grep -c . /tmp/dup.out) = 1 ] && ls $MD | cmp -s - /tmp/mdevs.before && [ \$(basename \$(readlink $MD/$U2/mdev_type)) = mtty-1 ]"
 rc=$(run_rc /tmp/ndd.out $HD nodedev-destroy "mdev_$(echo $U2 | tr '-' '_')_mtty")
 check nodedev-destroy sh -c "[ $rc = 0 ] && ! test -e $MD/$U2"
 

@@ -82,6 +82,13 @@ check vf-xml-product grep -q "<product id='0x0010'" /tmp/vf1.xml
 check pf-xml-virt-functions grep -q "<capability type='virt_functions' maxCount='4'>" /tmp/pf.xml
 check_eq pf-xml-two-vf-addresses 2 sh -c "sed -n \"/virt_functions/,/<\\/capability>/p\" /tmp/pf.xml | grep -c '<address '"
 
+rc=$(run_rc /tmp/same.out $HD sriov set "$PF" --numvfs 2 --autoprobe off)
+note "set --numvfs 2 again: rc=$rc $(tail1 /tmp/same.out)"
+check set-same-count-unchanged sh -c "[ $rc = 0 ] && ! grep -q 'done' /tmp/same.out && [ \$(cat $PCI/$PF/sriov_numvfs) = 2 ] && test -e $PCI/$VF2"
+rc=$(run_rc /tmp/vfnvme.out $HD sriov vf "$PF" 0 --trust on)
+note "sriov vf on the NVMe PF (no netdev): rc=$rc $(tail1 /tmp/vfnvme.out)"
+check_eq vf-on-pf-without-netdev-exit-1 1 echo "$rc"
+
 # --- above totalvfs: exit 1, nothing changed ---------------------------------
 cp "$HOSTDEV_CONFIG_DIR/sriov/$PF.json" /tmp/cfg.before
 rc=$(run_rc /tmp/set8.out $HD sriov set "$PF" --numvfs 8 --persist)
