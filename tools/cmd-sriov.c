@@ -336,7 +336,7 @@ static int sriov_set(int argc, char **argv) {
                 errorf("sriov set: %s: %s; nothing changed", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = sriov_report("sriov set", hd_device_get_name(d), res, json);
+        rc = sriov_report("sriov set", argv[optind], res, json); /* as the user named it */
         hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
@@ -468,7 +468,7 @@ static int sriov_vf(int argc, char **argv) {
                 errorf("sriov vf: %s: %s", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = sriov_report("sriov vf", hd_device_get_name(d), res, json);
+        rc = sriov_report("sriov vf", argv[optind], res, json); /* as the user named it */
         hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
