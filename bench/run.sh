@@ -11,7 +11,7 @@
 # (wall clock, stdout to /dev/null, one warm-up run each, then REPS runs in
 # round-robin order, median reported), hostdevctl's peak RSS (/usr/bin/time
 # -f %M, max over the runs), and libvirt's first nodedev-list
-# (bench/libvirt-first-list.sh: libvirtd spawn -> first list done, median of
+# (tests/libvirt/libvirt-nodedev.sh --time --list-only: libvirtd spawn -> first list done, median of
 # LV_REPS runs).  Prints a table with ratios and PASS/MISS per target.
 #
 # Environment:
@@ -119,7 +119,14 @@ for n in "${NS[@]}"; do
         echo "# N=$n: libvirt ($LV_REPS runs) ..." >&2
         f=() s=()
         for ((r = 0; r < LV_REPS; r++)); do
-            rc=0; lvout=$("$HERE/libvirt-first-list.sh" "$T" 2>"$BENCH_DIR/libvirt.err") || rc=$?
+            rc=0
+            "$TOP/tests/libvirt/libvirt-nodedev.sh" "$T" "$BENCH_DIR/libvirt-out" --time --list-only \
+                2>"$BENCH_DIR/libvirt.err" >/dev/null || rc=$?
+            lvout=
+            if [ $rc -eq 0 ]; then
+                lvout="devices $(wc -l < "$BENCH_DIR/libvirt-out/names.txt")
+$(cat "$BENCH_DIR/libvirt-out/time.txt")"
+            fi
             if [ $rc -eq 77 ]; then echo "# libvirt skipped: $(cat "$BENCH_DIR/libvirt.err")" >&2; break; fi
             [ $rc -eq 0 ] || die "libvirt run failed: $(cat "$BENCH_DIR/libvirt.err")"
             lvn=$(awk '$1 == "devices" { print $2 }' <<<"$lvout")

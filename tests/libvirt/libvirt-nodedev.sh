@@ -12,6 +12,7 @@
 # OUTDIR/parents.txt    sorted "NAME PARENT" ("-" when there is no <parent>)
 # OUTDIR/xml/NAME.xml   `virsh nodedev-dumpxml NAME`
 # OUTDIR/libvirtd.log   libvirtd's log (warnings and errors)
+# --list-only           stop after names.txt (and time.txt): no XML, no parents
 # OUTDIR/time.txt       with --time: seconds from libvirtd start to the first
 #                       nodedev-list completing, and a second nodedev-list
 #
@@ -33,17 +34,18 @@ if [ "${1:-}" != "--inner" ]; then
     # ------------------------------------------------------------------
     # Outer part: checks, then re-exec inside unshare -Urmnpf.
     # ------------------------------------------------------------------
-    TIME=0
+    TIME=0 LIST_ONLY=0
     ARGS=()
     for a in "$@"; do
         case $a in
         --time) TIME=1 ;;
+        --list-only) LIST_ONLY=1 ;;
         -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         -*) die "unknown option $a" ;;
         *) ARGS+=("$a") ;;
         esac
     done
-    [ ${#ARGS[@]} -eq 2 ] || { echo "usage: $0 SYSROOT OUTDIR [--time]" >&2; exit 1; }
+    [ ${#ARGS[@]} -eq 2 ] || { echo "usage: $0 SYSROOT OUTDIR [--time] [--list-only]" >&2; exit 1; }
     SYSROOT=${ARGS[0]} OUTDIR=${ARGS[1]}
     [ -d "$SYSROOT/sys" ] || die "$SYSROOT/sys is not a directory"
     SYSROOT=$(cd "$SYSROOT" && pwd -P) || die "cannot resolve $SYSROOT"
@@ -76,7 +78,7 @@ if [ "${1:-}" != "--inner" ]; then
     WORK=$(mktemp -d "$base/libvirt-nodedev.XXXXXX") || die "mktemp failed"
     chmod 755 "$WORK"
     trap 'rm -rf "$WORK"' EXIT
-    export SYSROOT OUTDIR WORK TIME DRV LIBVIRTD VIRSH TIMEOUT
+    export SYSROOT OUTDIR WORK TIME LIST_ONLY DRV LIBVIRTD VIRSH TIMEOUT
     # The whole inner part is bounded too (nothing must hang CI).
     timeout -k 5 $((TIMEOUT * 4 + 60)) unshare -Urmnpf --mount-proc --propagation private "$BASH" "$0" --inner
     rc=$?
@@ -224,6 +226,19 @@ T2=$(now)
 printf '%s\n' "$LIST" | sed '/^$/d' | LC_ALL=C sort > "$OUTDIR/names.txt"
 [ -s "$OUTDIR/names.txt" ] || failed "libvirt listed no devices"
 
+write_time() {
+    [ "$TIME" = 1 ] || return 0
+    awk -v t0="$T0" -v t1="$T1" -v t2="$T2" 'BEGIN {
+        printf "first_nodedev_list %.3f\n", t1 - t0
+        printf "second_nodedev_list %.3f\n", t2 - t1
+    }' > "$OUTDIR/time.txt"
+}
+# --list-only (the benchmark): names and times, no XML dump
+if [ "$LIST_ONLY" = 1 ]; then
+    write_time
+    exit 0
+fi
+
 rm -rf "$OUTDIR/xml"
 mkdir -p "$OUTDIR/xml"
 # Dump XMLs in batches of one virsh process each ("cmd1; cmd2; ...").
@@ -250,10 +265,5 @@ for n in "${NAMES[@]}"; do
     echo "$n ${p:--}"
 done | LC_ALL=C sort > "$OUTDIR/parents.txt"
 
-if [ "$TIME" = 1 ]; then
-    awk -v t0="$T0" -v t1="$T1" -v t2="$T2" 'BEGIN {
-        printf "first_nodedev_list %.3f\n", t1 - t0
-        printf "second_nodedev_list %.3f\n", t2 - t1
-    }' > "$OUTDIR/time.txt"
-fi
+write_time
 exit 0
