@@ -127,7 +127,7 @@ BB=$OUT/root/bin/busybox
 
 mkdir -p "$OUT/logs" "$OUT/run"
 # Keep the newest ~300 log files (about 60 runs).
-ls -1t "$OUT"/logs/* 2>/dev/null | tail -n +301 | while read -r f; do rm -f "$f"; done
+find "$OUT/logs" -maxdepth 1 -type f -printf "%T@ %p\n" | sort -rn | tail -n +301 | cut -d" " -f2- | while read -r f; do rm -f "$f"; done
 TS=$(date +%Y%m%d-%H%M%S)
 RUNDIR=$(mktemp -d "$OUT/run/$SNAME-$TS.XXXXXX")
 LOG=$OUT/logs/$SNAME-$TS.log
