@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "fake-kernel.h"
+#include "fake-env.h"
 #include "sriov/sriov-internal.h"
 #include "tap.h"
 
@@ -26,15 +26,7 @@ static const char *root, *state, *confdir;
 /* ---- helpers ---- */
 
 static void driver_of(const char *addr, char *buf, size_t size) {
-        char link[PATH_MAX], t[PATH_MAX];
-        ssize_t n;
-        snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s/driver", root, addr);
-        n = readlink(link, t, sizeof(t) - 1);
-        buf[0] = 0;
-        if (n > 0) {
-                t[n] = 0;
-                snprintf(buf, size, "%s", hd_path_basename(t));
-        }
+        fake_driver_of(root, addr, buf, size);
 }
 
 static bool bound_to(const char *addr, const char *drv) {
@@ -105,35 +97,6 @@ static bool no_tmp_files(void) {
         return ok;
 }
 
-struct env {
-        hd_ctx *ctx;
-        hd_nodedev_list *list;
-        struct fake_kernel *k;
-};
-
-static void env_open(struct env *e) {
-        if (hd_ctx_new(root, &e->ctx) < 0)
-                abort();
-        hd_ctx_set_log_level(e->ctx, getenv("TEST_DEBUG") ? HD_LOG_DEBUG : 0);
-        hd_ctx_set_state_dir(e->ctx, state);
-        hd_ctx_set_bind_timeout(e->ctx, 300);
-        if (fake_kernel_attach(e->ctx, root, &e->k) < 0 || hd_nodedev_list_new(e->ctx, &e->list) < 0)
-                abort();
-}
-
-static void env_close(struct env *e) {
-        hd_nodedev_list_unref(e->list);
-        hd_ctx_unref(e->ctx);
-        fake_kernel_free(e->k);
-}
-
-static hd_device *dev(struct env *e, const char *q) {
-        hd_device *d = NULL;
-        if (hd_nodedev_list_lookup(e->list, q, &d) < 0)
-                abort();
-        return d;
-}
-
 #define PF "0000:02:00.0"
 #define CX "0000:05:00.0"
 
@@ -141,7 +104,7 @@ static int set(unsigned n, const char *driver, int autoprobe, unsigned flags, hd
         struct env e;
         hd_sriov_set_opts o = { .numvfs = n, .driver = driver, .autoprobe = autoprobe };
         int r;
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_set_numvfs(e.list, dev(&e, PF), &o, flags, res);
         env_close(&e);
         return r;
@@ -171,7 +134,7 @@ static void test_list(void) {
         size_t n = 0;
         int r;
 
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_pf_list(e.list, &pfs, &n);
         CHECK(r == 0 && n == 2 && streq(pfs[0].addr, PF) && streq(pfs[1].addr, CX), "two PFs: %s and %s", PF, CX);
         if (r == 0 && n == 2) {
@@ -195,7 +158,7 @@ static void test_list(void) {
 
 static void test_fake_kernel(void) {
         struct env e;
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         CHECK(hd_sysfs_write(e.ctx, "sys/bus/pci/devices/" PF "/sriov_numvfs", "3") == -EBUSY,
               "fake kernel: N -> M with both non-zero is -EBUSY");
         CHECK(hd_sysfs_write(e.ctx, "sys/bus/pci/devices/" PF "/sriov_numvfs", "8") == -ERANGE,
@@ -258,7 +221,7 @@ static void test_set(void) {
                 struct env e;
                 hd_device *vf;
                 _cleanup_free_ char *xml = NULL, *pfxml = NULL;
-                env_open(&e);
+                fake_env_open(&e, root, state, 0);
                 vf = dev(&e, "pci_0000_02_10_6");
                 CHECK(hd_device_get_iommu_group(vf) >= 0 && streq_ptr(hd_device_get_driver(vf), "igbvf") &&
                               hd_device_format_xml(vf, &xml) >= 0 && strstr(xml, "<capability type='phys_function'>") &&
@@ -299,7 +262,7 @@ static void test_persist_apply(void) {
         int r;
 
         /* persist the current wanted state: 2 VFs on vfio-pci */
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         {
                 hd_sriov_set_opts o2 = { .numvfs = 2, .driver = "vfio-pci", .autoprobe = -1 };
                 r = hd_sriov_persist(e.list, dev(&e, PF), confdir, &o2, NULL, err, sizeof(err));
@@ -332,7 +295,7 @@ static void test_persist_apply(void) {
         CHECK(no_tmp_files(), "no temporary files left");
 
         /* the ConnectX: VPD serial number recorded */
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         {
                 hd_sriov_set_opts o2 = { .numvfs = 0, .autoprobe = -1 };
                 r = hd_sriov_persist(e.list, dev(&e, CX), confdir, &o2, NULL, err, sizeof(err));
@@ -349,7 +312,7 @@ static void test_persist_apply(void) {
         CHECK(r == 0 && res->status == 0 && !exists("sys/bus/pci/devices/0000:02:10.0"), "VFs removed (reboot)");
         hd_sriov_result_free(res);
 
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, HD_SRIOV_DRY_RUN, &res);
         env_close(&e);
         CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_PLANNED, "sriov_numvfs 0 -> 2") &&
@@ -357,7 +320,7 @@ static void test_persist_apply(void) {
               "apply --dry-run plans 0 -> 2 and changes nothing");
         hd_sriov_result_free(res);
 
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_DONE, "sriov_numvfs 0 -> 2") &&
@@ -367,7 +330,7 @@ static void test_persist_apply(void) {
               "apply re-creates 2 VFs on vfio-pci; VF link settings skipped with a sysroot (%s)", res ? res->reason : "");
         hd_sriov_result_free(res);
 
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         CHECK(r == 0 && res->status == 0 && count_changes(res) == 0, "apply again: nothing changed");
@@ -375,7 +338,7 @@ static void test_persist_apply(void) {
 
         /* identity checks */
         write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0x1234\",\"numvfs\":4}\n");
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_SKIPPED, "config is for 15b3:1234") &&
@@ -383,7 +346,7 @@ static void test_persist_apply(void) {
               "another device at the address: skipped, nothing created");
         hd_sriov_result_free(res);
         write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0xa2d6\",\"serial\":\"OTHER\",\"numvfs\":4}\n");
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_SKIPPED, "serial number is MT2113X00000") &&
@@ -391,7 +354,7 @@ static void test_persist_apply(void) {
               "another serial number: skipped");
         hd_sriov_result_free(res);
         write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0xa2d6\",\"serial\":\"MT2113X00000\",\"numvfs\":1}\n");
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_DONE, "sriov_numvfs 0 -> 1") &&
@@ -399,7 +362,7 @@ static void test_persist_apply(void) {
               "the same serial: 1 VF created at 05:00.2 on mlx5_core (offset 2)");
         hd_sriov_result_free(res);
         write_conf("0000:09:00.0", "{\"address\":\"0000:09:00.0\",\"vendor\":\"0x8086\",\"device\":\"0x10c9\",\"numvfs\":1}");
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_SKIPPED, "no device at 0000:09:00.0") &&
@@ -446,7 +409,7 @@ static void test_bad_config(void) {
          * the other PFs applied */
         write_conf(PF, "{\"address\":\"0000:02:00.0\",\"numvfs\":3");
         snprintf(before, sizeof(before), "%d", exists("sys/bus/pci/devices/0000:02:10.4"));
-        env_open(&e);
+        fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         snprintf(after, sizeof(after), "%d", exists("sys/bus/pci/devices/0000:02:10.4"));
@@ -461,7 +424,7 @@ static void test_bad_config(void) {
                 hd_sriov_set_opts o = { .numvfs = 1, .autoprobe = -1 };
                 char p[PATH_MAX], text[256] = "";
                 FILE *f;
-                env_open(&e);
+                fake_env_open(&e, root, state, 0);
                 r = hd_sriov_persist(e.list, dev(&e, PF), confdir, &o, NULL, err, sizeof(err));
                 env_close(&e);
                 snprintf(p, sizeof(p), "%s/sriov/%s.json", confdir, PF);

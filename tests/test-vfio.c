@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "fake-kernel.h"
+#include "fake-env.h"
 #include "nodedev/nodedev-internal.h"
 #include "tap.h"
 
@@ -21,15 +21,7 @@ static const char *root, *state;
 
 
 static void driver_of(const char *addr, char *buf, size_t size) {
-        char link[PATH_MAX], t[PATH_MAX];
-        ssize_t n;
-        snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s/driver", root, addr);
-        n = readlink(link, t, sizeof(t) - 1);
-        buf[0] = 0;
-        if (n > 0) {
-                t[n] = 0;
-                snprintf(buf, size, "%s", hd_path_basename(t));
-        }
+        fake_driver_of(root, addr, buf, size);
 }
 
 static bool bound_to(const char *addr, const char *drv) {
@@ -58,39 +50,10 @@ static void remove_file(const char *rel) {
         unlink(p);
 }
 
-struct env {
-        hd_ctx *ctx;
-        hd_nodedev_list *list;
-        struct fake_kernel *k;
-};
-
-static void env_open(struct env *e) {
-        if (hd_ctx_new(root, &e->ctx) < 0)
-                abort();
-        hd_ctx_set_log_level(e->ctx, getenv("TEST_DEBUG") ? HD_LOG_DEBUG : HD_LOG_ERR);
-        hd_ctx_set_state_dir(e->ctx, state);
-        hd_ctx_set_bind_timeout(e->ctx, 300);
-        if (fake_kernel_attach(e->ctx, root, &e->k) < 0 || hd_nodedev_list_new(e->ctx, &e->list) < 0)
-                abort();
-}
-
-static void env_close(struct env *e) {
-        hd_nodedev_list_unref(e->list);
-        hd_ctx_unref(e->ctx);
-        fake_kernel_free(e->k);
-}
-
-static hd_device *dev(struct env *e, const char *q) {
-        hd_device *d = NULL;
-        if (hd_nodedev_list_lookup(e->list, q, &d) < 0)
-                abort();
-        return d;
-}
-
 static int detach(const char *addr, const char *drv, unsigned flags, hd_vfio_result **res) {
         struct env e;
         int r;
-        env_open(&e);
+        fake_env_open(&e, root, state, HD_LOG_ERR);
         r = hd_vfio_detach(e.list, dev(&e, addr), drv, flags, res);
         env_close(&e);
         return r;
@@ -99,7 +62,7 @@ static int detach(const char *addr, const char *drv, unsigned flags, hd_vfio_res
 static int reattach(const char *addr, unsigned flags, hd_vfio_result **res) {
         struct env e;
         int r;
-        env_open(&e);
+        fake_env_open(&e, root, state, HD_LOG_ERR);
         r = hd_vfio_reattach(e.list, dev(&e, addr), flags, res);
         env_close(&e);
         return r;
@@ -136,7 +99,7 @@ static void test_single(void) {
         {
                 struct env e;
                 int g;
-                env_open(&e);
+                fake_env_open(&e, root, state, HD_LOG_ERR);
                 g = hd_device_get_iommu_group(dev(&e, NIC));
                 env_close(&e);
                 CHECK(g >= 0 && access(vfio_node(g), F_OK) == 0, "/dev/vfio/%d appeared", g);
@@ -217,7 +180,7 @@ static void test_group(void) {
         {
                 struct env e;
                 hd_device *blocker = NULL;
-                env_open(&e);
+                fake_env_open(&e, root, state, HD_LOG_ERR);
                 CHECK(hd_iommu_group_is_viable(e.list, (unsigned) hd_device_get_iommu_group(dev(&e, GPU)), &blocker) == 1,
                       "the group is now viable");
                 env_close(&e);
@@ -229,7 +192,7 @@ static void test_group(void) {
         {
                 struct env e;
                 hd_device *blocker = NULL;
-                env_open(&e);
+                fake_env_open(&e, root, state, HD_LOG_ERR);
                 CHECK(hd_iommu_group_is_viable(e.list, (unsigned) hd_device_get_iommu_group(dev(&e, GPU)), &blocker) == 0 &&
                               blocker && streq(blocker->sysname, GPU),
                       "not viable again, blocked by %s", GPU);
@@ -249,7 +212,7 @@ static void test_group(void) {
         /* a device no driver takes: bounded wait, then rollback */
         {
                 struct env e;
-                env_open(&e);
+                fake_env_open(&e, root, state, HD_LOG_ERR);
                 fake_kernel_fail_probe(e.k, GPU_AUDIO);
                 r = hd_vfio_detach(e.list, dev(&e, GPU), "vfio-pci", HD_VFIO_GROUP, &res);
                 env_close(&e);
@@ -284,7 +247,7 @@ static void test_kill9(void) {
         }
         {
                 struct env e;
-                env_open(&e);
+                fake_env_open(&e, root, state, HD_LOG_ERR);
                 r = hd_vfio_recover(e.ctx, &res);
                 env_close(&e);
         }
@@ -298,7 +261,7 @@ static void test_kill9(void) {
         }
         {
                 struct env e;
-                env_open(&e);
+                fake_env_open(&e, root, state, HD_LOG_ERR);
                 r = hd_vfio_recover(e.ctx, &res);
                 env_close(&e);
                 CHECK(r == 0 && res->n_steps == 0, "a second recover has nothing to do");
@@ -412,14 +375,14 @@ static void test_reset(void) {
         int r;
 
         write_file("sys/bus/pci/devices/" NIC "/reset_method", "flr bus\n");
-        env_open(&e);
+        fake_env_open(&e, root, state, HD_LOG_ERR);
         r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 0 && streq(method, "flr") && fake_kernel_resets(e.k) == 1, "reset with FLR");
         env_close(&e);
 
         detach(NIC, "vfio-pci", 0, &res);
         hd_vfio_result_free(res);
-        env_open(&e);
+        fake_env_open(&e, root, state, HD_LOG_ERR);
         r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 1 && fake_kernel_resets(e.k) == 0, "reset skipped while bound to vfio-pci (%s)", reason);
         env_close(&e);
@@ -428,7 +391,7 @@ static void test_reset(void) {
 
         /* the GPU can only be bus-reset and shares the bus with its audio function */
         write_file("sys/bus/pci/devices/" GPU "/reset_method", "bus\n");
-        env_open(&e);
+        fake_env_open(&e, root, state, HD_LOG_ERR);
         r = hd_pci_reset(e.list, dev(&e, GPU), 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == -EBUSY && strstr(reason, GPU_AUDIO) && fake_kernel_resets(e.k) == 0,
               "bus reset refused while a sibling is bound (%s)", reason);
@@ -440,7 +403,7 @@ static void test_reset(void) {
 static void test_bad(void) {
         struct env e;
         hd_vfio_result *res = NULL;
-        env_open(&e);
+        fake_env_open(&e, root, state, HD_LOG_ERR);
         CHECK(hd_vfio_detach(e.list, dev(&e, "0000:00:1c.0"), "vfio-pci", 0, &res) == -EINVAL, "bridges cannot be detached");
         CHECK(hd_vfio_detach(e.list, dev(&e, "computer"), "vfio-pci", 0, &res) == -EINVAL, "non-PCI devices cannot be detached");
         CHECK(hd_vfio_detach(e.list, dev(&e, NIC), "nouveau", 0, &res) == -EINVAL, "only vfio-pci and pci-stub are stubs");
