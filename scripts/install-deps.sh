@@ -11,6 +11,7 @@ PKGS=(
         libvirt-daemon libvirt-clients      # reference node-device driver + nodedev.rng
         pciutils time                        # lspci for the benchmark
         qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
+        kmod iproute2 gcc-12 make            # guest modules.dep, ip for VF checks, out-of-tree mtty/netdevsim
 )
 missing=()
 for p in "${PKGS[@]}"; do
