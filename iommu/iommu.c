@@ -155,13 +155,11 @@ _public_ bool hd_pci_device_is_bridge(hd_device *d) {
                 return true;
         {
                 char path[PATH_MAX];
+                unsigned char b[16];
                 if (hd_device_attr_path(d, "config", path, sizeof(path)) >= 0 &&
-                    hd_sysfs_read_bytes(d->list->ctx, path, NULL, 0) >= 0) {
-                        unsigned char b[16];
-                        if (hd_sysfs_read_bytes(d->list->ctx, path, b, sizeof(b)) == (int) sizeof(b)) {
-                                hdr = b[0x0e] & 0x7f;
-                                return hdr == 1 || hdr == 2;
-                        }
+                    hd_sysfs_read_bytes(d->list->ctx, path, b, sizeof(b)) == (int) sizeof(b)) {
+                        hdr = b[0x0e] & 0x7f;
+                        return hdr == 1 || hdr == 2;
                 }
         }
         return false;
