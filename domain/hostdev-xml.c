@@ -64,26 +64,6 @@ static int pci_vf_netdev(hd_device *d, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Config header type 1 (PCI-PCI) or 2 (CardBus), or class 0x0604xx. */
-static bool pci_is_bridge(hd_device *d) {
-        const char *cls = hd_device_get_property(d, "PCI_CLASS");
-        long long klass = -1;
-        unsigned char cfg[64];
-        char path[PATH_MAX];
-
-        if (!cls || hd_safe_atoll(cls, 16, &klass) < 0)
-                (void) hd_device_read_attr_long(d, "class", 16, &klass);
-        if (klass >= 0 && ((unsigned long long) klass >> 8) == 0x0604)
-                return true;
-        if (hd_device_attr_path(d, "config", path, sizeof(path)) >= 0 &&
-            hd_sysfs_read_bytes(d->list->ctx, path, cfg, sizeof(cfg)) > 0x0e) {
-                unsigned ht = cfg[0x0e] & 0x7f;
-                if (ht == 1 || ht == 2)
-                        return true;
-        }
-        return false;
-}
-
 /* A unicast, non-zero MAC in libvirt's spelling (lower case) into @out. */
 static bool mac_usable(const char *mac, char out[18]) {
         bool zero = true;
@@ -150,7 +130,7 @@ static int build_pci(hd_device *d, unsigned flags, struct hd_node **ret) {
                 (void) hd_device_read_attr(d, attr, &mac);
                 return build_vf_interface(d, mac, flags, ret);
         }
-        if (pci_is_bridge(d)) {
+        if (hd_pci_device_is_bridge(d)) {
                 log_debug(d->list->ctx, "%s: PCI bridges cannot be assigned to a guest", d->name);
                 return -EINVAL;
         }

@@ -145,13 +145,15 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
 
 _public_ bool hd_pci_device_is_bridge(hd_device *d) {
         const char *cls;
-        long long k;
+        long long k = -1;
         unsigned char hdr;
 
         if (!d || d->type != HD_CAP_PCI)
                 return false;
         cls = hd_device_get_property(d, "PCI_CLASS");
-        if (cls && hd_safe_atoll(cls, 16, &k) >= 0 && (k >> 8) == 0x0604)
+        if (!cls || hd_safe_atoll(cls, 16, &k) < 0)
+                (void) hd_device_read_attr_long(d, "class", 16, &k);
+        if (k >= 0 && (k >> 8) == 0x0604)
                 return true;
         {
                 char path[PATH_MAX];
