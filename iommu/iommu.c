@@ -167,8 +167,8 @@ _public_ bool hd_pci_device_is_bridge(hd_device *d) {
         return false;
 }
 
-static bool driver_is_vfio_safe(const char *drv) {
-        return !drv || streq(drv, "vfio-pci") || streq(drv, "pci-stub") || strstr(drv, "vfio") != NULL;
+_public_ bool hd_driver_is_passthrough(const char *drv) {
+        return drv && (streq(drv, "vfio-pci") || streq(drv, "pci-stub") || strstr(drv, "vfio") != NULL);
 }
 
 _public_ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_device **ret_blocker) {
@@ -183,7 +183,8 @@ _public_ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_
                 /* bridges do not count (as in the kernel); mdevs are vfio's own */
                 if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
                         continue;
-                if (!driver_is_vfio_safe(hd_device_get_driver(devs[i]))) {
+                const char *drv = hd_device_get_driver(devs[i]);
+                if (drv && !hd_driver_is_passthrough(drv)) {
                         if (ret_blocker)
                                 *ret_blocker = devs[i];
                         return 0;

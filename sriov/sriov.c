@@ -24,10 +24,6 @@ static void msleep(unsigned ms) {
                 ;
 }
 
-static bool is_stub(const char *drv) {
-        return drv && (streq(drv, "vfio-pci") || streq(drv, "pci-stub") || strstr(drv, "vfio"));
-}
-
 static void pci_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
         char path[PATH_MAX];
         _cleanup_free_ char *target = NULL;
@@ -350,7 +346,7 @@ static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
                 pci_driver(ctx, addr, drv, sizeof(drv));
-                if (is_stub(drv)) {
+                if (hd_driver_is_passthrough(drv)) {
                         set_failure(res, -EBUSY, "VF %u (%s) of %s is detached for a VM (bound to %s); "
                                     "use --force to destroy it anyway", i, addr, pf, drv);
                         return -EBUSY;

@@ -391,8 +391,8 @@ static int verb_show(int argc, char **argv) {
                 if (group >= 0)
                         viable = hd_iommu_group_is_viable(list, (unsigned) group, &blocker);
                 printf("state:\n  host driver: %s\n", !drv ? "(none)"
-                       : streq(drv, "vfio-pci") || streq(drv, "pci-stub") ? "(detached for passthrough)" : drv);
-                printf("  passthrough driver: %s\n", drv && (streq(drv, "vfio-pci") || streq(drv, "pci-stub")) ? drv : "no");
+                       : hd_driver_is_passthrough(drv) ? "(detached for passthrough)" : drv);
+                printf("  passthrough driver: %s\n", hd_driver_is_passthrough(drv) ? drv : "no");
                 if (group < 0)
                         printf("  iommu group: none (IOMMU off?)\n");
                 else if (viable > 0)

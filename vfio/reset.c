@@ -24,7 +24,7 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
                 return -EINVAL;
         }
         drv = hd_device_get_driver(d);
-        if (drv && (streq(drv, "vfio-pci") || strstr(drv, "vfio"))) {
+        if (drv && hd_driver_is_passthrough(drv) && !streq(drv, "pci-stub")) {
                 snprintf(method, msize, "none");
                 snprintf(reason, rsize, "%s is bound to %s, which resets it itself", d->sysname, drv);
                 return 1;
@@ -50,7 +50,7 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
                         if (s == d || s->type != HD_CAP_PCI)
                                 continue;
                         sd = hd_device_get_driver(s);
-                        if (sd && !streq(sd, "vfio-pci") && !streq(sd, "pci-stub")) {
+                        if (sd && !hd_driver_is_passthrough(sd)) {
                                 snprintf(reason, rsize, "only a bus reset is possible and %s (driver %s) shares the bus",
                                          s->sysname, sd);
                                 return -EBUSY;

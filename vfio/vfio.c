@@ -58,10 +58,6 @@ static void read_override(hd_ctx *ctx, const char *addr, char *buf, size_t size)
                 copy_str(buf, size, s);
 }
 
-static bool is_stub(const char *drv) {
-        return drv && (streq(drv, "vfio-pci") || streq(drv, "pci-stub") || strstr(drv, "vfio"));
-}
-
 /* Test hooks, documented in docs/testing.md: make the bind of one device
  * fail, or pause after each device (to kill the process mid-transaction). */
 static bool fault_injected(const char *addr) {
@@ -550,7 +546,7 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_re
                 if (r <= 0) {
                         m->has_record = false;
                         m->orig_driver[0] = m->orig_override[0] = 0;
-                        if (!is_stub(now)) {
+                        if (!hd_driver_is_passthrough(now)) {
                                 copy_str(m->orig_driver, sizeof(m->orig_driver), now);
                                 add_step(res, m, now, HD_STEP_NOOP, 0);
                                 continue;
@@ -700,7 +696,7 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
                         continue;
                 snprintf(m.addr, sizeof(m.addr), "%.*s", (int) (dot - de->d_name), de->d_name);
                 read_driver(ctx, m.addr, now, sizeof(now));
-                if (!is_stub(now)) {
+                if (!hd_driver_is_passthrough(now)) {
                         log_info(ctx, "%s: dropping the stale record (now bound to '%s')", m.addr, now);
                         record_remove(ctx, m.addr);
                 }

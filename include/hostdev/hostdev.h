@@ -166,6 +166,9 @@ int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t *ret_n);
 /* Devices of a group (PCI functions, or an mdev), sorted by address;
  * caller frees *ret (not the devices, which belong to the list). */
 int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n);
+/* vfio-pci, a vfio variant driver (mlx5_vfio_pci, ...) or pci-stub: a driver
+ * that holds a device for a guest rather than for the host. */
+bool hd_driver_is_passthrough(const char *driver);
 /* pci.ids names of a PCI device ("" when unknown). */
 int hd_pci_device_get_names(hd_device *d, char *vendor, size_t vsize, char *product, size_t psize);
 /* A PCI bridge or port (header type 1/2): the kernel ignores these when it
