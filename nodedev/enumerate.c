@@ -558,16 +558,6 @@ _public_ hd_device *hd_nodedev_list_root(hd_nodedev_list *list) {
 
 /* ---- lookup ---- */
 
-static bool is_uuid(const char *s) {
-        static const char pat[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-        if (strlen(s) != sizeof(pat) - 1)
-                return false;
-        for (size_t i = 0; pat[i]; i++)
-                if (pat[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
-                        return false;
-        return true;
-}
-
 static int lookup_path(hd_nodedev_list *list, const char *query, hd_device **ret) {
         _cleanup_free_ char *norm = NULL, *resolved = NULL;
         const char *p;
@@ -624,7 +614,7 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                 *ret = d;
                 return 0;
         }
-        if (is_uuid(query)) {
+        if (hd_uuid_is_valid(query)) {
                 hd_device *found = NULL;
                 for (size_t i = 0; i < list->n; i++) {
                         hd_device *x = list->devs[i];
