@@ -78,6 +78,21 @@ assert groups[1]["viable"] is True' "$F" && ok "iommu --json matches sys/kernel/
 hd --sysroot "$F" iommu explain 01:00.1 | grep -q "multifunction device without ACS" \
         && ok "iommu explain names the multifunction sibling" || fail "iommu explain names the multifunction sibling"
 expect_exit 1 "iommu explain of a non-PCI device" hd --sysroot "$F" iommu explain computer
+# the IOMMU off: said plainly, with the kernel argument that turns it on
+cp -a "$TMP/fx/minimal" "$TMP/noiommu"
+rm -rf "$TMP/noiommu/sys/kernel/iommu_groups"/* "$TMP/noiommu/sys/class/iommu"
+mkdir -p "$TMP/noiommu/proc"
+printf 'processor\t: 0\nvendor_id\t: GenuineIntel\n' > "$TMP/noiommu/proc/cpuinfo"
+echo "BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet" > "$TMP/noiommu/proc/cmdline"
+printf '           CPU0\n 24:          0  PCI-MSI 65536-edge      ahci\n' > "$TMP/noiommu/proc/interrupts"
+hd --sysroot "$TMP/noiommu" iommu > "$TMP/off.txt"
+grep -q '^IOMMU: DISABLED' "$TMP/off.txt" && grep -q "intel_iommu=on" "$TMP/off.txt" && grep -q '^Interrupt remapping: NO' "$TMP/off.txt" \
+        && ok "iommu: off is said plainly, with the kernel argument" || fail "iommu: off is said plainly, with the kernel argument" "$(cat "$TMP/off.txt")"
+hd --sysroot "$TMP/noiommu" iommu --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["iommu"]["enabled"] is False and d["iommu"]["interrupt_remapping"] is False and "intel_iommu=on" in d["iommu"]["hint"] and d["groups"] == []' \
+        && ok "iommu --json: off, no groups, hint" || fail "iommu --json: off, no groups, hint"
 cp -a "$F" "$TMP/ro"
 before=$(cd "$TMP/ro" && find . -printf '%p %l %s\n' | sort | md5sum)
 hd --sysroot "$TMP/ro" --state-dir "$TMP/st" nodedev-detach 01:00.0 --group --dry-run > "$TMP/dry" \
