@@ -103,32 +103,16 @@ int hd_udev_db_parse(const char *text, struct hd_raw_device *raw) {
         return 0;
 }
 
-/* Read a small file (uevent, udev db entry) into buf with as few system
- * calls as possible; returns its length or -errno. */
+/* Read a small file (uevent, udev db entry) into buf, NUL-terminated;
+ * returns its length or -errno (-EFBIG when it does not fit). */
 static ssize_t read_small(hd_ctx *ctx, const char *path, char *buf, size_t size) {
-        _cleanup_close_ int fd = -1;
-        size_t len = 0;
-        int r;
-
-        r = hd_sysfs_open(ctx, path, O_RDONLY | O_NOCTTY, &fd);
-        if (r < 0)
-                return r;
-        while (len + 1 < size) {
-                ssize_t n = read(fd, buf + len, size - len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                len += (size_t) n;
-                /* sysfs attributes and regular files: a short read is the end */
-                if (n == 0 || len + 1 < size)
-                        break;
-        }
-        if (len + 1 >= size)
+        int n = hd_sysfs_read_bytes(ctx, path, buf, size - 1);
+        if (n < 0)
+                return n;
+        if ((size_t) n >= size - 1)
                 return -EFBIG;
-        buf[len] = 0;
-        return (ssize_t) len;
+        buf[n] = 0;
+        return n;
 }
 
 int hd_udev_db_path(const struct hd_raw_device *raw, char *buf, size_t size) {

@@ -60,7 +60,8 @@ int hd_sysfs_read_str(hd_ctx *ctx, const char *path, char **ret);
 int hd_sysfs_read_strf(hd_ctx *ctx, char **ret, const char *fmt, ...) _printf_(3, 4);
 int hd_sysfs_read_long(hd_ctx *ctx, const char *path, int base, long long *ret);
 int hd_sysfs_read_longf(hd_ctx *ctx, int base, long long *ret, const char *fmt, ...) _printf_(4, 5);
-/* Raw bytes into buf, returns bytes read. */
+/* Raw bytes into buf, returns bytes read (a short read ends it: for sysfs
+ * attributes and regular files, not for /proc files). */
 int hd_sysfs_read_bytes(hd_ctx *ctx, const char *path, void *buf, size_t size);
 int hd_sysfs_readlink(hd_ctx *ctx, const char *path, char **ret);
 /* Resolve a symlink path to the normalized absolute sysfs path ("/sys/..."). */

@@ -129,9 +129,11 @@ int hd_sysfs_read_bytes(hd_ctx *ctx, const char *path, void *buf, size_t size) {
                                 continue;
                         return negative_errno();
                 }
-                if (n == 0)
-                        break;
                 got += (size_t) n;
+                /* sysfs attributes and regular files: a short read is the end
+                 * (saves the read() that would return 0) */
+                if (n == 0 || got < size)
+                        break;
         }
         return (int) got;
 }
