@@ -17,10 +17,24 @@ build_fixtures() {
 
 hd() { "$HOSTDEVCTL" "$@"; }
 
-# names and parents of a sysroot ("-" for none), sorted
+# names and parents of a sysroot, or of this host without an argument
+# ("-" for none), sorted
 names_parents() {
-        hd --sysroot "$1" nodedev-list --json | python3 -c '
+        hd ${1:+--sysroot "$1"} nodedev-list --json | python3 -c '
 import json, sys
 for d in json.load(sys.stdin):
     print(d["name"], d["parent"] or "-")' | sort
+}
+
+# run_libvirt LABEL SYSROOT OUTDIR: libvirt's own node-device driver over
+# SYSROOT (tests/libvirt/libvirt-nodedev.sh); reports SKIP (no libvirt or
+# user namespaces) or FAIL itself and returns non-zero then.
+run_libvirt() {
+        "$SRCDIR/tests/libvirt/libvirt-nodedev.sh" "$2" "$3" > "$TMP/lv.log" 2>&1
+        case $? in
+        0) return 0 ;;
+        77) skip "$1: libvirt comparison" "$(grep -m1 SKIP "$TMP/lv.log")" ;;
+        *) fail "$1: libvirt's node-device driver ran" "$(tail -5 "$TMP/lv.log" | tr '\n' ' ')" ;;
+        esac
+        return 1
 }

@@ -6,7 +6,6 @@ set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/common.sh"
 
-runner=$SRCDIR/tests/libvirt/libvirt-nodedev.sh
 for tgz in "$SRCDIR"/tests/data/captures/*.tgz; do
         c=$(basename "$tgz" .tgz)
         mkdir -p "$TMP/$c"
@@ -38,15 +37,7 @@ got = {g["number"]: sorted(x["address"] for x in g["devices"]) for g in d["group
 assert d["iommu"]["enabled"] and d["iommu"]["vendor"] == "intel", d["iommu"]
 assert got == real, (got, real)' "$root" && ok "$c: iommu --json matches the captured groups" || fail "$c: iommu --json matches the captured groups"
 
-        "$runner" "$root" "$TMP/lv-$c" > "$TMP/lv.log" 2>&1
-        rc=$?
-        if [ $rc = 77 ]; then
-                skip "$c: libvirt comparison" "$(grep -m1 SKIP "$TMP/lv.log")"
-                continue
-        elif [ $rc != 0 ]; then
-                fail "$c: libvirt's node-device driver ran" "$(tail -3 "$TMP/lv.log" | tr '\n' ' ')"
-                continue
-        fi
+        run_libvirt "$c" "$root" "$TMP/lv-$c" || continue
         names_parents "$root" > "$TMP/$c.parents"
         diff -u "$TMP/lv-$c/parents.txt" "$TMP/$c.parents" > "$TMP/d" \
                 && ok "$c: same names and parents as libvirt ($(wc -l < "$TMP/$c.parents") devices)" \

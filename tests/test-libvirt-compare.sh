@@ -6,7 +6,6 @@ set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/common.sh"
 
-runner=$SRCDIR/tests/libvirt/libvirt-nodedev.sh
 build_fixtures full minimal
 
 # Normalize XML for comparison: sibling order of iommuGroup addresses and
@@ -16,15 +15,7 @@ norm() { sed 's/^ *//' "$1" | sort; }
 
 for c in full minimal; do
         out=$TMP/lv-$c
-        "$runner" "$TMP/fx/$c" "$out" > "$TMP/lv.log" 2>&1
-        rc=$?
-        if [ $rc = 77 ]; then
-                skip "$c: libvirt comparison" "$(grep -m1 SKIP "$TMP/lv.log")"
-                continue
-        elif [ $rc != 0 ]; then
-                fail "$c: libvirt's node-device driver ran" "$(tail -5 "$TMP/lv.log" | tr '\n' ' ')"
-                continue
-        fi
+        run_libvirt "$c" "$TMP/fx/$c" "$out" || continue
         ok "$c: libvirt's node-device driver ran"
         names_parents "$TMP/fx/$c" > "$TMP/ours-$c.txt"
         if diff -u "$out/parents.txt" "$TMP/ours-$c.txt" > "$TMP/d"; then
@@ -56,17 +47,8 @@ done
 # This host: libvirt over the real /sys (mounted read-only in its namespace)
 # against hostdevctl through libudev.
 out=$TMP/lv-host
-"$runner" / "$out" > "$TMP/lv.log" 2>&1
-rc=$?
-if [ $rc = 77 ]; then
-        skip "this host: libvirt comparison" "$(grep -m1 SKIP "$TMP/lv.log")"
-elif [ $rc != 0 ]; then
-        fail "this host: libvirt's node-device driver ran" "$(tail -5 "$TMP/lv.log" | tr '\n' ' ')"
-else
-        hd nodedev-list --json | python3 -c '
-import json, sys
-for d in json.load(sys.stdin):
-    print(d["name"], d["parent"] or "-")' | sort > "$TMP/ours-host.txt"
+if run_libvirt "this host" / "$out"; then
+        names_parents > "$TMP/ours-host.txt"
         if diff -u "$out/parents.txt" "$TMP/ours-host.txt" > "$TMP/d"; then
                 ok "this host: same names and parents as libvirt ($(wc -l < "$TMP/ours-host.txt") devices)"
         else
