@@ -12,6 +12,7 @@ PKGS=(
         pciutils time                        # lspci for the benchmark
         qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
         kmod iproute2 gcc-12 make            # guest modules.dep, ip for VF checks, out-of-tree mtty/netdevsim
+        libacl1 libblkid1 libcap2 libkmod2 libselinux1  # libraries of the guest's udevadm (udev .deb), copied from here
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -3,7 +3,7 @@
 #
 #   tests/vm/build-guest.sh [--udev] [--nvme-cli] [--force] [OUTDIR]
 #
-# OUTDIR defaults to $HOSTDEV_VM_DIR or build/vm. Nothing outside OUTDIR is
+# OUTDIR defaults to $HOSTDEV_VM_DIR or ~/.cache/hostdev-vm/KEY. Nothing outside OUTDIR is
 # touched: the Debian kernel package is fetched with `apt-get download` and
 # unpacked with `dpkg -x` (never installed, /boot is left alone).
 #
@@ -254,15 +254,19 @@ if [ "$WITH_UDEV" = 1 ] && { [ "$FORCE" = 1 ] || ! udev_ok; }; then
 	rm -rf "$USTAGE" "$UROOT"
 	mkdir -p "$USTAGE" "$UROOT"
 	dpkg -x "$UDEB" "$UROOT"
-	# Debian 12 is /usr-merged but the package still uses /lib paths.
+	# Debian 12 is /usr-merged but the package still uses /lib paths, and
+	# /lib/systemd/systemd-udevd is an absolute link to /bin/udevadm: resolve
+	# links inside the unpacked package, never through this host's /.
 	for b in lib/systemd/systemd-udevd bin/udevadm; do
-		[ -e "$UROOT/$b" ] || hdvm_die "udev package lacks /$b"
-		hdvm_copy_elf "$UROOT/$b" "/$b" "$USTAGE"
+		f=$(hdvm_resolve_in "$UROOT" "/$b") || hdvm_die "udev package lacks /$b"
+		hdvm_copy_elf "$f" "/$b" "$USTAGE" || hdvm_die "cannot copy /$b into the udev layer"
 	done
 	mkdir -p "$USTAGE/lib/udev" "$USTAGE/etc/udev"
 	cp -a "$UROOT/lib/udev/rules.d" "$USTAGE/lib/udev/"
 	for h in "$UROOT"/lib/udev/*_id "$UROOT"/lib/udev/*-helper; do
-		[ -f "$h" ] && hdvm_copy_elf "$h" "/lib/udev/$(basename "$h")" "$USTAGE"
+		[ -f "$h" ] && ! [ -L "$h" ] || continue
+		hdvm_copy_elf "$h" "/lib/udev/$(basename "$h")" "$USTAGE" ||
+			hdvm_die "cannot copy /lib/udev/$(basename "$h") into the udev layer"
 	done
 	# Compile the PCI/USB/input part of the hwdb on the host (same udev
 	# version); the full hwdb.bin is 11 MB and slows every TCG boot.

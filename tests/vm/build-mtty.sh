@@ -9,7 +9,7 @@
 #   netdevsim.ko  drivers/net/netdevsim/ (CONFIG_NETDEVSIM is off in Debian):
 #                 a netdev with VFs for the rtnetlink VF path (needs psample)
 #
-# OUTDIR is the VM build dir (default $HOSTDEV_VM_DIR or build/vm); the guest
+# OUTDIR is the VM build dir (default $HOSTDEV_VM_DIR or ~/.cache/hostdev-vm/KEY); the guest
 # must have been built (OUTDIR/build-info names the kernel package). Results:
 #
 #   OUTDIR/extmod/mtty.ko, OUTDIR/extmod/netdevsim.ko

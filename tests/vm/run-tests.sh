@@ -3,12 +3,13 @@
 #
 #   tests/vm/run-tests.sh [SCENARIO.sh...]
 #
-# Builds the guest (cached in $HOSTDEV_VM_DIR, default build/vm), then boots
+# Builds the guest (cached in $HOSTDEV_VM_DIR, default ~/.cache/hostdev-vm/KEY), then boots
 # one guest per scenario (default: every tests/vm/scenarios/*.sh) and prints
 # the per-check results and "vm: N passed, N failed, N skipped".
 #
 # Environment:
-#   HOSTDEV_VM_DIR       build/cache directory (default build/vm)
+#   HOSTDEV_VM_DIR       build/cache directory (default ~/.cache/hostdev-vm/KEY,
+#                        KEY a hash of the scripts that build the guest)
 #   HOSTDEVCTL           hostdevctl binary to copy into the guest
 #                        (default build/tools/hostdevctl when it exists)
 #   HOSTDEV_VM_ACCEL     kvm|tcg to skip the cached KVM probe
@@ -24,6 +25,7 @@ set -uo pipefail
 
 OUT=$(hdvm_default_dir)
 mkdir -p "$OUT" || hdvm_die "cannot create $OUT"
+hdvm_prune_caches "$OUT"
 
 if [ $# -gt 0 ]; then
 	SCENARIOS=("$@")
@@ -49,6 +51,9 @@ LAYERS=()
 grep -qs '^# hdtest:.*\budev\b' "${SCENARIOS[@]}" && LAYERS+=(--udev)
 grep -qs '^# hdtest:.*\bnvme-cli\b' "${SCENARIOS[@]}" && LAYERS+=(--nvme-cli)
 rc=0
+# One build at a time per cache folder (another checkout may share it).
+exec 9>"$OUT/.lock"
+command -v flock >/dev/null 2>&1 && flock 9
 "$HDVM_SRC/build-guest.sh" "${LAYERS[@]}" "$OUT" || rc=$?
 if [ "$rc" = "$HDVM_SKIP" ]; then
 	echo "vm: 0 passed, 0 failed, ${#SCENARIOS[@]} skipped (cannot build the guest)"
@@ -60,6 +65,7 @@ fi
 if grep -qs '^# hdtest:.*\b\(mtty\|netdevsim\)\b' "${SCENARIOS[@]}"; then
 	"$HDVM_SRC/build-mtty.sh" "$OUT" || hdvm_die "build-mtty.sh failed"
 fi
+exec 9>&- # run-guest.sh takes the lock itself
 "$HDVM_SRC/run-guest.sh" --build-dir "$OUT" --probe-accel || hdvm_die "accel probe failed"
 
 BIN=${HOSTDEVCTL:-}
