@@ -22,7 +22,10 @@ struct verb {
 
 /* Verb tables, NULL-name terminated: tools/hostdevctl.c and one per module
  * (tools/cmd-*.c). */
-extern const struct verb nodedev_verbs[];
+extern const struct verb nodedev_verbs[];    /* tools/cmd-nodedev.c */
+extern const struct verb iommu_verbs[];      /* tools/cmd-iommu.c */
+extern const struct verb vfio_verbs[];       /* tools/cmd-vfio.c */
+extern const struct verb domain_verbs[];     /* tools/cmd-domain.c */
 extern const struct verb sriov_verbs[];
 extern const struct verb mdev_verbs[];
 /* tools/cmd-mdev.c: start the 'auto' mdevs and print the steps (none with

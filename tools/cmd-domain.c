@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hostdevctl domain verbs: hostdev-xml. */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostdevctl.h"
+
+/* ---- hostdev-xml ---- */
+
+static int verb_hostdev_xml(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "managed", no_argument, NULL, 'm' },
+                { "unmanaged", no_argument, NULL, 'u' },
+                { "by-address", no_argument, NULL, 'a' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ char *xml = NULL;
+        unsigned flags = 0;
+        hd_device *d;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'm': flags |= HD_HOSTDEV_XML_MANAGED; break;
+                case 'u': flags |= HD_HOSTDEV_XML_UNMANAGED; break;
+                case 'a': flags |= HD_HOSTDEV_XML_BY_ADDRESS; break;
+                default: return bad_option("hostdev-xml", argv);
+                }
+        }
+        if (optind != argc - 1) {
+                errorf("hostdev-xml: expected exactly one device name");
+                return EXIT_USAGE;
+        }
+        if ((flags & HD_HOSTDEV_XML_MANAGED) && (flags & HD_HOSTDEV_XML_UNMANAGED)) {
+                errorf("hostdev-xml: --managed and --unmanaged exclude each other");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        r = hd_device_format_hostdev_xml(d, flags, &xml);
+        if (r == -EOPNOTSUPP)
+                errorf("%s: a %s device cannot be given to a guest (PCI, SR-IOV VF network interface, "
+                       "USB device, SCSI device or mdev only)",
+                       hd_device_get_name(d), hd_cap_type_to_string(hd_device_get_cap_type(d)));
+        else if (r == -EINVAL && hd_device_get_cap_type(d) == HD_CAP_PCI)
+                errorf("%s: PCI bridges cannot be assigned to a guest", hd_device_get_name(d));
+        else if (r < 0)
+                errorf("%s: cannot format domain XML: %s", hd_device_get_name(d), strerror(-r));
+        if (r < 0)
+                return EXIT_FAILURE;
+        fputs(xml, stdout);
+        return EXIT_SUCCESS;
+}
+
+const struct verb domain_verbs[] = {
+        { "hostdev-xml", verb_hostdev_xml, "NAME [--managed|--unmanaged] [--by-address]",
+          "Print the libvirt domain XML that passes a device to a guest.",
+          "PCI device: <hostdev type='pci'>; SR-IOV VF with a network interface (or that\n"
+          "interface): <interface type='hostdev'> with its MAC; USB device: <hostdev\n"
+          "type='usb'>; SCSI device: <hostdev type='scsi'>; mdev: <hostdev type='mdev'>.\n"
+          "Options:\n"
+          "  --managed      managed='yes' (the default): libvirt detaches the device\n"
+          "  --unmanaged    managed='no'\n"
+          "  --by-address   USB: also name the device by <address bus= device=>\n" },
+        {}
+};

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hostdevctl IOMMU verbs: iommu, iommu explain. */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostdevctl.h"
+
+/* ---- iommu ---- */
+
+/* "0200" style class code of a PCI device */
+static const char *pci_label(hd_device *d, char *buf, size_t size) {
+        const char *cls = hd_device_get_property(d, "PCI_CLASS");
+        unsigned long v = cls ? strtoul(cls, NULL, 16) : 0;
+        snprintf(buf, size, "%04lx", v >> 8);
+        return buf;
+}
+
+static int verb_iommu_explain(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ char *text = NULL;
+        hd_device *d;
+        int r;
+
+        if (argc != 2) {
+                errorf("iommu explain: expected exactly one device");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[1], &d) < 0)
+                return EXIT_FAILURE;
+        r = hd_iommu_explain(d, &text);
+        if (r == -EOPNOTSUPP) {
+                errorf("iommu explain: %s is not a PCI device", hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        if (r < 0) {
+                errorf("iommu explain: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        fputs(text, stdout);
+        return EXIT_SUCCESS;
+}
+
+static json_object *pci_json(hd_device *d) {
+        json_object *o = json_object_new_object();
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                const char *path = hd_device_get_syspath(d);
+                json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
+                json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
+                json_object_object_add(o, "capability", json_object_new_string(hd_cap_type_to_string(hd_device_get_cap_type(d))));
+                return o;
+        }
+        const char *drv = hd_device_get_driver(d);
+        const char *cls = hd_device_get_property(d, "PCI_CLASS");
+        const char *id = hd_device_get_property(d, "PCI_ID");
+        const char *path = hd_device_get_syspath(d);
+        json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
+        json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
+        json_object_object_add(o, "class", cls ? json_object_new_string(cls) : NULL);
+        json_object_object_add(o, "id", id ? json_object_new_string(id) : NULL);
+        json_object_object_add(o, "driver", drv ? json_object_new_string(drv) : NULL);
+        json_object_object_add(o, "bridge", json_object_new_boolean(hd_pci_device_is_bridge(d)));
+        {
+                char vendor[128], product[160];
+                if (hd_pci_device_get_names(d, vendor, sizeof(vendor), product, sizeof(product)) >= 0) {
+                        json_object_object_add(o, "vendor", vendor[0] ? json_object_new_string(vendor) : NULL);
+                        json_object_object_add(o, "product", product[0] ? json_object_new_string(product) : NULL);
+                }
+        }
+        return o;
+}
+
+static int verb_iommu(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ unsigned *groups = NULL;
+        hd_iommu_info info;
+        json_object *root = NULL, *jgroups = NULL;
+        bool json = false;
+        size_t ng = 0;
+        int c, r;
+
+        if (argc >= 2 && streq(argv[1], "explain"))
+                return verb_iommu_explain(argc - 1, argv + 1);
+        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                default: return bad_option("iommu", argv);
+                }
+        }
+        if (optind != argc) {
+                errorf("iommu: unexpected argument '%s' (did you mean 'iommu explain DEV'?)", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        r = hd_iommu_get_info(ctx, &info);
+        if (r >= 0)
+                r = hd_iommu_list_groups(list, &groups, &ng);
+        if (r < 0) {
+                errorf("iommu: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (json) {
+                json_object *ji = json_object_new_object();
+                root = json_object_new_object();
+                json_object_object_add(ji, "enabled", json_object_new_boolean(info.enabled));
+                json_object_object_add(ji, "vendor", info.vendor[0] ? json_object_new_string(info.vendor) : NULL);
+                json_object_object_add(ji, "interrupt_remapping",
+                                       info.intremap < 0 ? NULL : json_object_new_boolean(info.intremap));
+                json_object_object_add(ji, "hint", info.hint[0] ? json_object_new_string(info.hint) : NULL);
+                json_object_object_add(root, "iommu", ji);
+                jgroups = json_object_new_array();
+                json_object_object_add(root, "groups", jgroups);
+        } else {
+                printf("IOMMU: %s%s%s%s\n", info.enabled ? "enabled" : "DISABLED",
+                       info.vendor[0] ? " (" : "", info.vendor, info.vendor[0] ? ")" : "");
+                printf("Interrupt remapping: %s\n", info.intremap < 0 ? "unknown" : info.intremap ? "yes" : "NO");
+                if (info.hint[0])
+                        printf("Hint: %s\n", info.hint);
+        }
+        for (size_t g = 0; g < ng; g++) {
+                _cleanup_free_ hd_device **devs = NULL;
+                hd_device *blocker = NULL;
+                size_t n = 0;
+                int viable;
+
+                if (hd_iommu_group_get_devices(list, groups[g], &devs, &n) < 0)
+                        continue;
+                viable = hd_iommu_group_is_viable(list, groups[g], &blocker);
+                if (json) {
+                        json_object *jg = json_object_new_object(), *jd = json_object_new_array();
+                        json_object_object_add(jg, "number", json_object_new_int((int) groups[g]));
+                        json_object_object_add(jg, "viable", json_object_new_boolean(viable > 0));
+                        json_object_object_add(jg, "blocker",
+                                               blocker ? json_object_new_string(strrchr(hd_device_get_syspath(blocker), '/') + 1) : NULL);
+                        for (size_t i = 0; i < n; i++)
+                                json_object_array_add(jd, pci_json(devs[i]));
+                        json_object_object_add(jg, "devices", jd);
+                        json_object_array_add(jgroups, jg);
+                        continue;
+                }
+                if (viable > 0)
+                        printf("\nGroup %u: viable\n", groups[g]);
+                else if (blocker)
+                        printf("\nGroup %u: not viable: %s is bound to %s\n", groups[g],
+                               strrchr(hd_device_get_syspath(blocker), '/') + 1, hd_device_get_driver(blocker));
+                else
+                        printf("\nGroup %u\n", groups[g]);
+                for (size_t i = 0; i < n; i++) {
+                        char cls[32], vendor[128], product[160];
+                        if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI) {
+                                printf("  %s  %s\n", strrchr(hd_device_get_syspath(devs[i]), '/') + 1,
+                                       hd_device_get_name(devs[i]));
+                                continue;
+                        }
+                        const char *id = hd_device_get_property(devs[i], "PCI_ID");
+                        const char *drv = hd_device_get_driver(devs[i]);
+                        (void) hd_pci_device_get_names(devs[i], vendor, sizeof(vendor), product, sizeof(product));
+                        printf("  %s  %s  %-9s  %-14s %s%s%s%s\n", strrchr(hd_device_get_syspath(devs[i]), '/') + 1,
+                               pci_label(devs[i], cls, sizeof(cls)), id ? id : "?", drv ? drv : "(no driver)",
+                               vendor, vendor[0] ? " " : "", product,
+                               hd_pci_device_is_bridge(devs[i]) ? " [bridge]" : "");
+                }
+        }
+        if (json) {
+                print_json(root);
+                json_object_put(root);
+        }
+        return EXIT_SUCCESS;
+}
+
+const struct verb iommu_verbs[] = {
+        { "iommu", verb_iommu, "[--json] | explain DEV",
+          "IOMMU status and groups with their devices; whether each group can go to a VM.",
+          "A group is viable when every endpoint is bound to vfio-pci (or a vfio variant\n"
+          "driver) or pci-stub, or is unbound; bridges are ignored, as the kernel does.\n"
+          "'iommu explain DEV' tells why DEV shares its group: the multifunction siblings\n"
+          "or the first upstream port without ACS isolation (needs root for config space).\n" },
+        {}
+};

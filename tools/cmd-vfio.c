@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hostdevctl passthrough verbs: nodedev-detach, nodedev-reattach,
+ * nodedev-reset, recover. */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostdevctl.h"
+
+/* ---- detach / reattach / reset / recover ---- */
+
+static int verb_detach_reattach(int argc, char **argv, bool detach) {
+        static const struct option opts[] = {
+                { "driver", required_argument, NULL, 'd' },
+                { "group", no_argument, NULL, 'g' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "force", no_argument, NULL, 'f' },
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_vfio_result *res = NULL;
+        const char *driver = "vfio-pci";
+        unsigned flags = 0;
+        bool json = false;
+        hd_device *d;
+        int c, r, rc;
+
+        while ((c = getopt_long(argc, argv, "d:gnfj", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'd':
+                        if (!detach)
+                                return bad_option(verb, argv);
+                        if (streq(optarg, "vfio") || streq(optarg, "vfio-pci"))
+                                driver = "vfio-pci";
+                        else if (streq(optarg, "stub") || streq(optarg, "pci-stub"))
+                                driver = "pci-stub";
+                        else {
+                                errorf("%s: unknown driver '%s' (vfio or stub)", verb, optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'g': flags |= HD_VFIO_GROUP; break;
+                case 'n': flags |= HD_VFIO_DRY_RUN; break;
+                case 'f': flags |= HD_VFIO_FORCE; break;
+                case 'j': json = true; break;
+                default: return bad_option(verb, argv);
+                }
+        }
+        if (optind != argc - 1) {
+                errorf("%s: expected exactly one device", verb);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        r = detach ? hd_vfio_detach(list, d, driver, flags, &res) : hd_vfio_reattach(list, d, flags, &res);
+        if (r < 0) {
+                errorf("%s %s: %s", verb, hd_device_get_name(d),
+                       r == -EINVAL ? "not a PCI endpoint (bridges and non-PCI devices cannot be detached)" : strerror(-r));
+                return EXIT_FAILURE;
+        }
+        rc = report(verb, res, json);
+        hd_vfio_result_free(res);
+        return rc;
+}
+
+static int verb_nodedev_detach(int argc, char **argv) { return verb_detach_reattach(argc, argv, true); }
+static int verb_nodedev_reattach(int argc, char **argv) { return verb_detach_reattach(argc, argv, false); }
+
+static int verb_recover(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        hd_vfio_result *res = NULL;
+        int r, rc;
+
+        if (argc != 1) {
+                errorf("recover: takes no arguments");
+                return EXIT_USAGE;
+        }
+        if (open_ctx(&ctx) < 0)
+                return EXIT_FAILURE;
+        r = hd_vfio_recover(ctx, &res);
+        if (r < 0) {
+                errorf("recover: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (res->n_steps == 0)
+                printf("nothing to recover\n");
+        rc = report("recover", res, false);
+        hd_vfio_result_free(res);
+        return rc;
+}
+
+static int verb_nodedev_reset(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "force", no_argument, NULL, 'f' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        char method[64], reason[400];
+        unsigned flags = 0;
+        hd_device *d;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "f", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'f': flags |= HD_VFIO_FORCE; break;
+                default: return bad_option("nodedev-reset", argv);
+                }
+        }
+        if (optind != argc - 1) {
+                errorf("nodedev-reset: expected exactly one device");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                errorf("nodedev-reset: %s is not a PCI device", hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        r = hd_pci_reset(list, d, flags, method, sizeof(method), reason, sizeof(reason));
+        if (r == 1) {
+                printf("%s: skipped: %s\n", hd_device_get_name(d), reason);
+                return EXIT_SUCCESS;
+        }
+        if (r == -EBUSY) {
+                errorf("nodedev-reset refused: %s (use --force to override)", reason);
+                return 2;
+        }
+        if (r < 0) {
+                errorf("nodedev-reset: %s", reason[0] ? reason : strerror(-r));
+                return EXIT_FAILURE;
+        }
+        printf("%s: reset (kernel method: %s)\n", hd_device_get_name(d), method);
+        return EXIT_SUCCESS;
+}
+
+const struct verb vfio_verbs[] = {
+        { "nodedev-detach", verb_nodedev_detach, "DEV [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
+          "Bind a PCI device (or its whole IOMMU group) to vfio-pci or pci-stub.",
+          "Uses driver_override + drivers_probe; loads the driver module if needed. The\n"
+          "original driver is journaled in the state directory first, so that\n"
+          "nodedev-reattach restores exactly it and 'hostdevctl recover' can finish an\n"
+          "interrupted run. With --group every endpoint of the IOMMU group moves as one\n"
+          "transaction: if one fails, the others go back. Devices the host needs (mounted\n"
+          "filesystems, swap, dm/md/LVM, the default route, the boot VGA with a framebuffer\n"
+          "console, open DRM nodes) are refused with exit status 2 unless --force.\n" },
+        { "nodedev-reattach", verb_nodedev_reattach, "DEV [--group] [--dry-run] [--json]",
+          "Give a detached PCI device (or group) back to its original host driver.", NULL },
+        { "nodedev-reset", verb_nodedev_reset, "DEV [--force]",
+          "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci).", NULL },
+        { "recover", verb_recover, "",
+          "Finish or undo an interrupted detach/reattach from the journal (run at boot).", NULL },
+        {}
+};
