@@ -586,9 +586,41 @@ static int lookup_path(hd_nodedev_list *list, const char *query, hd_device **ret
         return 0;
 }
 
+/* "00:1g.0", "0000:00:02.8": the shape of [[DOMAIN:]BUS:]SLOT.FUNC, whether
+ * or not its fields are valid */
+static bool looks_like_pci_addr(const char *s) {
+        size_t colons = 0, dots = 0;
+        for (const char *p = s; *p; p++) {
+                if (*p == ':')
+                        colons++;
+                else if (*p == '.') {
+                        if (colons == 0)
+                                return false;
+                        dots++;
+                } else if (!isalnum((unsigned char) *p))
+                        return false;
+        }
+        return colons >= 1 && colons <= 2 && dots == 1 && s[0] != ':' && s[strlen(s) - 1] != '.';
+}
+
+/* a device node or one of its udev links ("/dev/vda", "/dev/dri/card0",
+ * "/dev/disk/by-id/...") */
+static hd_device *lookup_devnode(hd_nodedev_list *list, const char *node) {
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *x = list->devs[i];
+                if (streq_ptr(x->devnode, node))
+                        return x;
+                for (size_t k = 0; k < x->raw.n_devlinks; k++)
+                        if (streq(x->raw.devlinks[k], node))
+                                return x;
+        }
+        return NULL;
+}
+
 _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd_device **ret) {
         hd_device *d;
         struct hd_pci_addr a;
+        bool pci_shape = false;
 
         if (!list || !query || !ret)
                 return -EINVAL;
@@ -597,6 +629,17 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
 
         d = hd_hashmap_get(list->by_name, query);
         if (d) {
+                *ret = d;
+                return 0;
+        }
+        if (startswith(query, "/dev/")) {
+                _cleanup_free_ char *norm = NULL;
+                int r = hd_path_normalize(query, &norm);
+                if (r < 0)
+                        return r;
+                d = lookup_devnode(list, norm);
+                if (!d)
+                        return -ENODEV;
                 *ret = d;
                 return 0;
         }
@@ -614,6 +657,7 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                 *ret = d;
                 return 0;
         }
+        pci_shape = looks_like_pci_addr(query);
         if (hd_uuid_is_valid(query)) {
                 hd_device *found = NULL;
                 for (size_t i = 0; i < list->n; i++) {
@@ -635,6 +679,19 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                 hd_device *x = list->devs[i];
                 if (x->type == HD_CAP_NET && streq_ptr(hd_device_get_property(x, "INTERFACE"), query)) {
                         *ret = x;
+                        return 0;
+                }
+        }
+        if (pci_shape)
+                return -EDOM;
+        /* a block device or other device node by its name: "vda", "sr0" */
+        {
+                _cleanup_free_ char *node = NULL;
+                if (hd_asprintf(&node, "/dev/%s", query) < 0)
+                        return -ENOMEM;
+                d = lookup_devnode(list, node);
+                if (d) {
+                        *ret = d;
                         return 0;
                 }
         }

@@ -22,6 +22,20 @@ expect_exit() {
         fi
 }
 
+# expect_err CODE NAME MESSAGE CMD... : exit CODE and exactly MESSAGE on stderr
+expect_err() {
+        local code=$1 name=$2 msg=$3; shift 3
+        "$@" > "$TMP/out" 2> "$TMP/err"
+        local rc=$?
+        if [ $rc != "$code" ]; then
+                fail "$name" "exit $rc, expected $code: $(head -2 "$TMP/err" | tr '\n' ' ')"
+        elif [ "$(cat "$TMP/err")" != "$msg" ]; then
+                fail "$name" "stderr: $(cat -A "$TMP/err" | head -3) -- expected: $msg"
+        else
+                ok "$name"
+        fi
+}
+
 # --- lookups: every spelling resolves to the same device
 for q in pci_0000_02_00_0 0000:02:00.0 02:00.0 enp2s0 /sys/bus/pci/devices/0000:02:00.0 \
          /sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0; do
@@ -34,6 +48,46 @@ n=$(hd --sysroot "$F" nodedev-dumpxml 4b20d080-1b54-4048-85b3-a6a62d165c01 | sed
 [ "$n" = mdev_4b20d080_1b54_4048_85b3_a6a62d165c01_0000_00_02_0 ] && ok "lookup by mdev UUID" || fail "lookup by mdev UUID" "$n"
 n=$(hd --sysroot "$F" nodedev-dumpxml /sys/class/net/enp2s0 | sed -n 's|^  <name>\(.*\)</name>|\1|p')
 case "$n" in net_enp2s0_*) ok "lookup by /sys/class path";; *) fail "lookup by /sys/class path" "$n";; esac
+
+# block and DRM devices by their device node or its name, as lsblk users name them
+for q in sda /dev/sda /dev/disk/by-id/ata-HTS721010G9SA00_MPCZ12Y0GNGWSE; do
+        n=$(hd --sysroot "$F" nodedev-dumpxml "$q" 2>/dev/null | sed -n 's|^  <name>\(.*\)</name>|\1|p')
+        [ "$n" = block_sda_HTS721010G9SA00_MPCZ12Y0GNGWSE ] && ok "lookup '$q'" || fail "lookup '$q'" "got '$n'"
+done
+n=$(hd --sysroot "$F" nodedev-dumpxml /dev/dri/card0 2>/dev/null | sed -n 's|^  <name>\(.*\)</name>|\1|p')
+[ "$n" = drm_card0 ] && ok "lookup '/dev/dri/card0'" || fail "lookup '/dev/dri/card0'" "got '$n'"
+n=$(hd --sysroot "$F" nodedev-dumpxml eno1 2>/dev/null | sed -n 's|^  <name>\(.*\)</name>|\1|p')
+[ "$n" = net_eno1_98_fa_9b_11_22_33 ] && ok "lookup 'eno1'" || fail "lookup 'eno1'" "got '$n'"
+expect_err 1 "a device node nothing owns" "hostdevctl: no node device matches '/dev/nope'" \
+        hd --sysroot "$F" nodedev-dumpxml /dev/nope
+
+# --- what a new user types wrong: exact message and exit status
+expect_err 64 "typo of a verb: did you mean" \
+        "hostdevctl: unknown verb 'nodedev-lst'; did you mean 'nodedev-list'? (see 'hostdevctl --help')" hd nodedev-lst
+expect_err 64 "virsh short form: did you mean" \
+        "hostdevctl: unknown verb 'list'; did you mean 'nodedev-list'? (see 'hostdevctl --help')" hd list
+expect_err 64 "no suggestion for an unrelated word" \
+        "hostdevctl: unknown verb 'frobnicate' (see 'hostdevctl --help')" hd frobnicate
+expect_err 64 "typo of a sub-verb: did you mean" \
+        "hostdevctl: mdev: unknown subcommand 'lst'; did you mean 'list'? (see 'hostdevctl mdev --help')" hd mdev lst
+expect_err 64 "a global option after the verb" \
+        "hostdevctl: nodedev-list: --sysroot is a global option: give it before the verb (hostdevctl --sysroot DIR nodedev-list ...)" \
+        hd nodedev-list --sysroot "$F"
+expect_err 64 "a global option after the verb (--opt=value)" \
+        "hostdevctl: nodedev-list: --state-dir is a global option: give it before the verb (hostdevctl --state-dir DIR nodedev-list ...)" \
+        hd nodedev-list --state-dir=/tmp
+expect_err 64 "a verb option before the verb" \
+        "hostdevctl: unrecognized option '--tree': options of a verb go after it (hostdevctl nodedev-list --tree)" \
+        hd --tree nodedev-list
+expect_err 1 "malformed PCI address: not a PCI address" \
+        "hostdevctl: '00:1g.0' is not a PCI address ([[DOMAIN:]BUS:]SLOT.FUNC in hex, slot 00-1f, function 0-7)" \
+        hd --sysroot "$F" nodedev-dumpxml 00:1g.0
+expect_err 1 "PCI function 8: not a PCI address" \
+        "hostdevctl: '0000:00:02.8' is not a PCI address ([[DOMAIN:]BUS:]SLOT.FUNC in hex, slot 00-1f, function 0-7)" \
+        hd --sysroot "$F" nodedev-dumpxml 0000:00:02.8
+expect_err 1 "control characters in an argument are escaped in the error" \
+        "hostdevctl: no node device matches 'a\x1b[31mb\nc'" \
+        hd --sysroot "$F" nodedev-dumpxml "$(printf 'a\033[31mb\nc')"
 
 # --- bad input: one-line error, exit 1 (not found) or 64 (usage)
 expect_exit 1 "unknown name" hd --sysroot "$F" nodedev-dumpxml pci_0000_ff_00_0

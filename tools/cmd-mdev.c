@@ -639,10 +639,7 @@ static int mdev_apply(int argc, char **argv) {
         return mdev_apply_report(ctx, json, false);
 }
 
-static const struct {
-        const char *name;
-        int (*fn)(int argc, char **argv);
-} mdev_subs[] = {
+static const struct sub_verb mdev_subs[] = {
         { "types", mdev_types },
         { "list", mdev_list },
         { "create", mdev_create },
@@ -654,18 +651,11 @@ static const struct {
         { "autostart", mdev_autostart },
         { "modify", mdev_modify },
         { "apply", mdev_apply },
+        {}
 };
 
 static int verb_mdev(int argc, char **argv) {
-        if (argc < 2) {
-                errorf("mdev: missing subcommand (see 'hostdevctl mdev --help')");
-                return EXIT_USAGE;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(mdev_subs); i++)
-                if (streq(argv[1], mdev_subs[i].name))
-                        return mdev_subs[i].fn(argc - 1, argv + 1);
-        errorf("mdev: unknown subcommand '%s' (see 'hostdevctl mdev --help')", argv[1]);
-        return EXIT_USAGE;
+        return run_sub_verb("mdev", mdev_subs, argc, argv);
 }
 
 /* ---- libvirt-style node-device verbs ---- */

@@ -484,19 +484,15 @@ static int sriov_vf(int argc, char **argv) {
 
 /* ---- verbs ---- */
 
+static const struct sub_verb sriov_subs[] = {
+        { "list", sriov_list },
+        { "set", sriov_set },
+        { "vf", sriov_vf },
+        {}
+};
+
 static int verb_sriov(int argc, char **argv) {
-        if (argc < 2) {
-                errorf("sriov: expected list, set or vf (see 'hostdevctl sriov --help')");
-                return EXIT_USAGE;
-        }
-        if (streq(argv[1], "list"))
-                return sriov_list(argc - 1, argv + 1);
-        if (streq(argv[1], "set"))
-                return sriov_set(argc - 1, argv + 1);
-        if (streq(argv[1], "vf"))
-                return sriov_vf(argc - 1, argv + 1);
-        errorf("sriov: unknown subcommand '%s' (list, set or vf)", argv[1]);
-        return EXIT_USAGE;
+        return run_sub_verb("sriov", sriov_subs, argc, argv);
 }
 
 static int verb_apply(int argc, char **argv) {

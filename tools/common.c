@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Shared pieces of hostdevctl's verbs. */
 #include <errno.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -13,20 +14,94 @@ const char *arg_state_dir;
 int arg_log_level = HD_LOG_WARNING;
 static const char *program = "hostdevctl";
 
+/* Write one message line to stderr with every control character escaped
+ * (C style: \n, \t, \x1b), so that an argument echoed in an error can
+ * neither break the line nor send escape sequences to the terminal. */
+static void put_escaped_line(const char *prefix, const char *fmt, va_list ap) {
+        _cleanup_free_ char *msg = NULL;
+
+        if (vasprintf(&msg, fmt, ap) < 0) {
+                fprintf(stderr, "%s: out of memory\n", program);
+                return;
+        }
+        fprintf(stderr, "%s: %s", program, prefix);
+        for (const unsigned char *p = (const unsigned char *) msg; *p; p++)
+                if (*p == '\n')
+                        fputs("\\n", stderr);
+                else if (*p == '\t')
+                        fputs("\\t", stderr);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(stderr, "\\x%02x", *p);
+                else
+                        fputc(*p, stderr);
+        fputc('\n', stderr);
+}
+
 void errorf(const char *fmt, ...) {
         va_list ap;
-        fprintf(stderr, "%s: ", program);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        put_escaped_line("", fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
 }
 
 void log_fn(void *userdata, int level, const char *file, int line, const char *fn,
                    const char *format, va_list args) {
-        fprintf(stderr, "%s: %s", program, level <= HD_LOG_ERR ? "error: " : level <= HD_LOG_WARNING ? "warning: " : "");
-        vfprintf(stderr, format, args);
-        fputc('\n', stderr);
+        put_escaped_line(level <= HD_LOG_ERR ? "error: " : level <= HD_LOG_WARNING ? "warning: " : "", format, args);
+}
+
+/* ---- "did you mean" ---- */
+
+/* Damerau-Levenshtein (optimal string alignment) distance, capped at 100 */
+static size_t edit_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return 100;
+        size_t d[65][65];
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] + cost;
+                        if (d[i - 1][j] + 1 < v)
+                                v = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < v)
+                                v = d[i][j - 1] + 1;
+                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                                v = d[i - 2][j - 2] + 1;
+                        d[i][j] = v;
+                }
+        return d[la][lb];
+}
+
+const char *did_you_mean(const char *word, const char *const *candidates, size_t n) {
+        const char *best = NULL;
+        size_t best_d = 100;
+
+        if (isempty(word))
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                const char *c = candidates[i], *tail = startswith(c, "nodedev-");
+                size_t d = edit_distance(word, c);
+                /* virsh's short forms: "list" for "nodedev-list" */
+                if (tail && edit_distance(word, tail) < d)
+                        d = edit_distance(word, tail);
+                if (d < best_d) {
+                        best_d = d;
+                        best = c;
+                }
+        }
+        /* a typo, not another word: at most one edit in four letters */
+        return best && best_d <= (strlen(word) + 3) / 4 ? best : NULL;
+}
+
+void unknown_word(const char *what, const char *word, const char *const *candidates, size_t n, const char *see) {
+        const char *m = did_you_mean(word, candidates, n);
+        if (m)
+                errorf("unknown %s '%s'; did you mean '%s'? (see '%s')", what, word, m, see);
+        else
+                errorf("unknown %s '%s' (see '%s')", what, word, see);
 }
 
 void ctx_unrefp(hd_ctx **c) { hd_ctx_unref(*c); }
@@ -75,6 +150,8 @@ int lookup(hd_nodedev_list *list, const char *name, hd_device **ret) {
         int r = hd_nodedev_list_lookup(list, name, ret);
         if (r == -ENODEV)
                 errorf("no node device matches '%s'", name);
+        else if (r == -EDOM)
+                errorf("'%s' is not a PCI address ([[DOMAIN:]BUS:]SLOT.FUNC in hex, slot 00-1f, function 0-7)", name);
         else if (r == -ENOTUNIQ)
                 errorf("'%s' matches several mediated devices; use the full node-device name", name);
         else if (r == -EINVAL)
@@ -93,8 +170,27 @@ void print_verb_help(const struct verb *v) {
                 printf("\n%s", v->help);
 }
 
+/* hostdevctl's own options, which go before the verb */
+static bool is_global_option(const char *arg) {
+        static const char *const globals[] = { "--sysroot", "--state-dir", "--verbose", "--quiet", "--version",
+                                               "-v", "-q" };
+        for (size_t i = 0; i < ELEMENTSOF(globals); i++) {
+                const char *rest = startswith(arg, globals[i]);
+                if (rest && (!*rest || (*rest == '=' && globals[i][1] == '-')))
+                        return true;
+        }
+        return false;
+}
+
 int bad_option(const char *verb, char **argv) {
         const char *arg = optind > 0 ? argv[optind - 1] : "?";
+        if (is_global_option(arg)) {
+                _cleanup_free_ char *opt = strndup(arg, strcspn(arg, "="));
+                errorf("%s: %s is a global option: give it before the verb (hostdevctl %s%s %s ...)", verb, strempty(opt),
+                       strempty(opt), startswith(arg, "--sysroot") ? " DIR" : startswith(arg, "--state-dir") ? " DIR" : "",
+                       verb);
+                return EXIT_USAGE;
+        }
         if (optopt && optopt != '?' && !(arg[0] == '-' && arg[1] == '-'))
                 errorf("%s: invalid option '-%c' or missing argument (see 'hostdevctl %s --help')", verb, optopt, verb);
         else
@@ -157,3 +253,29 @@ int report(const char *verb, hd_vfio_result *res, bool json) {
         return EXIT_SUCCESS;
 }
 
+
+int run_sub_verb(const char *verb, const struct sub_verb *subs, int argc, char **argv) {
+        const char *names[64];
+        size_t n = 0;
+        char see[64];
+
+        snprintf(see, sizeof(see), "hostdevctl %s --help", verb);
+        if (argc < 2) {
+                errorf("%s: missing subcommand (see '%s')", verb, see);
+                return EXIT_USAGE;
+        }
+        for (const struct sub_verb *s = subs; s->name; s++) {
+                if (streq(argv[1], s->name))
+                        return s->fn(argc - 1, argv + 1);
+                if (n < ELEMENTSOF(names))
+                        names[n++] = s->name;
+        }
+        {
+                const char *m = did_you_mean(argv[1], names, n);
+                if (m)
+                        errorf("%s: unknown subcommand '%s'; did you mean '%s'? (see '%s')", verb, argv[1], m, see);
+                else
+                        errorf("%s: unknown subcommand '%s' (see '%s')", verb, argv[1], see);
+        }
+        return EXIT_USAGE;
+}

@@ -32,6 +32,15 @@ static const struct verb *find_verb(const char *name) {
         return NULL;
 }
 
+static void unknown_verb(const char *word) {
+        const char *names[128];
+        size_t n = 0;
+        for (size_t t = 0; t < ELEMENTSOF(verb_tables); t++)
+                for (const struct verb *v = verb_tables[t]; v->name && n < ELEMENTSOF(names); v++)
+                        names[n++] = v->name;
+        unknown_word("verb", word, names, n, "hostdevctl --help");
+}
+
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: hostdevctl [OPTIONS] VERB [ARGS...]\n\n"
@@ -74,7 +83,11 @@ int main(int argc, char **argv) {
                 case 'h': usage(stdout); return EXIT_SUCCESS;
                 case 'V': puts("hostdevctl " HOSTDEV_VERSION); return EXIT_SUCCESS;
                 default:
-                        errorf("unrecognized option '%s' (see 'hostdevctl --help')", argv[optind - 1]);
+                        if (argv[optind - 1][0] == '-' && optind < argc && find_verb(argv[optind]))
+                                errorf("unrecognized option '%s': options of a verb go after it (hostdevctl %s %s)",
+                                       argv[optind - 1], argv[optind], argv[optind - 1]);
+                        else
+                                errorf("unrecognized option '%s' (see 'hostdevctl --help')", argv[optind - 1]);
                         return EXIT_USAGE;
                 }
         }
@@ -86,7 +99,7 @@ int main(int argc, char **argv) {
                 if (optind + 1 < argc) {
                         v = find_verb(argv[optind + 1]);
                         if (!v) {
-                                errorf("unknown verb '%s' (see 'hostdevctl --help')", argv[optind + 1]);
+                                unknown_verb(argv[optind + 1]);
                                 return EXIT_USAGE;
                         }
                         print_verb_help(v);
@@ -97,7 +110,7 @@ int main(int argc, char **argv) {
         }
         v = find_verb(argv[optind]);
         if (!v) {
-                errorf("unknown verb '%s' (see 'hostdevctl --help')", argv[optind]);
+                unknown_verb(argv[optind]);
                 return EXIT_USAGE;
         }
         argc -= optind;

@@ -20,6 +20,15 @@ struct verb {
         const char *help;
 };
 
+/* Sub-verbs ("mdev list", "sriov set"), NULL-name terminated; one dispatch
+ * for all of them: run_sub_verb("mdev", subs, argc, argv) with argv[0] the
+ * verb and argv[1] the sub-verb. */
+struct sub_verb {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+};
+int run_sub_verb(const char *verb, const struct sub_verb *subs, int argc, char **argv);
+
 /* Verb tables, NULL-name terminated: tools/hostdevctl.c and one per module
  * (tools/cmd-*.c). */
 extern const struct verb nodedev_verbs[];    /* tools/cmd-nodedev.c */
@@ -47,6 +56,11 @@ int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 /* Lookup with a one-line error on failure. */
 int lookup(hd_nodedev_list *list, const char *name, hd_device **ret);
 void print_verb_help(const struct verb *v);
+/* The candidate closest to @word when it is a likely typo of it (or a
+ * virsh short form: "list" for "nodedev-list"); NULL otherwise. */
+const char *did_you_mean(const char *word, const char *const *candidates, size_t n);
+/* "unknown WHAT 'WORD'; did you mean 'X'? (see 'SEE')" */
+void unknown_word(const char *what, const char *word, const char *const *candidates, size_t n, const char *see);
 /* getopt '?' → one-line error, EXIT_USAGE */
 int bad_option(const char *verb, char **argv);
 bool want_help(int argc, char **argv);

@@ -110,11 +110,14 @@ hd_device *hd_nodedev_list_root(hd_nodedev_list *list);
  * @query: a node-device name ("pci_0000_00_03_0"), a PCI address
  *         ("0000:00:03.0" or "00:03.0"), a network interface name, a sysfs
  *         path ("/sys/devices/..." or "/sys/bus/pci/devices/..." or
- *         "/sys/class/net/eth0"), or an mdev UUID.
+ *         "/sys/class/net/eth0"), an mdev UUID, a device node or udev link
+ *         ("/dev/vda", "/dev/dri/card0", "/dev/disk/by-id/..."), or the
+ *         name of a device node under /dev ("vda", "sr0").
  *
  * Returns 0 and the device, -ENODEV when nothing matches, -EINVAL for a
- * malformed query (e.g. a path leaving /sys), -ENOTUNIQ when an mdev UUID
- * matches several parents.
+ * malformed query (e.g. a path leaving /sys), -EDOM for something shaped
+ * like a PCI address that is not one ("00:1g.0", function 8), -ENOTUNIQ
+ * when an mdev UUID matches several parents.
  */
 int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd_device **ret);
 
