@@ -45,6 +45,11 @@ _public_ int hd_cap_type_from_string(const char *s) {
                 return HD_CAP_USB_INTERFACE;
         if (streq(s, "vport_ops"))
                 return HD_CAP_VPORTS;
+        /* libvirt's s390 capabilities: valid names, no such devices here */
+        static const char *const s390[] = { "ccw", "css", "ap_card", "ap_queue", "ap_matrix", "ccwgroup" };
+        for (size_t i = 0; i < ELEMENTSOF(s390); i++)
+                if (streq(s, s390[i]))
+                        return -EOPNOTSUPP;
         return -EINVAL;
 }
 

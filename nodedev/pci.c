@@ -674,3 +674,171 @@ _public_ int hd_pci_device_get_names(hd_device *d, char *vendor, size_t vsize, c
                 snprintf(product, psize, "%s", n);
         return 0;
 }
+
+_public_ int hd_device_get_vendor_product(hd_device *d, char *vendor, size_t vsize, char *product, size_t psize) {
+        const char *v, *p;
+
+        if (!d || !vendor || !product || !vsize || !psize)
+                return -EINVAL;
+        if (d->type == HD_CAP_PCI)
+                return hd_pci_device_get_names(d, vendor, vsize, product, psize);
+        /* USB, storage, net: what udev's hwdb and the device report */
+        v = hd_device_get_property(d, "ID_VENDOR_FROM_DATABASE") ?: hd_device_get_property(d, "ID_VENDOR");
+        p = hd_device_get_property(d, "ID_MODEL_FROM_DATABASE") ?: hd_device_get_property(d, "ID_MODEL");
+        snprintf(vendor, vsize, "%s", strempty(v));
+        snprintf(product, psize, "%s", strempty(p));
+        return 0;
+}
+
+_public_ int hd_pci_device_get_ids(hd_device *d, unsigned *ret_vendor, unsigned *ret_device, unsigned *ret_class) {
+        long long v = -1, dev = -1, cls = -1;
+        const char *id, *c;
+
+        if (!d || d->type != HD_CAP_PCI)
+                return -EINVAL;
+        id = hd_device_get_property(d, "PCI_ID");
+        if (id) {
+                unsigned a, b;
+                char extra;
+                if (sscanf(id, "%x:%x%c", &a, &b, &extra) == 2) {
+                        v = a;
+                        dev = b;
+                }
+        }
+        if (v < 0 || dev < 0) {
+                if (hd_device_read_attr_long(d, "vendor", 16, &v) < 0 ||
+                    hd_device_read_attr_long(d, "device", 16, &dev) < 0)
+                        return -ENODATA;
+        }
+        c = hd_device_get_property(d, "PCI_CLASS");
+        if (!c || hd_safe_atoll(c, 16, &cls) < 0)
+                (void) hd_device_read_attr_long(d, "class", 16, &cls);
+        if (ret_vendor)
+                *ret_vendor = (unsigned) v;
+        if (ret_device)
+                *ret_device = (unsigned) dev;
+        if (ret_class)
+                *ret_class = cls < 0 ? 0 : (unsigned) cls;
+        return 0;
+}
+
+/* ---- lspci's filters ---- */
+
+static int parse_hex_field(const char *s, size_t len, unsigned max, int *ret) {
+        unsigned long x;
+        char buf[16], *end;
+
+        if (len == 0 || (len == 1 && s[0] == '*')) {
+                *ret = -1;
+                return 0;
+        }
+        if (len >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        for (size_t i = 0; i < len; i++)
+                if (!isxdigit((unsigned char) buf[i]))
+                        return -EINVAL;
+        errno = 0;
+        x = strtoul(buf, &end, 16);
+        if (errno || *end || x > max)
+                return -EINVAL;
+        *ret = (int) x;
+        return 0;
+}
+
+_public_ void hd_pci_match_init(hd_pci_match *m) {
+        *m = (hd_pci_match) { -1, -1, -1, -1, -1, -1, -1, 0 };
+}
+
+_public_ int hd_pci_match_parse_slot(hd_pci_match *m, const char *s) {
+        const char *dot, *c1, *c2;
+        const char *bus_s = NULL, *slot_s = s;
+        size_t bus_len = 0;
+        int r;
+
+        if (!m || !s)
+                return -EINVAL;
+        /* [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] as lspci -s */
+        dot = strchr(s, '.');
+        c1 = strchr(s, ':');
+        c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if ((c2 && strchr(c2 + 1, ':')) || (dot && strchr(dot + 1, '.')) || (dot && c1 && dot < (c2 ?: c1)))
+                return -EINVAL;
+        if (c2) {
+                r = parse_hex_field(s, (size_t) (c1 - s), 0xffff, &m->domain);
+                if (r < 0)
+                        return r;
+                bus_s = c1 + 1;
+                bus_len = (size_t) (c2 - bus_s);
+                slot_s = c2 + 1;
+        } else if (c1) {
+                bus_s = s;
+                bus_len = (size_t) (c1 - s);
+                slot_s = c1 + 1;
+        }
+        if (bus_s && (r = parse_hex_field(bus_s, bus_len, 0xff, &m->bus)) < 0)
+                return r;
+        r = parse_hex_field(slot_s, dot ? (size_t) (dot - slot_s) : strlen(slot_s), 0x1f, &m->slot);
+        if (r < 0)
+                return r;
+        if (dot && (r = parse_hex_field(dot + 1, strlen(dot + 1), 7, &m->function)) < 0)
+                return r;
+        return 0;
+}
+
+_public_ int hd_pci_match_parse_id(hd_pci_match *m, const char *s) {
+        const char *c = s ? strchr(s, ':') : NULL;
+        int r;
+
+        /* [VENDOR]:[DEVICE] as lspci -d */
+        if (!m || !c || strchr(c + 1, ':'))
+                return -EINVAL;
+        r = parse_hex_field(s, (size_t) (c - s), 0xffff, &m->vendor);
+        if (r >= 0)
+                r = parse_hex_field(c + 1, strlen(c + 1), 0xffff, &m->device);
+        return r;
+}
+
+_public_ int hd_pci_match_parse_class(hd_pci_match *m, const char *s) {
+        const char *p = s;
+        size_t len;
+        int r, v;
+
+        if (!m || !s)
+                return -EINVAL;
+        /* 02 (base class), 0200 (with subclass) or 020000 / 0x020000 (with
+         * programming interface) */
+        if (startswith(p, "0x") || startswith(p, "0X"))
+                p += 2;
+        len = strlen(p);
+        if (len != 2 && len != 4 && len != 6)
+                return -EINVAL;
+        r = parse_hex_field(p, len, 0xffffff, &v);
+        if (r < 0 || v < 0)
+                return -EINVAL;
+        m->cls = v;
+        m->cls_digits = (unsigned) len;
+        return 0;
+}
+
+_public_ bool hd_device_matches_pci(hd_device *d, const hd_pci_match *m) {
+        struct hd_pci_addr a;
+        unsigned vendor, device, cls;
+        bool need_ids = m->vendor >= 0 || m->device >= 0 || m->cls >= 0;
+
+        if (!d || d->type != HD_CAP_PCI || hd_pci_addr_parse(d->sysname, &a) < 0)
+                return false;
+        if ((m->domain >= 0 && (unsigned) m->domain != a.domain) || (m->bus >= 0 && (unsigned) m->bus != a.bus) ||
+            (m->slot >= 0 && (unsigned) m->slot != a.slot) || (m->function >= 0 && (unsigned) m->function != a.function))
+                return false;
+        if (!need_ids)
+                return true;
+        if (hd_pci_device_get_ids(d, &vendor, &device, &cls) < 0)
+                return false;
+        if ((m->vendor >= 0 && (unsigned) m->vendor != vendor) || (m->device >= 0 && (unsigned) m->device != device))
+                return false;
+        if (m->cls >= 0 && (cls >> (4 * (6 - m->cls_digits))) != (unsigned) m->cls)
+                return false;
+        return true;
+}

@@ -114,6 +114,93 @@ for v in nodedev-list nodedev-dumpxml nodedev-info show capture iommu nodedev-de
 done
 hd --help | grep -q "Exit status" && ok "hostdevctl --help documents exit status" || fail "hostdevctl --help documents exit status"
 
+# --- nodedev-list columns (lsblk's model): -o, --list-columns, --noheadings,
+# --raw, --width, and --json from the same column table
+cols=$(hd nodedev-list --list-columns | awk '{print $1}')
+[ "$(echo "$cols" | wc -l)" -ge 17 ] && ok "--list-columns lists the columns" || fail "--list-columns lists the columns" "$cols"
+bad=0
+for col in $cols; do
+        head=$(hd --sysroot "$F" nodedev-list -o "$col" | head -1 | sed 's/ *$//')
+        [ "$head" = "$col" ] || { bad=1; diag "-o $col: header '$head'"; }
+        hd --sysroot "$F" nodedev-list -o "NAME,$col" --raw --noheadings > "$TMP/col.raw" || { bad=1; diag "-o $col failed"; }
+        hd --sysroot "$F" nodedev-list -o "NAME,$col" --json > "$TMP/col.json" || { bad=1; diag "-o $col --json failed"; }
+        # the JSON value and the table cell of every device are the same datum
+        python3 - "$TMP/col.raw" "$TMP/col.json" "$col" <<'PY' || { bad=1; diag "-o $col: JSON and table differ"; }
+import json, sys
+raw = [l.rstrip("\n").split(" ", 1) for l in open(sys.argv[1])]
+js = json.load(open(sys.argv[2]))
+assert len(raw) == len(js), (len(raw), len(js))
+def text(v):
+    if v is None: return "-"
+    if v is True: return "yes"
+    if v is False: return "no"
+    return str(v)
+for (name, cell), d in zip(raw, js):
+    assert len(d) == (1 if sys.argv[3] == "NAME" else 2), d
+    key = [k for k in d if k != "name"][0] if sys.argv[3] != "NAME" else "name"
+    # --raw escapes blanks as \x20
+    assert d["name"] == name and text(d[key]) == cell.replace("\\x20", " "), (name, cell, d)
+PY
+done
+[ $bad = 0 ] && ok "-o with every column: header, and JSON equal to the table" || fail "-o with every column: header, and JSON equal to the table"
+hd --sysroot "$F" nodedev-list -o ID,CLASS --json | python3 -c '
+import json, re, sys
+d = [x for x in json.load(sys.stdin) if x["id"]]
+assert d and all(re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", x["id"]) for x in d), d
+assert all(x["class"] is None or re.fullmatch(r"0x[0-9a-f]{6}", x["class"]) for x in d), d' \
+        && ok "ID and CLASS columns: lowercase 8086:15bc, 0x020000" || fail "ID and CLASS columns: lowercase 8086:15bc, 0x020000"
+hd --sysroot "$F" nodedev-list --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert list(d[0]) == ["name", "parent", "capability", "subsystem", "path", "devnode", "driver", "iommu_group", "iommu_group_viable"], list(d[0])' \
+        && ok "nodedev-list --json keeps its keys" || fail "nodedev-list --json keeps its keys"
+[ "$(hd --sysroot "$F" nodedev-list -o NAME,DRIVER -s 01:00.0)" = "NAME             DRIVER
+pci_0000_01_00_0 nouveau" ] && ok "-o NAME,DRIVER: an exact table" || fail "-o NAME,DRIVER: an exact table" "$(hd --sysroot "$F" nodedev-list -o NAME,DRIVER -s 01:00.0)"
+[ "$(hd --sysroot "$F" nodedev-list -o +ID -s 01:00.1 --noheadings --raw)" = "pci_0000_01_00_1 pci snd_hda_intel 2 no pci_0000_00_01_0 10de:10f0" ] \
+        && ok "-o +ID adds to --long's columns; --raw --noheadings" || fail "-o +ID adds to --long's columns; --raw --noheadings" "$(hd --sysroot "$F" nodedev-list -o +ID -s 01:00.1 --noheadings --raw)"
+[ "$(hd --sysroot "$F" nodedev-list -o VENDOR,PRODUCT -s 01:00.0 --noheadings | sed 's/  */ /g')" = "NVIDIA Corporation GP104 [GeForce GTX 1080]" ] \
+        && ok "VENDOR and PRODUCT columns (pci.ids)" || fail "VENDOR and PRODUCT columns (pci.ids)"
+[ "$(hd --sysroot "$F" nodedev-list -o ID,VENDOR,PRODUCT --cap usb_device --noheadings | grep '^0781' | sed 's/  */ /g')" = "0781:5583 SanDisk Corp. Ultra Fit" ] \
+        && ok "ID, VENDOR and PRODUCT of a USB device (udev hwdb)" || fail "ID, VENDOR and PRODUCT of a USB device (udev hwdb)"
+w=$(hd --sysroot "$F" nodedev-list --long --width 100 | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+[ "$w" -le 100 ] && ok "--long fits 100 columns (--width 100)" || fail "--long fits 100 columns (--width 100)" "widest line $w"
+[ "$(hd --sysroot "$F" nodedev-list --long --width 100 | wc -l)" = "$(( $(hd --sysroot "$F" nodedev-list | wc -l) + 1 ))" ] \
+        && ok "--long: one line per device" || fail "--long: one line per device"
+expect_err 64 "unknown column, with a suggestion" \
+        "hostdevctl: nodedev-list: unknown column 'DRIVR'; did you mean 'DRIVER'? (see 'hostdevctl nodedev-list --list-columns')" \
+        hd --sysroot "$F" nodedev-list -o NAME,DRIVR
+hd --sysroot "$F" nodedev-list --tree -o NAME,DRIVER > "$TMP/tree.tab"
+grep -q '^| `-mdev_3627463d_b7f0_4fea_b468_f1da537d301b_mtty  *vfio_mdev$' "$TMP/tree.tab" \
+        && ok "--tree -o: a tree table" || fail "--tree -o: a tree table" "$(head -5 "$TMP/tree.tab")"
+
+# --- lspci's filters and --driver; virsh's full --cap list
+[ "$(hd --sysroot "$F" nodedev-list -s 01: | tr '\n' ' ')" = "pci_0000_01_00_0 pci_0000_01_00_1 " ] && ok "-s BUS:" || fail "-s BUS:" "$(hd --sysroot "$F" nodedev-list -s 01:)"
+[ "$(hd --sysroot "$F" nodedev-list -s 0000:00:1f.6)" = "pci_0000_00_1f_6" ] && ok "-s DOMAIN:BUS:SLOT.FUNC" || fail "-s DOMAIN:BUS:SLOT.FUNC"
+[ "$(hd --sysroot "$F" nodedev-list -s .1 | tr '\n' ' ')" = "pci_0000_01_00_1 " ] && ok "-s .FUNC" || fail "-s .FUNC" "$(hd --sysroot "$F" nodedev-list -s .1)"
+[ "$(hd --sysroot "$F" nodedev-list -d 10de: | tr '\n' ' ')" = "pci_0000_01_00_0 pci_0000_01_00_1 " ] && ok "-d VENDOR:" || fail "-d VENDOR:"
+[ "$(hd --sysroot "$F" nodedev-list -d :15BC)" = "pci_0000_00_1f_6" ] && ok "-d :DEVICE (any case)" || fail "-d :DEVICE (any case)"
+[ "$(hd --sysroot "$F" nodedev-list --class 0x030000 | tr '\n' ' ')" = "pci_0000_00_02_0 pci_0000_01_00_0 " ] && ok "--class 0x030000" || fail "--class 0x030000" "$(hd --sysroot "$F" nodedev-list --class 0x030000)"
+[ "$(hd --sysroot "$F" nodedev-list --class 0403 | tr '\n' ' ')" = "pci_0000_00_1f_3 pci_0000_01_00_1 " ] && ok "--class 0403 (class and subclass)" || fail "--class 0403"
+[ "$(hd --sysroot "$F" nodedev-list --class 06 | wc -l)" -ge 3 ] && [ -z "$(hd --sysroot "$F" nodedev-list --class 06 -o CLASS --noheadings | grep -v '^0x06')" ] \
+        && ok "--class 06 (base class)" || fail "--class 06 (base class)"
+[ "$(hd --sysroot "$F" nodedev-list --driver vfio-pci)" = "pci_0000_02_10_2" ] && ok "--driver NAME" || fail "--driver NAME" "$(hd --sysroot "$F" nodedev-list --driver vfio-pci)"
+[ "$(hd --sysroot "$F" nodedev-list -d 8086: --class 02 --driver igb)" = "pci_0000_02_00_0" ] && ok "filters combine" || fail "filters combine"
+expect_err 64 "-s with a bad slot" "hostdevctl: nodedev-list: -s takes [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] in hex, not '00:1g.0'" \
+        hd --sysroot "$F" nodedev-list -s 00:1g.0
+expect_err 64 "-d without a colon" "hostdevctl: nodedev-list: -d takes [VENDOR]:[DEVICE] in hex, not '8086'" \
+        hd --sysroot "$F" nodedev-list -d 8086
+expect_err 64 "--class of odd length" "hostdevctl: nodedev-list: --class takes a PCI class in hex (02, 0200 or 020000), not '020'" \
+        hd --sysroot "$F" nodedev-list --class 020
+[ "$(hd --sysroot "$F" nodedev-list --cap 'net, usb_device' | wc -l)" = $(( $(hd --sysroot "$F" nodedev-list --cap net | wc -l) + $(hd --sysroot "$F" nodedev-list --cap usb_device | wc -l) )) ] \
+        && ok "--cap: a comma list, spaces allowed" || fail "--cap: a comma list, spaces allowed"
+for cap in ccw css ap_card ap_queue ap_matrix ccwgroup; do
+        out=$(hd --sysroot "$F" nodedev-list --cap "$cap" 2>&1); rc=$?
+        [ $rc = 0 ] && [ -z "$out" ] || { fail "--cap $cap (libvirt's s390 name): accepted, nothing matches" "rc=$rc $out"; continue; }
+        ok "--cap $cap (libvirt's s390 name): accepted, nothing matches"
+done
+expect_err 64 "--cap with an unknown name" "hostdevctl: nodedev-list: unknown capability 'gpu' (see 'hostdevctl nodedev-list --help')" \
+        hd --sysroot "$F" nodedev-list --cap gpu
+
 # --- passthrough verbs that change nothing: dry runs, refusals, reports
 hd --sysroot "$F" iommu > "$TMP/iommu.txt" && grep -q '^Group 2: not viable: 0000:01:00.0 is bound to nouveau' "$TMP/iommu.txt" \
         && ok "iommu: text report with viability" || fail "iommu: text report with viability"

@@ -52,19 +52,6 @@ static bool matches_state(hd_device *d, const struct state_filter *f) {
         return true;
 }
 
-static const struct state_filter *cur_filter;
-
-static bool matches_caps(hd_device *d, const bool *caps, bool any) {
-        if (cur_filter && !matches_state(d, cur_filter))
-                return false;
-        if (!any)
-                return true;
-        for (int c = 0; c < _HD_CAP_MAX; c++)
-                if (caps[c] && hd_device_has_cap(d, (enum hd_cap_type) c))
-                        return true;
-        return false;
-}
-
 /* Passthrough state of a PCI device: its IOMMU group and whether the
  * group could go to a VM now. */
 static void pci_state(hd_nodedev_list *list, hd_device *d, int *group, int *viable) {
@@ -77,92 +64,340 @@ static void pci_state(hd_nodedev_list *list, hd_device *d, int *group, int *viab
                 *viable = hd_iommu_group_is_viable(list, (unsigned) *group, NULL);
 }
 
-static json_object *device_summary_json(hd_nodedev_list *list, hd_device *d) {
-        json_object *o = json_object_new_object();
+/* ---- the column table: one definition drives --long/-o, --raw and --json
+ * (lsblk's model) ---- */
+
+enum col_type { COL_STR, COL_INT, COL_BOOL };
+
+struct cell {
+        bool null;
+        const char *s;          /* COL_STR; may point into buf */
+        long long n;            /* COL_INT */
+        bool b;                 /* COL_BOOL */
+        char buf[256];
+};
+
+struct col {
+        const char *name;       /* -o name, table header */
+        const char *json;       /* JSON key */
+        enum col_type type;
+        double whint;
+        int flags;              /* SCOLS_FL_* */
+        const char *help;       /* --list-columns */
+        void (*get)(hd_nodedev_list *list, hd_device *d, struct cell *c);
+};
+
+static void set_str(struct cell *c, const char *s) {
+        c->null = !s || !*s;
+        c->s = s;
+}
+
+static void get_name(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_name(d)); }
+static void get_parent(hd_nodedev_list *l, hd_device *d, struct cell *c) {
         hd_device *p = hd_device_get_parent(d);
-        const char *cap = hd_cap_type_to_string(hd_device_get_cap_type(d));
+        set_str(c, p ? hd_device_get_name(p) : NULL);
+}
+static void get_cap(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        set_str(c, hd_cap_type_to_string(hd_device_get_cap_type(d)));
+}
+static void get_subsystem(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_subsystem(d)); }
+static void get_path(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_syspath(d)); }
+static void get_devnode(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_devnode(d)); }
+static void get_driver(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_driver(d)); }
+static void get_address(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        const char *p = hd_device_get_syspath(d);
+        set_str(c, hd_device_get_cap_type(d) == HD_CAP_PCI && p ? strrchr(p, '/') + 1 : NULL);
+}
+static void get_class(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        unsigned cls;
+        c->null = hd_pci_device_get_ids(d, NULL, NULL, &cls) < 0;
+        snprintf(c->buf, sizeof(c->buf), "0x%06x", cls);
+        c->s = c->buf;
+}
+static void get_id(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        unsigned v, dev;
+        const char *uv, *up;
+        if (hd_pci_device_get_ids(d, &v, &dev, NULL) >= 0) {
+                snprintf(c->buf, sizeof(c->buf), "%04x:%04x", v, dev);
+                set_str(c, c->buf);
+                return;
+        }
+        uv = hd_device_get_property(d, "ID_VENDOR_ID");
+        up = hd_device_get_property(d, "ID_MODEL_ID");
+        if (hd_device_get_cap_type(d) == HD_CAP_USB_DEV && uv && up) {
+                snprintf(c->buf, sizeof(c->buf), "%s:%s", uv, up);
+                set_str(c, c->buf);
+        } else
+                set_str(c, NULL);
+}
+static void get_vendor(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        char product[160];
+        if (hd_device_get_vendor_product(d, c->buf, sizeof(c->buf), product, sizeof(product)) < 0)
+                c->buf[0] = 0;
+        set_str(c, c->buf);
+}
+static void get_product(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        char vendor[160];
+        if (hd_device_get_vendor_product(d, vendor, sizeof(vendor), c->buf, sizeof(c->buf)) < 0)
+                c->buf[0] = 0;
+        set_str(c, c->buf);
+}
+static void get_iommu(hd_nodedev_list *l, hd_device *d, struct cell *c) {
         int group, viable;
-#define ADD_STR(k, v) json_object_object_add(o, k, (v) ? json_object_new_string(v) : NULL)
-        ADD_STR("name", hd_device_get_name(d));
-        ADD_STR("parent", p ? hd_device_get_name(p) : NULL);
-        ADD_STR("capability", cap);
-        ADD_STR("subsystem", hd_device_get_subsystem(d));
-        ADD_STR("path", hd_device_get_syspath(d));
-        ADD_STR("devnode", hd_device_get_devnode(d));
-        ADD_STR("driver", hd_device_get_driver(d));
-#undef ADD_STR
-        pci_state(list, d, &group, &viable);
-        json_object_object_add(o, "iommu_group", group >= 0 ? json_object_new_int(group) : NULL);
-        json_object_object_add(o, "iommu_group_viable", viable >= 0 ? json_object_new_boolean(viable) : NULL);
+        pci_state(l, d, &group, &viable);
+        c->null = group < 0;
+        c->n = group;
+}
+static void get_viable(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        int group, viable;
+        pci_state(l, d, &group, &viable);
+        c->null = viable < 0;
+        c->b = viable > 0;
+}
+static void get_active(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_is_active(d); }
+static void get_persistent(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_is_persistent(d); }
+static void get_autostart(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_get_autostart(d); }
+
+static const struct col columns[] = {
+        { "NAME", "name", COL_STR, 0, 0, "node-device name (as libvirt names it)", get_name },
+        { "PARENT", "parent", COL_STR, 0.2, SCOLS_FL_TRUNC, "parent node device", get_parent },
+        { "CAP", "capability", COL_STR, 0.1, SCOLS_FL_TRUNC, "main capability (a --cap name)", get_cap },
+        { "SUBSYSTEM", "subsystem", COL_STR, 0.1, 0, "kernel subsystem", get_subsystem },
+        { "PATH", "path", COL_STR, 0.3, SCOLS_FL_TRUNC, "sysfs path", get_path },
+        { "DEVNODE", "devnode", COL_STR, 0.1, 0, "device node under /dev", get_devnode },
+        { "DRIVER", "driver", COL_STR, 0.1, SCOLS_FL_TRUNC, "bound kernel driver", get_driver },
+        { "IOMMU", "iommu_group", COL_INT, 0.05, SCOLS_FL_RIGHT, "IOMMU group (PCI)", get_iommu },
+        { "VIABLE", "iommu_group_viable", COL_BOOL, 0.05, 0, "whether the IOMMU group can go to a VM now (PCI)", get_viable },
+        { "ADDRESS", "address", COL_STR, 0.1, 0, "PCI address (DDDD:BB:SS.F)", get_address },
+        { "CLASS", "class", COL_STR, 0.08, 0, "PCI class code (0x020000)", get_class },
+        { "ID", "id", COL_STR, 0.08, 0, "vendor:device id, lowercase hex (PCI, USB)", get_id },
+        { "VENDOR", "vendor", COL_STR, 0.15, SCOLS_FL_TRUNC, "vendor name (pci.ids, udev hwdb)", get_vendor },
+        { "PRODUCT", "product", COL_STR, 0.2, SCOLS_FL_TRUNC, "product name (pci.ids, udev hwdb)", get_product },
+        { "ACTIVE", "active", COL_BOOL, 0.05, 0, "whether the device exists now (defined mdevs may not)", get_active },
+        { "PERSISTENT", "persistent", COL_BOOL, 0.05, 0, "whether the device is defined (mdevs)", get_persistent },
+        { "AUTOSTART", "autostart", COL_BOOL, 0.05, 0, "whether 'hostdevctl apply' starts it (mdevs)", get_autostart },
+};
+
+/* --long's columns, and --json's keys (in this order) */
+static const char *const long_columns = "NAME,CAP,DRIVER,IOMMU,VIABLE,PARENT";
+static const char *const json_columns = "NAME,PARENT,CAP,SUBSYSTEM,PATH,DEVNODE,DRIVER,IOMMU,VIABLE";
+
+#define MAX_OUT_COLUMNS 64
+
+struct out_cols {
+        const struct col *c[MAX_OUT_COLUMNS];
+        size_t n;
+};
+
+static const struct col *find_column(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(columns); i++)
+                if (strcasecmp(columns[i].name, name) == 0)
+                        return &columns[i];
+        return NULL;
+}
+
+/* "NAME,DRIVER" or "+VENDOR" (added to @base) */
+static int parse_columns(const char *verb, const char *arg, const char *base, struct out_cols *out) {
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL;
+
+        out->n = 0;
+        if (arg[0] == '+') {
+                int r = parse_columns(verb, base, NULL, out);
+                if (r < 0)
+                        return r;
+                arg++;
+        }
+        copy = strdup(arg);
+        if (!copy)
+                return -ENOMEM;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                const struct col *c = find_column(t);
+                if (!c) {
+                        const char *names[ELEMENTSOF(columns)], *m;
+                        for (size_t i = 0; i < ELEMENTSOF(columns); i++)
+                                names[i] = columns[i].name;
+                        m = did_you_mean(t, names, ELEMENTSOF(names));
+                        if (m)
+                                errorf("%s: unknown column '%s'; did you mean '%s'? (see 'hostdevctl %s --list-columns')",
+                                       verb, t, m, verb);
+                        else
+                                errorf("%s: unknown column '%s' (see 'hostdevctl %s --list-columns')", verb, t, verb);
+                        return -EINVAL;
+                }
+                if (out->n == MAX_OUT_COLUMNS) {
+                        errorf("%s: too many columns (at most %d)", verb, MAX_OUT_COLUMNS);
+                        return -E2BIG;
+                }
+                out->c[out->n++] = c;
+        }
+        if (out->n == 0) {
+                errorf("%s: no columns given to -o", verb);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void list_columns(void) {
+        for (size_t i = 0; i < ELEMENTSOF(columns); i++)
+                printf("%-11s %s\n", columns[i].name, columns[i].help);
+}
+
+static json_object *cell_json(const struct col *col, const struct cell *c) {
+        if (c->null)
+                return NULL;
+        switch (col->type) {
+        case COL_STR: return json_object_new_string(c->s);
+        case COL_INT: return json_object_new_int64(c->n);
+        case COL_BOOL: return json_object_new_boolean(c->b);
+        }
+        return NULL;
+}
+
+static const char *cell_text(const struct col *col, struct cell *c) {
+        if (c->null)
+                return "-";
+        switch (col->type) {
+        case COL_STR: return c->s;
+        case COL_INT: snprintf(c->buf, sizeof(c->buf), "%lld", c->n); return c->buf;
+        case COL_BOOL: return c->b ? "yes" : "no";
+        }
+        return "-";
+}
+
+static json_object *device_json(hd_nodedev_list *list, hd_device *d, const struct out_cols *oc) {
+        json_object *o = json_object_new_object();
+        for (size_t i = 0; i < oc->n; i++) {
+                struct cell c = {};
+                oc->c[i]->get(list, d, &c);
+                json_object_object_add(o, oc->c[i]->json, cell_json(oc->c[i], &c));
+        }
         return o;
 }
 
-static json_object *tree_json(hd_nodedev_list *list, hd_device *d) {
-        json_object *o = device_summary_json(list, d), *kids = json_object_new_array();
+static json_object *tree_json(hd_nodedev_list *list, hd_device *d, const struct out_cols *oc) {
+        json_object *o = device_json(list, d, oc), *kids = json_object_new_array();
         for (size_t i = 0; i < hd_device_get_n_children(d); i++)
-                json_object_array_add(kids, tree_json(list, hd_device_get_child(d, i)));
+                json_object_array_add(kids, tree_json(list, hd_device_get_child(d, i), oc));
         json_object_object_add(o, "children", kids);
         return o;
 }
 
-static int list_long(hd_nodedev_list *list, const bool *caps, bool any) {
-        struct libscols_table *tb = scols_new_table();
-        if (!tb)
-                return -ENOMEM;
-        scols_table_new_column(tb, "NAME", 0.4, 0);
-        scols_table_new_column(tb, "CAP", 0.1, 0);
-        scols_table_new_column(tb, "DRIVER", 0.1, 0);
-        scols_table_new_column(tb, "PARENT", 0.3, 0);
-        scols_table_new_column(tb, "IOMMU", 0.05, SCOLS_FL_RIGHT);
-        scols_table_new_column(tb, "VIABLE", 0.05, 0);
-        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
-                hd_device *d = hd_nodedev_list_get(list, i);
-                hd_device *p = hd_device_get_parent(d);
-                struct libscols_line *ln;
-                if (!matches_caps(d, caps, any))
-                        continue;
-                ln = scols_table_new_line(tb, NULL);
-                scols_line_set_data(ln, 0, hd_device_get_name(d));
-                scols_line_set_data(ln, 1, hd_cap_type_to_string(hd_device_get_cap_type(d)));
-                scols_line_set_data(ln, 2, hd_device_get_driver(d) ?: "-");
-                scols_line_set_data(ln, 3, p ? hd_device_get_name(p) : "-");
-                {
-                        int group, viable;
-                        char g[16];
-                        pci_state(list, d, &group, &viable);
-                        snprintf(g, sizeof(g), "%d", group);
-                        scols_line_set_data(ln, 4, group >= 0 ? g : "-");
-                        scols_line_set_data(ln, 5, viable < 0 ? "-" : viable ? "yes" : "no");
-                }
+struct table_opts {
+        bool noheadings, raw, tree;
+        unsigned width;         /* 0: the terminal's */
+};
+
+static void table_add(struct libscols_table *tb, struct libscols_line *parent, hd_nodedev_list *list, hd_device *d,
+                      const struct out_cols *oc, bool recurse) {
+        struct libscols_line *ln = scols_table_new_line(tb, parent);
+        if (!ln)
+                return;
+        for (size_t i = 0; i < oc->n; i++) {
+                struct cell c = {};
+                oc->c[i]->get(list, d, &c);
+                scols_line_set_data(ln, i, cell_text(oc->c[i], &c));
         }
-        scols_print_table(tb);
-        scols_unref_table(tb);
-        return 0;
+        if (recurse)
+                for (size_t i = 0; i < hd_device_get_n_children(d); i++)
+                        table_add(tb, ln, list, hd_device_get_child(d, i), oc, true);
 }
 
-static int parse_caps(const char *arg, bool *caps) {
+static struct libscols_table *table_new(const struct out_cols *oc, const struct table_opts *to) {
+        struct libscols_table *tb = scols_new_table();
+        if (!tb)
+                return NULL;
+        scols_table_enable_noheadings(tb, to->noheadings);
+        scols_table_enable_raw(tb, to->raw);
+        /* one line per device: truncate what does not fit, never wrap */
+        scols_table_enable_nowrap(tb, 1);
+        if (to->width) {
+                scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
+                scols_table_set_termwidth(tb, to->width);
+        }
+        for (size_t i = 0; i < oc->n; i++) {
+                int flags = oc->c[i]->flags;
+                if (i == 0 && to->tree)
+                        flags |= SCOLS_FL_TREE;
+                if (!scols_table_new_column(tb, oc->c[i]->name, oc->c[i]->whint, flags)) {
+                        scols_unref_table(tb);
+                        return NULL;
+                }
+        }
+        return tb;
+}
+
+/* ---- nodedev-list filters: --cap, virsh's state, lspci's -s/-d/--class,
+ * --driver ---- */
+
+struct list_filter {
+        bool caps[_HD_CAP_MAX];
+        bool any_cap;           /* --cap given */
+        bool cap_nothing;       /* --cap only named capabilities hostdev never reports */
+        const struct state_filter *state;
+        bool pci;               /* a -s, -d or --class filter */
+        hd_pci_match match;
+        const char *driver;
+};
+
+static bool matches(hd_device *d, const struct list_filter *f) {
+        if (f->state && !matches_state(d, f->state))
+                return false;
+        if (f->any_cap) {
+                bool hit = false;
+                for (int c = 0; c < _HD_CAP_MAX && !hit; c++)
+                        hit = f->caps[c] && hd_device_has_cap(d, (enum hd_cap_type) c);
+                if (!hit)
+                        return false;
+        }
+        if (f->pci && !hd_device_matches_pci(d, &f->match))
+                return false;
+        if (f->driver && !streq_ptr(hd_device_get_driver(d), f->driver))
+                return false;
+        return true;
+}
+
+static int parse_caps(const char *arg, struct list_filter *f) {
         _cleanup_free_ char *copy = strdup(arg);
         char *save = NULL;
 
         if (!copy)
                 return -ENOMEM;
+        f->any_cap = true;
+        /* virsh: a comma-separated list; spaces around names are ignored */
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                while (*t == ' ')
+                        t++;
+                for (char *e = t + strlen(t); e > t && e[-1] == ' '; e--)
+                        e[-1] = 0;
                 int c = hd_cap_type_from_string(t);
+                if (c == -EOPNOTSUPP)
+                        continue;
                 if (c < 0) {
-                        errorf("unknown capability '%s' (see 'hostdevctl nodedev-list --help')", t);
+                        errorf("nodedev-list: unknown capability '%s' (see 'hostdevctl nodedev-list --help')", t);
                         return -EINVAL;
                 }
-                caps[c] = true;
+                f->caps[c] = true;
         }
         return 0;
 }
 
 static int verb_nodedev_list(int argc, char **argv) {
+        enum { ARG_NOHEADINGS = 0x100, ARG_RAW, ARG_LIST_COLUMNS, ARG_CLASS, ARG_DRIVER, ARG_WIDTH };
         static const struct option opts[] = {
                 { "tree", no_argument, NULL, 't' },
                 { "cap", required_argument, NULL, 'c' },
                 { "json", no_argument, NULL, 'j' },
                 { "long", no_argument, NULL, 'l' },
+                { "output", required_argument, NULL, 'o' },
+                { "noheadings", no_argument, NULL, 'n' },
+                { "raw", no_argument, NULL, 'r' },
+                { "list-columns", no_argument, NULL, ARG_LIST_COLUMNS },
+                { "width", required_argument, NULL, 'w' },
+                { "slot", required_argument, NULL, 's' },
+                { "id", required_argument, NULL, 'd' },
+                { "class", required_argument, NULL, ARG_CLASS },
+                { "driver", required_argument, NULL, ARG_DRIVER },
                 { "inactive", no_argument, NULL, 'i' },
                 { "all", no_argument, NULL, 'a' },
                 { "persistent", no_argument, NULL, 'P' },
@@ -171,24 +406,63 @@ static int verb_nodedev_list(int argc, char **argv) {
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        bool tree = false, json = false, lng = false, any = false;
-        bool caps[_HD_CAP_MAX] = {};
+        bool tree = false, json = false, lng = false;
+        const char *output = NULL;
+        struct list_filter f = {};
+        struct table_opts to = {};
         struct state_filter filter = {};
+        struct out_cols oc;
         int c;
 
-        while ((c = getopt_long(argc, argv, "tc:jla", opts, NULL)) >= 0) {
+        hd_pci_match_init(&f.match);
+        while ((c = getopt_long(argc, argv, "tc:jlo:nrw:s:d:a", opts, NULL)) >= 0) {
                 switch (c) {
                 case 't': tree = true; break;
                 case 'j': json = true; break;
                 case 'l': lng = true; break;
+                case 'o': output = optarg; break;
+                case 'n': to.noheadings = true; break;
+                case 'r': to.raw = true; break;
+                case ARG_LIST_COLUMNS: list_columns(); return EXIT_SUCCESS;
+                case 'w': {
+                        char *end;
+                        unsigned long w = strtoul(optarg, &end, 10);
+                        if (*optarg < '0' || *optarg > '9' || *end || w < 10 || w > 10000) {
+                                errorf("nodedev-list: --width takes a number of columns (10-10000), not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        to.width = (unsigned) w;
+                        break;
+                }
+                case 's':
+                        if (hd_pci_match_parse_slot(&f.match, optarg) < 0) {
+                                errorf("nodedev-list: -s takes [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] in hex, not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        f.pci = true;
+                        break;
+                case 'd':
+                        if (hd_pci_match_parse_id(&f.match, optarg) < 0) {
+                                errorf("nodedev-list: -d takes [VENDOR]:[DEVICE] in hex, not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        f.pci = true;
+                        break;
+                case ARG_CLASS:
+                        if (hd_pci_match_parse_class(&f.match, optarg) < 0) {
+                                errorf("nodedev-list: --class takes a PCI class in hex (02, 0200 or 020000), not '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        f.pci = true;
+                        break;
+                case ARG_DRIVER: f.driver = optarg; break;
                 case 'i': filter.inactive = true; break;
                 case 'a': filter.all = true; break;
                 case 'P': filter.persistent = true; break;
                 case 'T': filter.transient = true; break;
                 case 'c':
-                        if (parse_caps(optarg, caps) < 0)
+                        if (parse_caps(optarg, &f) < 0)
                                 return EXIT_USAGE;
-                        any = true;
                         break;
                 default: return bad_option("nodedev-list", argv);
                 }
@@ -197,8 +471,8 @@ static int verb_nodedev_list(int argc, char **argv) {
                 errorf("nodedev-list: unexpected argument '%s'", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (tree && any) {
-                errorf("nodedev-list: --tree and --cap are mutually exclusive (as in virsh)");
+        if (tree && (f.any_cap || f.pci || f.driver)) {
+                errorf("nodedev-list: --tree and --cap (or another filter) are mutually exclusive (as in virsh)");
                 return EXIT_USAGE;
         }
         if (filter.inactive && filter.all) {
@@ -209,42 +483,66 @@ static int verb_nodedev_list(int argc, char **argv) {
                 errorf("nodedev-list: --persistent and --transient are mutually exclusive (as in virsh)");
                 return EXIT_USAGE;
         }
+        if (json && (to.raw || to.noheadings)) {
+                errorf("nodedev-list: --json excludes --raw and --noheadings");
+                return EXIT_USAGE;
+        }
+        if (parse_columns("nodedev-list", output ?: json ? json_columns : long_columns,
+                          json ? json_columns : long_columns, &oc) < 0)
+                return EXIT_USAGE;
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (filter.inactive || filter.all || filter.persistent || filter.transient) {
                 int r = hd_nodedev_list_add_defined_mdevs(list);
                 if (r < 0)
                         errorf("nodedev-list: cannot read mdev definitions: %s", strerror(-r));
-                cur_filter = &filter;
+                f.state = &filter;
         }
 
-        if (tree) {
-                if (json) {
-                        json_object *o = tree_json(list, hd_nodedev_list_root(list));
-                        print_json(o);
-                        json_object_put(o);
-                } else {
-                        char indent[4096] = "";
-                        tree_print(hd_nodedev_list_root(list), NULL, true, indent, sizeof(indent));
-                }
-                return EXIT_SUCCESS;
-        }
         if (json) {
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
-                        hd_device *d = hd_nodedev_list_get(list, i);
-                        if (matches_caps(d, caps, any))
-                                json_object_array_add(arr, device_summary_json(list, d));
+                json_object *o;
+                if (tree)
+                        o = tree_json(list, hd_nodedev_list_root(list), &oc);
+                else {
+                        o = json_object_new_array();
+                        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                                hd_device *d = hd_nodedev_list_get(list, i);
+                                if (matches(d, &f))
+                                        json_object_array_add(o, device_json(list, d, &oc));
+                        }
                 }
-                print_json(arr);
-                json_object_put(arr);
+                print_json(o);
+                json_object_put(o);
                 return EXIT_SUCCESS;
         }
-        if (lng)
-                return list_long(list, caps, any) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (lng || output || to.raw || to.noheadings) {
+                struct libscols_table *tb;
+                to.tree = tree;
+                tb = table_new(&oc, &to);
+                if (!tb) {
+                        errorf("nodedev-list: out of memory");
+                        return EXIT_FAILURE;
+                }
+                if (tree)
+                        table_add(tb, NULL, list, hd_nodedev_list_root(list), &oc, true);
+                else
+                        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                                hd_device *d = hd_nodedev_list_get(list, i);
+                                if (matches(d, &f))
+                                        table_add(tb, NULL, list, d, &oc, false);
+                        }
+                scols_print_table(tb);
+                scols_unref_table(tb);
+                return EXIT_SUCCESS;
+        }
+        if (tree) {
+                char indent[4096] = "";
+                tree_print(hd_nodedev_list_root(list), NULL, true, indent, sizeof(indent));
+                return EXIT_SUCCESS;
+        }
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                 hd_device *d = hd_nodedev_list_get(list, i);
-                if (matches_caps(d, caps, any))
+                if (matches(d, &f))
                         puts(hd_device_get_name(d));
         }
         return EXIT_SUCCESS;

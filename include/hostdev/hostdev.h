@@ -86,7 +86,9 @@ enum hd_cap_type {
  * "drm", "mdev_types", "mdev", "vdpa", "vpd", "phys_function",
  * "virt_functions". */
 const char *hd_cap_type_to_string(enum hd_cap_type t);
-/* Returns the enum value, or -EINVAL. */
+/* Returns the enum value; -EOPNOTSUPP for a libvirt capability that hostdev
+ * never reports (the s390 ones: ccw, css, ap_card, ap_queue, ap_matrix,
+ * ccwgroup); -EINVAL for anything else. */
 int hd_cap_type_from_string(const char *s);
 
 /* ---- node devices ----------------------------------------------------- */
@@ -174,6 +176,30 @@ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device 
 bool hd_driver_is_passthrough(const char *driver);
 /* pci.ids names of a PCI device ("" when unknown). */
 int hd_pci_device_get_names(hd_device *d, char *vendor, size_t vsize, char *product, size_t psize);
+/* Vendor and product names of any device: pci.ids for PCI, udev's hwdb
+ * or the device's own strings for USB, storage and others ("" when
+ * unknown). */
+int hd_device_get_vendor_product(hd_device *d, char *vendor, size_t vsize, char *product, size_t psize);
+/* Vendor and device ids and the 24-bit class code of a PCI device (any
+ * pointer may be NULL).  -EINVAL for a non-PCI device. */
+int hd_pci_device_get_ids(hd_device *d, unsigned *ret_vendor, unsigned *ret_device, unsigned *ret_class);
+
+/* lspci's filters: -s [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]], -d [VENDOR]:[DEVICE]
+ * (hex; an empty field or '*' matches anything) and a class: 02, 0200 or
+ * 020000 (0x optional).  -1 fields match anything. */
+typedef struct hd_pci_match {
+        int domain, bus, slot, function;
+        int vendor, device;
+        int cls;                /* class code prefix, cls_digits hex digits long */
+        unsigned cls_digits;
+} hd_pci_match;
+void hd_pci_match_init(hd_pci_match *m);
+/* -EINVAL when the text is not such a filter */
+int hd_pci_match_parse_slot(hd_pci_match *m, const char *s);
+int hd_pci_match_parse_id(hd_pci_match *m, const char *s);
+int hd_pci_match_parse_class(hd_pci_match *m, const char *s);
+/* true for a PCI device that every set field matches */
+bool hd_device_matches_pci(hd_device *d, const hd_pci_match *m);
 /* A PCI bridge or port (header type 1/2): the kernel ignores these when it
  * decides whether a group is viable. */
 bool hd_pci_device_is_bridge(hd_device *d);
