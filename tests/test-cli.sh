@@ -251,6 +251,44 @@ expect_exit 64 "unknown stub driver" hd --sysroot "$F" nodedev-detach 01:00.0 --
 hd --sysroot "$F" hostdev-xml 02:10.0 | grep -q "<interface type='hostdev'" && ok "hostdev-xml of a VF with a netdev" || fail "hostdev-xml of a VF with a netdev"
 expect_exit 1 "hostdev-xml of a bridge" hd --sysroot "$F" hostdev-xml 00:1c.0
 
+# --- several devices in one detach (a GPU and its audio function): one
+# transaction, on the fake kernel (hostdevctl-fake)
+if [ -x "${HOSTDEVCTL_FAKE:-}" ]; then
+        cp -a "$F" "$TMP/multi"
+        hf() { "$HOSTDEVCTL_FAKE" --sysroot "$TMP/multi" --state-dir "$TMP/multi-st" "$@"; }
+        drivers() { hf nodedev-list -s 01: -o DRIVER --noheadings | tr '\n' ' '; }
+        out=$(hf nodedev-detach 01:00.0 01:00.1) && [ "$out" = "0000:01:00.0  nouveau -> vfio-pci  done
+0000:01:00.1  snd_hda_intel -> vfio-pci  done" ] && [ "$(drivers)" = "vfio-pci vfio-pci " ] \
+                && ok "nodedev-detach DEV DEV moves both" || fail "nodedev-detach DEV DEV moves both" "$out / $(drivers)"
+        hf nodedev-reattach 01:00.0 01:00.1 --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == "ok" and [(x["address"], x["to"], x["result"]) for x in d["devices"]] == [
+    ("0000:01:00.0", "nouveau", "done"), ("0000:01:00.1", "snd_hda_intel", "done")], d' && [ "$(drivers)" = "nouveau snd_hda_intel " ] \
+                && ok "nodedev-reattach DEV DEV restores both" || fail "nodedev-reattach DEV DEV restores both"
+        out=$(HOSTDEV_TEST_FAIL_BIND=0000:01:00.1 hf nodedev-detach 01:00.0 01:00.1 2>/dev/null); rc=$?
+        [ $rc = 1 ] && [ "$(drivers)" = "nouveau snd_hda_intel " ] && echo "$out" | grep -q '^0000:01:00.0  nouveau -> nouveau  rolled back$' && echo "$out" | grep -q '^0000:01:00.1  .*FAILED$' \
+                && ok "a failure on the second device rolls the first back" || fail "a failure on the second device rolls the first back" "rc=$rc $out / $(drivers)"
+        out=$(hf nodedev-detach 01:00.0 01:00.0 --dry-run) && [ "$out" = "0000:01:00.0  nouveau -> vfio-pci  would move" ] \
+                && ok "a device named twice is planned once" || fail "a device named twice is planned once" "$out"
+        out=$(hf nodedev-detach 01:00.0 01:00.1 --group --dry-run | wc -l)
+        [ "$out" = 2 ] && ok "--group over two members of one group: each once" || fail "--group over two members of one group: each once" "$out lines"
+        mkdir -p "$TMP/multi/proc/self"
+        echo "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw" > "$TMP/multi/proc/self/mountinfo"
+        hf nodedev-detach 01:00.0 00:17.0 > "$TMP/out" 2> "$TMP/err"; rc=$?
+        [ $rc = 2 ] && [ "$(cat "$TMP/out")" = "0000:01:00.0  nouveau -> vfio-pci  not attempted
+0000:00:17.0  ahci -> vfio-pci  not attempted" ] && [ "$(cat "$TMP/err")" = "hostdevctl: nodedev-detach refused: sda2 backs the filesystem mounted on / (use --force to override)" ] \
+                && [ "$(drivers)" = "nouveau snd_hda_intel " ] \
+                && ok "one refused device refuses the set; the plan shows the target driver" \
+                || fail "one refused device refuses the set; the plan shows the target driver" "rc=$rc $(cat "$TMP/out" "$TMP/err")"
+        expect_err 1 "a bridge among several devices" \
+                "hostdevctl: nodedev-detach pci_0000_00_1c_0: not a PCI endpoint (bridges and non-PCI devices cannot be detached); nothing changed" \
+                hf nodedev-detach 01:00.0 00:1c.0
+        expect_err 64 "detach without a device" "hostdevctl: nodedev-detach: expected one or more devices" hf nodedev-detach
+else
+        skip "multi-device detach" "no hostdevctl-fake"
+fi
+
 # --- damaged tree: every healthy device still listed, damage warned, no crash
 B=$TMP/fx/broken
 hd --sysroot "$B" nodedev-list > "$TMP/b.names" 2> "$TMP/b.err"

@@ -24,11 +24,12 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ hd_device **devs = NULL;
         hd_vfio_result *res = NULL;
         const char *driver = "vfio-pci";
         unsigned flags = 0;
         bool json = false;
-        hd_device *d;
+        size_t n = 0;
         int c, r, rc;
 
         while ((c = getopt_long(argc, argv, "d:gnfj", opts, NULL)) >= 0) {
@@ -52,18 +53,34 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                 default: return bad_option(verb, argv);
                 }
         }
-        if (optind != argc - 1) {
-                errorf("%s: expected exactly one device", verb);
+        if (optind >= argc) {
+                errorf("%s: expected one or more devices", verb);
                 return EXIT_USAGE;
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind], &d) < 0)
+        devs = calloc((size_t) (argc - optind), sizeof(*devs));
+        if (!devs)
                 return EXIT_FAILURE;
-        r = detach ? hd_vfio_detach(list, d, driver, flags, &res) : hd_vfio_reattach(list, d, flags, &res);
+        for (int i = optind; i < argc; i++)
+                if (lookup(list, argv[i], &devs[n++]) < 0)
+                        return EXIT_FAILURE;
+        /* every device named is one transaction */
+        r = detach ? hd_vfio_detach_devices(list, devs, n, driver, flags, &res)
+                   : hd_vfio_reattach_devices(list, devs, n, flags, &res);
+        if (r == -EINVAL) {
+                hd_device *bad = devs[0];
+                for (size_t i = 0; i < n; i++)
+                        if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i])) {
+                                bad = devs[i];
+                                break;
+                        }
+                errorf("%s %s: not a PCI endpoint (bridges and non-PCI devices cannot be detached)%s", verb,
+                       hd_device_get_name(bad), n > 1 ? "; nothing changed" : "");
+                return EXIT_FAILURE;
+        }
         if (r < 0) {
-                errorf("%s %s: %s", verb, hd_device_get_name(d),
-                       r == -EINVAL ? "not a PCI endpoint (bridges and non-PCI devices cannot be detached)" : strerror(-r));
+                errorf("%s %s%s: %s", verb, hd_device_get_name(devs[0]), n > 1 ? " ..." : "", strerror(-r));
                 return EXIT_FAILURE;
         }
         rc = report(verb, res, json);
@@ -145,8 +162,9 @@ static int verb_nodedev_reset(int argc, char **argv) {
 }
 
 const struct verb vfio_verbs[] = {
-        { "nodedev-detach", verb_nodedev_detach, "DEV [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
-          "Bind a PCI device (or its whole IOMMU group) to vfio-pci or pci-stub.",
+        { "nodedev-detach", verb_nodedev_detach, "DEV... [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
+          "Bind PCI devices (or their whole IOMMU groups) to vfio-pci or pci-stub.",
+          "Several devices (a GPU and its audio function) move as one transaction.\n"
           "Uses driver_override + drivers_probe; loads the driver module if needed. The\n"
           "original driver is journaled in the state directory first, so that\n"
           "nodedev-reattach restores exactly it and 'hostdevctl recover' can finish an\n"
@@ -154,8 +172,8 @@ const struct verb vfio_verbs[] = {
           "transaction: if one fails, the others go back. Devices the host needs (mounted\n"
           "filesystems, swap, dm/md/LVM, the default route, the boot VGA with a framebuffer\n"
           "console, open DRM nodes) are refused with exit status 2 unless --force.\n" },
-        { "nodedev-reattach", verb_nodedev_reattach, "DEV [--group] [--dry-run] [--json]",
-          "Give a detached PCI device (or group) back to its original host driver.", NULL },
+        { "nodedev-reattach", verb_nodedev_reattach, "DEV... [--group] [--dry-run] [--json]",
+          "Give detached PCI devices (or groups) back to their original host drivers, as one transaction.", NULL },
         { "nodedev-reset", verb_nodedev_reset, "DEV [--force]",
           "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci).", NULL },
         { "recover", verb_recover, "",

@@ -323,38 +323,56 @@ _public_ void hd_vfio_result_free(hd_vfio_result *r) {
 
 static void result_freep(hd_vfio_result **r) { hd_vfio_result_free(*r); }
 
-static int collect_members(hd_nodedev_list *list, hd_device *d, unsigned flags, struct member **ret, size_t *ret_n) {
-        _cleanup_free_ hd_device **devs = NULL;
+/* The endpoints to move for @devs (with HD_VFIO_GROUP: their whole IOMMU
+ * groups), each once, in the order given. */
+static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n_in, unsigned flags,
+                           struct member **ret, size_t *ret_n) {
         _cleanup_free_ struct member *ms = NULL;
-        size_t n = 0, k = 0;
+        size_t k = 0, cap = 0;
         int grp, r;
 
-        if (flags & HD_VFIO_GROUP) {
-                grp = hd_device_get_iommu_group(d);
-                if (grp < 0) {
-                        log_err(list->ctx, "%s is in no IOMMU group (is the IOMMU on?)", d->sysname);
-                        return -ENOENT;
+        for (size_t j = 0; j < n_in; j++) {
+                _cleanup_free_ hd_device **devs = NULL;
+                size_t n = 0;
+
+                if (flags & HD_VFIO_GROUP) {
+                        grp = hd_device_get_iommu_group(in[j]);
+                        if (grp < 0) {
+                                log_err(list->ctx, "%s is in no IOMMU group (is the IOMMU on?)", in[j]->sysname);
+                                return -ENOENT;
+                        }
+                        r = hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n);
+                        if (r < 0)
+                                return r;
+                } else {
+                        devs = calloc(1, sizeof(*devs));
+                        if (!devs)
+                                return -ENOMEM;
+                        devs[0] = in[j];
+                        n = 1;
                 }
-                r = hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n);
-                if (r < 0)
-                        return r;
-        } else {
-                devs = calloc(1, sizeof(*devs));
-                if (!devs)
-                        return -ENOMEM;
-                devs[0] = d;
-                n = 1;
+                for (size_t i = 0; i < n; i++) {
+                        bool dup = false;
+                        if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
+                                continue; /* the kernel ignores bridges for viability; mdevs are not bound */
+                        for (size_t x = 0; x < k && !dup; x++)
+                                dup = ms[x].dev == devs[i];
+                        if (dup)
+                                continue;
+                        if (k == cap) {
+                                struct member *nm = reallocarray(ms, cap = cap * 2 + 4, sizeof(*ms));
+                                if (!nm)
+                                        return -ENOMEM;
+                                ms = nm;
+                        }
+                        memset(&ms[k], 0, sizeof(ms[k]));
+                        ms[k].dev = devs[i];
+                        copy_str(ms[k].addr, sizeof(ms[k].addr), devs[i]->sysname);
+                        k++;
+                }
         }
-        ms = calloc(n ? n : 1, sizeof(*ms));
-        if (!ms)
+        if (!ms && !(ms = calloc(1, sizeof(*ms))))
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
-                        continue; /* the kernel ignores bridges for viability; mdevs are not bound */
-                ms[k].dev = devs[i];
-                copy_str(ms[k].addr, sizeof(ms[k].addr), devs[i]->sysname);
-                k++;
-        }
         *ret = TAKE_PTR(ms);
         *ret_n = k;
         return 0;
@@ -362,19 +380,30 @@ static int collect_members(hd_nodedev_list *list, hd_device *d, unsigned flags, 
 
 static int check_pci_endpoint(hd_ctx *ctx, hd_device *d);
 
+static bool is_named(hd_device *d, hd_device *const *devs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (devs[i] == d)
+                        return true;
+        return false;
+}
+
 /* Common start of detach and reattach: the members, an empty result and,
  * unless dry-running, the state lock. */
-static int begin(hd_nodedev_list *list, hd_device *d, unsigned flags, struct member **ret_ms, size_t *ret_n,
-                 hd_vfio_result **ret_res, int *ret_lock) {
+static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, unsigned flags, struct member **ret_ms,
+                 size_t *ret_n, hd_vfio_result **ret_res, int *ret_lock) {
         _cleanup_free_ struct member *ms = NULL;
         hd_vfio_result *res;
         size_t n = 0;
         int r;
 
-        r = check_pci_endpoint(list->ctx, d);
-        if (r < 0)
-                return r;
-        r = collect_members(list, d, flags, &ms, &n);
+        if (!devs || n_devs == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < n_devs; i++) {
+                r = check_pci_endpoint(list->ctx, devs[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = collect_members(list, devs, n_devs, flags, &ms, &n);
         if (r < 0)
                 return r;
         res = calloc(1, sizeof(*res));
@@ -408,6 +437,11 @@ static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
 
 _public_ int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *driver, unsigned flags,
                             hd_vfio_result **ret) {
+        return hd_vfio_detach_devices(list, &d, 1, driver, flags, ret);
+}
+
+_public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, const char *driver,
+                                    unsigned flags, hd_vfio_result **ret) {
         _cleanup_(result_freep) hd_vfio_result *res = NULL;
         _cleanup_free_ struct member *ms = NULL;
         _cleanup_close_ int lock = -1;
@@ -424,7 +458,7 @@ _public_ int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *dri
                 log_debug(ctx, "unsupported stub driver '%s' (vfio-pci or pci-stub)", driver);
                 return -EINVAL;
         }
-        r = begin(list, d, flags, &ms, &n, &res, &lock);
+        r = begin(list, devs, n_devs, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
@@ -441,9 +475,10 @@ _public_ int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *dri
                         if (hd_host_safety_check(list, ms[i].dev, why, sizeof(why)) == -EBUSY) {
                                 res->status = -EBUSY;
                                 snprintf(res->reason, sizeof(res->reason), "%s%s (use --force to override)",
-                                         ms[i].dev == d ? "" : "IOMMU group member ", why);
+                                         is_named(ms[i].dev, devs, n_devs) ? "" : "IOMMU group member ", why);
+                                /* the plan that was refused: where each device would have gone */
                                 for (size_t k = 0; k < n; k++)
-                                        add_step(res, &ms[k], ms[k].orig_driver, HD_STEP_NOT_ATTEMPTED, 0);
+                                        add_step(res, &ms[k], driver, HD_STEP_NOT_ATTEMPTED, 0);
                                 *ret = TAKE_PTR(res);
                                 return 0;
                         }
@@ -592,6 +627,11 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_re
 }
 
 _public_ int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_vfio_result **ret) {
+        return hd_vfio_reattach_devices(list, &d, 1, flags, ret);
+}
+
+_public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, unsigned flags,
+                                      hd_vfio_result **ret) {
         _cleanup_(result_freep) hd_vfio_result *res = NULL;
         _cleanup_free_ struct member *ms = NULL;
         _cleanup_close_ int lock = -1;
@@ -602,7 +642,7 @@ _public_ int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flag
         if (!list || !ret)
                 return -EINVAL;
         ctx = list->ctx;
-        r = begin(list, d, flags, &ms, &n, &res, &lock);
+        r = begin(list, devs, n_devs, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
         if (!(flags & HD_VFIO_DRY_RUN)) {

@@ -276,6 +276,15 @@ void hd_vfio_result_free(hd_vfio_result *r);
 int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *driver, unsigned flags,
                    hd_vfio_result **ret);
 int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_vfio_result **ret);
+/* The same for several devices (a GPU and its audio function) as one
+ * transaction: every device moves, or none stays moved.  With
+ * HD_VFIO_GROUP, the union of their groups; a device named twice, or
+ * reached through two groups, moves once.  -EINVAL for an empty set or a
+ * non-endpoint among them. */
+int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, const char *driver,
+                           unsigned flags, hd_vfio_result **ret);
+int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, unsigned flags,
+                             hd_vfio_result **ret);
 /* Finish or undo an interrupted transaction; drop records of devices no
  * longer bound to a stub driver (e.g. after a reboot). */
 int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret);
