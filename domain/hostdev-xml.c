@@ -305,7 +305,13 @@ _public_ int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **r
         switch (d->type) {
         case HD_CAP_PCI: r = build_pci(d, flags, &dom); break;
         case HD_CAP_NET: r = build_net(d, flags, &dom); break;
-        case HD_CAP_USB_DEV: r = build_usb(d, flags, &dom); break;
+        case HD_CAP_USB_DEV:
+                /* a root hub (sysfs "usbN") is the host controller's own
+                 * device: it cannot be assigned */
+                if (startswith(d->sysname, "usb") && d->sysname[3] >= '0' && d->sysname[3] <= '9')
+                        return -EPERM;
+                r = build_usb(d, flags, &dom);
+                break;
         case HD_CAP_SCSI: r = build_scsi(d, &dom); break;
         case HD_CAP_MDEV: r = build_mdev(d, &dom); break;
         default: return -EOPNOTSUPP;

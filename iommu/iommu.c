@@ -8,6 +8,50 @@
 
 #include "nodedev/nodedev-internal.h"
 
+/* The hypervisor this system runs under, from DMI and the CPU's
+ * 'hypervisor' flag; "" on bare metal. */
+static void detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char *buf, size_t size) {
+        static const struct {
+                const char *needle, *name;
+        } known[] = {
+                { "QEMU", "QEMU/KVM" },
+                { "KVM", "QEMU/KVM" },
+                { "Bochs", "QEMU/KVM" },
+                { "VMware", "VMware" },
+                { "VirtualBox", "VirtualBox" },
+                { "innotek", "VirtualBox" },
+                { "Xen", "Xen" },
+                { "Virtual Machine", "Hyper-V" },
+                { "Amazon EC2", "Amazon EC2" },
+                { "Google Compute Engine", "Google Compute Engine" },
+                { "Parallels", "Parallels" },
+                { "Cloud Hypervisor", "Cloud Hypervisor" },
+        };
+        static const char *const files[] = { "sys/class/dmi/id/sys_vendor", "sys/class/dmi/id/product_name",
+                                             "sys/class/dmi/id/bios_vendor", "sys/class/dmi/id/board_vendor" };
+        bool flag = false;
+
+        buf[0] = 0;
+        for (size_t f = 0; f < ELEMENTSOF(files); f++) {
+                _cleanup_free_ char *v = NULL;
+                if (hd_sysfs_read_full(ctx, files[f], &v, NULL) < 0)
+                        continue;
+                for (size_t k = 0; k < ELEMENTSOF(known); k++)
+                        if (strstr(v, known[k].needle)) {
+                                snprintf(buf, size, "%s", known[k].name);
+                                return;
+                        }
+        }
+        /* the CPUID 'hypervisor' bit, as /proc/cpuinfo's flags show it */
+        for (const char *p = cpuinfo; p && (p = strstr(p, "hypervisor")); p++)
+                if ((p == cpuinfo || p[-1] == ' ') && (p[10] == ' ' || p[10] == '\n' || p[10] == 0)) {
+                        flag = true;
+                        break;
+                }
+        if (flag)
+                snprintf(buf, size, "unknown hypervisor");
+}
+
 _public_ int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret) {
         _cleanup_strv_free_ char **groups = NULL, **iommus = NULL;
         _cleanup_free_ char *interrupts = NULL, *cmdline = NULL, *cpuinfo = NULL;
@@ -33,14 +77,23 @@ _public_ int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret) {
         if (hd_sysfs_read_full(ctx, "proc/interrupts", &interrupts, NULL) >= 0)
                 info.intremap = strstr(interrupts, "IR-") ? 1 : 0;
 
+        (void) hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpuinfo, NULL);
+        detect_hypervisor(ctx, cpuinfo, info.hypervisor, sizeof(info.hypervisor));
         if (!info.enabled) {
                 bool intel = streq(info.vendor, "intel"), amd = streq(info.vendor, "amd");
                 (void) hd_sysfs_read_full(ctx, "proc/cmdline", &cmdline, NULL);
-                if (!info.vendor[0] && hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpuinfo, NULL) >= 0) {
+                if (!info.vendor[0] && cpuinfo) {
                         intel = strstr(cpuinfo, "GenuineIntel") != NULL;
                         amd = strstr(cpuinfo, "AuthenticAMD") != NULL;
                 }
-                if (intel && !(cmdline && strstr(cmdline, "intel_iommu=on")))
+                if (info.hypervisor[0])
+                        /* no firmware switch to find: the VM needs a virtual IOMMU */
+                        snprintf(info.hint, sizeof(info.hint),
+                                 "this is a virtual machine (%s): give it a virtual IOMMU (libvirt: <iommu model='%s'/>; "
+                                 "QEMU: -device %s) and boot it with %s",
+                                 info.hypervisor, amd ? "amd" : "intel", amd ? "amd-iommu" : "intel-iommu,intremap=on",
+                                 amd ? "amd_iommu=on" : "intel_iommu=on");
+                else if (intel && !(cmdline && strstr(cmdline, "intel_iommu=on")))
                         snprintf(info.hint, sizeof(info.hint),
                                  "add 'intel_iommu=on iommu=pt' to the kernel command line and enable VT-d in the firmware");
                 else if (intel)

@@ -234,6 +234,30 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["iommu"]["enabled"] is False and d["iommu"]["interrupt_remapping"] is False and "intel_iommu=on" in d["iommu"]["hint"] and d["groups"] == []' \
         && ok "iommu --json: off, no groups, hint" || fail "iommu --json: off, no groups, hint"
+grep -q "^Virtual machine: QEMU/KVM$" "$TMP/off.txt" && grep -qF "Hint: this is a virtual machine (QEMU/KVM): give it a virtual IOMMU (libvirt: <iommu model='intel'/>; QEMU: -device intel-iommu,intremap=on) and boot it with intel_iommu=on" "$TMP/off.txt" \
+        && ok "iommu in a VM (DMI says QEMU): the fix is a virtual IOMMU" || fail "iommu in a VM (DMI says QEMU): the fix is a virtual IOMMU" "$(cat "$TMP/off.txt")"
+# the same tree as bare metal: the firmware and kernel argument hint
+cp -a "$TMP/noiommu" "$TMP/metal"
+for f in sys_vendor product_name bios_vendor board_vendor; do echo LENOVO > "$TMP/metal/sys/class/dmi/id/$f"; done
+hd --sysroot "$TMP/metal" iommu > "$TMP/metal.txt"
+! grep -q "^Virtual machine" "$TMP/metal.txt" && grep -qF "Hint: add 'intel_iommu=on iommu=pt' to the kernel command line and enable VT-d in the firmware" "$TMP/metal.txt" \
+        && ok "iommu on bare metal: firmware and kernel argument" || fail "iommu on bare metal: firmware and kernel argument" "$(cat "$TMP/metal.txt")"
+printf 'processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu vme hypervisor lahf_lm\n' > "$TMP/metal/proc/cpuinfo"
+hd --sysroot "$TMP/metal" iommu --json | python3 -c '
+import json, sys
+i = json.load(sys.stdin)["iommu"]
+assert i["hypervisor"] == "unknown hypervisor", i
+assert "amd-iommu" in i["hint"] and "amd_iommu=on" in i["hint"] and "firmware" not in i["hint"], i' \
+        && ok "iommu: the CPU hypervisor flag alone says VM (AMD guest)" || fail "iommu: the CPU hypervisor flag alone says VM (AMD guest)"
+hd --sysroot "$F" iommu --json | python3 -c '
+import json, re, sys
+d = json.load(sys.stdin)
+assert d["iommu"]["hypervisor"] is None
+devs = [x for g in d["groups"] for x in g["devices"] if "class" in x]
+assert devs and all(re.fullmatch(r"0x[0-9a-f]{6}", x["class"]) and re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", x["id"]) for x in devs), devs
+e = [x for x in devs if x["address"] == "0000:00:1f.6"][0]
+assert e["class"] == "0x020000" and e["id"] == "8086:15bc", e' \
+        && ok "iommu --json: class 0x020000, id 8086:15bc (the XML forms)" || fail "iommu --json: class 0x020000, id 8086:15bc (the XML forms)"
 cp -a "$F" "$TMP/ro"
 before=$(cd "$TMP/ro" && find . -printf '%p %l %s\n' | sort | md5sum)
 hd --sysroot "$TMP/ro" --state-dir "$TMP/st" nodedev-detach 01:00.0 --group --dry-run > "$TMP/dry" \
@@ -250,6 +274,13 @@ expect_exit 1 "detaching a bridge fails" hd --sysroot "$F" --state-dir "$TMP/st"
 expect_exit 64 "unknown stub driver" hd --sysroot "$F" nodedev-detach 01:00.0 --driver nouveau
 hd --sysroot "$F" hostdev-xml 02:10.0 | grep -q "<interface type='hostdev'" && ok "hostdev-xml of a VF with a netdev" || fail "hostdev-xml of a VF with a netdev"
 expect_exit 1 "hostdev-xml of a bridge" hd --sysroot "$F" hostdev-xml 00:1c.0
+expect_err 1 "hostdev-xml of a USB root hub is refused" \
+        "hostdevctl: usb_usb1: a USB root hub belongs to its host controller and cannot be given to a guest (pass the controller pci_0000_00_14_0, or a device plugged into the hub)" \
+        hd --sysroot "$F" hostdev-xml usb_usb1
+expect_err 1 "hostdev-xml of a USB interface names its device" \
+        "hostdevctl: usb_1_1_2_1_0 is an interface of USB device usb_1_1_2; a guest gets the whole device ('hostdevctl hostdev-xml usb_1_1_2')" \
+        hd --sysroot "$F" hostdev-xml usb_1_1_2_1_0
+hd --sysroot "$F" hostdev-xml usb_1_1_2 | grep -q "<hostdev mode='subsystem' type='usb'" && ok "hostdev-xml of a USB device" || fail "hostdev-xml of a USB device"
 
 # --- several devices in one detach (a GPU and its audio function): one
 # transaction, on the fake kernel (hostdevctl-fake)

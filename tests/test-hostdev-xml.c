@@ -20,6 +20,7 @@ static const char *errno_name(int e) {
         case ENOENT: return "ENOENT";
         case ENOMEM: return "ENOMEM";
         case ENOTUNIQ: return "ENOTUNIQ";
+        case EPERM: return "EPERM";
         default: return "?";
         }
 }

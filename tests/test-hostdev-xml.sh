@@ -106,6 +106,8 @@ refuse computer EOPNOTSUPP
 refuse enp2s0 EOPNOTSUPP                   # netdev of a PF, not of a VF
 refuse eno1 EOPNOTSUPP
 refuse usb_1_1_2_1_0 EOPNOTSUPP            # USB interface
+refuse usb_usb1 EPERM                      # USB 2.0 root hub: the controller's own device
+refuse usb_usb2 EPERM                      # USB 3.0 root hub
 refuse scsi_host0 EOPNOTSUPP
 refuse scsi_target0_0_0 EOPNOTSUPP
 refuse scsi_generic_sg0 EOPNOTSUPP

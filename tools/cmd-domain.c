@@ -46,7 +46,15 @@ static int verb_hostdev_xml(int argc, char **argv) {
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_device_format_hostdev_xml(d, flags, &xml);
-        if (r == -EOPNOTSUPP)
+        if (r == -EPERM)
+                errorf("%s: a USB root hub belongs to its host controller and cannot be given to a guest "
+                       "(pass the controller %s, or a device plugged into the hub)", hd_device_get_name(d),
+                       hd_device_get_parent(d) ? hd_device_get_name(hd_device_get_parent(d)) : "");
+        else if (r == -EOPNOTSUPP && hd_device_get_cap_type(d) == HD_CAP_USB_INTERFACE && hd_device_get_parent(d))
+                errorf("%s is an interface of USB device %s; a guest gets the whole device "
+                       "('hostdevctl hostdev-xml %s')", hd_device_get_name(d), hd_device_get_name(hd_device_get_parent(d)),
+                       hd_device_get_name(hd_device_get_parent(d)));
+        else if (r == -EOPNOTSUPP)
                 errorf("%s: a %s device cannot be given to a guest (PCI, SR-IOV VF network interface, "
                        "USB device, SCSI device or mdev only)",
                        hd_device_get_name(d), hd_cap_type_to_string(hd_device_get_cap_type(d)));

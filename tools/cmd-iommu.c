@@ -11,11 +11,20 @@
 
 /* ---- iommu ---- */
 
-/* "0200" style class code of a PCI device */
+/* "0200" style class code of a PCI device, as lspci prints it */
 static const char *pci_label(hd_device *d, char *buf, size_t size) {
-        const char *cls = hd_device_get_property(d, "PCI_CLASS");
-        unsigned long v = cls ? strtoul(cls, NULL, 16) : 0;
-        snprintf(buf, size, "%04lx", v >> 8);
+        unsigned cls = 0;
+        (void) hd_pci_device_get_ids(d, NULL, NULL, &cls);
+        snprintf(buf, size, "%04x", cls >> 8);
+        return buf;
+}
+
+/* "8086:15bc", or NULL */
+static const char *pci_id(hd_device *d, char *buf, size_t size) {
+        unsigned v, dev;
+        if (hd_pci_device_get_ids(d, &v, &dev, NULL) < 0)
+                return NULL;
+        snprintf(buf, size, "%04x:%04x", v, dev);
         return buf;
 }
 
@@ -57,13 +66,16 @@ static json_object *pci_json(hd_device *d) {
                 return o;
         }
         const char *drv = hd_device_get_driver(d);
-        const char *cls = hd_device_get_property(d, "PCI_CLASS");
-        const char *id = hd_device_get_property(d, "PCI_ID");
         const char *path = hd_device_get_syspath(d);
+        unsigned v, dev, cls;
+        char buf[32];
+        bool ids = hd_pci_device_get_ids(d, &v, &dev, &cls) >= 0;
         json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
         json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
-        json_object_object_add(o, "class", cls ? json_object_new_string(cls) : NULL);
-        json_object_object_add(o, "id", id ? json_object_new_string(id) : NULL);
+        /* the node-device XML's forms: 0x020000, 8086:15bc */
+        snprintf(buf, sizeof(buf), "0x%06x", ids ? cls : 0);
+        json_object_object_add(o, "class", ids ? json_object_new_string(buf) : NULL);
+        json_object_object_add(o, "id", ids ? json_object_new_string(pci_id(d, buf, sizeof(buf))) : NULL);
         json_object_object_add(o, "driver", drv ? json_object_new_string(drv) : NULL);
         json_object_object_add(o, "bridge", json_object_new_boolean(hd_pci_device_is_bridge(d)));
         {
@@ -119,6 +131,7 @@ static int verb_iommu(int argc, char **argv) {
                 json_object_object_add(ji, "interrupt_remapping",
                                        info.intremap < 0 ? NULL : json_object_new_boolean(info.intremap));
                 json_object_object_add(ji, "hint", info.hint[0] ? json_object_new_string(info.hint) : NULL);
+                json_object_object_add(ji, "hypervisor", info.hypervisor[0] ? json_object_new_string(info.hypervisor) : NULL);
                 json_object_object_add(root, "iommu", ji);
                 jgroups = json_object_new_array();
                 json_object_object_add(root, "groups", jgroups);
@@ -126,6 +139,8 @@ static int verb_iommu(int argc, char **argv) {
                 printf("IOMMU: %s%s%s%s\n", info.enabled ? "enabled" : "DISABLED",
                        info.vendor[0] ? " (" : "", info.vendor, info.vendor[0] ? ")" : "");
                 printf("Interrupt remapping: %s\n", info.intremap < 0 ? "unknown" : info.intremap ? "yes" : "NO");
+                if (info.hypervisor[0])
+                        printf("Virtual machine: %s\n", info.hypervisor);
                 if (info.hint[0])
                         printf("Hint: %s\n", info.hint);
         }
@@ -164,7 +179,8 @@ static int verb_iommu(int argc, char **argv) {
                                        hd_device_get_name(devs[i]));
                                 continue;
                         }
-                        const char *id = hd_device_get_property(devs[i], "PCI_ID");
+                        char idbuf[16];
+                        const char *id = pci_id(devs[i], idbuf, sizeof(idbuf));
                         const char *drv = hd_device_get_driver(devs[i]);
                         (void) hd_pci_device_get_names(devs[i], vendor, sizeof(vendor), product, sizeof(product));
                         printf("  %s  %s  %-9s  %-14s %s%s%s%s\n", strrchr(hd_device_get_syspath(devs[i]), '/') + 1,

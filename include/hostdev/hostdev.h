@@ -159,7 +159,9 @@ typedef struct hd_iommu_info {
         bool enabled;           /* the kernel has IOMMU groups */
         int intremap;           /* interrupt remapping: 1 on, 0 off, -1 unknown */
         char vendor[16];        /* "intel", "amd", "virtio", "arm-smmu" or "" */
-        char hint[160];         /* what to do when disabled, else "" */
+        char hint[256];         /* what to do when disabled, else "" */
+        char hypervisor[32];    /* "QEMU/KVM", "VMware", ... when this host is a VM (DMI, the
+                                 * CPU's hypervisor flag); "" on bare metal */
 } hd_iommu_info;
 
 int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret);
@@ -318,7 +320,9 @@ enum {
  * @d to a guest: PCI → <hostdev type='pci'>, an SR-IOV VF with a network
  * interface → <interface type='hostdev'>, USB device → <hostdev type='usb'>,
  * SCSI device → <hostdev type='scsi'>, mdev → <hostdev type='mdev'>.
- * -EOPNOTSUPP for other capability types.
+ * -EOPNOTSUPP for other capability types (a USB interface among them: its
+ * device is what can be assigned); -EPERM for a USB root hub, which belongs
+ * to its host controller.
  */
 int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret);
 
