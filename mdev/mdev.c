@@ -703,6 +703,11 @@ static int do_remove(hd_ctx *ctx, const char *uuid) {
 
 _public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid_in,
                             const hd_mdev_attr *attrs, size_t n_attrs, char ret_uuid[37]) {
+        return hd_mdev_create_full(ctx, parent, type, uuid_in, attrs, n_attrs, 0, ret_uuid);
+}
+
+_public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *type, const char *uuid_in,
+                                 const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, char ret_uuid[37]) {
         _cleanup_free_ char *paddr = NULL, *psys = NULL, *avail = NULL;
         char uuid[37], path[PATH_MAX];
         long long a;
@@ -744,6 +749,12 @@ _public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, c
         r = hd_sysfs_resolve_link(ctx, path, &psys);
         if (r < 0)
                 return r == -ENOMEM ? r : -ENODEV;
+        if (flags & HD_MDEV_CREATE_DRY_RUN) {
+                /* every check passed; attributes can only be tried on a real device */
+                if (ret_uuid)
+                        memcpy(ret_uuid, uuid, 37);
+                return 0;
+        }
         snprintf(path, sizeof(path), "%s/mdev_supported_types/%s/create", psys, type);
         r = hd_sysfs_write(ctx, path, uuid);
         if (r < 0) {
@@ -1119,6 +1130,7 @@ _public_ const char *hd_mdev_apply_result_to_string(enum hd_mdev_apply_result r)
         case HD_MDEV_APPLY_UNCHANGED: return "unchanged";
         case HD_MDEV_APPLY_NO_PARENT: return "parent absent";
         case HD_MDEV_APPLY_FAILED: return "FAILED";
+        case HD_MDEV_APPLY_WOULD_START: return "would start";
         }
         return "?";
 }
@@ -1131,6 +1143,11 @@ _public_ void hd_mdev_apply_report_free(hd_mdev_apply_report *r) {
 }
 
 _public_ int hd_mdev_apply(hd_ctx *ctx, hd_mdev_apply_report **ret) {
+        return hd_mdev_apply_full(ctx, 0, ret);
+}
+
+_public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_mdev_apply_report **ret) {
+        bool dry_run = flags & HD_MDEV_APPLY_DRY_RUN;
         hd_mdev_apply_report *rep;
         hd_mdev *v = NULL;
         size_t n = 0;
@@ -1161,8 +1178,11 @@ _public_ int hd_mdev_apply(hd_ctx *ctx, hd_mdev_apply_report **ret) {
                         s->result = HD_MDEV_APPLY_NO_PARENT;
                         log_info(ctx, "mdev %s: parent %s is not present, not started", v[i].uuid, v[i].parent);
                 } else {
-                        r = hd_mdev_create(ctx, v[i].parent, v[i].type, v[i].uuid, v[i].attrs, v[i].n_attrs, NULL);
-                        if (r < 0) {
+                        r = hd_mdev_create_full(ctx, v[i].parent, v[i].type, v[i].uuid, v[i].attrs, v[i].n_attrs,
+                                                dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, NULL);
+                        if (r >= 0 && dry_run)
+                                s->result = HD_MDEV_APPLY_WOULD_START;
+                        else if (r < 0) {
                                 s->result = HD_MDEV_APPLY_FAILED;
                                 s->error = r;
                                 rep->n_failed++;

@@ -297,6 +297,18 @@ _public_ int hd_capture(hd_ctx *ctx, const char *dir, hd_capture_stats *ret_stat
         close(c.dfd);
         if (r < 0)
                 return r;
+        /* what a user counts: the node devices the capture replays */
+        {
+                hd_ctx *cap = NULL;
+                hd_nodedev_list *list = NULL;
+                if (hd_ctx_new(dir, &cap) >= 0) {
+                        hd_ctx_set_log_level(cap, HD_LOG_ERR);
+                        if (hd_nodedev_list_new(cap, &list) >= 0)
+                                c.st.node_devices = hd_nodedev_list_count(list);
+                        hd_nodedev_list_unref(list);
+                        hd_ctx_unref(cap);
+                }
+        }
         if (ret_stats)
                 *ret_stats = c.st;
         return 0;

@@ -366,6 +366,10 @@ for c in full broken; do
                 fail "capture of $c replays to identical XML" "$(head -5 "$TMP/d" | tr '\n' ' ')"
         fi
 done
+hd --sysroot "$F" capture "$TMP/cap-count" 2> "$TMP/cap.err"
+n=$(hd --sysroot "$TMP/cap-count" nodedev-list | wc -l)
+grep -Eq "^captured $n node devices \(from [0-9]+ sysfs devices: [0-9]+ files, [0-9]+ links, [0-9]+ udev entries\) into $TMP/cap-count\$" "$TMP/cap.err" \
+        && ok "capture counts node devices, and says what else it counted" || fail "capture counts node devices, and says what else it counted" "$(cat "$TMP/cap.err") (want $n)"
 expect_exit 1 "capture refuses a non-empty directory" hd --sysroot "$F" capture "$TMP/cap-full"
 # the live host: capture it (read-only) and replay
 if hd capture "$TMP/cap-host" 2>/dev/null; then

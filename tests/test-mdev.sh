@@ -56,6 +56,16 @@ grep -q '^mtty$' "$TMP/types" && grep -q '^  mtty-2$' "$TMP/types" && grep -q '^
 [ "$(hf mdev types mtty_mtty --json | python3 -c 'import json,sys; print(",".join(t["type"] for t in json.load(sys.stdin)))')" = mtty-1,mtty-2 ] \
         && ok "mdev types PARENT --json" || fail "mdev types PARENT --json"
 expect_exit 1 "mdev types of a non-parent" hf mdev types pci_0000_00_1f_0
+cp -a "$TMP/fx/full" "$TMP/noparents" && rm -rf "$TMP/noparents/sys/class/mdev_bus"
+[ "$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/noparents" mdev types)" = "no mediated-device parents" ] \
+        && ok "mdev types without parents says so" || fail "mdev types without parents says so"
+[ "$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/noparents" mdev types --json)" = "[
+]" ] && ok "mdev types --json without parents: []" || fail "mdev types --json without parents: []" "$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/noparents" mdev types --json)"
+unchanged "mdev create --dry-run" 0 hf mdev create mtty mtty-2 --uuid $U2 --dry-run
+[ "$(cat "$TMP/out")" = "would create $U2 (mtty-2 on mtty)" ] && ok "mdev create --dry-run: the plan" || fail "mdev create --dry-run: the plan" "$(cat "$TMP/out")"
+unchanged "mdev create --dry-run of an unknown type" 1 hf mdev create mtty nope --dry-run
+[ "$(cat "$TMP/err")" = "hostdevctl: mdev create: unknown mdev type 'nope' for parent mtty (see 'hostdevctl mdev types mtty')" ] \
+        && ok "mdev create --dry-run checks the type" || fail "mdev create --dry-run checks the type" "$(cat "$TMP/err")"
 [ "$(hf mdev list | wc -l)" = 2 ] && ok "mdev list: the two fixture mdevs" || fail "mdev list"
 
 # --- create / remove
@@ -141,7 +151,16 @@ grep -q "$U1.*started" "$TMP/out" && [ -e "$F/sys/bus/mdev/devices/$U1" ] && ok 
 expect_exit 0 "mdev apply again" hf mdev apply
 grep -q "$U1.*unchanged" "$TMP/out" && ok "apply is idempotent" || fail "apply is idempotent"
 expect_exit 0 "remove again" hf mdev remove $U1
-expect_exit 0 "hostdevctl apply" hf apply
+unchanged "mdev apply --dry-run" 0 hf mdev apply --dry-run
+[ "$(grep "$U1" "$TMP/out")" = "mdev $U1  mtty mtty-2  would start" ] && ok "mdev apply --dry-run: would start" || fail "mdev apply --dry-run: would start" "$(cat "$TMP/out")"
+unchanged "hostdevctl apply --dry-run" 0 hf apply --dry-run
+grep -q "^mdev $U1  mtty mtty-2  would start$" "$TMP/out" && ok "apply --dry-run includes mdevs" || fail "apply --dry-run includes mdevs" "$(cat "$TMP/out")"
+unchanged "hostdevctl apply --dry-run --json" 0 hf apply --dry-run --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); m=[x for x in d["mdevs"] if x["uuid"]==sys.argv[2]]; assert d["status"]=="ok" and m[0]["result"]=="would start" and m[0]["error"] is None, d' \
+        "$TMP/out" $U1 && ok "apply --dry-run --json: the mdev in 'mdevs'" || fail "apply --dry-run --json: the mdev in 'mdevs'" "$(cat "$TMP/out")"
+expect_exit 0 "hostdevctl apply --json" hf apply --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); m=[x for x in d["mdevs"] if x["uuid"]==sys.argv[2]]; assert d["status"]=="ok" and m[0]["result"]=="started", d' \
+        "$TMP/out" $U1 && ok "apply --json reports the mdev it started" || fail "apply --json reports the mdev it started" "$(cat "$TMP/out")"
 [ -e "$F/sys/bus/mdev/devices/$U1" ] && ok "hostdevctl apply starts auto mdevs" || fail "hostdevctl apply starts auto mdevs"
 mkdir -p "$C/0000:09:00.0" && printf '{"mdev_type":"x","start":"auto","attrs":[]}' > "$C/0000:09:00.0/$U2"
 expect_exit 0 "apply with an absent parent" hf mdev apply --json

@@ -90,6 +90,10 @@ expect_exit 1 "vf: INDEX >= numvfs" hd --sysroot "$F" sriov vf 02:00.0 2 --trust
 one_line_err "has 2 VFs: no VF 2" && ok "  ... one clear line" || fail "  ... one clear line" "$(cat "$TMP/err")"
 expect_exit 1 "vf with --sysroot needs the live host" hd --sysroot "$F" sriov vf 02:00.0 0 --trust on
 one_line_err "need the live host (rtnetlink)" && ok "  ... says so" || fail "  ... says so" "$(cat "$TMP/err")"
+expect_exit 0 "vf --dry-run with --sysroot shows the plan" hd --sysroot "$F" sriov vf 02:00.0 1 --mac 02:11:22:33:44:55 --vlan 10 --trust on --spoofchk off --dry-run
+[ "$(cat "$TMP/out")" = "pci_0000_02_00_0: VF 1: mac 02:11:22:33:44:55 vlan 10 qos 0 trust on spoofchk off  would change (not checked against the VF: no netlink with --sysroot)" ] \
+        && ok "  ... exactly" || fail "  ... exactly" "$(cat "$TMP/out")"
+expect_exit 1 "vf --dry-run with --sysroot still checks the index" hd --sysroot "$F" sriov vf 02:00.0 2 --trust on --dry-run
 [ "$before" = "$(tree_sum "$F")" ] && [ ! -e "$F/etc/hostdev" ] && ok "refusals and errors changed nothing" || fail "refusals and errors changed nothing"
 
 # --- state changes through the fake kernel (hostdevctl-fake: the CLI with tests/fake-kernel.c)

@@ -170,7 +170,10 @@ static int mdev_types(int argc, char **argv) {
                 }
                 print_json(arr);
                 json_object_put(arr);
-        } else
+        } else {
+                if (n == 0)
+                        printf(parent ? "%s has no mediated-device types\n" : "no mediated-device parents%s\n",
+                               parent ? parent : "");
                 for (size_t i = 0; i < n; i++) {
                         if (i == 0 || !streq(t[i].parent, t[i - 1].parent))
                                 printf("%s\n", t[i].parent);
@@ -191,6 +194,7 @@ static int mdev_types(int argc, char **argv) {
                                 putchar('\n');
                         }
                 }
+        }
         hd_mdev_types_free(t, n);
         return EXIT_SUCCESS;
 }
@@ -285,19 +289,22 @@ static int mdev_create(int argc, char **argv) {
         static const struct option opts[] = {
                 { "uuid", required_argument, NULL, 'u' },
                 { "attr", required_argument, NULL, 'A' },
+                { "dry-run", no_argument, NULL, 'n' },
                 {}
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(mdev_unrefp) hd_mdev *attrs = calloc(1, sizeof(hd_mdev));
         const char *uuid = NULL;
+        bool dry_run = false;
         char created[37];
         int c, r;
 
         if (!attrs)
                 return EXIT_FAILURE;
-        while ((c = getopt_long(argc, argv, "u:", opts, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "u:n", opts, NULL)) >= 0)
                 switch (c) {
                 case 'u': uuid = optarg; break;
+                case 'n': dry_run = true; break;
                 case 'A':
                         if (parse_attr("mdev create", optarg, attrs) < 0)
                                 return EXIT_USAGE;
@@ -314,12 +321,16 @@ static int mdev_create(int argc, char **argv) {
         }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_create(ctx, argv[optind], argv[optind + 1], uuid, attrs->attrs, attrs->n_attrs, created);
+        r = hd_mdev_create_full(ctx, argv[optind], argv[optind + 1], uuid, attrs->attrs, attrs->n_attrs,
+                                dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, created);
         if (r < 0) {
                 mdev_error("mdev create", r, uuid, argv[optind], argv[optind + 1]);
                 return EXIT_FAILURE;
         }
-        puts(created);
+        if (dry_run)
+                printf("would create %s (%s on %s)\n", created, argv[optind + 1], argv[optind]);
+        else
+                puts(created);
         return EXIT_SUCCESS;
 }
 
@@ -581,28 +592,33 @@ static int mdev_modify(int argc, char **argv) {
 
 /* ---- apply ---- */
 
-int mdev_apply_report(hd_ctx *ctx, bool json, bool quiet) {
+static json_object *mdev_apply_steps_json(const hd_mdev_apply_report *rep) {
+        json_object *arr = json_object_new_array();
+        for (size_t i = 0; i < rep->n_steps; i++) {
+                json_object *o = json_object_new_object();
+                hd_mdev_apply_step *s = &rep->steps[i];
+                json_object_object_add(o, "uuid", json_object_new_string(s->uuid));
+                json_object_object_add(o, "parent", json_object_new_string(s->parent));
+                json_object_object_add(o, "type", json_object_new_string(s->type));
+                json_object_object_add(o, "result", json_object_new_string(hd_mdev_apply_result_to_string(s->result)));
+                json_object_object_add(o, "error", s->error ? json_object_new_string(strerror(-s->error)) : NULL);
+                json_object_array_add(arr, o);
+        }
+        return arr;
+}
+
+int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json) {
         hd_mdev_apply_report *rep = NULL;
-        int r = hd_mdev_apply(ctx, &rep);
+        int r = hd_mdev_apply_full(ctx, dry_run ? HD_MDEV_APPLY_DRY_RUN : 0, &rep);
 
         if (!rep) {
                 errorf("apply: mediated devices: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (quiet)
-                ;
+        if (json && ret_json)
+                *ret_json = mdev_apply_steps_json(rep);
         else if (json) {
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < rep->n_steps; i++) {
-                        json_object *o = json_object_new_object();
-                        hd_mdev_apply_step *s = &rep->steps[i];
-                        json_object_object_add(o, "uuid", json_object_new_string(s->uuid));
-                        json_object_object_add(o, "parent", json_object_new_string(s->parent));
-                        json_object_object_add(o, "type", json_object_new_string(s->type));
-                        json_object_object_add(o, "result", json_object_new_string(hd_mdev_apply_result_to_string(s->result)));
-                        json_object_object_add(o, "error", s->error ? json_object_new_string(strerror(-s->error)) : NULL);
-                        json_object_array_add(arr, o);
-                }
+                json_object *arr = mdev_apply_steps_json(rep);
                 print_json(arr);
                 json_object_put(arr);
         } else
@@ -613,21 +629,27 @@ int mdev_apply_report(hd_ctx *ctx, bool json, bool quiet) {
                                s->error ? strerror(-s->error) : "");
                 }
         if (rep->n_failed)
-                errorf("apply: %zu of %zu auto-start mediated devices failed to start", rep->n_failed, rep->n_steps);
+                errorf("apply: %zu of %zu auto-start mediated devices %s", rep->n_failed, rep->n_steps,
+                       dry_run ? "could not be started" : "failed to start");
         r = rep->n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
         hd_mdev_apply_report_free(rep);
         return r;
 }
 
 static int mdev_apply(int argc, char **argv) {
-        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, {} };
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "dry-run", no_argument, NULL, 'n' },
+                {}
+        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        bool json = false;
+        bool json = false, dry_run = false;
         int c;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "jn", opts, NULL)) >= 0)
                 switch (c) {
                 case 'j': json = true; break;
+                case 'n': dry_run = true; break;
                 default: return bad_option("mdev apply", argv);
                 }
         if (optind < argc) {
@@ -636,7 +658,7 @@ static int mdev_apply(int argc, char **argv) {
         }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        return mdev_apply_report(ctx, json, false);
+        return mdev_apply_report(ctx, dry_run, json, NULL);
 }
 
 static const struct sub_verb mdev_subs[] = {
@@ -854,7 +876,7 @@ const struct verb mdev_verbs[] = {
           "Mediated devices: create, remove, define persistently (mdevctl's format), start at boot.",
           "  mdev types [PARENT] [--json]\n"
           "  mdev list [--defined|--all] [--verbose] [--json]\n"
-          "  mdev create PARENT TYPE [--uuid UUID] [--attr NAME=VALUE]...   (transient)\n"
+          "  mdev create PARENT TYPE [--uuid UUID] [--attr NAME=VALUE]... [--dry-run]  (transient)\n"
           "  mdev remove|stop UUID             remove a running mdev (a definition stays)\n"
           "  mdev define [UUID] [--parent P --type T] [--auto] [--attr NAME=VALUE]... [--jsonfile F]\n"
           "  mdev undefine UUID [--parent P]\n"
@@ -862,7 +884,7 @@ const struct verb mdev_verbs[] = {
           "  mdev autostart UUID [--disable] [--parent P]\n"
           "  mdev modify UUID [--parent P] [--type T] [--auto|--manual] [--attr NAME=VALUE]...\n"
           "                   [--delattr NAME]... [--clear-attrs]      (the definition)\n"
-          "  mdev apply [--json]               start every 'auto' mdev whose parent is present\n\n"
+          "  mdev apply [--dry-run] [--json]   start every 'auto' mdev whose parent is present\n\n"
           "PARENT is an address as /sys/class/mdev_bus names it (0000:00:02.0, mtty), a\n"
           "node-device name (pci_0000_00_02_0, mtty_mtty) or a short PCI address.\n"
           "Definitions live in /etc/mdevctl.d/<parent>/<uuid> (SYSROOT/etc/mdevctl.d with\n"

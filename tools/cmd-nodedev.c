@@ -718,8 +718,8 @@ static int verb_capture(int argc, char **argv) {
                 errorf("capture into '%s' failed: %s", argv[1], strerror(-r));
                 return EXIT_FAILURE;
         }
-        fprintf(stderr, "captured %zu devices, %zu files, %zu links, %zu udev entries into %s\n",
-                st.devices, st.files, st.links, st.udev_entries, argv[1]);
+        fprintf(stderr, "captured %zu node devices (from %zu sysfs devices: %zu files, %zu links, %zu udev entries) into %s\n",
+                st.node_devices, st.devices, st.files, st.links, st.udev_entries, argv[1]);
         return EXIT_SUCCESS;
 }
 

@@ -58,7 +58,16 @@ static const char *action_word(enum hd_sriov_action_result r) {
 }
 
 /* Print the actions; exit status 0, 1 or 2 (refused). */
+static int sriov_report_full(const char *verb, const char *subject, hd_sriov_result *res, bool json,
+                             json_object **ret_json);
+
 static int sriov_report(const char *verb, const char *subject, hd_sriov_result *res, bool json) {
+        return sriov_report_full(verb, subject, res, json, NULL);
+}
+
+/* with @ret_json, the JSON document is returned instead of printed */
+static int sriov_report_full(const char *verb, const char *subject, hd_sriov_result *res, bool json,
+                             json_object **ret_json) {
         size_t changes = 0;
         for (size_t i = 0; i < res->n_actions; i++)
                 if (res->actions[i].result != HD_SRIOV_SKIPPED)
@@ -75,13 +84,17 @@ static int sriov_report(const char *verb, const char *subject, hd_sriov_result *
                         json_object_array_add(arr, a);
                 }
                 json_object_object_add(o, "actions", arr);
-                print_json(o);
-                json_object_put(o);
+                if (ret_json)
+                        *ret_json = o;
+                else {
+                        print_json(o);
+                        json_object_put(o);
+                }
         } else {
                 for (size_t i = 0; i < res->n_actions; i++)
                         printf("%s: %s  %s\n", res->actions[i].pf, res->actions[i].what,
                                action_word(res->actions[i].result));
-                if (changes == 0 && res->status == 0)
+                if (changes == 0 && res->status == 0 && subject)
                         printf("%s: nothing changed\n", subject);
         }
         if (res->status == -EBUSY) {
@@ -435,6 +448,23 @@ static int sriov_vf(int argc, char **argv) {
         if (r == -EOPNOTSUPP && !hd_ctx_is_live(ctx) &&
             (hd_device_get_cap_type(d) == HD_CAP_NET || is_pf(list, d))) {
                 /* a sysroot: no netlink; the settings can still be persisted */
+                if (flags & HD_SRIOV_DRY_RUN && !do_persist) {
+                        /* the plan, which needs no netlink */
+                        char what[200] = "";
+                        size_t l = 0;
+                        if (vc.set_mac)
+                                l += (size_t) snprintf(what + l, sizeof(what) - l, " mac %02x:%02x:%02x:%02x:%02x:%02x",
+                                                       vc.mac[0], vc.mac[1], vc.mac[2], vc.mac[3], vc.mac[4], vc.mac[5]);
+                        if (vc.set_vlan && l < sizeof(what))
+                                l += (size_t) snprintf(what + l, sizeof(what) - l, " vlan %u qos %u", vc.vlan, vc.qos);
+                        if (vc.trust >= 0 && l < sizeof(what))
+                                l += (size_t) snprintf(what + l, sizeof(what) - l, " trust %s", vc.trust ? "on" : "off");
+                        if (vc.spoofchk >= 0 && l < sizeof(what))
+                                snprintf(what + l, sizeof(what) - l, " spoofchk %s", vc.spoofchk ? "on" : "off");
+                        printf("%s: VF %u:%s  would change (not checked against the VF: no netlink with --sysroot)\n",
+                               hd_device_get_name(d), vc.index, what);
+                        return EXIT_SUCCESS;
+                }
                 if (!do_persist) {
                         errorf("sriov vf: VF link settings need the live host (rtnetlink); with --sysroot only "
                                "--persist records them");
@@ -530,14 +560,24 @@ static int verb_apply(int argc, char **argv) {
                 errorf("apply: %s/sriov: %s", dir, strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = sriov_report("apply", "sriov", res, json);
-        hd_sriov_result_free(res);
-        /* then mediated devices (tools/cmd-mdev.c): with --json their steps
-         * are in 'mdev apply --json', failures still go to stderr */
-        if (!(flags & HD_SRIOV_DRY_RUN)) {
-                int mrc = mdev_apply_report(ctx, false, json);
+        {
+                json_object *doc = NULL, *mdevs = NULL;
+                rc = sriov_report_full("apply", "sriov", res, json, &doc);
+                hd_sriov_result_free(res);
+                /* then mediated devices (tools/cmd-mdev.c), dry run included;
+                 * with --json their steps are the document's "mdevs" */
+                int mrc = mdev_apply_report(ctx, flags & HD_SRIOV_DRY_RUN, json, &mdevs);
                 if (rc == EXIT_SUCCESS)
                         rc = mrc;
+                if (doc) {
+                        json_object_object_add(doc, "mdevs", mdevs ?: json_object_new_array());
+                        if (mrc != EXIT_SUCCESS && json_object_get_string(json_object_object_get(doc, "status")) &&
+                            streq(json_object_get_string(json_object_object_get(doc, "status")), "ok"))
+                                json_object_object_add(doc, "status", json_object_new_string("failed"));
+                        print_json(doc);
+                        json_object_put(doc);
+                } else
+                        json_object_put(mdevs);
         }
         return rc;
 }

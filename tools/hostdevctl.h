@@ -37,9 +37,10 @@ extern const struct verb vfio_verbs[];       /* tools/cmd-vfio.c */
 extern const struct verb domain_verbs[];     /* tools/cmd-domain.c */
 extern const struct verb sriov_verbs[];
 extern const struct verb mdev_verbs[];
-/* tools/cmd-mdev.c: start the 'auto' mdevs and print the steps (none with
- * @quiet); for 'apply'.  Returns the exit status. */
-int mdev_apply_report(hd_ctx *ctx, bool json, bool quiet);
+/* tools/cmd-mdev.c: start the 'auto' mdevs (check only with @dry_run) and
+ * print the steps, or with @json and @ret_json return them as a JSON array
+ * for the caller's document; for 'apply'.  Returns the exit status. */
+int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json);
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;

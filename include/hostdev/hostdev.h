@@ -329,7 +329,9 @@ int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret);
 /* ---- capture ---------------------------------------------------------- */
 
 typedef struct hd_capture_stats {
-        size_t devices, files, links, udev_entries;
+        size_t devices;         /* kernel devices (sysfs directories) copied */
+        size_t files, links, udev_entries;
+        size_t node_devices;    /* node devices the capture replays ("computer" included) */
 } hd_capture_stats;
 
 /**

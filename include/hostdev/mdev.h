@@ -115,6 +115,14 @@ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret);
  */
 int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
                    const hd_mdev_attr *attrs, size_t n_attrs, char ret_uuid[37]);
+enum {
+        HD_MDEV_CREATE_DRY_RUN = 1 << 0,        /* every check, no change */
+};
+/* hd_mdev_create with flags: with HD_MDEV_CREATE_DRY_RUN, the same checks
+ * and errors (but not -ENXIO, which needs the device), and the UUID that
+ * would be used, without creating anything. */
+int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
+                        const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, char ret_uuid[37]);
 
 /**
  * hd_mdev_remove: remove (stop) an active mdev.  -EBUSY ("in use") when a
@@ -170,6 +178,7 @@ enum hd_mdev_apply_result {
         HD_MDEV_APPLY_UNCHANGED,        /* already running */
         HD_MDEV_APPLY_NO_PARENT,        /* parent absent: skipped */
         HD_MDEV_APPLY_FAILED,           /* see error */
+        HD_MDEV_APPLY_WOULD_START,      /* dry run: would be started */
 };
 
 typedef struct hd_mdev_apply_step {
@@ -193,6 +202,10 @@ typedef struct hd_mdev_apply_report {
  * report is returned in both cases when @ret is not NULL).
  */
 int hd_mdev_apply(hd_ctx *ctx, hd_mdev_apply_report **ret);
+enum {
+        HD_MDEV_APPLY_DRY_RUN = 1 << 0, /* check and report; start nothing */
+};
+int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_mdev_apply_report **ret);
 void hd_mdev_apply_report_free(hd_mdev_apply_report *r);
 const char *hd_mdev_apply_result_to_string(enum hd_mdev_apply_result r);
 
