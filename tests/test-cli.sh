@@ -201,6 +201,23 @@ done
 expect_err 64 "--cap with an unknown name" "hostdevctl: nodedev-list: unknown capability 'gpu' (see 'hostdevctl nodedev-list --help')" \
         hd --sysroot "$F" nodedev-list --cap gpu
 
+# --- virsh parity: nodedev-dumpxml --xpath [--wrap], nodedev-info's field order
+[ "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath '//product')" = '<product id="0x1b80">GP104 [GeForce GTX 1080]</product>' ] \
+        && ok "dumpxml --xpath: the selected node" || fail "dumpxml --xpath: the selected node" "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath '//product')"
+[ "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath '//product|//vendor' --wrap)" = '<nodes>
+  <product id="0x1b80">GP104 [GeForce GTX 1080]</product>
+  <vendor id="0x10de">NVIDIA Corporation</vendor>
+</nodes>' ] && ok "dumpxml --xpath --wrap: under <nodes>" || fail "dumpxml --xpath --wrap: under <nodes>" "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath '//product|//vendor' --wrap)"
+[ "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath 'string(//driver/name)')" = nouveau ] && ok "dumpxml --xpath: a string" || fail "dumpxml --xpath: a string"
+[ "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath "count(//capability)")" = "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 | grep -c "<capability")" ] \
+        && ok "dumpxml --xpath: a number" || fail "dumpxml --xpath: a number"
+[ -z "$(hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath '//nothing')" ] && ok "dumpxml --xpath: no match prints nothing" || fail "dumpxml --xpath: no match prints nothing"
+expect_err 64 "dumpxml --xpath with a bad expression" "hostdevctl: nodedev-dumpxml: '//[' is not a valid XPath expression" \
+        hd --sysroot "$F" nodedev-dumpxml 01:00.0 --xpath '//['
+expect_err 64 "dumpxml --wrap without --xpath" "hostdevctl: nodedev-dumpxml: --wrap needs --xpath" hd --sysroot "$F" nodedev-dumpxml 01:00.0 --wrap
+[ "$(hd --sysroot "$F" nodedev-info 01:00.0 | cut -d: -f1 | tr '\n' ' ')" = "Name Parent Active Persistent Autostart Capability Path Driver " ] \
+        && ok "nodedev-info: virsh's fields in virsh's order first" || fail "nodedev-info: virsh's fields in virsh's order first" "$(hd --sysroot "$F" nodedev-info 01:00.0)"
+
 # --- passthrough verbs that change nothing: dry runs, refusals, reports
 hd --sysroot "$F" iommu > "$TMP/iommu.txt" && grep -q '^Group 2: not viable: 0000:01:00.0 is bound to nouveau' "$TMP/iommu.txt" \
         && ok "iommu: text report with viability" || fail "iommu: text report with viability"

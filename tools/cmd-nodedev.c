@@ -5,6 +5,9 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <libsmartcols/libsmartcols.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,25 +553,83 @@ static int verb_nodedev_list(int argc, char **argv) {
 
 /* ---- nodedev-dumpxml ---- */
 
+/* virsh's --xpath: print what EXPR selects in @xml (each node on its own,
+ * or all under <nodes> with @wrap; a string, number or boolean as text) */
+static void xml_quiet(void *ctx, const char *msg, ...) {}
+static void xml_quiet_structured(void *ctx, const xmlError *e) {}
+
+static int print_xpath(const char *xml, const char *expr, bool wrap) {
+        /* libxml2's own messages would be a second error line */
+        xmlSetGenericErrorFunc(NULL, xml_quiet);
+        xmlSetStructuredErrorFunc(NULL, (xmlStructuredErrorFunc) xml_quiet_structured);
+        xmlDocPtr doc = xmlReadMemory(xml, (int) strlen(xml), "device.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+        xmlXPathContextPtr xc = doc ? xmlXPathNewContext(doc) : NULL;
+        xmlXPathObjectPtr obj = xc ? xmlXPathEvalExpression((const xmlChar *) expr, xc) : NULL;
+        int rc = EXIT_SUCCESS;
+
+        if (!doc || !xc) {
+                errorf("nodedev-dumpxml: cannot parse the device XML");
+                rc = EXIT_FAILURE;
+        } else if (!obj) {
+                errorf("nodedev-dumpxml: '%s' is not a valid XPath expression", expr);
+                rc = EXIT_USAGE;
+        } else if (obj->type == XPATH_NODESET) {
+                xmlBufferPtr buf = xmlBufferCreate();
+                int n = obj->nodesetval ? obj->nodesetval->nodeNr : 0;
+                if (wrap)
+                        fputs("<nodes>\n", stdout);
+                for (int i = 0; i < n && buf; i++) {
+                        xmlBufferEmpty(buf);
+                        xmlNodeDump(buf, doc, obj->nodesetval->nodeTab[i], wrap ? 1 : 0, 1);
+                        printf("%s%s\n", wrap ? "  " : "", (const char *) xmlBufferContent(buf));
+                }
+                if (wrap)
+                        fputs("</nodes>\n", stdout);
+                xmlBufferFree(buf);
+        } else {
+                xmlChar *str = xmlXPathCastToString(obj);
+                printf("%s\n", str ? (const char *) str : "");
+                xmlFree(str);
+        }
+        xmlXPathFreeObject(obj);
+        xmlXPathFreeContext(xc);
+        xmlFreeDoc(doc);
+        return rc;
+}
+
 static int verb_nodedev_dumpxml(int argc, char **argv) {
+        enum { ARG_XPATH = 0x100, ARG_WRAP };
         static const struct option opts[] = {
                 { "all", no_argument, NULL, 'a' },
+                { "xpath", required_argument, NULL, ARG_XPATH },
+                { "wrap", no_argument, NULL, ARG_WRAP },
                 {}
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        bool all = false;
+        const char *xpath = NULL;
+        bool all = false, wrap = false;
         hd_device *d;
         int c, r, rc = EXIT_SUCCESS;
 
         while ((c = getopt_long(argc, argv, "a", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'a': all = true; break;
+                case ARG_XPATH: xpath = optarg; break;
+                case ARG_WRAP: wrap = true; break;
                 default: return bad_option("nodedev-dumpxml", argv);
                 }
         }
         if (all ? optind != argc : optind != argc - 1) {
                 errorf("nodedev-dumpxml: expected exactly one device name, or --all");
+                return EXIT_USAGE;
+        }
+        if (wrap && !xpath) {
+                errorf("nodedev-dumpxml: --wrap needs --xpath");
+                return EXIT_USAGE;
+        }
+        if (all && xpath) {
+                errorf("nodedev-dumpxml: --xpath works on one device, not --all");
                 return EXIT_USAGE;
         }
         if (open_list(&ctx, &list) < 0)
@@ -587,6 +648,8 @@ static int verb_nodedev_dumpxml(int argc, char **argv) {
                         errorf("%s: cannot format XML: %s", hd_device_get_name(d), strerror(-r));
                         return EXIT_FAILURE;
                 }
+                if (xpath)
+                        return print_xpath(xml, xpath, wrap);
                 fputs(xml, stdout);
                 return EXIT_SUCCESS;
         }
@@ -631,14 +694,15 @@ static int verb_nodedev_info(int argc, char **argv) {
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         p = hd_device_get_parent(d);
+        /* virsh's fields in virsh's order, then ours */
         printf("%-15s %s\n", "Name:", hd_device_get_name(d));
         printf("%-15s %s\n", "Parent:", p ? hd_device_get_name(p) : "");
-        printf("%-15s %s\n", "Capability:", hd_cap_type_to_string(hd_device_get_cap_type(d)));
-        printf("%-15s %s\n", "Path:", hd_device_get_syspath(d) ?: "");
-        printf("%-15s %s\n", "Driver:", hd_device_get_driver(d) ?: "");
         printf("%-15s %s\n", "Active:", hd_device_is_active(d) ? "yes" : "no");
         printf("%-15s %s\n", "Persistent:", hd_device_is_persistent(d) ? "yes" : "no");
         printf("%-15s %s\n", "Autostart:", hd_device_get_autostart(d) ? "yes" : "no");
+        printf("%-15s %s\n", "Capability:", hd_cap_type_to_string(hd_device_get_cap_type(d)));
+        printf("%-15s %s\n", "Path:", hd_device_get_syspath(d) ?: "");
+        printf("%-15s %s\n", "Driver:", hd_device_get_driver(d) ?: "");
         return EXIT_SUCCESS;
 }
 
@@ -739,10 +803,15 @@ const struct verb nodedev_verbs[] = {
           "  --all          active and inactive devices\n"
           "  --persistent   only persistent devices (defined mediated devices)\n"
           "  --transient    only transient devices\n" },
-        { "nodedev-dumpxml", verb_nodedev_dumpxml, "NAME | --all",
+        { "nodedev-dumpxml", verb_nodedev_dumpxml, "NAME [--xpath EXPR [--wrap]] | --all",
           "Print the libvirt node-device XML of a device, or of all devices under <devices>.",
           "NAME is a node-device name (pci_0000_00_03_0), a PCI address (0000:00:03.0\n"
-          "or 00:03.0), a network interface name, a /sys path or an mdev UUID.\n" },
+          "or 00:03.0), a network interface name, a /sys path, an mdev UUID, a device\n"
+          "node (/dev/vda, /dev/dri/card0) or its name (vda).\n"
+          "Options:\n"
+          "  --xpath EXPR   print only what the XPath expression selects (as virsh)\n"
+          "  --wrap         with --xpath: wrap the selected nodes in <nodes>\n"
+          "  --all          every device, under <devices>\n" },
         { "nodedev-info", verb_nodedev_info, "NAME", "Print basic information about a device.", NULL },
         { "show", verb_show, "NAME [--json]", "Show everything known about a device.", NULL },
         { "capture", verb_capture, "DIR",
