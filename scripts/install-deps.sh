@@ -8,6 +8,7 @@ PKGS=(
         libudev-dev libpci-dev pci.ids libxml2-dev libjson-c-dev libsmartcols-dev
         # tests
         python3 libxml2-utils jq valgrind util-linux
+        bash-completion zsh                  # completion: install path (pkg-config), the zsh function's syntax check
         libvirt-daemon libvirt-clients      # reference node-device driver + nodedev.rng
         pciutils time                        # lspci for the benchmark
         qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
