@@ -461,6 +461,27 @@ static int sriov_vf(int argc, char **argv) {
                                 l += (size_t) snprintf(what + l, sizeof(what) - l, " trust %s", vc.trust ? "on" : "off");
                         if (vc.spoofchk >= 0 && l < sizeof(what))
                                 snprintf(what + l, sizeof(what) - l, " spoofchk %s", vc.spoofchk ? "on" : "off");
+                        if (json) {
+                                /* sriov_report's document */
+                                json_object *o = json_object_new_object(), *arr = json_object_new_array(),
+                                            *a = json_object_new_object();
+                                char action[256];
+                                snprintf(action, sizeof(action), "VF %u:%s", vc.index, what);
+                                json_object_object_add(o, "status", json_object_new_string("ok"));
+                                json_object_object_add(o, "reason", NULL);
+                                hd_device *pf = hd_device_get_cap_type(d) == HD_CAP_NET ? hd_device_get_parent(d) : d;
+                                const char *path = pf ? hd_device_get_syspath(pf) : NULL;
+                                /* the PF's PCI address, as the library's actions name it */
+                                json_object_object_add(a, "pf", json_object_new_string(path ? strrchr(path, '/') + 1
+                                                                                             : hd_device_get_name(d)));
+                                json_object_object_add(a, "action", json_object_new_string(action));
+                                json_object_object_add(a, "result", json_object_new_string(action_word(HD_SRIOV_PLANNED)));
+                                json_object_array_add(arr, a);
+                                json_object_object_add(o, "actions", arr);
+                                print_json(o);
+                                json_object_put(o);
+                                return EXIT_SUCCESS;
+                        }
                         printf("%s: VF %u:%s  would change (not checked against the VF: no netlink with --sysroot)\n",
                                hd_device_get_name(d), vc.index, what);
                         return EXIT_SUCCESS;
@@ -585,8 +606,8 @@ static int verb_apply(int argc, char **argv) {
 const struct verb sriov_verbs[] = {
         { "sriov", verb_sriov,
           "list [--json] | set PF --numvfs N [--driver vfio|stub|host] [--autoprobe on|off] [--dry-run] [--force] "
-          "[--persist] | vf PF INDEX [--mac M] [--vlan V [--qos Q]] [--trust on|off] [--spoofchk on|off] [--dry-run] "
-          "[--persist]",
+          "[--persist] [--json] | vf PF INDEX [--mac M] [--vlan V [--qos Q]] [--trust on|off] [--spoofchk on|off] [--dry-run] "
+          "[--persist] [--json]",
           "SR-IOV: list physical functions and their VFs, change the VF count, configure VFs.",
           "sriov list         every PF: totalvfs, numvfs, VF addresses, drivers, netdevs and,\n"
           "                   on the live host, per-VF MAC/VLAN/spoofchk/trust/link state\n"
@@ -600,6 +621,7 @@ const struct verb sriov_verbs[] = {
           "sriov vf PF INDEX  set a VF's MAC, VLAN (+QoS), trust, spoof check through\n"
           "                   rtnetlink on the PF's interface (PF: PCI address or interface)\n"
           "--dry-run          show what would change; change nothing\n"
+          "--json             the result as JSON (docs/json.md)\n"
           "--persist          also record the wanted state in CONFIG_DIR/sriov/<PF>.json\n"
           "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
           "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
