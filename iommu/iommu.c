@@ -123,14 +123,15 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
                 struct hd_pci_addr a;
                 char name[64];
                 hd_device *d = NULL;
+                /* through the lookup: a lazy list reads the member now */
                 if (hd_pci_addr_parse(names[i], &a) >= 0) {
                         snprintf(name, sizeof(name), "pci_%04x_%02x_%02x_%x", a.domain, a.bus, a.slot, a.function);
-                        d = hd_hashmap_get(list->by_name, name);
-                } else {
+                        if (hd_nodedev_list_lookup(list, name, &d) < 0)
+                                d = NULL;
+                } else if (hd_uuid_is_valid(names[i])) {
                         /* mediated devices sit in groups of their own */
-                        for (size_t j = 0; j < list->n && !d; j++)
-                                if (list->devs[j]->type == HD_CAP_MDEV && streq(list->devs[j]->sysname, names[i]))
-                                        d = list->devs[j];
+                        if (hd_nodedev_list_lookup(list, names[i], &d) < 0 || d->type != HD_CAP_MDEV)
+                                d = NULL;
                 }
                 if (d)
                         v[k++] = d;

@@ -279,7 +279,7 @@ static int verb_nodedev_dumpxml(int argc, char **argv) {
                 errorf("nodedev-dumpxml: expected exactly one device name, or --all");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if ((all ? open_list(&ctx, &list) : open_lookup_list(&ctx, &list)) < 0)
                 return EXIT_FAILURE;
         /* defined mdevs: inactive ones become visible, active ones show
          * their attributes and start policy */
@@ -333,7 +333,7 @@ static int verb_nodedev_info(int argc, char **argv) {
                 errorf("nodedev-info: expected exactly one device name");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         (void) hd_nodedev_list_add_defined_mdevs(list);
         if (lookup(list, argv[1], &d) < 0)
@@ -372,7 +372,7 @@ static int verb_show(int argc, char **argv) {
                 errorf("show: expected exactly one device name");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;
@@ -463,7 +463,7 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 errorf("hostdev-xml: --managed and --unmanaged exclude each other");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;
@@ -503,7 +503,7 @@ static int verb_iommu_explain(int argc, char **argv) {
                 errorf("iommu explain: expected exactly one device");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
