@@ -195,15 +195,16 @@ static void add_pcie(struct hd_node *cap, const struct hd_pci_config *c) {
         struct hd_node *pe;
         unsigned type;
 
-        if (pos < 0) {
-                /* Unprivileged readers see only 64 bytes: a 4 KiB config
-                 * file still tells that this is PCI Express. */
-                if (c->file_size > 256)
+        if (pos <= 0) {
+                /* As libvirt (virPCIDeviceInit): without a PCI Express
+                 * capability it could find (none listed, Status Cap-, or
+                 * only 64 bytes readable without root) it goes by the size
+                 * of the config file, which is 256 bytes for conventional
+                 * PCI: any other size counts as PCI Express, without link. */
+                if (c->file_size != 256)
                         hd_node_add(cap, "pci-express", 0);
                 return;
         }
-        if (pos == 0)
-                return;
         pe = hd_node_add(cap, "pci-express", 0);
         type = (hd_pci_cfg16(c, (size_t) pos + 2) >> 4) & 0xf;
         /* root-complex integrated endpoints and event collectors have no link */
