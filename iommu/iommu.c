@@ -104,18 +104,26 @@ _public_ int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t 
 }
 
 _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n) {
-        _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ hd_device **v = NULL;
-        char path[PATH_MAX];
+        char path[PATH_MAX], **names;
         size_t n = 0, k = 0;
         int r;
 
         if (!list || !ret || !ret_n)
                 return -EINVAL;
-        snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%u/devices", group);
-        r = hd_sysfs_list_dir(list->ctx, path, &names, &n);
-        if (r < 0)
-                return r;
+        if (list->members_group != (long long) group) {
+                hd_strv_free(list->members);
+                list->members = NULL;
+                list->n_members = 0;
+                list->members_group = -1;
+                snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%u/devices", group);
+                r = hd_sysfs_list_dir(list->ctx, path, &list->members, &list->n_members);
+                if (r < 0)
+                        return r;
+                list->members_group = group;
+        }
+        names = list->members;
+        n = list->n_members;
         v = calloc(n ? n : 1, sizeof(*v));
         if (!v)
                 return -ENOMEM;
@@ -144,13 +152,11 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
         return 0;
 }
 
-_public_ bool hd_pci_device_is_bridge(hd_device *d) {
+static bool pci_is_bridge(hd_device *d) {
         const char *cls;
         long long k = -1;
         unsigned char hdr;
 
-        if (!d || d->type != HD_CAP_PCI)
-                return false;
         cls = hd_device_get_property(d, "PCI_CLASS");
         if (!cls || hd_safe_atoll(cls, 16, &k) < 0)
                 (void) hd_device_read_attr_long(d, "class", 16, &k);
@@ -166,6 +172,15 @@ _public_ bool hd_pci_device_is_bridge(hd_device *d) {
                 }
         }
         return false;
+}
+
+_public_ bool hd_pci_device_is_bridge(hd_device *d) {
+        if (!d || d->type != HD_CAP_PCI)
+                return false;
+        /* the header type of a function does not change: read it once */
+        if (!d->bridge)
+                d->bridge = pci_is_bridge(d) ? 1 : -1;
+        return d->bridge > 0;
 }
 
 _public_ bool hd_driver_is_passthrough(const char *drv) {

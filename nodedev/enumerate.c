@@ -412,6 +412,7 @@ _public_ hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list) {
         hd_strv_free(list->mdev_bus_paths);
         if (list->n == 0) /* not yet in devs */
                 hd_device_free(list->root);
+        hd_strv_free(list->members);
         hd_hashmap_free(list->not_nodes);
         hd_strv_free(list->not_node_paths);
         hd_ctx_unref(list->ctx);
@@ -431,6 +432,7 @@ static int list_init(hd_ctx *ctx, hd_nodedev_list **ret) {
         if (!list)
                 return -ENOMEM;
         list->ctx = hd_ctx_ref(ctx);
+        list->members_group = -1;
         r = hd_hashmap_new(&list->by_path);
         if (r >= 0)
                 r = hd_hashmap_new(&list->by_name);
@@ -549,6 +551,27 @@ fail:
         return r;
 }
 
+/* Move the last of @n devices, sorted by name before it, into its place
+ * (binary search and one memmove: a lazy list inserts thousands). */
+static void sort_last(hd_device **v, size_t n) {
+        hd_device *d;
+        size_t lo = 0, hi;
+
+        if (n < 2)
+                return;
+        d = v[n - 1];
+        hi = n - 1;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(v[mid]->name, d->name) <= 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        memmove(v + lo + 1, v + lo, (n - 1 - lo) * sizeof(*v));
+        v[lo] = d;
+}
+
 int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *parent) {
         hd_device **n;
         int r;
@@ -574,9 +597,8 @@ int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *paren
                 return r;
         }
         list->devs[list->n++] = d;
-        qsort(list->devs, list->n, sizeof(*list->devs), cmp_name);
-        if (parent->n_children > 1)
-                qsort(parent->children, parent->n_children, sizeof(hd_device *), cmp_name);
+        sort_last(list->devs, list->n);
+        sort_last(parent->children, parent->n_children);
         return 0;
 }
 

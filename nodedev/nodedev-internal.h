@@ -29,6 +29,7 @@ struct hd_device {
         size_t n_children, cap_children;
         char *driver;
         bool driver_loaded;
+        signed char bridge;     /* iommu/: 0 not known yet, 1 a bridge, -1 not one */
         /* mdev definition (mdev/): set for defined mdevs once
          * hd_nodedev_list_add_defined_mdevs() ran; inactive devices have
          * no syspath */
@@ -51,6 +52,12 @@ struct hd_nodedev_list {
         /* lazy lists (hd_nodedev_list_new_lazy): nothing enumerated up
          * front; lookups read devices and their parent chains on demand */
         bool lazy;
+        /* iommu/: the members of the IOMMU group listed last (the CLI
+         * lists a group, then asks whether it is viable, which lists it
+         * again); membership changes only when devices come or go */
+        long long members_group;
+        char **members;
+        size_t n_members;
         struct hd_hashmap *not_nodes; /* syspaths known to be no node device */
         char **not_node_paths;        /* owns the keys of not_nodes */
         size_t n_not_node_paths;

@@ -171,12 +171,11 @@ int hd_source_sysfs_read_device(hd_ctx *ctx, char *syspath, const char *dir_subs
                 return 0;
         }
         {
-                _cleanup_close_ int dfd = -1;
-                ssize_t l;
-                if (hd_sysfs_open(ctx, path + 1, O_PATH | O_DIRECTORY, &dfd) >= 0 &&
-                    (l = readlinkat(dfd, "subsystem", sublink, sizeof(sublink) - 1)) > 0) {
-                        sublink[l] = 0;
-                        subsystem = hd_path_basename(sublink);
+                _cleanup_free_ char *target = NULL;
+                snprintf(upath, sizeof(upath), "%s/subsystem", path + 1);
+                if (hd_sysfs_readlink(ctx, upath, &target) >= 0 && !isempty(target)) {
+                        snprintf(sublink, sizeof(sublink), "%s", hd_path_basename(target));
+                        subsystem = sublink;
                 }
         }
         if (!subsystem)

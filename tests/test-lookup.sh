@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Single-device verbs (nodedev-dumpxml NAME, nodedev-info, show, hostdev-xml,
 # iommu explain) read the device they name straight from sysfs, with its
-# parent chain, instead of enumerating the host (hd_nodedev_list_new_lazy).
+# parent chain, instead of enumerating the host (hd_nodedev_list_new_lazy);
+# so does iommu, for the members of each group.
 # For every device of every fixture tree, under every name it answers to,
 # the output must be byte-identical to what the full enumeration gives:
 # `nodedev-dumpxml --all`, and the same verb with HOSTDEVCTL_ENUMERATE_ALL=1.
@@ -99,6 +100,14 @@ PY
                         fi
                 fi
         done < "$TMP/queries"
+        # iommu reads the groups' members the same way
+        for v in "iommu" "iommu --json"; do
+                nv=$((nv + 1))
+                # shellcheck disable=SC2086
+                if ! both "$root" $v; then
+                        badv=$((badv + 1)); diag "$label: $v differs from the full enumeration"
+                fi
+        done
         [ $badv = 0 ] && ok "$label: single-device verbs = full enumeration ($nv runs, $(wc -l < "$TMP/queries") names)" \
                 || fail "$label: single-device verbs = full enumeration" "$badv of $nv differ"
 }
