@@ -70,7 +70,7 @@ def main():
                 cells.append("%5.1f [%4.1f] %s" % (v, cp, pf(v <= 20)) if v is not None else "n/a")
             p("%6d %-6s | %s" % (n, mode, " | ".join("%-16s" % x for x in cells)))
 
-    p("\nPeak RSS MB (live; GNU time %%M) and system calls (strace -c -f totals):\n")
+    p("\nPeak RSS MB (live; GNU time %M) and system calls (strace -c -f totals):\n")
     p("%6s | %-6s %-6s %-6s %s | %8s %8s %8s %8s | %8s %8s | %s" % (
         "N", "list", "xml", "iommu", "<=20", "list", "xml", "iommu", "sr list", "lspci-nn", "-nnvvv", "dumpxml NAME"))
     for n in ns:

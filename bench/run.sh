@@ -149,7 +149,12 @@ for n in "${NS[@]}"; do
             "$TOP/tests/libvirt/libvirt-nodedev.sh" "$T" "$BENCH_DIR/libvirt-out" --time --list-only \
                 2>"$BENCH_DIR/libvirt.err" >/dev/null || rc=$?
             if [ $rc -eq 77 ]; then echo "# libvirt skipped: $(cat "$BENCH_DIR/libvirt.err")" >&2; break; fi
-            [ $rc -eq 0 ] || die "libvirt run failed: $(cat "$BENCH_DIR/libvirt.err")"
+            if [ $rc -ne 0 ]; then
+                # on a loaded machine libvirt can exceed the runner's timeout
+                # (LIBVIRT_NODEDEV_TIMEOUT): note it, keep the other runs
+                echo "# N=$n: libvirt run $r failed: $(head -1 "$BENCH_DIR/libvirt.err")" | tee -a "$RAW" >&2
+                continue
+            fi
             lvn=$(wc -l < "$BENCH_DIR/libvirt-out/names.txt")
             [ "$lvn" = "$ndev" ] || echo "# warning: libvirt listed $lvn devices, hostdev $ndev" >&2
             t=$(awk '$1 == "first_nodedev_list" { printf "%.1f", $2 * 1000 }' "$BENCH_DIR/libvirt-out/time.txt")
