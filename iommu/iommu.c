@@ -157,18 +157,26 @@ _public_ int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t 
 }
 
 _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n) {
-        _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ hd_device **v = NULL;
-        char path[PATH_MAX];
+        char path[PATH_MAX], **names;
         size_t n = 0, k = 0;
         int r;
 
         if (!list || !ret || !ret_n)
                 return -EINVAL;
-        snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%u/devices", group);
-        r = hd_sysfs_list_dir(list->ctx, path, &names, &n);
-        if (r < 0)
-                return r;
+        if (list->members_group != (long long) group) {
+                hd_strv_free(list->members);
+                list->members = NULL;
+                list->n_members = 0;
+                list->members_group = -1;
+                snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%u/devices", group);
+                r = hd_sysfs_list_dir(list->ctx, path, &list->members, &list->n_members);
+                if (r < 0)
+                        return r;
+                list->members_group = group;
+        }
+        names = list->members;
+        n = list->n_members;
         v = calloc(n ? n : 1, sizeof(*v));
         if (!v)
                 return -ENOMEM;
@@ -176,14 +184,15 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
                 struct hd_pci_addr a;
                 char name[64];
                 hd_device *d = NULL;
+                /* through the lookup: a lazy list reads the member now */
                 if (hd_pci_addr_parse(names[i], &a) >= 0) {
                         snprintf(name, sizeof(name), "pci_%04x_%02x_%02x_%x", a.domain, a.bus, a.slot, a.function);
-                        d = hd_hashmap_get(list->by_name, name);
-                } else {
+                        if (hd_nodedev_list_lookup(list, name, &d) < 0)
+                                d = NULL;
+                } else if (hd_uuid_is_valid(names[i])) {
                         /* mediated devices sit in groups of their own */
-                        for (size_t j = 0; j < list->n && !d; j++)
-                                if (list->devs[j]->type == HD_CAP_MDEV && streq(list->devs[j]->sysname, names[i]))
-                                        d = list->devs[j];
+                        if (hd_nodedev_list_lookup(list, names[i], &d) < 0 || d->type != HD_CAP_MDEV)
+                                d = NULL;
                 }
                 if (d)
                         v[k++] = d;
@@ -196,13 +205,11 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
         return 0;
 }
 
-_public_ bool hd_pci_device_is_bridge(hd_device *d) {
+static bool pci_is_bridge(hd_device *d) {
         const char *cls;
         long long k = -1;
         unsigned char hdr;
 
-        if (!d || d->type != HD_CAP_PCI)
-                return false;
         cls = hd_device_get_property(d, "PCI_CLASS");
         if (!cls || hd_safe_atoll(cls, 16, &k) < 0)
                 (void) hd_device_read_attr_long(d, "class", 16, &k);
@@ -218,6 +225,15 @@ _public_ bool hd_pci_device_is_bridge(hd_device *d) {
                 }
         }
         return false;
+}
+
+_public_ bool hd_pci_device_is_bridge(hd_device *d) {
+        if (!d || d->type != HD_CAP_PCI)
+                return false;
+        /* the header type of a function does not change: read it once */
+        if (!d->bridge)
+                d->bridge = pci_is_bridge(d) ? 1 : -1;
+        return d->bridge > 0;
 }
 
 _public_ bool hd_driver_is_passthrough(const char *drv) {

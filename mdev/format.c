@@ -373,6 +373,10 @@ static hd_mdev *device_def(hd_device *d) {
         return d->mdev_def;
 }
 
+void hd_device_load_mdev_def(hd_device *d) {
+        (void) device_def(d);
+}
+
 _public_ bool hd_device_is_active(hd_device *d) {
         return d && !d->inactive;
 }
@@ -438,7 +442,7 @@ static hd_device *parent_device(hd_nodedev_list *list, const char *paddr) {
         snprintf(link, sizeof(link), "sys/class/mdev_bus/%s", paddr);
         if (hd_sysfs_resolve_link(list->ctx, link, &syspath) < 0)
                 return NULL;
-        return hd_hashmap_get(list->by_path, syspath);
+        return hd_nodedev_list_find_syspath(list, syspath);
 }
 
 _public_ int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list) {

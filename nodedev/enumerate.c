@@ -296,6 +296,25 @@ struct collect {
         hd_nodedev_list *list;
 };
 
+/* A device of @list from a source's raw device (taken, also on failure). */
+static hd_device *device_from_raw(hd_nodedev_list *list, struct hd_raw_device *raw) {
+        hd_device *d = calloc(1, sizeof(*d));
+
+        if (!d) {
+                hd_raw_device_done(raw);
+                return NULL;
+        }
+        d->list = list;
+        d->raw = *raw;
+        memset(raw, 0, sizeof(*raw));
+        d->sysname = hd_path_basename(d->raw.syspath);
+        d->devtype = hd_raw_get_prop(&d->raw, "DEVTYPE");
+        /* libudev hands devlinks out sorted */
+        if (d->raw.n_devlinks > 1)
+                qsort(d->raw.devlinks, d->raw.n_devlinks, sizeof(char *), hd_cmpstringp);
+        return d;
+}
+
 static int collect_cb(void *userdata, struct hd_raw_device *raw) {
         struct collect *c = userdata;
         hd_device *d;
@@ -310,19 +329,9 @@ static int collect_cb(void *userdata, struct hd_raw_device *raw) {
                 c->devs = n;
                 c->cap = ncap;
         }
-        d = calloc(1, sizeof(*d));
-        if (!d) {
-                hd_raw_device_done(raw);
+        d = device_from_raw(c->list, raw);
+        if (!d)
                 return -ENOMEM;
-        }
-        d->list = c->list;
-        d->raw = *raw;
-        memset(raw, 0, sizeof(*raw));
-        d->sysname = hd_path_basename(d->raw.syspath);
-        d->devtype = hd_raw_get_prop(&d->raw, "DEVTYPE");
-        /* libudev hands devlinks out sorted */
-        if (d->raw.n_devlinks > 1)
-                qsort(d->raw.devlinks, d->raw.n_devlinks, sizeof(char *), hd_cmpstringp);
         c->devs[c->n++] = d;
         return 0;
 }
@@ -406,6 +415,11 @@ _public_ hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list) {
         hd_hashmap_free(list->by_name);
         hd_hashmap_free(list->mdev_bus);
         hd_strv_free(list->mdev_bus_paths);
+        if (list->n == 0) /* not yet in devs */
+                hd_device_free(list->root);
+        hd_strv_free(list->members);
+        hd_hashmap_free(list->not_nodes);
+        hd_strv_free(list->not_node_paths);
         hd_ctx_unref(list->ctx);
         free(list);
         return NULL;
@@ -413,19 +427,17 @@ _public_ hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list) {
 
 static inline void list_unrefp(hd_nodedev_list **l) { hd_nodedev_list_unref(*l); }
 
-_public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
+/* An empty list: hashes, the mdev_bus parents and the "computer" root. */
+static int list_init(hd_ctx *ctx, hd_nodedev_list **ret) {
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        struct collect c = {};
         hd_device *root;
-        size_t kept = 0;
         int r;
 
-        if (!ctx || !ret)
-                return -EINVAL;
         list = calloc(1, sizeof(*list));
         if (!list)
                 return -ENOMEM;
         list->ctx = hd_ctx_ref(ctx);
+        list->members_group = -1;
         r = hd_hashmap_new(&list->by_path);
         if (r >= 0)
                 r = hd_hashmap_new(&list->by_name);
@@ -444,10 +456,36 @@ _public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
         list->root = root;
         if (!root->name)
                 return -ENOMEM;
+        *ret = TAKE_PTR(list);
+        return 0;
+}
+
+/* The live host is read by the sysfs walker, like a sysroot, with udev's
+ * database (run/udev/data) for what udev alone knows.  libudev's
+ * enumerator stays available (HOSTDEV_ENUMERATE=libudev): the tests
+ * compare the two, and it is a fallback should udev's database ever move. */
+static bool use_libudev(hd_ctx *ctx) {
+        const char *e = ctx->sysroot ? NULL : secure_getenv("HOSTDEV_ENUMERATE");
+        return e && streq(e, "libudev");
+}
+
+_public_ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret) {
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        struct collect c = {};
+        hd_device *root;
+        size_t kept = 0;
+        int r;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        r = list_init(ctx, &list);
+        if (r < 0)
+                return r;
+        root = list->root;
 
         c.list = list;
-        r = ctx->sysroot ? hd_source_sysfs_scan(ctx, collect_cb, &c)
-                         : hd_source_udev_scan(ctx, collect_cb, &c);
+        r = use_libudev(ctx) ? hd_source_udev_scan(ctx, collect_cb, &c)
+                             : hd_source_sysfs_scan(ctx, collect_cb, &c);
         if (r < 0) {
                 for (size_t i = 0; i < c.n; i++)
                         hd_device_free(c.devs[i]);
@@ -518,6 +556,27 @@ fail:
         return r;
 }
 
+/* Move the last of @n devices, sorted by name before it, into its place
+ * (binary search and one memmove: a lazy list inserts thousands). */
+static void sort_last(hd_device **v, size_t n) {
+        hd_device *d;
+        size_t lo = 0, hi;
+
+        if (n < 2)
+                return;
+        d = v[n - 1];
+        hi = n - 1;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(v[mid]->name, d->name) <= 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        memmove(v + lo + 1, v + lo, (n - 1 - lo) * sizeof(*v));
+        v[lo] = d;
+}
+
 int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *parent) {
         hd_device **n;
         int r;
@@ -543,9 +602,315 @@ int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *paren
                 return r;
         }
         list->devs[list->n++] = d;
-        qsort(list->devs, list->n, sizeof(*list->devs), cmp_name);
-        if (parent->n_children > 1)
-                qsort(parent->children, parent->n_children, sizeof(hd_device *), cmp_name);
+        sort_last(list->devs, list->n);
+        sort_last(parent->children, parent->n_children);
+        return 0;
+}
+
+/* ---- lazy lists: one device and its parent chain, without enumerating ---- */
+
+static int mark_not_node(hd_nodedev_list *list, const char *syspath) {
+        char *k = strdup(syspath);
+        int r;
+
+        if (!k)
+                return -ENOMEM;
+        r = hd_strv_push(&list->not_node_paths, &list->n_not_node_paths, k);
+        if (r < 0)
+                return r;
+        r = hd_hashmap_put(list->not_nodes, k, (void *) 1);
+        return r == -EEXIST ? 0 : r;
+}
+
+static int resolve_syspath(hd_nodedev_list *list, const char *syspath, hd_device **ret);
+
+/* The nearest ancestor of @syspath that is a node device, else the root:
+ * what find_parent() gives in a full enumeration. */
+static int resolve_parent(hd_nodedev_list *list, const char *syspath, hd_device **ret) {
+        char buf[PATH_MAX];
+        size_t l = strlen(syspath);
+
+        if (l < sizeof(buf)) {
+                memcpy(buf, syspath, l + 1);
+                for (;;) {
+                        char *slash = strrchr(buf, '/');
+                        hd_device *p;
+                        int r;
+
+                        if (!slash || slash == buf)
+                                break;
+                        *slash = 0;
+                        if (!startswith(buf, "/sys/devices/"))
+                                break;
+                        r = resolve_syspath(list, buf, &p);
+                        if (r < 0)
+                                return r;
+                        if (p) {
+                                *ret = p;
+                                return 0;
+                        }
+                }
+        }
+        *ret = list->root;
+        return 0;
+}
+
+/* The node device at @syspath (normalized, "/sys/devices/..."): the known
+ * one, or, in a lazy list, read now from sysfs and classified exactly as
+ * the full enumeration does (same source code, same classify()), with its
+ * parent chain.  *ret = NULL when it is no node device. */
+static int resolve_syspath(hd_nodedev_list *list, const char *syspath, hd_device **ret) {
+        struct hd_raw_device raw = {};
+        hd_device *d, *parent;
+        char *copy;
+        int r;
+
+        d = hd_hashmap_get(list->by_path, syspath);
+        if (d || !list->lazy || !startswith(syspath, "/sys/devices/") || hd_hashmap_get(list->not_nodes, syspath)) {
+                *ret = d;
+                return 0;
+        }
+        *ret = NULL;
+        copy = strdup(syspath);
+        if (!copy)
+                return -ENOMEM;
+        r = hd_source_sysfs_read_device(list->ctx, copy, NULL, &raw);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return mark_not_node(list, syspath);
+        d = device_from_raw(list, &raw);
+        if (!d)
+                return -ENOMEM;
+        r = classify(list, d);
+        if (r <= 0) {
+                hd_device_free(d);
+                return r < 0 ? r : mark_not_node(list, syspath);
+        }
+        r = resolve_parent(list, d->raw.syspath, &parent);
+        if (r < 0) {
+                hd_device_free(d);
+                return r;
+        }
+        r = hd_nodedev_list_insert(list, d, parent); /* takes d */
+        if (r == -EEXIST) {
+                log_warn(list->ctx, "%s: duplicate node device name, skipped", syspath);
+                return mark_not_node(list, syspath);
+        }
+        if (r < 0)
+                return r;
+        r = hd_hashmap_put(list->by_path, d->raw.syspath, d);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        if (list->mdev_defs_added)
+                hd_device_load_mdev_def(d);
+        *ret = d;
+        return 0;
+}
+
+hd_device *hd_nodedev_list_find_syspath(hd_nodedev_list *list, const char *syspath) {
+        hd_device *d = NULL;
+        return resolve_syspath(list, syspath, &d) < 0 ? NULL : d;
+}
+
+/* The device that the link @dir/@entry points to (sys/bus/X/devices/Y,
+ * sys/class/X/Y), if it is a node device named @name (any name when
+ * @name is NULL). */
+static int resolve_entry(hd_nodedev_list *list, const char *dir, const char *entry, const char *name,
+                         hd_device **ret) {
+        _cleanup_free_ char *target = NULL;
+        char link[PATH_MAX];
+        hd_device *d;
+        int r;
+
+        *ret = NULL;
+        if (isempty(entry) || strchr(entry, '/') || streq(entry, ".") || streq(entry, ".."))
+                return 0;
+        if (snprintf(link, sizeof(link), "%s/%s", dir, entry) >= (int) sizeof(link))
+                return 0;
+        r = hd_sysfs_resolve_link(list->ctx, link, &target);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;
+        r = resolve_syspath(list, target, &d);
+        if (r < 0)
+                return r;
+        if (d && (!name || streq(d->name, name)))
+                *ret = d;
+        return 0;
+}
+
+static bool is_mangled(const char *s) {
+        for (; *s; s++)
+                if (!isalnum((unsigned char) *s) && *s != '_')
+                        return false;
+        return true;
+}
+
+/* Does @s start with @entry as a node-device name spells it (every
+ * non-alnum as '_'), followed by the end or a '_'? */
+static bool mangled_prefix(const char *s, const char *entry) {
+        size_t l = strlen(entry);
+
+        if (strlen(s) < l || (s[l] != 0 && s[l] != '_'))
+                return false;
+        for (size_t k = 0; k < l; k++)
+                if (isalnum((unsigned char) entry[k]) ? s[k] != entry[k] : s[k] != '_')
+                        return false;
+        return true;
+}
+
+/* Compare the entries of @dir, by name only, with @rest (the query past
+ * "<subsystem>_"), or with every "_"-led part of @name when @rest is NULL;
+ * read the ones that fit.  @all: also entries that need no mangling. */
+static int scan_entries(hd_nodedev_list *list, const char *dir, const char *name, const char *rest, bool all,
+                        hd_device **ret) {
+        _cleanup_strv_free_ char **ents = NULL;
+        size_t ne = 0;
+        int r;
+
+        *ret = NULL;
+        if (hd_sysfs_list_dir(list->ctx, dir, &ents, &ne) < 0)
+                return 0;
+        for (size_t e = 0; e < ne; e++) {
+                bool fits = false;
+
+                if (!all && is_mangled(ents[e]))
+                        continue; /* tried directly */
+                if (rest)
+                        fits = mangled_prefix(rest, ents[e]);
+                else
+                        for (const char *p = strchr(name, '_'); p && !fits; p = strchr(p + 1, '_'))
+                                fits = mangled_prefix(p + 1, ents[e]);
+                if (!fits)
+                        continue;
+                r = resolve_entry(list, dir, ents[e], name, ret);
+                if (r < 0 || *ret)
+                        return r;
+        }
+        return 0;
+}
+
+/* A node-device name ("<subsystem>_<sysname>[_<suffix>]", every non-alnum
+ * turned into '_') back to its device.  PCI and mdev names give their sysfs
+ * entry directly; otherwise, for each subsystem whose name starts the
+ * query, the entries named by the query's '_'-separated prefixes are tried
+ * (eth0, sda, card0, host0: one readlink each), and only then are the
+ * subsystem's entries with other characters in their names (usb "1-1:1.0",
+ * scsi "0:0:0:0") compared, by name, without reading them.  A name that
+ * none of this finds (a device whose subsystem link disagrees with the
+ * directory listing it, or no device at all) is compared with the entry
+ * names of every subsystem. */
+static int resolve_name(hd_nodedev_list *list, const char *name, hd_device **ret) {
+        static const char *const tops[] = { "sys/bus", "sys/class" };
+        unsigned dom, bus, slot, fn;
+        char entry[64];
+        int r;
+
+        *ret = NULL;
+        if (sscanf(name, "pci_%4x_%2x_%2x_%1x", &dom, &bus, &slot, &fn) == 4) {
+                char canon[64];
+                snprintf(canon, sizeof(canon), "pci_%04x_%02x_%02x_%x", dom, bus, slot, fn);
+                snprintf(entry, sizeof(entry), "%04x:%02x:%02x.%x", dom, bus, slot, fn);
+                if (streq(canon, name)) {
+                        r = resolve_entry(list, "sys/bus/pci/devices", entry, name, ret);
+                        if (r < 0 || *ret)
+                                return r;
+                }
+        }
+        if (startswith(name, "mdev_") && strlen(name) >= 5 + 36) {
+                memcpy(entry, name + 5, 36);
+                entry[36] = 0;
+                for (size_t i = 8; i < 36; i += 5)
+                        if (entry[i] == '_')
+                                entry[i] = '-';
+                if (hd_uuid_is_valid(entry)) {
+                        r = resolve_entry(list, "sys/bus/mdev/devices", entry, name, ret);
+                        if (r < 0 || *ret)
+                                return r;
+                }
+        }
+        for (int phase = 0; phase < 2; phase++)
+                for (size_t t = 0; t < ELEMENTSOF(tops); t++) {
+                        _cleanup_strv_free_ char **subs = NULL;
+                        size_t n = 0;
+
+                        if (hd_sysfs_list_dir(list->ctx, tops[t], &subs, &n) < 0)
+                                continue;
+                        for (size_t i = 0; i < n; i++) {
+                                _cleanup_free_ char *prefix = NULL, *cand = NULL;
+                                const char *rest;
+                                char dir[PATH_MAX];
+                                bool skip = false;
+
+                                for (size_t k = 0; hd_skip_subsystems[k]; k++)
+                                        if (streq(subs[i], hd_skip_subsystems[k]))
+                                                skip = true;
+                                if (skip)
+                                        continue;
+                                if (t == 0)
+                                        snprintf(dir, sizeof(dir), "sys/bus/%s/devices", subs[i]);
+                                else
+                                        snprintf(dir, sizeof(dir), "sys/class/%s", subs[i]);
+                                if (phase == 1) {
+                                        r = scan_entries(list, dir, name, NULL, true, ret);
+                                        if (r < 0 || *ret)
+                                                return r;
+                                        continue;
+                                }
+                                if (hd_asprintf(&prefix, "%s_", subs[i]) < 0)
+                                        return -ENOMEM;
+                                for (char *p = prefix; *p; p++)
+                                        if (!isalnum((unsigned char) *p))
+                                                *p = '_';
+                                rest = startswith(name, prefix);
+                                if (isempty(rest))
+                                        continue;
+                                cand = strdup(rest);
+                                if (!cand)
+                                        return -ENOMEM;
+                                /* the whole rest, then shorter and shorter '_' prefixes */
+                                for (;;) {
+                                        char *us;
+                                        r = resolve_entry(list, dir, cand, name, ret);
+                                        if (r < 0 || *ret)
+                                                return r;
+                                        us = strrchr(cand, '_');
+                                        if (!us)
+                                                break;
+                                        *us = 0;
+                                }
+                                r = scan_entries(list, dir, name, rest, false, ret);
+                                if (r < 0 || *ret)
+                                        return r;
+                        }
+                }
+        return 0;
+}
+
+_public_ int hd_nodedev_list_new_lazy(hd_ctx *ctx, hd_nodedev_list **ret) {
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        int r;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        if (!hd_sysfs_is_dir(ctx, "sys/devices"))
+                return -ENOTDIR;
+        r = list_init(ctx, &list);
+        if (r >= 0)
+                r = hd_hashmap_new(&list->not_nodes);
+        if (r < 0)
+                return r;
+        list->lazy = true;
+        list->devs = malloc(sizeof(*list->devs));
+        if (!list->devs)
+                return -ENOMEM;
+        r = hd_hashmap_put(list->by_name, list->root->name, list->root);
+        if (r < 0)
+                return r;
+        list->devs[list->n++] = list->root;
+        *ret = TAKE_PTR(list);
         return 0;
 }
 
@@ -584,7 +949,9 @@ static int lookup_path(hd_nodedev_list *list, const char *query, hd_device **ret
                         return r == -ENOMEM ? r : -ENODEV;
                 p = resolved;
         }
-        d = hd_hashmap_get(list->by_path, p);
+        r = resolve_syspath(list, p, &d);
+        if (r < 0)
+                return r;
         if (!d)
                 return -ENODEV;
         *ret = d;
@@ -633,6 +1000,11 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                 return -EINVAL;
 
         d = hd_hashmap_get(list->by_name, query);
+        if (!d && list->lazy && !strchr(query, '/') && !strstr(query, "..")) {
+                int r = resolve_name(list, query, &d);
+                if (r < 0)
+                        return r;
+        }
         if (d) {
                 *ret = d;
                 return 0;
@@ -657,6 +1029,11 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                 char name[64];
                 snprintf(name, sizeof(name), "pci_%04x_%02x_%02x_%x", a.domain, a.bus, a.slot, a.function);
                 d = hd_hashmap_get(list->by_name, name);
+                if (!d && list->lazy) {
+                        int r = resolve_name(list, name, &d);
+                        if (r < 0)
+                                return r;
+                }
                 if (!d)
                         return -ENODEV;
                 *ret = d;
@@ -673,6 +1050,17 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                                 found = x;
                         }
                 }
+                if (!found && list->lazy) {
+                        char lower[37];
+                        int r;
+                        for (size_t i = 0; i < sizeof(lower); i++)
+                                lower[i] = (char) tolower((unsigned char) query[i]);
+                        r = resolve_entry(list, "sys/bus/mdev/devices", lower, NULL, &found);
+                        if (r < 0)
+                                return r;
+                        if (found && found->type != HD_CAP_MDEV)
+                                found = NULL;
+                }
                 if (found) {
                         *ret = found;
                         return 0;
@@ -680,6 +1068,11 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                 return -ENODEV;
         }
         /* network interface name */
+        if (list->lazy) {
+                int r = resolve_entry(list, "sys/class/net", query, NULL, &d);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < list->n; i++) {
                 hd_device *x = list->devs[i];
                 if (x->type == HD_CAP_NET && streq_ptr(hd_device_get_property(x, "INTERFACE"), query)) {

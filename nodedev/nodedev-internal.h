@@ -29,6 +29,7 @@ struct hd_device {
         size_t n_children, cap_children;
         char *driver;
         bool driver_loaded;
+        signed char bridge;     /* iommu/: 0 not known yet, 1 a bridge, -1 not one */
         /* mdev definition (mdev/): set for defined mdevs once
          * hd_nodedev_list_add_defined_mdevs() ran; inactive devices have
          * no syspath */
@@ -48,7 +49,25 @@ struct hd_nodedev_list {
         char **mdev_bus_paths;       /* owns the keys of mdev_bus */
         size_t n_mdev_bus_paths;
         bool mdev_defs_added;
+        /* lazy lists (hd_nodedev_list_new_lazy): nothing enumerated up
+         * front; lookups read devices and their parent chains on demand */
+        bool lazy;
+        /* iommu/: the members of the IOMMU group listed last (the CLI
+         * lists a group, then asks whether it is viable, which lists it
+         * again); membership changes only when devices come or go */
+        long long members_group;
+        char **members;
+        size_t n_members;
+        struct hd_hashmap *not_nodes; /* syspaths known to be no node device */
+        char **not_node_paths;        /* owns the keys of not_nodes */
+        size_t n_not_node_paths;
 };
+
+/* enumerate.c: the node device at a "/sys/devices/..." path: the known one,
+ * or for a lazy list read now (with its parent chain); NULL when none. */
+hd_device *hd_nodedev_list_find_syspath(hd_nodedev_list *list, const char *syspath);
+/* mdev/format.c: read the mdevctl definition of an active mdev (once). */
+void hd_device_load_mdev_def(hd_device *d);
 
 /* enumerate.c: insert a device built elsewhere (mdev/): named, typed,
  * parented; takes ownership, also on failure. */
@@ -61,6 +80,11 @@ typedef int (*hd_raw_cb)(void *userdata, struct hd_raw_device *raw);
  * contents passes to the callback on success). */
 int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
 int hd_source_udev_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
+/* One device directory ("/sys/devices/...", taken), as the sysfs source
+ * reads it: 1 and @raw filled, 0 when it is no device to report, or -errno.
+ * @dir_subsystem: the subsystem to assume when the device has no readable
+ * subsystem link (NULL: then it is none). */
+int hd_source_sysfs_read_device(hd_ctx *ctx, char *syspath, const char *dir_subsystem, struct hd_raw_device *raw);
 extern const char *const hd_skip_subsystems[]; /* NULL-terminated */
 /* "run/udev/data/<id>" of a device: c|bMAJ:MIN, nIFINDEX or +SUBSYSTEM:SYSNAME */
 int hd_udev_db_path(const struct hd_raw_device *raw, char *buf, size_t size);

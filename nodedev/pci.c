@@ -195,15 +195,16 @@ static void add_pcie(struct hd_node *cap, const struct hd_pci_config *c) {
         struct hd_node *pe;
         unsigned type;
 
-        if (pos < 0) {
-                /* Unprivileged readers see only 64 bytes: a 4 KiB config
-                 * file still tells that this is PCI Express. */
-                if (c->file_size > 256)
+        if (pos <= 0) {
+                /* As libvirt (virPCIDeviceInit): without a PCI Express
+                 * capability it could find (none listed, Status Cap-, or
+                 * only 64 bytes readable without root) it goes by the size
+                 * of the config file, which is 256 bytes for conventional
+                 * PCI: any other size counts as PCI Express, without link. */
+                if (c->file_size != 256)
                         hd_node_add(cap, "pci-express", 0);
                 return;
         }
-        if (pos == 0)
-                return;
         pe = hd_node_add(cap, "pci-express", 0);
         type = (hd_pci_cfg16(c, (size_t) pos + 2) >> 4) & 0xf;
         /* root-complex integrated endpoints and event collectors have no link */
@@ -564,6 +565,24 @@ static void add_vpd(hd_device *d, struct hd_node *cap) {
 
 /* ---- the pci capability ---- */
 
+/* Vendor and device ids: the uevent's PCI_ID ("8086:1901", written by the
+ * kernel from the same fields as the vendor and device attributes), else
+ * the attributes.  -1 when unknown. */
+static void pci_ids(hd_device *d, long long *vendor, long long *device) {
+        const char *id = hd_device_get_property(d, "PCI_ID");
+        unsigned v, p;
+        char c;
+
+        if (id && strlen(id) == 9 && sscanf(id, "%4x:%4x%c", &v, &p, &c) == 2 && isxdigit((unsigned char) id[8])) {
+                *vendor = v;
+                *device = p;
+                return;
+        }
+        *vendor = *device = -1;
+        (void) hd_device_read_attr_long(d, "vendor", 16, vendor);
+        (void) hd_device_read_attr_long(d, "device", 16, device);
+}
+
 int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
         hd_ctx *ctx = d->list->ctx;
         struct hd_pci_addr a;
@@ -579,8 +598,7 @@ int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
                 return -EINVAL;
         if (!cls || hd_safe_atoll(cls, 16, &klass) < 0)
                 (void) hd_device_read_attr_long(d, "class", 16, &klass);
-        (void) hd_device_read_attr_long(d, "vendor", 16, &vendor);
-        (void) hd_device_read_attr_long(d, "device", 16, &device);
+        pci_ids(d, &vendor, &device);
 
         if (klass >= 0)
                 hd_node_leaf(cap, "class", 0, "0x%06llx", klass);
@@ -660,7 +678,8 @@ _public_ int hd_pci_device_get_names(hd_device *d, char *vendor, size_t vsize, c
         if (!d || d->type != HD_CAP_PCI || !vendor || !product || !vsize || !psize)
                 return -EINVAL;
         vendor[0] = product[0] = 0;
-        if (hd_device_read_attr_long(d, "vendor", 16, &v) < 0 || hd_device_read_attr_long(d, "device", 16, &dev) < 0)
+        pci_ids(d, &v, &dev);
+        if (v < 0 || dev < 0)
                 return -ENODATA;
         n = hd_pci_lookup_vendor(d->list->ctx, (unsigned) v, vendor, vsize);
         if (!n)

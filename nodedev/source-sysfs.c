@@ -146,17 +146,23 @@ static int read_udev_db(hd_ctx *ctx, struct hd_raw_device *raw) {
         return hd_udev_db_parse(buf, raw);
 }
 
-static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n_keys,
-                   const char *subsystem, char *syspath, hd_raw_cb cb, void *userdata) {
+/* Read one device directory: its uevent file, its subsystem link (which
+ * decides, as in libudev: a device can also be listed under another class,
+ * e.g. mdev_bus, and a damaged tree can disagree with the directory it was
+ * found in; @dir_subsystem is the fallback when the link is unreadable) and,
+ * where udev keeps some, its udev database entry.  Returns 1 and fills @raw
+ * (taking @syspath), 0 when this is no device to report (no uevent file,
+ * no subsystem, or one libvirt skips), or -errno. */
+int hd_source_sysfs_read_device(hd_ctx *ctx, char *syspath, const char *dir_subsystem, struct hd_raw_device *raw) {
         _cleanup_free_ char *path = syspath;
-        struct hd_raw_device raw = {};
+        const char *subsystem = dir_subsystem;
         char upath[PATH_MAX], uevent[8192], sublink[PATH_MAX];
         ssize_t n;
         int r;
 
-        if (hd_hashmap_get(seen, path))
+        if (!startswith(path, "/sys/"))
                 return 0;
-        if (snprintf(upath, sizeof(upath), "%s/uevent", path) >= (int) sizeof(upath))
+        if (snprintf(upath, sizeof(upath), "%s/uevent", path + 1) >= (int) sizeof(upath))
                 return 0;
         n = read_small(ctx, upath, uevent, sizeof(uevent));
         if (n < 0) {
@@ -164,47 +170,61 @@ static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n
                 log_debug(ctx, "%s: no uevent (%s), skipped", path, strerror((int) -n));
                 return 0;
         }
-        r = hd_strv_push(keys, n_keys, strdup(path));
+        {
+                _cleanup_free_ char *target = NULL;
+                snprintf(upath, sizeof(upath), "%s/subsystem", path + 1);
+                if (hd_sysfs_readlink(ctx, upath, &target) >= 0 && !isempty(target)) {
+                        snprintf(sublink, sizeof(sublink), "%s", hd_path_basename(target));
+                        subsystem = sublink;
+                }
+        }
+        if (!subsystem)
+                return 0;
+        for (size_t k = 0; hd_skip_subsystems[k]; k++)
+                if (streq(subsystem, hd_skip_subsystems[k]))
+                        return 0;
+
+        raw->syspath = TAKE_PTR(path);
+        raw->subsystem = strdup(subsystem);
+        if (!raw->subsystem) {
+                hd_raw_device_done(raw);
+                return -ENOMEM;
+        }
+        r = hd_uevent_parse(uevent, raw);
+        if (r >= 0)
+                r = hd_raw_add_prop(raw, "SUBSYSTEM", strlen("SUBSYSTEM"), subsystem);
+        if (r >= 0)
+                r = hd_raw_add_prop(raw, "DEVPATH", strlen("DEVPATH"), raw->syspath + strlen("/sys"));
+        if (r >= 0)
+                r = read_udev_db(ctx, raw);
+        if (r < 0) {
+                hd_raw_device_done(raw);
+                return r;
+        }
+        return 1;
+}
+
+static int add_one(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *n_keys,
+                   const char *subsystem, char *syspath, hd_raw_cb cb, void *userdata) {
+        _cleanup_free_ char *path = syspath;
+        struct hd_raw_device raw = {};
+        char *copy;
+        int r;
+
+        if (hd_hashmap_get(seen, path))
+                return 0;
+        copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        r = hd_strv_push(keys, n_keys, copy);
         if (r < 0)
                 return r;
         r = hd_hashmap_put(seen, (*keys)[*n_keys - 1], (void *) 1);
         if (r < 0)
                 return r;
-
-        /* The device's own subsystem link decides, as in libudev: a device
-         * can also be listed under another class (e.g. mdev_bus), and a
-         * damaged tree can disagree with the directory it was found in. */
-        {
-                _cleanup_close_ int dfd = -1;
-                ssize_t l;
-                snprintf(upath, sizeof(upath), "%s", path + 1);
-                if (hd_sysfs_open(ctx, upath, O_PATH | O_DIRECTORY, &dfd) >= 0 &&
-                    (l = readlinkat(dfd, "subsystem", sublink, sizeof(sublink) - 1)) > 0) {
-                        sublink[l] = 0;
-                        subsystem = hd_path_basename(sublink);
-                }
-        }
-        for (size_t k = 0; hd_skip_subsystems[k]; k++)
-                if (streq(subsystem, hd_skip_subsystems[k]))
-                        return 0;
-
-        raw.syspath = TAKE_PTR(path);
-        raw.subsystem = strdup(subsystem);
-        if (!raw.subsystem) {
-                hd_raw_device_done(&raw);
-                return -ENOMEM;
-        }
-        r = hd_uevent_parse(uevent, &raw);
-        if (r >= 0)
-                r = hd_raw_add_prop(&raw, "SUBSYSTEM", strlen("SUBSYSTEM"), subsystem);
-        if (r >= 0)
-                r = hd_raw_add_prop(&raw, "DEVPATH", strlen("DEVPATH"), raw.syspath + strlen("/sys"));
-        if (r >= 0)
-                r = read_udev_db(ctx, &raw);
-        if (r < 0) {
-                hd_raw_device_done(&raw);
+        r = hd_source_sysfs_read_device(ctx, TAKE_PTR(path), subsystem, &raw);
+        if (r <= 0)
                 return r;
-        }
         return cb(userdata, &raw);
 }
 

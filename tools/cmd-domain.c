@@ -41,7 +41,7 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 errorf("hostdev-xml: --managed and --unmanaged exclude each other");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;

@@ -39,7 +39,7 @@ static int verb_iommu_explain(int argc, char **argv) {
                 errorf("iommu explain: expected exactly one device");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
@@ -114,7 +114,7 @@ static int verb_iommu(int argc, char **argv) {
                 errorf("iommu: unexpected argument '%s' (did you mean 'iommu explain DEV'?)", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_iommu_get_info(ctx, &info);
         if (r >= 0)

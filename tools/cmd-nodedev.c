@@ -632,7 +632,7 @@ static int verb_nodedev_dumpxml(int argc, char **argv) {
                 errorf("nodedev-dumpxml: --xpath works on one device, not --all");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if ((all ? open_list(&ctx, &list) : open_lookup_list(&ctx, &list)) < 0)
                 return EXIT_FAILURE;
         /* defined mdevs: inactive ones become visible, active ones show
          * their attributes and start policy */
@@ -688,7 +688,7 @@ static int verb_nodedev_info(int argc, char **argv) {
                 errorf("nodedev-info: expected exactly one device name");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         (void) hd_nodedev_list_add_defined_mdevs(list);
         if (lookup(list, argv[1], &d) < 0)
@@ -728,7 +728,7 @@ static int verb_show(int argc, char **argv) {
                 errorf("show: expected exactly one device name");
                 return EXIT_USAGE;
         }
-        if (open_list(&ctx, &list) < 0)
+        if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;

@@ -127,14 +127,14 @@ int open_ctx(hd_ctx **ret) {
         return 0;
 }
 
-int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
+static int open_list_impl(hd_ctx **ret_ctx, hd_nodedev_list **ret_list, bool lazy) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         int r;
 
         r = open_ctx(&ctx);
         if (r < 0)
                 return r;
-        r = hd_nodedev_list_new(ctx, ret_list);
+        r = lazy ? hd_nodedev_list_new_lazy(ctx, ret_list) : hd_nodedev_list_new(ctx, ret_list);
         if (r == -ENOTDIR)
                 errorf("%s is not a sysfs tree: it has no sys/devices directory", arg_sysroot ?: "/");
         else if (r < 0)
@@ -144,6 +144,18 @@ int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
                 return r;
         *ret_ctx = TAKE_PTR(ctx);
         return 0;
+}
+
+int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
+        return open_list_impl(ret_ctx, ret_list, false);
+}
+
+/* For verbs about one device: nothing is enumerated, the lookup reads the
+ * device and its parents.  HOSTDEVCTL_ENUMERATE_ALL=1 enumerates first
+ * instead (the tests compare the two). */
+int open_lookup_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
+        const char *e = getenv("HOSTDEVCTL_ENUMERATE_ALL");
+        return open_list_impl(ret_ctx, ret_list, !(e && streq(e, "1")));
 }
 
 int lookup(hd_nodedev_list *list, const char *name, hd_device **ret) {

@@ -54,6 +54,8 @@ void list_unrefp(hd_nodedev_list **l);
 /* The context of the global options (--sysroot, --state-dir, -v/-q). */
 int open_ctx(hd_ctx **ret);
 int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
+/* For one device: a lazy list (HOSTDEVCTL_ENUMERATE_ALL=1: a full one). */
+int open_lookup_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 /* Lookup with a one-line error on failure. */
 int lookup(hd_nodedev_list *list, const char *name, hd_device **ret);
 void print_verb_help(const struct verb *v);

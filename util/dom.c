@@ -177,7 +177,13 @@ static void xml_node(struct hd_buf *b, struct hd_node *n, int depth) {
                 hd_buf_putc(b, '\'');
         }
         if (!n->text && n->n_kids == 0) {
-                hd_buf_puts(b, "/>\n");
+                if (n->flags & HD_NODE_BLOCK) {
+                        hd_buf_puts(b, ">\n");
+                        for (int i = 0; i < depth; i++)
+                                hd_buf_puts(b, "  ");
+                        hd_buf_printf(b, "</%s>\n", n->name);
+                } else
+                        hd_buf_puts(b, "/>\n");
                 return;
         }
         hd_buf_putc(b, '>');

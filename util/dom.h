@@ -16,6 +16,8 @@ enum {
         HD_NODE_ARRAY = 1 << 0,  /* JSON: collect siblings of this name into an array */
         HD_NODE_NUMBER = 1 << 1, /* JSON: text is a number */
         HD_NODE_CAP = 1 << 2,    /* <capability type=T>: JSON key "caps" → T */
+        HD_NODE_BLOCK = 1 << 3,  /* XML: "<x>" and "</x>" on lines of their own even
+                                  * when empty, as libvirt writes <firmware> */
 };
 
 struct hd_attr {

@@ -232,6 +232,20 @@ int hd_sysfs_readlink(hd_ctx *ctx, const char *path, char **ret) {
         ssize_t n;
         int r;
 
+        if (!ctx->sysroot) {
+                /* The live root is "/": resolving in root is plain
+                 * resolution, so one readlinkat() does (the walker and
+                 * every lookup read several links per device). */
+                r = check_rel(path, &base);
+                if (r < 0)
+                        return r;
+                n = readlinkat(ctx->root_fd, base, buf, sizeof(buf) - 1);
+                if (n < 0)
+                        return negative_errno();
+                buf[n] = 0;
+                *ret = strdup(buf);
+                return *ret ? 0 : -ENOMEM;
+        }
         r = open_parent(ctx, path, &dfd, &base);
         if (r < 0)
                 return r;
@@ -278,11 +292,21 @@ int hd_sysfs_opendir(hd_ctx *ctx, const char *path, DIR **ret) {
 
 bool hd_sysfs_exists(hd_ctx *ctx, const char *path) {
         _cleanup_close_ int fd = -1;
+        const char *rel;
+
+        /* live root "/": one faccessat() instead of an open and a close */
+        if (!ctx->sysroot)
+                return check_rel(path, &rel) >= 0 && faccessat(ctx->root_fd, rel, F_OK, 0) == 0;
         return hd_sysfs_open(ctx, path, O_PATH, &fd) >= 0;
 }
 
 bool hd_sysfs_is_dir(hd_ctx *ctx, const char *path) {
         _cleanup_close_ int fd = -1;
+        const char *rel;
+        struct stat st;
+
+        if (!ctx->sysroot)
+                return check_rel(path, &rel) >= 0 && fstatat(ctx->root_fd, rel, &st, 0) == 0 && S_ISDIR(st.st_mode);
         return hd_sysfs_open(ctx, path, O_PATH | O_DIRECTORY, &fd) >= 0;
 }
 

@@ -99,6 +99,15 @@ int hd_cap_type_from_string(const char *s);
  * are skipped with a warning through the log function.
  */
 int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret);
+/**
+ * hd_nodedev_list_new_lazy: a list that enumerates nothing up front.  Each
+ * hd_nodedev_list_lookup() reads the device it names straight from sysfs,
+ * with its parent chain (and IOMMU group members when asked for), so one
+ * device costs the same on any size of host; the device is the one, with
+ * the same name, parent and XML, that hd_nodedev_list_new() would give.
+ * Count, get and children cover only the devices read so far.
+ */
+int hd_nodedev_list_new_lazy(hd_ctx *ctx, hd_nodedev_list **ret);
 hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list);
 /* Number of devices, "computer" included. */
 size_t hd_nodedev_list_count(hd_nodedev_list *list);

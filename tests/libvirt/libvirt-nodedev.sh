@@ -23,6 +23,9 @@
 #   LIBVIRT_NODEDEV_DRIVER   path of libvirt_driver_nodedev.so
 #   LIBVIRT_NODEDEV_LOG      libvirtd log_filters (default "3:*" = warnings)
 #   LIBVIRTD, VIRSH          binaries (default: from PATH / /usr/sbin)
+#   LIBVIRT_NODEDEV_HOSTNET=1  keep this network namespace (no unshare -n):
+#                            for SYSROOT=/, so that libvirt's ethtool queries
+#                            see the host's interfaces
 set -u
 
 skip() { echo "SKIP: $*" >&2; exit 77; }
@@ -80,7 +83,9 @@ if [ "${1:-}" != "--inner" ]; then
     trap 'rm -rf "$WORK"' EXIT
     export SYSROOT OUTDIR WORK TIME LIST_ONLY DRV LIBVIRTD VIRSH TIMEOUT
     # The whole inner part is bounded too (nothing must hang CI).
-    timeout -k 5 $((TIMEOUT * 4 + 60)) unshare -Urmnpf --mount-proc --propagation private "$BASH" "$0" --inner
+    ns=-Urmnpf
+    [ "${LIBVIRT_NODEDEV_HOSTNET:-0}" = 1 ] && ns=-Urmpf
+    timeout -k 5 $((TIMEOUT * 4 + 60)) unshare $ns --mount-proc --propagation private "$BASH" "$0" --inner
     rc=$?
     [ $rc -eq 124 ] && echo "libvirt-nodedev: error: timed out" >&2
     exit $rc

@@ -259,8 +259,11 @@ def build_minimal(out):
               board_version=None, board_serial=None, chassis_vendor="QEMU",
               chassis_type="1", chassis_version="pc-q35-7.2", chassis_serial=None,
               product_family=None, product_sku=None, bios_release="0.0")
+        # q35's host bridge: a 4096-byte config file (it sits on a PCI
+        # Express root bus) without a capability list (Status: Cap-);
+        # libvirt goes by the file size and reports <pci-express/>
         s.pci("0000:00:00.0", 0x8086, 0x29c0, 0x060000, pcie=False, iommu_group=0,
-              revision=0x00, subsys=(0x1af4, 0x1100),
+              revision=0x00, subsys=(0x1af4, 0x1100), pm=False, msi=False, cfg_size=4096,
               names=(INTEL, "82G33/G31/P35/P31 Express DRAM Controller"))
         s.pci("0000:00:02.0", 0x1b36, 0x000c, 0x060400, driver="pcieport",
               iommu_group=1, link_cap=(1, 1), port=16, subsys=(0x1b36, 0x0000),
@@ -270,6 +273,12 @@ def build_minimal(out):
               subsys=(0x8086, 0x0000), revision=0x00,
               names=(INTEL, "82574L Gigabit Network Connection"))
         s.net("0000:01:00.0", "enp1s0", "52:54:00:12:34:56", 2, speed=1000)
+        # a virtio NIC: its link is up but its speed file reads -1, which
+        # libvirt prints as speed='4294967295'
+        s.pci("0000:00:03.0", 0x1af4, 0x1000, 0x020000, driver="virtio-pci", pcie=False,
+              iommu_group=4, revision=0x00, subsys=(0x1af4, 0x0001),
+              names=("Red Hat, Inc.", "Virtio network device"))
+        s.net("0000:00:03.0", "enp0s3", "52:54:00:ab:cd:ef", 3, speed=-1)
         s.pci("0000:00:1f.2", 0x8086, 0x2922, 0x010601, driver="ahci", pcie=False,
               iommu_group=3, revision=0x02, subsys=(0x1af4, 0x1100),
               names=(INTEL, "82801IR/IO/IH (ICH9R/DO/DH) 6 port SATA Controller [AHCI mode]"))
