@@ -989,6 +989,27 @@ static hd_device *lookup_devnode(hd_nodedev_list *list, const char *node) {
         return NULL;
 }
 
+/* A device node or udev link ("/dev/sda", "/dev/disk/by-id/...").  Only
+ * udev's database maps a node name to its device, so a lazy list asks a
+ * full enumeration for the syspath and then reads just that device (and
+ * its parents) into itself: the one lookup that is O(host), by nature. */
+static int find_devnode(hd_nodedev_list *list, const char *node, hd_device **ret) {
+        _cleanup_(list_unrefp) hd_nodedev_list *full = NULL;
+        hd_device *x;
+        int r;
+
+        *ret = lookup_devnode(list, node);
+        if (*ret || !list->lazy)
+                return 0;
+        r = hd_nodedev_list_new(list->ctx, &full);
+        if (r < 0)
+                return r;
+        x = lookup_devnode(full, node);
+        if (!x)
+                return 0;
+        return resolve_syspath(list, x->raw.syspath, ret);
+}
+
 _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd_device **ret) {
         hd_device *d;
         struct hd_pci_addr a;
@@ -1014,7 +1035,9 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
                 int r = hd_path_normalize(query, &norm);
                 if (r < 0)
                         return r;
-                d = lookup_devnode(list, norm);
+                r = find_devnode(list, norm, &d);
+                if (r < 0)
+                        return r;
                 if (!d)
                         return -ENODEV;
                 *ret = d;
@@ -1085,9 +1108,12 @@ _public_ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd
         /* a block device or other device node by its name: "vda", "sr0" */
         {
                 _cleanup_free_ char *node = NULL;
+                int r;
                 if (hd_asprintf(&node, "/dev/%s", query) < 0)
                         return -ENOMEM;
-                d = lookup_devnode(list, node);
+                r = find_devnode(list, node, &d);
+                if (r < 0)
+                        return r;
                 if (d) {
                         *ret = d;
                         return 0;
