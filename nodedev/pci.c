@@ -425,6 +425,11 @@ static int vpd_parse(const unsigned char *b, size_t len, struct hd_pci_vpd *v) {
                                         return -EBADMSG;
                                 if (!rw && streq(key, "RV")) {
                                         unsigned sum = 0;
+                                        /* the checksum is the first byte of RV's
+                                         * data: an empty RV has none (and the sum
+                                         * would take the byte after the field) */
+                                        if (flen == 0)
+                                                return -EBADMSG;
                                         for (size_t i = 0; i <= f + 3; i++)
                                                 sum += b[i];
                                         if ((sum & 0xff) != 0)
