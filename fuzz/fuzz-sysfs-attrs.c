@@ -10,6 +10,7 @@
 #include "tree.h"
 #include "hostdev/hostdev.h"
 #include "hostdev/sriov.h"
+#include "nodedev/nodedev-internal.h"
 
 static hd_ctx *ctx;
 static int root_fd = -1;
@@ -60,14 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         FUZZ_ASSERT(hd_nodedev_list_new(ctx, &list) == 0);
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
-                hd_device *d = hd_nodedev_list_get(list, i);
-                char *s = NULL;
-                FUZZ_ASSERT(hd_device_format_xml(d, &s) == 0);
-                free(s);
-                FUZZ_ASSERT(hd_device_format_json(d, &s) == 0);
-                free(s);
-                FUZZ_ASSERT(hd_device_format_text(d, &s) == 0);
-                free(s);
+                /* what hd_device_format_xml/_json/_text do, reading the
+                 * device once */
+                struct hd_node *dom = NULL;
+                FUZZ_ASSERT(hd_device_build_dom(hd_nodedev_list_get(list, i), &dom) == 0);
+                fuzz_render(dom);
+                hd_node_free(dom);
         }
         if (hd_sriov_pf_list(list, &pfs, &n) == 0)
                 hd_sriov_pf_free(pfs, n);
