@@ -208,12 +208,14 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                         r = parse_vf(json_object_array_get_idx(vfs, i), i, c->numvfs, &c->vfs[i], err, errsize);
                         if (r < 0)
                                 return r;
-                        for (size_t k = 0; k < i; k++)
-                                if (c->vfs[k].index == c->vfs[i].index)
-                                        return bad(err, errsize, "VF %u appears twice in vfs", c->vfs[i].index);
                 }
                 c->n_vfs = n;
+                /* duplicates are neighbours once sorted: not a quadratic
+                 * search over up to 65535 entries */
                 qsort(c->vfs, n, sizeof(*c->vfs), cmp_vf_index);
+                for (size_t i = 1; i < n; i++)
+                        if (c->vfs[i - 1].index == c->vfs[i].index)
+                                return bad(err, errsize, "VF %u appears twice in vfs", c->vfs[i].index);
         }
         return 0;
 }
