@@ -77,7 +77,8 @@ def build_tree(out):
 def tree_attrs(tree):
     """The attribute files fuzz-sysfs-attrs overwrites: DMI strings and
     UUID, PCI ids/class/NUMA/SR-IOV count, netdev MAC/state/speed, USB
-    numbers/ids/strings, block size/model, SCSI type, mdev type data."""
+    numbers/ids/strings, block size/model, SCSI type, mdev type data,
+    then uevent files and udev database entries."""
     def dev(link):
         return os.path.relpath(os.path.realpath(os.path.join(tree, link)), tree)
     pci = dev("sys/bus/pci/devices/0000:01:00.0")
@@ -106,6 +107,10 @@ def tree_attrs(tree):
     attrs += [host.replace("/scsi_host/host0", "") + "/scsi_host/host0/unique_id"]
     attrs += [gvt + "/" + a for a in ("available_instances", "name", "device_api", "description")]
     attrs += [mtty + "/" + a for a in ("available_instances", "name", "device_api")]
+    # appended (the regression inputs are positional): uevent files and
+    # udev database entries, which decide names, types and devnodes
+    attrs += [d + "/uevent" for d in (pci, net, usb, sda, dev("sys/class/drm/card0"))]
+    attrs += ["run/udev/data/" + i for i in ("b8:0", "n2", "c189:1")]
     missing = [a for a in attrs if not os.path.isfile(os.path.join(tree, a))]
     if missing:
         sys.exit("seeds.py: the fuzz tree lacks " + ", ".join(missing))
