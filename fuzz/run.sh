@@ -51,7 +51,7 @@ for h in $list; do
         # -jobs: independent workers sharing the corpus directory, each
         # logging to fuzz-N.log in the current directory
         (cd "$logs" && "$build/fuzz/fuzz-$h" -jobs="$jobs" -workers="$jobs" -max_total_time="$secs" \
-                -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" \
+                -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 -artifact_prefix="$art/" \
                 "${dirs[@]}" > "$logs/driver.log" 2>&1)
         execs=$(cat "$logs"/fuzz-*.log 2>/dev/null | sed -n 's/^stat::number_of_executed_units: *//p' |
                 awk '{s += $1} END {print s + 0}')
