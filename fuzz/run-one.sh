@@ -13,7 +13,13 @@ name=$(basename "$bin")
 art=${HOSTDEV_FUZZ_ARTIFACTS:-$PWD/fuzz-artifacts}/$name
 mkdir -p "$art"
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
+# the tree harnesses' copies of the fake host: on tmpfs, and removed here
+# too, since a harness that crashes cannot clean up after itself
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
+trees=$(mktemp -d "$shm/$name.XXXXXX") || exit 1
+export HOSTDEV_FUZZ_TMPDIR=$trees
+trap 'rm -rf "$work" "$trees"' EXIT
 # timeouts and memory: a single input running 10 s is a bug (hang or
 # blow-up), so is 2 GiB of memory
 opts=(-timeout=10 -rss_limit_mb=2048 -artifact_prefix="$art/" -print_final_stats=1)

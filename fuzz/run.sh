@@ -40,6 +40,14 @@ fi
 ninja -C "$build" fuzz > "$build.ninja.log" 2>&1 || { cat "$build.ninja.log" >&2; exit 1; }
 build=$(cd "$build" && pwd)
 
+# the tree harnesses' copies of the fake host (tmpfs; a crashed harness
+# leaves its copy behind)
+shm=/dev/shm
+[ -d "$shm" ] && [ -w "$shm" ] || shm=${TMPDIR:-/tmp}
+trees=$(mktemp -d "$shm/hostdev-fuzz-run.XXXXXX") || exit 1
+export HOSTDEV_FUZZ_TMPDIR=$trees
+trap 'rm -rf "$trees"' EXIT
+
 crashed=0
 for h in $list; do
         corpus=$dir/corpus/$h art=$dir/artifacts/$h logs=$dir/logs/$h
