@@ -130,5 +130,25 @@ unsigned hd_pci_cfg16(const struct hd_pci_config *c, size_t o);
 uint32_t hd_pci_cfg32(const struct hd_pci_config *c, size_t o);
 int hd_pci_config_find_cap(const struct hd_pci_config *c, unsigned id);
 int hd_pci_config_find_ext_cap(const struct hd_pci_config *c, unsigned id);
+/* <pci-express> with its links (libvirt's layout) from a config space */
+void hd_pci_config_add_pcie(struct hd_node *cap, const struct hd_pci_config *c);
 bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t);
+
+/* VPD (the sysfs `vpd` attribute): the parser is separate from the read
+ * so that fuzz/ can drive it with raw bytes. */
+struct hd_pci_vpd_field {
+        char key[3];
+        char *value;
+};
+struct hd_pci_vpd {
+        char *name;
+        struct hd_pci_vpd_field ro[64], rw[64];
+        size_t n_ro, n_rw;
+};
+/* -EBADMSG when malformed (bad tags, lengths, keywords or checksum);
+ * @ret is written only on success and then released with _done(). */
+int hd_pci_vpd_parse(const void *data, size_t len, struct hd_pci_vpd *ret);
+void hd_pci_vpd_done(struct hd_pci_vpd *v);
+/* <capability type='vpd'> under @cap */
+void hd_pci_vpd_build(struct hd_node *cap, const struct hd_pci_vpd *v);
 void hd_mdev_types_build(hd_device *d, struct hd_node *cap);

@@ -190,7 +190,7 @@ static void add_link(struct hd_node *pe, const char *validity, int port, unsigne
         hd_node_attr_num(l, "width", "%u", width);
 }
 
-static void add_pcie(struct hd_node *cap, const struct hd_pci_config *c) {
+void hd_pci_config_add_pcie(struct hd_node *cap, const struct hd_pci_config *c) {
         int pos = hd_pci_config_find_cap(c, 0x10);
         struct hd_node *pe;
         unsigned type;
@@ -358,18 +358,7 @@ void hd_mdev_types_build(hd_device *d, struct hd_node *cap) {
 
 /* ---- VPD (PCI Local Bus 3.0 §6.4 / PCIe 6.0 §6.28) ---- */
 
-struct vpd_field {
-        char key[3];
-        char *value;
-};
-
-struct vpd {
-        char *name;
-        struct vpd_field ro[64], rw[64];
-        size_t n_ro, n_rw;
-};
-
-static void vpd_done(struct vpd *v) {
+void hd_pci_vpd_done(struct hd_pci_vpd *v) {
         free(v->name);
         for (size_t i = 0; i < v->n_ro; i++)
                 free(v->ro[i].value);
@@ -399,7 +388,7 @@ bad:
         return NULL;
 }
 
-static int vpd_parse(const unsigned char *b, size_t len, struct vpd *v) {
+static int vpd_parse(const unsigned char *b, size_t len, struct hd_pci_vpd *v) {
         size_t pos = 0;
         bool seen_rv = false;
 
@@ -432,11 +421,16 @@ static int vpd_parse(const unsigned char *b, size_t len, struct vpd *v) {
                         while (f + 3 <= start + rlen) {
                                 char key[3] = { (char) b[f], (char) b[f + 1], 0 };
                                 size_t flen = b[f + 2];
-                                struct vpd_field *fld;
+                                struct hd_pci_vpd_field *fld;
                                 if (f + 3 + flen > start + rlen)
                                         return -EBADMSG;
                                 if (!rw && streq(key, "RV")) {
                                         unsigned sum = 0;
+                                        /* the checksum is the first byte of RV's
+                                         * data: an empty RV has none (and the sum
+                                         * would take the byte after the field) */
+                                        if (flen == 0)
+                                                return -EBADMSG;
                                         for (size_t i = 0; i <= f + 3; i++)
                                                 sum += b[i];
                                         if ((sum & 0xff) != 0)
@@ -473,7 +467,18 @@ static int vpd_parse(const unsigned char *b, size_t len, struct vpd *v) {
         return seen_rv && v->name ? 0 : -EBADMSG;
 }
 
-static int read_vpd(hd_device *d, struct vpd *v) {
+int hd_pci_vpd_parse(const void *data, size_t len, struct hd_pci_vpd *ret) {
+        struct hd_pci_vpd v = {};
+        int r = vpd_parse(data, len, &v);
+        if (r < 0) {
+                hd_pci_vpd_done(&v);
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int read_vpd(hd_device *d, struct hd_pci_vpd *v) {
         char path[PATH_MAX];
         _cleanup_free_ char *data = NULL;
         size_t len;
@@ -485,12 +490,9 @@ static int read_vpd(hd_device *d, struct vpd *v) {
         r = hd_sysfs_read_full(d->list->ctx, path, &data, &len);
         if (r < 0)
                 return r;
-        r = vpd_parse((const unsigned char *) data, len, v);
-        if (r < 0) {
-                vpd_done(v);
-                memset(v, 0, sizeof(*v));
+        r = hd_pci_vpd_parse(data, len, v);
+        if (r < 0)
                 log_debug(d->list->ctx, "%s: malformed VPD ignored", d->raw.syspath);
-        }
         return r;
 }
 
@@ -526,7 +528,8 @@ static const char *vpd_rw_key(const char *k, const char **index) {
         return NULL;
 }
 
-static void add_vpd_fields(struct hd_node *cap, const char *access, struct vpd_field *f, size_t n, bool rw) {
+static void add_vpd_fields(struct hd_node *cap, const char *access, const struct hd_pci_vpd_field *f, size_t n,
+                           bool rw) {
         static const char *const order_ro[] = { "change_level", "manufacture_id", "part_number",
                                                 "serial_number", "vendor_field" };
         static const char *const order_rw[] = { "asset_tag", "vendor_field", "system_field" };
@@ -550,17 +553,20 @@ static void add_vpd_fields(struct hd_node *cap, const char *access, struct vpd_f
                 }
 }
 
+void hd_pci_vpd_build(struct hd_node *cap, const struct hd_pci_vpd *v) {
+        struct hd_node *c = hd_node_cap(cap, "vpd");
+        hd_node_leaf(c, "name", 0, "%s", v->name);
+        add_vpd_fields(c, "readonly", v->ro, v->n_ro, false);
+        add_vpd_fields(c, "readwrite", v->rw, v->n_rw, true);
+}
+
 static void add_vpd(hd_device *d, struct hd_node *cap) {
-        struct vpd v = {};
-        struct hd_node *c;
+        struct hd_pci_vpd v = {};
 
         if (read_vpd(d, &v) < 0)
                 return;
-        c = hd_node_cap(cap, "vpd");
-        hd_node_leaf(c, "name", 0, "%s", v.name);
-        add_vpd_fields(c, "readonly", v.ro, v.n_ro, false);
-        add_vpd_fields(c, "readwrite", v.rw, v.n_rw, true);
-        vpd_done(&v);
+        hd_pci_vpd_build(cap, &v);
+        hd_pci_vpd_done(&v);
 }
 
 /* ---- the pci capability ---- */
@@ -641,7 +647,7 @@ int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
         if (hd_device_read_attr_long(d, "numa_node", 10, &numa) >= 0 && numa >= 0)
                 hd_node_attr_num(hd_node_add(cap, "numa", 0), "node", "%lld", numa);
         if (have_cfg)
-                add_pcie(cap, cfg);
+                hd_pci_config_add_pcie(cap, cfg);
         free(cfg);
         return 0;
 }
@@ -661,10 +667,11 @@ bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t) {
                 return hd_device_attr_path(d, "mdev_supported_types", path, sizeof(path)) >= 0 &&
                        hd_sysfs_is_dir(d->list->ctx, path);
         case HD_CAP_VPD: {
-                struct vpd v = {};
-                bool ok = read_vpd(d, &v) >= 0;
-                vpd_done(&v);
-                return ok;
+                struct hd_pci_vpd v = {};
+                if (read_vpd(d, &v) < 0)
+                        return false;
+                hd_pci_vpd_done(&v);
+                return true;
         }
         default:
                 return false;

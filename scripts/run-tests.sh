@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: install dependencies, build (plain and with
-# ASan+UBSan), run every test, print "N passed, N failed, N skipped".
+# The whole test suite: install dependencies, build (plain, with
+# ASan+UBSan, and the libFuzzer harnesses with clang), run every test,
+# print "N passed, N failed, N skipped".
 #
 #   scripts/run-tests.sh            everything (the real-kernel guest included)
 #   HOSTDEV_SKIP_VM=1 scripts/run-tests.sh     without the QEMU guest
@@ -22,6 +23,15 @@ build() { # DIR [meson options]
 build build || { echo "0 passed, 1 failed"; exit 1; }
 build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug ||
         { echo "0 passed, 1 failed"; exit 1; }
+# libFuzzer harnesses (fuzz/README.md): clang, and only the fuzz targets
+# (the gcc builds above build and check the rest)
+build_fuzz() {
+        if [ ! -f build-fuzz/build.ninja ]; then
+                CC=clang meson setup build-fuzz -Dwerror=true -Dfuzz=true > build-fuzz.setup.log 2>&1 ||
+                        { cat build-fuzz.setup.log >&2; return 1; }
+        fi
+        ninja -C build-fuzz fuzz > build-fuzz.ninja.log 2>&1 || { cat build-fuzz.ninja.log >&2; return 1; }
+}
 
 # two guests at a time (the machine has 2 cores; the suite then takes ~3 min)
 export HOSTDEV_VM_JOBS=${HOSTDEV_VM_JOBS:-2}
@@ -34,15 +44,23 @@ meson test -C build --print-errorlogs "${suites[@]}" ; rc1=$?
 # Under the sanitizers: the unit and CLI-level tests (valgrind and the guest
 # need the plain build).
 meson test -C build-asan --print-errorlogs --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev ; rc2=$?
+# each harness: its seeds and regression inputs, then 20 s of fuzzing
+rm -f build-fuzz/meson-logs/testlog.json
+if build_fuzz; then
+        meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz ; rc3=$?
+else
+        rc3=1
+fi
 
-python3 - "$SRC/build/meson-logs/testlog.json" "$SRC/build-asan/meson-logs/testlog.json" <<'PY'
+python3 - "$SRC/build/meson-logs/testlog.json" "$SRC/build-asan/meson-logs/testlog.json" \
+        "$SRC/build-fuzz/meson-logs/testlog.json" <<'PY'
 # Count the individual checks: TAP lines of TAP tests, the "vm: N passed,
 # N failed, N skipped" line of the guest suite, "PASS/FAIL/SKIP" lines of
 # the schema test; a test with none of these counts as one result.  A test
 # that failed as a whole (crash, timeout) always counts as a failure.
 import json, re, sys
 passed = failed = skipped = 0
-for path, tag in zip(sys.argv[1:], ["", "asan:"]):
+for path, tag in zip(sys.argv[1:], ["", "asan:", "fuzz:"]):
     try:
         lines = open(path).read().splitlines()
     except OSError:
@@ -80,4 +98,4 @@ print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
 rc=$?
-[ $rc = 0 ] && [ $rc1 = 0 ] && [ $rc2 = 0 ]
+[ $rc = 0 ] && [ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ]

@@ -208,25 +208,78 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                         r = parse_vf(json_object_array_get_idx(vfs, i), i, c->numvfs, &c->vfs[i], err, errsize);
                         if (r < 0)
                                 return r;
-                        for (size_t k = 0; k < i; k++)
-                                if (c->vfs[k].index == c->vfs[i].index)
-                                        return bad(err, errsize, "VF %u appears twice in vfs", c->vfs[i].index);
                 }
                 c->n_vfs = n;
+                /* duplicates are neighbours once sorted: not a quadratic
+                 * search over up to 65535 entries */
                 qsort(c->vfs, n, sizeof(*c->vfs), cmp_vf_index);
+                for (size_t i = 1; i < n; i++)
+                        if (c->vfs[i - 1].index == c->vfs[i].index)
+                                return bad(err, errsize, "VF %u appears twice in vfs", c->vfs[i].index);
         }
+        return 0;
+}
+
+int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sriov_pf_config **ret, char *err,
+                          size_t errsize) {
+        _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
+        struct json_tokener *tok;
+        enum json_tokener_error jerr;
+        json_object *o;
+        int r;
+
+        if (err && errsize)
+                err[0] = 0;
+        if (!text || !ret || len > INT_MAX)
+                return -EINVAL;
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, text, (int) len);
+        jerr = json_tokener_get_error(tok);
+        if (!o || jerr != json_tokener_success || json_tokener_get_parse_end(tok) < len) {
+                size_t end = json_tokener_get_parse_end(tok), line = 1;
+                bool trailing = o && jerr == json_tokener_success;
+                for (size_t i = 0; i < end && i < len; i++)
+                        if (text[i] == '\n')
+                                line++;
+                /* trailing whitespace is fine */
+                if (trailing) {
+                        size_t i = end;
+                        while (i < len && strchr(" \t\r\n", text[i]))
+                                i++;
+                        trailing = i < len;
+                }
+                if (!o || jerr != json_tokener_success || trailing) {
+                        json_object_put(o);
+                        json_tokener_free(tok);
+                        return bad(err, errsize, "line %zu: %s", line,
+                                   len == 0 ? "empty file"
+                                   : jerr == json_tokener_continue ? "unexpected end of file"
+                                   : jerr != json_tokener_success ? json_tokener_error_desc(jerr)
+                                                                  : "trailing garbage after the JSON object");
+                }
+        }
+        json_tokener_free(tok);
+
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        r = parse_config(o, addr, c, err, errsize);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
 _public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf_config **ret, char *err,
                                   size_t errsize) {
-        _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int fd = -1;
         char path[PATH_MAX];
-        struct json_tokener *tok;
-        enum json_tokener_error jerr;
-        json_object *o;
         size_t len = 0, cap = 0;
         int r;
 
@@ -265,52 +318,13 @@ _public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf
         }
         text[len] = 0;
 
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        o = json_tokener_parse_ex(tok, text, (int) len);
-        jerr = json_tokener_get_error(tok);
-        if (!o || jerr != json_tokener_success || json_tokener_get_parse_end(tok) < len) {
-                size_t end = json_tokener_get_parse_end(tok), line = 1;
-                bool trailing = o && jerr == json_tokener_success;
-                for (size_t i = 0; i < end && i < len; i++)
-                        if (text[i] == '\n')
-                                line++;
-                /* trailing whitespace is fine */
-                if (trailing) {
-                        size_t i = end;
-                        while (i < len && strchr(" \t\r\n", text[i]))
-                                i++;
-                        trailing = i < len;
-                }
-                if (!o || jerr != json_tokener_success || trailing) {
-                        json_object_put(o);
-                        json_tokener_free(tok);
-                        return bad(err, errsize, "%s: line %zu: %s", path, line,
-                                   len == 0 ? "empty file"
-                                   : jerr == json_tokener_continue ? "unexpected end of file"
-                                   : jerr != json_tokener_success ? json_tokener_error_desc(jerr)
-                                                                  : "trailing garbage after the JSON object");
-                }
-        }
-        json_tokener_free(tok);
-
-        c = calloc(1, sizeof(*c));
-        if (!c) {
-                json_object_put(o);
-                return -ENOMEM;
-        }
-        r = parse_config(o, addr, c, err, errsize);
-        json_object_put(o);
+        r = hd_sriov_config_parse(text, len, addr, ret, err, errsize);
         if (r == -EBADMSG && err && errsize) {
                 char msg[512];
                 copy_str(msg, sizeof(msg), err);
                 snprintf(err, errsize, "%s: %s", path, msg);
         }
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(c);
-        return 0;
+        return r;
 }
 
 /* ---- writing ---- */
@@ -353,9 +367,25 @@ static json_object *config_to_json(const hd_sriov_pf_config *c) {
         return o;
 }
 
-_public_ int hd_sriov_config_write(const char *dir, const hd_sriov_pf_config *c) {
-        char path[PATH_MAX];
+int hd_sriov_config_format(const hd_sriov_pf_config *c, char **ret) {
         json_object *o;
+        int r = 0;
+
+        if (!c || !ret)
+                return -EINVAL;
+        o = config_to_json(c);
+        if (!o)
+                return -ENOMEM;
+        if (hd_asprintf(ret, "%s\n",
+                        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+                r = -ENOMEM;
+        json_object_put(o);
+        return r;
+}
+
+_public_ int hd_sriov_config_write(const char *dir, const hd_sriov_pf_config *c) {
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
         int r;
 
         if (!dir || !c || !valid_addr(c->address))
@@ -369,20 +399,10 @@ _public_ int hd_sriov_config_write(const char *dir, const hd_sriov_pf_config *c)
         r = file_path(dir, c->address, path, sizeof(path));
         if (r < 0)
                 return r;
-        o = config_to_json(c);
-        if (!o)
-                return -ENOMEM;
-        {
-                _cleanup_free_ char *text = NULL;
-                if (hd_asprintf(&text, "%s\n",
-                                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                                          JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-                        r = -ENOMEM;
-                else
-                        r = hd_write_file_atomic(path, text, 0644);
-        }
-        json_object_put(o);
-        return r;
+        r = hd_sriov_config_format(c, &text);
+        if (r < 0)
+                return r;
+        return hd_write_file_atomic(path, text, 0644);
 }
 
 _public_ int hd_sriov_config_list(const char *dir, char ***ret, size_t *ret_n) {

@@ -247,9 +247,15 @@ static int parse_newlink(const struct nlmsghdr *h, struct hd_nl_link *ret) {
 }
 
 int hd_nl_parse_reply(const void *buf, size_t len, uint32_t seq, struct hd_nl_link *ret) {
-        const struct nlmsghdr *h = buf;
-
-        for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        /* Not NLMSG_OK/NLMSG_NEXT on a size_t: NEXT subtracts the aligned
+         * length, which wraps when the last message's padding is missing,
+         * and OK then accepts whatever follows the datagram. */
+        for (size_t off = 0; len - off >= NLMSG_HDRLEN;) {
+                const struct nlmsghdr *h = (const void *) ((const unsigned char *) buf + off);
+                if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len - off)
+                        break;
+                size_t step = NLMSG_ALIGN((size_t) h->nlmsg_len);
+                off += step < len - off ? step : len - off;
                 if (h->nlmsg_seq != seq)
                         continue; /* not ours */
                 if (h->nlmsg_type == NLMSG_ERROR) {

@@ -44,6 +44,16 @@ int hd_nl_parse_reply(const void *buf, size_t len, uint32_t seq, struct hd_nl_li
 int hd_nl_get_link(int ifindex, struct hd_nl_link *ret);
 int hd_nl_set_vf(int ifindex, const hd_sriov_vf_config *c);
 
+/* ---- persisted state (sriov/config.c) ---- */
+
+/* The text of a config file (@len bytes, NUL-terminated at @len) into a
+ * new config; @addr NULL skips the check that "address" matches the file
+ * name.  -EBADMSG with the reason in @err, without the file name. */
+int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sriov_pf_config **ret, char *err,
+                          size_t errsize);
+/* The text hd_sriov_config_write() writes for @c. */
+int hd_sriov_config_format(const hd_sriov_pf_config *c, char **ret);
+
 /* ---- sriov/sriov.c ---- */
 
 /* Converge one PF to @cfg (count, driver binding, VF link settings),

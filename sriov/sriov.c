@@ -102,6 +102,8 @@ _public_ int hd_sriov_parse_mac(const char *s, unsigned char mac[6]) {
 
 /* ---- listing ---- */
 
+#define SRIOV_MAX_VFS 65535
+
 static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
         hd_ctx *ctx = list->ctx;
         long long v;
@@ -118,10 +120,21 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
                 pf->vendor = (unsigned) v;
         if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
                 pf->device = (unsigned) v;
-        if (hd_device_read_attr_long(d, "sriov_totalvfs", 10, &v) >= 0 && v > 0)
-                pf->totalvfs = (unsigned) v;
-        if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v >= 0)
-                pf->numvfs = (unsigned) v;
+        /* TotalVFs and NumVFs are 16-bit fields of the SR-IOV capability:
+         * a larger number is not the kernel's (the VF loop below would run
+         * for billions of iterations) */
+        if (hd_device_read_attr_long(d, "sriov_totalvfs", 10, &v) >= 0 && v > 0) {
+                if (v <= SRIOV_MAX_VFS)
+                        pf->totalvfs = (unsigned) v;
+                else
+                        log_warn(ctx, "%s: sriov_totalvfs %lld is out of range, ignored", pf->addr, v);
+        }
+        if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v >= 0) {
+                if (v <= SRIOV_MAX_VFS)
+                        pf->numvfs = (unsigned) v;
+                else
+                        log_warn(ctx, "%s: sriov_numvfs %lld is out of range, ignored", pf->addr, v);
+        }
         pf->autoprobe = hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &v) >= 0 ? !!v : -1;
 
         if (pf->netdev[0] && ifindex > 0 && hd_ctx_is_live(ctx)) {
