@@ -217,3 +217,41 @@ int hd_write_file_atomic(const char *path, const char *data, mode_t mode) {
                 unlink(tmp);
         return r;
 }
+
+char *hd_utf8_sanitize(char *s) {
+        unsigned char *p = (unsigned char *) s;
+
+        if (!s)
+                return s;
+        while (*p) {
+                size_t len;
+                uint32_t cp, min;
+
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0) {
+                        len = 2, cp = *p & 0x1f, min = 0x80;
+                } else if ((*p & 0xf0) == 0xe0) {
+                        len = 3, cp = *p & 0x0f, min = 0x800;
+                } else if ((*p & 0xf8) == 0xf0) {
+                        len = 4, cp = *p & 0x07, min = 0x10000;
+                } else {
+                        *p++ = '?';
+                        continue;
+                }
+                size_t i;
+                for (i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                break;
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                if (i < len || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+                        *p++ = '?'; /* the lead byte; what follows is judged on its own */
+                        continue;
+                }
+                p += len;
+        }
+        return s;
+}
