@@ -820,7 +820,11 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
                         continue;
                 snprintf(m.addr, sizeof(m.addr), "%.*s", (int) (dot - de->d_name), de->d_name);
                 read_driver(ctx, m.addr, now, sizeof(now));
-                if (now[0] && !hd_driver_is_passthrough(now)) {
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", m.addr);
+                if (!hd_sysfs_exists(ctx, path)) {
+                        log_info(ctx, "%s: dropping the record of a device that is gone (a destroyed VF)", m.addr);
+                        record_remove(ctx, m.addr);
+                } else if (now[0] && !hd_driver_is_passthrough(now)) {
                         log_info(ctx, "%s: dropping the stale record (now bound to '%s')", m.addr, now);
                         record_remove(ctx, m.addr);
                 } else if (!now[0] && record_read(ctx, &m) == 1) {
