@@ -3,7 +3,7 @@
 # groups at the same time (the e1000 pair as a group and as single
 # functions, the e1000e), ROUNDS rounds each (default 50): afterwards every
 # device is on exactly one driver, none is lost, the journal is empty.
-# hdtest: timeout=1500 requires=hostdevctl
+# hdtest: timeout=2400 requires=hostdevctl
 . /hdtest/lib.sh
 
 PCI=/sys/bus/pci/devices
