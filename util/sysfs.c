@@ -105,7 +105,7 @@ static int open_in_root_by_hand(int root_fd, const char *rel, int flags) {
                         _cleanup_free_ char *rest = NULL;
                         ssize_t n;
 
-                        if (++links > MAX_LINKS || (flags & O_NOFOLLOW)) {
+                        if (++links > MAX_LINKS || (last && (flags & O_NOFOLLOW))) {
                                 errno = ELOOP;
                                 return -1;
                         }
