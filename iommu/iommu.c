@@ -305,6 +305,29 @@ static const char *pcie_type_name(int t) {
         }
 }
 
+/* The other functions of @d's slot (same domain:bus:device) in its IOMMU
+ * group, as " addr addr ..." in @buf; returns how many. */
+static size_t group_siblings(hd_device *d, int grp, char *buf, size_t size) {
+        _cleanup_free_ hd_device **devs = NULL;
+        const char *dot = strrchr(d->sysname, '.');
+        size_t n = 0, k = 0, len = 0;
+
+        buf[0] = 0;
+        if (!dot || grp < 0 || hd_iommu_group_get_devices(d->list, (unsigned) grp, &devs, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                hd_device *x = devs[i];
+                if (x == d || x->type != HD_CAP_PCI || strncmp(x->sysname, d->sysname, (size_t) (dot - d->sysname + 1)) != 0)
+                        continue;
+                if (len < size) {
+                        int w = snprintf(buf + len, size - len, " %s", x->sysname);
+                        len += w > 0 ? (size_t) w : 0;
+                }
+                k++;
+        }
+        return k;
+}
+
 _public_ int hd_iommu_explain(hd_device *d, char **ret) {
         struct hd_buf b = {};
         struct hd_pci_config *cfg = NULL;
@@ -364,11 +387,19 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
                         ctrl = hd_pci_cfg16(cfg, (size_t) acs + 6);
 
                 if (cur == d) {
-                        if (multifunction && acs == 0) {
+                        /* ACS absent (acs == 0), or not there to read: 256 bytes
+                         * of config space have no extended capabilities at all */
+                        char sib[256] = "";
+                        size_t nsib = group_siblings(d, grp, sib, sizeof(sib));
+                        if ((multifunction || nsib > 0) && acs <= 0 && (acs == 0 || cfg->len >= 256)) {
                                 hd_buf_printf(&b, "%s is a function of a multifunction device without ACS: "
-                                              "its sibling functions share its group\n", cur->sysname);
+                                              "its sibling function%s%s share%s its group\n", cur->sysname,
+                                              nsib == 1 ? "" : "s", nsib ? sib : "", nsib == 1 ? "s" : "");
                                 found = true;
-                        }
+                        } else if ((multifunction || nsib > 0) && acs < 0)
+                                hd_buf_printf(&b, "%s is a function of a multifunction device; its ACS cannot be "
+                                              "read (sibling functions in the group:%s)\n", cur->sysname,
+                                              nsib ? sib : " none");
                         continue;
                 }
                 if (type == -1 || type == 7) {

@@ -37,6 +37,8 @@ int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret) {
                         hd_ctx_unref(ctx);
                         return r;
                 }
+                if (getenv("HOSTDEV_FAKE_BIND_TIMEOUT_MS"))
+                        hd_ctx_set_bind_timeout(ctx, (unsigned) atoi(getenv("HOSTDEV_FAKE_BIND_TIMEOUT_MS")));
                 /* k lives as long as the process, like the CLI's context */
                 if (n_kernels == 0)
                         atexit(free_kernels);

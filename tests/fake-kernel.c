@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -186,11 +187,26 @@ static int write_plain(struct fake_kernel *k, const char *rel, const char *value
         return 0;
 }
 
+/* Fault injection for the kill-at-every-step tests: with
+ * HOSTDEV_FAKE_KILL_AT=N the process SIGKILLs itself just before its Nth
+ * kernel write (or module load), counted over the whole process. */
+static unsigned kernel_steps;
+
+static void maybe_kill(void) {
+        const char *e = getenv("HOSTDEV_FAKE_KILL_AT");
+        kernel_steps++;
+        if (e && (unsigned) atoi(e) == kernel_steps)
+                raise(SIGKILL);
+        if (getenv("HOSTDEV_FAKE_COUNT_STEPS"))
+                fprintf(stderr, "fake-kernel: step %u\n", kernel_steps);
+}
+
 static int fk_write(hd_ctx *ctx, const char *path, const char *value, void *userdata) {
         struct fake_kernel *k = userdata;
         char addr[64], drv[64], attr[64], v[128];
         (void) ctx;
 
+        maybe_kill();
         snprintf(v, sizeof(v), "%s", value);
         hd_strip(v);
         {
@@ -251,6 +267,7 @@ static int fk_modprobe(hd_ctx *ctx, const char *module, void *userdata) {
         static const char *const files[] = { "bind", "unbind", "new_id", "remove_id" };
         (void) ctx;
 
+        maybe_kill();
         k->modprobes++;
         if (!streq(module, "vfio-pci") && !streq(module, "pci-stub"))
                 return -ENOENT;
@@ -278,6 +295,9 @@ int fake_kernel_attach(hd_ctx *ctx, const char *root, struct fake_kernel **ret) 
 
         if (!k)
                 return -ENOMEM;
+        /* for CLI tests: HOSTDEV_FAKE_FAIL_PROBE=ADDR (no driver takes ADDR) */
+        if (getenv("HOSTDEV_FAKE_FAIL_PROBE"))
+                snprintf(k->fail_probe, sizeof(k->fail_probe), "%s", getenv("HOSTDEV_FAKE_FAIL_PROBE"));
         if (!realpath(root, k->root)) {
                 free(k);
                 return -errno;
@@ -354,3 +374,5 @@ unsigned fake_kernel_modprobes(struct fake_kernel *k) { return k->modprobes; }
 void fake_kernel_fail_probe(struct fake_kernel *k, const char *addr) {
         snprintf(k->fail_probe, sizeof(k->fail_probe), "%s", addr ? addr : "");
 }
+
+void fake_kernel_count_from_zero(void) { kernel_steps = 0; }

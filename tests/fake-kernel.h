@@ -10,6 +10,10 @@ unsigned fake_kernel_resets(struct fake_kernel *k);
 unsigned fake_kernel_modprobes(struct fake_kernel *k);
 /* drivers_probe of @addr binds nothing (a device no driver accepts) */
 void fake_kernel_fail_probe(struct fake_kernel *k, const char *addr);
+/* HOSTDEV_FAKE_KILL_AT=N kills the process before its Nth kernel write or
+ * module load (HOSTDEV_FAKE_COUNT_STEPS=1 prints each step on stderr);
+ * this restarts the count (a forked child). */
+void fake_kernel_count_from_zero(void);
 
 /* Extensions of the fake kernel for other sysfs areas, tried before the
  * PCI driver-binding rules: each returns -ENOTTY when @path is not its

@@ -320,16 +320,16 @@ static void test_safety(void) {
         hd_vfio_result_free(res);
         reattach("0000:00:17.0", 0, &res);
         hd_vfio_result_free(res);
-        remove_file("proc/self/mountinfo");
+        write_file("proc/self/mountinfo", "");
 
         write_file("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/sda1 partition 1048572 0 -2\n");
         expect_refusal("0000:00:17.0", "active swap", "swap");
-        remove_file("proc/swaps");
+        write_file("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
 
         write_file("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
                                      "enp2s0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n");
         expect_refusal("0000:02:00.0", "default route", "default route");
-        remove_file("proc/net/route");
+        write_file("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n");
 
         write_file("proc/4242/comm", "Xorg\n");
         {
@@ -410,6 +410,225 @@ static void test_bad(void) {
         env_close(&e);
 }
 
+
+/* ---- issue 10: hardening ---- */
+
+static bool exists_rel(const char *fmt, const char *a) _printf_(1, 0);
+static bool exists_rel(const char *fmt, const char *a) {
+        char p[PATH_MAX], rel[PATH_MAX];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(rel, sizeof(rel), fmt, a);
+#pragma GCC diagnostic pop
+        snprintf(p, sizeof(p), "%s/%s", state, rel);
+        return access(p, F_OK) == 0;
+}
+
+static void test_harden_sysroot(void) {
+        hd_ctx *c = NULL;
+        char link[PATH_MAX];
+
+        CHECK(hd_ctx_new("", &c) == -EINVAL && !c, "hd_ctx_new(\"\") is refused, not the live host");
+        CHECK(hd_ctx_new("/", &c) == -EINVAL && !c, "hd_ctx_new(\"/\") is refused");
+        CHECK(hd_ctx_new("/tmp/..", &c) == -EINVAL && !c, "hd_ctx_new(\"/tmp/..\") is refused");
+        snprintf(link, sizeof(link), "%s/link-to-root", state);
+        mkdir(state, 0700);
+        unlink(link);
+        if (symlink("/", link) < 0)
+                abort();
+        CHECK(hd_ctx_new(link, &c) == -EINVAL && !c, "a sysroot that is a link to / is refused");
+        unlink(link);
+        CHECK(hd_ctx_new(NULL, &c) == 0 && c && hd_ctx_is_live(c), "NULL still means the live host");
+        hd_ctx_unref(c);
+}
+
+static void test_harden_reset(void) {
+        struct env e;
+        char method[64], reason[400];
+        int r;
+
+        write_file("proc/self/mountinfo", "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw\n");
+        write_file("sys/bus/pci/devices/0000:00:17.0/reset_method", "pm\n");
+        write_file("sys/bus/pci/devices/0000:00:17.0/reset", "");
+        fake_env_open(&e, root, state, HD_LOG_ERR);
+        r = hd_pci_reset(e.list, dev(&e, "0000:00:17.0"), 0, method, sizeof(method), reason, sizeof(reason));
+        CHECK(r == -EBUSY && strstr(reason, "mounted on /") && fake_kernel_resets(e.k) == 0,
+              "reset of the controller under the mounted root is refused (%s)", reason);
+        r = hd_pci_reset(e.list, dev(&e, "0000:00:17.0"), HD_VFIO_FORCE, method, sizeof(method), reason, sizeof(reason));
+        CHECK(r == 0 && fake_kernel_resets(e.k) == 1, "--force resets it anyway");
+        env_close(&e);
+        write_file("proc/self/mountinfo", "");
+}
+
+static void test_harden_unknown(void) {
+        hd_vfio_result *res = NULL;
+        int r;
+
+        remove_file("proc/self/mountinfo");
+        r = detach("0000:00:17.0", "vfio-pci", HD_VFIO_DRY_RUN, &res);
+        CHECK(r == 0 && res->status == -EBUSY && strstr(res->reason, "host-safety facts unknown") &&
+                      res->steps[0].result != HD_STEP_PLANNED,
+              "no proc/self/mountinfo: facts unknown, never 'would move' (%s)", res ? res->reason : "?");
+        hd_vfio_result_free(res);
+        {
+                struct env e;
+                char method[64], reason[400];
+                fake_env_open(&e, root, state, HD_LOG_ERR);
+                r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+                CHECK(r == -EBUSY && strstr(reason, "unknown") && fake_kernel_resets(e.k) == 0,
+                      "reset with unknown facts is refused too");
+                env_close(&e);
+        }
+        write_file("proc/self/mountinfo", "");
+        remove_file("proc/swaps");
+        r = detach(NIC, "vfio-pci", HD_VFIO_DRY_RUN, &res);
+        CHECK(r == 0 && res->status == -EBUSY && strstr(res->reason, "proc/swaps"), "no proc/swaps: unknown");
+        hd_vfio_result_free(res);
+        write_file("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+}
+
+/* kill -9 a group detach of the GPU before its Nth kernel write */
+static void kill_group_detach_at(unsigned step) {
+        hd_vfio_result *res = NULL;
+        int status;
+        pid_t pid = fork();
+        if (pid == 0) {
+                char n[16];
+                snprintf(n, sizeof(n), "%u", step);
+                fake_kernel_count_from_zero();
+                setenv("HOSTDEV_FAKE_KILL_AT", n, 1);
+                detach(GPU, "vfio-pci", HD_VFIO_GROUP, &res);
+                _exit(0);
+        }
+        waitpid(pid, &status, 0);
+        if (!WIFSIGNALED(status))
+                abort();
+}
+
+static void test_harden_journal(void) {
+        hd_vfio_result *res = NULL;
+        char drv[64];
+        int r;
+
+        /* steps: 1 override GPU, 2 unbind GPU, 3 probe GPU, 4 override audio, 5 unbind audio */
+        kill_group_detach_at(5);
+        CHECK(bound_to(GPU, "vfio-pci") && bound_to(GPU_AUDIO, "snd_hda_intel") && exists_rel("%s", "transaction.json"),
+              "killed after the first group member moved");
+        r = detach(NIC, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "vfio-pci"), "the next detach of another device succeeds");
+        CHECK(bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+              "... after recovering the interrupted group first");
+        CHECK(!exists_rel("%s", "transaction.json") && !exists_rel("devices/%s.json", GPU), "journal empty");
+        hd_vfio_result_free(res);
+        reattach(NIC, 0, &res);
+        hd_vfio_result_free(res);
+
+        /* between unbind and bind: the GPU has no driver at all */
+        kill_group_detach_at(3);
+        driver_of(GPU, drv, sizeof(drv));
+        CHECK(drv[0] == 0, "killed between unbind and bind: %s has no driver", GPU);
+        r = detach(NIC, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && !exists_rel("%s", "transaction.json"),
+              "the next detach gives the driverless member back first");
+        hd_vfio_result_free(res);
+        reattach(NIC, 0, &res);
+        hd_vfio_result_free(res);
+
+        /* the journal lost too (an older hostdevctl overwrote it): reattach
+         * --group still gives the driverless member back */
+        kill_group_detach_at(3);
+        {
+                char p[PATH_MAX];
+                snprintf(p, sizeof(p), "%s/transaction.json", state);
+                unlink(p);
+                unlink(record_path(GPU));
+        }
+        r = reattach(GPU, HD_VFIO_GROUP, &res);
+        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+              "reattach --group of a driverless member with a vfio-pci override re-probes it");
+        hd_vfio_result_free(res);
+
+        /* only the transaction lost: recover restores from the record */
+        kill_group_detach_at(3);
+        {
+                char p[PATH_MAX];
+                snprintf(p, sizeof(p), "%s/transaction.json", state);
+                unlink(p);
+        }
+        {
+                struct env e;
+                fake_env_open(&e, root, state, HD_LOG_ERR);
+                r = hd_vfio_recover(e.ctx, &res);
+                env_close(&e);
+        }
+        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && !exists_rel("devices/%s.json", GPU),
+              "recover gives a driverless device with a record back, never drops the record");
+        hd_vfio_result_free(res);
+
+        /* a corrupt journal: refused, naming it, nothing changed */
+        {
+                char p[PATH_MAX];
+                FILE *f;
+                snprintf(p, sizeof(p), "%s/transaction.json", state);
+                f = fopen(p, "we");
+                fputs("{ \"op\": \"detach\", ", f);
+                fclose(f);
+                r = detach(NIC, "vfio-pci", 0, &res);
+                CHECK(r == 0 && res->status < 0 && strstr(res->reason, "transaction.json") && bound_to(NIC, "e1000e"),
+                      "a corrupt journal is never overwritten: refused naming it (%s)", res ? res->reason : "?");
+                CHECK(access(p, F_OK) == 0, "the corrupt journal is kept for the admin");
+                hd_vfio_result_free(res);
+                unlink(p);
+        }
+}
+
+static char logbuf[8192];
+static void collect_log(void *u, int level, const char *file, int line, const char *fn, const char *fmt, va_list ap) {
+        size_t l = strlen(logbuf);
+        (void) u, (void) level, (void) file, (void) line, (void) fn;
+        vsnprintf(logbuf + l, sizeof(logbuf) - l, fmt, ap);
+        l = strlen(logbuf);
+        if (l + 1 < sizeof(logbuf))
+                strcat(logbuf, "\n");
+}
+
+static void test_harden_bind_wait(void) {
+        hd_vfio_result *res = NULL;
+        struct env e;
+        int r;
+
+        logbuf[0] = 0;
+        fake_env_open(&e, root, state, HD_LOG_INFO);
+        hd_ctx_set_log_fn(e.ctx, collect_log, NULL);
+        fake_kernel_fail_probe(e.k, NIC);
+        r = hd_vfio_detach(e.list, dev(&e, NIC), "vfio-pci", 0, &res);
+        env_close(&e);
+        CHECK(strstr(logbuf, NIC ": waiting up to 300 ms for vfio-pci to bind to it"),
+              "the wait for the bind is announced at -v");
+        CHECK(r == 0 && res->status == -ETIMEDOUT && strstr(res->reason, "vfio-pci driver did not bind to " NIC) &&
+                      !strstr(res->reason, "Connection timed out"),
+              "a bind timeout is said in words (%s)", res ? res->reason : "?");
+        CHECK(bound_to(NIC, "e1000e"), "and rolled back");
+        hd_vfio_result_free(res);
+}
+
+static void test_harden_hint(void) {
+        hd_vfio_result *res = NULL;
+        int r;
+
+        r = detach(GPU, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == 0 && strstr(res->reason, "not viable yet") && strstr(res->reason, GPU_AUDIO) &&
+                      strstr(res->reason, "--group"),
+              "one function of a group: done, with the hint (%s)", res ? res->reason : "?");
+        hd_vfio_result_free(res);
+        r = detach(GPU_AUDIO, "vfio-pci", 0, &res);
+        CHECK(r == 0 && res->status == 0 && res->reason[0] == 0, "the last one: viable, no hint (%s)", res->reason);
+        hd_vfio_result_free(res);
+        reattach(GPU, HD_VFIO_GROUP, &res);
+        hd_vfio_result_free(res);
+        CHECK(bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"), "group back on its drivers");
+}
+
 int main(int argc, char **argv) {
         if (argc != 3) {
                 fprintf(stderr, "usage: test-vfio SYSROOT STATEDIR\n");
@@ -425,5 +644,11 @@ int main(int argc, char **argv) {
         test_safety();
         test_reset();
         test_bad();
+        test_harden_sysroot();
+        test_harden_reset();
+        test_harden_unknown();
+        test_harden_journal();
+        test_harden_bind_wait();
+        test_harden_hint();
         return tap_finish();
 }

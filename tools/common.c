@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <getopt.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +256,8 @@ int report(const char *verb, hd_vfio_result *res, bool json) {
                         printf("%s  %s -> %s  %s\n", res->steps[i].addr,
                                res->steps[i].from[0] ? res->steps[i].from : "(none)",
                                res->steps[i].to[0] ? res->steps[i].to : "(none)", step_word(res->steps[i].result));
+        if (res->status == 0 && res->reason[0])
+                errorf("note: %s", res->reason);
         if (res->status == -EBUSY) {
                 errorf("%s refused: %s", verb, res->reason);
                 return 2;
@@ -290,4 +294,74 @@ int run_sub_verb(const char *verb, const struct sub_verb *subs, int argc, char *
                         errorf("%s: unknown subcommand '%s' (see '%s')", verb, argv[1], see);
         }
         return EXIT_USAGE;
+}
+
+/* ---- global checks (main) ---- */
+
+/* --sysroot names a tree, never the live host: "" (an unset variable) and
+ * anything that resolves to "/" are usage errors. */
+int check_sysroot_option(void) {
+        _cleanup_free_ char *real = NULL;
+
+        if (!arg_sysroot)
+                return 0;
+        if (!*arg_sysroot) {
+                errorf("--sysroot '': empty sysroot (an unset variable?); leave --sysroot out to work on this host");
+                return -EINVAL;
+        }
+        real = realpath(arg_sysroot, NULL);
+        if (real && streq(real, "/")) {
+                errorf("--sysroot '%s' is this host's root directory; leave --sysroot out to work on this host",
+                       arg_sysroot);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Verbs (and sub-verbs) that change devices, driver bindings or /etc. */
+static const char *const write_verbs[] = {
+        "nodedev-detach", "nodedev-reattach", "nodedev-reset", "recover", "apply",
+        "nodedev-create", "nodedev-destroy", "nodedev-define", "nodedev-undefine", "nodedev-start",
+        "nodedev-autostart", "sriov set", "sriov vf",
+        "mdev create", "mdev remove", "mdev define", "mdev undefine", "mdev start", "mdev stop",
+        "mdev autostart", "mdev modify",
+};
+
+/* On the live host (no --sysroot) a write verb needs root, also with
+ * --dry-run (the safety checks read every process's open files): refuse
+ * before anything is read or written.  Trees given with --sysroot are
+ * files of the caller's own and need no privilege. */
+int check_privilege(int argc, char **argv) {
+        char name[160];
+
+        if (arg_sysroot || geteuid() == 0)
+                return 0;
+        snprintf(name, sizeof(name), "%s %s", argv[0], argc > 1 ? argv[1] : "");
+        for (size_t i = 0; i < ELEMENTSOF(write_verbs); i++) {
+                const char *w = write_verbs[i];
+                if (!streq(w, argv[0]) && !streq(w, name))
+                        continue;
+                errorf("%s needs root: it changes this host's devices (use --sysroot DIR for a captured or fake tree)",
+                       w);
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* Output that did not reach its file is a failure: a full disk, /dev/full,
+ * a closed pipe with SIGPIPE ignored. */
+int finish_output(int rc) {
+        int err = 0;
+
+        if (fflush(stdout) != 0)
+                err = errno;
+        if (ferror(stdout) && !err)
+                err = EIO;
+        if (fclose(stdout) != 0 && !err)
+                err = errno;
+        if (err) {
+                errorf("cannot write the output: %s", strerror(err));
+                return rc == EXIT_SUCCESS ? EXIT_FAILURE : rc;
+        }
+        return rc;
 }

@@ -91,6 +91,8 @@ int main(int argc, char **argv) {
                         return EXIT_USAGE;
                 }
         }
+        if (check_sysroot_option() < 0)
+                return EXIT_USAGE;
         if (optind >= argc) {
                 errorf("missing verb (see 'hostdevctl --help')");
                 return EXIT_USAGE;
@@ -119,6 +121,8 @@ int main(int argc, char **argv) {
                 print_verb_help(v);
                 return EXIT_SUCCESS;
         }
+        if (check_privilege(argc, argv) < 0)
+                return EXIT_FAILURE;
         optind = 0; /* full getopt re-initialisation: verbs permute their options */
-        return v->fn(argc, argv);
+        return finish_output(v->fn(argc, argv));
 }

@@ -71,3 +71,8 @@ void print_json(json_object *o);
 const char *step_word(enum hd_vfio_step_result r);
 /* Print a transaction result; returns the exit status (0, 1, 2). */
 int report(const char *verb, hd_vfio_result *res, bool json);
+/* main's checks: --sysroot is never the host; write verbs need root on the
+ * live host; output write errors fail the run. */
+int check_sysroot_option(void);
+int check_privilege(int argc, char **argv);
+int finish_output(int rc);

@@ -30,12 +30,17 @@ _public_ int hd_ctx_new(const char *sysroot, hd_ctx **ret) {
 
         if (!ret)
                 return -EINVAL;
-        if (sysroot && (isempty(sysroot) || streq(sysroot, "/")))
-                sysroot = NULL;
+        /* NULL is the live host.  Nothing else may ever mean it: an empty
+         * sysroot (an unset shell variable) or one that resolves to "/"
+         * ("/", "/tmp/..", a link to /) is refused, never taken as the host. */
         if (sysroot) {
+                if (isempty(sysroot))
+                        return -EINVAL;
                 root = realpath(sysroot, NULL);
                 if (!root)
                         return negative_errno();
+                if (streq(root, "/"))
+                        return -EINVAL;
         }
 
         fd = open(root ?: "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -73,6 +73,8 @@ void hd_node_text(struct hd_node *n, const char *text) {
         n->text = strdup(text);
         if (!n->text)
                 hd_node_set_error(n, -ENOMEM);
+        else
+                hd_utf8_sanitize(n->text);
 }
 
 struct hd_node *hd_node_leaf(struct hd_node *parent, const char *name, unsigned flags, const char *fmt, ...) {
@@ -86,7 +88,7 @@ struct hd_node *hd_node_leaf(struct hd_node *parent, const char *name, unsigned 
         if (vasprintf(&s, fmt, ap) < 0)
                 hd_node_set_error(n, -ENOMEM);
         else
-                n->text = s;
+                n->text = hd_utf8_sanitize(s);
         va_end(ap);
         return n;
 }
@@ -109,7 +111,7 @@ static void attr_v(struct hd_node *n, const char *key, bool number, const char *
         }
         n->attrs = a;
         a[n->n_attrs].key = strdup(key);
-        a[n->n_attrs].value = v;
+        a[n->n_attrs].value = hd_utf8_sanitize(v);
         a[n->n_attrs].number = number;
         if (!a[n->n_attrs].key) {
                 free(v);

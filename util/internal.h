@@ -93,6 +93,10 @@ int hd_write_file_atomic(const char *path, const char *data, mode_t mode);
 char *hd_strdup(const char *s);
 int hd_asprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
 void hd_strip(char *s);                      /* trailing whitespace */
+/* Every byte of an invalid UTF-8 sequence (or an encoded surrogate or
+ * code point above U+10FFFF) becomes '?', in place: sysfs attributes are
+ * bytes, our XML and JSON must be valid UTF-8.  Returns @s. */
+char *hd_utf8_sanitize(char *s);
 char *hd_strip_both(char *s);                /* both ends, returns start */
 int hd_strv_push(char ***v, size_t *n, char *s);      /* takes s */
 int hd_safe_atoll(const char *s, int base, long long *ret);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,6 +198,19 @@ int hd_mkdir_p_at(int dfd, const char *path, mode_t mode) {
                 }
 }
 
+/* Test hook (docs/safety.md): HOSTDEV_TEST_KILL_AT_FILE=N kills the
+ * process with SIGKILL between the Nth atomic write's fsync and its
+ * rename, the worst point for a config file. */
+static void test_kill_point(void) {
+        static unsigned n;
+        const char *e = secure_getenv("HOSTDEV_TEST_KILL_AT_FILE");
+        unsigned want;
+
+        n++;
+        if (e && hd_safe_atou(e, 10, &want) >= 0 && want == n)
+                raise(SIGKILL);
+}
+
 int hd_write_file_atomic(const char *path, const char *data, mode_t mode) {
         char tmp[PATH_MAX];
         size_t len = strlen(data);
@@ -211,9 +225,48 @@ int hd_write_file_atomic(const char *path, const char *data, mode_t mode) {
                 r = errno > 0 ? -errno : -EIO;
         if (close(fd) < 0 && r == 0)
                 r = negative_errno();
+        test_kill_point();
         if (r == 0 && rename(tmp, path) < 0)
                 r = negative_errno();
         if (r < 0)
                 unlink(tmp);
         return r;
+}
+
+char *hd_utf8_sanitize(char *s) {
+        unsigned char *p = (unsigned char *) s;
+
+        if (!s)
+                return s;
+        while (*p) {
+                size_t len;
+                uint32_t cp, min;
+
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0) {
+                        len = 2, cp = *p & 0x1f, min = 0x80;
+                } else if ((*p & 0xf0) == 0xe0) {
+                        len = 3, cp = *p & 0x0f, min = 0x800;
+                } else if ((*p & 0xf8) == 0xf0) {
+                        len = 4, cp = *p & 0x07, min = 0x10000;
+                } else {
+                        *p++ = '?';
+                        continue;
+                }
+                size_t i;
+                for (i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                break;
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                if (i < len || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+                        *p++ = '?'; /* the lead byte; what follows is judged on its own */
+                        continue;
+                }
+                p += len;
+        }
+        return s;
 }

@@ -17,7 +17,11 @@
 
 #define READ_MAX (1024 * 1024)
 
-static bool have_openat2 = true;
+/* 1 yes, 0 no (ENOSYS, or EPERM from a seccomp filter), -1 not tried yet.
+ * HOSTDEV_TEST_NO_OPENAT2=1 forces the fallback, for the tests. */
+static int have_openat2 = -1;
+
+#define MAX_LINKS 40
 
 static int check_rel(const char *path, const char **ret) {
         const char *p;
@@ -39,9 +43,103 @@ static int check_rel(const char *path, const char **ret) {
         return 0;
 }
 
+/* Resolve @rel below @root_fd by hand, as RESOLVE_IN_ROOT does: every
+ * component is opened O_NOFOLLOW from the directory before it; a symbolic
+ * link is read and its target spliced into the rest of the path, an
+ * absolute target starting again at the root; ".." never climbs above the
+ * root.  Used when openat2() is unavailable: a plain openat() would follow
+ * an absolute link out of a sysroot. */
+static int open_in_root_by_hand(int root_fd, const char *rel, int flags) {
+        _cleanup_free_ char *todo = strdup(rel), *done = strdup("");
+        unsigned links = 0;
+        size_t pos = 0;
+
+        if (!todo || !done) {
+                errno = ENOMEM;
+                return -1;
+        }
+        for (;;) {
+                _cleanup_close_ int fd = -1;
+                _cleanup_free_ char *next = NULL;
+                const char *comp, *end;
+                size_t clen;
+                bool last;
+                struct stat st;
+
+                while (todo[pos] == '/')
+                        pos++;
+                if (!todo[pos])
+                        return openat(root_fd, *done ? done : ".", flags | O_CLOEXEC | O_NOFOLLOW);
+                comp = todo + pos;
+                end = strchrnul(comp, '/');
+                clen = (size_t) (end - comp);
+                pos += clen;
+                while (todo[pos] == '/')
+                        pos++;
+                last = !todo[pos];
+                if (clen == 1 && comp[0] == '.')
+                        continue;
+                if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
+                        char *slash = strrchr(done, '/');
+                        if (slash)
+                                *slash = 0;
+                        else
+                                done[0] = 0; /* at the root: stays there */
+                        continue;
+                }
+                if (hd_asprintf(&next, "%s%s%.*s", done, *done ? "/" : "", (int) clen, comp) < 0) {
+                        errno = ENOMEM;
+                        return -1;
+                }
+                /* every component before it is a plain directory: no link is followed here */
+                fd = openat(root_fd, next, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        if (last && (flags & O_CREAT))
+                                return openat(root_fd, next, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+                        return -1;
+                }
+                if (fstat(fd, &st) < 0)
+                        return -1;
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        _cleanup_free_ char *rest = NULL;
+                        ssize_t n;
+
+                        if (++links > MAX_LINKS || (last && (flags & O_NOFOLLOW))) {
+                                errno = ELOOP;
+                                return -1;
+                        }
+                        n = readlinkat(fd, "", target, sizeof(target) - 1);
+                        if (n < 0)
+                                return -1;
+                        target[n] = 0;
+                        if (hd_asprintf(&rest, "%s/%s", target, todo + pos) < 0) {
+                                errno = ENOMEM;
+                                return -1;
+                        }
+                        if (target[0] == '/')
+                                done[0] = 0;
+                        free(todo);
+                        todo = TAKE_PTR(rest);
+                        pos = 0;
+                        continue;
+                }
+                if (!last && !S_ISDIR(st.st_mode)) {
+                        errno = ENOTDIR;
+                        return -1;
+                }
+                free(done);
+                done = TAKE_PTR(next);
+        }
+}
+
 static int open_in_root(hd_ctx *ctx, const char *rel, int flags) {
         int fd;
 
+        if (have_openat2 < 0) {
+                const char *e = secure_getenv("HOSTDEV_TEST_NO_OPENAT2");
+                have_openat2 = !(e && streq(e, "1"));
+        }
         if (have_openat2) {
                 struct open_how how = {
                         .flags = (uint64_t) (flags | O_CLOEXEC),
@@ -50,9 +148,9 @@ static int open_in_root(hd_ctx *ctx, const char *rel, int flags) {
                 fd = (int) syscall(SYS_openat2, ctx->root_fd, rel, &how, sizeof(how));
                 if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
                         return fd;
-                have_openat2 = false;
+                have_openat2 = 0;
         }
-        return openat(ctx->root_fd, rel, flags | O_CLOEXEC);
+        return open_in_root_by_hand(ctx->root_fd, rel, flags);
 }
 
 int hd_sysfs_open(hd_ctx *ctx, const char *path, int flags, int *ret_fd) {

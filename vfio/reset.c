@@ -29,6 +29,14 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
                 snprintf(reason, rsize, "%s is bound to %s, which resets it itself", d->sysname, drv);
                 return 1;
         }
+        /* A reset takes the device away from its driver as surely as a
+         * detach: the same host-safety rules (a FLR of the controller under
+         * a mounted filesystem hangs the next I/O on it). */
+        if (!(flags & HD_VFIO_FORCE)) {
+                r = hd_host_safety_check(list, d, reason, rsize);
+                if (r < 0)
+                        return r;
+        }
         snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", d->sysname);
         if (!hd_sysfs_exists(ctx, path)) {
                 snprintf(reason, rsize, "the kernel offers no reset method for %s", d->sysname);

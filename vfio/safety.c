@@ -29,6 +29,14 @@ static void reasonf(char *reason, size_t size, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* A fact safety needs cannot be read: say so and refuse, never report
+ * "safe".  A capture replayed with --sysroot has no proc/ at all. */
+static int unknown(hd_ctx *ctx, const char *file, char *reason, size_t size) {
+        reasonf(reason, size, "host-safety facts unknown: %s/%s cannot be read%s", ctx->sysroot ?: "", file,
+                ctx->sysroot ? " (a capture records no mounts, swaps, routes or open files)" : "");
+        return -EBUSY;
+}
+
 /* Is the block device sys/dev/block/MAJ:MIN (or anything it is built on,
  * through slaves/) below @dev?  Returns the kernel name found in @name. */
 static bool block_under(hd_ctx *ctx, const char *majmin, const char *dev, int depth, char *name, size_t nsize) {
@@ -65,7 +73,7 @@ static int check_mounts(hd_ctx *ctx, const char *dev, char *reason, size_t size)
         const char *p;
 
         if (hd_sysfs_read_full(ctx, "proc/self/mountinfo", &mi, NULL) < 0)
-                return 0;
+                return unknown(ctx, "proc/self/mountinfo", reason, size);
         for (p = mi; *p;) {
                 const char *nl = strchrnul(p, '\n');
                 char majmin[32], mnt[512], blk[64];
@@ -85,7 +93,7 @@ static int check_swap(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
         const char *p;
 
         if (hd_sysfs_read_full(ctx, "proc/swaps", &sw, NULL) < 0)
-                return 0;
+                return unknown(ctx, "proc/swaps", reason, size);
         p = strchr(sw, '\n'); /* header */
         while (p && *++p) {
                 const char *nl = strchrnul(p, '\n');
@@ -173,7 +181,9 @@ static int check_default_route(hd_ctx *ctx, const char *dev, char *reason, size_
         const char *p;
         char found[64];
 
-        if (hd_sysfs_read_full(ctx, "proc/net/route", &v4, NULL) >= 0)
+        if (hd_sysfs_read_full(ctx, "proc/net/route", &v4, NULL) < 0)
+                return unknown(ctx, "proc/net/route", reason, size);
+        if (v4)
                 for (p = strchr(v4, '\n'); p && *++p;) {
                         const char *nl = strchrnul(p, '\n');
                         char ifname[64], dst[16], mask[16];

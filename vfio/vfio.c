@@ -258,10 +258,11 @@ static int bind_stub(hd_ctx *ctx, struct member *m, const char *stub) {
                 log_err(ctx, "%s: drivers_probe failed: %s", m->addr, strerror(-r));
                 return r;
         }
+        log_info(ctx, "%s: waiting up to %u ms for %s to bind to it", m->addr, ctx->bind_timeout_ms, stub);
         r = wait_driver(ctx, m->addr, stub, now, sizeof(now));
         if (r < 0)
-                log_err(ctx, "%s: did not bind to %s within %u ms (bound to '%s')", m->addr, stub,
-                        ctx->bind_timeout_ms, now);
+                log_err(ctx, "%s: %s did not bind to it within %u ms (%s)", m->addr, stub, ctx->bind_timeout_ms,
+                        now[0] ? "still bound to another driver" : "it has no driver now");
         return r;
 }
 
@@ -290,9 +291,11 @@ static int restore(hd_ctx *ctx, struct member *m) {
                 log_debug(ctx, "%s: bind to %s failed (%s), probing", m->addr, m->orig_driver, strerror(-r));
                 (void) hd_sysfs_write(ctx, "sys/bus/pci/drivers_probe", m->addr);
         }
+        log_info(ctx, "%s: waiting up to %u ms for %s to bind to it", m->addr, ctx->bind_timeout_ms, m->orig_driver);
         r = wait_driver(ctx, m->addr, m->orig_driver, now, sizeof(now));
         if (r < 0)
-                log_err(ctx, "%s: did not return to %s (now '%s')", m->addr, m->orig_driver, now);
+                log_err(ctx, "%s: %s did not bind to it within %u ms (now %s%s%s)", m->addr, m->orig_driver,
+                        ctx->bind_timeout_ms, now[0] ? "on " : "", now[0] ? now : "without a driver", "");
         return r;
 }
 
@@ -379,6 +382,31 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
 }
 
 static int check_pci_endpoint(hd_ctx *ctx, hd_device *d);
+static int recover_pending(hd_ctx *ctx, hd_vfio_result *res);
+
+/* After a single-device detach: is the device's group viable now (every
+ * endpoint on a stub or unbound, read live)?  If not, say so in the
+ * result's reason, naming the member that blocks it. */
+static void hint_viability(hd_nodedev_list *list, hd_device *d, hd_vfio_result *res) {
+        _cleanup_free_ hd_device **devs = NULL;
+        int grp = hd_device_get_iommu_group(d);
+        size_t n = 0;
+
+        if (grp < 0 || hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                char now[64];
+                if (devs[i] == d || devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
+                        continue;
+                read_driver(list->ctx, devs[i]->sysname, now, sizeof(now));
+                if (now[0] && !hd_driver_is_passthrough(now)) {
+                        snprintf(res->reason, sizeof(res->reason),
+                                 "IOMMU group %d is not viable yet: %s is still bound to %s; detach the whole "
+                                 "group with --group", grp, devs[i]->sysname, now);
+                        return;
+                }
+        }
+}
 
 static bool is_named(hd_device *d, hd_device *const *devs, size_t n) {
         for (size_t i = 0; i < n; i++)
@@ -501,6 +529,23 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 return 0;
         }
 
+        r = recover_pending(ctx, res);
+        if (r == -1) {
+                for (size_t k = 0; k < n; k++)
+                        add_step(res, &ms[k], ms[k].orig_driver, HD_STEP_NOT_ATTEMPTED, 0);
+                *ret = TAKE_PTR(res);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        /* the recovery may have moved members: read them again */
+        for (size_t i = 0; i < n; i++) {
+                read_driver(ctx, ms[i].addr, ms[i].orig_driver, sizeof(ms[i].orig_driver));
+                read_override(ctx, ms[i].addr, ms[i].orig_override, sizeof(ms[i].orig_override));
+                if (streq(ms[i].orig_override, driver))
+                        ms[i].orig_override[0] = 0;
+        }
+
         /* journal first: what every member was bound to */
         r = txn_write(ctx, "detach", driver, ms, n);
         if (r < 0) {
@@ -528,8 +573,13 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 if (r < 0) {
                         failed = i;
                         res->status = r;
-                        snprintf(res->reason, sizeof(res->reason), "%s failed to bind to %s: %s", m->addr, driver,
-                                 strerror(-r));
+                        if (r == -ETIMEDOUT)
+                                snprintf(res->reason, sizeof(res->reason),
+                                         "the %s driver did not bind to %s within %u ms (is %s blacklisted, or does "
+                                         "it refuse the device?)", driver, m->addr, ctx->bind_timeout_ms, driver);
+                        else
+                                snprintf(res->reason, sizeof(res->reason), "%s failed to bind to %s: %s", m->addr,
+                                         driver, strerror(-r));
                         break;
                 }
                 test_delay();
@@ -560,6 +610,8 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
         } else {
                 for (size_t i = 0; i < n; i++)
                         add_step(res, &ms[i], driver, ms[i].moved ? HD_STEP_DONE : HD_STEP_NOOP, 0);
+                if (!(flags & HD_VFIO_GROUP))
+                        hint_viability(list, d, res);
         }
         txn_remove(ctx);
         if (res->n_steps != n)
@@ -579,9 +631,13 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_re
                 if (r < 0)
                         log_warn(ctx, "%s: unreadable journal record, re-probing instead", m->addr);
                 if (r <= 0) {
+                        char ovr[64];
                         m->has_record = false;
                         m->orig_driver[0] = m->orig_override[0] = 0;
-                        if (!hd_driver_is_passthrough(now)) {
+                        read_override(ctx, m->addr, ovr, sizeof(ovr));
+                        /* driverless with a stub's override: a detach of ours was
+                         * killed between unbind and bind; give it back too */
+                        if (!hd_driver_is_passthrough(now) && !(!now[0] && hd_driver_is_passthrough(ovr))) {
                                 copy_str(m->orig_driver, sizeof(m->orig_driver), now);
                                 add_step(res, m, now, HD_STEP_NOOP, 0);
                                 continue;
@@ -646,6 +702,13 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
         if (r < 0)
                 return r;
         if (!(flags & HD_VFIO_DRY_RUN)) {
+                r = recover_pending(ctx, res);
+                if (r == -1) {
+                        *ret = TAKE_PTR(res);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
                 r = txn_write(ctx, "reattach", NULL, ms, n);
                 if (r < 0)
                         return r;
@@ -659,12 +722,114 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
         return 0;
 }
 
+/* Finish an interrupted transaction (the state lock held): give every
+ * member its original driver.  0 when there was none, 1 when one was
+ * recovered (res->status says whether every member came back), -EBADMSG
+ * for a corrupt journal. */
+static int recover_txn(hd_ctx *ctx, hd_vfio_result *res) {
+        char path[PATH_MAX];
+        json_object *txn, *devs;
+        int r;
+
+        r = state_path(ctx, path, sizeof(path), "transaction.json", NULL);
+        if (r < 0)
+                return r;
+        txn = json_object_from_file(path);
+        if (!txn) {
+                if (access(path, F_OK) == 0) {
+                        log_err(ctx, "%s is corrupt; remove it after checking the devices by hand", path);
+                        return -EBADMSG;
+                }
+                return 0;
+        }
+        if (json_object_object_get_ex(txn, "devices", &devs) && json_object_is_type(devs, json_type_array)) {
+                size_t n = json_object_array_length(devs);
+                _cleanup_free_ struct member *ms = calloc(n ? n : 1, sizeof(*ms));
+                size_t k = 0;
+                if (!ms) {
+                        json_object_put(txn);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        const char *a = json_object_get_string(json_object_array_get_idx(devs, i));
+                        struct hd_pci_addr pa;
+                        if (a && hd_pci_addr_parse(a, &pa) >= 0)
+                                copy_str(ms[k++].addr, sizeof(ms[0].addr), a);
+                }
+                log_info(ctx, "recovering an interrupted transaction of %zu devices", k);
+                for (size_t i = 0; i < k; i++) {
+                        if (record_read(ctx, &ms[i]) != 1) {
+                                char now[64], ovr[64];
+                                read_driver(ctx, ms[i].addr, now, sizeof(now));
+                                read_override(ctx, ms[i].addr, ovr, sizeof(ovr));
+                                if (!now[0] && hd_driver_is_passthrough(ovr)) {
+                                        /* left between unbind and bind, its record lost:
+                                         * let the kernel pick its driver */
+                                        r = write_attr(ctx, ms[i].addr, "driver_override", "\n");
+                                        if (r >= 0)
+                                                r = hd_sysfs_write(ctx, "sys/bus/pci/drivers_probe", ms[i].addr);
+                                        if (r >= 0)
+                                                r = wait_driver(ctx, ms[i].addr, NULL, now, sizeof(now));
+                                        add_step(res, &ms[i], now, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                                        if (r < 0)
+                                                res->status = r;
+                                        continue;
+                                }
+                                copy_str(ms[i].orig_driver, sizeof(ms[i].orig_driver), now);
+                                add_step(res, &ms[i], now, HD_STEP_NOOP, 0);
+                                continue;
+                        }
+                        r = restore(ctx, &ms[i]);
+                        add_step(res, &ms[i], ms[i].orig_driver, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                        if (r < 0)
+                                res->status = r;
+                        else
+                                record_remove(ctx, ms[i].addr);
+                }
+        }
+        json_object_put(txn);
+        if (res->status == 0)
+                txn_remove(ctx);
+        return 1;
+}
+
+/* A journal holding an unfinished transaction is never overwritten: the
+ * next detach or reattach recovers it first, or refuses, naming it.
+ * 0 to go on; -1 with res->status and res->reason set to stop. */
+static int recover_pending(hd_ctx *ctx, hd_vfio_result *res) {
+        _cleanup_(result_freep) hd_vfio_result *rec = calloc(1, sizeof(*rec));
+        char path[PATH_MAX];
+        int r;
+
+        if (!rec)
+                return -ENOMEM;
+        r = state_path(ctx, path, sizeof(path), "transaction.json", NULL);
+        if (r < 0)
+                return r;
+        if (access(path, F_OK) < 0)
+                return 0;
+        log_warn(ctx, "%s holds an interrupted transaction: recovering it first", path);
+        r = recover_txn(ctx, rec);
+        if (r < 0 || rec->status < 0) {
+                int err = r < 0 ? r : rec->status;
+                res->status = err == -EBUSY ? -EIO : err;
+                snprintf(res->reason, sizeof(res->reason),
+                         "%s holds an interrupted transaction that could not be recovered (%s); nothing else "
+                         "was changed: check its devices and run 'hostdevctl recover'", path, strerror(-err));
+                return -1;
+        }
+        for (size_t i = 0; i < rec->n_steps; i++)
+                if (rec->steps[i].result == HD_STEP_DONE)
+                        log_warn(ctx, "recovered %s: back on %s", rec->steps[i].addr,
+                                 rec->steps[i].to[0] ? rec->steps[i].to : "no driver");
+        return 0;
+}
+
 _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
         _cleanup_(result_freep) hd_vfio_result *res = NULL;
         _cleanup_closedir_ DIR *dir = NULL;
         _cleanup_close_ int lock = -1;
         char path[PATH_MAX];
-        json_object *txn = NULL;
         struct dirent *de;
         int r;
 
@@ -678,53 +843,12 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
                 return r;
 
         /* 1. an interrupted transaction: give every member its original driver */
-        r = state_path(ctx, path, sizeof(path), "transaction.json", NULL);
+        r = recover_txn(ctx, res);
         if (r < 0)
                 return r;
-        txn = json_object_from_file(path);
-        if (txn) {
-                json_object *devs;
-                if (json_object_object_get_ex(txn, "devices", &devs) && json_object_is_type(devs, json_type_array)) {
-                        size_t n = json_object_array_length(devs);
-                        _cleanup_free_ struct member *ms = calloc(n ? n : 1, sizeof(*ms));
-                        size_t k = 0;
-                        if (!ms) {
-                                json_object_put(txn);
-                                return -ENOMEM;
-                        }
-                        for (size_t i = 0; i < n; i++) {
-                                const char *a = json_object_get_string(json_object_array_get_idx(devs, i));
-                                struct hd_pci_addr pa;
-                                if (a && hd_pci_addr_parse(a, &pa) >= 0)
-                                        copy_str(ms[k++].addr, sizeof(ms[0].addr), a);
-                        }
-                        log_info(ctx, "recovering an interrupted transaction of %zu devices", k);
-                        for (size_t i = 0; i < k; i++) {
-                                if (record_read(ctx, &ms[i]) != 1) {
-                                        char now[64];
-                                        read_driver(ctx, ms[i].addr, now, sizeof(now));
-                                        copy_str(ms[i].orig_driver, sizeof(ms[i].orig_driver), now);
-                                        add_step(res, &ms[i], now, HD_STEP_NOOP, 0);
-                                        continue;
-                                }
-                                r = restore(ctx, &ms[i]);
-                                add_step(res, &ms[i], ms[i].orig_driver, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE,
-                                         r < 0 ? r : 0);
-                                if (r < 0)
-                                        res->status = r;
-                                else
-                                        record_remove(ctx, ms[i].addr);
-                        }
-                }
-                json_object_put(txn);
-                if (res->status == 0)
-                        txn_remove(ctx);
-        } else if (access(path, F_OK) == 0) {
-                log_err(ctx, "%s is corrupt; remove it after checking the devices by hand", path);
-                return -EBADMSG;
-        }
 
-        /* 2. records of devices no longer on a stub driver are stale (reboot) */
+        /* 2. records of devices bound to a host driver again are stale (reboot);
+         * a device left without a driver is given back from its record */
         r = state_path(ctx, path, sizeof(path), "devices", NULL);
         if (r < 0)
                 return r;
@@ -736,9 +860,20 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
                         continue;
                 snprintf(m.addr, sizeof(m.addr), "%.*s", (int) (dot - de->d_name), de->d_name);
                 read_driver(ctx, m.addr, now, sizeof(now));
-                if (!hd_driver_is_passthrough(now)) {
+                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", m.addr);
+                if (!hd_sysfs_exists(ctx, path)) {
+                        log_info(ctx, "%s: dropping the record of a device that is gone (a destroyed VF)", m.addr);
+                        record_remove(ctx, m.addr);
+                } else if (now[0] && !hd_driver_is_passthrough(now)) {
                         log_info(ctx, "%s: dropping the stale record (now bound to '%s')", m.addr, now);
                         record_remove(ctx, m.addr);
+                } else if (!now[0] && record_read(ctx, &m) == 1) {
+                        r = restore(ctx, &m);
+                        add_step(res, &m, m.orig_driver, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                        if (r < 0)
+                                res->status = r;
+                        else
+                                record_remove(ctx, m.addr);
                 }
         }
         *ret = TAKE_PTR(res);

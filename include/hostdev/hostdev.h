@@ -38,9 +38,10 @@ typedef void (*hd_log_fn)(void *userdata, int level, const char *file, int line,
 
 /**
  * hd_ctx_new:
- * @sysroot: NULL (or "/") for the live host, otherwise a directory that
+ * @sysroot: NULL for the live host, otherwise a directory that
  *           holds a captured tree: sysroot/sys, sysroot/run/udev/data,
- *           sysroot/dev, sysroot/etc/machine-id.
+ *           sysroot/dev, sysroot/etc/machine-id.  "" and any path that
+ *           resolves to "/" fail with -EINVAL: only NULL means the host.
  *
  * With a sysroot, devices are enumerated by walking sysroot/sys; on the
  * live host they are enumerated through libudev.  Every kernel file read
@@ -262,7 +263,7 @@ typedef struct hd_vfio_step {
 
 typedef struct hd_vfio_result {
         int status;             /* 0 success, -EBUSY refused, other -errno failed */
-        char reason[512];       /* refusal or failure, for humans */
+        char reason[512];       /* refusal or failure, for humans; on success a hint or "" */
         hd_vfio_step *steps;
         size_t n_steps;
 } hd_vfio_result;
@@ -302,7 +303,10 @@ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret);
 
 /**
  * hd_host_safety_check: 0 when @d can leave its host driver; -EBUSY with
- * a reason when the host needs it (see hd_vfio_detach).
+ * a reason when the host needs it (see hd_vfio_detach), and also when a
+ * fact the check needs cannot be read (proc/self/mountinfo, proc/swaps,
+ * proc/net/route below the root: a capture has none), the reason then
+ * saying "host-safety facts unknown".  Never 0 without the facts.
  */
 int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size);
 
@@ -310,7 +314,8 @@ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size
  * hd_pci_reset: reset a PCI function through the kernel ("reset").  The
  * kernel's methods are in "reset_method"; the first one is reported in
  * @method.  Skipped (returns 1) when bound to vfio-pci, which resets the
- * device itself; -EBUSY when only a bus reset is possible and other bound
+ * device itself; -EBUSY, unless HD_VFIO_FORCE, when the host needs the
+ * device (hd_host_safety_check, reason in @reason) or only a bus reset is possible and other bound
  * devices share the bus (reason in @reason); -EOPNOTSUPP without a method.
  */
 int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,

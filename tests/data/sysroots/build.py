@@ -481,6 +481,19 @@ CASES = {
 }
 
 
+def _host_facts(out):
+    """What host safety reads besides sys/: no mounts, no swap, no routes.
+    Without them hostdev reports the safety facts as unknown (a capture)."""
+    for rel, text in (("proc/self/mountinfo", ""),
+                      ("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n"),
+                      ("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\t"
+                                         "Metric\tMask\t\tMTU\tWindow\tIRTT\n")):
+        p = os.path.join(out, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+
+
 def _rmtree(p):
     def onerr(func, path, exc):
         os.chmod(os.path.dirname(path), stat.S_IRWXU)
@@ -508,6 +521,7 @@ def main(argv):
         d = os.path.join(out, n)
         _rmtree(d)
         CASES[n](d)
+        _host_facts(d)
         print("built %s" % d)
     return 0
 
