@@ -387,32 +387,38 @@ static int recover_pending(hd_ctx *ctx, hd_vfio_result *res);
 /* After a single-device detach: is the device's group viable now (every
  * endpoint on a stub or unbound, read live)?  If not, say so in the
  * result's reason, naming the member that blocks it. */
-static void hint_viability(hd_nodedev_list *list, hd_device *d, hd_vfio_result *res) {
-        _cleanup_free_ hd_device **devs = NULL;
-        int grp = hd_device_get_iommu_group(d);
-        size_t n = 0;
-
-        if (grp < 0 || hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++) {
-                char now[64];
-                if (devs[i] == d || devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
-                        continue;
-                read_driver(list->ctx, devs[i]->sysname, now, sizeof(now));
-                if (now[0] && !hd_driver_is_passthrough(now)) {
-                        snprintf(res->reason, sizeof(res->reason),
-                                 "IOMMU group %d is not viable yet: %s is still bound to %s; detach the whole "
-                                 "group with --group", grp, devs[i]->sysname, now);
-                        return;
-                }
-        }
-}
-
 static bool is_named(hd_device *d, hd_device *const *devs, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (devs[i] == d)
                         return true;
         return false;
+}
+
+/* After a detach without --group: is each named device's group viable now
+ * (every endpoint on a stub or unbound, read live)?  If not, say so in the
+ * result's reason, naming the member that blocks it. */
+static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_t n_named, hd_vfio_result *res) {
+        for (size_t k = 0; k < n_named; k++) {
+                _cleanup_free_ hd_device **devs = NULL;
+                int grp = hd_device_get_iommu_group(named[k]);
+                size_t n = 0;
+
+                if (grp < 0 || hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n) < 0)
+                        continue;
+                for (size_t i = 0; i < n; i++) {
+                        char now[64];
+                        if (is_named(devs[i], named, n_named) || devs[i]->type != HD_CAP_PCI ||
+                            hd_pci_device_is_bridge(devs[i]))
+                                continue;
+                        read_driver(list->ctx, devs[i]->sysname, now, sizeof(now));
+                        if (now[0] && !hd_driver_is_passthrough(now)) {
+                                snprintf(res->reason, sizeof(res->reason),
+                                         "IOMMU group %d is not viable yet: %s is still bound to %s; detach the "
+                                         "whole group with --group", grp, devs[i]->sysname, now);
+                                return;
+                        }
+                }
+        }
 }
 
 /* Common start of detach and reattach: the members, an empty result and,
@@ -611,7 +617,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 for (size_t i = 0; i < n; i++)
                         add_step(res, &ms[i], driver, ms[i].moved ? HD_STEP_DONE : HD_STEP_NOOP, 0);
                 if (!(flags & HD_VFIO_GROUP))
-                        hint_viability(list, d, res);
+                        hint_viability(list, devs, n_devs, res);
         }
         txn_remove(ctx);
         if (res->n_steps != n)
