@@ -89,6 +89,13 @@ expect_err 1 "control characters in an argument are escaped in the error" \
         "hostdevctl: no node device matches 'a\x1b[31mb\nc'" \
         hd --sysroot "$F" nodedev-dumpxml "$(printf 'a\033[31mb\nc')"
 
+expect_err 1 "a file name with a newline: quoted and escaped" \
+        "hostdevctl: nodedev-define: cannot open '$TMP/a\nb.xml': No such file or directory" \
+        hd --sysroot "$F" nodedev-define "$TMP/a
+b.xml"
+expect_err 64 "a verb with an escape sequence: quoted and escaped" \
+        "hostdevctl: unknown verb '\x1b]0;x\x07' (see 'hostdevctl --help')" hd "$(printf '\033]0;x\007')"
+
 # --- bad input: one-line error, exit 1 (not found) or 64 (usage)
 expect_exit 1 "unknown name" hd --sysroot "$F" nodedev-dumpxml pci_0000_ff_00_0
 expect_exit 1 "unknown PCI address" hd --sysroot "$F" nodedev-dumpxml 0000:7f:1f.7
