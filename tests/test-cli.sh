@@ -76,6 +76,12 @@ expect_err 64 "a global option after the verb" \
 expect_err 64 "a global option after the verb (--opt=value)" \
         "hostdevctl: nodedev-list: --state-dir is a global option: give it before the verb (hostdevctl --state-dir DIR nodedev-list ...)" \
         hd nodedev-list --state-dir=/tmp
+expect_err 64 "a global option after a verb without options" \
+        "hostdevctl: nodedev-info: --sysroot is a global option: give it before the verb (hostdevctl --sysroot DIR nodedev-info ...)" \
+        hd nodedev-info --sysroot "$F" 01:00.0
+expect_err 64 "a global option after a sub-verb" \
+        "hostdevctl: mdev: --state-dir is a global option: give it before the verb (hostdevctl --state-dir DIR mdev ...)" \
+        hd mdev list --state-dir /tmp
 expect_err 64 "a verb option before the verb" \
         "hostdevctl: unrecognized option '--tree': options of a verb go after it (hostdevctl nodedev-list --tree)" \
         hd --tree nodedev-list
