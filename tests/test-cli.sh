@@ -76,6 +76,12 @@ expect_err 64 "a global option after the verb" \
 expect_err 64 "a global option after the verb (--opt=value)" \
         "hostdevctl: nodedev-list: --state-dir is a global option: give it before the verb (hostdevctl --state-dir DIR nodedev-list ...)" \
         hd nodedev-list --state-dir=/tmp
+expect_err 64 "a global option after a verb without options" \
+        "hostdevctl: nodedev-info: --sysroot is a global option: give it before the verb (hostdevctl --sysroot DIR nodedev-info ...)" \
+        hd nodedev-info --sysroot "$F" 01:00.0
+expect_err 64 "a global option after a sub-verb" \
+        "hostdevctl: mdev: --state-dir is a global option: give it before the verb (hostdevctl --state-dir DIR mdev ...)" \
+        hd mdev list --state-dir /tmp
 expect_err 64 "a verb option before the verb" \
         "hostdevctl: unrecognized option '--tree': options of a verb go after it (hostdevctl nodedev-list --tree)" \
         hd --tree nodedev-list
@@ -88,6 +94,13 @@ expect_err 1 "PCI function 8: not a PCI address" \
 expect_err 1 "control characters in an argument are escaped in the error" \
         "hostdevctl: no node device matches 'a\x1b[31mb\nc'" \
         hd --sysroot "$F" nodedev-dumpxml "$(printf 'a\033[31mb\nc')"
+
+expect_err 1 "a file name with a newline: quoted and escaped" \
+        "hostdevctl: nodedev-define: cannot open '$TMP/a\nb.xml': No such file or directory" \
+        hd --sysroot "$F" nodedev-define "$TMP/a
+b.xml"
+expect_err 64 "a verb with an escape sequence: quoted and escaped" \
+        "hostdevctl: unknown verb '\x1b]0;x\x07' (see 'hostdevctl --help')" hd "$(printf '\033]0;x\007')"
 
 # --- bad input: one-line error, exit 1 (not found) or 64 (usage)
 expect_exit 1 "unknown name" hd --sysroot "$F" nodedev-dumpxml pci_0000_ff_00_0

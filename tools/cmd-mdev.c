@@ -72,8 +72,8 @@ static void mdev_error(const char *verb, int r, const char *uuid, const char *pa
                         errorf("%s: '%s' is not a mediated-device parent on this host (see 'hostdevctl mdev types')",
                                verb, parent);
                 else
-                        errorf("%s: no mediated device %s%s%s", verb, strempty(uuid), parent ? " on " : "",
-                               strempty(parent));
+                        errorf("%s: no mediated device %s%s%s%s", verb, strempty(uuid), parent ? " on '" : "",
+                               strempty(parent), parent ? "'" : "");
                 break;
         case -ENOENT:
                 errorf("%s: unknown mdev type '%s'%s%s (see 'hostdevctl mdev types%s%s')", verb, strempty(type),
@@ -406,7 +406,7 @@ static int mdev_define(int argc, char **argv) {
                 if (read_file("mdev define", jsonfile, &text, &len) < 0)
                         return EXIT_FAILURE;
                 if (hd_mdev_parse_json(text, m, err, sizeof(err)) < 0) {
-                        errorf("mdev define: %s: %s; nothing defined", jsonfile, err);
+                        errorf("mdev define: '%s': %s; nothing defined", jsonfile, err);
                         return EXIT_FAILURE;
                 }
                 autostart = autostart || m->autostart;
@@ -734,7 +734,7 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
                 return EXIT_FAILURE;
         r = hd_mdev_parse_xml(ctx, xml, len, &m, err, sizeof(err));
         if (r < 0) {
-                errorf("%s: %s: %s; nothing changed", verb, argv[1], err[0] ? err : strerror(-r));
+                errorf("%s: '%s': %s; nothing changed", verb, argv[1], err[0] ? err : strerror(-r));
                 return EXIT_FAILURE;
         }
         if (define) {

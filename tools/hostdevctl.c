@@ -117,6 +117,13 @@ int main(int argc, char **argv) {
         }
         argc -= optind;
         argv += optind;
+        /* --sysroot and --state-dir are no verb's options: say where they go,
+         * whatever the verb (those without options included) */
+        for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+                if (startswith(argv[i], "--sysroot") || startswith(argv[i], "--state-dir")) {
+                        optind = i + 1;
+                        return bad_option(v->name, argv);
+                }
         if (want_help(argc, argv)) {
                 print_verb_help(v);
                 return EXIT_SUCCESS;
