@@ -438,11 +438,12 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 { "managed", no_argument, NULL, 'm' },
                 { "unmanaged", no_argument, NULL, 'u' },
                 { "by-address", no_argument, NULL, 'a' },
+                { "rom", required_argument, NULL, 'r' },
                 {}
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_free_ char *xml = NULL;
+        _cleanup_free_ char *xml = NULL, *rom = NULL;
         unsigned flags = 0;
         hd_device *d;
         int c, r;
@@ -452,6 +453,14 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 case 'm': flags |= HD_HOSTDEV_XML_MANAGED; break;
                 case 'u': flags |= HD_HOSTDEV_XML_UNMANAGED; break;
                 case 'a': flags |= HD_HOSTDEV_XML_BY_ADDRESS; break;
+                case 'r':
+                        free(rom);
+                        rom = realpath(optarg, NULL);
+                        if (!rom) {
+                                errorf("hostdev-xml: --rom '%s': %s", optarg, strerror(errno));
+                                return EXIT_FAILURE;
+                        }
+                        break;
                 default: return bad_option("hostdev-xml", argv);
                 }
         }
@@ -467,8 +476,10 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 return EXIT_FAILURE;
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;
-        r = hd_device_format_hostdev_xml(d, flags, &xml);
-        if (r == -EOPNOTSUPP)
+        r = hd_device_format_hostdev_xml_rom(d, flags, rom, &xml);
+        if (r == -EOPNOTSUPP && rom && hd_device_get_cap_type(d) != HD_CAP_PCI)
+                errorf("hostdev-xml: --rom applies to PCI devices only, not to %s", hd_device_get_name(d));
+        else if (r == -EOPNOTSUPP)
                 errorf("%s: a %s device cannot be given to a guest (PCI, SR-IOV VF network interface, "
                        "USB device, SCSI device or mdev only)",
                        hd_device_get_name(d), hd_cap_type_to_string(hd_device_get_cap_type(d)));
@@ -703,6 +714,19 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                 return EXIT_FAILURE;
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;
+        if (detach && !(flags & HD_VFIO_GROUP) && hd_device_is_gpu(d)) {
+                /* a GPU's HDMI audio (and USB-C) functions share its group */
+                hd_gpu_companion *comp = NULL;
+                size_t nc = 0;
+                if (hd_gpu_get_companions(list, d, &comp, &nc) >= 0 && nc > 0) {
+                        fprintf(stderr, "note: %s shares its card with", hd_device_get_name(d));
+                        for (size_t i = 0; i < nc; i++)
+                                fprintf(stderr, "%s %s (%s%s%s)", i ? "," : "", comp[i].addr, comp[i].kind,
+                                        comp[i].driver[0] ? ", " : "", comp[i].driver);
+                        fprintf(stderr, "; use --group to detach the whole card\n");
+                }
+                free(comp);
+        }
         r = detach ? hd_vfio_detach(list, d, driver, flags, &res) : hd_vfio_reattach(list, d, flags, &res);
         if (r < 0) {
                 errorf("%s %s: %s", verb, hd_device_get_name(d),
@@ -832,7 +856,7 @@ const struct verb nodedev_verbs[] = {
           "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci).", NULL },
         { "recover", verb_recover, "",
           "Finish or undo an interrupted detach/reattach from the journal (run at boot).", NULL },
-        { "hostdev-xml", verb_hostdev_xml, "NAME [--managed|--unmanaged] [--by-address]",
+        { "hostdev-xml", verb_hostdev_xml, "NAME [--managed|--unmanaged] [--by-address] [--rom FILE]",
           "Print the libvirt domain XML that passes a device to a guest.",
           "PCI device: <hostdev type='pci'>; SR-IOV VF with a network interface (or that\n"
           "interface): <interface type='hostdev'> with its MAC; USB device: <hostdev\n"
@@ -840,7 +864,9 @@ const struct verb nodedev_verbs[] = {
           "Options:\n"
           "  --managed      managed='yes' (the default): libvirt detaches the device\n"
           "  --unmanaged    managed='no'\n"
-          "  --by-address   USB: also name the device by <address bus= device=>\n" },
+          "  --by-address   USB: also name the device by <address bus= device=>\n"
+          "  --rom FILE     PCI: <rom file=.../> with FILE's absolute path (a VBIOS dumped\n"
+          "                 with 'hostdevctl gpu rom DEV FILE')\n" },
         { "capture", verb_capture, "DIR",
           "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
           "The result replays with 'hostdevctl --sysroot DIR ...'. Files only root can\n"
@@ -853,6 +879,7 @@ static const struct verb *const verb_tables[] = {
         nodedev_verbs,
         sriov_verbs,
         mdev_verbs,
+        gpu_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {

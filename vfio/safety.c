@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdarg.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "vfio/vfio-internal.h"
 
 static bool under(const char *path, const char *dev) {
         size_t l = strlen(dev);
@@ -269,6 +269,141 @@ static int check_open_drm(hd_nodedev_list *list, hd_device *d, char *reason, siz
         return 0;
 }
 
+/* ---- platform framebuffers and DRM node users (also for gpu/) ---- */
+
+/* A firmware framebuffer (efifb, simpledrm, ...) bound to a platform
+ * device: it drives the boot VGA device's BAR. */
+static int platform_fb(hd_ctx *ctx, char *buf, size_t size) {
+        static const struct { const char *prefix, *name; } fbs[] = {
+                { "efi-framebuffer.", "efifb" },
+                { "simple-framebuffer.", "simplefb" },
+                { "vesa-framebuffer.", "vesafb" },
+        };
+        _cleanup_strv_free_ char **devs = NULL;
+        size_t n = 0;
+
+        if (hd_sysfs_list_dir(ctx, "sys/bus/platform/devices", &devs, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < ELEMENTSOF(fbs); k++) {
+                        char path[PATH_MAX];
+                        const char *name = fbs[k].name;
+                        if (!startswith(devs[i], fbs[k].prefix))
+                                continue;
+                        snprintf(path, sizeof(path), "sys/bus/platform/devices/%s/driver", devs[i]);
+                        if (!hd_sysfs_exists(ctx, path))
+                                continue;
+                        snprintf(path, sizeof(path), "sys/bus/platform/devices/%s/drm", devs[i]);
+                        if (streq(name, "simplefb") && hd_sysfs_is_dir(ctx, path))
+                                name = "simpledrm";
+                        snprintf(buf, size, "%s", name);
+                        return 1;
+                }
+        return 0;
+}
+
+int hd_device_console_holder(hd_device *d, char *buf, size_t size) {
+        hd_ctx *ctx = d->list->ctx;
+        char fbcon[128] = "", fb[32] = "";
+        long long boot_vga = 0;
+
+        if (size)
+                buf[0] = 0;
+        if (hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) < 0 || boot_vga != 1)
+                return 0;
+        if (check_console(d, fbcon, sizeof(fbcon)) < 0) {
+                /* "... console (vtconN) is bound to it" → "the framebuffer console (vtconN)" */
+                const char *p = strstr(fbcon, "(vtcon");
+                snprintf(fbcon, sizeof(fbcon), "the framebuffer console %.*s", p ? (int) strcspn(p, ")") + 1 : 0,
+                         p ? p : "");
+                hd_strip(fbcon);
+        }
+        (void) platform_fb(ctx, fb, sizeof(fb));
+        if (!fbcon[0] && !fb[0])
+                return 0;
+        snprintf(buf, size, "%s%s%s", fbcon, fbcon[0] && fb[0] ? " and " : "", fb);
+        return 1;
+}
+
+static int check_boot_framebuffer(hd_device *d, char *reason, size_t size) {
+        char fb[32] = "";
+        long long boot_vga = 0;
+
+        if (hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) < 0 || boot_vga != 1)
+                return 0;
+        if (platform_fb(d->list->ctx, fb, sizeof(fb)) > 0) {
+                reasonf(reason, size, "%s is the boot VGA device and %s drives its framebuffer", d->sysname, fb);
+                return -EBUSY;
+        }
+        return 0;
+}
+
+static int cmp_user(const void *a, const void *b) {
+        const hd_gpu_user *x = a, *y = b;
+        return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1) : strcmp(x->node, y->node);
+}
+
+int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, size_t *ret_n) {
+        hd_ctx *ctx = list->ctx;
+        _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
+        _cleanup_free_ hd_gpu_user *v = NULL;
+        size_t nn = 0, np = 0, n = 0;
+
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *x = list->devs[i];
+                if (x->type == HD_CAP_DRM && x->devnode && x->raw.syspath && under(x->raw.syspath, d->raw.syspath))
+                        if (hd_strv_push(&nodes, &nn, strdup(x->devnode)) < 0)
+                                return -ENOMEM;
+        }
+        if (nn > 0 && hd_sysfs_list_dir(ctx, "proc", &pids, &np) < 0)
+                np = 0;
+        for (size_t i = 0; i < np; i++) {
+                _cleanup_strv_free_ char **fds = NULL;
+                char dir[64];
+                size_t nf = 0;
+                unsigned pid;
+                if (hd_safe_atou(pids[i], 10, &pid) < 0 || (hd_ctx_is_live(ctx) && (pid_t) pid == getpid()))
+                        continue;
+                snprintf(dir, sizeof(dir), "proc/%s/fd", pids[i]);
+                if (hd_sysfs_list_dir(ctx, dir, &fds, &nf) < 0)
+                        continue;
+                for (size_t f = 0; f < nf; f++) {
+                        _cleanup_free_ char *target = NULL, *comm = NULL;
+                        char path[128];
+                        hd_gpu_user *u;
+                        bool dup = false;
+                        size_t k;
+                        snprintf(path, sizeof(path), "%s/%s", dir, fds[f]);
+                        if (hd_sysfs_readlink(ctx, path, &target) < 0)
+                                continue;
+                        for (k = 0; k < nn; k++)
+                                if (streq(target, nodes[k]))
+                                        break;
+                        if (k == nn)
+                                continue;
+                        for (size_t j = 0; j < n; j++)
+                                dup = dup || (v[j].pid == (int) pid && streq(v[j].node, nodes[k]));
+                        if (dup)
+                                continue;
+                        u = realloc(v, (n + 1) * sizeof(*v));
+                        if (!u)
+                                return -ENOMEM;
+                        v = u;
+                        u = &v[n++];
+                        memset(u, 0, sizeof(*u));
+                        u->pid = (int) pid;
+                        (void) hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]);
+                        snprintf(u->comm, sizeof(u->comm), "%s", comm ? comm : "?");
+                        snprintf(u->node, sizeof(u->node), "%s", nodes[k]);
+                }
+        }
+        if (n > 1)
+                qsort(v, n, sizeof(*v), cmp_user);
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
 _public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size) {
         hd_ctx *ctx;
         const char *dev;
@@ -285,6 +420,7 @@ _public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *rea
             (r = check_holders(list, dev, reason, size)) < 0 ||
             (r = check_default_route(ctx, dev, reason, size)) < 0 ||
             (r = check_console(d, reason, size)) < 0 ||
+            (r = check_boot_framebuffer(d, reason, size)) < 0 ||
             (r = check_open_drm(list, d, reason, size)) < 0)
                 return r;
         return 0;

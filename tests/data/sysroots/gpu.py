@@ -156,7 +156,7 @@ def build_gpu(out):
     os.makedirs(os.path.join(out, "sys/bus/platform/devices"))
     os.symlink("../../../devices/platform/efi-framebuffer.0",
                os.path.join(out, "sys/bus/platform/devices/efi-framebuffer.0"))
-    os.symlink("../../../../bus/platform/drivers/efi-framebuffer", efi + "/driver")
+    os.symlink("../../../bus/platform/drivers/efi-framebuffer", efi + "/driver")
     os.symlink("../../../../devices/platform/efi-framebuffer.0", drv + "/efi-framebuffer.0")
     p = os.path.join(out, "proc/1234")
     os.makedirs(p + "/fd")
