@@ -216,6 +216,8 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
         if (!list || !d || isempty(type) || !ret || d->type != HD_CAP_PCI)
                 return -EINVAL;
         ctx = list->ctx;
+        if (has_nvidia_vf(d) && nv_current(d) != 0)
+                return -EEXIST; /* this VF has its vGPU already */
         r = candidate_vfs(list, d, &vfs, &nvf);
         if (r < 0)
                 return r;

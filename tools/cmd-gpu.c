@@ -382,6 +382,9 @@ static int verb_vgpu_create(int argc, char **argv) {
                 errorf("vgpu create: unknown vGPU type '%s' for %s (see 'hostdevctl vgpu types %s')", argv[2],
                        hd_device_get_name(d), argv[1]);
                 break;
+        case -EEXIST:
+                errorf("vgpu create: %s has a vGPU already (see 'hostdevctl vgpu remove')", hd_device_get_name(d));
+                break;
         case -ENOSPC:
                 errorf("vgpu create: no instance of vGPU type '%s' left on %s", argv[2], hd_device_get_name(d));
                 break;

@@ -144,7 +144,7 @@ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_type **ret, 
  * on the first free VF (of @d, a PF, or @d itself, a VF) that offers
  * @type (its id or name).  *ret gets the mdev UUID or the VF address.
  * -ENODEV: @d offers no vGPU types; -ENOENT: unknown type; -ENOSPC: none
- * left.
+ * left; -EEXIST: @d is a VF that has a vGPU already.
  */
 int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *type, hd_vgpu *ret);
 /**
