@@ -103,15 +103,16 @@ static void gpu_text(hd_gpu *g) {
         if (g->iommu_group < 0)
                 printf("  iommu group: none\n");
         else
-                printf("  iommu group: %d, %s%s%s%s\n", g->iommu_group, g->group_viable ? "viable" : "not viable",
-                       g->group_blocker[0] ? " (" : "", g->group_blocker, g->group_blocker[0] ? " has a host driver)" : "");
+                printf("  iommu group: %d, %s%s%s\n", g->iommu_group, g->group_viable ? "viable" : "not viable yet",
+                       g->group_blocker[0] ? ": host driver on " : "", g->group_blocker);
         printf("  reset: %s\n", g->reset_methods[0] ? g->reset_methods : "none");
         printf("  rom: %s\n", g->has_rom ? "yes" : "no");
         if (g->n_vfs)
                 printf("  sr-iov vfs: %u\n", g->n_vfs);
         if (g->quirk[0])
                 printf("  quirk: %s\n", g->quirk);
-        printf("  passthrough: %s%s\n", g->ready ? "ready" : "not now: ", g->ready ? "" : g->reason);
+        printf("  passthrough: %s%s\n", g->ready ? "ready (nothing on the host holds it" : "not now: ",
+               g->ready ? (g->n_companions ? "; detach with --group)" : ")") : g->reason);
 }
 
 static int verb_gpu_rom(int argc, char **argv) {
