@@ -214,7 +214,7 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         } else
                 reasonf(g, "no IOMMU group (is the IOMMU on?)");
         if (g->console_holder[0])
-                reasonf(g, "it is the boot VGA device, held by %s", g->console_holder);
+                reasonf(g, "%sheld by %s", g->boot_vga ? "it is the boot VGA device, " : "", g->console_holder);
         if (g->n_users > 0)
                 reasonf(g, "%s is open by process %d (%s)", g->users[0].node, g->users[0].pid, g->users[0].comm);
         if (!g->reason[0] && hd_host_safety_check(list, d, reason, sizeof(reason)) == -EBUSY)

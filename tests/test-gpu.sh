@@ -173,6 +173,27 @@ expect_exit 64 "vgpu without an action" hf vgpu
 expect_exit 64 "vgpu with an unknown action" hf vgpu frobnicate
 expect_exit 64 "vgpu create without a type" hf vgpu create 00:02.0
 
+# ---- which BAR the firmware framebuffer holds: proc/iomem, else boot VGA ----
+F0=$F
+F=$TMP/gpu-iomem
+cp -a "$F0" "$F"
+sed -i 's/^  c0000000-c07fffff : efifb$//; s/^f7000000-f701ffff : 0000:02:00.0$/&\n  f7000000-f700ffff : efifb/' "$F/proc/iomem"
+hf gpu --json > "$TMP/out"
+jq_ok "iomem: efifb in the AMD card's BAR, not in the boot GPU's" \
+        'd[1]["console_holder"] == "the framebuffer console (vtcon1)" and d[2]["console_holder"] == "efifb" and not d[2]["passthrough_ready"]'
+expect_exit 2 "detach of a GPU whose BAR efifb uses is refused (not the boot VGA)" hf nodedev-detach 02:00.0 --group
+grep -q "efifb drives a framebuffer in the memory of 0000:02:00.0" "$TMP/err" && ok "refusal: efifb in that BAR" || fail "refusal: efifb in that BAR" "$(cat "$TMP/err")"
+sed -i 's/^\( *\)[0-9a-f]*-[0-9a-f]* :/\100000000-00000000 :/' "$F/proc/iomem"   # as non-root reads it
+hf gpu --json > "$TMP/out"
+jq_ok "iomem without addresses: the boot VGA device's platform framebuffer" \
+        'd[1]["console_holder"] == "the framebuffer console (vtcon1) and efifb" and d[2]["console_holder"] is None'
+rm "$F/proc/iomem"
+hf gpu --json > "$TMP/out"
+jq_ok "no iomem: the boot VGA device's platform framebuffer" \
+        'd[1]["console_holder"] == "the framebuffer console (vtcon1) and efifb" and d[2]["console_holder"] is None'
+F=$F0
+PCI=$F/sys/bus/pci/devices
+
 # ---- detach: companions and host-safety refusals ----------------------------
 expect_exit 2 "detach of the boot GPU with fbcon is refused" hf nodedev-detach 01:00.0
 grep -q "boot VGA device and the framebuffer console (vtcon1)" "$TMP/err" && ok "refusal names fbcon" || fail "refusal names fbcon" "$(cat "$TMP/err")"
@@ -181,9 +202,11 @@ grep -q "^note: pci_0000_01_00_0 shares its card with 0000:01:00.1 (audio, snd_h
 [ "$(drv 0000:01:00.0)" = nouveau ] && ok "refused: still on nouveau" || fail "refused: still on nouveau"
 echo 0 > "$F/sys/class/vtconsole/vtcon1/bind"
 expect_exit 2 "detach of the boot GPU with efifb is refused" hf nodedev-detach 01:00.0 --group
-grep -q "efifb drives its framebuffer" "$TMP/err" && ok "refusal names efifb" || fail "refusal names efifb" "$(cat "$TMP/err")"
+grep -q "efifb, the boot framebuffer, drives a framebuffer in the memory of 0000:01:00.0" "$TMP/err" && ok "refusal names efifb" || fail "refusal names efifb" "$(cat "$TMP/err")"
 ! grep -q "^note:" "$TMP/err" && ok "--group: no companion note" || fail "--group: no companion note"
+# efifb unbound: the platform device loses its driver, iomem its entry
 rm "$F/sys/devices/platform/efi-framebuffer.0/driver"
+sed -i '/: efifb$/d' "$F/proc/iomem"
 expect_exit 2 "detach of a GPU a display server holds is refused" hf nodedev-detach 01:00.0 --group
 grep -q "/dev/dri/card0 is open by process 1234 (Xorg)" "$TMP/err" && ok "refusal names the process" || fail "refusal names the process" "$(cat "$TMP/err")"
 hf gpu 01:00.0 --json > "$TMP/out"

@@ -94,8 +94,9 @@ static void gpu_text(hd_gpu *g) {
                 printf("%s %s %s (%s)", i ? "," : "", g->companions[i].addr, g->companions[i].kind,
                        g->companions[i].driver[0] ? g->companions[i].driver : "no driver");
         printf("%s\n", g->n_companions ? "" : " none");
-        printf("  boot vga: %s%s%s\n", g->boot_vga ? "yes" : "no", g->console_holder[0] ? ", held by " : "",
-               g->console_holder);
+        printf("  boot vga: %s\n", g->boot_vga ? "yes" : "no");
+        if (g->console_holder[0])
+                printf("  held by: %s\n", g->console_holder);
         printf("  drm users:");
         for (size_t i = 0; i < g->n_users; i++)
                 printf("%s %d %s (%s)", i ? "," : "", g->users[i].pid, g->users[i].comm, g->users[i].node);
@@ -443,7 +444,7 @@ const struct verb gpu_verbs[] = {
           "Lists every display-class PCI function (SR-IOV VFs left out) with its names,\n"
           "driver, DRM driver and nodes (libdrm on the live host, sysfs with --sysroot),\n"
           "the other functions of the card (HDMI audio, USB-C), boot VGA and whether the\n"
-          "framebuffer console or efifb/simpledrm holds it, processes holding its DRM\n"
+          "framebuffer console or efifb/simpledrm holds its BAR, processes holding its DRM\n"
           "nodes, its IOMMU group, reset methods, a known-quirk note (gpu/quirks.tsv) and\n"
           "whether it can be passed through now, with the reason when not.\n"
           "  gpu rom DEV FILE   dump the option ROM through sysfs (enable, read, disable;\n"

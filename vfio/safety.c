@@ -302,23 +302,91 @@ static int platform_fb(hd_ctx *ctx, char *buf, size_t size) {
         return 0;
 }
 
-int hd_device_console_holder(hd_device *d, char *buf, size_t size) {
+/* Does a firmware framebuffer's memory (proc/iomem) lie in one of @d's
+ * BARs?  1 yes (its iomem name in @name), 0 no, -ENODATA when iomem cannot
+ * tell (unreadable, addresses hidden from non-root, no framebuffer). */
+static int iomem_fb(hd_device *d, char *name, size_t nsize) {
+        static const char *const fbnames[] = { "efifb", "BOOTFB", "simpledrm", "simple-framebuffer", "vesafb" };
         hd_ctx *ctx = d->list->ctx;
-        char fbcon[128] = "", fb[32] = "";
+        _cleanup_free_ char *iomem = NULL, *res = NULL;
+        unsigned long long bars[6][2] = {};
+        char path[PATH_MAX];
+        bool seen = false;
+        const char *p;
+        size_t nb = 0;
+
+        if (hd_sysfs_read_full(ctx, "proc/iomem", &iomem, NULL) < 0 ||
+            hd_device_attr_path(d, "resource", path, sizeof(path)) < 0 || hd_sysfs_read_full(ctx, path, &res, NULL) < 0)
+                return -ENODATA;
+        for (p = res; *p && nb < 6;) {
+                const char *nl = strchrnul(p, '\n');
+                if (sscanf(p, "%llx %llx", &bars[nb][0], &bars[nb][1]) == 2)
+                        nb++;
+                p = *nl ? nl + 1 : nl;
+        }
+        for (p = iomem; *p;) {
+                const char *nl = strchrnul(p, '\n');
+                unsigned long long s0, e0;
+                char what[64];
+                if (sscanf(p, " %llx-%llx : %63[^\n]", &s0, &e0, what) == 3) {
+                        hd_strip(what);
+                        for (size_t k = 0; k < ELEMENTSOF(fbnames); k++) {
+                                if (!streq(what, fbnames[k]) || (s0 == 0 && e0 == 0))
+                                        continue;
+                                seen = true;
+                                for (size_t b = 0; b < nb; b++)
+                                        if (bars[b][1] > 0 && s0 >= bars[b][0] && e0 <= bars[b][1]) {
+                                                snprintf(name, nsize, "%s", what);
+                                                return 1;
+                                        }
+                        }
+                }
+                p = *nl ? nl + 1 : nl;
+        }
+        return seen ? 0 : -ENODATA;
+}
+
+/* The firmware framebuffer (efifb, simpledrm, ...) that holds @d's BAR
+ * memory: from proc/iomem when it tells, else the bound platform
+ * framebuffer when @d is the boot VGA device.  1 with its name in @buf. */
+static int fb_holder(hd_device *d, bool boot_vga, char *buf, size_t size) {
+        hd_ctx *ctx = d->list->ctx;
+        char iname[64], pf[32] = "";
+        int r = iomem_fb(d, iname, sizeof(iname));
+
+        if (r == 0)
+                return 0;
+        if (r > 0) {
+                /* "BOOTFB"/"simple-framebuffer": sysfb's name; the bound driver says which */
+                if (!streq(iname, "efifb") && !streq(iname, "vesafb") && !streq(iname, "simpledrm") &&
+                    platform_fb(ctx, pf, sizeof(pf)) > 0)
+                        snprintf(buf, size, "%s", pf);
+                else
+                        snprintf(buf, size, "%s", iname);
+                return 1;
+        }
+        return boot_vga ? platform_fb(ctx, buf, size) : 0;
+}
+
+int hd_device_console_holder(hd_device *d, char *buf, size_t size) {
+        char fbcon[128] = "", fb[64] = "";
         long long boot_vga = 0;
+        bool is_boot;
 
         if (size)
                 buf[0] = 0;
-        if (hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) < 0 || boot_vga != 1)
-                return 0;
-        if (check_console(d, fbcon, sizeof(fbcon)) < 0) {
-                /* "... console (vtconN) is bound to it" → "the framebuffer console (vtconN)" */
-                const char *p = strstr(fbcon, "(vtcon");
-                snprintf(fbcon, sizeof(fbcon), "the framebuffer console %.*s", p ? (int) strcspn(p, ")") + 1 : 0,
-                         p ? p : "");
-                hd_strip(fbcon);
+        is_boot = hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) >= 0 && boot_vga == 1;
+        if (is_boot) {
+                char msg[256] = "";
+                if (check_console(d, msg, sizeof(msg)) < 0) {
+                        /* "... console (vtconN) is bound to it" → "the framebuffer console (vtconN)" */
+                        const char *p = strstr(msg, "(vtcon");
+                        snprintf(fbcon, sizeof(fbcon), "the framebuffer console %.*s",
+                                 p ? (int) strcspn(p, ")") + 1 : 0, p ? p : "");
+                        hd_strip(fbcon);
+                }
         }
-        (void) platform_fb(ctx, fb, sizeof(fb));
+        (void) fb_holder(d, is_boot, fb, sizeof(fb));
         if (!fbcon[0] && !fb[0])
                 return 0;
         snprintf(buf, size, "%s%s%s", fbcon, fbcon[0] && fb[0] ? " and " : "", fb);
@@ -326,13 +394,13 @@ int hd_device_console_holder(hd_device *d, char *buf, size_t size) {
 }
 
 static int check_boot_framebuffer(hd_device *d, char *reason, size_t size) {
-        char fb[32] = "";
+        char fb[64] = "";
         long long boot_vga = 0;
+        bool is_boot = hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) >= 0 && boot_vga == 1;
 
-        if (hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) < 0 || boot_vga != 1)
-                return 0;
-        if (platform_fb(d->list->ctx, fb, sizeof(fb)) > 0) {
-                reasonf(reason, size, "%s is the boot VGA device and %s drives its framebuffer", d->sysname, fb);
+        if (fb_holder(d, is_boot, fb, sizeof(fb)) > 0) {
+                reasonf(reason, size, "%s%s drives a framebuffer in the memory of %s (boot with video=efifb:off or "
+                        "unbind it first)", fb, is_boot ? ", the boot framebuffer," : "", d->sysname);
                 return -EBUSY;
         }
         return 0;

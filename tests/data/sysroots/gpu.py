@@ -7,7 +7,8 @@ OUTDIR (removed first) gets a workstation with four GPUs:
 
   01:00.0  NVIDIA TU102 (RTX 2080 Ti), boot VGA, with its HDMI audio (.1),
            USB-C xHCI (.2) and UCSI controller (.3) in IOMMU group 1;
-           fbcon bound, efifb bound, Xorg (pid 1234) holds /dev/dri/card0;
+           fbcon bound, efifb bound (proc/iomem: in its BAR1), Xorg (pid
+           1234) holds /dev/dri/card0;
            a valid option ROM (legacy + EFI image)
   02:00.0  AMD Polaris 10 (RX 580) + HDMI audio (.1), group 2, no FLR
            (reset_method "bus"): a quirk-table entry; its option ROM's
@@ -35,6 +36,19 @@ from fakesys import Sysroot, PCIE_TYPE_RCIEP  # noqa: E402
 NV = "NVIDIA Corporation"
 AMD = "Advanced Micro Devices, Inc. [AMD/ATI]"
 INTEL = "Intel Corporation"
+
+# BAR0 (registers), BAR1 (VRAM aperture, where the firmware framebuffer lives), BAR3
+NV_RESOURCE = "\n".join(["0x00000000de000000 0x00000000deffffff 0x0000000000040200",
+                         "0x0000000000000000 0x0000000000000000 0x0000000000000000",
+                         "0x00000000c0000000 0x00000000cfffffff 0x000000000014220c"] +
+                        ["0x0000000000000000 0x0000000000000000 0x0000000000000000"] * 10)
+IOMEM = """00000000-00000fff : Reserved
+c0000000-cfffffff : 0000:01:00.0
+  c0000000-c07fffff : efifb
+de000000-deffffff : 0000:01:00.0
+  de000000-deffffff : nouveau
+f7000000-f701ffff : 0000:02:00.0
+"""
 
 L4_TYPES = [(557, "NVIDIA L4-1B"), (558, "NVIDIA L4-2Q"), (559, "NVIDIA L4-4Q"), (560, "NVIDIA L4-24Q")]
 
@@ -84,7 +98,7 @@ def build_gpu(out):
             s.pci("0000:01:00.%d" % fn, 0x10de, dev, cls, driver=drv, parent="0000:00:01.0",
                   link_cap=(3, 16), subsys=(0x1043, 0x866a), flr=False,
                   reset_method="bus", names=(NV, name),
-                  attrs={"boot_vga": "1"} if fn == 0 else None)
+                  attrs={"boot_vga": "1", "resource": NV_RESOURCE} if fn == 0 else None)
         s.iommu_group(1, ["0000:01:00.0", "0000:01:00.1", "0000:01:00.2", "0000:01:00.3"])
         s.drm("0000:01:00.0", card=0, render=128, connectors=("HDMI-A-1", "DP-1"))
 
@@ -158,6 +172,10 @@ def build_gpu(out):
                os.path.join(out, "sys/bus/platform/devices/efi-framebuffer.0"))
     os.symlink("../../../bus/platform/drivers/efi-framebuffer", efi + "/driver")
     os.symlink("../../../../devices/platform/efi-framebuffer.0", drv + "/efi-framebuffer.0")
+    # efifb lives in the NVIDIA card's VRAM aperture (BAR1)
+    os.makedirs(os.path.join(out, "proc"), exist_ok=True)
+    with open(os.path.join(out, "proc/iomem"), "w") as f:
+        f.write(IOMEM)
     p = os.path.join(out, "proc/1234")
     os.makedirs(p + "/fd")
     with open(p + "/comm", "w") as f:
