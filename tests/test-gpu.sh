@@ -104,6 +104,30 @@ grep -q "reads empty" "$TMP/err" && ok "empty ROM: clear message" || fail "empty
 [ ! -e empty.rom ] && ok "read error: no output file left" || fail "read error: no output file left"
 mv "$TMP/img.saved" "$PCI/0000:01:00.0/.rom-image"
 : > "$LOG"
+# the checks, on crafted images in the AMD card's ROM
+craft() { # PYTHON-EXPR over rom_image(vendor, device, code_type, size, last) → bytes
+        python3 -c "import sys; sys.path.insert(0, '$SRCDIR/tests/data/sysroots'); from gpu import rom_image, rom
+import struct
+sys.stdout.buffer.write($1)" > "$PCI/0000:02:00.0/.rom-image"
+}
+rom_case() { # NAME EXIT EXPECTED-REASON-SUBSTRING PYTHON-EXPR
+        craft "$4"
+        expect_exit "$2" "gpu rom: $1" hf gpu rom 02:00.0 c.rom --json
+        if [ -z "$3" ]; then
+                jq_ok "gpu rom: $1: usable" 'd["usable"] and d["reason"] is None'
+        else
+                jq_ok "gpu rom: $1: reason" "not d['usable'] and '$3' in d['reason']"
+        fi
+        [ ! -s "$PCI/0000:02:00.0/rom" ] && ok "gpu rom: $1: rom disabled again" || fail "gpu rom: $1: rom disabled again"
+}
+rom_case "bad signature" 1 "no 0x55AA ROM signature" 'b"\\x00\\x00" + rom_image(0x1002, 0x67df, 0, 0x2000, True)[2:]'
+rom_case "no PCIR" 1 "no PCIR data structure" 'rom_image(0x1002, 0x67df, 0, 0x2000, True).replace(b"PCIR", b"XXXX")'
+rom_case "bad checksum" 1 "bad checksum in image 0 (x86 BIOS)" 'rom_image(0x1002, 0x67df, 0, 0x2000, True)[:-1] + b"\\x01"'
+rom_case "truncated" 1 "the image is truncated" 'rom_image(0x1002, 0x67df, 0, 0x4000, True)[:0x2000]'
+rom_case "matching image" 0 "" 'rom(0x1002, 0x67df, [(0, 0x2000), (3, 0x1000)])'
+rom_case "device in the PCI 3.0 device list" 0 "" 'rom_image(0x1002, 0x67ff, 0, 0x2000, True, devlist=[0x67ff, 0x67df])'
+rom_case "device list without the device" 1 "the ROM is for 1002:67ff" 'rom_image(0x1002, 0x67ff, 0, 0x2000, True, devlist=[0x67ff, 0x67ef])'
+: > "$LOG"
 expect_exit 1 "gpu rom: no ROM" hf gpu rom 00:02.0 igpu.rom
 [ ! -s "$LOG" ] && ok "no ROM: nothing enabled" || fail "no ROM: nothing enabled"
 expect_exit 1 "gpu rom: unwritable output" hf gpu rom 01:00.0 /nonexistent/dir/x.rom

@@ -53,9 +53,10 @@ f7000000-f701ffff : 0000:02:00.0
 L4_TYPES = [(557, "NVIDIA L4-1B"), (558, "NVIDIA L4-2Q"), (559, "NVIDIA L4-4Q"), (560, "NVIDIA L4-24Q")]
 
 
-def rom_image(vendor, device, code_type, size, last, cls=0x030000):
+def rom_image(vendor, device, code_type, size, last, cls=0x030000, devlist=None):
     """One PCI expansion ROM image: 0x55AA, PCIR data structure at 0x40,
-    legacy images with a zero byte sum."""
+    legacy images with a zero byte sum; `devlist`: a PCI 3.0 device list
+    (PCIR revision 3) at 0x60."""
     b = bytearray(size)
     b[0:2] = b"\x55\xaa"
     b[2] = size // 512
@@ -69,6 +70,10 @@ def rom_image(vendor, device, code_type, size, last, cls=0x030000):
     struct.pack_into("<HHBB", b, p + 0x10, size // 512, 1, code_type, 0x80 if last else 0)
     for i in range(0x60, 0x80):
         b[i] = (i * 7) & 0xff
+    if devlist:
+        struct.pack_into("<H", b, p + 8, 0x60 - p)
+        b[p + 0xc] = 3
+        struct.pack_into("<%dH" % (len(devlist) + 1), b, 0x60, *devlist, 0)
     if code_type == 0:
         b[size - 1] = (-sum(b[:size - 1])) & 0xff
     return bytes(b)
