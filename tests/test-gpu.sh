@@ -32,7 +32,7 @@ expect_exit() {
 }
 # golden NAME FILE: compare $TMP/out (with $TMP spelled TMP) to tests/data/golden/gpu/FILE
 golden() {
-        sed "s|$TMP|TMP|g" "$TMP/out" > "$TMP/out.g"
+        sed "s|$(realpath "$TMP")|TMP|g; s|$TMP|TMP|g" "$TMP/out" > "$TMP/out.g"
         if [ "${HOSTDEV_GPU_UPDATE_GOLDEN:-0}" = 1 ]; then
                 mkdir -p "$G"
                 cp "$TMP/out.g" "$G/$2"
