@@ -290,11 +290,17 @@ static int build_mdev(hd_device *d, struct hd_node **ret) {
 /* ---- entry point ---- */
 
 _public_ int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret) {
+        return hd_device_format_hostdev_xml_rom(d, flags, NULL, ret);
+}
+
+_public_ int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, const char *rom_file, char **ret) {
         _cleanup_node_ struct hd_node *dom = NULL;
         int r;
 
         if (!d || !ret)
                 return -EINVAL;
+        if (rom_file && (rom_file[0] != '/' || d->type != HD_CAP_PCI))
+                return rom_file[0] != '/' ? -EINVAL : -EOPNOTSUPP;
         if (flags & ~(unsigned) HOSTDEV_XML_ALL_FLAGS)
                 return -EINVAL;
         if ((flags & HD_HOSTDEV_XML_MANAGED) && (flags & HD_HOSTDEV_XML_UNMANAGED))
@@ -318,5 +324,11 @@ _public_ int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **r
         }
         if (r < 0)
                 return r;
+        if (rom_file) {
+                /* <hostdev> and <interface type='hostdev'> take <rom file=.../> alike */
+                hd_node_attr(hd_node_add(dom, "rom", 0), "file", "%s", rom_file);
+                if (dom->err)
+                        return dom->err;
+        }
         return hd_node_render_xml(dom, ret);
 }

@@ -807,6 +807,10 @@ static int scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *r
         return 0;
 }
 
+int hd_proc_find_fd(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid) {
+        return scan_fds(ctx, target, target2, ret_pid);
+}
+
 _public_ int hd_mdev_in_use(hd_ctx *ctx, const char *uuid_in, int *ret_pid) {
         _cleanup_strv_free_ char **cdevs = NULL;
         _cleanup_free_ char *grp = NULL;

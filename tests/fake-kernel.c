@@ -201,6 +201,80 @@ static void maybe_kill(void) {
                 fprintf(stderr, "fake-kernel: step %u\n", kernel_steps);
 }
 
+/* Option ROM: reads of "rom" fail (the file is empty) until "1" is
+ * written; then it holds DEVDIR/.rom-image; "0" empties it again.  Every
+ * write is logged to ROOT/.fake-kernel-rom.log ("ADDR VALUE"). */
+static int fake_rom_write(struct fake_kernel *k, const char *addr, const char *rel, const char *v) {
+        char path[PATH_MAX], image[PATH_MAX + 16], log[PATH_MAX + 32];
+        FILE *f;
+        int fd;
+
+        snprintf(log, sizeof(log), "%s/.fake-kernel-rom.log", k->root);
+        f = fopen(log, "ae");
+        if (f) {
+                fprintf(f, "%s %s\n", addr, v);
+                fclose(f);
+        }
+        if (!streq(v, "0") && !streq(v, "1"))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "%s/%s", k->root, rel);
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (streq(v, "1")) {
+                char buf[65536];
+                ssize_t n;
+                int in;
+                snprintf(image, sizeof(image), "%s/.rom-image", path);
+                *strrchr(image, '/') = 0;            /* .../rom/.rom-image → .../rom */
+                *strrchr(image, '/') = 0;            /* → device dir */
+                strcat(image, "/.rom-image");
+                in = open(image, O_RDONLY | O_CLOEXEC);
+                while (in >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+                        if (write(fd, buf, (size_t) n) != n)
+                                break;
+                if (in >= 0)
+                        close(in);
+        }
+        close(fd);
+        return 0;
+}
+
+/* NVIDIA per-VF vGPU: current_vgpu_type takes an id of the VF's
+ * creatable_vgpu_types while it is 0, and 0 to remove. */
+static int fake_vgpu_write(struct fake_kernel *k, const char *rel, const char *v) {
+        char path[PATH_MAX], list[PATH_MAX + 16], line[256], cur[32] = "0";
+        bool found = false;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", k->root, rel);
+        f = fopen(path, "re");
+        if (!f)
+                return -ENOENT;
+        if (fgets(cur, sizeof(cur), f))
+                hd_strip(cur);
+        fclose(f);
+        if (streq(v, "0"))
+                return streq(cur, "0") ? -ENODEV : write_plain(k, rel, "0\n");
+        if (!streq(cur, "0"))
+                return -EBUSY;
+        snprintf(list, sizeof(list), "%s", path);
+        *strrchr(list, '/') = 0;
+        strcat(list, "/creatable_vgpu_types");
+        f = fopen(list, "re");
+        while (f && fgets(line, sizeof(line), f)) {
+                unsigned id;
+                if (sscanf(line, "%u :", &id) == 1 && (unsigned) atoi(v) == id)
+                        found = true;
+        }
+        if (f)
+                fclose(f);
+        if (!found)
+                return -EINVAL;
+        snprintf(line, sizeof(line), "%s\n", v);
+        return write_plain(k, rel, line);
+}
+
 static int fk_write(hd_ctx *ctx, const char *path, const char *value, void *userdata) {
         struct fake_kernel *k = userdata;
         char addr[64], drv[64], attr[64], v[128];
@@ -251,6 +325,10 @@ static int fk_write(hd_ctx *ctx, const char *path, const char *value, void *user
         if (sscanf(path, "sys/bus/pci/devices/%63[^/]/%63s", addr, attr) == 2) {
                 if (streq(attr, "driver_override"))
                         return write_plain(k, path, v);
+                if (streq(attr, "rom"))
+                        return fake_rom_write(k, addr, path, v);
+                if (streq(attr, "nvidia/current_vgpu_type"))
+                        return fake_vgpu_write(k, path, v);
                 if (streq(attr, "reset")) {
                         if (!streq(v, "1"))
                                 return -EINVAL;

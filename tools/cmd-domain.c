@@ -16,11 +16,12 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 { "managed", no_argument, NULL, 'm' },
                 { "unmanaged", no_argument, NULL, 'u' },
                 { "by-address", no_argument, NULL, 'a' },
+                { "rom", required_argument, NULL, 'r' },
                 {}
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_free_ char *xml = NULL;
+        _cleanup_free_ char *xml = NULL, *rom = NULL;
         unsigned flags = 0;
         hd_device *d;
         int c, r;
@@ -30,6 +31,14 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 case 'm': flags |= HD_HOSTDEV_XML_MANAGED; break;
                 case 'u': flags |= HD_HOSTDEV_XML_UNMANAGED; break;
                 case 'a': flags |= HD_HOSTDEV_XML_BY_ADDRESS; break;
+                case 'r':
+                        free(rom);
+                        rom = realpath(optarg, NULL);
+                        if (!rom) {
+                                errorf("hostdev-xml: --rom '%s': %s", optarg, strerror(errno));
+                                return EXIT_FAILURE;
+                        }
+                        break;
                 default: return bad_option("hostdev-xml", argv);
                 }
         }
@@ -45,8 +54,10 @@ static int verb_hostdev_xml(int argc, char **argv) {
                 return EXIT_FAILURE;
         if (lookup(list, argv[optind], &d) < 0)
                 return EXIT_FAILURE;
-        r = hd_device_format_hostdev_xml(d, flags, &xml);
-        if (r == -EPERM)
+        r = hd_device_format_hostdev_xml_rom(d, flags, rom, &xml);
+        if (r == -EOPNOTSUPP && rom && hd_device_get_cap_type(d) != HD_CAP_PCI)
+                errorf("hostdev-xml: --rom applies to PCI devices only, not to %s", hd_device_get_name(d));
+        else if (r == -EPERM)
                 errorf("%s: a USB root hub belongs to its host controller and cannot be given to a guest "
                        "(pass the controller %s, or a device plugged into the hub)", hd_device_get_name(d),
                        hd_device_get_parent(d) ? hd_device_get_name(hd_device_get_parent(d)) : "");
@@ -69,7 +80,7 @@ static int verb_hostdev_xml(int argc, char **argv) {
 }
 
 const struct verb domain_verbs[] = {
-        { "hostdev-xml", verb_hostdev_xml, "NAME [--managed|--unmanaged] [--by-address]",
+        { "hostdev-xml", verb_hostdev_xml, "NAME [--managed|--unmanaged] [--by-address] [--rom FILE]",
           "Print the libvirt domain XML that passes a device to a guest.",
           "PCI device: <hostdev type='pci'>; SR-IOV VF with a network interface (or that\n"
           "interface): <interface type='hostdev'> with its MAC; USB device: <hostdev\n"
@@ -77,6 +88,8 @@ const struct verb domain_verbs[] = {
           "Options:\n"
           "  --managed      managed='yes' (the default): libvirt detaches the device\n"
           "  --unmanaged    managed='no'\n"
-          "  --by-address   USB: also name the device by <address bus= device=>\n" },
+          "  --by-address   USB: also name the device by <address bus= device=>\n"
+          "  --rom FILE     PCI: <rom file=.../> with FILE's absolute path (a VBIOS dumped\n"
+          "                 with 'hostdevctl gpu rom DEV FILE')\n" },
         {}
 };

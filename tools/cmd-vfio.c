@@ -65,6 +65,31 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         for (int i = optind; i < argc; i++)
                 if (lookup(list, argv[i], &devs[n++]) < 0)
                         return EXIT_FAILURE;
+        /* a GPU's HDMI audio (and USB-C) functions share its group */
+        for (size_t i = 0; detach && !(flags & HD_VFIO_GROUP) && i < n; i++) {
+                hd_gpu_companion *comp = NULL;
+                size_t nc = 0, shown = 0;
+                if (!hd_device_is_gpu(devs[i]) || hd_gpu_get_companions(list, devs[i], &comp, &nc) < 0)
+                        continue;
+                for (size_t k = 0; k < nc; k++) {
+                        bool named = false;
+                        for (size_t j = 0; j < n; j++) {
+                                const char *sp = hd_device_get_syspath(devs[j]);
+                                const char *base = sp ? strrchr(sp, '/') : NULL;
+                                if (base && streq(base + 1, comp[k].addr))
+                                        named = true;
+                        }
+                        if (named)
+                                continue;
+                        if (!shown++)
+                                fprintf(stderr, "note: %s shares its card with", hd_device_get_name(devs[i]));
+                        fprintf(stderr, "%s %s (%s%s%s)", shown > 1 ? "," : "", comp[k].addr, comp[k].kind,
+                                comp[k].driver[0] ? ", " : "", comp[k].driver);
+                }
+                if (shown)
+                        fprintf(stderr, "; use --group to detach the whole card\n");
+                free(comp);
+        }
         /* every device named is one transaction */
         r = detach ? hd_vfio_detach_devices(list, devs, n, driver, flags, &res)
                    : hd_vfio_reattach_devices(list, devs, n, flags, &res);

@@ -22,6 +22,7 @@ static const struct verb *const verb_tables[] = {
         domain_verbs,
         sriov_verbs,
         mdev_verbs,
+        gpu_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {

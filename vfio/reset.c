@@ -72,3 +72,23 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
         }
         return 0;
 }
+
+_public_ int hd_pci_get_reset_methods(hd_device *d, char *buf, size_t size) {
+        _cleanup_free_ char *methods = NULL;
+        char path[PATH_MAX];
+
+        if (!d || d->type != HD_CAP_PCI || !buf || !size)
+                return -EINVAL;
+        buf[0] = 0;
+        if (hd_device_read_attr(d, "reset_method", &methods) >= 0) {
+                snprintf(buf, size, "%s", methods);
+                return 0;
+        }
+        /* kernels before 5.15 have "reset" without "reset_method" */
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", d->sysname);
+        if (hd_sysfs_exists(d->list->ctx, path)) {
+                snprintf(buf, size, "unknown");
+                return 0;
+        }
+        return -ENOENT;
+}

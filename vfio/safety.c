@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdarg.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "vfio/vfio-internal.h"
 
 static bool under(const char *path, const char *dev) {
         size_t l = strlen(dev);
@@ -279,6 +279,209 @@ static int check_open_drm(hd_nodedev_list *list, hd_device *d, char *reason, siz
         return 0;
 }
 
+/* ---- platform framebuffers and DRM node users (also for gpu/) ---- */
+
+/* A firmware framebuffer (efifb, simpledrm, ...) bound to a platform
+ * device: it drives the boot VGA device's BAR. */
+static int platform_fb(hd_ctx *ctx, char *buf, size_t size) {
+        static const struct { const char *prefix, *name; } fbs[] = {
+                { "efi-framebuffer.", "efifb" },
+                { "simple-framebuffer.", "simplefb" },
+                { "vesa-framebuffer.", "vesafb" },
+        };
+        _cleanup_strv_free_ char **devs = NULL;
+        size_t n = 0;
+
+        if (hd_sysfs_list_dir(ctx, "sys/bus/platform/devices", &devs, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < ELEMENTSOF(fbs); k++) {
+                        char path[PATH_MAX];
+                        const char *name = fbs[k].name;
+                        if (!startswith(devs[i], fbs[k].prefix))
+                                continue;
+                        snprintf(path, sizeof(path), "sys/bus/platform/devices/%s/driver", devs[i]);
+                        if (!hd_sysfs_exists(ctx, path))
+                                continue;
+                        snprintf(path, sizeof(path), "sys/bus/platform/devices/%s/drm", devs[i]);
+                        if (streq(name, "simplefb") && hd_sysfs_is_dir(ctx, path))
+                                name = "simpledrm";
+                        snprintf(buf, size, "%s", name);
+                        return 1;
+                }
+        return 0;
+}
+
+/* Does a firmware framebuffer's memory (proc/iomem) lie in one of @d's
+ * BARs?  1 yes (its iomem name in @name), 0 no, -ENODATA when iomem cannot
+ * tell (unreadable, addresses hidden from non-root, no framebuffer). */
+static int iomem_fb(hd_device *d, char *name, size_t nsize) {
+        static const char *const fbnames[] = { "efifb", "BOOTFB", "simpledrm", "simple-framebuffer", "vesafb" };
+        hd_ctx *ctx = d->list->ctx;
+        _cleanup_free_ char *iomem = NULL, *res = NULL;
+        unsigned long long bars[6][2] = {};
+        char path[PATH_MAX];
+        bool seen = false;
+        const char *p;
+        size_t nb = 0;
+
+        if (hd_sysfs_read_full(ctx, "proc/iomem", &iomem, NULL) < 0 ||
+            hd_device_attr_path(d, "resource", path, sizeof(path)) < 0 || hd_sysfs_read_full(ctx, path, &res, NULL) < 0)
+                return -ENODATA;
+        for (p = res; *p && nb < 6;) {
+                const char *nl = strchrnul(p, '\n');
+                if (sscanf(p, "%llx %llx", &bars[nb][0], &bars[nb][1]) == 2)
+                        nb++;
+                p = *nl ? nl + 1 : nl;
+        }
+        for (p = iomem; *p;) {
+                const char *nl = strchrnul(p, '\n');
+                unsigned long long s0, e0;
+                char what[64];
+                if (sscanf(p, " %llx-%llx : %63[^\n]", &s0, &e0, what) == 3) {
+                        hd_strip(what);
+                        for (size_t k = 0; k < ELEMENTSOF(fbnames); k++) {
+                                if (!streq(what, fbnames[k]) || (s0 == 0 && e0 == 0))
+                                        continue;
+                                seen = true;
+                                for (size_t b = 0; b < nb; b++)
+                                        if (bars[b][1] > 0 && s0 >= bars[b][0] && e0 <= bars[b][1]) {
+                                                snprintf(name, nsize, "%s", what);
+                                                return 1;
+                                        }
+                        }
+                }
+                p = *nl ? nl + 1 : nl;
+        }
+        return seen ? 0 : -ENODATA;
+}
+
+/* The firmware framebuffer (efifb, simpledrm, ...) that holds @d's BAR
+ * memory: from proc/iomem when it tells, else the bound platform
+ * framebuffer when @d is the boot VGA device.  1 with its name in @buf. */
+static int fb_holder(hd_device *d, bool boot_vga, char *buf, size_t size) {
+        hd_ctx *ctx = d->list->ctx;
+        char iname[64], pf[32] = "";
+        int r = iomem_fb(d, iname, sizeof(iname));
+
+        if (r == 0)
+                return 0;
+        if (r > 0) {
+                /* "BOOTFB"/"simple-framebuffer": sysfb's name; the bound driver says which */
+                if (!streq(iname, "efifb") && !streq(iname, "vesafb") && !streq(iname, "simpledrm") &&
+                    platform_fb(ctx, pf, sizeof(pf)) > 0)
+                        snprintf(buf, size, "%s", pf);
+                else
+                        snprintf(buf, size, "%s", iname);
+                return 1;
+        }
+        return boot_vga ? platform_fb(ctx, buf, size) : 0;
+}
+
+int hd_device_console_holder(hd_device *d, char *buf, size_t size) {
+        char fbcon[128] = "", fb[64] = "";
+        long long boot_vga = 0;
+        bool is_boot;
+
+        if (size)
+                buf[0] = 0;
+        is_boot = hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) >= 0 && boot_vga == 1;
+        if (is_boot) {
+                char msg[256] = "";
+                if (check_console(d, msg, sizeof(msg)) < 0) {
+                        /* "... console (vtconN) is bound to it" → "the framebuffer console (vtconN)" */
+                        const char *p = strstr(msg, "(vtcon");
+                        snprintf(fbcon, sizeof(fbcon), "the framebuffer console %.*s",
+                                 p ? (int) strcspn(p, ")") + 1 : 0, p ? p : "");
+                        hd_strip(fbcon);
+                }
+        }
+        (void) fb_holder(d, is_boot, fb, sizeof(fb));
+        if (!fbcon[0] && !fb[0])
+                return 0;
+        snprintf(buf, size, "%s%s%s", fbcon, fbcon[0] && fb[0] ? " and " : "", fb);
+        return 1;
+}
+
+static int check_boot_framebuffer(hd_device *d, char *reason, size_t size) {
+        char fb[64] = "";
+        long long boot_vga = 0;
+        bool is_boot = hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) >= 0 && boot_vga == 1;
+
+        if (fb_holder(d, is_boot, fb, sizeof(fb)) > 0) {
+                reasonf(reason, size, "%s%s drives a framebuffer in the memory of %s (boot with video=efifb:off or "
+                        "unbind it first)", fb, is_boot ? ", the boot framebuffer," : "", d->sysname);
+                return -EBUSY;
+        }
+        return 0;
+}
+
+static int cmp_user(const void *a, const void *b) {
+        const hd_gpu_user *x = a, *y = b;
+        return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1) : strcmp(x->node, y->node);
+}
+
+int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, size_t *ret_n) {
+        hd_ctx *ctx = list->ctx;
+        _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
+        _cleanup_free_ hd_gpu_user *v = NULL;
+        size_t nn = 0, np = 0, n = 0;
+
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *x = list->devs[i];
+                if (x->type == HD_CAP_DRM && x->devnode && x->raw.syspath && under(x->raw.syspath, d->raw.syspath))
+                        if (hd_strv_push(&nodes, &nn, strdup(x->devnode)) < 0)
+                                return -ENOMEM;
+        }
+        if (nn > 0 && hd_sysfs_list_dir(ctx, "proc", &pids, &np) < 0)
+                np = 0;
+        for (size_t i = 0; i < np; i++) {
+                _cleanup_strv_free_ char **fds = NULL;
+                char dir[64];
+                size_t nf = 0;
+                unsigned pid;
+                if (hd_safe_atou(pids[i], 10, &pid) < 0 || (hd_ctx_is_live(ctx) && (pid_t) pid == getpid()))
+                        continue;
+                snprintf(dir, sizeof(dir), "proc/%s/fd", pids[i]);
+                if (hd_sysfs_list_dir(ctx, dir, &fds, &nf) < 0)
+                        continue;
+                for (size_t f = 0; f < nf; f++) {
+                        _cleanup_free_ char *target = NULL, *comm = NULL;
+                        char path[128];
+                        hd_gpu_user *u;
+                        bool dup = false;
+                        size_t k;
+                        snprintf(path, sizeof(path), "%s/%s", dir, fds[f]);
+                        if (hd_sysfs_readlink(ctx, path, &target) < 0)
+                                continue;
+                        for (k = 0; k < nn; k++)
+                                if (streq(target, nodes[k]))
+                                        break;
+                        if (k == nn)
+                                continue;
+                        for (size_t j = 0; j < n; j++)
+                                dup = dup || (v[j].pid == (int) pid && streq(v[j].node, nodes[k]));
+                        if (dup)
+                                continue;
+                        u = realloc(v, (n + 1) * sizeof(*v));
+                        if (!u)
+                                return -ENOMEM;
+                        v = u;
+                        u = &v[n++];
+                        memset(u, 0, sizeof(*u));
+                        u->pid = (int) pid;
+                        (void) hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]);
+                        snprintf(u->comm, sizeof(u->comm), "%s", comm ? comm : "?");
+                        snprintf(u->node, sizeof(u->node), "%s", nodes[k]);
+                }
+        }
+        if (n > 1)
+                qsort(v, n, sizeof(*v), cmp_user);
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
 _public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size) {
         hd_ctx *ctx;
         const char *dev;
@@ -295,6 +498,7 @@ _public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *rea
             (r = check_holders(list, dev, reason, size)) < 0 ||
             (r = check_default_route(ctx, dev, reason, size)) < 0 ||
             (r = check_console(d, reason, size)) < 0 ||
+            (r = check_boot_framebuffer(d, reason, size)) < 0 ||
             (r = check_open_drm(list, d, reason, size)) < 0)
                 return r;
         return 0;

@@ -320,6 +320,9 @@ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size
  */
 int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,
                  char *reason, size_t rsize);
+/* The kernel's reset methods of a PCI function ("flr bus"), in the order it
+ * tries them; -ENOENT when it offers none. */
+int hd_pci_get_reset_methods(hd_device *d, char *buf, size_t size);
 
 /* ---- domain XML (domain/) ------------------------------------------------ */
 
@@ -339,6 +342,9 @@ enum {
  * to its host controller.
  */
 int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret);
+/* The same with <rom file='@rom_file'/> (an absolute path) for a PCI
+ * device; -EINVAL for a relative path, -EOPNOTSUPP for other devices. */
+int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, const char *rom_file, char **ret);
 
 /* ---- capture ---------------------------------------------------------- */
 
@@ -363,3 +369,4 @@ int hd_capture(hd_ctx *ctx, const char *dir, hd_capture_stats *ret_stats);
 
 #include "hostdev/sriov.h"
 #include "hostdev/mdev.h"
+#include "hostdev/gpu.h"

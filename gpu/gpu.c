@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One view of every GPU for passthrough: names, driver, DRM nodes (libdrm
+ * on the live host, the tree with a sysroot), companion functions of the
+ * card, boot VGA and what holds it, DRM node users, IOMMU group, reset
+ * methods, known quirks, and whether it can go to a guest now.
+ */
+#include <limits.h>
+
+#include "gpu/gpu-internal.h"
+#include "vfio/vfio-internal.h"
+#include "quirks.h"
+
+_public_ bool hd_device_is_gpu(hd_device *d) {
+        const char *cls;
+        unsigned v;
+
+        if (!d || d->type != HD_CAP_PCI)
+                return false;
+        cls = hd_device_get_property(d, "PCI_CLASS");
+        return cls && hd_safe_atou(cls, 16, &v) >= 0 && (v >> 16) == 0x03;
+}
+
+const char *hd_gpu_quirk_lookup(unsigned vendor, unsigned device) {
+        const char *any = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(hd_gpu_quirks); i++) {
+                if (hd_gpu_quirks[i].vendor != vendor)
+                        continue;
+                if (hd_gpu_quirks[i].device == (int) device)
+                        return hd_gpu_quirks[i].note;
+                if (hd_gpu_quirks[i].device < 0 && !any)
+                        any = hd_gpu_quirks[i].note;
+        }
+        return any;
+}
+
+int hd_pci_physfn(hd_device *d, char *buf, size_t size) {
+        _cleanup_free_ char *target = NULL;
+        char path[PATH_MAX];
+        int r;
+
+        r = hd_device_attr_path(d, "physfn", path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = hd_sysfs_readlink(d->list->ctx, path, &target);
+        if (r < 0)
+                return r == -EINVAL ? -ENOENT : r;
+        snprintf(buf, size, "%s", hd_path_basename(target));
+        return 0;
+}
+
+static unsigned pci_class(hd_device *d) {
+        const char *cls = hd_device_get_property(d, "PCI_CLASS");
+        unsigned v = 0;
+        if (cls)
+                (void) hd_safe_atou(cls, 16, &v);
+        return v;
+}
+
+static const char *companion_kind(unsigned cls) {
+        switch (cls >> 8) {
+        case 0x0403: return "audio";
+        case 0x0c03: return "usb";
+        case 0x0c80: return "serial-bus";
+        }
+        return "other";
+}
+
+_public_ int hd_gpu_get_companions(hd_nodedev_list *list, hd_device *d, hd_gpu_companion **ret, size_t *ret_n) {
+        _cleanup_free_ hd_gpu_companion *v = NULL;
+        struct hd_pci_addr a, b;
+        size_t n = 0;
+
+        if (!list || !d || !ret || !ret_n)
+                return -EINVAL;
+        if (d->type != HD_CAP_PCI || hd_pci_addr_parse(d->sysname, &a) < 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        /* list->devs is sorted by name: functions come in address order */
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *x = list->devs[i];
+                hd_gpu_companion *c;
+                const char *drv;
+                if (x == d || x->type != HD_CAP_PCI || hd_pci_addr_parse(x->sysname, &b) < 0 ||
+                    a.domain != b.domain || a.bus != b.bus || a.slot != b.slot)
+                        continue;
+                if (hd_pci_physfn(x, (char[32]){}, 32) >= 0)
+                        continue; /* SR-IOV VFs are not functions of the card */
+                c = realloc(v, (n + 1) * sizeof(*v));
+                if (!c)
+                        return -ENOMEM;
+                v = c;
+                c = &v[n++];
+                memset(c, 0, sizeof(*c));
+                drv = hd_device_get_driver(x);
+                snprintf(c->addr, sizeof(c->addr), "%s", x->sysname);
+                snprintf(c->kind, sizeof(c->kind), "%s", companion_kind(pci_class(x)));
+                snprintf(c->driver, sizeof(c->driver), "%s", drv ? drv : "");
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+/* DRM nodes and driver from the tree: drm/cardN and drm/renderDN below
+ * the device; the DRM driver is the PCI device's driver. */
+static void drm_from_tree(hd_nodedev_list *list, hd_gpu *g) {
+        hd_device *d = g->device;
+        size_t l = strlen(d->raw.syspath);
+
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *x = list->devs[i];
+                const char *base;
+                if (x->type != HD_CAP_DRM || !x->devnode || !x->raw.syspath ||
+                    strncmp(x->raw.syspath, d->raw.syspath, l) != 0 || x->raw.syspath[l] != '/')
+                        continue;
+                base = hd_path_basename(x->raw.syspath);
+                if (startswith(base, "card") && !g->card[0])
+                        snprintf(g->card, sizeof(g->card), "%s", x->devnode);
+                else if (startswith(base, "renderD") && !g->render[0])
+                        snprintf(g->render, sizeof(g->render), "%s", x->devnode);
+        }
+        if (g->card[0] || g->render[0]) {
+                snprintf(g->drm_driver, sizeof(g->drm_driver), "%s", g->driver);
+                g->drm_source = "sysfs";
+        }
+}
+
+static void reasonf(hd_gpu *g, const char *fmt, ...) _printf_(2, 3);
+static void reasonf(hd_gpu *g, const char *fmt, ...) {
+        va_list ap;
+        if (g->reason[0])
+                return; /* the first reason wins */
+        g->ready = false;
+        va_start(ap, fmt);
+        vsnprintf(g->reason, sizeof(g->reason), fmt, ap);
+        va_end(ap);
+}
+
+/* Is @x one of the functions of @g's card (same slot)? */
+static bool same_card(hd_gpu *g, hd_device *x) {
+        if (x == g->device)
+                return true;
+        for (size_t i = 0; i < g->n_companions; i++)
+                if (streq(g->companions[i].addr, x->sysname))
+                        return true;
+        return false;
+}
+
+static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
+        hd_ctx *ctx = list->ctx;
+        const char *id = hd_device_get_property(d, "PCI_ID");
+        const char *drv = hd_device_get_driver(d), *q;
+        char reason[512], path[PATH_MAX];
+        long long v;
+        int r;
+
+        memset(g, 0, sizeof(*g));
+        g->device = d;
+        g->iommu_group = -1;
+        g->group_viable = -1;
+        g->ready = true;
+        snprintf(g->addr, sizeof(g->addr), "%s", d->sysname);
+        if (id)
+                (void) sscanf(id, "%x:%x", &g->vendor_id, &g->device_id);
+        g->class_code = pci_class(d);
+        (void) hd_pci_device_get_names(d, g->vendor, sizeof(g->vendor), g->product, sizeof(g->product));
+        snprintf(g->driver, sizeof(g->driver), "%s", drv ? drv : "");
+
+        if (!hd_ctx_is_live(ctx) || hd_gpu_drm_probe_live(ctx, g) < 0)
+                drm_from_tree(list, g);
+
+        r = hd_gpu_get_companions(list, d, &g->companions, &g->n_companions);
+        if (r < 0)
+                return r;
+        g->boot_vga = hd_device_read_attr_long(d, "boot_vga", 10, &v) >= 0 && v == 1;
+        (void) hd_device_console_holder(d, g->console_holder, sizeof(g->console_holder));
+        r = hd_device_drm_users(list, d, &g->users, &g->n_users);
+        if (r < 0)
+                return r;
+        (void) hd_pci_get_reset_methods(d, g->reset_methods, sizeof(g->reset_methods));
+        q = hd_gpu_quirk_lookup(g->vendor_id, g->device_id);
+        if (q)
+                snprintf(g->quirk, sizeof(g->quirk), "%s", q);
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/rom", d->sysname);
+        g->has_rom = hd_sysfs_exists(ctx, path);
+        if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v > 0)
+                g->n_vfs = (unsigned) v;
+
+        /* can it go to a guest now? */
+        r = hd_device_get_iommu_group(d);
+        if (r >= 0) {
+                _cleanup_free_ hd_device **members = NULL;
+                hd_device *blocker = NULL;
+                size_t nm = 0;
+
+                g->iommu_group = r;
+                g->group_viable = hd_iommu_group_is_viable(list, (unsigned) r, &blocker);
+                if (g->group_viable == 0 && blocker)
+                        snprintf(g->group_blocker, sizeof(g->group_blocker), "%s", blocker->sysname);
+                if (hd_iommu_group_get_devices(list, (unsigned) r, &members, &nm) >= 0)
+                        for (size_t i = 0; i < nm; i++) {
+                                const char *md;
+                                if (same_card(g, members[i]) || members[i]->type != HD_CAP_PCI ||
+                                    hd_pci_device_is_bridge(members[i]))
+                                        continue;
+                                md = hd_device_get_driver(members[i]);
+                                if (md && !hd_driver_is_passthrough(md))
+                                        reasonf(g, "IOMMU group %d also holds %s (driver %s), which is not part of this card",
+                                                r, members[i]->sysname, md);
+                        }
+        } else
+                reasonf(g, "no IOMMU group (is the IOMMU on?)");
+        if (g->console_holder[0])
+                reasonf(g, "%sheld by %s", g->boot_vga ? "it is the boot VGA device, " : "", g->console_holder);
+        if (g->n_users > 0)
+                reasonf(g, "%s is open by process %d (%s)", g->users[0].node, g->users[0].pid, g->users[0].comm);
+        if (!g->reason[0] && hd_host_safety_check(list, d, reason, sizeof(reason)) == -EBUSY)
+                reasonf(g, "%s", reason);
+        return 0;
+}
+
+_public_ void hd_gpu_free(hd_gpu *g) {
+        if (!g)
+                return;
+        free(g->companions);
+        free(g->users);
+        free(g);
+}
+
+_public_ void hd_gpu_array_free(hd_gpu *g, size_t n) {
+        for (size_t i = 0; g && i < n; i++) {
+                free(g[i].companions);
+                free(g[i].users);
+        }
+        free(g);
+}
+
+_public_ int hd_gpu_get(hd_nodedev_list *list, hd_device *d, hd_gpu **ret) {
+        _cleanup_free_ hd_gpu *g = NULL;
+        int r;
+
+        if (!list || !d || !ret)
+                return -EINVAL;
+        if (!hd_device_is_gpu(d))
+                return -ENOTTY;
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        r = gpu_fill(list, d, g);
+        if (r < 0) {
+                free(g->companions);
+                free(g->users);
+                return r;
+        }
+        *ret = TAKE_PTR(g);
+        return 0;
+}
+
+static int cmp_gpu(const void *a, const void *b) {
+        return strcmp(((const hd_gpu *) a)->addr, ((const hd_gpu *) b)->addr);
+}
+
+_public_ int hd_gpu_list(hd_nodedev_list *list, hd_gpu **ret, size_t *ret_n) {
+        hd_gpu *v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!list || !ret || !ret_n)
+                return -EINVAL;
+        for (size_t i = 0; i < list->n; i++) {
+                hd_device *d = list->devs[i];
+                hd_gpu *nv;
+                if (!hd_device_is_gpu(d) || hd_pci_physfn(d, (char[32]){}, 32) >= 0)
+                        continue;
+                nv = realloc(v, (n + 1) * sizeof(*v));
+                if (!nv) {
+                        hd_gpu_array_free(v, n);
+                        return -ENOMEM;
+                }
+                v = nv;
+                r = gpu_fill(list, d, &v[n]);
+                n++;
+                if (r < 0) {
+                        hd_gpu_array_free(v, n);
+                        return r;
+                }
+        }
+        if (n > 1)
+                qsort(v, n, sizeof(*v), cmp_gpu);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PCI option ROMs: read through sysfs ("rom": write 1, read, write 0) and
+ * check (0x55AA signature, PCIR data structure, vendor and device ids,
+ * x86 image checksum) whether an image is fit for libvirt's <rom file=/>.
+ */
+#include <fcntl.h>
+#include <limits.h>
+
+#include "gpu/gpu-internal.h"
+
+#define ROM_MAX (16u * 1024 * 1024)
+
+static unsigned le16(const uint8_t *p) { return (unsigned) p[0] | (unsigned) p[1] << 8; }
+
+static const char *code_type_str(unsigned t) {
+        switch (t) {
+        case 0: return "x86 BIOS";
+        case 1: return "Open Firmware";
+        case 2: return "PA-RISC";
+        case 3: return "EFI";
+        }
+        return "unknown";
+}
+
+/* PCI 3.0 device list (PCIR +0x08): does it name @device? */
+static bool devlist_has(const uint8_t *data, size_t size, size_t img, size_t pcir, unsigned device) {
+        unsigned ptr = le16(data + pcir + 8);
+        if (data[pcir + 0xc] < 3 || ptr == 0)
+                return false;
+        for (size_t o = pcir + ptr; o + 2 <= size && o < img + 0x10000; o += 2) {
+                unsigned id = le16(data + o);
+                if (id == 0)
+                        break;
+                if (id == device)
+                        return true;
+        }
+        return false;
+}
+
+_public_ int hd_rom_check_image(const uint8_t *data, size_t size, unsigned vendor_id, unsigned device_id,
+                                hd_rom_check *ret) {
+        hd_rom_check c = {};
+        size_t off = 0;
+
+        if (!data || !ret)
+                return -EINVAL;
+        while (c.n_images < ELEMENTSOF(c.images) && off + 0x1a <= size) {
+                hd_rom_image *im;
+                size_t pcir, len;
+                unsigned indicator;
+
+                if (data[off] != 0x55 || data[off + 1] != 0xaa)
+                        break;
+                if (off == 0)
+                        c.signature_ok = true;
+                pcir = off + le16(data + off + 0x18);
+                if (pcir + 0x18 > size || memcmp(data + pcir, "PCIR", 4) != 0)
+                        break;
+                if (off == 0)
+                        c.pcir_ok = true;
+                im = &c.images[c.n_images++];
+                im->offset = off;
+                im->vendor_id = le16(data + pcir + 4);
+                im->device_id = le16(data + pcir + 6);
+                im->code_type = data[pcir + 0x14];
+                indicator = data[pcir + 0x15];
+                len = (size_t) le16(data + pcir + 0x10) * 512;
+                im->length = len;
+                im->checksum_ok = true;
+                if (im->code_type == 0 && len > 0 && off + len <= size) {
+                        uint8_t sum = 0;
+                        for (size_t i = 0; i < len; i++)
+                                sum = (uint8_t) (sum + data[off + i]);
+                        im->checksum_ok = sum == 0;
+                } else if (off + len > size)
+                        im->checksum_ok = false; /* truncated */
+                if (off == 0)
+                        c.ids_match = im->vendor_id == vendor_id &&
+                                      (im->device_id == device_id || devlist_has(data, size, off, pcir, device_id));
+                if (len == 0 || (indicator & 0x80))
+                        break;
+                off += len;
+        }
+        if (size == 0)
+                snprintf(c.reason, sizeof(c.reason), "the image is empty");
+        else if (!c.signature_ok)
+                snprintf(c.reason, sizeof(c.reason), "no 0x55AA ROM signature at offset 0 (found 0x%02X%02X)",
+                         data[0], size > 1 ? data[1] : 0);
+        else if (!c.pcir_ok)
+                snprintf(c.reason, sizeof(c.reason), "no PCIR data structure at the offset the header gives");
+        else if (!c.ids_match)
+                snprintf(c.reason, sizeof(c.reason), "the ROM is for %04x:%04x, the device is %04x:%04x",
+                         c.images[0].vendor_id, c.images[0].device_id, vendor_id, device_id);
+        else if (c.images[0].offset + c.images[0].length > size)
+                snprintf(c.reason, sizeof(c.reason), "the image is truncated: its header says %zu bytes, %zu were read",
+                         c.images[0].length, size);
+        else
+                for (size_t i = 0; i < c.n_images; i++)
+                        if (!c.images[i].checksum_ok) {
+                                snprintf(c.reason, sizeof(c.reason), "bad checksum in image %zu (%s)", i,
+                                         code_type_str(c.images[i].code_type));
+                                break;
+                        }
+        c.usable = !c.reason[0];
+        *ret = c;
+        return 0;
+}
+
+/* The ROM stays enabled only inside hd_gpu_rom_read(): this cleanup
+ * disables it on every return path. */
+struct rom_enable {
+        hd_ctx *ctx;
+        const char *path;
+        bool on;
+};
+
+static void rom_disable(struct rom_enable *e) {
+        int r;
+        if (!e->on)
+                return;
+        r = hd_sysfs_write(e->ctx, e->path, "0");
+        if (r < 0)
+                log_err(e->ctx, "cannot disable the ROM again (%s): %s", e->path, strerror(-r));
+}
+
+_public_ int hd_gpu_rom_read(hd_device *d, uint8_t **ret, size_t *ret_size) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        char path[PATH_MAX];
+        size_t len = 0, cap = 64 * 1024;
+        hd_ctx *ctx;
+        int r;
+
+        if (!d || d->type != HD_CAP_PCI || !ret || !ret_size)
+                return -EINVAL;
+        ctx = d->list->ctx;
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/rom", d->sysname);
+        if (!hd_sysfs_exists(ctx, path))
+                return -ENOENT;
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+
+        _cleanup_(rom_disable) struct rom_enable en = { ctx, path, false };
+        r = hd_sysfs_write(ctx, path, "1");
+        if (r < 0) {
+                log_debug(ctx, "%s: enabling the ROM failed: %s", d->sysname, strerror(-r));
+                return r;
+        }
+        en.on = true;
+        r = hd_sysfs_open(ctx, path, O_RDONLY | O_NOCTTY, &fd);
+        if (r < 0)
+                return r;
+        for (;;) {
+                ssize_t n;
+                if (len == cap) {
+                        uint8_t *nb;
+                        if (cap >= ROM_MAX)
+                                return -EFBIG;
+                        cap *= 2;
+                        nb = realloc(buf, cap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        if (len == 0)
+                return -ENODATA;
+        *ret = TAKE_PTR(buf);
+        *ret_size = len;
+        return 0;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vGPU types behind one interface.  The kernel has two layouts:
+ *   - mdev: <dev>/mdev_supported_types/<type>/ (Intel GVT-g, NVIDIA GRID
+ *     before kernel 6.8, also on the VFs of SR-IOV GPUs), through mdev/;
+ *   - NVIDIA per-VF (kernel >= 6.8): <VF>/nvidia/creatable_vgpu_types
+ *     ("ID : vGPU Name" lines: the types this VF can take now) and
+ *     <VF>/nvidia/current_vgpu_type (0 = none; write an ID to create,
+ *     0 to remove).
+ */
+#include <ctype.h>
+#include <limits.h>
+
+#include "gpu/gpu-internal.h"
+#include "mdev/mdev-internal.h"
+
+_public_ const char *hd_vgpu_layout_to_string(enum hd_vgpu_layout l) {
+        return l == HD_VGPU_MDEV ? "mdev" : l == HD_VGPU_NVIDIA_VF ? "nvidia-vf" : NULL;
+}
+
+struct nv_type {
+        char id[16];
+        char name[96];
+};
+
+static bool has_nvidia_vf(hd_device *d) {
+        char path[PATH_MAX];
+        return hd_device_attr_path(d, "nvidia/creatable_vgpu_types", path, sizeof(path)) >= 0 &&
+               hd_sysfs_exists(d->list->ctx, path);
+}
+
+static bool has_mdev_types(hd_device *d) {
+        char path[PATH_MAX];
+        return hd_device_attr_path(d, "mdev_supported_types", path, sizeof(path)) >= 0 &&
+               hd_sysfs_is_dir(d->list->ctx, path);
+}
+
+/* current_vgpu_type of a VF: 0 none, >0 a type id, <0 error */
+static long nv_current(hd_device *vf) {
+        long long v;
+        int r = hd_device_read_attr_long(vf, "nvidia/current_vgpu_type", 10, &v);
+        return r < 0 ? r : (long) v;
+}
+
+/* Parse creatable_vgpu_types: a header line, then "ID : Name" lines. */
+static int nv_types(hd_device *vf, struct nv_type **ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ struct nv_type *v = NULL;
+        char path[PATH_MAX];
+        size_t n = 0;
+        int r;
+
+        r = hd_device_attr_path(vf, "nvidia/creatable_vgpu_types", path, sizeof(path));
+        if (r < 0)
+                return r;
+        r = hd_sysfs_read_full(vf->list->ctx, path, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = text, *next; line && *line; line = next) {
+                char *colon, *id, *name;
+                unsigned u;
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                colon = strchr(line, ':');
+                if (!colon)
+                        continue;
+                *colon = 0;
+                id = hd_strip_both(line);
+                name = hd_strip_both(colon + 1);
+                if (hd_safe_atou(id, 10, &u) < 0 || u == 0)
+                        continue; /* the "ID : vGPU Name" header */
+                struct nv_type *nt = realloc(v, (n + 1) * sizeof(*v));
+                if (!nt)
+                        return -ENOMEM;
+                v = nt;
+                snprintf(v[n].id, sizeof(v[n].id), "%u", u);
+                snprintf(v[n].name, sizeof(v[n].name), "%s", name);
+                n++;
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+static int push_type(hd_vgpu_type **v, size_t *n, const char *parent, const char *id, const char *name,
+                     enum hd_vgpu_layout layout, long available) {
+        hd_vgpu_type *nt;
+        for (size_t i = 0; layout == HD_VGPU_NVIDIA_VF && i < *n; i++)
+                if ((*v)[i].layout == layout && streq((*v)[i].parent, parent) && streq((*v)[i].id, id)) {
+                        (*v)[i].available += available;
+                        return 0;
+                }
+        nt = realloc(*v, (*n + 1) * sizeof(**v));
+        if (!nt)
+                return -ENOMEM;
+        *v = nt;
+        nt = &(*v)[(*n)++];
+        memset(nt, 0, sizeof(*nt));
+        snprintf(nt->parent, sizeof(nt->parent), "%s", parent);
+        snprintf(nt->id, sizeof(nt->id), "%s", id);
+        snprintf(nt->name, sizeof(nt->name), "%s", name ? name : "");
+        nt->layout = layout;
+        nt->available = available;
+        return 0;
+}
+
+static int cmp_type(const void *a, const void *b) {
+        const hd_vgpu_type *x = a, *y = b;
+        int c = strcmp(x->parent, y->parent);
+        if (c)
+                return c;
+        /* NVIDIA's ids are numbers */
+        if (x->layout == HD_VGPU_NVIDIA_VF && y->layout == HD_VGPU_NVIDIA_VF && strlen(x->id) != strlen(y->id))
+                return strlen(x->id) < strlen(y->id) ? -1 : 1;
+        return strcmp(x->id, y->id);
+}
+
+_public_ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_type **ret, size_t *ret_n) {
+        hd_ctx *ctx;
+        hd_vgpu_type *v = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (!list || !ret || !ret_n)
+                return -EINVAL;
+        ctx = list->ctx;
+        for (size_t i = 0; i < list->n && r >= 0; i++) {
+                hd_device *x = list->devs[i];
+                char pf[32] = "";
+                bool is_vf;
+
+                if (!hd_device_is_gpu(x))
+                        continue;
+                is_vf = hd_pci_physfn(x, pf, sizeof(pf)) >= 0;
+                if (d && x != d && !(is_vf && streq(pf, d->sysname)))
+                        continue;
+                if (has_mdev_types(x)) {
+                        hd_mdev_type *t = NULL;
+                        size_t nt = 0;
+                        r = hd_mdev_list_types(ctx, x->sysname, &t, &nt);
+                        if (r < 0)
+                                break;
+                        for (size_t k = 0; k < nt && r >= 0; k++)
+                                r = push_type(&v, &n, x->sysname, t[k].id, t[k].name, HD_VGPU_MDEV, t[k].available);
+                        hd_mdev_types_free(t, nt);
+                }
+                if (r >= 0 && has_nvidia_vf(x)) {
+                        _cleanup_free_ struct nv_type *t = NULL;
+                        size_t nt = 0;
+                        long cur = nv_current(x);
+                        /* aggregated per PF, unless the VF itself was asked for */
+                        const char *parent = is_vf && x != d ? pf : x->sysname;
+                        if (nv_types(x, &t, &nt) < 0)
+                                continue;
+                        for (size_t k = 0; k < nt && r >= 0; k++)
+                                r = push_type(&v, &n, parent, t[k].id, t[k].name, HD_VGPU_NVIDIA_VF, cur == 0 ? 1 : 0);
+                }
+        }
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        if (d && n == 0 && !has_mdev_types(d)) {
+                free(v);
+                return -ENODEV;
+        }
+        if (n > 1)
+                qsort(v, n, sizeof(*v), cmp_type);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+/* The VFs a create on @d may use: @d itself (a VF), or @d's VFs in index
+ * order (a PF). */
+static int candidate_vfs(hd_nodedev_list *list, hd_device *d, hd_device ***ret, size_t *ret_n) {
+        _cleanup_free_ hd_device **v = NULL;
+        size_t n = 0;
+
+        if (has_nvidia_vf(d)) {
+                v = calloc(1, sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                v[n++] = d;
+        } else
+                for (unsigned idx = 0; idx < 4096; idx++) {
+                        _cleanup_free_ char *target = NULL;
+                        char attr[32], path[PATH_MAX];
+                        hd_device *vf;
+                        hd_device **nv;
+                        snprintf(attr, sizeof(attr), "virtfn%u", idx);
+                        if (hd_device_attr_path(d, attr, path, sizeof(path)) < 0 ||
+                            hd_sysfs_readlink(list->ctx, path, &target) < 0)
+                                break;
+                        if (hd_nodedev_list_lookup(list, hd_path_basename(target), &vf) < 0 || !has_nvidia_vf(vf))
+                                continue;
+                        nv = realloc(v, (n + 1) * sizeof(*v));
+                        if (!nv)
+                                return -ENOMEM;
+                        v = nv;
+                        v[n++] = vf;
+                }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+_public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *type, hd_vgpu *ret) {
+        _cleanup_free_ hd_device **vfs = NULL;
+        hd_ctx *ctx;
+        size_t nvf = 0;
+        bool known = false;
+        int r;
+
+        if (!list || !d || isempty(type) || !ret || d->type != HD_CAP_PCI)
+                return -EINVAL;
+        ctx = list->ctx;
+        if (has_nvidia_vf(d) && nv_current(d) != 0)
+                return -EEXIST; /* this VF has its vGPU already */
+        r = candidate_vfs(list, d, &vfs, &nvf);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < nvf; i++) {
+                _cleanup_free_ struct nv_type *t = NULL;
+                size_t nt = 0;
+                if (nv_types(vfs[i], &t, &nt) < 0)
+                        continue;
+                for (size_t k = 0; k < nt; k++) {
+                        char path[PATH_MAX], pf[32] = "";
+                        hd_vgpu v = {};
+                        if (!streq(t[k].id, type) && !streq(t[k].name, type))
+                                continue;
+                        known = true;
+                        if (nv_current(vfs[i]) != 0)
+                                break;
+                        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vfs[i]->sysname);
+                        r = hd_sysfs_write(ctx, path, t[k].id);
+                        if (r < 0) {
+                                log_debug(ctx, "%s: writing %s to current_vgpu_type: %s", vfs[i]->sysname, t[k].id,
+                                          strerror(-r));
+                                return r;
+                        }
+                        (void) hd_pci_physfn(vfs[i], pf, sizeof(pf));
+                        snprintf(v.id, sizeof(v.id), "%s", vfs[i]->sysname);
+                        snprintf(v.parent, sizeof(v.parent), "%s", pf[0] ? pf : vfs[i]->sysname);
+                        snprintf(v.type, sizeof(v.type), "%s", t[k].id);
+                        v.layout = HD_VGPU_NVIDIA_VF;
+                        *ret = v;
+                        return 0;
+                }
+        }
+        if (nvf > 0) {
+                /* a VF that has a type lists none: known ids come from the others */
+                return known ? -ENOSPC : -ENOENT;
+        }
+        if (has_mdev_types(d)) {
+                hd_vgpu v = {};
+                char uuid[37];
+                r = hd_mdev_create(ctx, d->sysname, type, NULL, NULL, 0, uuid);
+                if (r < 0)
+                        return r;
+                snprintf(v.id, sizeof(v.id), "%s", uuid);
+                snprintf(v.parent, sizeof(v.parent), "%s", d->sysname);
+                snprintf(v.type, sizeof(v.type), "%s", type);
+                v.layout = HD_VGPU_MDEV;
+                *ret = v;
+                return 0;
+        }
+        return -ENODEV;
+}
+
+_public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
+        hd_device *vf;
+        char path[PATH_MAX], node[64];
+        int group, pid = 0, r;
+        long cur;
+
+        if (!list || isempty(id))
+                return -EINVAL;
+        if (hd_uuid_is_valid(id))
+                return hd_mdev_remove(list->ctx, id);
+        r = hd_nodedev_list_lookup(list, id, &vf);
+        if (r < 0)
+                return r == -EINVAL ? -ENODEV : r;
+        if (vf->type != HD_CAP_PCI || !has_nvidia_vf(vf))
+                return -ENODEV;
+        cur = nv_current(vf);
+        if (cur <= 0)
+                return cur < 0 ? (int) cur : -ENODEV;
+        group = hd_device_get_iommu_group(vf);
+        if (group >= 0) {
+                snprintf(node, sizeof(node), "/dev/vfio/%d", group);
+                if (hd_proc_find_fd(list->ctx, node, NULL, &pid) > 0) {
+                        log_debug(list->ctx, "%s: %s is open by process %d", vf->sysname, node, pid);
+                        return -EBUSY;
+                }
+        }
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vf->sysname);
+        return hd_sysfs_write(list->ctx, path, "0");
+}

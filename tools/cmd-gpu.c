@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hostdevctl gpu / vgpu: every fact comes from libhostdev (gpu/). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hostdevctl.h"
+
+#define JSTR(s) ((s) && *(s) ? json_object_new_string(s) : NULL)
+
+static json_object *gpu_json(hd_gpu *g) {
+        json_object *o = json_object_new_object(), *a;
+        char buf[16];
+
+        json_object_object_add(o, "address", json_object_new_string(g->addr));
+        json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(g->device)));
+        snprintf(buf, sizeof(buf), "%04x", g->vendor_id);
+        json_object_object_add(o, "vendor_id", json_object_new_string(buf));
+        snprintf(buf, sizeof(buf), "%04x", g->device_id);
+        json_object_object_add(o, "device_id", json_object_new_string(buf));
+        snprintf(buf, sizeof(buf), "0x%06x", g->class_code);
+        json_object_object_add(o, "class", json_object_new_string(buf));
+        json_object_object_add(o, "vendor", JSTR(g->vendor));
+        json_object_object_add(o, "product", JSTR(g->product));
+        json_object_object_add(o, "driver", JSTR(g->driver));
+        if (g->drm_source) {
+                json_object *d = json_object_new_object();
+                json_object_object_add(d, "driver", JSTR(g->drm_driver));
+                json_object_object_add(d, "version", JSTR(g->drm_version));
+                json_object_object_add(d, "date", JSTR(g->drm_date));
+                json_object_object_add(d, "description", JSTR(g->drm_desc));
+                json_object_object_add(d, "source", json_object_new_string(g->drm_source));
+                json_object_object_add(d, "card", JSTR(g->card));
+                json_object_object_add(d, "render", JSTR(g->render));
+                json_object_object_add(o, "drm", d);
+        } else
+                json_object_object_add(o, "drm", NULL);
+        a = json_object_new_array();
+        for (size_t i = 0; i < g->n_companions; i++) {
+                json_object *c = json_object_new_object();
+                json_object_object_add(c, "address", json_object_new_string(g->companions[i].addr));
+                json_object_object_add(c, "kind", json_object_new_string(g->companions[i].kind));
+                json_object_object_add(c, "driver", JSTR(g->companions[i].driver));
+                json_object_array_add(a, c);
+        }
+        json_object_object_add(o, "companions", a);
+        json_object_object_add(o, "boot_vga", json_object_new_boolean(g->boot_vga));
+        json_object_object_add(o, "console_holder", JSTR(g->console_holder));
+        a = json_object_new_array();
+        for (size_t i = 0; i < g->n_users; i++) {
+                json_object *u = json_object_new_object();
+                json_object_object_add(u, "pid", json_object_new_int(g->users[i].pid));
+                json_object_object_add(u, "comm", json_object_new_string(g->users[i].comm));
+                json_object_object_add(u, "node", json_object_new_string(g->users[i].node));
+                json_object_array_add(a, u);
+        }
+        json_object_object_add(o, "drm_users", a);
+        json_object_object_add(o, "iommu_group", g->iommu_group >= 0 ? json_object_new_int(g->iommu_group) : NULL);
+        json_object_object_add(o, "iommu_group_viable",
+                               g->group_viable >= 0 ? json_object_new_boolean(g->group_viable) : NULL);
+        json_object_object_add(o, "iommu_group_blocker", JSTR(g->group_blocker));
+        a = json_object_new_array();
+        {
+                _cleanup_free_ char *m = strdup(g->reset_methods);
+                char *save = NULL;
+                for (char *t = m ? strtok_r(m, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
+                        json_object_array_add(a, json_object_new_string(t));
+        }
+        json_object_object_add(o, "reset_methods", a);
+        json_object_object_add(o, "rom", json_object_new_boolean(g->has_rom));
+        json_object_object_add(o, "sriov_vfs", json_object_new_int((int) g->n_vfs));
+        json_object_object_add(o, "quirk", JSTR(g->quirk));
+        json_object_object_add(o, "passthrough_ready", json_object_new_boolean(g->ready));
+        json_object_object_add(o, "reason", JSTR(g->reason));
+        return o;
+}
+
+static void gpu_text(hd_gpu *g) {
+        printf("%s  %s%s%s  [%04x:%04x]\n", g->addr, g->vendor[0] ? g->vendor : "?", g->product[0] ? " " : "",
+               g->product, g->vendor_id, g->device_id);
+        printf("  driver: %s\n", g->driver[0] ? g->driver : "(none)");
+        if (g->drm_source) {
+                printf("  drm: %s%s%s", g->card[0] ? g->card : "", g->card[0] && g->render[0] ? ", " : "", g->render);
+                printf(", driver %s%s%s%s\n", g->drm_driver[0] ? g->drm_driver : "?", g->drm_version[0] ? " " : "",
+                       g->drm_version, streq(g->drm_source, "libdrm") ? "" : " (from sysfs, not libdrm)");
+        } else
+                printf("  drm: none\n");
+        printf("  companions:");
+        for (size_t i = 0; i < g->n_companions; i++)
+                printf("%s %s %s (%s)", i ? "," : "", g->companions[i].addr, g->companions[i].kind,
+                       g->companions[i].driver[0] ? g->companions[i].driver : "no driver");
+        printf("%s\n", g->n_companions ? "" : " none");
+        printf("  boot vga: %s\n", g->boot_vga ? "yes" : "no");
+        if (g->console_holder[0])
+                printf("  held by: %s\n", g->console_holder);
+        printf("  drm users:");
+        for (size_t i = 0; i < g->n_users; i++)
+                printf("%s %d %s (%s)", i ? "," : "", g->users[i].pid, g->users[i].comm, g->users[i].node);
+        printf("%s\n", g->n_users ? "" : " none");
+        if (g->iommu_group < 0)
+                printf("  iommu group: none\n");
+        else
+                printf("  iommu group: %d, %s%s%s\n", g->iommu_group, g->group_viable ? "viable" : "not viable yet",
+                       g->group_blocker[0] ? ": host driver on " : "", g->group_blocker);
+        printf("  reset: %s\n", g->reset_methods[0] ? g->reset_methods : "none");
+        printf("  rom: %s\n", g->has_rom ? "yes" : "no");
+        if (g->n_vfs)
+                printf("  sr-iov vfs: %u\n", g->n_vfs);
+        if (g->quirk[0])
+                printf("  quirk: %s\n", g->quirk);
+        printf("  passthrough: %s%s\n", g->ready ? "ready (nothing on the host holds it" : "not now: ",
+               g->ready ? (g->n_companions ? "; detach with --group)" : ")") : g->reason);
+}
+
+static int verb_gpu_rom(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ char *abs = NULL;
+        _cleanup_close_ int fd = -1;
+        hd_rom_check chk;
+        bool json = false;
+        size_t size = 0;
+        unsigned vendor = 0, device = 0;
+        const char *id, *file;
+        hd_device *d;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                default: return bad_option("gpu rom", argv);
+                }
+        }
+        if (optind != argc - 2) {
+                errorf("gpu rom: expected a device and an output file");
+                return EXIT_USAGE;
+        }
+        file = argv[optind + 1];
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                errorf("gpu rom: %s is not a PCI device", hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                errorf("gpu rom: cannot create '%s': %s", file, strerror(errno));
+                return EXIT_FAILURE;
+        }
+        r = hd_gpu_rom_read(d, &data, &size);
+        if (r < 0) {
+                (void) unlink(file);
+                if (r == -ENOENT)
+                        errorf("gpu rom: %s has no option ROM", hd_device_get_name(d));
+                else if (r == -ENODATA)
+                        errorf("gpu rom: the option ROM of %s reads empty (the kernel found no valid image)",
+                               hd_device_get_name(d));
+                else
+                        errorf("gpu rom: reading the option ROM of %s failed: %s", hd_device_get_name(d), strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (write(fd, data, size) != (ssize_t) size || fsync(fd) < 0) {
+                errorf("gpu rom: writing '%s' failed: %s", file, strerror(errno ? errno : EIO));
+                return EXIT_FAILURE;
+        }
+        id = hd_device_get_property(d, "PCI_ID");
+        if (id)
+                (void) sscanf(id, "%x:%x", &vendor, &device);
+        (void) hd_rom_check_image(data, size, vendor, device, &chk);
+        abs = realpath(file, NULL);
+        if (json) {
+                json_object *o = json_object_new_object(), *imgs = json_object_new_array();
+                json_object_object_add(o, "device", json_object_new_string(hd_device_get_name(d)));
+                json_object_object_add(o, "file", json_object_new_string(abs ? abs : file));
+                json_object_object_add(o, "size", json_object_new_int64((int64_t) size));
+                json_object_object_add(o, "signature_ok", json_object_new_boolean(chk.signature_ok));
+                json_object_object_add(o, "pcir_ok", json_object_new_boolean(chk.pcir_ok));
+                json_object_object_add(o, "ids_match", json_object_new_boolean(chk.ids_match));
+                json_object_object_add(o, "usable", json_object_new_boolean(chk.usable));
+                json_object_object_add(o, "reason", JSTR(chk.reason));
+                for (size_t i = 0; i < chk.n_images; i++) {
+                        json_object *im = json_object_new_object();
+                        char b[8];
+                        json_object_object_add(im, "offset", json_object_new_int64((int64_t) chk.images[i].offset));
+                        json_object_object_add(im, "length", json_object_new_int64((int64_t) chk.images[i].length));
+                        json_object_object_add(im, "code_type", json_object_new_int((int) chk.images[i].code_type));
+                        snprintf(b, sizeof(b), "%04x", chk.images[i].vendor_id);
+                        json_object_object_add(im, "vendor_id", json_object_new_string(b));
+                        snprintf(b, sizeof(b), "%04x", chk.images[i].device_id);
+                        json_object_object_add(im, "device_id", json_object_new_string(b));
+                        json_object_object_add(im, "checksum_ok", json_object_new_boolean(chk.images[i].checksum_ok));
+                        json_object_array_add(imgs, im);
+                }
+                json_object_object_add(o, "images", imgs);
+                print_json(o);
+                json_object_put(o);
+        } else {
+                static const char *const types[] = { "x86 BIOS", "Open Firmware", "PA-RISC", "EFI" };
+                printf("%s: %zu bytes written to %s\n", hd_device_get_name(d), size, file);
+                for (size_t i = 0; i < chk.n_images; i++)
+                        printf("  image %zu: offset 0x%zx, %zu bytes, %s, %04x:%04x, checksum %s\n", i,
+                               chk.images[i].offset, chk.images[i].length,
+                               chk.images[i].code_type < 4 ? types[chk.images[i].code_type] : "unknown",
+                               chk.images[i].vendor_id, chk.images[i].device_id,
+                               chk.images[i].checksum_ok ? "ok" : "BAD");
+                printf("signature: %s, PCIR: %s, ids: %s\n", chk.signature_ok ? "0x55AA ok" : "BAD",
+                       chk.pcir_ok ? "ok" : "BAD", chk.ids_match ? "match" : "MISMATCH");
+                if (chk.usable)
+                        printf("usable as <rom file='%s'/>: yes (hostdevctl hostdev-xml %s --rom %s)\n",
+                               abs ? abs : file, hd_device_get_name(d), abs ? abs : file);
+        }
+        if (!chk.usable) {
+                errorf("gpu rom: the image of %s is not usable as <rom file=.../>: %s", hd_device_get_name(d),
+                       chk.reason);
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
+static int verb_gpu(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_gpu *gpus = NULL;
+        hd_device *only = NULL;
+        bool json = false;
+        size_t n = 0;
+        int c, r;
+
+        if (argc >= 2 && streq(argv[1], "rom"))
+                return verb_gpu_rom(argc - 1, argv + 1);
+        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                default: return bad_option("gpu", argv);
+                }
+        }
+        if (optind < argc - 1) {
+                errorf("gpu: unexpected argument '%s'", argv[optind + 1]);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (optind == argc - 1) {
+                if (lookup(list, argv[optind], &only) < 0)
+                        return EXIT_FAILURE;
+                hd_gpu *g = NULL;
+                r = hd_gpu_get(list, only, &g);
+                if (r == -ENOTTY) {
+                        errorf("gpu: %s is not a display-class PCI device", hd_device_get_name(only));
+                        return EXIT_FAILURE;
+                }
+                if (r >= 0) {
+                        gpus = g; /* hd_gpu_get allocates one element */
+                        n = 1;
+                }
+        } else
+                r = hd_gpu_list(list, &gpus, &n);
+        if (r < 0) {
+                errorf("gpu: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (json) {
+                json_object *a = json_object_new_array();
+                for (size_t i = 0; i < n; i++)
+                        json_object_array_add(a, gpu_json(&gpus[i]));
+                print_json(a);
+                json_object_put(a);
+        } else {
+                for (size_t i = 0; i < n; i++) {
+                        if (i)
+                                putchar('\n');
+                        gpu_text(&gpus[i]);
+                }
+                if (n == 0)
+                        printf("no GPUs (display-class PCI devices)\n");
+        }
+        hd_gpu_array_free(gpus, n);
+        return EXIT_SUCCESS;
+}
+
+/* ---- vgpu ---- */
+
+static int verb_vgpu_types(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ hd_vgpu_type *t = NULL;
+        hd_device *d = NULL;
+        bool json = false;
+        size_t n = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': json = true; break;
+                default: return bad_option("vgpu types", argv);
+                }
+        }
+        if (optind < argc - 1) {
+                errorf("vgpu types: unexpected argument '%s'", argv[optind + 1]);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (optind == argc - 1 && lookup(list, argv[optind], &d) < 0)
+                return EXIT_FAILURE;
+        r = hd_vgpu_list_types(list, d, &t, &n);
+        if (r == -ENODEV) {
+                errorf("vgpu types: %s offers no vGPU types", hd_device_get_name(d));
+                return EXIT_FAILURE;
+        }
+        if (r < 0) {
+                errorf("vgpu types: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (json) {
+                json_object *a = json_object_new_array();
+                for (size_t i = 0; i < n; i++) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "parent", json_object_new_string(t[i].parent));
+                        json_object_object_add(o, "layout", json_object_new_string(hd_vgpu_layout_to_string(t[i].layout)));
+                        json_object_object_add(o, "type", json_object_new_string(t[i].id));
+                        json_object_object_add(o, "name", JSTR(t[i].name));
+                        json_object_object_add(o, "available", t[i].available >= 0 ? json_object_new_int64(t[i].available) : NULL);
+                        json_object_array_add(a, o);
+                }
+                print_json(a);
+                json_object_put(a);
+                return EXIT_SUCCESS;
+        }
+        printf("%-13s %-10s %-16s %-16s %s\n", "PARENT", "LAYOUT", "TYPE", "NAME", "AVAILABLE");
+        for (size_t i = 0; i < n; i++) {
+                char avail[24];
+                snprintf(avail, sizeof(avail), "%ld", t[i].available);
+                printf("%-13s %-10s %-16s %-16s %s\n", t[i].parent, hd_vgpu_layout_to_string(t[i].layout), t[i].id,
+                       t[i].name[0] ? t[i].name : "-", t[i].available >= 0 ? avail : "?");
+        }
+        return EXIT_SUCCESS;
+}
+
+static int verb_vgpu_create(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_vgpu v;
+        hd_device *d;
+        int r;
+
+        if (argc != 3) {
+                errorf("vgpu create: expected a device and a vGPU type");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (lookup(list, argv[1], &d) < 0)
+                return EXIT_FAILURE;
+        r = hd_vgpu_create(list, d, argv[2], &v);
+        switch (r) {
+        case 0:
+                printf("%s\n", v.id);
+                return EXIT_SUCCESS;
+        case -EINVAL:
+        case -ENODEV:
+                errorf("vgpu create: %s offers no vGPU types", hd_device_get_name(d));
+                break;
+        case -ENOENT:
+                errorf("vgpu create: unknown vGPU type '%s' for %s (see 'hostdevctl vgpu types %s')", argv[2],
+                       hd_device_get_name(d), argv[1]);
+                break;
+        case -EEXIST:
+                errorf("vgpu create: %s has a vGPU already (see 'hostdevctl vgpu remove')", hd_device_get_name(d));
+                break;
+        case -ENOSPC:
+                errorf("vgpu create: no instance of vGPU type '%s' left on %s", argv[2], hd_device_get_name(d));
+                break;
+        default:
+                errorf("vgpu create: %s", strerror(-r));
+        }
+        return EXIT_FAILURE;
+}
+
+static int verb_vgpu_remove(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        int r;
+
+        if (argc != 2) {
+                errorf("vgpu remove: expected one vGPU (an mdev UUID or a VF)");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        r = hd_vgpu_remove(list, argv[1]);
+        if (r == -EBUSY) {
+                errorf("vgpu remove: %s is in use (its VFIO group is open); nothing changed", argv[1]);
+                return EXIT_REFUSED;
+        }
+        if (r == -ENODEV) {
+                errorf("vgpu remove: no vGPU '%s'", argv[1]);
+                return EXIT_FAILURE;
+        }
+        if (r < 0) {
+                errorf("vgpu remove: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
+static int verb_vgpu(int argc, char **argv) {
+        if (argc < 2) {
+                errorf("vgpu: expected 'types', 'create' or 'remove' (see 'hostdevctl vgpu --help')");
+                return EXIT_USAGE;
+        }
+        if (streq(argv[1], "types"))
+                return verb_vgpu_types(argc - 1, argv + 1);
+        if (streq(argv[1], "create"))
+                return verb_vgpu_create(argc - 1, argv + 1);
+        if (streq(argv[1], "remove"))
+                return verb_vgpu_remove(argc - 1, argv + 1);
+        errorf("vgpu: unknown action '%s' (types, create or remove)", argv[1]);
+        return EXIT_USAGE;
+}
+
+const struct verb gpu_verbs[] = {
+        { "gpu", verb_gpu, "[DEV] [--json] | rom DEV FILE [--json]",
+          "GPUs for passthrough: DRM nodes, companions, holders, IOMMU group, reset, quirks, readiness.",
+          "Lists every display-class PCI function (SR-IOV VFs left out) with its names,\n"
+          "driver, DRM driver and nodes (libdrm on the live host, sysfs with --sysroot),\n"
+          "the other functions of the card (HDMI audio, USB-C), boot VGA and whether the\n"
+          "framebuffer console or efifb/simpledrm holds its BAR, processes holding its DRM\n"
+          "nodes, its IOMMU group, reset methods, a known-quirk note (gpu/quirks.tsv) and\n"
+          "whether it can be passed through now, with the reason when not.\n"
+          "  gpu rom DEV FILE   dump the option ROM through sysfs (enable, read, disable;\n"
+          "                     always disabled again) into FILE and check it: 0x55AA,\n"
+          "                     PCIR, vendor/device ids. Exit 1 when it is not usable as\n"
+          "                     libvirt's <rom file=.../> (the file is kept).\n"
+          "See docs/gpu.md; JSON: docs/json.md.\n" },
+        { "vgpu", verb_vgpu, "types [DEV] [--json] | create DEV TYPE | remove ID",
+          "vGPU types and instances, mdev (GVT-g, GRID) and NVIDIA per-VF alike.",
+          "  vgpu types [DEV] [--json]  types with the instances left; NVIDIA's per-VF\n"
+          "                             types are summed over the PF's free VFs\n"
+          "  vgpu create DEV TYPE       create through the layout DEV uses: an mdev (prints\n"
+          "                             its UUID) or current_vgpu_type on the first free\n"
+          "                             VF offering TYPE (an id or name; prints the VF)\n"
+          "  vgpu remove ID             an mdev UUID or a VF; refused (exit 2) in use\n" },
+        {}
+};
