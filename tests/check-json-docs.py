@@ -141,7 +141,8 @@ def shell(cmd, root):
     if len(words) > 1:
         sh += " |" + words[1]
     env = dict(os.environ, HOSTDEV_MDEVCTL_DIR=root + "/etc/mdevctl.d", HOSTDEV_CONFIG_DIR=root + "/etc/hostdev")
-    return subprocess.run(["bash", "-c", sh], capture_output=True, text=True, env=env)
+    # relative FILE arguments (gpu rom DEV FILE) land in the example's tree
+    return subprocess.run(["bash", "-c", sh], capture_output=True, text=True, env=env, cwd=root)
 
 
 for lineno, cmd, text, setups in examples:

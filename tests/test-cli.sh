@@ -338,7 +338,8 @@ assert d["status"] == "ok" and [(x["address"], x["to"], x["result"]) for x in d[
         echo "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw" > "$TMP/multi/proc/self/mountinfo"
         hf nodedev-detach 01:00.0 00:17.0 > "$TMP/out" 2> "$TMP/err"; rc=$?
         [ $rc = 2 ] && [ "$(cat "$TMP/out")" = "0000:01:00.0  nouveau -> vfio-pci  not attempted
-0000:00:17.0  ahci -> vfio-pci  not attempted" ] && [ "$(cat "$TMP/err")" = "hostdevctl: nodedev-detach refused: sda2 backs the filesystem mounted on / (use --force to override)" ] \
+0000:00:17.0  ahci -> vfio-pci  not attempted" ] && [ "$(cat "$TMP/err")" = "note: pci_0000_01_00_0 shares its card with 0000:01:00.1 (audio, snd_hda_intel); use --group to detach the whole card
+hostdevctl: nodedev-detach refused: sda2 backs the filesystem mounted on / (use --force to override)" ] \
                 && [ "$(drivers)" = "nouveau snd_hda_intel " ] \
                 && ok "one refused device refuses the set; the plan shows the target driver" \
                 || fail "one refused device refuses the set; the plan shows the target driver" "rc=$rc $(cat "$TMP/out" "$TMP/err")"

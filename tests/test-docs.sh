@@ -9,6 +9,8 @@ set -u
 . "$(dirname "$0")/common.sh"
 
 build_fixtures full minimal
+# the GPU tree, for the examples of gpu, gpu rom and vgpu (--sysroot /tmp/fxdoc/gpu)
+python3 "$SRCDIR/tests/data/sysroots/gpu.py" "$TMP/fx/gpu" || fail "build the GPU fixture tree"
 # check-*.py print TAP; fold their lines into this stream
 relay() {
         while IFS= read -r l; do

@@ -65,8 +65,12 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         for (int i = optind; i < argc; i++)
                 if (lookup(list, argv[i], &devs[n++]) < 0)
                         return EXIT_FAILURE;
-        /* a GPU's HDMI audio (and USB-C) functions share its group */
-        for (size_t i = 0; detach && !(flags & HD_VFIO_GROUP) && i < n; i++) {
+        /* every device named is one transaction */
+        r = detach ? hd_vfio_detach_devices(list, devs, n, driver, flags, &res)
+                   : hd_vfio_reattach_devices(list, devs, n, flags, &res);
+        /* a GPU's HDMI audio (and USB-C) functions share its group: name
+         * those left out of a transaction that was planned */
+        for (size_t i = 0; r >= 0 && detach && !(flags & HD_VFIO_GROUP) && i < n; i++) {
                 hd_gpu_companion *comp = NULL;
                 size_t nc = 0, shown = 0;
                 if (!hd_device_is_gpu(devs[i]) || hd_gpu_get_companions(list, devs[i], &comp, &nc) < 0)
@@ -90,9 +94,6 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                         fprintf(stderr, "; use --group to detach the whole card\n");
                 free(comp);
         }
-        /* every device named is one transaction */
-        r = detach ? hd_vfio_detach_devices(list, devs, n, driver, flags, &res)
-                   : hd_vfio_reattach_devices(list, devs, n, flags, &res);
         if (r == -EINVAL) {
                 hd_device *bad = devs[0];
                 for (size_t i = 0; i < n; i++)

@@ -324,7 +324,7 @@ static const char *const write_verbs[] = {
         "nodedev-create", "nodedev-destroy", "nodedev-define", "nodedev-undefine", "nodedev-start",
         "nodedev-autostart", "sriov set", "sriov vf",
         "mdev create", "mdev remove", "mdev define", "mdev undefine", "mdev start", "mdev stop",
-        "mdev autostart", "mdev modify",
+        "mdev autostart", "mdev modify", "gpu rom", "vgpu create", "vgpu remove",
 };
 
 /* On the live host (no --sysroot) a write verb needs root, also with

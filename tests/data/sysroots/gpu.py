@@ -28,6 +28,9 @@ import shutil
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from build import _host_facts  # noqa: E402  (no mounts, swaps or routes: safety facts known)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "fakesys"))
 
@@ -196,6 +199,7 @@ def main(argv):
     if os.path.lexists(argv[1]):
         shutil.rmtree(argv[1])
     build_gpu(argv[1])
+    _host_facts(argv[1])
     return 0
 
 
