@@ -48,6 +48,7 @@ int open_ctx(hd_ctx **ret) {
                 errorf("--state-dir must be an absolute path");
                 return -EINVAL;
         }
+        libvirt_install_in_use(ctx);
         *ret = TAKE_PTR(ctx);
         return 0;
 }

@@ -100,6 +100,12 @@ static json_object *device_summary_json(hd_nodedev_list *list, hd_device *d) {
         pci_state(list, d, &group, &viable);
         json_object_object_add(o, "iommu_group", group >= 0 ? json_object_new_int(group) : NULL);
         json_object_object_add(o, "iommu_group_viable", viable >= 0 ? json_object_new_boolean(viable) : NULL);
+        {
+                bool add;
+                json_object *u = libvirt_used_by_json(list, d, &add);
+                if (add)
+                        json_object_object_add(o, "used_by", u);
+        }
         return o;
 }
 
@@ -121,6 +127,8 @@ static int list_long(hd_nodedev_list *list, const bool *caps, bool any) {
         scols_table_new_column(tb, "PARENT", 0.3, 0);
         scols_table_new_column(tb, "IOMMU", 0.05, SCOLS_FL_RIGHT);
         scols_table_new_column(tb, "VIABLE", 0.05, 0);
+        if (hd_nodedev_list_count(list) > 0 && libvirt_used_by_text(list, hd_nodedev_list_get(list, 0), (char[2]){}, 2))
+                scols_table_new_column(tb, "USED-BY", 0.2, 0);
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                 hd_device *d = hd_nodedev_list_get(list, i);
                 hd_device *p = hd_device_get_parent(d);
@@ -139,6 +147,12 @@ static int list_long(hd_nodedev_list *list, const bool *caps, bool any) {
                         snprintf(g, sizeof(g), "%d", group);
                         scols_line_set_data(ln, 4, group >= 0 ? g : "-");
                         scols_line_set_data(ln, 5, viable < 0 ? "-" : viable ? "yes" : "no");
+                }
+                {
+                        char ub[512];
+                        const char *t = libvirt_used_by_text(list, d, ub, sizeof(ub));
+                        if (t)
+                                scols_line_set_data(ln, 6, t);
                 }
         }
         scols_print_table(tb);
@@ -381,10 +395,30 @@ static int verb_show(int argc, char **argv) {
                 errorf("%s: %s", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
+        if (json) {
+                /* the device's document plus who uses it */
+                json_object *o = json_tokener_parse(out), *u, *h;
+                bool add;
+                if (!o) {
+                        fputs(out, stdout);
+                        fputc('\n', stdout);
+                        return EXIT_SUCCESS;
+                }
+                u = libvirt_used_by_json(list, d, &add);
+                if (add)
+                        json_object_object_add(o, "used_by", u);
+                if ((h = libvirt_vfio_holder_json(d)))
+                        json_object_object_add(o, "vfio_holder", h);
+                if (add || h)
+                        print_json(o);
+                else
+                        printf("%s\n", out);
+                json_object_put(o);
+                return EXIT_SUCCESS;
+        }
         fputs(out, stdout);
-        if (json)
-                fputc('\n', stdout);
-        else if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
+        libvirt_show_text(list, d);
+        if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
                 const char *drv = hd_device_get_driver(d);
                 hd_device *blocker = NULL;
                 int group = hd_device_get_iommu_group(d), viable = -1;
@@ -617,9 +651,20 @@ static int verb_iommu(int argc, char **argv) {
                         json_object_object_add(jg, "viable", json_object_new_boolean(viable > 0));
                         json_object_object_add(jg, "blocker",
                                                blocker ? json_object_new_string(strrchr(hd_device_get_syspath(blocker), '/') + 1) : NULL);
-                        for (size_t i = 0; i < n; i++)
-                                json_object_array_add(jd, pci_json(devs[i]));
+                        for (size_t i = 0; i < n; i++) {
+                                json_object *jp = pci_json(devs[i]), *u;
+                                bool add;
+                                u = libvirt_used_by_json(list, devs[i], &add);
+                                if (add)
+                                        json_object_object_add(jp, "used_by", u);
+                                json_object_array_add(jd, jp);
+                        }
                         json_object_object_add(jg, "devices", jd);
+                        {
+                                json_object *h = n ? libvirt_vfio_holder_json(devs[0]) : NULL;
+                                if (h)
+                                        json_object_object_add(jg, "vfio_holder", h);
+                        }
                         json_object_array_add(jgroups, jg);
                         continue;
                 }
@@ -644,6 +689,23 @@ static int verb_iommu(int argc, char **argv) {
                                pci_label(devs[i], cls, sizeof(cls)), id ? id : "?", drv ? drv : "(no driver)",
                                vendor, vendor[0] ? " " : "", product,
                                hd_pci_device_is_bridge(devs[i]) ? " [bridge]" : "");
+                        {
+                                char ub[512];
+                                const char *t = libvirt_used_by_text(list, devs[i], ub, sizeof(ub));
+                                if (t && !streq(t, "-"))
+                                        printf("      used by: %s\n", streq(t, "?") ? "unknown (libvirt cannot be asked)" : t);
+                        }
+                }
+                {
+                        json_object *h = n ? libvirt_vfio_holder_json(devs[0]) : NULL;
+                        if (h) {
+                                json_object *pid, *comm;
+                                json_object_object_get_ex(h, "pid", &pid);
+                                json_object_object_get_ex(h, "comm", &comm);
+                                printf("  /dev/vfio/%u is open by process %d (%s)\n", groups[g], json_object_get_int(pid),
+                                       comm ? json_object_get_string(comm) : "?");
+                                json_object_put(h);
+                        }
                 }
         }
         if (json) {
@@ -776,7 +838,7 @@ static int verb_nodedev_reset(int argc, char **argv) {
                 return EXIT_SUCCESS;
         }
         if (r == -EBUSY) {
-                errorf("nodedev-reset refused: %s (use --force to override)", reason);
+                errorf("nodedev-reset refused: %s%s", reason, strstr(reason, "--force") ? "" : " (use --force to override)");
                 return 2;
         }
         if (r < 0) {
@@ -853,6 +915,7 @@ static const struct verb *const verb_tables[] = {
         nodedev_verbs,
         sriov_verbs,
         mdev_verbs,
+        libvirt_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {
@@ -870,6 +933,8 @@ static void usage(FILE *f) {
                 "Options:\n"
                 "  --sysroot DIR   read a captured tree (DIR/sys, DIR/run/udev, DIR/dev) instead of the host\n"
                 "  --state-dir DIR journal and lock directory (default /var/lib/hostdev)\n"
+                "  --connect URI   libvirt URI to ask which domains use devices (default: libvirt's\n"
+                "                  default on the live host; not asked for a --sysroot without it)\n"
                 "  -v, --verbose   more log output (repeat for debug)\n"
                 "  -q, --quiet     errors only\n"
                 "  -h, --help      this help; 'hostdevctl VERB --help' for a verb\n"
@@ -885,6 +950,7 @@ int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "sysroot", required_argument, NULL, 's' },
                 { "state-dir", required_argument, NULL, 'S' },
+                { "connect", required_argument, NULL, 'c' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -900,6 +966,7 @@ int main(int argc, char **argv) {
                 switch (c) {
                 case 's': arg_sysroot = optarg; break;
                 case 'S': arg_state_dir = optarg; break;
+                case 'c': arg_connect = optarg; break;
                 case 'v': arg_log_level = arg_log_level >= HD_LOG_INFO ? HD_LOG_DEBUG : HD_LOG_INFO; break;
                 case 'q': arg_log_level = HD_LOG_ERR; break;
                 case 'h': usage(stdout); return EXIT_SUCCESS;

@@ -25,6 +25,7 @@ struct verb {
 extern const struct verb nodedev_verbs[];
 extern const struct verb sriov_verbs[];
 extern const struct verb mdev_verbs[];
+extern const struct verb libvirt_verbs[];
 /* tools/cmd-mdev.c: start the 'auto' mdevs and print the steps (none with
  * @quiet); for 'apply'.  Returns the exit status. */
 int mdev_apply_report(hd_ctx *ctx, bool json, bool quiet);
@@ -51,3 +52,14 @@ void print_json(json_object *o);
 const char *step_word(enum hd_vfio_step_result r);
 /* Print a transaction result; returns the exit status (0, 1, 2). */
 int report(const char *verb, hd_vfio_result *res, bool json);
+
+/* tools/cmd-libvirt.c: libvirt domains (--connect URI) */
+extern const char *arg_connect;
+void libvirt_install_in_use(hd_ctx *ctx);
+/* which domains use @d: text ("vm1 (running)", "-", "?"; NULL when libvirt is
+ * not asked), JSON "used_by" (*ret_add false: leave the key out), the
+ * /dev/vfio/N holder, and show's lines */
+const char *libvirt_used_by_text(hd_nodedev_list *list, hd_device *d, char *buf, size_t size);
+json_object *libvirt_used_by_json(hd_nodedev_list *list, hd_device *d, bool *ret_add);
+json_object *libvirt_vfio_holder_json(hd_device *d);
+void libvirt_show_text(hd_nodedev_list *list, hd_device *d);
