@@ -555,3 +555,38 @@ _public_ int hd_vfio_group_holder(hd_ctx *ctx, unsigned group, int *ret_pid, cha
                 *ret_comm = NULL;
         return 1;
 }
+
+_public_ int hd_domain_xml_pci_hostdevs(const char *xml, bool unmanaged_only, char ***ret, size_t *ret_n) {
+        _cleanup_(xml_docp) xmlDocPtr doc = NULL;
+        _cleanup_(xpath_ctxp) xmlXPathContextPtr xc = NULL;
+        _cleanup_(xpath_objp) xmlXPathObjectPtr o = NULL;
+        _cleanup_strv_free_ char **out = NULL;
+        size_t n = 0;
+
+        if (!xml || !ret || !ret_n)
+                return -EINVAL;
+        doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+        if (!doc || !(xc = xmlXPathNewContext(doc)))
+                return -EBADMSG;
+        o = xmlXPathEvalExpression((const xmlChar *) "/domain/devices/hostdev[@type='pci' and (@mode='subsystem' or "
+                                   "not(@mode))] | /domain/devices/interface[@type='hostdev']", xc);
+        for (int i = 0; o && o->nodesetval && i < o->nodesetval->nodeNr; i++) {
+                xmlNodePtr h = o->nodesetval->nodeTab[i];
+                _cleanup_(xml_charp) xmlChar *managed = xmlGetProp(h, (const xmlChar *) "managed");
+                char key[64];
+
+                /* libvirt's default is managed='no' */
+                if (unmanaged_only && managed && streq((const char *) managed, "yes"))
+                        continue;
+                if (pci_key(xc, h, "source/address", key, sizeof(key)) < 0)
+                        continue;
+                if (hd_strv_push(&out, &n, strdup(key)) < 0)
+                        return -ENOMEM;
+        }
+        if (!out && !(out = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        *ret_n = n;
+        return 0;
+}

@@ -172,6 +172,55 @@ grep_in "$TMP/plan" "detach-device uses the domain's element" "<interface type=\
 expect_exit 1 "detach-device: libvirt's error" hdf detach-device gpu-vm 01:00.0 --live
 grep_in "$TMP/err" "detach libvirt message" "libvirt refused to detach pci_0000_01_00_0 from 'gpu-vm'"
 
+# --- the qemu hook (scripts/libvirt/qemu-hook → hostdevctl qemu-hook), on the fake kernel
+printf '#!/bin/sh\nexec "%s" --sysroot "%s" --state-dir "%s" "$@"\n' "$HOSTDEVCTL_FAKE" "$F" "$ST" > "$TMP/hd-wrap"
+chmod +x "$TMP/hd-wrap"
+hook() { HOSTDEVCTL=$TMP/hd-wrap sh "$SRCDIR/scripts/libvirt/qemu-hook" "$@"; }
+cat > "$TMP/gpu.xml" <<'XML'
+<domain type='kvm'><name>single-gpu</name><devices>
+  <hostdev mode='subsystem' type='pci' managed='no'>
+    <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>
+  </hostdev>
+  <hostdev mode='subsystem' type='pci' managed='yes'>
+    <source><address domain='0x0000' bus='0x08' slot='0x00' function='0x0'/></source>
+  </hostdev>
+</devices></domain>
+XML
+g0=$(driver_of 0000:01:00.0) g1=$(driver_of 0000:01:00.1)
+expect_exit 0 "hook: other operations do nothing" hook single-gpu started begin - < "$TMP/gpu.xml"
+[ "$(driver_of 0000:01:00.0)" = "$g0" ] && ok "hook: started left the GPU alone" || fail "hook: started left the GPU alone"
+expect_exit 0 "hook: prepare begin" hook single-gpu prepare begin - < "$TMP/gpu.xml"
+[ "$(driver_of 0000:01:00.0)/$(driver_of 0000:01:00.1)" = vfio-pci/vfio-pci ] \
+        && ok "hook: the unmanaged GPU and its group mate are on vfio-pci" \
+        || fail "hook: the unmanaged GPU and its group mate are on vfio-pci" "$(driver_of 0000:01:00.0)/$(driver_of 0000:01:00.1)"
+[ "$(driver_of 0000:08:00.0)" = qla2xxx ] && ok "hook: managed hostdevs are libvirt's" || fail "hook: managed hostdevs are libvirt's"
+expect_exit 0 "hook: release end" hook single-gpu release end - < "$TMP/gpu.xml"
+[ "$(driver_of 0000:01:00.0)/$(driver_of 0000:01:00.1)" = "$g0/$g1" ] \
+        && ok "hook: release gives both back to $g0/$g1" \
+        || fail "hook: release gives both back" "$(driver_of 0000:01:00.0)/$(driver_of 0000:01:00.1)"
+# host safety: the SATA controller of the root filesystem
+mkdir -p "$F/proc/self"
+echo "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw" > "$F/proc/self/mountinfo"
+cat > "$TMP/bad.xml" <<'XML'
+<domain type='kvm'><name>bad-vm</name><devices>
+  <hostdev mode='subsystem' type='pci'>
+    <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>
+  </hostdev>
+  <hostdev mode='subsystem' type='pci'>
+    <source><address domain='0x0000' bus='0x00' slot='0x17' function='0x0'/></source>
+  </hostdev>
+</devices></domain>
+XML
+expect_exit 1 "hook: a host-safety refusal fails the start" hook bad-vm prepare begin - < "$TMP/bad.xml"
+grep_in "$TMP/err" "hook: the reason for libvirt's error" "hostdev: domain 'bad-vm': refused to detach 0000:00:17.0: "
+grep_in "$TMP/err" "hook: names the mount" "mounted on /"
+[ "$(driver_of 0000:01:00.0)" = "$g0" ] && ok "hook: devices detached before the refusal went back" \
+        || fail "hook: devices detached before the refusal went back" "$(driver_of 0000:01:00.0)"
+[ "$(driver_of 0000:00:17.0)" = ahci ] && ok "hook: the SATA controller stayed on ahci" || fail "hook: the SATA controller stayed on ahci"
+rm -f "$F/proc/self/mountinfo"
+echo "<domain" | hook x prepare begin - >/dev/null 2>"$TMP/err"; [ $? -eq 1 ] && grep -q "does not parse" "$TMP/err" \
+        && ok "hook: broken XML fails" || fail "hook: broken XML fails"
+
 # --- help
 for v in attach detach-device; do
         hdl $v --help | grep -q -- "--connect URI" && ok "$v --help" || fail "$v --help"

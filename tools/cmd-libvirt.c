@@ -52,7 +52,8 @@ static int usage_load(hd_ctx *ctx, hd_nodedev_list *list, bool rw) {
 
         if (usage_state)
                 return usage_state == 2 ? 0 : usage_state;
-        if (!uri && !hd_ctx_is_live(ctx)) {
+        /* "none": libvirt's hooks must not call back into libvirt */
+        if ((!uri && !hd_ctx_is_live(ctx)) || (uri && streq(uri, "none"))) {
                 usage_state = 2;
                 return 0;
         }
@@ -454,6 +455,120 @@ static int verb_detach_device(int argc, char **argv) {
         return rc;
 }
 
+
+/* ---- the libvirt qemu hook (scripts/libvirt/qemu-hook runs this) ---- */
+
+static void addrs_freep(char ***v) {
+        for (char **p = *v; p && *p; p++)
+                free(*p);
+        free(*v);
+}
+
+static int read_stdin(char **ret) {
+        size_t n = 0, cap = 0;
+        char *buf = NULL;
+
+        for (;;) {
+                size_t k;
+                if (cap - n < 4096) {
+                        char *p = realloc(buf, cap += 65536);
+                        if (!p) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = p;
+                }
+                k = fread(buf + n, 1, cap - n - 1, stdin);
+                n += k;
+                if (k == 0)
+                        break;
+        }
+        buf[n] = 0;
+        *ret = buf;
+        return 0;
+}
+
+/* Give back every journaled member of the groups of @addrs. */
+static int hook_release(hd_nodedev_list *list, hd_ctx *ctx, char **addrs, size_t na) {
+        int rc = EXIT_SUCCESS;
+
+        for (size_t i = 0; i < na; i++) {
+                _cleanup_free_ hd_device **members = NULL;
+                hd_device *d;
+                size_t n = 0;
+                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || group_members(list, d, &members, &n) < 0)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        const char *addr = strrchr(hd_device_get_syspath(members[k]), '/') + 1;
+                        hd_vfio_result *res = NULL;
+                        if (hd_device_get_cap_type(members[k]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
+                                continue;
+                        if (hd_vfio_reattach(list, members[k], 0, &res) < 0 || res->status < 0) {
+                                errorf("hostdev: cannot give %s back%s%s", addr, res ? ": " : "", res ? res->reason : "");
+                                rc = EXIT_FAILURE;
+                        }
+                        hd_vfio_result_free(res);
+                }
+        }
+        return rc;
+}
+
+static int verb_qemu_hook(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_(addrs_freep) char **addrs = NULL;
+        _cleanup_free_ char *xml = NULL;
+        const char *domain, *op, *sub;
+        size_t na = 0;
+        int r;
+
+        if (argc < 4) {
+                errorf("qemu-hook: expected DOMAIN OPERATION SUB-OPERATION [EXTRA] and the domain XML on stdin");
+                return EXIT_USAGE;
+        }
+        domain = argv[1], op = argv[2], sub = argv[3];
+        bool prepare = streq(op, "prepare") && streq(sub, "begin");
+        bool release = streq(op, "release") && streq(sub, "end");
+        if (!prepare && !release)
+                return EXIT_SUCCESS;
+        /* a hook must not call back into libvirt (it holds the domain's lock) */
+        arg_connect = "none";
+        if (read_stdin(&xml) < 0)
+                return EXIT_FAILURE;
+        r = hd_domain_xml_pci_hostdevs(xml, true, &addrs, &na);
+        if (r < 0) {
+                errorf("hostdev: the domain XML of '%s' does not parse", domain);
+                return EXIT_FAILURE;
+        }
+        if (na == 0)
+                return EXIT_SUCCESS;
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (release)
+                return hook_release(list, ctx, addrs, na);
+
+        for (size_t i = 0; i < na; i++) {
+                hd_vfio_result *res = NULL;
+                hd_device *d;
+                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0) {
+                        errorf("hostdev: domain '%s': no PCI device %s on this host", domain, addrs[i]);
+                        (void) hook_release(list, ctx, addrs, i);
+                        return EXIT_FAILURE;
+                }
+                r = hd_vfio_detach(list, d, "vfio-pci", HD_VFIO_GROUP, &res);
+                if (r < 0 || res->status < 0) {
+                        errorf("hostdev: domain '%s': %s %s: %s", domain,
+                               r >= 0 && res->status == -EBUSY ? "refused to detach" : "cannot detach", addrs[i],
+                               r < 0 ? strerror(-r) : res->reason);
+                        hd_vfio_result_free(res);
+                        (void) hook_release(list, ctx, addrs, i);
+                        return EXIT_FAILURE;
+                }
+                hd_vfio_result_free(res);
+        }
+        return EXIT_SUCCESS;
+}
+
 const struct verb libvirt_verbs[] = {
         { "attach", verb_attach,
           "DOMAIN DEV [--connect URI] [--live] [--config] [--managed|--unmanaged] [--dry-run] [--force]",
@@ -478,5 +593,14 @@ const struct verb libvirt_verbs[] = {
           "The domain's own device element (from its XML) is passed to\n"
           "virDomainDetachDeviceFlags.  Then every member of DEV's IOMMU group that\n"
           "hostdev detached (journaled) goes back to its original driver.\n" },
+        { "qemu-hook", verb_qemu_hook, "DOMAIN OPERATION SUB-OPERATION [EXTRA] < DOMAIN.xml",
+          "libvirt qemu hook: detach unmanaged PCI hostdevs on prepare, give them back on release.",
+          "Run by /etc/libvirt/hooks/qemu.d/hostdev with libvirt's arguments and the\n"
+          "domain XML on stdin.  'prepare begin': every <hostdev type='pci'> and\n"
+          "<interface type='hostdev'> with managed='no' moves to vfio-pci with its\n"
+          "whole IOMMU group (journaled, host safety applies; a refusal exits 1 and\n"
+          "libvirt fails the start with this message).  'release end': every group\n"
+          "member hostdev detached goes back to its original driver.  Other\n"
+          "operations do nothing.  libvirt is never called back.\n" },
         {}
 };

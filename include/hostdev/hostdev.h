@@ -356,6 +356,11 @@ int hd_domain_attach_xml(hd_domain_usage *u, const char *domain, const char *xml
                          char *err, size_t size);
 int hd_domain_detach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
                          char *err, size_t size);
+/* PCI addresses ("0000:01:00.0") of a domain XML's <hostdev type='pci'> and
+ * <interface type='hostdev'>, only the managed='no' ones (libvirt's default)
+ * with @unmanaged_only; NULL-terminated, caller frees.  -EBADMSG for XML
+ * that does not parse. */
+int hd_domain_xml_pci_hostdevs(const char *xml, bool unmanaged_only, char ***ret, size_t *ret_n);
 /* 1 and the pid (and its comm, may be NULL) when a process has
  * /dev/vfio/@group open; 0 when none. */
 int hd_vfio_group_holder(hd_ctx *ctx, unsigned group, int *ret_pid, char **ret_comm);
