@@ -6,6 +6,7 @@ PKGS=(
         # build
         gcc meson ninja-build pkg-config
         libudev-dev libpci-dev pci.ids libxml2-dev libjson-c-dev libsmartcols-dev
+        libvirt-dev                          # libvirt's client API: domains (domain/libvirt.c)
         # tests
         python3 libxml2-utils jq valgrind util-linux
         libvirt-daemon libvirt-clients      # reference node-device driver + nodedev.rng
