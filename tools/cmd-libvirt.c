@@ -78,6 +78,8 @@ static int usage_load(hd_ctx *ctx, hd_nodedev_list *list, bool rw) {
         if (asprintf(&usage_error, "libvirt (%s) cannot be asked: %s", uri ? uri : "default URI",
                      err ? err : strerror(-r)) < 0)
                 usage_error = NULL;
+        if (usage_error && arg_log_level >= HD_LOG_WARNING)
+                fprintf(stderr, "hostdevctl: warning: %s; which domains use devices is unknown\n", usage_error);
         usage_state = -1;
         return -1;
 }
