@@ -7,12 +7,28 @@ set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/common.sh"
 : "${HOSTDEVCTL_FAKE:=$SRCDIR/build/tests/hostdevctl-fake}"
+: "${TEST_LIBVIRT:=$SRCDIR/build/tests/test-libvirt}"
 
-command -v virsh >/dev/null || true
+# run a TAP-producing program, renumbering its tests into ours
+sub_tap() {
+        local line out rc
+        out=$("$@" 2>"$TMP/sub.err"); rc=$?
+        while IFS= read -r line; do
+                case $line in
+                "ok "*) ok "${line#ok * - }" ;;
+                "not ok "*) fail "${line#not ok * - }" ;;
+                esac
+        done <<<"$out"
+        [ $rc -eq 0 ] || fail "$(basename "$1") exited $rc" "$(tail -n 5 "$TMP/sub.err" | tr '\n' ' ')"
+}
+
 build_fixtures full
 F=$TMP/fx/full
 URI="test://$SRCDIR/tests/data/libvirt/node.xml"
 ST=$TMP/state
+
+# --- the library API (domain/libvirt.c)
+sub_tap "$TEST_LIBVIRT" "$F" "$URI"
 
 hdl() { "$HOSTDEVCTL" --sysroot "$F" --connect "$URI" "$@"; }
 hdf() { "$HOSTDEVCTL_FAKE" --sysroot "$F" --state-dir "$ST" --connect "$URI" "$@"; }
