@@ -97,6 +97,23 @@ assert u == {"0000:01:00.0": ["gpu-vm"], "0000:01:00.1": []}, u' && ok "iommu --
 hdl iommu > "$TMP/iommu" 2>&1
 grep_in "$TMP/iommu" "iommu text used by" "used by: gpu-vm (running)"
 
+# --- /dev/vfio/N holders (any process, through /proc/PID/fd)
+mkdir -p "$F/proc/4242/fd"
+ln -s /dev/vfio/2 "$F/proc/4242/fd/7"
+ln -s /dev/null "$F/proc/4242/fd/0"
+echo qemu-system-x86 > "$F/proc/4242/comm"
+"$HOSTDEVCTL" --sysroot "$F" show 01:00.1 > "$TMP/show" 2>&1
+grep_in "$TMP/show" "show names the /dev/vfio holder" "/dev/vfio/2 is open by process 4242 (qemu-system-x86)"
+"$HOSTDEVCTL" --sysroot "$F" iommu > "$TMP/iommu" 2>&1
+grep_in "$TMP/iommu" "iommu names the /dev/vfio holder" "  /dev/vfio/2 is open by process 4242 (qemu-system-x86)"
+"$HOSTDEVCTL" --sysroot "$F" iommu --json | python3 -c '
+import json, sys
+gs = {g["number"]: g for g in json.load(sys.stdin)["groups"]}
+assert gs[2]["vfio_holder"] == {"pid": 4242, "comm": "qemu-system-x86"}, gs[2].get("vfio_holder")
+assert "vfio_holder" not in gs[10]' && ok "iommu --json vfio_holder" || fail "iommu --json vfio_holder"
+"$HOSTDEVCTL" --sysroot "$F" show 02:10.2 | grep -q "is open by process" && fail "no holder for other groups" || ok "no holder for other groups"
+rm -rf "$F/proc/4242"
+
 # --- refusals naming the running domain (exit 2), nothing changed
 hdf show 00:14.0 >/dev/null 2>&1   # the fake kernel sets itself up
 cp -a "$F" "$TMP/before"
