@@ -159,6 +159,26 @@ json_object *libvirt_used_by_json(hd_nodedev_list *list, hd_device *d, bool *ret
         return arr;
 }
 
+/* one pass over /proc per run, however many groups are shown */
+static int holder_of(hd_ctx *ctx, unsigned group, int *ret_pid, char **ret_comm) {
+        static hd_vfio_holder *holders;
+        static size_t n;
+        static bool scanned;
+
+        if (!scanned) {
+                if (hd_vfio_list_holders(ctx, &holders, &n) < 0)
+                        n = 0;
+                scanned = true;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (holders[i].group == group) {
+                        *ret_pid = holders[i].pid;
+                        *ret_comm = holders[i].comm[0] ? strdup(holders[i].comm) : NULL;
+                        return 1;
+                }
+        return 0;
+}
+
 /* "vfio_holder": {pid, comm} of the process that has /dev/vfio/N open. */
 json_object *libvirt_vfio_holder_json(hd_device *d) {
         hd_ctx *ctx = cli_ctx;
@@ -168,7 +188,7 @@ json_object *libvirt_vfio_holder_json(hd_device *d) {
 
         d = pci_of(d) ?: d;
         group = hd_device_get_iommu_group(d);
-        if (group < 0 || hd_vfio_group_holder(ctx, (unsigned) group, &pid, &comm) <= 0)
+        if (group < 0 || holder_of(ctx, (unsigned) group, &pid, &comm) <= 0)
                 return NULL;
         o = json_object_new_object();
         json_object_object_add(o, "pid", json_object_new_int(pid));
@@ -195,7 +215,7 @@ void libvirt_show_text(hd_nodedev_list *list, hd_device *d) {
                                uses[i]->how, uses[i]->uri);
         }
         group = hd_device_get_iommu_group(pci_of(d) ?: d);
-        if (group >= 0 && hd_vfio_group_holder(ctx, (unsigned) group, &pid, &comm) > 0)
+        if (group >= 0 && holder_of(ctx, (unsigned) group, &pid, &comm) > 0)
                 printf("vfio:\n  /dev/vfio/%d is open by process %d (%s)\n", group, pid, comm ? comm : "?");
 }
 

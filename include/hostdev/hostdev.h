@@ -364,6 +364,14 @@ int hd_domain_xml_pci_hostdevs(const char *xml, bool unmanaged_only, char ***ret
 /* 1 and the pid (and its comm, may be NULL) when a process has
  * /dev/vfio/@group open; 0 when none. */
 int hd_vfio_group_holder(hd_ctx *ctx, unsigned group, int *ret_pid, char **ret_comm);
+/* Every /dev/vfio/N that a process has open, in one pass over /proc (the
+ * first process found per group); caller frees *ret (NULL when none). */
+typedef struct hd_vfio_holder {
+        unsigned group;
+        int pid;
+        char comm[32];          /* /proc/PID/comm, "" when unreadable */
+} hd_vfio_holder;
+int hd_vfio_list_holders(hd_ctx *ctx, hd_vfio_holder **ret, size_t *ret_n);
 
 /* ---- capture ---------------------------------------------------------- */
 
