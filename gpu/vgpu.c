@@ -291,7 +291,7 @@ _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
         group = hd_device_get_iommu_group(vf);
         if (group >= 0) {
                 snprintf(node, sizeof(node), "/dev/vfio/%d", group);
-                if (hd_proc_find_fd(list->ctx, node, NULL, &pid) > 0) {
+                if (hd_proc_scan_fds(list->ctx, node, NULL, &pid) > 0) {
                         log_debug(list->ctx, "%s: %s is open by process %d", vf->sysname, node, pid);
                         return -EBUSY;
                 }

@@ -10,6 +10,3 @@ void hd_mdev_clear(hd_mdev *m);
 int hd_mdev_copy_into(const hd_mdev *src, hd_mdev *dst);
 /* One definition file; -ENOENT when absent, -EBADMSG when malformed. */
 int hd_mdev_def_read(hd_ctx *ctx, const char *parent, const char *uuid, hd_mdev **ret);
-/* 1 and the pid when some process has a file descriptor on @target (or
- * @target2, may be NULL), found through proc/<pid>/fd; 0 when none. */
-int hd_proc_find_fd(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid);

@@ -775,7 +775,7 @@ _public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *ty
         return 0;
 }
 
-static int scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid) {
+int hd_proc_scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid) {
         _cleanup_strv_free_ char **pids = NULL;
         size_t np = 0;
 
@@ -807,10 +807,6 @@ static int scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *r
         return 0;
 }
 
-int hd_proc_find_fd(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid) {
-        return scan_fds(ctx, target, target2, ret_pid);
-}
-
 _public_ int hd_mdev_in_use(hd_ctx *ctx, const char *uuid_in, int *ret_pid) {
         _cleanup_strv_free_ char **cdevs = NULL;
         _cleanup_free_ char *grp = NULL;
@@ -834,7 +830,7 @@ _public_ int hd_mdev_in_use(hd_ctx *ctx, const char *uuid_in, int *ret_pid) {
         cdev[0] = 0;
         if (hd_sysfs_list_dir(ctx, path, &cdevs, &nc) >= 0 && nc > 0)
                 snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", cdevs[0]);
-        return scan_fds(ctx, node, cdev[0] ? cdev : NULL, ret_pid);
+        return hd_proc_scan_fds(ctx, node, cdev[0] ? cdev : NULL, ret_pid);
 }
 
 _public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid_in) {
@@ -848,6 +844,13 @@ _public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid_in) {
                 return r;
         if (!mdev_active(ctx, uuid))
                 return -ENODEV;
+        {
+                char why[400];
+                if (hd_ctx_check_in_use(ctx, "mdev", uuid, false, why, sizeof(why)) == -EBUSY) {
+                        log_err(ctx, "%s", why);
+                        return -EBUSY;
+                }
+        }
         r = hd_mdev_in_use(ctx, uuid, &pid);
         if (r < 0)
                 return r;

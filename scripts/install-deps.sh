@@ -6,6 +6,7 @@ PKGS=(
         # build
         gcc meson ninja-build pkg-config
         libudev-dev libpci-dev pci.ids libxml2-dev libjson-c-dev libsmartcols-dev libdrm-dev
+        libvirt-dev                          # libvirt's client API: domains (domain/libvirt.c)
         # tests
         python3 libxml2-utils jq valgrind util-linux
         bash-completion zsh                  # completion: install path (pkg-config), the zsh function's syntax check

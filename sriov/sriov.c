@@ -452,7 +452,17 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
         if (want_ap < 0 && o->driver)
                 want_ap = stub ? 0 : 1;
 
-        /* VFs go away when the count changes and some exist (through 0) */
+        /* VFs go away when the count changes and some exist (through 0):
+         * never from under a running guest */
+        if (cur != o->numvfs && cur > 0)
+                for (long long i = 0; i < cur; i++) {
+                        char addr[32], why[400];
+                        if (virtfn_addr(ctx, pf, (unsigned) i, addr, sizeof(addr)) >= 0 &&
+                            hd_ctx_check_in_use(ctx, "pci", addr, flags & HD_SRIOV_FORCE, why, sizeof(why)) == -EBUSY) {
+                                set_failure(res, -EBUSY, "VF %lld of %s: %s", i, pf, why);
+                                return 0;
+                        }
+                }
         if (cur != o->numvfs && cur > 0 && !(flags & HD_SRIOV_FORCE)) {
                 if (check_destroy(list, pf, (unsigned) cur, res) < 0)
                         return 0;

@@ -159,9 +159,20 @@ static int verb_iommu(int argc, char **argv) {
                         json_object_object_add(jg, "viable", json_object_new_boolean(viable > 0));
                         json_object_object_add(jg, "blocker",
                                                blocker ? json_object_new_string(strrchr(hd_device_get_syspath(blocker), '/') + 1) : NULL);
-                        for (size_t i = 0; i < n; i++)
-                                json_object_array_add(jd, pci_json(devs[i]));
+                        for (size_t i = 0; i < n; i++) {
+                                json_object *jp = pci_json(devs[i]), *u;
+                                bool add;
+                                u = libvirt_used_by_json(list, devs[i], &add);
+                                if (add)
+                                        json_object_object_add(jp, "used_by", u);
+                                json_object_array_add(jd, jp);
+                        }
                         json_object_object_add(jg, "devices", jd);
+                        {
+                                json_object *h = n ? libvirt_vfio_holder_json(devs[0]) : NULL;
+                                if (h)
+                                        json_object_object_add(jg, "vfio_holder", h);
+                        }
                         json_object_array_add(jgroups, jg);
                         continue;
                 }
@@ -187,6 +198,23 @@ static int verb_iommu(int argc, char **argv) {
                                pci_label(devs[i], cls, sizeof(cls)), id ? id : "?", drv ? drv : "(no driver)",
                                vendor, vendor[0] ? " " : "", product,
                                hd_pci_device_is_bridge(devs[i]) ? " [bridge]" : "");
+                        {
+                                char ub[512];
+                                const char *t = libvirt_used_by_text(list, devs[i], ub, sizeof(ub));
+                                if (t && !streq(t, "-"))
+                                        printf("      used by: %s\n", streq(t, "?") ? "unknown (libvirt cannot be asked)" : t);
+                        }
+                }
+                {
+                        json_object *h = n ? libvirt_vfio_holder_json(devs[0]) : NULL;
+                        if (h) {
+                                json_object *pid, *comm;
+                                json_object_object_get_ex(h, "pid", &pid);
+                                json_object_object_get_ex(h, "comm", &comm);
+                                printf("  /dev/vfio/%u is open by process %d (%s)\n", groups[g], json_object_get_int(pid),
+                                       comm ? json_object_get_string(comm) : "?");
+                                json_object_put(h);
+                        }
                 }
         }
         if (json) {

@@ -115,7 +115,7 @@ static int remove_mdev(const char *verb, hd_ctx *ctx, const char *uuid, const ch
         }
         r = hd_mdev_remove(ctx, uuid);
         if (r == -EBUSY) {
-                errorf("%s: %s is in use (the kernel refused to remove it); nothing changed", verb, name);
+                errorf("%s: %s is in use (by the domain named above, or the kernel refused to remove it); nothing changed", verb, name);
                 return EXIT_REFUSED;
         }
         if (r < 0) {

@@ -70,13 +70,14 @@ static void pci_state(hd_nodedev_list *list, hd_device *d, int *group, int *viab
 /* ---- the column table: one definition drives --long/-o, --raw and --json
  * (lsblk's model) ---- */
 
-enum col_type { COL_STR, COL_INT, COL_BOOL };
+enum col_type { COL_STR, COL_INT, COL_BOOL, COL_JSON };
 
 struct cell {
         bool null;
         const char *s;          /* COL_STR; may point into buf */
         long long n;            /* COL_INT */
         bool b;                 /* COL_BOOL */
+        json_object *j;         /* COL_JSON: its JSON value (text in s) */
         char buf[256];
 };
 
@@ -157,6 +158,15 @@ static void get_viable(hd_nodedev_list *l, hd_device *d, struct cell *c) {
         c->null = viable < 0;
         c->b = viable > 0;
 }
+/* which libvirt domains use it: NULL (no column value) when libvirt is
+ * not asked (a --sysroot without --connect) */
+static void get_used_by(hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        bool add;
+        const char *t = libvirt_used_by_text(l, d, c->buf, sizeof(c->buf));
+        c->j = libvirt_used_by_json(l, d, &add);
+        c->null = !t;
+        c->s = t;
+}
 static void get_active(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_is_active(d); }
 static void get_persistent(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_is_persistent(d); }
 static void get_autostart(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_get_autostart(d); }
@@ -179,6 +189,8 @@ static const struct col columns[] = {
         { "ACTIVE", "active", COL_BOOL, 0.05, 0, "whether the device exists now (defined mdevs may not)", get_active },
         { "PERSISTENT", "persistent", COL_BOOL, 0.05, 0, "whether the device is defined (mdevs)", get_persistent },
         { "AUTOSTART", "autostart", COL_BOOL, 0.05, 0, "whether 'hostdevctl apply' starts it (mdevs)", get_autostart },
+        { "USED-BY", "used_by", COL_JSON, 0.2, SCOLS_FL_TRUNC,
+          "libvirt domains using it (shown by default when libvirt is asked)", get_used_by },
 };
 
 /* --long's columns, and --json's keys (in this order) */
@@ -247,12 +259,15 @@ static void list_columns(void) {
 }
 
 static json_object *cell_json(const struct col *col, const struct cell *c) {
+        if (col->type == COL_JSON)
+                return c->j;    /* the caller owns it */
         if (c->null)
                 return NULL;
         switch (col->type) {
         case COL_STR: return json_object_new_string(c->s);
         case COL_INT: return json_object_new_int64(c->n);
         case COL_BOOL: return json_object_new_boolean(c->b);
+        case COL_JSON: break;
         }
         return NULL;
 }
@@ -264,6 +279,7 @@ static const char *cell_text(const struct col *col, struct cell *c) {
         case COL_STR: return c->s;
         case COL_INT: snprintf(c->buf, sizeof(c->buf), "%lld", c->n); return c->buf;
         case COL_BOOL: return c->b ? "yes" : "no";
+        case COL_JSON: return c->s;
         }
         return "-";
 }
@@ -300,6 +316,7 @@ static void table_add(struct libscols_table *tb, struct libscols_line *parent, h
                 struct cell c = {};
                 oc->c[i]->get(list, d, &c);
                 scols_line_set_data(ln, i, cell_text(oc->c[i], &c));
+                json_object_put(c.j);
         }
         if (recurse)
                 for (size_t i = 0; i < hd_device_get_n_children(d); i++)
@@ -495,6 +512,10 @@ static int verb_nodedev_list(int argc, char **argv) {
                 return EXIT_USAGE;
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
+        /* the default columns gain USED-BY when libvirt is asked */
+        if (!output && oc.n < MAX_OUT_COLUMNS && hd_nodedev_list_count(list) > 0 &&
+            libvirt_used_by_text(list, hd_nodedev_list_get(list, 0), (char[2]){}, 2))
+                oc.c[oc.n++] = find_column("USED-BY");
         if (filter.inactive || filter.all || filter.persistent || filter.transient) {
                 int r = hd_nodedev_list_add_defined_mdevs(list);
                 if (r < 0)
@@ -737,10 +758,30 @@ static int verb_show(int argc, char **argv) {
                 errorf("%s: %s", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
+        if (json) {
+                /* the device's document plus who uses it */
+                json_object *o = json_tokener_parse(out), *u, *h;
+                bool add;
+                if (!o) {
+                        fputs(out, stdout);
+                        fputc('\n', stdout);
+                        return EXIT_SUCCESS;
+                }
+                u = libvirt_used_by_json(list, d, &add);
+                if (add)
+                        json_object_object_add(o, "used_by", u);
+                if ((h = libvirt_vfio_holder_json(d)))
+                        json_object_object_add(o, "vfio_holder", h);
+                if (add || h)
+                        print_json(o);
+                else
+                        printf("%s\n", out);
+                json_object_put(o);
+                return EXIT_SUCCESS;
+        }
         fputs(out, stdout);
-        if (json)
-                fputc('\n', stdout);
-        else if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
+        libvirt_show_text(list, d);
+        if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
                 const char *drv = hd_device_get_driver(d);
                 hd_device *blocker = NULL;
                 int group = hd_device_get_iommu_group(d), viable = -1;

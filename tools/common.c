@@ -125,6 +125,7 @@ int open_ctx(hd_ctx **ret) {
                 errorf("--state-dir must be an absolute path");
                 return -EINVAL;
         }
+        libvirt_install_in_use(ctx);
         *ret = TAKE_PTR(ctx);
         return 0;
 }
@@ -325,6 +326,7 @@ static const char *const write_verbs[] = {
         "nodedev-autostart", "sriov set", "sriov vf",
         "mdev create", "mdev remove", "mdev define", "mdev undefine", "mdev start", "mdev stop",
         "mdev autostart", "mdev modify", "gpu rom", "vgpu create", "vgpu remove",
+        "attach", "detach-device", "qemu-hook",
 };
 
 /* On the live host (no --sysroot) a write verb needs root, also with

@@ -23,6 +23,7 @@ static const struct verb *const verb_tables[] = {
         sriov_verbs,
         mdev_verbs,
         gpu_verbs,
+        libvirt_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {
@@ -49,6 +50,8 @@ static void usage(FILE *f) {
                 "Options:\n"
                 "  --sysroot DIR   read a captured tree (DIR/sys, DIR/run/udev, DIR/dev) instead of the host\n"
                 "  --state-dir DIR journal and lock directory (default /var/lib/hostdev)\n"
+                "  --connect URI   libvirt URI to ask which domains use devices (default: libvirt's\n"
+                "                  default on the live host; not asked for a --sysroot without it)\n"
                 "  -v, --verbose   more log output (repeat for debug)\n"
                 "  -q, --quiet     errors only\n"
                 "  -h, --help      this help; 'hostdevctl VERB --help' for a verb\n"
@@ -64,6 +67,7 @@ int main(int argc, char **argv) {
         static const struct option opts[] = {
                 { "sysroot", required_argument, NULL, 's' },
                 { "state-dir", required_argument, NULL, 'S' },
+                { "connect", required_argument, NULL, 'c' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -79,6 +83,7 @@ int main(int argc, char **argv) {
                 switch (c) {
                 case 's': arg_sysroot = optarg; break;
                 case 'S': arg_state_dir = optarg; break;
+                case 'c': arg_connect = optarg; break;
                 case 'v': arg_log_level = arg_log_level >= HD_LOG_INFO ? HD_LOG_DEBUG : HD_LOG_INFO; break;
                 case 'q': arg_log_level = HD_LOG_ERR; break;
                 case 'h': usage(stdout); return EXIT_SUCCESS;

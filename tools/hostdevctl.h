@@ -37,6 +37,7 @@ extern const struct verb vfio_verbs[];       /* tools/cmd-vfio.c */
 extern const struct verb domain_verbs[];     /* tools/cmd-domain.c */
 extern const struct verb sriov_verbs[];
 extern const struct verb mdev_verbs[];
+extern const struct verb libvirt_verbs[];    /* tools/cmd-libvirt.c */
 extern const struct verb gpu_verbs[];        /* tools/cmd-gpu.c */
 /* tools/cmd-mdev.c: start the 'auto' mdevs (check only with @dry_run) and
  * print the steps, or with @json and @ret_json return them as a JSON array
@@ -77,3 +78,14 @@ int report(const char *verb, hd_vfio_result *res, bool json);
 int check_sysroot_option(void);
 int check_privilege(int argc, char **argv);
 int finish_output(int rc);
+
+/* tools/cmd-libvirt.c: libvirt domains (--connect URI) */
+extern const char *arg_connect;
+void libvirt_install_in_use(hd_ctx *ctx);
+/* which domains use @d: text ("vm1 (running)", "-", "?"; NULL when libvirt is
+ * not asked), JSON "used_by" (*ret_add false: leave the key out), the
+ * /dev/vfio/N holder, and show's lines */
+const char *libvirt_used_by_text(hd_nodedev_list *list, hd_device *d, char *buf, size_t size);
+json_object *libvirt_used_by_json(hd_nodedev_list *list, hd_device *d, bool *ret_add);
+json_object *libvirt_vfio_holder_json(hd_device *d);
+void libvirt_show_text(hd_nodedev_list *list, hd_device *d);

@@ -134,3 +134,29 @@ void hd_ctx_set_kernel_ops(hd_ctx *ctx, const struct hd_kernel_ops *ops, void *u
         ctx->kops = ops;
         ctx->kops_data = userdata;
 }
+
+_public_ void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata) {
+        ctx->in_use_fn = fn;
+        ctx->in_use_data = userdata;
+}
+
+int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char *reason, size_t size) {
+        char why[400] = "";
+        int r;
+
+        if (!ctx || !ctx->in_use_fn)
+                return 0;
+        r = ctx->in_use_fn(ctx, kind, id, why, sizeof(why), ctx->in_use_data);
+        if (r == 0)
+                return 0;
+        if (r > 0) {
+                snprintf(reason, size, "%s", why);
+                return -EBUSY;
+        }
+        if (force) {
+                log_warn(ctx, "%s: %s; going on (--force)", id, why);
+                return 0;
+        }
+        snprintf(reason, size, "%s: cannot tell whether a domain uses it (%s); --force to proceed", id, why);
+        return -EBUSY;
+}

@@ -20,7 +20,19 @@ struct hd_ctx {
         unsigned bind_timeout_ms;
         const struct hd_kernel_ops *kops; /* tests: a fake kernel */
         void *kops_data;
+        hd_in_use_fn in_use_fn;  /* domain/: is a device used by a VM? */
+        void *in_use_data;
 };
+
+/* Ask the context's in-use function (hd_ctx_set_in_use_fn) about a device
+ * (@kind "pci" with an address, "mdev" with a UUID) before taking it from a
+ * guest: 0 when free or nobody can be asked (no function set); -EBUSY with
+ * @reason when a running domain uses it (even with @force), or when it
+ * cannot be told and @force is not set. */
+int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char *reason, size_t size);
+/* mdev/mdev.c: 1 and the pid when a process has @target (or @target2) open
+ * among its /proc/PID/fd links, 0 when none. */
+int hd_proc_scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid);
 
 /* Test hook: a fake kernel that gives sysfs writes and module loading their
  * kernel meaning on a fake tree.  Not exported. */

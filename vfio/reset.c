@@ -23,6 +23,9 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
                 snprintf(reason, rsize, "%s is a bridge: resetting it would reset everything behind it", d->sysname);
                 return -EINVAL;
         }
+        r = hd_ctx_check_in_use(ctx, "pci", d->sysname, flags & HD_VFIO_FORCE, reason, rsize);
+        if (r < 0)
+                return r;
         drv = hd_device_get_driver(d);
         if (drv && hd_driver_is_passthrough(drv) && !streq(drv, "pci-stub")) {
                 snprintf(method, msize, "none");

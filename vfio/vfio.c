@@ -707,6 +707,16 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
         r = begin(list, devs, n_devs, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
+        /* a device a running guest uses stays where it is */
+        for (size_t i = 0; i < n; i++)
+                if (hd_ctx_check_in_use(ctx, "pci", ms[i].addr, flags & HD_VFIO_FORCE, res->reason,
+                                        sizeof(res->reason)) == -EBUSY) {
+                        res->status = -EBUSY;
+                        for (size_t k = 0; k < n; k++)
+                                add_step(res, &ms[k], ms[k].orig_driver, HD_STEP_NOT_ATTEMPTED, 0);
+                        *ret = TAKE_PTR(res);
+                        return 0;
+                }
         if (!(flags & HD_VFIO_DRY_RUN)) {
                 r = recover_pending(ctx, res);
                 if (r == -1) {
@@ -884,4 +894,12 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
         }
         *ret = TAKE_PTR(res);
         return 0;
+}
+
+_public_ bool hd_vfio_is_journaled(hd_ctx *ctx, const char *addr) {
+        char path[PATH_MAX];
+
+        if (!ctx || !addr || state_path(ctx, path, sizeof(path), "devices", addr) < 0)
+                return false;
+        return access(path, F_OK) == 0;
 }

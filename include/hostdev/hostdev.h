@@ -310,6 +310,10 @@ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret);
  */
 int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size);
 
+/* true when hostdev detached the PCI function @addr and journaled its
+ * original driver (hd_vfio_reattach gives it back). */
+bool hd_vfio_is_journaled(hd_ctx *ctx, const char *addr);
+
 /**
  * hd_pci_reset: reset a PCI function through the kernel ("reset").  The
  * kernel's methods are in "reset_method"; the first one is reported in
@@ -345,6 +349,91 @@ int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret);
 /* The same with <rom file='@rom_file'/> (an absolute path) for a PCI
  * device; -EINVAL for a relative path, -EOPNOTSUPP for other devices. */
 int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, const char *rom_file, char **ret);
+
+/* ---- devices in use by VMs (domain/libvirt.c) ------------------------- */
+
+/**
+ * hd_in_use_fn: is the device (@kind "pci" with a PCI address, or "mdev"
+ * with a UUID) used by a running guest?  Returns 0 when not (a domain that
+ * is only defined: warn and return 0), 1 with @reason naming the domain
+ * when a running one uses it, -EAGAIN with @reason when it cannot be told.
+ * Operations that take a device from a guest (reattach, reset, shrinking
+ * VFs, removing an mdev) ask it; a running user refuses them (-EBUSY), an
+ * unknown answer refuses them unless forced.
+ */
+typedef int (*hd_in_use_fn)(hd_ctx *ctx, const char *kind, const char *id, char *reason, size_t size,
+                            void *userdata);
+void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata);
+
+typedef struct hd_domain_usage hd_domain_usage;
+
+typedef struct hd_domain_use {
+        const char *domain;     /* libvirt domain name */
+        bool running;           /* false: defined only */
+        const char *uri;        /* the connection it was found on */
+        const char *how;        /* "hostdev", "interface type='hostdev'", "network 'NAME' (VF pool)" */
+        const char *xml;        /* the domain's own device element (for detach) */
+} hd_domain_use;
+
+enum {
+        HD_DOMAIN_USAGE_RW = 1 << 0,    /* read-write connection (attach, detach) */
+};
+
+/**
+ * hd_domain_usage_new: connect to libvirt (@uri, or libvirt's default when
+ * NULL) and read every domain's XML (live XML of running ones, the
+ * persistent XML of defined ones) and every network's: which PCI, USB, SCSI
+ * and mdev devices each domain uses through <hostdev>, <interface
+ * type='hostdev'> and <interface type='network'> on a VF pool
+ * (<forward mode='hostdev'> with <pf dev=> or <address> lists; the PF's
+ * VFs are resolved through @list).  -ECONNREFUSED when libvirt cannot be
+ * reached (libvirt's message in *ret_error when given).
+ */
+int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigned flags, hd_domain_usage **ret,
+                        char **ret_error);
+hd_domain_usage *hd_domain_usage_free(hd_domain_usage *u);
+/* Re-read the domains (after an attach or detach). */
+int hd_domain_usage_reload(hd_domain_usage *u);
+const char *hd_domain_usage_get_uri(hd_domain_usage *u);
+/**
+ * hd_domain_usage_find: the domains that use @d (a PCI function, its VF
+ * network interface, a USB device, a SCSI device or an mdev).  *ret is an
+ * array of borrowed entries (caller frees the array); 0 entries when none.
+ */
+int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_domain_use ***ret, size_t *ret_n);
+/* Set @u as the context's in-use function (see hd_in_use_fn); @u must
+ * outlive its use.  With @u NULL, every question answers -EAGAIN with
+ * @why (libvirt could not be asked). */
+void hd_domain_usage_install(hd_ctx *ctx, hd_domain_usage *u, const char *why);
+/* The in-use question itself (hd_in_use_fn) over @u. */
+int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, const char *id, char *reason,
+                          size_t size);
+/**
+ * hd_domain_attach_xml / hd_domain_detach_xml: virDomainAttachDeviceFlags /
+ * virDomainDetachDeviceFlags of @xml on @domain; @live and @config as
+ * virsh's --live and --config (neither: libvirt's "current").  libvirt's
+ * message in @err on failure.
+ */
+int hd_domain_attach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
+                         char *err, size_t size);
+int hd_domain_detach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
+                         char *err, size_t size);
+/* PCI addresses ("0000:01:00.0") of a domain XML's <hostdev type='pci'> and
+ * <interface type='hostdev'>, only the managed='no' ones (libvirt's default)
+ * with @unmanaged_only; NULL-terminated, caller frees.  -EBADMSG for XML
+ * that does not parse. */
+int hd_domain_xml_pci_hostdevs(const char *xml, bool unmanaged_only, char ***ret, size_t *ret_n);
+/* 1 and the pid (and its comm, may be NULL) when a process has
+ * /dev/vfio/@group open; 0 when none. */
+int hd_vfio_group_holder(hd_ctx *ctx, unsigned group, int *ret_pid, char **ret_comm);
+/* Every /dev/vfio/N that a process has open, in one pass over /proc (the
+ * first process found per group); caller frees *ret (NULL when none). */
+typedef struct hd_vfio_holder {
+        unsigned group;
+        int pid;
+        char comm[32];          /* /proc/PID/comm, "" when unreadable */
+} hd_vfio_holder;
+int hd_vfio_list_holders(hd_ctx *ctx, hd_vfio_holder **ret, size_t *ret_n);
 
 /* ---- capture ---------------------------------------------------------- */
 
