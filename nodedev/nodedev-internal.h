@@ -108,3 +108,16 @@ int hd_pci_config_find_cap(const struct hd_pci_config *c, unsigned id);
 int hd_pci_config_find_ext_cap(const struct hd_pci_config *c, unsigned id);
 bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t);
 void hd_mdev_types_build(hd_device *d, struct hd_node *cap);
+
+/* identity.c: the stable identity of a PCI function */
+struct hd_pci_identity {
+        unsigned vendor, device, subsystem_vendor, subsystem_device, class_code;
+        char serial[128];       /* PCIe DSN "xx-xx-..-xx" or VPD SN; "" if none */
+};
+/* PCIe Device Serial Number or VPD SN; "" when none or unreadable. */
+void hd_pci_device_read_serial(hd_device *d, char *buf, size_t size);
+int hd_pci_device_read_identity(hd_device *d, struct hd_pci_identity *ret);
+/* 0 when @have is the device @want describes (the serial only when @want
+ * has one); -ESTALE with the difference in @why otherwise. */
+int hd_pci_identity_compare(const struct hd_pci_identity *want, const struct hd_pci_identity *have, char *why,
+                            size_t size);
