@@ -19,7 +19,7 @@ static void find_text(struct hd_node *n, const char *name, char *buf, size_t siz
                 find_text(n->kids[i], name, buf, size);
 }
 
-void hd_pci_device_read_serial(hd_device *d, char *buf, size_t size) {
+int hd_pci_device_read_serial(hd_device *d, char *buf, size_t size) {
         struct hd_pci_config *cfg = malloc(sizeof(*cfg));
         buf[0] = 0;
         if (cfg && hd_pci_config_read(d, cfg) >= 0) {
@@ -31,12 +31,15 @@ void hd_pci_device_read_serial(hd_device *d, char *buf, size_t size) {
                 }
         }
         free(cfg);
-        if (!buf[0]) {
+        if (buf[0])
+                return 1;
+        {
                 struct hd_node *dom = NULL;
                 if (hd_device_build_dom(d, &dom) >= 0)
                         find_text(dom, "serial_number", buf, size);
                 hd_node_free(dom);
         }
+        return buf[0] ? 2 : 0;
 }
 
 int hd_pci_device_read_identity(hd_device *d, struct hd_pci_identity *ret) {
@@ -57,7 +60,7 @@ int hd_pci_device_read_identity(hd_device *d, struct hd_pci_identity *ret) {
                 id.subsystem_device = (unsigned) v;
         if (hd_device_read_attr_long(d, "class", 16, &v) >= 0)
                 id.class_code = (unsigned) v;
-        hd_pci_device_read_serial(d, id.serial, sizeof(id.serial));
+        id.serial_is_dsn = hd_pci_device_read_serial(d, id.serial, sizeof(id.serial)) == 1;
         *ret = id;
         return 0;
 }
