@@ -285,10 +285,10 @@ void hd_diff_unified(struct hd_buf *b, const char *path, const char *before, con
         while (i < na || j < nb) {
                 if (i < na && j < nb && la[i] == lb[j] && memcmp(A[i], B[j], la[i]) == 0)
                         ops[nops++] = (struct op) { 0, i++, j++ };
-                else if (j < nb && (i == na || DP(i, j + 1) >= DP(i + 1, j)))
-                        ops[nops++] = (struct op) { 2, i, j++ };
-                else
+                else if (i < na && (j == nb || DP(i + 1, j) >= DP(i, j + 1)))
                         ops[nops++] = (struct op) { 1, i++, j };
+                else
+                        ops[nops++] = (struct op) { 2, i, j++ };
         }
 #undef DP
         hd_buf_printf(b, "--- %s%s\n", before ? "a" : "", before ? path : "/dev/null");

@@ -853,6 +853,7 @@ static const struct verb *const verb_tables[] = {
         nodedev_verbs,
         sriov_verbs,
         mdev_verbs,
+        boot_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {

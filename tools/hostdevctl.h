@@ -25,6 +25,7 @@ struct verb {
 extern const struct verb nodedev_verbs[];
 extern const struct verb sriov_verbs[];
 extern const struct verb mdev_verbs[];
+extern const struct verb boot_verbs[];
 /* tools/cmd-mdev.c: start the 'auto' mdevs and print the steps (none with
  * @quiet); for 'apply'.  Returns the exit status. */
 int mdev_apply_report(hd_ctx *ctx, bool json, bool quiet);
