@@ -33,7 +33,7 @@ suites=()
 meson test -C build --print-errorlogs "${suites[@]}" ; rc1=$?
 # Under the sanitizers: the unit and CLI-level tests (valgrind and the guest
 # need the plain build).
-meson test -C build-asan --print-errorlogs --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev ; rc2=$?
+meson test -C build-asan --print-errorlogs --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev --suite boot ; rc2=$?
 
 python3 - "$SRC/build/meson-logs/testlog.json" "$SRC/build-asan/meson-logs/testlog.json" <<'PY'
 # Count the individual checks: TAP lines of TAP tests, the "vm: N passed,
