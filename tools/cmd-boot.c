@@ -463,11 +463,12 @@ static int verb_override(int argc, char **argv) {
                         json_object_put(a);
                 } else
                         for (size_t i = 0; i < n; i++)
-                                printf("%s  %s  %s%s%s\n", v[i].addr, v[i].driver,
+                                printf("%s  %s  bound to %s  %s%s\n", v[i].addr, v[i].driver,
+                                       v[i].now[0] ? v[i].now : "(none)",
                                        streq(v[i].match, "ok") ? "identity ok" :
                                        streq(v[i].match, "unchecked") ? "no identity recorded (driverctl file)" :
                                        streq(v[i].match, "absent") ? "device absent" : "MISMATCH: ",
-                                       v[i].why, v[i].now[0] ? "" : "");
+                                       v[i].why);
                 free(v);
         }
         return EXIT_SUCCESS;
@@ -555,7 +556,8 @@ const struct verb boot_verbs[] = {
           "--dry-run          print the plan and the diff; change nothing\n"
           "--no-regenerate    write the files, print the commands instead of running them\n"
           "--force            override host-safety refusals (root disk controller,\n"
-          "                   default-route NIC, boot console GPU): exit status 2 without\n" },
+          "                   default-route NIC, boot console GPU); without it they end\n"
+          "                   with exit status 2\n" },
         { "override", verb_override,
           "set DEV DRIVER | unset DEV | list [--json] [--root DIR] [--dry-run]",
           "Persistent per-device driver overrides, driverctl-compatible, identity-checked.",
