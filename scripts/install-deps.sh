@@ -13,6 +13,7 @@ PKGS=(
         qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
         kmod iproute2 gcc-12 make            # guest modules.dep, ip for VF checks, out-of-tree mtty/netdevsim
         libacl1 libblkid1 libcap2 libkmod2 libselinux1  # libraries of the guest's udevadm (udev .deb), copied from here
+        mmdebstrap uidmap e2fsprogs          # the Debian-root guest (tests/vm/build-debian-root.sh): root in a user namespace, mkfs.ext4 -d, debugfs
 )
 missing=()
 for p in "${PKGS[@]}"; do
