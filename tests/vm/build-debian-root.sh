@@ -41,6 +41,8 @@ cat > "$tmp/hdtest-init" <<'INIT'
 #!/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# the essential variant has no util-linux mount: busybox's
+command -v mount >/dev/null || { mount() { busybox mount "$@"; }; umount() { busybox umount "$@"; }; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
