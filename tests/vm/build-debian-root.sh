@@ -72,6 +72,7 @@ mmdebstrap --mode=unshare --variant=essential --format=tar \
 	--customize-hook='cp "$1/usr/share/grub/default/grub" "$1/etc/default/grub"' \
 	--customize-hook='sed -i "s|^GRUB_CMDLINE_LINUX=.*|GRUB_CMDLINE_LINUX=\"console=ttyS0 init=/usr/local/sbin/hdtest-init panic=-1\"|; s|^GRUB_CMDLINE_LINUX_DEFAULT=.*|GRUB_CMDLINE_LINUX_DEFAULT=\"\"|" "$1/etc/default/grub"' \
 	--customize-hook='echo "/dev/vda / ext4 rw 0 1" > "$1/etc/fstab"; echo hdguest > "$1/etc/hostname"' \
+	--customize-hook='sed -i "s/^MODULES=.*/MODULES=dep/" "$1/etc/initramfs-tools/initramfs.conf"' \
 	--customize-hook='rm -rf "$1/var/cache/apt/archives"/*.deb "$1/usr/share/doc" "$1/usr/share/man" "$1/usr/share/locale"' \
 	bookworm "$tmp/root.tar" "deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" \
 	"deb ${MIRROR%/debian}/debian-security bookworm-security main" >"$tmp/mmdebstrap.log" 2>&1 ||
