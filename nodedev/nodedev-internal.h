@@ -152,3 +152,18 @@ void hd_pci_vpd_done(struct hd_pci_vpd *v);
 /* <capability type='vpd'> under @cap */
 void hd_pci_vpd_build(struct hd_node *cap, const struct hd_pci_vpd *v);
 void hd_mdev_types_build(hd_device *d, struct hd_node *cap);
+
+/* identity.c: the stable identity of a PCI function */
+struct hd_pci_identity {
+        unsigned vendor, device, subsystem_vendor, subsystem_device, class_code;
+        char serial[128];       /* PCIe DSN "xx-xx-..-xx" or VPD SN; "" if none */
+        bool serial_is_dsn;
+};
+/* PCIe Device Serial Number or VPD SN; "" when none or unreadable.
+ * Returns 1 for a DSN, 2 for a VPD serial, 0 for none. */
+int hd_pci_device_read_serial(hd_device *d, char *buf, size_t size);
+int hd_pci_device_read_identity(hd_device *d, struct hd_pci_identity *ret);
+/* 0 when @have is the device @want describes (the serial only when @want
+ * has one); -ESTALE with the difference in @why otherwise. */
+int hd_pci_identity_compare(const struct hd_pci_identity *want, const struct hd_pci_identity *have, char *why,
+                            size_t size);

@@ -16,6 +16,7 @@ PKGS=(
         kmod iproute2 gcc-12 make            # guest modules.dep, ip for VF checks, out-of-tree mtty/netdevsim
         libacl1 libblkid1 libcap2 libkmod2 libselinux1  # libraries of the guest's udevadm (udev .deb), copied from here
         clang libclang-rt-14-dev             # fuzz/: libFuzzer with ASan+UBSan (build-fuzz)
+        mmdebstrap uidmap e2fsprogs          # the Debian-root guest (tests/vm/build-debian-root.sh): root in a user namespace, mkfs.ext4 -d, debugfs
 )
 missing=()
 for p in "${PKGS[@]}"; do

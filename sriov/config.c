@@ -446,39 +446,6 @@ _public_ int hd_sriov_config_list(const char *dir, char ***ret, size_t *ret_n) {
         return 0;
 }
 
-/* ---- identity ---- */
-
-static void find_text(struct hd_node *n, const char *name, char *buf, size_t size) {
-        if (!n || buf[0])
-                return;
-        if (n->name && streq(n->name, name) && n->text) {
-                copy_str(buf, size, n->text);
-                return;
-        }
-        for (size_t i = 0; i < n->n_kids; i++)
-                find_text(n->kids[i], name, buf, size);
-}
-
-void hd_sriov_read_serial(hd_device *d, char *buf, size_t size) {
-        struct hd_pci_config *cfg = malloc(sizeof(*cfg));
-        buf[0] = 0;
-        if (cfg && hd_pci_config_read(d, cfg) >= 0) {
-                int pos = hd_pci_config_find_ext_cap(cfg, 0x0003); /* Device Serial Number */
-                if (pos > 0) {
-                        uint32_t lo = hd_pci_cfg32(cfg, (size_t) pos + 4), hi = hd_pci_cfg32(cfg, (size_t) pos + 8);
-                        snprintf(buf, size, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x", hi >> 24, (hi >> 16) & 0xff,
-                                 (hi >> 8) & 0xff, hi & 0xff, lo >> 24, (lo >> 16) & 0xff, (lo >> 8) & 0xff, lo & 0xff);
-                }
-        }
-        free(cfg);
-        if (!buf[0]) {
-                struct hd_node *dom = NULL;
-                if (hd_device_build_dom(d, &dom) >= 0)
-                        find_text(dom, "serial_number", buf, size);
-                hd_node_free(dom);
-        }
-}
-
 static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
         hd_sriov_pf_config *c = calloc(1, sizeof(*c));
         long long v;
@@ -492,7 +459,7 @@ static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
         if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v >= 0)
                 c->numvfs = (unsigned) v;
         c->autoprobe = hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &v) >= 0 ? !!v : 1;
-        hd_sriov_read_serial(d, c->serial, sizeof(c->serial));
+        hd_pci_device_read_serial(d, c->serial, sizeof(c->serial));
         *ret = c;
         return 0;
 }
@@ -679,7 +646,7 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                         continue;
                 }
                 if (c->serial[0]) {
-                        hd_sriov_read_serial(d, serial, sizeof(serial));
+                        hd_pci_device_read_serial(d, serial, sizeof(serial));
                         if (!streq(serial, c->serial)) {
                                 log_warn(ctx, "%s: serial number %s, the config is for %s (hardware moved?); skipped",
                                          addrs[i], serial[0] ? serial : "unreadable", c->serial);

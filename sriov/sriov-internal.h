@@ -62,6 +62,3 @@ int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_co
                        hd_sriov_result *res);
 /* flock()ed STATE_DIR/sriov.lock */
 int hd_sriov_lock(hd_ctx *ctx, int *ret_fd);
-/* PCIe Device Serial Number ("xx-xx-..-xx") or VPD SN of a PCI device;
- * "" when it has none or it cannot be read. */
-void hd_sriov_read_serial(hd_device *d, char *buf, size_t size);

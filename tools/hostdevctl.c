@@ -24,6 +24,7 @@ static const struct verb *const verb_tables[] = {
         mdev_verbs,
         gpu_verbs,
         libvirt_verbs,
+        boot_verbs,
 };
 
 static const struct verb *find_verb(const char *name) {

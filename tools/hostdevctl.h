@@ -37,6 +37,7 @@ extern const struct verb vfio_verbs[];       /* tools/cmd-vfio.c */
 extern const struct verb domain_verbs[];     /* tools/cmd-domain.c */
 extern const struct verb sriov_verbs[];
 extern const struct verb mdev_verbs[];
+extern const struct verb boot_verbs[];       /* tools/cmd-boot.c */
 extern const struct verb libvirt_verbs[];    /* tools/cmd-libvirt.c */
 extern const struct verb gpu_verbs[];        /* tools/cmd-gpu.c */
 /* tools/cmd-mdev.c: start the 'auto' mdevs (check only with @dry_run) and

@@ -459,3 +459,4 @@ int hd_capture(hd_ctx *ctx, const char *dir, hd_capture_stats *ret_stats);
 #include "hostdev/sriov.h"
 #include "hostdev/mdev.h"
 #include "hostdev/gpu.h"
+#include "hostdev/boot.h"

@@ -473,11 +473,78 @@ def build_hostile(out):
     os.symlink("self-loop", os.path.join(out, "sys", "class", "net", "self-loop"))
 
 
+def build_boot(out):
+    """Boot-time passthrough: a GPU with its HDMI audio in one group, two
+    identical e1000e NICs, an igb NIC with the default route, the boot VGA
+    device, the AHCI controller of the root disk; an Intel IOMMU (ACPI DMAR)
+    that is on.  proc/ holds what host safety and doctor read."""
+    with Sysroot(out) as s:
+        s.dmi(sys_vendor="QEMU", product_name="Standard PC (Q35 + ICH9, 2009)",
+              product_version="pc-q35-7.2", product_serial="",
+              product_uuid="d4a5e3c2-9f1b-4b8e-8a0d-1f2e3d4c5b6b",
+              bios_vendor="SeaBIOS", bios_version="1.16.2-debian-1.16.2-1",
+              bios_date="04/01/2014", board_vendor=None, board_name=None,
+              board_version=None, board_serial=None, chassis_vendor="QEMU",
+              chassis_type="1", chassis_version="pc-q35-7.2", chassis_serial=None,
+              product_family=None, product_sku=None, bios_release="0.0")
+        s.pci("0000:00:00.0", 0x8086, 0x29c0, 0x060000, pcie=False, iommu_group=0,
+              subsys=(0x1af4, 0x1100), names=(INTEL, "82G33/G31/P35/P31 Express DRAM Controller"))
+        for n, grp in ((1, 1), (2, 3), (3, 5), (4, 7)):
+            s.pci("0000:00:%02x.0" % n, 0x1b36, 0x000c, 0x060400, driver="pcieport",
+                  iommu_group=grp, link_cap=(1, 1), port=16 + n, subsys=(0x1b36, 0x0000),
+                  names=("Red Hat, Inc.", "QEMU PCIe Root port"))
+        s.pci("0000:01:00.0", 0x10de, 0x1b80, 0x030000, driver="nouveau",
+              parent="0000:00:01.0", link_cap=(3, 16), subsys=(0x1458, 0x3702), flr=False,
+              names=("NVIDIA Corporation", "GP104 [GeForce GTX 1080]"))
+        s.pci("0000:01:00.1", 0x10de, 0x10f0, 0x040300, driver="snd_hda_intel",
+              parent="0000:00:01.0", link_cap=(3, 16), subsys=(0x1458, 0x3702), flr=False,
+              names=("NVIDIA Corporation", "GP104 High Definition Audio Controller"))
+        s.iommu_group(2, ["0000:01:00.0", "0000:01:00.1"])
+        for bus, grp, mac, idx in ((2, 4, "52:54:00:12:34:02", 2), (3, 6, "52:54:00:12:34:03", 3)):
+            a = "0000:%02x:00.0" % bus
+            s.pci(a, 0x8086, 0x10d3, 0x020000, driver="e1000e", module="e1000e", parent="0000:00:%02x.0" % bus,
+                  iommu_group=grp, link_cap=(1, 1), subsys=(0x8086, 0x0000),
+                  names=(INTEL, "82574L Gigabit Network Connection"))
+            s.net(a, "enp%ds0" % bus, mac, idx, speed=1000)
+        s.pci("0000:04:00.0", 0x8086, 0x1521, 0x020000, driver="igb", parent="0000:00:04.0",
+              iommu_group=8, link_cap=(2, 4), subsys=(0x8086, 0x0001),
+              names=(INTEL, "I350 Gigabit Network Connection"))
+        s.net("0000:04:00.0", "enp4s0", "52:54:00:12:34:04", 4, speed=1000)
+        s.pci("0000:00:05.0", 0x1234, 0x1111, 0x030000, driver="bochs-drm", pcie=False,
+              iommu_group=9, attrs={"boot_vga": "1"}, subsys=(0x1af4, 0x1100),
+              names=("QEMU", "Standard VGA"))
+        s.pci("0000:00:1f.2", 0x8086, 0x2922, 0x010601, driver="ahci", pcie=False,
+              iommu_group=10, subsys=(0x1af4, 0x1100),
+              names=(INTEL, "82801IR/IO/IH (ICH9R/DO/DH) 6 port SATA Controller [AHCI mode]"))
+        s.scsi_host("0000:00:1f.2", 0, via="ata1", proc_name="ahci")
+        s.scsi_disk(0, 0, 0, "sda", 0, 0, 41943040, vendor="ATA", model="QEMU HARDDISK",
+                    rev="2.5+", serial="QM00001", id_path="pci-0000:00:1f.2-ata-1",
+                    partitions=[(1, 2048, 1048576), (2, 1050624, 40000000)])
+    files = {
+        "sys/firmware/acpi/tables/DMAR": "DMAR",
+        "proc/self/mountinfo": "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw\n",
+        "proc/net/route": "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+                          "enp4s0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n",
+        "proc/cmdline": "BOOT_IMAGE=/vmlinuz-6.1.0-28-amd64 root=/dev/sda2 ro quiet\n",
+        "proc/cpuinfo": "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme de pse msr pae vmx ept\n",
+        "proc/interrupts": "            CPU0\n 24:          0  IR-PCI-MSI 512000-edge      ahci[0000:00:1f.2]\n",
+        "proc/sys/kernel/osrelease": "6.1.0-28-amd64\n",
+        "lib/modules/6.1.0-28-amd64/modules.dep":
+            "kernel/drivers/vfio/pci/vfio-pci.ko: kernel/drivers/vfio/pci/vfio-pci-core.ko\n",
+    }
+    for rel, text in files.items():
+        path = os.path.join(out, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+
 CASES = {
     "full": build_full,
     "minimal": build_minimal,
     "broken": build_broken,
     "hostile": build_hostile,
+    "boot": build_boot,
 }
 
 

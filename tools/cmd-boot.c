@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hostdevctl boot|override|doctor: front-end of libhostdev's boot/ module. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostdevctl.h"
+
+/* The configuration root: --root, else the --sysroot tree (a captured or
+ * offline system is one tree), else this host.  "" and "/" are refused so
+ * that an empty variable never silently means this host. */
+static int pick_root(const char *verb, const char *arg, const char **ret) {
+        const char *root = arg ?: arg_sysroot;
+        char real[PATH_MAX];
+        if (!root) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!*root || !realpath(root, real) || streq(real, "/")) {
+                if (*root && !realpath(root, real))
+                        errorf("%s: cannot use --root '%s': %s", verb, root, strerror(errno));
+                else
+                        errorf("%s: --root must name an offline root directory, not '%s'; leave it out for this host",
+                               verb, root);
+                return -EINVAL;
+        }
+        *ret = root;
+        return 0;
+}
+
+static int exit_for(int r) {
+        return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
+}
+
+static const char *driver_arg(const char *s) {
+        if (streq(s, "vfio") || streq(s, "vfio-pci") || streq(s, "vfio_pci"))
+                return "vfio-pci";
+        if (streq(s, "stub") || streq(s, "pci-stub") || streq(s, "pci_stub"))
+                return "pci-stub";
+        return NULL;
+}
+
+static void plan_freep(hd_boot_plan **p) { hd_boot_plan_free(*p); }
+
+static json_object *plan_json(const hd_boot_plan *p) {
+        json_object *o = json_object_new_object(), *a;
+        json_object_object_add(o, "root", p->root ? json_object_new_string(p->root) : NULL);
+        json_object_object_add(o, "driver", json_object_new_string(p->driver));
+        json_object_object_add(o, "initramfs", p->initramfs[0] ? json_object_new_string(p->initramfs) : NULL);
+        json_object_object_add(o, "bootloader", p->bootloader[0] ? json_object_new_string(p->bootloader) : NULL);
+        json_object_object_add(o, "iommu_vendor", p->iommu_vendor[0] ? json_object_new_string(p->iommu_vendor) : NULL);
+        json_object_object_add(o, "binding", json_object_new_string(p->by_ids ? "ids" : "address"));
+        json_object_object_add(o, "ids", p->by_ids ? json_object_new_string(p->ids) : NULL);
+        a = json_object_new_array();
+        for (size_t i = 0; i < p->n_devices; i++) {
+                json_object *d = json_object_new_object();
+                json_object_object_add(d, "address", json_object_new_string(p->devices[i].addr));
+                json_object_object_add(d, "ids", json_object_new_string(p->devices[i].ids));
+                json_object_object_add(d, "driver", p->devices[i].driver_now[0] ? json_object_new_string(p->devices[i].driver_now) : NULL);
+                json_object_object_add(d, "host_module", p->devices[i].host_module[0] ? json_object_new_string(p->devices[i].host_module) : NULL);
+                json_object_object_add(d, "reason", json_object_new_string(p->devices[i].reason));
+                json_object_array_add(a, d);
+        }
+        json_object_object_add(o, "devices", a);
+        a = json_object_new_array();
+        for (size_t i = 0; i < p->n_kargs; i++)
+                json_object_array_add(a, json_object_new_string(p->kargs[i]));
+        json_object_object_add(o, "kernel_arguments", a);
+        a = json_object_new_array();
+        for (size_t i = 0; i < p->n_files; i++) {
+                json_object *f = json_object_new_object();
+                hd_boot_plan one = { .files = &p->files[i], .n_files = 1 };
+                char *diff = NULL;
+                json_object_object_add(f, "path", json_object_new_string(p->files[i].path));
+                json_object_object_add(f, "action", json_object_new_string(!p->files[i].before ? "create" : !p->files[i].after ? "remove" : "edit"));
+                json_object_object_add(f, "why", json_object_new_string(p->files[i].why));
+                if (hd_boot_plan_format_diff(&one, &diff) >= 0)
+                        json_object_object_add(f, "diff", json_object_new_string(diff));
+                free(diff);
+                json_object_array_add(a, f);
+        }
+        json_object_object_add(o, "files", a);
+        a = json_object_new_array();
+        for (size_t i = 0; i < p->n_commands; i++)
+                json_object_array_add(a, json_object_new_string(p->commands[i]));
+        json_object_object_add(o, "commands", a);
+        a = json_object_new_array();
+        for (size_t i = 0; i < p->n_notes; i++)
+                json_object_array_add(a, json_object_new_string(p->notes[i]));
+        json_object_object_add(o, "notes", a);
+        return o;
+}
+
+static int print_plan(const hd_boot_plan *p, bool json) {
+        _cleanup_free_ char *text = NULL, *diff = NULL;
+        if (json) {
+                json_object *o = plan_json(p);
+                print_json(o);
+                json_object_put(o);
+                return 0;
+        }
+        if (hd_boot_plan_format_text(p, &text) < 0 || hd_boot_plan_format_diff(p, &diff) < 0) {
+                errorf("out of memory");
+                return -ENOMEM;
+        }
+        fputs(text, stdout);
+        if (*diff)
+                printf("\n%s", diff);
+        return 0;
+}
+
+struct boot_opts {
+        const char *driver, *root;
+        unsigned flags;
+        bool json;
+        int optind;
+};
+
+static int parse_boot_opts(const char *verb, int argc, char **argv, const char *allowed, struct boot_opts *o) {
+        static const struct option opts[] = {
+                { "driver", required_argument, NULL, 'd' },
+                { "json", no_argument, NULL, 'j' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "root", required_argument, NULL, 'r' },
+                { "no-regenerate", no_argument, NULL, 'N' },
+                { "force", no_argument, NULL, 'f' },
+                {}
+        };
+        const char *root_arg = NULL;
+        int c;
+        *o = (struct boot_opts) { .driver = "vfio-pci" };
+        while ((c = getopt_long(argc, argv, "d:jnr:Nf", opts, NULL)) >= 0) {
+                if (c == '?' || !strchr(allowed, c))
+                        return bad_option(verb, argv);
+                switch (c) {
+                case 'd':
+                        o->driver = driver_arg(optarg);
+                        if (!o->driver) {
+                                errorf("%s: --driver must be vfio or stub, not '%s'", verb, optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'j': o->json = true; break;
+                case 'n': o->flags |= HD_BOOT_DRY_RUN; break;
+                case 'r': root_arg = optarg; break;
+                case 'N': o->flags |= HD_BOOT_NO_REGENERATE; break;
+                case 'f': o->flags |= HD_BOOT_FORCE; break;
+                }
+        }
+        if (streq(o->driver, "pci-stub"))
+                o->flags |= HD_BOOT_STUB;
+        if (pick_root(verb, root_arg, &o->root) < 0)
+                return EXIT_USAGE;
+        o->optind = optind;
+        return 0;
+}
+
+static int make_plan(const char *verb, hd_nodedev_list *list, struct boot_opts *o, int argc, char **argv,
+                     hd_boot_plan **ret) {
+        _cleanup_free_ hd_device **devs = NULL;
+        size_t n = (size_t) (argc - o->optind);
+        char err[512];
+        int r;
+
+        if (n == 0) {
+                errorf("%s: expected at least one device (see 'hostdevctl boot --help')", verb);
+                return EXIT_USAGE;
+        }
+        devs = calloc(n, sizeof(*devs));
+        if (!devs)
+                return EXIT_FAILURE;
+        for (size_t i = 0; i < n; i++)
+                if (lookup(list, argv[o->optind + (int) i], &devs[i]) < 0)
+                        return EXIT_FAILURE;
+        r = hd_boot_plan_new(list, o->root, devs, n, o->flags, ret, err, sizeof(err));
+        if (r < 0) {
+                errorf("%s: %s", verb, err[0] ? err : strerror(-r));
+                return exit_for(r);
+        }
+        return 0;
+}
+
+static int boot_plan(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_(plan_freep) hd_boot_plan *p = NULL;
+        struct boot_opts o;
+        int r;
+
+        if ((r = parse_boot_opts("boot plan", argc, argv, "djrf", &o)) != 0)
+                return r;
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if ((r = make_plan("boot plan", list, &o, argc, argv, &p)) != 0)
+                return r;
+        return print_plan(p, o.json) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+struct cmd_report {
+        const char *root;
+        int failed;
+};
+
+static void command_cb(void *userdata, const char *command, int status) {
+        struct cmd_report *c = userdata;
+        const char *root = c->root;
+        if (status < 0)
+                printf("run: %s%s%s%s\n", root ? "chroot " : "", root ?: "", root ? " " : "", command);
+        else {
+                printf("ran: %s (exit status %d)\n", command, status);
+                if (status != 0 && !c->failed) {
+                        errorf("'%s' failed with exit status %d; the files are written, 'hostdevctl boot undo' "
+                               "puts them back", command, status);
+                        c->failed = 1;
+                }
+        }
+}
+
+static int boot_apply(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_(plan_freep) hd_boot_plan *p = NULL;
+        struct boot_opts o;
+        struct cmd_report rep = {};
+        int r;
+
+        if ((r = parse_boot_opts("boot apply", argc, argv, "dnrNfj", &o)) != 0)
+                return r;
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if ((r = make_plan("boot apply", list, &o, argc, argv, &p)) != 0)
+                return r;
+        if (o.flags & HD_BOOT_DRY_RUN) {
+                print_plan(p, o.json);
+                return EXIT_SUCCESS;
+        }
+        if (p->n_files == 0) {
+                printf("nothing to change: the boot configuration of %s is already applied\n", p->root ?: "this host");
+                return EXIT_SUCCESS;
+        }
+        rep.root = p->root;
+        r = hd_boot_apply(ctx, p, o.flags, command_cb, &rep);
+        if (r < 0) {
+                errorf("boot apply: %s; nothing was changed", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        printf("changed %d file%s; the journal is in %s/boot\n", r, r == 1 ? "" : "s",
+               p->root ? "ROOT/var/lib/hostdev" : hd_ctx_get_state_dir(ctx));
+        for (size_t i = 0; i < p->n_files; i++)
+                printf("  %s %s\n", !p->files[i].before ? "created" : !p->files[i].after ? "removed" : "edited ",
+                       p->files[i].path);
+        return rep.failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int boot_undo(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        struct boot_opts o;
+        struct cmd_report rep = {};
+        int r;
+
+        if ((r = parse_boot_opts("boot undo", argc, argv, "nrN", &o)) != 0)
+                return r;
+        if (o.optind != argc) {
+                errorf("boot undo: unexpected argument '%s'", argv[o.optind]);
+                return EXIT_USAGE;
+        }
+        if (open_ctx(&ctx) < 0)
+                return EXIT_FAILURE;
+        rep.root = o.root;
+        r = hd_boot_undo(ctx, o.root, o.flags, command_cb, &rep);
+        if (r < 0) {
+                errorf("boot undo: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (r == 0)
+                printf("nothing to undo: no boot configuration was applied to %s\n", o.root ?: "this host");
+        else
+                printf("%s %d file%s to %s pre-apply state\n", (o.flags & HD_BOOT_DRY_RUN) ? "would restore" : "restored",
+                       r, r == 1 ? "" : "s", o.root ?: "this host's");
+        return rep.failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int boot_status(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        hd_boot_status *s = NULL;
+        struct boot_opts o;
+        int r;
+
+        if ((r = parse_boot_opts("boot status", argc, argv, "jr", &o)) != 0)
+                return r;
+        if (o.optind != argc) {
+                errorf("boot status: unexpected argument '%s'", argv[o.optind]);
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        r = hd_boot_get_status(list, o.root, &s);
+        if (r < 0) {
+                errorf("boot status: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (o.json) {
+                json_object *j = json_object_new_object(), *a;
+                json_object_object_add(j, "state", json_object_new_string(s->state));
+                json_object_object_add(j, "configured", json_object_new_boolean(s->configured));
+                json_object_object_add(j, "active", json_object_new_boolean(s->active));
+                json_object_object_add(j, "kernel_arguments_live", json_object_new_boolean(s->kargs_live));
+                a = json_object_new_array();
+                for (size_t i = 0; i < s->n_kargs; i++)
+                        json_object_array_add(a, json_object_new_string(s->kargs[i]));
+                json_object_object_add(j, "kernel_arguments", a);
+                a = json_object_new_array();
+                for (size_t i = 0; i < s->n_devices; i++) {
+                        json_object *d = json_object_new_object();
+                        json_object_object_add(d, "address", json_object_new_string(s->devices[i].addr));
+                        json_object_object_add(d, "configured_driver", json_object_new_string(s->devices[i].want));
+                        json_object_object_add(d, "driver", s->devices[i].now[0] ? json_object_new_string(s->devices[i].now) : NULL);
+                        json_object_array_add(a, d);
+                }
+                json_object_object_add(j, "devices", a);
+                a = json_object_new_array();
+                for (size_t i = 0; i < s->n_softdeps; i++)
+                        json_object_array_add(a, json_object_new_string(s->softdeps[i]));
+                json_object_object_add(j, "softdeps", a);
+                a = json_object_new_array();
+                for (size_t i = 0; i < s->n_drift; i++)
+                        json_object_array_add(a, json_object_new_string(s->drift[i]));
+                json_object_object_add(j, "drift", a);
+                print_json(j);
+                json_object_put(j);
+        } else {
+                printf("state: %s\n", s->state);
+                if (s->n_kargs) {
+                        printf("kernel arguments:");
+                        for (size_t i = 0; i < s->n_kargs; i++)
+                                printf(" %s", s->kargs[i]);
+                        printf(" (%s)\n", s->kargs_live ? "in /proc/cmdline" : "not all in /proc/cmdline");
+                }
+                for (size_t i = 0; i < s->n_devices; i++)
+                        printf("%s  configured %s, bound to %s\n", s->devices[i].addr, s->devices[i].want,
+                               s->devices[i].now[0] ? s->devices[i].now : "(none)");
+                for (size_t i = 0; i < s->n_softdeps; i++)
+                        printf("%s\n", s->softdeps[i]);
+                for (size_t i = 0; i < s->n_drift; i++)
+                        printf("drift: %s changed since boot apply\n", s->drift[i]);
+        }
+        hd_boot_status_free(s);
+        return EXIT_SUCCESS;
+}
+
+static int verb_boot(int argc, char **argv) {
+        if (argc < 2) {
+                errorf("boot: expected plan, apply, status or undo (see 'hostdevctl boot --help')");
+                return EXIT_USAGE;
+        }
+        if (streq(argv[1], "plan"))
+                return boot_plan(argc - 1, argv + 1);
+        if (streq(argv[1], "apply"))
+                return boot_apply(argc - 1, argv + 1);
+        if (streq(argv[1], "status"))
+                return boot_status(argc - 1, argv + 1);
+        if (streq(argv[1], "undo"))
+                return boot_undo(argc - 1, argv + 1);
+        errorf("boot: unknown subcommand '%s' (plan, apply, status or undo)", argv[1]);
+        return EXIT_USAGE;
+}
+
+/* ---- override ---- */
+
+static int verb_override(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        struct boot_opts o;
+        const char *sub;
+        hd_device *d = NULL;
+        int r;
+
+        if (argc < 2) {
+                errorf("override: expected set, unset or list (see 'hostdevctl override --help')");
+                return EXIT_USAGE;
+        }
+        sub = argv[1];
+        argc--;
+        argv++;
+        if (!streq(sub, "set") && !streq(sub, "unset") && !streq(sub, "list")) {
+                errorf("override: unknown subcommand '%s' (set, unset or list)", sub);
+                return EXIT_USAGE;
+        }
+        if ((r = parse_boot_opts("override", argc, argv, streq(sub, "list") ? "jr" : "nr", &o)) != 0)
+                return r;
+        if ((streq(sub, "set") && argc - o.optind != 2) || (streq(sub, "unset") && argc - o.optind != 1) ||
+            (streq(sub, "list") && argc - o.optind != 0)) {
+                errorf("override %s: expected %s", sub, streq(sub, "set") ? "DEV DRIVER" : streq(sub, "unset") ? "DEV" : "no argument");
+                return EXIT_USAGE;
+        }
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        if (streq(sub, "set")) {
+                const char *drv = driver_arg(argv[o.optind + 1]) ?: argv[o.optind + 1];
+                if (lookup(list, argv[o.optind], &d) < 0)
+                        return EXIT_FAILURE;
+                r = hd_override_set(list, o.root, d, drv, o.flags);
+                if (r == -EINVAL) {
+                        errorf("override set: %s is not a PCI function, or '%s' is not a driver name",
+                               argv[o.optind], drv);
+                        return EXIT_FAILURE;
+                }
+                if (r < 0) {
+                        errorf("override set: %s", strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                printf("%s: %s%s at boot and hotplug%s\n", hd_device_get_name(d), drv,
+                       (o.flags & HD_BOOT_DRY_RUN) ? " would be set" : r ? " set" : " already set",
+                       (o.flags & HD_BOOT_DRY_RUN) ? "" : " (driverctl's /etc/driverctl.d format, identity checked)");
+                return EXIT_SUCCESS;
+        }
+        if (streq(sub, "unset")) {
+                const char *addr = argv[o.optind];
+                if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
+                        addr = strrchr(hd_device_get_syspath(d), '/') + 1;
+                r = hd_override_unset(list, o.root, addr, o.flags);
+                if (r == -ENOENT) {
+                        errorf("override unset: no override for %s", addr);
+                        return EXIT_FAILURE;
+                }
+                if (r < 0) {
+                        errorf("override unset: %s", r == -EINVAL ? "expected a PCI address" : strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                printf("%s: override %s\n", addr, (o.flags & HD_BOOT_DRY_RUN) ? "would be removed" : "removed");
+                return EXIT_SUCCESS;
+        }
+        {
+                hd_override *v = NULL;
+                size_t n = 0;
+                r = hd_override_list(list, o.root, &v, &n);
+                if (r < 0) {
+                        errorf("override list: %s", strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                if (o.json) {
+                        json_object *a = json_object_new_array();
+                        for (size_t i = 0; i < n; i++) {
+                                json_object *e = json_object_new_object();
+                                json_object_object_add(e, "address", json_object_new_string(v[i].addr));
+                                json_object_object_add(e, "driver", json_object_new_string(v[i].driver));
+                                json_object_object_add(e, "identity", v[i].has_identity ? json_object_new_object() : NULL);
+                                if (v[i].has_identity) {
+                                        json_object *id = json_object_object_get(e, "identity");
+                                        json_object_object_add(id, "ids", json_object_new_string(v[i].ids));
+                                        json_object_object_add(id, "subsystem", json_object_new_string(v[i].subsys));
+                                        json_object_object_add(id, "serial", v[i].serial[0] ? json_object_new_string(v[i].serial) : NULL);
+                                }
+                                json_object_object_add(e, "bound", v[i].now[0] ? json_object_new_string(v[i].now) : NULL);
+                                json_object_object_add(e, "match", json_object_new_string(v[i].match));
+                                json_object_object_add(e, "reason", v[i].why[0] ? json_object_new_string(v[i].why) : NULL);
+                                json_object_array_add(a, e);
+                        }
+                        print_json(a);
+                        json_object_put(a);
+                } else
+                        for (size_t i = 0; i < n; i++)
+                                printf("%s  %s  bound to %s  %s%s\n", v[i].addr, v[i].driver,
+                                       v[i].now[0] ? v[i].now : "(none)",
+                                       streq(v[i].match, "ok") ? "identity ok" :
+                                       streq(v[i].match, "unchecked") ? "no identity recorded (driverctl file)" :
+                                       streq(v[i].match, "absent") ? "device absent" : "MISMATCH: ",
+                                       v[i].why);
+                free(v);
+        }
+        return EXIT_SUCCESS;
+}
+
+/* ---- doctor ---- */
+
+static int verb_doctor(int argc, char **argv) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ hd_device **devs = NULL;
+        hd_check *v = NULL;
+        size_t n = 0, nd;
+        bool fail = false;
+        struct boot_opts o;
+        int r;
+
+        if ((r = parse_boot_opts("doctor", argc, argv, "j", &o)) != 0)
+                return r;
+        if (open_list(&ctx, &list) < 0)
+                return EXIT_FAILURE;
+        nd = (size_t) (argc - o.optind);
+        devs = calloc(nd + 1, sizeof(*devs));
+        if (!devs)
+                return EXIT_FAILURE;
+        for (size_t i = 0; i < nd; i++) {
+                if (lookup(list, argv[o.optind + (int) i], &devs[i]) < 0)
+                        return EXIT_FAILURE;
+                if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI) {
+                        errorf("doctor: %s is not a PCI device", argv[o.optind + (int) i]);
+                        return EXIT_FAILURE;
+                }
+        }
+        if ((r = hd_doctor(list, devs, nd, &v, &n)) < 0) {
+                errorf("doctor: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        for (size_t i = 0; i < n; i++)
+                fail = fail || v[i].result == HD_CHECK_FAIL;
+        if (o.json) {
+                json_object *a = json_object_new_array();
+                for (size_t i = 0; i < n; i++) {
+                        json_object *e = json_object_new_object();
+                        json_object_object_add(e, "check", json_object_new_string(v[i].name));
+                        json_object_object_add(e, "device", v[i].subject[0] ? json_object_new_string(v[i].subject) : NULL);
+                        json_object_object_add(e, "result", json_object_new_string(hd_check_result_to_string(v[i].result)));
+                        json_object_object_add(e, "detail", json_object_new_string(v[i].detail));
+                        json_object_object_add(e, "fix", v[i].fix[0] ? json_object_new_string(v[i].fix) : NULL);
+                        json_object_array_add(a, e);
+                }
+                print_json(a);
+                json_object_put(a);
+        } else
+                for (size_t i = 0; i < n; i++) {
+                        printf("%s  %-20s %s%s%s\n", hd_check_result_to_string(v[i].result), v[i].name,
+                               v[i].subject[0] ? v[i].subject : "", v[i].subject[0] ? ": " : "", v[i].detail);
+                        if (v[i].fix[0] && v[i].result != HD_CHECK_PASS)
+                                printf("      fix: %s\n", v[i].fix);
+                }
+        free(v);
+        return fail ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+const struct verb boot_verbs[] = {
+        { "boot", verb_boot,
+          "plan DEV... [--driver vfio|stub] [--force] [--json] | apply DEV... [--driver vfio|stub] [--dry-run] "
+          "[--root DIR] [--no-regenerate] [--force] | status [--json] [--root DIR] | undo [--root DIR] [--dry-run] "
+          "[--no-regenerate]",
+          "Boot-time passthrough: plan, apply, verify and undo the vfio setup of the boot.",
+          "boot plan DEV...   what must change so that DEV (and its IOMMU group mates,\n"
+          "                   bridges excluded) is bound at boot: IOMMU kernel arguments,\n"
+          "                   vfio-pci.ids= when every device with those ids goes, else\n"
+          "                   per-address binding before any host driver; modprobe.d\n"
+          "                   softdeps; the vfio modules in the initramfs. In words and\n"
+          "                   as a unified diff.\n"
+          "boot apply DEV...  write those files atomically, with a backup of each and a\n"
+          "                   journal, then regenerate (update-initramfs, dracut,\n"
+          "                   mkinitcpio, update-grub/grub-mkconfig, kernel-install).\n"
+          "                   Idempotent.\n"
+          "boot status        configured vs live (/proc/cmdline, drivers, softdeps)\n"
+          "boot undo          restore the exact pre-apply bytes; remove created files\n"
+          "--driver vfio|stub vfio-pci (default) or pci-stub\n"
+          "--root DIR         an offline root (the regeneration commands run chrooted);\n"
+          "                   default: the --sysroot tree, else this host\n"
+          "--dry-run          print the plan and the diff; change nothing\n"
+          "--no-regenerate    write the files, print the commands instead of running them\n"
+          "--force            override host-safety refusals (root disk controller,\n"
+          "                   default-route NIC, boot console GPU); without it they end\n"
+          "                   with exit status 2\n" },
+        { "override", verb_override,
+          "set DEV DRIVER | unset DEV | list [--json] [--root DIR] [--dry-run]",
+          "Persistent per-device driver overrides, driverctl-compatible, identity-checked.",
+          "override set DEV DRIVER  keep DEV on DRIVER (vfio, stub or a driver name) at\n"
+          "                   boot and hotplug: /etc/driverctl.d/pci-ADDR (driverctl's\n"
+          "                   format) plus the device identity in /etc/hostdev/overrides;\n"
+          "                   a udev rule applies it before the host driver binds, and a\n"
+          "                   slot that now holds another device is logged and skipped\n"
+          "override unset DEV remove it\n"
+          "override list      every override, driverctl's own files included, with the\n"
+          "                   identity check against the device there now\n" },
+        { "doctor", verb_doctor, "[DEV...] [--json]",
+          "Preflight for passthrough: each check PASS, WARN or FAIL, with the fix.",
+          "Host: CPU virtualization, ACPI DMAR/IVRS, IOMMU on and its kernel argument,\n"
+          "interrupt remapping, vfio modules available and in the initramfs, Secure Boot\n"
+          "and lockdown. Each DEV: IOMMU group viability, reset method, boot VGA with a\n"
+          "firmware framebuffer, host driver that would bind it first.\n"
+          "Exit status 1 when a check fails.\n" },
+        {}
+};
