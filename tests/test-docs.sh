@@ -11,6 +11,9 @@ set -u
 build_fixtures full minimal
 # the GPU tree, for the examples of gpu, gpu rom and vgpu (--sysroot /tmp/fxdoc/gpu)
 python3 "$SRCDIR/tests/data/sysroots/gpu.py" "$TMP/fx/gpu" || fail "build the GPU fixture tree"
+# the boot fixture with a Debian configuration root inside it, for boot, override and doctor (--sysroot /tmp/fxdoc/boot ... --root root-debian)
+python3 "$SRCDIR/tests/data/sysroots/build.py" "$TMP/fx" boot > /dev/null && cp -a "$SRCDIR/tests/data/boot-roots/debian" "$TMP/fx/boot/root-debian" \
+        || fail "build the boot fixture tree"
 # check-*.py print TAP; fold their lines into this stream
 relay() {
         while IFS= read -r l; do
