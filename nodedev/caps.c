@@ -222,9 +222,12 @@ static bool net_has_rdma(hd_device *d, const char *ifname) {
  * query: not done, see docs/libvirt-compat.md.) */
 static void add_net_features(hd_device *d, struct hd_node *cap, const char *ifname) {
         _cleanup_close_ int fd = -1;
-        struct {
+        /* struct ethtool_gfeatures ends in a flexible array: room for
+         * GFEATURES_BLOCKS blocks after it, aligned for the struct */
+        union {
                 struct ethtool_gfeatures g;
-                struct ethtool_get_features_block blocks[GFEATURES_BLOCKS];
+                unsigned char buf[sizeof(struct ethtool_gfeatures) +
+                                  GFEATURES_BLOCKS * sizeof(struct ethtool_get_features_block)];
         } gf = {};
         struct ifreq ifr = {};
 
