@@ -26,12 +26,28 @@ has() { # NAME FILE PATTERN: FILE holds the fixed string PATTERN
 fresh() { rm -rf "$TMP/t" "$TMP/st"; cp -a "$F" "$TMP/t"; }
 fk() { HOSTDEV_FAKE_BIND_TIMEOUT_MS=300 "$FK" --sysroot "$TMP/t" --state-dir "$TMP/st" "$@"; }
 drv() { basename "$(readlink "$TMP/t/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
-# unpriv CMD...: CMD as a real unprivileged uid
+# unpriv CMD...: CMD as a real unprivileged uid.  nobody may not reach the
+# build tree (a clone under root's 0700 home, as in CI), so hostdevctl and
+# hostdevctl-fake run from copies in $TMP (hostdevctl finds libhostdev.so
+# through its RUNPATH, $ORIGIN/..).
+UBIN=$TMP/ubin
+mkdir -p "$UBIN/tools"
+cp "$HOSTDEVCTL" "$UBIN/tools/hostdevctl"
+cp -P "$(dirname "$(dirname "$HOSTDEVCTL")")"/libhostdev.so* "$UBIN/" 2>/dev/null
+cp "$FK" "$UBIN/hostdevctl-fake"
+chmod 711 "$TMP"
+chmod -R a+rX "$UBIN"
 unpriv() {
+        local cmd=$1
+        shift
+        case $cmd in
+        "$HOSTDEVCTL") cmd=$UBIN/tools/hostdevctl ;;
+        "$FK") cmd=$UBIN/hostdevctl-fake ;;
+        esac
         if [ "$(id -u)" = 0 ]; then
-                setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+                setpriv --reuid=65534 --regid=65534 --clear-groups -- "$cmd" "$@"
         else
-                "$@"
+                "$cmd" "$@"
         fi
 }
 can_unpriv() { [ "$(id -u)" != 0 ] || { command -v setpriv > /dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups -- true; }; }

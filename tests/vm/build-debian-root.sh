@@ -65,7 +65,7 @@ INIT
 
 if [ ! -s "$OUT/root.tar" ]; then
 mmdebstrap --mode=unshare --variant=essential --format=tar \
-	--include="$KPKG,initramfs-tools,udev,kmod,grub-common,grub2-common,grub-pc-bin,libpci3,libjson-c5,libxml2,libsmartcols1,busybox,zstd" \
+	--include="$KPKG,initramfs-tools,udev,kmod,grub-common,grub2-common,grub-pc-bin,libpci3,libjson-c5,libxml2,libsmartcols1,libdrm2,libvirt0,busybox,zstd" \
 	--customize-hook='mkdir -p "$1/usr/local/sbin" "$1/boot/grub" "$1/etc/default"' \
 	--customize-hook="upload $tmp/hdtest-init /usr/local/sbin/hdtest-init" \
 	--customize-hook='chmod 0755 "$1/usr/local/sbin/hdtest-init"' \

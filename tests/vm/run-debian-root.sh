@@ -30,7 +30,14 @@ command -v debugfs >/dev/null || hdvm_skip "debugfs (e2fsprogs) is not installed
 # (run-guest.sh caches its verdict in the guest cache's "accel")
 accel=${HOSTDEV_VM_ACCEL:-}
 [ -n "$accel" ] || accel=$(head -n1 "$(hdvm_default_dir)/accel" 2>/dev/null || true)
-[ -n "$accel" ] || { [ -w /dev/kvm ] && accel=kvm; }
+if [ -z "$accel" ]; then
+	# no verdict yet (a fresh machine): a /dev/kvm that exists may still hang
+	# or abort a stock kernel, so run the busybox guest's probe, which caches it
+	"$HERE/run-guest.sh" --build-dir "$(hdvm_default_dir)" --probe-accel >&2 ||
+		hdvm_log "the KVM probe failed; using TCG"
+	accel=$(head -n1 "$(hdvm_default_dir)/accel" 2>/dev/null || true)
+	[ -n "$accel" ] || accel=tcg
+fi
 if [ "$accel" = kvm ]; then ACCEL=(-accel kvm -cpu host); else ACCEL=(-accel tcg -cpu max); fi
 # Under TCG the four boots (two of them regenerate the initramfs) take about
 # 8 minutes on a loaded 2-core machine; HOSTDEV_VM_DEBIAN_ROOT=0 leaves them out.
