@@ -10,6 +10,7 @@ PKGS=(
         # tests
         python3 libxml2-utils jq valgrind util-linux
         bash-completion zsh                  # completion: install path (pkg-config), the zsh function's syntax check
+        groff-base                           # the docs test: the man page is well-formed (groff -man -ww)
         libvirt-daemon libvirt-clients      # reference node-device driver + nodedev.rng
         pciutils time                        # lspci for the benchmark
         qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
