@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rtnetlink replies (RTM_NEWLINK with IFLA_VFINFO_LIST, NLMSG_ERROR):
- * hd_nl_parse_reply() on one datagram as recv() returned it. */
+ * hd_nl_parse_reply() on one datagram as recv() returned it; and the same
+ * bytes as generic netlink answers to the devlink family and eswitch
+ * queries (util/netlink.c). */
 #include "fuzz.h"
 #include "sriov/sriov-internal.h"
+#include "util/netlink.h"
 
 #include <linux/netlink.h>
 
@@ -33,6 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* the set-VF path passes no link: never a result */
         r = hd_nl_parse_reply(buf, size, seq, NULL);
         FUZZ_ASSERT(r <= 0);
+        {
+                uint16_t fam = 0;
+                int mode = -1;
+                r = hd_devlink_parse_family(buf, size, seq, &fam);
+                FUZZ_ASSERT(r < 0 || fam > 0);
+                r = hd_devlink_parse_eswitch(buf, size, seq, &mode);
+                FUZZ_ASSERT(r < 0 || (mode >= 0 && mode <= 0xffff));
+        }
         free(buf);
         return 0;
 }

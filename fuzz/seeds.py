@@ -195,6 +195,12 @@ def netlink_seeds(c):
     c.add("netlink", msg(NLMSG_ERROR, struct.pack("=i", 0) + msg(19, b"")[:16]))
     c.add("netlink", msg(NLMSG_DONE, struct.pack("=i", 0)))
     c.add("netlink", msg(RTM_NEWLINK, ifi, seq=7) + msg(RTM_NEWLINK, ifi + nl_attr(IFLA_VFINFO_LIST, vfs)))
+    # generic netlink: the devlink family (CTRL_ATTR_FAMILY_ID) and an
+    # eswitch answer in switchdev mode (DEVLINK_ATTR_ESWITCH_MODE = 25)
+    genl = struct.pack("=BBH", 1, 1, 0)
+    c.add("netlink", msg(0x10, genl + nl_attr(2, b"devlink\0") + nl_attr(1, struct.pack("=H", 0x1c))))
+    c.add("netlink", msg(0x1c, genl + nl_attr(1, b"pci\0") + nl_attr(2, b"0000:3b:00.0\0") +
+                         nl_attr(25, struct.pack("=H", 1))))
 
 
 MDEV_JSON = [

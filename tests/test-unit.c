@@ -2,7 +2,12 @@
 /* Unit tests of internal helpers (TAP output). */
 #include <stdio.h>
 
+#include <linux/devlink.h>
+#include <linux/genetlink.h>
+#include <string.h>
+
 #include "nodedev/nodedev-internal.h"
+#include "util/netlink.h"
 #include "tap.h"
 
 
@@ -90,11 +95,85 @@ static void test_dom(void) {
         hd_node_free(r);
 }
 
+/* A generic netlink answer: header, genl header, u16 attribute @type. */
+static size_t genl_answer(unsigned char *buf, size_t size, uint16_t msgtype, uint32_t seq, int type, uint16_t v) {
+        struct hd_nlmsg m = { .b = buf, .size = size };
+        struct genlmsghdr *g;
+        hd_nlmsg_begin(&m, msgtype, 0, seq);
+        g = hd_nlmsg_put(&m, GENL_HDRLEN);
+        if (g)
+                g->cmd = 1;
+        hd_nlmsg_put_attr(&m, CTRL_ATTR_FAMILY_NAME, "devlink", 8);
+        hd_nlmsg_put_attr(&m, (unsigned short) type, &v, sizeof(v));
+        return (size_t) hd_nlmsg_finish(&m);
+}
+
+static void test_devlink(void) {
+        unsigned char buf[256], two[512];
+        uint16_t fam = 0;
+        int mode = -1, len;
+        size_t n;
+
+        len = hd_devlink_build_eswitch_get(buf, sizeof(buf), 0x15, 7, "pci", "0000:3b:00.0");
+        {
+                const struct nlmsghdr *h = (const void *) buf;
+                const struct genlmsghdr *g = NLMSG_DATA(h);
+                const char *bus = NULL, *dev = NULL;
+                HD_NLA_FOREACH(a, (const unsigned char *) g + GENL_HDRLEN, h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN)) {
+                        if (hd_nla_type(a) == DEVLINK_ATTR_BUS_NAME)
+                                bus = hd_nla_data(a);
+                        if (hd_nla_type(a) == DEVLINK_ATTR_DEV_NAME)
+                                dev = hd_nla_data(a);
+                }
+                CHECK(len > 0 && h->nlmsg_len == (uint32_t) len && h->nlmsg_type == 0x15 && h->nlmsg_seq == 7 &&
+                              (h->nlmsg_flags & NLM_F_REQUEST) && g->cmd == DEVLINK_CMD_ESWITCH_GET &&
+                              bus && streq(bus, "pci") && dev && streq(dev, "0000:3b:00.0"),
+                      "devlink: eswitch-get request carries bus and device names");
+        }
+        CHECK(hd_devlink_build_eswitch_get(buf, 24, 0x15, 7, "pci", "0000:3b:00.0") == -ENOBUFS,
+              "devlink: a request that does not fit is -ENOBUFS, not a truncated message");
+        len = hd_devlink_build_getfamily(buf, sizeof(buf), 9);
+        CHECK(len > 0 && ((struct nlmsghdr *) buf)->nlmsg_type == GENL_ID_CTRL, "devlink: family request to genl ctrl");
+
+        n = genl_answer(buf, sizeof(buf), GENL_ID_CTRL, 9, CTRL_ATTR_FAMILY_ID, 0x1c);
+        CHECK(hd_devlink_parse_family(buf, n, 9, &fam) == 0 && fam == 0x1c, "devlink: family id parsed (%u)", fam);
+        CHECK(hd_devlink_parse_family(buf, n, 10, &fam) == -EBADMSG, "devlink: another sequence number is not ours");
+        n = genl_answer(buf, sizeof(buf), 0x1c, 11, DEVLINK_ATTR_ESWITCH_MODE, DEVLINK_ESWITCH_MODE_SWITCHDEV);
+        CHECK(hd_devlink_parse_eswitch(buf, n, 11, &mode) == 0 && mode == DEVLINK_ESWITCH_MODE_SWITCHDEV,
+              "devlink: switchdev mode parsed");
+        CHECK(hd_devlink_parse_eswitch(buf, n - 4, 11, &mode) == -EBADMSG, "devlink: a cut datagram is -EBADMSG");
+        n = genl_answer(buf, sizeof(buf), 0x1c, 11, DEVLINK_ATTR_ESWITCH_INLINE_MODE, 1);
+        CHECK(hd_devlink_parse_eswitch(buf, n, 11, &mode) == -ENODATA, "devlink: an answer without the mode is -ENODATA");
+        /* someone else's message first, then our error */
+        n = genl_answer(two, sizeof(two), 0x1c, 99, DEVLINK_ATTR_ESWITCH_MODE, 0);
+        {
+                struct hd_nlmsg m = { .b = two + n, .size = sizeof(two) - n };
+                struct nlmsgerr *e;
+                hd_nlmsg_begin(&m, NLMSG_ERROR, 0, 12);
+                e = hd_nlmsg_put(&m, sizeof(*e));
+                if (e)
+                        e->error = -EOPNOTSUPP;
+                n += (size_t) hd_nlmsg_finish(&m);
+        }
+        CHECK(hd_devlink_parse_eswitch(two, n, 12, &mode) == -EOPNOTSUPP,
+              "devlink: the kernel's error for a device without an eswitch, past another's message");
+        /* this machine's kernel, read only: the family lookup and the query
+         * for an address that has no devlink instance.  -ENODEV as root;
+         * -EPERM without CAP_NET_ADMIN (the kernel checks that first);
+         * -ENOENT in a kernel without devlink; never a hang or -EBADMSG. */
+        {
+                int r = hd_devlink_eswitch_mode("pci", "0000:ff:1f.7", &mode);
+                CHECK(r == -ENODEV || r == -EPERM || r == -ENOENT, "devlink on this kernel: no eswitch at 0000:ff:1f.7 (%s)",
+                      strerror(-r));
+        }
+}
+
 int main(void) {
         test_normalize();
         test_pci_addr();
         test_hashmap();
         test_udev_db();
         test_dom();
+        test_devlink();
         return tap_finish();
 }

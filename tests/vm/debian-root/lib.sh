@@ -1,4 +1,8 @@
 # Sourced by the boot steps inside the debian-root guest (/hdtest/lib.sh).
+# The init's `udevadm settle --timeout=60` can run out under TCG on a loaded
+# machine (coldplug loads modules for a minute or more), and the checks
+# would then race udev's workers; wait for the queue to drain first.
+udevadm settle --timeout=600 || echo "HDTEST: udev queue still busy after 600 s"
 HD() { LD_LIBRARY_PATH=/hdtest /hdtest/hostdevctl "$@"; }
 check() { # NAME COMMAND...
 	_name=$1; shift
