@@ -13,6 +13,7 @@
  * virDomainAttachDeviceFlags / virDomainDetachDeviceFlags.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <strings.h>
@@ -24,6 +25,41 @@
 #include <libxml/xpath.h>
 
 #include "nodedev/nodedev-internal.h"
+
+/* libvirt is loaded when a domain question is first asked, not when
+ * hostdevctl starts: its client library pulls in some fifty others (glib,
+ * gnutls, ...), whose loading and relocation took 10+ ms of every command,
+ * most of what a single-device verb costs.  Without libvirt installed,
+ * everything but the domain questions still works. */
+#define LIBVIRT_SONAME "libvirt.so.0"
+#define LIBVIRT_SYMS(X) X(virConnectClose) X(virConnectGetURI) X(virConnectListAllDomains) X(virConnectOpen) X(virConnectOpenReadOnly) X(virDomainAttachDeviceFlags) X(virDomainDetachDeviceFlags) X(virDomainFree) X(virDomainGetName) X(virDomainGetXMLDesc) X(virDomainIsActive) X(virDomainLookupByName) X(virDomainLookupByUUIDString) X(virGetLastError) X(virNetworkFree) X(virNetworkGetXMLDesc) X(virNetworkLookupByName) X(virSetErrorFunc)
+#define DECLARE_SYM(f) static typeof(f) *sym_##f;
+LIBVIRT_SYMS(DECLARE_SYM)
+
+/* 0 when loaded; -EOPNOTSUPP (logged) when the library or a symbol is
+ * missing.  Tried once per process. */
+static int libvirt_load(hd_ctx *ctx) {
+        static int state; /* 0: not tried, 1: loaded, < 0: failed */
+        void *dl;
+
+        if (state != 0)
+                return state > 0 ? 0 : state;
+        dl = dlopen(LIBVIRT_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!dl) {
+                log_debug(ctx, "cannot load libvirt's client library (%s): %s", LIBVIRT_SONAME, dlerror());
+                return state = -EOPNOTSUPP;
+        }
+#define LOAD_SYM(f)                                                                                  \
+        if (!(sym_##f = (typeof(f) *) dlsym(dl, #f))) {                                              \
+                log_debug(ctx, "%s lacks %s: %s", LIBVIRT_SONAME, #f, dlerror());                      \
+                dlclose(dl);                                                                         \
+                return state = -EOPNOTSUPP;                                                          \
+        }
+        LIBVIRT_SYMS(LOAD_SYM)
+#undef LOAD_SYM
+        state = 1;
+        return 0;
+}
 
 enum use_kind { USE_PCI, USE_USB, USE_SCSI, USE_MDEV };
 
@@ -46,7 +82,7 @@ struct hd_domain_usage {
 };
 
 static void last_error(char *buf, size_t size) {
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = sym_virGetLastError();
         snprintf(buf, size, "%s", e && e->message ? e->message : "unknown libvirt error");
 }
 
@@ -69,7 +105,7 @@ _public_ hd_domain_usage *hd_domain_usage_free(hd_domain_usage *u) {
                 return NULL;
         clear_uses(u);
         if (u->conn)
-                virConnectClose(u->conn);
+                sym_virConnectClose(u->conn);
         free(u->uri);
         free(u->unknown_why);
         free(u);
@@ -182,7 +218,7 @@ static int pool_pf_vfs(hd_domain_usage *u, const char *ifname, char ***ret, size
 /* <interface type='network'> on network @name: a VF pool? */
 static int add_network_uses(hd_domain_usage *u, const char *domain, bool running, const char *name,
                             xmlNodePtr iface) {
-        virNetworkPtr net = virNetworkLookupByName(u->conn, name);
+        virNetworkPtr net = sym_virNetworkLookupByName(u->conn, name);
         _cleanup_free_ char *xml = NULL, *mode = NULL;
         _cleanup_(xml_docp) xmlDocPtr doc = NULL;
         _cleanup_(xpath_ctxp) xmlXPathContextPtr xc = NULL;
@@ -193,8 +229,8 @@ static int add_network_uses(hd_domain_usage *u, const char *domain, bool running
                 log_debug(u->ctx, "domain %s: network '%s' not found", domain, name);
                 return 0;
         }
-        xml = virNetworkGetXMLDesc(net, 0);
-        virNetworkFree(net);
+        xml = sym_virNetworkGetXMLDesc(net, 0);
+        sym_virNetworkFree(net);
         if (!xml)
                 return 0;
         doc = xmlReadMemory(xml, (int) strlen(xml), "network.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
@@ -329,7 +365,7 @@ _public_ int hd_domain_usage_reload(hd_domain_usage *u) {
         if (!u || !u->conn)
                 return -EINVAL;
         clear_uses(u);
-        n = virConnectListAllDomains(u->conn, &doms, 0);
+        n = sym_virConnectListAllDomains(u->conn, &doms, 0);
         if (n < 0) {
                 char err[256];
                 last_error(err, sizeof(err));
@@ -337,13 +373,13 @@ _public_ int hd_domain_usage_reload(hd_domain_usage *u) {
                 return -EIO;
         }
         for (int i = 0; i < n; i++) {
-                int active = virDomainIsActive(doms[i]);
-                const char *name = virDomainGetName(doms[i]);
-                char *xml = virDomainGetXMLDesc(doms[i], active == 1 ? 0 : VIR_DOMAIN_XML_INACTIVE);
+                int active = sym_virDomainIsActive(doms[i]);
+                const char *name = sym_virDomainGetName(doms[i]);
+                char *xml = sym_virDomainGetXMLDesc(doms[i], active == 1 ? 0 : VIR_DOMAIN_XML_INACTIVE);
                 if (xml && name && r >= 0)
                         r = parse_domain(u, name, active == 1, xml);
                 free(xml);
-                virDomainFree(doms[i]);
+                sym_virDomainFree(doms[i]);
         }
         free(doms);
         return r;
@@ -357,13 +393,18 @@ _public_ int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigne
 
         if (!list || !ret)
                 return -EINVAL;
-        virSetErrorFunc(NULL, quiet_error);
+        if ((r = libvirt_load(list->ctx)) < 0) {
+                if (ret_error)
+                        *ret_error = strdup("libvirt's client library (" LIBVIRT_SONAME ") is not installed");
+                return r;
+        }
+        sym_virSetErrorFunc(NULL, quiet_error);
         u = calloc(1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
         u->list = list;
         u->ctx = list->ctx;
-        u->conn = (flags & HD_DOMAIN_USAGE_RW) ? virConnectOpen(uri) : virConnectOpenReadOnly(uri);
+        u->conn = (flags & HD_DOMAIN_USAGE_RW) ? sym_virConnectOpen(uri) : sym_virConnectOpenReadOnly(uri);
         if (!u->conn) {
                 char err[512];
                 last_error(err, sizeof(err));
@@ -373,7 +414,7 @@ _public_ int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigne
                 hd_domain_usage_free(u);
                 return -ECONNREFUSED;
         }
-        name = virConnectGetURI(u->conn);
+        name = sym_virConnectGetURI(u->conn);
         u->uri = name ? name : strdup(uri ? uri : "default");
         if (!u->uri) {
                 hd_domain_usage_free(u);
@@ -503,9 +544,9 @@ _public_ void hd_domain_usage_install(hd_ctx *ctx, hd_domain_usage *u, const cha
 }
 
 static virDomainPtr find_domain(hd_domain_usage *u, const char *domain, char *err, size_t size) {
-        virDomainPtr dom = virDomainLookupByName(u->conn, domain);
+        virDomainPtr dom = sym_virDomainLookupByName(u->conn, domain);
         if (!dom)
-                dom = virDomainLookupByUUIDString(u->conn, domain);
+                dom = sym_virDomainLookupByUUIDString(u->conn, domain);
         if (!dom)
                 snprintf(err, size, "no domain '%s' on %s", domain, u->uri);
         return dom;
@@ -522,10 +563,10 @@ static int attach_detach(hd_domain_usage *u, const char *domain, const char *xml
         dom = find_domain(u, domain, err, size);
         if (!dom)
                 return -ENOENT;
-        r = attach ? virDomainAttachDeviceFlags(dom, xml, flags) : virDomainDetachDeviceFlags(dom, xml, flags);
+        r = attach ? sym_virDomainAttachDeviceFlags(dom, xml, flags) : sym_virDomainDetachDeviceFlags(dom, xml, flags);
         if (r < 0)
                 last_error(err, size);
-        virDomainFree(dom);
+        sym_virDomainFree(dom);
         return r < 0 ? -EIO : 0;
 }
 

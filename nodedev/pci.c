@@ -80,16 +80,24 @@ static struct pci_access *get_pacc(hd_ctx *ctx) {
 
 const char *hd_pci_lookup_vendor(hd_ctx *ctx, unsigned vendor, char *buf, size_t size) {
         struct pci_access *a = get_pacc(ctx);
+        int r;
         if (!a)
                 return NULL;
+        r = hd_pciids_lookup(&ctx->pciids, a->id_file_name, vendor, -1, buf, size);
+        if (r != 0)
+                return r > 0 ? buf : NULL;
         return pci_lookup_name(a, buf, (int) size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
                                vendor);
 }
 
 const char *hd_pci_lookup_device(hd_ctx *ctx, unsigned vendor, unsigned device, char *buf, size_t size) {
         struct pci_access *a = get_pacc(ctx);
+        int r;
         if (!a)
                 return NULL;
+        r = hd_pciids_lookup(&ctx->pciids, a->id_file_name, vendor, (int) device, buf, size);
+        if (r != 0)
+                return r > 0 ? buf : NULL;
         return pci_lookup_name(a, buf, (int) size, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
                                vendor, device);
 }

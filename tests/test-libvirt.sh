@@ -150,6 +150,28 @@ grep_in "$TMP/err" "cannot-tell suggests --force" "; --force to proceed"
 expect_exit 0 "--force proceeds when libvirt cannot be asked" \
         "$HOSTDEVCTL_FAKE" --sysroot "$F" --state-dir "$ST" --connect "$BAD" nodedev-reset 00:14.0 --force
 
+# --- libvirt's client library absent (hidden by an empty file in a mount
+# namespace): it is loaded only for domain questions, so the rest works and
+# the domain questions say why they cannot be answered
+LVSO=$(ldconfig -p 2>/dev/null | awk '$1 == "libvirt.so.0" { print $NF; exit }')
+if [ -z "$LVSO" ]; then
+        skip "without libvirt.so.0" "ldconfig does not know libvirt.so.0"
+elif ! unshare -Urm true 2>/dev/null; then
+        skip "without libvirt.so.0" "no user namespaces here"
+else
+        unshare -Urm sh -c 'mount --bind /dev/null "$1" && shift && "$@"' _ "$LVSO" \
+                "$HOSTDEVCTL" --sysroot "$F" --connect "$URI" show 01:00.0 > "$TMP/nolv.out" 2> "$TMP/nolv.err"; rc=$?
+        if [ $rc -eq 0 ] && grep -q "unknown: libvirt ($URI) cannot be asked: libvirt's client library (libvirt.so.0) is not installed" "$TMP/nolv.out"; then
+                ok "without libvirt.so.0: show works and says why domains are unknown"
+        else
+                fail "without libvirt.so.0: show works and says why domains are unknown" "rc=$rc $(head -c 300 "$TMP/nolv.out" "$TMP/nolv.err")"
+        fi
+        unshare -Urm sh -c 'mount --bind /dev/null "$1" && shift && "$@"' _ "$LVSO" \
+                "$HOSTDEVCTL" --sysroot "$F" nodedev-dumpxml 01:00.0 > "$TMP/nolv.xml" 2>&1 &&
+                "$HOSTDEVCTL" --sysroot "$F" nodedev-dumpxml 01:00.0 | cmp -s - "$TMP/nolv.xml" \
+                && ok "without libvirt.so.0: nodedev-dumpxml unchanged" || fail "without libvirt.so.0: nodedev-dumpxml unchanged"
+fi
+
 # --- attach
 for dev in 00:14.0 usb_1_1_3 scsi_2_0_0_0 3627463d-b7f0-4fea-b468-f1da537d301b; do
         hdl attach empty-vm "$dev" --dry-run --live > "$TMP/plan" 2>"$TMP/err"; rc=$?

@@ -8,6 +8,8 @@
 
 #include "nodedev/nodedev-internal.h"
 #include "util/netlink.h"
+
+#include <pci/pci.h>
 #include "tap.h"
 
 
@@ -168,6 +170,96 @@ static void test_devlink(void) {
         }
 }
 
+static void nop(char *msg _unused_, ...) {}
+
+/* The pci.ids scan against libpci, for every vendor and device of the
+ * system's pci.ids and for ids it lacks. */
+static void test_pciids(void) {
+        struct pci_access *a = pci_alloc();
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0, n_vendors = 0, n_devices = 0, n_checked = 0, n_bad = 0, n_absent = 0, n_lib_absent = 0;
+        char first_bad[160] = "";
+        FILE *f;
+
+        a->warning = nop;
+        a->debug = nop;
+        f = fopen(a->id_file_name, "re");
+        if (!f && strlen(a->id_file_name) > 3) { /* libpci's fallback from "pci.ids.gz" */
+                char plain[PATH_MAX];
+                snprintf(plain, sizeof(plain), "%.*s", (int) strlen(a->id_file_name) - 3, a->id_file_name);
+                f = fopen(plain, "re");
+        }
+        if (!f) {
+                printf("ok %d # SKIP no pci.ids at %s\n", ++n_test, a->id_file_name);
+                pci_cleanup(a);
+                return;
+        }
+        {
+                char chunk[65536];
+                size_t k;
+                while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+                        char *t = realloc(text, len + k + 1);
+                        if (!t)
+                                break;
+                        text = t;
+                        memcpy(text + len, chunk, k);
+                        len += k;
+                }
+                fclose(f);
+        }
+        unsigned vendor = 0;
+        bool in_vendor = false;
+        for (char *p = text; p && p < text + len;) {
+                char *eol = memchr(p, '\n', (size_t) (text + len - p));
+                unsigned id;
+                int dev = -2;
+                if (*p != '\t' && *p != '#' && *p != 'C' && sscanf(p, "%4x", &id) == 1 && p[4] == ' ') {
+                        vendor = id, in_vendor = true, dev = -1, n_vendors++;
+                } else if (*p != '\t' && *p != '#' && p != eol)
+                        in_vendor = false;
+                else if (in_vendor && p[0] == '\t' && p[1] != '\t' && sscanf(p + 1, "%4x", &id) == 1)
+                        dev = (int) id, n_devices++;
+                /* every fifth entry: each scan reads up to the whole file */
+                if (dev >= -1 && (n_vendors + n_devices) % 5 == 0) {
+                        char want[512], got[512];
+                        const char *w = dev < 0
+                                ? pci_lookup_name(a, want, sizeof(want), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, vendor)
+                                : pci_lookup_name(a, want, sizeof(want), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, vendor, dev);
+                        const char *name;
+                        size_t nl;
+                        int r = hd_pciids_find(text, len, vendor, dev, &name, &nl);
+                        n_checked++;
+                        if (r == 0)
+                                snprintf(got, sizeof(got), "%.*s", (int) nl, name);
+                        if ((r == 0) != (w != NULL) || (w && !streq(w, got))) {
+                                if (!n_bad++)
+                                        snprintf(first_bad, sizeof(first_bad), "%04x:%d libpci '%s' scan '%s'", vendor, dev,
+                                                 w ? w : "(none)", r == 0 ? got : "(none)");
+                        }
+                }
+                p = eol ? eol + 1 : NULL;
+        }
+        /* ids the file lacks: both say nothing */
+        for (unsigned v = 0xfff0; v <= 0xfffe; v++) {
+                char want[256];
+                const char *name;
+                size_t nl;
+                const char *w = pci_lookup_name(a, want, sizeof(want), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, v);
+                if (w)
+                        continue;
+                n_lib_absent++;
+                if (hd_pciids_find(text, len, v, -1, &name, &nl) == -ENOENT &&
+                    hd_pciids_find(text, len, v, 0x1234, &name, &nl) == -ENOENT)
+                        n_absent++;
+        }
+        CHECK(n_vendors > 1000 && n_devices > 10000 && n_checked > 3000 && n_bad == 0,
+              "pci.ids scan equals libpci for %zu of %zu vendors and devices (%zu differ%s%s)", n_checked,
+              n_vendors + n_devices, n_bad, n_bad ? ", first: " : "", first_bad);
+        CHECK(n_lib_absent >= 10 && n_absent == n_lib_absent,
+              "pci.ids scan: vendor ids the file lacks have no name (%zu of %zu)", n_absent, n_lib_absent);
+        pci_cleanup(a);
+}
+
 int main(void) {
         test_normalize();
         test_pci_addr();
@@ -175,5 +267,6 @@ int main(void) {
         test_udev_db();
         test_dom();
         test_devlink();
+        test_pciids();
         return tap_finish();
 }

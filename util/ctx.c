@@ -73,6 +73,7 @@ _public_ hd_ctx *hd_ctx_unref(hd_ctx *ctx) {
                 return NULL;
         if (ctx->pacc)
                 pci_cleanup(ctx->pacc);
+        hd_pciids_free(ctx->pciids);
         if (ctx->root_fd >= 0)
                 close(ctx->root_fd);
         free(ctx->sysroot);

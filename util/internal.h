@@ -16,6 +16,7 @@ struct hd_ctx {
         void *log_data;
         int log_level;
         struct pci_access *pacc; /* lazily created, for pci.ids names */
+        struct hd_pciids *pciids; /* the first lookups: util/pciids.c */
         char *state_dir;
         unsigned bind_timeout_ms;
         const struct hd_kernel_ops *kops; /* tests: a fake kernel */
@@ -33,6 +34,18 @@ int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool forc
 /* mdev/mdev.c: 1 and the pid when a process has @target (or @target2) open
  * among its /proc/PID/fd links, 0 when none. */
 int hd_proc_scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid);
+
+/* util/pciids.c: pci.ids names by scanning the file for the first
+ * HD_PCIIDS_SCANS lookups (a single-device verb needs two), libpci's hash
+ * after that.  hd_pciids_find(): the name of @vendor (@device < 0) or of
+ * @vendor:@device in pci.ids text, as libpci reads it; -ENOENT when absent.
+ * hd_pciids_lookup(): 1 with the name in @buf, -ENOENT when the file has
+ * none, 0 when libpci should be asked. */
+#define HD_PCIIDS_SCANS 8
+struct hd_pciids;
+int hd_pciids_find(const char *text, size_t len, unsigned vendor, int device, const char **ret, size_t *ret_len);
+int hd_pciids_lookup(struct hd_pciids **ids, const char *path, unsigned vendor, int device, char *buf, size_t size);
+void hd_pciids_free(struct hd_pciids *ids);
 
 /* Test hook: a fake kernel that gives sysfs writes and module loading their
  * kernel meaning on a fake tree.  Not exported. */
