@@ -34,14 +34,6 @@ static int exit_for(int r) {
         return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
 }
 
-static const char *driver_arg(const char *s) {
-        if (streq(s, "vfio") || streq(s, "vfio-pci") || streq(s, "vfio_pci"))
-                return "vfio-pci";
-        if (streq(s, "stub") || streq(s, "pci-stub") || streq(s, "pci_stub"))
-                return "pci-stub";
-        return NULL;
-}
-
 static void plan_freep(hd_boot_plan **p) { hd_boot_plan_free(*p); }
 
 static json_object *plan_json(const hd_boot_plan *p) {
@@ -136,7 +128,7 @@ static int parse_boot_opts(const char *verb, int argc, char **argv, const char *
                         return bad_option(verb, argv);
                 switch (c) {
                 case 'd':
-                        o->driver = driver_arg(optarg);
+                        o->driver = hd_driver_from_alias(optarg, 0);
                         if (!o->driver) {
                                 errorf("%s: --driver must be vfio or stub, not '%s'", verb, optarg);
                                 return EXIT_USAGE;
@@ -399,7 +391,7 @@ static int verb_override(int argc, char **argv) {
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (streq(sub, "set")) {
-                const char *drv = driver_arg(argv[o.optind + 1]) ?: argv[o.optind + 1];
+                const char *drv = hd_driver_from_alias(argv[o.optind + 1], 0) ?: argv[o.optind + 1];
                 if (lookup(list, argv[o.optind], &d) < 0)
                         return EXIT_FAILURE;
                 r = hd_override_set(list, o.root, d, drv, o.flags);

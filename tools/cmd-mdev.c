@@ -610,7 +610,10 @@ static json_object *mdev_apply_steps_json(const hd_mdev_apply_report *rep) {
 int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json) {
         hd_mdev_apply_report *rep = NULL;
         int r = hd_mdev_apply_full(ctx, dry_run ? HD_MDEV_APPLY_DRY_RUN : 0, &rep);
+        return mdev_apply_print(rep, r, dry_run, json, ret_json);
+}
 
+int mdev_apply_print(hd_mdev_apply_report *rep, int r, bool dry_run, bool json, json_object **ret_json) {
         if (!rep) {
                 errorf("apply: mediated devices: %s", strerror(-r));
                 return EXIT_FAILURE;

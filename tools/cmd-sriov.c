@@ -8,19 +8,17 @@
 
 #include "hostdevctl.h"
 
-/* HOSTDEV_CONFIG_DIR, else SYSROOT/etc/hostdev with --sysroot, else
- * /etc/hostdev. */
+/* The library's choice (hd_sriov_config_dir): HOSTDEV_CONFIG_DIR, else
+ * SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev. */
+static void config_dir_error(int r) {
+        if (r == -EINVAL)
+                errorf("HOSTDEV_CONFIG_DIR must be an absolute path");
+}
+
 static int config_dir(hd_ctx *ctx, char **ret) {
-        const char *env = getenv("HOSTDEV_CONFIG_DIR");
-        if (env && *env) {
-                if (env[0] != '/') {
-                        errorf("HOSTDEV_CONFIG_DIR must be an absolute path");
-                        return -EINVAL;
-                }
-                *ret = strdup(env);
-                return *ret ? 0 : -ENOMEM;
-        }
-        return hd_sriov_default_config_dir(ctx, ret);
+        int r = hd_sriov_config_dir(ctx, ret);
+        config_dir_error(r);
+        return r;
 }
 
 static const char *onoff(int v) { return v < 0 ? "-" : v ? "on" : "off"; }
@@ -302,13 +300,8 @@ static int sriov_set(int argc, char **argv) {
                         have_n = true;
                         break;
                 case 'd':
-                        if (streq(optarg, "vfio") || streq(optarg, "vfio-pci"))
-                                o.driver = "vfio-pci";
-                        else if (streq(optarg, "stub") || streq(optarg, "pci-stub"))
-                                o.driver = "pci-stub";
-                        else if (streq(optarg, "host"))
-                                o.driver = "host";
-                        else {
+                        o.driver = hd_driver_from_alias(optarg, HD_DRIVER_ALIAS_HOST);
+                        if (!o.driver) {
                                 errorf("sriov set: unknown driver '%s' (vfio, stub or host)", optarg);
                                 return EXIT_USAGE;
                         }
@@ -554,8 +547,7 @@ static int verb_apply(int argc, char **argv) {
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_free_ char *dir = NULL;
-        hd_sriov_result *res = NULL;
+        hd_apply_result *res = NULL;
         unsigned flags = 0;
         bool json = false;
         int c, r, rc;
@@ -573,21 +565,26 @@ static int verb_apply(int argc, char **argv) {
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (config_dir(ctx, &dir) < 0)
-                return EXIT_FAILURE;
-        /* SR-IOV first: VFs can be mdev parents */
-        r = hd_sriov_apply(list, dir, flags, &res);
+        /* the order (SR-IOV, then mdevs) is the library's: hd_apply */
+        r = hd_apply(list, flags, &res);
         if (r < 0) {
-                errorf("apply: %s/sriov: %s", dir, strerror(-r));
+                config_dir_error(r);
+                if (r != -EINVAL)
+                        errorf("apply: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (res->sriov_error < 0) {
+                errorf("apply: %s/sriov: %s", res->config_dir, strerror(-res->sriov_error));
+                hd_apply_result_free(res);
                 return EXIT_FAILURE;
         }
         {
                 json_object *doc = NULL, *mdevs = NULL;
-                rc = sriov_report_full("apply", "sriov", res, json, &doc);
-                hd_sriov_result_free(res);
+                rc = sriov_report_full("apply", "sriov", res->sriov, json, &doc);
                 /* then mediated devices (tools/cmd-mdev.c), dry run included;
                  * with --json their steps are the document's "mdevs" */
-                int mrc = mdev_apply_report(ctx, flags & HD_SRIOV_DRY_RUN, json, &mdevs);
+                int mrc = mdev_apply_print(TAKE_PTR(res->mdev), res->mdev_error, flags & HD_SRIOV_DRY_RUN, json, &mdevs);
+                hd_apply_result_free(res);
                 if (rc == EXIT_SUCCESS)
                         rc = mrc;
                 if (doc) {

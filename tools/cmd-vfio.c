@@ -37,11 +37,8 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                 case 'd':
                         if (!detach)
                                 return bad_option(verb, argv);
-                        if (streq(optarg, "vfio") || streq(optarg, "vfio-pci"))
-                                driver = "vfio-pci";
-                        else if (streq(optarg, "stub") || streq(optarg, "pci-stub"))
-                                driver = "pci-stub";
-                        else {
+                        driver = hd_driver_from_alias(optarg, 0);
+                        if (!driver) {
                                 errorf("%s: unknown driver '%s' (vfio or stub)", verb, optarg);
                                 return EXIT_USAGE;
                         }

@@ -319,16 +319,6 @@ int check_sysroot_option(void) {
         return 0;
 }
 
-/* Verbs (and sub-verbs) that change devices, driver bindings or /etc. */
-static const char *const write_verbs[] = {
-        "nodedev-detach", "nodedev-reattach", "nodedev-reset", "recover", "apply",
-        "nodedev-create", "nodedev-destroy", "nodedev-define", "nodedev-undefine", "nodedev-start",
-        "nodedev-autostart", "sriov set", "sriov vf",
-        "mdev create", "mdev remove", "mdev define", "mdev undefine", "mdev start", "mdev stop",
-        "mdev autostart", "mdev modify", "gpu rom", "vgpu create", "vgpu remove",
-        "attach", "detach-device", "qemu-hook",
-};
-
 /* On the live host (no --sysroot) a write verb needs root, also with
  * --dry-run (the safety checks read every process's open files): refuse
  * before anything is read or written.  Trees given with --sysroot are
@@ -339,15 +329,12 @@ int check_privilege(int argc, char **argv) {
         if (arg_sysroot || geteuid() == 0)
                 return 0;
         snprintf(name, sizeof(name), "%s %s", argv[0], argc > 1 ? argv[1] : "");
-        for (size_t i = 0; i < ELEMENTSOF(write_verbs); i++) {
-                const char *w = write_verbs[i];
-                if (!streq(w, argv[0]) && !streq(w, name))
-                        continue;
-                errorf("%s needs root: it changes this host's devices (use --sysroot DIR for a captured or fake tree)",
-                       w);
-                return -EPERM;
-        }
-        return 0;
+        /* the policy is the library's (hd_operation_changes_host) */
+        if (!hd_operation_changes_host(argv[0]) && !hd_operation_changes_host(name))
+                return 0;
+        errorf("%s needs root: it changes this host's devices (use --sysroot DIR for a captured or fake tree)",
+               hd_operation_changes_host(argv[0]) ? argv[0] : name);
+        return -EPERM;
 }
 
 /* Output that did not reach its file is a failure: a full disk, /dev/full,

@@ -44,6 +44,9 @@ extern const struct verb gpu_verbs[];        /* tools/cmd-gpu.c */
  * print the steps, or with @json and @ret_json return them as a JSON array
  * for the caller's document; for 'apply'.  Returns the exit status. */
 int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json);
+/* The same for a report of hd_mdev_apply_full() (@r its return; @rep NULL
+ * when nothing could be attempted); takes @rep. */
+int mdev_apply_print(hd_mdev_apply_report *rep, int r, bool dry_run, bool json, json_object **ret_json);
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;
