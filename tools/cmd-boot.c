@@ -412,7 +412,7 @@ static int verb_override(int argc, char **argv) {
         if (streq(sub, "unset")) {
                 const char *addr = argv[o.optind];
                 if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
-                        addr = strrchr(hd_device_get_syspath(d), '/') + 1;
+                        addr = hd_device_get_pci_address(d);
                 r = hd_override_unset(list, o.root, addr, o.flags);
                 if (r == -ENOENT) {
                         errorf("override unset: no override for %s", addr);

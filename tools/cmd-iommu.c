@@ -66,11 +66,11 @@ static json_object *pci_json(hd_device *d) {
                 return o;
         }
         const char *drv = hd_device_get_driver(d);
-        const char *path = hd_device_get_syspath(d);
+        const char *addr = hd_device_get_pci_address(d);
         unsigned v, dev, cls;
         char buf[32];
         bool ids = hd_pci_device_get_ids(d, &v, &dev, &cls) >= 0;
-        json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
+        json_object_object_add(o, "address", json_object_new_string(addr ?: ""));
         json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
         /* the node-device XML's forms: 0x020000, 8086:15bc */
         snprintf(buf, sizeof(buf), "0x%06x", ids ? cls : 0);
@@ -194,7 +194,7 @@ static int verb_iommu(int argc, char **argv) {
                         const char *id = pci_id(devs[i], idbuf, sizeof(idbuf));
                         const char *drv = hd_device_get_driver(devs[i]);
                         (void) hd_pci_device_get_names(devs[i], vendor, sizeof(vendor), product, sizeof(product));
-                        printf("  %s  %s  %-9s  %-14s %s%s%s%s\n", strrchr(hd_device_get_syspath(devs[i]), '/') + 1,
+                        printf("  %s  %s  %-9s  %-14s %s%s%s%s\n", hd_device_get_pci_address(devs[i]),
                                pci_label(devs[i], cls, sizeof(cls)), id ? id : "?", drv ? drv : "(no driver)",
                                vendor, vendor[0] ? " " : "", product,
                                hd_pci_device_is_bridge(devs[i]) ? " [bridge]" : "");

@@ -319,7 +319,7 @@ static int verb_attach(int argc, char **argv) {
                                 continue;
                         /* nor a running guest */
                         if (m != pci && usage_state == 1 &&
-                            hd_domain_usage_check(usage, ctx, "pci", strrchr(hd_device_get_syspath(m), '/') + 1,
+                            hd_domain_usage_check(usage, ctx, "pci", hd_device_get_pci_address(m),
                                                   why, sizeof(why)) > 0) {
                                 errorf("attach refused: IOMMU group member %s", why);
                                 return EXIT_REFUSED;
@@ -334,8 +334,8 @@ static int verb_attach(int argc, char **argv) {
                         if (!unmanaged && m != pci && drv && !hd_driver_is_passthrough(drv)) {
                                 errorf("attach: IOMMU group %d is not viable: %s is bound to %s; libvirt "
                                        "(managed) detaches only %s: use --unmanaged to move the whole group",
-                                       hd_device_get_iommu_group(pci), strrchr(hd_device_get_syspath(m), '/') + 1,
-                                       drv, strrchr(hd_device_get_syspath(pci), '/') + 1);
+                                       hd_device_get_iommu_group(pci), hd_device_get_pci_address(m),
+                                       drv, hd_device_get_pci_address(pci));
                                 return EXIT_FAILURE;
                         }
                 }
@@ -446,9 +446,9 @@ static int verb_detach_device(int argc, char **argv) {
         if (pci && group_members(list, pci, &members, &n) >= 0)
                 for (size_t i = 0; i < n; i++)
                         if (hd_device_get_cap_type(members[i]) == HD_CAP_PCI &&
-                            hd_vfio_is_journaled(ctx, strrchr(hd_device_get_syspath(members[i]), '/') + 1))
+                            hd_vfio_is_journaled(ctx, hd_device_get_pci_address(members[i])))
                                 printf("  give %s back to its original driver (hostdev detached it)\n",
-                                       strrchr(hd_device_get_syspath(members[i]), '/') + 1);
+                                       hd_device_get_pci_address(members[i]));
         if (dry)
                 return EXIT_SUCCESS;
         r = hd_domain_detach_xml(usage, domain, use->xml, live, config, err, sizeof(err));
@@ -462,7 +462,7 @@ static int verb_detach_device(int argc, char **argv) {
         r = hd_domain_usage_reload(usage);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 hd_vfio_result *res = NULL;
-                const char *addr = strrchr(hd_device_get_syspath(members[i]), '/') + 1;
+                const char *addr = hd_device_get_pci_address(members[i]);
                 if (hd_device_get_cap_type(members[i]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
                         continue;
                 if (hd_vfio_reattach(list, members[i], 0, &res) < 0) {
@@ -521,7 +521,7 @@ static int hook_release(hd_nodedev_list *list, hd_ctx *ctx, char **addrs, size_t
                 if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || group_members(list, d, &members, &n) < 0)
                         continue;
                 for (size_t k = 0; k < n; k++) {
-                        const char *addr = strrchr(hd_device_get_syspath(members[k]), '/') + 1;
+                        const char *addr = hd_device_get_pci_address(members[k]);
                         hd_vfio_result *res = NULL;
                         if (hd_device_get_cap_type(members[k]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
                                 continue;

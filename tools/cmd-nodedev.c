@@ -109,8 +109,7 @@ static void get_path(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str
 static void get_devnode(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_devnode(d)); }
 static void get_driver(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_driver(d)); }
 static void get_address(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        const char *p = hd_device_get_syspath(d);
-        set_str(c, hd_device_get_cap_type(d) == HD_CAP_PCI && p ? strrchr(p, '/') + 1 : NULL);
+        set_str(c, hd_device_get_cap_type(d) == HD_CAP_PCI ? hd_device_get_pci_address(d) : NULL);
 }
 static void get_class(hd_nodedev_list *l, hd_device *d, struct cell *c) {
         unsigned cls;

@@ -268,7 +268,7 @@ static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char 
                 return EXIT_FAILURE;
         }
         printf("%s: persisted in %s/sriov/%s.json\n", hd_device_get_name(d), dir,
-               strrchr(hd_device_get_syspath(d), '/') + 1);
+               hd_device_get_pci_address(d));
         return EXIT_SUCCESS;
 }
 
@@ -463,10 +463,9 @@ static int sriov_vf(int argc, char **argv) {
                                 json_object_object_add(o, "status", json_object_new_string("ok"));
                                 json_object_object_add(o, "reason", NULL);
                                 hd_device *pf = hd_device_get_cap_type(d) == HD_CAP_NET ? hd_device_get_parent(d) : d;
-                                const char *path = pf ? hd_device_get_syspath(pf) : NULL;
+                                const char *addr = pf ? hd_device_get_pci_address(pf) : NULL;
                                 /* the PF's PCI address, as the library's actions name it */
-                                json_object_object_add(a, "pf", json_object_new_string(path ? strrchr(path, '/') + 1
-                                                                                             : hd_device_get_name(d)));
+                                json_object_object_add(a, "pf", json_object_new_string(addr ?: hd_device_get_name(d)));
                                 json_object_object_add(a, "action", json_object_new_string(action));
                                 json_object_object_add(a, "result", json_object_new_string(action_word(HD_SRIOV_PLANNED)));
                                 json_object_array_add(arr, a);
