@@ -525,48 +525,49 @@ static int verb_doctor(int argc, char **argv) {
 }
 
 const struct verb boot_verbs[] = {
-        { "boot", verb_boot,
-          "plan DEV... [--driver vfio|stub] [--force] [--json] | apply DEV... [--driver vfio|stub] [--dry-run] "
-          "[--root DIR] [--no-regenerate] [--force] | status [--json] [--root DIR] | undo [--root DIR] [--dry-run] "
-          "[--no-regenerate]",
-          "Boot-time passthrough: plan, apply, verify and undo the vfio setup of the boot.",
-          "boot plan DEV...   what must change so that DEV (and its IOMMU group mates,\n"
-          "                   bridges excluded) is bound at boot: IOMMU kernel arguments,\n"
-          "                   vfio-pci.ids= when every device with those ids goes, else\n"
-          "                   per-address binding before any host driver; modprobe.d\n"
-          "                   softdeps; the vfio modules in the initramfs. In words and\n"
-          "                   as a unified diff.\n"
-          "boot apply DEV...  write those files atomically, with a backup of each and a\n"
-          "                   journal, then regenerate (update-initramfs, dracut,\n"
-          "                   mkinitcpio, update-grub/grub-mkconfig, kernel-install).\n"
-          "                   Idempotent.\n"
-          "boot status        configured vs live (/proc/cmdline, drivers, softdeps)\n"
-          "boot undo          restore the exact pre-apply bytes; remove created files\n"
-          "--driver vfio|stub vfio-pci (default) or pci-stub\n"
-          "--root DIR         an offline root (the regeneration commands run chrooted);\n"
-          "                   default: the --sysroot tree, else this host\n"
-          "--dry-run          print the plan and the diff; change nothing\n"
-          "--no-regenerate    write the files, print the commands instead of running them\n"
-          "--force            override host-safety refusals (root disk controller,\n"
-          "                   default-route NIC, boot console GPU); without it they end\n"
-          "                   with exit status 2\n" },
-        { "override", verb_override,
-          "set DEV DRIVER | unset DEV | list [--json] [--root DIR] [--dry-run]",
-          "Persistent per-device driver overrides, driverctl-compatible, identity-checked.",
-          "override set DEV DRIVER  keep DEV on DRIVER (vfio, stub or a driver name) at\n"
-          "                   boot and hotplug: /etc/driverctl.d/pci-ADDR (driverctl's\n"
-          "                   format) plus the device identity in /etc/hostdev/overrides;\n"
-          "                   a udev rule applies it before the host driver binds, and a\n"
-          "                   slot that now holds another device is logged and skipped\n"
-          "override unset DEV remove it\n"
-          "override list      every override, driverctl's own files included, with the\n"
-          "                   identity check against the device there now\n" },
-        { "doctor", verb_doctor, "[DEV...] [--json]",
-          "Preflight for passthrough: each check PASS, WARN or FAIL, with the fix.",
-          "Host: CPU virtualization, ACPI DMAR/IVRS, IOMMU on and its kernel argument,\n"
-          "interrupt remapping, vfio modules available and in the initramfs, Secure Boot\n"
-          "and lockdown. Each DEV: IOMMU group viability, reset method, boot VGA with a\n"
-          "firmware framebuffer, host driver that would bind it first.\n"
-          "Exit status 1 when a check fails.\n" },
+        { .name = "boot", .fn = verb_boot, .min_args = 0, .max_args = VERB_ANY,
+          .args = "plan DEV... [--driver vfio|stub] [--force] [--json] | apply DEV... [--driver vfio|stub] [--dry-run] "
+            "[--root DIR] [--no-regenerate] [--force] | status [--json] [--root DIR] | undo [--root DIR] [--dry-run] "
+            "[--no-regenerate]",
+          .summary = "Boot-time passthrough: plan, apply, verify and undo the vfio setup of the boot.",
+          .help = "boot plan DEV...   what must change so that DEV (and its IOMMU group mates,\n"
+            "                   bridges excluded) is bound at boot: IOMMU kernel arguments,\n"
+            "                   vfio-pci.ids= when every device with those ids goes, else\n"
+            "                   per-address binding before any host driver; modprobe.d\n"
+            "                   softdeps; the vfio modules in the initramfs. In words and\n"
+            "                   as a unified diff.\n"
+            "boot apply DEV...  write those files atomically, with a backup of each and a\n"
+            "                   journal, then regenerate (update-initramfs, dracut,\n"
+            "                   mkinitcpio, update-grub/grub-mkconfig, kernel-install).\n"
+            "                   Idempotent.\n"
+            "boot status        configured vs live (/proc/cmdline, drivers, softdeps)\n"
+            "boot undo          restore the exact pre-apply bytes; remove created files\n"
+            "--driver vfio|stub vfio-pci (default) or pci-stub\n"
+            "--root DIR         an offline root (the regeneration commands run chrooted);\n"
+            "                   default: the --sysroot tree, else this host\n"
+            "--dry-run          print the plan and the diff; change nothing\n"
+            "--no-regenerate    write the files, print the commands instead of running them\n"
+            "--force            override host-safety refusals (root disk controller,\n"
+            "                   default-route NIC, boot console GPU); without it they end\n"
+            "                   with exit status 2\n" },
+        { .name = "override", .fn = verb_override, .min_args = 0, .max_args = VERB_ANY,
+          .args = "set DEV DRIVER | unset DEV | list [--json] [--root DIR] [--dry-run]",
+          .summary = "Persistent per-device driver overrides, driverctl-compatible, identity-checked.",
+          .help = "override set DEV DRIVER  keep DEV on DRIVER (vfio, stub or a driver name) at\n"
+            "                   boot and hotplug: /etc/driverctl.d/pci-ADDR (driverctl's\n"
+            "                   format) plus the device identity in /etc/hostdev/overrides;\n"
+            "                   a udev rule applies it before the host driver binds, and a\n"
+            "                   slot that now holds another device is logged and skipped\n"
+            "override unset DEV remove it\n"
+            "override list      every override, driverctl's own files included, with the\n"
+            "                   identity check against the device there now\n" },
+        { .name = "doctor", .fn = verb_doctor, .min_args = 0, .max_args = VERB_ANY,
+          .args = "[DEV...] [--json]",
+          .summary = "Preflight for passthrough: each check PASS, WARN or FAIL, with the fix.",
+          .help = "Host: CPU virtualization, ACPI DMAR/IVRS, IOMMU on and its kernel argument,\n"
+            "interrupt remapping, vfio modules available and in the initramfs, Secure Boot\n"
+            "and lockdown. Each DEV: IOMMU group viability, reset method, boot VGA with a\n"
+            "firmware framebuffer, host driver that would bind it first.\n"
+            "Exit status 1 when a check fails.\n" },
         {}
 };

@@ -80,16 +80,17 @@ static int verb_hostdev_xml(int argc, char **argv) {
 }
 
 const struct verb domain_verbs[] = {
-        { "hostdev-xml", verb_hostdev_xml, "NAME [--managed|--unmanaged] [--by-address] [--rom FILE]",
-          "Print the libvirt domain XML that passes a device to a guest.",
-          "PCI device: <hostdev type='pci'>; SR-IOV VF with a network interface (or that\n"
-          "interface): <interface type='hostdev'> with its MAC; USB device: <hostdev\n"
-          "type='usb'>; SCSI device: <hostdev type='scsi'>; mdev: <hostdev type='mdev'>.\n"
-          "Options:\n"
-          "  --managed      managed='yes' (the default): libvirt detaches the device\n"
-          "  --unmanaged    managed='no'\n"
-          "  --by-address   USB: also name the device by <address bus= device=>\n"
-          "  --rom FILE     PCI: <rom file=.../> with FILE's absolute path (a VBIOS dumped\n"
-          "                 with 'hostdevctl gpu rom DEV FILE')\n" },
+        { .name = "hostdev-xml", .fn = verb_hostdev_xml, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME [--managed|--unmanaged] [--by-address] [--rom FILE]",
+          .summary = "Print the libvirt domain XML that passes a device to a guest.",
+          .help = "PCI device: <hostdev type='pci'>; SR-IOV VF with a network interface (or that\n"
+            "interface): <interface type='hostdev'> with its MAC; USB device: <hostdev\n"
+            "type='usb'>; SCSI device: <hostdev type='scsi'>; mdev: <hostdev type='mdev'>.\n"
+            "Options:\n"
+            "  --managed      managed='yes' (the default): libvirt detaches the device\n"
+            "  --unmanaged    managed='no'\n"
+            "  --by-address   USB: also name the device by <address bus= device=>\n"
+            "  --rom FILE     PCI: <rom file=.../> with FILE's absolute path (a VBIOS dumped\n"
+            "                 with 'hostdevctl gpu rom DEV FILE')\n" },
         {}
 };

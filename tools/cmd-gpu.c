@@ -439,26 +439,28 @@ static int verb_vgpu(int argc, char **argv) {
 }
 
 const struct verb gpu_verbs[] = {
-        { "gpu", verb_gpu, "[DEV] [--json] | rom DEV FILE [--json]",
-          "GPUs for passthrough: DRM nodes, companions, holders, IOMMU group, reset, quirks, readiness.",
-          "Lists every display-class PCI function (SR-IOV VFs left out) with its names,\n"
-          "driver, DRM driver and nodes (libdrm on the live host, sysfs with --sysroot),\n"
-          "the other functions of the card (HDMI audio, USB-C), boot VGA and whether the\n"
-          "framebuffer console or efifb/simpledrm holds its BAR, processes holding its DRM\n"
-          "nodes, its IOMMU group, reset methods, a known-quirk note (gpu/quirks.tsv) and\n"
-          "whether it can be passed through now, with the reason when not.\n"
-          "  gpu rom DEV FILE   dump the option ROM through sysfs (enable, read, disable;\n"
-          "                     always disabled again) into FILE and check it: 0x55AA,\n"
-          "                     PCIR, vendor/device ids. Exit 1 when it is not usable as\n"
-          "                     libvirt's <rom file=.../> (the file is kept).\n"
-          "See docs/gpu.md; JSON: docs/json.md.\n" },
-        { "vgpu", verb_vgpu, "types [DEV] [--json] | create DEV TYPE | remove ID",
-          "vGPU types and instances, mdev (GVT-g, GRID) and NVIDIA per-VF alike.",
-          "  vgpu types [DEV] [--json]  types with the instances left; NVIDIA's per-VF\n"
-          "                             types are summed over the PF's free VFs\n"
-          "  vgpu create DEV TYPE       create through the layout DEV uses: an mdev (prints\n"
-          "                             its UUID) or current_vgpu_type on the first free\n"
-          "                             VF offering TYPE (an id or name; prints the VF)\n"
-          "  vgpu remove ID             an mdev UUID or a VF; refused (exit 2) in use\n" },
+        { .name = "gpu", .fn = verb_gpu, .min_args = 0, .max_args = VERB_ANY,
+          .args = "[DEV] [--json] | rom DEV FILE [--json]",
+          .summary = "GPUs for passthrough: DRM nodes, companions, holders, IOMMU group, reset, quirks, readiness.",
+          .help = "Lists every display-class PCI function (SR-IOV VFs left out) with its names,\n"
+            "driver, DRM driver and nodes (libdrm on the live host, sysfs with --sysroot),\n"
+            "the other functions of the card (HDMI audio, USB-C), boot VGA and whether the\n"
+            "framebuffer console or efifb/simpledrm holds its BAR, processes holding its DRM\n"
+            "nodes, its IOMMU group, reset methods, a known-quirk note (gpu/quirks.tsv) and\n"
+            "whether it can be passed through now, with the reason when not.\n"
+            "  gpu rom DEV FILE   dump the option ROM through sysfs (enable, read, disable;\n"
+            "                     always disabled again) into FILE and check it: 0x55AA,\n"
+            "                     PCIR, vendor/device ids. Exit 1 when it is not usable as\n"
+            "                     libvirt's <rom file=.../> (the file is kept).\n"
+            "See docs/gpu.md; JSON: docs/json.md.\n" },
+        { .name = "vgpu", .fn = verb_vgpu, .min_args = 0, .max_args = VERB_ANY,
+          .args = "types [DEV] [--json] | create DEV TYPE | remove ID",
+          .summary = "vGPU types and instances, mdev (GVT-g, GRID) and NVIDIA per-VF alike.",
+          .help = "  vgpu types [DEV] [--json]  types with the instances left; NVIDIA's per-VF\n"
+            "                             types are summed over the PF's free VFs\n"
+            "  vgpu create DEV TYPE       create through the layout DEV uses: an mdev (prints\n"
+            "                             its UUID) or current_vgpu_type on the first free\n"
+            "                             VF offering TYPE (an id or name; prints the VF)\n"
+            "  vgpu remove ID             an mdev UUID or a VF; refused (exit 2) in use\n" },
         {}
 };

@@ -225,11 +225,12 @@ static int verb_iommu(int argc, char **argv) {
 }
 
 const struct verb iommu_verbs[] = {
-        { "iommu", verb_iommu, "[--json] | explain DEV",
-          "IOMMU status and groups with their devices; whether each group can go to a VM.",
-          "A group is viable when every endpoint is bound to vfio-pci (or a vfio variant\n"
-          "driver) or pci-stub, or is unbound; bridges are ignored, as the kernel does.\n"
-          "'iommu explain DEV' tells why DEV shares its group: the multifunction siblings\n"
-          "or the first upstream port without ACS isolation (needs root for config space).\n" },
+        { .name = "iommu", .fn = verb_iommu, .min_args = 0, .max_args = VERB_ANY,
+          .args = "[--json] | explain DEV",
+          .summary = "IOMMU status and groups with their devices; whether each group can go to a VM.",
+          .help = "A group is viable when every endpoint is bound to vfio-pci (or a vfio variant\n"
+            "driver) or pci-stub, or is unbound; bridges are ignored, as the kernel does.\n"
+            "'iommu explain DEV' tells why DEV shares its group: the multifunction siblings\n"
+            "or the first upstream port without ACS isolation (needs root for config space).\n" },
         {}
 };

@@ -592,37 +592,39 @@ static int verb_qemu_hook(int argc, char **argv) {
 }
 
 const struct verb libvirt_verbs[] = {
-        { "attach", verb_attach,
-          "DOMAIN DEV [--connect URI] [--live] [--config] [--managed|--unmanaged] [--dry-run] [--force]",
-          "Pass a device to a libvirt domain (virDomainAttachDeviceFlags).",
-          "Checks that no running domain uses DEV, that the host needs no member of its\n"
-          "IOMMU group (mounted filesystems, swap, dm/md/LVM, default route, boot VGA,\n"
-          "open DRM nodes) and, for --managed (the default), that the other members\n"
-          "of the group are already detached.  --unmanaged detaches the whole group\n"
-          "to vfio-pci first (journaled, as a group detach is).  The XML is the\n"
-          "one hostdev-xml prints.\n"
-          "Options:\n"
-          "  --connect URI  libvirt URI (qemu:///system, qemu+ssh://host/system, test:///...);\n"
-          "                 default: libvirt's default URI\n"
-          "  --live, --config  as virsh attach-device (neither: the domain's current state)\n"
-          "  --managed      managed='yes': libvirt detaches and reattaches DEV (default)\n"
-          "  --unmanaged    managed='no': hostdev detaches the IOMMU group now\n"
-          "  --dry-run      print the plan and the XML; change nothing\n"
-          "  --force        override host-safety refusals\n"
-          "Exit status: 0 attached, 1 failure, 2 refused (in use, or the host needs it).\n" },
-        { "detach-device", verb_detach_device, "DOMAIN DEV [--connect URI] [--live] [--config] [--dry-run]",
-          "Take a device from a libvirt domain; give it back to its driver if hostdev took it.",
-          "The domain's own device element (from its XML) is passed to\n"
-          "virDomainDetachDeviceFlags.  Then every member of DEV's IOMMU group that\n"
-          "hostdev detached (journaled) goes back to its original driver.\n" },
-        { "qemu-hook", verb_qemu_hook, "DOMAIN OPERATION SUB-OPERATION [EXTRA] < DOMAIN.xml",
-          "libvirt qemu hook: detach unmanaged PCI hostdevs on prepare, give them back on release.",
-          "Run by /etc/libvirt/hooks/qemu.d/hostdev with libvirt's arguments and the\n"
-          "domain XML on stdin.  'prepare begin': every <hostdev type='pci'> and\n"
-          "<interface type='hostdev'> with managed='no' moves to vfio-pci with its\n"
-          "whole IOMMU group (journaled, host safety applies; a refusal exits 1 and\n"
-          "libvirt fails the start with this message).  'release end': every group\n"
-          "member hostdev detached goes back to its original driver.  Other\n"
-          "operations do nothing.  libvirt is never called back.\n" },
+        { .name = "attach", .fn = verb_attach, .min_args = 0, .max_args = VERB_ANY,
+          .args = "DOMAIN DEV [--connect URI] [--live] [--config] [--managed|--unmanaged] [--dry-run] [--force]",
+          .summary = "Pass a device to a libvirt domain (virDomainAttachDeviceFlags).",
+          .help = "Checks that no running domain uses DEV, that the host needs no member of its\n"
+            "IOMMU group (mounted filesystems, swap, dm/md/LVM, default route, boot VGA,\n"
+            "open DRM nodes) and, for --managed (the default), that the other members\n"
+            "of the group are already detached.  --unmanaged detaches the whole group\n"
+            "to vfio-pci first (journaled, as a group detach is).  The XML is the\n"
+            "one hostdev-xml prints.\n"
+            "Options:\n"
+            "  --connect URI  libvirt URI (qemu:///system, qemu+ssh://host/system, test:///...);\n"
+            "                 default: libvirt's default URI\n"
+            "  --live, --config  as virsh attach-device (neither: the domain's current state)\n"
+            "  --managed      managed='yes': libvirt detaches and reattaches DEV (default)\n"
+            "  --unmanaged    managed='no': hostdev detaches the IOMMU group now\n"
+            "  --dry-run      print the plan and the XML; change nothing\n"
+            "  --force        override host-safety refusals\n"
+            "Exit status: 0 attached, 1 failure, 2 refused (in use, or the host needs it).\n" },
+        { .name = "detach-device", .fn = verb_detach_device, .min_args = 0, .max_args = VERB_ANY,
+          .args = "DOMAIN DEV [--connect URI] [--live] [--config] [--dry-run]",
+          .summary = "Take a device from a libvirt domain; give it back to its driver if hostdev took it.",
+          .help = "The domain's own device element (from its XML) is passed to\n"
+            "virDomainDetachDeviceFlags.  Then every member of DEV's IOMMU group that\n"
+            "hostdev detached (journaled) goes back to its original driver.\n" },
+        { .name = "qemu-hook", .fn = verb_qemu_hook, .min_args = 0, .max_args = VERB_ANY,
+          .args = "DOMAIN OPERATION SUB-OPERATION [EXTRA] < DOMAIN.xml",
+          .summary = "libvirt qemu hook: detach unmanaged PCI hostdevs on prepare, give them back on release.",
+          .help = "Run by /etc/libvirt/hooks/qemu.d/hostdev with libvirt's arguments and the\n"
+            "domain XML on stdin.  'prepare begin': every <hostdev type='pci'> and\n"
+            "<interface type='hostdev'> with managed='no' moves to vfio-pci with its\n"
+            "whole IOMMU group (journaled, host safety applies; a refusal exits 1 and\n"
+            "libvirt fails the start with this message).  'release end': every group\n"
+            "member hostdev detached goes back to its original driver.  Other\n"
+            "operations do nothing.  libvirt is never called back.\n" },
         {}
 };

@@ -664,24 +664,20 @@ static int mdev_apply(int argc, char **argv) {
         return mdev_apply_report(ctx, dry_run, json, NULL);
 }
 
-static const struct sub_verb mdev_subs[] = {
-        { "types", mdev_types },
-        { "list", mdev_list },
-        { "create", mdev_create },
-        { "remove", mdev_remove },
-        { "stop", mdev_remove },
-        { "define", mdev_define },
-        { "undefine", mdev_undefine },
-        { "start", mdev_start },
-        { "autostart", mdev_autostart },
-        { "modify", mdev_modify },
-        { "apply", mdev_apply },
+static const struct verb mdev_subs[] = {
+        { .name = "types", .fn = mdev_types, .max_args = VERB_ANY },
+        { .name = "list", .fn = mdev_list, .max_args = VERB_ANY },
+        { .name = "create", .fn = mdev_create, .max_args = VERB_ANY },
+        { .name = "remove", .fn = mdev_remove, .max_args = VERB_ANY },
+        { .name = "stop", .fn = mdev_remove, .max_args = VERB_ANY },
+        { .name = "define", .fn = mdev_define, .max_args = VERB_ANY },
+        { .name = "undefine", .fn = mdev_undefine, .max_args = VERB_ANY },
+        { .name = "start", .fn = mdev_start, .max_args = VERB_ANY },
+        { .name = "autostart", .fn = mdev_autostart, .max_args = VERB_ANY },
+        { .name = "modify", .fn = mdev_modify, .max_args = VERB_ANY },
+        { .name = "apply", .fn = mdev_apply, .max_args = VERB_ANY },
         {}
 };
-
-static int verb_mdev(int argc, char **argv) {
-        return run_sub_verb("mdev", mdev_subs, argc, argv);
-}
 
 /* ---- libvirt-style node-device verbs ---- */
 
@@ -875,34 +871,48 @@ static int verb_nodedev_autostart(int argc, char **argv) {
 }
 
 const struct verb mdev_verbs[] = {
-        { "mdev", verb_mdev, "types|list|create|remove|define|undefine|start|stop|autostart|modify|apply ...",
-          "Mediated devices: create, remove, define persistently (mdevctl's format), start at boot.",
-          "  mdev types [PARENT] [--json]\n"
-          "  mdev list [--defined|--all] [--verbose] [--json]\n"
-          "  mdev create PARENT TYPE [--uuid UUID] [--attr NAME=VALUE]... [--dry-run]  (transient)\n"
-          "  mdev remove|stop UUID             remove a running mdev (a definition stays)\n"
-          "  mdev define [UUID] [--parent P --type T] [--auto] [--attr NAME=VALUE]... [--jsonfile F]\n"
-          "  mdev undefine UUID [--parent P]\n"
-          "  mdev start UUID [--parent P]      start a defined mdev\n"
-          "  mdev autostart UUID [--disable] [--parent P]\n"
-          "  mdev modify UUID [--parent P] [--type T] [--auto|--manual] [--attr NAME=VALUE]...\n"
-          "                   [--delattr NAME]... [--clear-attrs]      (the definition)\n"
-          "  mdev apply [--dry-run] [--json]   start every 'auto' mdev whose parent is present\n\n"
-          "PARENT is an address as /sys/class/mdev_bus names it (0000:00:02.0, mtty), a\n"
-          "node-device name (pci_0000_00_02_0, mtty_mtty) or a short PCI address.\n"
-          "Definitions live in /etc/mdevctl.d/<parent>/<uuid> (SYSROOT/etc/mdevctl.d with\n"
-          "--sysroot, $HOSTDEV_MDEVCTL_DIR when set), shared with mdevctl.\n"
-          "Removing an mdev whose VFIO group a process holds open is refused (exit 2).\n" },
-        { "nodedev-create", verb_nodedev_create, "FILE.xml",
-          "Create a transient mediated device from libvirt node-device XML ('-': stdin).", NULL },
-        { "nodedev-destroy", verb_nodedev_destroy, "NAME",
-          "Remove a running mediated device (a definition stays).", NULL },
-        { "nodedev-define", verb_nodedev_define, "FILE.xml",
-          "Define (or redefine) a persistent mediated device from libvirt node-device XML.", NULL },
-        { "nodedev-undefine", verb_nodedev_undefine, "NAME",
-          "Remove the definition of a mediated device (a running one keeps running).", NULL },
-        { "nodedev-start", verb_nodedev_start, "NAME", "Start a defined, inactive mediated device.", NULL },
-        { "nodedev-autostart", verb_nodedev_autostart, "NAME [--disable]",
-          "Start a defined mediated device at boot ('hostdevctl apply'), or not.", NULL },
+        { .name = "mdev", .subs = mdev_subs,
+          .args = "types|list|create|remove|define|undefine|start|stop|autostart|modify|apply ...",
+          .summary = "Mediated devices: create, remove, define persistently (mdevctl's format), start at boot.",
+          .help = "  mdev types [PARENT] [--json]\n"
+            "  mdev list [--defined|--all] [--verbose] [--json]\n"
+            "  mdev create PARENT TYPE [--uuid UUID] [--attr NAME=VALUE]... [--dry-run]  (transient)\n"
+            "  mdev remove|stop UUID             remove a running mdev (a definition stays)\n"
+            "  mdev define [UUID] [--parent P --type T] [--auto] [--attr NAME=VALUE]... [--jsonfile F]\n"
+            "  mdev undefine UUID [--parent P]\n"
+            "  mdev start UUID [--parent P]      start a defined mdev\n"
+            "  mdev autostart UUID [--disable] [--parent P]\n"
+            "  mdev modify UUID [--parent P] [--type T] [--auto|--manual] [--attr NAME=VALUE]...\n"
+            "                   [--delattr NAME]... [--clear-attrs]      (the definition)\n"
+            "  mdev apply [--dry-run] [--json]   start every 'auto' mdev whose parent is present\n\n"
+            "PARENT is an address as /sys/class/mdev_bus names it (0000:00:02.0, mtty), a\n"
+            "node-device name (pci_0000_00_02_0, mtty_mtty) or a short PCI address.\n"
+            "Definitions live in /etc/mdevctl.d/<parent>/<uuid> (SYSROOT/etc/mdevctl.d with\n"
+            "--sysroot, $HOSTDEV_MDEVCTL_DIR when set), shared with mdevctl.\n"
+            "Removing an mdev whose VFIO group a process holds open is refused (exit 2).\n" },
+        { .name = "nodedev-create", .fn = verb_nodedev_create, .min_args = 0, .max_args = VERB_ANY,
+          .args = "FILE.xml",
+          .summary = "Create a transient mediated device from libvirt node-device XML ('-': stdin).",
+          .help = NULL },
+        { .name = "nodedev-destroy", .fn = verb_nodedev_destroy, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME",
+          .summary = "Remove a running mediated device (a definition stays).",
+          .help = NULL },
+        { .name = "nodedev-define", .fn = verb_nodedev_define, .min_args = 0, .max_args = VERB_ANY,
+          .args = "FILE.xml",
+          .summary = "Define (or redefine) a persistent mediated device from libvirt node-device XML.",
+          .help = NULL },
+        { .name = "nodedev-undefine", .fn = verb_nodedev_undefine, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME",
+          .summary = "Remove the definition of a mediated device (a running one keeps running).",
+          .help = NULL },
+        { .name = "nodedev-start", .fn = verb_nodedev_start, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME",
+          .summary = "Start a defined, inactive mediated device.",
+          .help = NULL },
+        { .name = "nodedev-autostart", .fn = verb_nodedev_autostart, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME [--disable]",
+          .summary = "Start a defined mediated device at boot ('hostdevctl apply'), or not.",
+          .help = NULL },
         {}
 };

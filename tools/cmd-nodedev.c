@@ -828,49 +828,57 @@ static int verb_capture(int argc, char **argv) {
 }
 
 const struct verb nodedev_verbs[] = {
-        { "nodedev-list", verb_nodedev_list,
-          "[--tree] [--cap CAP[,CAP...]] [-s SLOT] [-d ID] [--class CLASS] [--driver NAME] [--inactive|--all] "
-          "[--persistent|--transient] [--json] [--long] [-o COLUMNS] [--noheadings] [--raw] [--width N] [--list-columns]",
-          "List node devices (names as libvirt's node-device driver gives them).",
-          "Options:\n"
-          "  --tree           print the device tree rooted at 'computer' (virsh format)\n"
-          "  --cap LIST       only devices with one of these capabilities (comma list): system,\n"
-          "                   pci, usb_device, usb, net, scsi_host, scsi_target, scsi, storage,\n"
-          "                   fc_host, vports, scsi_generic, drm, mdev_types, mdev, vdpa, vpd,\n"
-          "                   phys_function, virt_functions (nested ones match too); libvirt's\n"
-          "                   s390 names (ccw, css, ap_card, ap_queue, ap_matrix, ccwgroup) match nothing\n"
-          "  -s, --slot [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]\n"
-          "                   only PCI devices at this address (hex, as lspci -s)\n"
-          "  -d, --id [VENDOR]:[DEVICE]\n"
-          "                   only PCI devices with these ids (hex, as lspci -d)\n"
-          "  --class CLASS    only PCI devices of this class: 02, 0200 or 0x020000\n"
-          "  --driver NAME    only devices bound to this driver\n"
-          "  --inactive       only inactive devices (defined, stopped mediated devices)\n"
-          "  --all            active and inactive devices\n"
-          "  --persistent     only persistent devices (defined mediated devices)\n"
-          "  --transient      only transient devices\n"
-          "  --json           JSON output (docs/json.md); -o picks its keys\n"
-          "  -l, --long       table: NAME,CAP,DRIVER,IOMMU,VIABLE,PARENT\n"
-          "  -o, --output COLUMNS\n"
-          "                   table of these columns (comma list; +COLUMNS adds to --long's)\n"
-          "  -n, --noheadings no header line\n"
-          "  -r, --raw        raw table: one space between columns, no alignment\n"
-          "  -w, --width N    lay the table out for N columns (default: the terminal's)\n"
-          "  --list-columns   the columns -o accepts, with what they hold\n" },
-        { "nodedev-dumpxml", verb_nodedev_dumpxml, "NAME [--xpath EXPR [--wrap]] | --all",
-          "Print the libvirt node-device XML of a device, or of all devices under <devices>.",
-          "NAME is a node-device name (pci_0000_00_03_0), a PCI address (0000:00:03.0\n"
-          "or 00:03.0), a network interface name, a /sys path, an mdev UUID, a device\n"
-          "node (/dev/vda, /dev/dri/card0) or its name (vda).\n"
-          "Options:\n"
-          "  --xpath EXPR   print only what the XPath expression selects (as virsh)\n"
-          "  --wrap         with --xpath: wrap the selected nodes in <nodes>\n"
-          "  --all          every device, under <devices>\n" },
-        { "nodedev-info", verb_nodedev_info, "NAME", "Print basic information about a device.", NULL },
-        { "show", verb_show, "NAME [--json]", "Show everything known about a device.", NULL },
-        { "capture", verb_capture, "DIR",
-          "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
-          "The result replays with 'hostdevctl --sysroot DIR ...'. Files only root can\n"
-          "read are captured when run as root. Attach 'tar czf capture.tgz DIR' to bug reports.\n" },
+        { .name = "nodedev-list", .fn = verb_nodedev_list, .min_args = 0, .max_args = VERB_ANY,
+          .args = "[--tree] [--cap CAP[,CAP...]] [-s SLOT] [-d ID] [--class CLASS] [--driver NAME] [--inactive|--all] "
+            "[--persistent|--transient] [--json] [--long] [-o COLUMNS] [--noheadings] [--raw] [--width N] [--list-columns]",
+          .summary = "List node devices (names as libvirt's node-device driver gives them).",
+          .help = "Options:\n"
+            "  --tree           print the device tree rooted at 'computer' (virsh format)\n"
+            "  --cap LIST       only devices with one of these capabilities (comma list): system,\n"
+            "                   pci, usb_device, usb, net, scsi_host, scsi_target, scsi, storage,\n"
+            "                   fc_host, vports, scsi_generic, drm, mdev_types, mdev, vdpa, vpd,\n"
+            "                   phys_function, virt_functions (nested ones match too); libvirt's\n"
+            "                   s390 names (ccw, css, ap_card, ap_queue, ap_matrix, ccwgroup) match nothing\n"
+            "  -s, --slot [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]\n"
+            "                   only PCI devices at this address (hex, as lspci -s)\n"
+            "  -d, --id [VENDOR]:[DEVICE]\n"
+            "                   only PCI devices with these ids (hex, as lspci -d)\n"
+            "  --class CLASS    only PCI devices of this class: 02, 0200 or 0x020000\n"
+            "  --driver NAME    only devices bound to this driver\n"
+            "  --inactive       only inactive devices (defined, stopped mediated devices)\n"
+            "  --all            active and inactive devices\n"
+            "  --persistent     only persistent devices (defined mediated devices)\n"
+            "  --transient      only transient devices\n"
+            "  --json           JSON output (docs/json.md); -o picks its keys\n"
+            "  -l, --long       table: NAME,CAP,DRIVER,IOMMU,VIABLE,PARENT\n"
+            "  -o, --output COLUMNS\n"
+            "                   table of these columns (comma list; +COLUMNS adds to --long's)\n"
+            "  -n, --noheadings no header line\n"
+            "  -r, --raw        raw table: one space between columns, no alignment\n"
+            "  -w, --width N    lay the table out for N columns (default: the terminal's)\n"
+            "  --list-columns   the columns -o accepts, with what they hold\n" },
+        { .name = "nodedev-dumpxml", .fn = verb_nodedev_dumpxml, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME [--xpath EXPR [--wrap]] | --all",
+          .summary = "Print the libvirt node-device XML of a device, or of all devices under <devices>.",
+          .help = "NAME is a node-device name (pci_0000_00_03_0), a PCI address (0000:00:03.0\n"
+            "or 00:03.0), a network interface name, a /sys path, an mdev UUID, a device\n"
+            "node (/dev/vda, /dev/dri/card0) or its name (vda).\n"
+            "Options:\n"
+            "  --xpath EXPR   print only what the XPath expression selects (as virsh)\n"
+            "  --wrap         with --xpath: wrap the selected nodes in <nodes>\n"
+            "  --all          every device, under <devices>\n" },
+        { .name = "nodedev-info", .fn = verb_nodedev_info, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME",
+          .summary = "Print basic information about a device.",
+          .help = NULL },
+        { .name = "show", .fn = verb_show, .min_args = 0, .max_args = VERB_ANY,
+          .args = "NAME [--json]",
+          .summary = "Show everything known about a device.",
+          .help = NULL },
+        { .name = "capture", .fn = verb_capture, .min_args = 0, .max_args = VERB_ANY,
+          .args = "DIR",
+          .summary = "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
+          .help = "The result replays with 'hostdevctl --sysroot DIR ...'. Files only root can\n"
+            "read are captured when run as root. Attach 'tar czf capture.tgz DIR' to bug reports.\n" },
         {}
 };

@@ -527,16 +527,12 @@ static int sriov_vf(int argc, char **argv) {
 
 /* ---- verbs ---- */
 
-static const struct sub_verb sriov_subs[] = {
-        { "list", sriov_list },
-        { "set", sriov_set },
-        { "vf", sriov_vf },
+static const struct verb sriov_subs[] = {
+        { .name = "list", .fn = sriov_list, .max_args = VERB_ANY },
+        { .name = "set", .fn = sriov_set, .max_args = VERB_ANY },
+        { .name = "vf", .fn = sriov_vf, .max_args = VERB_ANY },
         {}
 };
-
-static int verb_sriov(int argc, char **argv) {
-        return run_sub_verb("sriov", sriov_subs, argc, argv);
-}
 
 static int verb_apply(int argc, char **argv) {
         static const struct option opts[] = {
@@ -600,30 +596,31 @@ static int verb_apply(int argc, char **argv) {
 }
 
 const struct verb sriov_verbs[] = {
-        { "sriov", verb_sriov,
-          "list [--json] | set PF --numvfs N [--driver vfio|stub|host] [--autoprobe on|off] [--dry-run] [--force] "
-          "[--persist] [--json] | vf PF INDEX [--mac M] [--vlan V [--qos Q]] [--trust on|off] [--spoofchk on|off] [--dry-run] "
-          "[--persist] [--json]",
-          "SR-IOV: list physical functions and their VFs, change the VF count, configure VFs.",
-          "sriov list         every PF: totalvfs, numvfs, VF addresses, drivers, netdevs and,\n"
-          "                   on the live host, per-VF MAC/VLAN/spoofchk/trust/link state\n"
-          "sriov set PF --numvfs N\n"
-          "                   change the VF count (through 0, as the kernel requires).\n"
-          "  --driver vfio|stub  bind the VFs to vfio-pci/pci-stub (autoprobe off first)\n"
-          "  --driver host       leave the VFs to their host driver (autoprobe on)\n"
-          "  --autoprobe on|off  sriov_drivers_autoprobe explicitly\n"
-          "  --force             destroy VFs even when detached for a VM or in use\n"
-          "                      (otherwise refused with exit status 2)\n"
-          "sriov vf PF INDEX  set a VF's MAC, VLAN (+QoS), trust, spoof check through\n"
-          "                   rtnetlink on the PF's interface (PF: PCI address or interface)\n"
-          "--dry-run          show what would change; change nothing\n"
-          "--json             the result as JSON (docs/json.md)\n"
-          "--persist          also record the wanted state in CONFIG_DIR/sriov/<PF>.json\n"
-          "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
-          "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
-        { "apply", verb_apply, "[--dry-run] [--json]",
-          "Re-create the persisted state (SR-IOV VF counts, drivers, VF settings; autostart mdevs); run at boot.",
-          "Idempotent: a second run reports 'nothing changed'. A PF whose vendor:device (or\n"
-          "recorded serial number) differs from its config is skipped with a warning.\n" },
+        { .name = "sriov", .subs = sriov_subs,
+          .args = "list [--json] | set PF --numvfs N [--driver vfio|stub|host] [--autoprobe on|off] [--dry-run] [--force] "
+            "[--persist] [--json] | vf PF INDEX [--mac M] [--vlan V [--qos Q]] [--trust on|off] [--spoofchk on|off] [--dry-run] "
+            "[--persist] [--json]",
+          .summary = "SR-IOV: list physical functions and their VFs, change the VF count, configure VFs.",
+          .help = "sriov list         every PF: totalvfs, numvfs, VF addresses, drivers, netdevs and,\n"
+            "                   on the live host, per-VF MAC/VLAN/spoofchk/trust/link state\n"
+            "sriov set PF --numvfs N\n"
+            "                   change the VF count (through 0, as the kernel requires).\n"
+            "  --driver vfio|stub  bind the VFs to vfio-pci/pci-stub (autoprobe off first)\n"
+            "  --driver host       leave the VFs to their host driver (autoprobe on)\n"
+            "  --autoprobe on|off  sriov_drivers_autoprobe explicitly\n"
+            "  --force             destroy VFs even when detached for a VM or in use\n"
+            "                      (otherwise refused with exit status 2)\n"
+            "sriov vf PF INDEX  set a VF's MAC, VLAN (+QoS), trust, spoof check through\n"
+            "                   rtnetlink on the PF's interface (PF: PCI address or interface)\n"
+            "--dry-run          show what would change; change nothing\n"
+            "--json             the result as JSON (docs/json.md)\n"
+            "--persist          also record the wanted state in CONFIG_DIR/sriov/<PF>.json\n"
+            "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
+            "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
+        { .name = "apply", .fn = verb_apply, .min_args = 0, .max_args = VERB_ANY,
+          .args = "[--dry-run] [--json]",
+          .summary = "Re-create the persisted state (SR-IOV VF counts, drivers, VF settings; autostart mdevs); run at boot.",
+          .help = "Idempotent: a second run reports 'nothing changed'. A PF whose vendor:device (or\n"
+            "recorded serial number) differs from its config is skipped with a warning.\n" },
         {}
 };

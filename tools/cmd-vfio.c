@@ -185,21 +185,28 @@ static int verb_nodedev_reset(int argc, char **argv) {
 }
 
 const struct verb vfio_verbs[] = {
-        { "nodedev-detach", verb_nodedev_detach, "DEV... [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
-          "Bind PCI devices (or their whole IOMMU groups) to vfio-pci or pci-stub.",
-          "Several devices (a GPU and its audio function) move as one transaction.\n"
-          "Uses driver_override + drivers_probe; loads the driver module if needed. The\n"
-          "original driver is journaled in the state directory first, so that\n"
-          "nodedev-reattach restores exactly it and 'hostdevctl recover' can finish an\n"
-          "interrupted run. With --group every endpoint of the IOMMU group moves as one\n"
-          "transaction: if one fails, the others go back. Devices the host needs (mounted\n"
-          "filesystems, swap, dm/md/LVM, the default route, the boot VGA with a framebuffer\n"
-          "console, open DRM nodes) are refused with exit status 2 unless --force.\n" },
-        { "nodedev-reattach", verb_nodedev_reattach, "DEV... [--group] [--dry-run] [--json]",
-          "Give detached PCI devices (or groups) back to their original host drivers, as one transaction.", NULL },
-        { "nodedev-reset", verb_nodedev_reset, "DEV [--force]",
-          "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci).", NULL },
-        { "recover", verb_recover, "",
-          "Finish or undo an interrupted detach/reattach from the journal (run at boot).", NULL },
+        { .name = "nodedev-detach", .fn = verb_nodedev_detach, .min_args = 0, .max_args = VERB_ANY,
+          .args = "DEV... [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
+          .summary = "Bind PCI devices (or their whole IOMMU groups) to vfio-pci or pci-stub.",
+          .help = "Several devices (a GPU and its audio function) move as one transaction.\n"
+            "Uses driver_override + drivers_probe; loads the driver module if needed. The\n"
+            "original driver is journaled in the state directory first, so that\n"
+            "nodedev-reattach restores exactly it and 'hostdevctl recover' can finish an\n"
+            "interrupted run. With --group every endpoint of the IOMMU group moves as one\n"
+            "transaction: if one fails, the others go back. Devices the host needs (mounted\n"
+            "filesystems, swap, dm/md/LVM, the default route, the boot VGA with a framebuffer\n"
+            "console, open DRM nodes) are refused with exit status 2 unless --force.\n" },
+        { .name = "nodedev-reattach", .fn = verb_nodedev_reattach, .min_args = 0, .max_args = VERB_ANY,
+          .args = "DEV... [--group] [--dry-run] [--json]",
+          .summary = "Give detached PCI devices (or groups) back to their original host drivers, as one transaction.",
+          .help = NULL },
+        { .name = "nodedev-reset", .fn = verb_nodedev_reset, .min_args = 0, .max_args = VERB_ANY,
+          .args = "DEV [--force]",
+          .summary = "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci).",
+          .help = NULL },
+        { .name = "recover", .fn = verb_recover, .min_args = 0, .max_args = VERB_ANY,
+          .args = "",
+          .summary = "Finish or undo an interrupted detach/reattach from the journal (run at boot).",
+          .help = NULL },
         {}
 };

@@ -271,30 +271,113 @@ int report(const char *verb, hd_vfio_result *res, bool json) {
 }
 
 
-int run_sub_verb(const char *verb, const struct sub_verb *subs, int argc, char **argv) {
+/* ---- dispatch ---- */
+
+bool arg_json, arg_dry_run, arg_force;
+
+static int run_sub_verb(const char *name, const struct verb *v, int argc, char **argv) {
         const char *names[64];
         size_t n = 0;
-        char see[64];
+        char see[128];
 
-        snprintf(see, sizeof(see), "hostdevctl %s --help", verb);
+        snprintf(see, sizeof(see), "hostdevctl %s --help", name);
         if (argc < 2) {
-                errorf("%s: missing subcommand (see '%s')", verb, see);
+                if (v->expect)
+                        errorf("%s: %s", name, v->expect);
+                else
+                        errorf("%s: missing subcommand (see '%s')", name, see);
                 return EXIT_USAGE;
         }
-        for (const struct sub_verb *s = subs; s->name; s++) {
+        for (const struct verb *s = v->subs; s->name; s++) {
                 if (streq(argv[1], s->name))
-                        return s->fn(argc - 1, argv + 1);
+                        return dispatch(name, s, argc - 1, argv + 1);
                 if (n < ELEMENTSOF(names))
                         names[n++] = s->name;
         }
         {
                 const char *m = did_you_mean(argv[1], names, n);
                 if (m)
-                        errorf("%s: unknown subcommand '%s'; did you mean '%s'? (see '%s')", verb, argv[1], m, see);
+                        errorf("%s: unknown subcommand '%s'; did you mean '%s'? (see '%s')", name, argv[1], m, see);
                 else
-                        errorf("%s: unknown subcommand '%s' (see '%s')", verb, argv[1], see);
+                        errorf("%s: unknown subcommand '%s' (see '%s')", name, argv[1], see);
         }
         return EXIT_USAGE;
+}
+
+/* getopt over the verb's options and those of its flags */
+static int parse_options(const char *name, const struct verb *v, int argc, char **argv) {
+        static const struct { unsigned flag; struct option opt; } common[] = {
+                { VERB_JSON, { "json", no_argument, NULL, 'j' } },
+                { VERB_DRY_RUN, { "dry-run", no_argument, NULL, 'n' } },
+                { VERB_FORCE, { "force", no_argument, NULL, 'f' } },
+        };
+        struct option all[48];
+        char shortopts[96];
+        size_t n = 0, l;
+        int c;
+
+        l = (size_t) snprintf(shortopts, sizeof(shortopts), "%s", strempty(v->shortopts));
+        for (const struct option *o = v->options; o && o->name && n < ELEMENTSOF(all) - ELEMENTSOF(common) - 1; o++)
+                all[n++] = *o;
+        for (size_t i = 0; i < ELEMENTSOF(common); i++)
+                if (v->flags & common[i].flag) {
+                        all[n++] = common[i].opt;
+                        if (l + 1 < sizeof(shortopts)) {
+                                shortopts[l++] = (char) common[i].opt.val;
+                                shortopts[l] = 0;
+                        }
+                }
+        all[n] = (struct option) {};
+        optind = 0; /* full getopt re-initialisation: verbs permute their options */
+        while ((c = getopt_long(argc, argv, shortopts, all, NULL)) >= 0) {
+                if (c == 'j' && (v->flags & VERB_JSON))
+                        arg_json = true;
+                else if (c == 'n' && (v->flags & VERB_DRY_RUN))
+                        arg_dry_run = true;
+                else if (c == 'f' && (v->flags & VERB_FORCE))
+                        arg_force = true;
+                else if (c == '?' || c == ':' || !v->option)
+                        return bad_option(name, argv);
+                else if (v->option(name, c, optarg) < 0)
+                        return EXIT_USAGE;
+        }
+        return 0;
+}
+
+int dispatch(const char *prefix, const struct verb *v, int argc, char **argv) {
+        char name[128];
+        int first = 1, n, r;
+
+        if (prefix)
+                snprintf(name, sizeof(name), "%s %s", prefix, v->name);
+        else
+                snprintf(name, sizeof(name), "%s", v->name);
+        if (v->subs) {
+                bool named = false;
+                for (const struct verb *s = v->subs; argc >= 2 && s->name; s++)
+                        named = named || streq(argv[1], s->name);
+                /* a verb of its own too ("iommu", "gpu") when no sub-verb is named */
+                if (named || !v->fn)
+                        return run_sub_verb(name, v, argc, argv);
+        }
+        if (v->shortopts || (v->flags & (VERB_JSON | VERB_DRY_RUN | VERB_FORCE))) {
+                r = parse_options(name, v, argc, argv);
+                if (r != 0)
+                        return r;
+                first = optind;
+        }
+        optind = 0; /* verbs that read their own options start getopt afresh */
+        n = argc - first;
+        if (n < v->min_args || n > v->max_args) {
+                if (v->expect)
+                        errorf("%s: %s", name, v->expect);
+                else
+                        errorf("%s: unexpected argument '%s'%s", name, argv[first + v->max_args], strempty(v->hint));
+                return EXIT_USAGE;
+        }
+        /* argv[0] the verb, then the arguments without the options */
+        argv[first - 1] = argv[0];
+        return v->fn(n + 1, argv + first - 1);
 }
 
 /* ---- global checks (main) ---- */

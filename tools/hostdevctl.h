@@ -12,22 +12,52 @@
 #define EXIT_USAGE 64
 #define EXIT_REFUSED 2
 
+#define VERB_ANY 1000
+
+enum {
+        VERB_JSON = 1 << 0,    /* takes --json/-j: sets arg_json */
+        VERB_DRY_RUN = 1 << 1, /* takes --dry-run/-n: sets arg_dry_run */
+        VERB_FORCE = 1 << 2,   /* takes --force/-f: sets arg_force */
+};
+
+/*
+ * One table entry for a verb ("sriov") and for a sub-verb ("sriov set"),
+ * NULL-name terminated; dispatch() runs them all:
+ *  - with @subs, argv[1] names a sub-verb (a typo gets "did you mean");
+ *    with @fn as well, the sub-verb is optional ("iommu" and "iommu explain");
+ *  - with @shortopts (or a VERB_* option flag), the options are parsed here
+ *    and each of @options is handed to @option (<0: a usage error it
+ *    reported); without, the arguments reach @fn as given;
+ *  - the count of the remaining arguments is checked against
+ *    @min_args..@max_args: "VERB: EXPECT" when @expect is set, else
+ *    "VERB: unexpected argument 'X'" (and @hint);
+ *  - @fn gets argv[0] the verb and argv[1..argc-1] its arguments, options
+ *    removed.
+ * Whether a verb changes the host (and needs root on the live host) is
+ * the library's policy: hd_operation_changes_host().
+ */
 struct verb {
         const char *name;
+        int min_args, max_args;
+        unsigned flags;
         int (*fn)(int argc, char **argv);
+        const char *shortopts;
+        const struct option *options;
+        int (*option)(const char *verb, int c, const char *arg);
+        const char *expect;
+        const char *hint;
+        const struct verb *subs;
         const char *args;
         const char *summary;
         const char *help;
 };
 
-/* Sub-verbs ("mdev list", "sriov set"), NULL-name terminated; one dispatch
- * for all of them: run_sub_verb("mdev", subs, argc, argv) with argv[0] the
- * verb and argv[1] the sub-verb. */
-struct sub_verb {
-        const char *name;
-        int (*fn)(int argc, char **argv);
-};
-int run_sub_verb(const char *verb, const struct sub_verb *subs, int argc, char **argv);
+/* Run @v (its sub-verb, options and count checks, then its function);
+ * @prefix: the verbs before it ("sriov" for "set"), NULL for a top-level
+ * verb.  argv[0] is the verb.  Returns the exit status. */
+int dispatch(const char *prefix, const struct verb *v, int argc, char **argv);
+/* The options of the running verb (VERB_JSON, VERB_DRY_RUN, VERB_FORCE). */
+extern bool arg_json, arg_dry_run, arg_force;
 
 /* Verb tables, NULL-name terminated: tools/hostdevctl.c and one per module
  * (tools/cmd-*.c). */
