@@ -173,28 +173,14 @@ static void pf_text(const hd_sriov_pf *pf) {
         }
 }
 
-static int sriov_list(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int sriov_list(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_sriov_pf *pfs = NULL;
         size_t n = 0;
-        bool json = false;
-        int c, r;
+        bool json = arg_json;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("sriov list", argv);
-                }
-        }
-        if (optind != argc) {
-                errorf("sriov list: unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_sriov_pf_list(list, &pfs, &n);
@@ -272,62 +258,59 @@ static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char 
         return EXIT_SUCCESS;
 }
 
-static int sriov_set(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "numvfs", required_argument, NULL, 'N' },
-                { "driver", required_argument, NULL, 'd' },
-                { "autoprobe", required_argument, NULL, 'a' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "force", no_argument, NULL, 'f' },
-                { "persist", no_argument, NULL, 'p' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+/* the options of sriov set and sriov vf */
+static hd_sriov_set_opts arg_set = { .autoprobe = -1 };
+static hd_sriov_vf_config arg_vf = { .trust = -1, .spoofchk = -1 };
+static bool arg_have_numvfs, arg_have_qos, arg_persist;
+
+static int sriov_set_option(const char *verb, int c, const char *arg) {
+        switch (c) {
+        case 'N':
+                if (parse_uint(verb, "--numvfs", arg, 65535, &arg_set.numvfs) < 0)
+                        return -EINVAL;
+                arg_have_numvfs = true;
+                return 0;
+        case 'd':
+                arg_set.driver = hd_driver_from_alias(arg, HD_DRIVER_ALIAS_HOST);
+                if (!arg_set.driver) {
+                        errorf("%s: unknown driver '%s' (vfio, stub or host)", verb, arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case 'a':
+                return (arg_set.autoprobe = parse_onoff(verb, "--autoprobe", arg)) < 0 ? -EINVAL : 0;
+        case 'p':
+                arg_persist = true;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static const struct option sriov_set_options[] = {
+        { "numvfs", required_argument, NULL, 'N' },
+        { "driver", required_argument, NULL, 'd' },
+        { "autoprobe", required_argument, NULL, 'a' },
+        { "persist", no_argument, NULL, 'p' },
+        {}
+};
+
+static int sriov_set(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        hd_sriov_set_opts o = { .autoprobe = -1 };
+        hd_sriov_set_opts o = arg_set;
         hd_sriov_result *res = NULL;
-        bool have_n = false, json = false, do_persist = false;
-        unsigned flags = 0;
+        bool json = arg_json, do_persist = arg_persist;
+        unsigned flags = (arg_dry_run ? HD_SRIOV_DRY_RUN : 0) | (arg_force ? HD_SRIOV_FORCE : 0);
         hd_device *d;
-        int c, r, rc;
+        int r, rc;
 
-        while ((c = getopt_long(argc, argv, "N:d:a:nfpj", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'N':
-                        if (parse_uint("sriov set", "--numvfs", optarg, 65535, &o.numvfs) < 0)
-                                return EXIT_USAGE;
-                        have_n = true;
-                        break;
-                case 'd':
-                        o.driver = hd_driver_from_alias(optarg, HD_DRIVER_ALIAS_HOST);
-                        if (!o.driver) {
-                                errorf("sriov set: unknown driver '%s' (vfio, stub or host)", optarg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case 'a':
-                        if ((o.autoprobe = parse_onoff("sriov set", "--autoprobe", optarg)) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
-                case 'f': flags |= HD_SRIOV_FORCE; break;
-                case 'p': do_persist = true; break;
-                case 'j': json = true; break;
-                default: return bad_option("sriov set", argv);
-                }
-        }
-        if (optind != argc - 1) {
-                errorf("sriov set: expected exactly one physical function");
-                return EXIT_USAGE;
-        }
-        if (!have_n) {
+        if (!arg_have_numvfs) {
                 errorf("sriov set: --numvfs N is required");
                 return EXIT_USAGE;
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup_pf(list, "sriov set", argv[optind], &d) < 0)
+        if (lookup_pf(list, "sriov set", argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_sriov_set_numvfs(list, d, &o, flags, &res);
         if (r == -ERANGE) {
@@ -342,7 +325,7 @@ static int sriov_set(int argc, char **argv) {
                 errorf("sriov set: %s: %s; nothing changed", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = sriov_report("sriov set", argv[optind], res, json); /* as the user named it */
+        rc = sriov_report("sriov set", argv[1], res, json); /* as the user named it */
         hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
@@ -355,70 +338,63 @@ static int sriov_set(int argc, char **argv) {
 
 /* ---- sriov vf ---- */
 
-static int sriov_vf(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "mac", required_argument, NULL, 'm' },
-                { "vlan", required_argument, NULL, 'v' },
-                { "qos", required_argument, NULL, 'Q' },
-                { "trust", required_argument, NULL, 't' },
-                { "spoofchk", required_argument, NULL, 's' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "persist", no_argument, NULL, 'p' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int sriov_vf_option(const char *verb, int c, const char *arg) {
+        int r;
+        switch (c) {
+        case 'm':
+                r = hd_sriov_parse_mac(arg, arg_vf.mac);
+                if (r == -EADDRNOTAVAIL) {
+                        errorf("%s: '%s' is a multicast/broadcast address; a VF needs a unicast MAC", verb, arg);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        errorf("%s: invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", verb, arg);
+                        return -EINVAL;
+                }
+                arg_vf.set_mac = true;
+                return 0;
+        case 'v':
+                if (parse_uint(verb, "--vlan", arg, 4095, &arg_vf.vlan) < 0)
+                        return -EINVAL;
+                arg_vf.set_vlan = true;
+                return 0;
+        case 'Q':
+                if (parse_uint(verb, "--qos", arg, 7, &arg_vf.qos) < 0)
+                        return -EINVAL;
+                arg_have_qos = true;
+                return 0;
+        case 't':
+                return (arg_vf.trust = parse_onoff(verb, "--trust", arg)) < 0 ? -EINVAL : 0;
+        case 's':
+                return (arg_vf.spoofchk = parse_onoff(verb, "--spoofchk", arg)) < 0 ? -EINVAL : 0;
+        case 'p':
+                arg_persist = true;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static const struct option sriov_vf_options[] = {
+        { "mac", required_argument, NULL, 'm' },
+        { "vlan", required_argument, NULL, 'v' },
+        { "qos", required_argument, NULL, 'Q' },
+        { "trust", required_argument, NULL, 't' },
+        { "spoofchk", required_argument, NULL, 's' },
+        { "persist", no_argument, NULL, 'p' },
+        {}
+};
+
+static int sriov_vf(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        hd_sriov_vf_config vc = { .trust = -1, .spoofchk = -1 };
+        hd_sriov_vf_config vc = arg_vf;
         hd_sriov_result *res = NULL;
-        bool json = false, do_persist = false, have_qos = false;
-        unsigned flags = 0;
+        bool json = arg_json, do_persist = arg_persist, have_qos = arg_have_qos;
+        unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
         hd_device *d;
-        int c, r, rc;
+        int r, rc;
 
-        while ((c = getopt_long(argc, argv, "m:v:Q:t:s:npj", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'm':
-                        r = hd_sriov_parse_mac(optarg, vc.mac);
-                        if (r == -EADDRNOTAVAIL) {
-                                errorf("sriov vf: '%s' is a multicast/broadcast address; a VF needs a unicast MAC", optarg);
-                                return EXIT_USAGE;
-                        }
-                        if (r < 0) {
-                                errorf("sriov vf: invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", optarg);
-                                return EXIT_USAGE;
-                        }
-                        vc.set_mac = true;
-                        break;
-                case 'v':
-                        if (parse_uint("sriov vf", "--vlan", optarg, 4095, &vc.vlan) < 0)
-                                return EXIT_USAGE;
-                        vc.set_vlan = true;
-                        break;
-                case 'Q':
-                        if (parse_uint("sriov vf", "--qos", optarg, 7, &vc.qos) < 0)
-                                return EXIT_USAGE;
-                        have_qos = true;
-                        break;
-                case 't':
-                        if ((vc.trust = parse_onoff("sriov vf", "--trust", optarg)) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 's':
-                        if ((vc.spoofchk = parse_onoff("sriov vf", "--spoofchk", optarg)) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
-                case 'p': do_persist = true; break;
-                case 'j': json = true; break;
-                default: return bad_option("sriov vf", argv);
-                }
-        }
-        if (optind != argc - 2) {
-                errorf("sriov vf: expected a physical function and a VF index");
-                return EXIT_USAGE;
-        }
-        if (parse_uint("sriov vf", "INDEX", argv[optind + 1], 65535, &vc.index) < 0)
+        if (parse_uint("sriov vf", "INDEX", argv[2], 65535, &vc.index) < 0)
                 return EXIT_USAGE;
         if (have_qos && !vc.set_vlan) {
                 errorf("sriov vf: --qos needs --vlan");
@@ -430,7 +406,7 @@ static int sriov_vf(int argc, char **argv) {
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind], &d) < 0)
+        if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         if (do_persist && hd_device_get_cap_type(d) == HD_CAP_NET) {
                 hd_device *p = hd_device_get_parent(d);
@@ -511,7 +487,7 @@ static int sriov_vf(int argc, char **argv) {
                 errorf("sriov vf: %s: %s", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = sriov_report("sriov vf", argv[optind], res, json); /* as the user named it */
+        rc = sriov_report("sriov vf", argv[1], res, json); /* as the user named it */
         hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
@@ -528,36 +504,24 @@ static int sriov_vf(int argc, char **argv) {
 /* ---- verbs ---- */
 
 static const struct verb sriov_subs[] = {
-        { .name = "list", .fn = sriov_list, .max_args = VERB_ANY },
-        { .name = "set", .fn = sriov_set, .max_args = VERB_ANY },
-        { .name = "vf", .fn = sriov_vf, .max_args = VERB_ANY },
+        { .name = "list", .fn = sriov_list, .flags = VERB_JSON },
+        { .name = "set", .fn = sriov_set, .min_args = 1, .max_args = 1,
+          .flags = VERB_JSON | VERB_DRY_RUN | VERB_FORCE, .shortopts = "N:d:a:p", .options = sriov_set_options,
+          .option = sriov_set_option, .expect = "expected exactly one physical function" },
+        { .name = "vf", .fn = sriov_vf, .min_args = 2, .max_args = 2, .flags = VERB_JSON | VERB_DRY_RUN,
+          .shortopts = "m:v:Q:t:s:p", .options = sriov_vf_options, .option = sriov_vf_option,
+          .expect = "expected a physical function and a VF index" },
         {}
 };
 
-static int verb_apply(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "dry-run", no_argument, NULL, 'n' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int verb_apply(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_apply_result *res = NULL;
-        unsigned flags = 0;
-        bool json = false;
-        int c, r, rc;
+        unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
+        bool json = arg_json;
+        int r, rc;
 
-        while ((c = getopt_long(argc, argv, "nj", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
-                case 'j': json = true; break;
-                default: return bad_option("apply", argv);
-                }
-        }
-        if (optind != argc) {
-                errorf("apply: unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         /* the order (SR-IOV, then mdevs) is the library's: hd_apply */
@@ -617,7 +581,7 @@ const struct verb sriov_verbs[] = {
             "--persist          also record the wanted state in CONFIG_DIR/sriov/<PF>.json\n"
             "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
             "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
-        { .name = "apply", .fn = verb_apply, .min_args = 0, .max_args = VERB_ANY,
+        { .name = "apply", .fn = verb_apply, .flags = VERB_JSON | VERB_DRY_RUN,
           .args = "[--dry-run] [--json]",
           .summary = "Re-create the persisted state (SR-IOV VF counts, drivers, VF settings; autostart mdevs); run at boot.",
           .help = "Idempotent: a second run reports 'nothing changed'. A PF whose vendor:device (or\n"
