@@ -2,6 +2,7 @@
 /* Shared pieces of hostdevctl's verbs (tools/common.c). */
 #pragma once
 
+#include <getopt.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
