@@ -338,8 +338,13 @@ static int parse_options(const char *name, const struct verb *v, int argc, char 
                         arg_force = true;
                 else if (c == '?' || c == ':' || !v->option)
                         return bad_option(name, argv);
-                else if (v->option(name, c, optarg) < 0)
-                        return EXIT_USAGE;
+                else {
+                        int r = v->option(name, c, optarg);
+                        if (r < 0)
+                                return EXIT_USAGE;
+                        if (r > 0)
+                                return 1; /* the option did the verb's work ("--list-columns") */
+                }
         }
         return 0;
 }
@@ -362,6 +367,8 @@ int dispatch(const char *prefix, const struct verb *v, int argc, char **argv) {
         }
         if (v->shortopts || (v->flags & (VERB_JSON | VERB_DRY_RUN | VERB_FORCE))) {
                 r = parse_options(name, v, argc, argv);
+                if (r == 1)
+                        return EXIT_SUCCESS;
                 if (r != 0)
                         return r;
                 first = optind;
