@@ -116,38 +116,24 @@ static void gpu_text(hd_gpu *g) {
                g->ready ? (g->n_companions ? "; detach with --group)" : ")") : g->reason);
 }
 
-static int verb_gpu_rom(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int verb_gpu_rom(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ uint8_t *data = NULL;
         _cleanup_free_ char *abs = NULL;
         _cleanup_close_ int fd = -1;
         hd_rom_check chk;
-        bool json = false;
+        bool json = arg_json;
         size_t size = 0;
         unsigned vendor = 0, device = 0;
         const char *id, *file;
         hd_device *d;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("gpu rom", argv);
-                }
-        }
-        if (optind != argc - 2) {
-                errorf("gpu rom: expected a device and an output file");
-                return EXIT_USAGE;
-        }
-        file = argv[optind + 1];
+        file = argv[2];
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind], &d) < 0)
+        if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
                 errorf("gpu rom: %s is not a PCI device", hd_device_get_name(d));
@@ -229,34 +215,18 @@ static int verb_gpu_rom(int argc, char **argv) {
 }
 
 static int verb_gpu(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_gpu *gpus = NULL;
         hd_device *only = NULL;
-        bool json = false;
+        bool json = arg_json;
         size_t n = 0;
-        int c, r;
+        int r;
 
-        if (argc >= 2 && streq(argv[1], "rom"))
-                return verb_gpu_rom(argc - 1, argv + 1);
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("gpu", argv);
-                }
-        }
-        if (optind < argc - 1) {
-                errorf("gpu: unexpected argument '%s'", argv[optind + 1]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (optind == argc - 1) {
-                if (lookup(list, argv[optind], &only) < 0)
+        if (argc == 2) {
+                if (lookup(list, argv[1], &only) < 0)
                         return EXIT_FAILURE;
                 hd_gpu *g = NULL;
                 r = hd_gpu_get(list, only, &g);
@@ -296,31 +266,17 @@ static int verb_gpu(int argc, char **argv) {
 /* ---- vgpu ---- */
 
 static int verb_vgpu_types(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ hd_vgpu_type *t = NULL;
         hd_device *d = NULL;
-        bool json = false;
+        bool json = arg_json;
         size_t n = 0;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("vgpu types", argv);
-                }
-        }
-        if (optind < argc - 1) {
-                errorf("vgpu types: unexpected argument '%s'", argv[optind + 1]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (optind == argc - 1 && lookup(list, argv[optind], &d) < 0)
+        if (argc == 2 && lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_list_types(list, d, &t, &n);
         if (r == -ENODEV) {
@@ -363,10 +319,6 @@ static int verb_vgpu_create(int argc, char **argv) {
         hd_device *d;
         int r;
 
-        if (argc != 3) {
-                errorf("vgpu create: expected a device and a vGPU type");
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
@@ -401,10 +353,6 @@ static int verb_vgpu_remove(int argc, char **argv) {
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         int r;
 
-        if (argc != 2) {
-                errorf("vgpu remove: expected one vGPU (an mdev UUID or a VF)");
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_remove(list, argv[1]);
@@ -423,23 +371,23 @@ static int verb_vgpu_remove(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
-static int verb_vgpu(int argc, char **argv) {
-        if (argc < 2) {
-                errorf("vgpu: expected 'types', 'create' or 'remove' (see 'hostdevctl vgpu --help')");
-                return EXIT_USAGE;
-        }
-        if (streq(argv[1], "types"))
-                return verb_vgpu_types(argc - 1, argv + 1);
-        if (streq(argv[1], "create"))
-                return verb_vgpu_create(argc - 1, argv + 1);
-        if (streq(argv[1], "remove"))
-                return verb_vgpu_remove(argc - 1, argv + 1);
-        errorf("vgpu: unknown action '%s' (types, create or remove)", argv[1]);
-        return EXIT_USAGE;
-}
+static const struct verb gpu_subs[] = {
+        { .name = "rom", .fn = verb_gpu_rom, .min_args = 2, .max_args = 2, .flags = VERB_JSON,
+          .expect = "expected a device and an output file" },
+        {}
+};
+
+static const struct verb vgpu_subs[] = {
+        { .name = "types", .fn = verb_vgpu_types, .max_args = 1, .flags = VERB_JSON },
+        { .name = "create", .fn = verb_vgpu_create, .min_args = 2, .max_args = 2,
+          .expect = "expected a device and a vGPU type" },
+        { .name = "remove", .fn = verb_vgpu_remove, .min_args = 1, .max_args = 1,
+          .expect = "expected one vGPU (an mdev UUID or a VF)" },
+        {}
+};
 
 const struct verb gpu_verbs[] = {
-        { .name = "gpu", .fn = verb_gpu, .min_args = 0, .max_args = VERB_ANY,
+        { .name = "gpu", .fn = verb_gpu, .max_args = 1, .flags = VERB_JSON, .subs = gpu_subs,
           .args = "[DEV] [--json] | rom DEV FILE [--json]",
           .summary = "GPUs for passthrough: DRM nodes, companions, holders, IOMMU group, reset, quirks, readiness.",
           .help = "Lists every display-class PCI function (SR-IOV VFs left out) with its names,\n"
@@ -453,7 +401,8 @@ const struct verb gpu_verbs[] = {
             "                     PCIR, vendor/device ids. Exit 1 when it is not usable as\n"
             "                     libvirt's <rom file=.../> (the file is kept).\n"
             "See docs/gpu.md; JSON: docs/json.md.\n" },
-        { .name = "vgpu", .fn = verb_vgpu, .min_args = 0, .max_args = VERB_ANY,
+        { .name = "vgpu", .subs = vgpu_subs,
+          .expect = "expected 'types', 'create' or 'remove' (see 'hostdevctl vgpu --help')",
           .args = "types [DEV] [--json] | create DEV TYPE | remove ID",
           .summary = "vGPU types and instances, mdev (GVT-g, GRID) and NVIDIA per-VF alike.",
           .help = "  vgpu types [DEV] [--json]  types with the instances left; NVIDIA's per-VF\n"

@@ -35,10 +35,6 @@ static int verb_iommu_explain(int argc, char **argv) {
         hd_device *d;
         int r;
 
-        if (argc != 2) {
-                errorf("iommu explain: expected exactly one device");
-                return EXIT_USAGE;
-        }
         if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
@@ -88,32 +84,16 @@ static json_object *pci_json(hd_device *d) {
         return o;
 }
 
-static int verb_iommu(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int verb_iommu(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ unsigned *groups = NULL;
         hd_iommu_info info;
         json_object *root = NULL, *jgroups = NULL;
-        bool json = false;
+        bool json = arg_json;
         size_t ng = 0;
-        int c, r;
+        int r;
 
-        if (argc >= 2 && streq(argv[1], "explain"))
-                return verb_iommu_explain(argc - 1, argv + 1);
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("iommu", argv);
-                }
-        }
-        if (optind != argc) {
-                errorf("iommu: unexpected argument '%s' (did you mean 'iommu explain DEV'?)", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_iommu_get_info(ctx, &info);
@@ -224,8 +204,15 @@ static int verb_iommu(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
+static const struct verb iommu_subs[] = {
+        { .name = "explain", .fn = verb_iommu_explain, .min_args = 1, .max_args = 1,
+          .expect = "expected exactly one device" },
+        {}
+};
+
 const struct verb iommu_verbs[] = {
-        { .name = "iommu", .fn = verb_iommu, .min_args = 0, .max_args = VERB_ANY,
+        { .name = "iommu", .fn = verb_iommu, .flags = VERB_JSON, .subs = iommu_subs,
+          .hint = " (did you mean 'iommu explain DEV'?)",
           .args = "[--json] | explain DEV",
           .summary = "IOMMU status and groups with their devices; whether each group can go to a VM.",
           .help = "A group is viable when every endpoint is bound to vfio-pci (or a vfio variant\n"
