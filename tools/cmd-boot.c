@@ -36,6 +36,13 @@ static int exit_for(int r) {
 
 static void plan_freep(hd_boot_plan **p) { hd_boot_plan_free(*p); }
 
+static json_object *strv_json(char **v, size_t n) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
+
 static json_object *plan_json(const hd_boot_plan *p) {
         json_object *o = json_object_new_object(), *a;
         json_object_object_add(o, "root", p->root ? json_object_new_string(p->root) : NULL);
@@ -56,10 +63,7 @@ static json_object *plan_json(const hd_boot_plan *p) {
                 json_object_array_add(a, d);
         }
         json_object_object_add(o, "devices", a);
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_kargs; i++)
-                json_object_array_add(a, json_object_new_string(p->kargs[i]));
-        json_object_object_add(o, "kernel_arguments", a);
+        json_object_object_add(o, "kernel_arguments", strv_json(p->kargs, p->n_kargs));
         a = json_object_new_array();
         for (size_t i = 0; i < p->n_files; i++) {
                 json_object *f = json_object_new_object();
@@ -74,14 +78,8 @@ static json_object *plan_json(const hd_boot_plan *p) {
                 json_object_array_add(a, f);
         }
         json_object_object_add(o, "files", a);
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_commands; i++)
-                json_object_array_add(a, json_object_new_string(p->commands[i]));
-        json_object_object_add(o, "commands", a);
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_notes; i++)
-                json_object_array_add(a, json_object_new_string(p->notes[i]));
-        json_object_object_add(o, "notes", a);
+        json_object_object_add(o, "commands", strv_json(p->commands, p->n_commands));
+        json_object_object_add(o, "notes", strv_json(p->notes, p->n_notes));
         return o;
 }
 
@@ -299,10 +297,7 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
                 json_object_object_add(j, "configured", json_object_new_boolean(s->configured));
                 json_object_object_add(j, "active", json_object_new_boolean(s->active));
                 json_object_object_add(j, "kernel_arguments_live", json_object_new_boolean(s->kargs_live));
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_kargs; i++)
-                        json_object_array_add(a, json_object_new_string(s->kargs[i]));
-                json_object_object_add(j, "kernel_arguments", a);
+                json_object_object_add(j, "kernel_arguments", strv_json(s->kargs, s->n_kargs));
                 a = json_object_new_array();
                 for (size_t i = 0; i < s->n_devices; i++) {
                         json_object *d = json_object_new_object();
@@ -312,14 +307,8 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
                         json_object_array_add(a, d);
                 }
                 json_object_object_add(j, "devices", a);
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_softdeps; i++)
-                        json_object_array_add(a, json_object_new_string(s->softdeps[i]));
-                json_object_object_add(j, "softdeps", a);
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_drift; i++)
-                        json_object_array_add(a, json_object_new_string(s->drift[i]));
-                json_object_object_add(j, "drift", a);
+                json_object_object_add(j, "softdeps", strv_json(s->softdeps, s->n_softdeps));
+                json_object_object_add(j, "drift", strv_json(s->drift, s->n_drift));
                 print_json(j);
                 json_object_put(j);
         } else {

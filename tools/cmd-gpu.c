@@ -12,7 +12,8 @@
 
 #define JSTR(s) ((s) && *(s) ? json_object_new_string(s) : NULL)
 
-static json_object *gpu_json(hd_gpu *g) {
+static json_object *gpu_json(const void *item) {
+        const hd_gpu *g = item;
         json_object *o = json_object_new_object(), *a;
         char buf[16];
 
@@ -244,13 +245,9 @@ static int verb_gpu(int argc, char **argv) {
                 errorf("gpu: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (json) {
-                json_object *a = json_object_new_array();
-                for (size_t i = 0; i < n; i++)
-                        json_object_array_add(a, gpu_json(&gpus[i]));
-                print_json(a);
-                json_object_put(a);
-        } else {
+        if (json)
+                print_json_array(gpus, n, sizeof(*gpus), gpu_json);
+        else {
                 for (size_t i = 0; i < n; i++) {
                         if (i)
                                 putchar('\n');

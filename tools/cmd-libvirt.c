@@ -594,8 +594,7 @@ const struct verb libvirt_verbs[] = {
             "Exit status: 0 attached, 1 failure, 2 refused (in use, or the host needs it).\n" },
         { .name = "detach-device", .fn = verb_detach_device, .min_args = 2, .max_args = 2, .flags = VERB_DRY_RUN,
           .shortopts = "c:lC", .options = detach_device_options, .option = domain_option,
-          .expect = "expected DOMAIN and DEV",
-          .args = "DOMAIN DEV [--connect URI] [--live] [--config] [--dry-run]",
+          .expect = "expected DOMAIN and DEV", .args = "DOMAIN DEV [--connect URI] [--live] [--config] [--dry-run]",
           .summary = "Take a device from a libvirt domain; give it back to its driver if hostdev took it.",
           .help = "The domain's own device element (from its XML) is passed to\n"
             "virDomainDetachDeviceFlags.  Then every member of DEV's IOMMU group that\n"

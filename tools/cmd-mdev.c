@@ -705,99 +705,97 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
 static int verb_nodedev_create(int argc, char **argv) { return verb_nodedev_create_define(argc, argv, false); }
 static int verb_nodedev_define(int argc, char **argv) { return verb_nodedev_create_define(argc, argv, true); }
 
-static int verb_nodedev_destroy(int argc, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
-        _cleanup_free_ char *name = NULL;
-        hd_device *d;
+/* nodedev-destroy, -undefine, -start and -autostart: one mediated node
+ * device by name; argv[0] is the verb */
+static int mdev_destroy(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
+        _cleanup_free_ char *name = strdup(hd_device_get_name(d));
         int r;
 
-        r = open_mdev("nodedev-destroy", argv[1], &ctx, &list, &d, &m);
-        if (r)
-                return r;
-        name = strdup(hd_device_get_name(d));
         if (!m->active) {
-                errorf("nodedev-destroy: %s is not active", name);
+                errorf("%s: %s is not active", verb, name);
                 return EXIT_FAILURE;
         }
-        r = remove_mdev("nodedev-destroy", ctx, m->uuid, name);
+        r = remove_mdev(verb, ctx, m->uuid, name);
         if (r == EXIT_SUCCESS)
                 printf("Destroyed node device '%s'\n", name);
         return r;
 }
 
-static int verb_nodedev_undefine(int argc, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
-        hd_device *d;
+static int mdev_undefine_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
         int r;
 
-        r = open_mdev("nodedev-undefine", argv[1], &ctx, &list, &d, &m);
-        if (r)
-                return r;
         if (!m->defined) {
-                errorf("nodedev-undefine: %s is not a persistent (defined) device", hd_device_get_name(d));
+                errorf("%s: %s is not a persistent (defined) device", verb, hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
         r = hd_mdev_undefine(ctx, m->uuid, m->parent);
         if (r < 0)
-                return not_defined("nodedev-undefine", r, m->uuid);
+                return not_defined(verb, r, m->uuid);
         printf("Undefined node device '%s'\n", hd_device_get_name(d));
         return EXIT_SUCCESS;
 }
 
-static int verb_nodedev_start(int argc, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
-        hd_device *d;
+static int mdev_start_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
         int r;
 
-        r = open_mdev("nodedev-start", argv[1], &ctx, &list, &d, &m);
-        if (r)
-                return r;
         if (m->active) {
-                errorf("nodedev-start: %s is already active", hd_device_get_name(d));
+                errorf("%s: %s is already active", verb, hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
         r = hd_mdev_start(ctx, m->uuid, m->parent);
         if (r < 0) {
-                mdev_error("nodedev-start", r, m->uuid, m->parent, m->type);
+                mdev_error(verb, r, m->uuid, m->parent, m->type);
                 return EXIT_FAILURE;
         }
         printf("Device %s started\n", hd_device_get_name(d));
         return EXIT_SUCCESS;
 }
 
-static const struct option nodedev_autostart_options[] = {
-        { "disable", no_argument, NULL, 'x' },
-        {}
-};
-
-static int verb_nodedev_autostart(int argc _unused_, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
+static int mdev_autostart_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
         bool disable = arg_disable;
-        hd_device *d;
         int r;
 
-        r = open_mdev("nodedev-autostart", argv[1], &ctx, &list, &d, &m);
-        if (r)
-                return r;
         if (!m->defined) {
-                errorf("nodedev-autostart: %s is not a persistent (defined) device; cannot set autostart",
+                errorf("%s: %s is not a persistent (defined) device; cannot set autostart", verb,
                        hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
         r = hd_mdev_set_autostart(ctx, m->uuid, m->parent, !disable);
         if (r < 0)
-                return not_defined("nodedev-autostart", r, m->uuid);
+                return not_defined(verb, r, m->uuid);
         printf("Device %s %s as autostarted\n", hd_device_get_name(d), disable ? "unmarked" : "marked");
         return EXIT_SUCCESS;
 }
+
+static int verb_nodedev_mdev(int argc _unused_, char **argv) {
+        static const struct {
+                const char *verb;
+                int (*fn)(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m);
+        } actions[] = {
+                { "nodedev-destroy", mdev_destroy },
+                { "nodedev-undefine", mdev_undefine_nodedev },
+                { "nodedev-start", mdev_start_nodedev },
+                { "nodedev-autostart", mdev_autostart_nodedev },
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
+        hd_device *d;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(actions); i++) {
+                if (!streq(argv[0], actions[i].verb))
+                        continue;
+                r = open_mdev(argv[0], argv[1], &ctx, &list, &d, &m);
+                return r ? r : actions[i].fn(argv[0], ctx, d, m);
+        }
+        return EXIT_FAILURE;
+}
+
+static const struct option nodedev_autostart_options[] = {
+        { "disable", no_argument, NULL, 'x' },
+        {}
+};
 
 const struct verb mdev_verbs[] = {
         { .name = "mdev", .subs = mdev_subs,
@@ -820,34 +818,23 @@ const struct verb mdev_verbs[] = {
             "--sysroot, $HOSTDEV_MDEVCTL_DIR when set), shared with mdevctl.\n"
             "Removing an mdev whose VFIO group a process holds open is refused (exit 2).\n" },
         { .name = "nodedev-create", .fn = verb_nodedev_create, .min_args = 1, .max_args = 1,
-          .expect = "expected one XML file",
-          .args = "FILE.xml",
-          .summary = "Create a transient mediated device from libvirt node-device XML ('-': stdin).",
-          .help = NULL },
-        { .name = "nodedev-destroy", .fn = verb_nodedev_destroy, .min_args = 1, .max_args = 1,
-          .expect = "expected one device name",
-          .args = "NAME",
-          .summary = "Remove a running mediated device (a definition stays).",
-          .help = NULL },
+          .expect = "expected one XML file", .args = "FILE.xml",
+          .summary = "Create a transient mediated device from libvirt node-device XML ('-': stdin)." },
+        { .name = "nodedev-destroy", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1,
+          .expect = "expected one device name", .args = "NAME",
+          .summary = "Remove a running mediated device (a definition stays)." },
         { .name = "nodedev-define", .fn = verb_nodedev_define, .min_args = 1, .max_args = 1,
-          .expect = "expected one XML file",
-          .args = "FILE.xml",
-          .summary = "Define (or redefine) a persistent mediated device from libvirt node-device XML.",
-          .help = NULL },
-        { .name = "nodedev-undefine", .fn = verb_nodedev_undefine, .min_args = 1, .max_args = 1,
-          .expect = "expected one device name",
-          .args = "NAME",
-          .summary = "Remove the definition of a mediated device (a running one keeps running).",
-          .help = NULL },
-        { .name = "nodedev-start", .fn = verb_nodedev_start, .min_args = 1, .max_args = 1,
-          .expect = "expected one device name",
-          .args = "NAME",
-          .summary = "Start a defined, inactive mediated device.",
-          .help = NULL },
-        { .name = "nodedev-autostart", .fn = verb_nodedev_autostart, .min_args = 1, .max_args = 1, .shortopts = "",
+          .expect = "expected one XML file", .args = "FILE.xml",
+          .summary = "Define (or redefine) a persistent mediated device from libvirt node-device XML." },
+        { .name = "nodedev-undefine", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1,
+          .expect = "expected one device name", .args = "NAME",
+          .summary = "Remove the definition of a mediated device (a running one keeps running)." },
+        { .name = "nodedev-start", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1,
+          .expect = "expected one device name", .args = "NAME",
+          .summary = "Start a defined, inactive mediated device." },
+        { .name = "nodedev-autostart", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1, .shortopts = "",
           .options = nodedev_autostart_options, .option = mdev_option, .expect = "expected one device name",
           .args = "NAME [--disable]",
-          .summary = "Start a defined mediated device at boot ('hostdevctl apply'), or not.",
-          .help = NULL },
+          .summary = "Start a defined mediated device at boot ('hostdevctl apply'), or not." },
         {}
 };

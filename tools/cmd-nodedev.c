@@ -854,8 +854,7 @@ const struct verb nodedev_verbs[] = {
             "  --list-columns   the columns -o accepts, with what they hold\n" },
         { .name = "nodedev-dumpxml", .fn = verb_nodedev_dumpxml, .max_args = 1, .shortopts = "a",
           .options = dumpxml_options, .option = dumpxml_option,
-          .expect = "expected exactly one device name, or --all",
-          .args = "NAME [--xpath EXPR [--wrap]] | --all",
+          .expect = "expected exactly one device name, or --all", .args = "NAME [--xpath EXPR [--wrap]] | --all",
           .summary = "Print the libvirt node-device XML of a device, or of all devices under <devices>.",
           .help = "NAME is a node-device name (pci_0000_00_03_0), a PCI address (0000:00:03.0\n"
             "or 00:03.0), a network interface name, a /sys path, an mdev UUID, a device\n"
@@ -865,18 +864,13 @@ const struct verb nodedev_verbs[] = {
             "  --wrap         with --xpath: wrap the selected nodes in <nodes>\n"
             "  --all          every device, under <devices>\n" },
         { .name = "nodedev-info", .fn = verb_nodedev_info, .min_args = 1, .max_args = 1,
-          .expect = "expected exactly one device name",
-          .args = "NAME",
-          .summary = "Print basic information about a device.",
-          .help = NULL },
+          .expect = "expected exactly one device name", .args = "NAME",
+          .summary = "Print basic information about a device." },
         { .name = "show", .fn = verb_show, .min_args = 1, .max_args = 1, .flags = VERB_JSON,
-          .expect = "expected exactly one device name",
-          .args = "NAME [--json]",
-          .summary = "Show everything known about a device.",
-          .help = NULL },
+          .expect = "expected exactly one device name", .args = "NAME [--json]",
+          .summary = "Show everything known about a device." },
         { .name = "capture", .fn = verb_capture, .min_args = 1, .max_args = 1,
-          .expect = "expected exactly one target directory",
-          .args = "DIR",
+          .expect = "expected exactly one target directory", .args = "DIR",
           .summary = "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
           .help = "The result replays with 'hostdevctl --sysroot DIR ...'. Files only root can\n"
             "read are captured when run as root. Attach 'tar czf capture.tgz DIR' to bug reports.\n" },

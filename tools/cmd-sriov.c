@@ -120,7 +120,8 @@ static const char *link_state_word(int s) {
         }
 }
 
-static json_object *pf_json(const hd_sriov_pf *pf) {
+static json_object *pf_json(const void *item) {
+        const hd_sriov_pf *pf = item;
         json_object *o = json_object_new_object(), *vfs = json_object_new_array();
         char id[16];
         json_object_object_add(o, "address", json_object_new_string(pf->addr));
@@ -188,13 +189,9 @@ static int sriov_list(int argc _unused_, char **argv _unused_) {
                 errorf("sriov list: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (json) {
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < n; i++)
-                        json_object_array_add(arr, pf_json(&pfs[i]));
-                print_json(arr);
-                json_object_put(arr);
-        } else {
+        if (json)
+                print_json_array(pfs, n, sizeof(*pfs), pf_json);
+        else {
                 if (n == 0)
                         printf("no SR-IOV physical functions\n");
                 for (size_t i = 0; i < n; i++)
@@ -263,7 +260,41 @@ static hd_sriov_set_opts arg_set = { .autoprobe = -1 };
 static hd_sriov_vf_config arg_vf = { .trust = -1, .spoofchk = -1 };
 static bool arg_have_numvfs, arg_have_qos, arg_persist;
 
-static int sriov_set_option(const char *verb, int c, const char *arg) {
+static int sriov_vf_option(const char *verb, int c, const char *arg) {
+        int r;
+        switch (c) {
+        case 'm':
+                r = hd_sriov_parse_mac(arg, arg_vf.mac);
+                if (r == -EADDRNOTAVAIL) {
+                        errorf("%s: '%s' is a multicast/broadcast address; a VF needs a unicast MAC", verb, arg);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        errorf("%s: invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", verb, arg);
+                        return -EINVAL;
+                }
+                arg_vf.set_mac = true;
+                return 0;
+        case 'v':
+                if (parse_uint(verb, "--vlan", arg, 4095, &arg_vf.vlan) < 0)
+                        return -EINVAL;
+                arg_vf.set_vlan = true;
+                return 0;
+        case 'Q':
+                if (parse_uint(verb, "--qos", arg, 7, &arg_vf.qos) < 0)
+                        return -EINVAL;
+                arg_have_qos = true;
+                return 0;
+        case 't':
+                return (arg_vf.trust = parse_onoff(verb, "--trust", arg)) < 0 ? -EINVAL : 0;
+        case 's':
+                return (arg_vf.spoofchk = parse_onoff(verb, "--spoofchk", arg)) < 0 ? -EINVAL : 0;
+        }
+        return -EINVAL;
+}
+
+/* the options of both: --persist is common */
+static int sriov_option(const char *verb, int c, const char *arg) {
         switch (c) {
         case 'N':
                 if (parse_uint(verb, "--numvfs", arg, 65535, &arg_set.numvfs) < 0)
@@ -283,7 +314,7 @@ static int sriov_set_option(const char *verb, int c, const char *arg) {
                 arg_persist = true;
                 return 0;
         }
-        return -EINVAL;
+        return sriov_vf_option(verb, c, arg);
 }
 
 static const struct option sriov_set_options[] = {
@@ -337,42 +368,6 @@ static int sriov_set(int argc _unused_, char **argv) {
 }
 
 /* ---- sriov vf ---- */
-
-static int sriov_vf_option(const char *verb, int c, const char *arg) {
-        int r;
-        switch (c) {
-        case 'm':
-                r = hd_sriov_parse_mac(arg, arg_vf.mac);
-                if (r == -EADDRNOTAVAIL) {
-                        errorf("%s: '%s' is a multicast/broadcast address; a VF needs a unicast MAC", verb, arg);
-                        return -EINVAL;
-                }
-                if (r < 0) {
-                        errorf("%s: invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", verb, arg);
-                        return -EINVAL;
-                }
-                arg_vf.set_mac = true;
-                return 0;
-        case 'v':
-                if (parse_uint(verb, "--vlan", arg, 4095, &arg_vf.vlan) < 0)
-                        return -EINVAL;
-                arg_vf.set_vlan = true;
-                return 0;
-        case 'Q':
-                if (parse_uint(verb, "--qos", arg, 7, &arg_vf.qos) < 0)
-                        return -EINVAL;
-                arg_have_qos = true;
-                return 0;
-        case 't':
-                return (arg_vf.trust = parse_onoff(verb, "--trust", arg)) < 0 ? -EINVAL : 0;
-        case 's':
-                return (arg_vf.spoofchk = parse_onoff(verb, "--spoofchk", arg)) < 0 ? -EINVAL : 0;
-        case 'p':
-                arg_persist = true;
-                return 0;
-        }
-        return -EINVAL;
-}
 
 static const struct option sriov_vf_options[] = {
         { "mac", required_argument, NULL, 'm' },
@@ -507,9 +502,9 @@ static const struct verb sriov_subs[] = {
         { .name = "list", .fn = sriov_list, .flags = VERB_JSON },
         { .name = "set", .fn = sriov_set, .min_args = 1, .max_args = 1,
           .flags = VERB_JSON | VERB_DRY_RUN | VERB_FORCE, .shortopts = "N:d:a:p", .options = sriov_set_options,
-          .option = sriov_set_option, .expect = "expected exactly one physical function" },
+          .option = sriov_option, .expect = "expected exactly one physical function" },
         { .name = "vf", .fn = sriov_vf, .min_args = 2, .max_args = 2, .flags = VERB_JSON | VERB_DRY_RUN,
-          .shortopts = "m:v:Q:t:s:p", .options = sriov_vf_options, .option = sriov_vf_option,
+          .shortopts = "m:v:Q:t:s:p", .options = sriov_vf_options, .option = sriov_option,
           .expect = "expected a physical function and a VF index" },
         {}
 };

@@ -224,6 +224,14 @@ void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item)) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(a, to_json((const char *) items + i * size));
+        print_json(a);
+        json_object_put(a);
+}
+
 const char *step_word(enum hd_vfio_step_result r) {
         switch (r) {
         case HD_STEP_DONE: return "done";

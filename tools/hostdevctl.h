@@ -28,7 +28,8 @@ enum {
  *    with @fn as well, the sub-verb is optional ("iommu" and "iommu explain");
  *  - with @shortopts (or a VERB_* option flag), the options are parsed here
  *    and each of @options is handed to @option (<0: a usage error it
- *    reported); without, the arguments reach @fn as given;
+ *    reported; >0: it did the verb's work, "--list-columns"); without,
+ *    the arguments reach @fn as given;
  *  - the count of the remaining arguments is checked against
  *    @min_args..@max_args: "VERB: EXPECT" when @expect is set, else
  *    "VERB: unexpected argument 'X'" (and @hint);
@@ -105,6 +106,8 @@ void unknown_word(const char *what, const char *word, const char *const *candida
 int bad_option(const char *verb, char **argv);
 bool want_help(int argc, char **argv);
 void print_json(json_object *o);
+/* Print the JSON array of @n items of @size bytes at @items, each made by @to_json. */
+void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item));
 const char *step_word(enum hd_vfio_step_result r);
 /* Print a transaction result; returns the exit status (0, 1, 2). */
 int report(const char *verb, hd_vfio_result *res, bool json);
