@@ -75,12 +75,9 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                         continue;
                 for (size_t k = 0; k < nc; k++) {
                         bool named = false;
-                        for (size_t j = 0; j < n; j++) {
-                                const char *sp = hd_device_get_syspath(devs[j]);
-                                const char *base = sp ? strrchr(sp, '/') : NULL;
-                                if (base && streq(base + 1, comp[k].addr))
+                        for (size_t j = 0; j < n; j++)
+                                if (streq_ptr(hd_device_get_pci_address(devs[j]), comp[k].addr))
                                         named = true;
-                        }
                         if (named)
                                 continue;
                         if (!shown++)

@@ -312,7 +312,10 @@ static int run_sub_verb(const char *name, const struct verb *v, int argc, char *
         return EXIT_USAGE;
 }
 
-/* getopt over the verb's options and those of its flags */
+#define OPTIONS_DONE (-1) /* an option did the verb's work ("--list-columns") */
+
+/* getopt over the verb's options and those of its flags: 0, OPTIONS_DONE or
+ * the exit status of a usage error */
 static int parse_options(const char *name, const struct verb *v, int argc, char **argv) {
         static const struct { unsigned flag; struct option opt; } common[] = {
                 { VERB_JSON, { "json", no_argument, NULL, 'j' } },
@@ -351,7 +354,7 @@ static int parse_options(const char *name, const struct verb *v, int argc, char 
                         if (r < 0)
                                 return EXIT_USAGE;
                         if (r > 0)
-                                return 1; /* the option did the verb's work ("--list-columns") */
+                                return OPTIONS_DONE;
                 }
         }
         return 0;
@@ -375,17 +378,18 @@ int dispatch(const char *prefix, const struct verb *v, int argc, char **argv) {
         }
         if (v->shortopts || (v->flags & (VERB_JSON | VERB_DRY_RUN | VERB_FORCE))) {
                 r = parse_options(name, v, argc, argv);
-                if (r == 1)
+                if (r == OPTIONS_DONE)
                         return EXIT_SUCCESS;
                 if (r != 0)
                         return r;
                 first = optind;
         }
-        optind = 0; /* verbs that read their own options start getopt afresh */
         n = argc - first;
         if (n < v->min_args || n > v->max_args) {
                 if (v->expect)
                         errorf("%s: %s", name, v->expect);
+                else if (n < v->min_args)
+                        errorf("%s: missing argument (see 'hostdevctl %s --help')", name, name);
                 else
                         errorf("%s: unexpected argument '%s'%s", name, argv[first + v->max_args], strempty(v->hint));
                 return EXIT_USAGE;
