@@ -1132,6 +1132,14 @@ _public_ const char *hd_device_get_syspath(hd_device *d) {
         return d ? d->raw.syspath : NULL;
 }
 
+_public_ const char *hd_device_get_pci_address(hd_device *d) {
+        const char *slash;
+        if (!d || !d->raw.syspath || !streq_ptr(hd_device_get_subsystem(d), "pci"))
+                return NULL;
+        slash = strrchr(d->raw.syspath, '/');
+        return slash ? slash + 1 : NULL;
+}
+
 _public_ hd_device *hd_device_get_parent(hd_device *d) {
         return d ? d->parent : NULL;
 }

@@ -40,6 +40,23 @@ _public_ int hd_sriov_default_config_dir(hd_ctx *ctx, char **ret) {
         return 0;
 }
 
+_public_ int hd_sriov_config_dir(hd_ctx *ctx, char **ret) {
+        const char *env = secure_getenv("HOSTDEV_CONFIG_DIR");
+        char *s;
+
+        if (!ret)
+                return -EINVAL;
+        if (isempty(env))
+                return hd_sriov_default_config_dir(ctx, ret);
+        if (env[0] != '/')
+                return -EINVAL;
+        s = strdup(env);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 static int file_path(const char *dir, const char *addr, char *buf, size_t size) {
         int n = addr ? snprintf(buf, size, "%s/%s/%s.json", dir, CONFIG_SUBDIR, addr)
                      : snprintf(buf, size, "%s/%s", dir, CONFIG_SUBDIR);
@@ -664,5 +681,43 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                 }
         }
         *ret = res;
+        return 0;
+}
+
+_public_ void hd_apply_result_free(hd_apply_result *r) {
+        if (!r)
+                return;
+        free(r->config_dir);
+        hd_sriov_result_free(r->sriov);
+        hd_mdev_apply_report_free(r->mdev);
+        free(r);
+}
+
+static void apply_result_freep(hd_apply_result **r) { hd_apply_result_free(*r); }
+
+_public_ int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **ret) {
+        _cleanup_(apply_result_freep) hd_apply_result *res = NULL;
+        int r;
+
+        if (!list || !ret)
+                return -EINVAL;
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        r = hd_sriov_config_dir(list->ctx, &res->config_dir);
+        if (r < 0)
+                return r;
+        /* SR-IOV first: VFs can be mdev parents */
+        r = hd_sriov_apply(list, res->config_dir, flags & HD_SRIOV_DRY_RUN, &res->sriov);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                res->sriov_error = r;
+                *ret = TAKE_PTR(res);
+                return 0;
+        }
+        res->mdev_error = hd_mdev_apply_full(list->ctx, flags & HD_SRIOV_DRY_RUN ? HD_MDEV_APPLY_DRY_RUN : 0,
+                                             &res->mdev);
+        *ret = TAKE_PTR(res);
         return 0;
 }

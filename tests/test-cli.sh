@@ -70,6 +70,37 @@ expect_err 64 "no suggestion for an unrelated word" \
         "hostdevctl: unknown verb 'frobnicate' (see 'hostdevctl --help')" hd frobnicate
 expect_err 64 "typo of a sub-verb: did you mean" \
         "hostdevctl: mdev: unknown subcommand 'lst'; did you mean 'list'? (see 'hostdevctl mdev --help')" hd mdev lst
+expect_err 64 "transposed letters in a verb: did you mean" \
+        "hostdevctl: unknown verb 'nodedev-lsit'; did you mean 'nodedev-list'? (see 'hostdevctl --help')" hd nodedev-lsit
+# every sub-verb table goes through the same dispatch, with the same suggestions
+expect_err 64 "typo of a boot sub-verb: did you mean" \
+        "hostdevctl: boot: unknown subcommand 'staus'; did you mean 'status'? (see 'hostdevctl boot --help')" hd boot staus
+expect_err 64 "typo of an override sub-verb: did you mean" \
+        "hostdevctl: override: unknown subcommand 'unst'; did you mean 'unset'? (see 'hostdevctl override --help')" \
+        hd override unst
+expect_err 64 "typo of a vgpu sub-verb: did you mean" \
+        "hostdevctl: vgpu: unknown subcommand 'tpyes'; did you mean 'types'? (see 'hostdevctl vgpu --help')" hd vgpu tpyes
+expect_err 64 "typo of an sriov sub-verb: did you mean" \
+        "hostdevctl: sriov: unknown subcommand 'lits'; did you mean 'list'? (see 'hostdevctl sriov --help')" hd sriov lits
+expect_err 64 "no suggestion for an unrelated sub-verb" \
+        "hostdevctl: mdev: unknown subcommand 'frobnicate' (see 'hostdevctl mdev --help')" hd mdev frobnicate
+expect_err 64 "a sub-verb's own missing-subcommand text" \
+        "hostdevctl: boot: expected plan, apply, status or undo (see 'hostdevctl boot --help')" hd boot
+expect_err 64 "missing subcommand" \
+        "hostdevctl: sriov: missing subcommand (see 'hostdevctl sriov --help')" hd sriov
+# argument counts, checked by the verb table after the options
+expect_err 64 "too many arguments: the first extra one is named" \
+        "hostdevctl: mdev list: unexpected argument 'extra'" hd --sysroot "$F" mdev list --all extra
+expect_err 64 "too few arguments: the verb's own text" \
+        "hostdevctl: sriov vf: expected a physical function and a VF index" hd --sysroot "$F" sriov vf 05:00.0 --trust on
+expect_err 64 "too many arguments: the verb's own text" \
+        "hostdevctl: iommu explain: expected exactly one device" hd --sysroot "$F" iommu explain a b
+expect_err 64 "a verb with an optional sub-verb: the hint" \
+        "hostdevctl: iommu: unexpected argument 'expalin' (did you mean 'iommu explain DEV'?)" hd --sysroot "$F" iommu expalin
+expect_err 64 "an option of another sub-verb" \
+        "hostdevctl: boot status: unrecognized option or missing argument '--driver' (see 'hostdevctl boot status --help')" \
+        hd --sysroot "$F" boot status --driver vfio
+expect_err 64 "a verb without arguments" "hostdevctl: recover: takes no arguments" hd --sysroot "$F" recover now
 expect_err 64 "a global option after the verb" \
         "hostdevctl: nodedev-list: --sysroot is a global option: give it before the verb (hostdevctl --sysroot DIR nodedev-list ...)" \
         hd nodedev-list --sysroot "$F"

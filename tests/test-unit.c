@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of internal helpers (TAP output). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <linux/devlink.h>
 #include <linux/genetlink.h>
@@ -260,6 +261,39 @@ static void test_pciids(void) {
         pci_cleanup(a);
 }
 
+/* the policy every front end shares (util/policy.c, sriov/config.c) */
+static void test_policy(void) {
+        static const char *const changes[] = { "nodedev-detach", "apply", "sriov set", "mdev stop", "qemu-hook" };
+        static const char *const reads[] = { "nodedev-list", "sriov list", "mdev list", "sriov", "", "detach" };
+        for (size_t i = 0; i < ELEMENTSOF(changes); i++)
+                CHECK(hd_operation_changes_host(changes[i]), "'%s' changes the host", changes[i]);
+        for (size_t i = 0; i < ELEMENTSOF(reads); i++)
+                CHECK(!hd_operation_changes_host(reads[i]), "'%s' does not change the host", reads[i]);
+        CHECK(!hd_operation_changes_host(NULL), "no operation changes nothing");
+
+        static const struct { const char *word; unsigned flags; const char *driver; } aliases[] = {
+                { "vfio", 0, "vfio-pci" }, { "vfio-pci", 0, "vfio-pci" }, { "vfio_pci", 0, "vfio-pci" },
+                { "stub", 0, "pci-stub" }, { "pci-stub", 0, "pci-stub" }, { "pci_stub", 0, "pci-stub" },
+                { "host", HD_DRIVER_ALIAS_HOST, "host" }, { "host", 0, NULL }, { "nvidia", HD_DRIVER_ALIAS_HOST, NULL },
+                { "", 0, NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
+                CHECK(streq_ptr(hd_driver_from_alias(aliases[i].word, aliases[i].flags), aliases[i].driver),
+                      "driver alias '%s' (flags %u) -> %s", aliases[i].word, aliases[i].flags,
+                      aliases[i].driver ?: "NULL");
+
+        char *dir = NULL;
+        unsetenv("HOSTDEV_CONFIG_DIR");
+        CHECK(hd_sriov_config_dir(NULL, &dir) == 0 && streq(dir, "/etc/hostdev"), "config dir: /etc/hostdev");
+        free(dir), dir = NULL;
+        setenv("HOSTDEV_CONFIG_DIR", "/srv/hd", 1);
+        CHECK(hd_sriov_config_dir(NULL, &dir) == 0 && streq(dir, "/srv/hd"), "config dir: $HOSTDEV_CONFIG_DIR");
+        free(dir), dir = NULL;
+        setenv("HOSTDEV_CONFIG_DIR", "relative", 1);
+        CHECK(hd_sriov_config_dir(NULL, &dir) == -EINVAL && !dir, "config dir: a relative $HOSTDEV_CONFIG_DIR is refused");
+        unsetenv("HOSTDEV_CONFIG_DIR");
+}
+
 int main(void) {
         test_normalize();
         test_pci_addr();
@@ -268,5 +302,6 @@ int main(void) {
         test_dom();
         test_devlink();
         test_pciids();
+        test_policy();
         return tap_finish();
 }

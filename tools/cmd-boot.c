@@ -34,15 +34,14 @@ static int exit_for(int r) {
         return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
 }
 
-static const char *driver_arg(const char *s) {
-        if (streq(s, "vfio") || streq(s, "vfio-pci") || streq(s, "vfio_pci"))
-                return "vfio-pci";
-        if (streq(s, "stub") || streq(s, "pci-stub") || streq(s, "pci_stub"))
-                return "pci-stub";
-        return NULL;
-}
-
 static void plan_freep(hd_boot_plan **p) { hd_boot_plan_free(*p); }
+
+static json_object *strv_json(char **v, size_t n) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
 
 static json_object *plan_json(const hd_boot_plan *p) {
         json_object *o = json_object_new_object(), *a;
@@ -64,10 +63,7 @@ static json_object *plan_json(const hd_boot_plan *p) {
                 json_object_array_add(a, d);
         }
         json_object_object_add(o, "devices", a);
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_kargs; i++)
-                json_object_array_add(a, json_object_new_string(p->kargs[i]));
-        json_object_object_add(o, "kernel_arguments", a);
+        json_object_object_add(o, "kernel_arguments", strv_json(p->kargs, p->n_kargs));
         a = json_object_new_array();
         for (size_t i = 0; i < p->n_files; i++) {
                 json_object *f = json_object_new_object();
@@ -82,14 +78,8 @@ static json_object *plan_json(const hd_boot_plan *p) {
                 json_object_array_add(a, f);
         }
         json_object_object_add(o, "files", a);
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_commands; i++)
-                json_object_array_add(a, json_object_new_string(p->commands[i]));
-        json_object_object_add(o, "commands", a);
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_notes; i++)
-                json_object_array_add(a, json_object_new_string(p->notes[i]));
-        json_object_object_add(o, "notes", a);
+        json_object_object_add(o, "commands", strv_json(p->commands, p->n_commands));
+        json_object_object_add(o, "notes", strv_json(p->notes, p->n_notes));
         return o;
 }
 
@@ -115,64 +105,71 @@ struct boot_opts {
         const char *driver, *root;
         unsigned flags;
         bool json;
-        int optind;
 };
 
-static int parse_boot_opts(const char *verb, int argc, char **argv, const char *allowed, struct boot_opts *o) {
-        static const struct option opts[] = {
-                { "driver", required_argument, NULL, 'd' },
-                { "json", no_argument, NULL, 'j' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "root", required_argument, NULL, 'r' },
-                { "no-regenerate", no_argument, NULL, 'N' },
-                { "force", no_argument, NULL, 'f' },
-                {}
-        };
-        const char *root_arg = NULL;
-        int c;
-        *o = (struct boot_opts) { .driver = "vfio-pci" };
-        while ((c = getopt_long(argc, argv, "d:jnr:Nf", opts, NULL)) >= 0) {
-                if (c == '?' || !strchr(allowed, c))
-                        return bad_option(verb, argv);
-                switch (c) {
-                case 'd':
-                        o->driver = driver_arg(optarg);
-                        if (!o->driver) {
-                                errorf("%s: --driver must be vfio or stub, not '%s'", verb, optarg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case 'j': o->json = true; break;
-                case 'n': o->flags |= HD_BOOT_DRY_RUN; break;
-                case 'r': root_arg = optarg; break;
-                case 'N': o->flags |= HD_BOOT_NO_REGENERATE; break;
-                case 'f': o->flags |= HD_BOOT_FORCE; break;
+/* the options of the boot, override and doctor verbs */
+static const char *arg_driver = "vfio-pci", *arg_root;
+static bool arg_no_regenerate;
+
+static int boot_option(const char *verb, int c, const char *arg) {
+        switch (c) {
+        case 'd':
+                arg_driver = hd_driver_from_alias(arg, 0);
+                if (!arg_driver) {
+                        errorf("%s: --driver must be vfio or stub, not '%s'", verb, arg);
+                        return -EINVAL;
                 }
+                return 0;
+        case 'r': arg_root = arg; return 0;
+        case 'N': arg_no_regenerate = true; return 0;
         }
-        if (streq(o->driver, "pci-stub"))
-                o->flags |= HD_BOOT_STUB;
-        if (pick_root(verb, root_arg, &o->root) < 0)
-                return EXIT_USAGE;
-        o->optind = optind;
-        return 0;
+        return -EINVAL;
+}
+
+static const struct option plan_options[] = {
+        { "driver", required_argument, NULL, 'd' },
+        { "root", required_argument, NULL, 'r' },
+        {}
+};
+static const struct option apply_options[] = {
+        { "driver", required_argument, NULL, 'd' },
+        { "root", required_argument, NULL, 'r' },
+        { "no-regenerate", no_argument, NULL, 'N' },
+        {}
+};
+static const struct option undo_options[] = {
+        { "root", required_argument, NULL, 'r' },
+        { "no-regenerate", no_argument, NULL, 'N' },
+        {}
+};
+static const struct option root_options[] = {
+        { "root", required_argument, NULL, 'r' },
+        {}
+};
+
+/* the parsed options, and the root checked */
+static int get_boot_opts(const char *verb, struct boot_opts *o) {
+        *o = (struct boot_opts) {
+                .driver = arg_driver,
+                .json = arg_json,
+                .flags = (arg_dry_run ? HD_BOOT_DRY_RUN : 0) | (arg_no_regenerate ? HD_BOOT_NO_REGENERATE : 0) |
+                         (arg_force ? HD_BOOT_FORCE : 0) | (streq(arg_driver, "pci-stub") ? HD_BOOT_STUB : 0),
+        };
+        return pick_root(verb, arg_root, &o->root) < 0 ? EXIT_USAGE : 0;
 }
 
 static int make_plan(const char *verb, hd_nodedev_list *list, struct boot_opts *o, int argc, char **argv,
                      hd_boot_plan **ret) {
         _cleanup_free_ hd_device **devs = NULL;
-        size_t n = (size_t) (argc - o->optind);
+        size_t n = (size_t) (argc - 1);
         char err[512];
         int r;
 
-        if (n == 0) {
-                errorf("%s: expected at least one device (see 'hostdevctl boot --help')", verb);
-                return EXIT_USAGE;
-        }
         devs = calloc(n, sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
         for (size_t i = 0; i < n; i++)
-                if (lookup(list, argv[o->optind + (int) i], &devs[i]) < 0)
+                if (lookup(list, argv[1 + i], &devs[i]) < 0)
                         return EXIT_FAILURE;
         r = hd_boot_plan_new(list, o->root, devs, n, o->flags, ret, err, sizeof(err));
         if (r < 0) {
@@ -189,7 +186,7 @@ static int boot_plan(int argc, char **argv) {
         struct boot_opts o;
         int r;
 
-        if ((r = parse_boot_opts("boot plan", argc, argv, "djrf", &o)) != 0)
+        if ((r = get_boot_opts("boot plan", &o)) != 0)
                 return r;
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
@@ -226,7 +223,7 @@ static int boot_apply(int argc, char **argv) {
         struct cmd_report rep = {};
         int r;
 
-        if ((r = parse_boot_opts("boot apply", argc, argv, "dnrNfj", &o)) != 0)
+        if ((r = get_boot_opts("boot apply", &o)) != 0)
                 return r;
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
@@ -254,18 +251,14 @@ static int boot_apply(int argc, char **argv) {
         return rep.failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-static int boot_undo(int argc, char **argv) {
+static int boot_undo(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         struct boot_opts o;
         struct cmd_report rep = {};
         int r;
 
-        if ((r = parse_boot_opts("boot undo", argc, argv, "nrN", &o)) != 0)
+        if ((r = get_boot_opts("boot undo", &o)) != 0)
                 return r;
-        if (o.optind != argc) {
-                errorf("boot undo: unexpected argument '%s'", argv[o.optind]);
-                return EXIT_USAGE;
-        }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         rep.root = o.root;
@@ -282,19 +275,15 @@ static int boot_undo(int argc, char **argv) {
         return rep.failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-static int boot_status(int argc, char **argv) {
+static int boot_status(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_boot_status *s = NULL;
         struct boot_opts o;
         int r;
 
-        if ((r = parse_boot_opts("boot status", argc, argv, "jr", &o)) != 0)
+        if ((r = get_boot_opts("boot status", &o)) != 0)
                 return r;
-        if (o.optind != argc) {
-                errorf("boot status: unexpected argument '%s'", argv[o.optind]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_boot_get_status(list, o.root, &s);
@@ -308,10 +297,7 @@ static int boot_status(int argc, char **argv) {
                 json_object_object_add(j, "configured", json_object_new_boolean(s->configured));
                 json_object_object_add(j, "active", json_object_new_boolean(s->active));
                 json_object_object_add(j, "kernel_arguments_live", json_object_new_boolean(s->kargs_live));
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_kargs; i++)
-                        json_object_array_add(a, json_object_new_string(s->kargs[i]));
-                json_object_object_add(j, "kernel_arguments", a);
+                json_object_object_add(j, "kernel_arguments", strv_json(s->kargs, s->n_kargs));
                 a = json_object_new_array();
                 for (size_t i = 0; i < s->n_devices; i++) {
                         json_object *d = json_object_new_object();
@@ -321,14 +307,8 @@ static int boot_status(int argc, char **argv) {
                         json_object_array_add(a, d);
                 }
                 json_object_object_add(j, "devices", a);
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_softdeps; i++)
-                        json_object_array_add(a, json_object_new_string(s->softdeps[i]));
-                json_object_object_add(j, "softdeps", a);
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_drift; i++)
-                        json_object_array_add(a, json_object_new_string(s->drift[i]));
-                json_object_object_add(j, "drift", a);
+                json_object_object_add(j, "softdeps", strv_json(s->softdeps, s->n_softdeps));
+                json_object_object_add(j, "drift", strv_json(s->drift, s->n_drift));
                 print_json(j);
                 json_object_put(j);
         } else {
@@ -351,61 +331,42 @@ static int boot_status(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
-static int verb_boot(int argc, char **argv) {
-        if (argc < 2) {
-                errorf("boot: expected plan, apply, status or undo (see 'hostdevctl boot --help')");
-                return EXIT_USAGE;
-        }
-        if (streq(argv[1], "plan"))
-                return boot_plan(argc - 1, argv + 1);
-        if (streq(argv[1], "apply"))
-                return boot_apply(argc - 1, argv + 1);
-        if (streq(argv[1], "status"))
-                return boot_status(argc - 1, argv + 1);
-        if (streq(argv[1], "undo"))
-                return boot_undo(argc - 1, argv + 1);
-        errorf("boot: unknown subcommand '%s' (plan, apply, status or undo)", argv[1]);
-        return EXIT_USAGE;
-}
+static const struct verb boot_subs[] = {
+        { .name = "plan", .fn = boot_plan, .min_args = 1, .max_args = VERB_ANY, .flags = VERB_JSON | VERB_FORCE,
+          .shortopts = "d:r:", .options = plan_options, .option = boot_option,
+          .expect = "expected at least one device (see 'hostdevctl boot --help')" },
+        { .name = "apply", .fn = boot_apply, .min_args = 1, .max_args = VERB_ANY,
+          .flags = VERB_JSON | VERB_DRY_RUN | VERB_FORCE, .shortopts = "d:r:N", .options = apply_options,
+          .option = boot_option, .expect = "expected at least one device (see 'hostdevctl boot --help')" },
+        { .name = "status", .fn = boot_status, .flags = VERB_JSON, .shortopts = "r:", .options = root_options,
+          .option = boot_option },
+        { .name = "undo", .fn = boot_undo, .flags = VERB_DRY_RUN, .shortopts = "r:N", .options = undo_options,
+          .option = boot_option },
+        {}
+};
 
 /* ---- override ---- */
 
-static int verb_override(int argc, char **argv) {
+static int verb_override(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         struct boot_opts o;
-        const char *sub;
+        const char *sub = argv[0];
         hd_device *d = NULL;
         int r;
 
-        if (argc < 2) {
-                errorf("override: expected set, unset or list (see 'hostdevctl override --help')");
-                return EXIT_USAGE;
-        }
-        sub = argv[1];
-        argc--;
-        argv++;
-        if (!streq(sub, "set") && !streq(sub, "unset") && !streq(sub, "list")) {
-                errorf("override: unknown subcommand '%s' (set, unset or list)", sub);
-                return EXIT_USAGE;
-        }
-        if ((r = parse_boot_opts("override", argc, argv, streq(sub, "list") ? "jr" : "nr", &o)) != 0)
+        if ((r = get_boot_opts("override", &o)) != 0)
                 return r;
-        if ((streq(sub, "set") && argc - o.optind != 2) || (streq(sub, "unset") && argc - o.optind != 1) ||
-            (streq(sub, "list") && argc - o.optind != 0)) {
-                errorf("override %s: expected %s", sub, streq(sub, "set") ? "DEV DRIVER" : streq(sub, "unset") ? "DEV" : "no argument");
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (streq(sub, "set")) {
-                const char *drv = driver_arg(argv[o.optind + 1]) ?: argv[o.optind + 1];
-                if (lookup(list, argv[o.optind], &d) < 0)
+                const char *drv = hd_driver_from_alias(argv[2], 0) ?: argv[2];
+                if (lookup(list, argv[1], &d) < 0)
                         return EXIT_FAILURE;
                 r = hd_override_set(list, o.root, d, drv, o.flags);
                 if (r == -EINVAL) {
                         errorf("override set: %s is not a PCI function, or '%s' is not a driver name",
-                               argv[o.optind], drv);
+                               argv[1], drv);
                         return EXIT_FAILURE;
                 }
                 if (r < 0) {
@@ -418,9 +379,9 @@ static int verb_override(int argc, char **argv) {
                 return EXIT_SUCCESS;
         }
         if (streq(sub, "unset")) {
-                const char *addr = argv[o.optind];
+                const char *addr = argv[1];
                 if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
-                        addr = strrchr(hd_device_get_syspath(d), '/') + 1;
+                        addr = hd_device_get_pci_address(d);
                 r = hd_override_unset(list, o.root, addr, o.flags);
                 if (r == -ENOENT) {
                         errorf("override unset: no override for %s", addr);
@@ -474,6 +435,16 @@ static int verb_override(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
+static const struct verb override_subs[] = {
+        { .name = "set", .fn = verb_override, .min_args = 2, .max_args = 2, .flags = VERB_DRY_RUN, .shortopts = "r:",
+          .options = root_options, .option = boot_option, .expect = "expected DEV DRIVER" },
+        { .name = "unset", .fn = verb_override, .min_args = 1, .max_args = 1, .flags = VERB_DRY_RUN,
+          .shortopts = "r:", .options = root_options, .option = boot_option, .expect = "expected DEV" },
+        { .name = "list", .fn = verb_override, .flags = VERB_JSON, .shortopts = "r:", .options = root_options,
+          .option = boot_option, .expect = "expected no argument" },
+        {}
+};
+
 /* ---- doctor ---- */
 
 static int verb_doctor(int argc, char **argv) {
@@ -486,19 +457,19 @@ static int verb_doctor(int argc, char **argv) {
         struct boot_opts o;
         int r;
 
-        if ((r = parse_boot_opts("doctor", argc, argv, "j", &o)) != 0)
+        if ((r = get_boot_opts("doctor", &o)) != 0)
                 return r;
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        nd = (size_t) (argc - o.optind);
+        nd = (size_t) (argc - 1);
         devs = calloc(nd + 1, sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
         for (size_t i = 0; i < nd; i++) {
-                if (lookup(list, argv[o.optind + (int) i], &devs[i]) < 0)
+                if (lookup(list, argv[1 + (int) i], &devs[i]) < 0)
                         return EXIT_FAILURE;
                 if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI) {
-                        errorf("doctor: %s is not a PCI device", argv[o.optind + (int) i]);
+                        errorf("doctor: %s is not a PCI device", argv[1 + (int) i]);
                         return EXIT_FAILURE;
                 }
         }
@@ -533,48 +504,51 @@ static int verb_doctor(int argc, char **argv) {
 }
 
 const struct verb boot_verbs[] = {
-        { "boot", verb_boot,
-          "plan DEV... [--driver vfio|stub] [--force] [--json] | apply DEV... [--driver vfio|stub] [--dry-run] "
-          "[--root DIR] [--no-regenerate] [--force] | status [--json] [--root DIR] | undo [--root DIR] [--dry-run] "
-          "[--no-regenerate]",
-          "Boot-time passthrough: plan, apply, verify and undo the vfio setup of the boot.",
-          "boot plan DEV...   what must change so that DEV (and its IOMMU group mates,\n"
-          "                   bridges excluded) is bound at boot: IOMMU kernel arguments,\n"
-          "                   vfio-pci.ids= when every device with those ids goes, else\n"
-          "                   per-address binding before any host driver; modprobe.d\n"
-          "                   softdeps; the vfio modules in the initramfs. In words and\n"
-          "                   as a unified diff.\n"
-          "boot apply DEV...  write those files atomically, with a backup of each and a\n"
-          "                   journal, then regenerate (update-initramfs, dracut,\n"
-          "                   mkinitcpio, update-grub/grub-mkconfig, kernel-install).\n"
-          "                   Idempotent.\n"
-          "boot status        configured vs live (/proc/cmdline, drivers, softdeps)\n"
-          "boot undo          restore the exact pre-apply bytes; remove created files\n"
-          "--driver vfio|stub vfio-pci (default) or pci-stub\n"
-          "--root DIR         an offline root (the regeneration commands run chrooted);\n"
-          "                   default: the --sysroot tree, else this host\n"
-          "--dry-run          print the plan and the diff; change nothing\n"
-          "--no-regenerate    write the files, print the commands instead of running them\n"
-          "--force            override host-safety refusals (root disk controller,\n"
-          "                   default-route NIC, boot console GPU); without it they end\n"
-          "                   with exit status 2\n" },
-        { "override", verb_override,
-          "set DEV DRIVER | unset DEV | list [--json] [--root DIR] [--dry-run]",
-          "Persistent per-device driver overrides, driverctl-compatible, identity-checked.",
-          "override set DEV DRIVER  keep DEV on DRIVER (vfio, stub or a driver name) at\n"
-          "                   boot and hotplug: /etc/driverctl.d/pci-ADDR (driverctl's\n"
-          "                   format) plus the device identity in /etc/hostdev/overrides;\n"
-          "                   a udev rule applies it before the host driver binds, and a\n"
-          "                   slot that now holds another device is logged and skipped\n"
-          "override unset DEV remove it\n"
-          "override list      every override, driverctl's own files included, with the\n"
-          "                   identity check against the device there now\n" },
-        { "doctor", verb_doctor, "[DEV...] [--json]",
-          "Preflight for passthrough: each check PASS, WARN or FAIL, with the fix.",
-          "Host: CPU virtualization, ACPI DMAR/IVRS, IOMMU on and its kernel argument,\n"
-          "interrupt remapping, vfio modules available and in the initramfs, Secure Boot\n"
-          "and lockdown. Each DEV: IOMMU group viability, reset method, boot VGA with a\n"
-          "firmware framebuffer, host driver that would bind it first.\n"
-          "Exit status 1 when a check fails.\n" },
+        { .name = "boot", .subs = boot_subs,
+          .expect = "expected plan, apply, status or undo (see 'hostdevctl boot --help')",
+          .args = "plan DEV... [--driver vfio|stub] [--force] [--json] | apply DEV... [--driver vfio|stub] [--dry-run] "
+            "[--root DIR] [--no-regenerate] [--force] | status [--json] [--root DIR] | undo [--root DIR] [--dry-run] "
+            "[--no-regenerate]",
+          .summary = "Boot-time passthrough: plan, apply, verify and undo the vfio setup of the boot.",
+          .help = "boot plan DEV...   what must change so that DEV (and its IOMMU group mates,\n"
+            "                   bridges excluded) is bound at boot: IOMMU kernel arguments,\n"
+            "                   vfio-pci.ids= when every device with those ids goes, else\n"
+            "                   per-address binding before any host driver; modprobe.d\n"
+            "                   softdeps; the vfio modules in the initramfs. In words and\n"
+            "                   as a unified diff.\n"
+            "boot apply DEV...  write those files atomically, with a backup of each and a\n"
+            "                   journal, then regenerate (update-initramfs, dracut,\n"
+            "                   mkinitcpio, update-grub/grub-mkconfig, kernel-install).\n"
+            "                   Idempotent.\n"
+            "boot status        configured vs live (/proc/cmdline, drivers, softdeps)\n"
+            "boot undo          restore the exact pre-apply bytes; remove created files\n"
+            "--driver vfio|stub vfio-pci (default) or pci-stub\n"
+            "--root DIR         an offline root (the regeneration commands run chrooted);\n"
+            "                   default: the --sysroot tree, else this host\n"
+            "--dry-run          print the plan and the diff; change nothing\n"
+            "--no-regenerate    write the files, print the commands instead of running them\n"
+            "--force            override host-safety refusals (root disk controller,\n"
+            "                   default-route NIC, boot console GPU); without it they end\n"
+            "                   with exit status 2\n" },
+        { .name = "override", .subs = override_subs,
+          .expect = "expected set, unset or list (see 'hostdevctl override --help')",
+          .args = "set DEV DRIVER | unset DEV | list [--json] [--root DIR] [--dry-run]",
+          .summary = "Persistent per-device driver overrides, driverctl-compatible, identity-checked.",
+          .help = "override set DEV DRIVER  keep DEV on DRIVER (vfio, stub or a driver name) at\n"
+            "                   boot and hotplug: /etc/driverctl.d/pci-ADDR (driverctl's\n"
+            "                   format) plus the device identity in /etc/hostdev/overrides;\n"
+            "                   a udev rule applies it before the host driver binds, and a\n"
+            "                   slot that now holds another device is logged and skipped\n"
+            "override unset DEV remove it\n"
+            "override list      every override, driverctl's own files included, with the\n"
+            "                   identity check against the device there now\n" },
+        { .name = "doctor", .fn = verb_doctor, .max_args = VERB_ANY, .flags = VERB_JSON,
+          .args = "[DEV...] [--json]",
+          .summary = "Preflight for passthrough: each check PASS, WARN or FAIL, with the fix.",
+          .help = "Host: CPU virtualization, ACPI DMAR/IVRS, IOMMU on and its kernel argument,\n"
+            "interrupt remapping, vfio modules available and in the initramfs, Secure Boot\n"
+            "and lockdown. Each DEV: IOMMU group viability, reset method, boot VGA with a\n"
+            "firmware framebuffer, host driver that would bind it first.\n"
+            "Exit status 1 when a check fails.\n" },
         {}
 };

@@ -12,7 +12,8 @@
 
 #define JSTR(s) ((s) && *(s) ? json_object_new_string(s) : NULL)
 
-static json_object *gpu_json(hd_gpu *g) {
+static json_object *gpu_json(const void *item) {
+        const hd_gpu *g = item;
         json_object *o = json_object_new_object(), *a;
         char buf[16];
 
@@ -116,38 +117,24 @@ static void gpu_text(hd_gpu *g) {
                g->ready ? (g->n_companions ? "; detach with --group)" : ")") : g->reason);
 }
 
-static int verb_gpu_rom(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int verb_gpu_rom(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ uint8_t *data = NULL;
         _cleanup_free_ char *abs = NULL;
         _cleanup_close_ int fd = -1;
         hd_rom_check chk;
-        bool json = false;
+        bool json = arg_json;
         size_t size = 0;
         unsigned vendor = 0, device = 0;
         const char *id, *file;
         hd_device *d;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("gpu rom", argv);
-                }
-        }
-        if (optind != argc - 2) {
-                errorf("gpu rom: expected a device and an output file");
-                return EXIT_USAGE;
-        }
-        file = argv[optind + 1];
+        file = argv[2];
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind], &d) < 0)
+        if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
                 errorf("gpu rom: %s is not a PCI device", hd_device_get_name(d));
@@ -229,34 +216,18 @@ static int verb_gpu_rom(int argc, char **argv) {
 }
 
 static int verb_gpu(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_gpu *gpus = NULL;
         hd_device *only = NULL;
-        bool json = false;
+        bool json = arg_json;
         size_t n = 0;
-        int c, r;
+        int r;
 
-        if (argc >= 2 && streq(argv[1], "rom"))
-                return verb_gpu_rom(argc - 1, argv + 1);
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("gpu", argv);
-                }
-        }
-        if (optind < argc - 1) {
-                errorf("gpu: unexpected argument '%s'", argv[optind + 1]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (optind == argc - 1) {
-                if (lookup(list, argv[optind], &only) < 0)
+        if (argc == 2) {
+                if (lookup(list, argv[1], &only) < 0)
                         return EXIT_FAILURE;
                 hd_gpu *g = NULL;
                 r = hd_gpu_get(list, only, &g);
@@ -274,13 +245,9 @@ static int verb_gpu(int argc, char **argv) {
                 errorf("gpu: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (json) {
-                json_object *a = json_object_new_array();
-                for (size_t i = 0; i < n; i++)
-                        json_object_array_add(a, gpu_json(&gpus[i]));
-                print_json(a);
-                json_object_put(a);
-        } else {
+        if (json)
+                print_json_array(gpus, n, sizeof(*gpus), gpu_json);
+        else {
                 for (size_t i = 0; i < n; i++) {
                         if (i)
                                 putchar('\n');
@@ -296,31 +263,17 @@ static int verb_gpu(int argc, char **argv) {
 /* ---- vgpu ---- */
 
 static int verb_vgpu_types(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ hd_vgpu_type *t = NULL;
         hd_device *d = NULL;
-        bool json = false;
+        bool json = arg_json;
         size_t n = 0;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("vgpu types", argv);
-                }
-        }
-        if (optind < argc - 1) {
-                errorf("vgpu types: unexpected argument '%s'", argv[optind + 1]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (optind == argc - 1 && lookup(list, argv[optind], &d) < 0)
+        if (argc == 2 && lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_list_types(list, d, &t, &n);
         if (r == -ENODEV) {
@@ -363,10 +316,6 @@ static int verb_vgpu_create(int argc, char **argv) {
         hd_device *d;
         int r;
 
-        if (argc != 3) {
-                errorf("vgpu create: expected a device and a vGPU type");
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
@@ -401,10 +350,6 @@ static int verb_vgpu_remove(int argc, char **argv) {
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         int r;
 
-        if (argc != 2) {
-                errorf("vgpu remove: expected one vGPU (an mdev UUID or a VF)");
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_remove(list, argv[1]);
@@ -423,42 +368,45 @@ static int verb_vgpu_remove(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
-static int verb_vgpu(int argc, char **argv) {
-        if (argc < 2) {
-                errorf("vgpu: expected 'types', 'create' or 'remove' (see 'hostdevctl vgpu --help')");
-                return EXIT_USAGE;
-        }
-        if (streq(argv[1], "types"))
-                return verb_vgpu_types(argc - 1, argv + 1);
-        if (streq(argv[1], "create"))
-                return verb_vgpu_create(argc - 1, argv + 1);
-        if (streq(argv[1], "remove"))
-                return verb_vgpu_remove(argc - 1, argv + 1);
-        errorf("vgpu: unknown action '%s' (types, create or remove)", argv[1]);
-        return EXIT_USAGE;
-}
+static const struct verb gpu_subs[] = {
+        { .name = "rom", .fn = verb_gpu_rom, .min_args = 2, .max_args = 2, .flags = VERB_JSON,
+          .expect = "expected a device and an output file" },
+        {}
+};
+
+static const struct verb vgpu_subs[] = {
+        { .name = "types", .fn = verb_vgpu_types, .max_args = 1, .flags = VERB_JSON },
+        { .name = "create", .fn = verb_vgpu_create, .min_args = 2, .max_args = 2,
+          .expect = "expected a device and a vGPU type" },
+        { .name = "remove", .fn = verb_vgpu_remove, .min_args = 1, .max_args = 1,
+          .expect = "expected one vGPU (an mdev UUID or a VF)" },
+        {}
+};
 
 const struct verb gpu_verbs[] = {
-        { "gpu", verb_gpu, "[DEV] [--json] | rom DEV FILE [--json]",
-          "GPUs for passthrough: DRM nodes, companions, holders, IOMMU group, reset, quirks, readiness.",
-          "Lists every display-class PCI function (SR-IOV VFs left out) with its names,\n"
-          "driver, DRM driver and nodes (libdrm on the live host, sysfs with --sysroot),\n"
-          "the other functions of the card (HDMI audio, USB-C), boot VGA and whether the\n"
-          "framebuffer console or efifb/simpledrm holds its BAR, processes holding its DRM\n"
-          "nodes, its IOMMU group, reset methods, a known-quirk note (gpu/quirks.tsv) and\n"
-          "whether it can be passed through now, with the reason when not.\n"
-          "  gpu rom DEV FILE   dump the option ROM through sysfs (enable, read, disable;\n"
-          "                     always disabled again) into FILE and check it: 0x55AA,\n"
-          "                     PCIR, vendor/device ids. Exit 1 when it is not usable as\n"
-          "                     libvirt's <rom file=.../> (the file is kept).\n"
-          "See docs/gpu.md; JSON: docs/json.md.\n" },
-        { "vgpu", verb_vgpu, "types [DEV] [--json] | create DEV TYPE | remove ID",
-          "vGPU types and instances, mdev (GVT-g, GRID) and NVIDIA per-VF alike.",
-          "  vgpu types [DEV] [--json]  types with the instances left; NVIDIA's per-VF\n"
-          "                             types are summed over the PF's free VFs\n"
-          "  vgpu create DEV TYPE       create through the layout DEV uses: an mdev (prints\n"
-          "                             its UUID) or current_vgpu_type on the first free\n"
-          "                             VF offering TYPE (an id or name; prints the VF)\n"
-          "  vgpu remove ID             an mdev UUID or a VF; refused (exit 2) in use\n" },
+        { .name = "gpu", .fn = verb_gpu, .max_args = 1, .flags = VERB_JSON, .subs = gpu_subs,
+          .args = "[DEV] [--json] | rom DEV FILE [--json]",
+          .summary = "GPUs for passthrough: DRM nodes, companions, holders, IOMMU group, reset, quirks, readiness.",
+          .help = "Lists every display-class PCI function (SR-IOV VFs left out) with its names,\n"
+            "driver, DRM driver and nodes (libdrm on the live host, sysfs with --sysroot),\n"
+            "the other functions of the card (HDMI audio, USB-C), boot VGA and whether the\n"
+            "framebuffer console or efifb/simpledrm holds its BAR, processes holding its DRM\n"
+            "nodes, its IOMMU group, reset methods, a known-quirk note (gpu/quirks.tsv) and\n"
+            "whether it can be passed through now, with the reason when not.\n"
+            "  gpu rom DEV FILE   dump the option ROM through sysfs (enable, read, disable;\n"
+            "                     always disabled again) into FILE and check it: 0x55AA,\n"
+            "                     PCIR, vendor/device ids. Exit 1 when it is not usable as\n"
+            "                     libvirt's <rom file=.../> (the file is kept).\n"
+            "See docs/gpu.md; JSON: docs/json.md.\n" },
+        { .name = "vgpu", .subs = vgpu_subs,
+          .expect = "expected 'types', 'create' or 'remove' (see 'hostdevctl vgpu --help')",
+          .args = "types [DEV] [--json] | create DEV TYPE | remove ID",
+          .summary = "vGPU types and instances, mdev (GVT-g, GRID) and NVIDIA per-VF alike.",
+          .help = "  vgpu types [DEV] [--json]  types with the instances left; NVIDIA's per-VF\n"
+            "                             types are summed over the PF's free VFs\n"
+            "  vgpu create DEV TYPE       create through the layout DEV uses: an mdev (prints\n"
+            "                             its UUID) or current_vgpu_type on the first free\n"
+            "                             VF offering TYPE (an id or name; prints the VF)\n"
+            "  vgpu remove ID             an mdev UUID or a VF; refused (exit 2) in use\n" },
         {}
 };

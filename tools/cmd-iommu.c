@@ -35,10 +35,6 @@ static int verb_iommu_explain(int argc, char **argv) {
         hd_device *d;
         int r;
 
-        if (argc != 2) {
-                errorf("iommu explain: expected exactly one device");
-                return EXIT_USAGE;
-        }
         if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
@@ -66,11 +62,11 @@ static json_object *pci_json(hd_device *d) {
                 return o;
         }
         const char *drv = hd_device_get_driver(d);
-        const char *path = hd_device_get_syspath(d);
+        const char *addr = hd_device_get_pci_address(d);
         unsigned v, dev, cls;
         char buf[32];
         bool ids = hd_pci_device_get_ids(d, &v, &dev, &cls) >= 0;
-        json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
+        json_object_object_add(o, "address", json_object_new_string(addr ?: ""));
         json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
         /* the node-device XML's forms: 0x020000, 8086:15bc */
         snprintf(buf, sizeof(buf), "0x%06x", ids ? cls : 0);
@@ -88,32 +84,16 @@ static json_object *pci_json(hd_device *d) {
         return o;
 }
 
-static int verb_iommu(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int verb_iommu(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ unsigned *groups = NULL;
         hd_iommu_info info;
         json_object *root = NULL, *jgroups = NULL;
-        bool json = false;
+        bool json = arg_json;
         size_t ng = 0;
-        int c, r;
+        int r;
 
-        if (argc >= 2 && streq(argv[1], "explain"))
-                return verb_iommu_explain(argc - 1, argv + 1);
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("iommu", argv);
-                }
-        }
-        if (optind != argc) {
-                errorf("iommu: unexpected argument '%s' (did you mean 'iommu explain DEV'?)", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_iommu_get_info(ctx, &info);
@@ -194,7 +174,7 @@ static int verb_iommu(int argc, char **argv) {
                         const char *id = pci_id(devs[i], idbuf, sizeof(idbuf));
                         const char *drv = hd_device_get_driver(devs[i]);
                         (void) hd_pci_device_get_names(devs[i], vendor, sizeof(vendor), product, sizeof(product));
-                        printf("  %s  %s  %-9s  %-14s %s%s%s%s\n", strrchr(hd_device_get_syspath(devs[i]), '/') + 1,
+                        printf("  %s  %s  %-9s  %-14s %s%s%s%s\n", hd_device_get_pci_address(devs[i]),
                                pci_label(devs[i], cls, sizeof(cls)), id ? id : "?", drv ? drv : "(no driver)",
                                vendor, vendor[0] ? " " : "", product,
                                hd_pci_device_is_bridge(devs[i]) ? " [bridge]" : "");
@@ -224,12 +204,20 @@ static int verb_iommu(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
+static const struct verb iommu_subs[] = {
+        { .name = "explain", .fn = verb_iommu_explain, .min_args = 1, .max_args = 1,
+          .expect = "expected exactly one device" },
+        {}
+};
+
 const struct verb iommu_verbs[] = {
-        { "iommu", verb_iommu, "[--json] | explain DEV",
-          "IOMMU status and groups with their devices; whether each group can go to a VM.",
-          "A group is viable when every endpoint is bound to vfio-pci (or a vfio variant\n"
-          "driver) or pci-stub, or is unbound; bridges are ignored, as the kernel does.\n"
-          "'iommu explain DEV' tells why DEV shares its group: the multifunction siblings\n"
-          "or the first upstream port without ACS isolation (needs root for config space).\n" },
+        { .name = "iommu", .fn = verb_iommu, .flags = VERB_JSON, .subs = iommu_subs,
+          .hint = " (did you mean 'iommu explain DEV'?)",
+          .args = "[--json] | explain DEV",
+          .summary = "IOMMU status and groups with their devices; whether each group can go to a VM.",
+          .help = "A group is viable when every endpoint is bound to vfio-pci (or a vfio variant\n"
+            "driver) or pci-stub, or is unbound; bridges are ignored, as the kernel does.\n"
+            "'iommu explain DEV' tells why DEV shares its group: the multifunction siblings\n"
+            "or the first upstream port without ACS isolation (needs root for config space).\n" },
         {}
 };

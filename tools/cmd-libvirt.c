@@ -234,54 +234,59 @@ static int group_members(hd_nodedev_list *list, hd_device *d, hd_device ***ret, 
         return hd_iommu_group_get_devices(list, (unsigned) group, ret, ret_n);
 }
 
-static int verb_attach(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "connect", required_argument, NULL, 'c' },
-                { "live", no_argument, NULL, 'l' },
-                { "config", no_argument, NULL, 'C' },
-                { "managed", no_argument, NULL, 'm' },
-                { "unmanaged", no_argument, NULL, 'u' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "force", no_argument, NULL, 'f' },
-                {}
-        };
+/* the options of attach and detach-device (--connect: arg_connect) */
+static bool arg_live, arg_config, arg_managed, arg_unmanaged;
+
+static int domain_option(const char *verb _unused_, int c, const char *arg) {
+        switch (c) {
+        case 'c': arg_connect = arg; return 0;
+        case 'l': arg_live = true; return 0;
+        case 'C': arg_config = true; return 0;
+        case 'm': arg_managed = true; return 0;
+        case 'u': arg_unmanaged = true; return 0;
+        }
+        return -EINVAL;
+}
+
+static const struct option attach_options[] = {
+        { "connect", required_argument, NULL, 'c' },
+        { "live", no_argument, NULL, 'l' },
+        { "config", no_argument, NULL, 'C' },
+        { "managed", no_argument, NULL, 'm' },
+        { "unmanaged", no_argument, NULL, 'u' },
+        {}
+};
+
+static const struct option detach_device_options[] = {
+        { "connect", required_argument, NULL, 'c' },
+        { "live", no_argument, NULL, 'l' },
+        { "config", no_argument, NULL, 'C' },
+        {}
+};
+
+static int verb_attach(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ hd_device **members = NULL;
         _cleanup_free_ char *xml = NULL;
         _cleanup_free_ const hd_domain_use **uses = NULL;
-        bool live = false, config = false, managed = false, unmanaged = false, dry = false, force = false;
+        bool live = arg_live, config = arg_config, managed = arg_managed, unmanaged = arg_unmanaged, dry = arg_dry_run,
+             force = arg_force;
         bool detached = false;
         const char *domain;
         hd_device *d, *pci;
         size_t n = 0, nu = 0;
         char err[1024];
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "c:lCmunf", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'c': arg_connect = optarg; break;
-                case 'l': live = true; break;
-                case 'C': config = true; break;
-                case 'm': managed = true; break;
-                case 'u': unmanaged = true; break;
-                case 'n': dry = true; break;
-                case 'f': force = true; break;
-                default: return bad_option("attach", argv);
-                }
-        }
-        if (optind != argc - 2) {
-                errorf("attach: expected DOMAIN and DEV");
-                return EXIT_USAGE;
-        }
         if (managed && unmanaged) {
                 errorf("attach: --managed and --unmanaged are mutually exclusive");
                 return EXIT_USAGE;
         }
-        domain = argv[optind];
+        domain = argv[1];
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind + 1], &d) < 0)
+        if (lookup(list, argv[2], &d) < 0)
                 return EXIT_FAILURE;
         pci = pci_of(d);
 
@@ -319,7 +324,7 @@ static int verb_attach(int argc, char **argv) {
                                 continue;
                         /* nor a running guest */
                         if (m != pci && usage_state == 1 &&
-                            hd_domain_usage_check(usage, ctx, "pci", strrchr(hd_device_get_syspath(m), '/') + 1,
+                            hd_domain_usage_check(usage, ctx, "pci", hd_device_get_pci_address(m),
                                                   why, sizeof(why)) > 0) {
                                 errorf("attach refused: IOMMU group member %s", why);
                                 return EXIT_REFUSED;
@@ -334,8 +339,8 @@ static int verb_attach(int argc, char **argv) {
                         if (!unmanaged && m != pci && drv && !hd_driver_is_passthrough(drv)) {
                                 errorf("attach: IOMMU group %d is not viable: %s is bound to %s; libvirt "
                                        "(managed) detaches only %s: use --unmanaged to move the whole group",
-                                       hd_device_get_iommu_group(pci), strrchr(hd_device_get_syspath(m), '/') + 1,
-                                       drv, strrchr(hd_device_get_syspath(pci), '/') + 1);
+                                       hd_device_get_iommu_group(pci), hd_device_get_pci_address(m),
+                                       drv, hd_device_get_pci_address(pci));
                                 return EXIT_FAILURE;
                         }
                 }
@@ -389,43 +394,23 @@ static int verb_attach(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
-static int verb_detach_device(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "connect", required_argument, NULL, 'c' },
-                { "live", no_argument, NULL, 'l' },
-                { "config", no_argument, NULL, 'C' },
-                { "dry-run", no_argument, NULL, 'n' },
-                {}
-        };
+static int verb_detach_device(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ const hd_domain_use **uses = NULL;
         _cleanup_free_ hd_device **members = NULL;
         const hd_domain_use *use = NULL;
-        bool live = false, config = false, dry = false;
+        bool live = arg_live, config = arg_config, dry = arg_dry_run;
         const char *domain;
         hd_device *d, *pci;
         size_t nu = 0, n = 0;
         char err[1024];
-        int c, r, rc = EXIT_SUCCESS;
+        int r, rc = EXIT_SUCCESS;
 
-        while ((c = getopt_long(argc, argv, "c:lCn", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'c': arg_connect = optarg; break;
-                case 'l': live = true; break;
-                case 'C': config = true; break;
-                case 'n': dry = true; break;
-                default: return bad_option("detach-device", argv);
-                }
-        }
-        if (optind != argc - 2) {
-                errorf("detach-device: expected DOMAIN and DEV");
-                return EXIT_USAGE;
-        }
-        domain = argv[optind];
+        domain = argv[1];
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind + 1], &d) < 0)
+        if (lookup(list, argv[2], &d) < 0)
                 return EXIT_FAILURE;
         pci = pci_of(d);
         if (usage_load(ctx, list, !dry) <= 0) {
@@ -446,9 +431,9 @@ static int verb_detach_device(int argc, char **argv) {
         if (pci && group_members(list, pci, &members, &n) >= 0)
                 for (size_t i = 0; i < n; i++)
                         if (hd_device_get_cap_type(members[i]) == HD_CAP_PCI &&
-                            hd_vfio_is_journaled(ctx, strrchr(hd_device_get_syspath(members[i]), '/') + 1))
+                            hd_vfio_is_journaled(ctx, hd_device_get_pci_address(members[i])))
                                 printf("  give %s back to its original driver (hostdev detached it)\n",
-                                       strrchr(hd_device_get_syspath(members[i]), '/') + 1);
+                                       hd_device_get_pci_address(members[i]));
         if (dry)
                 return EXIT_SUCCESS;
         r = hd_domain_detach_xml(usage, domain, use->xml, live, config, err, sizeof(err));
@@ -462,7 +447,7 @@ static int verb_detach_device(int argc, char **argv) {
         r = hd_domain_usage_reload(usage);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 hd_vfio_result *res = NULL;
-                const char *addr = strrchr(hd_device_get_syspath(members[i]), '/') + 1;
+                const char *addr = hd_device_get_pci_address(members[i]);
                 if (hd_device_get_cap_type(members[i]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
                         continue;
                 if (hd_vfio_reattach(list, members[i], 0, &res) < 0) {
@@ -521,7 +506,7 @@ static int hook_release(hd_nodedev_list *list, hd_ctx *ctx, char **addrs, size_t
                 if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || group_members(list, d, &members, &n) < 0)
                         continue;
                 for (size_t k = 0; k < n; k++) {
-                        const char *addr = strrchr(hd_device_get_syspath(members[k]), '/') + 1;
+                        const char *addr = hd_device_get_pci_address(members[k]);
                         hd_vfio_result *res = NULL;
                         if (hd_device_get_cap_type(members[k]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
                                 continue;
@@ -544,10 +529,6 @@ static int verb_qemu_hook(int argc, char **argv) {
         size_t na = 0;
         int r;
 
-        if (argc < 4) {
-                errorf("qemu-hook: expected DOMAIN OPERATION SUB-OPERATION [EXTRA] and the domain XML on stdin");
-                return EXIT_USAGE;
-        }
         domain = argv[1], op = argv[2], sub = argv[3];
         bool prepare = streq(op, "prepare") && streq(sub, "begin");
         bool release = streq(op, "release") && streq(sub, "end");
@@ -592,37 +573,42 @@ static int verb_qemu_hook(int argc, char **argv) {
 }
 
 const struct verb libvirt_verbs[] = {
-        { "attach", verb_attach,
-          "DOMAIN DEV [--connect URI] [--live] [--config] [--managed|--unmanaged] [--dry-run] [--force]",
-          "Pass a device to a libvirt domain (virDomainAttachDeviceFlags).",
-          "Checks that no running domain uses DEV, that the host needs no member of its\n"
-          "IOMMU group (mounted filesystems, swap, dm/md/LVM, default route, boot VGA,\n"
-          "open DRM nodes) and, for --managed (the default), that the other members\n"
-          "of the group are already detached.  --unmanaged detaches the whole group\n"
-          "to vfio-pci first (journaled, as a group detach is).  The XML is the\n"
-          "one hostdev-xml prints.\n"
-          "Options:\n"
-          "  --connect URI  libvirt URI (qemu:///system, qemu+ssh://host/system, test:///...);\n"
-          "                 default: libvirt's default URI\n"
-          "  --live, --config  as virsh attach-device (neither: the domain's current state)\n"
-          "  --managed      managed='yes': libvirt detaches and reattaches DEV (default)\n"
-          "  --unmanaged    managed='no': hostdev detaches the IOMMU group now\n"
-          "  --dry-run      print the plan and the XML; change nothing\n"
-          "  --force        override host-safety refusals\n"
-          "Exit status: 0 attached, 1 failure, 2 refused (in use, or the host needs it).\n" },
-        { "detach-device", verb_detach_device, "DOMAIN DEV [--connect URI] [--live] [--config] [--dry-run]",
-          "Take a device from a libvirt domain; give it back to its driver if hostdev took it.",
-          "The domain's own device element (from its XML) is passed to\n"
-          "virDomainDetachDeviceFlags.  Then every member of DEV's IOMMU group that\n"
-          "hostdev detached (journaled) goes back to its original driver.\n" },
-        { "qemu-hook", verb_qemu_hook, "DOMAIN OPERATION SUB-OPERATION [EXTRA] < DOMAIN.xml",
-          "libvirt qemu hook: detach unmanaged PCI hostdevs on prepare, give them back on release.",
-          "Run by /etc/libvirt/hooks/qemu.d/hostdev with libvirt's arguments and the\n"
-          "domain XML on stdin.  'prepare begin': every <hostdev type='pci'> and\n"
-          "<interface type='hostdev'> with managed='no' moves to vfio-pci with its\n"
-          "whole IOMMU group (journaled, host safety applies; a refusal exits 1 and\n"
-          "libvirt fails the start with this message).  'release end': every group\n"
-          "member hostdev detached goes back to its original driver.  Other\n"
-          "operations do nothing.  libvirt is never called back.\n" },
+        { .name = "attach", .fn = verb_attach, .min_args = 2, .max_args = 2, .flags = VERB_DRY_RUN | VERB_FORCE,
+          .shortopts = "c:lCmu", .options = attach_options, .option = domain_option, .expect = "expected DOMAIN and DEV",
+          .args = "DOMAIN DEV [--connect URI] [--live] [--config] [--managed|--unmanaged] [--dry-run] [--force]",
+          .summary = "Pass a device to a libvirt domain (virDomainAttachDeviceFlags).",
+          .help = "Checks that no running domain uses DEV, that the host needs no member of its\n"
+            "IOMMU group (mounted filesystems, swap, dm/md/LVM, default route, boot VGA,\n"
+            "open DRM nodes) and, for --managed (the default), that the other members\n"
+            "of the group are already detached.  --unmanaged detaches the whole group\n"
+            "to vfio-pci first (journaled, as a group detach is).  The XML is the\n"
+            "one hostdev-xml prints.\n"
+            "Options:\n"
+            "  --connect URI  libvirt URI (qemu:///system, qemu+ssh://host/system, test:///...);\n"
+            "                 default: libvirt's default URI\n"
+            "  --live, --config  as virsh attach-device (neither: the domain's current state)\n"
+            "  --managed      managed='yes': libvirt detaches and reattaches DEV (default)\n"
+            "  --unmanaged    managed='no': hostdev detaches the IOMMU group now\n"
+            "  --dry-run      print the plan and the XML; change nothing\n"
+            "  --force        override host-safety refusals\n"
+            "Exit status: 0 attached, 1 failure, 2 refused (in use, or the host needs it).\n" },
+        { .name = "detach-device", .fn = verb_detach_device, .min_args = 2, .max_args = 2, .flags = VERB_DRY_RUN,
+          .shortopts = "c:lC", .options = detach_device_options, .option = domain_option,
+          .expect = "expected DOMAIN and DEV", .args = "DOMAIN DEV [--connect URI] [--live] [--config] [--dry-run]",
+          .summary = "Take a device from a libvirt domain; give it back to its driver if hostdev took it.",
+          .help = "The domain's own device element (from its XML) is passed to\n"
+            "virDomainDetachDeviceFlags.  Then every member of DEV's IOMMU group that\n"
+            "hostdev detached (journaled) goes back to its original driver.\n" },
+        { .name = "qemu-hook", .fn = verb_qemu_hook, .min_args = 3, .max_args = VERB_ANY,
+          .expect = "expected DOMAIN OPERATION SUB-OPERATION [EXTRA] and the domain XML on stdin",
+          .args = "DOMAIN OPERATION SUB-OPERATION [EXTRA] < DOMAIN.xml",
+          .summary = "libvirt qemu hook: detach unmanaged PCI hostdevs on prepare, give them back on release.",
+          .help = "Run by /etc/libvirt/hooks/qemu.d/hostdev with libvirt's arguments and the\n"
+            "domain XML on stdin.  'prepare begin': every <hostdev type='pci'> and\n"
+            "<interface type='hostdev'> with managed='no' moves to vfio-pci with its\n"
+            "whole IOMMU group (journaled, host safety applies; a refusal exits 1 and\n"
+            "libvirt fails the start with this message).  'release end': every group\n"
+            "member hostdev detached goes back to its original driver.  Other\n"
+            "operations do nothing.  libvirt is never called back.\n" },
         {}
 };

@@ -5,7 +5,6 @@
  * -autostart on mdevs.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,28 +124,58 @@ static int remove_mdev(const char *verb, hd_ctx *ctx, const char *uuid, const ch
         return EXIT_SUCCESS;
 }
 
+/* ---- options of the mdev verbs (one verb runs per process) ---- */
+
+static const char *arg_uuid, *arg_parent, *arg_type, *arg_jsonfile;
+static bool arg_defined, arg_all, arg_verbose, arg_auto, arg_disable;
+static hd_mdev_modify arg_mod = { .autostart = -1 };
+static const char **arg_del;
+static size_t arg_n_del;
+static hd_mdev *arg_attrs; /* --attr NAME=VALUE..., and --parent/--type of define */
+
+static int mdev_option(const char *verb, int c, const char *arg) {
+        if (!arg_attrs && !(arg_attrs = calloc(1, sizeof(hd_mdev))))
+                return -ENOMEM;
+        switch (c) {
+        case 'u': arg_uuid = arg; return 0;
+        case 'p': arg_parent = arg; return 0;
+        case 't': arg_type = arg; return 0;
+        case 'J': arg_jsonfile = arg; return 0;
+        case 'd': arg_defined = true; return 0;
+        case 'a': arg_all = arg_auto = true; arg_mod.autostart = 1; return 0;
+        case 'v': arg_verbose = true; return 0;
+        case 'm': arg_mod.autostart = 0; return 0;
+        case 'C': arg_mod.clear_attrs = true; return 0;
+        case 'x': arg_disable = true; return 0;
+        case 'A': return parse_attr(verb, arg, arg_attrs);
+        case 'D': {
+                const char **nd = realloc(arg_del, (arg_n_del + 1) * sizeof(*nd));
+                if (!nd)
+                        return -ENOMEM;
+                arg_del = nd;
+                arg_del[arg_n_del++] = arg;
+                return 0;
+        }
+        }
+        return -EINVAL;
+}
+
+/* the attributes given, for the verb to own */
+static hd_mdev *take_attrs(void) {
+        hd_mdev *m = TAKE_PTR(arg_attrs);
+        return m ?: calloc(1, sizeof(hd_mdev));
+}
+
 /* ---- mdev types ---- */
 
 static int mdev_types(int argc, char **argv) {
-        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, {} };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         hd_mdev_type *t = NULL;
-        const char *parent = NULL;
-        bool json = false;
+        const char *parent = argc > 1 ? argv[1] : NULL;
+        bool json = arg_json;
         size_t n = 0;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0)
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("mdev types", argv);
-                }
-        if (argc - optind > 1) {
-                errorf("mdev types: expected at most one parent");
-                return EXIT_USAGE;
-        }
-        if (optind < argc)
-                parent = argv[optind];
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = hd_mdev_list_types(ctx, parent, &t, &n);
@@ -222,32 +251,20 @@ static json_object *mdev_json(const hd_mdev *m) {
         return o;
 }
 
-static int mdev_list(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "defined", no_argument, NULL, 'd' },
-                { "all", no_argument, NULL, 'a' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static const struct option mdev_list_options[] = {
+        { "defined", no_argument, NULL, 'd' },
+        { "all", no_argument, NULL, 'a' },
+        { "verbose", no_argument, NULL, 'v' },
+        {}
+};
+
+static int mdev_list(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        bool json = false, defined = false, all = false, verbose = false;
+        bool json = arg_json, defined = arg_defined, all = arg_all, verbose = arg_verbose;
         hd_mdev *v = NULL;
         size_t n = 0;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "dajv", opts, NULL)) >= 0)
-                switch (c) {
-                case 'd': defined = true; break;
-                case 'a': all = true; break;
-                case 'v': verbose = true; break;
-                case 'j': json = true; break;
-                default: return bad_option("mdev list", argv);
-                }
-        if (optind < argc) {
-                errorf("mdev list: unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = hd_mdev_list(ctx, all ? 0 : defined ? HD_MDEV_LIST_DEFINED : HD_MDEV_LIST_ACTIVE, &v, &n);
@@ -285,50 +302,36 @@ static int mdev_list(int argc, char **argv) {
 
 /* ---- create / remove / stop ---- */
 
-static int mdev_create(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "uuid", required_argument, NULL, 'u' },
-                { "attr", required_argument, NULL, 'A' },
-                { "dry-run", no_argument, NULL, 'n' },
-                {}
-        };
+static const struct option mdev_create_options[] = {
+        { "uuid", required_argument, NULL, 'u' },
+        { "attr", required_argument, NULL, 'A' },
+        {}
+};
+
+static int mdev_create(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *attrs = calloc(1, sizeof(hd_mdev));
-        const char *uuid = NULL;
-        bool dry_run = false;
+        _cleanup_(mdev_unrefp) hd_mdev *attrs = take_attrs();
+        const char *uuid = arg_uuid;
+        bool dry_run = arg_dry_run;
         char created[37];
-        int c, r;
+        int r;
 
         if (!attrs)
                 return EXIT_FAILURE;
-        while ((c = getopt_long(argc, argv, "u:n", opts, NULL)) >= 0)
-                switch (c) {
-                case 'u': uuid = optarg; break;
-                case 'n': dry_run = true; break;
-                case 'A':
-                        if (parse_attr("mdev create", optarg, attrs) < 0)
-                                return EXIT_USAGE;
-                        break;
-                default: return bad_option("mdev create", argv);
-                }
-        if (argc - optind != 2) {
-                errorf("mdev create: expected PARENT TYPE");
-                return EXIT_USAGE;
-        }
         if (uuid && !hd_uuid_is_valid(uuid)) {
                 errorf("mdev create: '%s' is not a valid UUID", uuid);
                 return EXIT_USAGE;
         }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_create_full(ctx, argv[optind], argv[optind + 1], uuid, attrs->attrs, attrs->n_attrs,
+        r = hd_mdev_create_full(ctx, argv[1], argv[2], uuid, attrs->attrs, attrs->n_attrs,
                                 dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, created);
         if (r < 0) {
-                mdev_error("mdev create", r, uuid, argv[optind], argv[optind + 1]);
+                mdev_error("mdev create", r, uuid, argv[1], argv[2]);
                 return EXIT_FAILURE;
         }
         if (dry_run)
-                printf("would create %s (%s on %s)\n", created, argv[optind + 1], argv[optind]);
+                printf("would create %s (%s on %s)\n", created, argv[2], argv[1]);
         else
                 puts(created);
         return EXIT_SUCCESS;
@@ -338,10 +341,6 @@ static int mdev_remove(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         const char *verb = streq(argv[0], "stop") ? "mdev stop" : "mdev remove";
 
-        if (argc != 2) {
-                errorf("%s: expected one UUID", verb);
-                return EXIT_USAGE;
-        }
         if (!hd_uuid_is_valid(argv[1])) {
                 errorf("%s: '%s' is not a valid UUID", verb, argv[1]);
                 return EXIT_USAGE;
@@ -353,42 +352,32 @@ static int mdev_remove(int argc, char **argv) {
 
 /* ---- define / undefine / start / autostart / modify ---- */
 
+static const struct option mdev_define_options[] = {
+        { "uuid", required_argument, NULL, 'u' },
+        { "parent", required_argument, NULL, 'p' },
+        { "type", required_argument, NULL, 't' },
+        { "auto", no_argument, NULL, 'a' },
+        { "attr", required_argument, NULL, 'A' },
+        { "jsonfile", required_argument, NULL, 'J' },
+        {}
+};
+
 static int mdev_define(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "uuid", required_argument, NULL, 'u' },
-                { "parent", required_argument, NULL, 'p' },
-                { "type", required_argument, NULL, 't' },
-                { "auto", no_argument, NULL, 'a' },
-                { "attr", required_argument, NULL, 'A' },
-                { "jsonfile", required_argument, NULL, 'J' },
-                {}
-        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = calloc(1, sizeof(hd_mdev));
-        const char *uuid = NULL, *jsonfile = NULL;
-        bool autostart = false;
-        int c, r;
+        _cleanup_(mdev_unrefp) hd_mdev *m = take_attrs();
+        const char *uuid = arg_uuid, *jsonfile = arg_jsonfile;
+        bool autostart = arg_auto;
+        int r;
 
         if (!m)
                 return EXIT_FAILURE;
         m->iommu_group = -1;
-        while ((c = getopt_long(argc, argv, "u:p:t:a", opts, NULL)) >= 0)
-                switch (c) {
-                case 'u': uuid = optarg; break;
-                case 'p': free(m->parent); m->parent = strdup(optarg); break;
-                case 't': free(m->type); m->type = strdup(optarg); break;
-                case 'a': autostart = true; break;
-                case 'J': jsonfile = optarg; break;
-                case 'A':
-                        if (parse_attr("mdev define", optarg, m) < 0)
-                                return EXIT_USAGE;
-                        break;
-                default: return bad_option("mdev define", argv);
-                }
-        if (optind < argc && !uuid)
-                uuid = argv[optind++];
-        if (optind < argc) {
-                errorf("mdev define: unexpected argument '%s'", argv[optind]);
+        if ((arg_parent && !(m->parent = strdup(arg_parent))) || (arg_type && !(m->type = strdup(arg_type))))
+                return EXIT_FAILURE;
+        if (argc > 1 && !uuid)
+                uuid = argv[1];
+        else if (argc > 1) {
+                errorf("mdev define: unexpected argument '%s'", argv[1]);
                 return EXIT_USAGE;
         }
         if (uuid && !hd_uuid_is_valid(uuid)) {
@@ -433,36 +422,25 @@ static int mdev_define(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
-/* UUID [--parent P] for undefine/start */
-static int uuid_verb(int argc, char **argv, const char *verb, bool with_disable, const char **ret_uuid,
-                     const char **ret_parent, bool *ret_disable) {
-        static const struct option opts[] = {
-                { "parent", required_argument, NULL, 'p' },
-                { "disable", no_argument, NULL, 'd' },
-                {}
-        };
-        int c;
+/* UUID [--parent P] for undefine/start/autostart */
+static const struct option mdev_uuid_options[] = {
+        { "parent", required_argument, NULL, 'p' },
+        {}
+};
 
-        *ret_parent = NULL;
-        while ((c = getopt_long(argc, argv, "p:", opts, NULL)) >= 0)
-                switch (c) {
-                case 'p': *ret_parent = optarg; break;
-                case 'd':
-                        if (!with_disable)
-                                return bad_option(verb, argv);
-                        *ret_disable = true;
-                        break;
-                default: return bad_option(verb, argv);
-                }
-        if (argc - optind != 1) {
-                errorf("%s: expected one UUID", verb);
+static const struct option mdev_autostart_options[] = {
+        { "parent", required_argument, NULL, 'p' },
+        { "disable", no_argument, NULL, 'x' },
+        {}
+};
+
+static int uuid_verb(int argc _unused_, char **argv, const char *verb, const char **ret_uuid, const char **ret_parent) {
+        if (!hd_uuid_is_valid(argv[1])) {
+                errorf("%s: '%s' is not a valid UUID", verb, argv[1]);
                 return EXIT_USAGE;
         }
-        if (!hd_uuid_is_valid(argv[optind])) {
-                errorf("%s: '%s' is not a valid UUID", verb, argv[optind]);
-                return EXIT_USAGE;
-        }
-        *ret_uuid = argv[optind];
+        *ret_uuid = argv[1];
+        *ret_parent = arg_parent;
         return 0;
 }
 
@@ -477,7 +455,7 @@ static int not_defined(const char *verb, int r, const char *uuid) {
 static int mdev_undefine(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         const char *uuid, *parent;
-        int r = uuid_verb(argc, argv, "mdev undefine", false, &uuid, &parent, NULL);
+        int r = uuid_verb(argc, argv, "mdev undefine", &uuid, &parent);
         if (r)
                 return r;
         if (open_ctx(&ctx) < 0)
@@ -489,7 +467,7 @@ static int mdev_undefine(int argc, char **argv) {
 static int mdev_start(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         const char *uuid, *parent;
-        int r = uuid_verb(argc, argv, "mdev start", false, &uuid, &parent, NULL);
+        int r = uuid_verb(argc, argv, "mdev start", &uuid, &parent);
         if (r)
                 return r;
         if (open_ctx(&ctx) < 0)
@@ -510,8 +488,8 @@ static int mdev_start(int argc, char **argv) {
 static int mdev_autostart(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         const char *uuid, *parent;
-        bool disable = false;
-        int r = uuid_verb(argc, argv, "mdev autostart", true, &uuid, &parent, &disable);
+        bool disable = arg_disable;
+        int r = uuid_verb(argc, argv, "mdev autostart", &uuid, &parent);
         if (r)
                 return r;
         if (open_ctx(&ctx) < 0)
@@ -520,50 +498,31 @@ static int mdev_autostart(int argc, char **argv) {
         return r < 0 ? not_defined("mdev autostart", r, uuid) : EXIT_SUCCESS;
 }
 
-static int mdev_modify(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "parent", required_argument, NULL, 'p' },
-                { "type", required_argument, NULL, 't' },
-                { "auto", no_argument, NULL, 'a' },
-                { "manual", no_argument, NULL, 'm' },
-                { "attr", required_argument, NULL, 'A' },
-                { "addattr", required_argument, NULL, 'A' },
-                { "delattr", required_argument, NULL, 'D' },
-                { "clear-attrs", no_argument, NULL, 'C' },
-                {}
-        };
+static const struct option mdev_modify_options[] = {
+        { "parent", required_argument, NULL, 'p' },
+        { "type", required_argument, NULL, 't' },
+        { "auto", no_argument, NULL, 'a' },
+        { "manual", no_argument, NULL, 'm' },
+        { "attr", required_argument, NULL, 'A' },
+        { "addattr", required_argument, NULL, 'A' },
+        { "delattr", required_argument, NULL, 'D' },
+        { "clear-attrs", no_argument, NULL, 'C' },
+        {}
+};
+
+static int mdev_modify(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *add = calloc(1, sizeof(hd_mdev));
-        _cleanup_free_ const char **del = NULL;
-        hd_mdev_modify mod = { .autostart = -1 };
-        const char *parent = NULL;
-        size_t ndel = 0;
-        int c, r;
+        _cleanup_(mdev_unrefp) hd_mdev *add = take_attrs();
+        _cleanup_free_ const char **del = TAKE_PTR(arg_del);
+        hd_mdev_modify mod = arg_mod;
+        const char *parent = arg_parent;
+        size_t ndel = arg_n_del;
+        int r;
 
         if (!add)
                 return EXIT_FAILURE;
-        while ((c = getopt_long(argc, argv, "p:t:am", opts, NULL)) >= 0)
-                switch (c) {
-                case 'p': parent = optarg; break;
-                case 't': mod.type = optarg; break;
-                case 'a': mod.autostart = 1; break;
-                case 'm': mod.autostart = 0; break;
-                case 'C': mod.clear_attrs = true; break;
-                case 'A':
-                        if (parse_attr("mdev modify", optarg, add) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 'D': {
-                        const char **nd = realloc(del, (ndel + 1) * sizeof(*nd));
-                        if (!nd)
-                                return EXIT_FAILURE;
-                        del = nd;
-                        del[ndel++] = optarg;
-                        break;
-                }
-                default: return bad_option("mdev modify", argv);
-                }
-        if (argc - optind != 1 || !hd_uuid_is_valid(argv[optind])) {
+        mod.type = arg_type;
+        if (!hd_uuid_is_valid(argv[1])) {
                 errorf("mdev modify: expected the UUID of a defined mdev");
                 return EXIT_USAGE;
         }
@@ -577,16 +536,16 @@ static int mdev_modify(int argc, char **argv) {
         mod.n_del_attrs = ndel;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_modify_definition(ctx, argv[optind], parent, &mod);
+        r = hd_mdev_modify_definition(ctx, argv[1], parent, &mod);
         if (r == -ENOENT && !mod.type)
-                errorf("mdev modify: %s has no such attribute; nothing changed", argv[optind]);
+                errorf("mdev modify: %s has no such attribute; nothing changed", argv[1]);
         else if (r == -ENOENT) {
                 hd_mdev *m = NULL;
-                (void) hd_mdev_get(ctx, argv[optind], parent, &m);
-                mdev_error("mdev modify", r, argv[optind], m ? m->parent : parent, mod.type);
+                (void) hd_mdev_get(ctx, argv[1], parent, &m);
+                mdev_error("mdev modify", r, argv[1], m ? m->parent : parent, mod.type);
                 hd_mdev_free(m);
         } else if (r < 0)
-                return not_defined("mdev modify", r, argv[optind]);
+                return not_defined("mdev modify", r, argv[1]);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -610,7 +569,10 @@ static json_object *mdev_apply_steps_json(const hd_mdev_apply_report *rep) {
 int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json) {
         hd_mdev_apply_report *rep = NULL;
         int r = hd_mdev_apply_full(ctx, dry_run ? HD_MDEV_APPLY_DRY_RUN : 0, &rep);
+        return mdev_apply_print(rep, r, dry_run, json, ret_json);
+}
 
+int mdev_apply_print(hd_mdev_apply_report *rep, int r, bool dry_run, bool json, json_object **ret_json) {
         if (!rep) {
                 errorf("apply: mediated devices: %s", strerror(-r));
                 return EXIT_FAILURE;
@@ -636,49 +598,36 @@ int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_js
         return r;
 }
 
-static int mdev_apply(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "dry-run", no_argument, NULL, 'n' },
-                {}
-        };
+static int mdev_apply(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        bool json = false, dry_run = false;
-        int c;
+        bool json = arg_json, dry_run = arg_dry_run;
 
-        while ((c = getopt_long(argc, argv, "jn", opts, NULL)) >= 0)
-                switch (c) {
-                case 'j': json = true; break;
-                case 'n': dry_run = true; break;
-                default: return bad_option("mdev apply", argv);
-                }
-        if (optind < argc) {
-                errorf("mdev apply: unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         return mdev_apply_report(ctx, dry_run, json, NULL);
 }
 
-static const struct sub_verb mdev_subs[] = {
-        { "types", mdev_types },
-        { "list", mdev_list },
-        { "create", mdev_create },
-        { "remove", mdev_remove },
-        { "stop", mdev_remove },
-        { "define", mdev_define },
-        { "undefine", mdev_undefine },
-        { "start", mdev_start },
-        { "autostart", mdev_autostart },
-        { "modify", mdev_modify },
-        { "apply", mdev_apply },
+static const struct verb mdev_subs[] = {
+        { .name = "types", .fn = mdev_types, .max_args = 1, .flags = VERB_JSON, .expect = "expected at most one parent" },
+        { .name = "list", .fn = mdev_list, .flags = VERB_JSON, .shortopts = "dav", .options = mdev_list_options,
+          .option = mdev_option },
+        { .name = "create", .fn = mdev_create, .min_args = 2, .max_args = 2, .flags = VERB_DRY_RUN, .shortopts = "u:",
+          .options = mdev_create_options, .option = mdev_option, .expect = "expected PARENT TYPE" },
+        { .name = "remove", .fn = mdev_remove, .min_args = 1, .max_args = 1, .expect = "expected one UUID" },
+        { .name = "stop", .fn = mdev_remove, .min_args = 1, .max_args = 1, .expect = "expected one UUID" },
+        { .name = "define", .fn = mdev_define, .max_args = 1, .shortopts = "u:p:t:a", .options = mdev_define_options,
+          .option = mdev_option },
+        { .name = "undefine", .fn = mdev_undefine, .min_args = 1, .max_args = 1, .shortopts = "p:",
+          .options = mdev_uuid_options, .option = mdev_option, .expect = "expected one UUID" },
+        { .name = "start", .fn = mdev_start, .min_args = 1, .max_args = 1, .shortopts = "p:",
+          .options = mdev_uuid_options, .option = mdev_option, .expect = "expected one UUID" },
+        { .name = "autostart", .fn = mdev_autostart, .min_args = 1, .max_args = 1, .shortopts = "p:",
+          .options = mdev_autostart_options, .option = mdev_option, .expect = "expected one UUID" },
+        { .name = "modify", .fn = mdev_modify, .min_args = 1, .max_args = 1, .shortopts = "p:t:am",
+          .options = mdev_modify_options, .option = mdev_option, .expect = "expected the UUID of a defined mdev" },
+        { .name = "apply", .fn = mdev_apply, .flags = VERB_JSON | VERB_DRY_RUN },
         {}
 };
-
-static int verb_mdev(int argc, char **argv) {
-        return run_sub_verb("mdev", mdev_subs, argc, argv);
-}
 
 /* ---- libvirt-style node-device verbs ---- */
 
@@ -724,10 +673,6 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
         size_t len;
         int r;
 
-        if (argc != 2) {
-                errorf("%s: expected one XML file", verb);
-                return EXIT_USAGE;
-        }
         if (read_file(verb, argv[1], &xml, &len) < 0)
                 return EXIT_FAILURE;
         if (open_ctx(&ctx) < 0)
@@ -760,146 +705,136 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
 static int verb_nodedev_create(int argc, char **argv) { return verb_nodedev_create_define(argc, argv, false); }
 static int verb_nodedev_define(int argc, char **argv) { return verb_nodedev_create_define(argc, argv, true); }
 
-static int verb_nodedev_destroy(int argc, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
-        _cleanup_free_ char *name = NULL;
-        hd_device *d;
+/* nodedev-destroy, -undefine, -start and -autostart: one mediated node
+ * device by name; argv[0] is the verb */
+static int mdev_destroy(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
+        _cleanup_free_ char *name = strdup(hd_device_get_name(d));
         int r;
 
-        if (argc != 2) {
-                errorf("nodedev-destroy: expected one device name");
-                return EXIT_USAGE;
-        }
-        r = open_mdev("nodedev-destroy", argv[1], &ctx, &list, &d, &m);
-        if (r)
-                return r;
-        name = strdup(hd_device_get_name(d));
         if (!m->active) {
-                errorf("nodedev-destroy: %s is not active", name);
+                errorf("%s: %s is not active", verb, name);
                 return EXIT_FAILURE;
         }
-        r = remove_mdev("nodedev-destroy", ctx, m->uuid, name);
+        r = remove_mdev(verb, ctx, m->uuid, name);
         if (r == EXIT_SUCCESS)
                 printf("Destroyed node device '%s'\n", name);
         return r;
 }
 
-static int verb_nodedev_undefine(int argc, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
-        hd_device *d;
+static int mdev_undefine_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
         int r;
 
-        if (argc != 2) {
-                errorf("nodedev-undefine: expected one device name");
-                return EXIT_USAGE;
-        }
-        r = open_mdev("nodedev-undefine", argv[1], &ctx, &list, &d, &m);
-        if (r)
-                return r;
         if (!m->defined) {
-                errorf("nodedev-undefine: %s is not a persistent (defined) device", hd_device_get_name(d));
+                errorf("%s: %s is not a persistent (defined) device", verb, hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
         r = hd_mdev_undefine(ctx, m->uuid, m->parent);
         if (r < 0)
-                return not_defined("nodedev-undefine", r, m->uuid);
+                return not_defined(verb, r, m->uuid);
         printf("Undefined node device '%s'\n", hd_device_get_name(d));
         return EXIT_SUCCESS;
 }
 
-static int verb_nodedev_start(int argc, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
-        hd_device *d;
+static int mdev_start_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
         int r;
 
-        if (argc != 2) {
-                errorf("nodedev-start: expected one device name");
-                return EXIT_USAGE;
-        }
-        r = open_mdev("nodedev-start", argv[1], &ctx, &list, &d, &m);
-        if (r)
-                return r;
         if (m->active) {
-                errorf("nodedev-start: %s is already active", hd_device_get_name(d));
+                errorf("%s: %s is already active", verb, hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
         r = hd_mdev_start(ctx, m->uuid, m->parent);
         if (r < 0) {
-                mdev_error("nodedev-start", r, m->uuid, m->parent, m->type);
+                mdev_error(verb, r, m->uuid, m->parent, m->type);
                 return EXIT_FAILURE;
         }
         printf("Device %s started\n", hd_device_get_name(d));
         return EXIT_SUCCESS;
 }
 
-static int verb_nodedev_autostart(int argc, char **argv) {
-        static const struct option opts[] = { { "disable", no_argument, NULL, 'd' }, {} };
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
-        bool disable = false;
-        hd_device *d;
-        int c, r;
+static int mdev_autostart_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
+        bool disable = arg_disable;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0)
-                switch (c) {
-                case 'd': disable = true; break;
-                default: return bad_option("nodedev-autostart", argv);
-                }
-        if (argc - optind != 1) {
-                errorf("nodedev-autostart: expected one device name");
-                return EXIT_USAGE;
-        }
-        r = open_mdev("nodedev-autostart", argv[optind], &ctx, &list, &d, &m);
-        if (r)
-                return r;
         if (!m->defined) {
-                errorf("nodedev-autostart: %s is not a persistent (defined) device; cannot set autostart",
+                errorf("%s: %s is not a persistent (defined) device; cannot set autostart", verb,
                        hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
         r = hd_mdev_set_autostart(ctx, m->uuid, m->parent, !disable);
         if (r < 0)
-                return not_defined("nodedev-autostart", r, m->uuid);
+                return not_defined(verb, r, m->uuid);
         printf("Device %s %s as autostarted\n", hd_device_get_name(d), disable ? "unmarked" : "marked");
         return EXIT_SUCCESS;
 }
 
+static int verb_nodedev_mdev(int argc _unused_, char **argv) {
+        static const struct {
+                const char *verb;
+                int (*fn)(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m);
+        } actions[] = {
+                { "nodedev-destroy", mdev_destroy },
+                { "nodedev-undefine", mdev_undefine_nodedev },
+                { "nodedev-start", mdev_start_nodedev },
+                { "nodedev-autostart", mdev_autostart_nodedev },
+        };
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
+        hd_device *d;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(actions); i++) {
+                if (!streq(argv[0], actions[i].verb))
+                        continue;
+                r = open_mdev(argv[0], argv[1], &ctx, &list, &d, &m);
+                return r ? r : actions[i].fn(argv[0], ctx, d, m);
+        }
+        return EXIT_FAILURE;
+}
+
+static const struct option nodedev_autostart_options[] = {
+        { "disable", no_argument, NULL, 'x' },
+        {}
+};
+
 const struct verb mdev_verbs[] = {
-        { "mdev", verb_mdev, "types|list|create|remove|define|undefine|start|stop|autostart|modify|apply ...",
-          "Mediated devices: create, remove, define persistently (mdevctl's format), start at boot.",
-          "  mdev types [PARENT] [--json]\n"
-          "  mdev list [--defined|--all] [--verbose] [--json]\n"
-          "  mdev create PARENT TYPE [--uuid UUID] [--attr NAME=VALUE]... [--dry-run]  (transient)\n"
-          "  mdev remove|stop UUID             remove a running mdev (a definition stays)\n"
-          "  mdev define [UUID] [--parent P --type T] [--auto] [--attr NAME=VALUE]... [--jsonfile F]\n"
-          "  mdev undefine UUID [--parent P]\n"
-          "  mdev start UUID [--parent P]      start a defined mdev\n"
-          "  mdev autostart UUID [--disable] [--parent P]\n"
-          "  mdev modify UUID [--parent P] [--type T] [--auto|--manual] [--attr NAME=VALUE]...\n"
-          "                   [--delattr NAME]... [--clear-attrs]      (the definition)\n"
-          "  mdev apply [--dry-run] [--json]   start every 'auto' mdev whose parent is present\n\n"
-          "PARENT is an address as /sys/class/mdev_bus names it (0000:00:02.0, mtty), a\n"
-          "node-device name (pci_0000_00_02_0, mtty_mtty) or a short PCI address.\n"
-          "Definitions live in /etc/mdevctl.d/<parent>/<uuid> (SYSROOT/etc/mdevctl.d with\n"
-          "--sysroot, $HOSTDEV_MDEVCTL_DIR when set), shared with mdevctl.\n"
-          "Removing an mdev whose VFIO group a process holds open is refused (exit 2).\n" },
-        { "nodedev-create", verb_nodedev_create, "FILE.xml",
-          "Create a transient mediated device from libvirt node-device XML ('-': stdin).", NULL },
-        { "nodedev-destroy", verb_nodedev_destroy, "NAME",
-          "Remove a running mediated device (a definition stays).", NULL },
-        { "nodedev-define", verb_nodedev_define, "FILE.xml",
-          "Define (or redefine) a persistent mediated device from libvirt node-device XML.", NULL },
-        { "nodedev-undefine", verb_nodedev_undefine, "NAME",
-          "Remove the definition of a mediated device (a running one keeps running).", NULL },
-        { "nodedev-start", verb_nodedev_start, "NAME", "Start a defined, inactive mediated device.", NULL },
-        { "nodedev-autostart", verb_nodedev_autostart, "NAME [--disable]",
-          "Start a defined mediated device at boot ('hostdevctl apply'), or not.", NULL },
+        { .name = "mdev", .subs = mdev_subs,
+          .args = "types|list|create|remove|define|undefine|start|stop|autostart|modify|apply ...",
+          .summary = "Mediated devices: create, remove, define persistently (mdevctl's format), start at boot.",
+          .help = "  mdev types [PARENT] [--json]\n"
+            "  mdev list [--defined|--all] [--verbose] [--json]\n"
+            "  mdev create PARENT TYPE [--uuid UUID] [--attr NAME=VALUE]... [--dry-run]  (transient)\n"
+            "  mdev remove|stop UUID             remove a running mdev (a definition stays)\n"
+            "  mdev define [UUID] [--parent P --type T] [--auto] [--attr NAME=VALUE]... [--jsonfile F]\n"
+            "  mdev undefine UUID [--parent P]\n"
+            "  mdev start UUID [--parent P]      start a defined mdev\n"
+            "  mdev autostart UUID [--disable] [--parent P]\n"
+            "  mdev modify UUID [--parent P] [--type T] [--auto|--manual] [--attr NAME=VALUE]...\n"
+            "                   [--delattr NAME]... [--clear-attrs]      (the definition)\n"
+            "  mdev apply [--dry-run] [--json]   start every 'auto' mdev whose parent is present\n\n"
+            "PARENT is an address as /sys/class/mdev_bus names it (0000:00:02.0, mtty), a\n"
+            "node-device name (pci_0000_00_02_0, mtty_mtty) or a short PCI address.\n"
+            "Definitions live in /etc/mdevctl.d/<parent>/<uuid> (SYSROOT/etc/mdevctl.d with\n"
+            "--sysroot, $HOSTDEV_MDEVCTL_DIR when set), shared with mdevctl.\n"
+            "Removing an mdev whose VFIO group a process holds open is refused (exit 2).\n" },
+        { .name = "nodedev-create", .fn = verb_nodedev_create, .min_args = 1, .max_args = 1,
+          .expect = "expected one XML file", .args = "FILE.xml",
+          .summary = "Create a transient mediated device from libvirt node-device XML ('-': stdin)." },
+        { .name = "nodedev-destroy", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1,
+          .expect = "expected one device name", .args = "NAME",
+          .summary = "Remove a running mediated device (a definition stays)." },
+        { .name = "nodedev-define", .fn = verb_nodedev_define, .min_args = 1, .max_args = 1,
+          .expect = "expected one XML file", .args = "FILE.xml",
+          .summary = "Define (or redefine) a persistent mediated device from libvirt node-device XML." },
+        { .name = "nodedev-undefine", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1,
+          .expect = "expected one device name", .args = "NAME",
+          .summary = "Remove the definition of a mediated device (a running one keeps running)." },
+        { .name = "nodedev-start", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1,
+          .expect = "expected one device name", .args = "NAME",
+          .summary = "Start a defined, inactive mediated device." },
+        { .name = "nodedev-autostart", .fn = verb_nodedev_mdev, .min_args = 1, .max_args = 1, .shortopts = "",
+          .options = nodedev_autostart_options, .option = mdev_option, .expect = "expected one device name",
+          .args = "NAME [--disable]",
+          .summary = "Start a defined mediated device at boot ('hostdevctl apply'), or not." },
         {}
 };

@@ -109,8 +109,7 @@ static void get_path(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str
 static void get_devnode(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_devnode(d)); }
 static void get_driver(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_driver(d)); }
 static void get_address(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        const char *p = hd_device_get_syspath(d);
-        set_str(c, hd_device_get_cap_type(d) == HD_CAP_PCI && p ? strrchr(p, '/') + 1 : NULL);
+        set_str(c, hd_device_get_cap_type(d) == HD_CAP_PCI ? hd_device_get_pci_address(d) : NULL);
 }
 static void get_class(hd_nodedev_list *l, hd_device *d, struct cell *c) {
         unsigned cls;
@@ -402,95 +401,107 @@ static int parse_caps(const char *arg, struct list_filter *f) {
         return 0;
 }
 
-static int verb_nodedev_list(int argc, char **argv) {
-        enum { ARG_NOHEADINGS = 0x100, ARG_RAW, ARG_LIST_COLUMNS, ARG_CLASS, ARG_DRIVER, ARG_WIDTH };
-        static const struct option opts[] = {
-                { "tree", no_argument, NULL, 't' },
-                { "cap", required_argument, NULL, 'c' },
-                { "json", no_argument, NULL, 'j' },
-                { "long", no_argument, NULL, 'l' },
-                { "output", required_argument, NULL, 'o' },
-                { "noheadings", no_argument, NULL, 'n' },
-                { "raw", no_argument, NULL, 'r' },
-                { "list-columns", no_argument, NULL, ARG_LIST_COLUMNS },
-                { "width", required_argument, NULL, 'w' },
-                { "slot", required_argument, NULL, 's' },
-                { "id", required_argument, NULL, 'd' },
-                { "class", required_argument, NULL, ARG_CLASS },
-                { "driver", required_argument, NULL, ARG_DRIVER },
-                { "inactive", no_argument, NULL, 'i' },
-                { "all", no_argument, NULL, 'a' },
-                { "persistent", no_argument, NULL, 'P' },
-                { "transient", no_argument, NULL, 'T' },
-                {}
-        };
+enum { ARG_NOHEADINGS = 0x100, ARG_RAW, ARG_LIST_COLUMNS, ARG_CLASS, ARG_DRIVER, ARG_WIDTH };
+static const struct option list_options[] = {
+        { "tree", no_argument, NULL, 't' },
+        { "cap", required_argument, NULL, 'c' },
+        { "long", no_argument, NULL, 'l' },
+        { "output", required_argument, NULL, 'o' },
+        { "noheadings", no_argument, NULL, 'n' },
+        { "raw", no_argument, NULL, 'r' },
+        { "list-columns", no_argument, NULL, ARG_LIST_COLUMNS },
+        { "width", required_argument, NULL, 'w' },
+        { "slot", required_argument, NULL, 's' },
+        { "id", required_argument, NULL, 'd' },
+        { "class", required_argument, NULL, ARG_CLASS },
+        { "driver", required_argument, NULL, ARG_DRIVER },
+        { "inactive", no_argument, NULL, 'i' },
+        { "all", no_argument, NULL, 'a' },
+        { "persistent", no_argument, NULL, 'P' },
+        { "transient", no_argument, NULL, 'T' },
+        {}
+};
+
+/* nodedev-list's options */
+static bool arg_tree, arg_long;
+static const char *arg_output;
+static struct list_filter arg_f;
+static bool arg_f_init;
+static struct table_opts arg_to;
+static struct state_filter arg_filter;
+
+static struct list_filter *list_filter(void) {
+        if (!arg_f_init) {
+                hd_pci_match_init(&arg_f.match);
+                arg_f_init = true;
+        }
+        return &arg_f;
+}
+
+static int list_option(const char *verb _unused_, int c, const char *arg) {
+        struct list_filter *f = list_filter();
+        switch (c) {
+        case 't': arg_tree = true; break;
+        case 'l': arg_long = true; break;
+        case 'o': arg_output = arg; break;
+        case 'n': arg_to.noheadings = true; break;
+        case 'r': arg_to.raw = true; break;
+        case ARG_LIST_COLUMNS: list_columns(); return 1;
+        case 'w': {
+                char *end;
+                unsigned long w = strtoul(arg, &end, 10);
+                if (*arg < '0' || *arg > '9' || *end || w < 10 || w > 10000) {
+                        errorf("nodedev-list: --width takes a number of columns (10-10000), not '%s'", arg);
+                        return -EINVAL;
+                }
+                arg_to.width = (unsigned) w;
+                break;
+        }
+        case 's':
+                if (hd_pci_match_parse_slot(&f->match, arg) < 0) {
+                        errorf("nodedev-list: -s takes [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] in hex, not '%s'", arg);
+                        return -EINVAL;
+                }
+                f->pci = true;
+                break;
+        case 'd':
+                if (hd_pci_match_parse_id(&f->match, arg) < 0) {
+                        errorf("nodedev-list: -d takes [VENDOR]:[DEVICE] in hex, not '%s'", arg);
+                        return -EINVAL;
+                }
+                f->pci = true;
+                break;
+        case ARG_CLASS:
+                if (hd_pci_match_parse_class(&f->match, arg) < 0) {
+                        errorf("nodedev-list: --class takes a PCI class in hex (02, 0200 or 020000), not '%s'", arg);
+                        return -EINVAL;
+                }
+                f->pci = true;
+                break;
+        case ARG_DRIVER: f->driver = arg; break;
+        case 'i': arg_filter.inactive = true; break;
+        case 'a': arg_filter.all = true; break;
+        case 'P': arg_filter.persistent = true; break;
+        case 'T': arg_filter.transient = true; break;
+        case 'c':
+                if (parse_caps(arg, f) < 0)
+                        return -EINVAL;
+                break;
+        default: return -EINVAL;
+        }
+        return 0;
+}
+
+static int verb_nodedev_list(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        bool tree = false, json = false, lng = false;
-        const char *output = NULL;
-        struct list_filter f = {};
-        struct table_opts to = {};
-        struct state_filter filter = {};
+        bool tree = arg_tree, json = arg_json, lng = arg_long;
+        const char *output = arg_output;
+        struct list_filter f = *list_filter();
+        struct table_opts to = arg_to;
+        struct state_filter filter = arg_filter;
         struct out_cols oc;
-        int c;
 
-        hd_pci_match_init(&f.match);
-        while ((c = getopt_long(argc, argv, "tc:jlo:nrw:s:d:a", opts, NULL)) >= 0) {
-                switch (c) {
-                case 't': tree = true; break;
-                case 'j': json = true; break;
-                case 'l': lng = true; break;
-                case 'o': output = optarg; break;
-                case 'n': to.noheadings = true; break;
-                case 'r': to.raw = true; break;
-                case ARG_LIST_COLUMNS: list_columns(); return EXIT_SUCCESS;
-                case 'w': {
-                        char *end;
-                        unsigned long w = strtoul(optarg, &end, 10);
-                        if (*optarg < '0' || *optarg > '9' || *end || w < 10 || w > 10000) {
-                                errorf("nodedev-list: --width takes a number of columns (10-10000), not '%s'", optarg);
-                                return EXIT_USAGE;
-                        }
-                        to.width = (unsigned) w;
-                        break;
-                }
-                case 's':
-                        if (hd_pci_match_parse_slot(&f.match, optarg) < 0) {
-                                errorf("nodedev-list: -s takes [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] in hex, not '%s'", optarg);
-                                return EXIT_USAGE;
-                        }
-                        f.pci = true;
-                        break;
-                case 'd':
-                        if (hd_pci_match_parse_id(&f.match, optarg) < 0) {
-                                errorf("nodedev-list: -d takes [VENDOR]:[DEVICE] in hex, not '%s'", optarg);
-                                return EXIT_USAGE;
-                        }
-                        f.pci = true;
-                        break;
-                case ARG_CLASS:
-                        if (hd_pci_match_parse_class(&f.match, optarg) < 0) {
-                                errorf("nodedev-list: --class takes a PCI class in hex (02, 0200 or 020000), not '%s'", optarg);
-                                return EXIT_USAGE;
-                        }
-                        f.pci = true;
-                        break;
-                case ARG_DRIVER: f.driver = optarg; break;
-                case 'i': filter.inactive = true; break;
-                case 'a': filter.all = true; break;
-                case 'P': filter.persistent = true; break;
-                case 'T': filter.transient = true; break;
-                case 'c':
-                        if (parse_caps(optarg, &f) < 0)
-                                return EXIT_USAGE;
-                        break;
-                default: return bad_option("nodedev-list", argv);
-                }
-        }
-        if (optind < argc) {
-                errorf("nodedev-list: unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (tree && (f.any_cap || f.pci || f.driver)) {
                 errorf("nodedev-list: --tree and --cap (or another filter) are mutually exclusive (as in virsh)");
                 return EXIT_USAGE;
@@ -618,30 +629,34 @@ static int print_xpath(const char *xml, const char *expr, bool wrap) {
         return rc;
 }
 
+enum { ARG_XPATH = 0x100, ARG_WRAP };
+static const struct option dumpxml_options[] = {
+        { "all", no_argument, NULL, 'a' },
+        { "xpath", required_argument, NULL, ARG_XPATH },
+        { "wrap", no_argument, NULL, ARG_WRAP },
+        {}
+};
+static const char *arg_xpath;
+static bool arg_all, arg_wrap;
+
+static int dumpxml_option(const char *verb _unused_, int c, const char *arg) {
+        switch (c) {
+        case 'a': arg_all = true; return 0;
+        case ARG_XPATH: arg_xpath = arg; return 0;
+        case ARG_WRAP: arg_wrap = true; return 0;
+        }
+        return -EINVAL;
+}
+
 static int verb_nodedev_dumpxml(int argc, char **argv) {
-        enum { ARG_XPATH = 0x100, ARG_WRAP };
-        static const struct option opts[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "xpath", required_argument, NULL, ARG_XPATH },
-                { "wrap", no_argument, NULL, ARG_WRAP },
-                {}
-        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        const char *xpath = NULL;
-        bool all = false, wrap = false;
+        const char *xpath = arg_xpath;
+        bool all = arg_all, wrap = arg_wrap;
         hd_device *d;
-        int c, r, rc = EXIT_SUCCESS;
+        int r, rc = EXIT_SUCCESS;
 
-        while ((c = getopt_long(argc, argv, "a", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'a': all = true; break;
-                case ARG_XPATH: xpath = optarg; break;
-                case ARG_WRAP: wrap = true; break;
-                default: return bad_option("nodedev-dumpxml", argv);
-                }
-        }
-        if (all ? optind != argc : optind != argc - 1) {
+        if (all ? argc != 1 : argc != 2) {
                 errorf("nodedev-dumpxml: expected exactly one device name, or --all");
                 return EXIT_USAGE;
         }
@@ -662,7 +677,7 @@ static int verb_nodedev_dumpxml(int argc, char **argv) {
                 errorf("nodedev-dumpxml: cannot read mdev definitions: %s", strerror(-r));
         if (!all) {
                 _cleanup_free_ char *xml = NULL;
-                if (lookup(list, argv[optind], &d) < 0)
+                if (lookup(list, argv[1], &d) < 0)
                         return EXIT_FAILURE;
                 r = hd_device_format_xml(d, &xml);
                 if (r < 0) {
@@ -705,10 +720,6 @@ static int verb_nodedev_info(int argc, char **argv) {
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_device *d, *p;
 
-        if (argc != 2) {
-                errorf("nodedev-info: expected exactly one device name");
-                return EXIT_USAGE;
-        }
         if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         (void) hd_nodedev_list_add_defined_mdevs(list);
@@ -727,31 +738,17 @@ static int verb_nodedev_info(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
-static int verb_show(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int verb_show(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ char *out = NULL;
-        bool json = false;
+        bool json = arg_json;
         hd_device *d;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("show", argv);
-                }
-        }
-        if (optind != argc - 1) {
-                errorf("show: expected exactly one device name");
-                return EXIT_USAGE;
-        }
         if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind], &d) < 0)
+        if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = json ? hd_device_format_json(d, &out) : hd_device_format_text(d, &out);
         if (r < 0) {
@@ -808,10 +805,6 @@ static int verb_capture(int argc, char **argv) {
         hd_capture_stats st = {};
         int r;
 
-        if (argc != 2) {
-                errorf("capture: expected exactly one target directory");
-                return EXIT_USAGE;
-        }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = hd_capture(ctx, argv[1], &st);
@@ -829,49 +822,57 @@ static int verb_capture(int argc, char **argv) {
 }
 
 const struct verb nodedev_verbs[] = {
-        { "nodedev-list", verb_nodedev_list,
-          "[--tree] [--cap CAP[,CAP...]] [-s SLOT] [-d ID] [--class CLASS] [--driver NAME] [--inactive|--all] "
-          "[--persistent|--transient] [--json] [--long] [-o COLUMNS] [--noheadings] [--raw] [--width N] [--list-columns]",
-          "List node devices (names as libvirt's node-device driver gives them).",
-          "Options:\n"
-          "  --tree           print the device tree rooted at 'computer' (virsh format)\n"
-          "  --cap LIST       only devices with one of these capabilities (comma list): system,\n"
-          "                   pci, usb_device, usb, net, scsi_host, scsi_target, scsi, storage,\n"
-          "                   fc_host, vports, scsi_generic, drm, mdev_types, mdev, vdpa, vpd,\n"
-          "                   phys_function, virt_functions (nested ones match too); libvirt's\n"
-          "                   s390 names (ccw, css, ap_card, ap_queue, ap_matrix, ccwgroup) match nothing\n"
-          "  -s, --slot [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]\n"
-          "                   only PCI devices at this address (hex, as lspci -s)\n"
-          "  -d, --id [VENDOR]:[DEVICE]\n"
-          "                   only PCI devices with these ids (hex, as lspci -d)\n"
-          "  --class CLASS    only PCI devices of this class: 02, 0200 or 0x020000\n"
-          "  --driver NAME    only devices bound to this driver\n"
-          "  --inactive       only inactive devices (defined, stopped mediated devices)\n"
-          "  --all            active and inactive devices\n"
-          "  --persistent     only persistent devices (defined mediated devices)\n"
-          "  --transient      only transient devices\n"
-          "  --json           JSON output (docs/json.md); -o picks its keys\n"
-          "  -l, --long       table: NAME,CAP,DRIVER,IOMMU,VIABLE,PARENT\n"
-          "  -o, --output COLUMNS\n"
-          "                   table of these columns (comma list; +COLUMNS adds to --long's)\n"
-          "  -n, --noheadings no header line\n"
-          "  -r, --raw        raw table: one space between columns, no alignment\n"
-          "  -w, --width N    lay the table out for N columns (default: the terminal's)\n"
-          "  --list-columns   the columns -o accepts, with what they hold\n" },
-        { "nodedev-dumpxml", verb_nodedev_dumpxml, "NAME [--xpath EXPR [--wrap]] | --all",
-          "Print the libvirt node-device XML of a device, or of all devices under <devices>.",
-          "NAME is a node-device name (pci_0000_00_03_0), a PCI address (0000:00:03.0\n"
-          "or 00:03.0), a network interface name, a /sys path, an mdev UUID, a device\n"
-          "node (/dev/vda, /dev/dri/card0) or its name (vda).\n"
-          "Options:\n"
-          "  --xpath EXPR   print only what the XPath expression selects (as virsh)\n"
-          "  --wrap         with --xpath: wrap the selected nodes in <nodes>\n"
-          "  --all          every device, under <devices>\n" },
-        { "nodedev-info", verb_nodedev_info, "NAME", "Print basic information about a device.", NULL },
-        { "show", verb_show, "NAME [--json]", "Show everything known about a device.", NULL },
-        { "capture", verb_capture, "DIR",
-          "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
-          "The result replays with 'hostdevctl --sysroot DIR ...'. Files only root can\n"
-          "read are captured when run as root. Attach 'tar czf capture.tgz DIR' to bug reports.\n" },
+        { .name = "nodedev-list", .fn = verb_nodedev_list, .flags = VERB_JSON,
+          .shortopts = "tc:lo:nrw:s:d:a", .options = list_options, .option = list_option,
+          .args = "[--tree] [--cap CAP[,CAP...]] [-s SLOT] [-d ID] [--class CLASS] [--driver NAME] [--inactive|--all] "
+            "[--persistent|--transient] [--json] [--long] [-o COLUMNS] [--noheadings] [--raw] [--width N] [--list-columns]",
+          .summary = "List node devices (names as libvirt's node-device driver gives them).",
+          .help = "Options:\n"
+            "  --tree           print the device tree rooted at 'computer' (virsh format)\n"
+            "  --cap LIST       only devices with one of these capabilities (comma list): system,\n"
+            "                   pci, usb_device, usb, net, scsi_host, scsi_target, scsi, storage,\n"
+            "                   fc_host, vports, scsi_generic, drm, mdev_types, mdev, vdpa, vpd,\n"
+            "                   phys_function, virt_functions (nested ones match too); libvirt's\n"
+            "                   s390 names (ccw, css, ap_card, ap_queue, ap_matrix, ccwgroup) match nothing\n"
+            "  -s, --slot [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]]\n"
+            "                   only PCI devices at this address (hex, as lspci -s)\n"
+            "  -d, --id [VENDOR]:[DEVICE]\n"
+            "                   only PCI devices with these ids (hex, as lspci -d)\n"
+            "  --class CLASS    only PCI devices of this class: 02, 0200 or 0x020000\n"
+            "  --driver NAME    only devices bound to this driver\n"
+            "  --inactive       only inactive devices (defined, stopped mediated devices)\n"
+            "  --all            active and inactive devices\n"
+            "  --persistent     only persistent devices (defined mediated devices)\n"
+            "  --transient      only transient devices\n"
+            "  --json           JSON output (docs/json.md); -o picks its keys\n"
+            "  -l, --long       table: NAME,CAP,DRIVER,IOMMU,VIABLE,PARENT\n"
+            "  -o, --output COLUMNS\n"
+            "                   table of these columns (comma list; +COLUMNS adds to --long's)\n"
+            "  -n, --noheadings no header line\n"
+            "  -r, --raw        raw table: one space between columns, no alignment\n"
+            "  -w, --width N    lay the table out for N columns (default: the terminal's)\n"
+            "  --list-columns   the columns -o accepts, with what they hold\n" },
+        { .name = "nodedev-dumpxml", .fn = verb_nodedev_dumpxml, .max_args = 1, .shortopts = "a",
+          .options = dumpxml_options, .option = dumpxml_option,
+          .expect = "expected exactly one device name, or --all", .args = "NAME [--xpath EXPR [--wrap]] | --all",
+          .summary = "Print the libvirt node-device XML of a device, or of all devices under <devices>.",
+          .help = "NAME is a node-device name (pci_0000_00_03_0), a PCI address (0000:00:03.0\n"
+            "or 00:03.0), a network interface name, a /sys path, an mdev UUID, a device\n"
+            "node (/dev/vda, /dev/dri/card0) or its name (vda).\n"
+            "Options:\n"
+            "  --xpath EXPR   print only what the XPath expression selects (as virsh)\n"
+            "  --wrap         with --xpath: wrap the selected nodes in <nodes>\n"
+            "  --all          every device, under <devices>\n" },
+        { .name = "nodedev-info", .fn = verb_nodedev_info, .min_args = 1, .max_args = 1,
+          .expect = "expected exactly one device name", .args = "NAME",
+          .summary = "Print basic information about a device." },
+        { .name = "show", .fn = verb_show, .min_args = 1, .max_args = 1, .flags = VERB_JSON,
+          .expect = "expected exactly one device name", .args = "NAME [--json]",
+          .summary = "Show everything known about a device." },
+        { .name = "capture", .fn = verb_capture, .min_args = 1, .max_args = 1,
+          .expect = "expected exactly one target directory", .args = "DIR",
+          .summary = "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
+          .help = "The result replays with 'hostdevctl --sysroot DIR ...'. Files only root can\n"
+            "read are captured when run as root. Attach 'tar czf capture.tgz DIR' to bug reports.\n" },
         {}
 };

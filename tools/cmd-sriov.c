@@ -8,19 +8,17 @@
 
 #include "hostdevctl.h"
 
-/* HOSTDEV_CONFIG_DIR, else SYSROOT/etc/hostdev with --sysroot, else
- * /etc/hostdev. */
+/* The library's choice (hd_sriov_config_dir): HOSTDEV_CONFIG_DIR, else
+ * SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev. */
+static void config_dir_error(int r) {
+        if (r == -EINVAL)
+                errorf("HOSTDEV_CONFIG_DIR must be an absolute path");
+}
+
 static int config_dir(hd_ctx *ctx, char **ret) {
-        const char *env = getenv("HOSTDEV_CONFIG_DIR");
-        if (env && *env) {
-                if (env[0] != '/') {
-                        errorf("HOSTDEV_CONFIG_DIR must be an absolute path");
-                        return -EINVAL;
-                }
-                *ret = strdup(env);
-                return *ret ? 0 : -ENOMEM;
-        }
-        return hd_sriov_default_config_dir(ctx, ret);
+        int r = hd_sriov_config_dir(ctx, ret);
+        config_dir_error(r);
+        return r;
 }
 
 static const char *onoff(int v) { return v < 0 ? "-" : v ? "on" : "off"; }
@@ -122,7 +120,8 @@ static const char *link_state_word(int s) {
         }
 }
 
-static json_object *pf_json(const hd_sriov_pf *pf) {
+static json_object *pf_json(const void *item) {
+        const hd_sriov_pf *pf = item;
         json_object *o = json_object_new_object(), *vfs = json_object_new_array();
         char id[16];
         json_object_object_add(o, "address", json_object_new_string(pf->addr));
@@ -175,28 +174,14 @@ static void pf_text(const hd_sriov_pf *pf) {
         }
 }
 
-static int sriov_list(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int sriov_list(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_sriov_pf *pfs = NULL;
         size_t n = 0;
-        bool json = false;
-        int c, r;
+        bool json = arg_json;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "j", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'j': json = true; break;
-                default: return bad_option("sriov list", argv);
-                }
-        }
-        if (optind != argc) {
-                errorf("sriov list: unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_sriov_pf_list(list, &pfs, &n);
@@ -204,13 +189,9 @@ static int sriov_list(int argc, char **argv) {
                 errorf("sriov list: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (json) {
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < n; i++)
-                        json_object_array_add(arr, pf_json(&pfs[i]));
-                print_json(arr);
-                json_object_put(arr);
-        } else {
+        if (json)
+                print_json_array(pfs, n, sizeof(*pfs), pf_json);
+        else {
                 if (n == 0)
                         printf("no SR-IOV physical functions\n");
                 for (size_t i = 0; i < n; i++)
@@ -270,71 +251,97 @@ static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char 
                 return EXIT_FAILURE;
         }
         printf("%s: persisted in %s/sriov/%s.json\n", hd_device_get_name(d), dir,
-               strrchr(hd_device_get_syspath(d), '/') + 1);
+               hd_device_get_pci_address(d));
         return EXIT_SUCCESS;
 }
 
-static int sriov_set(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "numvfs", required_argument, NULL, 'N' },
-                { "driver", required_argument, NULL, 'd' },
-                { "autoprobe", required_argument, NULL, 'a' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "force", no_argument, NULL, 'f' },
-                { "persist", no_argument, NULL, 'p' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+/* the options of sriov set and sriov vf */
+static hd_sriov_set_opts arg_set = { .autoprobe = -1 };
+static hd_sriov_vf_config arg_vf = { .trust = -1, .spoofchk = -1 };
+static bool arg_have_numvfs, arg_have_qos, arg_persist;
+
+static int sriov_vf_option(const char *verb, int c, const char *arg) {
+        int r;
+        switch (c) {
+        case 'm':
+                r = hd_sriov_parse_mac(arg, arg_vf.mac);
+                if (r == -EADDRNOTAVAIL) {
+                        errorf("%s: '%s' is a multicast/broadcast address; a VF needs a unicast MAC", verb, arg);
+                        return -EINVAL;
+                }
+                if (r < 0) {
+                        errorf("%s: invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", verb, arg);
+                        return -EINVAL;
+                }
+                arg_vf.set_mac = true;
+                return 0;
+        case 'v':
+                if (parse_uint(verb, "--vlan", arg, 4095, &arg_vf.vlan) < 0)
+                        return -EINVAL;
+                arg_vf.set_vlan = true;
+                return 0;
+        case 'Q':
+                if (parse_uint(verb, "--qos", arg, 7, &arg_vf.qos) < 0)
+                        return -EINVAL;
+                arg_have_qos = true;
+                return 0;
+        case 't':
+                return (arg_vf.trust = parse_onoff(verb, "--trust", arg)) < 0 ? -EINVAL : 0;
+        case 's':
+                return (arg_vf.spoofchk = parse_onoff(verb, "--spoofchk", arg)) < 0 ? -EINVAL : 0;
+        }
+        return -EINVAL;
+}
+
+/* the options of both: --persist is common */
+static int sriov_option(const char *verb, int c, const char *arg) {
+        switch (c) {
+        case 'N':
+                if (parse_uint(verb, "--numvfs", arg, 65535, &arg_set.numvfs) < 0)
+                        return -EINVAL;
+                arg_have_numvfs = true;
+                return 0;
+        case 'd':
+                arg_set.driver = hd_driver_from_alias(arg, HD_DRIVER_ALIAS_HOST);
+                if (!arg_set.driver) {
+                        errorf("%s: unknown driver '%s' (vfio, stub or host)", verb, arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case 'a':
+                return (arg_set.autoprobe = parse_onoff(verb, "--autoprobe", arg)) < 0 ? -EINVAL : 0;
+        case 'p':
+                arg_persist = true;
+                return 0;
+        }
+        return sriov_vf_option(verb, c, arg);
+}
+
+static const struct option sriov_set_options[] = {
+        { "numvfs", required_argument, NULL, 'N' },
+        { "driver", required_argument, NULL, 'd' },
+        { "autoprobe", required_argument, NULL, 'a' },
+        { "persist", no_argument, NULL, 'p' },
+        {}
+};
+
+static int sriov_set(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        hd_sriov_set_opts o = { .autoprobe = -1 };
+        hd_sriov_set_opts o = arg_set;
         hd_sriov_result *res = NULL;
-        bool have_n = false, json = false, do_persist = false;
-        unsigned flags = 0;
+        bool json = arg_json, do_persist = arg_persist;
+        unsigned flags = (arg_dry_run ? HD_SRIOV_DRY_RUN : 0) | (arg_force ? HD_SRIOV_FORCE : 0);
         hd_device *d;
-        int c, r, rc;
+        int r, rc;
 
-        while ((c = getopt_long(argc, argv, "N:d:a:nfpj", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'N':
-                        if (parse_uint("sriov set", "--numvfs", optarg, 65535, &o.numvfs) < 0)
-                                return EXIT_USAGE;
-                        have_n = true;
-                        break;
-                case 'd':
-                        if (streq(optarg, "vfio") || streq(optarg, "vfio-pci"))
-                                o.driver = "vfio-pci";
-                        else if (streq(optarg, "stub") || streq(optarg, "pci-stub"))
-                                o.driver = "pci-stub";
-                        else if (streq(optarg, "host"))
-                                o.driver = "host";
-                        else {
-                                errorf("sriov set: unknown driver '%s' (vfio, stub or host)", optarg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case 'a':
-                        if ((o.autoprobe = parse_onoff("sriov set", "--autoprobe", optarg)) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
-                case 'f': flags |= HD_SRIOV_FORCE; break;
-                case 'p': do_persist = true; break;
-                case 'j': json = true; break;
-                default: return bad_option("sriov set", argv);
-                }
-        }
-        if (optind != argc - 1) {
-                errorf("sriov set: expected exactly one physical function");
-                return EXIT_USAGE;
-        }
-        if (!have_n) {
+        if (!arg_have_numvfs) {
                 errorf("sriov set: --numvfs N is required");
                 return EXIT_USAGE;
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup_pf(list, "sriov set", argv[optind], &d) < 0)
+        if (lookup_pf(list, "sriov set", argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_sriov_set_numvfs(list, d, &o, flags, &res);
         if (r == -ERANGE) {
@@ -349,7 +356,7 @@ static int sriov_set(int argc, char **argv) {
                 errorf("sriov set: %s: %s; nothing changed", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = sriov_report("sriov set", argv[optind], res, json); /* as the user named it */
+        rc = sriov_report("sriov set", argv[1], res, json); /* as the user named it */
         hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
@@ -362,70 +369,27 @@ static int sriov_set(int argc, char **argv) {
 
 /* ---- sriov vf ---- */
 
-static int sriov_vf(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "mac", required_argument, NULL, 'm' },
-                { "vlan", required_argument, NULL, 'v' },
-                { "qos", required_argument, NULL, 'Q' },
-                { "trust", required_argument, NULL, 't' },
-                { "spoofchk", required_argument, NULL, 's' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "persist", no_argument, NULL, 'p' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static const struct option sriov_vf_options[] = {
+        { "mac", required_argument, NULL, 'm' },
+        { "vlan", required_argument, NULL, 'v' },
+        { "qos", required_argument, NULL, 'Q' },
+        { "trust", required_argument, NULL, 't' },
+        { "spoofchk", required_argument, NULL, 's' },
+        { "persist", no_argument, NULL, 'p' },
+        {}
+};
+
+static int sriov_vf(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        hd_sriov_vf_config vc = { .trust = -1, .spoofchk = -1 };
+        hd_sriov_vf_config vc = arg_vf;
         hd_sriov_result *res = NULL;
-        bool json = false, do_persist = false, have_qos = false;
-        unsigned flags = 0;
+        bool json = arg_json, do_persist = arg_persist, have_qos = arg_have_qos;
+        unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
         hd_device *d;
-        int c, r, rc;
+        int r, rc;
 
-        while ((c = getopt_long(argc, argv, "m:v:Q:t:s:npj", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'm':
-                        r = hd_sriov_parse_mac(optarg, vc.mac);
-                        if (r == -EADDRNOTAVAIL) {
-                                errorf("sriov vf: '%s' is a multicast/broadcast address; a VF needs a unicast MAC", optarg);
-                                return EXIT_USAGE;
-                        }
-                        if (r < 0) {
-                                errorf("sriov vf: invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", optarg);
-                                return EXIT_USAGE;
-                        }
-                        vc.set_mac = true;
-                        break;
-                case 'v':
-                        if (parse_uint("sriov vf", "--vlan", optarg, 4095, &vc.vlan) < 0)
-                                return EXIT_USAGE;
-                        vc.set_vlan = true;
-                        break;
-                case 'Q':
-                        if (parse_uint("sriov vf", "--qos", optarg, 7, &vc.qos) < 0)
-                                return EXIT_USAGE;
-                        have_qos = true;
-                        break;
-                case 't':
-                        if ((vc.trust = parse_onoff("sriov vf", "--trust", optarg)) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 's':
-                        if ((vc.spoofchk = parse_onoff("sriov vf", "--spoofchk", optarg)) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
-                case 'p': do_persist = true; break;
-                case 'j': json = true; break;
-                default: return bad_option("sriov vf", argv);
-                }
-        }
-        if (optind != argc - 2) {
-                errorf("sriov vf: expected a physical function and a VF index");
-                return EXIT_USAGE;
-        }
-        if (parse_uint("sriov vf", "INDEX", argv[optind + 1], 65535, &vc.index) < 0)
+        if (parse_uint("sriov vf", "INDEX", argv[2], 65535, &vc.index) < 0)
                 return EXIT_USAGE;
         if (have_qos && !vc.set_vlan) {
                 errorf("sriov vf: --qos needs --vlan");
@@ -437,7 +401,7 @@ static int sriov_vf(int argc, char **argv) {
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind], &d) < 0)
+        if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         if (do_persist && hd_device_get_cap_type(d) == HD_CAP_NET) {
                 hd_device *p = hd_device_get_parent(d);
@@ -470,10 +434,9 @@ static int sriov_vf(int argc, char **argv) {
                                 json_object_object_add(o, "status", json_object_new_string("ok"));
                                 json_object_object_add(o, "reason", NULL);
                                 hd_device *pf = hd_device_get_cap_type(d) == HD_CAP_NET ? hd_device_get_parent(d) : d;
-                                const char *path = pf ? hd_device_get_syspath(pf) : NULL;
+                                const char *addr = pf ? hd_device_get_pci_address(pf) : NULL;
                                 /* the PF's PCI address, as the library's actions name it */
-                                json_object_object_add(a, "pf", json_object_new_string(path ? strrchr(path, '/') + 1
-                                                                                             : hd_device_get_name(d)));
+                                json_object_object_add(a, "pf", json_object_new_string(addr ?: hd_device_get_name(d)));
                                 json_object_object_add(a, "action", json_object_new_string(action));
                                 json_object_object_add(a, "result", json_object_new_string(action_word(HD_SRIOV_PLANNED)));
                                 json_object_array_add(arr, a);
@@ -519,7 +482,7 @@ static int sriov_vf(int argc, char **argv) {
                 errorf("sriov vf: %s: %s", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = sriov_report("sriov vf", argv[optind], res, json); /* as the user named it */
+        rc = sriov_report("sriov vf", argv[1], res, json); /* as the user named it */
         hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
@@ -535,59 +498,47 @@ static int sriov_vf(int argc, char **argv) {
 
 /* ---- verbs ---- */
 
-static const struct sub_verb sriov_subs[] = {
-        { "list", sriov_list },
-        { "set", sriov_set },
-        { "vf", sriov_vf },
+static const struct verb sriov_subs[] = {
+        { .name = "list", .fn = sriov_list, .flags = VERB_JSON },
+        { .name = "set", .fn = sriov_set, .min_args = 1, .max_args = 1,
+          .flags = VERB_JSON | VERB_DRY_RUN | VERB_FORCE, .shortopts = "N:d:a:p", .options = sriov_set_options,
+          .option = sriov_option, .expect = "expected exactly one physical function" },
+        { .name = "vf", .fn = sriov_vf, .min_args = 2, .max_args = 2, .flags = VERB_JSON | VERB_DRY_RUN,
+          .shortopts = "m:v:Q:t:s:p", .options = sriov_vf_options, .option = sriov_option,
+          .expect = "expected a physical function and a VF index" },
         {}
 };
 
-static int verb_sriov(int argc, char **argv) {
-        return run_sub_verb("sriov", sriov_subs, argc, argv);
-}
-
-static int verb_apply(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "dry-run", no_argument, NULL, 'n' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+static int verb_apply(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_free_ char *dir = NULL;
-        hd_sriov_result *res = NULL;
-        unsigned flags = 0;
-        bool json = false;
-        int c, r, rc;
+        hd_apply_result *res = NULL;
+        unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
+        bool json = arg_json;
+        int r, rc;
 
-        while ((c = getopt_long(argc, argv, "nj", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'n': flags |= HD_SRIOV_DRY_RUN; break;
-                case 'j': json = true; break;
-                default: return bad_option("apply", argv);
-                }
-        }
-        if (optind != argc) {
-                errorf("apply: unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (config_dir(ctx, &dir) < 0)
-                return EXIT_FAILURE;
-        /* SR-IOV first: VFs can be mdev parents */
-        r = hd_sriov_apply(list, dir, flags, &res);
+        /* the order (SR-IOV, then mdevs) is the library's: hd_apply */
+        r = hd_apply(list, flags, &res);
         if (r < 0) {
-                errorf("apply: %s/sriov: %s", dir, strerror(-r));
+                config_dir_error(r);
+                if (r != -EINVAL)
+                        errorf("apply: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (res->sriov_error < 0) {
+                errorf("apply: %s/sriov: %s", res->config_dir, strerror(-res->sriov_error));
+                hd_apply_result_free(res);
                 return EXIT_FAILURE;
         }
         {
                 json_object *doc = NULL, *mdevs = NULL;
-                rc = sriov_report_full("apply", "sriov", res, json, &doc);
-                hd_sriov_result_free(res);
+                rc = sriov_report_full("apply", "sriov", res->sriov, json, &doc);
                 /* then mediated devices (tools/cmd-mdev.c), dry run included;
                  * with --json their steps are the document's "mdevs" */
-                int mrc = mdev_apply_report(ctx, flags & HD_SRIOV_DRY_RUN, json, &mdevs);
+                int mrc = mdev_apply_print(TAKE_PTR(res->mdev), res->mdev_error, flags & HD_SRIOV_DRY_RUN, json, &mdevs);
+                hd_apply_result_free(res);
                 if (rc == EXIT_SUCCESS)
                         rc = mrc;
                 if (doc) {
@@ -604,30 +555,31 @@ static int verb_apply(int argc, char **argv) {
 }
 
 const struct verb sriov_verbs[] = {
-        { "sriov", verb_sriov,
-          "list [--json] | set PF --numvfs N [--driver vfio|stub|host] [--autoprobe on|off] [--dry-run] [--force] "
-          "[--persist] [--json] | vf PF INDEX [--mac M] [--vlan V [--qos Q]] [--trust on|off] [--spoofchk on|off] [--dry-run] "
-          "[--persist] [--json]",
-          "SR-IOV: list physical functions and their VFs, change the VF count, configure VFs.",
-          "sriov list         every PF: totalvfs, numvfs, VF addresses, drivers, netdevs and,\n"
-          "                   on the live host, per-VF MAC/VLAN/spoofchk/trust/link state\n"
-          "sriov set PF --numvfs N\n"
-          "                   change the VF count (through 0, as the kernel requires).\n"
-          "  --driver vfio|stub  bind the VFs to vfio-pci/pci-stub (autoprobe off first)\n"
-          "  --driver host       leave the VFs to their host driver (autoprobe on)\n"
-          "  --autoprobe on|off  sriov_drivers_autoprobe explicitly\n"
-          "  --force             destroy VFs even when detached for a VM or in use\n"
-          "                      (otherwise refused with exit status 2)\n"
-          "sriov vf PF INDEX  set a VF's MAC, VLAN (+QoS), trust, spoof check through\n"
-          "                   rtnetlink on the PF's interface (PF: PCI address or interface)\n"
-          "--dry-run          show what would change; change nothing\n"
-          "--json             the result as JSON (docs/json.md)\n"
-          "--persist          also record the wanted state in CONFIG_DIR/sriov/<PF>.json\n"
-          "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
-          "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
-        { "apply", verb_apply, "[--dry-run] [--json]",
-          "Re-create the persisted state (SR-IOV VF counts, drivers, VF settings; autostart mdevs); run at boot.",
-          "Idempotent: a second run reports 'nothing changed'. A PF whose vendor:device (or\n"
-          "recorded serial number) differs from its config is skipped with a warning.\n" },
+        { .name = "sriov", .subs = sriov_subs,
+          .args = "list [--json] | set PF --numvfs N [--driver vfio|stub|host] [--autoprobe on|off] [--dry-run] [--force] "
+            "[--persist] [--json] | vf PF INDEX [--mac M] [--vlan V [--qos Q]] [--trust on|off] [--spoofchk on|off] [--dry-run] "
+            "[--persist] [--json]",
+          .summary = "SR-IOV: list physical functions and their VFs, change the VF count, configure VFs.",
+          .help = "sriov list         every PF: totalvfs, numvfs, VF addresses, drivers, netdevs and,\n"
+            "                   on the live host, per-VF MAC/VLAN/spoofchk/trust/link state\n"
+            "sriov set PF --numvfs N\n"
+            "                   change the VF count (through 0, as the kernel requires).\n"
+            "  --driver vfio|stub  bind the VFs to vfio-pci/pci-stub (autoprobe off first)\n"
+            "  --driver host       leave the VFs to their host driver (autoprobe on)\n"
+            "  --autoprobe on|off  sriov_drivers_autoprobe explicitly\n"
+            "  --force             destroy VFs even when detached for a VM or in use\n"
+            "                      (otherwise refused with exit status 2)\n"
+            "sriov vf PF INDEX  set a VF's MAC, VLAN (+QoS), trust, spoof check through\n"
+            "                   rtnetlink on the PF's interface (PF: PCI address or interface)\n"
+            "--dry-run          show what would change; change nothing\n"
+            "--json             the result as JSON (docs/json.md)\n"
+            "--persist          also record the wanted state in CONFIG_DIR/sriov/<PF>.json\n"
+            "                   for 'hostdevctl apply' (CONFIG_DIR: $HOSTDEV_CONFIG_DIR, else\n"
+            "                   SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev)\n" },
+        { .name = "apply", .fn = verb_apply, .flags = VERB_JSON | VERB_DRY_RUN,
+          .args = "[--dry-run] [--json]",
+          .summary = "Re-create the persisted state (SR-IOV VF counts, drivers, VF settings; autostart mdevs); run at boot.",
+          .help = "Idempotent: a second run reports 'nothing changed'. A PF whose vendor:device (or\n"
+            "recorded serial number) differs from its config is skipped with a warning.\n" },
         {}
 };

@@ -12,57 +12,55 @@
 
 /* ---- detach / reattach / reset / recover ---- */
 
+static const char *arg_driver = "vfio-pci";
+static bool arg_group;
+
+static int vfio_option(const char *verb, int c, const char *arg) {
+        switch (c) {
+        case 'd':
+                arg_driver = hd_driver_from_alias(arg, 0);
+                if (!arg_driver) {
+                        errorf("%s: unknown driver '%s' (vfio or stub)", verb, arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case 'g':
+                arg_group = true;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static const struct option detach_options[] = {
+        { "driver", required_argument, NULL, 'd' },
+        { "group", no_argument, NULL, 'g' },
+        {}
+};
+
+static const struct option reattach_options[] = {
+        { "group", no_argument, NULL, 'g' },
+        {}
+};
+
 static int verb_detach_reattach(int argc, char **argv, bool detach) {
-        static const struct option opts[] = {
-                { "driver", required_argument, NULL, 'd' },
-                { "group", no_argument, NULL, 'g' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "force", no_argument, NULL, 'f' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
         const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ hd_device **devs = NULL;
         hd_vfio_result *res = NULL;
-        const char *driver = "vfio-pci";
-        unsigned flags = 0;
-        bool json = false;
+        const char *driver = arg_driver;
+        unsigned flags = (arg_group ? HD_VFIO_GROUP : 0) | (arg_dry_run ? HD_VFIO_DRY_RUN : 0) |
+                         (arg_force ? HD_VFIO_FORCE : 0);
+        bool json = arg_json;
         size_t n = 0;
-        int c, r, rc;
+        int r, rc;
 
-        while ((c = getopt_long(argc, argv, "d:gnfj", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'd':
-                        if (!detach)
-                                return bad_option(verb, argv);
-                        if (streq(optarg, "vfio") || streq(optarg, "vfio-pci"))
-                                driver = "vfio-pci";
-                        else if (streq(optarg, "stub") || streq(optarg, "pci-stub"))
-                                driver = "pci-stub";
-                        else {
-                                errorf("%s: unknown driver '%s' (vfio or stub)", verb, optarg);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case 'g': flags |= HD_VFIO_GROUP; break;
-                case 'n': flags |= HD_VFIO_DRY_RUN; break;
-                case 'f': flags |= HD_VFIO_FORCE; break;
-                case 'j': json = true; break;
-                default: return bad_option(verb, argv);
-                }
-        }
-        if (optind >= argc) {
-                errorf("%s: expected one or more devices", verb);
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        devs = calloc((size_t) (argc - optind), sizeof(*devs));
+        devs = calloc((size_t) (argc - 1), sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
-        for (int i = optind; i < argc; i++)
+        for (int i = 1; i < argc; i++)
                 if (lookup(list, argv[i], &devs[n++]) < 0)
                         return EXIT_FAILURE;
         /* every device named is one transaction */
@@ -77,12 +75,9 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                         continue;
                 for (size_t k = 0; k < nc; k++) {
                         bool named = false;
-                        for (size_t j = 0; j < n; j++) {
-                                const char *sp = hd_device_get_syspath(devs[j]);
-                                const char *base = sp ? strrchr(sp, '/') : NULL;
-                                if (base && streq(base + 1, comp[k].addr))
+                        for (size_t j = 0; j < n; j++)
+                                if (streq_ptr(hd_device_get_pci_address(devs[j]), comp[k].addr))
                                         named = true;
-                        }
                         if (named)
                                 continue;
                         if (!shown++)
@@ -122,10 +117,6 @@ static int verb_recover(int argc, char **argv) {
         hd_vfio_result *res = NULL;
         int r, rc;
 
-        if (argc != 1) {
-                errorf("recover: takes no arguments");
-                return EXIT_USAGE;
-        }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = hd_vfio_recover(ctx, &res);
@@ -140,31 +131,17 @@ static int verb_recover(int argc, char **argv) {
         return rc;
 }
 
-static int verb_nodedev_reset(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "force", no_argument, NULL, 'f' },
-                {}
-        };
+static int verb_nodedev_reset(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         char method[64], reason[400];
-        unsigned flags = 0;
+        unsigned flags = arg_force ? HD_VFIO_FORCE : 0;
         hd_device *d;
-        int c, r;
+        int r;
 
-        while ((c = getopt_long(argc, argv, "f", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'f': flags |= HD_VFIO_FORCE; break;
-                default: return bad_option("nodedev-reset", argv);
-                }
-        }
-        if (optind != argc - 1) {
-                errorf("nodedev-reset: expected exactly one device");
-                return EXIT_USAGE;
-        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[optind], &d) < 0)
+        if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
                 errorf("nodedev-reset: %s is not a PCI device", hd_device_get_name(d));
@@ -188,21 +165,29 @@ static int verb_nodedev_reset(int argc, char **argv) {
 }
 
 const struct verb vfio_verbs[] = {
-        { "nodedev-detach", verb_nodedev_detach, "DEV... [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
-          "Bind PCI devices (or their whole IOMMU groups) to vfio-pci or pci-stub.",
-          "Several devices (a GPU and its audio function) move as one transaction.\n"
-          "Uses driver_override + drivers_probe; loads the driver module if needed. The\n"
-          "original driver is journaled in the state directory first, so that\n"
-          "nodedev-reattach restores exactly it and 'hostdevctl recover' can finish an\n"
-          "interrupted run. With --group every endpoint of the IOMMU group moves as one\n"
-          "transaction: if one fails, the others go back. Devices the host needs (mounted\n"
-          "filesystems, swap, dm/md/LVM, the default route, the boot VGA with a framebuffer\n"
-          "console, open DRM nodes) are refused with exit status 2 unless --force.\n" },
-        { "nodedev-reattach", verb_nodedev_reattach, "DEV... [--group] [--dry-run] [--json]",
-          "Give detached PCI devices (or groups) back to their original host drivers, as one transaction.", NULL },
-        { "nodedev-reset", verb_nodedev_reset, "DEV [--force]",
-          "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci).", NULL },
-        { "recover", verb_recover, "",
-          "Finish or undo an interrupted detach/reattach from the journal (run at boot).", NULL },
+        { .name = "nodedev-detach", .fn = verb_nodedev_detach, .min_args = 1, .max_args = VERB_ANY,
+          .flags = VERB_JSON | VERB_DRY_RUN | VERB_FORCE, .shortopts = "d:g", .options = detach_options,
+          .option = vfio_option, .expect = "expected one or more devices",
+          .args = "DEV... [--driver vfio|stub] [--group] [--dry-run] [--force] [--json]",
+          .summary = "Bind PCI devices (or their whole IOMMU groups) to vfio-pci or pci-stub.",
+          .help = "Several devices (a GPU and its audio function) move as one transaction.\n"
+            "Uses driver_override + drivers_probe; loads the driver module if needed. The\n"
+            "original driver is journaled in the state directory first, so that\n"
+            "nodedev-reattach restores exactly it and 'hostdevctl recover' can finish an\n"
+            "interrupted run. With --group every endpoint of the IOMMU group moves as one\n"
+            "transaction: if one fails, the others go back. Devices the host needs (mounted\n"
+            "filesystems, swap, dm/md/LVM, the default route, the boot VGA with a framebuffer\n"
+            "console, open DRM nodes) are refused with exit status 2 unless --force.\n" },
+        { .name = "nodedev-reattach", .fn = verb_nodedev_reattach, .min_args = 1, .max_args = VERB_ANY,
+          .flags = VERB_JSON | VERB_DRY_RUN | VERB_FORCE, .shortopts = "g", .options = reattach_options,
+          .option = vfio_option, .expect = "expected one or more devices",
+          .args = "DEV... [--group] [--dry-run] [--json]",
+          .summary = "Give detached PCI devices (or groups) back to their original host drivers, as one transaction." },
+        { .name = "nodedev-reset", .fn = verb_nodedev_reset, .min_args = 1, .max_args = 1, .flags = VERB_FORCE,
+          .expect = "expected exactly one device", .args = "DEV [--force]",
+          .summary = "Reset a PCI function with the kernel's reset methods (skipped on vfio-pci)." },
+        { .name = "recover", .fn = verb_recover, .expect = "takes no arguments",
+          .args = "",
+          .summary = "Finish or undo an interrupted detach/reattach from the journal (run at boot)." },
         {}
 };

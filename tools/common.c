@@ -224,6 +224,14 @@ void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item)) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(a, to_json((const char *) items + i * size));
+        print_json(a);
+        json_object_put(a);
+}
+
 const char *step_word(enum hd_vfio_step_result r) {
         switch (r) {
         case HD_STEP_DONE: return "done";
@@ -271,30 +279,124 @@ int report(const char *verb, hd_vfio_result *res, bool json) {
 }
 
 
-int run_sub_verb(const char *verb, const struct sub_verb *subs, int argc, char **argv) {
+/* ---- dispatch ---- */
+
+bool arg_json, arg_dry_run, arg_force;
+
+static int run_sub_verb(const char *name, const struct verb *v, int argc, char **argv) {
         const char *names[64];
         size_t n = 0;
-        char see[64];
+        char see[128];
 
-        snprintf(see, sizeof(see), "hostdevctl %s --help", verb);
+        snprintf(see, sizeof(see), "hostdevctl %s --help", name);
         if (argc < 2) {
-                errorf("%s: missing subcommand (see '%s')", verb, see);
+                if (v->expect)
+                        errorf("%s: %s", name, v->expect);
+                else
+                        errorf("%s: missing subcommand (see '%s')", name, see);
                 return EXIT_USAGE;
         }
-        for (const struct sub_verb *s = subs; s->name; s++) {
+        for (const struct verb *s = v->subs; s->name; s++) {
                 if (streq(argv[1], s->name))
-                        return s->fn(argc - 1, argv + 1);
+                        return dispatch(name, s, argc - 1, argv + 1);
                 if (n < ELEMENTSOF(names))
                         names[n++] = s->name;
         }
         {
                 const char *m = did_you_mean(argv[1], names, n);
                 if (m)
-                        errorf("%s: unknown subcommand '%s'; did you mean '%s'? (see '%s')", verb, argv[1], m, see);
+                        errorf("%s: unknown subcommand '%s'; did you mean '%s'? (see '%s')", name, argv[1], m, see);
                 else
-                        errorf("%s: unknown subcommand '%s' (see '%s')", verb, argv[1], see);
+                        errorf("%s: unknown subcommand '%s' (see '%s')", name, argv[1], see);
         }
         return EXIT_USAGE;
+}
+
+#define OPTIONS_DONE (-1) /* an option did the verb's work ("--list-columns") */
+
+/* getopt over the verb's options and those of its flags: 0, OPTIONS_DONE or
+ * the exit status of a usage error */
+static int parse_options(const char *name, const struct verb *v, int argc, char **argv) {
+        static const struct { unsigned flag; struct option opt; } common[] = {
+                { VERB_JSON, { "json", no_argument, NULL, 'j' } },
+                { VERB_DRY_RUN, { "dry-run", no_argument, NULL, 'n' } },
+                { VERB_FORCE, { "force", no_argument, NULL, 'f' } },
+        };
+        struct option all[48];
+        char shortopts[96];
+        size_t n = 0, l;
+        int c;
+
+        l = (size_t) snprintf(shortopts, sizeof(shortopts), "%s", strempty(v->shortopts));
+        for (const struct option *o = v->options; o && o->name && n < ELEMENTSOF(all) - ELEMENTSOF(common) - 1; o++)
+                all[n++] = *o;
+        for (size_t i = 0; i < ELEMENTSOF(common); i++)
+                if (v->flags & common[i].flag) {
+                        all[n++] = common[i].opt;
+                        if (l + 1 < sizeof(shortopts)) {
+                                shortopts[l++] = (char) common[i].opt.val;
+                                shortopts[l] = 0;
+                        }
+                }
+        all[n] = (struct option) {};
+        optind = 0; /* full getopt re-initialisation: verbs permute their options */
+        while ((c = getopt_long(argc, argv, shortopts, all, NULL)) >= 0) {
+                if (c == 'j' && (v->flags & VERB_JSON))
+                        arg_json = true;
+                else if (c == 'n' && (v->flags & VERB_DRY_RUN))
+                        arg_dry_run = true;
+                else if (c == 'f' && (v->flags & VERB_FORCE))
+                        arg_force = true;
+                else if (c == '?' || c == ':' || !v->option)
+                        return bad_option(name, argv);
+                else {
+                        int r = v->option(name, c, optarg);
+                        if (r < 0)
+                                return EXIT_USAGE;
+                        if (r > 0)
+                                return OPTIONS_DONE;
+                }
+        }
+        return 0;
+}
+
+int dispatch(const char *prefix, const struct verb *v, int argc, char **argv) {
+        char name[128];
+        int first = 1, n, r;
+
+        if (prefix)
+                snprintf(name, sizeof(name), "%s %s", prefix, v->name);
+        else
+                snprintf(name, sizeof(name), "%s", v->name);
+        if (v->subs) {
+                bool named = false;
+                for (const struct verb *s = v->subs; argc >= 2 && s->name; s++)
+                        named = named || streq(argv[1], s->name);
+                /* a verb of its own too ("iommu", "gpu") when no sub-verb is named */
+                if (named || !v->fn)
+                        return run_sub_verb(name, v, argc, argv);
+        }
+        if (v->shortopts || (v->flags & (VERB_JSON | VERB_DRY_RUN | VERB_FORCE))) {
+                r = parse_options(name, v, argc, argv);
+                if (r == OPTIONS_DONE)
+                        return EXIT_SUCCESS;
+                if (r != 0)
+                        return r;
+                first = optind;
+        }
+        n = argc - first;
+        if (n < v->min_args || n > v->max_args) {
+                if (v->expect)
+                        errorf("%s: %s", name, v->expect);
+                else if (n < v->min_args)
+                        errorf("%s: missing argument (see 'hostdevctl %s --help')", name, name);
+                else
+                        errorf("%s: unexpected argument '%s'%s", name, argv[first + v->max_args], strempty(v->hint));
+                return EXIT_USAGE;
+        }
+        /* argv[0] the verb, then the arguments without the options */
+        argv[first - 1] = argv[0];
+        return v->fn(n + 1, argv + first - 1);
 }
 
 /* ---- global checks (main) ---- */
@@ -319,16 +421,6 @@ int check_sysroot_option(void) {
         return 0;
 }
 
-/* Verbs (and sub-verbs) that change devices, driver bindings or /etc. */
-static const char *const write_verbs[] = {
-        "nodedev-detach", "nodedev-reattach", "nodedev-reset", "recover", "apply",
-        "nodedev-create", "nodedev-destroy", "nodedev-define", "nodedev-undefine", "nodedev-start",
-        "nodedev-autostart", "sriov set", "sriov vf",
-        "mdev create", "mdev remove", "mdev define", "mdev undefine", "mdev start", "mdev stop",
-        "mdev autostart", "mdev modify", "gpu rom", "vgpu create", "vgpu remove",
-        "attach", "detach-device", "qemu-hook",
-};
-
 /* On the live host (no --sysroot) a write verb needs root, also with
  * --dry-run (the safety checks read every process's open files): refuse
  * before anything is read or written.  Trees given with --sysroot are
@@ -339,15 +431,12 @@ int check_privilege(int argc, char **argv) {
         if (arg_sysroot || geteuid() == 0)
                 return 0;
         snprintf(name, sizeof(name), "%s %s", argv[0], argc > 1 ? argv[1] : "");
-        for (size_t i = 0; i < ELEMENTSOF(write_verbs); i++) {
-                const char *w = write_verbs[i];
-                if (!streq(w, argv[0]) && !streq(w, name))
-                        continue;
-                errorf("%s needs root: it changes this host's devices (use --sysroot DIR for a captured or fake tree)",
-                       w);
-                return -EPERM;
-        }
-        return 0;
+        /* the policy is the library's (hd_operation_changes_host) */
+        if (!hd_operation_changes_host(argv[0]) && !hd_operation_changes_host(name))
+                return 0;
+        errorf("%s needs root: it changes this host's devices (use --sysroot DIR for a captured or fake tree)",
+               hd_operation_changes_host(argv[0]) ? argv[0] : name);
+        return -EPERM;
 }
 
 /* Output that did not reach its file is a failure: a full disk, /dev/full,

@@ -137,6 +137,5 @@ int main(int argc, char **argv) {
         }
         if (check_privilege(argc, argv) < 0)
                 return EXIT_FAILURE;
-        optind = 0; /* full getopt re-initialisation: verbs permute their options */
-        return finish_output(v->fn(argc, argv));
+        return finish_output(dispatch(NULL, v, argc, argv));
 }

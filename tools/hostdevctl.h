@@ -2,6 +2,7 @@
 /* Shared pieces of hostdevctl's verbs (tools/common.c). */
 #pragma once
 
+#include <getopt.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,22 +13,53 @@
 #define EXIT_USAGE 64
 #define EXIT_REFUSED 2
 
+#define VERB_ANY 1000
+
+enum {
+        VERB_JSON = 1 << 0,    /* takes --json/-j: sets arg_json */
+        VERB_DRY_RUN = 1 << 1, /* takes --dry-run/-n: sets arg_dry_run */
+        VERB_FORCE = 1 << 2,   /* takes --force/-f: sets arg_force */
+};
+
+/*
+ * One table entry for a verb ("sriov") and for a sub-verb ("sriov set"),
+ * NULL-name terminated; dispatch() runs them all:
+ *  - with @subs, argv[1] names a sub-verb (a typo gets "did you mean");
+ *    with @fn as well, the sub-verb is optional ("iommu" and "iommu explain");
+ *  - with @shortopts (or a VERB_* option flag), the options are parsed here
+ *    and each of @options is handed to @option (<0: a usage error it
+ *    reported; >0: it did the verb's work, "--list-columns"); without,
+ *    the arguments reach @fn as given;
+ *  - the count of the remaining arguments is checked against
+ *    @min_args..@max_args: "VERB: EXPECT" when @expect is set, else
+ *    "VERB: unexpected argument 'X'" (and @hint);
+ *  - @fn gets argv[0] the verb and argv[1..argc-1] its arguments, options
+ *    removed.
+ * Whether a verb changes the host (and needs root on the live host) is
+ * the library's policy: hd_operation_changes_host().
+ */
 struct verb {
         const char *name;
+        int min_args, max_args;
+        unsigned flags;
         int (*fn)(int argc, char **argv);
+        const char *shortopts;
+        const struct option *options;
+        int (*option)(const char *verb, int c, const char *arg);
+        const char *expect;
+        const char *hint;
+        const struct verb *subs;
         const char *args;
         const char *summary;
         const char *help;
 };
 
-/* Sub-verbs ("mdev list", "sriov set"), NULL-name terminated; one dispatch
- * for all of them: run_sub_verb("mdev", subs, argc, argv) with argv[0] the
- * verb and argv[1] the sub-verb. */
-struct sub_verb {
-        const char *name;
-        int (*fn)(int argc, char **argv);
-};
-int run_sub_verb(const char *verb, const struct sub_verb *subs, int argc, char **argv);
+/* Run @v (its sub-verb, options and count checks, then its function);
+ * @prefix: the verbs before it ("sriov" for "set"), NULL for a top-level
+ * verb.  argv[0] is the verb.  Returns the exit status. */
+int dispatch(const char *prefix, const struct verb *v, int argc, char **argv);
+/* The options of the running verb (VERB_JSON, VERB_DRY_RUN, VERB_FORCE). */
+extern bool arg_json, arg_dry_run, arg_force;
 
 /* Verb tables, NULL-name terminated: tools/hostdevctl.c and one per module
  * (tools/cmd-*.c). */
@@ -44,6 +76,9 @@ extern const struct verb gpu_verbs[];        /* tools/cmd-gpu.c */
  * print the steps, or with @json and @ret_json return them as a JSON array
  * for the caller's document; for 'apply'.  Returns the exit status. */
 int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json);
+/* The same for a report of hd_mdev_apply_full() (@r its return; @rep NULL
+ * when nothing could be attempted); takes @rep. */
+int mdev_apply_print(hd_mdev_apply_report *rep, int r, bool dry_run, bool json, json_object **ret_json);
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;
@@ -71,6 +106,8 @@ void unknown_word(const char *what, const char *word, const char *const *candida
 int bad_option(const char *verb, char **argv);
 bool want_help(int argc, char **argv);
 void print_json(json_object *o);
+/* Print the JSON array of @n items of @size bytes at @items, each made by @to_json. */
+void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item));
 const char *step_word(enum hd_vfio_step_result r);
 /* Print a transaction result; returns the exit status (0, 1, 2). */
 int report(const char *verb, hd_vfio_result *res, bool json);

@@ -57,6 +57,28 @@ int hd_ctx_get_log_level(hd_ctx *ctx);
 const char *hd_ctx_get_sysroot(hd_ctx *ctx);
 bool hd_ctx_is_live(hd_ctx *ctx);
 
+/* ---- policy shared by every front end -------------------------------- */
+
+/*
+ * hd_operation_changes_host: whether the operation @name (a hostdevctl
+ * verb, "nodedev-detach", or verb and sub-verb, "sriov set") changes
+ * devices, driver bindings or configuration of the host.  On the live
+ * host such an operation needs root, also as a dry run (its safety checks
+ * read every process's open files).
+ */
+bool hd_operation_changes_host(const char *name);
+
+enum {
+        HD_DRIVER_ALIAS_HOST = 1 << 0,  /* also accept "host" (the device's own driver) */
+};
+/*
+ * hd_driver_from_alias: the passthrough driver a user's word names:
+ * "vfio", "vfio-pci", "vfio_pci" -> "vfio-pci"; "stub", "pci-stub",
+ * "pci_stub" -> "pci-stub"; with HD_DRIVER_ALIAS_HOST "host" -> "host".
+ * NULL for anything else.
+ */
+const char *hd_driver_from_alias(const char *word, unsigned flags);
+
 /* ---- capability types ------------------------------------------------- */
 
 enum hd_cap_type {
@@ -136,6 +158,9 @@ int hd_nodedev_list_lookup(hd_nodedev_list *list, const char *query, hd_device *
 const char *hd_device_get_name(hd_device *d);
 /* sysfs path as seen on the host ("/sys/devices/..."); NULL for computer. */
 const char *hd_device_get_syspath(hd_device *d);
+/* The PCI address ("0000:03:00.0") of a PCI device (the last component of
+ * its syspath); NULL for other devices. */
+const char *hd_device_get_pci_address(hd_device *d);
 /* Parent device; NULL only for "computer". */
 hd_device *hd_device_get_parent(hd_device *d);
 /* Children, sorted by name.  Borrowed. */

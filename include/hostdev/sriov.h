@@ -153,6 +153,9 @@ typedef struct hd_sriov_pf_config {
 void hd_sriov_pf_config_free(hd_sriov_pf_config *c);
 /* SYSROOT/etc/hostdev with a sysroot, else /etc/hostdev. */
 int hd_sriov_default_config_dir(hd_ctx *ctx, char **ret);
+/* The configuration directory: $HOSTDEV_CONFIG_DIR when set (-EINVAL
+ * unless it is an absolute path), else hd_sriov_default_config_dir(). */
+int hd_sriov_config_dir(hd_ctx *ctx, char **ret);
 /**
  * hd_sriov_config_read: parse @dir/sriov/@addr.json.  -ENOENT when absent;
  * -EBADMSG for malformed content, with a one-line explanation in @err.
@@ -182,6 +185,28 @@ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, cons
  * actions, and *ret's status is the first failure.
  */
 int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_sriov_result **ret);
+
+/* What hd_apply() did, in its order. */
+typedef struct hd_apply_result {
+        char *config_dir;                   /* the directory read (hd_sriov_config_dir()) */
+        int sriov_error;                    /* <0: hd_sriov_apply() could attempt nothing; then
+                                             * no mdev was attempted either (mdev_error 0, mdev NULL) */
+        hd_sriov_result *sriov;             /* SR-IOV actions (NULL with sriov_error) */
+        int mdev_error;                     /* hd_mdev_apply_full()'s return */
+        struct hd_mdev_apply_report *mdev;  /* auto-start mdevs (NULL when none could be attempted) */
+} hd_apply_result;
+void hd_apply_result_free(hd_apply_result *r);
+
+/**
+ * hd_apply: re-create the whole persisted state of the host, in the order
+ * it needs: SR-IOV first (hd_sriov_apply() on hd_sriov_config_dir(); VFs
+ * can be mdev parents), then the auto-start mediated devices
+ * (hd_mdev_apply_full()).  @flags: HD_SRIOV_DRY_RUN plans both.  Returns
+ * <0 only when the configuration directory is unusable (-EINVAL: a
+ * relative $HOSTDEV_CONFIG_DIR) or memory ran out; otherwise *ret tells
+ * what each stage did.
+ */
+int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **ret);
 
 #ifdef __cplusplus
 }
