@@ -25,12 +25,12 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ hd_device **devs = NULL;
-        hd_vfio_result *res = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         const char *driver = "vfio-pci";
         unsigned flags = 0;
         bool json = false;
         size_t n = 0;
-        int c, r, rc;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "d:gnfj", opts, NULL)) >= 0) {
                 switch (c) {
@@ -109,9 +109,7 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                 errorf("%s %s%s: %s", verb, hd_device_get_name(devs[0]), n > 1 ? " ..." : "", strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = report(verb, res, json);
-        hd_vfio_result_free(res);
-        return rc;
+        return report(verb, res, json);
 }
 
 static int verb_nodedev_detach(int argc, char **argv) { return verb_detach_reattach(argc, argv, true); }
@@ -119,8 +117,8 @@ static int verb_nodedev_reattach(int argc, char **argv) { return verb_detach_rea
 
 static int verb_recover(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        hd_vfio_result *res = NULL;
-        int r, rc;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        int r;
 
         if (argc != 1) {
                 errorf("recover: takes no arguments");
@@ -133,11 +131,9 @@ static int verb_recover(int argc, char **argv) {
                 errorf("recover: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (res->n_steps == 0)
+        if (hd_result_get_n_steps(res) == 0)
                 printf("nothing to recover\n");
-        rc = report("recover", res, false);
-        hd_vfio_result_free(res);
-        return rc;
+        return report("recover", res, false);
 }
 
 static int verb_nodedev_reset(int argc, char **argv) {

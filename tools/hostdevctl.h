@@ -71,9 +71,11 @@ void unknown_word(const char *what, const char *word, const char *const *candida
 int bad_option(const char *verb, char **argv);
 bool want_help(int argc, char **argv);
 void print_json(json_object *o);
-const char *step_word(enum hd_vfio_step_result r);
 /* Print a transaction result; returns the exit status (0, 1, 2). */
-int report(const char *verb, hd_vfio_result *res, bool json);
+int report(const char *verb, const hd_result *res, bool json);
+void print_result_text(const hd_result *res, const char *indent);
+json_object *result_json(const hd_result *res);
+int result_exit(const char *verb, const hd_result *res);
 /* main's checks: --sysroot is never the host; write verbs need root on the
  * live host; output write errors fail the run. */
 int check_sysroot_option(void);
