@@ -495,30 +495,25 @@ static int merge_vf(hd_sriov_pf_config *c, const hd_sriov_vf_config *vf) {
         return 0;
 }
 
-_public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
-                              const hd_sriov_vf_config *vf, char *err, size_t errsize) {
+/* The body of hd_sriov_persist: 0, or <0 with the reason in @res. */
+static int persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
+                   const hd_sriov_vf_config *vf, hd_result *res) {
         _cleanup_(config_freep) hd_sriov_pf_config *c = NULL, *now = NULL;
-        long long total = 0;
+        hd_ctx *ctx = list->ctx;
+        char err[512] = "";
         int r;
 
-        if (err && errsize)
-                err[0] = 0;
-        if (!list || !pf || !dir)
-                return -EINVAL;
-        if (pf->type != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
-                return -EOPNOTSUPP;
-        if (set && (set->numvfs > total ||
-                    (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
-                     !streq(set->driver, "host"))))
-                return -EINVAL;
         r = config_from_device(pf, &now);
         if (r < 0)
-                return r;
-        r = hd_sriov_config_read(dir, pf->sysname, &c, err, errsize);
+                goto fail;
+        r = hd_sriov_config_read(dir, pf->sysname, &c, err, sizeof(err));
         if (r == -ENOENT)
                 c = TAKE_PTR(now);
-        else if (r < 0)
+        else if (r == -EBADMSG) {
+                hd_result_fail(res, ctx, r, "not persisted: the existing config is malformed: %s", err);
                 return r;
+        } else if (r < 0)
+                goto fail;
         else {
                 /* the device at this address now: its identity wins */
                 c->vendor = now->vendor;
@@ -542,16 +537,50 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
         }
         if (vf) {
                 if (vf->index >= c->numvfs) {
-                        if (err && errsize)
-                                snprintf(err, errsize, "%s has %u VFs in its persisted state: no VF %u", pf->sysname,
-                                         c->numvfs, vf->index);
+                        hd_result_fail(res, ctx, -ERANGE, "not persisted: %s has %u VFs in its persisted state: no VF %u",
+                                       pf->sysname, c->numvfs, vf->index);
                         return -ERANGE;
                 }
                 r = merge_vf(c, vf);
                 if (r < 0)
+                        goto fail;
+        }
+        r = hd_sriov_config_write(dir, c);
+        if (r >= 0)
+                return 0;
+fail:
+        hd_result_fail(res, ctx, r, "cannot persist into %s/%s: %s", dir, CONFIG_SUBDIR, strerror(-r));
+        return r;
+}
+
+_public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
+                              const hd_sriov_vf_config *vf, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
+        _cleanup_free_ char *what = NULL;
+        long long total = 0;
+        int r;
+
+        if (!list || !pf || !dir || !ret)
+                return -EINVAL;
+        if (pf->type != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
+                return -EOPNOTSUPP;
+        if (set && (set->numvfs > total ||
+                    (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
+                     !streq(set->driver, "host"))))
+                return -EINVAL;
+        r = hd_result_new(HD_RESULT_SRIOV, &res);
+        if (r < 0)
+                return r;
+        if (persist(list, pf, dir, set, vf, res) >= 0) {
+                if (asprintf(&what, "persisted in %s/%s/%s.json", dir, CONFIG_SUBDIR, pf->sysname) < 0)
+                        return -ENOMEM;
+                r = hd_result_add_step(res, &(struct hd_result_step_spec) {
+                        .subject = pf->sysname, .action = what, .outcome = HD_OUTCOME_DONE });
+                if (r < 0)
                         return r;
         }
-        return hd_sriov_config_write(dir, c);
+        *ret = TAKE_PTR(res);
+        return 0;
 }
 
 /* ---- apply ---- */

@@ -261,6 +261,27 @@ static void test_set(void) {
         hd_result_unref(res);
 }
 
+/* hd_sriov_persist: the call's error or the result's status; the reason
+ * in @err.  A success has exactly its one "persisted in" step. */
+static int persist(struct env *e, const char *addr, const hd_sriov_set_opts *set, const hd_sriov_vf_config *vf,
+                   char *err, size_t errsize) {
+        hd_result *res = NULL;
+        int r = hd_sriov_persist(e->list, dev(e, addr), confdir, set, vf, &res);
+        snprintf(err, errsize, "%s", strempty(hd_result_get_reason(res)));
+        if (r == 0) {
+                const hd_result_step *st = hd_result_get_step(res, 0);
+                r = hd_result_get_status(res);
+                if (r == 0 && (hd_result_get_n_steps(res) != 1 || !streq(hd_result_step_get_subject(st), addr) ||
+                               !strstr(hd_result_step_get_action(st), "persisted in ") ||
+                               hd_result_step_get_outcome(st) != HD_OUTCOME_DONE))
+                        r = -EPROTO;
+                if (r < 0 && hd_result_get_n_steps(res) != 0)
+                        r = -EPROTO;
+        }
+        hd_result_unref(res);
+        return r;
+}
+
 static void test_persist_apply(void) {
         struct env e;
         hd_result *res = NULL;
@@ -272,16 +293,16 @@ static void test_persist_apply(void) {
         fake_env_open(&e, root, state, 0);
         {
                 hd_sriov_set_opts o2 = { .numvfs = 2, .driver = "vfio-pci", .autoprobe = -1 };
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, &o2, NULL, err, sizeof(err));
+                r = persist(&e, PF, &o2, NULL, err, sizeof(err));
         }
         CHECK(r == 0, "persist %s (%s)", PF, err);
         {
                 hd_sriov_vf_config vc = { .index = 1, .set_mac = true, .mac = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 },
                                           .set_vlan = true, .vlan = 100, .trust = 1, .spoofchk = -1 };
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, NULL, &vc, err, sizeof(err));
+                r = persist(&e, PF, NULL, &vc, err, sizeof(err));
                 CHECK(r == 0, "persist VF 1 settings");
                 vc.index = 2;
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, NULL, &vc, err, sizeof(err));
+                r = persist(&e, PF, NULL, &vc, err, sizeof(err));
                 CHECK(r == -ERANGE && strstr(err, "no VF 2"), "VF 2 of 2 is refused (%s)", err);
         }
         env_close(&e);
@@ -305,7 +326,7 @@ static void test_persist_apply(void) {
         fake_env_open(&e, root, state, 0);
         {
                 hd_sriov_set_opts o2 = { .numvfs = 0, .autoprobe = -1 };
-                r = hd_sriov_persist(e.list, dev(&e, CX), confdir, &o2, NULL, err, sizeof(err));
+                r = persist(&e, CX, &o2, NULL, err, sizeof(err));
         }
         env_close(&e);
         o = read_conf_json(CX);
@@ -432,7 +453,7 @@ static void test_bad_config(void) {
                 char p[PATH_MAX], text[256] = "";
                 FILE *f;
                 fake_env_open(&e, root, state, 0);
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, &o, NULL, err, sizeof(err));
+                r = persist(&e, PF, &o, NULL, err, sizeof(err));
                 env_close(&e);
                 snprintf(p, sizeof(p), "%s/sriov/%s.json", confdir, PF);
                 f = fopen(p, "re");

@@ -217,23 +217,19 @@ static int lookup_pf(hd_nodedev_list *list, const char *verb, const char *name, 
 
 static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char *verb, const hd_sriov_set_opts *set,
                    const hd_sriov_vf_config *vf) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_free_ char *dir = NULL;
-        char err[600];
         int r;
 
         if (config_dir(ctx, &dir) < 0)
                 return EXIT_FAILURE;
-        r = hd_sriov_persist(list, d, dir, set, vf, err, sizeof(err));
-        if (r == -EBADMSG) {
-                errorf("%s: not persisted: the existing config is malformed: %s", verb, err);
-                return EXIT_FAILURE;
-        }
-        if (r == -ERANGE && err[0]) {
-                errorf("%s: not persisted: %s", verb, err);
-                return EXIT_FAILURE;
-        }
+        r = hd_sriov_persist(list, d, dir, set, vf, &res);
         if (r < 0) {
                 errorf("%s: cannot persist into %s/sriov: %s", verb, dir, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (hd_result_get_status(res) < 0) {
+                errorf("%s: %s", verb, strempty(hd_result_get_reason(res)));
                 return EXIT_FAILURE;
         }
         printf("%s: persisted in %s/sriov/%s.json\n", hd_device_get_name(d), dir,

@@ -152,11 +152,14 @@ int hd_sriov_config_list(const char *dir, char ***ret, size_t *ret_n);
  * hd_sriov_persist: merge into @dir/sriov/<pf>.json (created from the
  * device's current state when absent) the VF count settings @set and/or
  * the VF settings @vf (either may be NULL).  The identity (vendor, device,
- * serial) is refreshed from the device.  A malformed existing file is not
- * replaced: -EBADMSG with @err.
+ * serial) is refreshed from the device.  Returns <0 only for bad
+ * arguments (-EINVAL; -EOPNOTSUPP: not an SR-IOV PF); otherwise 0 and *ret
+ * (kind HD_RESULT_SRIOV): one step "persisted in DIR/sriov/ADDR.json", or
+ * the status and reason of the failure: a malformed existing file is not
+ * replaced (-EBADMSG), a VF index beyond the persisted count is -ERANGE.
  */
 int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
-                     const hd_sriov_vf_config *vf, char *err, size_t errsize);
+                     const hd_sriov_vf_config *vf, hd_result **ret);
 
 /**
  * hd_sriov_apply: re-create the state persisted in @dir/sriov: VF counts,
