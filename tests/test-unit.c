@@ -195,6 +195,32 @@ static void test_result(void) {
                                   "\"type\":\"mtty-1\",\"result\":\"started\",\"error\":null}]"),
               "mdev apply JSON shape (%s)", json);
 
+        /* reset: one line for a reset or a skip, nothing for a refusal */
+        {
+                _hd_cleanup_result_ hd_result *rs = NULL, *rf = NULL;
+                hd_result_new(HD_RESULT_RESET, &rs);
+                hd_result_set_reason(rs, "%s is bound to vfio-pci, which resets it itself", "0000:01:00.0");
+                hd_result_add_step(rs, &(struct hd_result_step_spec) { .subject = "pci_0000_01_00_0", .action = "reset",
+                                                                        .to = "none", .outcome = HD_OUTCOME_SKIPPED });
+                free(TAKE_PTR(text));
+                CHECK(hd_result_format_text(rs, &text) == 0 &&
+                              streq(text, "pci_0000_01_00_0: skipped: 0000:01:00.0 is bound to vfio-pci, which resets it "
+                                          "itself\n"), "reset skipped text");
+                hd_result_new(HD_RESULT_RESET, &rf);
+                hd_result_fail(rf, NULL, -EBUSY, "only a bus reset is possible");
+                hd_result_add_step(rf, &(struct hd_result_step_spec) { .subject = "pci_0000_01_00_0", .action = "reset",
+                                                                        .to = "bus", .outcome = HD_OUTCOME_NOT_ATTEMPTED,
+                                                                        .error = -EBUSY });
+                free(TAKE_PTR(text));
+                free(TAKE_PTR(json));
+                CHECK(hd_result_format_text(rf, &text) == 0 && streq(text, "") && hd_result_to_json(rf, &o) == 0 &&
+                              (json = json_text(o)) &&
+                              streq(json, "{\"status\":\"refused\",\"reason\":\"only a bus reset is possible\","
+                                          "\"devices\":[{\"device\":\"pci_0000_01_00_0\",\"method\":\"bus\","
+                                          "\"result\":\"not attempted\"}]}"),
+                      "reset refused: no text, the JSON shape (%s)", json);
+        }
+
         CHECK(streq(hd_outcome_to_string(HD_RESULT_DRIVERS, HD_OUTCOME_PLANNED), "would move") &&
                       streq(hd_outcome_to_string(HD_RESULT_MDEV_APPLY, HD_OUTCOME_SKIPPED), "parent absent") &&
                       streq(hd_outcome_to_string(HD_RESULT_DRIVERS, HD_OUTCOME_UNCHANGED), "unchanged") &&

@@ -368,6 +368,30 @@ static void test_safety(void) {
         hd_result_unref(res);
 }
 
+/* hd_pci_reset as 0 (reset), 1 (skipped) or the result's -errno, with
+ * the kernel's method and the reason */
+static int reset_dev(struct env *e, const char *addr, unsigned flags, char *method, size_t msize, char *reason,
+                     size_t rsize) {
+        hd_result *res = NULL;
+        const hd_result_step *st;
+        int r = hd_pci_reset(e->list, dev(e, addr), flags, &res);
+
+        if (r < 0)
+                return r;
+        st = hd_result_get_step(res, 0);
+        snprintf(method, msize, "%s", strempty(hd_result_step_get_to(st)));
+        snprintf(reason, rsize, "%s", strempty(hd_result_get_reason(res)));
+        r = hd_result_get_status(res);
+        if (hd_result_get_n_steps(res) != 1 || !streq(hd_result_step_get_subject(st), hd_device_get_name(dev(e, addr))))
+                r = -EPROTO;
+        else if (r == 0 && hd_result_step_get_outcome(st) == HD_OUTCOME_SKIPPED)
+                r = 1;
+        else if (r == 0 && hd_result_step_get_outcome(st) != HD_OUTCOME_DONE)
+                r = -EPROTO;
+        hd_result_unref(res);
+        return r;
+}
+
 static void test_reset(void) {
         struct env e;
         char method[64], reason[256];
@@ -376,14 +400,14 @@ static void test_reset(void) {
 
         write_file("sys/bus/pci/devices/" NIC "/reset_method", "flr bus\n");
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, NIC, 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 0 && streq(method, "flr") && fake_kernel_resets(e.k) == 1, "reset with FLR");
         env_close(&e);
 
         detach(NIC, "vfio-pci", 0, &res);
         hd_result_unref(res);
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, NIC, 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 1 && fake_kernel_resets(e.k) == 0, "reset skipped while bound to vfio-pci (%s)", reason);
         env_close(&e);
         reattach(NIC, 0, &res);
@@ -392,10 +416,10 @@ static void test_reset(void) {
         /* the GPU can only be bus-reset and shares the bus with its audio function */
         write_file("sys/bus/pci/devices/" GPU "/reset_method", "bus\n");
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, GPU), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, GPU, 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == -EBUSY && strstr(reason, GPU_AUDIO) && fake_kernel_resets(e.k) == 0,
               "bus reset refused while a sibling is bound (%s)", reason);
-        r = hd_pci_reset(e.list, dev(&e, "0000:00:1c.0"), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, "0000:00:1c.0", 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == -EINVAL, "reset of a bridge refused");
         env_close(&e);
 }
@@ -451,10 +475,10 @@ static void test_harden_reset(void) {
         write_file("sys/bus/pci/devices/0000:00:17.0/reset_method", "pm\n");
         write_file("sys/bus/pci/devices/0000:00:17.0/reset", "");
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, "0000:00:17.0"), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, "0000:00:17.0", 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == -EBUSY && strstr(reason, "mounted on /") && fake_kernel_resets(e.k) == 0,
               "reset of the controller under the mounted root is refused (%s)", reason);
-        r = hd_pci_reset(e.list, dev(&e, "0000:00:17.0"), HD_VFIO_FORCE, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, "0000:00:17.0", HD_VFIO_FORCE, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 0 && fake_kernel_resets(e.k) == 1, "--force resets it anyway");
         env_close(&e);
         write_file("proc/self/mountinfo", "");
@@ -474,7 +498,7 @@ static void test_harden_unknown(void) {
                 struct env e;
                 char method[64], reason[400];
                 fake_env_open(&e, root, state, HD_LOG_ERR);
-                r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+                r = reset_dev(&e, NIC, 0, method, sizeof(method), reason, sizeof(reason));
                 CHECK(r == -EBUSY && strstr(reason, "unknown") && fake_kernel_resets(e.k) == 0,
                       "reset with unknown facts is refused too");
                 env_close(&e);

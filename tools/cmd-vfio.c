@@ -143,7 +143,7 @@ static int verb_nodedev_reset(int argc, char **argv) {
         };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        char method[64], reason[400];
+        _hd_cleanup_result_ hd_result *res = NULL;
         unsigned flags = 0;
         hd_device *d;
         int c, r;
@@ -166,20 +166,20 @@ static int verb_nodedev_reset(int argc, char **argv) {
                 errorf("nodedev-reset: %s is not a PCI device", hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
-        r = hd_pci_reset(list, d, flags, method, sizeof(method), reason, sizeof(reason));
-        if (r == 1) {
-                printf("%s: skipped: %s\n", hd_device_get_name(d), reason);
-                return EXIT_SUCCESS;
-        }
-        if (r == -EBUSY) {
-                errorf("nodedev-reset refused: %s (use --force to override)", reason);
-                return 2;
-        }
+        r = hd_pci_reset(list, d, flags, &res);
         if (r < 0) {
-                errorf("nodedev-reset: %s", reason[0] ? reason : strerror(-r));
+                errorf("nodedev-reset: %s: %s", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        printf("%s: reset (kernel method: %s)\n", hd_device_get_name(d), method);
+        print_result_text(res, "");
+        if (hd_result_get_status(res) == -EBUSY) {
+                errorf("nodedev-reset refused: %s (use --force to override)", strempty(hd_result_get_reason(res)));
+                return EXIT_REFUSED;
+        }
+        if (hd_result_get_status(res) < 0) {
+                errorf("nodedev-reset: %s", strempty(hd_result_get_reason(res)));
+                return EXIT_FAILURE;
+        }
         return EXIT_SUCCESS;
 }
 

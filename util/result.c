@@ -171,7 +171,10 @@ _public_ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outc
         case HD_OUTCOME_DONE: return kind == HD_RESULT_MDEV_APPLY ? "started" : "done";
         case HD_OUTCOME_UNCHANGED: return "unchanged";
         case HD_OUTCOME_PLANNED:
-                return kind == HD_RESULT_DRIVERS ? "would move" : kind == HD_RESULT_SRIOV ? "would change" : "would start";
+                return kind == HD_RESULT_DRIVERS ? "would move"
+                       : kind == HD_RESULT_SRIOV ? "would change"
+                       : kind == HD_RESULT_RESET ? "would reset"
+                                                 : "would start";
         case HD_OUTCOME_SKIPPED: return kind == HD_RESULT_MDEV_APPLY ? "parent absent" : "skipped";
         case HD_OUTCOME_FAILED: return "FAILED";
         case HD_OUTCOME_ROLLED_BACK: return "rolled back";
@@ -201,6 +204,14 @@ _public_ int hd_result_format_text(const hd_result *r, char **ret) {
                 case HD_RESULT_MDEV_APPLY:
                         hd_buf_printf(&b, "mdev %s  %s %s  %s%s%s\n", strempty(s->subject), strempty(s->parent),
                                       strempty(s->type), word, s->error_text ? ": " : "", strempty(s->error_text));
+                        break;
+                case HD_RESULT_RESET:
+                        /* a refusal or failure is the reason alone */
+                        if (s->outcome == HD_OUTCOME_DONE)
+                                hd_buf_printf(&b, "%s: reset (kernel method: %s)\n", strempty(s->subject),
+                                              strempty(s->to));
+                        else if (s->outcome == HD_OUTCOME_SKIPPED)
+                                hd_buf_printf(&b, "%s: skipped: %s\n", strempty(s->subject), strempty(r->reason));
                         break;
                 }
         }
@@ -233,6 +244,11 @@ static json_object *step_json(enum hd_result_kind kind, const hd_result_step *s)
                         r = add(o, "from", json_object_new_string(strempty(s->from)), false);
                 if (r >= 0)
                         r = add(o, "to", json_object_new_string(strempty(s->to)), false);
+                break;
+        case HD_RESULT_RESET:
+                r = add(o, "device", json_object_new_string(strempty(s->subject)), false);
+                if (r >= 0)
+                        r = add(o, "method", str_or_null(s->to), true);
                 break;
         case HD_RESULT_SRIOV:
                 r = add(o, "pf", json_object_new_string(strempty(s->subject)), false);
@@ -285,7 +301,7 @@ _public_ int hd_result_to_json(const hd_result *r, struct json_object **ret) {
                 json_object_put(arr);
                 return -ENOMEM;
         }
-        if (add(o, r->kind == HD_RESULT_DRIVERS ? "devices" : "actions", arr, false) < 0) {
+        if (add(o, r->kind == HD_RESULT_SRIOV ? "actions" : "devices", arr, false) < 0) {
                 json_object_put(o);
                 return -ENOMEM;
         }

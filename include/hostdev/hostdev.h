@@ -297,14 +297,16 @@ bool hd_vfio_is_journaled(hd_ctx *ctx, const char *addr);
 
 /**
  * hd_pci_reset: reset a PCI function through the kernel ("reset").  The
- * kernel's methods are in "reset_method"; the first one is reported in
- * @method.  Skipped (returns 1) when bound to vfio-pci, which resets the
- * device itself; -EBUSY, unless HD_VFIO_FORCE, when the host needs the
- * device (hd_host_safety_check, reason in @reason) or only a bus reset is possible and other bound
- * devices share the bus (reason in @reason); -EOPNOTSUPP without a method.
+ * kernel's methods are in "reset_method"; the first one is used.  Returns
+ * <0 only for a bad argument (-EINVAL: not a PCI device); otherwise 0 and
+ * *ret (kind HD_RESULT_RESET) with one step, subject the node-device name,
+ * to the kernel's method: DONE; SKIPPED when bound to vfio-pci, which
+ * resets the device itself (the reason says so); status -EBUSY, unless
+ * HD_VFIO_FORCE, when the host needs the device (hd_host_safety_check) or
+ * only a bus reset is possible and other bound devices share the bus;
+ * -EINVAL for a bridge, -EOPNOTSUPP without a method; the reason says why.
  */
-int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,
-                 char *reason, size_t rsize);
+int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_result **ret);
 /* The kernel's reset methods of a PCI function ("flr bus"), in the order it
  * tries them; -ENOENT when it offers none. */
 int hd_pci_get_reset_methods(hd_device *d, char *buf, size_t size);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The result of an operation that changes the host (hd_vfio_detach,
- * hd_vfio_reattach, hd_vfio_recover, hd_sriov_set_numvfs,
- * hd_sriov_vf_configure, hd_sriov_apply, hd_mdev_apply_full).  Included by
+ * hd_vfio_reattach, hd_vfio_recover, hd_pci_reset, hd_sriov_set_numvfs,
+ * hd_sriov_vf_configure, hd_sriov_apply, hd_sriov_persist,
+ * hd_mdev_apply_full).  Included by
  * hostdev.h.
  *
  * A result holds the overall status (0 or -errno; -EBUSY: refused), a
@@ -36,6 +37,7 @@ enum hd_result_kind {
         HD_RESULT_DRIVERS,      /* vfio: devices moving between drivers */
         HD_RESULT_SRIOV,        /* sriov set / vf / apply: actions on PFs */
         HD_RESULT_MDEV_APPLY,   /* mdev apply: defined mdevs started */
+        HD_RESULT_RESET,        /* nodedev-reset: one PCI function reset */
 };
 
 enum hd_outcome {
@@ -101,9 +103,9 @@ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outcome outco
  */
 int hd_result_format_text(const hd_result *r, char **ret);
 /**
- * hd_result_to_json: the result as a json-c object: for drivers and SR-IOV
- * {"status", "reason", "devices" | "actions"}, for mdev apply the array of
- * steps (docs/json.md).  Caller puts *ret.
+ * hd_result_to_json: the result as a json-c object: for drivers, resets and
+ * SR-IOV {"status", "reason", "devices" | "actions"}, for mdev apply the
+ * array of steps (docs/json.md).  Caller puts *ret.
  */
 int hd_result_to_json(const hd_result *r, struct json_object **ret);
 
