@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "mdev-internal.h"
+#include "util/result-internal.h"
 
 static int parent_arg(hd_ctx *ctx, const char *parent, char **ret);
 
@@ -1131,80 +1132,62 @@ _public_ int hd_mdev_set_autostart(hd_ctx *ctx, const char *uuid, const char *pa
 
 /* ---- apply ---- */
 
-_public_ const char *hd_mdev_apply_result_to_string(enum hd_mdev_apply_result r) {
-        switch (r) {
-        case HD_MDEV_APPLY_STARTED: return "started";
-        case HD_MDEV_APPLY_UNCHANGED: return "unchanged";
-        case HD_MDEV_APPLY_NO_PARENT: return "parent absent";
-        case HD_MDEV_APPLY_FAILED: return "FAILED";
-        case HD_MDEV_APPLY_WOULD_START: return "would start";
-        }
-        return "?";
-}
-
-_public_ void hd_mdev_apply_report_free(hd_mdev_apply_report *r) {
-        if (!r)
-                return;
-        free(r->steps);
-        free(r);
-}
-
-_public_ int hd_mdev_apply(hd_ctx *ctx, hd_mdev_apply_report **ret) {
+_public_ int hd_mdev_apply(hd_ctx *ctx, hd_result **ret) {
         return hd_mdev_apply_full(ctx, 0, ret);
 }
 
-_public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_mdev_apply_report **ret) {
+_public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         bool dry_run = flags & HD_MDEV_APPLY_DRY_RUN;
-        hd_mdev_apply_report *rep;
         hd_mdev *v = NULL;
-        size_t n = 0;
+        size_t n = 0, n_auto = 0, n_failed = 0;
         int r, first_err = 0;
 
-        if (!ctx)
+        if (!ctx || !ret)
                 return -EINVAL;
+        r = hd_result_new(HD_RESULT_MDEV_APPLY, &res);
+        if (r < 0)
+                return r;
         r = hd_mdev_list(ctx, HD_MDEV_LIST_DEFINED, &v, &n);
         if (r < 0)
                 return r;
-        rep = calloc(1, sizeof(*rep));
-        if (!rep || (n && !(rep->steps = calloc(n, sizeof(*rep->steps))))) {
-                free(rep);
-                hd_mdev_array_free(v, n);
-                return -ENOMEM;
-        }
         for (size_t i = 0; i < n; i++) {
-                hd_mdev_apply_step *s;
+                enum hd_outcome o;
+                int err = 0;
                 if (!v[i].autostart)
                         continue;
-                s = &rep->steps[rep->n_steps++];
-                memcpy(s->uuid, v[i].uuid, 37);
-                snprintf(s->parent, sizeof(s->parent), "%s", strempty(v[i].parent));
-                snprintf(s->type, sizeof(s->type), "%s", strempty(v[i].type));
+                n_auto++;
                 if (v[i].active)
-                        s->result = HD_MDEV_APPLY_UNCHANGED;
+                        o = HD_OUTCOME_UNCHANGED;
                 else if (!parent_present(ctx, v[i].parent)) {
-                        s->result = HD_MDEV_APPLY_NO_PARENT;
+                        o = HD_OUTCOME_SKIPPED;
                         log_info(ctx, "mdev %s: parent %s is not present, not started", v[i].uuid, v[i].parent);
                 } else {
                         r = hd_mdev_create_full(ctx, v[i].parent, v[i].type, v[i].uuid, v[i].attrs, v[i].n_attrs,
                                                 dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, NULL);
-                        if (r >= 0 && dry_run)
-                                s->result = HD_MDEV_APPLY_WOULD_START;
-                        else if (r < 0) {
-                                s->result = HD_MDEV_APPLY_FAILED;
-                                s->error = r;
-                                rep->n_failed++;
+                        if (r >= 0)
+                                o = dry_run ? HD_OUTCOME_PLANNED : HD_OUTCOME_DONE;
+                        else {
+                                o = HD_OUTCOME_FAILED;
+                                err = r;
+                                n_failed++;
+                                log_info(ctx, "mdev %s on %s: %s", v[i].uuid, strempty(v[i].parent), strerror(-r));
                                 if (!first_err)
                                         first_err = r;
-                        } else {
-                                s->result = HD_MDEV_APPLY_STARTED;
-                                rep->n_started++;
                         }
+                }
+                r = hd_result_add_step(res, &(struct hd_result_step_spec) {
+                        .subject = v[i].uuid, .action = "start", .parent = strempty(v[i].parent),
+                        .type = strempty(v[i].type), .outcome = o, .error = err });
+                if (r < 0) {
+                        hd_mdev_array_free(v, n);
+                        return r;
                 }
         }
         hd_mdev_array_free(v, n);
-        if (ret)
-                *ret = rep;
-        else
-                hd_mdev_apply_report_free(rep);
-        return first_err;
+        if (first_err)
+                hd_result_fail(res, ctx, first_err, "%zu of %zu auto-start mediated devices %s", n_failed, n_auto,
+                               dry_run ? "could not be started" : "failed to start");
+        *ret = TAKE_PTR(res);
+        return 0;
 }

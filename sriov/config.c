@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "util/result-internal.h"
 #include "sriov/sriov-internal.h"
 
 #define CONFIG_SUBDIR "sriov"
@@ -511,30 +512,25 @@ static int merge_vf(hd_sriov_pf_config *c, const hd_sriov_vf_config *vf) {
         return 0;
 }
 
-_public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
-                              const hd_sriov_vf_config *vf, char *err, size_t errsize) {
+/* The body of hd_sriov_persist: 0, or <0 with the reason in @res. */
+static int persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
+                   const hd_sriov_vf_config *vf, hd_result *res) {
         _cleanup_(config_freep) hd_sriov_pf_config *c = NULL, *now = NULL;
-        long long total = 0;
+        hd_ctx *ctx = list->ctx;
+        char err[512] = "";
         int r;
 
-        if (err && errsize)
-                err[0] = 0;
-        if (!list || !pf || !dir)
-                return -EINVAL;
-        if (pf->type != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
-                return -EOPNOTSUPP;
-        if (set && (set->numvfs > total ||
-                    (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
-                     !streq(set->driver, "host"))))
-                return -EINVAL;
         r = config_from_device(pf, &now);
         if (r < 0)
-                return r;
-        r = hd_sriov_config_read(dir, pf->sysname, &c, err, errsize);
+                goto fail;
+        r = hd_sriov_config_read(dir, pf->sysname, &c, err, sizeof(err));
         if (r == -ENOENT)
                 c = TAKE_PTR(now);
-        else if (r < 0)
+        else if (r == -EBADMSG) {
+                hd_result_fail(res, ctx, r, "not persisted: the existing config is malformed: %s", err);
                 return r;
+        } else if (r < 0)
+                goto fail;
         else {
                 /* the device at this address now: its identity wins */
                 c->vendor = now->vendor;
@@ -558,59 +554,74 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
         }
         if (vf) {
                 if (vf->index >= c->numvfs) {
-                        if (err && errsize)
-                                snprintf(err, errsize, "%s has %u VFs in its persisted state: no VF %u", pf->sysname,
-                                         c->numvfs, vf->index);
+                        hd_result_fail(res, ctx, -ERANGE, "not persisted: %s has %u VFs in its persisted state: no VF %u",
+                                       pf->sysname, c->numvfs, vf->index);
                         return -ERANGE;
                 }
                 r = merge_vf(c, vf);
                 if (r < 0)
+                        goto fail;
+        }
+        r = hd_sriov_config_write(dir, c);
+        if (r >= 0)
+                return 0;
+fail:
+        hd_result_fail(res, ctx, r, "cannot persist into %s/%s: %s", dir, CONFIG_SUBDIR, strerror(-r));
+        return r;
+}
+
+_public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
+                              const hd_sriov_vf_config *vf, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
+        _cleanup_free_ char *what = NULL;
+        long long total = 0;
+        int r;
+
+        if (!list || !pf || !dir || !ret)
+                return -EINVAL;
+        if (pf->type != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
+                return -EOPNOTSUPP;
+        if (set && (set->numvfs > total ||
+                    (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
+                     !streq(set->driver, "host"))))
+                return -EINVAL;
+        r = hd_result_new(HD_RESULT_SRIOV, &res);
+        if (r < 0)
+                return r;
+        if (persist(list, pf, dir, set, vf, res) >= 0) {
+                if (asprintf(&what, "persisted in %s/%s/%s.json", dir, CONFIG_SUBDIR, pf->sysname) < 0)
+                        return -ENOMEM;
+                r = hd_result_add_step(res, &(struct hd_result_step_spec) {
+                        .subject = pf->sysname, .action = what, .outcome = HD_OUTCOME_DONE });
+                if (r < 0)
                         return r;
         }
-        return hd_sriov_config_write(dir, c);
+        *ret = TAKE_PTR(res);
+        return 0;
 }
 
 /* ---- apply ---- */
 
-static void merge_result(hd_sriov_result *into, hd_sriov_result *from) {
-        hd_sriov_action *a;
-        if (from->n_actions) {
-                a = realloc(into->actions, (into->n_actions + from->n_actions) * sizeof(*a));
-                if (!a) {
-                        if (!into->status)
-                                into->status = -ENOMEM;
-                        return;
-                }
-                memcpy(a + into->n_actions, from->actions, from->n_actions * sizeof(*a));
-                into->actions = a;
-                into->n_actions += from->n_actions;
-        }
-        if (from->status && !into->status) {
-                into->status = from->status;
-                copy_str(into->reason, sizeof(into->reason), from->reason);
-        }
-}
-
-_printf_(4, 5) static void add_simple(hd_sriov_result *res, const char *pf, enum hd_sriov_action_result st,
+_printf_(5, 6) static void add_simple(hd_result *res, hd_ctx *ctx, const char *pf, enum hd_outcome st,
                                       const char *fmt, ...) {
-        hd_sriov_result one = {};
-        hd_sriov_action a = {};
+        _cleanup_free_ char *what = NULL;
         va_list ap;
-        copy_str(a.pf, sizeof(a.pf), pf);
-        a.result = st;
-        a.error = st == HD_SRIOV_FAILED ? -EBADMSG : 0;
+        int r;
+
         va_start(ap, fmt);
-        vsnprintf(a.what, sizeof(a.what), fmt, ap);
+        r = vasprintf(&what, fmt, ap);
         va_end(ap);
-        one.actions = &a;
-        one.n_actions = 1;
-        merge_result(res, &one);
+        if (r < 0 || hd_result_add_step(res, &(struct hd_result_step_spec) {
+                        .subject = pf, .action = what, .outcome = st,
+                        .error = st == HD_OUTCOME_FAILED ? -EBADMSG : 0 }) < 0)
+                if (hd_result_get_status(res) == 0)
+                        hd_result_fail(res, ctx, -ENOMEM, "out of memory");
 }
 
-_public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_sriov_result **ret) {
+_public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_result **ret) {
         _cleanup_strv_free_ char **addrs = NULL;
         _cleanup_close_ int lock = -1;
-        hd_sriov_result *res;
+        _hd_cleanup_result_ hd_result *res = NULL;
         hd_ctx *ctx;
         size_t n = 0;
         int r;
@@ -628,9 +639,9 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                 if (r < 0)
                         return r;
         }
-        res = calloc(1, sizeof(*res));
-        if (!res)
-                return -ENOMEM;
+        r = hd_result_new(HD_RESULT_SRIOV, &res);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
                 char err[512], serial[128];
@@ -640,16 +651,17 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                 r = hd_sriov_config_read(dir, addrs[i], &c, err, sizeof(err));
                 if (r < 0) {
                         log_err(ctx, "%s", r == -EBADMSG ? err : strerror(-r));
-                        add_simple(res, addrs[i], HD_SRIOV_FAILED, "config file: %s", r == -EBADMSG ? err : strerror(-r));
-                        if (!res->status) {
-                                res->status = r;
-                                snprintf(res->reason, sizeof(res->reason), "%s", r == -EBADMSG ? err : strerror(-r));
+                        add_simple(res, ctx, addrs[i], HD_OUTCOME_FAILED, "config file: %s",
+                                   r == -EBADMSG ? err : strerror(-r));
+                        if (!hd_result_get_status(res)) {
+                                hd_result_set_status(res, r);
+                                hd_result_set_reason(res, "%s", r == -EBADMSG ? err : strerror(-r));
                         }
                         continue;
                 }
                 if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || d->type != HD_CAP_PCI) {
                         log_warn(ctx, "%s: no PCI device at this address any more (hardware moved?); skipped", addrs[i]);
-                        add_simple(res, addrs[i], HD_SRIOV_SKIPPED, "no device at %s (hardware moved?)", addrs[i]);
+                        add_simple(res, ctx, addrs[i], HD_OUTCOME_SKIPPED, "no device at %s (hardware moved?)", addrs[i]);
                         continue;
                 }
                 (void) hd_device_read_attr_long(d, "vendor", 16, &vendor);
@@ -657,7 +669,7 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                 if (vendor != c->vendor || device != c->device) {
                         log_warn(ctx, "%s: the device there is %04llx:%04llx, the config is for %04x:%04x "
                                  "(hardware moved?); skipped", addrs[i], vendor, device, c->vendor, c->device);
-                        add_simple(res, addrs[i], HD_SRIOV_SKIPPED,
+                        add_simple(res, ctx, addrs[i], HD_OUTCOME_SKIPPED,
                                    "device is %04llx:%04llx, config is for %04x:%04x (hardware moved?)", vendor,
                                    device, c->vendor, c->device);
                         continue;
@@ -667,20 +679,24 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                         if (!streq(serial, c->serial)) {
                                 log_warn(ctx, "%s: serial number %s, the config is for %s (hardware moved?); skipped",
                                          addrs[i], serial[0] ? serial : "unreadable", c->serial);
-                                add_simple(res, addrs[i], HD_SRIOV_SKIPPED,
+                                add_simple(res, ctx, addrs[i], HD_OUTCOME_SKIPPED,
                                            "serial number is %s, config is for %s (hardware moved?)",
                                            serial[0] ? serial : "unreadable", c->serial);
                                 continue;
                         }
                 }
                 {
-                        hd_sriov_result one = {};
-                        r = hd_sriov_apply_one(list, d, c, flags, &one);
-                        merge_result(res, &one);
-                        free(one.actions);
+                        _hd_cleanup_result_ hd_result *one = NULL;
+                        r = hd_result_new(HD_RESULT_SRIOV, &one);
+                        if (r < 0)
+                                return r;
+                        (void) hd_sriov_apply_one(list, d, c, flags, one);
+                        r = hd_result_merge(res, one);
+                        if (r < 0)
+                                return r;
                 }
         }
-        *ret = res;
+        *ret = TAKE_PTR(res);
         return 0;
 }
 
@@ -688,8 +704,8 @@ _public_ void hd_apply_result_free(hd_apply_result *r) {
         if (!r)
                 return;
         free(r->config_dir);
-        hd_sriov_result_free(r->sriov);
-        hd_mdev_apply_report_free(r->mdev);
+        hd_result_unref(r->sriov);
+        hd_result_unref(r->mdev);
         free(r);
 }
 

@@ -59,6 +59,6 @@ int hd_sriov_config_format(const hd_sriov_pf_config *c, char **ret);
 /* Converge one PF to @cfg (count, driver binding, VF link settings),
  * adding actions and the first failure to @res. */
 int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_config *cfg, unsigned flags,
-                       hd_sriov_result *res);
+                       hd_result *res);
 /* flock()ed STATE_DIR/sriov.lock */
 int hd_sriov_lock(hd_ctx *ctx, int *ret_fd);

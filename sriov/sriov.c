@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <time.h>
 
+#include "util/result-internal.h"
 #include "sriov/sriov-internal.h"
 
 /* ---- small helpers ---- */
@@ -248,44 +249,29 @@ _public_ int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *
 
 /* ---- results ---- */
 
-_public_ void hd_sriov_result_free(hd_sriov_result *r) {
-        if (!r)
-                return;
-        free(r->actions);
-        free(r);
-}
-
-static void result_freep(hd_sriov_result **r) { hd_sriov_result_free(*r); }
-
-_printf_(5, 6) static void add_action(hd_sriov_result *res, const char *pf, enum hd_sriov_action_result st, int err,
+_printf_(5, 6) static void add_action(hd_result *res, const char *pf, enum hd_outcome st, int err,
                                      const char *fmt, ...) {
-        hd_sriov_action *a = realloc(res->actions, (res->n_actions + 1) * sizeof(*a));
+        _cleanup_free_ char *what = NULL;
         va_list ap;
-        if (!a) {
-                if (res->status == 0)
-                        res->status = -ENOMEM;
-                return;
-        }
-        res->actions = a;
-        a = &a[res->n_actions++];
-        memset(a, 0, sizeof(*a));
-        copy_str(a->pf, sizeof(a->pf), pf);
-        a->result = st;
-        a->error = err;
+        int r;
+
         va_start(ap, fmt);
-        vsnprintf(a->what, sizeof(a->what), fmt, ap);
+        r = vasprintf(&what, fmt, ap);
         va_end(ap);
+        if (r < 0)
+                what = NULL;
+        if (!what || hd_result_add_step(res, &(struct hd_result_step_spec) {
+                        .subject = pf, .action = what, .outcome = st, .error = err }) < 0)
+                if (hd_result_get_status(res) == 0)
+                        hd_result_fail(res, NULL, -ENOMEM, "out of memory");
 }
 
-_printf_(3, 4) static void set_failure(hd_sriov_result *res, int status, const char *fmt, ...) {
-        va_list ap;
-        if (res->status != 0)
-                return; /* the first failure is the one reported */
-        res->status = status;
-        va_start(ap, fmt);
-        vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
-        va_end(ap);
-}
+/* the first failure is the one reported */
+#define set_failure(res, ctx, status, ...)                                      \
+        do {                                                                    \
+                if (hd_result_get_status(res) == 0)                             \
+                        hd_result_fail(res, ctx, status, __VA_ARGS__);          \
+        } while (0)
 
 /* ---- lock ---- */
 
@@ -351,7 +337,7 @@ static const char *numvfs_error(int r) {
 
 /* VFs that would disappear: refuse when one is detached for a VM or the
  * host needs it.  0 or -EBUSY with the reason in res. */
-static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd_sriov_result *res) {
+static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd_result *res) {
         hd_ctx *ctx = list->ctx;
         for (unsigned i = 0; i < cur; i++) {
                 char addr[32], drv[64], why[400];
@@ -360,13 +346,13 @@ static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd
                         continue;
                 pci_driver(ctx, addr, drv, sizeof(drv));
                 if (hd_driver_is_passthrough(drv)) {
-                        set_failure(res, -EBUSY, "VF %u (%s) of %s is detached for a VM (bound to %s); "
+                        set_failure(res, ctx, -EBUSY, "VF %u (%s) of %s is detached for a VM (bound to %s); "
                                     "use --force to destroy it anyway", i, addr, pf, drv);
                         return -EBUSY;
                 }
                 if (hd_nodedev_list_lookup(list, addr, &vf) >= 0 &&
                     hd_host_safety_check(list, vf, why, sizeof(why)) == -EBUSY) {
-                        set_failure(res, -EBUSY, "VF %u (%s) of %s is in use: %s; use --force to destroy it anyway",
+                        set_failure(res, ctx, -EBUSY, "VF %u (%s) of %s is in use: %s; use --force to destroy it anyway",
                                     i, addr, pf, why);
                         return -EBUSY;
                 }
@@ -377,20 +363,20 @@ static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd
 /* Bind the VFs 0..n-1 of @pf to @driver with hd_vfio_detach on a fresh
  * enumeration (the VFs may be new). */
 static void bind_vfs(hd_ctx *ctx, const char *pf, unsigned n, const char *driver, unsigned flags,
-                     hd_sriov_result *res) {
+                     hd_result *res) {
         hd_nodedev_list *fresh = NULL;
         int r;
 
         r = hd_nodedev_list_new(ctx, &fresh);
         if (r < 0) {
-                set_failure(res, r, "cannot enumerate the new VFs of %s: %s", pf, strerror(-r));
-                add_action(res, pf, HD_SRIOV_FAILED, r, "bind VFs to %s", driver);
+                set_failure(res, ctx, r, "cannot enumerate the new VFs of %s: %s", pf, strerror(-r));
+                add_action(res, pf, HD_OUTCOME_FAILED, r, "bind VFs to %s", driver);
                 return;
         }
         for (unsigned i = 0; i < n; i++) {
                 char addr[32], drv[64];
                 hd_device *vf = NULL;
-                hd_vfio_result *vr = NULL;
+                _hd_cleanup_result_ hd_result *vr = NULL;
 
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
@@ -398,30 +384,29 @@ static void bind_vfs(hd_ctx *ctx, const char *pf, unsigned n, const char *driver
                 if (streq(drv, driver))
                         continue;
                 if (flags & HD_SRIOV_DRY_RUN) {
-                        add_action(res, pf, HD_SRIOV_PLANNED, 0, "VF %u %s: %s -> %s", i, addr, drv[0] ? drv : "(none)",
+                        add_action(res, pf, HD_OUTCOME_PLANNED, 0, "VF %u %s: %s -> %s", i, addr, drv[0] ? drv : "(none)",
                                    driver);
                         continue;
                 }
                 r = hd_nodedev_list_lookup(fresh, addr, &vf);
                 if (r >= 0)
                         r = hd_vfio_detach(fresh, vf, driver, (flags & HD_SRIOV_FORCE) ? HD_VFIO_FORCE : 0, &vr);
-                if (r < 0 || vr->status != 0) {
-                        int err = r < 0 ? r : vr->status;
-                        add_action(res, pf, HD_SRIOV_FAILED, err, "VF %u %s: %s -> %s", i, addr,
+                if (r < 0 || hd_result_get_status(vr) != 0) {
+                        int err = r < 0 ? r : hd_result_get_status(vr);
+                        add_action(res, pf, HD_OUTCOME_FAILED, err, "VF %u %s: %s -> %s", i, addr,
                                    drv[0] ? drv : "(none)", driver);
-                        set_failure(res, err, "VF %u (%s) of %s: %s", i, addr, pf,
-                                    vr && vr->reason[0] ? vr->reason : strerror(-err));
+                        set_failure(res, ctx, err, "VF %u (%s) of %s: %s", i, addr, pf,
+                                    hd_result_get_reason(vr) ?: strerror(-err));
                 } else
-                        add_action(res, pf, HD_SRIOV_DONE, 0, "VF %u %s: %s -> %s", i, addr, drv[0] ? drv : "(none)",
+                        add_action(res, pf, HD_OUTCOME_DONE, 0, "VF %u %s: %s -> %s", i, addr, drv[0] ? drv : "(none)",
                                    driver);
-                hd_vfio_result_free(vr);
         }
         hd_nodedev_list_unref(fresh);
 }
 
 /* The body of hd_sriov_set_numvfs, adding to @res (shared by apply). */
 static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_opts *o, unsigned flags,
-                      hd_sriov_result *res) {
+                      hd_result *res) {
         hd_ctx *ctx = list->ctx;
         const char *pf = d->sysname;
         const char *stub = NULL;
@@ -439,13 +424,13 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
         }
         (void) hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total);
         if (o->numvfs > total) {
-                set_failure(res, -ERANGE, "%s supports at most %lld VFs (sriov_totalvfs), not %u", pf, total,
+                set_failure(res, ctx, -ERANGE, "%s supports at most %lld VFs (sriov_totalvfs), not %u", pf, total,
                             o->numvfs);
                 return -ERANGE;
         }
         r = hd_device_read_attr_long(d, "sriov_numvfs", 10, &cur);
         if (r < 0 || cur < 0) {
-                set_failure(res, r < 0 ? r : -EBADMSG, "cannot read sriov_numvfs of %s", pf);
+                set_failure(res, ctx, r < 0 ? r : -EBADMSG, "cannot read sriov_numvfs of %s", pf);
                 return r < 0 ? r : -EBADMSG;
         }
         (void) hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &ap);
@@ -459,7 +444,7 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
                         char addr[32], why[400];
                         if (virtfn_addr(ctx, pf, (unsigned) i, addr, sizeof(addr)) >= 0 &&
                             hd_ctx_check_in_use(ctx, "pci", addr, flags & HD_SRIOV_FORCE, why, sizeof(why)) == -EBUSY) {
-                                set_failure(res, -EBUSY, "VF %lld of %s: %s", i, pf, why);
+                                set_failure(res, ctx, -EBUSY, "VF %lld of %s: %s", i, pf, why);
                                 return 0;
                         }
                 }
@@ -470,13 +455,13 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
 
         if (want_ap >= 0 && ap >= 0 && want_ap != !!ap) {
                 if (dry)
-                        add_action(res, pf, HD_SRIOV_PLANNED, 0, "sriov_drivers_autoprobe %lld -> %d", ap, want_ap);
+                        add_action(res, pf, HD_OUTCOME_PLANNED, 0, "sriov_drivers_autoprobe %lld -> %d", ap, want_ap);
                 else {
                         r = write_pf_attr(ctx, pf, "sriov_drivers_autoprobe", (unsigned) want_ap);
-                        add_action(res, pf, r < 0 ? HD_SRIOV_FAILED : HD_SRIOV_DONE, r,
+                        add_action(res, pf, r < 0 ? HD_OUTCOME_FAILED : HD_OUTCOME_DONE, r,
                                    "sriov_drivers_autoprobe %lld -> %d", ap, want_ap);
                         if (r < 0) {
-                                set_failure(res, r, "cannot write sriov_drivers_autoprobe of %s: %s", pf, strerror(-r));
+                                set_failure(res, ctx, r, "cannot write sriov_drivers_autoprobe of %s: %s", pf, strerror(-r));
                                 return 0;
                         }
                 }
@@ -484,10 +469,10 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
 
         if (cur != o->numvfs) {
                 if (dry) {
-                        add_action(res, pf, HD_SRIOV_PLANNED, 0, "sriov_numvfs %lld -> %u%s", cur, o->numvfs,
+                        add_action(res, pf, HD_OUTCOME_PLANNED, 0, "sriov_numvfs %lld -> %u%s", cur, o->numvfs,
                                    cur > 0 && o->numvfs > 0 ? " (through 0)" : "");
                         if (stub && o->numvfs > 0)
-                                add_action(res, pf, HD_SRIOV_PLANNED, 0, "bind %u new VFs to %s", o->numvfs, stub);
+                                add_action(res, pf, HD_OUTCOME_PLANNED, 0, "bind %u new VFs to %s", o->numvfs, stub);
                         return 0;
                 }
                 if (cur > 0) {
@@ -495,25 +480,25 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
                         if (r >= 0)
                                 r = wait_vfs(ctx, pf, 0);
                         if (r < 0) {
-                                add_action(res, pf, HD_SRIOV_FAILED, r, "sriov_numvfs %lld -> 0", cur);
-                                set_failure(res, r, "cannot remove the VFs of %s: %s", pf, numvfs_error(r));
+                                add_action(res, pf, HD_OUTCOME_FAILED, r, "sriov_numvfs %lld -> 0", cur);
+                                set_failure(res, ctx, r, "cannot remove the VFs of %s: %s", pf, numvfs_error(r));
                                 return 0;
                         }
                         if (o->numvfs == 0)
-                                add_action(res, pf, HD_SRIOV_DONE, 0, "sriov_numvfs %lld -> 0", cur);
+                                add_action(res, pf, HD_OUTCOME_DONE, 0, "sriov_numvfs %lld -> 0", cur);
                 }
                 if (o->numvfs > 0) {
                         r = write_pf_attr(ctx, pf, "sriov_numvfs", o->numvfs);
                         if (r >= 0)
                                 r = wait_vfs(ctx, pf, o->numvfs);
                         if (r < 0) {
-                                add_action(res, pf, HD_SRIOV_FAILED, r, "sriov_numvfs %s -> %u", cur > 0 ? "0" : "0",
+                                add_action(res, pf, HD_OUTCOME_FAILED, r, "sriov_numvfs %s -> %u", cur > 0 ? "0" : "0",
                                            o->numvfs);
-                                set_failure(res, r, "cannot create %u VFs on %s: %s", o->numvfs, pf,
+                                set_failure(res, ctx, r, "cannot create %u VFs on %s: %s", o->numvfs, pf,
                                             r == -ETIMEDOUT ? "the VFs did not appear" : numvfs_error(r));
                                 return 0;
                         }
-                        add_action(res, pf, HD_SRIOV_DONE, 0, "sriov_numvfs %lld -> %u%s", cur, o->numvfs,
+                        add_action(res, pf, HD_OUTCOME_DONE, 0, "sriov_numvfs %lld -> %u%s", cur, o->numvfs,
                                    cur > 0 ? " (through 0)" : "");
                 }
         }
@@ -523,8 +508,8 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
 }
 
 _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_sriov_set_opts *opts,
-                                 unsigned flags, hd_sriov_result **ret) {
-        _cleanup_(result_freep) hd_sriov_result *res = NULL;
+                                 unsigned flags, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_close_ int lock = -1;
         int r;
 
@@ -532,19 +517,19 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
                 return -EINVAL;
         if (!is_pf(pf))
                 return -EOPNOTSUPP;
-        res = calloc(1, sizeof(*res));
-        if (!res)
-                return -ENOMEM;
+        r = hd_result_new(HD_RESULT_SRIOV, &res);
+        if (r < 0)
+                return r;
         if (!(flags & HD_SRIOV_DRY_RUN)) {
                 r = lock_sriov(list->ctx, &lock);
                 if (r < 0)
                         return r;
         }
         r = set_numvfs(list, pf, opts, flags, res);
-        if (r == -ERANGE || r == -EINVAL || r == -EOPNOTSUPP)
+        if (r == -EINVAL || r == -EOPNOTSUPP)
                 return r;
         if (r < 0)
-                set_failure(res, r, "%s: %s", pf->sysname, strerror(-r));
+                set_failure(res, list->ctx, r, "%s: %s", pf->sysname, strerror(-r));
         *ret = TAKE_PTR(res);
         return 0;
 }
@@ -601,7 +586,7 @@ static bool vf_sets_anything(const hd_sriov_vf_config *c) {
 /* Configure one VF through the PF interface @ifindex; @label names the
  * PF in actions. */
 static void vf_apply(hd_ctx *ctx, const char *label, const char *ifname, int ifindex, const hd_sriov_vf_config *c,
-                     unsigned flags, hd_sriov_result *res) {
+                     unsigned flags, hd_result *res) {
         struct hd_nl_link link = { .num_vf = -1 };
         hd_sriov_vf_config d;
         char what[200];
@@ -609,13 +594,13 @@ static void vf_apply(hd_ctx *ctx, const char *label, const char *ifname, int ifi
 
         r = hd_nl_get_link(ifindex, &link);
         if (r < 0 && !(flags & HD_SRIOV_DRY_RUN)) {
-                add_action(res, label, HD_SRIOV_FAILED, r, "VF %u: read %s", c->index, ifname);
-                set_failure(res, r, "cannot read the VFs of %s through netlink: %s", ifname, strerror(-r));
+                add_action(res, label, HD_OUTCOME_FAILED, r, "VF %u: read %s", c->index, ifname);
+                set_failure(res, ctx, r, "cannot read the VFs of %s through netlink: %s", ifname, strerror(-r));
                 return;
         }
         if (r >= 0 && !(flags & HD_SRIOV_DRY_RUN) && (link.num_vf < 0 || c->index >= (unsigned) link.num_vf)) {
-                add_action(res, label, HD_SRIOV_FAILED, -ERANGE, "VF %u", c->index);
-                set_failure(res, -ERANGE, "%s has %d VFs: no VF %u", ifname, link.num_vf < 0 ? 0 : link.num_vf,
+                add_action(res, label, HD_OUTCOME_FAILED, -ERANGE, "VF %u", c->index);
+                set_failure(res, ctx, -ERANGE, "%s has %d VFs: no VF %u", ifname, link.num_vf < 0 ? 0 : link.num_vf,
                             c->index);
                 hd_nl_link_done(&link);
                 return;
@@ -626,19 +611,19 @@ static void vf_apply(hd_ctx *ctx, const char *label, const char *ifname, int ifi
                 return;
         describe_vf(&d, what, sizeof(what));
         if (flags & HD_SRIOV_DRY_RUN) {
-                add_action(res, label, HD_SRIOV_PLANNED, 0, "%s", what);
+                add_action(res, label, HD_OUTCOME_PLANNED, 0, "%s", what);
                 return;
         }
         r = hd_nl_set_vf(ifindex, &d);
-        add_action(res, label, r < 0 ? HD_SRIOV_FAILED : HD_SRIOV_DONE, r, "%s", what);
+        add_action(res, label, r < 0 ? HD_OUTCOME_FAILED : HD_OUTCOME_DONE, r, "%s", what);
         if (r < 0)
-                set_failure(res, r, "%s VF %u: the driver refused (%s)", ifname, c->index,
+                set_failure(res, ctx, r, "%s VF %u: the driver refused (%s)", ifname, c->index,
                             r == -EOPNOTSUPP ? "not supported by this driver" : strerror(-r));
 }
 
 _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd_sriov_vf_config *c,
-                                   unsigned flags, hd_sriov_result **ret) {
-        _cleanup_(result_freep) hd_sriov_result *res = NULL;
+                                   unsigned flags, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         hd_ctx *ctx;
         char ifname[64], label[64];
         int ifindex = -1;
@@ -677,8 +662,7 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
                 return -EOPNOTSUPP;
         if (ifindex <= 0)
                 return -ENODEV;
-        res = calloc(1, sizeof(*res));
-        if (!res)
+        if (hd_result_new(HD_RESULT_SRIOV, &res) < 0)
                 return -ENOMEM;
         vf_apply(ctx, label, ifname, ifindex, c, flags, res);
         *ret = TAKE_PTR(res);
@@ -688,7 +672,7 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
 /* ---- apply (used by sriov/config.c) ---- */
 
 int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_config *cfg, unsigned flags,
-                       hd_sriov_result *res) {
+                       hd_result *res) {
         hd_ctx *ctx = list->ctx;
         hd_sriov_set_opts o = {
                 .numvfs = cfg->numvfs,
@@ -700,16 +684,16 @@ int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_co
 
         r = set_numvfs(list, d, &o, flags, res);
         if (r < 0) {
-                add_action(res, d->sysname, HD_SRIOV_FAILED, r, "sriov_numvfs -> %u", cfg->numvfs);
-                set_failure(res, r, "%s: %s", d->sysname, strerror(-r));
+                add_action(res, d->sysname, HD_OUTCOME_FAILED, r, "sriov_numvfs -> %u", cfg->numvfs);
+                set_failure(res, ctx, r, "%s: %s", d->sysname, strerror(-r));
         }
-        if (res->status == 0 && cfg->n_vfs > 0) {
+        if (hd_result_get_status(res) == 0 && cfg->n_vfs > 0) {
                 if (!hd_ctx_is_live(ctx))
-                        add_action(res, d->sysname, HD_SRIOV_SKIPPED, 0,
+                        add_action(res, d->sysname, HD_OUTCOME_SKIPPED, 0,
                                    "VF link settings of %zu VFs: need the live host (netlink)", cfg->n_vfs);
                 else if (pci_netdev(ctx, d->sysname, ifname, sizeof(ifname), &ifindex) < 0 || ifindex <= 0) {
-                        add_action(res, d->sysname, HD_SRIOV_FAILED, -ENODEV, "VF link settings");
-                        set_failure(res, -ENODEV, "%s has no network interface for VF link settings", d->sysname);
+                        add_action(res, d->sysname, HD_OUTCOME_FAILED, -ENODEV, "VF link settings");
+                        set_failure(res, ctx, -ENODEV, "%s has no network interface for VF link settings", d->sysname);
                 } else
                         for (size_t i = 0; i < cfg->n_vfs; i++)
                                 vf_apply(ctx, d->sysname, ifname, ifindex, &cfg->vfs[i], flags, res);

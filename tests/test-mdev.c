@@ -187,7 +187,7 @@ static void test_create_remove(hd_ctx *ctx) {
 static void test_definitions(hd_ctx *ctx) {
         hd_mdev m = { .uuid = U2, .iommu_group = -1 };
         hd_mdev *got = NULL, *v = NULL;
-        hd_mdev_apply_report *rep = NULL;
+        hd_result *rep = NULL;
         char *text;
         size_t n = 0;
         int r;
@@ -254,12 +254,13 @@ static void test_definitions(hd_ctx *ctx) {
 
         /* apply starts the auto one, then does nothing */
         r = hd_mdev_apply(ctx, &rep);
-        CHECK(r == 0 && rep->n_started == 1 && exists("sys/bus/mdev/devices/%s", U2), "apply starts the auto mdev");
-        hd_mdev_apply_report_free(rep);
+        CHECK(r == 0 && hd_result_count_outcome(rep, HD_OUTCOME_DONE) == 1 && exists("sys/bus/mdev/devices/%s", U2), "apply starts the auto mdev");
+        hd_result_unref(rep);
         r = hd_mdev_apply(ctx, &rep);
-        CHECK(r == 0 && rep->n_started == 0 && rep->n_steps == 1 && rep->steps[0].result == HD_MDEV_APPLY_UNCHANGED,
+        CHECK(r == 0 && hd_result_count_outcome(rep, HD_OUTCOME_DONE) == 0 && hd_result_get_n_steps(rep) == 1 &&
+                      hd_result_step_get_outcome(hd_result_get_step(rep, 0)) == HD_OUTCOME_UNCHANGED,
               "apply again: unchanged");
-        hd_mdev_apply_report_free(rep);
+        hd_result_unref(rep);
         CHECK(exists("sys/devices/virtual/mtty/mtty/%s/x", U2), "attribute written to the new device");
 
         /* modify, autostart, start/stop, undefine */

@@ -100,7 +100,7 @@ static bool no_tmp_files(void) {
 #define PF "0000:02:00.0"
 #define CX "0000:05:00.0"
 
-static int set(unsigned n, const char *driver, int autoprobe, unsigned flags, hd_sriov_result **res) {
+static int set(unsigned n, const char *driver, int autoprobe, unsigned flags, hd_result **res) {
         struct env e;
         hd_sriov_set_opts o = { .numvfs = n, .driver = driver, .autoprobe = autoprobe };
         int r;
@@ -110,19 +110,22 @@ static int set(unsigned n, const char *driver, int autoprobe, unsigned flags, hd
         return r;
 }
 
-static bool has_action(hd_sriov_result *res, enum hd_sriov_action_result st, const char *substr) {
-        for (size_t i = 0; res && i < res->n_actions; i++)
-                if (res->actions[i].result == st && strstr(res->actions[i].what, substr))
+static bool has_action(hd_result *res, enum hd_outcome st, const char *substr) {
+        for (size_t i = 0; i < hd_result_get_n_steps(res); i++) {
+                const hd_result_step *s = hd_result_get_step(res, i);
+                if (hd_result_step_get_outcome(s) == st && strstr(hd_result_step_get_action(s), substr))
                         return true;
+        }
         return false;
 }
 
-static size_t count_changes(hd_sriov_result *res) {
+static size_t count_changes(hd_result *res) {
         size_t n = 0;
-        for (size_t i = 0; res && i < res->n_actions; i++)
-                if (res->actions[i].result == HD_SRIOV_DONE || res->actions[i].result == HD_SRIOV_PLANNED ||
-                    res->actions[i].result == HD_SRIOV_FAILED)
+        for (size_t i = 0; i < hd_result_get_n_steps(res); i++) {
+                enum hd_outcome o = hd_result_step_get_outcome(hd_result_get_step(res, i));
+                if (o == HD_OUTCOME_DONE || o == HD_OUTCOME_PLANNED || o == HD_OUTCOME_FAILED)
                         n++;
+        }
         return n;
 }
 
@@ -176,47 +179,51 @@ static void test_fake_kernel(void) {
 }
 
 static void test_set(void) {
-        hd_sriov_result *res = NULL;
+        hd_result *res = NULL;
         char buf[64];
         int r;
 
         r = set(9, NULL, -1, 0, &res);
         read_rel("sys/bus/pci/devices/" PF "/sriov_numvfs", buf, sizeof(buf));
-        CHECK(r == -ERANGE && !res && streq(buf, "2"), "9 VFs > sriov_totalvfs 7: -ERANGE, nothing changed");
+        CHECK(r == 0 && hd_result_get_status(res) == -ERANGE && hd_result_get_n_steps(res) == 0 &&
+                      strstr(strempty(hd_result_get_reason(res)), PF " supports at most 7 VFs (sriov_totalvfs), not 9") &&
+                      streq(buf, "2"), "9 VFs > sriov_totalvfs 7: -ERANGE with the reason, nothing changed (%s)",
+              strempty(hd_result_get_reason(res)));
+        hd_result_unref(res);
 
         r = set(0, NULL, -1, 0, &res);
         read_rel("sys/bus/pci/devices/" PF "/sriov_numvfs", buf, sizeof(buf));
-        CHECK(r == 0 && res->status == -EBUSY && strstr(res->reason, "0000:02:10.2") && strstr(res->reason, "vfio-pci") &&
+        CHECK(r == 0 && hd_result_get_status(res) == -EBUSY && strstr(strempty(hd_result_get_reason(res)), "0000:02:10.2") && strstr(strempty(hd_result_get_reason(res)), "vfio-pci") &&
                       streq(buf, "2") && exists("sys/bus/pci/devices/0000:02:10.2"),
-              "removing VFs while VF 1 is on vfio-pci is refused (%s)", res ? res->reason : "");
-        hd_sriov_result_free(res);
+              "removing VFs while VF 1 is on vfio-pci is refused (%s)", res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
 
         r = set(3, NULL, -1, 0, &res);
-        CHECK(r == 0 && res->status == -EBUSY && exists("sys/bus/pci/devices/0000:02:10.2"),
+        CHECK(r == 0 && hd_result_get_status(res) == -EBUSY && exists("sys/bus/pci/devices/0000:02:10.2"),
               "growing 2 -> 3 (through 0) is refused too");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
 
         r = set(0, NULL, -1, HD_SRIOV_FORCE | HD_SRIOV_DRY_RUN, &res);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_PLANNED, "sriov_numvfs 2 -> 0") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_PLANNED, "sriov_numvfs 2 -> 0") &&
                       exists("sys/bus/pci/devices/0000:02:10.2"),
               "dry run plans 2 -> 0 and changes nothing");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
 
         r = set(0, NULL, -1, HD_SRIOV_FORCE, &res);
         read_rel("sys/bus/pci/devices/" PF "/sriov_numvfs", buf, sizeof(buf));
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_DONE, "sriov_numvfs 2 -> 0") && streq(buf, "0") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_DONE, "sriov_numvfs 2 -> 0") && streq(buf, "0") &&
                       !exists("sys/bus/pci/devices/0000:02:10.0") && !exists("sys/bus/pci/devices/0000:02:10.2") &&
                       !exists("sys/bus/pci/devices/" PF "/virtfn0") && !exists("sys/kernel/iommu_groups/10") &&
                       !exists("sys/bus/pci/drivers/vfio-pci/0000:02:10.2"),
               "--force: 2 -> 0 removes VF dirs, bus entries, virtfn links, IOMMU groups, driver links");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
 
         r = set(4, NULL, -1, 0, &res);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_DONE, "sriov_numvfs 0 -> 4") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_DONE, "sriov_numvfs 0 -> 4") &&
                       bound_to("0000:02:10.0", "igbvf") && bound_to("0000:02:10.6", "igbvf") &&
                       exists("sys/bus/pci/devices/" PF "/virtfn3") && exists("sys/bus/pci/devices/0000:02:10.6/physfn"),
               "0 -> 4: VFs 02:10.0..02:10.6 bound to igbvf (autoprobe on)");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
         {
                 struct env e;
                 hd_device *vf;
@@ -236,27 +243,48 @@ static void test_set(void) {
 
         r = set(2, "vfio-pci", -1, 0, &res);
         read_rel("sys/bus/pci/devices/" PF "/sriov_drivers_autoprobe", buf, sizeof(buf));
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_DONE, "(through 0)") &&
-                      has_action(res, HD_SRIOV_DONE, "sriov_drivers_autoprobe 1 -> 0") && streq(buf, "0") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_DONE, "(through 0)") &&
+                      has_action(res, HD_OUTCOME_DONE, "sriov_drivers_autoprobe 1 -> 0") && streq(buf, "0") &&
                       bound_to("0000:02:10.0", "vfio-pci") && bound_to("0000:02:10.2", "vfio-pci") &&
                       !exists("sys/bus/pci/devices/0000:02:10.4"),
-              "4 -> 2 --driver vfio-pci: through 0, autoprobe off, both VFs on vfio-pci (%s)", res ? res->reason : "");
-        hd_sriov_result_free(res);
+              "4 -> 2 --driver vfio-pci: through 0, autoprobe off, both VFs on vfio-pci (%s)", res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
 
         r = set(2, "vfio-pci", -1, 0, &res);
-        CHECK(r == 0 && res->status == 0 && res->n_actions == 0, "the same again changes nothing");
-        hd_sriov_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_get_n_steps(res) == 0, "the same again changes nothing");
+        hd_result_unref(res);
 
         r = set(2, "host", -1, HD_SRIOV_DRY_RUN, &res);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_PLANNED, "sriov_drivers_autoprobe 0 -> 1") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_PLANNED, "sriov_drivers_autoprobe 0 -> 1") &&
                       bound_to("0000:02:10.0", "vfio-pci"),
               "--driver host plans autoprobe on; VFs stay where they are");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
+}
+
+/* hd_sriov_persist: the call's error or the result's status; the reason
+ * in @err.  A success has exactly its one "persisted in" step. */
+static int persist(struct env *e, const char *addr, const hd_sriov_set_opts *set, const hd_sriov_vf_config *vf,
+                   char *err, size_t errsize) {
+        hd_result *res = NULL;
+        int r = hd_sriov_persist(e->list, dev(e, addr), confdir, set, vf, &res);
+        snprintf(err, errsize, "%s", strempty(hd_result_get_reason(res)));
+        if (r == 0) {
+                const hd_result_step *st = hd_result_get_step(res, 0);
+                r = hd_result_get_status(res);
+                if (r == 0 && (hd_result_get_n_steps(res) != 1 || !streq(hd_result_step_get_subject(st), addr) ||
+                               !strstr(hd_result_step_get_action(st), "persisted in ") ||
+                               hd_result_step_get_outcome(st) != HD_OUTCOME_DONE))
+                        r = -EPROTO;
+                if (r < 0 && hd_result_get_n_steps(res) != 0)
+                        r = -EPROTO;
+        }
+        hd_result_unref(res);
+        return r;
 }
 
 static void test_persist_apply(void) {
         struct env e;
-        hd_sriov_result *res = NULL;
+        hd_result *res = NULL;
         json_object *o, *v;
         char err[512];
         int r;
@@ -265,16 +293,16 @@ static void test_persist_apply(void) {
         fake_env_open(&e, root, state, 0);
         {
                 hd_sriov_set_opts o2 = { .numvfs = 2, .driver = "vfio-pci", .autoprobe = -1 };
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, &o2, NULL, err, sizeof(err));
+                r = persist(&e, PF, &o2, NULL, err, sizeof(err));
         }
         CHECK(r == 0, "persist %s (%s)", PF, err);
         {
                 hd_sriov_vf_config vc = { .index = 1, .set_mac = true, .mac = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 },
                                           .set_vlan = true, .vlan = 100, .trust = 1, .spoofchk = -1 };
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, NULL, &vc, err, sizeof(err));
+                r = persist(&e, PF, NULL, &vc, err, sizeof(err));
                 CHECK(r == 0, "persist VF 1 settings");
                 vc.index = 2;
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, NULL, &vc, err, sizeof(err));
+                r = persist(&e, PF, NULL, &vc, err, sizeof(err));
                 CHECK(r == -ERANGE && strstr(err, "no VF 2"), "VF 2 of 2 is refused (%s)", err);
         }
         env_close(&e);
@@ -298,7 +326,7 @@ static void test_persist_apply(void) {
         fake_env_open(&e, root, state, 0);
         {
                 hd_sriov_set_opts o2 = { .numvfs = 0, .autoprobe = -1 };
-                r = hd_sriov_persist(e.list, dev(&e, CX), confdir, &o2, NULL, err, sizeof(err));
+                r = persist(&e, CX, &o2, NULL, err, sizeof(err));
         }
         env_close(&e);
         o = read_conf_json(CX);
@@ -309,66 +337,66 @@ static void test_persist_apply(void) {
 
         /* a "reboot": VFs gone, autoprobe back on */
         r = set(0, "host", -1, HD_SRIOV_FORCE, &res);
-        CHECK(r == 0 && res->status == 0 && !exists("sys/bus/pci/devices/0000:02:10.0"), "VFs removed (reboot)");
-        hd_sriov_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && !exists("sys/bus/pci/devices/0000:02:10.0"), "VFs removed (reboot)");
+        hd_result_unref(res);
 
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, HD_SRIOV_DRY_RUN, &res);
         env_close(&e);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_PLANNED, "sriov_numvfs 0 -> 2") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_PLANNED, "sriov_numvfs 0 -> 2") &&
                       !exists("sys/bus/pci/devices/0000:02:10.0"),
               "apply --dry-run plans 0 -> 2 and changes nothing");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
 
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_DONE, "sriov_numvfs 0 -> 2") &&
-                      has_action(res, HD_SRIOV_DONE, "sriov_drivers_autoprobe 1 -> 0") &&
-                      has_action(res, HD_SRIOV_SKIPPED, "need the live host") && bound_to("0000:02:10.0", "vfio-pci") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_DONE, "sriov_numvfs 0 -> 2") &&
+                      has_action(res, HD_OUTCOME_DONE, "sriov_drivers_autoprobe 1 -> 0") &&
+                      has_action(res, HD_OUTCOME_SKIPPED, "need the live host") && bound_to("0000:02:10.0", "vfio-pci") &&
                       bound_to("0000:02:10.2", "vfio-pci"),
-              "apply re-creates 2 VFs on vfio-pci; VF link settings skipped with a sysroot (%s)", res ? res->reason : "");
-        hd_sriov_result_free(res);
+              "apply re-creates 2 VFs on vfio-pci; VF link settings skipped with a sysroot (%s)", res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
 
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
-        CHECK(r == 0 && res->status == 0 && count_changes(res) == 0, "apply again: nothing changed");
-        hd_sriov_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && count_changes(res) == 0, "apply again: nothing changed");
+        hd_result_unref(res);
 
         /* identity checks */
         write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0x1234\",\"numvfs\":4}\n");
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_SKIPPED, "config is for 15b3:1234") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_SKIPPED, "config is for 15b3:1234") &&
                       !exists("sys/bus/pci/devices/" CX "/virtfn0"),
               "another device at the address: skipped, nothing created");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
         write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0xa2d6\",\"serial\":\"OTHER\",\"numvfs\":4}\n");
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_SKIPPED, "serial number is MT2113X00000") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_SKIPPED, "serial number is MT2113X00000") &&
                       !exists("sys/bus/pci/devices/" CX "/virtfn0"),
               "another serial number: skipped");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
         write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0xa2d6\",\"serial\":\"MT2113X00000\",\"numvfs\":1}\n");
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_DONE, "sriov_numvfs 0 -> 1") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_DONE, "sriov_numvfs 0 -> 1") &&
                       bound_to("0000:05:00.2", "mlx5_core"),
               "the same serial: 1 VF created at 05:00.2 on mlx5_core (offset 2)");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
         write_conf("0000:09:00.0", "{\"address\":\"0000:09:00.0\",\"vendor\":\"0x8086\",\"device\":\"0x10c9\",\"numvfs\":1}");
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
-        CHECK(r == 0 && res->status == 0 && has_action(res, HD_SRIOV_SKIPPED, "no device at 0000:09:00.0") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_SKIPPED, "no device at 0000:09:00.0") &&
                       count_changes(res) == 0,
               "no device at the address: skipped");
-        hd_sriov_result_free(res);
+        hd_result_unref(res);
         remove_conf("0000:09:00.0");
 }
 
@@ -391,7 +419,7 @@ static void test_bad_config(void) {
                 { "{\"address\":\"0000:02:00.0\",\"vendor\":\"0x8086\",\"device\":\"0x10c9\",\"numvfs\":2,\"vfs\":[{\"index\":1},{\"index\":1}]}", "appears twice" },
                 { "{\"address\":\"0000:02:00.0\",\"vendor\":\"0x8086\",\"device\":\"0x10c9\",\"numvfs\":2} x", "trailing garbage" },
         };
-        hd_sriov_result *res = NULL;
+        hd_result *res = NULL;
         char err[512], before[4096], after[4096];
         struct env e;
         int r;
@@ -413,11 +441,11 @@ static void test_bad_config(void) {
         r = hd_sriov_apply(e.list, confdir, 0, &res);
         env_close(&e);
         snprintf(after, sizeof(after), "%d", exists("sys/bus/pci/devices/0000:02:10.4"));
-        CHECK(r == 0 && res->status == -EBADMSG && strstr(res->reason, "line 1") &&
-                      has_action(res, HD_SRIOV_FAILED, "config file") && streq(before, after) &&
+        CHECK(r == 0 && hd_result_get_status(res) == -EBADMSG && strstr(strempty(hd_result_get_reason(res)), "line 1") &&
+                      has_action(res, HD_OUTCOME_FAILED, "config file") && streq(before, after) &&
                       bound_to("0000:02:10.0", "vfio-pci"),
-              "apply: malformed file fails clearly, nothing changed (%s)", res ? res->reason : "");
-        hd_sriov_result_free(res);
+              "apply: malformed file fails clearly, nothing changed (%s)", res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
 
         /* persist over a malformed file refuses to overwrite it */
         {
@@ -425,7 +453,7 @@ static void test_bad_config(void) {
                 char p[PATH_MAX], text[256] = "";
                 FILE *f;
                 fake_env_open(&e, root, state, 0);
-                r = hd_sriov_persist(e.list, dev(&e, PF), confdir, &o, NULL, err, sizeof(err));
+                r = persist(&e, PF, &o, NULL, err, sizeof(err));
                 env_close(&e);
                 snprintf(p, sizeof(p), "%s/sriov/%s.json", confdir, PF);
                 f = fopen(p, "re");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of internal helpers (TAP output). */
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,6 +12,7 @@
 #include "util/netlink.h"
 
 #include <pci/pci.h>
+#include "util/result-internal.h"
 #include "tap.h"
 
 
@@ -294,6 +296,142 @@ static void test_policy(void) {
         unsetenv("HOSTDEV_CONFIG_DIR");
 }
 
+static char *json_text(json_object *o) {
+        char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return s;
+}
+
+static void test_result(void) {
+        _hd_cleanup_result_ hd_result *d = NULL, *sr = NULL, *m = NULL, *e = NULL;
+        _cleanup_free_ char *text = NULL, *json = NULL;
+        json_object *o = NULL;
+        const hd_result_step *st;
+
+        /* NULL-safety of every getter and renderer */
+        CHECK(hd_result_get_status(NULL) == -EINVAL && !hd_result_get_reason(NULL) && hd_result_get_n_steps(NULL) == 0 &&
+                      !hd_result_get_step(NULL, 0) && hd_result_count_outcome(NULL, HD_OUTCOME_DONE) == 0 &&
+                      !hd_result_step_get_subject(NULL) && !hd_result_step_get_to(NULL) &&
+                      hd_result_step_get_outcome(NULL) == HD_OUTCOME_FAILED && hd_result_step_get_error(NULL) == 0 &&
+                      !hd_result_step_get_error_text(NULL) && hd_result_unref(NULL) == NULL &&
+                      hd_result_format_text(NULL, &text) == -EINVAL && hd_result_to_json(NULL, &o) == -EINVAL && !text && !o,
+              "result getters and renderers accept NULL");
+
+        /* drivers (vfio): steps in order, "(none)" for unbound, the words */
+        CHECK(hd_result_new(HD_RESULT_DRIVERS, &d) == 0 && hd_result_get_status(d) == 0 && !hd_result_get_reason(d) &&
+                      hd_result_get_n_steps(d) == 0, "new result: ok, no reason, no steps");
+        CHECK(hd_result_format_text(d, &text) == 0 && streq(text, ""), "no steps: empty text");
+        free(TAKE_PTR(text));
+        hd_result_add_step(d, &(struct hd_result_step_spec) { .subject = "0000:01:00.0", .from = "nouveau",
+                                                               .to = "vfio-pci", .outcome = HD_OUTCOME_ROLLED_BACK });
+        hd_result_add_step(d, &(struct hd_result_step_spec) { .subject = "0000:01:00.1", .from = "",
+                                                               .to = "vfio-pci", .outcome = HD_OUTCOME_FAILED,
+                                                               .error = -EIO });
+        hd_result_fail(d, NULL, -EIO, "%s failed to bind to %s: %s", "0000:01:00.1", "vfio-pci", strerror(EIO));
+        st = hd_result_get_step(d, 1);
+        CHECK(hd_result_get_n_steps(d) == 2 && !hd_result_get_step(d, 2) &&
+                      streq(hd_result_step_get_subject(st), "0000:01:00.1") && streq(hd_result_step_get_from(st), "") &&
+                      hd_result_step_get_error(st) == -EIO && streq(hd_result_step_get_error_text(st), strerror(EIO)) &&
+                      !hd_result_step_get_action(st) && !hd_result_step_get_parent(st),
+              "steps keep subject, from, to, error and its text (strerror by default)");
+        CHECK(hd_result_get_status(d) == -EIO && streq(hd_result_get_status_string(d), "failed") &&
+                      streq(hd_result_get_reason(d), "0000:01:00.1 failed to bind to vfio-pci: Input/output error"),
+              "status and reason");
+        CHECK(hd_result_format_text(d, &text) == 0 &&
+                      streq(text, "0000:01:00.0  nouveau -> vfio-pci  rolled back\n"
+                                  "0000:01:00.1  (none) -> vfio-pci  FAILED\n"), "drivers text");
+        CHECK(hd_result_to_json(d, &o) == 0 && (json = json_text(o)) &&
+                      streq(json, "{\"status\":\"failed\",\"reason\":\"0000:01:00.1 failed to bind to vfio-pci: "
+                                  "Input/output error\",\"devices\":[{\"address\":\"0000:01:00.0\",\"from\":\"nouveau\","
+                                  "\"to\":\"vfio-pci\",\"result\":\"rolled back\"},{\"address\":\"0000:01:00.1\","
+                                  "\"from\":\"\",\"to\":\"vfio-pci\",\"result\":\"FAILED\"}]}"),
+              "drivers JSON shape (%s)", json);
+        free(TAKE_PTR(text));
+        free(TAKE_PTR(json));
+        CHECK(hd_result_ref(d) == d && hd_result_unref(d) == NULL && hd_result_get_n_steps(d) == 2,
+              "ref and unref keep the result alive");
+
+        /* SR-IOV: "PF: action  word", refused, reason null on success */
+        hd_result_new(HD_RESULT_SRIOV, &sr);
+        hd_result_add_step(sr, &(struct hd_result_step_spec) { .subject = "0000:02:00.0",
+                                                                .action = "sriov_numvfs 2 -> 0",
+                                                                .outcome = HD_OUTCOME_PLANNED });
+        hd_result_add_step(sr, &(struct hd_result_step_spec) { .subject = "0000:09:00.0", .action = "no device",
+                                                                .outcome = HD_OUTCOME_SKIPPED });
+        CHECK(hd_result_format_text(sr, &text) == 0 &&
+                      streq(text, "0000:02:00.0: sriov_numvfs 2 -> 0  would change\n0000:09:00.0: no device  skipped\n"),
+              "SR-IOV text");
+        CHECK(hd_result_to_json(sr, &o) == 0 && (json = json_text(o)) &&
+                      streq(json, "{\"status\":\"ok\",\"reason\":null,\"actions\":[{\"pf\":\"0000:02:00.0\","
+                                  "\"action\":\"sriov_numvfs 2 -> 0\",\"result\":\"would change\"},{\"pf\":"
+                                  "\"0000:09:00.0\",\"action\":\"no device\",\"result\":\"skipped\"}]}"),
+              "SR-IOV JSON shape (%s)", json);
+        free(TAKE_PTR(text));
+        free(TAKE_PTR(json));
+        hd_result_fail(sr, NULL, -EBUSY, "VF %u is detached for a VM", 1);
+        CHECK(streq(hd_result_get_status_string(sr), "refused") && hd_result_count_outcome(sr, HD_OUTCOME_SKIPPED) == 1,
+              "-EBUSY is refused; outcomes counted");
+
+        /* merge: steps appended, the first failure kept */
+        hd_result_new(HD_RESULT_SRIOV, &e);
+        hd_result_fail(e, NULL, -ENODEV, "first");
+        CHECK(hd_result_merge(e, sr) == 0 && hd_result_get_n_steps(e) == 2 && hd_result_get_status(e) == -ENODEV &&
+                      streq(hd_result_get_reason(e), "first"), "merge keeps the first failure, appends the steps");
+
+        /* mdev apply: a bare array, parent and type, error text */
+        hd_result_new(HD_RESULT_MDEV_APPLY, &m);
+        hd_result_add_step(m, &(struct hd_result_step_spec) { .subject = "b0a3989b-1b2d-4d6e-9d8e-2f3c4d5e6f70",
+                                                               .action = "start", .parent = "0000:00:02.0",
+                                                               .type = "i915-GVTg_V5_4", .outcome = HD_OUTCOME_FAILED,
+                                                               .error = -ENOSPC });
+        hd_result_add_step(m, &(struct hd_result_step_spec) { .subject = "c0a3989b-1b2d-4d6e-9d8e-2f3c4d5e6f70",
+                                                               .action = "start", .parent = "mtty", .type = "mtty-1",
+                                                               .outcome = HD_OUTCOME_DONE });
+        CHECK(hd_result_format_text(m, &text) == 0 &&
+                      streq(text, "mdev b0a3989b-1b2d-4d6e-9d8e-2f3c4d5e6f70  0000:00:02.0 i915-GVTg_V5_4  FAILED: "
+                                  "No space left on device\n"
+                                  "mdev c0a3989b-1b2d-4d6e-9d8e-2f3c4d5e6f70  mtty mtty-1  started\n"),
+              "mdev apply text");
+        CHECK(hd_result_to_json(m, &o) == 0 && (json = json_text(o)) &&
+                      streq(json, "[{\"uuid\":\"b0a3989b-1b2d-4d6e-9d8e-2f3c4d5e6f70\",\"parent\":\"0000:00:02.0\","
+                                  "\"type\":\"i915-GVTg_V5_4\",\"result\":\"FAILED\",\"error\":\"No space left on "
+                                  "device\"},{\"uuid\":\"c0a3989b-1b2d-4d6e-9d8e-2f3c4d5e6f70\",\"parent\":\"mtty\","
+                                  "\"type\":\"mtty-1\",\"result\":\"started\",\"error\":null}]"),
+              "mdev apply JSON shape (%s)", json);
+
+        /* reset: one line for a reset or a skip, nothing for a refusal */
+        {
+                _hd_cleanup_result_ hd_result *rs = NULL, *rf = NULL;
+                hd_result_new(HD_RESULT_RESET, &rs);
+                hd_result_set_reason(rs, "%s is bound to vfio-pci, which resets it itself", "0000:01:00.0");
+                hd_result_add_step(rs, &(struct hd_result_step_spec) { .subject = "pci_0000_01_00_0", .action = "reset",
+                                                                        .to = "none", .outcome = HD_OUTCOME_SKIPPED });
+                free(TAKE_PTR(text));
+                CHECK(hd_result_format_text(rs, &text) == 0 &&
+                              streq(text, "pci_0000_01_00_0: skipped: 0000:01:00.0 is bound to vfio-pci, which resets it "
+                                          "itself\n"), "reset skipped text");
+                hd_result_new(HD_RESULT_RESET, &rf);
+                hd_result_fail(rf, NULL, -EBUSY, "only a bus reset is possible");
+                hd_result_add_step(rf, &(struct hd_result_step_spec) { .subject = "pci_0000_01_00_0", .action = "reset",
+                                                                        .to = "bus", .outcome = HD_OUTCOME_NOT_ATTEMPTED,
+                                                                        .error = -EBUSY });
+                free(TAKE_PTR(text));
+                free(TAKE_PTR(json));
+                CHECK(hd_result_format_text(rf, &text) == 0 && streq(text, "") && hd_result_to_json(rf, &o) == 0 &&
+                              (json = json_text(o)) &&
+                              streq(json, "{\"status\":\"refused\",\"reason\":\"only a bus reset is possible\","
+                                          "\"devices\":[{\"device\":\"pci_0000_01_00_0\",\"method\":\"bus\","
+                                          "\"result\":\"not attempted\"}]}"),
+                      "reset refused: no text, the JSON shape (%s)", json);
+        }
+
+        CHECK(streq(hd_outcome_to_string(HD_RESULT_DRIVERS, HD_OUTCOME_PLANNED), "would move") &&
+                      streq(hd_outcome_to_string(HD_RESULT_MDEV_APPLY, HD_OUTCOME_SKIPPED), "parent absent") &&
+                      streq(hd_outcome_to_string(HD_RESULT_DRIVERS, HD_OUTCOME_UNCHANGED), "unchanged") &&
+                      streq(hd_outcome_to_string(HD_RESULT_SRIOV, HD_OUTCOME_NOT_ATTEMPTED), "not attempted"),
+              "outcome words per kind");
+}
+
 int main(void) {
         test_normalize();
         test_pci_addr();
@@ -303,5 +441,6 @@ int main(void) {
         test_devlink();
         test_pciids();
         test_policy();
+        test_result();
         return tap_finish();
 }

@@ -50,7 +50,7 @@ static void remove_file(const char *rel) {
         unlink(p);
 }
 
-static int detach(const char *addr, const char *drv, unsigned flags, hd_vfio_result **res) {
+static int detach(const char *addr, const char *drv, unsigned flags, hd_result **res) {
         struct env e;
         int r;
         fake_env_open(&e, root, state, HD_LOG_ERR);
@@ -59,7 +59,7 @@ static int detach(const char *addr, const char *drv, unsigned flags, hd_vfio_res
         return r;
 }
 
-static int reattach(const char *addr, unsigned flags, hd_vfio_result **res) {
+static int reattach(const char *addr, unsigned flags, hd_result **res) {
         struct env e;
         int r;
         fake_env_open(&e, root, state, HD_LOG_ERR);
@@ -85,7 +85,7 @@ static char *vfio_node(int group) {
 #define GPU_AUDIO "0000:01:00.1"
 
 static void test_single(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         char orig[64], override[64] = "";
         int r;
 
@@ -93,7 +93,7 @@ static void test_single(void) {
         CHECK(streq(orig, "e1000e"), "fixture: %s starts on e1000e (%s)", NIC, orig);
 
         r = detach(NIC, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == 0 && res->n_steps == 1 && res->steps[0].result == HD_STEP_DONE,
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_get_n_steps(res) == 1 && hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_DONE,
               "detach %s to vfio-pci", NIC);
         CHECK(bound_to(NIC, "vfio-pci"), "%s is bound to vfio-pci", NIC);
         {
@@ -110,15 +110,15 @@ static void test_single(void) {
                 snprintf(txn, sizeof(txn), "%s/transaction.json", state);
                 CHECK(access(txn, F_OK) != 0, "no transaction left behind");
         }
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 
         r = detach(NIC, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == 0 && res->steps[0].result == HD_STEP_NOOP, "detach again is a no-op");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_UNCHANGED, "detach again is a no-op");
+        hd_result_unref(res);
 
         r = reattach(NIC, 0, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "e1000e"), "reattach gives %s back to e1000e", NIC);
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(NIC, "e1000e"), "reattach gives %s back to e1000e", NIC);
+        hd_result_unref(res);
         {
                 char p[PATH_MAX];
                 FILE *f;
@@ -134,38 +134,38 @@ static void test_single(void) {
         CHECK(access(record_path(NIC), F_OK) != 0, "journal record removed");
 
         r = reattach(NIC, 0, &res);
-        CHECK(r == 0 && res->status == 0 && res->steps[0].result == HD_STEP_NOOP, "reattach of a host-bound device is a no-op");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_UNCHANGED, "reattach of a host-bound device is a no-op");
+        hd_result_unref(res);
 }
 
 static void test_stub(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         char drvdir[PATH_MAX];
         int r;
 
         snprintf(drvdir, sizeof(drvdir), "%s/sys/bus/pci/drivers/pci-stub", root);
         CHECK(access(drvdir, F_OK) != 0, "pci-stub not loaded yet");
         r = detach(NIC, "pci-stub", 0, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "pci-stub"), "detach to pci-stub loads the module and binds");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(NIC, "pci-stub"), "detach to pci-stub loads the module and binds");
+        hd_result_unref(res);
         r = detach(NIC, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "vfio-pci"), "pci-stub -> vfio-pci");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(NIC, "vfio-pci"), "pci-stub -> vfio-pci");
+        hd_result_unref(res);
         r = reattach(NIC, 0, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "e1000e"),
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(NIC, "e1000e"),
               "reattach restores the true original driver (e1000e), not the intermediate stub");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 }
 
 static void test_group(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         int r;
 
         r = detach(GPU, "vfio-pci", HD_VFIO_GROUP | HD_VFIO_DRY_RUN, &res);
-        CHECK(r == 0 && res->status == 0 && res->n_steps == 2 && res->steps[0].result == HD_STEP_PLANNED &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_get_n_steps(res) == 2 && hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_PLANNED &&
                       bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
               "dry run plans both group members and changes nothing");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         {
                 char p[PATH_MAX];
                 snprintf(p, sizeof(p), "%s/lock", state);
@@ -173,10 +173,10 @@ static void test_group(void) {
         }
 
         r = detach(GPU, "vfio-pci", HD_VFIO_GROUP, &res);
-        CHECK(r == 0 && res->status == 0 && res->n_steps == 2 && bound_to(GPU, "vfio-pci") &&
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_get_n_steps(res) == 2 && bound_to(GPU, "vfio-pci") &&
                       bound_to(GPU_AUDIO, "vfio-pci"),
               "--group moves the GPU and its audio function");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         {
                 struct env e;
                 hd_device *blocker = NULL;
@@ -186,9 +186,9 @@ static void test_group(void) {
                 env_close(&e);
         }
         r = reattach(GPU, HD_VFIO_GROUP, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
               "--group reattach restores both original drivers");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         {
                 struct env e;
                 hd_device *blocker = NULL;
@@ -202,12 +202,12 @@ static void test_group(void) {
         setenv("HOSTDEV_TEST_FAIL_BIND", GPU_AUDIO, 1);
         r = detach(GPU, "vfio-pci", HD_VFIO_GROUP, &res);
         unsetenv("HOSTDEV_TEST_FAIL_BIND");
-        CHECK(r == 0 && res->status == -EIO, "injected failure on the second member fails the transaction");
-        CHECK(res->n_steps == 2 && res->steps[0].result == HD_STEP_ROLLED_BACK && res->steps[1].result == HD_STEP_FAILED,
+        CHECK(r == 0 && hd_result_get_status(res) == -EIO, "injected failure on the second member fails the transaction");
+        CHECK(hd_result_get_n_steps(res) == 2 && hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_ROLLED_BACK && hd_result_step_get_outcome(hd_result_get_step(res, 1)) == HD_OUTCOME_FAILED,
               "report: first rolled back, second failed");
         CHECK(bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"), "both members are back on their drivers");
         CHECK(access(record_path(GPU), F_OK) != 0 && access(record_path(GPU_AUDIO), F_OK) != 0, "no records left");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 
         /* a device no driver takes: bounded wait, then rollback */
         {
@@ -216,14 +216,14 @@ static void test_group(void) {
                 fake_kernel_fail_probe(e.k, GPU_AUDIO);
                 r = hd_vfio_detach(e.list, dev(&e, GPU), "vfio-pci", HD_VFIO_GROUP, &res);
                 env_close(&e);
-                CHECK(r == 0 && res->status == -ETIMEDOUT && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
-                      "bind timeout on a member rolls the group back (status %d)", res ? res->status : 0);
-                hd_vfio_result_free(res);
+                CHECK(r == 0 && hd_result_get_status(res) == -ETIMEDOUT && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+                      "bind timeout on a member rolls the group back (status %d)", res ? hd_result_get_status(res) : 0);
+                hd_result_unref(res);
         }
 }
 
 static void test_kill9(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         pid_t pid;
         int status, r;
 
@@ -251,9 +251,9 @@ static void test_kill9(void) {
                 r = hd_vfio_recover(e.ctx, &res);
                 env_close(&e);
         }
-        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
               "recover restores both original drivers");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         {
                 char txn[PATH_MAX];
                 snprintf(txn, sizeof(txn), "%s/transaction.json", state);
@@ -264,14 +264,14 @@ static void test_kill9(void) {
                 fake_env_open(&e, root, state, HD_LOG_ERR);
                 r = hd_vfio_recover(e.ctx, &res);
                 env_close(&e);
-                CHECK(r == 0 && res->n_steps == 0, "a second recover has nothing to do");
-                hd_vfio_result_free(res);
+                CHECK(r == 0 && hd_result_get_n_steps(res) == 0, "a second recover has nothing to do");
+                hd_result_unref(res);
         }
 }
 
 static void test_lock(void) {
         char p[PATH_MAX];
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         struct timespec a, b;
         pid_t pid;
         int fd, status;
@@ -288,27 +288,27 @@ static void test_lock(void) {
         close(fd); /* the child still holds the lock through its copy */
         clock_gettime(CLOCK_MONOTONIC, &a);
         detach(NIC, "vfio-pci", HD_VFIO_DRY_RUN, &res); /* dry run takes no lock */
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         detach(NIC, "vfio-pci", 0, &res);
         clock_gettime(CLOCK_MONOTONIC, &b);
         waitpid(pid, &status, 0);
-        CHECK(res && res->status == 0 && (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 >= 300,
+        CHECK(res && hd_result_get_status(res) == 0 && (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 >= 300,
               "a second run waits for the lock of the first");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         reattach(NIC, 0, &res);
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 }
 
 static void expect_refusal(const char *addr, const char *what, const char *needle) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         int r = detach(addr, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == -EBUSY && strstr(res->reason, needle) && !bound_to(addr, "vfio-pci"),
-              "refused: %s (%s)", what, res ? res->reason : "?");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == -EBUSY && strstr(strempty(hd_result_get_reason(res)), needle) && !bound_to(addr, "vfio-pci"),
+              "refused: %s (%s)", what, res ? strempty(hd_result_get_reason(res)) : "?");
+        hd_result_unref(res);
 }
 
 static void test_safety(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         int r;
 
         /* the SATA controller 00:17.0 holds sda; sda2 is mounted on / */
@@ -316,10 +316,10 @@ static void test_safety(void) {
                                           "23 22 0:21 / /proc rw - proc proc rw\n");
         expect_refusal("0000:00:17.0", "mounted root filesystem", "mounted on /");
         r = detach("0000:00:17.0", "vfio-pci", HD_VFIO_FORCE, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to("0000:00:17.0", "vfio-pci"), "--force overrides the refusal");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to("0000:00:17.0", "vfio-pci"), "--force overrides the refusal");
+        hd_result_unref(res);
         reattach("0000:00:17.0", 0, &res);
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         write_file("proc/self/mountinfo", "");
 
         write_file("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/sda1 partition 1048572 0 -2\n");
@@ -341,11 +341,11 @@ static void test_safety(void) {
         }
         expect_refusal(GPU, "open DRM node", "/dev/dri/card1 is open by process 4242 (Xorg)");
         {
-                hd_vfio_result *g = NULL;
+                hd_result *g = NULL;
                 r = detach(GPU_AUDIO, "vfio-pci", HD_VFIO_GROUP, &g);
-                CHECK(r == 0 && g->status == -EBUSY && strstr(g->reason, "IOMMU group member"),
+                CHECK(r == 0 && hd_result_get_status(g) == -EBUSY && strstr(strempty(hd_result_get_reason(g)), "IOMMU group member"),
                       "a group detach is refused when another member is needed");
-                hd_vfio_result_free(g);
+                hd_result_unref(g);
         }
         {
                 char cmd[PATH_MAX];
@@ -364,45 +364,69 @@ static void test_safety(void) {
         expect_refusal("0000:00:02.0", "boot VGA with framebuffer console", "framebuffer console");
         write_file("sys/class/vtconsole/vtcon1/bind", "0\n");
         r = detach("0000:00:02.0", "vfio-pci", HD_VFIO_DRY_RUN, &res);
-        CHECK(r == 0 && res->status == 0, "boot VGA without a bound console may go");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0, "boot VGA without a bound console may go");
+        hd_result_unref(res);
+}
+
+/* hd_pci_reset as 0 (reset), 1 (skipped) or the result's -errno, with
+ * the kernel's method and the reason */
+static int reset_dev(struct env *e, const char *addr, unsigned flags, char *method, size_t msize, char *reason,
+                     size_t rsize) {
+        hd_result *res = NULL;
+        const hd_result_step *st;
+        int r = hd_pci_reset(e->list, dev(e, addr), flags, &res);
+
+        if (r < 0)
+                return r;
+        st = hd_result_get_step(res, 0);
+        snprintf(method, msize, "%s", strempty(hd_result_step_get_to(st)));
+        snprintf(reason, rsize, "%s", strempty(hd_result_get_reason(res)));
+        r = hd_result_get_status(res);
+        if (hd_result_get_n_steps(res) != 1 || !streq(hd_result_step_get_subject(st), hd_device_get_name(dev(e, addr))))
+                r = -EPROTO;
+        else if (r == 0 && hd_result_step_get_outcome(st) == HD_OUTCOME_SKIPPED)
+                r = 1;
+        else if (r == 0 && hd_result_step_get_outcome(st) != HD_OUTCOME_DONE)
+                r = -EPROTO;
+        hd_result_unref(res);
+        return r;
 }
 
 static void test_reset(void) {
         struct env e;
         char method[64], reason[256];
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         int r;
 
         write_file("sys/bus/pci/devices/" NIC "/reset_method", "flr bus\n");
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, NIC, 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 0 && streq(method, "flr") && fake_kernel_resets(e.k) == 1, "reset with FLR");
         env_close(&e);
 
         detach(NIC, "vfio-pci", 0, &res);
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, NIC, 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 1 && fake_kernel_resets(e.k) == 0, "reset skipped while bound to vfio-pci (%s)", reason);
         env_close(&e);
         reattach(NIC, 0, &res);
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 
         /* the GPU can only be bus-reset and shares the bus with its audio function */
         write_file("sys/bus/pci/devices/" GPU "/reset_method", "bus\n");
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, GPU), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, GPU, 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == -EBUSY && strstr(reason, GPU_AUDIO) && fake_kernel_resets(e.k) == 0,
               "bus reset refused while a sibling is bound (%s)", reason);
-        r = hd_pci_reset(e.list, dev(&e, "0000:00:1c.0"), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, "0000:00:1c.0", 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == -EINVAL, "reset of a bridge refused");
         env_close(&e);
 }
 
 static void test_bad(void) {
         struct env e;
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         fake_env_open(&e, root, state, HD_LOG_ERR);
         CHECK(hd_vfio_detach(e.list, dev(&e, "0000:00:1c.0"), "vfio-pci", 0, &res) == -EINVAL, "bridges cannot be detached");
         CHECK(hd_vfio_detach(e.list, dev(&e, "computer"), "vfio-pci", 0, &res) == -EINVAL, "non-PCI devices cannot be detached");
@@ -451,30 +475,30 @@ static void test_harden_reset(void) {
         write_file("sys/bus/pci/devices/0000:00:17.0/reset_method", "pm\n");
         write_file("sys/bus/pci/devices/0000:00:17.0/reset", "");
         fake_env_open(&e, root, state, HD_LOG_ERR);
-        r = hd_pci_reset(e.list, dev(&e, "0000:00:17.0"), 0, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, "0000:00:17.0", 0, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == -EBUSY && strstr(reason, "mounted on /") && fake_kernel_resets(e.k) == 0,
               "reset of the controller under the mounted root is refused (%s)", reason);
-        r = hd_pci_reset(e.list, dev(&e, "0000:00:17.0"), HD_VFIO_FORCE, method, sizeof(method), reason, sizeof(reason));
+        r = reset_dev(&e, "0000:00:17.0", HD_VFIO_FORCE, method, sizeof(method), reason, sizeof(reason));
         CHECK(r == 0 && fake_kernel_resets(e.k) == 1, "--force resets it anyway");
         env_close(&e);
         write_file("proc/self/mountinfo", "");
 }
 
 static void test_harden_unknown(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         int r;
 
         remove_file("proc/self/mountinfo");
         r = detach("0000:00:17.0", "vfio-pci", HD_VFIO_DRY_RUN, &res);
-        CHECK(r == 0 && res->status == -EBUSY && strstr(res->reason, "host-safety facts unknown") &&
-                      res->steps[0].result != HD_STEP_PLANNED,
-              "no proc/self/mountinfo: facts unknown, never 'would move' (%s)", res ? res->reason : "?");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == -EBUSY && strstr(strempty(hd_result_get_reason(res)), "host-safety facts unknown") &&
+                      hd_result_step_get_outcome(hd_result_get_step(res, 0)) != HD_OUTCOME_PLANNED,
+              "no proc/self/mountinfo: facts unknown, never 'would move' (%s)", res ? strempty(hd_result_get_reason(res)) : "?");
+        hd_result_unref(res);
         {
                 struct env e;
                 char method[64], reason[400];
                 fake_env_open(&e, root, state, HD_LOG_ERR);
-                r = hd_pci_reset(e.list, dev(&e, NIC), 0, method, sizeof(method), reason, sizeof(reason));
+                r = reset_dev(&e, NIC, 0, method, sizeof(method), reason, sizeof(reason));
                 CHECK(r == -EBUSY && strstr(reason, "unknown") && fake_kernel_resets(e.k) == 0,
                       "reset with unknown facts is refused too");
                 env_close(&e);
@@ -482,14 +506,14 @@ static void test_harden_unknown(void) {
         write_file("proc/self/mountinfo", "");
         remove_file("proc/swaps");
         r = detach(NIC, "vfio-pci", HD_VFIO_DRY_RUN, &res);
-        CHECK(r == 0 && res->status == -EBUSY && strstr(res->reason, "proc/swaps"), "no proc/swaps: unknown");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == -EBUSY && strstr(strempty(hd_result_get_reason(res)), "proc/swaps"), "no proc/swaps: unknown");
+        hd_result_unref(res);
         write_file("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
 }
 
 /* kill -9 a group detach of the GPU before its Nth kernel write */
 static void kill_group_detach_at(unsigned step) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         int status;
         pid_t pid = fork();
         if (pid == 0) {
@@ -506,7 +530,7 @@ static void kill_group_detach_at(unsigned step) {
 }
 
 static void test_harden_journal(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         char drv[64];
         int r;
 
@@ -515,24 +539,24 @@ static void test_harden_journal(void) {
         CHECK(bound_to(GPU, "vfio-pci") && bound_to(GPU_AUDIO, "snd_hda_intel") && exists_rel("%s", "transaction.json"),
               "killed after the first group member moved");
         r = detach(NIC, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(NIC, "vfio-pci"), "the next detach of another device succeeds");
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(NIC, "vfio-pci"), "the next detach of another device succeeds");
         CHECK(bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
               "... after recovering the interrupted group first");
         CHECK(!exists_rel("%s", "transaction.json") && !exists_rel("devices/%s.json", GPU), "journal empty");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         reattach(NIC, 0, &res);
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 
         /* between unbind and bind: the GPU has no driver at all */
         kill_group_detach_at(3);
         driver_of(GPU, drv, sizeof(drv));
         CHECK(drv[0] == 0, "killed between unbind and bind: %s has no driver", GPU);
         r = detach(NIC, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && !exists_rel("%s", "transaction.json"),
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(GPU, "nouveau") && !exists_rel("%s", "transaction.json"),
               "the next detach gives the driverless member back first");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         reattach(NIC, 0, &res);
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 
         /* the journal lost too (an older hostdevctl overwrote it): reattach
          * --group still gives the driverless member back */
@@ -544,9 +568,9 @@ static void test_harden_journal(void) {
                 unlink(record_path(GPU));
         }
         r = reattach(GPU, HD_VFIO_GROUP, &res);
-        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"),
               "reattach --group of a driverless member with a vfio-pci override re-probes it");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 
         /* only the transaction lost: recover restores from the record */
         kill_group_detach_at(3);
@@ -561,9 +585,9 @@ static void test_harden_journal(void) {
                 r = hd_vfio_recover(e.ctx, &res);
                 env_close(&e);
         }
-        CHECK(r == 0 && res->status == 0 && bound_to(GPU, "nouveau") && !exists_rel("devices/%s.json", GPU),
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && bound_to(GPU, "nouveau") && !exists_rel("devices/%s.json", GPU),
               "recover gives a driverless device with a record back, never drops the record");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 
         /* a corrupt journal: refused, naming it, nothing changed */
         {
@@ -574,10 +598,10 @@ static void test_harden_journal(void) {
                 fputs("{ \"op\": \"detach\", ", f);
                 fclose(f);
                 r = detach(NIC, "vfio-pci", 0, &res);
-                CHECK(r == 0 && res->status < 0 && strstr(res->reason, "transaction.json") && bound_to(NIC, "e1000e"),
-                      "a corrupt journal is never overwritten: refused naming it (%s)", res ? res->reason : "?");
+                CHECK(r == 0 && hd_result_get_status(res) < 0 && strstr(strempty(hd_result_get_reason(res)), "transaction.json") && bound_to(NIC, "e1000e"),
+                      "a corrupt journal is never overwritten: refused naming it (%s)", res ? strempty(hd_result_get_reason(res)) : "?");
                 CHECK(access(p, F_OK) == 0, "the corrupt journal is kept for the admin");
-                hd_vfio_result_free(res);
+                hd_result_unref(res);
                 unlink(p);
         }
 }
@@ -593,7 +617,7 @@ static void collect_log(void *u, int level, const char *file, int line, const ch
 }
 
 static void test_harden_bind_wait(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         struct env e;
         int r;
 
@@ -605,27 +629,27 @@ static void test_harden_bind_wait(void) {
         env_close(&e);
         CHECK(strstr(logbuf, NIC ": waiting up to 300 ms for vfio-pci to bind to it"),
               "the wait for the bind is announced at -v");
-        CHECK(r == 0 && res->status == -ETIMEDOUT && strstr(res->reason, "vfio-pci driver did not bind to " NIC) &&
-                      !strstr(res->reason, "Connection timed out"),
-              "a bind timeout is said in words (%s)", res ? res->reason : "?");
+        CHECK(r == 0 && hd_result_get_status(res) == -ETIMEDOUT && strstr(strempty(hd_result_get_reason(res)), "vfio-pci driver did not bind to " NIC) &&
+                      !strstr(strempty(hd_result_get_reason(res)), "Connection timed out"),
+              "a bind timeout is said in words (%s)", res ? strempty(hd_result_get_reason(res)) : "?");
         CHECK(bound_to(NIC, "e1000e"), "and rolled back");
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
 }
 
 static void test_harden_hint(void) {
-        hd_vfio_result *res = NULL;
+        hd_result *res = NULL;
         int r;
 
         r = detach(GPU, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == 0 && strstr(res->reason, "not viable yet") && strstr(res->reason, GPU_AUDIO) &&
-                      strstr(res->reason, "--group"),
-              "one function of a group: done, with the hint (%s)", res ? res->reason : "?");
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && strstr(strempty(hd_result_get_reason(res)), "not viable yet") && strstr(strempty(hd_result_get_reason(res)), GPU_AUDIO) &&
+                      strstr(strempty(hd_result_get_reason(res)), "--group"),
+              "one function of a group: done, with the hint (%s)", res ? strempty(hd_result_get_reason(res)) : "?");
+        hd_result_unref(res);
         r = detach(GPU_AUDIO, "vfio-pci", 0, &res);
-        CHECK(r == 0 && res->status == 0 && res->reason[0] == 0, "the last one: viable, no hint (%s)", res->reason);
-        hd_vfio_result_free(res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && strempty(hd_result_get_reason(res))[0] == 0, "the last one: viable, no hint (%s)", strempty(hd_result_get_reason(res)));
+        hd_result_unref(res);
         reattach(GPU, HD_VFIO_GROUP, &res);
-        hd_vfio_result_free(res);
+        hd_result_unref(res);
         CHECK(bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"), "group back on its drivers");
 }
 

@@ -348,7 +348,7 @@ static int verb_attach(int argc _unused_, char **argv) {
 
         printf("plan:\n");
         if (pci && unmanaged) {
-                hd_vfio_result *res = NULL;
+                _hd_cleanup_result_ hd_result *res = NULL;
                 r = hd_vfio_detach(list, pci, "vfio-pci",
                                    HD_VFIO_GROUP | (dry ? HD_VFIO_DRY_RUN : 0) | (force ? HD_VFIO_FORCE : 0), &res);
                 if (r < 0) {
@@ -356,20 +356,15 @@ static int verb_attach(int argc _unused_, char **argv) {
                         return EXIT_FAILURE;
                 }
                 printf("  detach the IOMMU group to vfio-pci (journaled):\n");
-                for (size_t i = 0; i < res->n_steps; i++)
-                        printf("    %s  %s -> %s  %s\n", res->steps[i].addr,
-                               res->steps[i].from[0] ? res->steps[i].from : "(none)",
-                               res->steps[i].to[0] ? res->steps[i].to : "(none)", step_word(res->steps[i].result));
-                r = res->status;
+                print_result_text(res, "    ");
+                r = hd_result_get_status(res);
                 if (r < 0) {
-                        errorf("attach %s: %s", r == -EBUSY ? "refused" : "failed", res->reason);
-                        hd_vfio_result_free(res);
+                        errorf("attach %s: %s", r == -EBUSY ? "refused" : "failed",
+                               strempty(hd_result_get_reason(res)));
                         return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
                 }
-                for (size_t i = 0; i < res->n_steps; i++)
-                        if (res->steps[i].result == HD_STEP_DONE)
-                                detached = true;
-                hd_vfio_result_free(res);
+                if (hd_result_count_outcome(res, HD_OUTCOME_DONE) > 0)
+                        detached = true;
         } else if (pci)
                 printf("  libvirt detaches %s itself (managed='yes')\n", hd_device_get_name(pci));
         printf("  attach to domain '%s'%s%s on %s:\n%s", domain, live ? " --live" : "", config ? " --config" : "",
@@ -382,11 +377,9 @@ static int verb_attach(int argc _unused_, char **argv) {
         if (r < 0) {
                 errorf("attach: libvirt refused to attach %s to '%s': %s", hd_device_get_name(d), domain, err);
                 if (detached) {
-                        hd_vfio_result *res = NULL;
-                        if (hd_vfio_reattach(list, pci, HD_VFIO_GROUP | HD_VFIO_FORCE, &res) >= 0) {
+                        _hd_cleanup_result_ hd_result *res = NULL;
+                        if (hd_vfio_reattach(list, pci, HD_VFIO_GROUP | HD_VFIO_FORCE, &res) >= 0)
                                 errorf("attach: gave the IOMMU group back to its drivers");
-                                hd_vfio_result_free(res);
-                        }
                 }
                 return EXIT_FAILURE;
         }
@@ -446,7 +439,7 @@ static int verb_detach_device(int argc _unused_, char **argv) {
         /* the domain no longer has it: the reattach checks must see that */
         r = hd_domain_usage_reload(usage);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                hd_vfio_result *res = NULL;
+                _hd_cleanup_result_ hd_result *res = NULL;
                 const char *addr = hd_device_get_pci_address(members[i]);
                 if (hd_device_get_cap_type(members[i]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
                         continue;
@@ -457,7 +450,6 @@ static int verb_detach_device(int argc _unused_, char **argv) {
                 }
                 if (report("detach-device", res, false) != EXIT_SUCCESS)
                         rc = EXIT_FAILURE;
-                hd_vfio_result_free(res);
         }
         return rc;
 }
@@ -507,14 +499,14 @@ static int hook_release(hd_nodedev_list *list, hd_ctx *ctx, char **addrs, size_t
                         continue;
                 for (size_t k = 0; k < n; k++) {
                         const char *addr = hd_device_get_pci_address(members[k]);
-                        hd_vfio_result *res = NULL;
+                        _hd_cleanup_result_ hd_result *res = NULL;
                         if (hd_device_get_cap_type(members[k]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
                                 continue;
-                        if (hd_vfio_reattach(list, members[k], 0, &res) < 0 || res->status < 0) {
-                                errorf("hostdev: cannot give %s back%s%s", addr, res ? ": " : "", res ? res->reason : "");
+                        if (hd_vfio_reattach(list, members[k], 0, &res) < 0 || hd_result_get_status(res) < 0) {
+                                errorf("hostdev: cannot give %s back%s%s", addr, res ? ": " : "",
+                                       res ? strempty(hd_result_get_reason(res)) : "");
                                 rc = EXIT_FAILURE;
                         }
-                        hd_vfio_result_free(res);
                 }
         }
         return rc;
@@ -551,7 +543,7 @@ static int verb_qemu_hook(int argc, char **argv) {
                 return hook_release(list, ctx, addrs, na);
 
         for (size_t i = 0; i < na; i++) {
-                hd_vfio_result *res = NULL;
+                _hd_cleanup_result_ hd_result *res = NULL;
                 hd_device *d;
                 if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0) {
                         errorf("hostdev: domain '%s': no PCI device %s on this host", domain, addrs[i]);
@@ -559,15 +551,13 @@ static int verb_qemu_hook(int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
                 r = hd_vfio_detach(list, d, "vfio-pci", HD_VFIO_GROUP, &res);
-                if (r < 0 || res->status < 0) {
+                if (r < 0 || hd_result_get_status(res) < 0) {
                         errorf("hostdev: domain '%s': %s %s: %s", domain,
-                               r >= 0 && res->status == -EBUSY ? "refused to detach" : "cannot detach", addrs[i],
-                               r < 0 ? strerror(-r) : res->reason);
-                        hd_vfio_result_free(res);
+                               r >= 0 && hd_result_get_status(res) == -EBUSY ? "refused to detach" : "cannot detach",
+                               addrs[i], r < 0 ? strerror(-r) : strempty(hd_result_get_reason(res)));
                         (void) hook_release(list, ctx, addrs, i);
                         return EXIT_FAILURE;
                 }
-                hd_vfio_result_free(res);
         }
         return EXIT_SUCCESS;
 }

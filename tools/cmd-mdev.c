@@ -551,51 +551,36 @@ static int mdev_modify(int argc _unused_, char **argv) {
 
 /* ---- apply ---- */
 
-static json_object *mdev_apply_steps_json(const hd_mdev_apply_report *rep) {
-        json_object *arr = json_object_new_array();
-        for (size_t i = 0; i < rep->n_steps; i++) {
-                json_object *o = json_object_new_object();
-                hd_mdev_apply_step *s = &rep->steps[i];
-                json_object_object_add(o, "uuid", json_object_new_string(s->uuid));
-                json_object_object_add(o, "parent", json_object_new_string(s->parent));
-                json_object_object_add(o, "type", json_object_new_string(s->type));
-                json_object_object_add(o, "result", json_object_new_string(hd_mdev_apply_result_to_string(s->result)));
-                json_object_object_add(o, "error", s->error ? json_object_new_string(strerror(-s->error)) : NULL);
-                json_object_array_add(arr, o);
-        }
-        return arr;
-}
-
 int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json) {
-        hd_mdev_apply_report *rep = NULL;
-        int r = hd_mdev_apply_full(ctx, dry_run ? HD_MDEV_APPLY_DRY_RUN : 0, &rep);
-        return mdev_apply_print(rep, r, dry_run, json, ret_json);
+        hd_result *res = NULL;
+        int r = hd_mdev_apply_full(ctx, dry_run ? HD_MDEV_APPLY_DRY_RUN : 0, &res);
+        return mdev_apply_print(res, r, dry_run, json, ret_json);
 }
 
-int mdev_apply_print(hd_mdev_apply_report *rep, int r, bool dry_run, bool json, json_object **ret_json) {
-        if (!rep) {
+int mdev_apply_print(hd_result *res_in, int r, bool dry_run _unused_, bool json, json_object **ret_json) {
+        _hd_cleanup_result_ hd_result *res = res_in;
+
+        if (r < 0) {
                 errorf("apply: mediated devices: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (json && ret_json)
-                *ret_json = mdev_apply_steps_json(rep);
-        else if (json) {
-                json_object *arr = mdev_apply_steps_json(rep);
-                print_json(arr);
-                json_object_put(arr);
-        } else
-                for (size_t i = 0; i < rep->n_steps; i++) {
-                        hd_mdev_apply_step *s = &rep->steps[i];
-                        printf("mdev %s  %s %s  %s%s%s\n", s->uuid, s->parent, s->type,
-                               hd_mdev_apply_result_to_string(s->result), s->error ? ": " : "",
-                               s->error ? strerror(-s->error) : "");
+        if (json) {
+                json_object *arr = result_json(res);
+                if (!arr)
+                        return EXIT_FAILURE;
+                if (ret_json)
+                        *ret_json = arr;
+                else {
+                        print_json(arr);
+                        json_object_put(arr);
                 }
-        if (rep->n_failed)
-                errorf("apply: %zu of %zu auto-start mediated devices %s", rep->n_failed, rep->n_steps,
-                       dry_run ? "could not be started" : "failed to start");
-        r = rep->n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
-        hd_mdev_apply_report_free(rep);
-        return r;
+        } else
+                print_result_text(res, "");
+        if (hd_result_get_status(res) < 0) {
+                errorf("apply: %s", strempty(hd_result_get_reason(res)));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
 }
 
 static int mdev_apply(int argc _unused_, char **argv _unused_) {

@@ -45,43 +45,15 @@ static int parse_uint(const char *verb, const char *what, const char *arg, unsig
         return 0;
 }
 
-static const char *action_word(enum hd_sriov_action_result r) {
-        switch (r) {
-        case HD_SRIOV_DONE: return "done";
-        case HD_SRIOV_PLANNED: return "would change";
-        case HD_SRIOV_SKIPPED: return "skipped";
-        case HD_SRIOV_FAILED: return "FAILED";
-        }
-        return "?";
-}
-
-/* Print the actions; exit status 0, 1 or 2 (refused). */
-static int sriov_report_full(const char *verb, const char *subject, hd_sriov_result *res, bool json,
-                             json_object **ret_json);
-
-static int sriov_report(const char *verb, const char *subject, hd_sriov_result *res, bool json) {
-        return sriov_report_full(verb, subject, res, json, NULL);
-}
-
-/* with @ret_json, the JSON document is returned instead of printed */
-static int sriov_report_full(const char *verb, const char *subject, hd_sriov_result *res, bool json,
+/* Print the result (the library's rendering); exit status 0, 1 or 2
+ * (refused).  With @ret_json, the JSON document is returned instead of
+ * printed. */
+static int sriov_report_full(const char *verb, const char *subject, const hd_result *res, bool json,
                              json_object **ret_json) {
-        size_t changes = 0;
-        for (size_t i = 0; i < res->n_actions; i++)
-                if (res->actions[i].result != HD_SRIOV_SKIPPED)
-                        changes++;
         if (json) {
-                json_object *o = json_object_new_object(), *arr = json_object_new_array();
-                json_object_object_add(o, "status", json_object_new_string(res->status == 0 ? "ok" : res->status == -EBUSY ? "refused" : "failed"));
-                json_object_object_add(o, "reason", res->reason[0] ? json_object_new_string(res->reason) : NULL);
-                for (size_t i = 0; i < res->n_actions; i++) {
-                        json_object *a = json_object_new_object();
-                        json_object_object_add(a, "pf", json_object_new_string(res->actions[i].pf));
-                        json_object_object_add(a, "action", json_object_new_string(res->actions[i].what));
-                        json_object_object_add(a, "result", json_object_new_string(action_word(res->actions[i].result)));
-                        json_object_array_add(arr, a);
-                }
-                json_object_object_add(o, "actions", arr);
+                json_object *o = result_json(res);
+                if (!o)
+                        return EXIT_FAILURE;
                 if (ret_json)
                         *ret_json = o;
                 else {
@@ -89,21 +61,16 @@ static int sriov_report_full(const char *verb, const char *subject, hd_sriov_res
                         json_object_put(o);
                 }
         } else {
-                for (size_t i = 0; i < res->n_actions; i++)
-                        printf("%s: %s  %s\n", res->actions[i].pf, res->actions[i].what,
-                               action_word(res->actions[i].result));
-                if (changes == 0 && res->status == 0 && subject)
+                print_result_text(res, "");
+                if (hd_result_count_outcome(res, HD_OUTCOME_SKIPPED) == hd_result_get_n_steps(res) &&
+                    hd_result_get_status(res) == 0 && subject)
                         printf("%s: nothing changed\n", subject);
         }
-        if (res->status == -EBUSY) {
-                errorf("%s refused: %s", verb, res->reason);
-                return EXIT_REFUSED;
-        }
-        if (res->status < 0) {
-                errorf("%s failed: %s", verb, res->reason[0] ? res->reason : strerror(-res->status));
-                return EXIT_FAILURE;
-        }
-        return EXIT_SUCCESS;
+        return result_exit(verb, res);
+}
+
+static int sriov_report(const char *verb, const char *subject, const hd_result *res, bool json) {
+        return sriov_report_full(verb, subject, res, json, NULL);
 }
 
 /* ---- sriov list ---- */
@@ -231,23 +198,19 @@ static int lookup_pf(hd_nodedev_list *list, const char *verb, const char *name, 
 
 static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char *verb, const hd_sriov_set_opts *set,
                    const hd_sriov_vf_config *vf) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_free_ char *dir = NULL;
-        char err[600];
         int r;
 
         if (config_dir(ctx, &dir) < 0)
                 return EXIT_FAILURE;
-        r = hd_sriov_persist(list, d, dir, set, vf, err, sizeof(err));
-        if (r == -EBADMSG) {
-                errorf("%s: not persisted: the existing config is malformed: %s", verb, err);
-                return EXIT_FAILURE;
-        }
-        if (r == -ERANGE && err[0]) {
-                errorf("%s: not persisted: %s", verb, err);
-                return EXIT_FAILURE;
-        }
+        r = hd_sriov_persist(list, d, dir, set, vf, &res);
         if (r < 0) {
                 errorf("%s: cannot persist into %s/sriov: %s", verb, dir, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (hd_result_get_status(res) < 0) {
+                errorf("%s: %s", verb, strempty(hd_result_get_reason(res)));
                 return EXIT_FAILURE;
         }
         printf("%s: persisted in %s/sriov/%s.json\n", hd_device_get_name(d), dir,
@@ -329,7 +292,7 @@ static int sriov_set(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_sriov_set_opts o = arg_set;
-        hd_sriov_result *res = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         bool json = arg_json, do_persist = arg_persist;
         unsigned flags = (arg_dry_run ? HD_SRIOV_DRY_RUN : 0) | (arg_force ? HD_SRIOV_FORCE : 0);
         hd_device *d;
@@ -344,12 +307,8 @@ static int sriov_set(int argc _unused_, char **argv) {
         if (lookup_pf(list, "sriov set", argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_sriov_set_numvfs(list, d, &o, flags, &res);
-        if (r == -ERANGE) {
-                hd_sriov_pf *pf = NULL;
-                unsigned total = hd_sriov_pf_get(list, d, &pf) >= 0 ? pf->totalvfs : 0;
-                hd_sriov_pf_free(pf, 1);
-                errorf("sriov set: %s supports at most %u VFs (sriov_totalvfs), not %u; nothing changed",
-                       hd_device_get_name(d), total, o.numvfs);
+        if (r >= 0 && hd_result_get_status(res) == -ERANGE) {
+                errorf("sriov set: %s; nothing changed", strempty(hd_result_get_reason(res)));
                 return EXIT_FAILURE;
         }
         if (r < 0) {
@@ -357,7 +316,6 @@ static int sriov_set(int argc _unused_, char **argv) {
                 return EXIT_FAILURE;
         }
         rc = sriov_report("sriov set", argv[1], res, json); /* as the user named it */
-        hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
                         printf("%s: would persist\n", hd_device_get_name(d));
@@ -383,7 +341,7 @@ static int sriov_vf(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_sriov_vf_config vc = arg_vf;
-        hd_sriov_result *res = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         bool json = arg_json, do_persist = arg_persist, have_qos = arg_have_qos;
         unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
         hd_device *d;
@@ -438,7 +396,7 @@ static int sriov_vf(int argc _unused_, char **argv) {
                                 /* the PF's PCI address, as the library's actions name it */
                                 json_object_object_add(a, "pf", json_object_new_string(addr ?: hd_device_get_name(d)));
                                 json_object_object_add(a, "action", json_object_new_string(action));
-                                json_object_object_add(a, "result", json_object_new_string(action_word(HD_SRIOV_PLANNED)));
+                                json_object_object_add(a, "result", json_object_new_string(hd_outcome_to_string(HD_RESULT_SRIOV, HD_OUTCOME_PLANNED)));
                                 json_object_array_add(arr, a);
                                 json_object_object_add(o, "actions", arr);
                                 print_json(o);
@@ -483,7 +441,6 @@ static int sriov_vf(int argc _unused_, char **argv) {
                 return EXIT_FAILURE;
         }
         rc = sriov_report("sriov vf", argv[1], res, json); /* as the user named it */
-        hd_sriov_result_free(res);
         if (rc == EXIT_SUCCESS && do_persist) {
                 if (flags & HD_SRIOV_DRY_RUN)
                         printf("%s: would persist\n", hd_device_get_name(d));

@@ -47,13 +47,13 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ hd_device **devs = NULL;
-        hd_vfio_result *res = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         const char *driver = arg_driver;
         unsigned flags = (arg_group ? HD_VFIO_GROUP : 0) | (arg_dry_run ? HD_VFIO_DRY_RUN : 0) |
                          (arg_force ? HD_VFIO_FORCE : 0);
         bool json = arg_json;
         size_t n = 0;
-        int r, rc;
+        int r;
 
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
@@ -104,9 +104,7 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                 errorf("%s %s%s: %s", verb, hd_device_get_name(devs[0]), n > 1 ? " ..." : "", strerror(-r));
                 return EXIT_FAILURE;
         }
-        rc = report(verb, res, json);
-        hd_vfio_result_free(res);
-        return rc;
+        return report(verb, res, json);
 }
 
 static int verb_nodedev_detach(int argc, char **argv) { return verb_detach_reattach(argc, argv, true); }
@@ -114,8 +112,8 @@ static int verb_nodedev_reattach(int argc, char **argv) { return verb_detach_rea
 
 static int verb_recover(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        hd_vfio_result *res = NULL;
-        int r, rc;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        int r;
 
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
@@ -124,17 +122,15 @@ static int verb_recover(int argc, char **argv) {
                 errorf("recover: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (res->n_steps == 0)
+        if (hd_result_get_n_steps(res) == 0)
                 printf("nothing to recover\n");
-        rc = report("recover", res, false);
-        hd_vfio_result_free(res);
-        return rc;
+        return report("recover", res, false);
 }
 
 static int verb_nodedev_reset(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        char method[64], reason[400];
+        _hd_cleanup_result_ hd_result *res = NULL;
         unsigned flags = arg_force ? HD_VFIO_FORCE : 0;
         hd_device *d;
         int r;
@@ -147,20 +143,20 @@ static int verb_nodedev_reset(int argc _unused_, char **argv) {
                 errorf("nodedev-reset: %s is not a PCI device", hd_device_get_name(d));
                 return EXIT_FAILURE;
         }
-        r = hd_pci_reset(list, d, flags, method, sizeof(method), reason, sizeof(reason));
-        if (r == 1) {
-                printf("%s: skipped: %s\n", hd_device_get_name(d), reason);
-                return EXIT_SUCCESS;
-        }
-        if (r == -EBUSY) {
-                errorf("nodedev-reset refused: %s (use --force to override)", reason);
-                return 2;
-        }
+        r = hd_pci_reset(list, d, flags, &res);
         if (r < 0) {
-                errorf("nodedev-reset: %s", reason[0] ? reason : strerror(-r));
+                errorf("nodedev-reset: %s: %s", hd_device_get_name(d), strerror(-r));
                 return EXIT_FAILURE;
         }
-        printf("%s: reset (kernel method: %s)\n", hd_device_get_name(d), method);
+        print_result_text(res, "");
+        if (hd_result_get_status(res) == -EBUSY) {
+                errorf("nodedev-reset refused: %s (use --force to override)", strempty(hd_result_get_reason(res)));
+                return EXIT_REFUSED;
+        }
+        if (hd_result_get_status(res) < 0) {
+                errorf("nodedev-reset: %s", strempty(hd_result_get_reason(res)));
+                return EXIT_FAILURE;
+        }
         return EXIT_SUCCESS;
 }
 

@@ -232,50 +232,58 @@ void print_json_array(const void *items, size_t n, size_t size, json_object *(*t
         json_object_put(a);
 }
 
-const char *step_word(enum hd_vfio_step_result r) {
-        switch (r) {
-        case HD_STEP_DONE: return "done";
-        case HD_STEP_NOOP: return "unchanged";
-        case HD_STEP_PLANNED: return "would move";
-        case HD_STEP_FAILED: return "FAILED";
-        case HD_STEP_ROLLED_BACK: return "rolled back";
-        case HD_STEP_NOT_ATTEMPTED: return "not attempted";
+/* The steps of @res as the library renders them, each line after @indent. */
+void print_result_text(const hd_result *res, const char *indent) {
+        _cleanup_free_ char *text = NULL;
+        if (hd_result_format_text(res, &text) < 0) {
+                errorf("out of memory");
+                return;
         }
-        return "?";
+        for (char *line = text, *nl; *line; line = nl + 1) {
+                nl = strchrnul(line, '\n');
+                printf("%s%.*s\n", indent, (int) (nl - line), line);
+                if (!*nl)
+                        break;
+        }
 }
 
-int report(const char *verb, hd_vfio_result *res, bool json) {
-        if (json) {
-                json_object *o = json_object_new_object(), *steps = json_object_new_array();
-                json_object_object_add(o, "status", json_object_new_string(res->status == 0 ? "ok" : res->status == -EBUSY ? "refused" : "failed"));
-                json_object_object_add(o, "reason", res->reason[0] ? json_object_new_string(res->reason) : NULL);
-                for (size_t i = 0; i < res->n_steps; i++) {
-                        json_object *s = json_object_new_object();
-                        json_object_object_add(s, "address", json_object_new_string(res->steps[i].addr));
-                        json_object_object_add(s, "from", json_object_new_string(res->steps[i].from));
-                        json_object_object_add(s, "to", json_object_new_string(res->steps[i].to));
-                        json_object_object_add(s, "result", json_object_new_string(step_word(res->steps[i].result)));
-                        json_object_array_add(steps, s);
-                }
-                json_object_object_add(o, "devices", steps);
-                print_json(o);
-                json_object_put(o);
-        } else
-                for (size_t i = 0; i < res->n_steps; i++)
-                        printf("%s  %s -> %s  %s\n", res->steps[i].addr,
-                               res->steps[i].from[0] ? res->steps[i].from : "(none)",
-                               res->steps[i].to[0] ? res->steps[i].to : "(none)", step_word(res->steps[i].result));
-        if (res->status == 0 && res->reason[0])
-                errorf("note: %s", res->reason);
-        if (res->status == -EBUSY) {
-                errorf("%s refused: %s", verb, res->reason);
-                return 2;
+/* @res as JSON (the library's rendering); NULL when out of memory. */
+json_object *result_json(const hd_result *res) {
+        json_object *o = NULL;
+        if (hd_result_to_json(res, &o) < 0)
+                errorf("out of memory");
+        return o;
+}
+
+/* Exit status of a result, with its reason on stderr: 0, 1 (failed) or 2
+ * (refused); on success the reason is a note. */
+int result_exit(const char *verb, const hd_result *res) {
+        int st = hd_result_get_status(res);
+        const char *why = hd_result_get_reason(res);
+        if (st == 0 && why)
+                errorf("note: %s", why);
+        if (st == -EBUSY) {
+                errorf("%s refused: %s", verb, strempty(why));
+                return EXIT_REFUSED;
         }
-        if (res->status < 0) {
-                errorf("%s failed: %s", verb, res->reason[0] ? res->reason : strerror(-res->status));
+        if (st < 0) {
+                errorf("%s failed: %s", verb, strempty(why));
                 return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;
+}
+
+/* Print @res (its steps as text, or the JSON document); the exit status. */
+int report(const char *verb, const hd_result *res, bool json) {
+        if (json) {
+                json_object *o = result_json(res);
+                if (!o)
+                        return EXIT_FAILURE;
+                print_json(o);
+                json_object_put(o);
+        } else
+                print_result_text(res, "");
+        return result_exit(verb, res);
 }
 
 

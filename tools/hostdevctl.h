@@ -78,7 +78,7 @@ extern const struct verb gpu_verbs[];        /* tools/cmd-gpu.c */
 int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_json);
 /* The same for a report of hd_mdev_apply_full() (@r its return; @rep NULL
  * when nothing could be attempted); takes @rep. */
-int mdev_apply_print(hd_mdev_apply_report *rep, int r, bool dry_run, bool json, json_object **ret_json);
+int mdev_apply_print(hd_result *res, int r, bool dry_run, bool json, json_object **ret_json);
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;
@@ -108,9 +108,11 @@ bool want_help(int argc, char **argv);
 void print_json(json_object *o);
 /* Print the JSON array of @n items of @size bytes at @items, each made by @to_json. */
 void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item));
-const char *step_word(enum hd_vfio_step_result r);
 /* Print a transaction result; returns the exit status (0, 1, 2). */
-int report(const char *verb, hd_vfio_result *res, bool json);
+int report(const char *verb, const hd_result *res, bool json);
+void print_result_text(const hd_result *res, const char *indent);
+json_object *result_json(const hd_result *res);
+int result_exit(const char *verb, const hd_result *res);
 /* main's checks: --sysroot is never the host; write verbs need root on the
  * live host; output write errors fail the run. */
 int check_sysroot_option(void);

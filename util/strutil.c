@@ -164,8 +164,11 @@ int hd_buf_steal(struct hd_buf *b, char **ret) {
                 hd_buf_done(b);
                 return r;
         }
-        if (!b->s && !buf_grow(b, 0))
-                return b->err;
+        if (!b->s) {
+                if (!buf_grow(b, 0))
+                        return b->err;
+                b->s[0] = 0;
+        }
         *ret = b->s;
         b->s = NULL;
         b->len = b->cap = 0;

@@ -3,22 +3,18 @@
 #include <limits.h>
 
 #include "nodedev/nodedev-internal.h"
+#include "util/result-internal.h"
 
-_public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,
-                          char *reason, size_t rsize) {
+/* The body of hd_pci_reset: 0 reset (kernel method in @method), 1 skipped
+ * (why in @reason), <0 refused or failed (why in @reason). */
+static int reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize, char *reason,
+                 size_t rsize) {
         _cleanup_free_ char *methods = NULL;
         const char *drv;
         char path[PATH_MAX];
-        hd_ctx *ctx;
+        hd_ctx *ctx = list->ctx;
         int r;
 
-        if (!list || !d || d->type != HD_CAP_PCI)
-                return -EINVAL;
-        ctx = list->ctx;
-        if (method && msize)
-                method[0] = 0;
-        if (reason && rsize)
-                reason[0] = 0;
         if (hd_pci_device_is_bridge(d)) {
                 snprintf(reason, rsize, "%s is a bridge: resetting it would reset everything behind it", d->sysname);
                 return -EINVAL;
@@ -52,7 +48,7 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
         } else
                 snprintf(method, msize, "unknown");
 
-        if (method && streq(method, "bus") && !(flags & HD_VFIO_FORCE)) {
+        if (streq(method, "bus") && !(flags & HD_VFIO_FORCE)) {
                 /* a secondary bus reset hits every function below the same bridge */
                 hd_device *parent = d->parent;
                 for (size_t i = 0; parent && i < parent->n_children; i++) {
@@ -73,6 +69,31 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
                 snprintf(reason, rsize, "reset of %s failed: %s", d->sysname, strerror(-r));
                 return r;
         }
+        return 0;
+}
+
+_public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
+        char method[64] = "", reason[512] = "";
+        int r;
+
+        if (!list || !d || d->type != HD_CAP_PCI || !ret)
+                return -EINVAL;
+        r = hd_result_new(HD_RESULT_RESET, &res);
+        if (r < 0)
+                return r;
+        r = reset(list, d, flags, method, sizeof(method), reason, sizeof(reason));
+        if (r < 0)
+                hd_result_fail(res, list->ctx, r, "%s", reason[0] ? reason : strerror(-r));
+        else if (r == 1)
+                hd_result_set_reason(res, "%s", reason);
+        if (hd_result_add_step(res, &(struct hd_result_step_spec) {
+                    .subject = d->name, .action = "reset", .to = method[0] ? method : NULL,
+                    .outcome = r == 0 ? HD_OUTCOME_DONE : r == 1 ? HD_OUTCOME_SKIPPED
+                               : r == -EBUSY ? HD_OUTCOME_NOT_ATTEMPTED : HD_OUTCOME_FAILED,
+                    .error = r < 0 ? r : 0, .error_text = r < 0 && reason[0] ? reason : NULL }) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(res);
         return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "nodedev/nodedev-internal.h"
+#include "util/result-internal.h"
 
 struct member {
         hd_device *dev;
@@ -301,30 +302,10 @@ static int restore(hd_ctx *ctx, struct member *m) {
 
 /* ---- planning ---- */
 
-static int add_step(hd_vfio_result *res, const struct member *m, const char *to, enum hd_vfio_step_result st,
-                    int err) {
-        hd_vfio_step *s = realloc(res->steps, (res->n_steps + 1) * sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        res->steps = s;
-        s = &s[res->n_steps++];
-        memset(s, 0, sizeof(*s));
-        copy_str(s->addr, sizeof(s->addr), m->addr);
-        copy_str(s->from, sizeof(s->from), m->orig_driver);
-        copy_str(s->to, sizeof(s->to), to);
-        s->result = st;
-        s->error = err;
-        return 0;
+static int add_step(hd_result *res, const struct member *m, const char *to, enum hd_outcome st, int err) {
+        return hd_result_add_step(res, &(struct hd_result_step_spec) {
+                .subject = m->addr, .from = m->orig_driver, .to = to, .outcome = st, .error = err });
 }
-
-_public_ void hd_vfio_result_free(hd_vfio_result *r) {
-        if (!r)
-                return;
-        free(r->steps);
-        free(r);
-}
-
-static void result_freep(hd_vfio_result **r) { hd_vfio_result_free(*r); }
 
 /* The endpoints to move for @devs (with HD_VFIO_GROUP: their whole IOMMU
  * groups), each once, in the order given. */
@@ -382,7 +363,7 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
 }
 
 static int check_pci_endpoint(hd_ctx *ctx, hd_device *d);
-static int recover_pending(hd_ctx *ctx, hd_vfio_result *res);
+static int recover_pending(hd_ctx *ctx, hd_result *res);
 
 /* After a single-device detach: is the device's group viable now (every
  * endpoint on a stub or unbound, read live)?  If not, say so in the
@@ -397,7 +378,7 @@ static bool is_named(hd_device *d, hd_device *const *devs, size_t n) {
 /* After a detach without --group: is each named device's group viable now
  * (every endpoint on a stub or unbound, read live)?  If not, say so in the
  * result's reason, naming the member that blocks it. */
-static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_t n_named, hd_vfio_result *res) {
+static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_t n_named, hd_result *res) {
         for (size_t k = 0; k < n_named; k++) {
                 _cleanup_free_ hd_device **devs = NULL;
                 int grp = hd_device_get_iommu_group(named[k]);
@@ -412,7 +393,7 @@ static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_
                                 continue;
                         read_driver(list->ctx, devs[i]->sysname, now, sizeof(now));
                         if (now[0] && !hd_driver_is_passthrough(now)) {
-                                snprintf(res->reason, sizeof(res->reason),
+                                hd_result_set_reason(res,
                                          "IOMMU group %d is not viable yet: %s is still bound to %s; detach the "
                                          "whole group with --group", grp, devs[i]->sysname, now);
                                 return;
@@ -424,9 +405,9 @@ static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_
 /* Common start of detach and reattach: the members, an empty result and,
  * unless dry-running, the state lock. */
 static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, unsigned flags, struct member **ret_ms,
-                 size_t *ret_n, hd_vfio_result **ret_res, int *ret_lock) {
+                 size_t *ret_n, hd_result **ret_res, int *ret_lock) {
         _cleanup_free_ struct member *ms = NULL;
-        hd_vfio_result *res;
+        hd_result *res;
         size_t n = 0;
         int r;
 
@@ -440,14 +421,14 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
         r = collect_members(list, devs, n_devs, flags, &ms, &n);
         if (r < 0)
                 return r;
-        res = calloc(1, sizeof(*res));
-        if (!res)
-                return -ENOMEM;
+        r = hd_result_new(HD_RESULT_DRIVERS, &res);
+        if (r < 0)
+                return r;
         *ret_lock = -1;
         if (!(flags & HD_VFIO_DRY_RUN)) {
                 r = lock_state(list->ctx, ret_lock);
                 if (r < 0) {
-                        free(res);
+                        hd_result_unref(res);
                         return r;
                 }
         }
@@ -470,13 +451,13 @@ static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
 }
 
 _public_ int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *driver, unsigned flags,
-                            hd_vfio_result **ret) {
+                            hd_result **ret) {
         return hd_vfio_detach_devices(list, &d, 1, driver, flags, ret);
 }
 
 _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, const char *driver,
-                                    unsigned flags, hd_vfio_result **ret) {
-        _cleanup_(result_freep) hd_vfio_result *res = NULL;
+                                    unsigned flags, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_free_ struct member *ms = NULL;
         _cleanup_close_ int lock = -1;
         hd_ctx *ctx;
@@ -507,12 +488,11 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 for (size_t i = 0; i < n; i++) {
                         char why[400];
                         if (hd_host_safety_check(list, ms[i].dev, why, sizeof(why)) == -EBUSY) {
-                                res->status = -EBUSY;
-                                snprintf(res->reason, sizeof(res->reason), "%s%s (use --force to override)",
-                                         is_named(ms[i].dev, devs, n_devs) ? "" : "IOMMU group member ", why);
+                                hd_result_fail(res, ctx, -EBUSY, "%s%s (use --force to override)",
+                                               is_named(ms[i].dev, devs, n_devs) ? "" : "IOMMU group member ", why);
                                 /* the plan that was refused: where each device would have gone */
                                 for (size_t k = 0; k < n; k++)
-                                        add_step(res, &ms[k], driver, HD_STEP_NOT_ATTEMPTED, 0);
+                                        add_step(res, &ms[k], driver, HD_OUTCOME_NOT_ATTEMPTED, 0);
                                 *ret = TAKE_PTR(res);
                                 return 0;
                         }
@@ -521,7 +501,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
         if (flags & HD_VFIO_DRY_RUN) {
                 for (size_t i = 0; i < n; i++)
                         if (add_step(res, &ms[i], driver,
-                                     streq(ms[i].orig_driver, driver) ? HD_STEP_NOOP : HD_STEP_PLANNED, 0) < 0)
+                                     streq(ms[i].orig_driver, driver) ? HD_OUTCOME_UNCHANGED : HD_OUTCOME_PLANNED, 0) < 0)
                                 return -ENOMEM;
                 *ret = TAKE_PTR(res);
                 return 0;
@@ -529,8 +509,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
 
         r = ensure_driver_loaded(ctx, driver);
         if (r < 0) {
-                res->status = r;
-                snprintf(res->reason, sizeof(res->reason), "cannot load the %s driver: %s", driver, strerror(-r));
+                hd_result_fail(res, ctx, r, "cannot load the %s driver: %s", driver, strerror(-r));
                 *ret = TAKE_PTR(res);
                 return 0;
         }
@@ -538,7 +517,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
         r = recover_pending(ctx, res);
         if (r == -1) {
                 for (size_t k = 0; k < n; k++)
-                        add_step(res, &ms[k], ms[k].orig_driver, HD_STEP_NOT_ATTEMPTED, 0);
+                        add_step(res, &ms[k], ms[k].orig_driver, HD_OUTCOME_NOT_ATTEMPTED, 0);
                 *ret = TAKE_PTR(res);
                 return 0;
         }
@@ -572,20 +551,19 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 if (r < 0) {
                         log_err(ctx, "cannot journal %s: %s", m->addr, strerror(-r));
                         failed = i;
-                        res->status = r;
+                        hd_result_fail(res, ctx, r, "%s", strerror(-r));
                         break;
                 }
                 r = bind_stub(ctx, m, driver);
                 if (r < 0) {
                         failed = i;
-                        res->status = r;
                         if (r == -ETIMEDOUT)
-                                snprintf(res->reason, sizeof(res->reason),
+                                hd_result_fail(res, ctx, r,
                                          "the %s driver did not bind to %s within %u ms (is %s blacklisted, or does "
                                          "it refuse the device?)", driver, m->addr, ctx->bind_timeout_ms, driver);
                         else
-                                snprintf(res->reason, sizeof(res->reason), "%s failed to bind to %s: %s", m->addr,
-                                         driver, strerror(-r));
+                                hd_result_fail(res, ctx, r, "%s failed to bind to %s: %s", m->addr, driver,
+                                               strerror(-r));
                         break;
                 }
                 test_delay();
@@ -596,37 +574,39 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 for (size_t i = n; i-- > 0;) {
                         if (ms[i].moved) {
                                 int rr = restore(ctx, &ms[i]);
-                                if (rr < 0)
-                                        snprintf(res->reason + strlen(res->reason),
-                                                 sizeof(res->reason) - strlen(res->reason),
-                                                 "; rollback of %s failed: %s", ms[i].addr, strerror(-rr));
-                                else
+                                if (rr < 0) {
+                                        char more[128];
+                                        snprintf(more, sizeof(more), "; rollback of %s failed: %s", ms[i].addr,
+                                                 strerror(-rr));
+                                        log_info(ctx, "%s", more + 2);
+                                        hd_result_append_reason(res, more);
+                                } else
                                         record_remove(ctx, ms[i].addr);
                         } else if (i >= failed)
                                 record_remove(ctx, ms[i].addr);
                 }
                 for (size_t i = 0; i < n; i++) {
-                        enum hd_vfio_step_result st = i == failed ? HD_STEP_FAILED
-                                                      : ms[i].moved ? HD_STEP_ROLLED_BACK
-                                                      : i > failed  ? HD_STEP_NOT_ATTEMPTED
-                                                                    : HD_STEP_NOOP;
+                        enum hd_outcome st = i == failed ? HD_OUTCOME_FAILED
+                                                      : ms[i].moved ? HD_OUTCOME_ROLLED_BACK
+                                                      : i > failed  ? HD_OUTCOME_NOT_ATTEMPTED
+                                                                    : HD_OUTCOME_UNCHANGED;
                         add_step(res, &ms[i], i == failed ? driver : ms[i].orig_driver, st,
-                                 i == failed ? res->status : 0);
+                                 i == failed ? hd_result_get_status(res) : 0);
                 }
         } else {
                 for (size_t i = 0; i < n; i++)
-                        add_step(res, &ms[i], driver, ms[i].moved ? HD_STEP_DONE : HD_STEP_NOOP, 0);
+                        add_step(res, &ms[i], driver, ms[i].moved ? HD_OUTCOME_DONE : HD_OUTCOME_UNCHANGED, 0);
                 if (!(flags & HD_VFIO_GROUP))
                         hint_viability(list, devs, n_devs, res);
         }
         txn_remove(ctx);
-        if (res->n_steps != n)
+        if (hd_result_get_n_steps(res) != n)
                 return -ENOMEM;
         *ret = TAKE_PTR(res);
         return 0;
 }
 
-static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_result *res, bool dry_run) {
+static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_result *res, bool dry_run) {
         for (size_t i = 0; i < n; i++) {
                 struct member *m = &ms[i];
                 char now[64];
@@ -645,14 +625,14 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_re
                          * killed between unbind and bind; give it back too */
                         if (!hd_driver_is_passthrough(now) && !(!now[0] && hd_driver_is_passthrough(ovr))) {
                                 copy_str(m->orig_driver, sizeof(m->orig_driver), now);
-                                add_step(res, m, now, HD_STEP_NOOP, 0);
+                                add_step(res, m, now, HD_OUTCOME_UNCHANGED, 0);
                                 continue;
                         }
                 }
                 if (dry_run) {
                         struct member shown = *m;
                         copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
-                        add_step(res, &shown, m->has_record ? m->orig_driver : "(kernel's choice)", HD_STEP_PLANNED, 0);
+                        add_step(res, &shown, m->has_record ? m->orig_driver : "(kernel's choice)", HD_OUTCOME_PLANNED, 0);
                         continue;
                 }
                 if (m->has_record)
@@ -674,12 +654,10 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_re
                         char after[64];
                         read_driver(ctx, m->addr, after, sizeof(after));
                         copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
-                        add_step(res, &shown, after, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                        add_step(res, &shown, after, r < 0 ? HD_OUTCOME_FAILED : HD_OUTCOME_DONE, r < 0 ? r : 0);
                 }
                 if (r < 0) {
-                        res->status = r;
-                        snprintf(res->reason, sizeof(res->reason), "%s could not be given back: %s", m->addr,
-                                 strerror(-r));
+                        hd_result_fail(res, ctx, r, "%s could not be given back: %s", m->addr, strerror(-r));
                         continue; /* try the others: reattach is best effort per device */
                 }
                 if (m->has_record)
@@ -688,13 +666,13 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_vfio_re
         return 0;
 }
 
-_public_ int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_vfio_result **ret) {
+_public_ int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_result **ret) {
         return hd_vfio_reattach_devices(list, &d, 1, flags, ret);
 }
 
 _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, unsigned flags,
-                                      hd_vfio_result **ret) {
-        _cleanup_(result_freep) hd_vfio_result *res = NULL;
+                                      hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_free_ struct member *ms = NULL;
         _cleanup_close_ int lock = -1;
         hd_ctx *ctx;
@@ -708,15 +686,16 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
         if (r < 0)
                 return r;
         /* a device a running guest uses stays where it is */
-        for (size_t i = 0; i < n; i++)
-                if (hd_ctx_check_in_use(ctx, "pci", ms[i].addr, flags & HD_VFIO_FORCE, res->reason,
-                                        sizeof(res->reason)) == -EBUSY) {
-                        res->status = -EBUSY;
+        for (size_t i = 0; i < n; i++) {
+                char why[512] = "";
+                if (hd_ctx_check_in_use(ctx, "pci", ms[i].addr, flags & HD_VFIO_FORCE, why, sizeof(why)) == -EBUSY) {
+                        hd_result_fail(res, ctx, -EBUSY, "%s", why);
                         for (size_t k = 0; k < n; k++)
-                                add_step(res, &ms[k], ms[k].orig_driver, HD_STEP_NOT_ATTEMPTED, 0);
+                                add_step(res, &ms[k], ms[k].orig_driver, HD_OUTCOME_NOT_ATTEMPTED, 0);
                         *ret = TAKE_PTR(res);
                         return 0;
                 }
+        }
         if (!(flags & HD_VFIO_DRY_RUN)) {
                 r = recover_pending(ctx, res);
                 if (r == -1) {
@@ -740,9 +719,9 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
 
 /* Finish an interrupted transaction (the state lock held): give every
  * member its original driver.  0 when there was none, 1 when one was
- * recovered (res->status says whether every member came back), -EBADMSG
+ * recovered (the result's status says whether every member came back), -EBADMSG
  * for a corrupt journal. */
-static int recover_txn(hd_ctx *ctx, hd_vfio_result *res) {
+static int recover_txn(hd_ctx *ctx, hd_result *res) {
         char path[PATH_MAX];
         json_object *txn, *devs;
         int r;
@@ -786,39 +765,40 @@ static int recover_txn(hd_ctx *ctx, hd_vfio_result *res) {
                                                 r = hd_sysfs_write(ctx, "sys/bus/pci/drivers_probe", ms[i].addr);
                                         if (r >= 0)
                                                 r = wait_driver(ctx, ms[i].addr, NULL, now, sizeof(now));
-                                        add_step(res, &ms[i], now, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                                        add_step(res, &ms[i], now, r < 0 ? HD_OUTCOME_FAILED : HD_OUTCOME_DONE, r < 0 ? r : 0);
                                         if (r < 0)
-                                                res->status = r;
+                                                hd_result_fail(res, ctx, r, "%s", strerror(-r));
                                         continue;
                                 }
                                 copy_str(ms[i].orig_driver, sizeof(ms[i].orig_driver), now);
-                                add_step(res, &ms[i], now, HD_STEP_NOOP, 0);
+                                add_step(res, &ms[i], now, HD_OUTCOME_UNCHANGED, 0);
                                 continue;
                         }
                         r = restore(ctx, &ms[i]);
-                        add_step(res, &ms[i], ms[i].orig_driver, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                        add_step(res, &ms[i], ms[i].orig_driver, r < 0 ? HD_OUTCOME_FAILED : HD_OUTCOME_DONE, r < 0 ? r : 0);
                         if (r < 0)
-                                res->status = r;
+                                hd_result_fail(res, ctx, r, "%s", strerror(-r));
                         else
                                 record_remove(ctx, ms[i].addr);
                 }
         }
         json_object_put(txn);
-        if (res->status == 0)
+        if (hd_result_get_status(res) == 0)
                 txn_remove(ctx);
         return 1;
 }
 
 /* A journal holding an unfinished transaction is never overwritten: the
  * next detach or reattach recovers it first, or refuses, naming it.
- * 0 to go on; -1 with res->status and res->reason set to stop. */
-static int recover_pending(hd_ctx *ctx, hd_vfio_result *res) {
-        _cleanup_(result_freep) hd_vfio_result *rec = calloc(1, sizeof(*rec));
+ * 0 to go on; -1 with the result's status and reason set to stop. */
+static int recover_pending(hd_ctx *ctx, hd_result *res) {
+        _hd_cleanup_result_ hd_result *rec = NULL;
         char path[PATH_MAX];
         int r;
 
-        if (!rec)
-                return -ENOMEM;
+        r = hd_result_new(HD_RESULT_DRIVERS, &rec);
+        if (r < 0)
+                return r;
         r = state_path(ctx, path, sizeof(path), "transaction.json", NULL);
         if (r < 0)
                 return r;
@@ -826,23 +806,24 @@ static int recover_pending(hd_ctx *ctx, hd_vfio_result *res) {
                 return 0;
         log_warn(ctx, "%s holds an interrupted transaction: recovering it first", path);
         r = recover_txn(ctx, rec);
-        if (r < 0 || rec->status < 0) {
-                int err = r < 0 ? r : rec->status;
-                res->status = err == -EBUSY ? -EIO : err;
-                snprintf(res->reason, sizeof(res->reason),
+        if (r < 0 || hd_result_get_status(rec) < 0) {
+                int err = r < 0 ? r : hd_result_get_status(rec);
+                hd_result_fail(res, ctx, err == -EBUSY ? -EIO : err,
                          "%s holds an interrupted transaction that could not be recovered (%s); nothing else "
                          "was changed: check its devices and run 'hostdevctl recover'", path, strerror(-err));
                 return -1;
         }
-        for (size_t i = 0; i < rec->n_steps; i++)
-                if (rec->steps[i].result == HD_STEP_DONE)
-                        log_warn(ctx, "recovered %s: back on %s", rec->steps[i].addr,
-                                 rec->steps[i].to[0] ? rec->steps[i].to : "no driver");
+        for (size_t i = 0; i < hd_result_get_n_steps(rec); i++) {
+                const hd_result_step *st = hd_result_get_step(rec, i);
+                if (hd_result_step_get_outcome(st) == HD_OUTCOME_DONE)
+                        log_warn(ctx, "recovered %s: back on %s", hd_result_step_get_subject(st),
+                                 !isempty(hd_result_step_get_to(st)) ? hd_result_step_get_to(st) : "no driver");
+        }
         return 0;
 }
 
-_public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
-        _cleanup_(result_freep) hd_vfio_result *res = NULL;
+_public_ int hd_vfio_recover(hd_ctx *ctx, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_closedir_ DIR *dir = NULL;
         _cleanup_close_ int lock = -1;
         char path[PATH_MAX];
@@ -851,9 +832,9 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
 
         if (!ctx || !ret)
                 return -EINVAL;
-        res = calloc(1, sizeof(*res));
-        if (!res)
-                return -ENOMEM;
+        r = hd_result_new(HD_RESULT_DRIVERS, &res);
+        if (r < 0)
+                return r;
         r = lock_state(ctx, &lock);
         if (r < 0)
                 return r;
@@ -885,9 +866,9 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret) {
                         record_remove(ctx, m.addr);
                 } else if (!now[0] && record_read(ctx, &m) == 1) {
                         r = restore(ctx, &m);
-                        add_step(res, &m, m.orig_driver, r < 0 ? HD_STEP_FAILED : HD_STEP_DONE, r < 0 ? r : 0);
+                        add_step(res, &m, m.orig_driver, r < 0 ? HD_OUTCOME_FAILED : HD_OUTCOME_DONE, r < 0 ? r : 0);
                         if (r < 0)
-                                res->status = r;
+                                hd_result_fail(res, ctx, r, "%s", strerror(-r));
                         else
                                 record_remove(ctx, m.addr);
                 }

@@ -269,31 +269,11 @@ enum {
         HD_VFIO_FORCE = 1 << 2,   /* override host-safety refusals */
 };
 
-enum hd_vfio_step_result {
-        HD_STEP_DONE,           /* the device moved */
-        HD_STEP_NOOP,           /* already where it should be */
-        HD_STEP_PLANNED,        /* dry run */
-        HD_STEP_FAILED,         /* this device failed (see error) */
-        HD_STEP_ROLLED_BACK,    /* moved, then put back after a failure */
-        HD_STEP_NOT_ATTEMPTED,  /* not reached because an earlier device failed */
-};
-
-typedef struct hd_vfio_step {
-        char addr[32];          /* PCI address */
-        char from[64];          /* driver before ("" = unbound) */
-        char to[64];            /* driver after ("" = unbound) */
-        enum hd_vfio_step_result result;
-        int error;              /* -errno for HD_STEP_FAILED */
-} hd_vfio_step;
-
-typedef struct hd_vfio_result {
-        int status;             /* 0 success, -EBUSY refused, other -errno failed */
-        char reason[512];       /* refusal or failure, for humans; on success a hint or "" */
-        hd_vfio_step *steps;
-        size_t n_steps;
-} hd_vfio_result;
-
-void hd_vfio_result_free(hd_vfio_result *r);
+/* Results of detach, reattach and recover: include/hostdev/result.h
+ * (kind HD_RESULT_DRIVERS); each step is one PCI function: subject its
+ * address, from and to its drivers ("" = unbound), outcome DONE,
+ * UNCHANGED, PLANNED (dry run), FAILED, ROLLED_BACK or NOT_ATTEMPTED. */
+typedef struct hd_result hd_result;
 
 /**
  * hd_vfio_detach: bind @d (or, with HD_VFIO_GROUP, every endpoint of its
@@ -308,23 +288,24 @@ void hd_vfio_result_free(hd_vfio_result *r);
  * refused unless HD_VFIO_FORCE.
  *
  * Returns <0 when nothing could be planned (bad device, lock or journal
- * failure); otherwise 0 and *ret, whose status tells the outcome.
+ * failure); otherwise 0 and *ret, whose status tells the outcome and
+ * whose reason says why it was refused or failed (also logged, info level).
  */
 int hd_vfio_detach(hd_nodedev_list *list, hd_device *d, const char *driver, unsigned flags,
-                   hd_vfio_result **ret);
-int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_vfio_result **ret);
+                   hd_result **ret);
+int hd_vfio_reattach(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_result **ret);
 /* The same for several devices (a GPU and its audio function) as one
  * transaction: every device moves, or none stays moved.  With
  * HD_VFIO_GROUP, the union of their groups; a device named twice, or
  * reached through two groups, moves once.  -EINVAL for an empty set or a
  * non-endpoint among them. */
 int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, const char *driver,
-                           unsigned flags, hd_vfio_result **ret);
+                           unsigned flags, hd_result **ret);
 int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, unsigned flags,
-                             hd_vfio_result **ret);
+                             hd_result **ret);
 /* Finish or undo an interrupted transaction; drop records of devices no
  * longer bound to a stub driver (e.g. after a reboot). */
-int hd_vfio_recover(hd_ctx *ctx, hd_vfio_result **ret);
+int hd_vfio_recover(hd_ctx *ctx, hd_result **ret);
 
 /**
  * hd_host_safety_check: 0 when @d can leave its host driver; -EBUSY with
@@ -341,14 +322,16 @@ bool hd_vfio_is_journaled(hd_ctx *ctx, const char *addr);
 
 /**
  * hd_pci_reset: reset a PCI function through the kernel ("reset").  The
- * kernel's methods are in "reset_method"; the first one is reported in
- * @method.  Skipped (returns 1) when bound to vfio-pci, which resets the
- * device itself; -EBUSY, unless HD_VFIO_FORCE, when the host needs the
- * device (hd_host_safety_check, reason in @reason) or only a bus reset is possible and other bound
- * devices share the bus (reason in @reason); -EOPNOTSUPP without a method.
+ * kernel's methods are in "reset_method"; the first one is used.  Returns
+ * <0 only for a bad argument (-EINVAL: not a PCI device); otherwise 0 and
+ * *ret (kind HD_RESULT_RESET) with one step, subject the node-device name,
+ * to the kernel's method: DONE; SKIPPED when bound to vfio-pci, which
+ * resets the device itself (the reason says so); status -EBUSY, unless
+ * HD_VFIO_FORCE, when the host needs the device (hd_host_safety_check) or
+ * only a bus reset is possible and other bound devices share the bus;
+ * -EINVAL for a bridge, -EOPNOTSUPP without a method; the reason says why.
  */
-int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,
-                 char *reason, size_t rsize);
+int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, hd_result **ret);
 /* The kernel's reset methods of a PCI function ("flr bus"), in the order it
  * tries them; -ENOENT when it offers none. */
 int hd_pci_get_reset_methods(hd_device *d, char *buf, size_t size);
@@ -481,6 +464,7 @@ int hd_capture(hd_ctx *ctx, const char *dir, hd_capture_stats *ret_stats);
 }
 #endif
 
+#include "hostdev/result.h"
 #include "hostdev/sriov.h"
 #include "hostdev/mdev.h"
 #include "hostdev/gpu.h"

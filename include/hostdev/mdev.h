@@ -173,41 +173,23 @@ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char *parent,
 
 /* ---- apply -------------------------------------------------------------- */
 
-enum hd_mdev_apply_result {
-        HD_MDEV_APPLY_STARTED,          /* was down, started */
-        HD_MDEV_APPLY_UNCHANGED,        /* already running */
-        HD_MDEV_APPLY_NO_PARENT,        /* parent absent: skipped */
-        HD_MDEV_APPLY_FAILED,           /* see error */
-        HD_MDEV_APPLY_WOULD_START,      /* dry run: would be started */
-};
-
-typedef struct hd_mdev_apply_step {
-        char uuid[37];
-        char parent[64];
-        char type[128];
-        enum hd_mdev_apply_result result;
-        int error;                      /* -errno for FAILED */
-} hd_mdev_apply_step;
-
-typedef struct hd_mdev_apply_report {
-        hd_mdev_apply_step *steps;
-        size_t n_steps;
-        size_t n_started, n_failed;
-} hd_mdev_apply_report;
+typedef struct hd_result hd_result;
 
 /**
  * hd_mdev_apply: start every mdev defined with "start": "auto" whose parent
  * is present and that is not running yet; idempotent.  One step per auto
- * definition.  Returns 0 when nothing failed, else the first error (the
- * report is returned in both cases when @ret is not NULL).
+ * definition in *ret (kind HD_RESULT_MDEV_APPLY, include/hostdev/result.h):
+ * subject the UUID, parent and type, outcome DONE (started), UNCHANGED
+ * (already running), SKIPPED (parent absent), PLANNED (dry run) or FAILED
+ * (with the error).  The result's status is the first error and its reason
+ * counts the failures.  Returns <0 only when nothing could be attempted
+ * (the definitions cannot be listed).
  */
-int hd_mdev_apply(hd_ctx *ctx, hd_mdev_apply_report **ret);
+int hd_mdev_apply(hd_ctx *ctx, hd_result **ret);
 enum {
         HD_MDEV_APPLY_DRY_RUN = 1 << 0, /* check and report; start nothing */
 };
-int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_mdev_apply_report **ret);
-void hd_mdev_apply_report_free(hd_mdev_apply_report *r);
-const char *hd_mdev_apply_result_to_string(enum hd_mdev_apply_result r);
+int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret);
 
 /* ---- libvirt node-device XML and mdevctl JSON ---------------------------- */
 

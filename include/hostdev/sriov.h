@@ -54,28 +54,12 @@ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n);
 
 /* ---- results of changes ------------------------------------------------- */
 
-enum hd_sriov_action_result {
-        HD_SRIOV_DONE,          /* changed */
-        HD_SRIOV_PLANNED,       /* dry run: would change */
-        HD_SRIOV_SKIPPED,       /* not applied (reason in what) */
-        HD_SRIOV_FAILED,        /* failed (error, what) */
-};
-
-typedef struct hd_sriov_action {
-        char pf[32];            /* PCI address of the PF (or interface) */
-        char what[256];         /* "sriov_numvfs 2 -> 4", "vf 0 mac 02:..", ... */
-        enum hd_sriov_action_result result;
-        int error;              /* -errno for HD_SRIOV_FAILED */
-} hd_sriov_action;
-
-typedef struct hd_sriov_result {
-        int status;             /* 0 success, -EBUSY refused, other -errno failed */
-        char reason[512];       /* refusal or failure, for humans */
-        hd_sriov_action *actions; /* only what changed, would change, was skipped or failed */
-        size_t n_actions;
-} hd_sriov_result;
-
-void hd_sriov_result_free(hd_sriov_result *r);
+/* Changes report an hd_result (include/hostdev/result.h) of kind
+ * HD_RESULT_SRIOV: one step per action that changed, would change (dry
+ * run), was skipped or failed; subject the PF's PCI address (or
+ * interface), action "sriov_numvfs 2 -> 4", "VF 0: mac 02:..", ...;
+ * status 0, -EBUSY refused, other -errno failed, with the reason. */
+typedef struct hd_result hd_result;
 
 enum {
         HD_SRIOV_DRY_RUN = 1 << 0, /* plan and check only; change nothing */
@@ -97,18 +81,19 @@ typedef struct hd_sriov_set_opts {
  * hd_sriov_set_numvfs: make @pf have @opts->numvfs VFs through sysfs
  * sriov_numvfs (through 0 when both counts are non-zero, as the kernel
  * requires), then bind the VFs as @opts->driver asks (hd_vfio_detach).
- * A count above sriov_totalvfs fails with -ERANGE before any change.  When
+ * A count above sriov_totalvfs fails before any change: result status
+ * -ERANGE, the reason naming the limit.  When
  * VFs would disappear and one of them is detached for a VM (vfio-pci,
  * pci-stub) or needed by the host (hd_host_safety_check), result status is
  * -EBUSY with the reason and nothing changes, unless HD_SRIOV_FORCE.
  *
  * Returns <0 when nothing could be planned (-EOPNOTSUPP: not an SR-IOV PF,
- * -ERANGE, -EINVAL); otherwise 0 and *ret.  @list may be re-read inside,
+ * -EINVAL); otherwise 0 and *ret.  @list may be re-read inside,
  * so device pointers obtained from it stay valid but their VF children
  * may be stale: re-enumerate afterwards.
  */
 int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_sriov_set_opts *opts, unsigned flags,
-                        hd_sriov_result **ret);
+                        hd_result **ret);
 
 /* ---- VF link settings (rtnetlink) ------------------------------------------ */
 
@@ -135,7 +120,7 @@ int hd_sriov_parse_mac(const char *s, unsigned char mac[6]);
  * interface; -ERANGE when the index is not below the number of VFs.
  */
 int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd_sriov_vf_config *c, unsigned flags,
-                          hd_sriov_result **ret);
+                          hd_result **ret);
 
 /* ---- persisted state --------------------------------------------------------- */
 
@@ -170,11 +155,14 @@ int hd_sriov_config_list(const char *dir, char ***ret, size_t *ret_n);
  * hd_sriov_persist: merge into @dir/sriov/<pf>.json (created from the
  * device's current state when absent) the VF count settings @set and/or
  * the VF settings @vf (either may be NULL).  The identity (vendor, device,
- * serial) is refreshed from the device.  A malformed existing file is not
- * replaced: -EBADMSG with @err.
+ * serial) is refreshed from the device.  Returns <0 only for bad
+ * arguments (-EINVAL; -EOPNOTSUPP: not an SR-IOV PF); otherwise 0 and *ret
+ * (kind HD_RESULT_SRIOV): one step "persisted in DIR/sriov/ADDR.json", or
+ * the status and reason of the failure: a malformed existing file is not
+ * replaced (-EBADMSG), a VF index beyond the persisted count is -ERANGE.
  */
 int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
-                     const hd_sriov_vf_config *vf, char *err, size_t errsize);
+                     const hd_sriov_vf_config *vf, hd_result **ret);
 
 /**
  * hd_sriov_apply: re-create the state persisted in @dir/sriov: VF counts,
@@ -184,16 +172,16 @@ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, cons
  * Returns <0 only when nothing could be attempted; per-PF failures are
  * actions, and *ret's status is the first failure.
  */
-int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_sriov_result **ret);
+int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_result **ret);
 
 /* What hd_apply() did, in its order. */
 typedef struct hd_apply_result {
         char *config_dir;                   /* the directory read (hd_sriov_config_dir()) */
         int sriov_error;                    /* <0: hd_sriov_apply() could attempt nothing; then
                                              * no mdev was attempted either (mdev_error 0, mdev NULL) */
-        hd_sriov_result *sriov;             /* SR-IOV actions (NULL with sriov_error) */
+        hd_result *sriov;                   /* SR-IOV actions (NULL with sriov_error) */
         int mdev_error;                     /* hd_mdev_apply_full()'s return */
-        struct hd_mdev_apply_report *mdev;  /* auto-start mdevs (NULL when none could be attempted) */
+        hd_result *mdev;                    /* auto-start mdevs (NULL when none could be attempted) */
 } hd_apply_result;
 void hd_apply_result_free(hd_apply_result *r);
 

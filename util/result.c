@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hd_result: the outcome of an operation that changes the host, and its
+ * one text and one JSON rendering (include/hostdev/result.h).
+ */
+#include <json-c/json.h>
+#include <stdarg.h>
+
+#include "util/result-internal.h"
+
+struct hd_result_step {
+        char *subject, *action, *parent, *type, *from, *to;
+        enum hd_outcome outcome;
+        int error;
+        char *error_text;
+};
+
+struct hd_result {
+        int n_ref;
+        enum hd_result_kind kind;
+        int status;
+        char *reason;
+        hd_result_step *steps;
+        size_t n_steps;
+};
+
+int hd_result_new(enum hd_result_kind kind, hd_result **ret) {
+        hd_result *r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->n_ref = 1;
+        r->kind = kind;
+        *ret = r;
+        return 0;
+}
+
+static void step_done(hd_result_step *s) {
+        free(s->subject);
+        free(s->action);
+        free(s->parent);
+        free(s->type);
+        free(s->from);
+        free(s->to);
+        free(s->error_text);
+}
+
+_public_ hd_result *hd_result_ref(hd_result *r) {
+        if (r)
+                r->n_ref++;
+        return r;
+}
+
+_public_ hd_result *hd_result_unref(hd_result *r) {
+        if (!r || --r->n_ref > 0)
+                return NULL;
+        for (size_t i = 0; i < r->n_steps; i++)
+                step_done(&r->steps[i]);
+        free(r->steps);
+        free(r->reason);
+        free(r);
+        return NULL;
+}
+
+/* strdup that keeps NULL; false when out of memory */
+static bool dup_opt(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return true;
+        *ret = strdup(s);
+        return *ret != NULL;
+}
+
+int hd_result_add_step(hd_result *r, const struct hd_result_step_spec *spec) {
+        hd_result_step s = { .outcome = spec->outcome, .error = spec->error }, *n;
+
+        if (!dup_opt(spec->subject, &s.subject) || !dup_opt(spec->action, &s.action) ||
+            !dup_opt(spec->parent, &s.parent) || !dup_opt(spec->type, &s.type) || !dup_opt(spec->from, &s.from) ||
+            !dup_opt(spec->to, &s.to) ||
+            !dup_opt(spec->error_text ?: spec->error ? strerror(-spec->error) : NULL, &s.error_text))
+                goto oom;
+        n = realloc(r->steps, (r->n_steps + 1) * sizeof(*n));
+        if (!n)
+                goto oom;
+        r->steps = n;
+        r->steps[r->n_steps++] = s;
+        return 0;
+oom:
+        step_done(&s);
+        return -ENOMEM;
+}
+
+void hd_result_set_status(hd_result *r, int status) {
+        r->status = status;
+}
+
+void hd_result_set_reason(hd_result *r, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(r->reason);
+        r->reason = s;
+}
+
+void hd_result_append_reason(hd_result *r, const char *text) {
+        char *s = NULL;
+        if (asprintf(&s, "%s%s", strempty(r->reason), text) < 0)
+                return;
+        free(r->reason);
+        r->reason = s;
+}
+
+void hd_result_set_step_outcome(hd_result *r, size_t i, enum hd_outcome o) {
+        if (i < r->n_steps)
+                r->steps[i].outcome = o;
+}
+
+/* ---- getters ---- */
+
+_public_ enum hd_result_kind hd_result_get_kind(const hd_result *r) {
+        return r ? r->kind : HD_RESULT_DRIVERS;
+}
+
+_public_ int hd_result_get_status(const hd_result *r) {
+        return r ? r->status : -EINVAL;
+}
+
+_public_ const char *hd_result_get_status_string(const hd_result *r) {
+        int st = hd_result_get_status(r);
+        return st == 0 ? "ok" : st == -EBUSY ? "refused" : "failed";
+}
+
+_public_ const char *hd_result_get_reason(const hd_result *r) {
+        return r && !isempty(r->reason) ? r->reason : NULL;
+}
+
+_public_ size_t hd_result_get_n_steps(const hd_result *r) {
+        return r ? r->n_steps : 0;
+}
+
+_public_ const hd_result_step *hd_result_get_step(const hd_result *r, size_t i) {
+        return r && i < r->n_steps ? &r->steps[i] : NULL;
+}
+
+_public_ size_t hd_result_count_outcome(const hd_result *r, enum hd_outcome outcome) {
+        size_t n = 0;
+        for (size_t i = 0; i < hd_result_get_n_steps(r); i++)
+                n += r->steps[i].outcome == outcome;
+        return n;
+}
+
+_public_ const char *hd_result_step_get_subject(const hd_result_step *s) { return s ? s->subject : NULL; }
+_public_ const char *hd_result_step_get_action(const hd_result_step *s) { return s ? s->action : NULL; }
+_public_ const char *hd_result_step_get_parent(const hd_result_step *s) { return s ? s->parent : NULL; }
+_public_ const char *hd_result_step_get_type(const hd_result_step *s) { return s ? s->type : NULL; }
+_public_ const char *hd_result_step_get_from(const hd_result_step *s) { return s ? s->from : NULL; }
+_public_ const char *hd_result_step_get_to(const hd_result_step *s) { return s ? s->to : NULL; }
+_public_ enum hd_outcome hd_result_step_get_outcome(const hd_result_step *s) {
+        return s ? s->outcome : HD_OUTCOME_FAILED;
+}
+_public_ int hd_result_step_get_error(const hd_result_step *s) { return s ? s->error : 0; }
+_public_ const char *hd_result_step_get_error_text(const hd_result_step *s) { return s ? s->error_text : NULL; }
+
+/* ---- renderers ---- */
+
+_public_ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outcome outcome) {
+        switch (outcome) {
+        case HD_OUTCOME_DONE: return kind == HD_RESULT_MDEV_APPLY ? "started" : "done";
+        case HD_OUTCOME_UNCHANGED: return "unchanged";
+        case HD_OUTCOME_PLANNED:
+                return kind == HD_RESULT_DRIVERS ? "would move"
+                       : kind == HD_RESULT_SRIOV ? "would change"
+                       : kind == HD_RESULT_RESET ? "would reset"
+                                                 : "would start";
+        case HD_OUTCOME_SKIPPED: return kind == HD_RESULT_MDEV_APPLY ? "parent absent" : "skipped";
+        case HD_OUTCOME_FAILED: return "FAILED";
+        case HD_OUTCOME_ROLLED_BACK: return "rolled back";
+        case HD_OUTCOME_NOT_ATTEMPTED: return "not attempted";
+        }
+        return "?";
+}
+
+static const char *or_none(const char *s) { return isempty(s) ? "(none)" : s; }
+
+_public_ int hd_result_format_text(const hd_result *r, char **ret) {
+        struct hd_buf b = {};
+
+        if (!r || !ret)
+                return -EINVAL;
+        for (size_t i = 0; i < r->n_steps; i++) {
+                const hd_result_step *s = &r->steps[i];
+                const char *word = hd_outcome_to_string(r->kind, s->outcome);
+                switch (r->kind) {
+                case HD_RESULT_DRIVERS:
+                        hd_buf_printf(&b, "%s  %s -> %s  %s\n", strempty(s->subject), or_none(s->from),
+                                      or_none(s->to), word);
+                        break;
+                case HD_RESULT_SRIOV:
+                        hd_buf_printf(&b, "%s: %s  %s\n", strempty(s->subject), strempty(s->action), word);
+                        break;
+                case HD_RESULT_MDEV_APPLY:
+                        hd_buf_printf(&b, "mdev %s  %s %s  %s%s%s\n", strempty(s->subject), strempty(s->parent),
+                                      strempty(s->type), word, s->error_text ? ": " : "", strempty(s->error_text));
+                        break;
+                case HD_RESULT_RESET:
+                        /* a refusal or failure is the reason alone */
+                        if (s->outcome == HD_OUTCOME_DONE)
+                                hd_buf_printf(&b, "%s: reset (kernel method: %s)\n", strempty(s->subject),
+                                              strempty(s->to));
+                        else if (s->outcome == HD_OUTCOME_SKIPPED)
+                                hd_buf_printf(&b, "%s: skipped: %s\n", strempty(s->subject), strempty(r->reason));
+                        break;
+                }
+        }
+        return hd_buf_steal(&b, ret);
+}
+
+static json_object *str_or_null(const char *s) { return s ? json_object_new_string(s) : NULL; }
+
+static int add(json_object *o, const char *key, json_object *v, bool nullable) {
+        if (!v && !nullable)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *step_json(enum hd_result_kind kind, const hd_result_step *s) {
+        json_object *o = json_object_new_object();
+        const char *word = hd_outcome_to_string(kind, s->outcome);
+        int r = 0;
+
+        if (!o)
+                return NULL;
+        switch (kind) {
+        case HD_RESULT_DRIVERS:
+                r = add(o, "address", json_object_new_string(strempty(s->subject)), false);
+                if (r >= 0)
+                        r = add(o, "from", json_object_new_string(strempty(s->from)), false);
+                if (r >= 0)
+                        r = add(o, "to", json_object_new_string(strempty(s->to)), false);
+                break;
+        case HD_RESULT_RESET:
+                r = add(o, "device", json_object_new_string(strempty(s->subject)), false);
+                if (r >= 0)
+                        r = add(o, "method", str_or_null(s->to), true);
+                break;
+        case HD_RESULT_SRIOV:
+                r = add(o, "pf", json_object_new_string(strempty(s->subject)), false);
+                if (r >= 0)
+                        r = add(o, "action", json_object_new_string(strempty(s->action)), false);
+                break;
+        case HD_RESULT_MDEV_APPLY:
+                r = add(o, "uuid", json_object_new_string(strempty(s->subject)), false);
+                if (r >= 0)
+                        r = add(o, "parent", json_object_new_string(strempty(s->parent)), false);
+                if (r >= 0)
+                        r = add(o, "type", json_object_new_string(strempty(s->type)), false);
+                break;
+        }
+        if (r >= 0)
+                r = add(o, "result", json_object_new_string(word), false);
+        if (r >= 0 && kind == HD_RESULT_MDEV_APPLY)
+                r = add(o, "error", str_or_null(s->error_text), true);
+        if (r < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+_public_ int hd_result_to_json(const hd_result *r, struct json_object **ret) {
+        json_object *arr, *o;
+
+        if (!r || !ret)
+                return -EINVAL;
+        arr = json_object_new_array();
+        if (!arr)
+                return -ENOMEM;
+        for (size_t i = 0; i < r->n_steps; i++) {
+                json_object *s = step_json(r->kind, &r->steps[i]);
+                if (!s || json_object_array_add(arr, s) < 0) {
+                        json_object_put(s);
+                        json_object_put(arr);
+                        return -ENOMEM;
+                }
+        }
+        if (r->kind == HD_RESULT_MDEV_APPLY) {
+                *ret = arr;
+                return 0;
+        }
+        o = json_object_new_object();
+        if (!o || add(o, "status", json_object_new_string(hd_result_get_status_string(r)), false) < 0 ||
+            add(o, "reason", str_or_null(hd_result_get_reason(r)), true) < 0) {
+                json_object_put(o);
+                json_object_put(arr);
+                return -ENOMEM;
+        }
+        if (add(o, r->kind == HD_RESULT_SRIOV ? "actions" : "devices", arr, false) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        *ret = o;
+        return 0;
+}
+
+int hd_result_merge(hd_result *into, const hd_result *from) {
+        for (size_t i = 0; i < from->n_steps; i++) {
+                const hd_result_step *s = &from->steps[i];
+                int r = hd_result_add_step(into, &(struct hd_result_step_spec) {
+                        .subject = s->subject, .action = s->action, .parent = s->parent, .type = s->type,
+                        .from = s->from, .to = s->to, .outcome = s->outcome, .error = s->error,
+                        .error_text = s->error_text });
+                if (r < 0)
+                        return r;
+        }
+        if (from->status && !into->status) {
+                into->status = from->status;
+                free(into->reason);
+                into->reason = NULL;
+                if (from->reason && !(into->reason = strdup(from->reason)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
