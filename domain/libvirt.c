@@ -23,7 +23,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 enum use_kind { USE_PCI, USE_USB, USE_SCSI, USE_MDEV };
 
@@ -156,22 +156,22 @@ static int pool_pf_vfs(hd_domain_usage *u, const char *ifname, char ***ret, size
         _cleanup_strv_free_ char **vfs = NULL;
         size_t n = 0;
 
-        if (hd_nodedev_list_lookup(u->list, ifname, &net) < 0 || net->type != HD_CAP_NET || !net->parent ||
-            net->parent->type != HD_CAP_PCI) {
+        if (hd_nodedev_list_lookup(u->list, ifname, &net) < 0 || hd_device_get_cap_type(net) != HD_CAP_NET || !hd_device_get_parent(net) ||
+            hd_device_get_cap_type(hd_device_get_parent(net)) != HD_CAP_PCI) {
                 log_debug(u->ctx, "VF pool PF '%s' is not a network interface of a PCI device here", ifname);
                 *ret = NULL;
                 *ret_n = 0;
                 return 0;
         }
-        pf = net->parent;
-        for (size_t i = 0; i < u->list->n; i++) {
-                hd_device *d = u->list->devs[i];
+        pf = hd_device_get_parent(net);
+        for (size_t i = 0; i < hd_nodedev_list_count(u->list); i++) {
+                hd_device *d = hd_nodedev_list_get(u->list, i);
                 _cleanup_free_ char *target = NULL;
                 char path[PATH_MAX];
-                if (d->type != HD_CAP_PCI || hd_device_attr_path(d, "physfn", path, sizeof(path)) < 0 ||
-                    hd_sysfs_readlink(u->ctx, path, &target) < 0 || !streq(hd_path_basename(target), pf->sysname))
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI || hd_device_attr_path(d, "physfn", path, sizeof(path)) < 0 ||
+                    hd_sysfs_readlink(u->ctx, path, &target) < 0 || !streq(hd_path_basename(target), hd_device_get_sysname(pf)))
                         continue;
-                if (hd_strv_push(&vfs, &n, strdup(d->sysname)) < 0)
+                if (hd_strv_push(&vfs, &n, strdup(hd_device_get_sysname(d))) < 0)
                         return -ENOMEM;
         }
         *ret = TAKE_PTR(vfs);
@@ -362,7 +362,7 @@ _public_ int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigne
         if (!u)
                 return -ENOMEM;
         u->list = list;
-        u->ctx = list->ctx;
+        u->ctx = hd_nodedev_list_get_ctx(list);
         u->conn = (flags & HD_DOMAIN_USAGE_RW) ? virConnectOpen(uri) : virConnectOpenReadOnly(uri);
         if (!u->conn) {
                 char err[512];
@@ -422,21 +422,21 @@ _public_ int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_dom
         if (!u || !d || !ret || !ret_n)
                 return -EINVAL;
         /* the network interface of a VF is used with its VF */
-        if (d->type == HD_CAP_NET && d->parent && d->parent->type == HD_CAP_PCI)
-                d = d->parent;
+        if (hd_device_get_cap_type(d) == HD_CAP_NET && hd_device_get_parent(d) && hd_device_get_cap_type(hd_device_get_parent(d)) == HD_CAP_PCI)
+                d = hd_device_get_parent(d);
         out = calloc(u->n + 1, sizeof(*out));
         if (!out)
                 return -ENOMEM;
         for (size_t i = 0; i < u->n; i++) {
                 const struct use *x = &u->uses[i];
                 bool m = false;
-                if (!d->sysname)
+                if (!hd_device_get_sysname(d))
                         break;
                 switch (x->kind) {
-                case USE_PCI: m = d->type == HD_CAP_PCI && streq(x->key, d->sysname); break;
-                case USE_MDEV: m = d->type == HD_CAP_MDEV && strcasecmp(x->key, d->sysname) == 0; break;
-                case USE_SCSI: m = d->type == HD_CAP_SCSI && streq(x->key, d->sysname); break;
-                case USE_USB: m = d->type == HD_CAP_USB_DEV && usb_matches(x, d); break;
+                case USE_PCI: m = hd_device_get_cap_type(d) == HD_CAP_PCI && streq(x->key, hd_device_get_sysname(d)); break;
+                case USE_MDEV: m = hd_device_get_cap_type(d) == HD_CAP_MDEV && strcasecmp(x->key, hd_device_get_sysname(d)) == 0; break;
+                case USE_SCSI: m = hd_device_get_cap_type(d) == HD_CAP_SCSI && streq(x->key, hd_device_get_sysname(d)); break;
+                case USE_USB: m = hd_device_get_cap_type(d) == HD_CAP_USB_DEV && usb_matches(x, d); break;
                 }
                 if (!m)
                         continue;

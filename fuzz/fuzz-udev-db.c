@@ -2,7 +2,7 @@
 /* udev database records (run/udev/data/<id>: "E:KEY=VALUE", "S:link", ...):
  * hd_udev_db_parse() as nodedev/source-sysfs.c calls it on a file it read. */
 #include "fuzz.h"
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const char *const subsystems[] = { "block", "net", "usb", "pci" };

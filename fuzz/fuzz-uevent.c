@@ -2,7 +2,7 @@
 /* uevent files (KEY=VALUE lines): hd_uevent_parse() as the sysroot source
  * calls it, then the properties that pick the udev database entry. */
 #include "fuzz.h"
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const char *const subsystems[] = { "block", "net", "usb", "pci", "scsi" };

@@ -132,10 +132,10 @@ _public_ int hd_gpu_rom_read(hd_device *d, uint8_t **ret, size_t *ret_size) {
         hd_ctx *ctx;
         int r;
 
-        if (!d || d->type != HD_CAP_PCI || !ret || !ret_size)
+        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI || !ret || !ret_size)
                 return -EINVAL;
-        ctx = d->list->ctx;
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/rom", d->sysname);
+        ctx = hd_device_get_ctx(d);
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/rom", hd_device_get_sysname(d));
         if (!hd_sysfs_exists(ctx, path))
                 return -ENOENT;
         buf = malloc(cap);
@@ -145,7 +145,7 @@ _public_ int hd_gpu_rom_read(hd_device *d, uint8_t **ret, size_t *ret_size) {
         _cleanup_(rom_disable) struct rom_enable en = { ctx, path, false };
         r = hd_sysfs_write(ctx, path, "1");
         if (r < 0) {
-                log_debug(ctx, "%s: enabling the ROM failed: %s", d->sysname, strerror(-r));
+                log_debug(ctx, "%s: enabling the ROM failed: %s", hd_device_get_sysname(d), strerror(-r));
                 return r;
         }
         en.on = true;

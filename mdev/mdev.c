@@ -458,21 +458,25 @@ _public_ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
 _public_ void hd_mdev_types_free(hd_mdev_type *t, size_t n) {
         if (!t)
                 return;
-        for (size_t i = 0; i < n; i++) {
-                free(t[i].parent);
-                free(t[i].id);
-                free(t[i].name);
-                free(t[i].device_api);
-                free(t[i].description);
-        }
+        for (size_t i = 0; i < n; i++)
+                hd_mdev_type_clear(&t[i]);
         free(t);
 }
 
-static char *read_type_attr(hd_ctx *ctx, const char *parent, const char *id, const char *attr, bool whole) {
+void hd_mdev_type_clear(hd_mdev_type *t) {
+        free(t->parent);
+        free(t->id);
+        free(t->name);
+        free(t->device_api);
+        free(t->description);
+        *t = (hd_mdev_type) {};
+}
+
+static char *read_type_attr(hd_ctx *ctx, const char *dir, const char *id, const char *attr, bool whole) {
         char path[PATH_MAX];
         char *s = NULL;
         size_t len;
-        snprintf(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types/%s/%s", parent, id, attr);
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, id, attr);
         if (whole) {
                 if (hd_sysfs_read_full(ctx, path, &s, &len) < 0)
                         return NULL;
@@ -484,6 +488,19 @@ static char *read_type_attr(hd_ctx *ctx, const char *parent, const char *id, con
                 return s;
         }
         return hd_sysfs_read_str(ctx, path, &s) < 0 ? NULL : s;
+}
+
+int hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool description, hd_mdev_type *t) {
+        _cleanup_free_ char *avail = NULL;
+        long long a;
+
+        t->name = read_type_attr(ctx, dir, id, "name", false);
+        t->device_api = read_type_attr(ctx, dir, id, "device_api", false);
+        if (description)
+                t->description = read_type_attr(ctx, dir, id, "description", true);
+        avail = read_type_attr(ctx, dir, id, "available_instances", false);
+        t->available = avail && hd_safe_atoll(avail, 10, &a) >= 0 && a >= 0 ? (long) a : -1;
+        return 0;
 }
 
 static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, size_t *n) {
@@ -498,8 +515,6 @@ static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, 
                 return r == -ENOMEM ? r : 0;
         for (size_t i = 0; i < nids; i++) {
                 hd_mdev_type *t, *nv;
-                _cleanup_free_ char *avail = NULL;
-                long long a;
 
                 nv = realloc(*v, (*n + 1) * sizeof(*nv));
                 if (!nv)
@@ -512,11 +527,7 @@ static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, 
                 (*n)++;
                 if (!t->parent || !t->id)
                         return -ENOMEM;
-                t->name = read_type_attr(ctx, parent, ids[i], "name", false);
-                t->device_api = read_type_attr(ctx, parent, ids[i], "device_api", false);
-                t->description = read_type_attr(ctx, parent, ids[i], "description", true);
-                avail = read_type_attr(ctx, parent, ids[i], "available_instances", false);
-                t->available = avail && hd_safe_atoll(avail, 10, &a) >= 0 && a >= 0 ? (long) a : -1;
+                (void) hd_mdev_type_read(ctx, path, ids[i], true, t);
         }
         return 0;
 }

@@ -3,6 +3,7 @@
  * Build the capability tree: classify every device the source reports,
  * name it and parent it exactly as libvirt's udev node-device driver does.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <limits.h>
 
@@ -78,11 +79,13 @@ int hd_device_read_attr_long(hd_device *d, const char *attr, int base, long long
 void hd_device_free(hd_device *d) {
         if (!d)
                 return;
-        hd_mdev_free(d->mdev_def);
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (d->ext_data[i] && hd_nodedev_extensions[i]->free_device_data)
+                        hd_nodedev_extensions[i]->free_device_data(d->ext_data[i]);
         hd_raw_device_done(&d->raw);
         free(d->devnode);
         free(d->name);
-        free(d->mdev_parent_addr);
+        free(d->own_sysname);
         free(d->children);
         free(d->driver);
         free(d);
@@ -186,7 +189,7 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
                 if (!probe)
                         return -ENOMEM;
                 /* only with at least one readable type, as libvirt */
-                hd_mdev_types_build(d, probe);
+                hd_nodedev_ext_build_cap(d, HD_CAP_MDEV_TYPES, probe);
                 if (probe->n_kids > 0)
                         type = HD_CAP_MDEV_TYPES;
                 else
@@ -258,6 +261,7 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
                 break;
         }
         case HD_CAP_MDEV: {
+                _cleanup_free_ char *parent = NULL;
                 char path[PATH_MAX];
                 const char *slash;
                 r = hd_device_attr_path(d, "mdev_type", path, sizeof(path));
@@ -268,12 +272,10 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
                 slash = strrchr(d->raw.syspath, '/');
                 if (slash == d->raw.syspath)
                         return 0;
-                d->mdev_parent_addr = strndup(d->raw.syspath, (size_t) (slash - d->raw.syspath));
-                if (!d->mdev_parent_addr)
+                parent = strndup(d->raw.syspath, (size_t) (slash - d->raw.syspath));
+                if (!parent)
                         return -ENOMEM;
-                memmove(d->mdev_parent_addr, hd_path_basename(d->mdev_parent_addr),
-                        strlen(hd_path_basename(d->mdev_parent_addr)) + 1);
-                return make_name(d, d->mdev_parent_addr) < 0 ? -ENOMEM : 1;
+                return make_name(d, hd_path_basename(parent)) < 0 ? -ENOMEM : 1;
         }
         case HD_CAP_VDPA:
                 /* libvirt drops vDPA devices whose character device is missing */
@@ -418,6 +420,9 @@ _public_ hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list) {
         if (list->n == 0) /* not yet in devs */
                 hd_device_free(list->root);
         hd_strv_free(list->members);
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (list->ext_data[i] && hd_nodedev_extensions[i]->free_list_data)
+                        hd_nodedev_extensions[i]->free_list_data(list->ext_data[i]);
         hd_hashmap_free(list->not_nodes);
         hd_strv_free(list->not_node_paths);
         hd_ctx_unref(list->ctx);
@@ -702,8 +707,9 @@ static int resolve_syspath(hd_nodedev_list *list, const char *syspath, hd_device
         r = hd_hashmap_put(list->by_path, d->raw.syspath, d);
         if (r < 0 && r != -EEXIST)
                 return r;
-        if (list->mdev_defs_added)
-                hd_device_load_mdev_def(d);
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->device_added)
+                        hd_nodedev_extensions[i]->device_added(d);
         *ret = d;
         return 0;
 }
@@ -1195,4 +1201,116 @@ _public_ bool hd_device_has_cap(hd_device *d, enum hd_cap_type cap) {
         default:
                 return false;
         }
+}
+
+/* ---- library-internal accessors (nodedev/device.h) ---- */
+
+hd_ctx *hd_device_get_ctx(hd_device *d) {
+        return d->list->ctx;
+}
+
+hd_nodedev_list *hd_device_get_list(hd_device *d) {
+        return d->list;
+}
+
+const char *hd_device_get_sysname(hd_device *d) {
+        return d->sysname;
+}
+
+hd_ctx *hd_nodedev_list_get_ctx(hd_nodedev_list *list) {
+        return list->ctx;
+}
+
+int hd_device_get_bridge_cache(hd_device *d) {
+        return d->bridge;
+}
+
+void hd_device_set_bridge_cache(hd_device *d, int bridge) {
+        d->bridge = (signed char) bridge;
+}
+
+char **hd_nodedev_list_cached_members(hd_nodedev_list *list, long long group, size_t *ret_n) {
+        if (list->members_group != group || !list->members)
+                return NULL;
+        *ret_n = list->n_members;
+        return list->members;
+}
+
+void hd_nodedev_list_cache_members(hd_nodedev_list *list, long long group, char **members, size_t n) {
+        hd_strv_free(list->members);
+        list->members = members;
+        list->n_members = n;
+        list->members_group = group;
+}
+
+_public_ bool hd_device_is_active(hd_device *d) {
+        return d && !d->inactive;
+}
+
+/* ---- extensions (nodedev/device.h) ---- */
+
+static size_t ext_index(const struct hd_nodedev_ext *ext) {
+        size_t i = 0;
+        while (hd_nodedev_extensions[i] && hd_nodedev_extensions[i] != ext)
+                i++;
+        assert(hd_nodedev_extensions[i] && i < HD_NODEDEV_EXT_MAX);
+        return i;
+}
+
+void *hd_device_get_ext_data(hd_device *d, const struct hd_nodedev_ext *ext) {
+        return d->ext_data[ext_index(ext)];
+}
+
+void hd_device_set_ext_data(hd_device *d, const struct hd_nodedev_ext *ext, void *data) {
+        size_t i = ext_index(ext);
+        if (d->ext_data[i] && d->ext_data[i] != data && ext->free_device_data)
+                ext->free_device_data(d->ext_data[i]);
+        d->ext_data[i] = data;
+}
+
+void *hd_nodedev_list_get_ext_data(hd_nodedev_list *list, const struct hd_nodedev_ext *ext) {
+        return list->ext_data[ext_index(ext)];
+}
+
+void hd_nodedev_list_set_ext_data(hd_nodedev_list *list, const struct hd_nodedev_ext *ext, void *data) {
+        size_t i = ext_index(ext);
+        if (list->ext_data[i] && list->ext_data[i] != data && ext->free_list_data)
+                ext->free_list_data(list->ext_data[i]);
+        list->ext_data[i] = data;
+}
+
+int hd_device_new_inactive(enum hd_cap_type type, const char *subsystem, const char *sysname, char *name,
+                           hd_device **ret) {
+        hd_device *d = calloc(1, sizeof(*d));
+
+        if (!d) {
+                free(name);
+                return -ENOMEM;
+        }
+        d->name = name;
+        d->type = type;
+        d->inactive = true;
+        d->driver_loaded = true;
+        d->raw.subsystem = strdup(subsystem);
+        d->own_sysname = strdup(sysname);
+        if (!d->raw.subsystem || !d->own_sysname) {
+                hd_device_free(d);
+                return -ENOMEM;
+        }
+        d->sysname = d->own_sysname;
+        *ret = d;
+        return 0;
+}
+
+void hd_nodedev_ext_build_cap(hd_device *d, enum hd_cap_type what, struct hd_node *cap) {
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->build_cap)
+                        hd_nodedev_extensions[i]->build_cap(d, what, cap);
+}
+
+bool hd_nodedev_ext_has_cap(hd_device *d, enum hd_cap_type what) {
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->has_cap && hd_nodedev_extensions[i]->has_cap(d, what))
+                        return true;
+        return false;
 }

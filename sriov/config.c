@@ -451,7 +451,7 @@ static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
         long long v;
         if (!c)
                 return -ENOMEM;
-        copy_str(c->address, sizeof(c->address), d->sysname);
+        copy_str(c->address, sizeof(c->address), hd_device_get_sysname(d));
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
                 c->vendor = (unsigned) v;
         if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
@@ -504,7 +504,7 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
                 err[0] = 0;
         if (!list || !pf || !dir)
                 return -EINVAL;
-        if (pf->type != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
+        if (hd_device_get_cap_type(pf) != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
                 return -EOPNOTSUPP;
         if (set && (set->numvfs > total ||
                     (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
@@ -513,7 +513,7 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
         r = config_from_device(pf, &now);
         if (r < 0)
                 return r;
-        r = hd_sriov_config_read(dir, pf->sysname, &c, err, errsize);
+        r = hd_sriov_config_read(dir, hd_device_get_sysname(pf), &c, err, errsize);
         if (r == -ENOENT)
                 c = TAKE_PTR(now);
         else if (r < 0)
@@ -542,7 +542,7 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
         if (vf) {
                 if (vf->index >= c->numvfs) {
                         if (err && errsize)
-                                snprintf(err, errsize, "%s has %u VFs in its persisted state: no VF %u", pf->sysname,
+                                snprintf(err, errsize, "%s has %u VFs in its persisted state: no VF %u", hd_device_get_sysname(pf),
                                          c->numvfs, vf->index);
                         return -ERANGE;
                 }
@@ -600,7 +600,7 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
 
         if (!list || !dir || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         r = hd_sriov_config_list(dir, &addrs, &n);
         if (r < 0) {
                 log_err(ctx, "cannot read %s/%s: %s", dir, CONFIG_SUBDIR, strerror(-r));
@@ -630,7 +630,7 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                         }
                         continue;
                 }
-                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || d->type != HD_CAP_PCI) {
+                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_PCI) {
                         log_warn(ctx, "%s: no PCI device at this address any more (hardware moved?); skipped", addrs[i]);
                         add_simple(res, addrs[i], HD_SRIOV_SKIPPED, "no device at %s (hardware moved?)", addrs[i]);
                         continue;

@@ -71,7 +71,7 @@ static int virtfn_addr(hd_ctx *ctx, const char *pf, unsigned i, char *buf, size_
 
 static bool is_pf(hd_device *d) {
         long long total = 0;
-        return d && d->type == HD_CAP_PCI && hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 &&
+        return d && hd_device_get_cap_type(d) == HD_CAP_PCI && hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 &&
                total > 0;
 }
 
@@ -105,15 +105,15 @@ _public_ int hd_sriov_parse_mac(const char *s, unsigned char mac[6]) {
 #define SRIOV_MAX_VFS 65535
 
 static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         long long v;
         struct hd_nl_link link = { .num_vf = -1 };
         bool have_link = false;
         int ifindex = -1;
 
         memset(pf, 0, sizeof(*pf));
-        copy_str(pf->addr, sizeof(pf->addr), d->sysname);
-        copy_str(pf->name, sizeof(pf->name), d->name);
+        copy_str(pf->addr, sizeof(pf->addr), hd_device_get_sysname(d));
+        copy_str(pf->name, sizeof(pf->name), hd_device_get_name(d));
         pci_driver(ctx, pf->addr, pf->driver, sizeof(pf->driver));
         (void) pci_netdev(ctx, pf->addr, pf->netdev, sizeof(pf->netdev), &ifindex);
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
@@ -221,8 +221,8 @@ _public_ int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *
 
         if (!list || !ret || !ret_n)
                 return -EINVAL;
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *d = list->devs[i];
+        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                hd_device *d = hd_nodedev_list_get(list, i);
                 hd_sriov_pf *np;
                 if (!is_pf(d))
                         continue;
@@ -352,7 +352,7 @@ static const char *numvfs_error(int r) {
 /* VFs that would disappear: refuse when one is detached for a VM or the
  * host needs it.  0 or -EBUSY with the reason in res. */
 static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd_sriov_result *res) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         for (unsigned i = 0; i < cur; i++) {
                 char addr[32], drv[64], why[400];
                 hd_device *vf = NULL;
@@ -422,8 +422,8 @@ static void bind_vfs(hd_ctx *ctx, const char *pf, unsigned n, const char *driver
 /* The body of hd_sriov_set_numvfs, adding to @res (shared by apply). */
 static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_opts *o, unsigned flags,
                       hd_sriov_result *res) {
-        hd_ctx *ctx = list->ctx;
-        const char *pf = d->sysname;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        const char *pf = hd_device_get_sysname(d);
         const char *stub = NULL;
         bool dry = flags & HD_SRIOV_DRY_RUN;
         long long total = 0, cur = 0, ap = -1;
@@ -536,7 +536,7 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
         if (!res)
                 return -ENOMEM;
         if (!(flags & HD_SRIOV_DRY_RUN)) {
-                r = lock_sriov(list->ctx, &lock);
+                r = lock_sriov(hd_nodedev_list_get_ctx(list), &lock);
                 if (r < 0)
                         return r;
         }
@@ -544,7 +544,7 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
         if (r == -ERANGE || r == -EINVAL || r == -EOPNOTSUPP)
                 return r;
         if (r < 0)
-                set_failure(res, r, "%s: %s", pf->sysname, strerror(-r));
+                set_failure(res, r, "%s: %s", hd_device_get_sysname(pf), strerror(-r));
         *ret = TAKE_PTR(res);
         return 0;
 }
@@ -646,25 +646,25 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
 
         if (!list || !d || !c || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         if ((c->set_vlan && (c->vlan > 4095 || c->qos > 7)) || (c->set_mac && (c->mac[0] & 1)))
                 return -EINVAL;
-        if (d->type == HD_CAP_PCI) {
+        if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
                 long long numvfs = 0;
                 if (!is_pf(d))
                         return -EOPNOTSUPP;
-                if (pci_netdev(ctx, d->sysname, ifname, sizeof(ifname), &ifindex) < 0)
+                if (pci_netdev(ctx, hd_device_get_sysname(d), ifname, sizeof(ifname), &ifindex) < 0)
                         return -ENODEV;
                 (void) hd_device_read_attr_long(d, "sriov_numvfs", 10, &numvfs);
                 if (c->index >= numvfs)
                         return -ERANGE;
-                copy_str(label, sizeof(label), d->sysname);
-        } else if (d->type == HD_CAP_NET) {
-                hd_device *p = d->parent;
-                copy_str(ifname, sizeof(ifname), d->sysname);
+                copy_str(label, sizeof(label), hd_device_get_sysname(d));
+        } else if (hd_device_get_cap_type(d) == HD_CAP_NET) {
+                hd_device *p = hd_device_get_parent(d);
+                copy_str(ifname, sizeof(ifname), hd_device_get_sysname(d));
                 if (hd_device_read_attr_long(d, "ifindex", 10, &v) >= 0)
                         ifindex = (int) v;
-                copy_str(label, sizeof(label), p && is_pf(p) ? p->sysname : d->sysname);
+                copy_str(label, sizeof(label), p && is_pf(p) ? hd_device_get_sysname(p) : hd_device_get_sysname(d));
                 if (p && is_pf(p)) {
                         long long numvfs = 0;
                         (void) hd_device_read_attr_long(p, "sriov_numvfs", 10, &numvfs);
@@ -689,7 +689,7 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
 
 int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_config *cfg, unsigned flags,
                        hd_sriov_result *res) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         hd_sriov_set_opts o = {
                 .numvfs = cfg->numvfs,
                 .driver = cfg->driver[0] ? cfg->driver : NULL,
@@ -700,19 +700,19 @@ int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_co
 
         r = set_numvfs(list, d, &o, flags, res);
         if (r < 0) {
-                add_action(res, d->sysname, HD_SRIOV_FAILED, r, "sriov_numvfs -> %u", cfg->numvfs);
-                set_failure(res, r, "%s: %s", d->sysname, strerror(-r));
+                add_action(res, hd_device_get_sysname(d), HD_SRIOV_FAILED, r, "sriov_numvfs -> %u", cfg->numvfs);
+                set_failure(res, r, "%s: %s", hd_device_get_sysname(d), strerror(-r));
         }
         if (res->status == 0 && cfg->n_vfs > 0) {
                 if (!hd_ctx_is_live(ctx))
-                        add_action(res, d->sysname, HD_SRIOV_SKIPPED, 0,
+                        add_action(res, hd_device_get_sysname(d), HD_SRIOV_SKIPPED, 0,
                                    "VF link settings of %zu VFs: need the live host (netlink)", cfg->n_vfs);
-                else if (pci_netdev(ctx, d->sysname, ifname, sizeof(ifname), &ifindex) < 0 || ifindex <= 0) {
-                        add_action(res, d->sysname, HD_SRIOV_FAILED, -ENODEV, "VF link settings");
-                        set_failure(res, -ENODEV, "%s has no network interface for VF link settings", d->sysname);
+                else if (pci_netdev(ctx, hd_device_get_sysname(d), ifname, sizeof(ifname), &ifindex) < 0 || ifindex <= 0) {
+                        add_action(res, hd_device_get_sysname(d), HD_SRIOV_FAILED, -ENODEV, "VF link settings");
+                        set_failure(res, -ENODEV, "%s has no network interface for VF link settings", hd_device_get_sysname(d));
                 } else
                         for (size_t i = 0; i < cfg->n_vfs; i++)
-                                vf_apply(ctx, d->sysname, ifname, ifindex, &cfg->vfs[i], flags, res);
+                                vf_apply(ctx, hd_device_get_sysname(d), ifname, ifindex, &cfg->vfs[i], flags, res);
         }
         return 0;
 }

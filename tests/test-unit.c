@@ -2,7 +2,7 @@
 /* Unit tests of internal helpers (TAP output). */
 #include <stdio.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 #include "tap.h"
 
 

@@ -2,7 +2,7 @@
 /* PCI function reset through the kernel's "reset" attribute. */
 #include <limits.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, char *method, size_t msize,
                           char *reason, size_t rsize) {
@@ -12,24 +12,24 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
         hd_ctx *ctx;
         int r;
 
-        if (!list || !d || d->type != HD_CAP_PCI)
+        if (!list || !d || hd_device_get_cap_type(d) != HD_CAP_PCI)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         if (method && msize)
                 method[0] = 0;
         if (reason && rsize)
                 reason[0] = 0;
         if (hd_pci_device_is_bridge(d)) {
-                snprintf(reason, rsize, "%s is a bridge: resetting it would reset everything behind it", d->sysname);
+                snprintf(reason, rsize, "%s is a bridge: resetting it would reset everything behind it", hd_device_get_sysname(d));
                 return -EINVAL;
         }
-        r = hd_ctx_check_in_use(ctx, "pci", d->sysname, flags & HD_VFIO_FORCE, reason, rsize);
+        r = hd_ctx_check_in_use(ctx, "pci", hd_device_get_sysname(d), flags & HD_VFIO_FORCE, reason, rsize);
         if (r < 0)
                 return r;
         drv = hd_device_get_driver(d);
         if (drv && hd_driver_is_passthrough(drv) && !streq(drv, "pci-stub")) {
                 snprintf(method, msize, "none");
-                snprintf(reason, rsize, "%s is bound to %s, which resets it itself", d->sysname, drv);
+                snprintf(reason, rsize, "%s is bound to %s, which resets it itself", hd_device_get_sysname(d), drv);
                 return 1;
         }
         /* A reset takes the device away from its driver as surely as a
@@ -40,9 +40,9 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
                 if (r < 0)
                         return r;
         }
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", d->sysname);
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", hd_device_get_sysname(d));
         if (!hd_sysfs_exists(ctx, path)) {
-                snprintf(reason, rsize, "the kernel offers no reset method for %s", d->sysname);
+                snprintf(reason, rsize, "the kernel offers no reset method for %s", hd_device_get_sysname(d));
                 return -EOPNOTSUPP;
         }
         if (hd_device_read_attr(d, "reset_method", &methods) >= 0) {
@@ -54,23 +54,23 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
 
         if (method && streq(method, "bus") && !(flags & HD_VFIO_FORCE)) {
                 /* a secondary bus reset hits every function below the same bridge */
-                hd_device *parent = d->parent;
-                for (size_t i = 0; parent && i < parent->n_children; i++) {
-                        hd_device *s = parent->children[i];
+                hd_device *parent = hd_device_get_parent(d);
+                for (size_t i = 0; parent && i < hd_device_get_n_children(parent); i++) {
+                        hd_device *s = hd_device_get_child(parent, i);
                         const char *sd;
-                        if (s == d || s->type != HD_CAP_PCI)
+                        if (s == d || hd_device_get_cap_type(s) != HD_CAP_PCI)
                                 continue;
                         sd = hd_device_get_driver(s);
                         if (sd && !hd_driver_is_passthrough(sd)) {
                                 snprintf(reason, rsize, "only a bus reset is possible and %s (driver %s) shares the bus",
-                                         s->sysname, sd);
+                                         hd_device_get_sysname(s), sd);
                                 return -EBUSY;
                         }
                 }
         }
         r = hd_sysfs_write(ctx, path, "1");
         if (r < 0) {
-                snprintf(reason, rsize, "reset of %s failed: %s", d->sysname, strerror(-r));
+                snprintf(reason, rsize, "reset of %s failed: %s", hd_device_get_sysname(d), strerror(-r));
                 return r;
         }
         return 0;
@@ -80,7 +80,7 @@ _public_ int hd_pci_get_reset_methods(hd_device *d, char *buf, size_t size) {
         _cleanup_free_ char *methods = NULL;
         char path[PATH_MAX];
 
-        if (!d || d->type != HD_CAP_PCI || !buf || !size)
+        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI || !buf || !size)
                 return -EINVAL;
         buf[0] = 0;
         if (hd_device_read_attr(d, "reset_method", &methods) >= 0) {
@@ -88,8 +88,8 @@ _public_ int hd_pci_get_reset_methods(hd_device *d, char *buf, size_t size) {
                 return 0;
         }
         /* kernels before 5.15 have "reset" without "reset_method" */
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", d->sysname);
-        if (hd_sysfs_exists(d->list->ctx, path)) {
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", hd_device_get_sysname(d));
+        if (hd_sysfs_exists(hd_device_get_ctx(d), path)) {
                 snprintf(buf, size, "unknown");
                 return 0;
         }

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 struct member {
         hd_device *dev;
@@ -341,7 +341,7 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
                 if (flags & HD_VFIO_GROUP) {
                         grp = hd_device_get_iommu_group(in[j]);
                         if (grp < 0) {
-                                log_err(list->ctx, "%s is in no IOMMU group (is the IOMMU on?)", in[j]->sysname);
+                                log_err(hd_nodedev_list_get_ctx(list), "%s is in no IOMMU group (is the IOMMU on?)", hd_device_get_sysname(in[j]));
                                 return -ENOENT;
                         }
                         r = hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n);
@@ -356,7 +356,7 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
                 }
                 for (size_t i = 0; i < n; i++) {
                         bool dup = false;
-                        if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
+                        if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
                                 continue; /* the kernel ignores bridges for viability; mdevs are not bound */
                         for (size_t x = 0; x < k && !dup; x++)
                                 dup = ms[x].dev == devs[i];
@@ -370,7 +370,7 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
                         }
                         memset(&ms[k], 0, sizeof(ms[k]));
                         ms[k].dev = devs[i];
-                        copy_str(ms[k].addr, sizeof(ms[k].addr), devs[i]->sysname);
+                        copy_str(ms[k].addr, sizeof(ms[k].addr), hd_device_get_sysname(devs[i]));
                         k++;
                 }
         }
@@ -407,14 +407,14 @@ static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_
                         continue;
                 for (size_t i = 0; i < n; i++) {
                         char now[64];
-                        if (is_named(devs[i], named, n_named) || devs[i]->type != HD_CAP_PCI ||
+                        if (is_named(devs[i], named, n_named) || hd_device_get_cap_type(devs[i]) != HD_CAP_PCI ||
                             hd_pci_device_is_bridge(devs[i]))
                                 continue;
-                        read_driver(list->ctx, devs[i]->sysname, now, sizeof(now));
+                        read_driver(hd_nodedev_list_get_ctx(list), hd_device_get_sysname(devs[i]), now, sizeof(now));
                         if (now[0] && !hd_driver_is_passthrough(now)) {
                                 snprintf(res->reason, sizeof(res->reason),
                                          "IOMMU group %d is not viable yet: %s is still bound to %s; detach the "
-                                         "whole group with --group", grp, devs[i]->sysname, now);
+                                         "whole group with --group", grp, hd_device_get_sysname(devs[i]), now);
                                 return;
                         }
                 }
@@ -433,7 +433,7 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
         if (!devs || n_devs == 0)
                 return -EINVAL;
         for (size_t i = 0; i < n_devs; i++) {
-                r = check_pci_endpoint(list->ctx, devs[i]);
+                r = check_pci_endpoint(hd_nodedev_list_get_ctx(list), devs[i]);
                 if (r < 0)
                         return r;
         }
@@ -445,7 +445,7 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
                 return -ENOMEM;
         *ret_lock = -1;
         if (!(flags & HD_VFIO_DRY_RUN)) {
-                r = lock_state(list->ctx, ret_lock);
+                r = lock_state(hd_nodedev_list_get_ctx(list), ret_lock);
                 if (r < 0) {
                         free(res);
                         return r;
@@ -458,12 +458,12 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
 }
 
 static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
-        if (!d || d->type != HD_CAP_PCI) {
-                log_debug(ctx, "%s is not a PCI device", d ? d->name : "(null)");
+        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                log_debug(ctx, "%s is not a PCI device", d ? hd_device_get_name(d) : "(null)");
                 return -EINVAL;
         }
         if (hd_pci_device_is_bridge(d)) {
-                log_debug(ctx, "%s is a PCI bridge: only endpoints can be assigned", d->sysname);
+                log_debug(ctx, "%s is a PCI bridge: only endpoints can be assigned", hd_device_get_sysname(d));
                 return -EINVAL;
         }
         return 0;
@@ -485,7 +485,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
 
         if (!list || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         if (!driver)
                 driver = "vfio-pci";
         if (!streq(driver, "vfio-pci") && !streq(driver, "pci-stub")) {
@@ -703,7 +703,7 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
 
         if (!list || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         r = begin(list, devs, n_devs, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
