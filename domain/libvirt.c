@@ -591,52 +591,46 @@ _public_ int hd_domain_xml_pci_hostdevs(const char *xml, bool unmanaged_only, ch
         return 0;
 }
 
+struct holders {
+        hd_ctx *ctx;
+        hd_vfio_holder *v;
+        size_t n;
+};
+
+static int add_holder(void *userdata, int pid, const char *target) {
+        struct holders *h = userdata;
+        _cleanup_free_ char *comm = NULL;
+        hd_vfio_holder *p;
+        unsigned group;
+
+        if (!startswith(target, "/dev/vfio/") || hd_safe_atou(target + strlen("/dev/vfio/"), 10, &group) < 0)
+                return 0;
+        for (size_t k = 0; k < h->n; k++)
+                if (h->v[k].group == group)
+                        return 0;
+        p = realloc(h->v, (h->n + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        h->v = p;
+        p[h->n] = (hd_vfio_holder) { .group = group, .pid = pid };
+        if (hd_sysfs_read_strf(h->ctx, &comm, "proc/%d/comm", pid) >= 0)
+                snprintf(p[h->n].comm, sizeof(p[h->n].comm), "%s", comm);
+        h->n++;
+        return 0;
+}
+
 _public_ int hd_vfio_list_holders(hd_ctx *ctx, hd_vfio_holder **ret, size_t *ret_n) {
-        _cleanup_strv_free_ char **pids = NULL;
-        _cleanup_free_ hd_vfio_holder *out = NULL;
-        size_t np = 0, n = 0;
+        struct holders h = { .ctx = ctx };
+        int r;
 
         if (!ctx || !ret || !ret_n)
                 return -EINVAL;
-        (void) hd_sysfs_list_dir(ctx, "proc", &pids, &np);
-        for (size_t i = 0; i < np; i++) {
-                _cleanup_strv_free_ char **fds = NULL;
-                char path[PATH_MAX];
-                size_t nf = 0;
-                unsigned pid;
-
-                if (hd_safe_atou(pids[i], 10, &pid) < 0)
-                        continue;
-                snprintf(path, sizeof(path), "proc/%s/fd", pids[i]);
-                if (hd_sysfs_list_dir(ctx, path, &fds, &nf) < 0)
-                        continue; /* gone, or not ours to read */
-                for (size_t j = 0; j < nf; j++) {
-                        _cleanup_free_ char *t = NULL;
-                        unsigned group;
-                        bool dup = false;
-                        snprintf(path, sizeof(path), "proc/%s/fd/%s", pids[i], fds[j]);
-                        if (hd_sysfs_readlink(ctx, path, &t) < 0 || !startswith(t, "/dev/vfio/") ||
-                            hd_safe_atou(t + strlen("/dev/vfio/"), 10, &group) < 0)
-                                continue;
-                        for (size_t k = 0; k < n; k++)
-                                if (out[k].group == group)
-                                        dup = true;
-                        if (dup)
-                                continue;
-                        hd_vfio_holder *p = realloc(out, (n + 1) * sizeof(*out));
-                        if (!p)
-                                return -ENOMEM;
-                        out = p;
-                        out[n] = (hd_vfio_holder) { .group = group, .pid = (int) pid };
-                        {
-                                _cleanup_free_ char *comm = NULL;
-                                if (hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]) >= 0)
-                                        snprintf(out[n].comm, sizeof(out[n].comm), "%s", comm);
-                        }
-                        n++;
-                }
+        r = hd_proc_foreach_fd(ctx, add_holder, &h);
+        if (r < 0) {
+                free(h.v);
+                return r;
         }
-        *ret = TAKE_PTR(out);
-        *ret_n = n;
+        *ret = h.v;
+        *ret_n = h.n;
         return 0;
 }

@@ -184,7 +184,7 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         q = hd_gpu_quirk_lookup(g->vendor_id, g->device_id);
         if (q)
                 snprintf(g->quirk, sizeof(g->quirk), "%s", q);
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/rom", hd_device_get_sysname(d));
+        hd_pci_path(path, sizeof(path), hd_device_get_sysname(d), "rom");
         g->has_rom = hd_sysfs_exists(ctx, path);
         if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v > 0)
                 g->n_vfs = (unsigned) v;
@@ -222,6 +222,14 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         return 0;
 }
 
+/* for hd_nodedev_list_collect() */
+static bool listed_gpu(hd_device *d) { return hd_device_is_gpu(d) && hd_pci_physfn(d, (char[32]){}, 32) < 0; }
+static int gpu_elem_fill(hd_nodedev_list *list, hd_device *d, void *e) { return gpu_fill(list, d, e); }
+static void gpu_array_free(void *v, size_t n) { hd_gpu_array_free(v, n); }
+static int cmp_gpu(const void *a, const void *b);
+static const struct hd_collect gpu_collect = { sizeof(hd_gpu), listed_gpu, gpu_elem_fill, gpu_array_free,
+                                                   cmp_gpu };
+
 _public_ void hd_gpu_free(hd_gpu *g) {
         if (!g)
                 return;
@@ -239,24 +247,11 @@ _public_ void hd_gpu_array_free(hd_gpu *g, size_t n) {
 }
 
 _public_ int hd_gpu_get(hd_nodedev_list *list, hd_device *d, hd_gpu **ret) {
-        _cleanup_free_ hd_gpu *g = NULL;
-        int r;
-
-        if (!list || !d || !ret)
-                return -EINVAL;
-        if (!hd_device_is_gpu(d))
-                return -ENOTTY;
-        g = calloc(1, sizeof(*g));
-        if (!g)
-                return -ENOMEM;
-        r = gpu_fill(list, d, g);
-        if (r < 0) {
-                free(g->companions);
-                free(g->users);
-                return r;
-        }
-        *ret = TAKE_PTR(g);
-        return 0;
+        void *v = NULL;
+        int r = !list || !d || !ret ? -EINVAL : !hd_device_is_gpu(d) ? -ENOTTY : hd_nodedev_list_collect_one(list, &gpu_collect, d, &v);
+        if (r >= 0)
+                *ret = v;
+        return r;
 }
 
 static int cmp_gpu(const void *a, const void *b) {
@@ -264,33 +259,9 @@ static int cmp_gpu(const void *a, const void *b) {
 }
 
 _public_ int hd_gpu_list(hd_nodedev_list *list, hd_gpu **ret, size_t *ret_n) {
-        hd_gpu *v = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!list || !ret || !ret_n)
-                return -EINVAL;
-        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
-                hd_device *d = hd_nodedev_list_get(list, i);
-                hd_gpu *nv;
-                if (!hd_device_is_gpu(d) || hd_pci_physfn(d, (char[32]){}, 32) >= 0)
-                        continue;
-                nv = realloc(v, (n + 1) * sizeof(*v));
-                if (!nv) {
-                        hd_gpu_array_free(v, n);
-                        return -ENOMEM;
-                }
-                v = nv;
-                r = gpu_fill(list, d, &v[n]);
-                n++;
-                if (r < 0) {
-                        hd_gpu_array_free(v, n);
-                        return r;
-                }
-        }
-        if (n > 1)
-                qsort(v, n, sizeof(*v), cmp_gpu);
-        *ret = v;
-        *ret_n = n;
-        return 0;
+        void *v = NULL;
+        int r = ret ? hd_nodedev_list_collect(list, &gpu_collect, &v, ret_n) : -EINVAL;
+        if (r >= 0)
+                *ret = v;
+        return r;
 }

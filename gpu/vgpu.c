@@ -234,7 +234,7 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                         known = true;
                         if (nv_current(vfs[i]) != 0)
                                 break;
-                        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/nvidia/current_vgpu_type", hd_device_get_sysname(vfs[i]));
+                        hd_pci_path(path, sizeof(path), hd_device_get_sysname(vfs[i]), "nvidia/current_vgpu_type");
                         r = hd_sysfs_write(ctx, path, t[k].id);
                         if (r < 0) {
                                 log_debug(ctx, "%s: writing %s to current_vgpu_type: %s", hd_device_get_sysname(vfs[i]), t[k].id,
@@ -296,6 +296,6 @@ _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
                         return -EBUSY;
                 }
         }
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/nvidia/current_vgpu_type", hd_device_get_sysname(vf));
+        hd_pci_path(path, sizeof(path), hd_device_get_sysname(vf), "nvidia/current_vgpu_type");
         return hd_sysfs_write(hd_nodedev_list_get_ctx(list), path, "0");
 }

@@ -11,21 +11,14 @@
 /* The hypervisor this system runs under, from DMI and the CPU's
  * 'hypervisor' flag; "" on bare metal. */
 static void detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char *buf, size_t size) {
+        /* a signature in the DMI strings, and the name when not the same */
         static const struct {
                 const char *needle, *name;
         } known[] = {
-                { "QEMU", "QEMU/KVM" },
-                { "KVM", "QEMU/KVM" },
-                { "Bochs", "QEMU/KVM" },
-                { "VMware", "VMware" },
-                { "VirtualBox", "VirtualBox" },
-                { "innotek", "VirtualBox" },
-                { "Xen", "Xen" },
-                { "Virtual Machine", "Hyper-V" },
-                { "Amazon EC2", "Amazon EC2" },
-                { "Google Compute Engine", "Google Compute Engine" },
-                { "Parallels", "Parallels" },
-                { "Cloud Hypervisor", "Cloud Hypervisor" },
+                { "QEMU", "QEMU/KVM" }, { "KVM", "QEMU/KVM" }, { "Bochs", "QEMU/KVM" },
+                { "VMware", NULL },     { "VirtualBox", NULL }, { "innotek", "VirtualBox" },
+                { "Xen", NULL },        { "Virtual Machine", "Hyper-V" }, { "Amazon EC2", NULL },
+                { "Google Compute Engine", NULL }, { "Parallels", NULL }, { "Cloud Hypervisor", NULL },
         };
         static const char *const files[] = { "sys/class/dmi/id/sys_vendor", "sys/class/dmi/id/product_name",
                                              "sys/class/dmi/id/bios_vendor", "sys/class/dmi/id/board_vendor" };
@@ -38,7 +31,7 @@ static void detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char *buf, size_
                         continue;
                 for (size_t k = 0; k < ELEMENTSOF(known); k++)
                         if (strstr(v, known[k].needle)) {
-                                snprintf(buf, size, "%s", known[k].name);
+                                snprintf(buf, size, "%s", known[k].name ?: known[k].needle);
                                 return;
                         }
         }

@@ -431,8 +431,9 @@ _public_ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
                 *ret = s;
                 return 0;
         }
-        /* a node-device name or a short PCI address */
-        r = hd_nodedev_list_new(ctx, &list);
+        /* a node-device name or a short PCI address: looked up alone,
+         * without enumerating the host */
+        r = hd_nodedev_list_new_lazy(ctx, &list);
         if (r < 0)
                 return r;
         r = hd_nodedev_list_lookup(list, spec, &d);
@@ -783,38 +784,6 @@ _public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *ty
         log_info(ctx, "created mdev %s (%s on %s)", uuid, type, paddr);
         if (ret_uuid)
                 memcpy(ret_uuid, uuid, 37);
-        return 0;
-}
-
-int hd_proc_scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid) {
-        _cleanup_strv_free_ char **pids = NULL;
-        size_t np = 0;
-
-        if (hd_sysfs_list_dir(ctx, "proc", &pids, &np) < 0)
-                return 0;
-        for (size_t i = 0; i < np; i++) {
-                _cleanup_strv_free_ char **fds = NULL;
-                char path[PATH_MAX];
-                size_t nf = 0;
-                unsigned pid;
-
-                if (hd_safe_atou(pids[i], 10, &pid) < 0)
-                        continue;
-                snprintf(path, sizeof(path), "proc/%s/fd", pids[i]);
-                if (hd_sysfs_list_dir(ctx, path, &fds, &nf) < 0)
-                        continue; /* gone, or not ours to read */
-                for (size_t j = 0; j < nf; j++) {
-                        _cleanup_free_ char *t = NULL;
-                        snprintf(path, sizeof(path), "proc/%s/fd/%s", pids[i], fds[j]);
-                        if (hd_sysfs_readlink(ctx, path, &t) < 0)
-                                continue;
-                        if (streq(t, target) || (target2 && streq(t, target2))) {
-                                if (ret_pid)
-                                        *ret_pid = (int) pid;
-                                return 1;
-                        }
-                }
-        }
         return 0;
 }
 

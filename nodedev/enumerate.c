@@ -809,9 +809,10 @@ static int scan_entries(hd_nodedev_list *list, const char *dir, const char *name
  * directory listing it, or no device at all) is compared with the entry
  * names of every subsystem. */
 static int resolve_name(hd_nodedev_list *list, const char *name, hd_device **ret) {
-        static const char *const tops[] = { "sys/bus", "sys/class" };
+        _cleanup_strv_free_ char **subs = NULL, **dirs = NULL;
         unsigned dom, bus, slot, fn;
         char entry[64];
+        size_t n = 0;
         int r;
 
         *ret = NULL;
@@ -837,60 +838,45 @@ static int resolve_name(hd_nodedev_list *list, const char *name, hd_device **ret
                                 return r;
                 }
         }
+        r = hd_sysfs_subsystem_dirs(list->ctx, &subs, &dirs, &n);
+        if (r < 0)
+                return r;
         for (int phase = 0; phase < 2; phase++)
-                for (size_t t = 0; t < ELEMENTSOF(tops); t++) {
-                        _cleanup_strv_free_ char **subs = NULL;
-                        size_t n = 0;
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *prefix = NULL, *cand = NULL;
+                        const char *rest, *dir = dirs[i];
 
-                        if (hd_sysfs_list_dir(list->ctx, tops[t], &subs, &n) < 0)
-                                continue;
-                        for (size_t i = 0; i < n; i++) {
-                                _cleanup_free_ char *prefix = NULL, *cand = NULL;
-                                const char *rest;
-                                char dir[PATH_MAX];
-                                bool skip = false;
-
-                                for (size_t k = 0; hd_skip_subsystems[k]; k++)
-                                        if (streq(subs[i], hd_skip_subsystems[k]))
-                                                skip = true;
-                                if (skip)
-                                        continue;
-                                if (t == 0)
-                                        snprintf(dir, sizeof(dir), "sys/bus/%s/devices", subs[i]);
-                                else
-                                        snprintf(dir, sizeof(dir), "sys/class/%s", subs[i]);
-                                if (phase == 1) {
-                                        r = scan_entries(list, dir, name, NULL, true, ret);
-                                        if (r < 0 || *ret)
-                                                return r;
-                                        continue;
-                                }
-                                if (hd_asprintf(&prefix, "%s_", subs[i]) < 0)
-                                        return -ENOMEM;
-                                for (char *p = prefix; *p; p++)
-                                        if (!isalnum((unsigned char) *p))
-                                                *p = '_';
-                                rest = startswith(name, prefix);
-                                if (isempty(rest))
-                                        continue;
-                                cand = strdup(rest);
-                                if (!cand)
-                                        return -ENOMEM;
-                                /* the whole rest, then shorter and shorter '_' prefixes */
-                                for (;;) {
-                                        char *us;
-                                        r = resolve_entry(list, dir, cand, name, ret);
-                                        if (r < 0 || *ret)
-                                                return r;
-                                        us = strrchr(cand, '_');
-                                        if (!us)
-                                                break;
-                                        *us = 0;
-                                }
-                                r = scan_entries(list, dir, name, rest, false, ret);
+                        if (phase == 1) {
+                                r = scan_entries(list, dir, name, NULL, true, ret);
                                 if (r < 0 || *ret)
                                         return r;
+                                continue;
                         }
+                        if (hd_asprintf(&prefix, "%s_", subs[i]) < 0)
+                                return -ENOMEM;
+                        for (char *p = prefix; *p; p++)
+                                if (!isalnum((unsigned char) *p))
+                                        *p = '_';
+                        rest = startswith(name, prefix);
+                        if (isempty(rest))
+                                continue;
+                        cand = strdup(rest);
+                        if (!cand)
+                                return -ENOMEM;
+                        /* the whole rest, then shorter and shorter '_' prefixes */
+                        for (;;) {
+                                char *us;
+                                r = resolve_entry(list, dir, cand, name, ret);
+                                if (r < 0 || *ret)
+                                        return r;
+                                us = strrchr(cand, '_');
+                                if (!us)
+                                        break;
+                                *us = 0;
+                        }
+                        r = scan_entries(list, dir, name, rest, false, ret);
+                        if (r < 0 || *ret)
+                                return r;
                 }
         return 0;
 }
@@ -1167,17 +1153,11 @@ _public_ const char *hd_device_get_property(hd_device *d, const char *key) {
 }
 
 _public_ const char *hd_device_get_driver(hd_device *d) {
-        char path[PATH_MAX], *target;
-
         if (!d || !d->raw.syspath)
                 return NULL;
         if (!d->driver_loaded) {
                 d->driver_loaded = true;
-                if (hd_device_attr_path(d, "driver", path, sizeof(path)) >= 0 &&
-                    hd_sysfs_readlink(d->list->ctx, path, &target) >= 0) {
-                        d->driver = strdup(hd_path_basename(target));
-                        free(target);
-                }
+                (void) hd_sysfs_read_driver(d->list->ctx, d->raw.syspath, &d->driver);
         }
         return d->driver;
 }
@@ -1313,4 +1293,56 @@ bool hd_nodedev_ext_has_cap(hd_device *d, enum hd_cap_type what) {
                 if (hd_nodedev_extensions[i]->has_cap && hd_nodedev_extensions[i]->has_cap(d, what))
                         return true;
         return false;
+}
+
+int hd_nodedev_list_collect(hd_nodedev_list *list, const struct hd_collect *c, void **ret, size_t *ret_n) {
+        char *v = NULL;
+        size_t n = 0, cap = 0;
+
+        if (!list || !ret || !ret_n)
+                return -EINVAL;
+        for (size_t i = 0; i < list->n; i++) {
+                int r;
+                if (!c->take(list->devs[i]))
+                        continue;
+                if (n == cap) {
+                        char *nv = realloc(v, (cap ? cap * 2 : 8) * c->size);
+                        if (!nv) {
+                                c->free_array(v, n);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                        cap = cap ? cap * 2 : 8;
+                }
+                memset(v + n * c->size, 0, c->size);
+                r = c->fill(list, list->devs[i], v + n * c->size);
+                if (r < 0) {
+                        c->free_array(v, n + 1);
+                        return r;
+                }
+                n++;
+        }
+        if (n == 0) {
+                free(v);
+                v = NULL;
+        } else if (n > 1)
+                qsort(v, n, c->size, c->cmp);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *c, hd_device *d, void **ret) {
+        void *v = calloc(1, c->size);
+        int r;
+
+        if (!v)
+                return -ENOMEM;
+        r = c->fill(list, d, v);
+        if (r < 0) {
+                c->free_array(v, 1);
+                return r;
+        }
+        *ret = v;
+        return 0;
 }

@@ -51,3 +51,8 @@ struct hd_nodedev_list {
         size_t n_not_node_paths;
 };
 
+
+/* source-sysfs.c: the device directories of every subsystem the sources
+ * read, in their order ("sys/bus/X/devices", then "sys/class/X"; the
+ * hd_skip_subsystems left out), with the subsystem names alongside. */
+int hd_sysfs_subsystem_dirs(hd_ctx *ctx, char ***ret_subs, char ***ret_dirs, size_t *ret_n);

@@ -13,10 +13,6 @@
 
 #define CONFIG_SUBDIR "sriov"
 
-static void copy_str(char *dst, size_t size, const char *src) {
-        snprintf(dst, size, "%s", src ? src : "");
-}
-
 _public_ void hd_sriov_pf_config_free(hd_sriov_pf_config *c) {
         if (!c)
                 return;
@@ -155,7 +151,7 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                 if (streq(key, "address")) {
                         if (!json_object_is_type(v, json_type_string) || !valid_addr(json_object_get_string(v)))
                                 return bad(err, errsize, "address must be a PCI address like \"0000:02:00.0\"");
-                        copy_str(c->address, sizeof(c->address), json_object_get_string(v));
+                        hd_copy_str(c->address, sizeof(c->address), json_object_get_string(v));
                         have[0] = true;
                 } else if (streq(key, "vendor") || streq(key, "device")) {
                         bool ven = streq(key, "vendor");
@@ -168,7 +164,7 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                         if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v) ||
                             strlen(json_object_get_string(v)) >= sizeof(c->serial))
                                 return bad(err, errsize, "serial must be a non-empty string or null");
-                        copy_str(c->serial, sizeof(c->serial), json_object_get_string(v));
+                        hd_copy_str(c->serial, sizeof(c->serial), json_object_get_string(v));
                 } else if (streq(key, "numvfs")) {
                         if (get_uint(v, 65535, &c->numvfs) < 0)
                                 return bad(err, errsize, "numvfs must be a non-negative integer");
@@ -180,7 +176,7 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                         s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
                         if (!streq(s, "vfio-pci") && !streq(s, "pci-stub"))
                                 return bad(err, errsize, "driver must be \"vfio-pci\", \"pci-stub\" or null");
-                        copy_str(c->driver, sizeof(c->driver), s);
+                        hd_copy_str(c->driver, sizeof(c->driver), s);
                 } else if (streq(key, "autoprobe")) {
                         if (!json_object_is_type(v, json_type_boolean))
                                 return bad(err, errsize, "autoprobe must be true or false");
@@ -321,7 +317,7 @@ _public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf
         r = hd_sriov_config_parse(text, len, addr, ret, err, errsize);
         if (r == -EBADMSG && err && errsize) {
                 char msg[512];
-                copy_str(msg, sizeof(msg), err);
+                hd_copy_str(msg, sizeof(msg), err);
                 snprintf(err, errsize, "%s: %s", path, msg);
         }
         return r;
@@ -451,7 +447,7 @@ static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
         long long v;
         if (!c)
                 return -ENOMEM;
-        copy_str(c->address, sizeof(c->address), hd_device_get_sysname(d));
+        hd_copy_str(c->address, sizeof(c->address), hd_device_get_sysname(d));
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
                 c->vendor = (unsigned) v;
         if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
@@ -522,12 +518,12 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
                 /* the device at this address now: its identity wins */
                 c->vendor = now->vendor;
                 c->device = now->device;
-                copy_str(c->serial, sizeof(c->serial), now->serial);
+                hd_copy_str(c->serial, sizeof(c->serial), now->serial);
         }
         if (set) {
                 c->numvfs = set->numvfs;
                 if (set->driver)
-                        copy_str(c->driver, sizeof(c->driver), streq(set->driver, "host") ? "" : set->driver);
+                        hd_copy_str(c->driver, sizeof(c->driver), streq(set->driver, "host") ? "" : set->driver);
                 if (set->autoprobe >= 0)
                         c->autoprobe = set->autoprobe;
                 else if (set->driver)
@@ -570,7 +566,7 @@ static void merge_result(hd_sriov_result *into, hd_sriov_result *from) {
         }
         if (from->status && !into->status) {
                 into->status = from->status;
-                copy_str(into->reason, sizeof(into->reason), from->reason);
+                hd_copy_str(into->reason, sizeof(into->reason), from->reason);
         }
 }
 
@@ -579,7 +575,7 @@ _printf_(4, 5) static void add_simple(hd_sriov_result *res, const char *pf, enum
         hd_sriov_result one = {};
         hd_sriov_action a = {};
         va_list ap;
-        copy_str(a.pf, sizeof(a.pf), pf);
+        hd_copy_str(a.pf, sizeof(a.pf), pf);
         a.result = st;
         a.error = st == HD_SRIOV_FAILED ? -EBADMSG : 0;
         va_start(ap, fmt);

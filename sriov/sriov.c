@@ -7,30 +7,16 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/file.h>
 #include <time.h>
 
 #include "sriov/sriov-internal.h"
 
 /* ---- small helpers ---- */
 
-static void copy_str(char *dst, size_t size, const char *src) {
-        snprintf(dst, size, "%s", src ? src : "");
-}
-
 static void msleep(unsigned ms) {
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
-}
-
-static void pci_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
-        char path[PATH_MAX];
-        _cleanup_free_ char *target = NULL;
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver", addr);
-        buf[0] = 0;
-        if (hd_sysfs_readlink(ctx, path, &target) >= 0)
-                copy_str(buf, size, hd_path_basename(target));
 }
 
 /* First network interface of a PCI function, and its ifindex. */
@@ -41,12 +27,13 @@ static int pci_netdev(hd_ctx *ctx, const char *addr, char *buf, size_t size, int
         long long ifindex = -1;
 
         buf[0] = 0;
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/net", addr);
+        hd_pci_path(path, sizeof(path), addr, "net");
         if (hd_sysfs_list_dir(ctx, path, &names, &n) < 0 || n == 0)
                 return -ENODEV;
-        copy_str(buf, size, names[0]);
+        hd_copy_str(buf, size, names[0]);
         if (ret_ifindex) {
-                (void) hd_sysfs_read_longf(ctx, 10, &ifindex, "sys/bus/pci/devices/%s/net/%s/ifindex", addr, names[0]);
+                if (hd_pci_pathf(path, sizeof(path), addr, "net/%s/ifindex", names[0]) >= 0)
+                        (void) hd_sysfs_read_long(ctx, path, 10, &ifindex);
                 *ret_ifindex = (int) ifindex;
         }
         return 0;
@@ -59,13 +46,13 @@ static int virtfn_addr(hd_ctx *ctx, const char *pf, unsigned i, char *buf, size_
         struct hd_pci_addr a;
         int r;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/virtfn%u", pf, i);
+        hd_pci_pathf(path, sizeof(path), pf, "virtfn%u", i);
         r = hd_sysfs_readlink(ctx, path, &target);
         if (r < 0)
                 return r;
         if (hd_pci_addr_parse(hd_path_basename(target), &a) < 0)
                 return -EBADMSG;
-        copy_str(buf, size, hd_path_basename(target));
+        hd_copy_str(buf, size, hd_path_basename(target));
         return 0;
 }
 
@@ -112,9 +99,9 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
         int ifindex = -1;
 
         memset(pf, 0, sizeof(*pf));
-        copy_str(pf->addr, sizeof(pf->addr), hd_device_get_sysname(d));
-        copy_str(pf->name, sizeof(pf->name), hd_device_get_name(d));
-        pci_driver(ctx, pf->addr, pf->driver, sizeof(pf->driver));
+        hd_copy_str(pf->addr, sizeof(pf->addr), hd_device_get_sysname(d));
+        hd_copy_str(pf->name, sizeof(pf->name), hd_device_get_name(d));
+        hd_pci_read_driver(ctx, pf->addr, pf->driver, sizeof(pf->driver));
         (void) pci_netdev(ctx, pf->addr, pf->netdev, sizeof(pf->netdev), &ifindex);
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
                 pf->vendor = (unsigned) v;
@@ -159,8 +146,8 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
                 vf = &pf->vfs[pf->n_vfs++];
                 memset(vf, 0, sizeof(*vf));
                 vf->index = i;
-                copy_str(vf->addr, sizeof(vf->addr), addr);
-                pci_driver(ctx, addr, vf->driver, sizeof(vf->driver));
+                hd_copy_str(vf->addr, sizeof(vf->addr), addr);
+                hd_pci_read_driver(ctx, addr, vf->driver, sizeof(vf->driver));
                 (void) pci_netdev(ctx, addr, vf->netdev, sizeof(vf->netdev), NULL);
                 vf->spoofchk = vf->trust = vf->link_state = -1;
                 for (size_t k = 0; have_link && k < link.n_vfs; k++) {
@@ -181,6 +168,13 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
         return 0;
 }
 
+/* for hd_nodedev_list_collect() */
+static int pf_elem_fill(hd_nodedev_list *list, hd_device *d, void *e) { return pf_fill(list, d, e); }
+static void pf_array_free(void *v, size_t n) { hd_sriov_pf_free(v, n); }
+static int cmp_pf(const void *a, const void *b);
+static const struct hd_collect pf_collect = { sizeof(hd_sriov_pf), is_pf, pf_elem_fill, pf_array_free,
+                                                   cmp_pf };
+
 _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
         if (!pfs)
                 return;
@@ -190,23 +184,11 @@ _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
 }
 
 _public_ int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **ret) {
-        hd_sriov_pf *pf;
-        int r;
-
-        if (!list || !d || !ret)
-                return -EINVAL;
-        if (!is_pf(d))
-                return -EOPNOTSUPP;
-        pf = calloc(1, sizeof(*pf));
-        if (!pf)
-                return -ENOMEM;
-        r = pf_fill(list, d, pf);
-        if (r < 0) {
-                hd_sriov_pf_free(pf, 1);
-                return r;
-        }
-        *ret = pf;
-        return 0;
+        void *v = NULL;
+        int r = !list || !d || !ret ? -EINVAL : !is_pf(d) ? -EOPNOTSUPP : hd_nodedev_list_collect_one(list, &pf_collect, d, &v);
+        if (r >= 0)
+                *ret = v;
+        return r;
 }
 
 static int cmp_pf(const void *x, const void *y) {
@@ -215,35 +197,11 @@ static int cmp_pf(const void *x, const void *y) {
 }
 
 _public_ int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *ret_n) {
-        hd_sriov_pf *pfs = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!list || !ret || !ret_n)
-                return -EINVAL;
-        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
-                hd_device *d = hd_nodedev_list_get(list, i);
-                hd_sriov_pf *np;
-                if (!is_pf(d))
-                        continue;
-                np = realloc(pfs, (n + 1) * sizeof(*np));
-                if (!np) {
-                        hd_sriov_pf_free(pfs, n);
-                        return -ENOMEM;
-                }
-                pfs = np;
-                r = pf_fill(list, d, &pfs[n]);
-                n++;
-                if (r < 0) {
-                        hd_sriov_pf_free(pfs, n);
-                        return r;
-                }
-        }
-        if (n > 1)
-                qsort(pfs, n, sizeof(*pfs), cmp_pf);
-        *ret = pfs;
-        *ret_n = n;
-        return 0;
+        void *v = NULL;
+        int r = ret ? hd_nodedev_list_collect(list, &pf_collect, &v, ret_n) : -EINVAL;
+        if (r >= 0)
+                *ret = v;
+        return r;
 }
 
 /* ---- results ---- */
@@ -269,7 +227,7 @@ _printf_(5, 6) static void add_action(hd_sriov_result *res, const char *pf, enum
         res->actions = a;
         a = &a[res->n_actions++];
         memset(a, 0, sizeof(*a));
-        copy_str(a->pf, sizeof(a->pf), pf);
+        hd_copy_str(a->pf, sizeof(a->pf), pf);
         a->result = st;
         a->error = err;
         va_start(ap, fmt);
@@ -292,7 +250,7 @@ _printf_(3, 4) static void set_failure(hd_sriov_result *res, int status, const c
 static int lock_sriov(hd_ctx *ctx, int *ret_fd) {
         _cleanup_free_ char *path = NULL;
         const char *dir = hd_ctx_get_state_dir(ctx);
-        int fd, r;
+        int r;
 
         if (!dir)
                 return -ENOMEM;
@@ -303,24 +261,15 @@ static int lock_sriov(hd_ctx *ctx, int *ret_fd) {
         }
         if (hd_asprintf(&path, "%s/sriov.lock", dir) < 0)
                 return -ENOMEM;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR) {
-                        r = negative_errno();
-                        close(fd);
-                        return r;
-                }
-        *ret_fd = fd;
-        return 0;
+        /* Serialize concurrent hostdevctl runs; wait for the other one. */
+        return hd_state_lock(path, ret_fd);
 }
 
 /* ---- VF count ---- */
 
 static int write_pf_attr(hd_ctx *ctx, const char *pf, const char *attr, unsigned value) {
         char path[PATH_MAX], v[16];
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", pf, attr);
+        hd_pci_path(path, sizeof(path), pf, attr);
         snprintf(v, sizeof(v), "%u", value);
         return hd_sysfs_write(ctx, path, v);
 }
@@ -358,7 +307,7 @@ static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd
                 hd_device *vf = NULL;
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
-                pci_driver(ctx, addr, drv, sizeof(drv));
+                hd_pci_read_driver(ctx, addr, drv, sizeof(drv));
                 if (hd_driver_is_passthrough(drv)) {
                         set_failure(res, -EBUSY, "VF %u (%s) of %s is detached for a VM (bound to %s); "
                                     "use --force to destroy it anyway", i, addr, pf, drv);
@@ -394,7 +343,7 @@ static void bind_vfs(hd_ctx *ctx, const char *pf, unsigned n, const char *driver
 
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
-                pci_driver(ctx, addr, drv, sizeof(drv));
+                hd_pci_read_driver(ctx, addr, drv, sizeof(drv));
                 if (streq(drv, driver))
                         continue;
                 if (flags & HD_SRIOV_DRY_RUN) {
@@ -658,13 +607,13 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
                 (void) hd_device_read_attr_long(d, "sriov_numvfs", 10, &numvfs);
                 if (c->index >= numvfs)
                         return -ERANGE;
-                copy_str(label, sizeof(label), hd_device_get_sysname(d));
+                hd_copy_str(label, sizeof(label), hd_device_get_sysname(d));
         } else if (hd_device_get_cap_type(d) == HD_CAP_NET) {
                 hd_device *p = hd_device_get_parent(d);
-                copy_str(ifname, sizeof(ifname), hd_device_get_sysname(d));
+                hd_copy_str(ifname, sizeof(ifname), hd_device_get_sysname(d));
                 if (hd_device_read_attr_long(d, "ifindex", 10, &v) >= 0)
                         ifindex = (int) v;
-                copy_str(label, sizeof(label), p && is_pf(p) ? hd_device_get_sysname(p) : hd_device_get_sysname(d));
+                hd_copy_str(label, sizeof(label), p && is_pf(p) ? hd_device_get_sysname(p) : hd_device_get_sysname(d));
                 if (p && is_pf(p)) {
                         long long numvfs = 0;
                         (void) hd_device_read_attr_long(p, "sriov_numvfs", 10, &numvfs);

@@ -40,7 +40,7 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
                 if (r < 0)
                         return r;
         }
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", hd_device_get_sysname(d));
+        hd_pci_path(path, sizeof(path), hd_device_get_sysname(d), "reset");
         if (!hd_sysfs_exists(ctx, path)) {
                 snprintf(reason, rsize, "the kernel offers no reset method for %s", hd_device_get_sysname(d));
                 return -EOPNOTSUPP;
@@ -88,7 +88,7 @@ _public_ int hd_pci_get_reset_methods(hd_device *d, char *buf, size_t size) {
                 return 0;
         }
         /* kernels before 5.15 have "reset" without "reset_method" */
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset", hd_device_get_sysname(d));
+        hd_pci_path(path, sizeof(path), hd_device_get_sysname(d), "reset");
         if (hd_sysfs_exists(hd_device_get_ctx(d), path)) {
                 snprintf(buf, size, "unknown");
                 return 0;
