@@ -193,8 +193,9 @@ static void device_checks(hd_nodedev_list *list, hd_device *d, struct checks *c)
                 char fix[256];
                 snprintf(fix, sizeof(fix), "pass the whole group (boot plan and nodedev-detach --group include %s)",
                          blocker ? hd_device_get_sysname(blocker) : "it");
-                add(c, "iommu-group", a, blocker && blocker != d ? HD_CHECK_WARN : HD_CHECK_PASS, blocker && blocker != d ? fix : "",
-                    "group %d: %s%s%s", g, blocker ? hd_device_get_sysname(blocker) : "", blocker ? " is bound to " : "",
+                add(c, "iommu-group", a, blocker && blocker != d ? HD_CHECK_WARN : HD_CHECK_PASS,
+                    blocker && blocker != d ? fix : "", "group %d: %s%s%s", g,
+                    blocker ? hd_device_get_sysname(blocker) : "", blocker ? " is bound to " : "",
                     blocker ? strempty(hd_device_get_driver(blocker)) : "");
         }
         if (hd_device_read_attr(d, "reset_method", &methods) >= 0 && *hd_strip_both(methods))

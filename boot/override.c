@@ -197,7 +197,8 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
                         snprintf(path, sizeof(path), HD_DRIVERCTL_DIR "/pci-%s", hd_device_get_sysname(d));
                 r = write_if_different(rfd, files[i].path ?: path, files[i].text, files[i].mode);
                 if (r < 0) {
-                        log_err(hd_nodedev_list_get_ctx(list), "cannot write %s: %s", files[i].path ?: path, strerror(-r));
+                        log_err(hd_nodedev_list_get_ctx(list), "cannot write %s: %s", files[i].path ?: path,
+                                strerror(-r));
                         return r;
                 }
                 changed |= r;

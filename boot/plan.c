@@ -594,14 +594,17 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
                         return -EINVAL;
                 }
                 if (hd_pci_device_is_bridge(d)) {
-                        errf(err, errsize, "%s is a PCI bridge: bridges are not passed through", hd_device_get_sysname(d));
+                        errf(err, errsize, "%s is a PCI bridge: bridges are not passed through",
+                             hd_device_get_sysname(d));
                         return -EINVAL;
                 }
                 if (!(flags & HD_BOOT_FORCE)) {
                         long long vga = 0;
                         if (hd_device_read_attr_long(d, "boot_vga", 10, &vga) >= 0 && vga == 1) {
-                                errf(err, errsize, "refused: %s is the boot console GPU (boot_vga): the firmware "
-                                     "and the kernel console draw on it (use --force to override)", hd_device_get_sysname(d));
+                                errf(err, errsize,
+                                     "refused: %s is the boot console GPU (boot_vga): the firmware "
+                                     "and the kernel console draw on it (use --force to override)",
+                                     hd_device_get_sysname(d));
                                 return -EBUSY;
                         }
                         r = hd_host_safety_check(list, d, reason, sizeof(reason));
@@ -635,8 +638,10 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
                                 continue;
                         if (!(flags & HD_BOOT_FORCE) &&
                             hd_host_safety_check(list, mates[k], reason, sizeof(reason)) == -EBUSY) {
-                                errf(err, errsize, "refused: %s must go with %s (same IOMMU group), but %s "
-                                     "(use --force to override)", hd_device_get_sysname(mates[k]), hd_device_get_sysname(devs[i]), reason);
+                                errf(err, errsize,
+                                     "refused: %s must go with %s (same IOMMU group), but %s "
+                                     "(use --force to override)",
+                                     hd_device_get_sysname(mates[k]), hd_device_get_sysname(devs[i]), reason);
                                 return -EBUSY;
                         }
                         if ((r = add_device(p, mates[k], why)) < 0)

@@ -198,7 +198,8 @@ static int build_usb(hd_device *d, unsigned flags, struct hd_node **ret) {
 
                 /* domain.rng: usbAddr is at most three digits */
                 if (bus < 0 || dev < 0 || bus > 999 || dev > 999) {
-                        log_debug(hd_device_get_ctx(d), "%s: no usable USB ids nor bus/device numbers", hd_device_get_name(d));
+                        log_debug(hd_device_get_ctx(d), "%s: no usable USB ids nor bus/device numbers",
+                                  hd_device_get_name(d));
                         return -ENODATA;
                 }
                 n = hd_node_add(source, "address", 0);
@@ -225,7 +226,8 @@ static int build_scsi(hd_device *d, struct hd_node **ret) {
                 return -EINVAL;
         /* domain.rng: driveBus is at most two digits */
         if (b > 99) {
-                log_debug(hd_device_get_ctx(d), "%s: SCSI bus %u cannot be expressed in domain XML", hd_device_get_name(d), b);
+                log_debug(hd_device_get_ctx(d), "%s: SCSI bus %u cannot be expressed in domain XML",
+                          hd_device_get_name(d), b);
                 return -EINVAL;
         }
         /* managed has no meaning for SCSI; libvirt itself writes 'no' */
@@ -270,7 +272,8 @@ static int build_mdev(hd_device *d, struct hd_node **ret) {
                 return -EINVAL;
         r = hd_device_read_attr(d, "mdev_type/device_api", &api);
         if (r < 0) {
-                log_debug(hd_device_get_ctx(d), "%s: cannot read mdev_type/device_api: %s", hd_device_get_name(d), strerror(-r));
+                log_debug(hd_device_get_ctx(d), "%s: cannot read mdev_type/device_api: %s", hd_device_get_name(d),
+                          strerror(-r));
                 return r;
         }
         if (!streq(api, "vfio-pci") && !streq(api, "vfio-ccw") && !streq(api, "vfio-ap")) {
@@ -314,7 +317,8 @@ _public_ int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, cons
         case HD_CAP_USB_DEV:
                 /* a root hub (sysfs "usbN") is the host controller's own
                  * device: it cannot be assigned */
-                if (startswith(hd_device_get_sysname(d), "usb") && hd_device_get_sysname(d)[3] >= '0' && hd_device_get_sysname(d)[3] <= '9')
+                if (startswith(hd_device_get_sysname(d), "usb") && hd_device_get_sysname(d)[3] >= '0' &&
+                    hd_device_get_sysname(d)[3] <= '9')
                         return -EPERM;
                 r = build_usb(d, flags, &dom);
                 break;

@@ -156,8 +156,8 @@ static int pool_pf_vfs(hd_domain_usage *u, const char *ifname, char ***ret, size
         _cleanup_strv_free_ char **vfs = NULL;
         size_t n = 0;
 
-        if (hd_nodedev_list_lookup(u->list, ifname, &net) < 0 || hd_device_get_cap_type(net) != HD_CAP_NET || !hd_device_get_parent(net) ||
-            hd_device_get_cap_type(hd_device_get_parent(net)) != HD_CAP_PCI) {
+        if (hd_nodedev_list_lookup(u->list, ifname, &net) < 0 || hd_device_get_cap_type(net) != HD_CAP_NET ||
+            !hd_device_get_parent(net) || hd_device_get_cap_type(hd_device_get_parent(net)) != HD_CAP_PCI) {
                 log_debug(u->ctx, "VF pool PF '%s' is not a network interface of a PCI device here", ifname);
                 *ret = NULL;
                 *ret_n = 0;
@@ -168,8 +168,10 @@ static int pool_pf_vfs(hd_domain_usage *u, const char *ifname, char ***ret, size
                 hd_device *d = hd_nodedev_list_get(u->list, i);
                 _cleanup_free_ char *target = NULL;
                 char path[PATH_MAX];
-                if (hd_device_get_cap_type(d) != HD_CAP_PCI || hd_device_attr_path(d, "physfn", path, sizeof(path)) < 0 ||
-                    hd_sysfs_readlink(u->ctx, path, &target) < 0 || !streq(hd_path_basename(target), hd_device_get_sysname(pf)))
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI ||
+                    hd_device_attr_path(d, "physfn", path, sizeof(path)) < 0 ||
+                    hd_sysfs_readlink(u->ctx, path, &target) < 0 ||
+                    !streq(hd_path_basename(target), hd_device_get_sysname(pf)))
                         continue;
                 if (hd_strv_push(&vfs, &n, strdup(hd_device_get_sysname(d))) < 0)
                         return -ENOMEM;
@@ -422,7 +424,8 @@ _public_ int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_dom
         if (!u || !d || !ret || !ret_n)
                 return -EINVAL;
         /* the network interface of a VF is used with its VF */
-        if (hd_device_get_cap_type(d) == HD_CAP_NET && hd_device_get_parent(d) && hd_device_get_cap_type(hd_device_get_parent(d)) == HD_CAP_PCI)
+        if (hd_device_get_cap_type(d) == HD_CAP_NET && hd_device_get_parent(d) &&
+            hd_device_get_cap_type(hd_device_get_parent(d)) == HD_CAP_PCI)
                 d = hd_device_get_parent(d);
         out = calloc(u->n + 1, sizeof(*out));
         if (!out)
@@ -433,9 +436,16 @@ _public_ int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_dom
                 if (!hd_device_get_sysname(d))
                         break;
                 switch (x->kind) {
-                case USE_PCI: m = hd_device_get_cap_type(d) == HD_CAP_PCI && streq(x->key, hd_device_get_sysname(d)); break;
-                case USE_MDEV: m = hd_device_get_cap_type(d) == HD_CAP_MDEV && strcasecmp(x->key, hd_device_get_sysname(d)) == 0; break;
-                case USE_SCSI: m = hd_device_get_cap_type(d) == HD_CAP_SCSI && streq(x->key, hd_device_get_sysname(d)); break;
+                case USE_PCI:
+                        m = hd_device_get_cap_type(d) == HD_CAP_PCI && streq(x->key, hd_device_get_sysname(d));
+                        break;
+                case USE_MDEV:
+                        m = hd_device_get_cap_type(d) == HD_CAP_MDEV &&
+                            strcasecmp(x->key, hd_device_get_sysname(d)) == 0;
+                        break;
+                case USE_SCSI:
+                        m = hd_device_get_cap_type(d) == HD_CAP_SCSI && streq(x->key, hd_device_get_sysname(d));
+                        break;
                 case USE_USB: m = hd_device_get_cap_type(d) == HD_CAP_USB_DEV && usb_matches(x, d); break;
                 }
                 if (!m)

@@ -83,8 +83,9 @@ _public_ int hd_gpu_get_companions(hd_nodedev_list *list, hd_device *d, hd_gpu_c
                 hd_device *x = hd_nodedev_list_get(list, i);
                 hd_gpu_companion *c;
                 const char *drv;
-                if (x == d || hd_device_get_cap_type(x) != HD_CAP_PCI || hd_pci_addr_parse(hd_device_get_sysname(x), &b) < 0 ||
-                    a.domain != b.domain || a.bus != b.bus || a.slot != b.slot)
+                if (x == d || hd_device_get_cap_type(x) != HD_CAP_PCI ||
+                    hd_pci_addr_parse(hd_device_get_sysname(x), &b) < 0 || a.domain != b.domain || a.bus != b.bus ||
+                    a.slot != b.slot)
                         continue;
                 if (hd_pci_physfn(x, (char[32]){}, 32) >= 0)
                         continue; /* SR-IOV VFs are not functions of the card */
@@ -114,7 +115,8 @@ static void drm_from_tree(hd_nodedev_list *list, hd_gpu *g) {
                 hd_device *x = hd_nodedev_list_get(list, i);
                 const char *base;
                 if (hd_device_get_cap_type(x) != HD_CAP_DRM || !hd_device_get_devnode(x) || !hd_device_get_syspath(x) ||
-                    strncmp(hd_device_get_syspath(x), hd_device_get_syspath(d), l) != 0 || hd_device_get_syspath(x)[l] != '/')
+                    strncmp(hd_device_get_syspath(x), hd_device_get_syspath(d), l) != 0 ||
+                    hd_device_get_syspath(x)[l] != '/')
                         continue;
                 base = hd_path_basename(hd_device_get_syspath(x));
                 if (startswith(base, "card") && !g->card[0])
@@ -248,7 +250,9 @@ _public_ void hd_gpu_array_free(hd_gpu *g, size_t n) {
 
 _public_ int hd_gpu_get(hd_nodedev_list *list, hd_device *d, hd_gpu **ret) {
         void *v = NULL;
-        int r = !list || !d || !ret ? -EINVAL : !hd_device_is_gpu(d) ? -ENOTTY : hd_nodedev_list_collect_one(list, &gpu_collect, d, &v);
+        int r = !list || !d || !ret    ? -EINVAL
+                : !hd_device_is_gpu(d) ? -ENOTTY
+                                       : hd_nodedev_list_collect_one(list, &gpu_collect, d, &v);
         if (r >= 0)
                 *ret = v;
         return r;

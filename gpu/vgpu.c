@@ -142,7 +142,8 @@ _public_ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_typ
                         if (r < 0)
                                 break;
                         for (size_t k = 0; k < nt && r >= 0; k++)
-                                r = push_type(&v, &n, hd_device_get_sysname(x), t[k].id, t[k].name, HD_VGPU_MDEV, t[k].available);
+                                r = push_type(&v, &n, hd_device_get_sysname(x), t[k].id, t[k].name, HD_VGPU_MDEV,
+                                              t[k].available);
                         hd_mdev_types_free(t, nt);
                 }
                 if (r >= 0 && has_nvidia_vf(x)) {
@@ -237,8 +238,8 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                         hd_pci_path(path, sizeof(path), hd_device_get_sysname(vfs[i]), "nvidia/current_vgpu_type");
                         r = hd_sysfs_write(ctx, path, t[k].id);
                         if (r < 0) {
-                                log_debug(ctx, "%s: writing %s to current_vgpu_type: %s", hd_device_get_sysname(vfs[i]), t[k].id,
-                                          strerror(-r));
+                                log_debug(ctx, "%s: writing %s to current_vgpu_type: %s", hd_device_get_sysname(vfs[i]),
+                                          t[k].id, strerror(-r));
                                 return r;
                         }
                         (void) hd_pci_physfn(vfs[i], pf, sizeof(pf));
@@ -292,7 +293,8 @@ _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
         if (group >= 0) {
                 snprintf(node, sizeof(node), "/dev/vfio/%d", group);
                 if (hd_proc_scan_fds(hd_nodedev_list_get_ctx(list), node, NULL, &pid) > 0) {
-                        log_debug(hd_nodedev_list_get_ctx(list), "%s: %s is open by process %d", hd_device_get_sysname(vf), node, pid);
+                        log_debug(hd_nodedev_list_get_ctx(list), "%s: %s is open by process %d",
+                                  hd_device_get_sysname(vf), node, pid);
                         return -EBUSY;
                 }
         }

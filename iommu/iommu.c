@@ -187,7 +187,8 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
                 if (d)
                         v[k++] = d;
                 else
-                        log_warn(hd_nodedev_list_get_ctx(list), "IOMMU group %u: member %s is not a known device", group, names[i]);
+                        log_warn(hd_nodedev_list_get_ctx(list), "IOMMU group %u: member %s is not a known device",
+                                 group, names[i]);
         }
         /* names were sorted by string, which for fixed-width addresses is address order */
         *ret = TAKE_PTR(v);
@@ -307,7 +308,9 @@ static size_t group_siblings(hd_device *d, int grp, char *buf, size_t size) {
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 hd_device *x = devs[i];
-                if (x == d || hd_device_get_cap_type(x) != HD_CAP_PCI || strncmp(hd_device_get_sysname(x), hd_device_get_sysname(d), (size_t) (dot - hd_device_get_sysname(d) + 1)) != 0)
+                if (x == d || hd_device_get_cap_type(x) != HD_CAP_PCI ||
+                    strncmp(hd_device_get_sysname(x), hd_device_get_sysname(d),
+                            (size_t)(dot - hd_device_get_sysname(d) + 1)) != 0)
                         continue;
                 if (len < size) {
                         int w = snprintf(buf + len, size - len, " %s", hd_device_get_sysname(x));
@@ -334,15 +337,16 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
 
         grp = hd_device_get_iommu_group(d);
         if (grp < 0) {
-                hd_buf_printf(&b, "%s is in no IOMMU group: the IOMMU is off or does not cover it\n", hd_device_get_sysname(d));
+                hd_buf_printf(&b, "%s is in no IOMMU group: the IOMMU is off or does not cover it\n",
+                              hd_device_get_sysname(d));
                 goto out;
         }
         {
                 _cleanup_free_ hd_device **devs = NULL;
                 size_t n = 0;
                 if (hd_iommu_group_get_devices(hd_device_get_list(d), (unsigned) grp, &devs, &n) >= 0) {
-                        hd_buf_printf(&b, "%s is in IOMMU group %d with %zu device%s:", hd_device_get_sysname(d), grp, n,
-                                      n == 1 ? "" : "s");
+                        hd_buf_printf(&b, "%s is in IOMMU group %d with %zu device%s:", hd_device_get_sysname(d), grp,
+                                      n, n == 1 ? "" : "s");
                         for (size_t i = 0; i < n; i++)
                                 hd_buf_printf(&b, " %s", hd_device_get_sysname(devs[i]));
                         hd_buf_putc(&b, '\n');
@@ -382,9 +386,11 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
                         char sib[256] = "";
                         size_t nsib = group_siblings(d, grp, sib, sizeof(sib));
                         if ((multifunction || nsib > 0) && acs <= 0 && (acs == 0 || cfg->len >= 256)) {
-                                hd_buf_printf(&b, "%s is a function of a multifunction device without ACS: "
-                                              "its sibling function%s%s share%s its group\n", hd_device_get_sysname(cur),
-                                              nsib == 1 ? "" : "s", nsib ? sib : "", nsib == 1 ? "s" : "");
+                                hd_buf_printf(&b,
+                                              "%s is a function of a multifunction device without ACS: "
+                                              "its sibling function%s%s share%s its group\n",
+                                              hd_device_get_sysname(cur), nsib == 1 ? "" : "s", nsib ? sib : "",
+                                              nsib == 1 ? "s" : "");
                                 found = true;
                         } else if ((multifunction || nsib > 0) && acs < 0)
                                 hd_buf_printf(&b, "%s is a function of a multifunction device; its ACS cannot be "
@@ -413,12 +419,13 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
                         }
                         if ((ctrl & ACS_NEEDED) != ACS_NEEDED) {
                                 acs_missing(ctrl, miss, sizeof(miss));
-                                hd_buf_printf(&b, "%s (%s) has ACS but does not enable:%s\n", hd_device_get_sysname(cur),
-                                              pcie_type_name(type), miss);
+                                hd_buf_printf(&b, "%s (%s) has ACS but does not enable:%s\n",
+                                              hd_device_get_sysname(cur), pcie_type_name(type), miss);
                                 found = true;
                                 break;
                         }
-                        hd_buf_printf(&b, "%s (%s): ACS SV RR CR UF enabled\n", hd_device_get_sysname(cur), pcie_type_name(type));
+                        hd_buf_printf(&b, "%s (%s): ACS SV RR CR UF enabled\n", hd_device_get_sysname(cur),
+                                      pcie_type_name(type));
                 }
         }
         if (!found)

@@ -752,7 +752,8 @@ _public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *ty
                 log_debug(ctx, "an mdev with UUID %s exists already", uuid);
                 return -EEXIST;
         }
-        avail = read_type_attr(ctx, paddr, type, "available_instances", false);
+        snprintf(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types", paddr);
+        avail = read_type_attr(ctx, path, type, "available_instances", false);
         if (avail && hd_safe_atoll(avail, 10, &a) >= 0 && a <= 0) {
                 log_debug(ctx, "no available instances of %s on %s", type, paddr);
                 return -ENOSPC;

@@ -500,7 +500,8 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
                 err[0] = 0;
         if (!list || !pf || !dir)
                 return -EINVAL;
-        if (hd_device_get_cap_type(pf) != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
+        if (hd_device_get_cap_type(pf) != HD_CAP_PCI ||
+            hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
                 return -EOPNOTSUPP;
         if (set && (set->numvfs > total ||
                     (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
@@ -538,8 +539,8 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
         if (vf) {
                 if (vf->index >= c->numvfs) {
                         if (err && errsize)
-                                snprintf(err, errsize, "%s has %u VFs in its persisted state: no VF %u", hd_device_get_sysname(pf),
-                                         c->numvfs, vf->index);
+                                snprintf(err, errsize, "%s has %u VFs in its persisted state: no VF %u",
+                                         hd_device_get_sysname(pf), c->numvfs, vf->index);
                         return -ERANGE;
                 }
                 r = merge_vf(c, vf);

@@ -58,8 +58,8 @@ static int virtfn_addr(hd_ctx *ctx, const char *pf, unsigned i, char *buf, size_
 
 static bool is_pf(hd_device *d) {
         long long total = 0;
-        return d && hd_device_get_cap_type(d) == HD_CAP_PCI && hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 &&
-               total > 0;
+        return d && hd_device_get_cap_type(d) == HD_CAP_PCI &&
+               hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 && total > 0;
 }
 
 static void fmt_mac(const unsigned char *m, char *buf, size_t size) {
@@ -185,7 +185,9 @@ _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
 
 _public_ int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **ret) {
         void *v = NULL;
-        int r = !list || !d || !ret ? -EINVAL : !is_pf(d) ? -EOPNOTSUPP : hd_nodedev_list_collect_one(list, &pf_collect, d, &v);
+        int r = !list || !d || !ret ? -EINVAL
+                : !is_pf(d)         ? -EOPNOTSUPP
+                                    : hd_nodedev_list_collect_one(list, &pf_collect, d, &v);
         if (r >= 0)
                 *ret = v;
         return r;
@@ -656,9 +658,11 @@ int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_co
                 if (!hd_ctx_is_live(ctx))
                         add_action(res, hd_device_get_sysname(d), HD_SRIOV_SKIPPED, 0,
                                    "VF link settings of %zu VFs: need the live host (netlink)", cfg->n_vfs);
-                else if (pci_netdev(ctx, hd_device_get_sysname(d), ifname, sizeof(ifname), &ifindex) < 0 || ifindex <= 0) {
+                else if (pci_netdev(ctx, hd_device_get_sysname(d), ifname, sizeof(ifname), &ifindex) < 0 ||
+                         ifindex <= 0) {
                         add_action(res, hd_device_get_sysname(d), HD_SRIOV_FAILED, -ENODEV, "VF link settings");
-                        set_failure(res, -ENODEV, "%s has no network interface for VF link settings", hd_device_get_sysname(d));
+                        set_failure(res, -ENODEV, "%s has no network interface for VF link settings",
+                                    hd_device_get_sysname(d));
                 } else
                         for (size_t i = 0; i < cfg->n_vfs; i++)
                                 vf_apply(ctx, hd_device_get_sysname(d), ifname, ifindex, &cfg->vfs[i], flags, res);

@@ -20,7 +20,8 @@ _public_ int hd_pci_reset(hd_nodedev_list *list, hd_device *d, unsigned flags, c
         if (reason && rsize)
                 reason[0] = 0;
         if (hd_pci_device_is_bridge(d)) {
-                snprintf(reason, rsize, "%s is a bridge: resetting it would reset everything behind it", hd_device_get_sysname(d));
+                snprintf(reason, rsize, "%s is a bridge: resetting it would reset everything behind it",
+                         hd_device_get_sysname(d));
                 return -EINVAL;
         }
         r = hd_ctx_check_in_use(ctx, "pci", hd_device_get_sysname(d), flags & HD_VFIO_FORCE, reason, rsize);

@@ -142,7 +142,8 @@ static int check_holders(hd_nodedev_list *list, const char *dev, char *reason, s
                         }
                         if (hd_sysfs_list_dir(ctx, path, &holders, &nh) >= 0 && nh > 0) {
                                 reasonf(reason, size, "%s%s%s is part of the active device %s (dm/md/LVM)",
-                                        hd_device_get_sysname(b), k == n ? "" : "/", k == n ? "" : entries[k], holders[0]);
+                                        hd_device_get_sysname(b), k == n ? "" : "/", k == n ? "" : entries[k],
+                                        holders[0]);
                                 return -EBUSY;
                         }
                 }
@@ -245,7 +246,8 @@ static int check_open_drm(hd_nodedev_list *list, hd_device *d, char *reason, siz
 
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                 hd_device *x = hd_nodedev_list_get(list, i);
-                if (hd_device_get_cap_type(x) == HD_CAP_DRM && hd_device_get_devnode(x) && under(hd_device_get_syspath(x), hd_device_get_syspath(d)))
+                if (hd_device_get_cap_type(x) == HD_CAP_DRM && hd_device_get_devnode(x) &&
+                    under(hd_device_get_syspath(x), hd_device_get_syspath(d)))
                         if (hd_strv_push(&nodes, &nn, strdup(hd_device_get_devnode(x))) < 0)
                                 return -ENOMEM;
         }
@@ -429,7 +431,8 @@ int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, 
 
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                 hd_device *x = hd_nodedev_list_get(list, i);
-                if (hd_device_get_cap_type(x) == HD_CAP_DRM && hd_device_get_devnode(x) && hd_device_get_syspath(x) && under(hd_device_get_syspath(x), hd_device_get_syspath(d)))
+                if (hd_device_get_cap_type(x) == HD_CAP_DRM && hd_device_get_devnode(x) && hd_device_get_syspath(x) &&
+                    under(hd_device_get_syspath(x), hd_device_get_syspath(d)))
                         if (hd_strv_push(&nodes, &nn, strdup(hd_device_get_devnode(x))) < 0)
                                 return -ENOMEM;
         }

@@ -317,7 +317,8 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
                 if (flags & HD_VFIO_GROUP) {
                         grp = hd_device_get_iommu_group(in[j]);
                         if (grp < 0) {
-                                log_err(hd_nodedev_list_get_ctx(list), "%s is in no IOMMU group (is the IOMMU on?)", hd_device_get_sysname(in[j]));
+                                log_err(hd_nodedev_list_get_ctx(list), "%s is in no IOMMU group (is the IOMMU on?)",
+                                        hd_device_get_sysname(in[j]));
                                 return -ENOENT;
                         }
                         r = hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n);
@@ -386,7 +387,8 @@ static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_
                         if (is_named(devs[i], named, n_named) || hd_device_get_cap_type(devs[i]) != HD_CAP_PCI ||
                             hd_pci_device_is_bridge(devs[i]))
                                 continue;
-                        hd_pci_read_driver(hd_nodedev_list_get_ctx(list), hd_device_get_sysname(devs[i]), now, sizeof(now));
+                        hd_pci_read_driver(hd_nodedev_list_get_ctx(list), hd_device_get_sysname(devs[i]), now,
+                                           sizeof(now));
                         if (now[0] && !hd_driver_is_passthrough(now)) {
                                 snprintf(res->reason, sizeof(res->reason),
                                          "IOMMU group %d is not viable yet: %s is still bound to %s; detach the "
