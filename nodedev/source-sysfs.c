@@ -290,7 +290,7 @@ int hd_sysfs_subsystem_dirs(hd_ctx *ctx, char ***ret_subs, char ***ret_dirs, siz
                         if (skip)
                                 continue;
                         if (hd_asprintf(&dir, t == 0 ? "sys/bus/%s/devices" : "sys/class/%s", names[i]) < 0 ||
-                            hd_strv_push(&dirs, &nd, dir) < 0 || hd_strv_push(&subs, &n, TAKE_PTR(names[i])) < 0)
+                            hd_strv_push(&dirs, &nd, dir) < 0 || hd_strv_push(&subs, &n, strdup(names[i])) < 0)
                                 return -ENOMEM;
                 }
         }
