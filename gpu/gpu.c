@@ -229,8 +229,9 @@ static bool listed_gpu(hd_device *d) { return hd_device_is_gpu(d) && hd_pci_phys
 static int gpu_elem_fill(hd_nodedev_list *list, hd_device *d, void *e) { return gpu_fill(list, d, e); }
 static void gpu_array_free(void *v, size_t n) { hd_gpu_array_free(v, n); }
 static int cmp_gpu(const void *a, const void *b);
-static const struct hd_collect gpu_collect = { sizeof(hd_gpu), listed_gpu, gpu_elem_fill, gpu_array_free,
-                                                   cmp_gpu };
+static const struct hd_collect gpu_collect = {
+        sizeof(hd_gpu), listed_gpu, gpu_elem_fill, gpu_array_free, cmp_gpu, hd_device_is_gpu, -ENOTTY,
+};
 
 _public_ void hd_gpu_free(hd_gpu *g) {
         if (!g)
@@ -249,13 +250,7 @@ _public_ void hd_gpu_array_free(hd_gpu *g, size_t n) {
 }
 
 _public_ int hd_gpu_get(hd_nodedev_list *list, hd_device *d, hd_gpu **ret) {
-        void *v = NULL;
-        int r = !list || !d || !ret    ? -EINVAL
-                : !hd_device_is_gpu(d) ? -ENOTTY
-                                       : hd_nodedev_list_collect_one(list, &gpu_collect, d, &v);
-        if (r >= 0)
-                *ret = v;
-        return r;
+        return hd_nodedev_list_collect_one(list, &gpu_collect, d, ret);
 }
 
 static int cmp_gpu(const void *a, const void *b) {
@@ -263,9 +258,5 @@ static int cmp_gpu(const void *a, const void *b) {
 }
 
 _public_ int hd_gpu_list(hd_nodedev_list *list, hd_gpu **ret, size_t *ret_n) {
-        void *v = NULL;
-        int r = ret ? hd_nodedev_list_collect(list, &gpu_collect, &v, ret_n) : -EINVAL;
-        if (r >= 0)
-                *ret = v;
-        return r;
+        return hd_nodedev_list_collect(list, &gpu_collect, ret, ret_n);
 }

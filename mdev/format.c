@@ -553,7 +553,8 @@ static void build_mdev_types(hd_device *d, struct hd_node *cap) {
                 hd_mdev_type t = {};
                 struct hd_node *e;
 
-                if (hd_mdev_type_read(ctx, dir, ids[i], false, &t) < 0 || !t.device_api || t.available < 0) {
+                hd_mdev_type_read(ctx, dir, ids[i], false, &t);
+                if (!t.device_api || t.available < 0) {
                         log_warn(ctx, "/%s/%s: unreadable mediated device type, skipped", dir, ids[i]);
                         hd_mdev_type_clear(&t);
                         continue;

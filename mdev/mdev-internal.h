@@ -13,7 +13,7 @@ int hd_mdev_def_read(hd_ctx *ctx, const char *parent, const char *uuid, hd_mdev 
 /* The attributes of mediated-device type @id under @dir (a parent's
  * mdev_supported_types): the one reader of types. Unreadable attributes
  * stay NULL, an unreadable available_instances is -1. */
-int hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool description, hd_mdev_type *t);
+void hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool description, hd_mdev_type *t);
 void hd_mdev_type_clear(hd_mdev_type *t);
 
 /* format.c: mdev/'s node-device extension (extensions.c) */

@@ -491,7 +491,7 @@ static char *read_type_attr(hd_ctx *ctx, const char *dir, const char *id, const 
         return hd_sysfs_read_str(ctx, path, &s) < 0 ? NULL : s;
 }
 
-int hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool description, hd_mdev_type *t) {
+void hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool description, hd_mdev_type *t) {
         _cleanup_free_ char *avail = NULL;
         long long a;
 
@@ -501,7 +501,6 @@ int hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool descrip
                 t->description = read_type_attr(ctx, dir, id, "description", true);
         avail = read_type_attr(ctx, dir, id, "available_instances", false);
         t->available = avail && hd_safe_atoll(avail, 10, &a) >= 0 && a >= 0 ? (long) a : -1;
-        return 0;
 }
 
 static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, size_t *n) {
@@ -528,7 +527,7 @@ static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, 
                 (*n)++;
                 if (!t->parent || !t->id)
                         return -ENOMEM;
-                (void) hd_mdev_type_read(ctx, path, ids[i], true, t);
+                hd_mdev_type_read(ctx, path, ids[i], true, t);
         }
         return 0;
 }

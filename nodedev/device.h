@@ -177,14 +177,19 @@ bool hd_nodedev_ext_has_cap(hd_device *d, enum hd_cap_type what);
 
 /* The list builder: one element of @size bytes (zeroed, then @fill) for
  * every device of @list that @take takes, sorted with @cmp; NULL and 0
- * when none. On failure the elements made so far go to @free_array. */
+ * when none. On failure the elements made so far go to @free_array.
+ * @ret is the address of the caller's element pointer (hd_gpu **, ...). */
 struct hd_collect {
         size_t size;
         bool (*take)(hd_device *d);
         int (*fill)(hd_nodedev_list *list, hd_device *d, void *elem);
         void (*free_array)(void *v, size_t n);
         int (*cmp)(const void *a, const void *b);
+        /* collect_one: which devices have such an element, and the error
+         * for the others */
+        bool (*accepts)(hd_device *d);
+        int refusal;
 };
-int hd_nodedev_list_collect(hd_nodedev_list *list, const struct hd_collect *c, void **ret, size_t *ret_n);
-/* The same for the one device @d (which @take is not asked about). */
-int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *c, hd_device *d, void **ret);
+int hd_nodedev_list_collect(hd_nodedev_list *list, const struct hd_collect *c, void *ret, size_t *ret_n);
+/* The same for the one device @d: @accepts decides, not @take. */
+int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *c, hd_device *d, void *ret);

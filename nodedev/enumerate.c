@@ -1295,7 +1295,7 @@ bool hd_nodedev_ext_has_cap(hd_device *d, enum hd_cap_type what) {
         return false;
 }
 
-int hd_nodedev_list_collect(hd_nodedev_list *list, const struct hd_collect *c, void **ret, size_t *ret_n) {
+int hd_nodedev_list_collect(hd_nodedev_list *list, const struct hd_collect *c, void *ret, size_t *ret_n) {
         char *v = NULL;
         size_t n = 0, cap = 0;
 
@@ -1327,15 +1327,20 @@ int hd_nodedev_list_collect(hd_nodedev_list *list, const struct hd_collect *c, v
                 v = NULL;
         } else if (n > 1)
                 qsort(v, n, c->size, c->cmp);
-        *ret = v;
+        memcpy(ret, &v, sizeof(v)); /* an element pointer of the caller's type */
         *ret_n = n;
         return 0;
 }
 
-int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *c, hd_device *d, void **ret) {
-        void *v = calloc(1, c->size);
+int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *c, hd_device *d, void *ret) {
+        void *v;
         int r;
 
+        if (!list || !d || !ret)
+                return -EINVAL;
+        if (!c->accepts(d))
+                return c->refusal;
+        v = calloc(1, c->size);
         if (!v)
                 return -ENOMEM;
         r = c->fill(list, d, v);
@@ -1343,6 +1348,6 @@ int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *
                 c->free_array(v, 1);
                 return r;
         }
-        *ret = v;
+        memcpy(ret, &v, sizeof(v)); /* an element pointer of the caller's type */
         return 0;
 }

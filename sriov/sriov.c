@@ -172,8 +172,9 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
 static int pf_elem_fill(hd_nodedev_list *list, hd_device *d, void *e) { return pf_fill(list, d, e); }
 static void pf_array_free(void *v, size_t n) { hd_sriov_pf_free(v, n); }
 static int cmp_pf(const void *a, const void *b);
-static const struct hd_collect pf_collect = { sizeof(hd_sriov_pf), is_pf, pf_elem_fill, pf_array_free,
-                                                   cmp_pf };
+static const struct hd_collect pf_collect = {
+        sizeof(hd_sriov_pf), is_pf, pf_elem_fill, pf_array_free, cmp_pf, is_pf, -EOPNOTSUPP,
+};
 
 _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
         if (!pfs)
@@ -184,13 +185,7 @@ _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
 }
 
 _public_ int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **ret) {
-        void *v = NULL;
-        int r = !list || !d || !ret ? -EINVAL
-                : !is_pf(d)         ? -EOPNOTSUPP
-                                    : hd_nodedev_list_collect_one(list, &pf_collect, d, &v);
-        if (r >= 0)
-                *ret = v;
-        return r;
+        return hd_nodedev_list_collect_one(list, &pf_collect, d, ret);
 }
 
 static int cmp_pf(const void *x, const void *y) {
@@ -199,11 +194,7 @@ static int cmp_pf(const void *x, const void *y) {
 }
 
 _public_ int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *ret_n) {
-        void *v = NULL;
-        int r = ret ? hd_nodedev_list_collect(list, &pf_collect, &v, ret_n) : -EINVAL;
-        if (r >= 0)
-                *ret = v;
-        return r;
+        return hd_nodedev_list_collect(list, &pf_collect, ret, ret_n);
 }
 
 /* ---- results ---- */
