@@ -420,7 +420,7 @@ _public_ int hd_boot_get_status(hd_nodedev_list *list, const char *root, hd_boot
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        if (state_open(list->ctx, rfd, root, false, &st) >= 0) {
+        if (state_open(hd_nodedev_list_get_ctx(list), rfd, root, false, &st) >= 0) {
                 r = journal_load(&st, "journal.json", &j);
                 if (r >= 0)
                         s->configured = true;
@@ -456,7 +456,7 @@ _public_ int hd_boot_get_status(hd_nodedev_list *list, const char *root, hd_boot
         }
         state_close(&st);
 
-        (void) hd_sysfs_read_full(list->ctx, "proc/cmdline", &cmdline, NULL);
+        (void) hd_sysfs_read_full(hd_nodedev_list_get_ctx(list), "proc/cmdline", &cmdline, NULL);
         s->kargs_live = true;
         for (size_t i = 0; kargs && i < json_object_array_length(kargs); i++) {
                 const char *k = json_object_get_string(json_object_array_get_idx(kargs, i));

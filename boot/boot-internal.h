@@ -3,7 +3,7 @@
 
 #include <sys/types.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 #include "hostdev/boot.h"
 
 /* ---- files of a root (boot/files.c) ------------------------------------

@@ -178,8 +178,8 @@ static bool softdep_configured(hd_ctx *ctx, const char *module) {
 }
 
 static void device_checks(hd_nodedev_list *list, hd_device *d, struct checks *c) {
-        hd_ctx *ctx = list->ctx;
-        const char *a = d->sysname, *drv = hd_device_get_driver(d);
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        const char *a = hd_device_get_sysname(d), *drv = hd_device_get_driver(d);
         _cleanup_free_ char *methods = NULL, *iomem = NULL;
         long long cls = 0, vga = 0;
         hd_device *blocker = NULL;
@@ -192,9 +192,10 @@ static void device_checks(hd_nodedev_list *list, hd_device *d, struct checks *c)
         else {
                 char fix[256];
                 snprintf(fix, sizeof(fix), "pass the whole group (boot plan and nodedev-detach --group include %s)",
-                         blocker ? blocker->sysname : "it");
-                add(c, "iommu-group", a, blocker && blocker != d ? HD_CHECK_WARN : HD_CHECK_PASS, blocker && blocker != d ? fix : "",
-                    "group %d: %s%s%s", g, blocker ? blocker->sysname : "", blocker ? " is bound to " : "",
+                         blocker ? hd_device_get_sysname(blocker) : "it");
+                add(c, "iommu-group", a, blocker && blocker != d ? HD_CHECK_WARN : HD_CHECK_PASS,
+                    blocker && blocker != d ? fix : "", "group %d: %s%s%s", g,
+                    blocker ? hd_device_get_sysname(blocker) : "", blocker ? " is bound to " : "",
                     blocker ? strempty(hd_device_get_driver(blocker)) : "");
         }
         if (hd_device_read_attr(d, "reset_method", &methods) >= 0 && *hd_strip_both(methods))
@@ -243,9 +244,9 @@ _public_ int hd_doctor(hd_nodedev_list *list, hd_device *const *devs, size_t n, 
         struct checks c = {};
         if (!list || !ret || !ret_n || (n && !devs))
                 return -EINVAL;
-        host_checks(list->ctx, &c);
+        host_checks(hd_nodedev_list_get_ctx(list), &c);
         for (size_t i = 0; i < n; i++)
-                if (devs[i]->type == HD_CAP_PCI)
+                if (hd_device_get_cap_type(devs[i]) == HD_CAP_PCI)
                         device_checks(list, devs[i], &c);
         if (c.err) {
                 free(c.v);

@@ -119,7 +119,7 @@ int hd_override_identity_text(hd_device *d, char **ret) {
                            "# A slot that holds another device is skipped.\n"
                            "vendor=%04x\ndevice=%04x\nsubsystem_vendor=%04x\nsubsystem_device=%04x\n"
                            "dsn=%s\nserial=%s\n",
-                           d->sysname, id.vendor, id.device, id.subsystem_vendor, id.subsystem_device,
+                           hd_device_get_sysname(d), id.vendor, id.device, id.subsystem_vendor, id.subsystem_device,
                            id.serial_is_dsn ? id.serial : "", id.serial);
 }
 
@@ -174,7 +174,7 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
 
         if (!list || !d || isempty(driver) || strchr(driver, '/') || strchr(driver, '\n') || strlen(driver) >= 64)
                 return -EINVAL;
-        if (d->type != HD_CAP_PCI || !valid_addr(d->sysname))
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI || !valid_addr(hd_device_get_sysname(d)))
                 return -EINVAL;
         if (root && (!*root || streq(root, "/")))
                 return -EINVAL;
@@ -192,12 +192,13 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
         };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 if (i == 2)
-                        snprintf(path, sizeof(path), HD_OVERRIDE_ID_DIR "/pci-%s", d->sysname);
+                        snprintf(path, sizeof(path), HD_OVERRIDE_ID_DIR "/pci-%s", hd_device_get_sysname(d));
                 else if (i == 3)
-                        snprintf(path, sizeof(path), HD_DRIVERCTL_DIR "/pci-%s", d->sysname);
+                        snprintf(path, sizeof(path), HD_DRIVERCTL_DIR "/pci-%s", hd_device_get_sysname(d));
                 r = write_if_different(rfd, files[i].path ?: path, files[i].text, files[i].mode);
                 if (r < 0) {
-                        log_err(list->ctx, "cannot write %s: %s", files[i].path ?: path, strerror(-r));
+                        log_err(hd_nodedev_list_get_ctx(list), "cannot write %s: %s", files[i].path ?: path,
+                                strerror(-r));
                         return r;
                 }
                 changed |= r;
@@ -272,7 +273,7 @@ _public_ int hd_override_list(hd_nodedev_list *list, const char *root, hd_overri
                                  want.subsystem_device);
                         snprintf(o->serial, sizeof(o->serial), "%s", want.serial);
                 }
-                if (hd_nodedev_list_lookup(list, addr, &d) < 0 || d->type != HD_CAP_PCI)
+                if (hd_nodedev_list_lookup(list, addr, &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_PCI)
                         o->match = "absent";
                 else {
                         snprintf(o->now, sizeof(o->now), "%s", strempty(hd_device_get_driver(d)));

@@ -325,7 +325,7 @@ static int add_device(hd_boot_plan *p, hd_device *d, const char *reason) {
         const char *drv;
         int r;
 
-        if (plan_has(p, d->sysname))
+        if (plan_has(p, hd_device_get_sysname(d)))
                 return 0;
         if (p->n_devices >= MAX_BOOT_DEVICES)
                 return -E2BIG;
@@ -338,13 +338,13 @@ static int add_device(hd_boot_plan *p, hd_device *d, const char *reason) {
         p->devices = n;
         e = &n[p->n_devices++];
         *e = (hd_boot_device) {};
-        snprintf(e->addr, sizeof(e->addr), "%s", d->sysname);
+        snprintf(e->addr, sizeof(e->addr), "%s", hd_device_get_sysname(d));
         snprintf(e->ids, sizeof(e->ids), "%04x:%04x", id.vendor, id.device);
         snprintf(e->reason, sizeof(e->reason), "%s", reason);
         drv = hd_device_get_driver(d);
         snprintf(e->driver_now, sizeof(e->driver_now), "%s", strempty(drv));
         if (drv && !hd_driver_is_passthrough(drv) &&
-            host_module(d->list->ctx, drv, e->host_module, sizeof(e->host_module)) < 0)
+            host_module(hd_device_get_ctx(d), drv, e->host_module, sizeof(e->host_module)) < 0)
                 return note(p, "%s: its host driver %s is built into the kernel: only the kernel command line "
                             "can keep it away", e->addr, drv);
         if (!drv)
@@ -569,7 +569,7 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
         errf(err, errsize, "%s", "");
         if (!list || !ret || (n && !devs))
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         if (root && (!*root || streq(root, "/"))) {
                 errf(err, errsize, "--root must name an offline root directory; leave it out for this host");
                 return -EINVAL;
@@ -589,19 +589,22 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
         for (size_t i = 0; i < n; i++) {
                 hd_device *d = devs[i];
                 char reason[512];
-                if (d->type != HD_CAP_PCI) {
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
                         errf(err, errsize, "%s is not a PCI device", hd_device_get_name(d));
                         return -EINVAL;
                 }
                 if (hd_pci_device_is_bridge(d)) {
-                        errf(err, errsize, "%s is a PCI bridge: bridges are not passed through", d->sysname);
+                        errf(err, errsize, "%s is a PCI bridge: bridges are not passed through",
+                             hd_device_get_sysname(d));
                         return -EINVAL;
                 }
                 if (!(flags & HD_BOOT_FORCE)) {
                         long long vga = 0;
                         if (hd_device_read_attr_long(d, "boot_vga", 10, &vga) >= 0 && vga == 1) {
-                                errf(err, errsize, "refused: %s is the boot console GPU (boot_vga): the firmware "
-                                     "and the kernel console draw on it (use --force to override)", d->sysname);
+                                errf(err, errsize,
+                                     "refused: %s is the boot console GPU (boot_vga): the firmware "
+                                     "and the kernel console draw on it (use --force to override)",
+                                     hd_device_get_sysname(d));
                                 return -EBUSY;
                         }
                         r = hd_host_safety_check(list, d, reason, sizeof(reason));
@@ -620,23 +623,25 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
                 char why[160];
                 if (g < 0) {
                         r = note(p, "%s has no IOMMU group: the IOMMU is off on this host; the kernel arguments "
-                                 "below turn it on", devs[i]->sysname);
+                                 "below turn it on", hd_device_get_sysname(devs[i]));
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if ((r = hd_iommu_group_get_devices(list, (unsigned) g, &mates, &nm)) < 0)
                         return r;
-                snprintf(why, sizeof(why), "IOMMU group %d mate of %s", g, devs[i]->sysname);
+                snprintf(why, sizeof(why), "IOMMU group %d mate of %s", g, hd_device_get_sysname(devs[i]));
                 for (size_t k = 0; k < nm; k++) {
                         char reason[512];
-                        if (mates[k]->type != HD_CAP_PCI || hd_pci_device_is_bridge(mates[k]) ||
-                            plan_has(p, mates[k]->sysname))
+                        if (hd_device_get_cap_type(mates[k]) != HD_CAP_PCI || hd_pci_device_is_bridge(mates[k]) ||
+                            plan_has(p, hd_device_get_sysname(mates[k])))
                                 continue;
                         if (!(flags & HD_BOOT_FORCE) &&
                             hd_host_safety_check(list, mates[k], reason, sizeof(reason)) == -EBUSY) {
-                                errf(err, errsize, "refused: %s must go with %s (same IOMMU group), but %s "
-                                     "(use --force to override)", mates[k]->sysname, devs[i]->sysname, reason);
+                                errf(err, errsize,
+                                     "refused: %s must go with %s (same IOMMU group), but %s "
+                                     "(use --force to override)",
+                                     hd_device_get_sysname(mates[k]), hd_device_get_sysname(devs[i]), reason);
                                 return -EBUSY;
                         }
                         if ((r = add_device(p, mates[k], why)) < 0)
@@ -646,20 +651,20 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
 
         /* vfio-pci.ids= only when every device with those ids goes */
         p->by_ids = p->n_devices > 0;
-        for (size_t i = 0; i < list->n && p->by_ids; i++) {
-                hd_device *d = list->devs[i];
+        for (size_t i = 0; i < hd_nodedev_list_count(list) && p->by_ids; i++) {
+                hd_device *d = hd_nodedev_list_get(list, i);
                 struct hd_pci_identity id;
                 char ids[16];
                 bool wanted = false;
-                if (d->type != HD_CAP_PCI || hd_pci_device_read_identity(d, &id) < 0)
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI || hd_pci_device_read_identity(d, &id) < 0)
                         continue;
                 snprintf(ids, sizeof(ids), "%04x:%04x", id.vendor, id.device);
                 for (size_t k = 0; k < p->n_devices; k++)
                         wanted = wanted || streq(p->devices[k].ids, ids);
-                if (wanted && !plan_has(p, d->sysname)) {
+                if (wanted && !plan_has(p, hd_device_get_sysname(d))) {
                         p->by_ids = false;
                         r = note(p, "%s has the same ids (%s) and stays on the host: binding by address, "
-                                 "not by %s.ids=", d->sysname, ids, p->driver);
+                                 "not by %s.ids=", hd_device_get_sysname(d), ids, p->driver);
                         if (r < 0)
                                 return r;
                 }

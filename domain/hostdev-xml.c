@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 #define HOSTDEV_XML_ALL_FLAGS \
         (HD_HOSTDEV_XML_MANAGED | HD_HOSTDEV_XML_UNMANAGED | HD_HOSTDEV_XML_BY_ADDRESS)
@@ -44,7 +44,7 @@ static bool pci_is_vf(hd_device *d) {
         char path[PATH_MAX];
 
         return hd_device_attr_path(d, "physfn", path, sizeof(path)) >= 0 &&
-               hd_sysfs_readlink(d->list->ctx, path, &target) >= 0 &&
+               hd_sysfs_readlink(hd_device_get_ctx(d), path, &target) >= 0 &&
                hd_pci_addr_parse(hd_path_basename(target), &a) >= 0;
 }
 
@@ -58,7 +58,7 @@ static int pci_vf_netdev(hd_device *d, char **ret) {
         r = hd_device_attr_path(d, "net", path, sizeof(path));
         if (r < 0)
                 return r;
-        if (hd_sysfs_list_dir(d->list->ctx, path, &names, &n) < 0 || n == 0)
+        if (hd_sysfs_list_dir(hd_device_get_ctx(d), path, &names, &n) < 0 || n == 0)
                 return -ENOENT;
         *ret = hd_strdup(names[0]);
         return *ret ? 0 : -ENOMEM;
@@ -100,7 +100,7 @@ static int build_vf_interface(hd_device *vf, const char *addr, unsigned flags, s
 
         if (!root)
                 return -ENOMEM;
-        r = hd_pci_addr_parse(vf->sysname, &a);
+        r = hd_pci_addr_parse(hd_device_get_sysname(vf), &a);
         if (r < 0)
                 return r;
         hd_node_attr(root, "type", "hostdev");
@@ -121,7 +121,7 @@ static int build_pci(hd_device *d, unsigned flags, struct hd_node **ret) {
         struct hd_pci_addr a;
         int r;
 
-        r = hd_pci_addr_parse(d->sysname, &a);
+        r = hd_pci_addr_parse(hd_device_get_sysname(d), &a);
         if (r < 0)
                 return r;
         if (pci_is_vf(d) && pci_vf_netdev(d, &ifname) >= 0) {
@@ -131,7 +131,7 @@ static int build_pci(hd_device *d, unsigned flags, struct hd_node **ret) {
                 return build_vf_interface(d, mac, flags, ret);
         }
         if (hd_pci_device_is_bridge(d)) {
-                log_debug(d->list->ctx, "%s: PCI bridges cannot be assigned to a guest", d->name);
+                log_debug(hd_device_get_ctx(d), "%s: PCI bridges cannot be assigned to a guest", hd_device_get_name(d));
                 return -EINVAL;
         }
 
@@ -152,10 +152,10 @@ static int build_pci(hd_device *d, unsigned flags, struct hd_node **ret) {
 /* A network interface of an SR-IOV VF: the VF's <interface type='hostdev'>. */
 static int build_net(hd_device *d, unsigned flags, struct hd_node **ret) {
         _cleanup_free_ char *mac = NULL;
-        hd_device *p = d->parent;
+        hd_device *p = hd_device_get_parent(d);
 
-        if (!p || p->type != HD_CAP_PCI || !pci_is_vf(p)) {
-                log_debug(d->list->ctx, "%s: not the network interface of an SR-IOV VF", d->name);
+        if (!p || hd_device_get_cap_type(p) != HD_CAP_PCI || !pci_is_vf(p)) {
+                log_debug(hd_device_get_ctx(d), "%s: not the network interface of an SR-IOV VF", hd_device_get_name(d));
                 return -EOPNOTSUPP;
         }
         (void) hd_device_read_attr(d, "address", &mac);
@@ -198,7 +198,8 @@ static int build_usb(hd_device *d, unsigned flags, struct hd_node **ret) {
 
                 /* domain.rng: usbAddr is at most three digits */
                 if (bus < 0 || dev < 0 || bus > 999 || dev > 999) {
-                        log_debug(d->list->ctx, "%s: no usable USB ids nor bus/device numbers", d->name);
+                        log_debug(hd_device_get_ctx(d), "%s: no usable USB ids nor bus/device numbers",
+                                  hd_device_get_name(d));
                         return -ENODATA;
                 }
                 n = hd_node_add(source, "address", 0);
@@ -221,11 +222,12 @@ static int build_scsi(hd_device *d, struct hd_node **ret) {
 
         if (!root)
                 return -ENOMEM;
-        if (sscanf(d->sysname, "%u:%u:%u:%u%c", &h, &b, &t, &l, &c) != 4)
+        if (sscanf(hd_device_get_sysname(d), "%u:%u:%u:%u%c", &h, &b, &t, &l, &c) != 4)
                 return -EINVAL;
         /* domain.rng: driveBus is at most two digits */
         if (b > 99) {
-                log_debug(d->list->ctx, "%s: SCSI bus %u cannot be expressed in domain XML", d->name, b);
+                log_debug(hd_device_get_ctx(d), "%s: SCSI bus %u cannot be expressed in domain XML",
+                          hd_device_get_name(d), b);
                 return -EINVAL;
         }
         /* managed has no meaning for SCSI; libvirt itself writes 'no' */
@@ -266,21 +268,22 @@ static int build_mdev(hd_device *d, struct hd_node **ret) {
 
         if (!root)
                 return -ENOMEM;
-        if (!uuid_syntax_ok(d->sysname))
+        if (!uuid_syntax_ok(hd_device_get_sysname(d)))
                 return -EINVAL;
         r = hd_device_read_attr(d, "mdev_type/device_api", &api);
         if (r < 0) {
-                log_debug(d->list->ctx, "%s: cannot read mdev_type/device_api: %s", d->name, strerror(-r));
+                log_debug(hd_device_get_ctx(d), "%s: cannot read mdev_type/device_api: %s", hd_device_get_name(d),
+                          strerror(-r));
                 return r;
         }
         if (!streq(api, "vfio-pci") && !streq(api, "vfio-ccw") && !streq(api, "vfio-ap")) {
-                log_debug(d->list->ctx, "%s: device API '%s' has no libvirt model", d->name, api);
+                log_debug(hd_device_get_ctx(d), "%s: device API '%s' has no libvirt model", hd_device_get_name(d), api);
                 return -EOPNOTSUPP;
         }
         hd_node_attr(root, "mode", "subsystem");
         hd_node_attr(root, "type", "mdev");
         hd_node_attr(root, "model", "%s", api);
-        hd_node_attr(hd_node_add(hd_node_add(root, "source", 0), "address", 0), "uuid", "%s", d->sysname);
+        hd_node_attr(hd_node_add(hd_node_add(root, "source", 0), "address", 0), "uuid", "%s", hd_device_get_sysname(d));
         if (root->err)
                 return root->err;
         *ret = TAKE_PTR(root);
@@ -299,22 +302,23 @@ _public_ int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, cons
 
         if (!d || !ret)
                 return -EINVAL;
-        if (rom_file && (rom_file[0] != '/' || d->type != HD_CAP_PCI))
+        if (rom_file && (rom_file[0] != '/' || hd_device_get_cap_type(d) != HD_CAP_PCI))
                 return rom_file[0] != '/' ? -EINVAL : -EOPNOTSUPP;
         if (flags & ~(unsigned) HOSTDEV_XML_ALL_FLAGS)
                 return -EINVAL;
         if ((flags & HD_HOSTDEV_XML_MANAGED) && (flags & HD_HOSTDEV_XML_UNMANAGED))
                 return -EINVAL;
-        if (!d->raw.syspath)
+        if (!hd_device_get_syspath(d))
                 return -EOPNOTSUPP;     /* computer */
 
-        switch (d->type) {
+        switch (hd_device_get_cap_type(d)) {
         case HD_CAP_PCI: r = build_pci(d, flags, &dom); break;
         case HD_CAP_NET: r = build_net(d, flags, &dom); break;
         case HD_CAP_USB_DEV:
                 /* a root hub (sysfs "usbN") is the host controller's own
                  * device: it cannot be assigned */
-                if (startswith(d->sysname, "usb") && d->sysname[3] >= '0' && d->sysname[3] <= '9')
+                if (startswith(hd_device_get_sysname(d), "usb") && hd_device_get_sysname(d)[3] >= '0' &&
+                    hd_device_get_sysname(d)[3] <= '9')
                         return -EPERM;
                 r = build_usb(d, flags, &dom);
                 break;

@@ -24,7 +24,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 /* libvirt is loaded when a domain question is first asked, not when
  * hostdevctl starts: its client library pulls in some fifty others (glib,
@@ -192,22 +192,24 @@ static int pool_pf_vfs(hd_domain_usage *u, const char *ifname, char ***ret, size
         _cleanup_strv_free_ char **vfs = NULL;
         size_t n = 0;
 
-        if (hd_nodedev_list_lookup(u->list, ifname, &net) < 0 || net->type != HD_CAP_NET || !net->parent ||
-            net->parent->type != HD_CAP_PCI) {
+        if (hd_nodedev_list_lookup(u->list, ifname, &net) < 0 || hd_device_get_cap_type(net) != HD_CAP_NET ||
+            !hd_device_get_parent(net) || hd_device_get_cap_type(hd_device_get_parent(net)) != HD_CAP_PCI) {
                 log_debug(u->ctx, "VF pool PF '%s' is not a network interface of a PCI device here", ifname);
                 *ret = NULL;
                 *ret_n = 0;
                 return 0;
         }
-        pf = net->parent;
-        for (size_t i = 0; i < u->list->n; i++) {
-                hd_device *d = u->list->devs[i];
+        pf = hd_device_get_parent(net);
+        for (size_t i = 0; i < hd_nodedev_list_count(u->list); i++) {
+                hd_device *d = hd_nodedev_list_get(u->list, i);
                 _cleanup_free_ char *target = NULL;
                 char path[PATH_MAX];
-                if (d->type != HD_CAP_PCI || hd_device_attr_path(d, "physfn", path, sizeof(path)) < 0 ||
-                    hd_sysfs_readlink(u->ctx, path, &target) < 0 || !streq(hd_path_basename(target), pf->sysname))
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI ||
+                    hd_device_attr_path(d, "physfn", path, sizeof(path)) < 0 ||
+                    hd_sysfs_readlink(u->ctx, path, &target) < 0 ||
+                    !streq(hd_path_basename(target), hd_device_get_sysname(pf)))
                         continue;
-                if (hd_strv_push(&vfs, &n, strdup(d->sysname)) < 0)
+                if (hd_strv_push(&vfs, &n, strdup(hd_device_get_sysname(d))) < 0)
                         return -ENOMEM;
         }
         *ret = TAKE_PTR(vfs);
@@ -393,7 +395,7 @@ _public_ int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigne
 
         if (!list || !ret)
                 return -EINVAL;
-        if ((r = libvirt_load(list->ctx)) < 0) {
+        if ((r = libvirt_load(hd_nodedev_list_get_ctx(list))) < 0) {
                 if (ret_error)
                         *ret_error = strdup("libvirt's client library (" LIBVIRT_SONAME ") is not installed");
                 return r;
@@ -403,7 +405,7 @@ _public_ int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigne
         if (!u)
                 return -ENOMEM;
         u->list = list;
-        u->ctx = list->ctx;
+        u->ctx = hd_nodedev_list_get_ctx(list);
         u->conn = (flags & HD_DOMAIN_USAGE_RW) ? sym_virConnectOpen(uri) : sym_virConnectOpenReadOnly(uri);
         if (!u->conn) {
                 char err[512];
@@ -463,21 +465,29 @@ _public_ int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_dom
         if (!u || !d || !ret || !ret_n)
                 return -EINVAL;
         /* the network interface of a VF is used with its VF */
-        if (d->type == HD_CAP_NET && d->parent && d->parent->type == HD_CAP_PCI)
-                d = d->parent;
+        if (hd_device_get_cap_type(d) == HD_CAP_NET && hd_device_get_parent(d) &&
+            hd_device_get_cap_type(hd_device_get_parent(d)) == HD_CAP_PCI)
+                d = hd_device_get_parent(d);
         out = calloc(u->n + 1, sizeof(*out));
         if (!out)
                 return -ENOMEM;
         for (size_t i = 0; i < u->n; i++) {
                 const struct use *x = &u->uses[i];
                 bool m = false;
-                if (!d->sysname)
+                if (!hd_device_get_sysname(d))
                         break;
                 switch (x->kind) {
-                case USE_PCI: m = d->type == HD_CAP_PCI && streq(x->key, d->sysname); break;
-                case USE_MDEV: m = d->type == HD_CAP_MDEV && strcasecmp(x->key, d->sysname) == 0; break;
-                case USE_SCSI: m = d->type == HD_CAP_SCSI && streq(x->key, d->sysname); break;
-                case USE_USB: m = d->type == HD_CAP_USB_DEV && usb_matches(x, d); break;
+                case USE_PCI:
+                        m = hd_device_get_cap_type(d) == HD_CAP_PCI && streq(x->key, hd_device_get_sysname(d));
+                        break;
+                case USE_MDEV:
+                        m = hd_device_get_cap_type(d) == HD_CAP_MDEV &&
+                            strcasecmp(x->key, hd_device_get_sysname(d)) == 0;
+                        break;
+                case USE_SCSI:
+                        m = hd_device_get_cap_type(d) == HD_CAP_SCSI && streq(x->key, hd_device_get_sysname(d));
+                        break;
+                case USE_USB: m = hd_device_get_cap_type(d) == HD_CAP_USB_DEV && usb_matches(x, d); break;
                 }
                 if (!m)
                         continue;
@@ -632,52 +642,46 @@ _public_ int hd_domain_xml_pci_hostdevs(const char *xml, bool unmanaged_only, ch
         return 0;
 }
 
+struct holders {
+        hd_ctx *ctx;
+        hd_vfio_holder *v;
+        size_t n;
+};
+
+static int add_holder(void *userdata, int pid, const char *target) {
+        struct holders *h = userdata;
+        _cleanup_free_ char *comm = NULL;
+        hd_vfio_holder *p;
+        unsigned group;
+
+        if (!startswith(target, "/dev/vfio/") || hd_safe_atou(target + strlen("/dev/vfio/"), 10, &group) < 0)
+                return 0;
+        for (size_t k = 0; k < h->n; k++)
+                if (h->v[k].group == group)
+                        return 0;
+        p = realloc(h->v, (h->n + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        h->v = p;
+        p[h->n] = (hd_vfio_holder) { .group = group, .pid = pid };
+        if (hd_sysfs_read_strf(h->ctx, &comm, "proc/%d/comm", pid) >= 0)
+                snprintf(p[h->n].comm, sizeof(p[h->n].comm), "%s", comm);
+        h->n++;
+        return 0;
+}
+
 _public_ int hd_vfio_list_holders(hd_ctx *ctx, hd_vfio_holder **ret, size_t *ret_n) {
-        _cleanup_strv_free_ char **pids = NULL;
-        _cleanup_free_ hd_vfio_holder *out = NULL;
-        size_t np = 0, n = 0;
+        struct holders h = { .ctx = ctx };
+        int r;
 
         if (!ctx || !ret || !ret_n)
                 return -EINVAL;
-        (void) hd_sysfs_list_dir(ctx, "proc", &pids, &np);
-        for (size_t i = 0; i < np; i++) {
-                _cleanup_strv_free_ char **fds = NULL;
-                char path[PATH_MAX];
-                size_t nf = 0;
-                unsigned pid;
-
-                if (hd_safe_atou(pids[i], 10, &pid) < 0)
-                        continue;
-                snprintf(path, sizeof(path), "proc/%s/fd", pids[i]);
-                if (hd_sysfs_list_dir(ctx, path, &fds, &nf) < 0)
-                        continue; /* gone, or not ours to read */
-                for (size_t j = 0; j < nf; j++) {
-                        _cleanup_free_ char *t = NULL;
-                        unsigned group;
-                        bool dup = false;
-                        snprintf(path, sizeof(path), "proc/%s/fd/%s", pids[i], fds[j]);
-                        if (hd_sysfs_readlink(ctx, path, &t) < 0 || !startswith(t, "/dev/vfio/") ||
-                            hd_safe_atou(t + strlen("/dev/vfio/"), 10, &group) < 0)
-                                continue;
-                        for (size_t k = 0; k < n; k++)
-                                if (out[k].group == group)
-                                        dup = true;
-                        if (dup)
-                                continue;
-                        hd_vfio_holder *p = realloc(out, (n + 1) * sizeof(*out));
-                        if (!p)
-                                return -ENOMEM;
-                        out = p;
-                        out[n] = (hd_vfio_holder) { .group = group, .pid = (int) pid };
-                        {
-                                _cleanup_free_ char *comm = NULL;
-                                if (hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]) >= 0)
-                                        snprintf(out[n].comm, sizeof(out[n].comm), "%s", comm);
-                        }
-                        n++;
-                }
+        r = hd_proc_foreach_fd(ctx, add_holder, &h);
+        if (r < 0) {
+                free(h.v);
+                return r;
         }
-        *ret = TAKE_PTR(out);
-        *ret_n = n;
+        *ret = h.v;
+        *ret_n = h.n;
         return 0;
 }

@@ -7,7 +7,7 @@
  * 4096 bytes long but only the given bytes are readable (an unprivileged
  * reader sees 64 bytes of a PCIe device). */
 #include "fuzz.h"
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct hd_pci_config *c;

@@ -10,7 +10,7 @@
 #include "tree.h"
 #include "hostdev/hostdev.h"
 #include "hostdev/sriov.h"
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 static hd_ctx *ctx;
 static int root_fd = -1;

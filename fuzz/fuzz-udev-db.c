@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* udev database records (run/udev/data/<id>: "E:KEY=VALUE", "S:link", ...):
  * hd_udev_db_parse() as nodedev/source-sysfs.c calls it on a file it read. */
-#include "fuzz.h"
-#include "nodedev/nodedev-internal.h"
+#include "fuzz-raw.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const char *const subsystems[] = { "block", "net", "usb", "pci" };
-        struct hd_raw_device raw = {};
+        struct hd_raw_device raw;
         char *text, path[4096];
         int r;
 
@@ -14,17 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size >= 16384)
                 return -1;
         text = fuzz_cstr(data, size);
-        raw.syspath = strdup("/sys/devices/virtual/fuzz/fuzz0");
-        raw.subsystem = strdup(subsystems[size % ELEMENTSOF(subsystems)]);
-        FUZZ_ASSERT(raw.syspath && raw.subsystem);
+        fuzz_raw_init(&raw, "/sys/devices/virtual/fuzz/fuzz0", subsystems, ELEMENTSOF(subsystems), size);
         r = hd_udev_db_parse(text, &raw);
-        FUZZ_ASSERT(r == 0 || r == -ENOMEM);
-        FUZZ_ASSERT(raw.n_props == 0 || raw.props[raw.n_props] == NULL);
+        fuzz_raw_check_props(&raw, r);
         FUZZ_ASSERT(raw.n_devlinks == 0 || raw.devlinks[raw.n_devlinks] == NULL);
-        for (size_t i = 0; i < raw.n_props; i++) {
-                const char *eq = strchr(raw.props[i], '=');
-                FUZZ_ASSERT(eq && eq > raw.props[i]);
-        }
         for (size_t i = 0; i < raw.n_devlinks; i++)
                 FUZZ_ASSERT(startswith(raw.devlinks[i], "/dev/"));
         (void) hd_raw_get_prop(&raw, "ID_SERIAL");

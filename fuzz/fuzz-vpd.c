@@ -3,7 +3,7 @@
  * bytes exactly as read, then the <capability type='vpd'> document in
  * XML, JSON and text. */
 #include "fuzz.h"
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct hd_pci_vpd v;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 struct hd_gpu_quirk {
         unsigned vendor;

@@ -15,7 +15,7 @@ _public_ bool hd_device_is_gpu(hd_device *d) {
         const char *cls;
         unsigned v;
 
-        if (!d || d->type != HD_CAP_PCI)
+        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI)
                 return false;
         cls = hd_device_get_property(d, "PCI_CLASS");
         return cls && hd_safe_atou(cls, 16, &v) >= 0 && (v >> 16) == 0x03;
@@ -42,7 +42,7 @@ int hd_pci_physfn(hd_device *d, char *buf, size_t size) {
         r = hd_device_attr_path(d, "physfn", path, sizeof(path));
         if (r < 0)
                 return r;
-        r = hd_sysfs_readlink(d->list->ctx, path, &target);
+        r = hd_sysfs_readlink(hd_device_get_ctx(d), path, &target);
         if (r < 0)
                 return r == -EINVAL ? -ENOENT : r;
         snprintf(buf, size, "%s", hd_path_basename(target));
@@ -73,18 +73,19 @@ _public_ int hd_gpu_get_companions(hd_nodedev_list *list, hd_device *d, hd_gpu_c
 
         if (!list || !d || !ret || !ret_n)
                 return -EINVAL;
-        if (d->type != HD_CAP_PCI || hd_pci_addr_parse(d->sysname, &a) < 0) {
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI || hd_pci_addr_parse(hd_device_get_sysname(d), &a) < 0) {
                 *ret = NULL;
                 *ret_n = 0;
                 return 0;
         }
         /* list->devs is sorted by name: functions come in address order */
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *x = list->devs[i];
+        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                hd_device *x = hd_nodedev_list_get(list, i);
                 hd_gpu_companion *c;
                 const char *drv;
-                if (x == d || x->type != HD_CAP_PCI || hd_pci_addr_parse(x->sysname, &b) < 0 ||
-                    a.domain != b.domain || a.bus != b.bus || a.slot != b.slot)
+                if (x == d || hd_device_get_cap_type(x) != HD_CAP_PCI ||
+                    hd_pci_addr_parse(hd_device_get_sysname(x), &b) < 0 || a.domain != b.domain || a.bus != b.bus ||
+                    a.slot != b.slot)
                         continue;
                 if (hd_pci_physfn(x, (char[32]){}, 32) >= 0)
                         continue; /* SR-IOV VFs are not functions of the card */
@@ -95,7 +96,7 @@ _public_ int hd_gpu_get_companions(hd_nodedev_list *list, hd_device *d, hd_gpu_c
                 c = &v[n++];
                 memset(c, 0, sizeof(*c));
                 drv = hd_device_get_driver(x);
-                snprintf(c->addr, sizeof(c->addr), "%s", x->sysname);
+                snprintf(c->addr, sizeof(c->addr), "%s", hd_device_get_sysname(x));
                 snprintf(c->kind, sizeof(c->kind), "%s", companion_kind(pci_class(x)));
                 snprintf(c->driver, sizeof(c->driver), "%s", drv ? drv : "");
         }
@@ -108,19 +109,20 @@ _public_ int hd_gpu_get_companions(hd_nodedev_list *list, hd_device *d, hd_gpu_c
  * the device; the DRM driver is the PCI device's driver. */
 static void drm_from_tree(hd_nodedev_list *list, hd_gpu *g) {
         hd_device *d = g->device;
-        size_t l = strlen(d->raw.syspath);
+        size_t l = strlen(hd_device_get_syspath(d));
 
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *x = list->devs[i];
+        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                hd_device *x = hd_nodedev_list_get(list, i);
                 const char *base;
-                if (x->type != HD_CAP_DRM || !x->devnode || !x->raw.syspath ||
-                    strncmp(x->raw.syspath, d->raw.syspath, l) != 0 || x->raw.syspath[l] != '/')
+                if (hd_device_get_cap_type(x) != HD_CAP_DRM || !hd_device_get_devnode(x) || !hd_device_get_syspath(x) ||
+                    strncmp(hd_device_get_syspath(x), hd_device_get_syspath(d), l) != 0 ||
+                    hd_device_get_syspath(x)[l] != '/')
                         continue;
-                base = hd_path_basename(x->raw.syspath);
+                base = hd_path_basename(hd_device_get_syspath(x));
                 if (startswith(base, "card") && !g->card[0])
-                        snprintf(g->card, sizeof(g->card), "%s", x->devnode);
+                        snprintf(g->card, sizeof(g->card), "%s", hd_device_get_devnode(x));
                 else if (startswith(base, "renderD") && !g->render[0])
-                        snprintf(g->render, sizeof(g->render), "%s", x->devnode);
+                        snprintf(g->render, sizeof(g->render), "%s", hd_device_get_devnode(x));
         }
         if (g->card[0] || g->render[0]) {
                 snprintf(g->drm_driver, sizeof(g->drm_driver), "%s", g->driver);
@@ -144,13 +146,13 @@ static bool same_card(hd_gpu *g, hd_device *x) {
         if (x == g->device)
                 return true;
         for (size_t i = 0; i < g->n_companions; i++)
-                if (streq(g->companions[i].addr, x->sysname))
+                if (streq(g->companions[i].addr, hd_device_get_sysname(x)))
                         return true;
         return false;
 }
 
 static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         const char *id = hd_device_get_property(d, "PCI_ID");
         const char *drv = hd_device_get_driver(d), *q;
         char reason[512], path[PATH_MAX];
@@ -162,7 +164,7 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         g->iommu_group = -1;
         g->group_viable = -1;
         g->ready = true;
-        snprintf(g->addr, sizeof(g->addr), "%s", d->sysname);
+        snprintf(g->addr, sizeof(g->addr), "%s", hd_device_get_sysname(d));
         if (id)
                 (void) sscanf(id, "%x:%x", &g->vendor_id, &g->device_id);
         g->class_code = pci_class(d);
@@ -184,7 +186,7 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         q = hd_gpu_quirk_lookup(g->vendor_id, g->device_id);
         if (q)
                 snprintf(g->quirk, sizeof(g->quirk), "%s", q);
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/rom", d->sysname);
+        hd_pci_path(path, sizeof(path), hd_device_get_sysname(d), "rom");
         g->has_rom = hd_sysfs_exists(ctx, path);
         if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v > 0)
                 g->n_vfs = (unsigned) v;
@@ -199,17 +201,17 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
                 g->iommu_group = r;
                 g->group_viable = hd_iommu_group_is_viable(list, (unsigned) r, &blocker);
                 if (g->group_viable == 0 && blocker)
-                        snprintf(g->group_blocker, sizeof(g->group_blocker), "%s", blocker->sysname);
+                        snprintf(g->group_blocker, sizeof(g->group_blocker), "%s", hd_device_get_sysname(blocker));
                 if (hd_iommu_group_get_devices(list, (unsigned) r, &members, &nm) >= 0)
                         for (size_t i = 0; i < nm; i++) {
                                 const char *md;
-                                if (same_card(g, members[i]) || members[i]->type != HD_CAP_PCI ||
+                                if (same_card(g, members[i]) || hd_device_get_cap_type(members[i]) != HD_CAP_PCI ||
                                     hd_pci_device_is_bridge(members[i]))
                                         continue;
                                 md = hd_device_get_driver(members[i]);
                                 if (md && !hd_driver_is_passthrough(md))
                                         reasonf(g, "IOMMU group %d also holds %s (driver %s), which is not part of this card",
-                                                r, members[i]->sysname, md);
+                                                r, hd_device_get_sysname(members[i]), md);
                         }
         } else
                 reasonf(g, "no IOMMU group (is the IOMMU on?)");
@@ -221,6 +223,15 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
                 reasonf(g, "%s", reason);
         return 0;
 }
+
+/* for hd_nodedev_list_collect() */
+static bool listed_gpu(hd_device *d) { return hd_device_is_gpu(d) && hd_pci_physfn(d, (char[32]){}, 32) < 0; }
+static int gpu_elem_fill(hd_nodedev_list *list, hd_device *d, void *e) { return gpu_fill(list, d, e); }
+static void gpu_array_free(void *v, size_t n) { hd_gpu_array_free(v, n); }
+static int cmp_gpu(const void *a, const void *b);
+static const struct hd_collect gpu_collect = {
+        sizeof(hd_gpu), listed_gpu, gpu_elem_fill, gpu_array_free, cmp_gpu, hd_device_is_gpu, -ENOTTY,
+};
 
 _public_ void hd_gpu_free(hd_gpu *g) {
         if (!g)
@@ -239,24 +250,7 @@ _public_ void hd_gpu_array_free(hd_gpu *g, size_t n) {
 }
 
 _public_ int hd_gpu_get(hd_nodedev_list *list, hd_device *d, hd_gpu **ret) {
-        _cleanup_free_ hd_gpu *g = NULL;
-        int r;
-
-        if (!list || !d || !ret)
-                return -EINVAL;
-        if (!hd_device_is_gpu(d))
-                return -ENOTTY;
-        g = calloc(1, sizeof(*g));
-        if (!g)
-                return -ENOMEM;
-        r = gpu_fill(list, d, g);
-        if (r < 0) {
-                free(g->companions);
-                free(g->users);
-                return r;
-        }
-        *ret = TAKE_PTR(g);
-        return 0;
+        return hd_nodedev_list_collect_one(list, &gpu_collect, d, ret);
 }
 
 static int cmp_gpu(const void *a, const void *b) {
@@ -264,33 +258,5 @@ static int cmp_gpu(const void *a, const void *b) {
 }
 
 _public_ int hd_gpu_list(hd_nodedev_list *list, hd_gpu **ret, size_t *ret_n) {
-        hd_gpu *v = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!list || !ret || !ret_n)
-                return -EINVAL;
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *d = list->devs[i];
-                hd_gpu *nv;
-                if (!hd_device_is_gpu(d) || hd_pci_physfn(d, (char[32]){}, 32) >= 0)
-                        continue;
-                nv = realloc(v, (n + 1) * sizeof(*v));
-                if (!nv) {
-                        hd_gpu_array_free(v, n);
-                        return -ENOMEM;
-                }
-                v = nv;
-                r = gpu_fill(list, d, &v[n]);
-                n++;
-                if (r < 0) {
-                        hd_gpu_array_free(v, n);
-                        return r;
-                }
-        }
-        if (n > 1)
-                qsort(v, n, sizeof(*v), cmp_gpu);
-        *ret = v;
-        *ret_n = n;
-        return 0;
+        return hd_nodedev_list_collect(list, &gpu_collect, ret, ret_n);
 }

@@ -125,58 +125,32 @@ static void rom_disable(struct rom_enable *e) {
 }
 
 _public_ int hd_gpu_rom_read(hd_device *d, uint8_t **ret, size_t *ret_size) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
         char path[PATH_MAX];
-        size_t len = 0, cap = 64 * 1024;
+        size_t len = 0;
         hd_ctx *ctx;
         int r;
 
-        if (!d || d->type != HD_CAP_PCI || !ret || !ret_size)
+        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI || !ret || !ret_size)
                 return -EINVAL;
-        ctx = d->list->ctx;
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/rom", d->sysname);
+        ctx = hd_device_get_ctx(d);
+        hd_pci_path(path, sizeof(path), hd_device_get_sysname(d), "rom");
         if (!hd_sysfs_exists(ctx, path))
                 return -ENOENT;
-        buf = malloc(cap);
-        if (!buf)
-                return -ENOMEM;
 
         _cleanup_(rom_disable) struct rom_enable en = { ctx, path, false };
         r = hd_sysfs_write(ctx, path, "1");
         if (r < 0) {
-                log_debug(ctx, "%s: enabling the ROM failed: %s", d->sysname, strerror(-r));
+                log_debug(ctx, "%s: enabling the ROM failed: %s", hd_device_get_sysname(d), strerror(-r));
                 return r;
         }
         en.on = true;
-        r = hd_sysfs_open(ctx, path, O_RDONLY | O_NOCTTY, &fd);
+        r = hd_sysfs_read_full_max(ctx, path, ROM_MAX, &buf, &len);
         if (r < 0)
                 return r;
-        for (;;) {
-                ssize_t n;
-                if (len == cap) {
-                        uint8_t *nb;
-                        if (cap >= ROM_MAX)
-                                return -EFBIG;
-                        cap *= 2;
-                        nb = realloc(buf, cap);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
         if (len == 0)
                 return -ENODATA;
-        *ret = TAKE_PTR(buf);
+        *ret = (uint8_t *) TAKE_PTR(buf);
         *ret_size = len;
         return 0;
 }

@@ -26,13 +26,13 @@ struct nv_type {
 static bool has_nvidia_vf(hd_device *d) {
         char path[PATH_MAX];
         return hd_device_attr_path(d, "nvidia/creatable_vgpu_types", path, sizeof(path)) >= 0 &&
-               hd_sysfs_exists(d->list->ctx, path);
+               hd_sysfs_exists(hd_device_get_ctx(d), path);
 }
 
 static bool has_mdev_types(hd_device *d) {
         char path[PATH_MAX];
         return hd_device_attr_path(d, "mdev_supported_types", path, sizeof(path)) >= 0 &&
-               hd_sysfs_is_dir(d->list->ctx, path);
+               hd_sysfs_is_dir(hd_device_get_ctx(d), path);
 }
 
 /* current_vgpu_type of a VF: 0 none, >0 a type id, <0 error */
@@ -53,7 +53,7 @@ static int nv_types(hd_device *vf, struct nv_type **ret, size_t *ret_n) {
         r = hd_device_attr_path(vf, "nvidia/creatable_vgpu_types", path, sizeof(path));
         if (r < 0)
                 return r;
-        r = hd_sysfs_read_full(vf->list->ctx, path, &text, NULL);
+        r = hd_sysfs_read_full(hd_device_get_ctx(vf), path, &text, NULL);
         if (r < 0)
                 return r;
         for (char *line = text, *next; line && *line; line = next) {
@@ -124,25 +124,26 @@ _public_ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_typ
 
         if (!list || !ret || !ret_n)
                 return -EINVAL;
-        ctx = list->ctx;
-        for (size_t i = 0; i < list->n && r >= 0; i++) {
-                hd_device *x = list->devs[i];
+        ctx = hd_nodedev_list_get_ctx(list);
+        for (size_t i = 0; i < hd_nodedev_list_count(list) && r >= 0; i++) {
+                hd_device *x = hd_nodedev_list_get(list, i);
                 char pf[32] = "";
                 bool is_vf;
 
                 if (!hd_device_is_gpu(x))
                         continue;
                 is_vf = hd_pci_physfn(x, pf, sizeof(pf)) >= 0;
-                if (d && x != d && !(is_vf && streq(pf, d->sysname)))
+                if (d && x != d && !(is_vf && streq(pf, hd_device_get_sysname(d))))
                         continue;
                 if (has_mdev_types(x)) {
                         hd_mdev_type *t = NULL;
                         size_t nt = 0;
-                        r = hd_mdev_list_types(ctx, x->sysname, &t, &nt);
+                        r = hd_mdev_list_types(ctx, hd_device_get_sysname(x), &t, &nt);
                         if (r < 0)
                                 break;
                         for (size_t k = 0; k < nt && r >= 0; k++)
-                                r = push_type(&v, &n, x->sysname, t[k].id, t[k].name, HD_VGPU_MDEV, t[k].available);
+                                r = push_type(&v, &n, hd_device_get_sysname(x), t[k].id, t[k].name, HD_VGPU_MDEV,
+                                              t[k].available);
                         hd_mdev_types_free(t, nt);
                 }
                 if (r >= 0 && has_nvidia_vf(x)) {
@@ -150,7 +151,7 @@ _public_ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_typ
                         size_t nt = 0;
                         long cur = nv_current(x);
                         /* aggregated per PF, unless the VF itself was asked for */
-                        const char *parent = is_vf && x != d ? pf : x->sysname;
+                        const char *parent = is_vf && x != d ? pf : hd_device_get_sysname(x);
                         if (nv_types(x, &t, &nt) < 0)
                                 continue;
                         for (size_t k = 0; k < nt && r >= 0; k++)
@@ -191,7 +192,7 @@ static int candidate_vfs(hd_nodedev_list *list, hd_device *d, hd_device ***ret, 
                         hd_device **nv;
                         snprintf(attr, sizeof(attr), "virtfn%u", idx);
                         if (hd_device_attr_path(d, attr, path, sizeof(path)) < 0 ||
-                            hd_sysfs_readlink(list->ctx, path, &target) < 0)
+                            hd_sysfs_readlink(hd_nodedev_list_get_ctx(list), path, &target) < 0)
                                 break;
                         if (hd_nodedev_list_lookup(list, hd_path_basename(target), &vf) < 0 || !has_nvidia_vf(vf))
                                 continue;
@@ -213,9 +214,9 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
         bool known = false;
         int r;
 
-        if (!list || !d || isempty(type) || !ret || d->type != HD_CAP_PCI)
+        if (!list || !d || isempty(type) || !ret || hd_device_get_cap_type(d) != HD_CAP_PCI)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         if (has_nvidia_vf(d) && nv_current(d) != 0)
                 return -EEXIST; /* this VF has its vGPU already */
         r = candidate_vfs(list, d, &vfs, &nvf);
@@ -234,16 +235,16 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                         known = true;
                         if (nv_current(vfs[i]) != 0)
                                 break;
-                        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vfs[i]->sysname);
+                        hd_pci_path(path, sizeof(path), hd_device_get_sysname(vfs[i]), "nvidia/current_vgpu_type");
                         r = hd_sysfs_write(ctx, path, t[k].id);
                         if (r < 0) {
-                                log_debug(ctx, "%s: writing %s to current_vgpu_type: %s", vfs[i]->sysname, t[k].id,
-                                          strerror(-r));
+                                log_debug(ctx, "%s: writing %s to current_vgpu_type: %s", hd_device_get_sysname(vfs[i]),
+                                          t[k].id, strerror(-r));
                                 return r;
                         }
                         (void) hd_pci_physfn(vfs[i], pf, sizeof(pf));
-                        snprintf(v.id, sizeof(v.id), "%s", vfs[i]->sysname);
-                        snprintf(v.parent, sizeof(v.parent), "%s", pf[0] ? pf : vfs[i]->sysname);
+                        snprintf(v.id, sizeof(v.id), "%s", hd_device_get_sysname(vfs[i]));
+                        snprintf(v.parent, sizeof(v.parent), "%s", pf[0] ? pf : hd_device_get_sysname(vfs[i]));
                         snprintf(v.type, sizeof(v.type), "%s", t[k].id);
                         v.layout = HD_VGPU_NVIDIA_VF;
                         *ret = v;
@@ -257,11 +258,11 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
         if (has_mdev_types(d)) {
                 hd_vgpu v = {};
                 char uuid[37];
-                r = hd_mdev_create(ctx, d->sysname, type, NULL, NULL, 0, uuid);
+                r = hd_mdev_create(ctx, hd_device_get_sysname(d), type, NULL, NULL, 0, uuid);
                 if (r < 0)
                         return r;
                 snprintf(v.id, sizeof(v.id), "%s", uuid);
-                snprintf(v.parent, sizeof(v.parent), "%s", d->sysname);
+                snprintf(v.parent, sizeof(v.parent), "%s", hd_device_get_sysname(d));
                 snprintf(v.type, sizeof(v.type), "%s", type);
                 v.layout = HD_VGPU_MDEV;
                 *ret = v;
@@ -279,11 +280,11 @@ _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
         if (!list || isempty(id))
                 return -EINVAL;
         if (hd_uuid_is_valid(id))
-                return hd_mdev_remove(list->ctx, id);
+                return hd_mdev_remove(hd_nodedev_list_get_ctx(list), id);
         r = hd_nodedev_list_lookup(list, id, &vf);
         if (r < 0)
                 return r == -EINVAL ? -ENODEV : r;
-        if (vf->type != HD_CAP_PCI || !has_nvidia_vf(vf))
+        if (hd_device_get_cap_type(vf) != HD_CAP_PCI || !has_nvidia_vf(vf))
                 return -ENODEV;
         cur = nv_current(vf);
         if (cur <= 0)
@@ -291,11 +292,12 @@ _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
         group = hd_device_get_iommu_group(vf);
         if (group >= 0) {
                 snprintf(node, sizeof(node), "/dev/vfio/%d", group);
-                if (hd_proc_scan_fds(list->ctx, node, NULL, &pid) > 0) {
-                        log_debug(list->ctx, "%s: %s is open by process %d", vf->sysname, node, pid);
+                if (hd_proc_scan_fds(hd_nodedev_list_get_ctx(list), node, NULL, &pid) > 0) {
+                        log_debug(hd_nodedev_list_get_ctx(list), "%s: %s is open by process %d",
+                                  hd_device_get_sysname(vf), node, pid);
                         return -EBUSY;
                 }
         }
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/nvidia/current_vgpu_type", vf->sysname);
-        return hd_sysfs_write(list->ctx, path, "0");
+        hd_pci_path(path, sizeof(path), hd_device_get_sysname(vf), "nvidia/current_vgpu_type");
+        return hd_sysfs_write(hd_nodedev_list_get_ctx(list), path, "0");
 }

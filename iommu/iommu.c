@@ -6,26 +6,19 @@
 #include <ctype.h>
 #include <limits.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 /* The hypervisor this system runs under, from DMI and the CPU's
  * 'hypervisor' flag; "" on bare metal. */
 static void detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char *buf, size_t size) {
+        /* a signature in the DMI strings, and the name when not the same */
         static const struct {
                 const char *needle, *name;
         } known[] = {
-                { "QEMU", "QEMU/KVM" },
-                { "KVM", "QEMU/KVM" },
-                { "Bochs", "QEMU/KVM" },
-                { "VMware", "VMware" },
-                { "VirtualBox", "VirtualBox" },
-                { "innotek", "VirtualBox" },
-                { "Xen", "Xen" },
-                { "Virtual Machine", "Hyper-V" },
-                { "Amazon EC2", "Amazon EC2" },
-                { "Google Compute Engine", "Google Compute Engine" },
-                { "Parallels", "Parallels" },
-                { "Cloud Hypervisor", "Cloud Hypervisor" },
+                { "QEMU", "QEMU/KVM" }, { "KVM", "QEMU/KVM" }, { "Bochs", "QEMU/KVM" },
+                { "VMware", NULL },     { "VirtualBox", NULL }, { "innotek", "VirtualBox" },
+                { "Xen", NULL },        { "Virtual Machine", "Hyper-V" }, { "Amazon EC2", NULL },
+                { "Google Compute Engine", NULL }, { "Parallels", NULL }, { "Cloud Hypervisor", NULL },
         };
         static const char *const files[] = { "sys/class/dmi/id/sys_vendor", "sys/class/dmi/id/product_name",
                                              "sys/class/dmi/id/bios_vendor", "sys/class/dmi/id/board_vendor" };
@@ -38,7 +31,7 @@ static void detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char *buf, size_
                         continue;
                 for (size_t k = 0; k < ELEMENTSOF(known); k++)
                         if (strstr(v, known[k].needle)) {
-                                snprintf(buf, size, "%s", known[k].name);
+                                snprintf(buf, size, "%s", known[k].name ?: known[k].needle);
                                 return;
                         }
         }
@@ -118,10 +111,10 @@ _public_ int hd_device_get_iommu_group(hd_device *d) {
         _cleanup_free_ char *target = NULL;
         unsigned n;
 
-        if (!d || !d->raw.syspath)
+        if (!d || !hd_device_get_syspath(d))
                 return -ENOENT;
         if (hd_device_attr_path(d, "iommu_group", path, sizeof(path)) < 0 ||
-            hd_sysfs_readlink(d->list->ctx, path, &target) < 0)
+            hd_sysfs_readlink(hd_device_get_ctx(d), path, &target) < 0)
                 return -ENOENT;
         if (hd_safe_atou(hd_path_basename(target), 10, &n) < 0 || n > INT_MAX)
                 return -ENOENT;
@@ -141,7 +134,7 @@ _public_ int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t 
 
         if (!list || !ret || !ret_n)
                 return -EINVAL;
-        r = hd_sysfs_list_dir(list->ctx, "sys/kernel/iommu_groups", &names, &n);
+        r = hd_sysfs_list_dir(hd_nodedev_list_get_ctx(list), "sys/kernel/iommu_groups", &names, &n);
         if (r < 0 && r != -ENOENT)
                 return r;
         v = calloc(n ? n : 1, sizeof(unsigned));
@@ -164,19 +157,16 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
 
         if (!list || !ret || !ret_n)
                 return -EINVAL;
-        if (list->members_group != (long long) group) {
-                hd_strv_free(list->members);
-                list->members = NULL;
-                list->n_members = 0;
-                list->members_group = -1;
+        names = hd_nodedev_list_cached_members(list, group, &n);
+        if (!names) {
+                size_t nn = 0;
                 snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%u/devices", group);
-                r = hd_sysfs_list_dir(list->ctx, path, &list->members, &list->n_members);
+                r = hd_sysfs_list_dir(hd_nodedev_list_get_ctx(list), path, &names, &nn);
                 if (r < 0)
                         return r;
-                list->members_group = group;
+                hd_nodedev_list_cache_members(list, group, names, nn);
+                n = nn;
         }
-        names = list->members;
-        n = list->n_members;
         v = calloc(n ? n : 1, sizeof(*v));
         if (!v)
                 return -ENOMEM;
@@ -191,13 +181,14 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
                                 d = NULL;
                 } else if (hd_uuid_is_valid(names[i])) {
                         /* mediated devices sit in groups of their own */
-                        if (hd_nodedev_list_lookup(list, names[i], &d) < 0 || d->type != HD_CAP_MDEV)
+                        if (hd_nodedev_list_lookup(list, names[i], &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_MDEV)
                                 d = NULL;
                 }
                 if (d)
                         v[k++] = d;
                 else
-                        log_warn(list->ctx, "IOMMU group %u: member %s is not a known device", group, names[i]);
+                        log_warn(hd_nodedev_list_get_ctx(list), "IOMMU group %u: member %s is not a known device",
+                                 group, names[i]);
         }
         /* names were sorted by string, which for fixed-width addresses is address order */
         *ret = TAKE_PTR(v);
@@ -219,7 +210,7 @@ static bool pci_is_bridge(hd_device *d) {
                 char path[PATH_MAX];
                 unsigned char b[16];
                 if (hd_device_attr_path(d, "config", path, sizeof(path)) >= 0 &&
-                    hd_sysfs_read_bytes(d->list->ctx, path, b, sizeof(b)) == (int) sizeof(b)) {
+                    hd_sysfs_read_bytes(hd_device_get_ctx(d), path, b, sizeof(b)) == (int) sizeof(b)) {
                         hdr = b[0x0e] & 0x7f;
                         return hdr == 1 || hdr == 2;
                 }
@@ -228,12 +219,12 @@ static bool pci_is_bridge(hd_device *d) {
 }
 
 _public_ bool hd_pci_device_is_bridge(hd_device *d) {
-        if (!d || d->type != HD_CAP_PCI)
+        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI)
                 return false;
         /* the header type of a function does not change: read it once */
-        if (!d->bridge)
-                d->bridge = pci_is_bridge(d) ? 1 : -1;
-        return d->bridge > 0;
+        if (!hd_device_get_bridge_cache(d))
+                hd_device_set_bridge_cache(d, pci_is_bridge(d) ? 1 : -1);
+        return hd_device_get_bridge_cache(d) > 0;
 }
 
 _public_ bool hd_driver_is_passthrough(const char *drv) {
@@ -250,7 +241,7 @@ _public_ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_
                 return r;
         for (size_t i = 0; i < n; i++) {
                 /* bridges do not count (as in the kernel); mdevs are vfio's own */
-                if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
+                if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
                         continue;
                 const char *drv = hd_device_get_driver(devs[i]);
                 if (drv && !hd_driver_is_passthrough(drv)) {
@@ -309,18 +300,20 @@ static const char *pcie_type_name(int t) {
  * group, as " addr addr ..." in @buf; returns how many. */
 static size_t group_siblings(hd_device *d, int grp, char *buf, size_t size) {
         _cleanup_free_ hd_device **devs = NULL;
-        const char *dot = strrchr(d->sysname, '.');
+        const char *dot = strrchr(hd_device_get_sysname(d), '.');
         size_t n = 0, k = 0, len = 0;
 
         buf[0] = 0;
-        if (!dot || grp < 0 || hd_iommu_group_get_devices(d->list, (unsigned) grp, &devs, &n) < 0)
+        if (!dot || grp < 0 || hd_iommu_group_get_devices(hd_device_get_list(d), (unsigned) grp, &devs, &n) < 0)
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 hd_device *x = devs[i];
-                if (x == d || x->type != HD_CAP_PCI || strncmp(x->sysname, d->sysname, (size_t) (dot - d->sysname + 1)) != 0)
+                if (x == d || hd_device_get_cap_type(x) != HD_CAP_PCI ||
+                    strncmp(hd_device_get_sysname(x), hd_device_get_sysname(d),
+                            (size_t)(dot - hd_device_get_sysname(d) + 1)) != 0)
                         continue;
                 if (len < size) {
-                        int w = snprintf(buf + len, size - len, " %s", x->sysname);
+                        int w = snprintf(buf + len, size - len, " %s", hd_device_get_sysname(x));
                         len += w > 0 ? (size_t) w : 0;
                 }
                 k++;
@@ -336,7 +329,7 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
 
         if (!d || !ret)
                 return -EINVAL;
-        if (d->type != HD_CAP_PCI)
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI)
                 return -EOPNOTSUPP;
         cfg = malloc(sizeof(*cfg));
         if (!cfg)
@@ -344,17 +337,18 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
 
         grp = hd_device_get_iommu_group(d);
         if (grp < 0) {
-                hd_buf_printf(&b, "%s is in no IOMMU group: the IOMMU is off or does not cover it\n", d->sysname);
+                hd_buf_printf(&b, "%s is in no IOMMU group: the IOMMU is off or does not cover it\n",
+                              hd_device_get_sysname(d));
                 goto out;
         }
         {
                 _cleanup_free_ hd_device **devs = NULL;
                 size_t n = 0;
-                if (hd_iommu_group_get_devices(d->list, (unsigned) grp, &devs, &n) >= 0) {
-                        hd_buf_printf(&b, "%s is in IOMMU group %d with %zu device%s:", d->sysname, grp, n,
-                                      n == 1 ? "" : "s");
+                if (hd_iommu_group_get_devices(hd_device_get_list(d), (unsigned) grp, &devs, &n) >= 0) {
+                        hd_buf_printf(&b, "%s is in IOMMU group %d with %zu device%s:", hd_device_get_sysname(d), grp,
+                                      n, n == 1 ? "" : "s");
                         for (size_t i = 0; i < n; i++)
-                                hd_buf_printf(&b, " %s", devs[i]->sysname);
+                                hd_buf_printf(&b, " %s", hd_device_get_sysname(devs[i]));
                         hd_buf_putc(&b, '\n');
                         if (n == 1) {
                                 hd_buf_puts(&b, "it is alone in its group: nothing to explain\n");
@@ -366,13 +360,13 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
         /* 1. multifunction siblings without ACS share a group */
         r = hd_pci_config_read(d, cfg);
         if (r < 0) {
-                hd_buf_printf(&b, "cannot read the config space of %s: %s\n", d->sysname, strerror(-r));
+                hd_buf_printf(&b, "cannot read the config space of %s: %s\n", hd_device_get_sysname(d), strerror(-r));
                 goto out;
         }
         if (cfg->len < 256)
                 hd_buf_puts(&b, "note: only the first 64 bytes of config space are readable; run as root for the ACS analysis\n");
 
-        for (hd_device *cur = d; cur && cur->type == HD_CAP_PCI; cur = cur->parent) {
+        for (hd_device *cur = d; cur && hd_device_get_cap_type(cur) == HD_CAP_PCI; cur = hd_device_get_parent(cur)) {
                 int type, acs;
                 unsigned ctrl = 0;
                 bool multifunction;
@@ -392,43 +386,46 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
                         char sib[256] = "";
                         size_t nsib = group_siblings(d, grp, sib, sizeof(sib));
                         if ((multifunction || nsib > 0) && acs <= 0 && (acs == 0 || cfg->len >= 256)) {
-                                hd_buf_printf(&b, "%s is a function of a multifunction device without ACS: "
-                                              "its sibling function%s%s share%s its group\n", cur->sysname,
-                                              nsib == 1 ? "" : "s", nsib ? sib : "", nsib == 1 ? "s" : "");
+                                hd_buf_printf(&b,
+                                              "%s is a function of a multifunction device without ACS: "
+                                              "its sibling function%s%s share%s its group\n",
+                                              hd_device_get_sysname(cur), nsib == 1 ? "" : "s", nsib ? sib : "",
+                                              nsib == 1 ? "s" : "");
                                 found = true;
                         } else if ((multifunction || nsib > 0) && acs < 0)
                                 hd_buf_printf(&b, "%s is a function of a multifunction device; its ACS cannot be "
-                                              "read (sibling functions in the group:%s)\n", cur->sysname,
+                                              "read (sibling functions in the group:%s)\n", hd_device_get_sysname(cur),
                                               nsib ? sib : " none");
                         continue;
                 }
                 if (type == -1 || type == 7) {
                         hd_buf_printf(&b, "%s is a %s: every device behind it shares one requester ID and one group\n",
-                                      cur->sysname, pcie_type_name(type));
+                                      hd_device_get_sysname(cur), pcie_type_name(type));
                         found = true;
                         break;
                 }
                 if (type == 4 || type == 6) {
                         if (acs < 0) {
                                 hd_buf_printf(&b, "%s (%s): ACS unknown (extended config space not readable)\n",
-                                              cur->sysname, pcie_type_name(type));
+                                              hd_device_get_sysname(cur), pcie_type_name(type));
                                 continue;
                         }
                         if (acs == 0) {
                                 hd_buf_printf(&b, "%s (%s) has no ACS capability: devices below it are not isolated "
-                                              "from each other%s\n", cur->sysname, pcie_type_name(type),
+                                              "from each other%s\n", hd_device_get_sysname(cur), pcie_type_name(type),
                                               type == 4 ? " nor from other root ports' devices" : "");
                                 found = true;
                                 break;
                         }
                         if ((ctrl & ACS_NEEDED) != ACS_NEEDED) {
                                 acs_missing(ctrl, miss, sizeof(miss));
-                                hd_buf_printf(&b, "%s (%s) has ACS but does not enable:%s\n", cur->sysname,
-                                              pcie_type_name(type), miss);
+                                hd_buf_printf(&b, "%s (%s) has ACS but does not enable:%s\n",
+                                              hd_device_get_sysname(cur), pcie_type_name(type), miss);
                                 found = true;
                                 break;
                         }
-                        hd_buf_printf(&b, "%s (%s): ACS SV RR CR UF enabled\n", cur->sysname, pcie_type_name(type));
+                        hd_buf_printf(&b, "%s (%s): ACS SV RR CR UF enabled\n", hd_device_get_sysname(cur),
+                                      pcie_type_name(type));
                 }
         }
         if (!found)

@@ -358,27 +358,86 @@ fail:
         return r;
 }
 
-/* ---- node devices ---- */
+/* ---- node devices (mdev/'s nodedev extension) ---- */
+
+/* What mdev/ keeps on a node device of type mdev. */
+struct mdev_node {
+        char *parent;           /* parent address */
+        hd_mdev *def;           /* mdevctl definition, when read and present */
+        bool def_loaded;
+};
+
+static void mdev_node_free(void *p) {
+        struct mdev_node *n = p;
+        if (!n)
+                return;
+        free(n->parent);
+        hd_mdev_free(n->def);
+        free(n);
+}
+
+/* list data: hd_nodedev_list_add_defined_mdevs() ran */
+static int defs_added = 1;
+
+static void mdev_device_added(hd_device *d);
+static void mdev_build_cap(hd_device *d, enum hd_cap_type what, struct hd_node *cap);
+static bool mdev_has_cap(hd_device *d, enum hd_cap_type what);
+
+const struct hd_nodedev_ext hd_mdev_nodedev_ext = {
+        .name = "mdev",
+        .device_added = mdev_device_added,
+        .build_cap = mdev_build_cap,
+        .has_cap = mdev_has_cap,
+        .free_device_data = mdev_node_free,
+};
+
+/* mdev/'s data of an mdev device, made on first use; NULL for other
+ * devices and when out of memory */
+static struct mdev_node *node_data(hd_device *d) {
+        struct mdev_node *n;
+        const char *syspath, *slash;
+
+        if (hd_device_get_cap_type(d) != HD_CAP_MDEV)
+                return NULL;
+        n = hd_device_get_ext_data(d, &hd_mdev_nodedev_ext);
+        if (n)
+                return n;
+        /* an active mdev: its parent is the directory above it */
+        syspath = hd_device_get_syspath(d);
+        slash = syspath ? strrchr(syspath, '/') : NULL;
+        if (!slash || slash == syspath)
+                return NULL;
+        n = calloc(1, sizeof(*n));
+        if (!n)
+                return NULL;
+        n->parent = strndup(syspath, (size_t) (slash - syspath));
+        if (!n->parent) {
+                free(n);
+                return NULL;
+        }
+        memmove(n->parent, hd_path_basename(n->parent), strlen(hd_path_basename(n->parent)) + 1);
+        hd_device_set_ext_data(d, &hd_mdev_nodedev_ext, n);
+        return n;
+}
 
 /* definition of an active mdev device, read once */
 static hd_mdev *device_def(hd_device *d) {
-        if (d->type != HD_CAP_MDEV)
+        struct mdev_node *n = node_data(d);
+
+        if (!n)
                 return NULL;
-        if (!d->mdev_def_loaded && !d->inactive && d->mdev_parent_addr) {
+        if (!n->def_loaded && hd_device_is_active(d)) {
                 char uuid[37];
-                d->mdev_def_loaded = true;
-                if (hd_mdev_uuid_norm(d->sysname, uuid) >= 0)
-                        (void) hd_mdev_def_read(d->list->ctx, d->mdev_parent_addr, uuid, &d->mdev_def);
+                n->def_loaded = true;
+                if (hd_mdev_uuid_norm(hd_device_get_sysname(d), uuid) >= 0)
+                        (void) hd_mdev_def_read(hd_device_get_ctx(d), n->parent, uuid, &n->def);
         }
-        return d->mdev_def;
+        return n->def;
 }
 
-void hd_device_load_mdev_def(hd_device *d) {
-        (void) device_def(d);
-}
-
-_public_ bool hd_device_is_active(hd_device *d) {
-        return d && !d->inactive;
+static void mdev_device_added(hd_device *d) {
+        if (hd_nodedev_list_get_ext_data(hd_device_get_list(d), &hd_mdev_nodedev_ext))
+                (void) device_def(d);
 }
 
 _public_ bool hd_device_is_persistent(hd_device *d) {
@@ -392,11 +451,12 @@ _public_ bool hd_device_get_autostart(hd_device *d) {
 
 _public_ int hd_device_get_mdev(hd_device *d, hd_mdev **ret) {
         _cleanup_free_ char *type = NULL, *grp = NULL;
+        struct mdev_node *n;
         hd_mdev *def, *m;
         char path[PATH_MAX];
         int r;
 
-        if (!d || !ret || d->type != HD_CAP_MDEV)
+        if (!d || !ret || hd_device_get_cap_type(d) != HD_CAP_MDEV)
                 return -EINVAL;
         def = device_def(d);
         if (def) {
@@ -404,26 +464,27 @@ _public_ int hd_device_get_mdev(hd_device *d, hd_mdev **ret) {
                 if (r < 0)
                         return r;
         } else {
+                n = node_data(d);
                 m = calloc(1, sizeof(*m));
                 if (!m)
                         return -ENOMEM;
                 m->iommu_group = -1;
-                if (hd_mdev_uuid_norm(d->sysname, m->uuid) < 0 || !d->mdev_parent_addr ||
-                    !(m->parent = strdup(d->mdev_parent_addr))) {
+                if (hd_mdev_uuid_norm(hd_device_get_sysname(d), m->uuid) < 0 || !n ||
+                    !(m->parent = strdup(n->parent))) {
                         hd_mdev_free(m);
                         return -ENOMEM;
                 }
         }
-        m->active = !d->inactive;
+        m->active = hd_device_is_active(d);
         m->defined = def != NULL;
         if (m->active) {
                 if (hd_device_attr_path(d, "mdev_type", path, sizeof(path)) >= 0 &&
-                    hd_sysfs_readlink(d->list->ctx, path, &type) >= 0) {
+                    hd_sysfs_readlink(hd_device_get_ctx(d), path, &type) >= 0) {
                         free(m->type);
                         m->type = strdup(hd_path_basename(type));
                 }
                 if (hd_device_attr_path(d, "iommu_group", path, sizeof(path)) >= 0 &&
-                    hd_sysfs_readlink(d->list->ctx, path, &grp) >= 0) {
+                    hd_sysfs_readlink(hd_device_get_ctx(d), path, &grp) >= 0) {
                         unsigned g;
                         if (hd_safe_atou(hd_path_basename(grp), 10, &g) >= 0 && g <= INT_MAX)
                                 m->iommu_group = (int) g;
@@ -433,6 +494,97 @@ _public_ int hd_device_get_mdev(hd_device *d, hd_mdev **ret) {
         return 0;
 }
 
+static void leaf_str(struct hd_node *p, const char *name, const char *v) {
+        if (v)
+                hd_node_leaf(p, name, 0, "%s", v);
+}
+
+/* <capability type='mdev'> */
+static void build_mdev(hd_device *d, struct hd_node *cap) {
+        hd_ctx *ctx = hd_device_get_ctx(d);
+        char path[PATH_MAX];
+        _cleanup_free_ char *type = NULL, *grp = NULL;
+        struct mdev_node *n = node_data(d);
+        /* only a definition read already (defined mdevs listed) */
+        const hd_mdev *def = n ? n->def : NULL;
+
+        if (!hd_device_is_active(d) && def) {
+                /* defined but not running: everything comes from the definition */
+                hd_node_attr(hd_node_add(cap, "type", 0), "id", "%s", def->type);
+                hd_node_leaf(cap, "uuid", 0, "%s", def->uuid);
+                leaf_str(cap, "parent_addr", def->parent);
+        } else {
+                if (hd_device_attr_path(d, "mdev_type", path, sizeof(path)) >= 0)
+                        (void) hd_sysfs_readlink(ctx, path, &type);
+                hd_node_attr(hd_node_add(cap, "type", 0), "id", "%s", type ? hd_path_basename(type) : "");
+                hd_node_leaf(cap, "uuid", 0, "%s", hd_device_get_sysname(d));
+                leaf_str(cap, "parent_addr", n ? n->parent : NULL);
+                if (hd_device_attr_path(d, "iommu_group", path, sizeof(path)) >= 0 &&
+                    hd_sysfs_readlink(ctx, path, &grp) >= 0)
+                        hd_node_attr_num(hd_node_add(cap, "iommuGroup", 0), "number", "%s", hd_path_basename(grp));
+        }
+        if (def) {
+                /* defined mdevs (mdevctl): attributes and start policy, as
+                 * libvirt shows them (<start> is newer than libvirt 9.0's
+                 * schema: docs/libvirt-compat.md) */
+                for (size_t i = 0; i < def->n_attrs; i++) {
+                        struct hd_node *a = hd_node_add(cap, "attr", HD_NODE_ARRAY);
+                        hd_node_attr(a, "name", "%s", def->attrs[i].name);
+                        hd_node_attr(a, "value", "%s", def->attrs[i].value);
+                }
+                hd_node_attr(hd_node_add(cap, "start", 0), "type", "%s", def->autostart ? "auto" : "manual");
+        }
+}
+
+/* <capability type='mdev_types'> of a parent: the types libvirt shows
+ * (a type without a readable device_api or available_instances is left
+ * out, as libvirt does) */
+static void build_mdev_types(hd_device *d, struct hd_node *cap) {
+        hd_ctx *ctx = hd_device_get_ctx(d);
+        _cleanup_strv_free_ char **ids = NULL;
+        struct hd_node *mt = NULL;
+        char dir[PATH_MAX];
+        size_t n = 0;
+
+        if (hd_device_attr_path(d, "mdev_supported_types", dir, sizeof(dir)) < 0 ||
+            hd_sysfs_list_dir(ctx, dir, &ids, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                hd_mdev_type t = {};
+                struct hd_node *e;
+
+                hd_mdev_type_read(ctx, dir, ids[i], false, &t);
+                if (!t.device_api || t.available < 0) {
+                        log_warn(ctx, "/%s/%s: unreadable mediated device type, skipped", dir, ids[i]);
+                        hd_mdev_type_clear(&t);
+                        continue;
+                }
+                if (!mt)
+                        mt = hd_node_cap(cap, "mdev_types");
+                e = hd_node_add(mt, "type", HD_NODE_ARRAY);
+                hd_node_attr(e, "id", "%s", ids[i]);
+                if (t.name)
+                        hd_node_leaf(e, "name", 0, "%s", t.name);
+                hd_node_leaf(e, "deviceAPI", 0, "%s", t.device_api);
+                hd_node_leaf(e, "availableInstances", HD_NODE_NUMBER, "%ld", t.available);
+                hd_mdev_type_clear(&t);
+        }
+}
+
+static void mdev_build_cap(hd_device *d, enum hd_cap_type what, struct hd_node *cap) {
+        if (what == HD_CAP_MDEV && hd_device_get_cap_type(d) == HD_CAP_MDEV)
+                build_mdev(d, cap);
+        else if (what == HD_CAP_MDEV_TYPES)
+                build_mdev_types(d, cap);
+}
+
+static bool mdev_has_cap(hd_device *d, enum hd_cap_type what) {
+        char path[PATH_MAX];
+        return what == HD_CAP_MDEV_TYPES &&
+               hd_device_attr_path(d, "mdev_supported_types", path, sizeof(path)) >= 0 &&
+               hd_sysfs_is_dir(hd_device_get_ctx(d), path);
+}
+
 static hd_device *parent_device(hd_nodedev_list *list, const char *paddr) {
         _cleanup_free_ char *syspath = NULL;
         char link[PATH_MAX];
@@ -440,9 +592,37 @@ static hd_device *parent_device(hd_nodedev_list *list, const char *paddr) {
         if (!hd_mdev_name_ok(paddr))
                 return NULL;
         snprintf(link, sizeof(link), "sys/class/mdev_bus/%s", paddr);
-        if (hd_sysfs_resolve_link(list->ctx, link, &syspath) < 0)
+        if (hd_sysfs_resolve_link(hd_nodedev_list_get_ctx(list), link, &syspath) < 0)
                 return NULL;
         return hd_nodedev_list_find_syspath(list, syspath);
+}
+
+/* an inactive node device for a defined mdev; takes nothing */
+static int new_defined(const hd_mdev *def, hd_device **ret) {
+        struct mdev_node *n = NULL;
+        char *name = NULL;
+        hd_device *d;
+        int r;
+
+        if (hd_mdev_nodedev_name(def->uuid, def->parent, &name) < 0)
+                return -ENOMEM;
+        r = hd_device_new_inactive(HD_CAP_MDEV, "mdev", def->uuid, name, &d);
+        if (r < 0)
+                return r;
+        n = calloc(1, sizeof(*n));
+        if (n) {
+                n->def_loaded = true;
+                n->parent = strdup(def->parent);
+                n->def = calloc(1, sizeof(*n->def));
+        }
+        if (!n || !n->parent || !n->def || hd_mdev_copy_into(def, n->def) < 0) {
+                mdev_node_free(n);
+                hd_device_free(d);
+                return -ENOMEM;
+        }
+        hd_device_set_ext_data(d, &hd_mdev_nodedev_ext, n);
+        *ret = d;
+        return 0;
 }
 
 _public_ int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list) {
@@ -452,41 +632,25 @@ _public_ int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list) {
 
         if (!list)
                 return -EINVAL;
-        if (list->mdev_defs_added)
+        if (hd_nodedev_list_get_ext_data(list, &hd_mdev_nodedev_ext))
                 return 0;
         /* definitions of the active ones */
-        for (size_t i = 0; i < list->n; i++)
-                (void) device_def(list->devs[i]);
-        r = hd_mdev_list(list->ctx, HD_MDEV_LIST_DEFINED, &v, &n);
+        for (size_t i = 0; i < hd_nodedev_list_count(list); i++)
+                (void) device_def(hd_nodedev_list_get(list, i));
+        r = hd_mdev_list(hd_nodedev_list_get_ctx(list), HD_MDEV_LIST_DEFINED, &v, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
                 hd_device *d;
                 if (v[i].active)
                         continue;
-                d = calloc(1, sizeof(*d));
-                if (!d) {
-                        r = -ENOMEM;
+                r = new_defined(&v[i], &d);
+                if (r < 0)
                         break;
-                }
-                d->type = HD_CAP_MDEV;
-                d->inactive = true;
-                d->mdev_def_loaded = true;
-                d->raw.subsystem = strdup("mdev");
-                d->mdev_parent_addr = strdup(v[i].parent);
-                d->mdev_def = calloc(1, sizeof(*d->mdev_def));
-                if (!d->raw.subsystem || !d->mdev_parent_addr || !d->mdev_def ||
-                    hd_mdev_copy_into(&v[i], d->mdev_def) < 0 ||
-                    hd_mdev_nodedev_name(v[i].uuid, v[i].parent, &d->name) < 0) {
-                        hd_device_free(d);
-                        r = -ENOMEM;
-                        break;
-                }
-                d->sysname = d->mdev_def->uuid;
-                d->driver_loaded = true;
                 r = hd_nodedev_list_insert(list, d, parent_device(list, v[i].parent));
                 if (r == -EEXIST) {
-                        log_warn(list->ctx, "defined mdev %s: duplicate node device name, skipped", v[i].uuid);
+                        log_warn(hd_nodedev_list_get_ctx(list), "defined mdev %s: duplicate node device name, skipped",
+                                 v[i].uuid);
                         r = 0;
                 }
                 if (r < 0)
@@ -494,6 +658,6 @@ _public_ int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list) {
         }
         hd_mdev_array_free(v, n);
         if (r >= 0)
-                list->mdev_defs_added = true;
+                hd_nodedev_list_set_ext_data(list, &hd_mdev_nodedev_ext, &defs_added);
         return r < 0 ? r : 0;
 }

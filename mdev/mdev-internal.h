@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 /* mdev.c */
 int hd_mdev_uuid_norm(const char *in, char buf[37]);
@@ -10,3 +10,11 @@ void hd_mdev_clear(hd_mdev *m);
 int hd_mdev_copy_into(const hd_mdev *src, hd_mdev *dst);
 /* One definition file; -ENOENT when absent, -EBADMSG when malformed. */
 int hd_mdev_def_read(hd_ctx *ctx, const char *parent, const char *uuid, hd_mdev **ret);
+/* The attributes of mediated-device type @id under @dir (a parent's
+ * mdev_supported_types): the one reader of types. Unreadable attributes
+ * stay NULL, an unreadable available_instances is -1. */
+void hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool description, hd_mdev_type *t);
+void hd_mdev_type_clear(hd_mdev_type *t);
+
+/* format.c: mdev/'s node-device extension (extensions.c) */
+extern const struct hd_nodedev_ext hd_mdev_nodedev_ext;

@@ -432,8 +432,9 @@ _public_ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
                 *ret = s;
                 return 0;
         }
-        /* a node-device name or a short PCI address */
-        r = hd_nodedev_list_new(ctx, &list);
+        /* a node-device name or a short PCI address: looked up alone,
+         * without enumerating the host */
+        r = hd_nodedev_list_new_lazy(ctx, &list);
         if (r < 0)
                 return r;
         r = hd_nodedev_list_lookup(list, spec, &d);
@@ -459,21 +460,25 @@ _public_ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
 _public_ void hd_mdev_types_free(hd_mdev_type *t, size_t n) {
         if (!t)
                 return;
-        for (size_t i = 0; i < n; i++) {
-                free(t[i].parent);
-                free(t[i].id);
-                free(t[i].name);
-                free(t[i].device_api);
-                free(t[i].description);
-        }
+        for (size_t i = 0; i < n; i++)
+                hd_mdev_type_clear(&t[i]);
         free(t);
 }
 
-static char *read_type_attr(hd_ctx *ctx, const char *parent, const char *id, const char *attr, bool whole) {
+void hd_mdev_type_clear(hd_mdev_type *t) {
+        free(t->parent);
+        free(t->id);
+        free(t->name);
+        free(t->device_api);
+        free(t->description);
+        *t = (hd_mdev_type) {};
+}
+
+static char *read_type_attr(hd_ctx *ctx, const char *dir, const char *id, const char *attr, bool whole) {
         char path[PATH_MAX];
         char *s = NULL;
         size_t len;
-        snprintf(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types/%s/%s", parent, id, attr);
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, id, attr);
         if (whole) {
                 if (hd_sysfs_read_full(ctx, path, &s, &len) < 0)
                         return NULL;
@@ -485,6 +490,18 @@ static char *read_type_attr(hd_ctx *ctx, const char *parent, const char *id, con
                 return s;
         }
         return hd_sysfs_read_str(ctx, path, &s) < 0 ? NULL : s;
+}
+
+void hd_mdev_type_read(hd_ctx *ctx, const char *dir, const char *id, bool description, hd_mdev_type *t) {
+        _cleanup_free_ char *avail = NULL;
+        long long a;
+
+        t->name = read_type_attr(ctx, dir, id, "name", false);
+        t->device_api = read_type_attr(ctx, dir, id, "device_api", false);
+        if (description)
+                t->description = read_type_attr(ctx, dir, id, "description", true);
+        avail = read_type_attr(ctx, dir, id, "available_instances", false);
+        t->available = avail && hd_safe_atoll(avail, 10, &a) >= 0 && a >= 0 ? (long) a : -1;
 }
 
 static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, size_t *n) {
@@ -499,8 +516,6 @@ static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, 
                 return r == -ENOMEM ? r : 0;
         for (size_t i = 0; i < nids; i++) {
                 hd_mdev_type *t, *nv;
-                _cleanup_free_ char *avail = NULL;
-                long long a;
 
                 nv = realloc(*v, (*n + 1) * sizeof(*nv));
                 if (!nv)
@@ -513,11 +528,7 @@ static int list_parent_types(hd_ctx *ctx, const char *parent, hd_mdev_type **v, 
                 (*n)++;
                 if (!t->parent || !t->id)
                         return -ENOMEM;
-                t->name = read_type_attr(ctx, parent, ids[i], "name", false);
-                t->device_api = read_type_attr(ctx, parent, ids[i], "device_api", false);
-                t->description = read_type_attr(ctx, parent, ids[i], "description", true);
-                avail = read_type_attr(ctx, parent, ids[i], "available_instances", false);
-                t->available = avail && hd_safe_atoll(avail, 10, &a) >= 0 && a >= 0 ? (long) a : -1;
+                hd_mdev_type_read(ctx, path, ids[i], true, t);
         }
         return 0;
 }
@@ -741,7 +752,8 @@ _public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *ty
                 log_debug(ctx, "an mdev with UUID %s exists already", uuid);
                 return -EEXIST;
         }
-        avail = read_type_attr(ctx, paddr, type, "available_instances", false);
+        snprintf(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types", paddr);
+        avail = read_type_attr(ctx, path, type, "available_instances", false);
         if (avail && hd_safe_atoll(avail, 10, &a) >= 0 && a <= 0) {
                 log_debug(ctx, "no available instances of %s on %s", type, paddr);
                 return -ENOSPC;
@@ -773,38 +785,6 @@ _public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *ty
         log_info(ctx, "created mdev %s (%s on %s)", uuid, type, paddr);
         if (ret_uuid)
                 memcpy(ret_uuid, uuid, 37);
-        return 0;
-}
-
-int hd_proc_scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid) {
-        _cleanup_strv_free_ char **pids = NULL;
-        size_t np = 0;
-
-        if (hd_sysfs_list_dir(ctx, "proc", &pids, &np) < 0)
-                return 0;
-        for (size_t i = 0; i < np; i++) {
-                _cleanup_strv_free_ char **fds = NULL;
-                char path[PATH_MAX];
-                size_t nf = 0;
-                unsigned pid;
-
-                if (hd_safe_atou(pids[i], 10, &pid) < 0)
-                        continue;
-                snprintf(path, sizeof(path), "proc/%s/fd", pids[i]);
-                if (hd_sysfs_list_dir(ctx, path, &fds, &nf) < 0)
-                        continue; /* gone, or not ours to read */
-                for (size_t j = 0; j < nf; j++) {
-                        _cleanup_free_ char *t = NULL;
-                        snprintf(path, sizeof(path), "proc/%s/fd/%s", pids[i], fds[j]);
-                        if (hd_sysfs_readlink(ctx, path, &t) < 0)
-                                continue;
-                        if (streq(t, target) || (target2 && streq(t, target2))) {
-                                if (ret_pid)
-                                        *ret_pid = (int) pid;
-                                return 1;
-                        }
-                }
-        }
         return 0;
 }
 

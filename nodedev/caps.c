@@ -485,7 +485,7 @@ static void build_storage(hd_device *d, struct hd_node *cap) {
         }
 }
 
-/* ---- drm, mdev, vdpa ---- */
+/* ---- drm, vdpa ---- */
 
 static void build_drm(hd_device *d, struct hd_node *cap) {
         static const char *const types[] = { "primary", "control", "render" };
@@ -493,40 +493,6 @@ static void build_drm(hd_device *d, struct hd_node *cap) {
         unsigned minor = 0;
         if (m && hd_safe_atou(m, 10, &minor) >= 0 && (minor >> 6) < 3)
                 hd_node_leaf(cap, "type", 0, "%s", types[minor >> 6]);
-}
-
-static void build_mdev(hd_device *d, struct hd_node *cap) {
-        hd_ctx *ctx = d->list->ctx;
-        char path[PATH_MAX];
-        _cleanup_free_ char *type = NULL, *grp = NULL;
-        const hd_mdev *def = d->mdev_def;
-
-        if (d->inactive && def) {
-                /* defined but not running: everything comes from the definition */
-                hd_node_attr(hd_node_add(cap, "type", 0), "id", "%s", def->type);
-                hd_node_leaf(cap, "uuid", 0, "%s", def->uuid);
-                leaf_str(cap, "parent_addr", def->parent);
-        } else {
-                if (hd_device_attr_path(d, "mdev_type", path, sizeof(path)) >= 0)
-                        (void) hd_sysfs_readlink(ctx, path, &type);
-                hd_node_attr(hd_node_add(cap, "type", 0), "id", "%s", type ? hd_path_basename(type) : "");
-                hd_node_leaf(cap, "uuid", 0, "%s", d->sysname);
-                leaf_str(cap, "parent_addr", d->mdev_parent_addr);
-                if (hd_device_attr_path(d, "iommu_group", path, sizeof(path)) >= 0 &&
-                    hd_sysfs_readlink(ctx, path, &grp) >= 0)
-                        hd_node_attr_num(hd_node_add(cap, "iommuGroup", 0), "number", "%s", hd_path_basename(grp));
-        }
-        if (def) {
-                /* defined mdevs (mdevctl): attributes and start policy, as
-                 * libvirt shows them (<start> is newer than libvirt 9.0's
-                 * schema: docs/libvirt-compat.md) */
-                for (size_t i = 0; i < def->n_attrs; i++) {
-                        struct hd_node *a = hd_node_add(cap, "attr", HD_NODE_ARRAY);
-                        hd_node_attr(a, "name", "%s", def->attrs[i].name);
-                        hd_node_attr(a, "value", "%s", def->attrs[i].value);
-                }
-                hd_node_attr(hd_node_add(cap, "start", 0), "type", "%s", def->autostart ? "auto" : "manual");
-        }
 }
 
 /* "/dev/vhost-vdpa-N" of a vDPA device when that node exists. */
@@ -583,8 +549,9 @@ int hd_device_build_dom(hd_device *d, struct hd_node **ret) {
                 hd_node_leaf(hd_node_add(root, "driver", 0), "name", 0, "%s", driver);
 
         if (d->type == HD_CAP_MDEV_TYPES) {
-                /* generic mediated-device parent: the types are the capability */
-                hd_mdev_types_build(d, root);
+                /* generic mediated-device parent: the types are the
+                 * capability (mdev/, through its extension) */
+                hd_nodedev_ext_build_cap(d, HD_CAP_MDEV_TYPES, root);
         } else {
                 cap = hd_node_cap(root, hd_cap_type_to_string(d->type));
                 switch (d->type) {
@@ -599,7 +566,7 @@ int hd_device_build_dom(hd_device *d, struct hd_node **ret) {
                 case HD_CAP_STORAGE: build_storage(d, cap); break;
                 case HD_CAP_SCSI_GENERIC: leaf_str(cap, "char", d->devnode); break;
                 case HD_CAP_DRM: build_drm(d, cap); break;
-                case HD_CAP_MDEV: build_mdev(d, cap); break;
+                case HD_CAP_MDEV: hd_nodedev_ext_build_cap(d, HD_CAP_MDEV, cap); break;
                 case HD_CAP_VDPA: build_vdpa(d, cap); break;
                 default: break;
                 }

@@ -3,6 +3,7 @@
  * Build the capability tree: classify every device the source reports,
  * name it and parent it exactly as libvirt's udev node-device driver does.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <limits.h>
 
@@ -78,11 +79,13 @@ int hd_device_read_attr_long(hd_device *d, const char *attr, int base, long long
 void hd_device_free(hd_device *d) {
         if (!d)
                 return;
-        hd_mdev_free(d->mdev_def);
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (d->ext_data[i] && hd_nodedev_extensions[i]->free_device_data)
+                        hd_nodedev_extensions[i]->free_device_data(d->ext_data[i]);
         hd_raw_device_done(&d->raw);
         free(d->devnode);
         free(d->name);
-        free(d->mdev_parent_addr);
+        free(d->own_sysname);
         free(d->children);
         free(d->driver);
         free(d);
@@ -186,7 +189,7 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
                 if (!probe)
                         return -ENOMEM;
                 /* only with at least one readable type, as libvirt */
-                hd_mdev_types_build(d, probe);
+                hd_nodedev_ext_build_cap(d, HD_CAP_MDEV_TYPES, probe);
                 if (probe->n_kids > 0)
                         type = HD_CAP_MDEV_TYPES;
                 else
@@ -258,6 +261,7 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
                 break;
         }
         case HD_CAP_MDEV: {
+                _cleanup_free_ char *parent = NULL;
                 char path[PATH_MAX];
                 const char *slash;
                 r = hd_device_attr_path(d, "mdev_type", path, sizeof(path));
@@ -268,12 +272,10 @@ static int classify(hd_nodedev_list *list, hd_device *d) {
                 slash = strrchr(d->raw.syspath, '/');
                 if (slash == d->raw.syspath)
                         return 0;
-                d->mdev_parent_addr = strndup(d->raw.syspath, (size_t) (slash - d->raw.syspath));
-                if (!d->mdev_parent_addr)
+                parent = strndup(d->raw.syspath, (size_t) (slash - d->raw.syspath));
+                if (!parent)
                         return -ENOMEM;
-                memmove(d->mdev_parent_addr, hd_path_basename(d->mdev_parent_addr),
-                        strlen(hd_path_basename(d->mdev_parent_addr)) + 1);
-                return make_name(d, d->mdev_parent_addr) < 0 ? -ENOMEM : 1;
+                return make_name(d, hd_path_basename(parent)) < 0 ? -ENOMEM : 1;
         }
         case HD_CAP_VDPA:
                 /* libvirt drops vDPA devices whose character device is missing */
@@ -418,6 +420,9 @@ _public_ hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list) {
         if (list->n == 0) /* not yet in devs */
                 hd_device_free(list->root);
         hd_strv_free(list->members);
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (list->ext_data[i] && hd_nodedev_extensions[i]->free_list_data)
+                        hd_nodedev_extensions[i]->free_list_data(list->ext_data[i]);
         hd_hashmap_free(list->not_nodes);
         hd_strv_free(list->not_node_paths);
         hd_ctx_unref(list->ctx);
@@ -702,8 +707,9 @@ static int resolve_syspath(hd_nodedev_list *list, const char *syspath, hd_device
         r = hd_hashmap_put(list->by_path, d->raw.syspath, d);
         if (r < 0 && r != -EEXIST)
                 return r;
-        if (list->mdev_defs_added)
-                hd_device_load_mdev_def(d);
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->device_added)
+                        hd_nodedev_extensions[i]->device_added(d);
         *ret = d;
         return 0;
 }
@@ -803,9 +809,10 @@ static int scan_entries(hd_nodedev_list *list, const char *dir, const char *name
  * directory listing it, or no device at all) is compared with the entry
  * names of every subsystem. */
 static int resolve_name(hd_nodedev_list *list, const char *name, hd_device **ret) {
-        static const char *const tops[] = { "sys/bus", "sys/class" };
+        _cleanup_strv_free_ char **subs = NULL, **dirs = NULL;
         unsigned dom, bus, slot, fn;
         char entry[64];
+        size_t n = 0;
         int r;
 
         *ret = NULL;
@@ -831,60 +838,45 @@ static int resolve_name(hd_nodedev_list *list, const char *name, hd_device **ret
                                 return r;
                 }
         }
+        r = hd_sysfs_subsystem_dirs(list->ctx, &subs, &dirs, &n);
+        if (r < 0)
+                return r;
         for (int phase = 0; phase < 2; phase++)
-                for (size_t t = 0; t < ELEMENTSOF(tops); t++) {
-                        _cleanup_strv_free_ char **subs = NULL;
-                        size_t n = 0;
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *prefix = NULL, *cand = NULL;
+                        const char *rest, *dir = dirs[i];
 
-                        if (hd_sysfs_list_dir(list->ctx, tops[t], &subs, &n) < 0)
-                                continue;
-                        for (size_t i = 0; i < n; i++) {
-                                _cleanup_free_ char *prefix = NULL, *cand = NULL;
-                                const char *rest;
-                                char dir[PATH_MAX];
-                                bool skip = false;
-
-                                for (size_t k = 0; hd_skip_subsystems[k]; k++)
-                                        if (streq(subs[i], hd_skip_subsystems[k]))
-                                                skip = true;
-                                if (skip)
-                                        continue;
-                                if (t == 0)
-                                        snprintf(dir, sizeof(dir), "sys/bus/%s/devices", subs[i]);
-                                else
-                                        snprintf(dir, sizeof(dir), "sys/class/%s", subs[i]);
-                                if (phase == 1) {
-                                        r = scan_entries(list, dir, name, NULL, true, ret);
-                                        if (r < 0 || *ret)
-                                                return r;
-                                        continue;
-                                }
-                                if (hd_asprintf(&prefix, "%s_", subs[i]) < 0)
-                                        return -ENOMEM;
-                                for (char *p = prefix; *p; p++)
-                                        if (!isalnum((unsigned char) *p))
-                                                *p = '_';
-                                rest = startswith(name, prefix);
-                                if (isempty(rest))
-                                        continue;
-                                cand = strdup(rest);
-                                if (!cand)
-                                        return -ENOMEM;
-                                /* the whole rest, then shorter and shorter '_' prefixes */
-                                for (;;) {
-                                        char *us;
-                                        r = resolve_entry(list, dir, cand, name, ret);
-                                        if (r < 0 || *ret)
-                                                return r;
-                                        us = strrchr(cand, '_');
-                                        if (!us)
-                                                break;
-                                        *us = 0;
-                                }
-                                r = scan_entries(list, dir, name, rest, false, ret);
+                        if (phase == 1) {
+                                r = scan_entries(list, dir, name, NULL, true, ret);
                                 if (r < 0 || *ret)
                                         return r;
+                                continue;
                         }
+                        if (hd_asprintf(&prefix, "%s_", subs[i]) < 0)
+                                return -ENOMEM;
+                        for (char *p = prefix; *p; p++)
+                                if (!isalnum((unsigned char) *p))
+                                        *p = '_';
+                        rest = startswith(name, prefix);
+                        if (isempty(rest))
+                                continue;
+                        cand = strdup(rest);
+                        if (!cand)
+                                return -ENOMEM;
+                        /* the whole rest, then shorter and shorter '_' prefixes */
+                        for (;;) {
+                                char *us;
+                                r = resolve_entry(list, dir, cand, name, ret);
+                                if (r < 0 || *ret)
+                                        return r;
+                                us = strrchr(cand, '_');
+                                if (!us)
+                                        break;
+                                *us = 0;
+                        }
+                        r = scan_entries(list, dir, name, rest, false, ret);
+                        if (r < 0 || *ret)
+                                return r;
                 }
         return 0;
 }
@@ -1169,17 +1161,11 @@ _public_ const char *hd_device_get_property(hd_device *d, const char *key) {
 }
 
 _public_ const char *hd_device_get_driver(hd_device *d) {
-        char path[PATH_MAX], *target;
-
         if (!d || !d->raw.syspath)
                 return NULL;
         if (!d->driver_loaded) {
                 d->driver_loaded = true;
-                if (hd_device_attr_path(d, "driver", path, sizeof(path)) >= 0 &&
-                    hd_sysfs_readlink(d->list->ctx, path, &target) >= 0) {
-                        d->driver = strdup(hd_path_basename(target));
-                        free(target);
-                }
+                (void) hd_sysfs_read_driver(d->list->ctx, d->raw.syspath, &d->driver);
         }
         return d->driver;
 }
@@ -1203,4 +1189,173 @@ _public_ bool hd_device_has_cap(hd_device *d, enum hd_cap_type cap) {
         default:
                 return false;
         }
+}
+
+/* ---- library-internal accessors (nodedev/device.h) ---- */
+
+hd_ctx *hd_device_get_ctx(hd_device *d) {
+        return d->list->ctx;
+}
+
+hd_nodedev_list *hd_device_get_list(hd_device *d) {
+        return d->list;
+}
+
+const char *hd_device_get_sysname(hd_device *d) {
+        return d->sysname;
+}
+
+hd_ctx *hd_nodedev_list_get_ctx(hd_nodedev_list *list) {
+        return list->ctx;
+}
+
+int hd_device_get_bridge_cache(hd_device *d) {
+        return d->bridge;
+}
+
+void hd_device_set_bridge_cache(hd_device *d, int bridge) {
+        d->bridge = (signed char) bridge;
+}
+
+char **hd_nodedev_list_cached_members(hd_nodedev_list *list, long long group, size_t *ret_n) {
+        if (list->members_group != group || !list->members)
+                return NULL;
+        *ret_n = list->n_members;
+        return list->members;
+}
+
+void hd_nodedev_list_cache_members(hd_nodedev_list *list, long long group, char **members, size_t n) {
+        hd_strv_free(list->members);
+        list->members = members;
+        list->n_members = n;
+        list->members_group = group;
+}
+
+_public_ bool hd_device_is_active(hd_device *d) {
+        return d && !d->inactive;
+}
+
+/* ---- extensions (nodedev/device.h) ---- */
+
+static size_t ext_index(const struct hd_nodedev_ext *ext) {
+        size_t i = 0;
+        while (hd_nodedev_extensions[i] && hd_nodedev_extensions[i] != ext)
+                i++;
+        assert(hd_nodedev_extensions[i] && i < HD_NODEDEV_EXT_MAX);
+        return i;
+}
+
+void *hd_device_get_ext_data(hd_device *d, const struct hd_nodedev_ext *ext) {
+        return d->ext_data[ext_index(ext)];
+}
+
+void hd_device_set_ext_data(hd_device *d, const struct hd_nodedev_ext *ext, void *data) {
+        size_t i = ext_index(ext);
+        if (d->ext_data[i] && d->ext_data[i] != data && ext->free_device_data)
+                ext->free_device_data(d->ext_data[i]);
+        d->ext_data[i] = data;
+}
+
+void *hd_nodedev_list_get_ext_data(hd_nodedev_list *list, const struct hd_nodedev_ext *ext) {
+        return list->ext_data[ext_index(ext)];
+}
+
+void hd_nodedev_list_set_ext_data(hd_nodedev_list *list, const struct hd_nodedev_ext *ext, void *data) {
+        size_t i = ext_index(ext);
+        if (list->ext_data[i] && list->ext_data[i] != data && ext->free_list_data)
+                ext->free_list_data(list->ext_data[i]);
+        list->ext_data[i] = data;
+}
+
+int hd_device_new_inactive(enum hd_cap_type type, const char *subsystem, const char *sysname, char *name,
+                           hd_device **ret) {
+        hd_device *d = calloc(1, sizeof(*d));
+
+        if (!d) {
+                free(name);
+                return -ENOMEM;
+        }
+        d->name = name;
+        d->type = type;
+        d->inactive = true;
+        d->driver_loaded = true;
+        d->raw.subsystem = strdup(subsystem);
+        d->own_sysname = strdup(sysname);
+        if (!d->raw.subsystem || !d->own_sysname) {
+                hd_device_free(d);
+                return -ENOMEM;
+        }
+        d->sysname = d->own_sysname;
+        *ret = d;
+        return 0;
+}
+
+void hd_nodedev_ext_build_cap(hd_device *d, enum hd_cap_type what, struct hd_node *cap) {
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->build_cap)
+                        hd_nodedev_extensions[i]->build_cap(d, what, cap);
+}
+
+bool hd_nodedev_ext_has_cap(hd_device *d, enum hd_cap_type what) {
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->has_cap && hd_nodedev_extensions[i]->has_cap(d, what))
+                        return true;
+        return false;
+}
+
+int hd_nodedev_list_collect(hd_nodedev_list *list, const struct hd_collect *c, void *ret, size_t *ret_n) {
+        char *v = NULL;
+        size_t n = 0, cap = 0;
+
+        if (!list || !ret || !ret_n)
+                return -EINVAL;
+        for (size_t i = 0; i < list->n; i++) {
+                int r;
+                if (!c->take(list->devs[i]))
+                        continue;
+                if (n == cap) {
+                        char *nv = realloc(v, (cap ? cap * 2 : 8) * c->size);
+                        if (!nv) {
+                                c->free_array(v, n);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                        cap = cap ? cap * 2 : 8;
+                }
+                memset(v + n * c->size, 0, c->size);
+                r = c->fill(list, list->devs[i], v + n * c->size);
+                if (r < 0) {
+                        c->free_array(v, n + 1);
+                        return r;
+                }
+                n++;
+        }
+        if (n == 0) {
+                free(v);
+                v = NULL;
+        } else if (n > 1)
+                qsort(v, n, c->size, c->cmp);
+        memcpy(ret, &v, sizeof(v)); /* an element pointer of the caller's type */
+        *ret_n = n;
+        return 0;
+}
+
+int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *c, hd_device *d, void *ret) {
+        void *v;
+        int r;
+
+        if (!list || !d || !ret)
+                return -EINVAL;
+        if (!c->accepts(d))
+                return c->refusal;
+        v = calloc(1, c->size);
+        if (!v)
+                return -ENOMEM;
+        r = c->fill(list, d, v);
+        if (r < 0) {
+                c->free_array(v, 1);
+                return r;
+        }
+        memcpy(ret, &v, sizeof(v)); /* an element pointer of the caller's type */
+        return 0;
 }

@@ -1,19 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "util/internal.h"
-#include "util/dom.h"
-
-/* One kernel device as the enumeration sources report it. */
-struct hd_raw_device {
-        char *syspath;          /* "/sys/devices/..." */
-        char *subsystem;
-        char **props;           /* "KEY=VALUE", NULL-terminated; uevent + udev db;
-                                 * a later entry overrides an earlier one */
-        size_t n_props, cap_props;
-        char **devlinks;        /* "/dev/disk/by-id/...", NULL-terminated */
-        size_t n_devlinks;
-};
+/* nodedev/ only: the fields of hd_device and hd_nodedev_list. Other
+ * modules include nodedev/device.h and use accessors. */
+#include "nodedev/device.h"
 
 struct hd_device {
         hd_nodedev_list *list;
@@ -22,7 +12,6 @@ struct hd_device {
         const char *devtype;    /* borrowed from props */
         char *devnode;
         char *name;
-        char *mdev_parent_addr; /* mdev only */
         enum hd_cap_type type;
         hd_device *parent;
         hd_device **children;
@@ -30,12 +19,11 @@ struct hd_device {
         char *driver;
         bool driver_loaded;
         signed char bridge;     /* iommu/: 0 not known yet, 1 a bridge, -1 not one */
-        /* mdev definition (mdev/): set for defined mdevs once
-         * hd_nodedev_list_add_defined_mdevs() ran; inactive devices have
-         * no syspath */
-        hd_mdev *mdev_def;
-        bool mdev_def_loaded;
+        /* added by an extension without a kernel device (a defined,
+         * stopped mdev): no syspath; sysname is then own_sysname */
         bool inactive;
+        char *own_sysname;
+        void *ext_data[HD_NODEDEV_EXT_MAX]; /* one slot per extension */
 };
 
 struct hd_nodedev_list {
@@ -48,7 +36,7 @@ struct hd_nodedev_list {
         struct hd_hashmap *mdev_bus; /* syspaths listed in /sys/class/mdev_bus */
         char **mdev_bus_paths;       /* owns the keys of mdev_bus */
         size_t n_mdev_bus_paths;
-        bool mdev_defs_added;
+        void *ext_data[HD_NODEDEV_EXT_MAX]; /* one slot per extension */
         /* lazy lists (hd_nodedev_list_new_lazy): nothing enumerated up
          * front; lookups read devices and their parent chains on demand */
         bool lazy;
@@ -63,107 +51,8 @@ struct hd_nodedev_list {
         size_t n_not_node_paths;
 };
 
-/* enumerate.c: the node device at a "/sys/devices/..." path: the known one,
- * or for a lazy list read now (with its parent chain); NULL when none. */
-hd_device *hd_nodedev_list_find_syspath(hd_nodedev_list *list, const char *syspath);
-/* mdev/format.c: read the mdevctl definition of an active mdev (once). */
-void hd_device_load_mdev_def(hd_device *d);
 
-/* enumerate.c: insert a device built elsewhere (mdev/): named, typed,
- * parented; takes ownership, also on failure. */
-int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *parent);
-void hd_device_free(hd_device *d);
-
-typedef int (*hd_raw_cb)(void *userdata, struct hd_raw_device *raw);
-
-/* Sources: call @cb for every candidate device (ownership of raw's
- * contents passes to the callback on success). */
-int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
-int hd_source_udev_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata);
-/* One device directory ("/sys/devices/...", taken), as the sysfs source
- * reads it: 1 and @raw filled, 0 when it is no device to report, or -errno.
- * @dir_subsystem: the subsystem to assume when the device has no readable
- * subsystem link (NULL: then it is none). */
-int hd_source_sysfs_read_device(hd_ctx *ctx, char *syspath, const char *dir_subsystem, struct hd_raw_device *raw);
-extern const char *const hd_skip_subsystems[]; /* NULL-terminated */
-/* "run/udev/data/<id>" of a device: c|bMAJ:MIN, nIFINDEX or +SUBSYSTEM:SYSNAME */
-int hd_udev_db_path(const struct hd_raw_device *raw, char *buf, size_t size);
-/* Parse a udev database file ("E:KEY=VALUE", "S:link") into raw. */
-int hd_udev_db_parse(const char *text, struct hd_raw_device *raw);
-/* Parse a uevent file into raw->props. */
-int hd_uevent_parse(const char *text, struct hd_raw_device *raw);
-int hd_raw_add_prop(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value);
-int hd_raw_add_propn(struct hd_raw_device *raw, const char *key, size_t keylen, const char *value, size_t vlen);
-void hd_raw_device_done(struct hd_raw_device *raw);
-const char *hd_raw_get_prop(const struct hd_raw_device *raw, const char *key);
-
-/* "sys/devices/..." relative path of a device attribute, in a static-free
- * caller buffer. */
-int hd_device_attr_path(hd_device *d, const char *attr, char *buf, size_t size);
-int hd_device_read_attr(hd_device *d, const char *attr, char **ret);
-int hd_device_read_attr_long(hd_device *d, const char *attr, int base, long long *ret);
-
-const char *hd_storage_drive_type(hd_device *d);
-bool hd_vdpa_chardev(hd_device *d, char **ret);
-
-/* caps.c: build the DOM of a device (libvirt element order). */
-int hd_device_build_dom(hd_device *d, struct hd_node **ret);
-
-/* pci.c */
-struct hd_pci_addr {
-        unsigned domain, bus, slot, function;
-};
-int hd_pci_addr_parse(const char *s, struct hd_pci_addr *ret);
-const char *hd_pci_lookup_vendor(hd_ctx *ctx, unsigned vendor, char *buf, size_t size);
-const char *hd_pci_lookup_device(hd_ctx *ctx, unsigned vendor, unsigned device, char *buf, size_t size);
-int hd_pci_build_caps(hd_device *d, struct hd_node *cap);
-
-struct hd_pci_config {
-        unsigned char b[4096];
-        size_t len;             /* bytes readable (64 without root) */
-        off_t file_size;
-};
-/* Needs at least 64 readable bytes, else -ENODATA. */
-int hd_pci_config_read(hd_device *d, struct hd_pci_config *c);
-unsigned hd_pci_cfg8(const struct hd_pci_config *c, size_t o);
-unsigned hd_pci_cfg16(const struct hd_pci_config *c, size_t o);
-uint32_t hd_pci_cfg32(const struct hd_pci_config *c, size_t o);
-int hd_pci_config_find_cap(const struct hd_pci_config *c, unsigned id);
-int hd_pci_config_find_ext_cap(const struct hd_pci_config *c, unsigned id);
-/* <pci-express> with its links (libvirt's layout) from a config space */
-void hd_pci_config_add_pcie(struct hd_node *cap, const struct hd_pci_config *c);
-bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t);
-
-/* VPD (the sysfs `vpd` attribute): the parser is separate from the read
- * so that fuzz/ can drive it with raw bytes. */
-struct hd_pci_vpd_field {
-        char key[3];
-        char *value;
-};
-struct hd_pci_vpd {
-        char *name;
-        struct hd_pci_vpd_field ro[64], rw[64];
-        size_t n_ro, n_rw;
-};
-/* -EBADMSG when malformed (bad tags, lengths, keywords or checksum);
- * @ret is written only on success and then released with _done(). */
-int hd_pci_vpd_parse(const void *data, size_t len, struct hd_pci_vpd *ret);
-void hd_pci_vpd_done(struct hd_pci_vpd *v);
-/* <capability type='vpd'> under @cap */
-void hd_pci_vpd_build(struct hd_node *cap, const struct hd_pci_vpd *v);
-void hd_mdev_types_build(hd_device *d, struct hd_node *cap);
-
-/* identity.c: the stable identity of a PCI function */
-struct hd_pci_identity {
-        unsigned vendor, device, subsystem_vendor, subsystem_device, class_code;
-        char serial[128];       /* PCIe DSN "xx-xx-..-xx" or VPD SN; "" if none */
-        bool serial_is_dsn;
-};
-/* PCIe Device Serial Number or VPD SN; "" when none or unreadable.
- * Returns 1 for a DSN, 2 for a VPD serial, 0 for none. */
-int hd_pci_device_read_serial(hd_device *d, char *buf, size_t size);
-int hd_pci_device_read_identity(hd_device *d, struct hd_pci_identity *ret);
-/* 0 when @have is the device @want describes (the serial only when @want
- * has one); -ESTALE with the difference in @why otherwise. */
-int hd_pci_identity_compare(const struct hd_pci_identity *want, const struct hd_pci_identity *have, char *why,
-                            size_t size);
+/* source-sysfs.c: the device directories of every subsystem the sources
+ * read, in their order ("sys/bus/X/devices", then "sys/class/X"; the
+ * hd_skip_subsystems left out), with the subsystem names alongside. */
+int hd_sysfs_subsystem_dirs(hd_ctx *ctx, char ***ret_subs, char ***ret_dirs, size_t *ret_n);

@@ -329,41 +329,6 @@ static void add_sriov(hd_device *d, struct hd_node *cap) {
         }
 }
 
-static void add_mdev_types(hd_ctx *ctx, const char *dir, struct hd_node *cap) {
-        _cleanup_strv_free_ char **types = NULL;
-        struct hd_node *mt = NULL;
-        size_t n = 0;
-
-        if (hd_sysfs_list_dir(ctx, dir, &types, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *name = NULL, *api = NULL;
-                long long avail;
-                struct hd_node *t;
-
-                if (hd_sysfs_read_strf(ctx, &api, "%s/%s/device_api", dir, types[i]) < 0 ||
-                    hd_sysfs_read_longf(ctx, 10, &avail, "%s/%s/available_instances", dir, types[i]) < 0) {
-                        log_warn(ctx, "/%s/%s: unreadable mediated device type, skipped", dir, types[i]);
-                        continue;
-                }
-                (void) hd_sysfs_read_strf(ctx, &name, "%s/%s/name", dir, types[i]);
-                if (!mt)
-                        mt = hd_node_cap(cap, "mdev_types");
-                t = hd_node_add(mt, "type", HD_NODE_ARRAY);
-                hd_node_attr(t, "id", "%s", types[i]);
-                if (name)
-                        hd_node_leaf(t, "name", 0, "%s", name);
-                hd_node_leaf(t, "deviceAPI", 0, "%s", api);
-                hd_node_leaf(t, "availableInstances", HD_NODE_NUMBER, "%lld", avail);
-        }
-}
-
-void hd_mdev_types_build(hd_device *d, struct hd_node *cap) {
-        char dir[PATH_MAX];
-        if (hd_device_attr_path(d, "mdev_supported_types", dir, sizeof(dir)) >= 0)
-                add_mdev_types(d->list->ctx, dir, cap);
-}
-
 /* ---- VPD (PCI Local Bus 3.0 §6.4 / PCIe 6.0 §6.28) ---- */
 
 void hd_pci_vpd_done(struct hd_pci_vpd *v) {
@@ -649,7 +614,7 @@ int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
                 else if (ht == 2)
                         hd_node_cap(cap, "cardbus-bridge");
         }
-        hd_mdev_types_build(d, cap);
+        hd_nodedev_ext_build_cap(d, HD_CAP_MDEV_TYPES, cap); /* mdev/ */
         add_vpd(d, cap);
         add_iommu_group(d, cap);
         if (hd_device_read_attr_long(d, "numa_node", 10, &numa) >= 0 && numa >= 0)
@@ -661,7 +626,6 @@ int hd_pci_build_caps(hd_device *d, struct hd_node *cap) {
 }
 
 bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t) {
-        char path[PATH_MAX];
         struct hd_pci_addr a;
         long long total = 0;
 
@@ -672,8 +636,7 @@ bool hd_pci_has_nested_cap(hd_device *d, enum hd_cap_type t) {
                 return (hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 && total > 0) ||
                        link_addr(d, "virtfn0", &a) >= 0;
         case HD_CAP_MDEV_TYPES:
-                return hd_device_attr_path(d, "mdev_supported_types", path, sizeof(path)) >= 0 &&
-                       hd_sysfs_is_dir(d->list->ctx, path);
+                return hd_nodedev_ext_has_cap(d, t);
         case HD_CAP_VPD: {
                 struct hd_pci_vpd v = {};
                 if (read_vpd(d, &v) < 0)

@@ -269,11 +269,42 @@ static int scan_dir(hd_ctx *ctx, struct hd_hashmap *seen, char ***keys, size_t *
         return 0;
 }
 
-int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata) {
+int hd_sysfs_subsystem_dirs(hd_ctx *ctx, char ***ret_subs, char ***ret_dirs, size_t *ret_n) {
         static const char *const tops[] = { "sys/bus", "sys/class" };
+        _cleanup_strv_free_ char **subs = NULL, **dirs = NULL;
+        size_t n = 0, nd = 0;
+
+        for (size_t t = 0; t < ELEMENTSOF(tops); t++) {
+                _cleanup_strv_free_ char **names = NULL;
+                size_t nn = 0;
+
+                if (hd_sysfs_list_dir(ctx, tops[t], &names, &nn) < 0)
+                        continue;
+                for (size_t i = 0; i < nn; i++) {
+                        char *dir = NULL;
+                        bool skip = false;
+
+                        for (size_t k = 0; hd_skip_subsystems[k]; k++)
+                                if (streq(names[i], hd_skip_subsystems[k]))
+                                        skip = true;
+                        if (skip)
+                                continue;
+                        if (hd_asprintf(&dir, t == 0 ? "sys/bus/%s/devices" : "sys/class/%s", names[i]) < 0 ||
+                            hd_strv_push(&dirs, &nd, dir) < 0 || hd_strv_push(&subs, &n, strdup(names[i])) < 0)
+                                return -ENOMEM;
+                }
+        }
+        *ret_subs = TAKE_PTR(subs);
+        *ret_dirs = TAKE_PTR(dirs);
+        *ret_n = n;
+        return 0;
+}
+
+int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata) {
+        _cleanup_strv_free_ char **subs = NULL, **dirs = NULL;
         struct hd_hashmap *seen = NULL;
         char **keys = NULL;
-        size_t n_keys = 0;
+        size_t n_keys = 0, n = 0;
         int r;
 
         if (!hd_sysfs_is_dir(ctx, "sys/devices")) {
@@ -283,28 +314,9 @@ int hd_source_sysfs_scan(hd_ctx *ctx, hd_raw_cb cb, void *userdata) {
         r = hd_hashmap_new(&seen);
         if (r < 0)
                 return r;
-        for (size_t t = 0; t < ELEMENTSOF(tops) && r >= 0; t++) {
-                _cleanup_strv_free_ char **subs = NULL;
-                size_t n = 0;
-
-                if (hd_sysfs_list_dir(ctx, tops[t], &subs, &n) < 0)
-                        continue;
-                for (size_t i = 0; i < n && r >= 0; i++) {
-                        char dir[PATH_MAX];
-                        bool skip = false;
-
-                        for (size_t k = 0; hd_skip_subsystems[k]; k++)
-                                if (streq(subs[i], hd_skip_subsystems[k]))
-                                        skip = true;
-                        if (skip)
-                                continue;
-                        if (t == 0)
-                                snprintf(dir, sizeof(dir), "sys/bus/%s/devices", subs[i]);
-                        else
-                                snprintf(dir, sizeof(dir), "sys/class/%s", subs[i]);
-                        r = scan_dir(ctx, seen, &keys, &n_keys, subs[i], dir, cb, userdata);
-                }
-        }
+        r = hd_sysfs_subsystem_dirs(ctx, &subs, &dirs, &n);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = scan_dir(ctx, seen, &keys, &n_keys, subs[i], dirs[i], cb, userdata);
         hd_hashmap_free(seen);
         hd_strv_free(keys);
         return r < 0 ? r : 0;

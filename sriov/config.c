@@ -14,10 +14,6 @@
 
 #define CONFIG_SUBDIR "sriov"
 
-static void copy_str(char *dst, size_t size, const char *src) {
-        snprintf(dst, size, "%s", src ? src : "");
-}
-
 _public_ void hd_sriov_pf_config_free(hd_sriov_pf_config *c) {
         if (!c)
                 return;
@@ -173,7 +169,7 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                 if (streq(key, "address")) {
                         if (!json_object_is_type(v, json_type_string) || !valid_addr(json_object_get_string(v)))
                                 return bad(err, errsize, "address must be a PCI address like \"0000:02:00.0\"");
-                        copy_str(c->address, sizeof(c->address), json_object_get_string(v));
+                        hd_copy_str(c->address, sizeof(c->address), json_object_get_string(v));
                         have[0] = true;
                 } else if (streq(key, "vendor") || streq(key, "device")) {
                         bool ven = streq(key, "vendor");
@@ -186,7 +182,7 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                         if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v) ||
                             strlen(json_object_get_string(v)) >= sizeof(c->serial))
                                 return bad(err, errsize, "serial must be a non-empty string or null");
-                        copy_str(c->serial, sizeof(c->serial), json_object_get_string(v));
+                        hd_copy_str(c->serial, sizeof(c->serial), json_object_get_string(v));
                 } else if (streq(key, "numvfs")) {
                         if (get_uint(v, 65535, &c->numvfs) < 0)
                                 return bad(err, errsize, "numvfs must be a non-negative integer");
@@ -198,7 +194,7 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                         s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
                         if (!streq(s, "vfio-pci") && !streq(s, "pci-stub"))
                                 return bad(err, errsize, "driver must be \"vfio-pci\", \"pci-stub\" or null");
-                        copy_str(c->driver, sizeof(c->driver), s);
+                        hd_copy_str(c->driver, sizeof(c->driver), s);
                 } else if (streq(key, "autoprobe")) {
                         if (!json_object_is_type(v, json_type_boolean))
                                 return bad(err, errsize, "autoprobe must be true or false");
@@ -339,7 +335,7 @@ _public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf
         r = hd_sriov_config_parse(text, len, addr, ret, err, errsize);
         if (r == -EBADMSG && err && errsize) {
                 char msg[512];
-                copy_str(msg, sizeof(msg), err);
+                hd_copy_str(msg, sizeof(msg), err);
                 snprintf(err, errsize, "%s: %s", path, msg);
         }
         return r;
@@ -469,7 +465,7 @@ static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
         long long v;
         if (!c)
                 return -ENOMEM;
-        copy_str(c->address, sizeof(c->address), d->sysname);
+        hd_copy_str(c->address, sizeof(c->address), hd_device_get_sysname(d));
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
                 c->vendor = (unsigned) v;
         if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
@@ -516,14 +512,14 @@ static int merge_vf(hd_sriov_pf_config *c, const hd_sriov_vf_config *vf) {
 static int persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const hd_sriov_set_opts *set,
                    const hd_sriov_vf_config *vf, hd_result *res) {
         _cleanup_(config_freep) hd_sriov_pf_config *c = NULL, *now = NULL;
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         char err[512] = "";
         int r;
 
         r = config_from_device(pf, &now);
         if (r < 0)
                 goto fail;
-        r = hd_sriov_config_read(dir, pf->sysname, &c, err, sizeof(err));
+        r = hd_sriov_config_read(dir, hd_device_get_sysname(pf), &c, err, sizeof(err));
         if (r == -ENOENT)
                 c = TAKE_PTR(now);
         else if (r == -EBADMSG) {
@@ -535,12 +531,12 @@ static int persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const 
                 /* the device at this address now: its identity wins */
                 c->vendor = now->vendor;
                 c->device = now->device;
-                copy_str(c->serial, sizeof(c->serial), now->serial);
+                hd_copy_str(c->serial, sizeof(c->serial), now->serial);
         }
         if (set) {
                 c->numvfs = set->numvfs;
                 if (set->driver)
-                        copy_str(c->driver, sizeof(c->driver), streq(set->driver, "host") ? "" : set->driver);
+                        hd_copy_str(c->driver, sizeof(c->driver), streq(set->driver, "host") ? "" : set->driver);
                 if (set->autoprobe >= 0)
                         c->autoprobe = set->autoprobe;
                 else if (set->driver)
@@ -555,7 +551,7 @@ static int persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const 
         if (vf) {
                 if (vf->index >= c->numvfs) {
                         hd_result_fail(res, ctx, -ERANGE, "not persisted: %s has %u VFs in its persisted state: no VF %u",
-                                       pf->sysname, c->numvfs, vf->index);
+                                       hd_device_get_sysname(pf), c->numvfs, vf->index);
                         return -ERANGE;
                 }
                 r = merge_vf(c, vf);
@@ -579,7 +575,7 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
 
         if (!list || !pf || !dir || !ret)
                 return -EINVAL;
-        if (pf->type != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
+        if (hd_device_get_cap_type(pf) != HD_CAP_PCI || hd_device_read_attr_long(pf, "sriov_totalvfs", 10, &total) < 0 || total <= 0)
                 return -EOPNOTSUPP;
         if (set && (set->numvfs > total ||
                     (set->driver && !streq(set->driver, "vfio-pci") && !streq(set->driver, "pci-stub") &&
@@ -589,10 +585,10 @@ _public_ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *
         if (r < 0)
                 return r;
         if (persist(list, pf, dir, set, vf, res) >= 0) {
-                if (asprintf(&what, "persisted in %s/%s/%s.json", dir, CONFIG_SUBDIR, pf->sysname) < 0)
+                if (asprintf(&what, "persisted in %s/%s/%s.json", dir, CONFIG_SUBDIR, hd_device_get_sysname(pf)) < 0)
                         return -ENOMEM;
                 r = hd_result_add_step(res, &(struct hd_result_step_spec) {
-                        .subject = pf->sysname, .action = what, .outcome = HD_OUTCOME_DONE });
+                        .subject = hd_device_get_sysname(pf), .action = what, .outcome = HD_OUTCOME_DONE });
                 if (r < 0)
                         return r;
         }
@@ -628,7 +624,7 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
 
         if (!list || !dir || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         r = hd_sriov_config_list(dir, &addrs, &n);
         if (r < 0) {
                 log_err(ctx, "cannot read %s/%s: %s", dir, CONFIG_SUBDIR, strerror(-r));
@@ -659,7 +655,7 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                         }
                         continue;
                 }
-                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || d->type != HD_CAP_PCI) {
+                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_PCI) {
                         log_warn(ctx, "%s: no PCI device at this address any more (hardware moved?); skipped", addrs[i]);
                         add_simple(res, ctx, addrs[i], HD_OUTCOME_SKIPPED, "no device at %s (hardware moved?)", addrs[i]);
                         continue;
@@ -720,7 +716,7 @@ _public_ int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **r
         res = calloc(1, sizeof(*res));
         if (!res)
                 return -ENOMEM;
-        r = hd_sriov_config_dir(list->ctx, &res->config_dir);
+        r = hd_sriov_config_dir(hd_nodedev_list_get_ctx(list), &res->config_dir);
         if (r < 0)
                 return r;
         /* SR-IOV first: VFs can be mdev parents */
@@ -732,7 +728,7 @@ _public_ int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **r
                 *ret = TAKE_PTR(res);
                 return 0;
         }
-        res->mdev_error = hd_mdev_apply_full(list->ctx, flags & HD_SRIOV_DRY_RUN ? HD_MDEV_APPLY_DRY_RUN : 0,
+        res->mdev_error = hd_mdev_apply_full(hd_nodedev_list_get_ctx(list), flags & HD_SRIOV_DRY_RUN ? HD_MDEV_APPLY_DRY_RUN : 0,
                                              &res->mdev);
         *ret = TAKE_PTR(res);
         return 0;

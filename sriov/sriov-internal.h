@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 /* ---- rtnetlink (sriov/netlink.c) ---- */
 

@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/file.h>
 #include <time.h>
 
 #include "util/result-internal.h"
@@ -15,23 +14,10 @@
 
 /* ---- small helpers ---- */
 
-static void copy_str(char *dst, size_t size, const char *src) {
-        snprintf(dst, size, "%s", src ? src : "");
-}
-
 static void msleep(unsigned ms) {
         struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
-}
-
-static void pci_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
-        char path[PATH_MAX];
-        _cleanup_free_ char *target = NULL;
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver", addr);
-        buf[0] = 0;
-        if (hd_sysfs_readlink(ctx, path, &target) >= 0)
-                copy_str(buf, size, hd_path_basename(target));
 }
 
 /* First network interface of a PCI function, and its ifindex. */
@@ -42,12 +28,13 @@ static int pci_netdev(hd_ctx *ctx, const char *addr, char *buf, size_t size, int
         long long ifindex = -1;
 
         buf[0] = 0;
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/net", addr);
+        hd_pci_path(path, sizeof(path), addr, "net");
         if (hd_sysfs_list_dir(ctx, path, &names, &n) < 0 || n == 0)
                 return -ENODEV;
-        copy_str(buf, size, names[0]);
+        hd_copy_str(buf, size, names[0]);
         if (ret_ifindex) {
-                (void) hd_sysfs_read_longf(ctx, 10, &ifindex, "sys/bus/pci/devices/%s/net/%s/ifindex", addr, names[0]);
+                if (hd_pci_pathf(path, sizeof(path), addr, "net/%s/ifindex", names[0]) >= 0)
+                        (void) hd_sysfs_read_long(ctx, path, 10, &ifindex);
                 *ret_ifindex = (int) ifindex;
         }
         return 0;
@@ -60,20 +47,20 @@ static int virtfn_addr(hd_ctx *ctx, const char *pf, unsigned i, char *buf, size_
         struct hd_pci_addr a;
         int r;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/virtfn%u", pf, i);
+        hd_pci_pathf(path, sizeof(path), pf, "virtfn%u", i);
         r = hd_sysfs_readlink(ctx, path, &target);
         if (r < 0)
                 return r;
         if (hd_pci_addr_parse(hd_path_basename(target), &a) < 0)
                 return -EBADMSG;
-        copy_str(buf, size, hd_path_basename(target));
+        hd_copy_str(buf, size, hd_path_basename(target));
         return 0;
 }
 
 static bool is_pf(hd_device *d) {
         long long total = 0;
-        return d && d->type == HD_CAP_PCI && hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 &&
-               total > 0;
+        return d && hd_device_get_cap_type(d) == HD_CAP_PCI &&
+               hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 && total > 0;
 }
 
 static void fmt_mac(const unsigned char *m, char *buf, size_t size) {
@@ -106,16 +93,16 @@ _public_ int hd_sriov_parse_mac(const char *s, unsigned char mac[6]) {
 #define SRIOV_MAX_VFS 65535
 
 static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         long long v;
         struct hd_nl_link link = { .num_vf = -1 };
         bool have_link = false;
         int ifindex = -1;
 
         memset(pf, 0, sizeof(*pf));
-        copy_str(pf->addr, sizeof(pf->addr), d->sysname);
-        copy_str(pf->name, sizeof(pf->name), d->name);
-        pci_driver(ctx, pf->addr, pf->driver, sizeof(pf->driver));
+        hd_copy_str(pf->addr, sizeof(pf->addr), hd_device_get_sysname(d));
+        hd_copy_str(pf->name, sizeof(pf->name), hd_device_get_name(d));
+        hd_pci_read_driver(ctx, pf->addr, pf->driver, sizeof(pf->driver));
         (void) pci_netdev(ctx, pf->addr, pf->netdev, sizeof(pf->netdev), &ifindex);
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
                 pf->vendor = (unsigned) v;
@@ -160,8 +147,8 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
                 vf = &pf->vfs[pf->n_vfs++];
                 memset(vf, 0, sizeof(*vf));
                 vf->index = i;
-                copy_str(vf->addr, sizeof(vf->addr), addr);
-                pci_driver(ctx, addr, vf->driver, sizeof(vf->driver));
+                hd_copy_str(vf->addr, sizeof(vf->addr), addr);
+                hd_pci_read_driver(ctx, addr, vf->driver, sizeof(vf->driver));
                 (void) pci_netdev(ctx, addr, vf->netdev, sizeof(vf->netdev), NULL);
                 vf->spoofchk = vf->trust = vf->link_state = -1;
                 for (size_t k = 0; have_link && k < link.n_vfs; k++) {
@@ -182,6 +169,14 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
         return 0;
 }
 
+/* for hd_nodedev_list_collect() */
+static int pf_elem_fill(hd_nodedev_list *list, hd_device *d, void *e) { return pf_fill(list, d, e); }
+static void pf_array_free(void *v, size_t n) { hd_sriov_pf_free(v, n); }
+static int cmp_pf(const void *a, const void *b);
+static const struct hd_collect pf_collect = {
+        sizeof(hd_sriov_pf), is_pf, pf_elem_fill, pf_array_free, cmp_pf, is_pf, -EOPNOTSUPP,
+};
+
 _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
         if (!pfs)
                 return;
@@ -191,23 +186,7 @@ _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
 }
 
 _public_ int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **ret) {
-        hd_sriov_pf *pf;
-        int r;
-
-        if (!list || !d || !ret)
-                return -EINVAL;
-        if (!is_pf(d))
-                return -EOPNOTSUPP;
-        pf = calloc(1, sizeof(*pf));
-        if (!pf)
-                return -ENOMEM;
-        r = pf_fill(list, d, pf);
-        if (r < 0) {
-                hd_sriov_pf_free(pf, 1);
-                return r;
-        }
-        *ret = pf;
-        return 0;
+        return hd_nodedev_list_collect_one(list, &pf_collect, d, ret);
 }
 
 static int cmp_pf(const void *x, const void *y) {
@@ -216,35 +195,7 @@ static int cmp_pf(const void *x, const void *y) {
 }
 
 _public_ int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *ret_n) {
-        hd_sriov_pf *pfs = NULL;
-        size_t n = 0;
-        int r;
-
-        if (!list || !ret || !ret_n)
-                return -EINVAL;
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *d = list->devs[i];
-                hd_sriov_pf *np;
-                if (!is_pf(d))
-                        continue;
-                np = realloc(pfs, (n + 1) * sizeof(*np));
-                if (!np) {
-                        hd_sriov_pf_free(pfs, n);
-                        return -ENOMEM;
-                }
-                pfs = np;
-                r = pf_fill(list, d, &pfs[n]);
-                n++;
-                if (r < 0) {
-                        hd_sriov_pf_free(pfs, n);
-                        return r;
-                }
-        }
-        if (n > 1)
-                qsort(pfs, n, sizeof(*pfs), cmp_pf);
-        *ret = pfs;
-        *ret_n = n;
-        return 0;
+        return hd_nodedev_list_collect(list, &pf_collect, ret, ret_n);
 }
 
 /* ---- results ---- */
@@ -278,7 +229,7 @@ _printf_(5, 6) static void add_action(hd_result *res, const char *pf, enum hd_ou
 static int lock_sriov(hd_ctx *ctx, int *ret_fd) {
         _cleanup_free_ char *path = NULL;
         const char *dir = hd_ctx_get_state_dir(ctx);
-        int fd, r;
+        int r;
 
         if (!dir)
                 return -ENOMEM;
@@ -289,24 +240,15 @@ static int lock_sriov(hd_ctx *ctx, int *ret_fd) {
         }
         if (hd_asprintf(&path, "%s/sriov.lock", dir) < 0)
                 return -ENOMEM;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR) {
-                        r = negative_errno();
-                        close(fd);
-                        return r;
-                }
-        *ret_fd = fd;
-        return 0;
+        /* Serialize concurrent hostdevctl runs; wait for the other one. */
+        return hd_state_lock(path, ret_fd);
 }
 
 /* ---- VF count ---- */
 
 static int write_pf_attr(hd_ctx *ctx, const char *pf, const char *attr, unsigned value) {
         char path[PATH_MAX], v[16];
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", pf, attr);
+        hd_pci_path(path, sizeof(path), pf, attr);
         snprintf(v, sizeof(v), "%u", value);
         return hd_sysfs_write(ctx, path, v);
 }
@@ -338,13 +280,13 @@ static const char *numvfs_error(int r) {
 /* VFs that would disappear: refuse when one is detached for a VM or the
  * host needs it.  0 or -EBUSY with the reason in res. */
 static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd_result *res) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         for (unsigned i = 0; i < cur; i++) {
                 char addr[32], drv[64], why[400];
                 hd_device *vf = NULL;
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
-                pci_driver(ctx, addr, drv, sizeof(drv));
+                hd_pci_read_driver(ctx, addr, drv, sizeof(drv));
                 if (hd_driver_is_passthrough(drv)) {
                         set_failure(res, ctx, -EBUSY, "VF %u (%s) of %s is detached for a VM (bound to %s); "
                                     "use --force to destroy it anyway", i, addr, pf, drv);
@@ -380,7 +322,7 @@ static void bind_vfs(hd_ctx *ctx, const char *pf, unsigned n, const char *driver
 
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
-                pci_driver(ctx, addr, drv, sizeof(drv));
+                hd_pci_read_driver(ctx, addr, drv, sizeof(drv));
                 if (streq(drv, driver))
                         continue;
                 if (flags & HD_SRIOV_DRY_RUN) {
@@ -407,8 +349,8 @@ static void bind_vfs(hd_ctx *ctx, const char *pf, unsigned n, const char *driver
 /* The body of hd_sriov_set_numvfs, adding to @res (shared by apply). */
 static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_opts *o, unsigned flags,
                       hd_result *res) {
-        hd_ctx *ctx = list->ctx;
-        const char *pf = d->sysname;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        const char *pf = hd_device_get_sysname(d);
         const char *stub = NULL;
         bool dry = flags & HD_SRIOV_DRY_RUN;
         long long total = 0, cur = 0, ap = -1;
@@ -521,7 +463,7 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
         if (r < 0)
                 return r;
         if (!(flags & HD_SRIOV_DRY_RUN)) {
-                r = lock_sriov(list->ctx, &lock);
+                r = lock_sriov(hd_nodedev_list_get_ctx(list), &lock);
                 if (r < 0)
                         return r;
         }
@@ -529,7 +471,7 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
         if (r == -EINVAL || r == -EOPNOTSUPP)
                 return r;
         if (r < 0)
-                set_failure(res, list->ctx, r, "%s: %s", pf->sysname, strerror(-r));
+                set_failure(res, hd_nodedev_list_get_ctx(list), r, "%s: %s", hd_device_get_sysname(pf), strerror(-r));
         *ret = TAKE_PTR(res);
         return 0;
 }
@@ -631,25 +573,25 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
 
         if (!list || !d || !c || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         if ((c->set_vlan && (c->vlan > 4095 || c->qos > 7)) || (c->set_mac && (c->mac[0] & 1)))
                 return -EINVAL;
-        if (d->type == HD_CAP_PCI) {
+        if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
                 long long numvfs = 0;
                 if (!is_pf(d))
                         return -EOPNOTSUPP;
-                if (pci_netdev(ctx, d->sysname, ifname, sizeof(ifname), &ifindex) < 0)
+                if (pci_netdev(ctx, hd_device_get_sysname(d), ifname, sizeof(ifname), &ifindex) < 0)
                         return -ENODEV;
                 (void) hd_device_read_attr_long(d, "sriov_numvfs", 10, &numvfs);
                 if (c->index >= numvfs)
                         return -ERANGE;
-                copy_str(label, sizeof(label), d->sysname);
-        } else if (d->type == HD_CAP_NET) {
-                hd_device *p = d->parent;
-                copy_str(ifname, sizeof(ifname), d->sysname);
+                hd_copy_str(label, sizeof(label), hd_device_get_sysname(d));
+        } else if (hd_device_get_cap_type(d) == HD_CAP_NET) {
+                hd_device *p = hd_device_get_parent(d);
+                hd_copy_str(ifname, sizeof(ifname), hd_device_get_sysname(d));
                 if (hd_device_read_attr_long(d, "ifindex", 10, &v) >= 0)
                         ifindex = (int) v;
-                copy_str(label, sizeof(label), p && is_pf(p) ? p->sysname : d->sysname);
+                hd_copy_str(label, sizeof(label), p && is_pf(p) ? hd_device_get_sysname(p) : hd_device_get_sysname(d));
                 if (p && is_pf(p)) {
                         long long numvfs = 0;
                         (void) hd_device_read_attr_long(p, "sriov_numvfs", 10, &numvfs);
@@ -673,7 +615,7 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
 
 int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_config *cfg, unsigned flags,
                        hd_result *res) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         hd_sriov_set_opts o = {
                 .numvfs = cfg->numvfs,
                 .driver = cfg->driver[0] ? cfg->driver : NULL,
@@ -684,19 +626,19 @@ int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_co
 
         r = set_numvfs(list, d, &o, flags, res);
         if (r < 0) {
-                add_action(res, d->sysname, HD_OUTCOME_FAILED, r, "sriov_numvfs -> %u", cfg->numvfs);
-                set_failure(res, ctx, r, "%s: %s", d->sysname, strerror(-r));
+                add_action(res, hd_device_get_sysname(d), HD_OUTCOME_FAILED, r, "sriov_numvfs -> %u", cfg->numvfs);
+                set_failure(res, ctx, r, "%s: %s", hd_device_get_sysname(d), strerror(-r));
         }
         if (hd_result_get_status(res) == 0 && cfg->n_vfs > 0) {
                 if (!hd_ctx_is_live(ctx))
-                        add_action(res, d->sysname, HD_OUTCOME_SKIPPED, 0,
+                        add_action(res, hd_device_get_sysname(d), HD_OUTCOME_SKIPPED, 0,
                                    "VF link settings of %zu VFs: need the live host (netlink)", cfg->n_vfs);
-                else if (pci_netdev(ctx, d->sysname, ifname, sizeof(ifname), &ifindex) < 0 || ifindex <= 0) {
-                        add_action(res, d->sysname, HD_OUTCOME_FAILED, -ENODEV, "VF link settings");
-                        set_failure(res, ctx, -ENODEV, "%s has no network interface for VF link settings", d->sysname);
+                else if (pci_netdev(ctx, hd_device_get_sysname(d), ifname, sizeof(ifname), &ifindex) < 0 || ifindex <= 0) {
+                        add_action(res, hd_device_get_sysname(d), HD_OUTCOME_FAILED, -ENODEV, "VF link settings");
+                        set_failure(res, ctx, -ENODEV, "%s has no network interface for VF link settings", hd_device_get_sysname(d));
                 } else
                         for (size_t i = 0; i < cfg->n_vfs; i++)
-                                vf_apply(ctx, d->sysname, ifname, ifindex, &cfg->vfs[i], flags, res);
+                                vf_apply(ctx, hd_device_get_sysname(d), ifname, ifindex, &cfg->vfs[i], flags, res);
         }
         return 0;
 }

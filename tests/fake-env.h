@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "fake-kernel.h"
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 struct env {
         hd_ctx *ctx;

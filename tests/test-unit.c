@@ -8,7 +8,7 @@
 #include <linux/genetlink.h>
 #include <string.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 #include "util/netlink.h"
 
 #include <pci/pci.h>

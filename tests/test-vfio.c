@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "fake-env.h"
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 #include "tap.h"
 
 static const char *root, *state;
@@ -194,7 +194,7 @@ static void test_group(void) {
                 hd_device *blocker = NULL;
                 fake_env_open(&e, root, state, HD_LOG_ERR);
                 CHECK(hd_iommu_group_is_viable(e.list, (unsigned) hd_device_get_iommu_group(dev(&e, GPU)), &blocker) == 0 &&
-                              blocker && streq(blocker->sysname, GPU),
+                              blocker && streq(hd_device_get_sysname(blocker), GPU),
                       "not viable again, blocked by %s", GPU);
                 env_close(&e);
         }

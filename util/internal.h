@@ -31,8 +31,27 @@ struct hd_ctx {
  * @reason when a running domain uses it (even with @force), or when it
  * cannot be told and @force is not set. */
 int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char *reason, size_t size);
-/* mdev/mdev.c: 1 and the pid when a process has @target (or @target2) open
- * among its /proc/PID/fd links, 0 when none. */
+/* ---- helpers the modules share (util/host.c) ------------------------- */
+/* snprintf "%s" of @src ("" for NULL), truncated to @size */
+void hd_copy_str(char *dst, size_t size, const char *src);
+/* The one PCI device path builder: "sys/bus/pci/devices/ADDR[/ATTR]";
+ * -ENAMETOOLONG when it does not fit. */
+int hd_pci_path(char *buf, size_t size, const char *addr, const char *attr);
+int hd_pci_pathf(char *buf, size_t size, const char *addr, const char *fmt, ...) _printf_(4, 5);
+/* Driver lookup: the name of the driver bound to the device directory
+ * @devpath (its "driver" link), or -errno (-ENOENT: none bound). */
+int hd_sysfs_read_driver(hd_ctx *ctx, const char *devpath, char **ret);
+/* The same for a PCI address into a buffer, "" when none. */
+void hd_pci_read_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size);
+/* State lock: open (create, 0600, no symlink) and flock(LOCK_EX) @path,
+ * waiting for the holder; the fd in @ret_fd. */
+int hd_state_lock(const char *path, int *ret_fd);
+/* Every /proc/PID/fd link the context can read: @fn(userdata, pid, target);
+ * a non-zero return from @fn ends the scan and is returned. */
+typedef int (*hd_proc_fd_fn)(void *userdata, int pid, const char *target);
+int hd_proc_foreach_fd(hd_ctx *ctx, hd_proc_fd_fn fn, void *userdata);
+/* 1 and the pid when a process has @target (or @target2) open among its
+ * /proc/PID/fd links, 0 when none. */
 int hd_proc_scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid);
 
 /* util/pciids.c: pci.ids names by scanning the file for the first
@@ -80,6 +99,8 @@ void hd_log(hd_ctx *ctx, int level, const char *file, int line, const char *fn,
 int hd_sysfs_open(hd_ctx *ctx, const char *path, int flags, int *ret_fd);
 /* Whole file (at most 1 MiB), NUL-terminated; *ret_len excludes the NUL. */
 int hd_sysfs_read_full(hd_ctx *ctx, const char *path, char **ret, size_t *ret_len);
+/* The same with another limit: -EFBIG for a file of @max bytes or more. */
+int hd_sysfs_read_full_max(hd_ctx *ctx, const char *path, size_t max, char **ret, size_t *ret_len);
 /* First line without trailing whitespace; -ENODATA if empty. */
 int hd_sysfs_read_str(hd_ctx *ctx, const char *path, char **ret);
 int hd_sysfs_read_strf(hd_ctx *ctx, char **ret, const char *fmt, ...) _printf_(3, 4);

@@ -167,7 +167,7 @@ int hd_sysfs_open(hd_ctx *ctx, const char *path, int flags, int *ret_fd) {
         return 0;
 }
 
-static int read_fd(int fd, char **ret, size_t *ret_len) {
+static int read_fd(int fd, size_t max, char **ret, size_t *ret_len) {
         size_t cap = 4096, len = 0;
         _cleanup_free_ char *buf = malloc(cap);
 
@@ -177,7 +177,7 @@ static int read_fd(int fd, char **ret, size_t *ret_len) {
                 ssize_t n;
                 if (len + 1 >= cap) {
                         char *nb;
-                        if (cap >= READ_MAX)
+                        if (cap >= max)
                                 return -EFBIG;
                         cap *= 2;
                         nb = realloc(buf, cap);
@@ -202,14 +202,18 @@ static int read_fd(int fd, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int hd_sysfs_read_full(hd_ctx *ctx, const char *path, char **ret, size_t *ret_len) {
+int hd_sysfs_read_full_max(hd_ctx *ctx, const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = -1;
         int r;
 
         r = hd_sysfs_open(ctx, path, O_RDONLY | O_NOCTTY, &fd);
         if (r < 0)
                 return r;
-        return read_fd(fd, ret, ret_len);
+        return read_fd(fd, max, ret, ret_len);
+}
+
+int hd_sysfs_read_full(hd_ctx *ctx, const char *path, char **ret, size_t *ret_len) {
+        return hd_sysfs_read_full_max(ctx, path, READ_MAX, ret, ret_len);
 }
 
 int hd_sysfs_read_bytes(hd_ctx *ctx, const char *path, void *buf, size_t size) {

@@ -116,33 +116,34 @@ static int check_swap(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
 
 /* A disk or partition below @dev that is held by dm/md (LVM, RAID, crypt). */
 static int check_holders(hd_nodedev_list *list, const char *dev, char *reason, size_t size) {
-        hd_ctx *ctx = list->ctx;
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *b = list->devs[i];
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                hd_device *b = hd_nodedev_list_get(list, i);
                 _cleanup_strv_free_ char **entries = NULL;
                 size_t n = 0;
                 char path[PATH_MAX];
 
-                if (b->type != HD_CAP_STORAGE || !under(b->raw.syspath, dev))
+                if (hd_device_get_cap_type(b) != HD_CAP_STORAGE || !under(hd_device_get_syspath(b), dev))
                         continue;
                 /* the disk itself, then its partitions (subdirectories with "partition") */
-                if (hd_sysfs_list_dir(ctx, b->raw.syspath, &entries, &n) < 0)
+                if (hd_sysfs_list_dir(ctx, hd_device_get_syspath(b), &entries, &n) < 0)
                         continue;
                 for (size_t k = 0; k <= n; k++) {
                         _cleanup_strv_free_ char **holders = NULL;
                         size_t nh = 0;
                         char part[PATH_MAX];
                         if (k == n)
-                                snprintf(path, sizeof(path), "%s/holders", b->raw.syspath);
+                                snprintf(path, sizeof(path), "%s/holders", hd_device_get_syspath(b));
                         else {
-                                snprintf(part, sizeof(part), "%s/%s/partition", b->raw.syspath, entries[k]);
+                                snprintf(part, sizeof(part), "%s/%s/partition", hd_device_get_syspath(b), entries[k]);
                                 if (!hd_sysfs_exists(ctx, part))
                                         continue;
-                                snprintf(path, sizeof(path), "%s/%s/holders", b->raw.syspath, entries[k]);
+                                snprintf(path, sizeof(path), "%s/%s/holders", hd_device_get_syspath(b), entries[k]);
                         }
                         if (hd_sysfs_list_dir(ctx, path, &holders, &nh) >= 0 && nh > 0) {
                                 reasonf(reason, size, "%s%s%s is part of the active device %s (dm/md/LVM)",
-                                        b->sysname, k == n ? "" : "/", k == n ? "" : entries[k], holders[0]);
+                                        hd_device_get_sysname(b), k == n ? "" : "/", k == n ? "" : entries[k],
+                                        holders[0]);
                                 return -EBUSY;
                         }
                 }
@@ -214,7 +215,7 @@ static int check_default_route(hd_ctx *ctx, const char *dev, char *reason, size_
 }
 
 static int check_console(hd_device *d, char *reason, size_t size) {
-        hd_ctx *ctx = d->list->ctx;
+        hd_ctx *ctx = hd_device_get_ctx(d);
         _cleanup_strv_free_ char **vt = NULL;
         long long boot_vga = 0;
         size_t n = 0;
@@ -231,7 +232,7 @@ static int check_console(hd_device *d, char *reason, size_t size) {
                 if (hd_sysfs_read_strf(ctx, &name, "sys/class/vtconsole/%s/name", vt[i]) >= 0 &&
                     strstr(name, "frame buffer")) {
                         reasonf(reason, size, "%s is the boot VGA device and the framebuffer console (%s) is bound to it",
-                                d->sysname, vt[i]);
+                                hd_device_get_sysname(d), vt[i]);
                         return -EBUSY;
                 }
         }
@@ -239,14 +240,15 @@ static int check_console(hd_device *d, char *reason, size_t size) {
 }
 
 static int check_open_drm(hd_nodedev_list *list, hd_device *d, char *reason, size_t size) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
         size_t nn = 0, np = 0;
 
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *x = list->devs[i];
-                if (x->type == HD_CAP_DRM && x->devnode && under(x->raw.syspath, d->raw.syspath))
-                        if (hd_strv_push(&nodes, &nn, strdup(x->devnode)) < 0)
+        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                hd_device *x = hd_nodedev_list_get(list, i);
+                if (hd_device_get_cap_type(x) == HD_CAP_DRM && hd_device_get_devnode(x) &&
+                    under(hd_device_get_syspath(x), hd_device_get_syspath(d)))
+                        if (hd_strv_push(&nodes, &nn, strdup(hd_device_get_devnode(x))) < 0)
                                 return -ENOMEM;
         }
         if (nn == 0 || hd_sysfs_list_dir(ctx, "proc", &pids, &np) < 0)
@@ -317,7 +319,7 @@ static int platform_fb(hd_ctx *ctx, char *buf, size_t size) {
  * tell (unreadable, addresses hidden from non-root, no framebuffer). */
 static int iomem_fb(hd_device *d, char *name, size_t nsize) {
         static const char *const fbnames[] = { "efifb", "BOOTFB", "simpledrm", "simple-framebuffer", "vesafb" };
-        hd_ctx *ctx = d->list->ctx;
+        hd_ctx *ctx = hd_device_get_ctx(d);
         _cleanup_free_ char *iomem = NULL, *res = NULL;
         unsigned long long bars[6][2] = {};
         char path[PATH_MAX];
@@ -360,7 +362,7 @@ static int iomem_fb(hd_device *d, char *name, size_t nsize) {
  * memory: from proc/iomem when it tells, else the bound platform
  * framebuffer when @d is the boot VGA device.  1 with its name in @buf. */
 static int fb_holder(hd_device *d, bool boot_vga, char *buf, size_t size) {
-        hd_ctx *ctx = d->list->ctx;
+        hd_ctx *ctx = hd_device_get_ctx(d);
         char iname[64], pf[32] = "";
         int r = iomem_fb(d, iname, sizeof(iname));
 
@@ -410,7 +412,7 @@ static int check_boot_framebuffer(hd_device *d, char *reason, size_t size) {
 
         if (fb_holder(d, is_boot, fb, sizeof(fb)) > 0) {
                 reasonf(reason, size, "%s%s drives a framebuffer in the memory of %s (boot with video=efifb:off or "
-                        "unbind it first)", fb, is_boot ? ", the boot framebuffer," : "", d->sysname);
+                        "unbind it first)", fb, is_boot ? ", the boot framebuffer," : "", hd_device_get_sysname(d));
                 return -EBUSY;
         }
         return 0;
@@ -422,15 +424,16 @@ static int cmp_user(const void *a, const void *b) {
 }
 
 int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, size_t *ret_n) {
-        hd_ctx *ctx = list->ctx;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
         _cleanup_free_ hd_gpu_user *v = NULL;
         size_t nn = 0, np = 0, n = 0;
 
-        for (size_t i = 0; i < list->n; i++) {
-                hd_device *x = list->devs[i];
-                if (x->type == HD_CAP_DRM && x->devnode && x->raw.syspath && under(x->raw.syspath, d->raw.syspath))
-                        if (hd_strv_push(&nodes, &nn, strdup(x->devnode)) < 0)
+        for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
+                hd_device *x = hd_nodedev_list_get(list, i);
+                if (hd_device_get_cap_type(x) == HD_CAP_DRM && hd_device_get_devnode(x) && hd_device_get_syspath(x) &&
+                    under(hd_device_get_syspath(x), hd_device_get_syspath(d)))
+                        if (hd_strv_push(&nodes, &nn, strdup(hd_device_get_devnode(x))) < 0)
                                 return -ENOMEM;
         }
         if (nn > 0 && hd_sysfs_list_dir(ctx, "proc", &pids, &np) < 0)
@@ -487,10 +490,10 @@ _public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *rea
         const char *dev;
         int r;
 
-        if (!list || !d || !d->raw.syspath)
+        if (!list || !d || !hd_device_get_syspath(d))
                 return -EINVAL;
-        ctx = list->ctx;
-        dev = d->raw.syspath;
+        ctx = hd_nodedev_list_get_ctx(list);
+        dev = hd_device_get_syspath(d);
         if (reason && size)
                 reason[0] = 0;
         if ((r = check_mounts(ctx, dev, reason, size)) < 0 ||

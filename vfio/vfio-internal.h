@@ -2,7 +2,7 @@
 /* Host-safety facts shared with gpu/ (vfio/safety.c). */
 #pragma once
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 
 /* 1 and a description in @buf when @d is the boot VGA device and the
  * framebuffer console or a platform framebuffer (efifb, simpledrm,

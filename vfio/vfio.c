@@ -12,11 +12,10 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "nodedev/nodedev-internal.h"
+#include "nodedev/device.h"
 #include "util/result-internal.h"
 
 struct member {
@@ -36,27 +35,14 @@ static void msleep(unsigned ms) {
                 ;
 }
 
-static void copy_str(char *dst, size_t size, const char *src) {
-        snprintf(dst, size, "%s", src ? src : "");
-}
-
-static int read_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
-        char path[PATH_MAX];
-        _cleanup_free_ char *target = NULL;
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver", addr);
-        if (hd_sysfs_readlink(ctx, path, &target) < 0) {
-                buf[0] = 0;
-                return 0;
-        }
-        copy_str(buf, size, hd_path_basename(target));
-        return 1;
-}
-
 static void read_override(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
         _cleanup_free_ char *s = NULL;
+        char path[PATH_MAX];
+
         buf[0] = 0;
-        if (hd_sysfs_read_strf(ctx, &s, "sys/bus/pci/devices/%s/driver_override", addr) >= 0 && !streq(s, "(null)"))
-                copy_str(buf, size, s);
+        if (hd_pci_path(path, sizeof(path), addr, "driver_override") >= 0 && hd_sysfs_read_str(ctx, path, &s) >= 0 &&
+            !streq(s, "(null)"))
+                hd_copy_str(buf, size, s);
 }
 
 /* Test hooks, documented in docs/testing.md: make the bind of one device
@@ -87,7 +73,7 @@ static int state_path(hd_ctx *ctx, char *buf, size_t size, const char *rel, cons
 
 static int lock_state(hd_ctx *ctx, int *ret_fd) {
         char path[PATH_MAX];
-        int fd, r;
+        int r;
 
         r = state_path(ctx, path, sizeof(path), "devices", NULL);
         if (r < 0)
@@ -100,18 +86,8 @@ static int lock_state(hd_ctx *ctx, int *ret_fd) {
         r = state_path(ctx, path, sizeof(path), "lock", NULL);
         if (r < 0)
                 return r;
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
         /* Serialize concurrent hostdevctl runs; wait for the other one. */
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR) {
-                        r = negative_errno();
-                        close(fd);
-                        return r;
-                }
-        *ret_fd = fd;
-        return 0;
+        return hd_state_lock(path, ret_fd);
 }
 
 static int record_write(hd_ctx *ctx, const struct member *m, const char *stub) {
@@ -146,9 +122,9 @@ static int record_read(hd_ctx *ctx, struct member *m) {
                 return access(path, F_OK) == 0 ? -EBADMSG : 0;
         m->orig_driver[0] = m->orig_override[0] = 0;
         if (json_object_object_get_ex(o, "original_driver", &v) && json_object_is_type(v, json_type_string))
-                copy_str(m->orig_driver, sizeof(m->orig_driver), json_object_get_string(v));
+                hd_copy_str(m->orig_driver, sizeof(m->orig_driver), json_object_get_string(v));
         if (json_object_object_get_ex(o, "original_override", &v) && json_object_is_type(v, json_type_string))
-                copy_str(m->orig_override, sizeof(m->orig_override), json_object_get_string(v));
+                hd_copy_str(m->orig_override, sizeof(m->orig_override), json_object_get_string(v));
         json_object_put(o);
         m->has_record = true;
         return 1;
@@ -189,7 +165,7 @@ static void txn_remove(hd_ctx *ctx) {
 static int wait_driver(hd_ctx *ctx, const char *addr, const char *want, char *got, size_t size) {
         unsigned waited = 0;
         for (;;) {
-                read_driver(ctx, addr, got, size);
+                hd_pci_read_driver(ctx, addr, got, size);
                 if (want ? streq(got, want) : got[0] != 0)
                         return 0;
                 if (waited >= ctx->bind_timeout_ms)
@@ -201,7 +177,7 @@ static int wait_driver(hd_ctx *ctx, const char *addr, const char *want, char *go
 
 static int write_attr(hd_ctx *ctx, const char *addr, const char *attr, const char *value) {
         char path[PATH_MAX];
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", addr, attr);
+        hd_pci_path(path, sizeof(path), addr, attr);
         return hd_sysfs_write(ctx, path, value);
 }
 
@@ -245,7 +221,7 @@ static int bind_stub(hd_ctx *ctx, struct member *m, const char *stub) {
                 log_err(ctx, "%s: cannot set driver_override: %s", m->addr, strerror(-r));
                 return r;
         }
-        read_driver(ctx, m->addr, now, sizeof(now));
+        hd_pci_read_driver(ctx, m->addr, now, sizeof(now));
         r = unbind(ctx, m->addr, now);
         if (r < 0)
                 return r;
@@ -277,7 +253,7 @@ static int restore(hd_ctx *ctx, struct member *m) {
                 log_err(ctx, "%s: cannot clear driver_override: %s", m->addr, strerror(-r));
                 return r;
         }
-        read_driver(ctx, m->addr, now, sizeof(now));
+        hd_pci_read_driver(ctx, m->addr, now, sizeof(now));
         if (streq(now, m->orig_driver) && now[0])
                 return 0;
         r = unbind(ctx, m->addr, now);
@@ -322,7 +298,8 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
                 if (flags & HD_VFIO_GROUP) {
                         grp = hd_device_get_iommu_group(in[j]);
                         if (grp < 0) {
-                                log_err(list->ctx, "%s is in no IOMMU group (is the IOMMU on?)", in[j]->sysname);
+                                log_err(hd_nodedev_list_get_ctx(list), "%s is in no IOMMU group (is the IOMMU on?)",
+                                        hd_device_get_sysname(in[j]));
                                 return -ENOENT;
                         }
                         r = hd_iommu_group_get_devices(list, (unsigned) grp, &devs, &n);
@@ -337,7 +314,7 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
                 }
                 for (size_t i = 0; i < n; i++) {
                         bool dup = false;
-                        if (devs[i]->type != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
+                        if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i]))
                                 continue; /* the kernel ignores bridges for viability; mdevs are not bound */
                         for (size_t x = 0; x < k && !dup; x++)
                                 dup = ms[x].dev == devs[i];
@@ -351,7 +328,7 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
                         }
                         memset(&ms[k], 0, sizeof(ms[k]));
                         ms[k].dev = devs[i];
-                        copy_str(ms[k].addr, sizeof(ms[k].addr), devs[i]->sysname);
+                        hd_copy_str(ms[k].addr, sizeof(ms[k].addr), hd_device_get_sysname(devs[i]));
                         k++;
                 }
         }
@@ -388,14 +365,15 @@ static void hint_viability(hd_nodedev_list *list, hd_device *const *named, size_
                         continue;
                 for (size_t i = 0; i < n; i++) {
                         char now[64];
-                        if (is_named(devs[i], named, n_named) || devs[i]->type != HD_CAP_PCI ||
+                        if (is_named(devs[i], named, n_named) || hd_device_get_cap_type(devs[i]) != HD_CAP_PCI ||
                             hd_pci_device_is_bridge(devs[i]))
                                 continue;
-                        read_driver(list->ctx, devs[i]->sysname, now, sizeof(now));
+                        hd_pci_read_driver(hd_nodedev_list_get_ctx(list), hd_device_get_sysname(devs[i]), now,
+                                           sizeof(now));
                         if (now[0] && !hd_driver_is_passthrough(now)) {
                                 hd_result_set_reason(res,
                                          "IOMMU group %d is not viable yet: %s is still bound to %s; detach the "
-                                         "whole group with --group", grp, devs[i]->sysname, now);
+                                         "whole group with --group", grp, hd_device_get_sysname(devs[i]), now);
                                 return;
                         }
                 }
@@ -414,7 +392,7 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
         if (!devs || n_devs == 0)
                 return -EINVAL;
         for (size_t i = 0; i < n_devs; i++) {
-                r = check_pci_endpoint(list->ctx, devs[i]);
+                r = check_pci_endpoint(hd_nodedev_list_get_ctx(list), devs[i]);
                 if (r < 0)
                         return r;
         }
@@ -426,7 +404,7 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
                 return r;
         *ret_lock = -1;
         if (!(flags & HD_VFIO_DRY_RUN)) {
-                r = lock_state(list->ctx, ret_lock);
+                r = lock_state(hd_nodedev_list_get_ctx(list), ret_lock);
                 if (r < 0) {
                         hd_result_unref(res);
                         return r;
@@ -439,12 +417,12 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
 }
 
 static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
-        if (!d || d->type != HD_CAP_PCI) {
-                log_debug(ctx, "%s is not a PCI device", d ? d->name : "(null)");
+        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                log_debug(ctx, "%s is not a PCI device", d ? hd_device_get_name(d) : "(null)");
                 return -EINVAL;
         }
         if (hd_pci_device_is_bridge(d)) {
-                log_debug(ctx, "%s is a PCI bridge: only endpoints can be assigned", d->sysname);
+                log_debug(ctx, "%s is a PCI bridge: only endpoints can be assigned", hd_device_get_sysname(d));
                 return -EINVAL;
         }
         return 0;
@@ -466,7 +444,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
 
         if (!list || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         if (!driver)
                 driver = "vfio-pci";
         if (!streq(driver, "vfio-pci") && !streq(driver, "pci-stub")) {
@@ -477,7 +455,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                read_driver(ctx, ms[i].addr, ms[i].orig_driver, sizeof(ms[i].orig_driver));
+                hd_pci_read_driver(ctx, ms[i].addr, ms[i].orig_driver, sizeof(ms[i].orig_driver));
                 read_override(ctx, ms[i].addr, ms[i].orig_override, sizeof(ms[i].orig_override));
                 if (streq(ms[i].orig_override, driver))
                         ms[i].orig_override[0] = 0;
@@ -525,7 +503,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 return r;
         /* the recovery may have moved members: read them again */
         for (size_t i = 0; i < n; i++) {
-                read_driver(ctx, ms[i].addr, ms[i].orig_driver, sizeof(ms[i].orig_driver));
+                hd_pci_read_driver(ctx, ms[i].addr, ms[i].orig_driver, sizeof(ms[i].orig_driver));
                 read_override(ctx, ms[i].addr, ms[i].orig_override, sizeof(ms[i].orig_override));
                 if (streq(ms[i].orig_override, driver))
                         ms[i].orig_override[0] = 0;
@@ -544,8 +522,8 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                 struct member existing = *m;
                 if (record_read(ctx, &existing) == 1) {
                         /* detached before by us with another stub: keep the true original */
-                        copy_str(m->orig_driver, sizeof(m->orig_driver), existing.orig_driver);
-                        copy_str(m->orig_override, sizeof(m->orig_override), existing.orig_override);
+                        hd_copy_str(m->orig_driver, sizeof(m->orig_driver), existing.orig_driver);
+                        hd_copy_str(m->orig_override, sizeof(m->orig_override), existing.orig_override);
                 }
                 r = record_write(ctx, m, driver);
                 if (r < 0) {
@@ -612,7 +590,7 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_result 
                 char now[64];
                 int r;
 
-                read_driver(ctx, m->addr, now, sizeof(now));
+                hd_pci_read_driver(ctx, m->addr, now, sizeof(now));
                 r = record_read(ctx, m);
                 if (r < 0)
                         log_warn(ctx, "%s: unreadable journal record, re-probing instead", m->addr);
@@ -624,14 +602,14 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_result 
                         /* driverless with a stub's override: a detach of ours was
                          * killed between unbind and bind; give it back too */
                         if (!hd_driver_is_passthrough(now) && !(!now[0] && hd_driver_is_passthrough(ovr))) {
-                                copy_str(m->orig_driver, sizeof(m->orig_driver), now);
+                                hd_copy_str(m->orig_driver, sizeof(m->orig_driver), now);
                                 add_step(res, m, now, HD_OUTCOME_UNCHANGED, 0);
                                 continue;
                         }
                 }
                 if (dry_run) {
                         struct member shown = *m;
-                        copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
+                        hd_copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
                         add_step(res, &shown, m->has_record ? m->orig_driver : "(kernel's choice)", HD_OUTCOME_PLANNED, 0);
                         continue;
                 }
@@ -652,8 +630,8 @@ static int reattach_members(hd_ctx *ctx, struct member *ms, size_t n, hd_result 
                 {
                         struct member shown = *m;
                         char after[64];
-                        read_driver(ctx, m->addr, after, sizeof(after));
-                        copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
+                        hd_pci_read_driver(ctx, m->addr, after, sizeof(after));
+                        hd_copy_str(shown.orig_driver, sizeof(shown.orig_driver), now);
                         add_step(res, &shown, after, r < 0 ? HD_OUTCOME_FAILED : HD_OUTCOME_DONE, r < 0 ? r : 0);
                 }
                 if (r < 0) {
@@ -681,7 +659,7 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
 
         if (!list || !ret)
                 return -EINVAL;
-        ctx = list->ctx;
+        ctx = hd_nodedev_list_get_ctx(list);
         r = begin(list, devs, n_devs, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
@@ -749,13 +727,13 @@ static int recover_txn(hd_ctx *ctx, hd_result *res) {
                         const char *a = json_object_get_string(json_object_array_get_idx(devs, i));
                         struct hd_pci_addr pa;
                         if (a && hd_pci_addr_parse(a, &pa) >= 0)
-                                copy_str(ms[k++].addr, sizeof(ms[0].addr), a);
+                                hd_copy_str(ms[k++].addr, sizeof(ms[0].addr), a);
                 }
                 log_info(ctx, "recovering an interrupted transaction of %zu devices", k);
                 for (size_t i = 0; i < k; i++) {
                         if (record_read(ctx, &ms[i]) != 1) {
                                 char now[64], ovr[64];
-                                read_driver(ctx, ms[i].addr, now, sizeof(now));
+                                hd_pci_read_driver(ctx, ms[i].addr, now, sizeof(now));
                                 read_override(ctx, ms[i].addr, ovr, sizeof(ovr));
                                 if (!now[0] && hd_driver_is_passthrough(ovr)) {
                                         /* left between unbind and bind, its record lost:
@@ -770,7 +748,7 @@ static int recover_txn(hd_ctx *ctx, hd_result *res) {
                                                 hd_result_fail(res, ctx, r, "%s", strerror(-r));
                                         continue;
                                 }
-                                copy_str(ms[i].orig_driver, sizeof(ms[i].orig_driver), now);
+                                hd_copy_str(ms[i].orig_driver, sizeof(ms[i].orig_driver), now);
                                 add_step(res, &ms[i], now, HD_OUTCOME_UNCHANGED, 0);
                                 continue;
                         }
@@ -856,8 +834,8 @@ _public_ int hd_vfio_recover(hd_ctx *ctx, hd_result **ret) {
                 if (!(dot = strstr(de->d_name, ".json")) || dot[5])
                         continue;
                 snprintf(m.addr, sizeof(m.addr), "%.*s", (int) (dot - de->d_name), de->d_name);
-                read_driver(ctx, m.addr, now, sizeof(now));
-                snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", m.addr);
+                hd_pci_read_driver(ctx, m.addr, now, sizeof(now));
+                hd_pci_path(path, sizeof(path), m.addr, NULL);
                 if (!hd_sysfs_exists(ctx, path)) {
                         log_info(ctx, "%s: dropping the record of a device that is gone (a destroyed VF)", m.addr);
                         record_remove(ctx, m.addr);
