@@ -60,6 +60,15 @@ mkdir -p /etc/libvirt/hooks/qemu.d
 sed 's|@BINDIR@|/usr/local/bin|' /hdtest/qemu-hook > /etc/libvirt/hooks/qemu.d/hostdev
 chmod 0755 /etc/libvirt/hooks/qemu.d/hostdev
 
+# /dev/vfio/vfio, as systemd-tmpfiles creates it from kmod's static nodes at
+# boot (opening it loads vfio): libvirt refuses VFIO passthrough ("host
+# doesn't support VFIO PCI passthrough") while it does not exist
+kmod static-nodes --format=tmpfiles 2>/dev/null | while read -r _ path mode _ _ _ mm; do
+	[ "$path" = /dev/vfio/vfio ] && [ ! -e "$path" ] || continue
+	mkdir -p /dev/vfio && mknod -m "$mode" "$path" c "${mm%%:*}" "${mm##*:}"
+done
+[ -e /dev/vfio/vfio ] || modprobe vfio
+ls -l /dev/vfio
 cat /proc/cmdline
 check "libvirt: the kernel command line has intel_iommu=on" has /proc/cmdline "intel_iommu=on"
 check "libvirt: both e1000e on e1000e before" sh -c '. /hdtest/lib.sh; is_drv 0000:01:00.0 e1000e && is_drv 0000:02:00.0 e1000e'
@@ -116,41 +125,44 @@ if [ -z "$pid" ]; then
 	skip "libvirt: the attach checks: hdvm1 did not start"
 else
 
-HD attach hdvm1 01:00.0 --live > /tmp/attach.txt 2>&1; echo "attach rc=$?" >> /tmp/attach.txt; cat /tmp/attach.txt
-check "libvirt: hostdevctl attach hdvm1 01:00.0 --live" has /tmp/attach.txt "attach rc=0"
-note "attached"
-V dumpxml hdvm1 > /tmp/live1.xml 2>&1
-check "libvirt: the live XML lists the hostdev 01:00.0" sh -c '
-	. /hdtest/lib.sh; has /tmp/live1.xml "<hostdev mode=.subsystem. type=.pci. managed=.yes." &&
-	has /tmp/live1.xml "bus=.0x01. slot=.0x00. function=.0x0."'
-check "libvirt: 01:00.0 is on vfio-pci (libvirt, managed)" is_drv 0000:01:00.0 vfio-pci
-grp=$(basename "$(readlink /sys/bus/pci/devices/0000:01:00.0/iommu_group)")
-ls -l "/proc/$pid/fd" > /tmp/fd1.txt 2>&1
-check "libvirt: the QEMU process ($pid) holds /dev/vfio/$grp open" has /tmp/fd1.txt "/dev/vfio/$grp\$"
-HD show 01:00.0 > /tmp/show1.txt 2>&1; cat /tmp/show1.txt
-check "libvirt: show 01:00.0 names the domain and the QEMU process" sh -c '
-	. /hdtest/lib.sh; has /tmp/show1.txt "hdvm1: running" &&
-	has /tmp/show1.txt "/dev/vfio/'"$grp"' is open by process '"$pid"' "'
-V qemu-monitor-command --pretty hdvm1 '{"execute":"query-pci"}' > /tmp/qpci.json 2>&1
-tr -d ' \n' < /tmp/qpci.json > /tmp/qpci.txt
-check "libvirt: QMP query-pci inside the domain shows 8086:10d3" has /tmp/qpci.txt '"device":4307,"vendor":32902'
+	HD attach hdvm1 01:00.0 --live > /tmp/attach.txt 2>&1; echo "attach rc=$?" >> /tmp/attach.txt; cat /tmp/attach.txt
+	check "libvirt: hostdevctl attach hdvm1 01:00.0 --live" has /tmp/attach.txt "attach rc=0"
+	note "attached"
+	V dumpxml hdvm1 > /tmp/live1.xml 2>&1
+	check "libvirt: the live XML lists the hostdev 01:00.0" sh -c '
+		. /hdtest/lib.sh; has /tmp/live1.xml "<hostdev mode=.subsystem. type=.pci. managed=.yes." &&
+		has /tmp/live1.xml "bus=.0x01. slot=.0x00. function=.0x0."'
+	check "libvirt: 01:00.0 is on vfio-pci (libvirt, managed)" is_drv 0000:01:00.0 vfio-pci
+	grp=$(basename "$(readlink /sys/bus/pci/devices/0000:01:00.0/iommu_group)")
+	ls -l "/proc/$pid/fd" > /tmp/fd1.txt 2>&1
+	check "libvirt: the QEMU process ($pid) holds /dev/vfio/$grp open" has /tmp/fd1.txt "/dev/vfio/$grp\$"
+	HD show 01:00.0 > /tmp/show1.txt 2>&1; cat /tmp/show1.txt
+	check "libvirt: show 01:00.0 names the domain and the QEMU process" sh -c '
+		. /hdtest/lib.sh; has /tmp/show1.txt "hdvm1: running" &&
+		has /tmp/show1.txt "/dev/vfio/'"$grp"' is open by process '"$pid"' "'
+	V qemu-monitor-command --pretty hdvm1 '{"execute":"query-pci"}' > /tmp/qpci.json 2>&1
+	tr -d ' \n' < /tmp/qpci.json > /tmp/qpci.txt
+	# a function whose "id" object has device 0x10d3 and vendor 0x8086 (any key order)
+	pci_id_in() { grep -o '"id":{[^}]*}' "$1" | grep '"device":4307[,}]' | grep -q '"vendor":32902[,}]' ||
+		{ echo "no 8086:10d3 function in $1:"; cat "$1"; return 1; }; }
+	check "libvirt: QMP query-pci inside the domain shows 8086:10d3" pci_id_in /tmp/qpci.txt
 
-HD nodedev-reattach 01:00.0 > /tmp/reattach.txt 2>&1; echo "reattach rc=$?" >> /tmp/reattach.txt; cat /tmp/reattach.txt
-check "libvirt: nodedev-reattach 01:00.0 is refused (exit 2) naming the domain" sh -c '
-	. /hdtest/lib.sh; has /tmp/reattach.txt "reattach rc=2" &&
-	has /tmp/reattach.txt "is used by running domain .hdvm1."'
-check "libvirt: 01:00.0 stays on vfio-pci after the refusal" is_drv 0000:01:00.0 vfio-pci
+	HD nodedev-reattach 01:00.0 > /tmp/reattach.txt 2>&1; echo "reattach rc=$?" >> /tmp/reattach.txt; cat /tmp/reattach.txt
+	check "libvirt: nodedev-reattach 01:00.0 is refused (exit 2) naming the domain" sh -c '
+		. /hdtest/lib.sh; has /tmp/reattach.txt "reattach rc=2" &&
+		has /tmp/reattach.txt "is used by running domain .hdvm1."'
+	check "libvirt: 01:00.0 stays on vfio-pci after the refusal" is_drv 0000:01:00.0 vfio-pci
 
-HD detach-device hdvm1 01:00.0 --live > /tmp/detach.txt 2>&1; echo "detach rc=$?" >> /tmp/detach.txt; cat /tmp/detach.txt
-check "libvirt: hostdevctl detach-device hdvm1 01:00.0 --live" has /tmp/detach.txt "detach rc=0"
-V dumpxml hdvm1 > /tmp/live1b.xml 2>&1
-check "libvirt: the live XML has no hostdev any more" hasnt /tmp/live1b.xml "<hostdev"
-wait_for 30 is_drv 0000:01:00.0 e1000e
-check "libvirt: 01:00.0 is back on e1000e" is_drv 0000:01:00.0 e1000e
-ls -l "/proc/$pid/fd" > /tmp/fd1b.txt 2>&1
-check "libvirt: the QEMU process no longer holds /dev/vfio/$grp" hasnt /tmp/fd1b.txt "/dev/vfio/$grp\$"
-V destroy hdvm1 >/dev/null 2>&1
-note "part 1 done"
+	HD detach-device hdvm1 01:00.0 --live > /tmp/detach.txt 2>&1; echo "detach rc=$?" >> /tmp/detach.txt; cat /tmp/detach.txt
+	check "libvirt: hostdevctl detach-device hdvm1 01:00.0 --live" has /tmp/detach.txt "detach rc=0"
+	V dumpxml hdvm1 > /tmp/live1b.xml 2>&1
+	check "libvirt: the live XML has no hostdev any more" hasnt /tmp/live1b.xml "<hostdev"
+	wait_for 30 is_drv 0000:01:00.0 e1000e
+	check "libvirt: 01:00.0 is back on e1000e" is_drv 0000:01:00.0 e1000e
+	ls -l "/proc/$pid/fd" > /tmp/fd1b.txt 2>&1
+	check "libvirt: the QEMU process no longer holds /dev/vfio/$grp" hasnt /tmp/fd1b.txt "/dev/vfio/$grp\$"
+	V destroy hdvm1 >/dev/null 2>&1
+	note "part 1 done"
 fi
 
 # --- part 2: the qemu hook and the e1000 pair behind the PCIe-to-PCI bridge ---
