@@ -67,7 +67,8 @@ kmod static-nodes --format=tmpfiles 2>/dev/null | while read -r _ path mode _ _ 
 	[ "$path" = /dev/vfio/vfio ] && [ ! -e "$path" ] || continue
 	mkdir -p /dev/vfio && mknod -m "$mode" "$path" c "${mm%%:*}" "${mm##*:}"
 done
-[ -e /dev/vfio/vfio ] || modprobe vfio
+if [ -e /dev/vfio/vfio ]; then echo "/dev/vfio/vfio: from kmod static-nodes"
+else echo "/dev/vfio/vfio: not among kmod's static nodes; modprobe vfio"; modprobe vfio; fi
 ls -l /dev/vfio
 cat /proc/cmdline
 check "libvirt: the kernel command line has intel_iommu=on" has /proc/cmdline "intel_iommu=on"
