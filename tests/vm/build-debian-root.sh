@@ -7,14 +7,21 @@
 # ~/.cache/hostdev-vm/debian-KEY (KEY: this script's content).
 #
 #   tests/vm/build-debian-root.sh [OUTDIR]   → OUTDIR/root.img, OUTDIR/kver
+#   tests/vm/build-debian-root.sh --libvirt [OUTDIR]
+#       the same root plus libvirt's daemon (libvirtd, the QEMU driver),
+#       virsh and qemu-system-x86, without recommends (about 250 MB more);
+#       default OUTDIR: the cache folder's libvirt/ (one cache folder for
+#       both, so that the pruning of old caches keeps them together)
 #
 # Exit 77 when it cannot be built here (no mmdebstrap, no user namespaces,
 # no mirror).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+variant=
+[ "${1:-}" != --libvirt ] || { variant=libvirt; shift; }
 key=$(sha256sum "$0" | cut -c1-16)
-OUT=${1:-${HOSTDEV_VM_DEBIAN_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hostdev-vm/debian-$key}}
+OUT=${1:-${HOSTDEV_VM_DEBIAN_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hostdev-vm/debian-$key}${variant:+/$variant}}
 if [ -s "$OUT/root.img" ] && [ -s "$OUT/kver" ]; then
 	printf '%s\n' "$OUT"
 	exit 0
@@ -63,9 +70,18 @@ echo o > /proc/sysrq-trigger
 sleep 30
 INIT
 
+extra=() include=
+if [ "$variant" = libvirt ]; then
+	# the configuration (qemu.conf, libvirtd.conf for a root-only guest) is
+	# written by the boot's step script: tests/vm/debian-root/libvirt.sh
+	include=,libvirt-daemon,libvirt-daemon-driver-qemu,libvirt-clients,qemu-system-x86
+	extra=(--aptopt='APT::Install-Recommends "false"')
+fi
+
 if [ ! -s "$OUT/root.tar" ]; then
 mmdebstrap --mode=unshare --variant=essential --format=tar \
-	--include="$KPKG,initramfs-tools,udev,kmod,grub-common,grub2-common,grub-pc-bin,libpci3,libjson-c5,libxml2,libsmartcols1,libdrm2,libvirt0,busybox,zstd" \
+	--include="$KPKG,initramfs-tools,udev,kmod,grub-common,grub2-common,grub-pc-bin,libpci3,libjson-c5,libxml2,libsmartcols1,libdrm2,libvirt0,busybox,zstd$include" \
+	"${extra[@]}" \
 	--customize-hook='mkdir -p "$1/usr/local/sbin" "$1/boot/grub" "$1/etc/default"' \
 	--customize-hook="upload $tmp/hdtest-init /usr/local/sbin/hdtest-init" \
 	--customize-hook='chmod 0755 "$1/usr/local/sbin/hdtest-init"' \
