@@ -58,7 +58,7 @@ mkdir -p /dev/pts /tmp && mount -t devpts devpts /dev/pts
 mount -o remount,rw /
 /lib/systemd/systemd-udevd --daemon
 udevadm trigger --action=add
-udevadm settle --timeout=60
+udevadm settle --timeout=600
 mkdir -p /hdtest && mount -o ro /dev/vdb /hdtest
 echo "HDTEST: BEGIN"
 sh /hdtest/step.sh 2>&1
@@ -86,7 +86,7 @@ mmdebstrap --mode=unshare --variant=essential --format=tar \
 	--customize-hook="upload $tmp/hdtest-init /usr/local/sbin/hdtest-init" \
 	--customize-hook='chmod 0755 "$1/usr/local/sbin/hdtest-init"' \
 	--customize-hook='cp "$1/usr/share/grub/default/grub" "$1/etc/default/grub"' \
-	--customize-hook='sed -i "s|^GRUB_CMDLINE_LINUX=.*|GRUB_CMDLINE_LINUX=\"console=ttyS0 init=/usr/local/sbin/hdtest-init panic=-1\"|; s|^GRUB_CMDLINE_LINUX_DEFAULT=.*|GRUB_CMDLINE_LINUX_DEFAULT=\"\"|" "$1/etc/default/grub"' \
+	--customize-hook='sed -i "s|^GRUB_CMDLINE_LINUX=.*|GRUB_CMDLINE_LINUX=\"console=ttyS0 init=/usr/local/sbin/hdtest-init panic=-1 no_timer_check\"|; s|^GRUB_CMDLINE_LINUX_DEFAULT=.*|GRUB_CMDLINE_LINUX_DEFAULT=\"\"|" "$1/etc/default/grub"' \
 	--customize-hook='echo "/dev/vda / ext4 rw 0 1" > "$1/etc/fstab"; echo hdguest > "$1/etc/hostname"' \
 	--customize-hook='sed -i "s/^MODULES=.*/MODULES=dep/" "$1/etc/initramfs-tools/initramfs.conf"' \
 	--customize-hook='rm -rf "$1/var/cache/apt/archives"/*.deb "$1/usr/share/doc" "$1/usr/share/man" "$1/usr/share/locale"' \
