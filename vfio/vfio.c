@@ -829,9 +829,15 @@ static int recover_pending(hd_ctx *ctx, hd_vfio_result *res) {
         if (r < 0 || rec->status < 0) {
                 int err = r < 0 ? r : rec->status;
                 res->status = err == -EBUSY ? -EIO : err;
-                snprintf(res->reason, sizeof(res->reason),
-                         "%s holds an interrupted transaction that could not be recovered (%s); nothing else "
-                         "was changed: check its devices and run 'hostdevctl recover'", path, strerror(-err));
+                /* a state path too long for the reason is in the log line above */
+                if (snprintf(res->reason, sizeof(res->reason),
+                             "%s holds an interrupted transaction that could not be recovered (%s); nothing else "
+                             "was changed: check its devices and run 'hostdevctl recover'",
+                             path, strerror(-err)) >= (int) sizeof(res->reason))
+                        snprintf(res->reason, sizeof(res->reason),
+                                 "the state directory holds an interrupted transaction that could not be recovered "
+                                 "(%s); nothing else was changed: check its devices and run 'hostdevctl recover'",
+                                 strerror(-err));
                 return -1;
         }
         for (size_t i = 0; i < rec->n_steps; i++)
