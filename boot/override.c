@@ -131,9 +131,11 @@ static int parse_identity(const char *text, struct hd_pci_identity *ret) {
                 char key[32], val[160];
                 unsigned v;
                 if (sscanf(p, "%31[a-z_]=%159[^\n]", key, val) == 2) {
-                        if (streq(key, "serial"))
-                                snprintf(id.serial, sizeof(id.serial), "%s", val);
-                        else if (hd_safe_atou(val, 16, &v) >= 0) {
+                        if (streq(key, "serial")) {
+                                /* we write at most sizeof(id.serial) - 1: a longer one is not ours */
+                                if (snprintf(id.serial, sizeof(id.serial), "%s", val) >= (int) sizeof(id.serial))
+                                        return -EBADMSG;
+                        } else if (hd_safe_atou(val, 16, &v) >= 0) {
                                 if (streq(key, "vendor"))
                                         id.vendor = v, got |= 1;
                                 else if (streq(key, "device"))

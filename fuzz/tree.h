@@ -15,11 +15,12 @@ extern char **environ;
 
 static char fuzz_tmpdir[4096];
 
-static void fuzz_spawn(char *const argv[]) {
+static void fuzz_spawn(const char *const argv[]) {
         pid_t pid;
         int st = 0;
         pid_t w = -1;
-        if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) == 0)
+        /* POSIX's char *const argv[] predates const; the strings are not written */
+        if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *) argv, environ) == 0)
                 /* libFuzzer's -timeout alarm interrupts waitpid() */
                 while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
                         ;
@@ -31,7 +32,7 @@ static void fuzz_spawn(char *const argv[]) {
 
 static void fuzz_tree_cleanup(void) {
         if (fuzz_tmpdir[0]) {
-                char *argv[] = { "rm", "-rf", "--", fuzz_tmpdir, NULL };
+                const char *const argv[] = { "rm", "-rf", "--", fuzz_tmpdir, NULL };
                 fuzz_spawn(argv);
                 fuzz_tmpdir[0] = 0;
         }
@@ -61,7 +62,7 @@ static const char *fuzz_tree_setup(hd_ctx **ret) {
         snprintf(src, sizeof(src), "%s/tree", data);
         snprintf(root, sizeof(root), "%s/tree", fuzz_tmpdir);
         {
-                char *argv[] = { "cp", "-a", "--", src, root, NULL };
+                const char *const argv[] = { "cp", "-a", "--", src, root, NULL };
                 fuzz_spawn(argv);
         }
         if (hd_ctx_new(root, ret) < 0)

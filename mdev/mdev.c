@@ -690,7 +690,8 @@ static int write_attrs(hd_ctx *ctx, const char *devpath, const hd_mdev_attr *att
                 int r;
                 if (!hd_mdev_name_ok(attrs[i].name) || strstr(attrs[i].name, ".."))
                         return -EINVAL;
-                snprintf(path, sizeof(path), "%s/%s", devpath, attrs[i].name);
+                if (snprintf(path, sizeof(path), "%s/%s", devpath, attrs[i].name) >= (int) sizeof(path))
+                        return -ENAMETOOLONG;
                 r = hd_sysfs_write(ctx, path, attrs[i].value);
                 if (r < 0) {
                         log_debug(ctx, "cannot set attribute %s=%s: %s", attrs[i].name, attrs[i].value, strerror(-r));

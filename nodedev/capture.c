@@ -143,7 +143,9 @@ static int copy_dir(struct capture *c, const char *rel, bool recurse_all, int de
                                 r = write_file(c, path, "", 0); /* write-only: its existence matters */
                 } else if (S_ISDIR(st.st_mode)) {
                         char uevent[PATH_MAX];
-                        snprintf(uevent, sizeof(uevent), "%s/uevent", path);
+                        /* too long for PATH_MAX: so would its entries be (skipped above) */
+                        if (snprintf(uevent, sizeof(uevent), "%s/uevent", path) >= (int) sizeof(uevent))
+                                continue;
                         if (hd_sysfs_exists(c->ctx, uevent))
                                 continue; /* a device of its own */
                         if (recurse_all || streq(de->d_name, "queue") ||
@@ -235,13 +237,16 @@ static int capture_drivers(struct capture *c) {
                 _cleanup_strv_free_ char **drv = NULL;
                 size_t nd = 0;
                 char rel[PATH_MAX];
-                snprintf(rel, sizeof(rel), "sys/bus/%s/drivers", buses[i]);
+                if (snprintf(rel, sizeof(rel), "sys/bus/%s/drivers", buses[i]) >= (int) sizeof(rel))
+                        continue;
                 if (hd_sysfs_list_dir(c->ctx, rel, &drv, &nd) < 0)
                         continue;
                 for (size_t k = 0; k < nd; k++) {
                         char p[PATH_MAX];
-                        snprintf(p, sizeof(p), "%s/%s", rel, drv[k]);
-                        int r = hd_mkdir_p_at(c->dfd, p, 0755);
+                        int r;
+                        if (snprintf(p, sizeof(p), "%s/%s", rel, drv[k]) >= (int) sizeof(p))
+                                continue; /* no such driver directory in a tree we can capture */
+                        r = hd_mkdir_p_at(c->dfd, p, 0755);
                         if (r < 0)
                                 return r;
                 }

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * hostdevctl-fake: the CLI built from the tools/ sources compiled with
- * -Dhd_ctx_new=fake_hd_ctx_new, so that every context it opens on a
- * --sysroot tree gets the fake kernel (tests/fake-kernel.c): writes to
+ * hostdevctl-fake: the CLI built from the tools/ sources with this file in
+ * place of tools/ctx-new.c, so that every context it opens on a --sysroot
+ * tree gets the fake kernel (tests/fake-kernel.c): writes to
  * create/remove/bind... have their kernel meaning.  Tests only.
  */
-/* this file calls the real one */
-#undef hd_ctx_new
 #include <stdlib.h>
 
 #include "fake-kernel.h"
-
-int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret);
+#include "tools/hostdevctl.h"
 
 /* The CLI opens one context per run; its fake kernel is freed at exit. */
 static struct fake_kernel *kernels[8];
@@ -23,7 +20,7 @@ static void free_kernels(void) {
         n_kernels = 0;
 }
 
-int fake_hd_ctx_new(const char *sysroot, hd_ctx **ret) {
+int cli_ctx_new(const char *sysroot, hd_ctx **ret) {
         struct fake_kernel *k = NULL;
         hd_ctx *ctx = NULL;
         int r;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fake-kernel.h"
 #include "util/internal.h"
@@ -201,6 +202,47 @@ static void maybe_kill(void) {
                 fprintf(stderr, "fake-kernel: step %u\n", kernel_steps);
 }
 
+/* Failure injection at the kernel boundary (docs/testing.md), the same
+ * variables as tests/inject.c reads for the real hostdevctl:
+ * HOSTDEV_TEST_FAIL_BIND=ADDR: drivers_probe of ADDR fails with EIO (the
+ * bind to the new driver fails); HOSTDEV_TEST_DELAY_MS=N: sleep N ms after
+ * each drivers_probe (to kill the process mid-transaction).  Read at each
+ * write: test-vfio sets them around single calls. */
+static bool probe_fails(const char *addr) {
+        const char *f = getenv("HOSTDEV_TEST_FAIL_BIND");
+        return f && streq(f, addr);
+}
+
+static void probe_delay(void) {
+        const char *d = getenv("HOSTDEV_TEST_DELAY_MS");
+        unsigned ms;
+        if (d && hd_safe_atou(d, 10, &ms) >= 0) {
+                struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+        }
+}
+
+/* HOSTDEV_TEST_KILL_AT_FILE=N: SIGKILL between the Nth atomic file write's
+ * fsync and its rename (util/strutil.c hd_write_file_atomic), the worst
+ * point for a journal, record or config file.  The test programs link the
+ * library statically, so this definition of rename() is the one the
+ * library's objects bind to; a rename of any other file passes through. */
+int rename(const char *oldpath, const char *newpath) {
+        static unsigned n;
+        static const char tmp[] = ".hostdev-tmp";
+        size_t l = strlen(oldpath);
+
+        if (l >= sizeof(tmp) - 1 && streq(oldpath + l - (sizeof(tmp) - 1), tmp)) {
+                const char *e = getenv("HOSTDEV_TEST_KILL_AT_FILE");
+                unsigned want;
+                n++;
+                if (e && hd_safe_atou(e, 10, &want) >= 0 && want == n)
+                        raise(SIGKILL);
+        }
+        return renameat(AT_FDCWD, oldpath, AT_FDCWD, newpath);
+}
+
 /* Option ROM: reads of "rom" fail (the file is empty) until "1" is
  * written; then it holds DEVDIR/.rom-image; "0" empties it again.  Every
  * write is logged to ROOT/.fake-kernel-rom.log ("ADDR VALUE"). */
@@ -309,17 +351,18 @@ static int fk_write(hd_ctx *ctx, const char *path, const char *value, void *user
         if (streq(path, "sys/bus/pci/drivers_probe")) {
                 char ovr[64], now[64];
                 const char *native;
+                if (probe_fails(v))
+                        return -EIO;
                 current_driver(k, v, now, sizeof(now));
-                if (now[0] || streq(k->fail_probe, v))
-                        return 0;
-                read_override(k, v, ovr, sizeof(ovr));
-                if (ovr[0]) {
-                        (void) do_bind(k, v, ovr);
-                        return 0;
+                if (!now[0] && !streq(k->fail_probe, v)) {
+                        read_override(k, v, ovr, sizeof(ovr));
+                        native = native_of(k, v);
+                        if (ovr[0])
+                                (void) do_bind(k, v, ovr);
+                        else if (native)
+                                (void) do_bind(k, v, native);
                 }
-                native = native_of(k, v);
-                if (native)
-                        (void) do_bind(k, v, native);
+                probe_delay();
                 return 0;
         }
         if (sscanf(path, "sys/bus/pci/devices/%63[^/]/%63s", addr, attr) == 2) {

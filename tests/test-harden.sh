@@ -13,6 +13,8 @@ set -u
 build_fixtures full
 F=$TMP/fx/full
 FK=${HOSTDEVCTL_FAKE:-$SRCDIR/build/tests/hostdevctl-fake}
+# CMD under a seccomp filter failing openat2 with ENOSYS (tests/no-openat2.c)
+NO_OPENAT2=${NO_OPENAT2:-$SRCDIR/build/tests/no-openat2}
 
 expect_exit() { # CODE NAME CMD...
         local code=$1 name=$2; shift 2
@@ -122,7 +124,8 @@ has "6: ... saying the safety facts are unknown" "$TMP/err" "host-safety facts u
 expect_exit 2 "6: capture: nodedev-reset refused as well" "$HOSTDEVCTL" --sysroot "$TMP/cap" nodedev-reset 00:1f.6
 expect_exit 0 "6: --dry-run --force still plans" "$HOSTDEVCTL" --sysroot "$TMP/cap" --state-dir "$TMP/st6" nodedev-detach 00:17.0 --dry-run --force
 
-# --- 7. without openat2, absolute and .. links still resolve inside the sysroot
+# --- 7. without openat2 (ENOSYS from a seccomp filter: no-openat2), absolute
+# and .. links still resolve inside the sysroot
 fresh
 mkdir -p "$TMP/outside" "$TMP/t$TMP/outside"
 echo 0xdead > "$TMP/outside/vendor"
@@ -133,15 +136,18 @@ rm -f "$d/device"; ln -s "../../../../../../../../../../../../../..$TMP/outside/
 # ids come from the uevent's PCI_ID when it has one: drop it, so the vendor
 # and device attributes (the links) are what is read
 sed -i '/^PCI_ID=/d' "$d/uevent"
+openat2_errno='import ctypes; c = ctypes.CDLL(None, use_errno=True); c.syscall(437, -100, b"/", None, 0); print(ctypes.get_errno())'
+[ "$("$NO_OPENAT2" python3 -c "$openat2_errno")" = 38 ] && [ "$(python3 -c "$openat2_errno")" != 38 ] \
+        && ok "7: no-openat2 fails openat2 with ENOSYS (and only under it)" || fail "7: no-openat2 fails openat2 with ENOSYS (and only under it)"
 for mode in openat2 fallback; do
-        env $([ $mode = fallback ] && echo HOSTDEV_TEST_NO_OPENAT2=1) "$HOSTDEVCTL" --sysroot "$TMP/t" nodedev-dumpxml 00:1f.6 > "$TMP/x.xml" 2>&1
+        $([ $mode = fallback ] && echo "$NO_OPENAT2") "$HOSTDEVCTL" --sysroot "$TMP/t" nodedev-dumpxml 00:1f.6 > "$TMP/x.xml" 2>&1
         grep -q "<vendor id='0x1234'" "$TMP/x.xml" && ! grep -q 0xdead "$TMP/x.xml" \
                 && ok "7 ($mode): an absolute link resolves inside the sysroot" || fail "7 ($mode): an absolute link resolves inside the sysroot" "$(grep -E 'vendor|product' "$TMP/x.xml" | tr '\n' ' ')"
         grep -q "<product id='0x1234'" "$TMP/x.xml" \
                 && ok "7 ($mode): a .. link stops at the sysroot" || fail "7 ($mode): a .. link stops at the sysroot" "$(grep product "$TMP/x.xml")"
 done
 ln -s loop-b "$d/loop-a"; ln -s loop-a "$d/loop-b"
-HOSTDEV_TEST_NO_OPENAT2=1 hd --sysroot "$TMP/t" nodedev-list > "$TMP/fb.names" 2>/dev/null \
+"$NO_OPENAT2" "$HOSTDEVCTL" --sysroot "$TMP/t" nodedev-list > "$TMP/fb.names" 2>/dev/null \
         && cmp -s "$TMP/fb.names" <(hd --sysroot "$TMP/t" nodedev-list 2>/dev/null) \
         && ok "7: the fallback enumerates the same devices as openat2" || fail "7: the fallback enumerates the same devices as openat2"
 

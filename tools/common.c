@@ -114,7 +114,7 @@ int open_ctx(hd_ctx **ret) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         int r;
 
-        r = hd_ctx_new(arg_sysroot, &ctx);
+        r = cli_ctx_new(arg_sysroot, &ctx);
         if (r < 0) {
                 errorf("cannot open sysroot '%s': %s", arg_sysroot ?: "/", strerror(-r));
                 return r;

@@ -91,6 +91,8 @@ void ctx_unrefp(hd_ctx **c);
 void list_unrefp(hd_nodedev_list **l);
 /* The context of the global options (--sysroot, --state-dir, -v/-q). */
 int open_ctx(hd_ctx **ret);
+/* hd_ctx_new() for open_ctx(): tools/ctx-new.c, or tests/fake-ctx.c in hostdevctl-fake */
+int cli_ctx_new(const char *sysroot, hd_ctx **ret);
 int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 /* For one device: a lazy list (HOSTDEVCTL_ENUMERATE_ALL=1: a full one). */
 int open_lookup_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -201,19 +200,6 @@ int hd_mkdir_p_at(int dfd, const char *path, mode_t mode) {
                 }
 }
 
-/* Test hook (docs/safety.md): HOSTDEV_TEST_KILL_AT_FILE=N kills the
- * process with SIGKILL between the Nth atomic write's fsync and its
- * rename, the worst point for a config file. */
-static void test_kill_point(void) {
-        static unsigned n;
-        const char *e = secure_getenv("HOSTDEV_TEST_KILL_AT_FILE");
-        unsigned want;
-
-        n++;
-        if (e && hd_safe_atou(e, 10, &want) >= 0 && want == n)
-                raise(SIGKILL);
-}
-
 int hd_write_file_atomic(const char *path, const char *data, mode_t mode) {
         char tmp[PATH_MAX];
         size_t len = strlen(data);
@@ -228,7 +214,7 @@ int hd_write_file_atomic(const char *path, const char *data, mode_t mode) {
                 r = errno > 0 ? -errno : -EIO;
         if (close(fd) < 0 && r == 0)
                 r = negative_errno();
-        test_kill_point();
+        /* tests kill the process here (HOSTDEV_TEST_KILL_AT_FILE, tests/fake-kernel.c) */
         if (r == 0 && rename(tmp, path) < 0)
                 r = negative_errno();
         if (r < 0)

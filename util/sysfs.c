@@ -17,9 +17,10 @@
 
 #define READ_MAX (1024 * 1024)
 
-/* 1 yes, 0 no (ENOSYS, or EPERM from a seccomp filter), -1 not tried yet.
- * HOSTDEV_TEST_NO_OPENAT2=1 forces the fallback, for the tests. */
-static int have_openat2 = -1;
+/* 1 yes, 0 no (ENOSYS, or EPERM from a seccomp filter).  The tests run
+ * the fallback under a seccomp filter that fails openat2 with ENOSYS
+ * (tests/no-openat2.c). */
+static int have_openat2 = 1;
 
 #define MAX_LINKS 40
 
@@ -136,10 +137,6 @@ static int open_in_root_by_hand(int root_fd, const char *rel, int flags) {
 static int open_in_root(hd_ctx *ctx, const char *rel, int flags) {
         int fd;
 
-        if (have_openat2 < 0) {
-                const char *e = secure_getenv("HOSTDEV_TEST_NO_OPENAT2");
-                have_openat2 = !(e && streq(e, "1"));
-        }
         if (have_openat2) {
                 struct open_how how = {
                         .flags = (uint64_t) (flags | O_CLOEXEC),

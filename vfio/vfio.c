@@ -45,20 +45,6 @@ static void read_override(hd_ctx *ctx, const char *addr, char *buf, size_t size)
                 hd_copy_str(buf, size, s);
 }
 
-/* Test hooks, documented in docs/testing.md: make the bind of one device
- * fail, or pause after each device (to kill the process mid-transaction). */
-static bool fault_injected(const char *addr) {
-        const char *f = secure_getenv("HOSTDEV_TEST_FAIL_BIND");
-        return f && streq(f, addr);
-}
-
-static void test_delay(void) {
-        const char *d = secure_getenv("HOSTDEV_TEST_DELAY_MS");
-        unsigned ms;
-        if (d && hd_safe_atou(d, 10, &ms) >= 0)
-                msleep(ms);
-}
-
 /* ---- state directory ---- */
 
 static int state_path(hd_ctx *ctx, char *buf, size_t size, const char *rel, const char *addr) {
@@ -226,10 +212,6 @@ static int bind_stub(hd_ctx *ctx, struct member *m, const char *stub) {
         if (r < 0)
                 return r;
         m->moved = true; /* from here on, rollback must restore it */
-        if (fault_injected(m->addr)) {
-                log_err(ctx, "%s: bind failed (injected by HOSTDEV_TEST_FAIL_BIND)", m->addr);
-                return -EIO;
-        }
         r = hd_sysfs_write(ctx, "sys/bus/pci/drivers_probe", m->addr);
         if (r < 0) {
                 log_err(ctx, "%s: drivers_probe failed: %s", m->addr, strerror(-r));
@@ -544,7 +526,6 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
                                                strerror(-r));
                         break;
                 }
-                test_delay();
         }
 
         if (failed != SIZE_MAX) {

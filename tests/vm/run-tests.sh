@@ -12,6 +12,9 @@
 #                        KEY a hash of the scripts that build the guest)
 #   HOSTDEVCTL           hostdevctl binary to copy into the guest
 #                        (default build/tools/hostdevctl when it exists)
+#   HOSTDEV_INJECT       failure-injection interposer copied with it to
+#                        /usr/local/lib/libhostdev-inject.so (default: the
+#                        same build's tests/libhostdev-inject.so)
 #   HOSTDEV_VM_ACCEL     kvm|tcg to skip the cached KVM probe
 #   HOSTDEV_VM_TIMEOUT   per-boot timeout in seconds (default 300, or the
 #                        scenario's "# hdtest: timeout=N")
@@ -77,6 +80,13 @@ if [ -n "$BIN" ]; then
 	[ -x "$BIN" ] || hdvm_die "HOSTDEVCTL=$BIN is not executable"
 	BINARGS=(--binary "$BIN")
 	hdvm_log "guest gets $BIN as /usr/local/bin/$(basename "$BIN")"
+	# the failure-injection interposer (tests/inject.c, docs/testing.md) of
+	# the same build, for LD_PRELOAD in the scenarios
+	INJ=${HOSTDEV_INJECT:-$(dirname "$(dirname "$BIN")")/tests/libhostdev-inject.so}
+	if [ -f "$INJ" ]; then
+		BINARGS+=(--file "$INJ:/usr/local/lib/libhostdev-inject.so")
+		hdvm_log "guest gets $INJ as /usr/local/lib/libhostdev-inject.so"
+	fi
 fi
 
 # HOSTDEV_VM_JOBS=N boots up to N guests at once (each TCG guest keeps about

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Fail on an include cycle between module folders.
+
+Every `#include "..."` line of the .c and .h files in the module folders is
+resolved the way the compiler does it (the including file's folder, then
+include/ and the source root, the -I directories of meson.build); an
+include that crosses folders is an edge from the including file's folder to
+the included file's folder.  A cycle in that graph (util -> nodedev ->
+util, say) means two folders cannot be understood, built or tested one
+without the other; it is printed and the check fails.
+
+    scripts/check-includes.py [SRCDIR]
+"""
+import os
+import re
+import sys
+
+MODULES = ["util", "nodedev", "iommu", "vfio", "sriov", "mdev", "domain",
+           "gpu", "boot", "tools", "daemon"]
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def folder_of(src, path):
+    rel = os.path.relpath(path, src)
+    top = rel.split(os.sep)[0]
+    return top if top in MODULES else None
+
+
+def resolve(src, including, name):
+    for base in (os.path.dirname(including), os.path.join(src, "include"), src):
+        p = os.path.normpath(os.path.join(base, name))
+        if os.path.isfile(p):
+            return p
+    return None  # generated (gpu/quirks.h in the build tree) or a system header
+
+
+def graph(src):
+    edges = {}  # (from, to) -> first "file: #include" seen, for the message
+    for mod in MODULES:
+        top = os.path.join(src, mod)
+        for dirpath, _, files in os.walk(top):
+            for f in sorted(files):
+                if not f.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(dirpath, f)
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    text = fh.read()
+                for m in INCLUDE_RE.finditer(text):
+                    target = resolve(src, path, m.group(1))
+                    if not target:
+                        continue
+                    to = folder_of(src, target)
+                    if to and to != mod:
+                        edges.setdefault((mod, to), '%s: #include "%s"' % (
+                            os.path.relpath(path, src), m.group(1)))
+    return edges
+
+
+def find_cycle(edges):
+    succ = {}
+    for a, b in sorted(edges):
+        succ.setdefault(a, []).append(b)
+    state = {}  # 1 on the stack, 2 done
+    stack = []
+
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for m in succ.get(n, []):
+            if state.get(m) == 1:
+                return stack[stack.index(m):] + [m]
+            if m not in state:
+                c = visit(m)
+                if c:
+                    return c
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in MODULES:
+        if n not in state:
+            c = visit(n)
+            if c:
+                return c
+    return None
+
+
+def main():
+    src = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
+                          os.path.join(os.path.dirname(__file__), ".."))
+    edges = graph(src)
+    cycle = find_cycle(edges)
+    if cycle:
+        print("include cycle between module folders: " + " -> ".join(cycle))
+        for a, b in zip(cycle, cycle[1:]):
+            print("  %s -> %s  (%s)" % (a, b, edges[(a, b)]))
+        return 1
+    for (a, b), why in sorted(edges.items()):
+        print("%s -> %s  (%s)" % (a, b, why))
+    print("no include cycle between module folders (%d folder edges)" % len(edges))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
