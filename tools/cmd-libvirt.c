@@ -38,9 +38,19 @@ static bool libvirt_daemon_present(void) {
                 "/run/libvirt/libvirt-sock", "/run/libvirt/libvirt-sock-ro",
                 "/run/libvirt/virtqemud-sock", "/run/libvirt/virtqemud-sock-ro",
         };
+        const char *rt = getenv("XDG_RUNTIME_DIR");
         for (size_t i = 0; i < ELEMENTSOF(socks); i++)
                 if (access(socks[i], F_OK) == 0)
                         return true;
+        /* a session daemon (qemu:///session, the default URI of a user) */
+        if (rt && *rt && getuid() != 0)
+                for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
+                        char path[PATH_MAX];
+                        if (snprintf(path, sizeof(path), "%s/libvirt/%s", rt, strrchr(socks[i], '/') + 1) <
+                                    (int) sizeof(path) &&
+                            access(path, F_OK) == 0)
+                                return true;
+                }
         return false;
 }
 
@@ -57,6 +67,13 @@ static int usage_load(hd_ctx *ctx, hd_nodedev_list *list, bool rw) {
                 usage_state = 2;
                 return 0;
         }
+        /* no URI and no libvirt daemon here: no domain runs, and neither
+         * libvirt's client library (dlopen()ed, ~45 libraries) nor a
+         * connection attempt is worth its time */
+        if (!uri && !libvirt_daemon_present()) {
+                usage_state = 2;
+                return 0;
+        }
         if (!list) {
                 r = hd_nodedev_list_new(ctx, &usage_list);
                 if (r < 0) {
@@ -70,10 +87,6 @@ static int usage_load(hd_ctx *ctx, hd_nodedev_list *list, bool rw) {
         if (r >= 0) {
                 usage_state = 1;
                 return 1;
-        }
-        if (!uri && !libvirt_daemon_present()) {
-                usage_state = 2;        /* no libvirt daemon here: no domain runs */
-                return 0;
         }
         if (asprintf(&usage_error, "libvirt (%s) cannot be asked: %s", uri ? uri : "default URI",
                      err ? err : strerror(-r)) < 0)

@@ -294,7 +294,7 @@ bool arg_json, arg_dry_run, arg_force;
 static int run_sub_verb(const char *name, const struct verb *v, int argc, char **argv) {
         const char *names[64];
         size_t n = 0;
-        char see[128];
+        char see[160]; /* "hostdevctl " + a verb name (< 128) + " --help" */
 
         snprintf(see, sizeof(see), "hostdevctl %s --help", name);
         if (argc < 2) {
