@@ -181,6 +181,9 @@ static void test_pciids(void) {
         struct pci_access *a = pci_alloc();
         _cleanup_free_ char *text = NULL;
         size_t len = 0, n_vendors = 0, n_devices = 0, n_checked = 0, n_bad = 0, n_absent = 0, n_lib_absent = 0;
+        size_t n_indexed = 0, n_ix_bad = 0;
+        char first_ix_bad[200] = "";
+        struct hd_pciids *ix = NULL;
         char first_bad[160] = "";
         FILE *f;
 
@@ -222,6 +225,20 @@ static void test_pciids(void) {
                         in_vendor = false;
                 else if (in_vendor && p[0] == '\t' && p[1] != '\t' && sscanf(p + 1, "%4x", &id) == 1)
                         dev = (int) id, n_devices++;
+                /* every entry through the vendor index hostdev uses */
+                if (dev >= -1) {
+                        char want[512], got[512];
+                        const char *w = dev < 0
+                                ? pci_lookup_name(a, want, sizeof(want), PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, vendor)
+                                : pci_lookup_name(a, want, sizeof(want), PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, vendor, dev);
+                        int r = hd_pciids_lookup(&ix, a->id_file_name, vendor, dev, got, sizeof(got));
+                        n_indexed++;
+                        if ((r == 1) != (w != NULL) || (w && !streq(w, got)) || r == 0) {
+                                if (!n_ix_bad++)
+                                        snprintf(first_ix_bad, sizeof(first_ix_bad), "%04x:%d libpci '%s' index '%s' (%d)",
+                                                 vendor, dev, w ? w : "(none)", r == 1 ? got : "(none)", r);
+                        }
+                }
                 /* every fifth entry: each scan reads up to the whole file */
                 if (dev >= -1 && (n_vendors + n_devices) % 5 == 0) {
                         char want[512], got[512];
@@ -258,6 +275,16 @@ static void test_pciids(void) {
         CHECK(n_vendors > 1000 && n_devices > 10000 && n_checked > 3000 && n_bad == 0,
               "pci.ids scan equals libpci for %zu of %zu vendors and devices (%zu differ%s%s)", n_checked,
               n_vendors + n_devices, n_bad, n_bad ? ", first: " : "", first_bad);
+        CHECK(n_indexed == n_vendors + n_devices && n_ix_bad == 0,
+              "pci.ids vendor index equals libpci for all %zu vendors and devices (%zu differ%s%s)", n_indexed, n_ix_bad,
+              n_ix_bad ? ", first: " : "", first_ix_bad);
+        {
+                char got[64];
+                CHECK(hd_pciids_lookup(&ix, a->id_file_name, 0xfff0, -1, got, sizeof(got)) == -ENOENT &&
+                              hd_pciids_lookup(&ix, a->id_file_name, 0x8086, 0x0000, got, sizeof(got)) == -ENOENT,
+                      "pci.ids vendor index: absent vendor and device");
+        }
+        hd_pciids_free(ix);
         CHECK(n_lib_absent >= 10 && n_absent == n_lib_absent,
               "pci.ids scan: vendor ids the file lacks have no name (%zu of %zu)", n_absent, n_lib_absent);
         pci_cleanup(a);

@@ -54,13 +54,12 @@ int hd_proc_foreach_fd(hd_ctx *ctx, hd_proc_fd_fn fn, void *userdata);
  * /proc/PID/fd links, 0 when none. */
 int hd_proc_scan_fds(hd_ctx *ctx, const char *target, const char *target2, int *ret_pid);
 
-/* util/pciids.c: pci.ids names by scanning the file for the first
- * HD_PCIIDS_SCANS lookups (a single-device verb needs two), libpci's hash
- * after that.  hd_pciids_find(): the name of @vendor (@device < 0) or of
+/* util/pciids.c: pci.ids names from the mapped file, each lookup reading
+ * one vendor's section (libpci parses the whole file into a hash first).
+ * hd_pciids_find(): the name of @vendor (@device < 0) or of
  * @vendor:@device in pci.ids text, as libpci reads it; -ENOENT when absent.
  * hd_pciids_lookup(): 1 with the name in @buf, -ENOENT when the file has
- * none, 0 when libpci should be asked. */
-#define HD_PCIIDS_SCANS 8
+ * none, 0 when libpci should be asked (a compressed or missing file). */
 struct hd_pciids;
 int hd_pciids_find(const char *text, size_t len, unsigned vendor, int device, const char **ret, size_t *ret_len);
 int hd_pciids_lookup(struct hd_pciids **ids, const char *path, unsigned vendor, int device, char *buf, size_t size);
