@@ -156,6 +156,8 @@ expect_exit 0 "--force proceeds when libvirt cannot be asked" \
 LVSO=$(ldconfig -p 2>/dev/null | awk '$1 == "libvirt.so.0" { print $NF; exit }')
 if [ -z "$LVSO" ]; then
         skip "without libvirt.so.0" "ldconfig does not know libvirt.so.0"
+elif ldd "$HOSTDEVCTL" 2>/dev/null | grep -q 'libvirt\.so'; then
+        skip "without libvirt.so.0" "this build links libvirt (a sanitizer build, see meson.build)"
 elif ! unshare -Urm true 2>/dev/null; then
         skip "without libvirt.so.0" "no user namespaces here"
 else
