@@ -239,7 +239,7 @@ static int net_devlink_pci(hd_device *d, const char *ifname, char *ret, size_t s
                 snprintf(path, sizeof(path), "sys/class/net/%s/device", ifname);
         if (hd_sysfs_readlink(ctx, path, &target) < 0)
                 return -ENOENT;
-        base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+        base = hd_path_basename(target);
         if (hd_pci_addr_parse(base, &a) < 0 || strlen(base) >= size)
                 return -ENOENT;
         memcpy(ret, base, strlen(base) + 1);
@@ -289,8 +289,8 @@ static void add_net_features(hd_device *d, struct hd_node *cap, const char *ifna
         if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 &&
             (gf.g.features[TX_UDP_TNL_BIT / 32].active & (1u << (TX_UDP_TNL_BIT % 32))))
                 hd_node_attr(hd_node_add(cap, "feature", HD_NODE_ARRAY), "name", "txudptnl");
-        /* devlink only for an interface of this network namespace (the
-         * ethtool name lookup found it): a tree bind-mounted over /sys
+        /* devlink only for an interface of this network namespace
+         * (SIOCGIFINDEX found it): a tree bind-mounted over /sys
          * names interfaces the kernel does not have */
         if (ifindex_known) {
                 char pci[32];
