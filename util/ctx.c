@@ -78,6 +78,7 @@ _public_ hd_ctx *hd_ctx_unref(hd_ctx *ctx) {
                 close(ctx->root_fd);
         free(ctx->sysroot);
         free(ctx->state_dir);
+        free(ctx->error);
         free(ctx);
         return NULL;
 }
@@ -101,6 +102,39 @@ _public_ const char *hd_ctx_get_sysroot(hd_ctx *ctx) {
 
 _public_ bool hd_ctx_is_live(hd_ctx *ctx) {
         return !ctx->sysroot;
+}
+
+_public_ const char *hd_ctx_get_error(hd_ctx *ctx) {
+        return ctx ? ctx->error : NULL;
+}
+
+void hd_error_clear(hd_ctx *ctx) {
+        if (ctx)
+                free(TAKE_PTR(ctx->error));
+}
+
+int hd_verror(hd_ctx *ctx, int r, const char *fmt, va_list ap) {
+        char *text;
+
+        if (!ctx)
+                return r;
+        /* Out of memory keeps the old text away rather than a wrong one. */
+        if (hd_vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        free(ctx->error);
+        ctx->error = text;
+        if (text)
+                log_info(ctx, "%s", text);
+        return r;
+}
+
+int hd_error(hd_ctx *ctx, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        hd_verror(ctx, r, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 _public_ int hd_ctx_set_state_dir(hd_ctx *ctx, const char *dir) {

@@ -56,6 +56,16 @@ int hd_ctx_get_log_level(hd_ctx *ctx);
 /* NULL for the live host. */
 const char *hd_ctx_get_sysroot(hd_ctx *ctx);
 bool hd_ctx_is_live(hd_ctx *ctx);
+/*
+ * hd_ctx_get_error: why the last call on @ctx that is documented to "set
+ * the context's error" failed, in words for people (the text hostdevctl
+ * prints after "verb: "), or NULL when it set none.  Such a call clears
+ * it when it starts, logs the reason where the failure happens (info
+ * level) and leaves it here; operations that return an hd_result carry
+ * their reason in the result instead.  Like sqlite3_errmsg(): one per
+ * context, valid until the next such call on @ctx.
+ */
+const char *hd_ctx_get_error(hd_ctx *ctx);
 
 /* ---- policy shared by every front end -------------------------------- */
 
