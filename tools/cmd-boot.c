@@ -45,20 +45,20 @@ static json_object *strv_json(char **v, size_t n) {
 
 static json_object *plan_json(const hd_boot_plan *p) {
         json_object *o = json_object_new_object(), *a;
-        json_object_object_add(o, "root", p->root ? json_object_new_string(p->root) : NULL);
+        json_object_object_add(o, "root", json_str(p->root));
         json_object_object_add(o, "driver", json_object_new_string(p->driver));
-        json_object_object_add(o, "initramfs", p->initramfs[0] ? json_object_new_string(p->initramfs) : NULL);
-        json_object_object_add(o, "bootloader", p->bootloader[0] ? json_object_new_string(p->bootloader) : NULL);
-        json_object_object_add(o, "iommu_vendor", p->iommu_vendor[0] ? json_object_new_string(p->iommu_vendor) : NULL);
+        json_object_object_add(o, "initramfs", json_str(p->initramfs));
+        json_object_object_add(o, "bootloader", json_str(p->bootloader));
+        json_object_object_add(o, "iommu_vendor", json_str(p->iommu_vendor));
         json_object_object_add(o, "binding", json_object_new_string(p->by_ids ? "ids" : "address"));
-        json_object_object_add(o, "ids", p->by_ids ? json_object_new_string(p->ids) : NULL);
+        json_object_object_add(o, "ids", p->by_ids ? json_str(p->ids) : NULL);
         a = json_object_new_array();
         for (size_t i = 0; i < p->n_devices; i++) {
                 json_object *d = json_object_new_object();
                 json_object_object_add(d, "address", json_object_new_string(p->devices[i].addr));
                 json_object_object_add(d, "ids", json_object_new_string(p->devices[i].ids));
-                json_object_object_add(d, "driver", p->devices[i].driver_now[0] ? json_object_new_string(p->devices[i].driver_now) : NULL);
-                json_object_object_add(d, "host_module", p->devices[i].host_module[0] ? json_object_new_string(p->devices[i].host_module) : NULL);
+                json_object_object_add(d, "driver", json_str(p->devices[i].driver_now));
+                json_object_object_add(d, "host_module", json_str(p->devices[i].host_module));
                 json_object_object_add(d, "reason", json_object_new_string(p->devices[i].reason));
                 json_object_array_add(a, d);
         }
@@ -158,22 +158,27 @@ static int get_boot_opts(const char *verb, struct boot_opts *o) {
         return pick_root(verb, arg_root, &o->root) < 0 ? EXIT_USAGE : 0;
 }
 
-static int make_plan(const char *verb, hd_nodedev_list *list, struct boot_opts *o, int argc, char **argv,
-                     hd_boot_plan **ret) {
+/* The options, the devices and the plan of 'boot plan' and 'boot apply':
+ * 0, or the exit status of a failure it reported. */
+static int make_plan(const char *verb, int argc, char **argv, hd_ctx **ret_ctx, hd_nodedev_list **ret_list,
+                     struct boot_opts *o, hd_boot_plan **ret) {
         _cleanup_free_ hd_device **devs = NULL;
         size_t n = (size_t) (argc - 1);
-        char err[512];
         int r;
 
+        if ((r = get_boot_opts(verb, o)) != 0)
+                return r;
+        if (open_list(ret_ctx, ret_list) < 0)
+                return EXIT_FAILURE;
         devs = calloc(n, sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
         for (size_t i = 0; i < n; i++)
-                if (lookup(list, argv[1 + i], &devs[i]) < 0)
+                if (lookup(*ret_list, argv[1 + i], &devs[i]) < 0)
                         return EXIT_FAILURE;
-        r = hd_boot_plan_new(list, o->root, devs, n, o->flags, ret, err, sizeof(err));
+        r = hd_boot_plan_new(*ret_list, o->root, devs, n, o->flags, ret);
         if (r < 0) {
-                errorf("%s: %s", verb, err[0] ? err : strerror(-r));
+                errorf("%s: %s", verb, hd_ctx_get_error(*ret_ctx) ?: strerror(-r));
                 return exit_for(r);
         }
         return 0;
@@ -186,11 +191,7 @@ static int boot_plan(int argc, char **argv) {
         struct boot_opts o;
         int r;
 
-        if ((r = get_boot_opts("boot plan", &o)) != 0)
-                return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if ((r = make_plan("boot plan", list, &o, argc, argv, &p)) != 0)
+        if ((r = make_plan("boot plan", argc, argv, &ctx, &list, &o, &p)) != 0)
                 return r;
         return print_plan(p, o.json) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -223,11 +224,7 @@ static int boot_apply(int argc, char **argv) {
         struct cmd_report rep = {};
         int r;
 
-        if ((r = get_boot_opts("boot apply", &o)) != 0)
-                return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if ((r = make_plan("boot apply", list, &o, argc, argv, &p)) != 0)
+        if ((r = make_plan("boot apply", argc, argv, &ctx, &list, &o, &p)) != 0)
                 return r;
         if (o.flags & HD_BOOT_DRY_RUN) {
                 print_plan(p, o.json);
@@ -240,7 +237,7 @@ static int boot_apply(int argc, char **argv) {
         rep.root = p->root;
         r = hd_boot_apply(ctx, p, o.flags, command_cb, &rep);
         if (r < 0) {
-                errorf("boot apply: %s; nothing was changed", strerror(-r));
+                errorf("boot apply: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         printf("changed %d file%s; the journal is in %s/boot\n", r, r == 1 ? "" : "s",
@@ -264,7 +261,7 @@ static int boot_undo(int argc _unused_, char **argv _unused_) {
         rep.root = o.root;
         r = hd_boot_undo(ctx, o.root, o.flags, command_cb, &rep);
         if (r < 0) {
-                errorf("boot undo: %s", strerror(-r));
+                errorf("boot undo: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         if (r == 0)
@@ -288,7 +285,7 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
                 return EXIT_FAILURE;
         r = hd_boot_get_status(list, o.root, &s);
         if (r < 0) {
-                errorf("boot status: %s", strerror(-r));
+                errorf("boot status: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         if (o.json) {
@@ -303,7 +300,7 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
                         json_object *d = json_object_new_object();
                         json_object_object_add(d, "address", json_object_new_string(s->devices[i].addr));
                         json_object_object_add(d, "configured_driver", json_object_new_string(s->devices[i].want));
-                        json_object_object_add(d, "driver", s->devices[i].now[0] ? json_object_new_string(s->devices[i].now) : NULL);
+                        json_object_object_add(d, "driver", json_str(s->devices[i].now));
                         json_object_array_add(a, d);
                 }
                 json_object_object_add(j, "devices", a);
@@ -321,7 +318,7 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
                 }
                 for (size_t i = 0; i < s->n_devices; i++)
                         printf("%s  configured %s, bound to %s\n", s->devices[i].addr, s->devices[i].want,
-                               s->devices[i].now[0] ? s->devices[i].now : "(none)");
+                               s->devices[i].now ?: "(none)");
                 for (size_t i = 0; i < s->n_softdeps; i++)
                         printf("%s\n", s->softdeps[i]);
                 for (size_t i = 0; i < s->n_drift; i++)
@@ -364,13 +361,8 @@ static int verb_override(int argc _unused_, char **argv) {
                 if (lookup(list, argv[1], &d) < 0)
                         return EXIT_FAILURE;
                 r = hd_override_set(list, o.root, d, drv, o.flags);
-                if (r == -EINVAL) {
-                        errorf("override set: %s is not a PCI function, or '%s' is not a driver name",
-                               argv[1], drv);
-                        return EXIT_FAILURE;
-                }
                 if (r < 0) {
-                        errorf("override set: %s", strerror(-r));
+                        errorf("override set: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                         return EXIT_FAILURE;
                 }
                 printf("%s: %s%s at boot and hotplug%s\n", hd_device_get_name(d), drv,
@@ -383,12 +375,8 @@ static int verb_override(int argc _unused_, char **argv) {
                 if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
                         addr = hd_device_get_pci_address(d);
                 r = hd_override_unset(list, o.root, addr, o.flags);
-                if (r == -ENOENT) {
-                        errorf("override unset: no override for %s", addr);
-                        return EXIT_FAILURE;
-                }
                 if (r < 0) {
-                        errorf("override unset: %s", r == -EINVAL ? "expected a PCI address" : strerror(-r));
+                        errorf("override unset: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                         return EXIT_FAILURE;
                 }
                 printf("%s: override %s\n", addr, (o.flags & HD_BOOT_DRY_RUN) ? "would be removed" : "removed");
@@ -399,7 +387,7 @@ static int verb_override(int argc _unused_, char **argv) {
                 size_t n = 0;
                 r = hd_override_list(list, o.root, &v, &n);
                 if (r < 0) {
-                        errorf("override list: %s", strerror(-r));
+                        errorf("override list: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                         return EXIT_FAILURE;
                 }
                 if (o.json) {
@@ -413,24 +401,23 @@ static int verb_override(int argc _unused_, char **argv) {
                                         json_object *id = json_object_object_get(e, "identity");
                                         json_object_object_add(id, "ids", json_object_new_string(v[i].ids));
                                         json_object_object_add(id, "subsystem", json_object_new_string(v[i].subsys));
-                                        json_object_object_add(id, "serial", v[i].serial[0] ? json_object_new_string(v[i].serial) : NULL);
+                                        json_object_object_add(id, "serial", json_str(v[i].serial));
                                 }
-                                json_object_object_add(e, "bound", v[i].now[0] ? json_object_new_string(v[i].now) : NULL);
+                                json_object_object_add(e, "bound", json_str(v[i].now));
                                 json_object_object_add(e, "match", json_object_new_string(v[i].match));
-                                json_object_object_add(e, "reason", v[i].why[0] ? json_object_new_string(v[i].why) : NULL);
+                                json_object_object_add(e, "reason", json_str(v[i].why));
                                 json_object_array_add(a, e);
                         }
                         print_json(a);
                         json_object_put(a);
                 } else
                         for (size_t i = 0; i < n; i++)
-                                printf("%s  %s  bound to %s  %s%s\n", v[i].addr, v[i].driver,
-                                       v[i].now[0] ? v[i].now : "(none)",
+                                printf("%s  %s  bound to %s  %s%s\n", v[i].addr, v[i].driver, v[i].now ?: "(none)",
                                        streq(v[i].match, "ok") ? "identity ok" :
                                        streq(v[i].match, "unchecked") ? "no identity recorded (driverctl file)" :
                                        streq(v[i].match, "absent") ? "device absent" : "MISMATCH: ",
-                                       v[i].why);
-                free(v);
+                                       strempty(v[i].why));
+                hd_override_array_free(v, n);
         }
         return EXIT_SUCCESS;
 }
@@ -474,7 +461,7 @@ static int verb_doctor(int argc, char **argv) {
                 }
         }
         if ((r = hd_doctor(list, devs, nd, &v, &n)) < 0) {
-                errorf("doctor: %s", strerror(-r));
+                errorf("doctor: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         for (size_t i = 0; i < n; i++)
@@ -484,10 +471,10 @@ static int verb_doctor(int argc, char **argv) {
                 for (size_t i = 0; i < n; i++) {
                         json_object *e = json_object_new_object();
                         json_object_object_add(e, "check", json_object_new_string(v[i].name));
-                        json_object_object_add(e, "device", v[i].subject[0] ? json_object_new_string(v[i].subject) : NULL);
+                        json_object_object_add(e, "device", json_str(v[i].subject));
                         json_object_object_add(e, "result", json_object_new_string(hd_check_result_to_string(v[i].result)));
                         json_object_object_add(e, "detail", json_object_new_string(v[i].detail));
-                        json_object_object_add(e, "fix", v[i].fix[0] ? json_object_new_string(v[i].fix) : NULL);
+                        json_object_object_add(e, "fix", json_str(v[i].fix));
                         json_object_array_add(a, e);
                 }
                 print_json(a);
@@ -495,11 +482,11 @@ static int verb_doctor(int argc, char **argv) {
         } else
                 for (size_t i = 0; i < n; i++) {
                         printf("%s  %-20s %s%s%s\n", hd_check_result_to_string(v[i].result), v[i].name,
-                               v[i].subject[0] ? v[i].subject : "", v[i].subject[0] ? ": " : "", v[i].detail);
-                        if (v[i].fix[0] && v[i].result != HD_CHECK_PASS)
+                               strempty(v[i].subject), v[i].subject ? ": " : "", v[i].detail);
+                        if (v[i].fix && v[i].result != HD_CHECK_PASS)
                                 printf("      fix: %s\n", v[i].fix);
                 }
-        free(v);
+        hd_check_array_free(v, n);
         return fail ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

@@ -224,6 +224,10 @@ void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+json_object *json_str(const char *s) {
+        return isempty(s) ? NULL : json_object_new_string(s);
+}
+
 void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item)) {
         json_object *a = json_object_new_array();
         for (size_t i = 0; i < n; i++)

@@ -108,6 +108,8 @@ void unknown_word(const char *what, const char *word, const char *const *candida
 int bad_option(const char *verb, char **argv);
 bool want_help(int argc, char **argv);
 void print_json(json_object *o);
+/* A JSON string, or JSON null (NULL) for a NULL or empty @s. */
+json_object *json_str(const char *s);
 /* Print the JSON array of @n items of @size bytes at @items, each made by @to_json. */
 void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item));
 /* Print a transaction result; returns the exit status (0, 1, 2). */
