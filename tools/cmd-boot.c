@@ -452,14 +452,9 @@ static int verb_doctor(int argc, char **argv) {
         devs = calloc(nd + 1, sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
-        for (size_t i = 0; i < nd; i++) {
-                if (lookup(list, argv[1 + (int) i], &devs[i]) < 0)
+        for (size_t i = 0; i < nd; i++)
+                if (lookup_pci(list, "doctor", argv[1 + i], &devs[i]) < 0)
                         return EXIT_FAILURE;
-                if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI) {
-                        errorf("doctor: %s is not a PCI device", argv[1 + (int) i]);
-                        return EXIT_FAILURE;
-                }
-        }
         if ((r = hd_doctor(list, devs, nd, &v, &n)) < 0) {
                 errorf("doctor: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;

@@ -176,6 +176,21 @@ int lookup(hd_nodedev_list *list, const char *name, hd_device **ret) {
         return r;
 }
 
+/* lookup() of a PCI device: "VERB: NAME is not a PCI device" for another
+ * (-EINVAL). */
+int lookup_pci(hd_nodedev_list *list, const char *verb, const char *name, hd_device **ret) {
+        hd_device *d;
+        int r = lookup(list, name, &d);
+        if (r < 0)
+                return r;
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                errorf("%s: %s is not a PCI device", verb, hd_device_get_name(d));
+                return -EINVAL;
+        }
+        *ret = d;
+        return 0;
+}
+
 /* ---- help ---- */
 
 

@@ -98,6 +98,8 @@ int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 int open_lookup_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 /* Lookup with a one-line error on failure. */
 int lookup(hd_nodedev_list *list, const char *name, hd_device **ret);
+/* The same for a PCI device: "VERB: NAME is not a PCI device" for another. */
+int lookup_pci(hd_nodedev_list *list, const char *verb, const char *name, hd_device **ret);
 void print_verb_help(const struct verb *v);
 /* The candidate closest to @word when it is a likely typo of it (or a
  * virsh short form: "list" for "nodedev-list"); NULL otherwise. */
