@@ -30,10 +30,6 @@ static int pick_root(const char *verb, const char *arg, const char **ret) {
         return 0;
 }
 
-static int exit_for(int r) {
-        return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
-}
-
 static void plan_freep(hd_boot_plan **p) { hd_boot_plan_free(*p); }
 
 static json_object *strv_json(char **v, size_t n) {
@@ -147,15 +143,21 @@ static const struct option root_options[] = {
         {}
 };
 
-/* the parsed options, and the root checked */
-static int get_boot_opts(const char *verb, struct boot_opts *o) {
+/* The parsed options and the root checked, then the context (@ret_list
+ * NULL) or the context and the device list: 0, or the exit status of a
+ * failure it reported. */
+static int get_boot_opts(const char *verb, struct boot_opts *o, hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
         *o = (struct boot_opts) {
                 .driver = arg_driver,
                 .json = arg_json,
                 .flags = (arg_dry_run ? HD_BOOT_DRY_RUN : 0) | (arg_no_regenerate ? HD_BOOT_NO_REGENERATE : 0) |
                          (arg_force ? HD_BOOT_FORCE : 0) | (streq(arg_driver, "pci-stub") ? HD_BOOT_STUB : 0),
         };
-        return pick_root(verb, arg_root, &o->root) < 0 ? EXIT_USAGE : 0;
+        if (pick_root(verb, arg_root, &o->root) < 0)
+                return EXIT_USAGE;
+        if ((ret_list ? open_list(ret_ctx, ret_list) : open_ctx(ret_ctx)) < 0)
+                return EXIT_FAILURE;
+        return 0;
 }
 
 /* The options, the devices and the plan of 'boot plan' and 'boot apply':
@@ -166,10 +168,8 @@ static int make_plan(const char *verb, int argc, char **argv, hd_ctx **ret_ctx, 
         size_t n = (size_t) (argc - 1);
         int r;
 
-        if ((r = get_boot_opts(verb, o)) != 0)
+        if ((r = get_boot_opts(verb, o, ret_ctx, ret_list)) != 0)
                 return r;
-        if (open_list(ret_ctx, ret_list) < 0)
-                return EXIT_FAILURE;
         devs = calloc(n, sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
@@ -177,10 +177,8 @@ static int make_plan(const char *verb, int argc, char **argv, hd_ctx **ret_ctx, 
                 if (lookup(*ret_list, argv[1 + i], &devs[i]) < 0)
                         return EXIT_FAILURE;
         r = hd_boot_plan_new(*ret_list, o->root, devs, n, o->flags, ret);
-        if (r < 0) {
-                errorf("%s: %s", verb, hd_ctx_get_error(*ret_ctx) ?: strerror(-r));
-                return exit_for(r);
-        }
+        if (r < 0)
+                return error_exit(*ret_ctx, verb, r);
         return 0;
 }
 
@@ -236,10 +234,8 @@ static int boot_apply(int argc, char **argv) {
         }
         rep.root = p->root;
         r = hd_boot_apply(ctx, p, o.flags, command_cb, &rep);
-        if (r < 0) {
-                errorf("boot apply: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "boot apply", r);
         printf("changed %d file%s; the journal is in %s/boot\n", r, r == 1 ? "" : "s",
                p->root ? "ROOT/var/lib/hostdev" : hd_ctx_get_state_dir(ctx));
         for (size_t i = 0; i < p->n_files; i++)
@@ -254,16 +250,12 @@ static int boot_undo(int argc _unused_, char **argv _unused_) {
         struct cmd_report rep = {};
         int r;
 
-        if ((r = get_boot_opts("boot undo", &o)) != 0)
+        if ((r = get_boot_opts("boot undo", &o, &ctx, NULL)) != 0)
                 return r;
-        if (open_ctx(&ctx) < 0)
-                return EXIT_FAILURE;
         rep.root = o.root;
         r = hd_boot_undo(ctx, o.root, o.flags, command_cb, &rep);
-        if (r < 0) {
-                errorf("boot undo: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "boot undo", r);
         if (r == 0)
                 printf("nothing to undo: no boot configuration was applied to %s\n", o.root ?: "this host");
         else
@@ -279,15 +271,11 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
         struct boot_opts o;
         int r;
 
-        if ((r = get_boot_opts("boot status", &o)) != 0)
+        if ((r = get_boot_opts("boot status", &o, &ctx, &list)) != 0)
                 return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
         r = hd_boot_get_status(list, o.root, &s);
-        if (r < 0) {
-                errorf("boot status: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "boot status", r);
         if (o.json) {
                 json_object *j = json_object_new_object(), *a;
                 json_object_object_add(j, "state", json_object_new_string(s->state));
@@ -352,19 +340,15 @@ static int verb_override(int argc _unused_, char **argv) {
         hd_device *d = NULL;
         int r;
 
-        if ((r = get_boot_opts("override", &o)) != 0)
+        if ((r = get_boot_opts("override", &o, &ctx, &list)) != 0)
                 return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
         if (streq(sub, "set")) {
                 const char *drv = hd_driver_from_alias(argv[2], 0) ?: argv[2];
                 if (lookup(list, argv[1], &d) < 0)
                         return EXIT_FAILURE;
                 r = hd_override_set(list, o.root, d, drv, o.flags);
-                if (r < 0) {
-                        errorf("override set: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                        return EXIT_FAILURE;
-                }
+                if (r < 0)
+                        return error_exit(ctx, "override set", r);
                 printf("%s: %s%s at boot and hotplug%s\n", hd_device_get_name(d), drv,
                        (o.flags & HD_BOOT_DRY_RUN) ? " would be set" : r ? " set" : " already set",
                        (o.flags & HD_BOOT_DRY_RUN) ? "" : " (driverctl's /etc/driverctl.d format, identity checked)");
@@ -375,10 +359,8 @@ static int verb_override(int argc _unused_, char **argv) {
                 if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
                         addr = hd_device_get_pci_address(d);
                 r = hd_override_unset(list, o.root, addr, o.flags);
-                if (r < 0) {
-                        errorf("override unset: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                        return EXIT_FAILURE;
-                }
+                if (r < 0)
+                        return error_exit(ctx, "override unset", r);
                 printf("%s: override %s\n", addr, (o.flags & HD_BOOT_DRY_RUN) ? "would be removed" : "removed");
                 return EXIT_SUCCESS;
         }
@@ -386,10 +368,8 @@ static int verb_override(int argc _unused_, char **argv) {
                 hd_override *v = NULL;
                 size_t n = 0;
                 r = hd_override_list(list, o.root, &v, &n);
-                if (r < 0) {
-                        errorf("override list: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                        return EXIT_FAILURE;
-                }
+                if (r < 0)
+                        return error_exit(ctx, "override list", r);
                 if (o.json) {
                         json_object *a = json_object_new_array();
                         for (size_t i = 0; i < n; i++) {
@@ -444,10 +424,8 @@ static int verb_doctor(int argc, char **argv) {
         struct boot_opts o;
         int r;
 
-        if ((r = get_boot_opts("doctor", &o)) != 0)
+        if ((r = get_boot_opts("doctor", &o, &ctx, &list)) != 0)
                 return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
         nd = (size_t) (argc - 1);
         devs = calloc(nd + 1, sizeof(*devs));
         if (!devs)
@@ -455,10 +433,8 @@ static int verb_doctor(int argc, char **argv) {
         for (size_t i = 0; i < nd; i++)
                 if (lookup_pci(list, "doctor", argv[1 + i], &devs[i]) < 0)
                         return EXIT_FAILURE;
-        if ((r = hd_doctor(list, devs, nd, &v, &n)) < 0) {
-                errorf("doctor: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if ((r = hd_doctor(list, devs, nd, &v, &n)) < 0)
+                return error_exit(ctx, "doctor", r);
         for (size_t i = 0; i < n; i++)
                 fail = fail || v[i].result == HD_CHECK_FAIL;
         if (o.json) {

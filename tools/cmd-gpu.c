@@ -142,8 +142,7 @@ static int verb_gpu_rom(int argc _unused_, char **argv) {
         r = hd_gpu_rom_read(d, &data, &size);
         if (r < 0) {
                 (void) unlink(file);
-                errorf("gpu rom: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
+                return error_exit(ctx, "gpu rom", r);
         }
         if (write(fd, data, size) != (ssize_t) size || fsync(fd) < 0) {
                 errorf("gpu rom: writing '%s' failed: %s", file, strerror(errno ? errno : EIO));
@@ -215,11 +214,9 @@ static int verb_gpu(int argc, char **argv) {
         size_t n = 0;
         int r;
 
-        if (open_list(&ctx, &list) < 0)
+        if (open_list_lookup(&ctx, &list, argc == 2 ? argv[1] : NULL, &only) < 0)
                 return EXIT_FAILURE;
-        if (argc == 2) {
-                if (lookup(list, argv[1], &only) < 0)
-                        return EXIT_FAILURE;
+        if (only) {
                 hd_gpu *g = NULL;
                 r = hd_gpu_get(list, only, &g);
                 if (r >= 0) {
@@ -228,10 +225,8 @@ static int verb_gpu(int argc, char **argv) {
                 }
         } else
                 r = hd_gpu_list(list, &gpus, &n);
-        if (r < 0) {
-                errorf("gpu: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "gpu", r);
         if (json)
                 print_json_array(gpus, n, sizeof(*gpus), gpu_json);
         else {
@@ -258,15 +253,11 @@ static int verb_vgpu_types(int argc, char **argv) {
         size_t n = 0;
         int r;
 
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if (argc == 2 && lookup(list, argv[1], &d) < 0)
+        if (open_list_lookup(&ctx, &list, argc == 2 ? argv[1] : NULL, &d) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_list_types(list, d, &t, &n);
-        if (r < 0) {
-                errorf("vgpu types: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "vgpu types", r);
         if (json) {
                 json_object *a = json_object_new_array();
                 for (size_t i = 0; i < n; i++) {
@@ -300,15 +291,11 @@ static int verb_vgpu_create(int argc, char **argv) {
         hd_device *d;
         int r;
 
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if (lookup(list, argv[1], &d) < 0)
+        if (open_list_lookup(&ctx, &list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_create(list, d, argv[2], &v);
-        if (r < 0) {
-                errorf("vgpu create: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "vgpu create", r);
         printf("%s\n", v->id);
         hd_vgpu_free(v);
         return EXIT_SUCCESS;
@@ -322,10 +309,8 @@ static int verb_vgpu_remove(int argc, char **argv) {
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_remove(list, argv[1]);
-        if (r < 0) {
-                errorf("vgpu remove: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "vgpu remove", r);
         return EXIT_SUCCESS;
 }
 

@@ -98,6 +98,8 @@ int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 int open_lookup_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 /* Lookup with a one-line error on failure. */
 int lookup(hd_nodedev_list *list, const char *name, hd_device **ret);
+/* open_list() and, when @name is not NULL, lookup() of it. */
+int open_list_lookup(hd_ctx **ret_ctx, hd_nodedev_list **ret_list, const char *name, hd_device **ret);
 /* The same for a PCI device: "VERB: NAME is not a PCI device" for another. */
 int lookup_pci(hd_nodedev_list *list, const char *verb, const char *name, hd_device **ret);
 void print_verb_help(const struct verb *v);
@@ -119,6 +121,9 @@ int report(const char *verb, const hd_result *res, bool json);
 void print_result_text(const hd_result *res, const char *indent);
 json_object *result_json(const hd_result *res);
 int result_exit(const char *verb, const hd_result *res);
+/* "VERB: REASON" of a failed library call (the context's error, else
+ * strerror(-r)); returns the exit status: 2 for -EBUSY, else 1. */
+int error_exit(hd_ctx *ctx, const char *verb, int r);
 /* main's checks: --sysroot is never the host; write verbs need root on the
  * live host; output write errors fail the run. */
 int check_sysroot_option(void);
