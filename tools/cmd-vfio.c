@@ -83,11 +83,11 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                         if (!shown++)
                                 fprintf(stderr, "note: %s shares its card with", hd_device_get_name(devs[i]));
                         fprintf(stderr, "%s %s (%s%s%s)", shown > 1 ? "," : "", comp[k].addr, comp[k].kind,
-                                comp[k].driver[0] ? ", " : "", comp[k].driver);
+                                comp[k].driver ? ", " : "", strempty(comp[k].driver));
                 }
                 if (shown)
                         fprintf(stderr, "; use --group to detach the whole card\n");
-                free(comp);
+                hd_gpu_companions_free(comp, nc);
         }
         if (r == -EINVAL) {
                 hd_device *bad = devs[0];

@@ -423,10 +423,18 @@ static int cmp_user(const void *a, const void *b) {
         return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1) : strcmp(x->node, y->node);
 }
 
+static void users_free(hd_gpu_user *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].comm);
+                free(v[i].node);
+        }
+        free(v);
+}
+
 int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, size_t *ret_n) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
-        _cleanup_free_ hd_gpu_user *v = NULL;
+        hd_gpu_user *v = NULL;
         size_t nn = 0, np = 0, n = 0;
 
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
@@ -467,15 +475,21 @@ int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, 
                         if (dup)
                                 continue;
                         u = realloc(v, (n + 1) * sizeof(*v));
-                        if (!u)
+                        if (!u) {
+                                users_free(v, n);
                                 return -ENOMEM;
+                        }
                         v = u;
                         u = &v[n++];
                         memset(u, 0, sizeof(*u));
                         u->pid = (int) pid;
                         (void) hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]);
-                        snprintf(u->comm, sizeof(u->comm), "%s", comm ? comm : "?");
-                        snprintf(u->node, sizeof(u->node), "%s", nodes[k]);
+                        u->comm = comm ? TAKE_PTR(comm) : strdup("?");
+                        u->node = strdup(nodes[k]);
+                        if (!u->comm || !u->node) {
+                                users_free(v, n);
+                                return -ENOMEM;
+                        }
                 }
         }
         if (n > 1)
