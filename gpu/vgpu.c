@@ -256,12 +256,14 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                 return known ? -ENOSPC : -ENOENT;
         }
         if (has_mdev_types(d)) {
+                _hd_cleanup_result_ hd_result *mr = NULL;
                 hd_vgpu v = {};
-                char uuid[37];
-                r = hd_mdev_create(ctx, hd_device_get_sysname(d), type, NULL, NULL, 0, uuid);
+                r = hd_mdev_create(ctx, hd_device_get_sysname(d), type, NULL, NULL, 0, 0, &mr);
                 if (r < 0)
                         return r;
-                snprintf(v.id, sizeof(v.id), "%s", uuid);
+                if (hd_result_get_status(mr) < 0)
+                        return hd_result_get_status(mr);
+                snprintf(v.id, sizeof(v.id), "%s", hd_result_step_get_subject(hd_result_get_step(mr, 0)));
                 snprintf(v.parent, sizeof(v.parent), "%s", hd_device_get_sysname(d));
                 snprintf(v.type, sizeof(v.type), "%s", type);
                 v.layout = HD_VGPU_MDEV;
@@ -279,8 +281,11 @@ _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
 
         if (!list || isempty(id))
                 return -EINVAL;
-        if (hd_uuid_is_valid(id))
-                return hd_mdev_remove(hd_nodedev_list_get_ctx(list), id);
+        if (hd_uuid_is_valid(id)) {
+                _hd_cleanup_result_ hd_result *mr = NULL;
+                r = hd_mdev_remove(hd_nodedev_list_get_ctx(list), id, &mr);
+                return r < 0 ? r : hd_result_get_status(mr);
+        }
         r = hd_nodedev_list_lookup(list, id, &vf);
         if (r < 0)
                 return r == -EINVAL ? -ENODEV : r;
