@@ -139,14 +139,14 @@ static void test_list(void) {
 
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_pf_list(e.list, &pfs, &n);
-        CHECK(r == 0 && n == 2 && streq(pfs[0].addr, PF) && streq(pfs[1].addr, CX), "two PFs: %s and %s", PF, CX);
+        CHECK(r == 0 && n == 2 && streq_ptr(pfs[0].addr, PF) && streq_ptr(pfs[1].addr, CX), "two PFs: %s and %s", PF, CX);
         if (r == 0 && n == 2) {
                 CHECK(pfs[0].totalvfs == 7 && pfs[0].numvfs == 2 && pfs[0].n_vfs == 2 && pfs[0].autoprobe == 1 &&
-                              streq(pfs[0].driver, "igb") && streq(pfs[0].netdev, "enp2s0"),
+                              streq_ptr(pfs[0].driver, "igb") && streq_ptr(pfs[0].netdev, "enp2s0"),
                       "igb PF: 2 of 7 VFs, autoprobe on, netdev enp2s0");
-                CHECK(streq(pfs[0].vfs[0].addr, "0000:02:10.0") && streq(pfs[0].vfs[0].driver, "igbvf") &&
-                              streq(pfs[0].vfs[0].netdev, "enp2s16") && streq(pfs[0].vfs[1].addr, "0000:02:10.2") &&
-                              streq(pfs[0].vfs[1].driver, "vfio-pci") && !pfs[0].vfs[0].has_link_info,
+                CHECK(streq_ptr(pfs[0].vfs[0].addr, "0000:02:10.0") && streq_ptr(pfs[0].vfs[0].driver, "igbvf") &&
+                              streq_ptr(pfs[0].vfs[0].netdev, "enp2s16") && streq_ptr(pfs[0].vfs[1].addr, "0000:02:10.2") &&
+                              streq_ptr(pfs[0].vfs[1].driver, "vfio-pci") && !pfs[0].vfs[0].has_link_info,
                       "VF addresses, drivers, netdevs; no netlink data with a sysroot");
                 CHECK(pfs[1].totalvfs == 16 && pfs[1].numvfs == 0 && pfs[1].n_vfs == 0, "ConnectX: 0 of 16");
         }
@@ -426,11 +426,16 @@ static void test_bad_config(void) {
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 hd_sriov_pf_config *c = NULL;
+                hd_ctx *ctx = NULL;
+                const char *why;
+                CHECK(hd_ctx_new(root, &ctx) == 0, "context for config %zu", i);
                 write_conf(PF, cases[i].text);
-                r = hd_sriov_config_read(confdir, PF, &c, err, sizeof(err));
-                CHECK(r == -EBADMSG && !c && strstr(err, cases[i].err) && strstr(err, "/sriov/0000:02:00.0.json"),
-                      "malformed config %zu: %s", i, err);
+                r = hd_sriov_config_read(ctx, confdir, PF, &c);
+                why = strempty(hd_ctx_get_error(ctx));
+                CHECK(r == -EBADMSG && !c && strstr(why, cases[i].err) && strstr(why, "/sriov/0000:02:00.0.json"),
+                      "malformed config %zu: %s", i, why);
                 hd_sriov_pf_config_free(c);
+                hd_ctx_unref(ctx);
         }
 
         /* apply with a malformed file: a clear failure, the PF untouched,

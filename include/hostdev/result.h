@@ -93,7 +93,8 @@ const char *hd_result_step_get_to(const hd_result_step *s);
 enum hd_outcome hd_result_step_get_outcome(const hd_result_step *s);
 /* -errno of a failed step, else 0 */
 int hd_result_step_get_error(const hd_result_step *s);
-/* The failure for humans, NULL when none */
+/* The failure for humans (or a note on a planned step: what could not be
+ * checked), NULL when none */
 const char *hd_result_step_get_error_text(const hd_result_step *s);
 
 /* The word hostdevctl prints for @outcome in a result of @kind ("done",
