@@ -903,19 +903,6 @@ static int create_impl(struct op *o, const char *parent, const char *type, const
         return 0;
 }
 
-_public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid_in,
-                            const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, hd_result **ret) {
-        struct op o;
-        int r;
-
-        if (!ctx || !ret)
-                return -EINVAL;
-        r = op_begin(&o, ctx);
-        if (r >= 0)
-                r = create_impl(&o, parent, type, uuid_in, attrs, n_attrs, flags);
-        return op_finish(&o, "create", r, flags & HD_MDEV_CREATE_DRY_RUN, ret);
-}
-
 _public_ int hd_mdev_in_use(hd_ctx *ctx, const char *uuid_in, int *ret_pid) {
         _cleanup_strv_free_ char **cdevs = NULL;
         _cleanup_free_ char *grp = NULL;
@@ -988,18 +975,6 @@ static int remove_impl(struct op *o, const char *uuid_in, const char *name) {
         }
         log_info(ctx, "removed mdev %s", uuid);
         return 0;
-}
-
-_public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid, hd_result **ret) {
-        struct op o;
-        int r;
-
-        if (!ctx || !ret)
-                return -EINVAL;
-        r = op_begin(&o, ctx);
-        if (r >= 0)
-                r = remove_impl(&o, uuid, uuid);
-        return op_finish(&o, "remove", r, false, ret);
 }
 
 /* ---- definitions ---- */
@@ -1141,18 +1116,6 @@ static int define_impl(struct op *o, hd_mdev *m, unsigned flags) {
         return r;
 }
 
-_public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags, hd_result **ret) {
-        struct op o;
-        int r;
-
-        if (!ctx || !m || !ret)
-                return -EINVAL;
-        r = op_begin(&o, ctx);
-        if (r >= 0)
-                r = define_impl(&o, m, flags);
-        return op_finish(&o, "define", r, false, ret);
-}
-
 static int undefine_impl(struct op *o, const char *uuid, const char *parent) {
         char path[PATH_MAX];
         hd_mdev *m = NULL;
@@ -1178,18 +1141,6 @@ static int undefine_impl(struct op *o, const char *uuid, const char *parent) {
         return r;
 }
 
-_public_ int hd_mdev_undefine(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret) {
-        struct op o;
-        int r;
-
-        if (!ctx || !ret)
-                return -EINVAL;
-        r = op_begin(&o, ctx);
-        if (r >= 0)
-                r = undefine_impl(&o, uuid, parent);
-        return op_finish(&o, "undefine", r, false, ret);
-}
-
 static int start_impl(struct op *o, const char *uuid, const char *parent) {
         hd_mdev *m = NULL;
         int r;
@@ -1203,18 +1154,6 @@ static int start_impl(struct op *o, const char *uuid, const char *parent) {
                 r = create_impl(o, m->parent, m->type, m->uuid, m->attrs, m->n_attrs, 0);
         hd_mdev_free(m);
         return r;
-}
-
-_public_ int hd_mdev_start(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret) {
-        struct op o;
-        int r;
-
-        if (!ctx || !ret)
-                return -EINVAL;
-        r = op_begin(&o, ctx);
-        if (r >= 0)
-                r = start_impl(&o, uuid, parent);
-        return op_finish(&o, "start", r, false, ret);
 }
 
 static int modify_impl(struct op *o, const char *uuid, const char *parent, const hd_mdev_modify *mod) {
@@ -1284,17 +1223,75 @@ out:
         return r;
 }
 
-_public_ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char *parent, const hd_mdev_modify *mod,
-                                       hd_result **ret) {
+/* ---- the public operations ---- */
+
+enum op_kind { OP_CREATE, OP_REMOVE, OP_DEFINE, OP_UNDEFINE, OP_START, OP_MODIFY, OP_DEVICE };
+enum device_action { DEVICE_DESTROY, DEVICE_UNDEFINE, DEVICE_START, DEVICE_AUTOSTART, DEVICE_NO_AUTOSTART };
+
+struct op_args {
+        enum op_kind kind;
+        const char *action;     /* of the step */
+        const char *parent, *type, *uuid;
+        const hd_mdev_attr *attrs;
+        size_t n_attrs;
+        unsigned flags;
+        hd_mdev *m;
+        const hd_mdev_modify *mod;
+        hd_device *d;
+        enum device_action what;
+};
+
+static int device_impl(struct op *o, hd_device *d, enum device_action what);
+
+/* One operation on @ctx and its result. */
+static int run_op(hd_ctx *ctx, const struct op_args *a, hd_result **ret) {
         struct op o;
         int r;
 
-        if (!ctx || !mod || !ret)
+        if (!ctx || !ret)
                 return -EINVAL;
         r = op_begin(&o, ctx);
         if (r >= 0)
-                r = modify_impl(&o, uuid, parent, mod);
-        return op_finish(&o, "modify", r, false, ret);
+                switch (a->kind) {
+                case OP_CREATE:
+                        r = create_impl(&o, a->parent, a->type, a->uuid, a->attrs, a->n_attrs, a->flags);
+                        break;
+                case OP_REMOVE: r = remove_impl(&o, a->uuid, a->uuid); break;
+                case OP_DEFINE: r = define_impl(&o, a->m, a->flags); break;
+                case OP_UNDEFINE: r = undefine_impl(&o, a->uuid, a->parent); break;
+                case OP_START: r = start_impl(&o, a->uuid, a->parent); break;
+                case OP_MODIFY: r = modify_impl(&o, a->uuid, a->parent, a->mod); break;
+                case OP_DEVICE: r = device_impl(&o, a->d, a->what); break;
+                }
+        return op_finish(&o, a->action, r, a->kind == OP_CREATE && (a->flags & HD_MDEV_CREATE_DRY_RUN), ret);
+}
+
+_public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid_in,
+                            const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_CREATE, "create", .parent = parent, .type = type, .uuid = uuid_in,
+                                               .attrs = attrs, .n_attrs = n_attrs, .flags = flags }, ret);
+}
+
+_public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_REMOVE, "remove", .uuid = uuid }, ret);
+}
+
+_public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags, hd_result **ret) {
+        return m ? run_op(ctx, &(struct op_args) { OP_DEFINE, "define", .m = m, .flags = flags }, ret) : -EINVAL;
+}
+
+_public_ int hd_mdev_undefine(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_UNDEFINE, "undefine", .uuid = uuid, .parent = parent }, ret);
+}
+
+_public_ int hd_mdev_start(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_START, "start", .uuid = uuid, .parent = parent }, ret);
+}
+
+_public_ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char *parent, const hd_mdev_modify *mod,
+                                       hd_result **ret) {
+        return mod ? run_op(ctx, &(struct op_args) { OP_MODIFY, "modify", .uuid = uuid, .parent = parent, .mod = mod }, ret)
+                   : -EINVAL;
 }
 
 _public_ int hd_mdev_set_autostart(hd_ctx *ctx, const char *uuid, const char *parent, bool autostart,
@@ -1304,8 +1301,6 @@ _public_ int hd_mdev_set_autostart(hd_ctx *ctx, const char *uuid, const char *pa
 }
 
 /* ---- the same on node devices (libvirt's nodedev-* verbs) ---- */
-
-enum device_action { DEVICE_DESTROY, DEVICE_UNDEFINE, DEVICE_START, DEVICE_AUTOSTART, DEVICE_NO_AUTOSTART };
 
 static int device_impl(struct op *o, hd_device *d, enum device_action what) {
         const char *name = hd_device_get_name(d);
@@ -1348,15 +1343,8 @@ static int device_impl(struct op *o, hd_device *d, enum device_action what) {
 }
 
 static int device_op(hd_device *d, enum device_action what, const char *action, hd_result **ret) {
-        struct op o;
-        int r;
-
-        if (!d || !ret)
-                return -EINVAL;
-        r = op_begin(&o, hd_device_get_ctx(d));
-        if (r >= 0)
-                r = device_impl(&o, d, what);
-        return op_finish(&o, action, r, false, ret);
+        return d ? run_op(hd_device_get_ctx(d), &(struct op_args) { OP_DEVICE, action, .d = d, .what = what }, ret)
+                 : -EINVAL;
 }
 
 _public_ int hd_mdev_device_destroy(hd_device *d, hd_result **ret) {
