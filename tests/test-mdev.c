@@ -5,6 +5,7 @@
  * SYSROOT is a fresh copy of the "full" fixture; it is modified.  The
  * definitions go to SYSROOT/etc/mdevctl.d.
  */
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,6 +133,8 @@ static void test_create_remove(hd_ctx *ctx) {
         CHECK(r == -EEXIST, "same UUID on another parent -> -EEXIST (%d)", r);
         r = create(ctx, "mtty", "mtty-9", NULL, NULL, 0, NULL);
         CHECK(r == -ENOENT, "unknown type -> -ENOENT (%d)", r);
+        CHECK(streq(last_reason, "unknown mdev type 'mtty-9' for parent mtty (see 'hostdevctl mdev types mtty')"),
+              "  ... the reason names the type and parent: %s", last_reason);
         r = create(ctx, "pci_0000_00_1f_0", "mtty-1", NULL, NULL, 0, NULL);
         CHECK(r == -ENODEV, "not an mdev parent -> -ENODEV (%d)", r);
         r = create(ctx, "mtty", "mtty-1", "not-a-uuid", NULL, 0, NULL);
@@ -194,6 +197,8 @@ static void test_create_remove(hd_ctx *ctx) {
                 }
                 r = remove_(ctx, U1);
                 CHECK(r == -EBUSY && exists("sys/bus/mdev/devices/%s", U1), "remove refused while in use, nothing changed");
+                CHECK(streq(last_reason, U1 " is in use: process 4242 has its VFIO group open; nothing changed"),
+                      "  ... the reason names the process: %s", last_reason);
                 unlink(link);
         }
         /* the kernel's own EBUSY */
@@ -326,6 +331,82 @@ static void test_definitions(hd_ctx *ctx) {
         hd_mdev_clear(&m);
 }
 
+/* The result of one operation as data: its step and renderings; the
+ * node-device forms. */
+static void test_results(hd_ctx *ctx) {
+        hd_result *res = NULL;
+        json_object *o = NULL, *m = NULL, *v;
+        char *text = NULL;
+        int r;
+
+        r = hd_mdev_create(ctx, "mtty_mtty", "mtty-2", U1, NULL, 0, HD_MDEV_CREATE_DRY_RUN, &res);
+        CHECK(r == 0 && hd_result_get_kind(res) == HD_RESULT_MDEV && hd_result_get_status(res) == 0 &&
+                      !hd_result_get_reason(res) && !exists("sys/bus/mdev/devices/%s", U1),
+              "dry-run create: ok, nothing created");
+        CHECK(hd_result_format_text(res, &text) == 0 && streq(text, "mdev " U1 "  mtty mtty-2  create  planned\n"),
+              "  ... text: %s", strempty(text));
+        free(text);
+        CHECK(hd_result_to_json(res, &o) == 0 && json_object_object_get_ex(o, "status", &v) &&
+                      streq(json_object_get_string(v), "ok") && json_object_object_get_ex(o, "mdevs", &v) &&
+                      json_object_array_length(v) == 1 && (m = json_object_array_get_idx(v, 0)) &&
+                      json_object_object_get_ex(m, "action", &v) && streq(json_object_get_string(v), "create") &&
+                      json_object_object_get_ex(m, "parent", &v) && streq(json_object_get_string(v), "mtty") &&
+                      json_object_object_get_ex(m, "result", &v) && streq(json_object_get_string(v), "planned"),
+              "  ... JSON: status, mdevs[].action, parent (resolved), result");
+        json_object_put(o);
+        hd_result_unref(res);
+
+        r = hd_mdev_create(ctx, "mtty", "mtty-2", NULL, NULL, 0, HD_MDEV_CREATE_DRY_RUN, &res);
+        CHECK(r == 0 && hd_uuid_is_valid(hd_result_step_get_subject(hd_result_get_step(res, 0))),
+              "dry-run create without a UUID: the random one in the step");
+        hd_result_unref(res);
+
+        r = hd_mdev_undefine(ctx, U1, NULL, &res);
+        CHECK(r == 0 && hd_result_get_status(res) == -ENODEV &&
+                      streq_ptr(hd_result_get_reason(res), U1 " is not defined (see 'hostdevctl mdev list --defined')") &&
+                      hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_FAILED &&
+                      streq_ptr(hd_result_step_get_error_text(hd_result_get_step(res, 0)), hd_result_get_reason(res)),
+              "undefine of no definition: failed step, reason");
+        CHECK(hd_result_to_json(res, &o) == 0 && json_object_object_get_ex(o, "status", &v) &&
+                      streq(json_object_get_string(v), "failed"),
+              "  ... JSON status failed");
+        json_object_put(o);
+        hd_result_unref(res);
+
+        {
+                hd_mdev m0 = { .iommu_group = -1 };
+                r = hd_mdev_define(ctx, &m0, 0, &res);
+                CHECK(r == 0 && hd_result_get_status(res) == -EDESTADDRREQ && !exists("etc/mdevctl.d/mtty/%s", U1),
+                      "define without parent and type: -EDESTADDRREQ");
+                hd_result_unref(res);
+                hd_mdev_clear(&m0);
+        }
+
+        /* the node-device forms */
+        {
+                hd_nodedev_list *list = NULL;
+                hd_device *d = NULL;
+                hd_nodedev_list_new(ctx, &list);
+                hd_nodedev_list_add_defined_mdevs(list);
+                CHECK(hd_nodedev_list_lookup(list, "pci_0000_00_02_0", &d) == 0 && hd_mdev_device_destroy(d, &res) == 0 &&
+                              hd_result_get_status(res) == -EOPNOTSUPP &&
+                              streq_ptr(hd_result_get_reason(res),
+                                        "pci_0000_00_02_0 is a pci device; only mediated devices are supported"),
+                      "destroy of a PCI device: refused with the reason");
+                hd_result_unref(res);
+                CHECK(hd_nodedev_list_lookup(list, MTTY_UUID, &d) == 0 && hd_mdev_device_start(d, &res) == 0 &&
+                              hd_result_get_status(res) == -EALREADY &&
+                              strstr(strempty(hd_result_get_reason(res)), "is already active"),
+                      "start of an active mdev node device: -EALREADY");
+                hd_result_unref(res);
+                CHECK(hd_mdev_device_undefine(d, &res) == 0 && hd_result_get_status(res) == -ENODEV &&
+                              strstr(strempty(hd_result_get_reason(res)), "is not a persistent (defined) device"),
+                      "undefine of a transient mdev node device: -ENODEV");
+                hd_result_unref(res);
+                hd_nodedev_list_unref(list);
+        }
+}
+
 static void test_parsers(hd_ctx *ctx) {
         static const struct {
                 const char *json;
@@ -398,6 +479,7 @@ int main(int argc, char **argv) {
         ctx = ctx_open(&k);
         test_create_remove(ctx);
         test_definitions(ctx);
+        test_results(ctx);
         test_parsers(ctx);
         hd_ctx_unref(ctx);
         fake_kernel_free(k);

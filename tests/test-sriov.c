@@ -156,6 +156,31 @@ static void test_list(void) {
                 CHECK(hd_sriov_pf_get(e.list, dev(&e, "0000:00:1f.6"), &pf) == -EOPNOTSUPP && !pf,
                       "a NIC without SR-IOV is not a PF (-EOPNOTSUPP)");
         }
+        /* the reasons of what returns no result: the context's error */
+        {
+                hd_sriov_set_opts o = { .numvfs = 1, .autoprobe = -1 };
+                hd_sriov_vf_config c = { .index = 1, .trust = 1, .spoofchk = -1 };
+                hd_result *res = NULL;
+                CHECK(hd_sriov_set_numvfs(e.list, dev(&e, "0000:00:1f.6"), &o, HD_SRIOV_DRY_RUN, &res) == -EOPNOTSUPP &&
+                              !res && strstr(strempty(hd_ctx_get_error(e.ctx)), "is not an SR-IOV physical function"),
+                      "set_numvfs of a non-PF: the reason in the context");
+                c.index = 2;
+                CHECK(hd_sriov_vf_configure(e.list, dev(&e, PF), &c, HD_SRIOV_DRY_RUN, &res) == -ERANGE && !res &&
+                              strstr(strempty(hd_ctx_get_error(e.ctx)), "has 2 VFs: no VF 2"),
+                      "vf_configure beyond numvfs: -ERANGE, the reason in the context");
+                c.index = 1;
+                CHECK(hd_sriov_vf_configure(e.list, dev(&e, PF), &c, 0, &res) == -EOPNOTSUPP && !res &&
+                              strstr(strempty(hd_ctx_get_error(e.ctx)), "need the live host"),
+                      "vf_configure with a sysroot: -EOPNOTSUPP, the reason in the context");
+                CHECK(hd_sriov_vf_configure(e.list, dev(&e, PF), &c, HD_SRIOV_DRY_RUN, &res) == 0 &&
+                              hd_result_get_status(res) == 0 && hd_result_get_n_steps(res) == 1 &&
+                              hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_PLANNED &&
+                              streq_ptr(hd_result_step_get_action(hd_result_get_step(res, 0)), "VF 1: trust on") &&
+                              streq_ptr(hd_result_step_get_subject(hd_result_get_step(res, 0)), PF) &&
+                              hd_result_step_get_error_text(hd_result_get_step(res, 0)),
+                      "vf_configure --dry-run with a sysroot: the plan, with its note");
+                hd_result_unref(res);
+        }
         env_close(&e);
 }
 
@@ -428,7 +453,8 @@ static void test_bad_config(void) {
                 hd_sriov_pf_config *c = NULL;
                 hd_ctx *ctx = NULL;
                 const char *why;
-                CHECK(hd_ctx_new(root, &ctx) == 0, "context for config %zu", i);
+                if (hd_ctx_new(root, &ctx) < 0)
+                        abort();
                 write_conf(PF, cases[i].text);
                 r = hd_sriov_config_read(ctx, confdir, PF, &c);
                 why = strempty(hd_ctx_get_error(ctx));
