@@ -296,8 +296,10 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                 return known ? none_left(ctx, d, type) : unknown_type(ctx, d, type, -ENOENT);
         }
         if (has_mdev_types(d)) {
-                char uuid[37];
-                r = hd_mdev_create(ctx, hd_device_get_sysname(d), type, NULL, NULL, 0, uuid);
+                _hd_cleanup_result_ hd_result *mr = NULL;
+                r = hd_mdev_create(ctx, hd_device_get_sysname(d), type, NULL, NULL, 0, 0, &mr);
+                if (r >= 0)
+                        r = hd_result_get_status(mr);
                 /* the mdev module's failures in the words of vGPUs */
                 if (r == -ENOENT)
                         return unknown_type(ctx, d, type, r);
@@ -306,8 +308,9 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                 if (r == -ENODEV || r == -EINVAL)
                         return no_types(ctx, d, r);
                 if (r < 0)
-                        return r;
-                return vgpu_new(uuid, hd_device_get_sysname(d), type, HD_VGPU_MDEV, ret);
+                        return hd_error(ctx, r, "%s", hd_result_get_reason(mr) ?: strerror(-r));
+                return vgpu_new(hd_result_step_get_subject(hd_result_get_step(mr, 0)), hd_device_get_sysname(d), type,
+                                HD_VGPU_MDEV, ret);
         }
         return no_types(ctx, d, -ENODEV);
 }
@@ -334,10 +337,17 @@ _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
         if (!*id)
                 return no_vgpu(ctx, id, -EINVAL);
         if (hd_uuid_is_valid(id)) {
-                r = hd_mdev_remove(ctx, id);
+                _hd_cleanup_result_ hd_result *mr = NULL;
+                r = hd_mdev_remove(ctx, id, &mr);
+                if (r >= 0)
+                        r = hd_result_get_status(mr);
                 if (r == -EBUSY)
                         return in_use(ctx, id);
-                return r == -ENODEV ? no_vgpu(ctx, id, r) : r;
+                if (r == -ENODEV)
+                        return no_vgpu(ctx, id, r);
+                if (r < 0)
+                        return hd_error(ctx, r, "%s", hd_result_get_reason(mr) ?: strerror(-r));
+                return 0;
         }
         r = hd_nodedev_list_lookup(list, id, &vf);
         if (r < 0)
