@@ -72,6 +72,7 @@ static bool dir_mentions(hd_ctx *ctx, const char *dir, const char *what) {
 
 static void host_checks(hd_ctx *ctx, struct checks *c) {
         _cleanup_free_ char *cpu = NULL, *cmdline = NULL, *osrel = NULL, *lockdown = NULL;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *ip = NULL;
         hd_iommu_info info = {};
         bool dmar = hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/DMAR");
         bool ivrs = hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/IVRS");
@@ -79,7 +80,8 @@ static void host_checks(hd_ctx *ctx, struct checks *c) {
 
         (void) hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpu, NULL);
         (void) hd_sysfs_read_full(ctx, "proc/cmdline", &cmdline, NULL);
-        (void) hd_iommu_get_info(ctx, &info);
+        if (hd_iommu_get_info(ctx, &ip) >= 0)
+                info = *ip;
 
         if (!cpu)
                 add(c, "cpu-virtualization", NULL, HD_CHECK_WARN, "", "cannot read /proc/cpuinfo");
@@ -95,10 +97,10 @@ static void host_checks(hd_ctx *ctx, struct checks *c) {
                 add(c, "iommu-firmware", NULL, info.enabled ? HD_CHECK_WARN : HD_CHECK_FAIL,
                     "enable VT-d / AMD-Vi (IOMMU) in the firmware setup", "no ACPI DMAR or IVRS table");
 
-        karg = dmar || streq(info.vendor, "intel") || (cpu && strstr(cpu, "GenuineIntel")) ? "intel_iommu=on" : "amd_iommu=on";
+        karg = dmar || streq_ptr(info.vendor, "intel") || (cpu && strstr(cpu, "GenuineIntel")) ? "intel_iommu=on" : "amd_iommu=on";
         if (info.enabled)
                 add(c, "iommu", NULL, HD_CHECK_PASS, "", "enabled (%s), %s on the kernel command line",
-                    info.vendor[0] ? info.vendor : "unknown vendor",
+                    info.vendor ?: "unknown vendor",
                     cmdline && word_in(cmdline, karg) ? karg : "no IOMMU argument");
         else {
                 char fix[256];

@@ -155,7 +155,8 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         const char *id = hd_device_get_property(d, "PCI_ID");
         const char *drv = hd_device_get_driver(d), *q;
-        char reason[512], path[PATH_MAX];
+        _cleanup_free_ char *reason = NULL;
+        char path[PATH_MAX];
         long long v;
         int r;
 
@@ -219,7 +220,7 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
                 reasonf(g, "%sheld by %s", g->boot_vga ? "it is the boot VGA device, " : "", g->console_holder);
         if (g->n_users > 0)
                 reasonf(g, "%s is open by process %d (%s)", g->users[0].node, g->users[0].pid, g->users[0].comm);
-        if (!g->reason[0] && hd_host_safety_check(list, d, reason, sizeof(reason)) == -EBUSY)
+        if (!g->reason[0] && hd_host_safety_reason(list, d, &reason) == -EBUSY)
                 reasonf(g, "%s", reason);
         return 0;
 }

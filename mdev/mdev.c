@@ -827,8 +827,8 @@ _public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid_in) {
         if (!mdev_active(ctx, uuid))
                 return -ENODEV;
         {
-                char why[400];
-                if (hd_ctx_check_in_use(ctx, "mdev", uuid, false, why, sizeof(why)) == -EBUSY) {
+                _cleanup_free_ char *why = NULL;
+                if (hd_ctx_check_in_use(ctx, "mdev", uuid, false, &why) == -EBUSY) {
                         log_err(ctx, "%s", why);
                         return -EBUSY;
                 }

@@ -17,6 +17,7 @@
 
 #include "nodedev/device.h"
 #include "util/result-internal.h"
+#include "vfio/vfio-internal.h"
 
 struct member {
         hd_device *dev;
@@ -446,8 +447,11 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
         /* host safety: refuse before any change */
         if (!(flags & HD_VFIO_FORCE))
                 for (size_t i = 0; i < n; i++) {
-                        char why[400];
-                        if (hd_host_safety_check(list, ms[i].dev, why, sizeof(why)) == -EBUSY) {
+                        _cleanup_free_ char *why = NULL;
+                        r = hd_host_safety_reason(list, ms[i].dev, &why);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r == -EBUSY) {
                                 hd_result_fail(res, ctx, -EBUSY, "%s%s (use --force to override)",
                                                is_named(ms[i].dev, devs, n_devs) ? "" : "IOMMU group member ", why);
                                 /* the plan that was refused: where each device would have gone */
@@ -646,8 +650,11 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
                 return r;
         /* a device a running guest uses stays where it is */
         for (size_t i = 0; i < n; i++) {
-                char why[512] = "";
-                if (hd_ctx_check_in_use(ctx, "pci", ms[i].addr, flags & HD_VFIO_FORCE, why, sizeof(why)) == -EBUSY) {
+                _cleanup_free_ char *why = NULL;
+                r = hd_ctx_check_in_use(ctx, "pci", ms[i].addr, flags & HD_VFIO_FORCE, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -EBUSY) {
                         hd_result_fail(res, ctx, -EBUSY, "%s", why);
                         for (size_t k = 0; k < n; k++)
                                 add_step(res, &ms[k], ms[k].orig_driver, HD_OUTCOME_NOT_ATTEMPTED, 0);
