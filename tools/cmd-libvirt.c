@@ -259,8 +259,7 @@ static int verb_attach(int argc _unused_, char **argv) {
 
         r = hd_device_format_hostdev_xml(d, unmanaged ? HD_HOSTDEV_XML_UNMANAGED : HD_HOSTDEV_XML_MANAGED, &xml);
         if (r < 0) {
-                errorf("attach: %s cannot be passed to a guest%s", hd_device_get_name(d),
-                       r == -EINVAL && pci ? " (a PCI bridge)" : r == -EOPNOTSUPP ? " (not a PCI, USB, SCSI or mdev device)" : "");
+                errorf("attach: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
 

@@ -176,12 +176,17 @@ _public_ void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata)
 }
 
 int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char **ret_reason) {
-        _cleanup_free_ char *why = NULL;
+        _cleanup_free_ char *why = NULL, *error = NULL;
         int r;
 
         if (!ctx || !ctx->in_use_fn)
                 return 0;
+        /* the answer comes back in @why: whatever the function does to the
+         * context's error (it may connect to libvirt) is not the caller's */
+        error = TAKE_PTR(ctx->error);
         r = ctx->in_use_fn(ctx, kind, id, &why, ctx->in_use_data);
+        free(ctx->error);
+        ctx->error = TAKE_PTR(error);
         if (r == 0)
                 return 0;
         if (r > 0) {

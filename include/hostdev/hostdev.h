@@ -369,7 +369,9 @@ enum {
  * SCSI device → <hostdev type='scsi'>, mdev → <hostdev type='mdev'>.
  * -EOPNOTSUPP for other capability types (a USB interface among them: its
  * device is what can be assigned); -EPERM for a USB root hub, which belongs
- * to its host controller.
+ * to its host controller; -EINVAL for a PCI bridge.  Every failure sets
+ * the context's error ("usb_usb1: a USB root hub belongs to its host
+ * controller and cannot be given to a guest (pass the controller ...)").
  */
 int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret);
 /* The same with <rom file='@rom_file'/> (an absolute path) for a PCI
