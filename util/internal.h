@@ -8,6 +8,10 @@
 #include "hostdev/hostdev.h"
 #include "macro.h"
 
+void hd_strv_free(char **v);
+static inline void strv_freep(char ***v) { hd_strv_free(*v); }
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
 struct hd_ctx {
         int n_ref;
         int root_fd;            /* "/" or the sysroot directory */
