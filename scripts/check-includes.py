@@ -40,11 +40,11 @@ def resolve(src, including, name):
     return None  # generated (gpu/quirks.h in the build tree) or a system header
 
 
-def graph(src):
-    edges = {}  # (from, to) -> first "file: #include" seen, for the message
-    for mod in MODULES:
-        top = os.path.join(src, mod)
-        for dirpath, _, files in os.walk(top):
+def includes(src, mods):
+    """(folder, including file, name as written, resolved path) of every
+    #include "..." of the .c and .h files below @mods that resolves."""
+    for mod in mods:
+        for dirpath, _, files in os.walk(os.path.join(src, mod)):
             for f in sorted(files):
                 if not f.endswith((".c", ".h")):
                     continue
@@ -53,12 +53,16 @@ def graph(src):
                     text = fh.read()
                 for m in INCLUDE_RE.finditer(text):
                     target = resolve(src, path, m.group(1))
-                    if not target:
-                        continue
-                    to = folder_of(src, target)
-                    if to and to != mod:
-                        edges.setdefault((mod, to), '%s: #include "%s"' % (
-                            os.path.relpath(path, src), m.group(1)))
+                    if target:
+                        yield mod, path, m.group(1), target
+
+
+def graph(src):
+    edges = {}  # (from, to) -> first "file: #include" seen, for the message
+    for mod, path, name, target in includes(src, MODULES):
+        to = folder_of(src, target)
+        if to and to != mod:
+            edges.setdefault((mod, to), '%s: #include "%s"' % (os.path.relpath(path, src), name))
     return edges
 
 
@@ -69,22 +73,10 @@ PROTOTYPE_RE = re.compile(r'^(?!static\b)[A-Za-z_][\w \t\*]*\bhd_\w+\s*\(', re.M
 
 def front_end_violations(src):
     bad = []
-    for mod in FRONT_ENDS:
-        for dirpath, _, files in os.walk(os.path.join(src, mod)):
-            for f in sorted(files):
-                if not f.endswith((".c", ".h")):
-                    continue
-                path = os.path.join(dirpath, f)
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    text = fh.read()
-                for m in INCLUDE_RE.finditer(text):
-                    target = resolve(src, path, m.group(1))
-                    if not target:
-                        continue
-                    rel = os.path.relpath(target, src)
-                    if folder_of(src, target) not in (None, mod) and rel not in FRONT_END_MAY_INCLUDE:
-                        bad.append('%s: #include "%s" (a library internal)' % (os.path.relpath(path, src),
-                                                                               m.group(1)))
+    for mod, path, name, target in includes(src, FRONT_ENDS):
+        rel = os.path.relpath(target, src)
+        if folder_of(src, target) not in (None, mod) and rel not in FRONT_END_MAY_INCLUDE:
+            bad.append('%s: #include "%s" (a library internal)' % (os.path.relpath(path, src), name))
     for rel in sorted(FRONT_END_MAY_INCLUDE):
         with open(os.path.join(src, rel), encoding="utf-8", errors="replace") as fh:
             text = fh.read()
