@@ -342,8 +342,9 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
 
         if (!d || !ret)
                 return -EINVAL;
+        hd_error_clear(hd_device_get_ctx(d));
         if (hd_device_get_cap_type(d) != HD_CAP_PCI)
-                return -EOPNOTSUPP;
+                return hd_error(hd_device_get_ctx(d), -EOPNOTSUPP, "%s is not a PCI device", hd_device_get_name(d));
         cfg = malloc(sizeof(*cfg));
         if (!cfg)
                 return -ENOMEM;

@@ -40,12 +40,8 @@ static int verb_iommu_explain(int argc, char **argv) {
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_iommu_explain(d, &text);
-        if (r == -EOPNOTSUPP) {
-                errorf("iommu explain: %s is not a PCI device", hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
         if (r < 0) {
-                errorf("iommu explain: %s", strerror(-r));
+                errorf("iommu explain: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         fputs(text, stdout);

@@ -266,7 +266,8 @@ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_device **
  * hd_iommu_explain: why @d shares its IOMMU group: the multifunction
  * siblings and upstream ports that lack ACS isolation (source validation,
  * request/completion redirect, upstream forwarding).  Human text, one
- * finding per line.
+ * finding per line.  -EOPNOTSUPP for a device that is not PCI (the
+ * context's error says so).
  */
 int hd_iommu_explain(hd_device *d, char **ret);
 
