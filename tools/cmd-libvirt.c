@@ -3,7 +3,8 @@
  * hostdevctl and libvirt domains: attach, detach-device, and "which domain
  * uses this device" for show, nodedev-list and iommu, plus the in-use
  * question that reattach, reset, VF shrinking and mdev removal ask
- * (domain/libvirt.c answers it; this file decides when libvirt is asked).
+ * (domain/libvirt.c answers it; this file asks libvirt once, when the
+ * first answer is needed).
  *
  * Whether libvirt is asked at all is the library's decision
  * (hd_domain_usage_new: -ENOENT for --connect none, a sysroot without a
