@@ -83,6 +83,7 @@ static bool dir_mentions(hd_ctx *ctx, const char *dir, const char *what) {
 
 static void host_checks(hd_ctx *ctx, struct checks *c) {
         _cleanup_free_ char *cpu = NULL, *cmdline = NULL, *osrel = NULL, *lockdown = NULL;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *ip = NULL;
         hd_iommu_info info = {};
         bool dmar = hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/DMAR");
         bool ivrs = hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/IVRS");
@@ -90,7 +91,8 @@ static void host_checks(hd_ctx *ctx, struct checks *c) {
 
         (void) hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpu, NULL);
         (void) hd_sysfs_read_full(ctx, "proc/cmdline", &cmdline, NULL);
-        (void) hd_iommu_get_info(ctx, &info);
+        if (hd_iommu_get_info(ctx, &ip) >= 0)
+                info = *ip;
 
         if (!cpu)
                 add(c, "cpu-virtualization", NULL, HD_CHECK_WARN, NULL, "cannot read /proc/cpuinfo");

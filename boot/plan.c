@@ -374,14 +374,14 @@ static int add_device(hd_boot_plan *p, hd_device *d, const char *reason) {
 /* "intel", "amd" or NULL (unknown) */
 static const char *iommu_vendor(hd_ctx *ctx) {
         _cleanup_free_ char *cpu = NULL;
-        hd_iommu_info info;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *info = NULL;
 
         if (hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/DMAR"))
                 return "intel";
         if (hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/IVRS"))
                 return "amd";
-        if (hd_iommu_get_info(ctx, &info) >= 0 && (streq_ptr(info.vendor, "intel") || streq_ptr(info.vendor, "amd")))
-                return streq_ptr(info.vendor, "intel") ? "intel" : "amd";
+        if (hd_iommu_get_info(ctx, &info) >= 0 && (streq_ptr(info->vendor, "intel") || streq_ptr(info->vendor, "amd")))
+                return streq_ptr(info->vendor, "intel") ? "intel" : "amd";
         if (hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpu, NULL) >= 0)
                 return strstr(cpu, "GenuineIntel") ? "intel" : strstr(cpu, "AuthenticAMD") ? "amd" : NULL;
         return NULL;
@@ -584,7 +584,6 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
         /* devices: the requested ones, then their IOMMU group mates */
         for (size_t i = 0; i < n; i++) {
                 hd_device *d = devs[i];
-                char reason[512];
                 if (hd_device_get_cap_type(d) != HD_CAP_PCI)
                         return hd_error(ctx, -EINVAL, "%s is not a PCI device", hd_device_get_name(d));
                 if (hd_pci_device_is_bridge(d))
@@ -597,9 +596,9 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
                                                 "refused: %s is the boot console GPU (boot_vga): the firmware "
                                                 "and the kernel console draw on it (use --force to override)",
                                                 hd_device_get_sysname(d));
-                        r = hd_host_safety_check(list, d, reason, sizeof(reason));
+                        r = hd_host_safety_check(list, d);
                         if (r == -EBUSY)
-                                return hd_error(ctx, r, "refused: %s (use --force to override)", reason);
+                                return hd_error(ctx, r, "refused: %s (use --force to override)", hd_ctx_get_error(ctx));
                 }
                 if ((r = add_device(p, d, "requested")) < 0)
                         return r;
@@ -620,16 +619,15 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
                         return r;
                 snprintf(why, sizeof(why), "IOMMU group %d mate of %s", g, hd_device_get_sysname(devs[i]));
                 for (size_t k = 0; k < nm; k++) {
-                        char reason[512];
                         if (hd_device_get_cap_type(mates[k]) != HD_CAP_PCI || hd_pci_device_is_bridge(mates[k]) ||
                             plan_has(p, hd_device_get_sysname(mates[k])))
                                 continue;
-                        if (!(flags & HD_BOOT_FORCE) &&
-                            hd_host_safety_check(list, mates[k], reason, sizeof(reason)) == -EBUSY)
+                        if (!(flags & HD_BOOT_FORCE) && hd_host_safety_check(list, mates[k]) == -EBUSY)
                                 return hd_error(ctx, -EBUSY,
                                                 "refused: %s must go with %s (same IOMMU group), but %s "
                                                 "(use --force to override)",
-                                                hd_device_get_sysname(mates[k]), hd_device_get_sysname(devs[i]), reason);
+                                                hd_device_get_sysname(mates[k]), hd_device_get_sysname(devs[i]),
+                                                hd_ctx_get_error(ctx));
                         if ((r = add_device(p, mates[k], why)) < 0)
                                 return r;
                 }

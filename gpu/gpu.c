@@ -187,7 +187,8 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         const char *id = hd_device_get_property(d, "PCI_ID");
         const char *drv = hd_device_get_driver(d);
-        char reason[512], path[PATH_MAX], vendor[256] = "", product[256] = "", holder[256] = "", methods[256] = "";
+        _cleanup_free_ char *reason = NULL;
+        char path[PATH_MAX], vendor[256] = "", product[256] = "", holder[256] = "", methods[256] = "";
         long long v;
         int r;
 
@@ -261,7 +262,7 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         if (g->n_users > 0 &&
             reasonf(g, "%s is open by process %d (%s)", g->users[0].node, g->users[0].pid, g->users[0].comm) < 0)
                 return -ENOMEM;
-        if (!g->reason && hd_host_safety_check(list, d, reason, sizeof(reason)) == -EBUSY && reasonf(g, "%s", reason) < 0)
+        if (!g->reason && hd_host_safety_reason(list, d, &reason) == -EBUSY && reasonf(g, "%s", reason) < 0)
                 return -ENOMEM;
         return 0;
 }

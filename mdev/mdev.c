@@ -933,7 +933,8 @@ _public_ int hd_mdev_in_use(hd_ctx *ctx, const char *uuid_in, int *ret_pid) {
  * given, or its node-device name). */
 static int remove_impl(struct op *o, const char *uuid_in, const char *name) {
         hd_ctx *ctx = o->ctx;
-        char uuid[37], why[400];
+        _cleanup_free_ char *why = NULL;
+        char uuid[37];
         hd_mdev live = {};
         int pid = 0, r;
 
@@ -956,7 +957,7 @@ static int remove_impl(struct op *o, const char *uuid_in, const char *name) {
                 return r;
         if (r > 0)
                 return op_fail(o, -EBUSY, "%s is in use: process %d has its VFIO group open; nothing changed", name, pid);
-        if (hd_ctx_check_in_use(ctx, "mdev", uuid, false, why, sizeof(why)) == -EBUSY) {
+        if (hd_ctx_check_in_use(ctx, "mdev", uuid, false, &why) == -EBUSY) {
                 log_err(ctx, "%s", why);
                 return op_fail(o, -EBUSY,
                                "%s is in use (by the domain named above, or the kernel refused to remove it); nothing changed",

@@ -320,7 +320,7 @@ static const char *numvfs_error(int r) {
 static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd_result *res) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         for (unsigned i = 0; i < cur; i++) {
-                char addr[32], drv[64], why[400];
+                char addr[32], drv[64];
                 hd_device *vf = NULL;
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
@@ -331,9 +331,9 @@ static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd
                         return -EBUSY;
                 }
                 if (hd_nodedev_list_lookup(list, addr, &vf) >= 0 &&
-                    hd_host_safety_check(list, vf, why, sizeof(why)) == -EBUSY) {
+                    hd_host_safety_check(list, vf) == -EBUSY) {
                         set_failure(res, ctx, -EBUSY, "VF %u (%s) of %s is in use: %s; use --force to destroy it anyway",
-                                    i, addr, pf, why);
+                                    i, addr, pf, hd_ctx_get_error(ctx));
                         return -EBUSY;
                 }
         }
@@ -421,9 +421,10 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
          * never from under a running guest */
         if (cur != o->numvfs && cur > 0)
                 for (long long i = 0; i < cur; i++) {
-                        char addr[32], why[400];
+                        _cleanup_free_ char *why = NULL;
+                        char addr[32];
                         if (virtfn_addr(ctx, pf, (unsigned) i, addr, sizeof(addr)) >= 0 &&
-                            hd_ctx_check_in_use(ctx, "pci", addr, flags & HD_SRIOV_FORCE, why, sizeof(why)) == -EBUSY) {
+                            hd_ctx_check_in_use(ctx, "pci", addr, flags & HD_SRIOV_FORCE, &why) == -EBUSY) {
                                 set_failure(res, ctx, -EBUSY, "VF %lld of %s: %s", i, pf, why);
                                 return 0;
                         }

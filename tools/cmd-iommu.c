@@ -40,12 +40,8 @@ static int verb_iommu_explain(int argc, char **argv) {
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_iommu_explain(d, &text);
-        if (r == -EOPNOTSUPP) {
-                errorf("iommu explain: %s is not a PCI device", hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
         if (r < 0) {
-                errorf("iommu explain: %s", strerror(-r));
+                errorf("iommu explain: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         fputs(text, stdout);
@@ -88,7 +84,7 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ unsigned *groups = NULL;
-        hd_iommu_info info;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *info = NULL;
         json_object *root = NULL, *jgroups = NULL;
         bool json = arg_json;
         size_t ng = 0;
@@ -106,23 +102,23 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
         if (json) {
                 json_object *ji = json_object_new_object();
                 root = json_object_new_object();
-                json_object_object_add(ji, "enabled", json_object_new_boolean(info.enabled));
-                json_object_object_add(ji, "vendor", info.vendor[0] ? json_object_new_string(info.vendor) : NULL);
+                json_object_object_add(ji, "enabled", json_object_new_boolean(info->enabled));
+                json_object_object_add(ji, "vendor", info->vendor ? json_object_new_string(info->vendor) : NULL);
                 json_object_object_add(ji, "interrupt_remapping",
-                                       info.intremap < 0 ? NULL : json_object_new_boolean(info.intremap));
-                json_object_object_add(ji, "hint", info.hint[0] ? json_object_new_string(info.hint) : NULL);
-                json_object_object_add(ji, "hypervisor", info.hypervisor[0] ? json_object_new_string(info.hypervisor) : NULL);
+                                       info->intremap < 0 ? NULL : json_object_new_boolean(info->intremap));
+                json_object_object_add(ji, "hint", info->hint ? json_object_new_string(info->hint) : NULL);
+                json_object_object_add(ji, "hypervisor", info->hypervisor ? json_object_new_string(info->hypervisor) : NULL);
                 json_object_object_add(root, "iommu", ji);
                 jgroups = json_object_new_array();
                 json_object_object_add(root, "groups", jgroups);
         } else {
-                printf("IOMMU: %s%s%s%s\n", info.enabled ? "enabled" : "DISABLED",
-                       info.vendor[0] ? " (" : "", info.vendor, info.vendor[0] ? ")" : "");
-                printf("Interrupt remapping: %s\n", info.intremap < 0 ? "unknown" : info.intremap ? "yes" : "NO");
-                if (info.hypervisor[0])
-                        printf("Virtual machine: %s\n", info.hypervisor);
-                if (info.hint[0])
-                        printf("Hint: %s\n", info.hint);
+                printf("IOMMU: %s%s%s%s\n", info->enabled ? "enabled" : "DISABLED",
+                       info->vendor ? " (" : "", strempty(info->vendor), info->vendor ? ")" : "");
+                printf("Interrupt remapping: %s\n", info->intremap < 0 ? "unknown" : info->intremap ? "yes" : "NO");
+                if (info->hypervisor)
+                        printf("Virtual machine: %s\n", info->hypervisor);
+                if (info->hint)
+                        printf("Hint: %s\n", info->hint);
         }
         for (size_t g = 0; g < ng; g++) {
                 _cleanup_free_ hd_device **devs = NULL;

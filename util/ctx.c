@@ -175,23 +175,32 @@ _public_ void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata)
         ctx->in_use_data = userdata;
 }
 
-int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char *reason, size_t size) {
-        char why[400] = "";
+int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char **ret_reason) {
+        _cleanup_free_ char *why = NULL, *error = NULL;
         int r;
 
         if (!ctx || !ctx->in_use_fn)
                 return 0;
-        r = ctx->in_use_fn(ctx, kind, id, why, sizeof(why), ctx->in_use_data);
+        /* the answer comes back in @why: whatever the function does to the
+         * context's error (it may connect to libvirt) is not the caller's */
+        error = TAKE_PTR(ctx->error);
+        r = ctx->in_use_fn(ctx, kind, id, &why, ctx->in_use_data);
+        free(ctx->error);
+        ctx->error = TAKE_PTR(error);
         if (r == 0)
                 return 0;
         if (r > 0) {
-                snprintf(reason, size, "%s", why);
+                *ret_reason = TAKE_PTR(why);
+                if (!*ret_reason && hd_asprintf(ret_reason, "%s is used by a running domain", id) < 0)
+                        return -ENOMEM;
                 return -EBUSY;
         }
         if (force) {
-                log_warn(ctx, "%s: %s; going on (--force)", id, why);
+                log_warn(ctx, "%s: %s; going on (--force)", id, strempty(why));
                 return 0;
         }
-        snprintf(reason, size, "%s: cannot tell whether a domain uses it (%s); --force to proceed", id, why);
+        if (hd_asprintf(ret_reason, "%s: cannot tell whether a domain uses it (%s); --force to proceed", id,
+                        why ?: strerror(-r)) < 0)
+                return -ENOMEM;
         return -EBUSY;
 }
