@@ -24,6 +24,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
+#include "domain/domain-internal.h"
 #include "nodedev/device.h"
 
 /* libvirt is loaded when a domain question is first asked, not when
@@ -89,7 +90,6 @@ struct hd_domain_usage {
         char *uri;
         struct use *uses;
         size_t n;
-        char *unknown_why;      /* hd_domain_usage_install(NULL) */
 };
 
 /* libvirt's message of the last failed call on this thread */
@@ -119,13 +119,13 @@ _public_ hd_domain_usage *hd_domain_usage_free(hd_domain_usage *u) {
         if (u->conn)
                 sym_virConnectClose(u->conn);
         free(u->uri);
-        free(u->unknown_why);
         hd_nodedev_list_unref(u->own_list);
         free(u);
         return NULL;
 }
 
 static void usage_freep(hd_domain_usage **u) { hd_domain_usage_free(*u); }
+static void list_unrefp(hd_nodedev_list **l) { hd_nodedev_list_unref(*l); }
 
 static void xml_docp(xmlDocPtr *d) { if (*d) xmlFreeDoc(*d); }
 static void xpath_ctxp(xmlXPathContextPtr *c) { if (*c) xmlXPathFreeContext(*c); }
@@ -375,12 +375,36 @@ static int parse_domain(hd_domain_usage *u, const char *domain, bool running, co
         return 0;
 }
 
+/* Re-read the domains; VF pools are resolved against @list, else the
+ * usage's list, else a list made for the purpose. */
+int hd_domain_usage_reload_with(hd_domain_usage *u, hd_nodedev_list *list) {
+        _cleanup_(list_unrefp) hd_nodedev_list *tmp = NULL;
+        hd_nodedev_list *keep;
+        int r;
+
+        if (!list)
+                list = u->list;
+        if (!list) {
+                r = hd_nodedev_list_new(u->ctx, &tmp);
+                if (r < 0)
+                        return r;
+                list = tmp;
+        }
+        keep = u->list;
+        u->list = list;
+        r = hd_domain_usage_reload(u);
+        u->list = keep;
+        return r;
+}
+
 _public_ int hd_domain_usage_reload(hd_domain_usage *u) {
         virDomainPtr *doms = NULL;
         int n, r = 0;
 
         if (!u || !u->conn)
                 return -EINVAL;
+        if (!u->list)
+                return hd_domain_usage_reload_with(u, NULL);
         clear_uses(u);
         n = sym_virConnectListAllDomains(u->conn, &doms, 0);
         if (n < 0) {
@@ -546,11 +570,6 @@ static int usage_in_use(hd_ctx *ctx, const char *kind, const char *id, char **re
         hd_domain_usage *u = userdata;
         const struct use *defined = NULL;
 
-        if (u->unknown_why) {
-                if (!(*ret_reason = strdup(u->unknown_why)))
-                        return -ENOMEM;
-                return -EAGAIN;
-        }
         for (size_t i = 0; i < u->n; i++) {
                 const struct use *x = &u->uses[i];
                 bool m = (streq(kind, "pci") && x->kind == USE_PCI && streq(x->key, id)) ||
@@ -579,17 +598,140 @@ _public_ int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *
         return usage_in_use(ctx, kind, id, ret_reason, u);
 }
 
+/* The context's own usage (hd_domain_usage_install_lazy, and the unknown
+ * answer of hd_domain_usage_install(ctx, NULL, why)): libvirt is asked
+ * when the first answer is needed, once per context. */
+struct lazy_usage {
+        hd_ctx *ctx;            /* borrowed: the context owns this */
+        char *uri;              /* NULL: libvirt's default URI */
+        int state;              /* 0 not asked yet, 1 loaded, 2 not asked here, <0 unknown (-errno) */
+        char *why;              /* states 2 and <0: why */
+        hd_domain_usage *u;     /* state 1 */
+};
+
+static void lazy_free(void *p) {
+        struct lazy_usage *l = p;
+        if (!l)
+                return;
+        hd_domain_usage_free(l->u);
+        free(l->uri);
+        free(l->why);
+        free(l);
+}
+
+/* 1 loaded, 0 not asked here, <0 unknown; the context's error says why
+ * for the last two, on every call. */
+static int lazy_load(struct lazy_usage *l, hd_nodedev_list *list, unsigned flags) {
+        int r;
+
+        if (l->state == 0) {
+                r = hd_domain_usage_new(l->ctx, list, l->uri, flags, &l->u);
+                if (r >= 0) {
+                        /* the context owns the usage: it keeps no list (a
+                         * list holds the context; the caller's may go) */
+                        hd_nodedev_list_unref(TAKE_PTR(l->u->own_list));
+                        l->u->list = NULL;
+                        l->state = 1;
+                } else {
+                        l->state = r == -ENOENT ? 2 : r;
+                        l->why = strdup(hd_ctx_get_error(l->ctx) ?: strerror(-r));
+                        if (!l->why) {
+                                l->state = 0;
+                                return -ENOMEM;
+                        }
+                        if (r != -ENOENT)
+                                log_warn(l->ctx, "%s; which domains use devices is unknown", l->why);
+                }
+        }
+        if (l->state == 1)
+                return 1;
+        /* logged when it was decided: set again, quietly */
+        free(l->ctx->error);
+        l->ctx->error = strdup(l->why);
+        return l->state == 2 ? 0 : l->state;
+}
+
+static int lazy_in_use(hd_ctx *ctx, const char *kind, const char *id, char **ret_reason, void *userdata) {
+        struct lazy_usage *l = userdata;
+        int r = lazy_load(l, NULL, 0);
+
+        if (r == 0)
+                return 0;
+        if (r < 0) {
+                if (!(*ret_reason = strdup(l->why ?: "libvirt cannot be asked")))
+                        return -ENOMEM;
+                return -EAGAIN;
+        }
+        return usage_in_use(ctx, kind, id, ret_reason, l->u);
+}
+
+static int lazy_new(hd_ctx *ctx, const char *uri, struct lazy_usage **ret) {
+        struct lazy_usage *l = calloc(1, sizeof(*l));
+
+        if (!l)
+                return -ENOMEM;
+        l->ctx = ctx;
+        if (uri && !(l->uri = strdup(uri))) {
+                free(l);
+                return -ENOMEM;
+        }
+        *ret = l;
+        return 0;
+}
+
+_public_ int hd_domain_usage_install_lazy(hd_ctx *ctx, const char *uri) {
+        struct lazy_usage *l;
+        int r;
+
+        if (!ctx)
+                return -EINVAL;
+        r = lazy_new(ctx, uri, &l);
+        if (r < 0)
+                return r;
+        hd_ctx_set_in_use_fn_owned(ctx, lazy_in_use, l, lazy_free);
+        return 0;
+}
+
+_public_ int hd_domain_usage_get(hd_ctx *ctx, hd_nodedev_list *list, unsigned flags, hd_domain_usage **ret) {
+        struct lazy_usage *l = hd_ctx_get_in_use_data(ctx, lazy_in_use);
+        int r;
+
+        if (!ctx || !ret || (list && hd_nodedev_list_get_ctx(list) != ctx))
+                return -EINVAL;
+        if (!l) {
+                hd_error_clear(ctx);
+                return hd_error(ctx, -ENXIO, "no libvirt connection is set up for this context");
+        }
+        r = lazy_load(l, list, flags);
+        if (r > 0)
+                *ret = l->u;
+        return r;
+}
+
+const char *hd_domain_usage_uri_of(hd_ctx *ctx) {
+        struct lazy_usage *l = hd_ctx_get_in_use_data(ctx, lazy_in_use);
+        if (l && l->u)
+                return l->u->uri;
+        return l && l->uri ? l->uri : "the default URI";
+}
+
 _public_ void hd_domain_usage_install(hd_ctx *ctx, hd_domain_usage *u, const char *why) {
-        static hd_domain_usage unknown;
+        struct lazy_usage *l = NULL;
 
         if (!ctx)
                 return;
-        if (!u) {
-                free(unknown.unknown_why);
-                unknown.unknown_why = strdup(why ? why : "libvirt cannot be asked");
-                u = &unknown;
+        if (u) {
+                hd_ctx_set_in_use_fn(ctx, usage_in_use, u);
+                return;
         }
-        hd_ctx_set_in_use_fn(ctx, usage_in_use, u);
+        /* the unknown answer, the context's own */
+        if (lazy_new(ctx, NULL, &l) < 0 || !(l->why = strdup(why ?: "libvirt cannot be asked"))) {
+                lazy_free(l);
+                hd_ctx_set_in_use_fn(ctx, NULL, NULL);
+                return;
+        }
+        l->state = -EAGAIN;
+        hd_ctx_set_in_use_fn_owned(ctx, lazy_in_use, l, lazy_free);
 }
 
 static int attach_detach(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,

@@ -20,10 +20,7 @@
 #include "hostdevctl.h"
 
 const char *arg_connect;
-
-static hd_domain_usage *usage;
-static char *usage_error;                /* why libvirt could not be asked */
-static int usage_state;                  /* 0 not tried, 1 loaded, -1 unknown, 2 not applicable */
+static hd_ctx *cli_ctx;   /* borrowed: the verb's context */
 
 static const char *connect_uri(void) {
         if (arg_connect)
@@ -31,44 +28,18 @@ static const char *connect_uri(void) {
         return getenv("LIBVIRT_DEFAULT_URI");
 }
 
-/* Load the domain usage once: 1 loaded, 0 not applicable, -1 unknown. */
-static int usage_load(hd_ctx *ctx, hd_nodedev_list *list, bool rw) {
-        int r;
-
-        if (usage_state)
-                return usage_state == 2 ? 0 : usage_state;
-        r = hd_domain_usage_new(ctx, list, connect_uri(), rw ? HD_DOMAIN_USAGE_RW : 0, &usage);
-        if (r >= 0) {
-                usage_state = 1;
-                return 1;
-        }
-        if (r == -ENOENT) {
-                usage_state = 2;
-                return 0;
-        }
-        usage_error = strdup(hd_ctx_get_error(ctx) ?: strerror(-r));
-        if (usage_error && arg_log_level >= HD_LOG_WARNING)
-                fprintf(stderr, "hostdevctl: warning: %s; which domains use devices is unknown\n", usage_error);
-        usage_state = -1;
-        return -1;
-}
-
-static int lazy_in_use(hd_ctx *ctx, const char *kind, const char *id, char **ret_reason, void *userdata _unused_) {
-        int s = usage_load(ctx, NULL, false);
-        if (s == 0)
-                return 0;
-        if (s < 0) {
-                *ret_reason = strdup(usage_error ?: "libvirt cannot be asked");
-                return -EAGAIN;
-        }
-        return hd_domain_usage_check(usage, ctx, kind, id, ret_reason);
-}
-
-static hd_ctx *cli_ctx;   /* borrowed: the verb's context */
-
+/* The context asks libvirt (--connect, LIBVIRT_DEFAULT_URI, or libvirt's
+ * default) when the first answer is needed; the context keeps the usage. */
 void libvirt_install_in_use(hd_ctx *ctx) {
         cli_ctx = ctx;
-        hd_ctx_set_in_use_fn(ctx, lazy_in_use, NULL);
+        if (hd_domain_usage_install_lazy(ctx, connect_uri()) < 0)
+                errorf("out of memory");
+}
+
+/* the context's usage: 1 and *ret, 0 libvirt not asked, <0 unknown (the
+ * context's error says why) */
+static int usage_of(hd_nodedev_list *list, hd_domain_usage **ret) {
+        return hd_domain_usage_get(cli_ctx, list, 0, ret);
 }
 
 /* ---- who uses what (show, nodedev-list, iommu) ---- */
@@ -87,8 +58,9 @@ static hd_device *pci_of(hd_device *d) {
  * libvirt is not asked (a sysroot without --connect). */
 const char *libvirt_used_by_text(hd_nodedev_list *list, hd_device *d, char *buf, size_t size) {
         _cleanup_free_ const hd_domain_use **uses = NULL;
+        hd_domain_usage *usage = NULL;
         size_t n = 0, off = 0;
-        int s = usage_load(cli_ctx, list, false);
+        int s = usage_of(list, &usage);
 
         if (s == 0)
                 return NULL;
@@ -107,9 +79,10 @@ const char *libvirt_used_by_text(hd_nodedev_list *list, hd_device *d, char *buf,
  * (no key) when libvirt is not asked. */
 json_object *libvirt_used_by_json(hd_nodedev_list *list, hd_device *d, bool *ret_add) {
         _cleanup_free_ const hd_domain_use **uses = NULL;
+        hd_domain_usage *usage = NULL;
         json_object *arr;
         size_t n = 0;
-        int s = usage_load(cli_ctx, list, false);
+        int s = usage_of(list, &usage);
 
         *ret_add = s != 0;
         if (s <= 0)
@@ -170,11 +143,12 @@ void libvirt_show_text(hd_nodedev_list *list, hd_device *d) {
         hd_ctx *ctx = cli_ctx;
         _cleanup_free_ const hd_domain_use **uses = NULL;
         _cleanup_free_ char *comm = NULL;
+        hd_domain_usage *usage = NULL;
         size_t n = 0;
-        int s = usage_load(ctx, list, false), group, pid = 0;
+        int s = usage_of(list, &usage), group, pid = 0;
 
         if (s < 0)
-                printf("domains:\n  unknown: %s\n", usage_error ? usage_error : "libvirt cannot be asked");
+                printf("domains:\n  unknown: %s\n", hd_ctx_get_error(ctx) ?: "libvirt cannot be asked");
         else if (s > 0 && hd_domain_usage_find(usage, d, &uses, &n) >= 0) {
                 printf("domains:\n");
                 if (n == 0)
@@ -190,17 +164,25 @@ void libvirt_show_text(hd_nodedev_list *list, hd_device *d) {
 
 /* ---- attach / detach-device ---- */
 
-static int group_members(hd_nodedev_list *list, hd_device *d, hd_device ***ret, size_t *ret_n) {
-        int group = hd_device_get_iommu_group(d);
-        if (group < 0) {
-                *ret = calloc(1, sizeof(**ret));
-                if (!*ret)
-                        return -ENOMEM;
-                (*ret)[0] = d;
-                *ret_n = 1;
-                return 0;
+/* Print a domain operation's result (the plan and what happened) and its
+ * reason; the exit status from its status: 0, 1 failed, 2 refused. */
+static int domain_report(const char *verb, const hd_result *res) {
+        int st = hd_result_get_status(res);
+        const char *why = hd_result_get_reason(res);
+
+        print_result_text(res, "");
+        if (st < 0)
+                errorf("%s%s: %s", verb, st == -EBUSY ? " refused" : "", strempty(why));
+        else if (why)
+                errorf("note: %s", why);
+        /* what was undone after the failure */
+        for (size_t i = 0; i < hd_result_get_n_steps(res); i++) {
+                const hd_result_step *s = hd_result_get_step(res, i);
+                const char *t = hd_result_step_get_type(s), *e = hd_result_step_get_error_text(s);
+                if (t && streq(t, "rollback"))
+                        errorf("%s: %s%s%s", verb, strempty(hd_result_step_get_action(s)), e ? ": " : "", strempty(e));
         }
-        return hd_iommu_group_get_devices(list, (unsigned) group, ret, ret_n);
+        return st == 0 ? EXIT_SUCCESS : st == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
 }
 
 /* the options of attach and detach-device (--connect: arg_connect) */
@@ -236,198 +218,48 @@ static const struct option detach_device_options[] = {
 static int verb_attach(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_free_ hd_device **members = NULL;
-        _cleanup_free_ char *xml = NULL;
-        _cleanup_free_ const hd_domain_use **uses = NULL;
-        bool live = arg_live, config = arg_config, managed = arg_managed, unmanaged = arg_unmanaged, dry = arg_dry_run,
-             force = arg_force;
-        bool detached = false;
-        const char *domain;
-        hd_device *d, *pci;
-        size_t n = 0, nu = 0;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        unsigned flags = (arg_live ? HD_DOMAIN_LIVE : 0) | (arg_config ? HD_DOMAIN_CONFIG : 0) |
+                         (arg_unmanaged ? HD_DOMAIN_UNMANAGED : 0) | (arg_dry_run ? HD_DOMAIN_DRY_RUN : 0) |
+                         (arg_force ? HD_DOMAIN_FORCE : 0);
+        hd_device *d;
         int r;
 
-        if (managed && unmanaged) {
+        if (arg_managed && arg_unmanaged) {
                 errorf("attach: --managed and --unmanaged are mutually exclusive");
                 return EXIT_USAGE;
         }
-        domain = argv[1];
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[2], &d) < 0)
                 return EXIT_FAILURE;
-        pci = pci_of(d);
-
-        r = hd_device_format_hostdev_xml(d, unmanaged ? HD_HOSTDEV_XML_UNMANAGED : HD_HOSTDEV_XML_MANAGED, &xml);
-        if (r < 0) {
-                errorf("attach: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
-
-        /* who has it now: libvirt must be reachable, on the live host too */
-        if (usage_load(ctx, list, !dry) < 0) {
-                errorf("attach: %s", usage_error ? usage_error : "libvirt cannot be asked");
-                return EXIT_FAILURE;
-        }
-        if (usage_state == 1 && hd_domain_usage_find(usage, d, &uses, &nu) >= 0)
-                for (size_t i = 0; i < nu; i++)
-                        if (uses[i]->running) {
-                                errorf("attach refused: %s is used by running domain '%s' (%s, on %s)",
-                                       hd_device_get_name(d), uses[i]->domain, uses[i]->how, uses[i]->uri);
-                                return EXIT_REFUSED;
-                        }
-
-        if (pci) {
-                r = group_members(list, pci, &members, &n);
-                if (r < 0) {
-                        errorf("attach: %s: %s", hd_device_get_name(pci), strerror(-r));
-                        return EXIT_FAILURE;
-                }
-                for (size_t i = 0; i < n; i++) {
-                        hd_device *m = members[i];
-                        const char *drv = hd_device_get_driver(m);
-                        _cleanup_free_ char *why = NULL;
-                        if (hd_device_get_cap_type(m) != HD_CAP_PCI || hd_pci_device_is_bridge(m))
-                                continue;
-                        /* nor a running guest */
-                        if (m != pci && usage_state == 1 &&
-                            hd_domain_usage_check(usage, ctx, "pci", hd_device_get_pci_address(m), &why) > 0) {
-                                errorf("attach refused: IOMMU group member %s", strempty(why));
-                                return EXIT_REFUSED;
-                        }
-                        /* the host must not need any member (libvirt does not check this) */
-                        if (!force && hd_host_safety_check(list, m) == -EBUSY) {
-                                errorf("attach refused: %s%s (use --force to override)",
-                                       m == pci ? "" : "IOMMU group member ", strempty(hd_ctx_get_error(ctx)));
-                                return EXIT_REFUSED;
-                        }
-                        /* managed: libvirt moves only the device itself */
-                        if (!unmanaged && m != pci && drv && !hd_driver_is_passthrough(drv)) {
-                                errorf("attach: IOMMU group %d is not viable: %s is bound to %s; libvirt "
-                                       "(managed) detaches only %s: use --unmanaged to move the whole group",
-                                       hd_device_get_iommu_group(pci), hd_device_get_pci_address(m),
-                                       drv, hd_device_get_pci_address(pci));
-                                return EXIT_FAILURE;
-                        }
-                }
-        }
-
-        printf("plan:\n");
-        if (pci && unmanaged) {
-                _hd_cleanup_result_ hd_result *res = NULL;
-                r = hd_vfio_detach(list, pci, "vfio-pci",
-                                   HD_VFIO_GROUP | (dry ? HD_VFIO_DRY_RUN : 0) | (force ? HD_VFIO_FORCE : 0), &res);
-                if (r < 0) {
-                        errorf("attach: cannot detach %s: %s", hd_device_get_name(pci), strerror(-r));
-                        return EXIT_FAILURE;
-                }
-                printf("  detach the IOMMU group to vfio-pci (journaled):\n");
-                print_result_text(res, "    ");
-                r = hd_result_get_status(res);
-                if (r < 0) {
-                        errorf("attach %s: %s", r == -EBUSY ? "refused" : "failed",
-                               strempty(hd_result_get_reason(res)));
-                        return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
-                }
-                if (hd_result_count_outcome(res, HD_OUTCOME_DONE) > 0)
-                        detached = true;
-        } else if (pci)
-                printf("  libvirt detaches %s itself (managed='yes')\n", hd_device_get_name(pci));
-        printf("  attach to domain '%s'%s%s on %s:\n%s", domain, live ? " --live" : "", config ? " --config" : "",
-               usage_state == 1 ? hd_domain_usage_get_uri(usage) : connect_uri() ? connect_uri() : "the default URI",
-               xml);
-        if (dry)
-                return EXIT_SUCCESS;
-
-        r = hd_domain_attach_xml(usage, domain, xml, live, config);
-        if (r < 0) {
-                errorf("attach: libvirt refused to attach %s to '%s': %s", hd_device_get_name(d), domain,
-                       hd_ctx_get_error(ctx) ?: strerror(-r));
-                if (detached) {
-                        _hd_cleanup_result_ hd_result *res = NULL;
-                        if (hd_vfio_reattach(list, pci, HD_VFIO_GROUP | HD_VFIO_FORCE, &res) >= 0)
-                                errorf("attach: gave the IOMMU group back to its drivers");
-                }
-                return EXIT_FAILURE;
-        }
-        printf("attached %s to domain '%s'\n", hd_device_get_name(d), domain);
-        return EXIT_SUCCESS;
+        r = hd_domain_attach(list, argv[1], d, flags, &res);
+        if (r < 0)
+                return error_exit(ctx, "attach", r);
+        return domain_report("attach", res);
 }
 
 static int verb_detach_device(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_free_ const hd_domain_use **uses = NULL;
-        _cleanup_free_ hd_device **members = NULL;
-        const hd_domain_use *use = NULL;
-        bool live = arg_live, config = arg_config, dry = arg_dry_run;
-        const char *domain;
-        hd_device *d, *pci;
-        size_t nu = 0, n = 0;
-        int r, rc = EXIT_SUCCESS;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        unsigned flags = (arg_live ? HD_DOMAIN_LIVE : 0) | (arg_config ? HD_DOMAIN_CONFIG : 0) |
+                         (arg_dry_run ? HD_DOMAIN_DRY_RUN : 0);
+        hd_device *d;
+        int r;
 
-        domain = argv[1];
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[2], &d) < 0)
                 return EXIT_FAILURE;
-        pci = pci_of(d);
-        if (usage_load(ctx, list, !dry) <= 0) {
-                errorf("detach-device: %s", usage_error ? usage_error : "no libvirt connection (use --connect URI)");
-                return EXIT_FAILURE;
-        }
-        if (hd_domain_usage_find(usage, d, &uses, &nu) < 0)
-                return EXIT_FAILURE;
-        for (size_t i = 0; i < nu; i++)
-                if (streq(uses[i]->domain, domain))
-                        use = uses[i];
-        if (!use) {
-                errorf("detach-device: %s is not attached to domain '%s' (on %s)", hd_device_get_name(d), domain,
-                       hd_domain_usage_get_uri(usage));
-                return EXIT_FAILURE;
-        }
-        printf("plan:\n  detach from domain '%s' on %s:\n%s\n", domain, use->uri, use->xml);
-        if (pci && group_members(list, pci, &members, &n) >= 0)
-                for (size_t i = 0; i < n; i++)
-                        if (hd_device_get_cap_type(members[i]) == HD_CAP_PCI &&
-                            hd_vfio_is_journaled(ctx, hd_device_get_pci_address(members[i])))
-                                printf("  give %s back to its original driver (hostdev detached it)\n",
-                                       hd_device_get_pci_address(members[i]));
-        if (dry)
-                return EXIT_SUCCESS;
-        r = hd_domain_detach_xml(usage, domain, use->xml, live, config);
-        if (r < 0) {
-                errorf("detach-device: libvirt refused to detach %s from '%s': %s", hd_device_get_name(d), domain,
-                       hd_ctx_get_error(ctx) ?: strerror(-r));
-                return EXIT_FAILURE;
-        }
-        printf("detached %s from domain '%s'\n", hd_device_get_name(d), domain);
-        /* the domain no longer has it: the reattach checks must see that */
-        r = hd_domain_usage_reload(usage);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                _hd_cleanup_result_ hd_result *res = NULL;
-                const char *addr = hd_device_get_pci_address(members[i]);
-                if (hd_device_get_cap_type(members[i]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
-                        continue;
-                if (hd_vfio_reattach(list, members[i], 0, &res) < 0) {
-                        errorf("detach-device: cannot give %s back", addr);
-                        rc = EXIT_FAILURE;
-                        continue;
-                }
-                if (report("detach-device", res, false) != EXIT_SUCCESS)
-                        rc = EXIT_FAILURE;
-        }
-        return rc;
+        r = hd_domain_detach_device(list, argv[1], d, flags, &res);
+        if (r < 0)
+                return error_exit(ctx, "detach-device", r);
+        return domain_report("detach-device", res);
 }
 
 
 /* ---- the libvirt qemu hook (scripts/libvirt/qemu-hook runs this) ---- */
-
-static void addrs_freep(char ***v) {
-        for (char **p = *v; p && *p; p++)
-                free(*p);
-        free(*v);
-}
 
 static int read_stdin(char **ret) {
         size_t n = 0, cap = 0;
@@ -453,38 +285,11 @@ static int read_stdin(char **ret) {
         return 0;
 }
 
-/* Give back every journaled member of the groups of @addrs. */
-static int hook_release(hd_nodedev_list *list, hd_ctx *ctx, char **addrs, size_t na) {
-        int rc = EXIT_SUCCESS;
-
-        for (size_t i = 0; i < na; i++) {
-                _cleanup_free_ hd_device **members = NULL;
-                hd_device *d;
-                size_t n = 0;
-                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || group_members(list, d, &members, &n) < 0)
-                        continue;
-                for (size_t k = 0; k < n; k++) {
-                        const char *addr = hd_device_get_pci_address(members[k]);
-                        _hd_cleanup_result_ hd_result *res = NULL;
-                        if (hd_device_get_cap_type(members[k]) != HD_CAP_PCI || !hd_vfio_is_journaled(ctx, addr))
-                                continue;
-                        if (hd_vfio_reattach(list, members[k], 0, &res) < 0 || hd_result_get_status(res) < 0) {
-                                errorf("hostdev: cannot give %s back%s%s", addr, res ? ": " : "",
-                                       res ? strempty(hd_result_get_reason(res)) : "");
-                                rc = EXIT_FAILURE;
-                        }
-                }
-        }
-        return rc;
-}
-
 static int verb_qemu_hook(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(addrs_freep) char **addrs = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_free_ char *xml = NULL;
         const char *domain, *op, *sub;
-        size_t na = 0;
         int r;
 
         domain = argv[1], op = argv[2], sub = argv[3];
@@ -496,34 +301,17 @@ static int verb_qemu_hook(int argc, char **argv) {
         arg_connect = "none";
         if (read_stdin(&xml) < 0)
                 return EXIT_FAILURE;
-        r = hd_domain_xml_pci_hostdevs(xml, true, &addrs, &na);
+        if (open_ctx(&ctx) < 0)
+                return EXIT_FAILURE;
+        r = prepare ? hd_domain_hook_prepare(ctx, domain, xml, &res) : hd_domain_hook_release(ctx, domain, xml, &res);
         if (r < 0) {
-                errorf("hostdev: the domain XML of '%s' does not parse", domain);
+                errorf("hostdev: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (na == 0)
-                return EXIT_SUCCESS;
-        if (open_list(&ctx, &list) < 0)
+        if (hd_result_get_status(res) < 0) {
+                /* libvirt shows this line when it fails the start */
+                errorf("hostdev: %s", strempty(hd_result_get_reason(res)));
                 return EXIT_FAILURE;
-        if (release)
-                return hook_release(list, ctx, addrs, na);
-
-        for (size_t i = 0; i < na; i++) {
-                _hd_cleanup_result_ hd_result *res = NULL;
-                hd_device *d;
-                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0) {
-                        errorf("hostdev: domain '%s': no PCI device %s on this host", domain, addrs[i]);
-                        (void) hook_release(list, ctx, addrs, i);
-                        return EXIT_FAILURE;
-                }
-                r = hd_vfio_detach(list, d, "vfio-pci", HD_VFIO_GROUP, &res);
-                if (r < 0 || hd_result_get_status(res) < 0) {
-                        errorf("hostdev: domain '%s': %s %s: %s", domain,
-                               r >= 0 && hd_result_get_status(res) == -EBUSY ? "refused to detach" : "cannot detach",
-                               addrs[i], r < 0 ? strerror(-r) : strempty(hd_result_get_reason(res)));
-                        (void) hook_release(list, ctx, addrs, i);
-                        return EXIT_FAILURE;
-                }
         }
         return EXIT_SUCCESS;
 }

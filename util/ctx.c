@@ -71,6 +71,7 @@ _public_ hd_ctx *hd_ctx_ref(hd_ctx *ctx) {
 _public_ hd_ctx *hd_ctx_unref(hd_ctx *ctx) {
         if (!ctx || --ctx->n_ref > 0)
                 return NULL;
+        hd_ctx_set_in_use_fn_owned(ctx, NULL, NULL, NULL);
         if (ctx->pacc)
                 pci_cleanup(ctx->pacc);
         hd_pciids_free(ctx->pciids);
@@ -170,9 +171,23 @@ void hd_ctx_set_kernel_ops(hd_ctx *ctx, const struct hd_kernel_ops *ops, void *u
         ctx->kops_data = userdata;
 }
 
-_public_ void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata) {
+void hd_ctx_set_in_use_fn_owned(hd_ctx *ctx, hd_in_use_fn fn, void *userdata, void (*free_fn)(void *)) {
+        void *old = ctx->in_use_data;
+        void (*old_free)(void *) = ctx->in_use_free;
+
         ctx->in_use_fn = fn;
         ctx->in_use_data = userdata;
+        ctx->in_use_free = free_fn;
+        if (old_free && old != userdata)
+                old_free(old);
+}
+
+_public_ void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata) {
+        hd_ctx_set_in_use_fn_owned(ctx, fn, userdata, NULL);
+}
+
+void *hd_ctx_get_in_use_data(hd_ctx *ctx, hd_in_use_fn fn) {
+        return ctx && fn && ctx->in_use_fn == fn ? ctx->in_use_data : NULL;
 }
 
 int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char **ret_reason) {

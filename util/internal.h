@@ -27,6 +27,7 @@ struct hd_ctx {
         void *kops_data;
         hd_in_use_fn in_use_fn;  /* domain/: is a device used by a VM? */
         void *in_use_data;
+        void (*in_use_free)(void *); /* the context owns in_use_data when set */
         char *error;             /* hd_ctx_get_error() */
 };
 
@@ -46,6 +47,11 @@ int hd_verror(hd_ctx *ctx, int r, const char *fmt, va_list ap) _printf_(3, 0);
  * -ENOMEM.  Like the in-use function, it hands its answer back rather
  * than setting the context's error: the callers put it in their result. */
 int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char **ret_reason);
+/* hd_ctx_set_in_use_fn() that hands @userdata to the context: @free_fn
+ * frees it when another function is set and with the context. */
+void hd_ctx_set_in_use_fn_owned(hd_ctx *ctx, hd_in_use_fn fn, void *userdata, void (*free_fn)(void *));
+/* The userdata of the context's in-use function when that is @fn, else NULL. */
+void *hd_ctx_get_in_use_data(hd_ctx *ctx, hd_in_use_fn fn);
 /* ---- helpers the modules share (util/host.c) ------------------------- */
 /* snprintf "%s" of @src ("" for NULL), truncated to @size */
 void hd_copy_str(char *dst, size_t size, const char *src);

@@ -10,6 +10,7 @@ struct hd_result_step_spec {
         enum hd_outcome outcome;
         int error;              /* -errno for a failed step */
         const char *error_text; /* NULL: strerror(-error) when error != 0 */
+        const char *xml;        /* HD_RESULT_DOMAIN: the device XML given to libvirt */
 };
 
 /* A new result of @kind, status 0, no reason, no steps. */

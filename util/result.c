@@ -13,6 +13,7 @@ struct hd_result_step {
         enum hd_outcome outcome;
         int error;
         char *error_text;
+        char *xml;
 };
 
 struct hd_result {
@@ -42,6 +43,7 @@ static void step_done(hd_result_step *s) {
         free(s->from);
         free(s->to);
         free(s->error_text);
+        free(s->xml);
 }
 
 _public_ hd_result *hd_result_ref(hd_result *r) {
@@ -75,7 +77,7 @@ int hd_result_add_step(hd_result *r, const struct hd_result_step_spec *spec) {
 
         if (!dup_opt(spec->subject, &s.subject) || !dup_opt(spec->action, &s.action) ||
             !dup_opt(spec->parent, &s.parent) || !dup_opt(spec->type, &s.type) || !dup_opt(spec->from, &s.from) ||
-            !dup_opt(spec->to, &s.to) ||
+            !dup_opt(spec->to, &s.to) || !dup_opt(spec->xml, &s.xml) ||
             !dup_opt(spec->error_text ?: spec->error ? strerror(-spec->error) : NULL, &s.error_text))
                 goto oom;
         n = realloc(r->steps, (r->n_steps + 1) * sizeof(*n));
@@ -163,6 +165,7 @@ _public_ enum hd_outcome hd_result_step_get_outcome(const hd_result_step *s) {
 }
 _public_ int hd_result_step_get_error(const hd_result_step *s) { return s ? s->error : 0; }
 _public_ const char *hd_result_step_get_error_text(const hd_result_step *s) { return s ? s->error_text : NULL; }
+_public_ const char *hd_result_step_get_xml(const hd_result_step *s) { return s ? s->xml : NULL; }
 
 /* ---- renderers ---- */
 
@@ -174,7 +177,7 @@ _public_ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outc
                 return kind == HD_RESULT_DRIVERS ? "would move"
                        : kind == HD_RESULT_SRIOV ? "would change"
                        : kind == HD_RESULT_RESET ? "would reset"
-                       : kind == HD_RESULT_MDEV ? "planned"
+                       : kind == HD_RESULT_MDEV || kind == HD_RESULT_DOMAIN ? "planned"
                                                  : "would start";
         case HD_OUTCOME_SKIPPED: return kind == HD_RESULT_MDEV_APPLY ? "parent absent" : "skipped";
         case HD_OUTCOME_FAILED: return "FAILED";
@@ -186,15 +189,63 @@ _public_ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outc
 
 static const char *or_none(const char *s) { return isempty(s) ? "(none)" : s; }
 
+static bool type_is(const hd_result_step *s, const char *type) { return s->type && streq(s->type, type); }
+
+/* HD_RESULT_DOMAIN: "plan:" and the plan (each step, the XML given to
+ * libvirt, the driver moves of a group detach), then what happened (the
+ * attach or detach, the drivers given back); a rollback is not part of it. */
+static void domain_text(const hd_result *r, struct hd_buf *b) {
+        const hd_result_step *owner = NULL; /* the step a driver move belongs to */
+        bool plan = false;
+
+        for (size_t i = 0; i < r->n_steps; i++)
+                if (!type_is(&r->steps[i], "move") && !type_is(&r->steps[i], "rollback"))
+                        plan = true;
+        if (plan)
+                hd_buf_printf(b, "plan:\n");
+        for (size_t i = 0; i < r->n_steps; i++) {
+                const hd_result_step *s = &r->steps[i];
+                if (type_is(s, "move")) {
+                        if (owner && type_is(owner, "detach-group"))
+                                hd_buf_printf(b, "    %s  %s -> %s  %s\n", strempty(s->subject), or_none(s->from),
+                                              or_none(s->to), hd_outcome_to_string(HD_RESULT_DRIVERS, s->outcome));
+                        continue;
+                }
+                owner = s;
+                if (type_is(s, "rollback"))
+                        continue;
+                hd_buf_printf(b, "  %s%s\n", strempty(s->action), type_is(s, "detach-group") || s->xml ? ":" : "");
+                if (s->xml)
+                        hd_buf_printf(b, "%s%s", s->xml, *s->xml && s->xml[strlen(s->xml) - 1] == '\n' ? "" : "\n");
+        }
+        owner = NULL;
+        for (size_t i = 0; i < r->n_steps; i++) {
+                const hd_result_step *s = &r->steps[i];
+                if (!type_is(s, "move"))
+                        owner = s;
+                if (type_is(s, "attach") && s->outcome == HD_OUTCOME_DONE)
+                        hd_buf_printf(b, "attached %s to domain '%s'\n", strempty(s->subject), strempty(s->parent));
+                else if (type_is(s, "detach") && s->outcome == HD_OUTCOME_DONE)
+                        hd_buf_printf(b, "detached %s from domain '%s'\n", strempty(s->subject), strempty(s->parent));
+                else if (type_is(s, "move") && owner && type_is(owner, "give-back"))
+                        hd_buf_printf(b, "%s  %s -> %s  %s\n", strempty(s->subject), or_none(s->from), or_none(s->to),
+                                      hd_outcome_to_string(HD_RESULT_DRIVERS, s->outcome));
+        }
+}
+
 _public_ int hd_result_format_text(const hd_result *r, char **ret) {
         struct hd_buf b = {};
 
         if (!r || !ret)
                 return -EINVAL;
-        for (size_t i = 0; i < r->n_steps; i++) {
+        if (r->kind == HD_RESULT_DOMAIN)
+                domain_text(r, &b);
+        for (size_t i = 0; i < r->n_steps && r->kind != HD_RESULT_DOMAIN; i++) {
                 const hd_result_step *s = &r->steps[i];
                 const char *word = hd_outcome_to_string(r->kind, s->outcome);
                 switch (r->kind) {
+                case HD_RESULT_DOMAIN:
+                        break;
                 case HD_RESULT_DRIVERS:
                         hd_buf_printf(&b, "%s  %s -> %s  %s\n", strempty(s->subject), or_none(s->from),
                                       or_none(s->to), word);
@@ -261,6 +312,21 @@ static json_object *step_json(enum hd_result_kind kind, const hd_result_step *s)
                 if (r >= 0)
                         r = add(o, "action", json_object_new_string(strempty(s->action)), false);
                 break;
+        case HD_RESULT_DOMAIN:
+                r = add(o, "step", json_object_new_string(strempty(s->type)), false);
+                if (r >= 0)
+                        r = add(o, "device", str_or_null(s->subject), true);
+                if (r >= 0)
+                        r = add(o, "action", str_or_null(s->action), true);
+                if (r >= 0)
+                        r = add(o, "domain", str_or_null(s->parent), true);
+                if (r >= 0)
+                        r = add(o, "from", str_or_null(s->from), true);
+                if (r >= 0)
+                        r = add(o, "to", str_or_null(s->to), true);
+                if (r >= 0)
+                        r = add(o, "xml", str_or_null(s->xml), true);
+                break;
         case HD_RESULT_MDEV_APPLY:
         case HD_RESULT_MDEV:
                 r = add(o, "uuid", kind == HD_RESULT_MDEV ? str_or_null(s->subject)
@@ -275,7 +341,7 @@ static json_object *step_json(enum hd_result_kind kind, const hd_result_step *s)
         }
         if (r >= 0)
                 r = add(o, "result", json_object_new_string(word), false);
-        if (r >= 0 && (kind == HD_RESULT_MDEV_APPLY || kind == HD_RESULT_MDEV))
+        if (r >= 0 && (kind == HD_RESULT_MDEV_APPLY || kind == HD_RESULT_MDEV || kind == HD_RESULT_DOMAIN))
                 r = add(o, "error", str_or_null(s->error_text), true);
         if (r < 0) {
                 json_object_put(o);
@@ -311,8 +377,11 @@ _public_ int hd_result_to_json(const hd_result *r, struct json_object **ret) {
                 json_object_put(arr);
                 return -ENOMEM;
         }
-        if (add(o, r->kind == HD_RESULT_SRIOV ? "actions" : r->kind == HD_RESULT_MDEV ? "mdevs" : "devices", arr,
-                false) < 0) {
+        if (add(o, r->kind == HD_RESULT_SRIOV    ? "actions"
+                   : r->kind == HD_RESULT_MDEV   ? "mdevs"
+                   : r->kind == HD_RESULT_DOMAIN ? "steps"
+                                                 : "devices",
+                arr, false) < 0) {
                 json_object_put(o);
                 return -ENOMEM;
         }
@@ -326,7 +395,7 @@ int hd_result_merge(hd_result *into, const hd_result *from) {
                 int r = hd_result_add_step(into, &(struct hd_result_step_spec) {
                         .subject = s->subject, .action = s->action, .parent = s->parent, .type = s->type,
                         .from = s->from, .to = s->to, .outcome = s->outcome, .error = s->error,
-                        .error_text = s->error_text });
+                        .error_text = s->error_text, .xml = s->xml });
                 if (r < 0)
                         return r;
         }

@@ -445,8 +445,29 @@ const char *hd_domain_usage_get_uri(hd_domain_usage *u);
 int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_domain_use ***ret, size_t *ret_n);
 /* Set @u as the context's in-use function (see hd_in_use_fn); @u must
  * outlive its use.  With @u NULL, every question answers -EAGAIN with
- * @why (libvirt could not be asked). */
+ * @why (libvirt could not be asked); the context keeps that answer (a
+ * copy of @why) and frees it with itself. */
 void hd_domain_usage_install(hd_ctx *ctx, hd_domain_usage *u, const char *why);
+/**
+ * hd_domain_usage_install_lazy: from now on @ctx's in-use question (see
+ * hd_in_use_fn) is answered from libvirt at @uri (NULL: libvirt's default
+ * URI; "none": libvirt is never asked), asked when the first answer is
+ * needed, not now, and once per context.  The context owns that usage:
+ * hd_domain_usage_get() hands it out, and it is freed with the context or
+ * when another in-use function is set.  0, or -ENOMEM.
+ */
+int hd_domain_usage_install_lazy(hd_ctx *ctx, const char *uri);
+/**
+ * hd_domain_usage_get: the usage that hd_domain_usage_install_lazy() put
+ * in @ctx, read now if it was not yet: with @list (a full list of @ctx,
+ * or NULL) and @flags (HD_DOMAIN_USAGE_RW: a read-write connection, for
+ * attach and detach) as hd_domain_usage_new() takes them; the first call
+ * decides.  Returns 1 and *@ret (owned by the context); 0 when libvirt is
+ * not asked here (hd_domain_usage_new's -ENOENT cases), <0 when libvirt
+ * cannot be asked; in both the context's error says why, on every call.
+ * -ENXIO when no usage was installed.
+ */
+int hd_domain_usage_get(hd_ctx *ctx, hd_nodedev_list *list, unsigned flags, hd_domain_usage **ret);
 /* The in-use question itself (hd_in_use_fn) over @u: 0, or 1 / -EAGAIN
  * with the reason in *@ret_reason (caller frees). */
 int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, const char *id, char **ret_reason);
@@ -459,6 +480,57 @@ int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, con
  */
 int hd_domain_attach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config);
 int hd_domain_detach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config);
+/* Flags of the operations on a device and a domain. */
+enum {
+        HD_DOMAIN_LIVE = 1 << 0,      /* virsh --live */
+        HD_DOMAIN_CONFIG = 1 << 1,    /* virsh --config (neither: libvirt's "current") */
+        HD_DOMAIN_UNMANAGED = 1 << 2, /* attach: managed='no', hostdev detaches the IOMMU group */
+        HD_DOMAIN_DRY_RUN = 1 << 3,   /* plan and check only; change nothing */
+        HD_DOMAIN_FORCE = 1 << 4,     /* override host-safety refusals */
+};
+/**
+ * hd_domain_attach: pass @d (any device hd_device_format_hostdev_xml
+ * takes) to libvirt domain @domain, asking the context's usage
+ * (hd_domain_usage_install_lazy; read-write unless a dry run).  Refused
+ * (-EBUSY) when a running domain uses @d or a member of its IOMMU group,
+ * or, unless HD_DOMAIN_FORCE, when the host needs a member
+ * (hd_host_safety_check); fails when libvirt cannot be asked, and in
+ * managed mode when another member of the group is still on a host
+ * driver (libvirt moves only @d).  With HD_DOMAIN_UNMANAGED the whole
+ * group moves to vfio-pci first (journaled); if libvirt then refuses, the
+ * group goes back to its drivers (a "rollback" step).  The result
+ * (HD_RESULT_DOMAIN) holds the plan and what happened: the steps
+ * "detach-group" and its "move"s, "managed", "attach" (with the XML), and
+ * "rollback".  Returns <0 without a result only for bad arguments and
+ * when out of memory; then the context's error may say why.
+ */
+int hd_domain_attach(hd_nodedev_list *list, const char *domain, hd_device *d, unsigned flags, hd_result **ret);
+/**
+ * hd_domain_detach_device: take @d from libvirt domain @domain (its own
+ * device element of the domain's XML, virDomainDetachDeviceFlags; flags
+ * HD_DOMAIN_LIVE, HD_DOMAIN_CONFIG, HD_DOMAIN_DRY_RUN), then give every
+ * member of @d's IOMMU group that hostdev journaled back to its original
+ * driver.  Fails when libvirt is not or cannot be asked, when @domain does
+ * not use @d, when libvirt refuses, and when a member cannot be given
+ * back.  Steps: "detach" (with the XML), "give-back" and its "move"s.
+ */
+int hd_domain_detach_device(hd_nodedev_list *list, const char *domain, hd_device *d, unsigned flags,
+                            hd_result **ret);
+/**
+ * hd_domain_hook_prepare / hd_domain_hook_release: libvirt's qemu hook
+ * for domain @domain with its XML @xml.  Prepare moves every unmanaged
+ * PCI hostdev (hd_domain_xml_pci_hostdevs) with its IOMMU group to
+ * vfio-pci (journaled, host safety applies); on a refusal or failure the
+ * groups moved before go back, and the reason names the domain and the
+ * device ("domain 'D': refused to detach ADDR: ...").  Release gives every
+ * journaled member of those groups back to its original driver.  The
+ * context must not ask libvirt (hd_domain_usage_install_lazy(ctx,
+ * "none")): a hook runs while libvirt holds the domain's lock.  -EBADMSG
+ * (the context's error says so) when @xml does not parse; nothing is
+ * read from the host when it names no unmanaged PCI hostdev.
+ */
+int hd_domain_hook_prepare(hd_ctx *ctx, const char *domain, const char *xml, hd_result **ret);
+int hd_domain_hook_release(hd_ctx *ctx, const char *domain, const char *xml, hd_result **ret);
 /* PCI addresses ("0000:01:00.0") of a domain XML's <hostdev type='pci'> and
  * <interface type='hostdev'>, only the managed='no' ones (libvirt's default)
  * with @unmanaged_only; NULL-terminated, caller frees.  -EBADMSG for XML

@@ -4,8 +4,10 @@
  * hd_vfio_reattach, hd_vfio_recover, hd_pci_reset, hd_sriov_set_numvfs,
  * hd_sriov_vf_configure, hd_sriov_apply, hd_sriov_persist,
  * hd_mdev_apply_full, hd_mdev_create, hd_mdev_remove, hd_mdev_define,
- * hd_mdev_undefine, hd_mdev_start, hd_mdev_modify_definition and the
- * hd_mdev_device_* node-device operations).  Included by
+ * hd_mdev_undefine, hd_mdev_start, hd_mdev_modify_definition, the
+ * hd_mdev_device_* node-device operations, hd_domain_attach,
+ * hd_domain_detach_device, hd_domain_hook_prepare and
+ * hd_domain_hook_release).  Included by
  * hostdev.h.
  *
  * A result holds the overall status (0 or -errno; -EBUSY: refused), a
@@ -41,6 +43,7 @@ enum hd_result_kind {
         HD_RESULT_MDEV_APPLY,   /* mdev apply: defined mdevs started */
         HD_RESULT_RESET,        /* nodedev-reset: one PCI function reset */
         HD_RESULT_MDEV,         /* mdev create, remove, define, ...: one mdev */
+        HD_RESULT_DOMAIN,       /* attach, detach-device, the qemu hook: a device and a libvirt domain */
 };
 
 enum hd_outcome {
@@ -81,8 +84,10 @@ const char *hd_result_step_get_subject(const hd_result_step *s);
 /* What was done ("sriov_numvfs 2 -> 4", "start"); NULL when the kind
  * says it (a driver move). */
 const char *hd_result_step_get_action(const hd_result_step *s);
-/* Where the subject lives (an mdev's parent) and its type (mdev type);
- * NULL when not applicable. */
+/* Where the subject lives (an mdev's parent, the libvirt domain of an
+ * attach or detach) and its type (mdev type; for HD_RESULT_DOMAIN the
+ * step: "detach-group", "move", "managed", "attach", "detach",
+ * "give-back", "rollback"); NULL when not applicable. */
 const char *hd_result_step_get_parent(const hd_result_step *s);
 const char *hd_result_step_get_type(const hd_result_step *s);
 /* State before and after ("" = unbound for a driver move); NULL when not
@@ -96,6 +101,9 @@ int hd_result_step_get_error(const hd_result_step *s);
 /* The failure for humans (or a note on a planned step: what could not be
  * checked), NULL when none */
 const char *hd_result_step_get_error_text(const hd_result_step *s);
+/* HD_RESULT_DOMAIN: the device XML given to libvirt (attach, detach);
+ * NULL otherwise. */
+const char *hd_result_step_get_xml(const hd_result_step *s);
 
 /* The word hostdevctl prints for @outcome in a result of @kind ("done",
  * "would move", "would change", "started", "FAILED", ...). */
@@ -103,13 +111,16 @@ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outcome outco
 
 /**
  * hd_result_format_text: the steps as text, one line each ("" when there
- * are none); the reason is not part of it.  Caller frees *ret.
+ * are none); the reason is not part of it.  For HD_RESULT_DOMAIN: "plan:",
+ * the plan (each step, the XML given to libvirt, the driver moves of a
+ * group detach), then what happened ("attached DEV to domain 'D'", the
+ * drivers given back); a rollback is not part of it.  Caller frees *ret.
  */
 int hd_result_format_text(const hd_result *r, char **ret);
 /**
  * hd_result_to_json: the result as a json-c object: for drivers, resets,
- * SR-IOV and single mdev operations {"status", "reason", "devices" |
- * "actions" | "mdevs"}, for mdev apply the array of steps (docs/json.md).
+ * SR-IOV, single mdev and domain operations {"status", "reason",
+ * "devices" | "actions" | "mdevs" | "steps"}, for mdev apply the array of steps (docs/json.md).
  * Caller puts *ret.
  */
 int hd_result_to_json(const hd_result *r, struct json_object **ret);
