@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -37,39 +38,48 @@
 #define DECLARE_SYM(f) static typeof(f) *sym_##f;
 LIBVIRT_SYMS(DECLARE_SYM)
 
-/* 0 when loaded; -EOPNOTSUPP (logged) when the library or a symbol is
- * missing.  Tried once per process. */
-static int libvirt_load(hd_ctx *ctx) {
-        static int state; /* 0: not tried, 1: loaded, < 0: failed */
+/* Loading is once per process, for every thread and context alike. */
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_state;          /* 0 loaded, -EOPNOTSUPP failed */
+static char load_error[512];    /* why it failed */
+
+static void load_libvirt(void) {
         void *dl;
 
-        if (state != 0)
-                return state > 0 ? 0 : state;
 #ifdef HD_LIBVIRT_LINKED
         /* a sanitizer build (meson.build): linked, not loaded */
 #define LINK_SYM(f) sym_##f = f;
         LIBVIRT_SYMS(LINK_SYM)
 #undef LINK_SYM
         (void) dl;
-        (void) ctx;
-        state = 1;
-        return 0;
+        return;
 #endif
         dl = dlopen(LIBVIRT_SONAME, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
-                log_debug(ctx, "cannot load libvirt's client library (%s): %s", LIBVIRT_SONAME, dlerror());
-                return state = -EOPNOTSUPP;
+                snprintf(load_error, sizeof(load_error), "cannot load libvirt's client library (%s): %s",
+                         LIBVIRT_SONAME, dlerror());
+                load_state = -EOPNOTSUPP;
+                return;
         }
 #define LOAD_SYM(f)                                                                                  \
         if (!(sym_##f = (typeof(f) *) dlsym(dl, #f))) {                                              \
-                log_debug(ctx, "%s lacks %s: %s", LIBVIRT_SONAME, #f, dlerror());                      \
+                snprintf(load_error, sizeof(load_error), "%s lacks %s: %s", LIBVIRT_SONAME, #f,       \
+                         dlerror());                                                                 \
                 dlclose(dl);                                                                         \
-                return state = -EOPNOTSUPP;                                                          \
+                load_state = -EOPNOTSUPP;                                                            \
+                return;                                                                              \
         }
         LIBVIRT_SYMS(LOAD_SYM)
 #undef LOAD_SYM
-        state = 1;
-        return 0;
+}
+
+/* 0 when loaded; -EOPNOTSUPP (logged) when the library or a symbol is
+ * missing. */
+static int libvirt_load(hd_ctx *ctx) {
+        (void) pthread_once(&load_once, load_libvirt);
+        if (load_state < 0)
+                log_debug(ctx, "%s", load_error);
+        return load_state;
 }
 
 enum use_kind { USE_PCI, USE_USB, USE_SCSI, USE_MDEV };

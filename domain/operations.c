@@ -382,8 +382,11 @@ _public_ int hd_domain_detach_device(hd_nodedev_list *list, const char *domain, 
  * hook's release ("give-back" steps; the first failure is the result's),
  * and the undo of a failed prepare ("rollback" steps).  <0: -ENOMEM. */
 static int release_groups(hd_nodedev_list *list, hd_result *res, char **addrs, size_t n, bool rollback) {
-        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        hd_ctx *ctx;
 
+        if (n == 0)
+                return 0; /* no list either */
+        ctx = hd_nodedev_list_get_ctx(list);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ hd_device **members = NULL;
                 hd_device *d;

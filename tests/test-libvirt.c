@@ -4,6 +4,7 @@
  *   test-libvirt SYSROOT URI
  * SYSROOT is the 'full' fixture, URI test:///.../tests/data/libvirt/node.xml.
  */
+#include <json-c/json.h>
 #include <stdio.h>
 
 #include "tap.h"
@@ -178,5 +179,96 @@ int main(int argc, char **argv) {
         CHECK(r == -ENOENT && hd_ctx_get_error(ctx) && strstr(hd_ctx_get_error(ctx), "no domain 'nope'"),
               "attach: unknown domain (%s)", strempty(hd_ctx_get_error(ctx)));
         CHECK(hd_domain_usage_reload(u) == 0, "reload");
+
+        /* the context's own usage, asked when first needed */
+        {
+                _cleanup_(ctx_freep) hd_ctx *c = NULL;
+                _cleanup_(list_freep) hd_nodedev_list *l = NULL;
+                hd_domain_usage *a = NULL, *b = NULL, *none = (hd_domain_usage *) 0x1;
+                CHECK(hd_ctx_new(argv[1], &c) == 0 && hd_nodedev_list_new(c, &l) == 0, "a second context");
+                hd_ctx_set_log_fn(c, quiet, NULL);
+                CHECK(hd_domain_usage_get(c, l, 0, &none) == -ENXIO && none == (hd_domain_usage *) 0x1,
+                      "get: none installed: -ENXIO, *ret untouched");
+                CHECK(hd_domain_usage_install_lazy(c, "test:///nonexistent/node.xml") == 0, "install_lazy");
+                r = hd_domain_usage_get(c, l, 0, &none);
+                CHECK(r == -ECONNREFUSED && none == (hd_domain_usage *) 0x1 && hd_ctx_get_error(c) &&
+                      strstr(hd_ctx_get_error(c), "cannot be asked"), "get: unreachable (%d, %s)", r,
+                      strempty(hd_ctx_get_error(c)));
+                hd_error_clear(c);
+                r = hd_domain_usage_get(c, l, 0, &none);
+                CHECK(r == -ECONNREFUSED && hd_ctx_get_error(c) && strstr(hd_ctx_get_error(c), "cannot be asked"),
+                      "get: asked once, the reason on every call (%d)", r);
+                r = hd_ctx_check_in_use(c, "pci", "0000:00:14.0", false, &reason);
+                CHECK(r == -EBUSY && reason && strstr(reason, "cannot tell whether a domain uses it"),
+                      "lazy: unknown refuses (%s)", strempty(reason));
+                free(reason);
+                reason = NULL;
+                CHECK(hd_domain_usage_install_lazy(c, "none") == 0 && hd_domain_usage_get(c, l, 0, &none) == 0 &&
+                      none == (hd_domain_usage *) 0x1 && hd_ctx_get_error(c) &&
+                      strstr(hd_ctx_get_error(c), "--connect none"), "get: 'none' is not asked: 0");
+                CHECK(hd_ctx_check_in_use(c, "pci", "0000:01:00.0", false, &reason) == 0 && !reason,
+                      "lazy: not asked, nothing in use");
+                CHECK(hd_domain_usage_install_lazy(c, argv[2]) == 0, "install_lazy again (the old one is freed)");
+                r = hd_ctx_check_in_use(c, "pci", "0000:01:00.0", false, &reason);
+                CHECK(r == -EBUSY && reason && strstr(reason, "running domain 'gpu-vm'"),
+                      "lazy: the first question connects (%s)", strempty(reason));
+                free(reason);
+                reason = NULL;
+                CHECK(hd_domain_usage_get(c, l, 0, &a) == 1 && hd_domain_usage_get(c, NULL, 0, &b) == 1 && a && a == b &&
+                      streq(hd_domain_usage_get_uri(a), argv[2]), "get: one usage per context");
+                users(a, l, "0000:02:10.0", buf, sizeof(buf));
+                CHECK(streq(buf, "pool-vm:running"), "lazy: VF pools resolved ('%s')", buf);
+
+                /* the operations, on this context */
+                {
+                        _hd_cleanup_result_ hd_result *res = NULL;
+                        json_object *j = NULL;
+                        hd_device *d = NULL;
+                        const hd_result_step *st;
+                        CHECK(hd_nodedev_list_lookup(l, "0000:00:14.0", &d) == 0, "lookup 00:14.0");
+                        r = hd_domain_attach(l, "empty-vm", d, HD_DOMAIN_DRY_RUN | HD_DOMAIN_LIVE, &res);
+                        st = hd_result_get_step(res, hd_result_get_n_steps(res) - 1);
+                        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_get_kind(res) == HD_RESULT_DOMAIN &&
+                              streq(strempty(hd_result_step_get_type(st)), "attach") &&
+                              streq(strempty(hd_result_step_get_parent(st)), "empty-vm") &&
+                              hd_result_step_get_outcome(st) == HD_OUTCOME_PLANNED &&
+                              startswith(strempty(hd_result_step_get_xml(st)), "<hostdev mode='subsystem' type='pci'"),
+                              "attach --dry-run: a planned attach step with the XML (%d)", r);
+                        CHECK(hd_result_to_json(res, &j) == 0 && json_object_object_get(j, "steps") &&
+                              streq(json_object_get_string(json_object_object_get(j, "status")), "ok"),
+                              "attach --dry-run: JSON {status, reason, steps}");
+                        json_object_put(j);
+                        hd_result_unref(TAKE_PTR(res));
+                        CHECK(hd_nodedev_list_lookup(l, "0000:01:00.1", &d) == 0, "lookup 01:00.1");
+                        r = hd_domain_attach(l, "empty-vm", d, HD_DOMAIN_DRY_RUN | HD_DOMAIN_UNMANAGED, &res);
+                        CHECK(r == 0 && hd_result_get_status(res) == -EBUSY && hd_result_get_n_steps(res) == 0 &&
+                              strstr(strempty(hd_result_get_reason(res)),
+                                     "IOMMU group member 0000:01:00.0 is used by running domain 'gpu-vm'"),
+                              "attach of a group mate: refused, nothing planned (%s)",
+                              strempty(hd_result_get_reason(res)));
+                        hd_result_unref(TAKE_PTR(res));
+                        CHECK(hd_nodedev_list_lookup(l, "0000:01:00.0", &d) == 0, "lookup 01:00.0");
+                        r = hd_domain_detach_device(l, "gpu-vm", d, HD_DOMAIN_DRY_RUN, &res);
+                        st = hd_result_get_step(res, 0);
+                        CHECK(r == 0 && hd_result_get_status(res) == 0 &&
+                              streq(strempty(hd_result_step_get_type(st)), "detach") &&
+                              strstr(strempty(hd_result_step_get_xml(st)), "<hostdev"),
+                              "detach-device --dry-run: the domain's own element (%d)", r);
+                        hd_result_unref(TAKE_PTR(res));
+                        r = hd_domain_detach_device(l, "empty-vm", d, HD_DOMAIN_DRY_RUN, &res);
+                        CHECK(r == 0 && hd_result_get_status(res) == -ENOENT &&
+                              strstr(strempty(hd_result_get_reason(res)), "is not attached to domain 'empty-vm'"),
+                              "detach-device: not attached (%s)", strempty(hd_result_get_reason(res)));
+                        hd_result_unref(TAKE_PTR(res));
+                        res = (hd_result *) 0x1;
+                        r = hd_domain_hook_prepare(c, "x", "<domain", &res);
+                        CHECK(r == -EBADMSG && res == (hd_result *) 0x1 && hd_ctx_get_error(c) &&
+                              strstr(hd_ctx_get_error(c), "does not parse"), "hook: broken XML, *ret untouched");
+                        res = NULL;
+                        r = hd_domain_hook_release(c, "x", "<domain><devices/></domain>", &res);
+                        CHECK(r == 0 && hd_result_get_status(res) == 0 && hd_result_get_n_steps(res) == 0,
+                              "hook: no unmanaged hostdev, nothing to do");
+                }
+        }
         return tap_finish();
 }
