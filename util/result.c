@@ -289,7 +289,9 @@ static int add(json_object *o, const char *key, json_object *v, bool nullable) {
 
 static json_object *step_json(enum hd_result_kind kind, const hd_result_step *s) {
         json_object *o = json_object_new_object();
-        const char *word = hd_outcome_to_string(kind, s->outcome);
+        /* a driver move of a domain operation has a driver move's words */
+        const char *word = hd_outcome_to_string(kind == HD_RESULT_DOMAIN && type_is(s, "move") ? HD_RESULT_DRIVERS : kind,
+                                                s->outcome);
         int r = 0;
 
         if (!o)
