@@ -360,6 +360,9 @@ _public_ int hd_domain_detach_device(hd_nodedev_list *list, const char *domain, 
         if (r < 0) {
                 for (size_t i = first; i < hd_result_get_n_steps(res); i++)
                         hd_result_set_step_outcome(res, i, HD_OUTCOME_NOT_ATTEMPTED);
+                if (hd_result_get_n_steps(res) > first)
+                        hd_result_set_reason(res, "the domains of %s could not be read again (%s): what hostdev "
+                                             "detached stays on vfio-pci", hd_domain_usage_get_uri(u), strerror(-r));
                 return finish(&res, ret);
         }
         /* the planned give-back steps, in order, become the ones that ran */
@@ -385,7 +388,7 @@ static int release_groups(hd_nodedev_list *list, hd_result *res, char **addrs, s
         hd_ctx *ctx;
 
         if (n == 0)
-                return 0; /* no list either */
+                return 0; /* no list either (the hook with nothing to do) */
         ctx = hd_nodedev_list_get_ctx(list);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ hd_device **members = NULL;
@@ -430,30 +433,19 @@ static int hook_open(hd_ctx *ctx, const char *domain, const char *xml, char ***r
         return r < 0 ? r : 1;
 }
 
-_public_ int hd_domain_hook_prepare(hd_ctx *ctx, const char *domain, const char *xml, hd_result **ret) {
-        _hd_cleanup_result_ hd_result *res = NULL;
-        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_strv_free_ char **addrs = NULL;
-        size_t na = 0;
-        int r;
+/* Prepare: move the group of each of @addrs to vfio-pci; on a refusal or
+ * failure the groups moved before go back.  <0: -ENOMEM. */
+static int hook_prepare(hd_nodedev_list *list, hd_result *res, const char *domain, char **addrs, size_t na) {
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
 
-        if (!ret)
-                return -EINVAL;
-        r = hook_open(ctx, domain, xml, &addrs, &na, &list);
-        if (r < 0)
-                return r;
-        r = hd_result_new(HD_RESULT_DOMAIN, &res);
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < na; i++) {
                 _hd_cleanup_result_ hd_result *vr = NULL;
                 hd_device *d;
-                int st;
+                int r, st;
                 if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0) {
                         hd_result_fail(res, ctx, -ENODEV, "domain '%s': no PCI device %s on this host", domain,
                                        addrs[i]);
-                        r = release_groups(list, res, addrs, i, true);
-                        return r < 0 ? r : finish(&res, ret);
+                        return release_groups(list, res, addrs, i, true);
                 }
                 r = hd_vfio_detach(list, d, "vfio-pci", HD_VFIO_GROUP, &vr);
                 if (r == -ENOMEM)
@@ -467,14 +459,13 @@ _public_ int hd_domain_hook_prepare(hd_ctx *ctx, const char *domain, const char 
                         hd_result_fail(res, ctx, st, "domain '%s': %s %s: %s", domain,
                                        st == -EBUSY ? "refused to detach" : "cannot detach", addrs[i],
                                        vr ? strempty(hd_result_get_reason(vr)) : strerror(-st));
-                        r = release_groups(list, res, addrs, i, true);
-                        return r < 0 ? r : finish(&res, ret);
+                        return release_groups(list, res, addrs, i, true);
                 }
         }
-        return finish(&res, ret);
+        return 0;
 }
 
-_public_ int hd_domain_hook_release(hd_ctx *ctx, const char *domain, const char *xml, hd_result **ret) {
+static int hook_run(hd_ctx *ctx, const char *domain, const char *xml, bool prepare, hd_result **ret) {
         _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_strv_free_ char **addrs = NULL;
@@ -489,6 +480,15 @@ _public_ int hd_domain_hook_release(hd_ctx *ctx, const char *domain, const char 
         r = hd_result_new(HD_RESULT_DOMAIN, &res);
         if (r < 0)
                 return r;
-        r = release_groups(list, res, addrs, na, false);
+        if (na > 0)
+                r = prepare ? hook_prepare(list, res, domain, addrs, na) : release_groups(list, res, addrs, na, false);
         return r < 0 ? r : finish(&res, ret);
+}
+
+_public_ int hd_domain_hook_prepare(hd_ctx *ctx, const char *domain, const char *xml, hd_result **ret) {
+        return hook_run(ctx, domain, xml, true, ret);
+}
+
+_public_ int hd_domain_hook_release(hd_ctx *ctx, const char *domain, const char *xml, hd_result **ret) {
+        return hook_run(ctx, domain, xml, false, ret);
 }

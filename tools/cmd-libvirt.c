@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * hostdevctl and libvirt domains: attach, detach-device, and "which domain
- * uses this device" for show, nodedev-list and iommu, plus the in-use
- * question that reattach, reset, VF shrinking and mdev removal ask
- * (domain/libvirt.c answers it; this file asks libvirt once, when the
- * first answer is needed).
+ * hostdevctl and libvirt domains: attach, detach-device and the qemu hook
+ * (the library's hd_domain_attach, hd_domain_detach_device and
+ * hd_domain_hook_prepare/release decide; this file prints their result and
+ * takes the exit status from its status), and "which domain uses this
+ * device" for show, nodedev-list and iommu.  Every context asks libvirt
+ * (--connect, LIBVIRT_DEFAULT_URI or libvirt's default) when the first
+ * answer is needed and keeps the answer (hd_domain_usage_install_lazy);
+ * that also answers the in-use question of reattach, reset, VF shrinking
+ * and mdev removal.
  *
  * Whether libvirt is asked at all is the library's decision
  * (hd_domain_usage_new: -ENOENT for --connect none, a sysroot without a
@@ -44,13 +48,12 @@ static int usage_of(hd_nodedev_list *list, hd_domain_usage **ret) {
 
 /* ---- who uses what (show, nodedev-list, iommu) ---- */
 
-static hd_device *pci_of(hd_device *d) {
-        if (hd_device_get_cap_type(d) == HD_CAP_NET) {
-                hd_device *p = hd_device_get_parent(d);
-                if (p && hd_device_get_cap_type(p) == HD_CAP_PCI)
-                        return p;
-        }
-        return hd_device_get_cap_type(d) == HD_CAP_PCI ? d : NULL;
+/* the IOMMU group of @d, or of the PCI function of its network interface */
+static int group_of(hd_device *d) {
+        hd_device *p = hd_device_get_parent(d);
+        if (hd_device_get_cap_type(d) == HD_CAP_NET && p && hd_device_get_cap_type(p) == HD_CAP_PCI)
+                d = p;
+        return hd_device_get_iommu_group(d);
 }
 
 
@@ -128,8 +131,7 @@ json_object *libvirt_vfio_holder_json(hd_device *d) {
         json_object *o;
         int group, pid = 0;
 
-        d = pci_of(d) ?: d;
-        group = hd_device_get_iommu_group(d);
+        group = group_of(d);
         if (group < 0 || holder_of(ctx, (unsigned) group, &pid, &comm) <= 0)
                 return NULL;
         o = json_object_new_object();
@@ -157,7 +159,7 @@ void libvirt_show_text(hd_nodedev_list *list, hd_device *d) {
                         printf("  %s: %s, %s, on %s\n", uses[i]->domain, uses[i]->running ? "running" : "defined only",
                                uses[i]->how, uses[i]->uri);
         }
-        group = hd_device_get_iommu_group(pci_of(d) ?: d);
+        group = group_of(d);
         if (group >= 0 && holder_of(ctx, (unsigned) group, &pid, &comm) > 0)
                 printf("vfio:\n  /dev/vfio/%d is open by process %d (%s)\n", group, pid, comm ? comm : "?");
 }
