@@ -73,6 +73,17 @@ static int add_group_step(hd_result *res, const char *type, const char *addr, co
         return add_moves(res, vr);
 }
 
+/* what every operation on a device and a domain starts with: the
+ * arguments, the context (its error cleared) and an empty result */
+static int op_begin(hd_nodedev_list *list, const char *domain, hd_device *d, hd_result **ret, hd_ctx **ret_ctx,
+                    hd_result **ret_res) {
+        if (!list || isempty(domain) || !d || !ret)
+                return -EINVAL;
+        *ret_ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(*ret_ctx);
+        return hd_result_new(HD_RESULT_DOMAIN, ret_res);
+}
+
 static int finish(hd_result **res, hd_result **ret) {
         *ret = TAKE_PTR(*res);
         return 0;
@@ -126,11 +137,7 @@ _public_ int hd_domain_attach(hd_nodedev_list *list, const char *domain, hd_devi
         size_t n = 0, nu = 0, attach_step;
         int r, s;
 
-        if (!list || isempty(domain) || !d || !ret)
-                return -EINVAL;
-        ctx = hd_nodedev_list_get_ctx(list);
-        hd_error_clear(ctx);
-        r = hd_result_new(HD_RESULT_DOMAIN, &res);
+        r = op_begin(list, domain, d, ret, &ctx, &res);
         if (r < 0)
                 return r;
         name = hd_device_get_name(d);
@@ -289,18 +296,14 @@ _public_ int hd_domain_detach_device(hd_nodedev_list *list, const char *domain, 
         hd_ctx *ctx;
         int r, s;
 
-        if (!list || isempty(domain) || !d || !ret)
-                return -EINVAL;
-        ctx = hd_nodedev_list_get_ctx(list);
-        hd_error_clear(ctx);
-        r = hd_result_new(HD_RESULT_DOMAIN, &res);
+        r = op_begin(list, domain, d, ret, &ctx, &res);
         if (r < 0)
                 return r;
-        name = hd_device_get_name(d);
-        pci = pci_of(d);
         s = hd_domain_usage_get(ctx, list, dry ? 0 : HD_DOMAIN_USAGE_RW, &u);
         if (s == -ENOMEM)
                 return s;
+        name = hd_device_get_name(d);
+        pci = pci_of(d);
         if (s <= 0) {
                 hd_result_fail(res, ctx, s < 0 ? s : -ENOTCONN, "%s",
                                s < 0 ? hd_ctx_get_error(ctx) ?: strerror(-s)
