@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hostdevd: libhostdev as a D-Bus service (docs/dbus.md, hostdevd(8)).
+ * A front end like hostdevctl: it parses what a caller sends, calls one
+ * library operation and sends back the library's rendering; no sysfs
+ * logic and no policy live here.  The node-device tree is enumerated once
+ * and kept: rebuilt when udev reports a change (live host), on Rescan() or
+ * SIGHUP (--sysroot trees), and after a host-changing method; each rebuild
+ * is compared with the one before and announced as DeviceAdded,
+ * DeviceRemoved and DeviceChanged signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <libudev.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "hostdev/listing.h"
+#include "hostdevd.h"
+
+#ifndef HOSTDEV_VERSION
+#define HOSTDEV_VERSION "unknown"
+#endif
+
+/* longest device name a method takes (a /sys path at most) */
+#define MAX_NAME_LEN PATH_MAX
+
+static int arg_log_level = 4;   /* warnings */
+
+static void log_fn(void *userdata, int level, const char *file, int line, const char *fn, const char *format,
+                   va_list args) {
+        /* "<N>" is the syslog level the journal reads from stderr */
+        fprintf(stderr, "<%d>", level);
+        vfprintf(stderr, format, args);
+        fputc('\n', stderr);
+}
+
+static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(int level, const char *fmt, ...) {
+        va_list ap;
+        if (level > arg_log_level)
+                return;
+        va_start(ap, fmt);
+        log_fn(NULL, level, NULL, 0, NULL, fmt, ap);
+        va_end(ap);
+}
+
+/* ---- the cached tree and its change signals ---- */
+
+static void snap_free(struct dev_snap *s, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(s[i].name);
+                free(s[i].driver);
+                free(s[i].parent);
+        }
+        free(s);
+}
+
+static int snap_cmp(const void *a, const void *b) {
+        return strcmp(((const struct dev_snap *) a)->name, ((const struct dev_snap *) b)->name);
+}
+
+static char *strdup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int snapshot(hd_nodedev_list *list, struct dev_snap **ret, size_t *ret_n) {
+        size_t n = hd_nodedev_list_count(list);
+        struct dev_snap *s = calloc(n ? n : 1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                hd_device *dev = hd_nodedev_list_get(list, i), *p = hd_device_get_parent(dev);
+                s[i].name = strdup(hd_device_get_name(dev));
+                s[i].driver = strdup_or_null(hd_device_get_driver(dev));
+                s[i].parent = strdup_or_null(p ? hd_device_get_name(p) : NULL);
+                if (!s[i].name) {
+                        snap_free(s, n);
+                        return -ENOMEM;
+                }
+                for (int c = 0; c < _HD_CAP_MAX && c < 64; c++)
+                        if (hd_device_has_cap(dev, (enum hd_cap_type) c))
+                                s[i].caps |= 1ULL << c;
+        }
+        qsort(s, n, sizeof(*s), snap_cmp);
+        *ret = s;
+        *ret_n = n;
+        return 0;
+}
+
+static bool streq_ptr_(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+static void emit(struct daemon *d, const char *member, const char *name) {
+        int r = sd_bus_emit_signal(d->bus, MANAGER_PATH, MANAGER_IFACE, member, "s", name);
+        if (r < 0)
+                logf_(3, "cannot emit %s(%s): %s", member, name, strerror(-r));
+}
+
+/* both sorted by name: a merge walk */
+static void emit_diff(struct daemon *d, const struct dev_snap *a, size_t na, const struct dev_snap *b, size_t nb) {
+        size_t i = 0, j = 0;
+        while (i < na || j < nb) {
+                int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i].name, b[j].name);
+                if (c < 0)
+                        emit(d, "DeviceRemoved", a[i++].name);
+                else if (c > 0)
+                        emit(d, "DeviceAdded", b[j++].name);
+                else {
+                        if (!streq_ptr_(a[i].driver, b[j].driver) || !streq_ptr_(a[i].parent, b[j].parent) ||
+                            a[i].caps != b[j].caps)
+                                emit(d, "DeviceChanged", b[j].name);
+                        i++;
+                        j++;
+                }
+        }
+}
+
+/* Enumerate again; announce the difference unless it is the first tree. */
+static int rebuild(struct daemon *d) {
+        hd_nodedev_list *list = NULL;
+        struct dev_snap *s = NULL;
+        size_t n = 0;
+        int r;
+
+        r = hd_nodedev_list_new(d->ctx, &list);
+        if (r < 0) {
+                logf_(3, "cannot enumerate devices%s%s: %s", d->sysroot ? " of " : "", d->sysroot ?: "", strerror(-r));
+                return r;
+        }
+        /* defined mdevs, as nodedev-dumpxml sees them (ListDevices shows
+         * the active devices only, as nodedev-list) */
+        r = hd_nodedev_list_add_defined_mdevs(list);
+        if (r < 0)
+                logf_(4, "cannot read mdev definitions: %s", strerror(-r));
+        r = snapshot(list, &s, &n);
+        if (r < 0) {
+                hd_nodedev_list_unref(list);
+                return r;
+        }
+        if (d->generation > 0)
+                emit_diff(d, d->snap, d->n_snap, s, n);
+        snap_free(d->snap, d->n_snap);
+        d->snap = s;
+        d->n_snap = n;
+        hd_nodedev_list_unref(d->list);
+        d->list = list;
+        free(d->list_json);
+        free(d->iommu_json);
+        d->list_json = d->iommu_json = NULL;
+        d->generation++;
+        logf_(7, "tree rebuilt: %zu devices (generation %llu)", n, d->generation);
+        return 0;
+}
+
+/* ---- errors as the CLI words them ---- */
+
+static int reply_lookup_error(sd_bus_message *m, int r, const char *name) {
+        switch (r) {
+        case -ENODEV:
+                return sd_bus_reply_method_errorf(m, ERROR_NOT_FOUND, "no node device matches '%s'", name);
+        case -EDOM:
+                return sd_bus_reply_method_errorf(
+                        m, ERROR_INVALID,
+                        "'%s' is not a PCI address ([[DOMAIN:]BUS:]SLOT.FUNC in hex, slot 00-1f, function 0-7)", name);
+        case -ENOTUNIQ:
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID,
+                                                  "'%s' matches several mediated devices; use the full node-device name",
+                                                  name);
+        case -EINVAL:
+                return sd_bus_reply_method_errorf(
+                        m, ERROR_INVALID, "'%s' is not a valid device name, PCI address, interface, mdev UUID or /sys path",
+                        name);
+        default:
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "lookup of '%s' failed: %s", name, strerror(-r));
+        }
+}
+
+static int lookup(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret) {
+        int r;
+        if (strlen(name) > MAX_NAME_LEN) {
+                sd_bus_reply_method_errorf(m, ERROR_INVALID, "device name too long (%zu bytes; at most %d)", strlen(name),
+                                           MAX_NAME_LEN);
+                return -EINVAL;
+        }
+        if (!*name) {
+                sd_bus_reply_method_errorf(m, ERROR_INVALID, "empty device name");
+                return -EINVAL;
+        }
+        r = hd_nodedev_list_lookup(d->list, name, ret);
+        if (r < 0)
+                reply_lookup_error(m, r, name);
+        return r;
+}
+
+static int reply_text(sd_bus_message *m, char *text) {
+        if (!text)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(m, "s", text);
+}
+
+/* ---- read methods: answered from the cache ---- */
+
+static bool is_active(hd_device *dev, void *userdata) { return hd_device_is_active(dev); }
+
+static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        const char *filter;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &filter);
+        if (r < 0)
+                return r;
+        /* filters (cap, driver, address...) are for a later version */
+        if (*filter && strcmp(filter, "{}") != 0)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID,
+                                                  "ListDevices: no filters are supported yet; give \"\" or \"{}\"");
+        if (!d->list_json) {
+                json_object *o = NULL;
+                r = hd_nodedev_list_to_json(d->list, is_active, NULL, &o);
+                if (r >= 0)
+                        r = hd_json_to_text(o, &d->list_json);
+                json_object_put(o);
+                if (r < 0)
+                        return sd_bus_reply_method_errorf(m, ERROR_FAILED, "nodedev-list: %s", strerror(-r));
+        }
+        return sd_bus_reply_method_return(m, "s", d->list_json);
+}
+
+static int method_list_iommu_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        int r;
+
+        if (!d->iommu_json) {
+                json_object *o = NULL;
+                r = hd_iommu_to_json(d->list, &o);
+                if (r >= 0)
+                        r = hd_json_to_text(o, &d->iommu_json);
+                json_object_put(o);
+                if (r < 0)
+                        return sd_bus_reply_method_errorf(m, ERROR_FAILED, "iommu: %s", strerror(-r));
+        }
+        return sd_bus_reply_method_return(m, "s", d->iommu_json);
+}
+
+static int method_get_device(sd_bus_message *m, void *userdata, bool xml) {
+        struct daemon *d = userdata;
+        const char *name;
+        char *out = NULL;
+        hd_device *dev;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (lookup(d, m, name, &dev) < 0)
+                return 0;
+        r = xml ? hd_device_format_xml(dev, &out) : hd_device_format_json(dev, &out);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, xml ? "%s: cannot format XML: %s" : "%s: %s",
+                                                  hd_device_get_name(dev), strerror(-r));
+        r = reply_text(m, out);
+        free(out);
+        return r;
+}
+
+static int method_get_device_xml(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_get_device(m, userdata, true);
+}
+static int method_get_device_json(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_get_device(m, userdata, false);
+}
+
+/* ---- host-changing methods ---- */
+
+enum {
+        FLAG_GROUP = 1 << 0,    /* HD_VFIO_GROUP */
+        FLAG_DRY_RUN = 1 << 1,  /* HD_VFIO_DRY_RUN */
+        FLAG_FORCE = 1 << 2,    /* HD_VFIO_FORCE */
+        FLAGS_ALL = FLAG_GROUP | FLAG_DRY_RUN | FLAG_FORCE,
+};
+
+/* The result as the reply (its JSON), or as the error hostdevctl would
+ * print (Refused, Failed) with the JSON as a second argument. */
+static int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
+        json_object *o = NULL;
+        char *text = NULL;
+        int st = hd_result_get_status(res), r;
+        const char *why = hd_result_get_reason(res);
+
+        r = hd_result_to_json(res, &o);
+        if (r >= 0)
+                r = hd_json_to_text(o, &text);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        if (st >= 0)
+                r = sd_bus_reply_method_return(m, "s", text);
+        else {
+                sd_bus_message *reply = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                char *msg = NULL;
+                if (asprintf(&msg, "%s %s: %s", verb, st == -EBUSY ? "refused" : "failed", why ?: "") < 0) {
+                        free(text);
+                        return -ENOMEM;
+                }
+                sd_bus_error_set(&e, st == -EBUSY ? ERROR_REFUSED : ERROR_FAILED, msg);
+                r = sd_bus_message_new_method_error(m, &reply, &e);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", text);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                sd_bus_message_unref(reply);
+                sd_bus_error_free(&e);
+                free(msg);
+        }
+        free(text);
+        return r;
+}
+
+static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) {
+        const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
+        const char *name, *drv = "", *driver = "vfio-pci";
+        hd_result *res = NULL;
+        uint64_t flags;
+        hd_device *dev;
+        int r;
+
+        r = detach ? sd_bus_message_read(m, "sst", &name, &drv, &flags) : sd_bus_message_read(m, "st", &name, &flags);
+        if (r < 0)
+                return r;
+        if (flags & ~(uint64_t) FLAGS_ALL)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown flags 0x%llx", verb,
+                                                  (unsigned long long) (flags & ~(uint64_t) FLAGS_ALL));
+        if (*drv && !(driver = hd_driver_from_alias(drv, 0)))
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown driver '%.64s' (vfio or stub)", verb, drv);
+        if (!d->sysroot)
+                /* hostdevctl asks libvirt whether a running guest holds the
+                 * device (its in-use hook); until the daemon does too, it
+                 * changes no live host */
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED,
+                                                  "%s: not available on the live host yet (use hostdevctl)", verb);
+        /* the operation plans on the tree as it is now */
+        r = rebuild(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        if (lookup(d, m, name, &dev) < 0)
+                return 0;
+        r = detach ? hd_vfio_detach_devices(d->list, &dev, 1, driver, (unsigned) flags, &res)
+                   : hd_vfio_reattach_devices(d->list, &dev, 1, (unsigned) flags, &res);
+        if (r == -EINVAL)
+                r = sd_bus_reply_method_errorf(
+                        m, ERROR_INVALID, "%s %s: not a PCI endpoint (bridges and non-PCI devices cannot be detached)", verb,
+                        hd_device_get_name(dev));
+        else if (r < 0)
+                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s %s: %s", verb, hd_device_get_name(dev), strerror(-r));
+        else
+                r = reply_result(m, verb, res);
+        hd_result_unref(res);
+        if (!(flags & FLAG_DRY_RUN))
+                (void) rebuild(d);
+        return r;
+}
+
+static int do_detach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, true); }
+static int do_reattach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, false); }
+
+static int do_rescan(struct daemon *d, sd_bus_message *m) {
+        int r = rebuild(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        return sd_bus_reply_method_return(m, "");
+}
+
+static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.detach", do_detach);
+}
+static int method_reattach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.reattach", do_reattach);
+}
+static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.rescan", do_rescan);
+}
+
+static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", HOSTDEV_VERSION);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_NAMES("ListDevices", "s", SD_BUS_PARAM(filter), "s", SD_BUS_PARAM(json), method_list_devices,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDeviceXML", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(xml), method_get_device_xml,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDevice", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(json), method_get_device_json,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListIommuGroups", "", , "s", SD_BUS_PARAM(json), method_list_iommu_groups,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Detach", "sst", SD_BUS_PARAM(name) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags), "s",
+                                 SD_BUS_PARAM(result), method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Reattach", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result),
+                                 method_reattach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_VTABLE_END
+};
+
+/* ---- udev (live host) and signals ---- */
+
+struct monitor {
+        struct daemon *d;
+        struct udev *udev;
+        struct udev_monitor *mon;
+};
+
+static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct monitor *mo = userdata;
+        struct udev_device *dev;
+        unsigned n = 0;
+
+        /* take every queued event, then enumerate once: a burst costs one
+         * rebuild, and one lost to a full receive buffer (ENOBUFS) costs
+         * nothing more, as every rebuild is a full enumeration */
+        while ((dev = udev_monitor_receive_device(mo->mon))) {
+                udev_device_unref(dev);
+                n++;
+        }
+        if (n == 0 && errno != ENOBUFS && errno != EAGAIN)
+                return 0;
+        (void) rebuild(mo->d);
+        return 0;
+}
+
+static int monitor_start(struct daemon *d, struct monitor *mo) {
+        int r;
+
+        mo->d = d;
+        mo->udev = udev_new();
+        if (!mo->udev)
+                return -ENOMEM;
+        mo->mon = udev_monitor_new_from_netlink(mo->udev, "udev");
+        if (!mo->mon)
+                return -errno ?: -EIO;
+        /* a burst of uevents (udevadm trigger) must not overflow it */
+        (void) udev_monitor_set_receive_buffer_size(mo->mon, 128 * 1024 * 1024);
+        r = udev_monitor_enable_receiving(mo->mon);
+        if (r < 0)
+                return r;
+        return sd_event_add_io(d->event, NULL, udev_monitor_get_fd(mo->mon), EPOLLIN, on_monitor, mo);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) rebuild(userdata);
+        return 0;
+}
+
+/* ---- main ---- */
+
+static void help(void) {
+        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [-v]\n\n"
+               "The hostdev D-Bus service (org.hostdev.Hostdev1): the node-device tree, kept\n"
+               "current, and the passthrough operations, for callers polkit authorizes.\n\n"
+               "  --system              serve on the system bus (default)\n"
+               "  --bus-address ADDR    serve on this bus instead (a private dbus-daemon)\n"
+               "  --sysroot DIR         serve a captured or fake tree instead of this host;\n"
+               "                        Rescan() and SIGHUP re-read it\n"
+               "  --state-dir DIR       the journal and lock directory (default /var/lib/hostdev)\n"
+               "  -v, --verbose         log more (repeat for debug)\n"
+               "  --version             print the version\n"
+               "  -h, --help            this help\n");
+}
+
+static int check_sysroot(const char *sysroot) {
+        char *real;
+        if (!sysroot)
+                return 0;
+        if (!*sysroot) {
+                fprintf(stderr, "hostdevd: --sysroot '': empty sysroot (an unset variable?); leave --sysroot out to work on this host\n");
+                return -EINVAL;
+        }
+        real = realpath(sysroot, NULL);
+        if (real && strcmp(real, "/") == 0) {
+                free(real);
+                fprintf(stderr, "hostdevd: --sysroot '%s' is this host's root directory; leave --sysroot out to work on this host\n",
+                        sysroot);
+                return -EINVAL;
+        }
+        free(real);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_VERSION };
+        static const struct option options[] = {
+                { "system", no_argument, NULL, ARG_SYSTEM },
+                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "sysroot", required_argument, NULL, ARG_SYSROOT },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        struct daemon d = {};
+        struct monitor mo = {};
+        const char *address = NULL, *state_dir = NULL;
+        sigset_t mask;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_SYSTEM: address = NULL; break;
+                case ARG_BUS_ADDRESS: address = optarg; break;
+                case ARG_SYSROOT: d.sysroot = optarg; break;
+                case ARG_STATE_DIR: state_dir = optarg; break;
+                case 'v': arg_log_level = arg_log_level < 6 ? 6 : 7; break;
+                case ARG_VERSION: printf("hostdevd %s\n", HOSTDEV_VERSION); return EXIT_SUCCESS;
+                case 'h': help(); return EXIT_SUCCESS;
+                default: return 64;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "hostdevd: unexpected argument '%s' (see 'hostdevd --help')\n", argv[optind]);
+                return 64;
+        }
+        if (check_sysroot(d.sysroot) < 0)
+                return 64;
+
+        r = daemon_ctx_new(d.sysroot, &d.ctx);
+        if (r < 0) {
+                fprintf(stderr, "hostdevd: cannot open sysroot '%s': %s\n", d.sysroot ?: "/", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        hd_ctx_set_log_fn(d.ctx, log_fn, NULL);
+        hd_ctx_set_log_level(d.ctx, arg_log_level);
+        if (state_dir && hd_ctx_set_state_dir(d.ctx, state_dir) < 0) {
+                fprintf(stderr, "hostdevd: --state-dir must be an absolute path\n");
+                return 64;
+        }
+
+        r = sd_event_default(&d.event);
+        if (r < 0)
+                goto fail;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        /* SIGTERM and SIGINT: leave the loop */
+        if ((r = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0)
+                goto fail;
+
+        /* the first tree before the name is taken: a caller never sees an
+         * empty one */
+        r = rebuild(&d);
+        if (r < 0)
+                goto fail;
+        if (!d.sysroot) {
+                r = monitor_start(&d, &mo);
+                if (r < 0) {
+                        logf_(3, "cannot listen to udev: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+
+        if (address) {
+                r = sd_bus_new(&d.bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(d.bus, address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(d.bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(d.bus);
+        } else
+                r = sd_bus_open_system(&d.bus);
+        if (r < 0) {
+                logf_(3, "cannot connect to the bus%s%s: %s", address ? " " : "", address ?: "", strerror(-r));
+                goto fail;
+        }
+        r = sd_bus_add_object_vtable(d.bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, &d);
+        if (r >= 0)
+                r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_request_name(d.bus, BUS_NAME, 0);
+        if (r < 0) {
+                logf_(3, "cannot serve %s: %s", BUS_NAME, strerror(-r));
+                goto fail;
+        }
+        (void) sd_notifyf(false, "READY=1\nSTATUS=serving %zu devices", hd_nodedev_list_count(d.list));
+        logf_(6, "serving %s with %zu devices%s%s", BUS_NAME, hd_nodedev_list_count(d.list), d.sysroot ? " of " : "",
+              d.sysroot ?: "");
+        r = sd_event_loop(d.event);
+        (void) sd_notify(false, "STOPPING=1");
+
+fail:
+        if (r < 0)
+                logf_(3, "hostdevd: %s", strerror(-r));
+        sd_bus_flush_close_unref(d.bus);
+        if (mo.mon)
+                udev_monitor_unref(mo.mon);
+        if (mo.udev)
+                udev_unref(mo.udev);
+        sd_event_unref(d.event);
+        snap_free(d.snap, d.n_snap);
+        free(d.list_json);
+        free(d.iommu_json);
+        hd_nodedev_list_unref(d.list);
+        hd_ctx_unref(d.ctx);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
