@@ -6,6 +6,9 @@
  *   daemon-client ADDRESS rescan      subscribe to the manager's signals,
  *                                     call Rescan(), print each signal
  *                                     that came before its reply
+ *   daemon-client ADDRESS watch N S   print the first N signals of the
+ *                                     manager (with CLOCK_REALTIME ns), at
+ *                                     most S seconds; "ready" once subscribed
  *   daemon-client ADDRESS bench N     N ListDevices calls one after the
  *                                     other: bytes, p50, p99, max (ms)
  *   daemon-client ADDRESS clients N   N connections, each with a
@@ -14,6 +17,7 @@
  * Prints "ok", "Signal NAME ARG" lines, or "error NAME: MESSAGE".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,11 +150,44 @@ static int clients(const char *address, unsigned n) {
         return r < 0 ? r : good == n ? 0 : -EIO;
 }
 
+static bool with_time;
+static unsigned n_signals;
+
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         const char *name;
-        if (sd_bus_message_read(m, "s", &name) >= 0)
+        if (sd_bus_message_read(m, "s", &name) < 0)
+                return 0;
+        n_signals++;
+        if (with_time) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                printf("Signal %s %s %lld\n", sd_bus_message_get_member(m), name,
+                       (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        } else
                 printf("Signal %s %s\n", sd_bus_message_get_member(m), name);
+        fflush(stdout);
         return 0;
+}
+
+static int watch(sd_bus *bus, unsigned n, unsigned seconds) {
+        double end = now_ms() + seconds * 1000.0;
+        int r;
+
+        with_time = true;
+        /* synchronous: the bus has the match when this returns */
+        r = sd_bus_match_signal(bus, NULL, DEST, PATH, IFACE, NULL, on_signal, NULL);
+        if (r < 0)
+                return r;
+        printf("ready\n");
+        fflush(stdout);
+        while (n_signals < n && now_ms() < end) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        (void) sd_bus_wait(bus, 100 * 1000);
+        }
+        return n_signals >= n ? 0 : -ETIMEDOUT;
 }
 
 int main(int argc, char **argv) {
@@ -160,7 +197,7 @@ int main(int argc, char **argv) {
         int r;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: daemon-client ADDRESS big BYTES | rescan | bench N | clients N\n");
+                fprintf(stderr, "usage: daemon-client ADDRESS big BYTES | rescan | watch N S | bench N | clients N\n");
                 return 64;
         }
         r = connect_to(argv[1], &bus);
@@ -177,6 +214,8 @@ int main(int argc, char **argv) {
                 s[n] = 0;
                 r = sd_bus_call_method(bus, DEST, PATH, IFACE, "GetDevice", &error, &reply, "s", s);
                 free(s);
+        } else if (strcmp(argv[2], "watch") == 0 && argc == 5) {
+                r = watch(bus, (unsigned) strtoul(argv[3], NULL, 10), (unsigned) strtoul(argv[4], NULL, 10));
         } else if (strcmp(argv[2], "bench") == 0 && argc == 4) {
                 r = bench(bus, (unsigned) strtoul(argv[3], NULL, 10));
         } else if (strcmp(argv[2], "clients") == 0 && argc == 4) {

@@ -166,6 +166,24 @@ else
         skip "live: ListDevices is nodedev-list --json" "no /sys/bus/pci, or hostdevd did not start: $(tail -1 "$TMP/daemon.log" 2>/dev/null)"
 fi
 
+# --- "the live host" with real kernel uevents, in private namespaces
+# over a copy of the fixture (tests/daemon-live-ns.sh)
+mkdir -p "$TMP/ns"
+cp -a "$F" "$TMP/ns/tree"
+if unshare -Urmn true 2>/dev/null && command -v ip >/dev/null; then
+        HOSTDEVD=$HOSTDEVD HOSTDEVCTL=$HOSTDEVCTL DAEMON_CLIENT=$DAEMON_CLIENT \
+                unshare -Urmn bash "$SRCDIR/tests/daemon-live-ns.sh" "$TMP/ns/tree" "$TMP/ns" > "$TMP/ns/out" 2>&1
+        grep -qx "list=same" "$TMP/ns/out" && ok "namespace: the live ListDevices is nodedev-list --json" \
+                || fail "namespace: the live ListDevices is nodedev-list --json" "$(tr '\n' ' ' < "$TMP/ns/out")"
+        grep -qx "watch=DeviceAdded net_dummy0_02_00_00_00_00_77 " "$TMP/ns/out" \
+                && ok "namespace: a kernel uevent makes the daemon announce the new device" \
+                || fail "namespace: a kernel uevent makes the daemon announce the new device" "$(tr '\n' ' ' < "$TMP/ns/out"; tail -3 "$TMP/ns/ns-daemon.log")"
+        diag "uevent (ip link add) to DeviceAdded: $(sed -n 's/^latency_us=//p' "$TMP/ns/out") us"
+else
+        skip "namespace: the live ListDevices" "no user namespaces (unshare -Urmn) or no ip"
+        skip "namespace: a kernel uevent makes the daemon announce the new device" "no user namespaces (unshare -Urmn) or no ip"
+fi
+
 # --- hostdevd-fake from here on
 S=$TMP/state
 if ! start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
