@@ -382,6 +382,22 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
 static int do_detach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, true); }
 static int do_reattach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, false); }
 
+/* hostdevctl recover: finish or undo a transaction a crash interrupted */
+static int do_recover(struct daemon *d, sd_bus_message *m) {
+        hd_result *res = NULL;
+        int r;
+
+        if (!d->sysroot)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: not available on the live host yet (use hostdevctl)");
+        r = hd_vfio_recover(d->ctx, &res);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: %s", strerror(-r));
+        r = reply_result(m, "recover", res);
+        hd_result_unref(res);
+        (void) rebuild(d);
+        return r;
+}
+
 static int do_rescan(struct daemon *d, sd_bus_message *m) {
         int r = rebuild(d);
         if (r < 0)
@@ -394,6 +410,9 @@ static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 static int method_reattach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.reattach", do_reattach);
+}
+static int method_recover(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.recover", do_recover);
 }
 static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.rescan", do_rescan);
@@ -419,6 +438,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(result), method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Reattach", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result),
                                  method_reattach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Recover", "", , "s", SD_BUS_PARAM(result), method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),

@@ -342,6 +342,38 @@ want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev
         || fail "a refused Detach: Refused with the CLI's reason" "got '$got', CLI '$want'"
 [ "$(driver 00:17.0)" = ahci ] && ok "the refused Detach changed nothing" || fail "the refused Detach changed nothing" "$(driver 00:17.0)"
 
+# --- kill -9 in the middle of a group detach, then a new daemon: Recover
+# finishes the journal's transaction (recover semantics), the tree is read
+# again
+stop_daemon
+if HOSTDEV_FAKE_KILL_AT=5 start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
+        call Detach sst 01:00.0 "" 1 > /dev/null 2>&1
+        wait "$DPID"; rc=$?
+        [ $rc = 137 ] && [ "$(driver 01:00.0)" = vfio-pci ] && [ "$(driver 01:00.1)" = snd_hda_intel ] && [ -e "$S/transaction.json" ] \
+                && ok "kill -9 between the two functions of a group detach: one moved, the journal kept" \
+                || fail "kill -9 between the two functions of a group detach" "rc=$rc $(driver 01:00.0) $(driver 01:00.1) $(ls "$S")"
+else
+        fail "hostdevd-fake with HOSTDEV_FAKE_KILL_AT starts" "$(cat "$TMP/daemon.log")"
+fi
+if start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
+        { call ListDevices s ""; echo; } > "$TMP/a"
+        hd --sysroot "$F" nodedev-list --json > "$TMP/b"
+        same "the new daemon's tree is the interrupted state" "$TMP/a" "$TMP/b"
+        call Recover | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == "ok", d
+assert sorted((x["address"], x["to"]) for x in d["devices"]) == [("0000:01:00.0", "nouveau"), ("0000:01:00.1", "snd_hda_intel")], d
+' && [ "$(driver 01:00.0)" = nouveau ] && [ "$(driver 01:00.1)" = snd_hda_intel ] && [ ! -e "$S/transaction.json" ] \
+                && ok "Recover gives the group back to its drivers and empties the journal" \
+                || fail "Recover gives the group back to its drivers and empties the journal" "$(driver 01:00.0) $(driver 01:00.1) $(ls "$S")"
+        { call ListDevices s ""; echo; } > "$TMP/a"
+        hd --sysroot "$F" nodedev-list --json > "$TMP/b"
+        same "after Recover, ListDevices is the new tree" "$TMP/a" "$TMP/b"
+else
+        fail "hostdevd-fake starts again after kill -9" "$(cat "$TMP/daemon.log")"
+fi
+
 # --- Rescan: a device added, one removed, one whose driver went away
 mkdir -p "$F/sys/devices/virtual/net/dummy0"
 cp -a "$F/sys/devices/virtual/net/lo/." "$F/sys/devices/virtual/net/dummy0/"
