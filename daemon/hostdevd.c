@@ -588,6 +588,8 @@ int main(int argc, char **argv) {
         r = sd_event_default(&d.event);
         if (r < 0)
                 goto fail;
+        /* WatchdogSec= of the unit: the loop pings systemd itself */
+        (void) sd_event_set_watchdog(d.event, true);
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);

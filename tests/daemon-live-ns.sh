@@ -52,6 +52,18 @@ wait "$wpid"
 echo "watch=$(grep '^Signal' "$W/ns-watch" | cut -d' ' -f2,3 | tr '\n' ' ')"
 t1=$(grep -m1 '^Signal' "$W/ns-watch" | cut -d' ' -f4)
 [ -n "$t1" ] && echo "latency_us=$(( (t1 - t0) / 1000 ))"
+# a burst: 40 veth pairs created and removed while the tree changes; the
+# daemon's tree must then be a fresh enumeration's
+rm -f "$T/sys/class/net/dummy0"
+rm -rf "$T/sys/devices/virtual/net/dummy0"
+for i in $(seq 40); do ip link add "hb$i" type veth peer name "hc$i"; done
+for i in $(seq 40); do ip link del "hb$i"; done
+sleep 1
+busctl --address="$A" --json=short call org.hostdev.Hostdev1 /org/hostdev/Hostdev1/Manager \
+        org.hostdev.Hostdev1.Manager ListDevices s "" |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["data"][0] + "\n")' > "$W/ns-a"
+"$HOSTDEVCTL" nodedev-list --json > "$W/ns-b"
+cmp -s "$W/ns-a" "$W/ns-b" && echo "burst=same" || echo "burst=differs"
 kill "$dpid" 2>/dev/null
 wait "$dpid"
 kill "$(cat "$W/ns-bus.pid")" 2>/dev/null

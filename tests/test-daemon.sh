@@ -178,10 +178,13 @@ if unshare -Urmn true 2>/dev/null && command -v ip >/dev/null; then
         grep -qx "watch=DeviceAdded net_dummy0_02_00_00_00_00_77 " "$TMP/ns/out" \
                 && ok "namespace: a kernel uevent makes the daemon announce the new device" \
                 || fail "namespace: a kernel uevent makes the daemon announce the new device" "$(tr '\n' ' ' < "$TMP/ns/out"; tail -3 "$TMP/ns/ns-daemon.log")"
+        grep -qx "burst=same" "$TMP/ns/out" && ok "namespace: after a burst of 160 uevents the tree is a fresh enumeration's" \
+                || fail "namespace: after a burst of uevents the tree is a fresh enumeration's" "$(tr '\n' ' ' < "$TMP/ns/out")"
         diag "uevent (ip link add) to DeviceAdded: $(sed -n 's/^latency_us=//p' "$TMP/ns/out") us"
 else
         skip "namespace: the live ListDevices" "no user namespaces (unshare -Urmn) or no ip"
         skip "namespace: a kernel uevent makes the daemon announce the new device" "no user namespaces (unshare -Urmn) or no ip"
+        skip "namespace: after a burst of uevents the tree is a fresh enumeration's" "no user namespaces (unshare -Urmn) or no ip"
 fi
 
 # --- hostdevd-fake from here on
