@@ -97,12 +97,28 @@ static int snapshot(hd_nodedev_list *list, struct dev_snap **ret, size_t *ret_n)
         return 0;
 }
 
+static bool streq_(const char *a, const char *b) { return strcmp(a, b) == 0; }
 static bool streq_ptr_(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
 
+/* A change: the manager's signal, and the device object's
+ * InterfacesAdded, InterfacesRemoved or PropertiesChanged. */
 static void emit(struct daemon *d, const char *member, const char *name) {
+        char *path = NULL;
         int r = sd_bus_emit_signal(d->bus, MANAGER_PATH, MANAGER_IFACE, member, "s", name);
         if (r < 0)
                 logf_(3, "cannot emit %s(%s): %s", member, name, strerror(-r));
+        if (sd_bus_path_encode(DEVICES_PATH, name, &path) < 0)
+                return;
+        if (streq_(member, "DeviceAdded"))
+                r = sd_bus_emit_interfaces_added(d->bus, path, DEVICE_IFACE, NULL);
+        else if (streq_(member, "DeviceRemoved"))
+                r = sd_bus_emit_interfaces_removed(d->bus, path, DEVICE_IFACE, NULL);
+        else
+                r = sd_bus_emit_properties_changed(d->bus, path, DEVICE_IFACE, "Parent", "Capability", "Driver",
+                                                   "IommuGroup", "IommuGroupViable", NULL);
+        if (r < 0)
+                logf_(4, "cannot announce the change of %s: %s", path, strerror(-r));
+        free(path);
 }
 
 /* both sorted by name: a merge walk */
@@ -133,8 +149,8 @@ static double now_ms(void) {
 /* Enumerate again; announce the difference unless it is the first tree. */
 static int rebuild(struct daemon *d) {
         hd_nodedev_list *list = NULL;
-        struct dev_snap *s = NULL;
-        size_t n = 0;
+        struct dev_snap *s = NULL, *old;
+        size_t n = 0, n_old;
         double t0 = now_ms(), t1;
         int r;
 
@@ -154,9 +170,10 @@ static int rebuild(struct daemon *d) {
                 hd_nodedev_list_unref(list);
                 return r;
         }
-        if (d->generation > 0)
-                emit_diff(d, d->snap, d->n_snap, s, n);
-        snap_free(d->snap, d->n_snap);
+        /* the new tree in place first: the signals of the device objects
+         * carry their new properties */
+        old = d->snap;
+        n_old = d->n_snap;
         d->snap = s;
         d->n_snap = n;
         hd_nodedev_list_unref(d->list);
@@ -164,6 +181,9 @@ static int rebuild(struct daemon *d) {
         free(d->list_json);
         free(d->iommu_json);
         d->list_json = d->iommu_json = NULL;
+        if (d->generation > 0)
+                emit_diff(d, old, n_old, s, n);
+        snap_free(old, n_old);
         d->generation++;
         logf_(7, "tree rebuilt: %zu devices (generation %llu): enumerated in %.1f ms, compared in %.1f ms", n,
               d->generation, t1 - t0, now_ms() - t1);
@@ -242,6 +262,26 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
                         return sd_bus_reply_method_errorf(m, ERROR_FAILED, "nodedev-list: %s", strerror(-r));
         }
         return sd_bus_reply_method_return(m, "s", d->list_json);
+}
+
+static int method_get_device_object(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        const char *name;
+        char *path = NULL;
+        hd_device *dev;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (lookup(d, m, name, &dev) < 0)
+                return 0;
+        r = sd_bus_path_encode(DEVICES_PATH, hd_device_get_name(dev), &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_reply_method_return(m, "o", path);
+        free(path);
+        return r;
 }
 
 static int method_list_iommu_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -432,6 +472,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetDevice", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(json), method_get_device_json,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDeviceObject", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(object),
+                                 method_get_device_object, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("ListIommuGroups", "", , "s", SD_BUS_PARAM(json), method_list_iommu_groups,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Detach", "sst", SD_BUS_PARAM(name) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags), "s",
@@ -443,6 +485,100 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_VTABLE_END
+};
+
+/* ---- one object per device: DEVICES_PATH/<name, escaped> ---- */
+
+/* the device of an object path, from the cached tree */
+static hd_device *device_of_path(struct daemon *d, const char *path) {
+        struct dev_snap key = {}, *s;
+        hd_device *dev = NULL;
+        char *name = NULL;
+
+        if (sd_bus_path_decode(path, DEVICES_PATH, &name) <= 0)
+                return NULL;
+        /* only a name of the tree: no lookup by address, UUID or path here */
+        key.name = name;
+        s = bsearch(&key, d->snap, d->n_snap, sizeof(*d->snap), snap_cmp);
+        if (s && hd_nodedev_list_lookup(d->list, s->name, &dev) < 0)
+                dev = NULL;
+        free(name);
+        return dev;
+}
+
+static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
+        if (!device_of_path(userdata, path))
+                return 0;
+        *found = userdata;      /* the getters find the device again */
+        return 1;
+}
+
+static int device_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        char **l = calloc(d->n_snap + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_snap; i++)
+                if (sd_bus_path_encode(DEVICES_PATH, d->snap[i].name, &l[i]) < 0) {
+                        for (size_t k = 0; k < i; k++)
+                                free(l[k]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        *nodes = l;
+        return 0;
+}
+
+/* the properties are nodedev-list's columns, rendered by the library
+ * (hd_device_field_to_json): "" for none, -1 for no IOMMU group, false for
+ * no viability */
+static int device_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        static const struct {
+                const char *property, *key;
+        } keys[] = {
+                { "Name", "name" },     { "Path", "path" },         { "Parent", "parent" },
+                { "Capability", "capability" }, { "Driver", "driver" }, { "IommuGroup", "iommu_group" },
+                { "IommuGroupViable", "iommu_group_viable" },
+        };
+        struct daemon *d = userdata;
+        hd_device *dev = device_of_path(d, path);
+        json_object *v = NULL;
+        const char *key = NULL;
+        int r;
+
+        if (!dev)
+                return sd_bus_error_setf(error, ERROR_NOT_FOUND, "no node device at %s", path);
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                if (streq_(keys[i].property, property))
+                        key = keys[i].key;
+        if (!key)
+                return -ENOENT;
+        r = hd_device_field_to_json(d->list, dev, key, &v);
+        if (r < 0)
+                return r;
+        if (streq_(property, "IommuGroup"))
+                r = sd_bus_message_append(reply, "i", v ? (int32_t) json_object_get_int(v) : -1);
+        else if (streq_(property, "IommuGroupViable"))
+                r = sd_bus_message_append(reply, "b", v ? (int) json_object_get_boolean(v) : 0);
+        else
+                r = sd_bus_message_append(reply, "s", v ? json_object_get_string(v) : "");
+        json_object_put(v);
+        return r;
+}
+
+static const sd_bus_vtable device_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Path", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Parent", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Capability", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Driver", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuGroup", "i", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuGroupViable", "b", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 
@@ -629,6 +765,13 @@ int main(int argc, char **argv) {
                 goto fail;
         }
         r = sd_bus_add_object_vtable(d.bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, &d);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(d.bus, NULL, DEVICES_PATH, DEVICE_IFACE, device_vtable, device_find, &d);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(d.bus, NULL, DEVICES_PATH, device_enumerate, &d);
+        /* GetManagedObjects, InterfacesAdded/Removed for the devices */
+        if (r >= 0)
+                r = sd_bus_add_object_manager(d.bus, NULL, DEVICES_PATH);
         if (r >= 0)
                 r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)

@@ -12,6 +12,8 @@
 #define BUS_NAME "org.hostdev.Hostdev1"
 #define MANAGER_PATH "/org/hostdev/Hostdev1/Manager"
 #define MANAGER_IFACE "org.hostdev.Hostdev1.Manager"
+#define DEVICES_PATH "/org/hostdev/Hostdev1/devices"
+#define DEVICE_IFACE "org.hostdev.Hostdev1.Device"
 #define ERROR_NOT_FOUND "org.hostdev.Hostdev1.Error.NotFound"
 #define ERROR_REFUSED "org.hostdev.Hostdev1.Error.Refused"
 #define ERROR_FAILED "org.hostdev.Hostdev1.Error.Failed"

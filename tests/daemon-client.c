@@ -3,7 +3,7 @@
  * What busctl and dbus-send cannot do for tests/test-daemon.sh:
  *   daemon-client ADDRESS big BYTES   GetDevice with a name of BYTES 'a's
  *                                     (more than a command line holds)
- *   daemon-client ADDRESS rescan      subscribe to the manager's signals,
+ *   daemon-client ADDRESS rescan      subscribe to the daemon's signals,
  *                                     call Rescan(), print each signal
  *                                     that came before its reply
  *   daemon-client ADDRESS watch N S   print the first N signals of the
@@ -155,7 +155,12 @@ static unsigned n_signals;
 
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         const char *name;
-        if (sd_bus_message_read(m, "s", &name) < 0)
+        /* the manager's (name), InterfacesAdded/Removed (the object),
+         * PropertiesChanged (the object's path) */
+        if (strcmp(sd_bus_message_get_member(m), "PropertiesChanged") == 0)
+                name = sd_bus_message_get_path(m);
+        else if (sd_bus_message_read(m, strncmp(sd_bus_message_get_member(m), "Interfaces", 10) == 0 ? "o" : "s",
+                                     &name) < 0)
                 return 0;
         n_signals++;
         if (with_time) {
@@ -221,7 +226,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(argv[2], "clients") == 0 && argc == 4) {
                 r = clients(argv[1], (unsigned) strtoul(argv[3], NULL, 10));
         } else if (strcmp(argv[2], "rescan") == 0) {
-                r = sd_bus_match_signal(bus, NULL, DEST, PATH, IFACE, NULL, on_signal, NULL);
+                r = sd_bus_match_signal(bus, NULL, DEST, NULL, NULL, NULL, on_signal, NULL);
                 if (r < 0) {
                         fprintf(stderr, "cannot subscribe: %s\n", strerror(-r));
                         return 1;

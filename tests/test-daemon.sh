@@ -196,10 +196,17 @@ if ! start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
 fi
 ok "hostdevd-fake takes its name on the bus"
 
-# the introspection the daemon gives equals the file in the repository
-busctl --address="$A" --json=short call "$DEST" "$OBJ" org.freedesktop.DBus.Introspectable Introspect |
-        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["data"][0])' > "$TMP/introspect.xml"
-python3 - "$TMP/introspect.xml" "$HOSTDEVD_XML" "$IFACE" > "$TMP/introspect.diff" <<'EOF'
+# the introspection the daemon gives equals the file in the repository:
+# the manager's, and a device object's
+DEVOBJ=$(busctl --address="$A" --json=short call "$DEST" "$OBJ" "$IFACE" GetDeviceObject s 01:00.0 |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["data"][0])')
+[ "$DEVOBJ" = /org/hostdev/Hostdev1/devices/pci_5f0000_5f01_5f00_5f0 ] && ok "GetDeviceObject 01:00.0" \
+        || fail "GetDeviceObject 01:00.0" "$DEVOBJ"
+for po in "$OBJ $IFACE" "$DEVOBJ org.hostdev.Hostdev1.Device"; do
+        set -- $po
+        busctl --address="$A" --json=short call "$DEST" "$1" org.freedesktop.DBus.Introspectable Introspect |
+                python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["data"][0])' > "$TMP/introspect.xml"
+        python3 - "$TMP/introspect.xml" "$HOSTDEVD_XML" "$2" > "$TMP/introspect.diff" <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
 
@@ -219,8 +226,39 @@ if norm(a) != norm(b):
     print(ET.tostring(a).decode())
     sys.exit(1)
 EOF
-[ $? = 0 ] && ok "Introspect answers daemon/org.hostdev.Hostdev1.xml" \
-        || fail "Introspect answers daemon/org.hostdev.Hostdev1.xml" "$(head -c 300 "$TMP/introspect.diff")"
+        [ $? = 0 ] && ok "Introspect of $1 answers $2 as daemon/org.hostdev.Hostdev1.xml" \
+                || fail "Introspect of $1 answers $2 as daemon/org.hostdev.Hostdev1.xml" "$(head -c 300 "$TMP/introspect.diff")"
+done
+set --
+
+# every device's object has the properties of its nodedev-list columns
+objects_match() {
+        busctl --address="$A" --json=short call "$DEST" /org/hostdev/Hostdev1/devices \
+                org.freedesktop.DBus.ObjectManager GetManagedObjects > "$TMP/objects.json"
+        hd --sysroot "$F" nodedev-list -o NAME,PATH,PARENT,CAP,DRIVER,IOMMU,VIABLE --json > "$TMP/cols.json"
+        python3 - "$TMP/objects.json" "$TMP/cols.json" <<'EOF'
+import json, sys
+objs = json.load(open(sys.argv[1]))["data"][0]
+props = {}
+for path, ifaces in objs.items():
+    p = {k: v["data"] for k, v in ifaces["org.hostdev.Hostdev1.Device"].items()}
+    props[p["Name"]] = p
+cols = json.load(open(sys.argv[2]))
+bad = []
+for d in cols:
+    p = props.get(d["name"])
+    want = {"Name": d["name"], "Path": d["path"] or "", "Parent": d["parent"] or "", "Capability": d["capability"],
+            "Driver": d["driver"] or "", "IommuGroup": -1 if d["iommu_group"] is None else d["iommu_group"],
+            "IommuGroupViable": bool(d["iommu_group_viable"])}
+    if p != want:
+        bad.append("%s: %s != %s" % (d["name"], p, want))
+if bad:
+    sys.exit("; ".join(bad[:3]))
+print(len(cols))
+EOF
+}
+if n=$(objects_match 2>&1); then ok "GetManagedObjects: the $n devices' properties are their nodedev-list columns"
+else fail "GetManagedObjects: the devices' properties are their nodedev-list columns" "$n"; fi
 
 # --- reads, against the CLI
 { call ListDevices s ""; echo; } > "$TMP/a"
@@ -328,6 +366,11 @@ fi
 "$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-detach 01:00.0 --driver vfio --json > "$TMP/b" 2>/dev/null
 same "Detach is nodedev-detach --json" "$TMP/a" "$TMP/b"
 [ "$(driver 01:00.0)" = vfio-pci ] && ok "Detach moved 01:00.0 to vfio-pci" || fail "Detach moved 01:00.0 to vfio-pci" "$(driver 01:00.0)"
+got=$(busctl --address="$A" get-property "$DEST" "$DEVOBJ" org.hostdev.Hostdev1.Device Driver)
+[ "$got" = 's "vfio-pci"' ] && ok "after Detach, the device object's Driver is vfio-pci" \
+        || fail "after Detach, the device object's Driver is vfio-pci" "$got"
+if n=$(objects_match 2>&1); then ok "after Detach, every device object is its nodedev-list columns"
+else fail "after Detach, every device object is its nodedev-list columns" "$n"; fi
 { call ListDevices s ""; echo; } > "$TMP/a"
 hd --sysroot "$F" nodedev-list --json > "$TMP/b"
 same "after Detach, ListDevices is the new tree" "$TMP/a" "$TMP/b"
@@ -393,13 +436,20 @@ echo "$got" | grep -q "^Signal DeviceRemoved net_wlp4s0_a0_a4_c5_12_34_56$" && o
         || fail "Rescan: DeviceRemoved for a removed one" "$(echo "$got" | tr '\n' '|')"
 echo "$got" | grep -q "^Signal DeviceChanged pci_0000_00_17_0$" && ok "Rescan: DeviceChanged for an unbound one" \
         || fail "Rescan: DeviceChanged for an unbound one" "$(echo "$got" | tr '\n' '|')"
-[ "$(echo "$got" | grep -c '^Signal')" = 3 ] && [ "$(echo "$got" | tail -1)" = ok ] \
+echo "$got" | grep -q "^Signal InterfacesAdded /org/hostdev/Hostdev1/devices/net_5fdummy0_5f02_5f00_5f00_5f00_5f00_5f77$" \
+        && echo "$got" | grep -q "^Signal InterfacesRemoved /org/hostdev/Hostdev1/devices/net_5fwlp4s0_5fa0_5fa4_5fc5_5f12_5f34_5f56$" \
+        && echo "$got" | grep -q "^Signal PropertiesChanged /org/hostdev/Hostdev1/devices/pci_5f0000_5f00_5f17_5f0$" \
+        && ok "Rescan: InterfacesAdded, InterfacesRemoved, PropertiesChanged of the device objects" \
+        || fail "Rescan: InterfacesAdded, InterfacesRemoved, PropertiesChanged of the device objects" "$(echo "$got" | tr '\n' '|')"
+[ "$(echo "$got" | grep -c '^Signal')" = 6 ] && [ "$(echo "$got" | tail -1)" = ok ] \
         && ok "Rescan: no other signal, then its reply" || fail "Rescan: no other signal, then its reply" "$(echo "$got" | tr '\n' '|')"
 got=$("$DAEMON_CLIENT" "$A" rescan)
 [ "$got" = ok ] && ok "a second Rescan announces nothing" || fail "a second Rescan announces nothing" "$(echo "$got" | tr '\n' '|')"
 { call ListDevices s ""; echo; } > "$TMP/a"
 hd --sysroot "$F" nodedev-list --json > "$TMP/b"
 same "after Rescan, ListDevices is the new tree" "$TMP/a" "$TMP/b"
+if n=$(objects_match 2>&1); then ok "after Rescan, every device object is its nodedev-list columns"
+else fail "after Rescan, every device object is its nodedev-list columns" "$n"; fi
 
 # SIGHUP rescans too
 rm -rf "$F/sys/class/net/dummy0" "$F/sys/devices/virtual/net/dummy0"
