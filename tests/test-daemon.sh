@@ -187,6 +187,10 @@ else
         skip "namespace: after a burst of uevents the tree is a fresh enumeration's" "no user namespaces (unshare -Urmn) or no ip"
 fi
 
+got=$(DBUS_SYSTEM_BUS_ADDRESS=$A "$HOSTDEVCTL" nodedev-event --timeout 1 2>&1); rc=$?
+[ $rc = 1 ] && [ "$got" = "hostdevctl: nodedev-event: hostdevd is not running (no org.hostdev.Hostdev1 on the system bus)" ] \
+        && ok "nodedev-event without hostdevd: says so" || fail "nodedev-event without hostdevd: says so" "rc=$rc $got"
+
 # --- hostdevd-fake from here on
 S=$TMP/state
 if ! start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
@@ -429,7 +433,30 @@ ln -s ../../devices/virtual/net/dummy0 "$F/sys/class/net/dummy0"
 wl=$(readlink -f "$F/sys/class/net/wlp4s0")
 rm -rf "$F/sys/class/net/wlp4s0" "$wl"
 rm "$F/sys/bus/pci/devices/0000:00:17.0/driver"
+# hostdevctl nodedev-event listens too (its system bus is this one)
+ev() { DBUS_SYSTEM_BUS_ADDRESS=$A "$HOSTDEVCTL" -v nodedev-event "$@"; }
+ev --loop --timeout 8 --json > "$TMP/ev1" 2> "$TMP/ev1.err" & EV1=$!
+ev --device wlp4s0 --event deleted > "$TMP/ev2" 2> "$TMP/ev2.err" & EV2=$!
+ev --event created > "$TMP/ev3" 2> "$TMP/ev3.err" & EV3=$!
+for _ in $(seq 100); do
+        [ "$(cat "$TMP/ev1.err" "$TMP/ev2.err" "$TMP/ev3.err" | grep -c "listening to hostdevd's events")" = 3 ] && break
+        sleep 0.1
+done
 got=$("$DAEMON_CLIENT" "$A" rescan)
+wait $EV2; rc2=$?
+wait $EV3; rc3=$?
+[ $rc2 = 0 ] && [ "$(cat "$TMP/ev2")" = "event 'lifecycle' for node device net_wlp4s0_a0_a4_c5_12_34_56: Deleted" ] \
+        && ok "nodedev-event --device IFACE --event deleted: the removal, by any name" \
+        || fail "nodedev-event --device IFACE --event deleted" "rc=$rc2 $(cat "$TMP/ev2" "$TMP/ev2.err")"
+[ $rc3 = 0 ] && [ "$(cat "$TMP/ev3")" = "event 'lifecycle' for node device net_dummy0_02_00_00_00_00_77: Created" ] \
+        && ok "nodedev-event --event created: the first creation, then exit" \
+        || fail "nodedev-event --event created" "rc=$rc3 $(cat "$TMP/ev3" "$TMP/ev3.err")"
+wait $EV1; rc1=$?
+[ $rc1 = 0 ] && [ "$(cat "$TMP/ev1")" = '{"event":"created","device":"net_dummy0_02_00_00_00_00_77"}
+{"event":"deleted","device":"net_wlp4s0_a0_a4_c5_12_34_56"}
+{"event":"updated","device":"pci_0000_00_17_0"}' ] && grep -qx "events received: 3" "$TMP/ev1.err" \
+        && ok "nodedev-event --loop --timeout --json: every event, one JSON object a line" \
+        || fail "nodedev-event --loop --timeout --json" "rc=$rc1 $(cat "$TMP/ev1" "$TMP/ev1.err" | tr '\n' '|')"
 echo "$got" | grep -q "^Signal DeviceAdded net_dummy0_02_00_00_00_00_77$" && ok "Rescan: DeviceAdded for a new device" \
         || fail "Rescan: DeviceAdded for a new device" "$(echo "$got" | tr '\n' '|')"
 echo "$got" | grep -q "^Signal DeviceRemoved net_wlp4s0_a0_a4_c5_12_34_56$" && ok "Rescan: DeviceRemoved for a removed one" \

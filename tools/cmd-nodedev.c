@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hostdevctl node-device verbs: nodedev-list, nodedev-dumpxml, nodedev-info,
- * show, capture. */
+ * show, nodedev-event, capture. */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -725,6 +725,175 @@ static int verb_capture(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
+/* ---- nodedev-event: hostdevd's signals (docs/dbus.md) ---- */
+
+enum { ARG_EV_LOOP = 0x200, ARG_EV_TIMEOUT, ARG_EV_DEVICE, ARG_EV_EVENT };
+static const struct option event_options[] = {
+        { "loop", no_argument, NULL, ARG_EV_LOOP },
+        { "timeout", required_argument, NULL, ARG_EV_TIMEOUT },
+        { "device", required_argument, NULL, ARG_EV_DEVICE },
+        { "event", required_argument, NULL, ARG_EV_EVENT },
+        {}
+};
+static bool arg_ev_loop;
+static unsigned arg_ev_timeout;
+static const char *arg_ev_device, *arg_ev_event;
+
+/* the daemon's signal, hostdevctl's (virsh's) word for it */
+static const struct {
+        const char *signal, *event;
+} event_names[] = {
+        { "DeviceAdded", "created" },
+        { "DeviceRemoved", "deleted" },
+        { "DeviceChanged", "updated" },
+};
+
+static int event_option(const char *verb _unused_, int c, const char *arg) {
+        char *end;
+        switch (c) {
+        case ARG_EV_LOOP: arg_ev_loop = true; return 0;
+        case ARG_EV_TIMEOUT: {
+                unsigned long t = strtoul(arg, &end, 10);
+                if (*arg < '0' || *arg > '9' || *end || t == 0 || t > 86400 * 365) {
+                        errorf("nodedev-event: --timeout takes a number of seconds (1 or more), not '%s'", arg);
+                        return -EINVAL;
+                }
+                arg_ev_timeout = (unsigned) t;
+                return 0;
+        }
+        case ARG_EV_DEVICE: arg_ev_device = arg; return 0;
+        case ARG_EV_EVENT:
+                for (size_t i = 0; i < ELEMENTSOF(event_names); i++)
+                        if (streq(arg, event_names[i].event)) {
+                                arg_ev_event = event_names[i].event;
+                                return 0;
+                        }
+                errorf("nodedev-event: --event takes created, deleted or updated, not '%s'", arg);
+                return -EINVAL;
+        }
+        return -EINVAL;
+}
+
+#if HAVE_SD_BUS
+#include <systemd/sd-bus.h>
+#include <time.h>
+
+#define HOSTDEVD_NAME "org.hostdev.Hostdev1"
+#define HOSTDEVD_MANAGER "/org/hostdev/Hostdev1/Manager"
+#define HOSTDEVD_IFACE "org.hostdev.Hostdev1.Manager"
+
+struct event_state {
+        const char *device, *event;
+        bool json, loop;
+        unsigned seen;
+};
+
+static int on_device_signal(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        struct event_state *st = userdata;
+        const char *name, *event = NULL;
+
+        if (sd_bus_message_read(m, "s", &name) < 0)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(event_names); i++)
+                if (streq(sd_bus_message_get_member(m), event_names[i].signal))
+                        event = event_names[i].event;
+        if (!event || (st->event && !streq(st->event, event)) || (st->device && !streq(st->device, name)))
+                return 0;
+        if (st->json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "event", json_object_new_string(event));
+                json_object_object_add(o, "device", json_object_new_string(name));
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else if (streq(event, "updated"))
+                printf("event 'update' for node device %s\n", name);
+        else
+                printf("event 'lifecycle' for node device %s: %s\n", name, streq(event, "created") ? "Created" : "Deleted");
+        fflush(stdout);
+        st->seen++;
+        return 0;
+}
+
+static double mono_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static int verb_nodedev_event(int argc _unused_, char **argv _unused_) {
+        struct event_state st = { .device = arg_ev_device, .event = arg_ev_event, .json = arg_json, .loop = arg_ev_loop };
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        _cleanup_free_ char *canonical = NULL;
+        bool timed = arg_ev_timeout > 0;
+        double end = mono_s() + arg_ev_timeout;
+        sd_bus *bus = NULL;
+        int r;
+
+        if (arg_sysroot) {
+                errorf("nodedev-event: events come from hostdevd on this host's system bus; --sysroot does not apply");
+                return EXIT_USAGE;
+        }
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                errorf("nodedev-event: cannot connect to the system bus: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        r = sd_bus_match_signal(bus, NULL, HOSTDEVD_NAME, HOSTDEVD_MANAGER, HOSTDEVD_IFACE, NULL, on_device_signal, &st);
+        /* is hostdevd there (activating it where it is installed)?  And
+         * the device's own name for any name it answers to */
+        if (r >= 0)
+                r = sd_bus_call_method(bus, HOSTDEVD_NAME, HOSTDEVD_MANAGER, HOSTDEVD_IFACE, "GetDeviceObject", &error,
+                                       &reply, "s", st.device ?: "computer");
+        if (r >= 0 && st.device) {
+                const char *path;
+                if (sd_bus_message_read(reply, "o", &path) >= 0 &&
+                    sd_bus_path_decode(path, "/org/hostdev/Hostdev1/devices", &canonical) > 0)
+                        st.device = canonical;
+        } else if (r < 0 && sd_bus_error_has_name(&error, "org.hostdev.Hostdev1.Error.NotFound"))
+                r = 0;  /* a device still to come: its name as given */
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                        errorf("nodedev-event: hostdevd is not running (no %s on the system bus)", HOSTDEVD_NAME);
+                else
+                        errorf("nodedev-event: %s", error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                sd_bus_flush_close_unref(bus);
+                return EXIT_FAILURE;
+        }
+        sd_bus_error_free(&error);
+        if (arg_log_level >= HD_LOG_INFO)
+                fprintf(stderr, "hostdevctl: listening to hostdevd's events\n");
+        while (st.loop || st.seen == 0) {
+                double left = end - mono_s();
+                if (timed && left <= 0)
+                        break;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, timed ? (uint64_t) (left * 1e6) + 1 : UINT64_MAX);
+                if (r < 0)
+                        break;
+        }
+        sd_bus_flush_close_unref(bus);
+        if (r < 0) {
+                errorf("nodedev-event: lost the bus: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (st.loop || arg_ev_timeout)
+                fprintf(stderr, "events received: %u\n", st.seen);
+        return EXIT_SUCCESS;
+}
+#else
+static int verb_nodedev_event(int argc _unused_, char **argv _unused_) {
+        errorf("nodedev-event: this hostdevctl was built without D-Bus (libsystemd) support");
+        return EXIT_FAILURE;
+}
+#endif
+
 const struct verb nodedev_verbs[] = {
         { .name = "nodedev-list", .fn = verb_nodedev_list, .flags = VERB_JSON,
           .shortopts = "tc:lo:nrw:s:d:a", .options = list_options, .option = list_option,
@@ -773,6 +942,18 @@ const struct verb nodedev_verbs[] = {
         { .name = "show", .fn = verb_show, .min_args = 1, .max_args = 1, .flags = VERB_JSON,
           .expect = "expected exactly one device name", .args = "NAME [--json]",
           .summary = "Show everything known about a device." },
+        { .name = "nodedev-event", .fn = verb_nodedev_event, .flags = VERB_JSON, .shortopts = "",
+          .options = event_options, .option = event_option,
+          .args = "[--loop] [--timeout S] [--device NAME] [--event created|deleted|updated] [--json]",
+          .summary = "Print the device events hostdevd announces (as virsh nodedev-event).",
+          .help = "Waits for the first event, or with --loop for every event, from hostdevd on\n"
+            "the system bus (docs/dbus.md).\n"
+            "Options:\n"
+            "  --loop           every event, not only the first\n"
+            "  --timeout S      stop after S seconds\n"
+            "  --device NAME    only this device's events (any name it answers to)\n"
+            "  --event EVENT    only created, deleted or updated events\n"
+            "  --json           one JSON object a line: {\"event\":...,\"device\":...}\n" },
         { .name = "capture", .fn = verb_capture, .min_args = 1, .max_args = 1,
           .expect = "expected exactly one target directory", .args = "DIR",
           .summary = "Copy what hostdev reads of this host into DIR (nothing is written to the host).",
