@@ -457,6 +457,19 @@ wait $EV1; rc1=$?
 {"event":"updated","device":"pci_0000_00_17_0"}' ] && grep -qx "events received: 3" "$TMP/ev1.err" \
         && ok "nodedev-event --loop --timeout --json: every event, one JSON object a line" \
         || fail "nodedev-event --loop --timeout --json" "rc=$rc1 $(cat "$TMP/ev1" "$TMP/ev1.err" | tr '\n' '|')"
+# docs/json.md's example (its checker cannot run a daemon): the same keys
+# and types as every event printed
+python3 - "$SRCDIR/docs/json.md" "$TMP/ev1" <<'EOF' && ok "docs/json.md's nodedev-event --json example has the events' shape" \
+        || fail "docs/json.md's nodedev-event --json example has the events' shape"
+import json, sys
+md = open(sys.argv[1]).read().split("\n")
+k = md.index("<!-- checked by tests/test-daemon.sh -->")
+assert md[k + 1] == "```json", md[k + 1]
+doc = json.loads(md[k + 2])
+events = [json.loads(l) for l in open(sys.argv[2])]
+assert events and all({a: type(b) for a, b in e.items()} == {a: type(b) for a, b in doc.items()} for e in events), (doc, events)
+assert all(e["event"] in ("created", "deleted", "updated") for e in events + [doc])
+EOF
 echo "$got" | grep -q "^Signal DeviceAdded net_dummy0_02_00_00_00_00_77$" && ok "Rescan: DeviceAdded for a new device" \
         || fail "Rescan: DeviceAdded for a new device" "$(echo "$got" | tr '\n' '|')"
 echo "$got" | grep -q "^Signal DeviceRemoved net_wlp4s0_a0_a4_c5_12_34_56$" && ok "Rescan: DeviceRemoved for a removed one" \
