@@ -153,21 +153,21 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
         struct state st = { .fd = -1 };
         size_t n_dirs = 0, n_written = 0, done = 0;
         json_object *files;
+        const char *bad = NULL; /* a file that could not be put back */
         bool fresh = false;
         int r;
 
         if (!ctx || !p)
                 return -EINVAL;
+        hd_error_clear(ctx);
         if (flags & HD_BOOT_DRY_RUN)
                 return (int) p->n_files;
         if (p->n_files == 0)
                 return 0;
-        if ((r = hd_root_open(p->root, &rfd)) < 0)
+        if ((r = hd_boot_root_open(ctx, p->root, &rfd)) < 0)
                 return r;
-        if ((r = state_open(ctx, rfd, p->root, true, &st)) < 0) {
-                log_err(ctx, "cannot create the state directory: %s", strerror(-r));
-                return r;
-        }
+        if ((r = state_open(ctx, rfd, p->root, true, &st)) < 0)
+                return hd_error(ctx, r, "cannot create the state directory: %s; nothing was changed", strerror(-r));
         r = journal_load(&st, "journal.json", &j);
         if (r == -ENOENT) {
                 fresh = true;
@@ -175,7 +175,7 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
                 json_object_object_add(j, "version", json_object_new_int(1));
                 json_object_object_add(j, "root", p->root ? json_object_new_string(p->root) : NULL);
         } else if (r < 0) {
-                log_err(ctx, "the boot journal is unreadable: %s", strerror(-r));
+                hd_error(ctx, r, "the boot journal is unreadable: %s; nothing was changed", strerror(-r));
                 goto out;
         }
         json_object_object_add(j, "driver", json_object_new_string(p->driver));
@@ -216,7 +216,8 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
                                 if ((r = hd_root_write_atomic(st.fd, path, f->before, 0600, NULL, NULL)) < 0 ||
                                     (r = hd_strv_push(&written, &n_written, strdup(path))) < 0) {
                                         json_object_put(e);
-                                        log_err(ctx, "cannot save a backup of %s: %s", f->path, strerror(-r));
+                                        hd_error(ctx, r, "cannot save a backup of %s: %s; nothing was changed", f->path,
+                                                 strerror(-r));
                                         goto undo_backups;
                                 }
                                 json_object_object_add(e, "backup", json_object_new_string(name));
@@ -232,7 +233,8 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
                         if (f->after) {
                                 if ((r = hd_root_write_atomic(st.fd, path, f->after, 0600, NULL, NULL)) < 0 ||
                                     (r = hd_strv_push(&written, &n_written, strdup(path))) < 0) {
-                                        log_err(ctx, "cannot record %s: %s", f->path, strerror(-r));
+                                        hd_error(ctx, r, "cannot record %s: %s; nothing was changed", f->path,
+                                                 strerror(-r));
                                         goto undo_backups;
                                 }
                                 json_object_object_add(e, "applied", json_object_new_string(name));
@@ -241,7 +243,7 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
                 }
         }
         if ((r = journal_save(&st, "journal.json", j)) < 0) {
-                log_err(ctx, "cannot write the boot journal: %s", strerror(-r));
+                hd_error(ctx, r, "cannot write the boot journal: %s; nothing was changed", strerror(-r));
                 goto undo_backups;
         }
 
@@ -250,11 +252,8 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
                 const hd_boot_file *f = &p->files[done];
                 r = f->after ? hd_root_write_atomic(rfd, f->path, f->after, f->mode, &dirs, &n_dirs)
                              : hd_root_unlink(rfd, f->path);
-                if (r < 0) {
-                        log_err(ctx, "cannot write %s%s: %s; putting back what was changed", strempty(p->root),
-                                f->path, strerror(-r));
+                if (r < 0)
                         goto rollback;
-                }
         }
         {
                 json_object *jd = jarr(j, "dirs");
@@ -269,17 +268,31 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
         return (int) p->n_files;
 
 rollback:
-        for (size_t i = done; i-- > 0;) {
-                int k = restore_one(rfd, p->files[i].path, p->files[i].before, p->files[i].mode);
-                if (k < 0)
-                        log_err(ctx, "cannot put back %s: %s (its backup is in the boot journal)", p->files[i].path,
-                                strerror(-k));
+        {
+                int k = 0;
+                for (size_t i = done; i-- > 0;) {
+                        int q = restore_one(rfd, p->files[i].path, p->files[i].before, p->files[i].mode);
+                        if (q < 0) {
+                                log_err(ctx, "cannot put back %s: %s (its backup is in the boot journal)",
+                                        p->files[i].path, strerror(-q));
+                                bad = p->files[i].path;
+                                k = q;
+                        }
+                }
+                if (bad)
+                        hd_error(ctx, r, "cannot write %s%s: %s; putting back what was changed failed for %s: %s "
+                                 "(its backup is in the boot journal)", strempty(p->root), p->files[done].path,
+                                 strerror(-r), bad, strerror(-k));
+                else
+                        hd_error(ctx, r, "cannot write %s%s: %s; after putting back what was changed, nothing was "
+                                 "changed", strempty(p->root), p->files[done].path, strerror(-r));
         }
         for (size_t i = n_dirs; i-- > 0;)
                 (void) hd_root_rmdir(rfd, dirs[i]);
-        if (!fresh) {
+        if (!fresh || bad) {
                 /* the journal of the earlier apply stays valid: the new entries
-                 * describe files that are back to their original bytes */
+                 * describe files that are back to their original bytes; and
+                 * a file that could not be put back needs its backup */
                 goto out;
         }
         {
@@ -306,16 +319,15 @@ _public_ int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot
 
         if (!ctx)
                 return -EINVAL;
-        if (root && (!*root || streq(root, "/")))
-                return -EINVAL;
-        if ((r = hd_root_open(root, &rfd)) < 0)
+        hd_error_clear(ctx);
+        if ((r = hd_boot_root_open(ctx, root, &rfd)) < 0)
                 return r;
         if ((r = state_open(ctx, rfd, root, false, &st)) < 0)
-                return r == -ENOENT ? 0 : r;
+                return r == -ENOENT ? 0 : hd_error(ctx, r, "cannot open the state directory: %s", strerror(-r));
         r = journal_load(&st, "journal.json", &j);
         if (r < 0) {
                 state_close(&st);
-                return r == -ENOENT ? 0 : r;
+                return r == -ENOENT ? 0 : hd_error(ctx, r, "the boot journal is unreadable: %s", strerror(-r));
         }
         files = jarr(j, "files");
         dirs = jarr(j, "dirs");
@@ -337,6 +349,8 @@ _public_ int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot
                 json_object_object_get_ex(e, "existed", &ex);
                 if (json_object_get_boolean(ex)) {
                         if (!backup) {
+                                if (!failed)
+                                        hd_error(ctx, -EBADMSG, "the boot journal names no backup of %s", path);
                                 failed = -EBADMSG;
                                 continue;
                         }
@@ -347,7 +361,11 @@ _public_ int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot
                 } else
                         r = hd_root_unlink(rfd, path);
                 if (r < 0) {
-                        log_err(ctx, "cannot restore %s: %s", path, strerror(-r));
+                        /* the first failure is the error, the others are logged */
+                        if (failed)
+                                log_err(ctx, "cannot restore %s: %s", path, strerror(-r));
+                        else
+                                hd_error(ctx, r, "cannot restore %s: %s", path, strerror(-r));
                         failed = r;
                 }
         }
@@ -395,6 +413,11 @@ _public_ void hd_boot_status_free(hd_boot_status *s) {
         hd_strv_free(s->drift);
         hd_strv_free(s->kargs);
         hd_strv_free(s->softdeps);
+        for (size_t i = 0; i < s->n_devices; i++) {
+                free(s->devices[i].addr);
+                free(s->devices[i].want);
+                free(s->devices[i].now);
+        }
         free(s->devices);
         free(s);
 }
@@ -413,9 +436,8 @@ _public_ int hd_boot_get_status(hd_nodedev_list *list, const char *root, hd_boot
 
         if (!list || !ret)
                 return -EINVAL;
-        if (root && (!*root || streq(root, "/")))
-                return -EINVAL;
-        if ((r = hd_root_open(root, &rfd)) < 0)
+        hd_error_clear(hd_nodedev_list_get_ctx(list));
+        if ((r = hd_boot_root_open(hd_nodedev_list_get_ctx(list), root, &rfd)) < 0)
                 return r;
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -476,13 +498,16 @@ _public_ int hd_boot_get_status(hd_nodedev_list *list, const char *root, hd_boot
                 for (size_t i = 0; i < n; i++) {
                         hd_boot_status_device *sd = &s->devices[s->n_devices++];
                         const char *addr = jstr(json_object_array_get_idx(devs, i), "address");
+                        const char *want = drv ? json_object_get_string(drv) : "vfio-pci";
+                        const char *now = NULL;
                         hd_device *d = NULL;
-                        snprintf(sd->addr, sizeof(sd->addr), "%s", strempty(addr));
-                        snprintf(sd->want, sizeof(sd->want), "%s", drv ? json_object_get_string(drv) : "vfio-pci");
                         if (addr && hd_nodedev_list_lookup(list, addr, &d) >= 0)
-                                snprintf(sd->now, sizeof(sd->now), "%s", strempty(hd_device_get_driver(d)));
-                        all_bound = all_bound && streq(sd->now, sd->want);
-                        any_bound = any_bound || streq(sd->now, sd->want);
+                                now = hd_device_get_driver(d);
+                        if (!(sd->addr = strdup(strempty(addr))) || !(sd->want = strdup(strempty(want))) ||
+                            (now && !(sd->now = strdup(now))))
+                                return -ENOMEM;
+                        all_bound = all_bound && streq_ptr(sd->now, sd->want);
+                        any_bound = any_bound || streq_ptr(sd->now, sd->want);
                 }
         }
         if (hd_root_read(rfd, HD_BOOT_MODPROBE, &modprobe, NULL) >= 0)

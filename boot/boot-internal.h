@@ -14,6 +14,9 @@
 /* Open @root ("/" for NULL); "" is refused so that an empty variable never
  * means this host. */
 int hd_root_open(const char *root, int *ret_fd);
+/* The same for a public function: "" and "/" are refused (-EINVAL), and a
+ * failure is the context's error (hd_error()). */
+int hd_boot_root_open(hd_ctx *ctx, const char *root, int *ret_fd);
 /* -ENOENT when absent. */
 int hd_root_read(int rfd, const char *path, char **ret, unsigned *ret_mode);
 bool hd_root_exists(int rfd, const char *path);

@@ -23,6 +23,17 @@ int hd_root_open(const char *root, int *ret_fd) {
         return 0;
 }
 
+int hd_boot_root_open(hd_ctx *ctx, const char *root, int *ret_fd) {
+        int r;
+
+        if (root && (!*root || streq(root, "/")))
+                return hd_error(ctx, -EINVAL, "--root must name an offline root directory; leave it out for this host");
+        r = hd_root_open(root, ret_fd);
+        if (r < 0)
+                return hd_error(ctx, r, "cannot open the root %s: %s", root ?: "/", strerror(-r));
+        return 0;
+}
+
 static int rel_of(const char *path, const char **ret) {
         while (*path == '/')
                 path++;

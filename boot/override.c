@@ -172,15 +172,18 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
         _cleanup_free_ char *idt = NULL, *drv = NULL;
         _cleanup_close_ int rfd = -1;
         char path[PATH_MAX];
+        hd_ctx *ctx;
         int r, changed = 0;
 
-        if (!list || !d || isempty(driver) || strchr(driver, '/') || strchr(driver, '\n') || strlen(driver) >= 64)
+        if (!list || !d || !driver)
                 return -EINVAL;
+        ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
         if (hd_device_get_cap_type(d) != HD_CAP_PCI || !valid_addr(hd_device_get_sysname(d)))
-                return -EINVAL;
-        if (root && (!*root || streq(root, "/")))
-                return -EINVAL;
-        if ((r = hd_root_open(root, &rfd)) < 0)
+                return hd_error(ctx, -EINVAL, "%s is not a PCI function", hd_device_get_name(d));
+        if (!*driver || strchr(driver, '/') || strchr(driver, '\n') || strlen(driver) >= 64)
+                return hd_error(ctx, -EINVAL, "'%s' is not a driver name", driver);
+        if ((r = hd_boot_root_open(ctx, root, &rfd)) < 0)
                 return r;
         if ((r = hd_override_identity_text(d, &idt)) < 0 || (r = hd_asprintf(&drv, "%s\n", driver)) < 0)
                 return r;
@@ -198,11 +201,8 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
                 else if (i == 3)
                         snprintf(path, sizeof(path), HD_DRIVERCTL_DIR "/pci-%s", hd_device_get_sysname(d));
                 r = write_if_different(rfd, files[i].path ?: path, files[i].text, files[i].mode);
-                if (r < 0) {
-                        log_err(hd_nodedev_list_get_ctx(list), "cannot write %s: %s", files[i].path ?: path,
-                                strerror(-r));
-                        return r;
-                }
+                if (r < 0)
+                        return hd_error(ctx, r, "cannot write %s: %s", files[i].path ?: path, strerror(-r));
                 changed |= r;
         }
         return changed;
@@ -211,51 +211,109 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
 _public_ int hd_override_unset(hd_nodedev_list *list, const char *root, const char *addr, unsigned flags) {
         _cleanup_close_ int rfd = -1;
         char path[PATH_MAX];
+        hd_ctx *ctx;
         int r;
 
-        if (!list || !addr || !valid_addr(addr))
+        if (!list || !addr)
                 return -EINVAL;
-        if (root && (!*root || streq(root, "/")))
-                return -EINVAL;
-        if ((r = hd_root_open(root, &rfd)) < 0)
+        ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
+        if (!valid_addr(addr))
+                return hd_error(ctx, -EINVAL, "expected a PCI address");
+        if ((r = hd_boot_root_open(ctx, root, &rfd)) < 0)
                 return r;
         snprintf(path, sizeof(path), HD_DRIVERCTL_DIR "/pci-%s", addr);
         if (!hd_root_exists(rfd, path))
-                return -ENOENT;
+                return hd_error(ctx, -ENOENT, "no override for %s", addr);
         if (flags & HD_BOOT_DRY_RUN)
                 return 0;
         if ((r = hd_root_unlink(rfd, path)) < 0)
-                return r;
+                return hd_error(ctx, r, "cannot remove %s: %s", path, strerror(-r));
         snprintf(path, sizeof(path), HD_OVERRIDE_ID_DIR "/pci-%s", addr);
-        return hd_root_unlink(rfd, path);
+        r = hd_root_unlink(rfd, path);
+        if (r < 0)
+                return hd_error(ctx, r, "cannot remove %s: %s", path, strerror(-r));
+        return 0;
+}
+
+_public_ void hd_override_array_free(hd_override *v, size_t n) {
+        for (size_t i = 0; v && i < n; i++) {
+                free(v[i].addr);
+                free(v[i].driver);
+                free(v[i].ids);
+                free(v[i].subsys);
+                free(v[i].serial);
+                free(v[i].now);
+                free(v[i].why);
+        }
+        free(v);
+}
+
+/* One override record of ROOT/etc/driverctl.d/pci-@addr (@drv its content),
+ * checked against the device there now. */
+static int override_fill(hd_nodedev_list *list, int rfd, const char *addr, char *drv, hd_override *o) {
+        _cleanup_free_ char *idt = NULL;
+        struct hd_pci_identity want, have;
+        hd_device *d = NULL;
+        char path[PATH_MAX];
+        const char *now;
+
+        if (!(o->addr = strdup(addr)) || !(o->driver = strdup(hd_strip_both(drv))))
+                return -ENOMEM;
+        snprintf(path, sizeof(path), HD_OVERRIDE_ID_DIR "/pci-%s", addr);
+        if (hd_root_read(rfd, path, &idt, NULL) >= 0 && parse_identity(idt, &want) >= 0) {
+                o->has_identity = true;
+                if (hd_asprintf(&o->ids, "%04x:%04x", want.vendor, want.device) < 0 ||
+                    hd_asprintf(&o->subsys, "%04x:%04x", want.subsystem_vendor, want.subsystem_device) < 0 ||
+                    (want.serial[0] && !(o->serial = strdup(want.serial))))
+                        return -ENOMEM;
+        }
+        if (hd_nodedev_list_lookup(list, addr, &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                o->match = "absent";
+                return 0;
+        }
+        now = hd_device_get_driver(d);
+        if (now && !(o->now = strdup(now)))
+                return -ENOMEM;
+        if (!o->has_identity)
+                o->match = "unchecked";
+        else {
+                char why[256] = "";
+                o->match = "ok";
+                if (hd_pci_device_read_identity(d, &have) < 0 ||
+                    hd_pci_identity_compare(&want, &have, why, sizeof(why)) < 0) {
+                        o->match = "mismatch";
+                        if (why[0] && !(o->why = strdup(why)))
+                                return -ENOMEM;
+                }
+        }
+        return 0;
 }
 
 _public_ int hd_override_list(hd_nodedev_list *list, const char *root, hd_override **ret, size_t *ret_n) {
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ hd_override *v = NULL;
         _cleanup_close_ int rfd = -1;
+        hd_override *v;
+        hd_ctx *ctx;
         size_t n = 0, k = 0;
         int r;
 
         if (!list || !ret || !ret_n)
                 return -EINVAL;
-        if (root && (!*root || streq(root, "/")))
-                return -EINVAL;
-        if ((r = hd_root_open(root, &rfd)) < 0)
+        ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
+        if ((r = hd_boot_root_open(ctx, root, &rfd)) < 0)
                 return r;
         r = hd_root_list_dir(rfd, HD_DRIVERCTL_DIR, &names, &n);
         if (r == -ENOENT)
                 n = 0;
         else if (r < 0)
-                return r;
+                return hd_error(ctx, r, "cannot read %s: %s", HD_DRIVERCTL_DIR, strerror(-r));
         v = calloc(n + 1, sizeof(*v));
         if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *drv = NULL, *idt = NULL;
-                struct hd_pci_identity want, have;
-                hd_override *o = &v[k];
-                hd_device *d = NULL;
+                _cleanup_free_ char *drv = NULL;
                 char path[PATH_MAX];
                 const char *addr = startswith(names[i], "pci-");
 
@@ -264,32 +322,13 @@ _public_ int hd_override_list(hd_nodedev_list *list, const char *root, hd_overri
                 snprintf(path, sizeof(path), HD_DRIVERCTL_DIR "/%s", names[i]);
                 if (hd_root_read(rfd, path, &drv, NULL) < 0)
                         continue;
-                *o = (hd_override) {};
-                snprintf(o->addr, sizeof(o->addr), "%s", addr);
-                snprintf(o->driver, sizeof(o->driver), "%s", hd_strip_both(drv));
-                snprintf(path, sizeof(path), HD_OVERRIDE_ID_DIR "/%s", names[i]);
-                if (hd_root_read(rfd, path, &idt, NULL) >= 0 && parse_identity(idt, &want) >= 0) {
-                        o->has_identity = true;
-                        snprintf(o->ids, sizeof(o->ids), "%04x:%04x", want.vendor, want.device);
-                        snprintf(o->subsys, sizeof(o->subsys), "%04x:%04x", want.subsystem_vendor,
-                                 want.subsystem_device);
-                        snprintf(o->serial, sizeof(o->serial), "%s", want.serial);
+                r = override_fill(list, rfd, addr, drv, &v[k++]);
+                if (r < 0) {
+                        hd_override_array_free(v, k);
+                        return r;
                 }
-                if (hd_nodedev_list_lookup(list, addr, &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_PCI)
-                        o->match = "absent";
-                else {
-                        snprintf(o->now, sizeof(o->now), "%s", strempty(hd_device_get_driver(d)));
-                        if (!o->has_identity)
-                                o->match = "unchecked";
-                        else if (hd_pci_device_read_identity(d, &have) < 0 ||
-                                 hd_pci_identity_compare(&want, &have, o->why, sizeof(o->why)) < 0)
-                                o->match = "mismatch";
-                        else
-                                o->match = "ok";
-                }
-                k++;
         }
-        *ret = TAKE_PTR(v);
+        *ret = v;
         *ret_n = k;
         return 0;
 }

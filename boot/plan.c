@@ -17,10 +17,25 @@ void hd_boot_file_done(hd_boot_file *f) {
         free(f->why);
 }
 
+static void boot_device_done(hd_boot_device *d) {
+        free(d->addr);
+        free(d->ids);
+        free(d->driver_now);
+        free(d->host_module);
+        free(d->reason);
+}
+
 _public_ void hd_boot_plan_free(hd_boot_plan *p) {
         if (!p)
                 return;
         free(p->root);
+        free(p->driver);
+        free(p->initramfs);
+        free(p->bootloader);
+        free(p->iommu_vendor);
+        free(p->ids);
+        for (size_t i = 0; i < p->n_devices; i++)
+                boot_device_done(&p->devices[i]);
         free(p->devices);
         hd_strv_free(p->kargs);
         hd_strv_free(p->notes);
@@ -43,28 +58,23 @@ int hd_boot_state_dir(hd_ctx *ctx, const char *root, char **ret) {
         return hd_asprintf(ret, "%s/boot", sd);
 }
 
-static void errf(char *err, size_t size, const char *fmt, ...) _printf_(3, 4);
-static void errf(char *err, size_t size, const char *fmt, ...) {
-        va_list ap;
-        if (!err || !size)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
+static int push(char ***v, size_t *n, const char *s) {
+        return hd_strv_push(v, n, strdup(s));
 }
 
-static int note(hd_boot_plan *p, const char *fmt, ...) _printf_(2, 3);
-static int note(hd_boot_plan *p, const char *fmt, ...) {
+static int pushf(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
+static int pushf(char ***v, size_t *n, const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
+        char *s;
         int r;
         va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
+        r = hd_vasprintf(&s, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return hd_strv_push(&p->notes, &p->n_notes, s);
+        return r < 0 ? r : hd_strv_push(v, n, s);
 }
+
+/* a warning for humans in the plan */
+#define note(p, ...) pushf(&(p)->notes, &(p)->n_notes, __VA_ARGS__)
 
 /* ---- layout detection ---------------------------------------------------- */
 
@@ -77,7 +87,7 @@ static bool any_exists(int rfd, const char *const *paths) {
 
 static const char *const bls_dirs[] = { "/boot/loader/entries", "/efi/loader/entries", "/boot/efi/loader/entries", NULL };
 
-static void detect_layout(int rfd, hd_boot_plan *p) {
+static int detect_layout(int rfd, hd_boot_plan *p) {
         static const char *const itools[] = { "/etc/initramfs-tools/initramfs.conf", "/usr/sbin/update-initramfs", NULL };
         static const char *const dracut[] = { "/etc/dracut.conf", "/etc/dracut.conf.d", "/usr/bin/dracut", NULL };
         static const char *const mkcpio[] = { "/etc/mkinitcpio.conf", "/usr/bin/mkinitcpio", NULL };
@@ -85,22 +95,26 @@ static void detect_layout(int rfd, hd_boot_plan *p) {
         static const char *const sdboot[] = { "/boot/loader/loader.conf", "/efi/loader/loader.conf",
                                               "/boot/efi/loader/loader.conf", NULL };
         bool bls = any_exists(rfd, bls_dirs);
+        const char *initramfs = NULL, *bootloader = NULL;
 
         if (any_exists(rfd, itools))
-                strcpy(p->initramfs, "initramfs-tools");
+                initramfs = "initramfs-tools";
         else if (any_exists(rfd, dracut))
-                strcpy(p->initramfs, "dracut");
+                initramfs = "dracut";
         else if (any_exists(rfd, mkcpio))
-                strcpy(p->initramfs, "mkinitcpio");
+                initramfs = "mkinitcpio";
 
         if (bls && any_exists(rfd, grubby))
-                strcpy(p->bootloader, "grubby (BLS)");
+                bootloader = "grubby (BLS)";
         else if (bls || any_exists(rfd, sdboot))
-                strcpy(p->bootloader, "systemd-boot");
+                bootloader = "systemd-boot";
         else if (hd_root_exists(rfd, "/etc/default/grub"))
-                strcpy(p->bootloader, "grub");
+                bootloader = "grub";
         else if (hd_root_exists(rfd, "/etc/kernel/cmdline"))
-                strcpy(p->bootloader, "kernel-install");
+                bootloader = "kernel-install";
+        if ((initramfs && !(p->initramfs = strdup(initramfs))) || (bootloader && !(p->bootloader = strdup(bootloader))))
+                return -ENOMEM;
+        return 0;
 }
 
 /* ---- kernel command line edits ------------------------------------------ */
@@ -136,7 +150,7 @@ static void append_missing(struct hd_buf *b, const char *v, size_t len, char *co
 /* /etc/default/grub: add @kargs to the last GRUB_CMDLINE_LINUX assignment
  * (a new one when there is none).  Continuation lines and unbalanced quotes
  * are refused rather than guessed at. */
-static int grub_edit(const char *text, char *const *kargs, size_t n, char **ret, char *err, size_t errsize) {
+static int grub_edit(hd_ctx *ctx, const char *text, char *const *kargs, size_t n, char **ret) {
         struct hd_buf b = {};
         const char *last = NULL, *p;
         unsigned lineno = 0, last_no = 0;
@@ -149,9 +163,8 @@ static int grub_edit(const char *text, char *const *kargs, size_t n, char **ret,
                         q++;
                 if (q < nl && *q != '#') {
                         if (nl > q && nl[-1] == '\\') {
-                                errf(err, errsize, "/etc/default/grub line %u ends with a backslash: continuation "
-                                     "lines are not supported, join them into one line", lineno);
-                                return -EBADMSG;
+                                return hd_error(ctx, -EBADMSG, "/etc/default/grub line %u ends with a backslash: "
+                                               "continuation lines are not supported, join them into one line", lineno);
                         }
                         for (const char *c = q; c < nl; c++) {
                                 if (quote == 0 && *c == '#' && (c == q || isspace((unsigned char) c[-1])))
@@ -162,9 +175,8 @@ static int grub_edit(const char *text, char *const *kargs, size_t n, char **ret,
                                         quote = quote ? 0 : *c;
                         }
                         if (quote) {
-                                errf(err, errsize, "/etc/default/grub line %u has an unbalanced %s quote", lineno,
-                                     quote == '"' ? "double" : "single");
-                                return -EBADMSG;
+                                return hd_error(ctx, -EBADMSG, "/etc/default/grub line %u has an unbalanced %s quote",
+                                                lineno, quote == '"' ? "double" : "single");
                         }
                         if (startswith(q, "GRUB_CMDLINE_LINUX=")) {
                                 last = p;
@@ -200,9 +212,8 @@ static int grub_edit(const char *text, char *const *kargs, size_t n, char **ret,
                         while (e < nl && !isspace((unsigned char) *e))
                                 e++;
                         if (strchr("$`", *v)) {
-                                errf(err, errsize, "/etc/default/grub: GRUB_CMDLINE_LINUX is not a plain value");
                                 hd_buf_done(&b);
-                                return -EBADMSG;
+                                return hd_error(ctx, -EBADMSG, "/etc/default/grub: GRUB_CMDLINE_LINUX is not a plain value");
                         }
                         hd_buf_putc(&b, '"');
                         append_missing(&b, v, (size_t) (e - v), kargs, n);
@@ -309,13 +320,17 @@ static bool plan_has(const hd_boot_plan *p, const char *addr) {
         return false;
 }
 
-static int host_module(hd_ctx *ctx, const char *driver, char *buf, size_t size) {
+/* the module of @driver; -ENOENT when it is built in */
+static int host_module(hd_ctx *ctx, const char *driver, char **ret) {
         _cleanup_free_ char *link = NULL;
-        char path[PATH_MAX];
+        char path[PATH_MAX], *m;
         snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s/module", driver);
         if (hd_sysfs_readlink(ctx, path, &link) < 0)
                 return -ENOENT; /* built in */
-        snprintf(buf, size, "%s", hd_path_basename(link));
+        m = strdup(hd_path_basename(link));
+        if (!m)
+                return -ENOMEM;
+        *ret = m;
         return 0;
 }
 
@@ -328,7 +343,8 @@ static int add_device(hd_boot_plan *p, hd_device *d, const char *reason) {
         if (plan_has(p, hd_device_get_sysname(d)))
                 return 0;
         if (p->n_devices >= MAX_BOOT_DEVICES)
-                return -E2BIG;
+                return hd_error(hd_device_get_ctx(d), -E2BIG, "a boot plan holds at most %d devices",
+                                MAX_BOOT_DEVICES);
         r = hd_pci_device_read_identity(d, &id);
         if (r < 0)
                 return r;
@@ -338,51 +354,37 @@ static int add_device(hd_boot_plan *p, hd_device *d, const char *reason) {
         p->devices = n;
         e = &n[p->n_devices++];
         *e = (hd_boot_device) {};
-        snprintf(e->addr, sizeof(e->addr), "%s", hd_device_get_sysname(d));
-        snprintf(e->ids, sizeof(e->ids), "%04x:%04x", id.vendor, id.device);
-        snprintf(e->reason, sizeof(e->reason), "%s", reason);
         drv = hd_device_get_driver(d);
-        snprintf(e->driver_now, sizeof(e->driver_now), "%s", strempty(drv));
-        if (drv && !hd_driver_is_passthrough(drv) &&
-            host_module(hd_device_get_ctx(d), drv, e->host_module, sizeof(e->host_module)) < 0)
-                return note(p, "%s: its host driver %s is built into the kernel: only the kernel command line "
-                            "can keep it away", e->addr, drv);
+        if (!(e->addr = strdup(hd_device_get_sysname(d))) || hd_asprintf(&e->ids, "%04x:%04x", id.vendor, id.device) < 0 ||
+            !(e->reason = strdup(reason)) || (drv && !(e->driver_now = strdup(drv))))
+                return -ENOMEM;
+        if (drv && !hd_driver_is_passthrough(drv)) {
+                r = host_module(hd_device_get_ctx(d), drv, &e->host_module);
+                if (r == -ENOENT)
+                        return note(p, "%s: its host driver %s is built into the kernel: only the kernel command line "
+                                    "can keep it away", e->addr, drv);
+                if (r < 0)
+                        return r;
+        }
         if (!drv)
                 return note(p, "%s: no driver is bound now, so no host driver is known to delay", e->addr);
         return 0;
 }
 
-static void iommu_vendor(hd_ctx *ctx, char *buf, size_t size) {
+/* "intel", "amd" or NULL (unknown) */
+static const char *iommu_vendor(hd_ctx *ctx) {
         _cleanup_free_ char *cpu = NULL;
-        hd_iommu_info info;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *info = NULL;
 
         if (hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/DMAR"))
-                snprintf(buf, size, "intel");
-        else if (hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/IVRS"))
-                snprintf(buf, size, "amd");
-        else if (hd_iommu_get_info(ctx, &info) >= 0 && (streq(info.vendor, "intel") || streq(info.vendor, "amd")))
-                snprintf(buf, size, "%s", info.vendor);
-        else if (hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpu, NULL) >= 0)
-                snprintf(buf, size, "%s", strstr(cpu, "GenuineIntel") ? "intel" : strstr(cpu, "AuthenticAMD") ? "amd" : "");
-        else
-                buf[0] = 0;
-}
-
-static int push(char ***v, size_t *n, const char *s) {
-        return hd_strv_push(v, n, strdup(s));
-}
-
-static int pushf(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
-static int pushf(char ***v, size_t *n, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        int r;
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return hd_strv_push(v, n, s);
+                return "intel";
+        if (hd_sysfs_exists(ctx, "sys/firmware/acpi/tables/IVRS"))
+                return "amd";
+        if (hd_iommu_get_info(ctx, &info) >= 0 && (streq_ptr(info->vendor, "intel") || streq_ptr(info->vendor, "amd")))
+                return streq_ptr(info->vendor, "intel") ? "intel" : "amd";
+        if (hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpu, NULL) >= 0)
+                return strstr(cpu, "GenuineIntel") ? "intel" : strstr(cpu, "AuthenticAMD") ? "amd" : NULL;
+        return NULL;
 }
 
 static int cmp_file(const void *a, const void *b) {
@@ -402,10 +404,10 @@ static int gen_modprobe(const hd_boot_plan *p, char **ret) {
                               p->driver, HD_BOOT_SCRIPT, p->driver);
         for (size_t i = 0; i < p->n_devices; i++) {
                 bool dup = false;
-                if (!p->devices[i].host_module[0])
+                if (!p->devices[i].host_module)
                         continue;
                 for (size_t k = 0; k < i; k++)
-                        dup = dup || streq(p->devices[k].host_module, p->devices[i].host_module);
+                        dup = dup || streq_ptr(p->devices[k].host_module, p->devices[i].host_module);
                 if (!dup)
                         hd_buf_printf(&b, "softdep %s pre: %s\n", p->devices[i].host_module, p->driver);
         }
@@ -420,7 +422,7 @@ static int gen_initramfs(hd_boot_plan *p, int rfd, char *const *extra, size_t n_
         char *s = NULL;
         int r;
 
-        if (streq(p->initramfs, "initramfs-tools")) {
+        if (streq_ptr(p->initramfs, "initramfs-tools")) {
                 _cleanup_free_ char *cur = NULL;
                 r = hd_root_read(rfd, "/etc/initramfs-tools/modules", &cur, NULL);
                 if (r < 0 && r != -ENOENT)
@@ -462,7 +464,7 @@ static int gen_initramfs(hd_boot_plan *p, int rfd, char *const *extra, size_t n_
                 return add_file(p, rfd, "/etc/initramfs-tools/hooks/hostdev-vfio", s, 0755,
                                 "copy the modprobe configuration and the bindings into the initramfs");
         }
-        if (streq(p->initramfs, "dracut")) {
+        if (streq_ptr(p->initramfs, "dracut")) {
                 hd_buf_puts(&b, "# Written by hostdevctl boot apply; 'hostdevctl boot undo' removes it.\nforce_drivers+=\"");
                 for (size_t i = 0; mods[i]; i++)
                         hd_buf_printf(&b, " %s", mods[i]);
@@ -475,7 +477,7 @@ static int gen_initramfs(hd_boot_plan *p, int rfd, char *const *extra, size_t n_
                 return add_file(p, rfd, "/etc/dracut.conf.d/hostdev-vfio.conf", s, 0644,
                                 "load the vfio modules first in the initramfs, with the modprobe configuration");
         }
-        if (streq(p->initramfs, "mkinitcpio")) {
+        if (streq_ptr(p->initramfs, "mkinitcpio")) {
                 hd_buf_puts(&b, "# Written by hostdevctl boot apply; 'hostdevctl boot undo' removes it.\nMODULES+=(");
                 for (size_t i = 0; mods[i]; i++)
                         hd_buf_printf(&b, "%s%s", i ? " " : "", mods[i]);
@@ -492,7 +494,7 @@ static int gen_initramfs(hd_boot_plan *p, int rfd, char *const *extra, size_t n_
                     "load from the root filesystem");
 }
 
-static int gen_bootloader(hd_boot_plan *p, int rfd, char *err, size_t errsize) {
+static int gen_bootloader(hd_ctx *ctx, hd_boot_plan *p, int rfd) {
         int r;
 
         if (hd_root_exists(rfd, "/etc/default/grub")) {
@@ -500,13 +502,13 @@ static int gen_bootloader(hd_boot_plan *p, int rfd, char *err, size_t errsize) {
                 char *after = NULL;
                 if ((r = hd_root_read(rfd, "/etc/default/grub", &cur, NULL)) < 0)
                         return r;
-                if ((r = grub_edit(cur, p->kargs, p->n_kargs, &after, err, errsize)) < 0)
+                if ((r = grub_edit(ctx, cur, p->kargs, p->n_kargs, &after)) < 0)
                         return r;
                 if ((r = add_file(p, rfd, "/etc/default/grub", after, 0644,
                                   "kernel arguments for GRUB (GRUB_CMDLINE_LINUX)")) < 0)
                         return r;
         }
-        if (startswith(p->bootloader, "grubby") || streq(p->bootloader, "systemd-boot"))
+        if (p->bootloader && (startswith(p->bootloader, "grubby") || streq(p->bootloader, "systemd-boot")))
                 for (size_t k = 0; bls_dirs[k]; k++) {
                         _cleanup_strv_free_ char **names = NULL;
                         size_t n = 0;
@@ -526,92 +528,77 @@ static int gen_bootloader(hd_boot_plan *p, int rfd, char *err, size_t errsize) {
         if ((r = edit_file(p, rfd, "/etc/kernel/cmdline", cmdline_edit,
                            "kernel arguments for kernels installed later (kernel-install)")) < 0)
                 return r;
-        if (!p->bootloader[0]) {
-                errf(err, errsize, "no boot loader configuration found in %s (/etc/default/grub, "
-                     "/boot/loader/entries, /etc/kernel/cmdline)", p->root ?: "/");
-                return -ENOENT;
-        }
+        if (!p->bootloader)
+                return hd_error(ctx, -ENOENT, "no boot loader configuration found in %s (/etc/default/grub, "
+                                "/boot/loader/entries, /etc/kernel/cmdline)", p->root ?: "/");
         return 0;
 }
 
 static int gen_commands(hd_boot_plan *p, int rfd) {
         int r = 0;
-        if (streq(p->initramfs, "initramfs-tools"))
+        if (streq_ptr(p->initramfs, "initramfs-tools"))
                 r = push(&p->commands, &p->n_commands, "update-initramfs -u -k all");
-        else if (streq(p->initramfs, "dracut"))
+        else if (streq_ptr(p->initramfs, "dracut"))
                 r = push(&p->commands, &p->n_commands, "dracut -f --regenerate-all");
-        else if (streq(p->initramfs, "mkinitcpio"))
+        else if (streq_ptr(p->initramfs, "mkinitcpio"))
                 r = push(&p->commands, &p->n_commands, "mkinitcpio -P");
         if (r < 0)
                 return r;
-        if (streq(p->bootloader, "grub")) {
+        if (streq_ptr(p->bootloader, "grub")) {
                 if (hd_root_exists(rfd, "/usr/sbin/update-grub"))
                         r = push(&p->commands, &p->n_commands, "update-grub");
                 else if (hd_root_exists(rfd, "/boot/grub2"))
                         r = push(&p->commands, &p->n_commands, "grub2-mkconfig -o /boot/grub2/grub.cfg");
                 else
                         r = push(&p->commands, &p->n_commands, "grub-mkconfig -o /boot/grub/grub.cfg");
-        } else if (streq(p->bootloader, "kernel-install"))
+        } else if (streq_ptr(p->bootloader, "kernel-install"))
                 r = push(&p->commands, &p->n_commands, "kernel-install add-all");
         return r;
 }
 
 _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device *const *devs, size_t n,
-                              unsigned flags, hd_boot_plan **ret, char *err, size_t errsize) {
+                              unsigned flags, hd_boot_plan **ret) {
         _cleanup_(plan_freep) hd_boot_plan *p = NULL;
         _cleanup_strv_free_ char **extra = NULL;
         _cleanup_close_ int rfd = -1;
+        const char *vendor;
         hd_ctx *ctx;
         size_t n_extra = 0;
         char *s = NULL;
         int r;
 
-        errf(err, errsize, "%s", "");
         if (!list || !ret || (n && !devs))
                 return -EINVAL;
         ctx = hd_nodedev_list_get_ctx(list);
-        if (root && (!*root || streq(root, "/"))) {
-                errf(err, errsize, "--root must name an offline root directory; leave it out for this host");
-                return -EINVAL;
-        }
-        r = hd_root_open(root, &rfd);
-        if (r < 0) {
-                errf(err, errsize, "cannot open the root %s: %s", root ?: "/", strerror(-r));
+        hd_error_clear(ctx);
+        r = hd_boot_root_open(ctx, root, &rfd);
+        if (r < 0)
                 return r;
-        }
         p = calloc(1, sizeof(*p));
-        if (!p || (root && !(p->root = strdup(root))))
+        if (!p || (root && !(p->root = strdup(root))) ||
+            !(p->driver = strdup((flags & HD_BOOT_STUB) ? "pci-stub" : "vfio-pci")))
                 return -ENOMEM;
-        snprintf(p->driver, sizeof(p->driver), "%s", (flags & HD_BOOT_STUB) ? "pci-stub" : "vfio-pci");
-        detect_layout(rfd, p);
+        if ((r = detect_layout(rfd, p)) < 0)
+                return r;
 
         /* devices: the requested ones, then their IOMMU group mates */
         for (size_t i = 0; i < n; i++) {
                 hd_device *d = devs[i];
-                char reason[512];
-                if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
-                        errf(err, errsize, "%s is not a PCI device", hd_device_get_name(d));
-                        return -EINVAL;
-                }
-                if (hd_pci_device_is_bridge(d)) {
-                        errf(err, errsize, "%s is a PCI bridge: bridges are not passed through",
-                             hd_device_get_sysname(d));
-                        return -EINVAL;
-                }
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI)
+                        return hd_error(ctx, -EINVAL, "%s is not a PCI device", hd_device_get_name(d));
+                if (hd_pci_device_is_bridge(d))
+                        return hd_error(ctx, -EINVAL, "%s is a PCI bridge: bridges are not passed through",
+                                        hd_device_get_sysname(d));
                 if (!(flags & HD_BOOT_FORCE)) {
                         long long vga = 0;
-                        if (hd_device_read_attr_long(d, "boot_vga", 10, &vga) >= 0 && vga == 1) {
-                                errf(err, errsize,
-                                     "refused: %s is the boot console GPU (boot_vga): the firmware "
-                                     "and the kernel console draw on it (use --force to override)",
-                                     hd_device_get_sysname(d));
-                                return -EBUSY;
-                        }
-                        r = hd_host_safety_check(list, d, reason, sizeof(reason));
-                        if (r == -EBUSY) {
-                                errf(err, errsize, "refused: %s (use --force to override)", reason);
-                                return r;
-                        }
+                        if (hd_device_read_attr_long(d, "boot_vga", 10, &vga) >= 0 && vga == 1)
+                                return hd_error(ctx, -EBUSY,
+                                                "refused: %s is the boot console GPU (boot_vga): the firmware "
+                                                "and the kernel console draw on it (use --force to override)",
+                                                hd_device_get_sysname(d));
+                        r = hd_host_safety_check(list, d);
+                        if (r == -EBUSY)
+                                return hd_error(ctx, r, "refused: %s (use --force to override)", hd_ctx_get_error(ctx));
                 }
                 if ((r = add_device(p, d, "requested")) < 0)
                         return r;
@@ -632,18 +619,15 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
                         return r;
                 snprintf(why, sizeof(why), "IOMMU group %d mate of %s", g, hd_device_get_sysname(devs[i]));
                 for (size_t k = 0; k < nm; k++) {
-                        char reason[512];
                         if (hd_device_get_cap_type(mates[k]) != HD_CAP_PCI || hd_pci_device_is_bridge(mates[k]) ||
                             plan_has(p, hd_device_get_sysname(mates[k])))
                                 continue;
-                        if (!(flags & HD_BOOT_FORCE) &&
-                            hd_host_safety_check(list, mates[k], reason, sizeof(reason)) == -EBUSY) {
-                                errf(err, errsize,
-                                     "refused: %s must go with %s (same IOMMU group), but %s "
-                                     "(use --force to override)",
-                                     hd_device_get_sysname(mates[k]), hd_device_get_sysname(devs[i]), reason);
-                                return -EBUSY;
-                        }
+                        if (!(flags & HD_BOOT_FORCE) && hd_host_safety_check(list, mates[k]) == -EBUSY)
+                                return hd_error(ctx, -EBUSY,
+                                                "refused: %s must go with %s (same IOMMU group), but %s "
+                                                "(use --force to override)",
+                                                hd_device_get_sysname(mates[k]), hd_device_get_sysname(devs[i]),
+                                                hd_ctx_get_error(ctx));
                         if ((r = add_device(p, mates[k], why)) < 0)
                                 return r;
                 }
@@ -670,22 +654,25 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
                 }
         }
         if (p->by_ids) {
-                size_t off = 0;
+                struct hd_buf b = {};
                 for (size_t i = 0; i < p->n_devices; i++) {
                         bool dup = false;
                         for (size_t k = 0; k < i; k++)
                                 dup = dup || streq(p->devices[k].ids, p->devices[i].ids);
                         if (!dup)
-                                off += (size_t) snprintf(p->ids + off, sizeof(p->ids) - off, "%s%s", off ? "," : "",
-                                                         p->devices[i].ids);
+                                hd_buf_printf(&b, "%s%s", b.len ? "," : "", p->devices[i].ids);
                 }
+                if ((r = hd_buf_steal(&b, &p->ids)) < 0)
+                        return r;
         }
 
         /* kernel arguments */
-        iommu_vendor(ctx, p->iommu_vendor, sizeof(p->iommu_vendor));
-        if (streq(p->iommu_vendor, "intel"))
+        vendor = iommu_vendor(ctx);
+        if (vendor && !(p->iommu_vendor = strdup(vendor)))
+                return -ENOMEM;
+        if (streq_ptr(vendor, "intel"))
                 r = push(&p->kargs, &p->n_kargs, "intel_iommu=on");
-        else if (streq(p->iommu_vendor, "amd"))
+        else if (streq_ptr(vendor, "amd"))
                 r = push(&p->kargs, &p->n_kargs, "amd_iommu=on");
         else
                 r = note(p, "the IOMMU vendor is unknown (no ACPI DMAR or IVRS table): no intel_iommu=/amd_iommu= argument");
@@ -728,7 +715,7 @@ _public_ int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device
         }
         if ((r = gen_initramfs(p, rfd, extra, n_extra)) < 0)
                 return r;
-        if ((r = gen_bootloader(p, rfd, err, errsize)) < 0)
+        if ((r = gen_bootloader(ctx, p, rfd)) < 0)
                 return r;
         if ((r = gen_commands(p, rfd)) < 0)
                 return r;
@@ -744,14 +731,13 @@ _public_ int hd_boot_plan_format_text(const hd_boot_plan *p, char **ret) {
         struct hd_buf b = {};
 
         hd_buf_printf(&b, "Root: %s\n", p->root ?: "/ (this host)");
-        hd_buf_printf(&b, "Initramfs generator: %s\n", p->initramfs[0] ? p->initramfs : "none found");
-        hd_buf_printf(&b, "Boot loader: %s\n", p->bootloader[0] ? p->bootloader : "none found");
+        hd_buf_printf(&b, "Initramfs generator: %s\n", p->initramfs ?: "none found");
+        hd_buf_printf(&b, "Boot loader: %s\n", p->bootloader ?: "none found");
         hd_buf_printf(&b, "Devices bound to %s at boot:\n", p->driver);
         for (size_t i = 0; i < p->n_devices; i++) {
                 const hd_boot_device *d = &p->devices[i];
-                hd_buf_printf(&b, "  %s [%s] %s, now %s", d->addr, d->ids, d->reason,
-                              d->driver_now[0] ? d->driver_now : "unbound");
-                if (d->host_module[0])
+                hd_buf_printf(&b, "  %s [%s] %s, now %s", d->addr, d->ids, d->reason, d->driver_now ?: "unbound");
+                if (d->host_module)
                         hd_buf_printf(&b, "; %s loads after %s", d->host_module, p->driver);
                 hd_buf_putc(&b, '\n');
         }

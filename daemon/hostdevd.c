@@ -405,12 +405,14 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
                 return 0;
         r = detach ? hd_vfio_detach_devices(d->list, &dev, 1, driver, (unsigned) flags, &res)
                    : hd_vfio_reattach_devices(d->list, &dev, 1, (unsigned) flags, &res);
-        if (r == -EINVAL)
-                r = sd_bus_reply_method_errorf(
-                        m, ERROR_INVALID, "%s %s: not a PCI endpoint (bridges and non-PCI devices cannot be detached)", verb,
-                        hd_device_get_name(dev));
+        /* the library words the failure (the context's error), as
+         * hostdevctl prints it */
+        if (r < 0 && hd_ctx_get_error(d->ctx))
+                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s", verb,
+                                               hd_ctx_get_error(d->ctx));
         else if (r < 0)
-                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s %s: %s", verb, hd_device_get_name(dev), strerror(-r));
+                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s: %s", verb,
+                                               hd_device_get_name(dev), strerror(-r));
         else
                 r = reply_result(m, verb, res);
         hd_result_unref(res);

@@ -130,10 +130,9 @@ static int build_pci(hd_device *d, unsigned flags, struct hd_node **ret) {
                 (void) hd_device_read_attr(d, attr, &mac);
                 return build_vf_interface(d, mac, flags, ret);
         }
-        if (hd_pci_device_is_bridge(d)) {
-                log_debug(hd_device_get_ctx(d), "%s: PCI bridges cannot be assigned to a guest", hd_device_get_name(d));
-                return -EINVAL;
-        }
+        if (hd_pci_device_is_bridge(d))
+                return hd_error(hd_device_get_ctx(d), -EINVAL, "%s: PCI bridges cannot be assigned to a guest",
+                                hd_device_get_name(d));
 
         root = hd_node_new_root("hostdev");
         if (!root)
@@ -149,6 +148,13 @@ static int build_pci(hd_device *d, unsigned flags, struct hd_node **ret) {
         return 0;
 }
 
+/* -EOPNOTSUPP, with the context's error: @d is of a kind no guest takes. */
+static int not_assignable(hd_device *d) {
+        return hd_error(hd_device_get_ctx(d), -EOPNOTSUPP, "%s: a %s device cannot be given to a guest (PCI, SR-IOV "
+                        "VF network interface, USB device, SCSI device or mdev only)", hd_device_get_name(d),
+                        hd_cap_type_to_string(hd_device_get_cap_type(d)));
+}
+
 /* A network interface of an SR-IOV VF: the VF's <interface type='hostdev'>. */
 static int build_net(hd_device *d, unsigned flags, struct hd_node **ret) {
         _cleanup_free_ char *mac = NULL;
@@ -156,7 +162,7 @@ static int build_net(hd_device *d, unsigned flags, struct hd_node **ret) {
 
         if (!p || hd_device_get_cap_type(p) != HD_CAP_PCI || !pci_is_vf(p)) {
                 log_debug(hd_device_get_ctx(d), "%s: not the network interface of an SR-IOV VF", hd_device_get_name(d));
-                return -EOPNOTSUPP;
+                return not_assignable(d);
         }
         (void) hd_device_read_attr(d, "address", &mac);
         return build_vf_interface(p, mac, flags, ret);
@@ -278,7 +284,7 @@ static int build_mdev(hd_device *d, struct hd_node **ret) {
         }
         if (!streq(api, "vfio-pci") && !streq(api, "vfio-ccw") && !streq(api, "vfio-ap")) {
                 log_debug(hd_device_get_ctx(d), "%s: device API '%s' has no libvirt model", hd_device_get_name(d), api);
-                return -EOPNOTSUPP;
+                return not_assignable(d);
         }
         hd_node_attr(root, "mode", "subsystem");
         hd_node_attr(root, "type", "mdev");
@@ -296,20 +302,38 @@ _public_ int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **r
         return hd_device_format_hostdev_xml_rom(d, flags, NULL, ret);
 }
 
+static int format_hostdev_xml(hd_device *d, unsigned flags, const char *rom_file, char **ret);
+
 _public_ int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, const char *rom_file, char **ret) {
-        _cleanup_node_ struct hd_node *dom = NULL;
+        hd_ctx *ctx;
         int r;
 
         if (!d || !ret)
                 return -EINVAL;
-        if (rom_file && (rom_file[0] != '/' || hd_device_get_cap_type(d) != HD_CAP_PCI))
-                return rom_file[0] != '/' ? -EINVAL : -EOPNOTSUPP;
+        ctx = hd_device_get_ctx(d);
+        hd_error_clear(ctx);
+        r = format_hostdev_xml(d, flags, rom_file, ret);
+        if (r < 0 && !hd_ctx_get_error(ctx))
+                hd_error(ctx, r, "%s: cannot format domain XML: %s", hd_device_get_name(d), strerror(-r));
+        return r;
+}
+
+static int format_hostdev_xml(hd_device *d, unsigned flags, const char *rom_file, char **ret) {
+        _cleanup_node_ struct hd_node *dom = NULL;
+        hd_ctx *ctx = hd_device_get_ctx(d);
+        hd_device *parent = hd_device_get_parent(d);
+        int r;
+
+        if (rom_file && rom_file[0] != '/')
+                return hd_error(ctx, -EINVAL, "the ROM file '%s' is not an absolute path", rom_file);
+        if (rom_file && hd_device_get_cap_type(d) != HD_CAP_PCI)
+                return hd_error(ctx, -EOPNOTSUPP, "%s: a ROM file applies to PCI devices only", hd_device_get_name(d));
         if (flags & ~(unsigned) HOSTDEV_XML_ALL_FLAGS)
                 return -EINVAL;
         if ((flags & HD_HOSTDEV_XML_MANAGED) && (flags & HD_HOSTDEV_XML_UNMANAGED))
-                return -EINVAL;
+                return hd_error(ctx, -EINVAL, "managed and unmanaged exclude each other");
         if (!hd_device_get_syspath(d))
-                return -EOPNOTSUPP;     /* computer */
+                return not_assignable(d);     /* computer */
 
         switch (hd_device_get_cap_type(d)) {
         case HD_CAP_PCI: r = build_pci(d, flags, &dom); break;
@@ -319,12 +343,21 @@ _public_ int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, cons
                  * device: it cannot be assigned */
                 if (startswith(hd_device_get_sysname(d), "usb") && hd_device_get_sysname(d)[3] >= '0' &&
                     hd_device_get_sysname(d)[3] <= '9')
-                        return -EPERM;
+                        return hd_error(ctx, -EPERM, "%s: a USB root hub belongs to its host controller and cannot "
+                                        "be given to a guest (pass the controller %s, or a device plugged into the "
+                                        "hub)", hd_device_get_name(d), parent ? hd_device_get_name(parent) : "");
                 r = build_usb(d, flags, &dom);
                 break;
         case HD_CAP_SCSI: r = build_scsi(d, &dom); break;
         case HD_CAP_MDEV: r = build_mdev(d, &dom); break;
-        default: return -EOPNOTSUPP;
+        case HD_CAP_USB_INTERFACE:
+                /* its device is what can be assigned */
+                if (parent)
+                        return hd_error(ctx, -EOPNOTSUPP, "%s is an interface of USB device %s; a guest gets the "
+                                        "whole device ('hostdevctl hostdev-xml %s')", hd_device_get_name(d),
+                                        hd_device_get_name(parent), hd_device_get_name(parent));
+                return not_assignable(d);
+        default: return not_assignable(d);
         }
         if (r < 0)
                 return r;

@@ -83,6 +83,7 @@ struct use {
 
 struct hd_domain_usage {
         hd_nodedev_list *list;
+        hd_nodedev_list *own_list; /* hd_domain_usage_new() without a list */
         hd_ctx *ctx;
         virConnectPtr conn;
         char *uri;
@@ -91,9 +92,10 @@ struct hd_domain_usage {
         char *unknown_why;      /* hd_domain_usage_install(NULL) */
 };
 
-static void last_error(char *buf, size_t size) {
+/* libvirt's message of the last failed call on this thread */
+static const char *last_error(void) {
         virErrorPtr e = sym_virGetLastError();
-        snprintf(buf, size, "%s", e && e->message ? e->message : "unknown libvirt error");
+        return e && e->message ? e->message : "unknown libvirt error";
 }
 
 /* libvirt prints errors to stderr by default; we report them ourselves */
@@ -118,9 +120,12 @@ _public_ hd_domain_usage *hd_domain_usage_free(hd_domain_usage *u) {
                 sym_virConnectClose(u->conn);
         free(u->uri);
         free(u->unknown_why);
+        hd_nodedev_list_unref(u->own_list);
         free(u);
         return NULL;
 }
+
+static void usage_freep(hd_domain_usage **u) { hd_domain_usage_free(*u); }
 
 static void xml_docp(xmlDocPtr *d) { if (*d) xmlFreeDoc(*d); }
 static void xpath_ctxp(xmlXPathContextPtr *c) { if (*c) xmlXPathFreeContext(*c); }
@@ -379,9 +384,7 @@ _public_ int hd_domain_usage_reload(hd_domain_usage *u) {
         clear_uses(u);
         n = sym_virConnectListAllDomains(u->conn, &doms, 0);
         if (n < 0) {
-                char err[256];
-                last_error(err, sizeof(err));
-                log_err(u->ctx, "cannot list the domains of %s: %s", u->uri, err);
+                log_err(u->ctx, "cannot list the domains of %s: %s", u->uri, last_error());
                 return -EIO;
         }
         for (int i = 0; i < n; i++) {
@@ -397,47 +400,71 @@ _public_ int hd_domain_usage_reload(hd_domain_usage *u) {
         return r;
 }
 
-_public_ int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigned flags, hd_domain_usage **ret,
-                                 char **ret_error) {
-        hd_domain_usage *u;
+/* A libvirt daemon's socket on this host: the system daemon (libvirtd or
+ * the modular virtqemud), or for a user other than root a session daemon
+ * (qemu:///session, that user's default URI). */
+static bool libvirt_daemon_present(hd_ctx *ctx) {
+        static const char *const socks[] = { "libvirt-sock", "libvirt-sock-ro", "virtqemud-sock", "virtqemud-sock-ro" };
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+
+        for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "run/libvirt/%s", socks[i]);
+                if (hd_sysfs_exists(ctx, path))
+                        return true;
+                if (!isempty(rt) && getuid() != 0 &&
+                    snprintf(path, sizeof(path), "%s/libvirt/%s", rt, socks[i]) < (int) sizeof(path) &&
+                    hd_sysfs_exists(ctx, path))
+                        return true;
+        }
+        return false;
+}
+
+_public_ int hd_domain_usage_new(hd_ctx *ctx, hd_nodedev_list *list, const char *uri, unsigned flags,
+                                 hd_domain_usage **ret) {
+        _cleanup_(usage_freep) hd_domain_usage *u = NULL;
+        const char *where = uri ? uri : "default URI";
         char *name;
         int r;
 
-        if (!list || !ret)
+        if (!ctx || !ret || (list && hd_nodedev_list_get_ctx(list) != ctx))
                 return -EINVAL;
-        if ((r = libvirt_load(hd_nodedev_list_get_ctx(list))) < 0) {
-                if (ret_error)
-                        *ret_error = strdup("libvirt's client library (" LIBVIRT_SONAME ") is not installed");
-                return r;
-        }
+        hd_error_clear(ctx);
+        /* no domain can use a device here: libvirt is not asked */
+        if (uri && streq(uri, "none"))
+                return hd_error(ctx, -ENOENT, "libvirt is not asked (--connect none)");
+        if (!uri && !hd_ctx_is_live(ctx))
+                return hd_error(ctx, -ENOENT, "libvirt is not asked about a sysroot without a URI");
+        if (!uri && !libvirt_daemon_present(ctx))
+                return hd_error(ctx, -ENOENT, "no libvirt daemon runs here (no socket in /run/libvirt)");
+
+        if ((r = libvirt_load(ctx)) < 0)
+                return hd_error(ctx, r, "libvirt (%s) cannot be asked: libvirt's client library (" LIBVIRT_SONAME
+                                ") is not installed", where);
         sym_virSetErrorFunc(NULL, quiet_error);
         u = calloc(1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
-        u->list = list;
-        u->ctx = hd_nodedev_list_get_ctx(list);
+        u->ctx = ctx;
         u->conn = (flags & HD_DOMAIN_USAGE_RW) ? sym_virConnectOpen(uri) : sym_virConnectOpenReadOnly(uri);
-        if (!u->conn) {
-                char err[512];
-                last_error(err, sizeof(err));
-                log_debug(u->ctx, "cannot connect to libvirt (%s): %s", uri ? uri : "default URI", err);
-                if (ret_error)
-                        *ret_error = strdup(err);
-                hd_domain_usage_free(u);
-                return -ECONNREFUSED;
-        }
+        if (!u->conn)
+                return hd_error(ctx, -ECONNREFUSED, "libvirt (%s) cannot be asked: %s", where, last_error());
         name = sym_virConnectGetURI(u->conn);
         u->uri = name ? name : strdup(uri ? uri : "default");
-        if (!u->uri) {
-                hd_domain_usage_free(u);
+        if (!u->uri)
                 return -ENOMEM;
+        /* VF pools name PFs: resolved against every device of the host */
+        if (!list) {
+                r = hd_nodedev_list_new(ctx, &u->own_list);
+                if (r < 0)
+                        return hd_error(ctx, r, "libvirt (%s) cannot be asked: %s", where, strerror(-r));
+                list = u->own_list;
         }
+        u->list = list;
         r = hd_domain_usage_reload(u);
-        if (r < 0) {
-                hd_domain_usage_free(u);
-                return r;
-        }
-        *ret = u;
+        if (r < 0)
+                return hd_error(ctx, r, "libvirt (%s) cannot be asked: %s", where, strerror(-r));
+        *ret = TAKE_PTR(u);
         return 0;
 }
 
@@ -515,12 +542,13 @@ _public_ int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_dom
 }
 
 /* hd_in_use_fn over the parsed domains */
-static int usage_in_use(hd_ctx *ctx, const char *kind, const char *id, char *reason, size_t size, void *userdata) {
+static int usage_in_use(hd_ctx *ctx, const char *kind, const char *id, char **ret_reason, void *userdata) {
         hd_domain_usage *u = userdata;
         const struct use *defined = NULL;
 
         if (u->unknown_why) {
-                snprintf(reason, size, "%s", u->unknown_why);
+                if (!(*ret_reason = strdup(u->unknown_why)))
+                        return -ENOMEM;
                 return -EAGAIN;
         }
         for (size_t i = 0; i < u->n; i++) {
@@ -530,9 +558,10 @@ static int usage_in_use(hd_ctx *ctx, const char *kind, const char *id, char *rea
                 if (!m)
                         continue;
                 if (x->pub.running) {
-                        snprintf(reason, size, "%s is used by running domain '%s' (%s, on %s); detach it from the "
-                                 "domain first (--force does not override this)", id, x->pub.domain, x->pub.how,
-                                 u->uri);
+                        if (hd_asprintf(ret_reason, "%s is used by running domain '%s' (%s, on %s); detach it from "
+                                        "the domain first (--force does not override this)", id, x->pub.domain,
+                                        x->pub.how, u->uri) < 0)
+                                return -ENOMEM;
                         return 1;
                 }
                 defined = x;
@@ -543,11 +572,11 @@ static int usage_in_use(hd_ctx *ctx, const char *kind, const char *id, char *rea
         return 0;
 }
 
-_public_ int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, const char *id, char *reason,
-                                   size_t size) {
-        if (!u || !kind || !id || !reason)
+_public_ int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, const char *id,
+                                   char **ret_reason) {
+        if (!u || !kind || !id || !ret_reason)
                 return -EINVAL;
-        return usage_in_use(ctx, kind, id, reason, size, u);
+        return usage_in_use(ctx, kind, id, ret_reason, u);
 }
 
 _public_ void hd_domain_usage_install(hd_ctx *ctx, hd_domain_usage *u, const char *why) {
@@ -563,41 +592,33 @@ _public_ void hd_domain_usage_install(hd_ctx *ctx, hd_domain_usage *u, const cha
         hd_ctx_set_in_use_fn(ctx, usage_in_use, u);
 }
 
-static virDomainPtr find_domain(hd_domain_usage *u, const char *domain, char *err, size_t size) {
-        virDomainPtr dom = sym_virDomainLookupByName(u->conn, domain);
-        if (!dom)
-                dom = sym_virDomainLookupByUUIDString(u->conn, domain);
-        if (!dom)
-                snprintf(err, size, "no domain '%s' on %s", domain, u->uri);
-        return dom;
-}
-
 static int attach_detach(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
-                         bool attach, char *err, size_t size) {
+                         bool attach) {
         unsigned flags = (live ? VIR_DOMAIN_AFFECT_LIVE : 0) | (config ? VIR_DOMAIN_AFFECT_CONFIG : 0);
         virDomainPtr dom;
         int r;
 
         if (!u || !domain || !xml)
                 return -EINVAL;
-        dom = find_domain(u, domain, err, size);
+        hd_error_clear(u->ctx);
+        dom = sym_virDomainLookupByName(u->conn, domain);
         if (!dom)
-                return -ENOENT;
+                dom = sym_virDomainLookupByUUIDString(u->conn, domain);
+        if (!dom)
+                return hd_error(u->ctx, -ENOENT, "no domain '%s' on %s", domain, u->uri);
         r = attach ? sym_virDomainAttachDeviceFlags(dom, xml, flags) : sym_virDomainDetachDeviceFlags(dom, xml, flags);
         if (r < 0)
-                last_error(err, size);
+                hd_error(u->ctx, -EIO, "%s", last_error());
         sym_virDomainFree(dom);
         return r < 0 ? -EIO : 0;
 }
 
-_public_ int hd_domain_attach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
-                                  char *err, size_t size) {
-        return attach_detach(u, domain, xml, live, config, true, err, size);
+_public_ int hd_domain_attach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config) {
+        return attach_detach(u, domain, xml, live, config, true);
 }
 
-_public_ int hd_domain_detach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
-                                  char *err, size_t size) {
-        return attach_detach(u, domain, xml, live, config, false, err, size);
+_public_ int hd_domain_detach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config) {
+        return attach_detach(u, domain, xml, live, config, false);
 }
 
 _public_ int hd_vfio_group_holder(hd_ctx *ctx, unsigned group, int *ret_pid, char **ret_comm) {
@@ -663,6 +684,7 @@ static int add_holder(void *userdata, int pid, const char *target) {
         _cleanup_free_ char *comm = NULL;
         hd_vfio_holder *p;
         unsigned group;
+        int r;
 
         if (!startswith(target, "/dev/vfio/") || hd_safe_atou(target + strlen("/dev/vfio/"), 10, &group) < 0)
                 return 0;
@@ -673,10 +695,11 @@ static int add_holder(void *userdata, int pid, const char *target) {
         if (!p)
                 return -ENOMEM;
         h->v = p;
-        p[h->n] = (hd_vfio_holder) { .group = group, .pid = pid };
-        if (hd_sysfs_read_strf(h->ctx, &comm, "proc/%d/comm", pid) >= 0)
-                snprintf(p[h->n].comm, sizeof(p[h->n].comm), "%s", comm);
-        h->n++;
+        /* gone, or not ours to read: no comm */
+        r = hd_sysfs_read_strf(h->ctx, &comm, "proc/%d/comm", pid);
+        if (r == -ENOMEM)
+                return r;
+        p[h->n++] = (hd_vfio_holder) { .group = group, .pid = pid, .comm = TAKE_PTR(comm) };
         return 0;
 }
 
@@ -688,10 +711,16 @@ _public_ int hd_vfio_list_holders(hd_ctx *ctx, hd_vfio_holder **ret, size_t *ret
                 return -EINVAL;
         r = hd_proc_foreach_fd(ctx, add_holder, &h);
         if (r < 0) {
-                free(h.v);
+                hd_vfio_holders_free(h.v, h.n);
                 return r;
         }
         *ret = h.v;
         *ret_n = h.n;
         return 0;
+}
+
+_public_ void hd_vfio_holders_free(hd_vfio_holder *v, size_t n) {
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i].comm);
+        free(v);
 }

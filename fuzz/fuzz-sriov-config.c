@@ -5,8 +5,8 @@
 #include "sriov/sriov-internal.h"
 
 static bool same(const hd_sriov_pf_config *a, const hd_sriov_pf_config *b) {
-        if (!streq(a->address, b->address) || a->vendor != b->vendor || a->device != b->device ||
-            !streq(a->serial, b->serial) || a->numvfs != b->numvfs || !streq(a->driver, b->driver) ||
+        if (!streq_ptr(a->address, b->address) || a->vendor != b->vendor || a->device != b->device ||
+            !streq_ptr(a->serial, b->serial) || a->numvfs != b->numvfs || !streq_ptr(a->driver, b->driver) ||
             (a->autoprobe > 0) != (b->autoprobe > 0) || a->n_vfs != b->n_vfs)
                 return false;
         for (size_t i = 0; i < a->n_vfs; i++) {
@@ -24,27 +24,29 @@ static bool same(const hd_sriov_pf_config *a, const hd_sriov_pf_config *b) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         hd_sriov_pf_config *c = NULL, *c2 = NULL;
-        char err[512], *text, *out = NULL;
+        char *err = NULL, *text, *out = NULL;
         int r;
 
         if (size > 1 << 20) /* the reader's limit */
                 return -1;
         text = fuzz_cstr(data, size);
-        r = hd_sriov_config_parse(text, size, NULL, &c, err, sizeof(err));
+        r = hd_sriov_config_parse(text, size, NULL, &c, &err);
         free(text);
         if (r < 0) {
                 FUZZ_ASSERT(r == -EBADMSG || r == -ENOMEM);
-                FUZZ_ASSERT(r != -EBADMSG || err[0]);
+                FUZZ_ASSERT(r != -EBADMSG || err);
                 FUZZ_ASSERT(!c);
+                free(err);
                 return 0;
         }
         for (size_t i = 0; i < c->n_vfs; i++)
                 FUZZ_ASSERT(c->vfs[i].index < c->numvfs && (i == 0 || c->vfs[i - 1].index < c->vfs[i].index));
         r = hd_sriov_config_format(c, &out);
         FUZZ_ASSERT(r == 0);
-        r = hd_sriov_config_parse(out, strlen(out), c->address, &c2, err, sizeof(err));
+        r = hd_sriov_config_parse(out, strlen(out), c->address, &c2, &err);
         if (r < 0)
                 fprintf(stderr, "re-parse failed: %s\n%s", err, out);
+        free(err);
         FUZZ_ASSERT(r == 0 && same(c, c2));
         free(out);
         hd_sriov_pf_config_free(c);

@@ -45,16 +45,19 @@ int hd_gpu_drm_probe_live(hd_ctx *ctx, hd_gpu *g) {
                 free_devices(devs, n);
                 return -ENODEV;
         }
-        if (devs[found]->available_nodes & (1 << DRM_NODE_PRIMARY))
-                snprintf(g->card, sizeof(g->card), "%s", devs[found]->nodes[DRM_NODE_PRIMARY]);
-        if (devs[found]->available_nodes & (1 << DRM_NODE_RENDER))
-                snprintf(g->render, sizeof(g->render), "%s", devs[found]->nodes[DRM_NODE_RENDER]);
+        if (((devs[found]->available_nodes & (1 << DRM_NODE_PRIMARY)) &&
+             !(g->card = strdup(devs[found]->nodes[DRM_NODE_PRIMARY]))) ||
+            ((devs[found]->available_nodes & (1 << DRM_NODE_RENDER)) &&
+             !(g->render = strdup(devs[found]->nodes[DRM_NODE_RENDER])))) {
+                free_devices(devs, n);
+                return -ENOMEM;
+        }
         free_devices(devs, n);
 
         /* the render node needs no DRM master and is usually world-accessible */
         for (int k = 0; k < 2 && fd < 0; k++) {
                 node = k == 0 ? g->render : g->card;
-                if (!node[0])
+                if (!node)
                         continue;
                 r = hd_sysfs_open(ctx, node, O_RDONLY | O_NOCTTY, &fd);
                 if (r < 0) {
@@ -70,12 +73,16 @@ int hd_gpu_drm_probe_live(hd_ctx *ctx, hd_gpu *g) {
                 log_debug(ctx, "%s: drmGetVersion on %s failed", g->addr, node);
                 return -ENODEV;
         }
-        snprintf(g->drm_driver, sizeof(g->drm_driver), "%.*s", ver->name_len, ver->name ? ver->name : "");
-        snprintf(g->drm_version, sizeof(g->drm_version), "%d.%d.%d", ver->version_major, ver->version_minor,
-                 ver->version_patchlevel);
-        snprintf(g->drm_date, sizeof(g->drm_date), "%.*s", ver->date_len, ver->date ? ver->date : "");
-        snprintf(g->drm_desc, sizeof(g->drm_desc), "%.*s", ver->desc_len, ver->desc ? ver->desc : "");
+        r = 0;
+        if ((ver->name_len > 0 && ver->name && !(g->drm_driver = strndup(ver->name, (size_t) ver->name_len))) ||
+            hd_asprintf(&g->drm_version, "%d.%d.%d", ver->version_major, ver->version_minor,
+                        ver->version_patchlevel) < 0 ||
+            (ver->date_len > 0 && ver->date && !(g->drm_date = strndup(ver->date, (size_t) ver->date_len))) ||
+            (ver->desc_len > 0 && ver->desc && !(g->drm_desc = strndup(ver->desc, (size_t) ver->desc_len))))
+                r = -ENOMEM;
         drmFreeVersion(ver);
+        if (r < 0)
+                return r;
         g->drm_source = "libdrm";
         return 0;
 }

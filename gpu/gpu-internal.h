@@ -10,7 +10,8 @@ struct hd_gpu_quirk {
 };
 
 /* drm.c: DRM driver, version and nodes of @g through libdrm (live host);
- * 0 when found, -ENODEV when libdrm does not know the device. */
+ * 0 when found, -ENODEV when libdrm does not know the device (the nodes it
+ * found may be set), -ENOMEM. */
 int hd_gpu_drm_probe_live(hd_ctx *ctx, hd_gpu *g);
 /* The known-quirk note of vendor:device, or NULL. */
 const char *hd_gpu_quirk_lookup(unsigned vendor, unsigned device);

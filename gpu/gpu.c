@@ -66,8 +66,17 @@ static const char *companion_kind(unsigned cls) {
         return "other";
 }
 
+_public_ void hd_gpu_companions_free(hd_gpu_companion *v, size_t n) {
+        for (size_t i = 0; v && i < n; i++) {
+                free(v[i].addr);
+                free(v[i].kind);
+                free(v[i].driver);
+        }
+        free(v);
+}
+
 _public_ int hd_gpu_get_companions(hd_nodedev_list *list, hd_device *d, hd_gpu_companion **ret, size_t *ret_n) {
-        _cleanup_free_ hd_gpu_companion *v = NULL;
+        hd_gpu_companion *v = NULL;
         struct hd_pci_addr a, b;
         size_t n = 0;
 
@@ -90,24 +99,29 @@ _public_ int hd_gpu_get_companions(hd_nodedev_list *list, hd_device *d, hd_gpu_c
                 if (hd_pci_physfn(x, (char[32]){}, 32) >= 0)
                         continue; /* SR-IOV VFs are not functions of the card */
                 c = realloc(v, (n + 1) * sizeof(*v));
-                if (!c)
+                if (!c) {
+                        hd_gpu_companions_free(v, n);
                         return -ENOMEM;
+                }
                 v = c;
                 c = &v[n++];
                 memset(c, 0, sizeof(*c));
                 drv = hd_device_get_driver(x);
-                snprintf(c->addr, sizeof(c->addr), "%s", hd_device_get_sysname(x));
-                snprintf(c->kind, sizeof(c->kind), "%s", companion_kind(pci_class(x)));
-                snprintf(c->driver, sizeof(c->driver), "%s", drv ? drv : "");
+                if (!(c->addr = strdup(hd_device_get_sysname(x))) || !(c->kind = strdup(companion_kind(pci_class(x)))) ||
+                    (drv && !(c->driver = strdup(drv)))) {
+                        hd_gpu_companions_free(v, n);
+                        return -ENOMEM;
+                }
         }
-        *ret = TAKE_PTR(v);
+        *ret = v;
         *ret_n = n;
         return 0;
 }
 
 /* DRM nodes and driver from the tree: drm/cardN and drm/renderDN below
- * the device; the DRM driver is the PCI device's driver. */
-static void drm_from_tree(hd_nodedev_list *list, hd_gpu *g) {
+ * the device; the DRM driver is the PCI device's driver.  Nodes libdrm
+ * found are kept. */
+static int drm_from_tree(hd_nodedev_list *list, hd_gpu *g) {
         hd_device *d = g->device;
         size_t l = strlen(hd_device_get_syspath(d));
 
@@ -119,26 +133,44 @@ static void drm_from_tree(hd_nodedev_list *list, hd_gpu *g) {
                     hd_device_get_syspath(x)[l] != '/')
                         continue;
                 base = hd_path_basename(hd_device_get_syspath(x));
-                if (startswith(base, "card") && !g->card[0])
-                        snprintf(g->card, sizeof(g->card), "%s", hd_device_get_devnode(x));
-                else if (startswith(base, "renderD") && !g->render[0])
-                        snprintf(g->render, sizeof(g->render), "%s", hd_device_get_devnode(x));
+                if (startswith(base, "card") && !g->card) {
+                        if (!(g->card = strdup(hd_device_get_devnode(x))))
+                                return -ENOMEM;
+                } else if (startswith(base, "renderD") && !g->render) {
+                        if (!(g->render = strdup(hd_device_get_devnode(x))))
+                                return -ENOMEM;
+                }
         }
-        if (g->card[0] || g->render[0]) {
-                snprintf(g->drm_driver, sizeof(g->drm_driver), "%s", g->driver);
+        if (g->card || g->render) {
+                free(g->drm_driver);
+                g->drm_driver = NULL;
+                if (g->driver && !(g->drm_driver = strdup(g->driver)))
+                        return -ENOMEM;
                 g->drm_source = "sysfs";
         }
+        return 0;
 }
 
-static void reasonf(hd_gpu *g, const char *fmt, ...) _printf_(2, 3);
-static void reasonf(hd_gpu *g, const char *fmt, ...) {
+/* Why @g cannot be passed through now: the first reason wins. */
+static int reasonf(hd_gpu *g, const char *fmt, ...) _printf_(2, 3);
+static int reasonf(hd_gpu *g, const char *fmt, ...) {
         va_list ap;
-        if (g->reason[0])
-                return; /* the first reason wins */
+        int r;
+        if (g->reason)
+                return 0;
         g->ready = false;
         va_start(ap, fmt);
-        vsnprintf(g->reason, sizeof(g->reason), fmt, ap);
+        r = hd_vasprintf(&g->reason, fmt, ap);
         va_end(ap);
+        return r;
+}
+
+/* a copy of @s in *@ret, NULL for NULL or "" */
+static int dup_nonempty(const char *s, char **ret) {
+        if (isempty(s))
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* Is @x one of the functions of @g's card (same slot)? */
@@ -154,8 +186,9 @@ static bool same_card(hd_gpu *g, hd_device *x) {
 static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         const char *id = hd_device_get_property(d, "PCI_ID");
-        const char *drv = hd_device_get_driver(d), *q;
-        char reason[512], path[PATH_MAX];
+        const char *drv = hd_device_get_driver(d);
+        _cleanup_free_ char *reason = NULL;
+        char path[PATH_MAX], vendor[256] = "", product[256] = "", holder[256] = "", methods[256] = "";
         long long v;
         int r;
 
@@ -164,28 +197,35 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
         g->iommu_group = -1;
         g->group_viable = -1;
         g->ready = true;
-        snprintf(g->addr, sizeof(g->addr), "%s", hd_device_get_sysname(d));
+        if (!(g->addr = strdup(hd_device_get_sysname(d))))
+                return -ENOMEM;
         if (id)
                 (void) sscanf(id, "%x:%x", &g->vendor_id, &g->device_id);
         g->class_code = pci_class(d);
-        (void) hd_pci_device_get_names(d, g->vendor, sizeof(g->vendor), g->product, sizeof(g->product));
-        snprintf(g->driver, sizeof(g->driver), "%s", drv ? drv : "");
+        (void) hd_pci_device_get_names(d, vendor, sizeof(vendor), product, sizeof(product));
+        if ((r = dup_nonempty(vendor, &g->vendor)) < 0 || (r = dup_nonempty(product, &g->product)) < 0 ||
+            (r = dup_nonempty(drv, &g->driver)) < 0)
+                return r;
 
-        if (!hd_ctx_is_live(ctx) || hd_gpu_drm_probe_live(ctx, g) < 0)
-                drm_from_tree(list, g);
+        if (!hd_ctx_is_live(ctx) || (r = hd_gpu_drm_probe_live(ctx, g)) < 0) {
+                if (r == -ENOMEM)
+                        return r;
+                if ((r = drm_from_tree(list, g)) < 0)
+                        return r;
+        }
 
         r = hd_gpu_get_companions(list, d, &g->companions, &g->n_companions);
         if (r < 0)
                 return r;
         g->boot_vga = hd_device_read_attr_long(d, "boot_vga", 10, &v) >= 0 && v == 1;
-        (void) hd_device_console_holder(d, g->console_holder, sizeof(g->console_holder));
+        (void) hd_device_console_holder(d, holder, sizeof(holder));
         r = hd_device_drm_users(list, d, &g->users, &g->n_users);
         if (r < 0)
                 return r;
-        (void) hd_pci_get_reset_methods(d, g->reset_methods, sizeof(g->reset_methods));
-        q = hd_gpu_quirk_lookup(g->vendor_id, g->device_id);
-        if (q)
-                snprintf(g->quirk, sizeof(g->quirk), "%s", q);
+        (void) hd_pci_get_reset_methods(d, methods, sizeof(methods));
+        if ((r = dup_nonempty(holder, &g->console_holder)) < 0 || (r = dup_nonempty(methods, &g->reset_methods)) < 0 ||
+            (r = dup_nonempty(hd_gpu_quirk_lookup(g->vendor_id, g->device_id), &g->quirk)) < 0)
+                return r;
         hd_pci_path(path, sizeof(path), hd_device_get_sysname(d), "rom");
         g->has_rom = hd_sysfs_exists(ctx, path);
         if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v > 0)
@@ -200,8 +240,8 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
 
                 g->iommu_group = r;
                 g->group_viable = hd_iommu_group_is_viable(list, (unsigned) r, &blocker);
-                if (g->group_viable == 0 && blocker)
-                        snprintf(g->group_blocker, sizeof(g->group_blocker), "%s", hd_device_get_sysname(blocker));
+                if (g->group_viable == 0 && blocker && !(g->group_blocker = strdup(hd_device_get_sysname(blocker))))
+                        return -ENOMEM;
                 if (hd_iommu_group_get_devices(list, (unsigned) r, &members, &nm) >= 0)
                         for (size_t i = 0; i < nm; i++) {
                                 const char *md;
@@ -209,18 +249,21 @@ static int gpu_fill(hd_nodedev_list *list, hd_device *d, hd_gpu *g) {
                                     hd_pci_device_is_bridge(members[i]))
                                         continue;
                                 md = hd_device_get_driver(members[i]);
-                                if (md && !hd_driver_is_passthrough(md))
-                                        reasonf(g, "IOMMU group %d also holds %s (driver %s), which is not part of this card",
-                                                r, hd_device_get_sysname(members[i]), md);
+                                if (md && !hd_driver_is_passthrough(md) &&
+                                    reasonf(g, "IOMMU group %d also holds %s (driver %s), which is not part of this card",
+                                            g->iommu_group, hd_device_get_sysname(members[i]), md) < 0)
+                                        return -ENOMEM;
                         }
-        } else
-                reasonf(g, "no IOMMU group (is the IOMMU on?)");
-        if (g->console_holder[0])
-                reasonf(g, "%sheld by %s", g->boot_vga ? "it is the boot VGA device, " : "", g->console_holder);
-        if (g->n_users > 0)
-                reasonf(g, "%s is open by process %d (%s)", g->users[0].node, g->users[0].pid, g->users[0].comm);
-        if (!g->reason[0] && hd_host_safety_check(list, d, reason, sizeof(reason)) == -EBUSY)
-                reasonf(g, "%s", reason);
+        } else if (reasonf(g, "no IOMMU group (is the IOMMU on?)") < 0)
+                return -ENOMEM;
+        if (g->console_holder &&
+            reasonf(g, "%sheld by %s", g->boot_vga ? "it is the boot VGA device, " : "", g->console_holder) < 0)
+                return -ENOMEM;
+        if (g->n_users > 0 &&
+            reasonf(g, "%s is open by process %d (%s)", g->users[0].node, g->users[0].pid, g->users[0].comm) < 0)
+                return -ENOMEM;
+        if (!g->reason && hd_host_safety_reason(list, d, &reason) == -EBUSY && reasonf(g, "%s", reason) < 0)
+                return -ENOMEM;
         return 0;
 }
 
@@ -233,24 +276,54 @@ static const struct hd_collect gpu_collect = {
         sizeof(hd_gpu), listed_gpu, gpu_elem_fill, gpu_array_free, cmp_gpu, hd_device_is_gpu, -ENOTTY,
 };
 
+static void gpu_done(hd_gpu *g) {
+        free(g->addr);
+        free(g->vendor);
+        free(g->product);
+        free(g->driver);
+        free(g->drm_driver);
+        free(g->drm_version);
+        free(g->drm_date);
+        free(g->drm_desc);
+        free(g->card);
+        free(g->render);
+        hd_gpu_companions_free(g->companions, g->n_companions);
+        free(g->console_holder);
+        for (size_t i = 0; i < g->n_users; i++) {
+                free(g->users[i].comm);
+                free(g->users[i].node);
+        }
+        free(g->users);
+        free(g->group_blocker);
+        free(g->reset_methods);
+        free(g->quirk);
+        free(g->reason);
+}
+
 _public_ void hd_gpu_free(hd_gpu *g) {
         if (!g)
                 return;
-        free(g->companions);
-        free(g->users);
+        gpu_done(g);
         free(g);
 }
 
 _public_ void hd_gpu_array_free(hd_gpu *g, size_t n) {
-        for (size_t i = 0; g && i < n; i++) {
-                free(g[i].companions);
-                free(g[i].users);
-        }
+        for (size_t i = 0; g && i < n; i++)
+                gpu_done(&g[i]);
         free(g);
 }
 
 _public_ int hd_gpu_get(hd_nodedev_list *list, hd_device *d, hd_gpu **ret) {
-        return hd_nodedev_list_collect_one(list, &gpu_collect, d, ret);
+        int r;
+
+        if (!list || !d)
+                return -EINVAL;
+        hd_error_clear(hd_nodedev_list_get_ctx(list));
+        r = hd_nodedev_list_collect_one(list, &gpu_collect, d, ret);
+        if (r == -ENOTTY)
+                return hd_error(hd_nodedev_list_get_ctx(list), r, "%s is not a display-class PCI device",
+                                hd_device_get_name(d));
+        return r;
 }
 
 static int cmp_gpu(const void *a, const void *b) {
@@ -258,5 +331,7 @@ static int cmp_gpu(const void *a, const void *b) {
 }
 
 _public_ int hd_gpu_list(hd_nodedev_list *list, hd_gpu **ret, size_t *ret_n) {
+        if (list)
+                hd_error_clear(hd_nodedev_list_get_ctx(list));
         return hd_nodedev_list_collect(list, &gpu_collect, ret, ret_n);
 }

@@ -83,6 +83,35 @@ static int nv_types(hd_device *vf, struct nv_type **ret, size_t *ret_n) {
         return 0;
 }
 
+_public_ void hd_vgpu_types_free(hd_vgpu_type *v, size_t n) {
+        for (size_t i = 0; v && i < n; i++) {
+                free(v[i].parent);
+                free(v[i].id);
+                free(v[i].name);
+        }
+        free(v);
+}
+
+_public_ void hd_vgpu_free(hd_vgpu *v) {
+        if (!v)
+                return;
+        free(v->id);
+        free(v->parent);
+        free(v->type);
+        free(v);
+}
+
+static void vgpu_freep(hd_vgpu **v) { hd_vgpu_free(*v); }
+
+static int vgpu_new(const char *id, const char *parent, const char *type, enum hd_vgpu_layout layout, hd_vgpu **ret) {
+        _cleanup_(vgpu_freep) hd_vgpu *v = calloc(1, sizeof(*v));
+        if (!v || !(v->id = strdup(id)) || !(v->parent = strdup(parent)) || !(v->type = strdup(type)))
+                return -ENOMEM;
+        v->layout = layout;
+        *ret = TAKE_PTR(v);
+        return 0;
+}
+
 static int push_type(hd_vgpu_type **v, size_t *n, const char *parent, const char *id, const char *name,
                      enum hd_vgpu_layout layout, long available) {
         hd_vgpu_type *nt;
@@ -96,12 +125,9 @@ static int push_type(hd_vgpu_type **v, size_t *n, const char *parent, const char
                 return -ENOMEM;
         *v = nt;
         nt = &(*v)[(*n)++];
-        memset(nt, 0, sizeof(*nt));
-        snprintf(nt->parent, sizeof(nt->parent), "%s", parent);
-        snprintf(nt->id, sizeof(nt->id), "%s", id);
-        snprintf(nt->name, sizeof(nt->name), "%s", name ? name : "");
-        nt->layout = layout;
-        nt->available = available;
+        *nt = (hd_vgpu_type) { .layout = layout, .available = available };
+        if (!(nt->parent = strdup(parent)) || !(nt->id = strdup(id)) || (!isempty(name) && !(nt->name = strdup(name))))
+                return -ENOMEM;
         return 0;
 }
 
@@ -116,6 +142,10 @@ static int cmp_type(const void *a, const void *b) {
         return strcmp(x->id, y->id);
 }
 
+static int no_types(hd_ctx *ctx, hd_device *d, int r) {
+        return hd_error(ctx, r, "%s offers no vGPU types", hd_device_get_name(d));
+}
+
 _public_ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_type **ret, size_t *ret_n) {
         hd_ctx *ctx;
         hd_vgpu_type *v = NULL;
@@ -125,6 +155,7 @@ _public_ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_typ
         if (!list || !ret || !ret_n)
                 return -EINVAL;
         ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
         for (size_t i = 0; i < hd_nodedev_list_count(list) && r >= 0; i++) {
                 hd_device *x = hd_nodedev_list_get(list, i);
                 char pf[32] = "";
@@ -159,12 +190,12 @@ _public_ int hd_vgpu_list_types(hd_nodedev_list *list, hd_device *d, hd_vgpu_typ
                 }
         }
         if (r < 0) {
-                free(v);
+                hd_vgpu_types_free(v, n);
                 return r;
         }
         if (d && n == 0 && !has_mdev_types(d)) {
                 free(v);
-                return -ENODEV;
+                return no_types(ctx, d, -ENODEV);
         }
         if (n > 1)
                 qsort(v, n, sizeof(*v), cmp_type);
@@ -207,18 +238,34 @@ static int candidate_vfs(hd_nodedev_list *list, hd_device *d, hd_device ***ret, 
         return 0;
 }
 
-_public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *type, hd_vgpu *ret) {
+/* -ENOENT (or @r): @type is not one of @d's */
+static int unknown_type(hd_ctx *ctx, hd_device *d, const char *type, int r) {
+        return hd_error(ctx, r, "unknown vGPU type '%s' for %s (see 'hostdevctl vgpu types %s')", type,
+                        hd_device_get_name(d), hd_device_get_name(d));
+}
+
+static int none_left(hd_ctx *ctx, hd_device *d, const char *type) {
+        return hd_error(ctx, -ENOSPC, "no instance of vGPU type '%s' left on %s", type, hd_device_get_name(d));
+}
+
+_public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *type, hd_vgpu **ret) {
         _cleanup_free_ hd_device **vfs = NULL;
         hd_ctx *ctx;
         size_t nvf = 0;
         bool known = false;
         int r;
 
-        if (!list || !d || isempty(type) || !ret || hd_device_get_cap_type(d) != HD_CAP_PCI)
+        if (!list || !d || !type || !ret)
                 return -EINVAL;
         ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI)
+                return no_types(ctx, d, -EINVAL);
+        if (!*type)
+                return unknown_type(ctx, d, type, -EINVAL);
         if (has_nvidia_vf(d) && nv_current(d) != 0)
-                return -EEXIST; /* this VF has its vGPU already */
+                return hd_error(ctx, -EEXIST, "%s has a vGPU already (see 'hostdevctl vgpu remove')",
+                                hd_device_get_name(d));
         r = candidate_vfs(list, d, &vfs, &nvf);
         if (r < 0)
                 return r;
@@ -229,7 +276,6 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                         continue;
                 for (size_t k = 0; k < nt; k++) {
                         char path[PATH_MAX], pf[32] = "";
-                        hd_vgpu v = {};
                         if (!streq(t[k].id, type) && !streq(t[k].name, type))
                                 continue;
                         known = true;
@@ -237,67 +283,95 @@ _public_ int hd_vgpu_create(hd_nodedev_list *list, hd_device *d, const char *typ
                                 break;
                         hd_pci_path(path, sizeof(path), hd_device_get_sysname(vfs[i]), "nvidia/current_vgpu_type");
                         r = hd_sysfs_write(ctx, path, t[k].id);
-                        if (r < 0) {
-                                log_debug(ctx, "%s: writing %s to current_vgpu_type: %s", hd_device_get_sysname(vfs[i]),
-                                          t[k].id, strerror(-r));
-                                return r;
-                        }
+                        if (r < 0)
+                                return hd_error(ctx, r, "%s: writing %s to current_vgpu_type failed: %s",
+                                                hd_device_get_sysname(vfs[i]), t[k].id, strerror(-r));
                         (void) hd_pci_physfn(vfs[i], pf, sizeof(pf));
-                        snprintf(v.id, sizeof(v.id), "%s", hd_device_get_sysname(vfs[i]));
-                        snprintf(v.parent, sizeof(v.parent), "%s", pf[0] ? pf : hd_device_get_sysname(vfs[i]));
-                        snprintf(v.type, sizeof(v.type), "%s", t[k].id);
-                        v.layout = HD_VGPU_NVIDIA_VF;
-                        *ret = v;
-                        return 0;
+                        return vgpu_new(hd_device_get_sysname(vfs[i]), pf[0] ? pf : hd_device_get_sysname(vfs[i]),
+                                        t[k].id, HD_VGPU_NVIDIA_VF, ret);
                 }
         }
         if (nvf > 0) {
                 /* a VF that has a type lists none: known ids come from the others */
-                return known ? -ENOSPC : -ENOENT;
+                return known ? none_left(ctx, d, type) : unknown_type(ctx, d, type, -ENOENT);
         }
         if (has_mdev_types(d)) {
-                hd_vgpu v = {};
-                char uuid[37];
-                r = hd_mdev_create(ctx, hd_device_get_sysname(d), type, NULL, NULL, 0, uuid);
+                _hd_cleanup_result_ hd_result *mr = NULL;
+                r = hd_mdev_create(ctx, hd_device_get_sysname(d), type, NULL, NULL, 0, 0, &mr);
+                if (r >= 0)
+                        r = hd_result_get_status(mr);
+                /* the mdev module's failures in the words of vGPUs */
+                if (r == -ENOENT)
+                        return unknown_type(ctx, d, type, r);
+                if (r == -ENOSPC)
+                        return none_left(ctx, d, type);
+                if (r == -ENODEV || r == -EINVAL)
+                        return no_types(ctx, d, r);
                 if (r < 0)
-                        return r;
-                snprintf(v.id, sizeof(v.id), "%s", uuid);
-                snprintf(v.parent, sizeof(v.parent), "%s", hd_device_get_sysname(d));
-                snprintf(v.type, sizeof(v.type), "%s", type);
-                v.layout = HD_VGPU_MDEV;
-                *ret = v;
-                return 0;
+                        return hd_error(ctx, r, "%s", hd_result_get_reason(mr) ?: strerror(-r));
+                return vgpu_new(hd_result_step_get_subject(hd_result_get_step(mr, 0)), hd_device_get_sysname(d), type,
+                                HD_VGPU_MDEV, ret);
         }
-        return -ENODEV;
+        return no_types(ctx, d, -ENODEV);
+}
+
+static int no_vgpu(hd_ctx *ctx, const char *id, int r) {
+        return hd_error(ctx, r, "no vGPU '%s'", id);
+}
+
+static int in_use(hd_ctx *ctx, const char *id) {
+        return hd_error(ctx, -EBUSY, "%s is in use (its VFIO group is open); nothing changed", id);
 }
 
 _public_ int hd_vgpu_remove(hd_nodedev_list *list, const char *id) {
+        hd_ctx *ctx;
         hd_device *vf;
         char path[PATH_MAX], node[64];
         int group, pid = 0, r;
         long cur;
 
-        if (!list || isempty(id))
+        if (!list || !id)
                 return -EINVAL;
-        if (hd_uuid_is_valid(id))
-                return hd_mdev_remove(hd_nodedev_list_get_ctx(list), id);
+        ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
+        if (!*id)
+                return no_vgpu(ctx, id, -EINVAL);
+        if (hd_uuid_is_valid(id)) {
+                _hd_cleanup_result_ hd_result *mr = NULL;
+                r = hd_mdev_remove(ctx, id, &mr);
+                if (r >= 0)
+                        r = hd_result_get_status(mr);
+                if (r == -EBUSY)
+                        return in_use(ctx, id);
+                if (r == -ENODEV)
+                        return no_vgpu(ctx, id, r);
+                if (r < 0)
+                        return hd_error(ctx, r, "%s", hd_result_get_reason(mr) ?: strerror(-r));
+                return 0;
+        }
         r = hd_nodedev_list_lookup(list, id, &vf);
         if (r < 0)
-                return r == -EINVAL ? -ENODEV : r;
+                return r == -EINVAL || r == -ENODEV ? no_vgpu(ctx, id, -ENODEV) : r;
         if (hd_device_get_cap_type(vf) != HD_CAP_PCI || !has_nvidia_vf(vf))
-                return -ENODEV;
+                return no_vgpu(ctx, id, -ENODEV);
         cur = nv_current(vf);
-        if (cur <= 0)
-                return cur < 0 ? (int) cur : -ENODEV;
+        if (cur < 0)
+                return hd_error(ctx, (int) cur, "cannot read the current_vgpu_type of %s: %s", hd_device_get_sysname(vf),
+                                strerror((int) -cur));
+        if (cur == 0)
+                return no_vgpu(ctx, id, -ENODEV);
         group = hd_device_get_iommu_group(vf);
         if (group >= 0) {
                 snprintf(node, sizeof(node), "/dev/vfio/%d", group);
-                if (hd_proc_scan_fds(hd_nodedev_list_get_ctx(list), node, NULL, &pid) > 0) {
-                        log_debug(hd_nodedev_list_get_ctx(list), "%s: %s is open by process %d",
-                                  hd_device_get_sysname(vf), node, pid);
-                        return -EBUSY;
+                if (hd_proc_scan_fds(ctx, node, NULL, &pid) > 0) {
+                        log_debug(ctx, "%s: %s is open by process %d", hd_device_get_sysname(vf), node, pid);
+                        return in_use(ctx, id);
                 }
         }
         hd_pci_path(path, sizeof(path), hd_device_get_sysname(vf), "nvidia/current_vgpu_type");
-        return hd_sysfs_write(hd_nodedev_list_get_ctx(list), path, "0");
+        r = hd_sysfs_write(ctx, path, "0");
+        if (r < 0)
+                return hd_error(ctx, r, "%s: writing 0 to current_vgpu_type failed: %s", hd_device_get_sysname(vf),
+                                strerror(-r));
+        return 0;
 }

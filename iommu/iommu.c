@@ -9,8 +9,8 @@
 #include "nodedev/device.h"
 
 /* The hypervisor this system runs under, from DMI and the CPU's
- * 'hypervisor' flag; "" on bare metal. */
-static void detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char *buf, size_t size) {
+ * 'hypervisor' flag, in *ret; NULL on bare metal. */
+static int detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char **ret) {
         /* a signature in the DMI strings, and the name when not the same */
         static const struct {
                 const char *needle, *name;
@@ -22,87 +22,100 @@ static void detect_hypervisor(hd_ctx *ctx, const char *cpuinfo, char *buf, size_
         };
         static const char *const files[] = { "sys/class/dmi/id/sys_vendor", "sys/class/dmi/id/product_name",
                                              "sys/class/dmi/id/bios_vendor", "sys/class/dmi/id/board_vendor" };
-        bool flag = false;
 
-        buf[0] = 0;
         for (size_t f = 0; f < ELEMENTSOF(files); f++) {
                 _cleanup_free_ char *v = NULL;
                 if (hd_sysfs_read_full(ctx, files[f], &v, NULL) < 0)
                         continue;
                 for (size_t k = 0; k < ELEMENTSOF(known); k++)
-                        if (strstr(v, known[k].needle)) {
-                                snprintf(buf, size, "%s", known[k].name ?: known[k].needle);
-                                return;
-                        }
+                        if (strstr(v, known[k].needle))
+                                return (*ret = strdup(known[k].name ?: known[k].needle)) ? 0 : -ENOMEM;
         }
         /* the CPUID 'hypervisor' bit, as /proc/cpuinfo's flags show it */
         for (const char *p = cpuinfo; p && (p = strstr(p, "hypervisor")); p++)
-                if ((p == cpuinfo || p[-1] == ' ') && (p[10] == ' ' || p[10] == '\n' || p[10] == 0)) {
-                        flag = true;
-                        break;
-                }
-        if (flag)
-                snprintf(buf, size, "unknown hypervisor");
+                if ((p == cpuinfo || p[-1] == ' ') && (p[10] == ' ' || p[10] == '\n' || p[10] == 0))
+                        return (*ret = strdup("unknown hypervisor")) ? 0 : -ENOMEM;
+        *ret = NULL;
+        return 0;
 }
 
-_public_ int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret) {
+_public_ hd_iommu_info *hd_iommu_info_free(hd_iommu_info *info) {
+        if (info) {
+                free(info->vendor);
+                free(info->hint);
+                free(info->hypervisor);
+                free(info);
+        }
+        return NULL;
+}
+
+/* What to do about an IOMMU that is off (or unsafe); NULL when nothing. */
+static int iommu_hint(hd_ctx *ctx, const hd_iommu_info *info, const char *cpuinfo, char **ret) {
+        _cleanup_free_ char *cmdline = NULL;
+        bool intel = streq_ptr(info->vendor, "intel"), amd = streq_ptr(info->vendor, "amd");
+
+        *ret = NULL;
+        if (info->enabled)
+                return info->intremap == 0 ?
+                        hd_asprintf(ret, "interrupt remapping is off: VFIO refuses devices unless "
+                                    "vfio_iommu_type1.allow_unsafe_interrupts=1 (unsafe)") : 0;
+        (void) hd_sysfs_read_full(ctx, "proc/cmdline", &cmdline, NULL);
+        if (!info->vendor && cpuinfo) {
+                intel = strstr(cpuinfo, "GenuineIntel") != NULL;
+                amd = strstr(cpuinfo, "AuthenticAMD") != NULL;
+        }
+        if (info->hypervisor)
+                /* no firmware switch to find: the VM needs a virtual IOMMU */
+                return hd_asprintf(ret, "this is a virtual machine (%s): give it a virtual IOMMU (libvirt: <iommu "
+                                   "model='%s'/>; QEMU: -device %s) and boot it with %s",
+                                   info->hypervisor, amd ? "amd" : "intel", amd ? "amd-iommu" : "intel-iommu,intremap=on",
+                                   amd ? "amd_iommu=on" : "intel_iommu=on");
+        if (intel && !(cmdline && strstr(cmdline, "intel_iommu=on")))
+                return hd_asprintf(ret, "add 'intel_iommu=on iommu=pt' to the kernel command line and enable VT-d in "
+                                   "the firmware");
+        if (intel)
+                return hd_asprintf(ret, "intel_iommu=on is set but no IOMMU is active: enable VT-d in the firmware setup");
+        if (amd)
+                return hd_asprintf(ret, "enable AMD-Vi/IOMMU in the firmware setup (and do not pass amd_iommu=off)");
+        return hd_asprintf(ret, "enable the platform IOMMU in the firmware and the kernel (e.g. iommu.passthrough=1 "
+                           "on arm64)");
+}
+
+_public_ int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info **ret) {
         _cleanup_strv_free_ char **groups = NULL, **iommus = NULL;
-        _cleanup_free_ char *interrupts = NULL, *cmdline = NULL, *cpuinfo = NULL;
+        _cleanup_free_ char *interrupts = NULL, *cpuinfo = NULL;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *info = NULL;
         size_t ng = 0, ni = 0;
-        hd_iommu_info info = { .intremap = -1 };
+        int r;
 
         if (!ctx || !ret)
                 return -EINVAL;
+        info = calloc(1, sizeof(*info));
+        if (!info)
+                return -ENOMEM;
+        info->intremap = -1;
         (void) hd_sysfs_list_dir(ctx, "sys/kernel/iommu_groups", &groups, &ng);
         (void) hd_sysfs_list_dir(ctx, "sys/class/iommu", &iommus, &ni);
-        info.enabled = ng > 0;
-        for (size_t i = 0; i < ni && !info.vendor[0]; i++) {
-                if (startswith(iommus[i], "dmar"))
-                        strcpy(info.vendor, "intel");
-                else if (startswith(iommus[i], "ivhd"))
-                        strcpy(info.vendor, "amd");
-                else if (startswith(iommus[i], "smmu") || strstr(iommus[i], ".smmu"))
-                        strcpy(info.vendor, "arm-smmu");
-                else if (startswith(iommus[i], "virtio") || startswith(iommus[i], "viommu"))
-                        strcpy(info.vendor, "virtio");
+        info->enabled = ng > 0;
+        for (size_t i = 0; i < ni && !info->vendor; i++) {
+                const char *v = startswith(iommus[i], "dmar") ? "intel"
+                                : startswith(iommus[i], "ivhd") ? "amd"
+                                : startswith(iommus[i], "smmu") || strstr(iommus[i], ".smmu") ? "arm-smmu"
+                                : startswith(iommus[i], "virtio") || startswith(iommus[i], "viommu") ? "virtio" : NULL;
+                if (v && !(info->vendor = strdup(v)))
+                        return -ENOMEM;
         }
         /* Remapped interrupt domains are named IR-PCI-MSI, IR-IO-APIC, ... */
         if (hd_sysfs_read_full(ctx, "proc/interrupts", &interrupts, NULL) >= 0)
-                info.intremap = strstr(interrupts, "IR-") ? 1 : 0;
+                info->intremap = strstr(interrupts, "IR-") ? 1 : 0;
 
         (void) hd_sysfs_read_full(ctx, "proc/cpuinfo", &cpuinfo, NULL);
-        detect_hypervisor(ctx, cpuinfo, info.hypervisor, sizeof(info.hypervisor));
-        if (!info.enabled) {
-                bool intel = streq(info.vendor, "intel"), amd = streq(info.vendor, "amd");
-                (void) hd_sysfs_read_full(ctx, "proc/cmdline", &cmdline, NULL);
-                if (!info.vendor[0] && cpuinfo) {
-                        intel = strstr(cpuinfo, "GenuineIntel") != NULL;
-                        amd = strstr(cpuinfo, "AuthenticAMD") != NULL;
-                }
-                if (info.hypervisor[0])
-                        /* no firmware switch to find: the VM needs a virtual IOMMU */
-                        snprintf(info.hint, sizeof(info.hint),
-                                 "this is a virtual machine (%s): give it a virtual IOMMU (libvirt: <iommu model='%s'/>; "
-                                 "QEMU: -device %s) and boot it with %s",
-                                 info.hypervisor, amd ? "amd" : "intel", amd ? "amd-iommu" : "intel-iommu,intremap=on",
-                                 amd ? "amd_iommu=on" : "intel_iommu=on");
-                else if (intel && !(cmdline && strstr(cmdline, "intel_iommu=on")))
-                        snprintf(info.hint, sizeof(info.hint),
-                                 "add 'intel_iommu=on iommu=pt' to the kernel command line and enable VT-d in the firmware");
-                else if (intel)
-                        snprintf(info.hint, sizeof(info.hint),
-                                 "intel_iommu=on is set but no IOMMU is active: enable VT-d in the firmware setup");
-                else if (amd)
-                        snprintf(info.hint, sizeof(info.hint),
-                                 "enable AMD-Vi/IOMMU in the firmware setup (and do not pass amd_iommu=off)");
-                else
-                        snprintf(info.hint, sizeof(info.hint),
-                                 "enable the platform IOMMU in the firmware and the kernel (e.g. iommu.passthrough=1 on arm64)");
-        } else if (info.intremap == 0) {
-                snprintf(info.hint, sizeof(info.hint),
-                         "interrupt remapping is off: VFIO refuses devices unless vfio_iommu_type1.allow_unsafe_interrupts=1 (unsafe)");
-        }
-        *ret = info;
+        r = detect_hypervisor(ctx, cpuinfo, &info->hypervisor);
+        if (r >= 0)
+                r = iommu_hint(ctx, info, cpuinfo, &info->hint);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(info);
         return 0;
 }
 
@@ -329,8 +342,9 @@ _public_ int hd_iommu_explain(hd_device *d, char **ret) {
 
         if (!d || !ret)
                 return -EINVAL;
+        hd_error_clear(hd_device_get_ctx(d));
         if (hd_device_get_cap_type(d) != HD_CAP_PCI)
-                return -EOPNOTSUPP;
+                return hd_error(hd_device_get_ctx(d), -EOPNOTSUPP, "%s is not a PCI device", hd_device_get_name(d));
         cfg = malloc(sizeof(*cfg));
         if (!cfg)
                 return -ENOMEM;

@@ -187,7 +187,7 @@ static json_object *group_member_json(hd_device *d) {
 
 _public_ int hd_iommu_to_json(hd_nodedev_list *list, json_object **ret) {
         _cleanup_free_ unsigned *groups = NULL;
-        hd_iommu_info info;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *info = NULL;
         json_object *root, *ji, *jgroups;
         size_t ng = 0;
         int r;
@@ -209,11 +209,11 @@ _public_ int hd_iommu_to_json(hd_nodedev_list *list, json_object **ret) {
                 json_object_put(jgroups);
                 return -ENOMEM;
         }
-        json_object_object_add(ji, "enabled", json_object_new_boolean(info.enabled));
-        json_object_object_add(ji, "vendor", str_or_null(info.vendor));
-        json_object_object_add(ji, "interrupt_remapping", info.intremap < 0 ? NULL : json_object_new_boolean(info.intremap));
-        json_object_object_add(ji, "hint", str_or_null(info.hint));
-        json_object_object_add(ji, "hypervisor", str_or_null(info.hypervisor));
+        json_object_object_add(ji, "enabled", json_object_new_boolean(info->enabled));
+        json_object_object_add(ji, "vendor", str_or_null(info->vendor));
+        json_object_object_add(ji, "interrupt_remapping", info->intremap < 0 ? NULL : json_object_new_boolean(info->intremap));
+        json_object_object_add(ji, "hint", str_or_null(info->hint));
+        json_object_object_add(ji, "hypervisor", str_or_null(info->hypervisor));
         json_object_object_add(root, "iommu", ji);
         json_object_object_add(root, "groups", jgroups);
         for (size_t g = 0; g < ng; g++) {

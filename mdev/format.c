@@ -13,18 +13,20 @@
 
 #include "mdev-internal.h"
 
-_printf_(3, 4) static void seterr(char *err, size_t size, const char *fmt, ...) {
-        va_list ap;
-        if (!err || !size)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-}
-
 /* ---- mdevctl JSON ---- */
 
-_public_ int hd_mdev_parse_json(const char *json, hd_mdev *m, char *err, size_t errsize) {
+/* The reason of a malformed definition into *err (replaced); returns -EBADMSG. */
+_printf_(2, 3) static int set_why(char **err, const char *fmt, ...) {
+        va_list ap;
+        free(*err);
+        va_start(ap, fmt);
+        if (hd_vasprintf(err, fmt, ap) < 0)
+                *err = NULL;
+        va_end(ap);
+        return -EBADMSG;
+}
+
+int hd_mdev_json_parse(const char *json, hd_mdev *m, char **err) {
         struct json_tokener *tok;
         json_object *o, *v;
         enum json_tokener_error jerr;
@@ -41,7 +43,7 @@ _public_ int hd_mdev_parse_json(const char *json, hd_mdev *m, char *err, size_t 
         o = json_tokener_parse_ex(tok, json, (int) len);
         jerr = json_tokener_get_error(tok);
         if (!o || jerr != json_tokener_success) {
-                seterr(err, errsize, "malformed JSON: %s",
+                set_why(err, "malformed JSON: %s",
                        jerr == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(jerr));
                 json_object_put(o);
                 json_tokener_free(tok);
@@ -49,16 +51,16 @@ _public_ int hd_mdev_parse_json(const char *json, hd_mdev *m, char *err, size_t 
         }
         for (size_t i = tok->char_offset; i < len; i++)
                 if (!isspace((unsigned char) json[i])) {
-                        seterr(err, errsize, "malformed JSON: trailing data after the object");
+                        set_why(err, "malformed JSON: trailing data after the object");
                         goto out;
                 }
         if (!json_object_is_type(o, json_type_object)) {
-                seterr(err, errsize, "the definition is not a JSON object");
+                set_why(err, "the definition is not a JSON object");
                 goto out;
         }
         if (!json_object_object_get_ex(o, "mdev_type", &v) || !json_object_is_type(v, json_type_string) ||
             !hd_mdev_name_ok(json_object_get_string(v))) {
-                seterr(err, errsize, "\"mdev_type\" is missing or not a valid type name");
+                set_why(err, "\"mdev_type\" is missing or not a valid type name");
                 goto out;
         }
         tmp.type = strdup(json_object_get_string(v));
@@ -68,13 +70,13 @@ _public_ int hd_mdev_parse_json(const char *json, hd_mdev *m, char *err, size_t 
         }
         if (!json_object_object_get_ex(o, "start", &v) || !json_object_is_type(v, json_type_string) ||
             (!streq(json_object_get_string(v), "auto") && !streq(json_object_get_string(v), "manual"))) {
-                seterr(err, errsize, "\"start\" is missing or neither \"auto\" nor \"manual\"");
+                set_why(err, "\"start\" is missing or neither \"auto\" nor \"manual\"");
                 goto out;
         }
         tmp.autostart = streq(json_object_get_string(v), "auto");
         if (json_object_object_get_ex(o, "attrs", &v) && !json_object_is_type(v, json_type_null)) {
                 if (!json_object_is_type(v, json_type_array)) {
-                        seterr(err, errsize, "\"attrs\" is not an array");
+                        set_why(err, "\"attrs\" is not an array");
                         goto out;
                 }
                 for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -84,7 +86,7 @@ _public_ int hd_mdev_parse_json(const char *json, hd_mdev *m, char *err, size_t 
                         json_object *val;
 
                         if (!json_object_is_type(a, json_type_object) || json_object_object_length(a) != 1) {
-                                seterr(err, errsize, "attribute %zu is not an object with one member", i);
+                                set_why(err, "attribute %zu is not an object with one member", i);
                                 goto out;
                         }
                         it = json_object_iter_begin(a);
@@ -93,11 +95,11 @@ _public_ int hd_mdev_parse_json(const char *json, hd_mdev *m, char *err, size_t 
                         name = json_object_iter_peek_name(&it);
                         val = json_object_iter_peek_value(&it);
                         if (!json_object_is_type(val, json_type_string)) {
-                                seterr(err, errsize, "attribute \"%s\": the value must be a string", name);
+                                set_why(err, "attribute \"%s\": the value must be a string", name);
                                 goto out;
                         }
                         if (!hd_mdev_name_ok(name) || strstr(name, "..")) {
-                                seterr(err, errsize, "attribute \"%s\": not a valid attribute name", name);
+                                set_why(err, "attribute \"%s\": not a valid attribute name", name);
                                 goto out;
                         }
                         r = hd_mdev_add_attr(&tmp, name, json_object_get_string(val));
@@ -137,6 +139,15 @@ static void json_str(struct hd_buf *b, const char *s) {
 }
 
 /* serde_json's to_string_pretty() with preserve_order, as mdevctl writes */
+_public_ int hd_mdev_parse_json(hd_ctx *ctx, const char *json, hd_mdev *m) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        hd_error_clear(ctx);
+        r = hd_mdev_json_parse(json, m, &err);
+        return r < 0 && err ? hd_error(ctx, r, "%s", err) : r;
+}
+
 _public_ int hd_mdev_format_json(const hd_mdev *m, char **ret) {
         struct hd_buf b = {};
 
@@ -201,7 +212,7 @@ static bool is_elem(xmlNode *n, const char *name) {
         return n->type == XML_ELEMENT_NODE && streq((const char *) n->name, name);
 }
 
-static int parse_mdev_cap(xmlNode *cap, hd_mdev *m, char **ret_parent_addr, char *err, size_t errsize) {
+static int parse_mdev_cap(xmlNode *cap, hd_mdev *m, char **ret_parent_addr, char **err) {
         bool have_type = false, have_start = false;
 
         for (xmlNode *k = cap->children; k; k = k->next) {
@@ -209,31 +220,36 @@ static int parse_mdev_cap(xmlNode *cap, hd_mdev *m, char **ret_parent_addr, char
                         continue;
                 if (is_elem(k, "type")) {
                         if (have_type) {
-                                seterr(err, errsize, "<capability type='mdev'> has more than one <type>");
+                                set_why(err, "<capability type='mdev'> has more than one <type>");
                                 return -EBADMSG;
                         }
                         have_type = true;
                         m->type = node_prop(k, "id");
                         if (isempty(m->type)) {
-                                seterr(err, errsize, "<type> needs an id attribute (the mdev type, e.g. 'mtty-1')");
+                                set_why(err, "<type> needs an id attribute (the mdev type, e.g. 'mtty-1')");
                                 return -EBADMSG;
                         }
                 } else if (is_elem(k, "uuid")) {
                         _cleanup_free_ char *u = node_text(k);
                         if (!u)
                                 return -ENOMEM;
-                        if (hd_mdev_uuid_norm(u, m->uuid) < 0) {
-                                seterr(err, errsize, "<uuid>%s</uuid> is not a valid UUID", u);
+                        char uuid[37];
+                        if (hd_mdev_uuid_norm(u, uuid) < 0) {
+                                set_why(err, "<uuid>%s</uuid> is not a valid UUID", u);
                                 return -EINVAL;
                         }
+                        free(m->uuid);
+                        m->uuid = strdup(uuid);
+                        if (!m->uuid)
+                                return -ENOMEM;
                 } else if (is_elem(k, "attr")) {
                         _cleanup_free_ char *name = node_prop(k, "name"), *value = node_prop(k, "value");
                         if (isempty(name) || !value) {
-                                seterr(err, errsize, "<attr> needs name and value attributes");
+                                set_why(err, "<attr> needs name and value attributes");
                                 return -EBADMSG;
                         }
                         if (!hd_mdev_name_ok(name) || strstr(name, "..")) {
-                                seterr(err, errsize, "<attr name='%s'> is not a valid attribute name", name);
+                                set_why(err, "<attr name='%s'> is not a valid attribute name", name);
                                 return -EBADMSG;
                         }
                         if (hd_mdev_add_attr(m, name, value) < 0)
@@ -241,7 +257,7 @@ static int parse_mdev_cap(xmlNode *cap, hd_mdev *m, char **ret_parent_addr, char
                 } else if (is_elem(k, "start")) {
                         _cleanup_free_ char *t = node_prop(k, "type");
                         if (have_start || !t || (!streq(t, "auto") && !streq(t, "manual"))) {
-                                seterr(err, errsize, "<start type=...> must appear once, as 'auto' or 'manual'");
+                                set_why(err, "<start type=...> must appear once, as 'auto' or 'manual'");
                                 return -EINVAL;
                         }
                         have_start = true;
@@ -252,19 +268,19 @@ static int parse_mdev_cap(xmlNode *cap, hd_mdev *m, char **ret_parent_addr, char
                 } else if (is_elem(k, "iommuGroup")) {
                         /* output only: ignored on input, as libvirt does */
                 } else {
-                        seterr(err, errsize, "unknown element <%s> in <capability type='mdev'>", (const char *) k->name);
+                        set_why(err, "unknown element <%s> in <capability type='mdev'>", (const char *) k->name);
                         return -EBADMSG;
                 }
         }
         if (!have_type) {
-                seterr(err, errsize, "<capability type='mdev'> needs <type id='...'/>");
+                set_why(err, "<capability type='mdev'> needs <type id='...'/>");
                 return -EBADMSG;
         }
         return 0;
 }
 
-_public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev **ret, char *err, size_t errsize) {
-        _cleanup_free_ char *parent = NULL, *parent_addr = NULL, *paddr = NULL;
+_public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev **ret) {
+        _cleanup_free_ char *parent = NULL, *parent_addr = NULL, *paddr = NULL, *err = NULL;
         xmlDoc *doc;
         xmlNode *root, *cap = NULL;
         hd_mdev *m;
@@ -272,6 +288,7 @@ _public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev
 
         if (!ctx || !xml || !ret || len > INT_MAX)
                 return -EINVAL;
+        hd_error_clear(ctx);
         xmlResetLastError();
         doc = xmlReadMemory(xml, (int) len, "device.xml", NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -282,8 +299,7 @@ _public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev
                         snprintf(msg, sizeof(msg), "%s", e->message);
                         hd_strip(msg);
                 }
-                seterr(err, errsize, "malformed XML (line %d): %s", e ? e->line : 0, msg);
-                return -EBADMSG;
+                return hd_error(ctx, -EBADMSG, "malformed XML (line %d): %s", e ? e->line : 0, msg);
         }
         m = calloc(1, sizeof(*m));
         if (!m) {
@@ -293,7 +309,7 @@ _public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev
         m->iommu_group = -1;
         root = xmlDocGetRootElement(doc);
         if (!root || !is_elem(root, "device")) {
-                seterr(err, errsize, "the root element must be <device>, not <%s>", root ? (const char *) root->name : "");
+                set_why(&err, "the root element must be <device>, not <%s>", root ? (const char *) root->name : "");
                 r = -EBADMSG;
                 goto fail;
         }
@@ -303,7 +319,7 @@ _public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev
                         parent = node_text(k);
                 } else if (is_elem(k, "capability")) {
                         if (cap) {
-                                seterr(err, errsize, "a mediated device has exactly one <capability>");
+                                set_why(&err, "a mediated device has exactly one <capability>");
                                 r = -EBADMSG;
                                 goto fail;
                         }
@@ -311,31 +327,32 @@ _public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev
                 }
         }
         if (!cap) {
-                seterr(err, errsize, "<device> has no <capability type='mdev'>");
+                set_why(&err, "<device> has no <capability type='mdev'>");
                 r = -EBADMSG;
                 goto fail;
         }
         {
                 _cleanup_free_ char *t = node_prop(cap, "type");
                 if (!streq_ptr(t, "mdev")) {
-                        seterr(err, errsize, "only mediated devices can be created or defined here, not <capability type='%s'>",
+                        set_why(&err, "only mediated devices can be created or defined here, not <capability type='%s'>",
                                strempty(t));
                         r = -EOPNOTSUPP;
                         goto fail;
                 }
         }
-        r = parse_mdev_cap(cap, m, &parent_addr, err, errsize);
+        r = parse_mdev_cap(cap, m, &parent_addr, &err);
         if (r < 0)
                 goto fail;
         if (isempty(parent) && isempty(parent_addr)) {
-                seterr(err, errsize, "a mediated device needs a <parent> (e.g. pci_0000_00_02_0 or mtty_mtty)");
+                set_why(&err, "a mediated device needs a <parent> (e.g. pci_0000_00_02_0 or mtty_mtty)");
                 r = -EBADMSG;
                 goto fail;
         }
         r = hd_mdev_resolve_parent(ctx, !isempty(parent) ? parent : parent_addr, &paddr);
+        hd_error_clear(ctx); /* the reason is this function's */
         if (r < 0) {
                 if (r == -ENODEV)
-                        seterr(err, errsize, "unknown parent '%s': not a mediated-device parent on this host",
+                        set_why(&err, "unknown parent '%s': not a mediated-device parent on this host",
                                !isempty(parent) ? parent : parent_addr);
                 goto fail;
         }
@@ -343,7 +360,7 @@ _public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev
                 char path[PATH_MAX];
                 snprintf(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types/%s", paddr, m->type);
                 if (!hd_mdev_name_ok(m->type) || !hd_sysfs_is_dir(ctx, path)) {
-                        seterr(err, errsize, "unknown mdev type '%s' for parent %s", m->type, paddr);
+                        set_why(&err, "unknown mdev type '%s' for parent %s", m->type, paddr);
                         r = -ENOENT;
                         goto fail;
                 }
@@ -355,7 +372,7 @@ _public_ int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev
 fail:
         xmlFreeDoc(doc);
         hd_mdev_free(m);
-        return r;
+        return err ? hd_error(ctx, r, "%s", err) : r;
 }
 
 /* ---- node devices (mdev/'s nodedev extension) ---- */
@@ -468,8 +485,9 @@ _public_ int hd_device_get_mdev(hd_device *d, hd_mdev **ret) {
                 m = calloc(1, sizeof(*m));
                 if (!m)
                         return -ENOMEM;
+                char uuid[37];
                 m->iommu_group = -1;
-                if (hd_mdev_uuid_norm(hd_device_get_sysname(d), m->uuid) < 0 || !n ||
+                if (hd_mdev_uuid_norm(hd_device_get_sysname(d), uuid) < 0 || !n || !(m->uuid = strdup(uuid)) ||
                     !(m->parent = strdup(n->parent))) {
                         hd_mdev_free(m);
                         return -ENOMEM;

@@ -8,6 +8,9 @@ int hd_mdev_uuid_norm(const char *in, char buf[37]);
 bool hd_mdev_name_ok(const char *s);
 void hd_mdev_clear(hd_mdev *m);
 int hd_mdev_copy_into(const hd_mdev *src, hd_mdev *dst);
+/* format.c: hd_mdev_parse_json() without a context: the reason of
+ * -EBADMSG in *err (replaced; caller frees). */
+int hd_mdev_json_parse(const char *json, hd_mdev *m, char **err);
 /* One definition file; -ENOENT when absent, -EBADMSG when malformed. */
 int hd_mdev_def_read(hd_ctx *ctx, const char *parent, const char *uuid, hd_mdev **ret);
 /* The attributes of mediated-device type @id under @dir (a parent's

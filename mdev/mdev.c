@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/random.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "mdev-internal.h"
@@ -29,10 +30,12 @@ _public_ bool hd_uuid_is_valid(const char *s) {
         return true;
 }
 
-_public_ int hd_uuid_generate(char ret[37]) {
+_public_ int hd_uuid_generate(char **ret) {
         unsigned char b[16];
         size_t got = 0;
 
+        if (!ret)
+                return -EINVAL;
         while (got < sizeof(b)) {
                 ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
                 if (n < 0) {
@@ -44,9 +47,10 @@ _public_ int hd_uuid_generate(char ret[37]) {
         }
         b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40); /* version 4 */
         b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-        snprintf(ret, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                 b[14], b[15]);
+        if (hd_asprintf(ret, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                        b[14], b[15]) < 0)
+                return -ENOMEM;
         return 0;
 }
 
@@ -72,6 +76,7 @@ bool hd_mdev_name_ok(const char *s) {
 _public_ void hd_mdev_free(hd_mdev *m) {
         if (!m)
                 return;
+        free(m->uuid);
         free(m->parent);
         free(m->type);
         for (size_t i = 0; i < m->n_attrs; i++) {
@@ -83,6 +88,7 @@ _public_ void hd_mdev_free(hd_mdev *m) {
 }
 
 void hd_mdev_clear(hd_mdev *m) {
+        free(m->uuid);
         free(m->parent);
         free(m->type);
         for (size_t i = 0; i < m->n_attrs; i++) {
@@ -125,12 +131,11 @@ _public_ int hd_mdev_add_attr(hd_mdev *m, const char *name, const char *value) {
 /* deep copy into *dst (which is overwritten) */
 int hd_mdev_copy_into(const hd_mdev *src, hd_mdev *dst) {
         memset(dst, 0, sizeof(*dst));
-        memcpy(dst->uuid, src->uuid, sizeof(dst->uuid));
         dst->active = src->active;
         dst->defined = src->defined;
         dst->autostart = src->autostart;
         dst->iommu_group = src->iommu_group;
-        if ((src->parent && !(dst->parent = strdup(src->parent))) ||
+        if ((src->uuid && !(dst->uuid = strdup(src->uuid))) || (src->parent && !(dst->parent = strdup(src->parent))) ||
             (src->type && !(dst->type = strdup(src->type))))
                 goto oom;
         for (size_t i = 0; i < src->n_attrs; i++)
@@ -232,8 +237,8 @@ static int read_text_file(const char *path, char **ret) {
 
 /* Read one definition file.  -ENOENT when absent, -EBADMSG malformed. */
 int hd_mdev_def_read(hd_ctx *ctx, const char *parent, const char *uuid, hd_mdev **ret) {
-        char path[PATH_MAX], err[256] = "";
-        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+        _cleanup_free_ char *text = NULL, *err = NULL;
         hd_mdev *m;
         int r;
 
@@ -247,15 +252,15 @@ int hd_mdev_def_read(hd_ctx *ctx, const char *parent, const char *uuid, hd_mdev 
         if (!m)
                 return -ENOMEM;
         m->iommu_group = -1;
-        r = hd_mdev_parse_json(text, m, err, sizeof(err));
+        r = hd_mdev_json_parse(text, m, &err);
         if (r < 0) {
-                log_warn(ctx, "%s: invalid mdev definition: %s", path, err);
+                log_warn(ctx, "%s: invalid mdev definition: %s", path, err ?: strerror(-r));
                 hd_mdev_free(m);
                 return r;
         }
-        memcpy(m->uuid, uuid, 37);
+        m->uuid = strdup(uuid);
         m->parent = strdup(parent);
-        if (!m->parent) {
+        if (!m->uuid || !m->parent) {
                 hd_mdev_free(m);
                 return -ENOMEM;
         }
@@ -372,9 +377,11 @@ static int active_load(hd_ctx *ctx, const char *uuid, hd_mdev *m) {
         if (r < 0)
                 return r == -ENOMEM ? r : -ENODEV;
         memset(m, 0, sizeof(*m));
-        memcpy(m->uuid, uuid, 37);
         m->active = true;
         m->iommu_group = -1;
+        m->uuid = strdup(uuid);
+        if (!m->uuid)
+                return -ENOMEM;
         slash = strrchr(syspath, '/');
         if (!slash || slash == syspath)
                 return -ENODEV;
@@ -417,7 +424,8 @@ static bool type_present(hd_ctx *ctx, const char *parent, const char *type) {
         return hd_sysfs_is_dir(ctx, path);
 }
 
-_public_ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
+/* hd_mdev_resolve_parent without the context's error */
+static int resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
         hd_nodedev_list *list = NULL;
         hd_device *d = NULL;
         char *s = NULL;
@@ -453,6 +461,27 @@ _public_ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
                 return -ENOMEM;
         *ret = s;
         return 0;
+}
+
+#define INVALID_TEXT "invalid argument (a UUID is 8-4-4-4-12 hex digits; names may not contain '/')"
+
+/* The reason of a failed resolve_parent(): its error set (ENODEV, EINVAL)
+ * on @ctx, as for hd_mdev_resolve_parent(); returns @r. */
+static int parent_error(hd_ctx *ctx, int r, const char *spec) {
+        if (r == -ENODEV)
+                return hd_error(ctx, r, "'%s' is not a mediated-device parent on this host (see 'hostdevctl mdev types')",
+                                spec);
+        if (r == -EINVAL)
+                return hd_error(ctx, r, INVALID_TEXT);
+        return r;
+}
+
+_public_ int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret) {
+        int r;
+
+        hd_error_clear(ctx);
+        r = resolve_parent(ctx, spec, ret);
+        return r < 0 ? parent_error(ctx, r, spec) : r;
 }
 
 /* ---- types ---- */
@@ -542,10 +571,11 @@ _public_ int hd_mdev_list_types(hd_ctx *ctx, const char *parent, hd_mdev_type **
 
         if (!ctx || !ret || !ret_n)
                 return -EINVAL;
+        hd_error_clear(ctx);
         if (parent) {
-                r = hd_mdev_resolve_parent(ctx, parent, &addr);
+                r = resolve_parent(ctx, parent, &addr);
                 if (r < 0)
-                        return r;
+                        return parent_error(ctx, r, parent);
                 r = list_parent_types(ctx, addr, &v, &n);
         } else {
                 r = hd_sysfs_list_dir(ctx, "sys/class/mdev_bus", &parents, &np);
@@ -568,7 +598,7 @@ _public_ int hd_mdev_list_types(hd_ctx *ctx, const char *parent, hd_mdev_type **
 static int cmp_mdev(const void *a, const void *b) {
         const hd_mdev *x = a, *y = b;
         int c = strcmp(strempty(x->parent), strempty(y->parent));
-        return c ? c : strcmp(x->uuid, y->uuid);
+        return c ? c : strcmp(strempty(x->uuid), strempty(y->uuid));
 }
 
 _public_ int hd_mdev_list(hd_ctx *ctx, unsigned flags, hd_mdev **ret, size_t *ret_n) {
@@ -601,7 +631,7 @@ _public_ int hd_mdev_list(hd_ctx *ctx, unsigned flags, hd_mdev **ret, size_t *re
         for (size_t i = 0; i < ndefs; i++) {
                 hd_mdev *match = NULL;
                 for (size_t j = 0; j < n; j++)
-                        if (v[j].active && streq(v[j].uuid, defs[i].uuid) && streq_ptr(v[j].parent, defs[i].parent)) {
+                        if (v[j].active && streq_ptr(v[j].uuid, defs[i].uuid) && streq_ptr(v[j].parent, defs[i].parent)) {
                                 match = &v[j];
                                 break;
                         }
@@ -644,6 +674,11 @@ fail:
         return r;
 }
 
+#define NOT_PARENT_FMT "'%s' is not a mediated-device parent on this host (see 'hostdevctl mdev types')"
+#define UNKNOWN_TYPE_FMT "unknown mdev type '%s' for parent %s (see 'hostdevctl mdev types %s')"
+#define NOT_DEFINED_FMT "%s is not defined (see 'hostdevctl mdev list --defined')"
+#define SEVERAL_FMT "%s is defined under several parents; give --parent"
+
 _public_ int hd_mdev_get(hd_ctx *ctx, const char *uuid_in, const char *parent, hd_mdev **ret) {
         _cleanup_free_ char *paddr = NULL;
         hd_mdev *v = NULL, *found = NULL;
@@ -653,33 +688,108 @@ _public_ int hd_mdev_get(hd_ctx *ctx, const char *uuid_in, const char *parent, h
 
         if (!ctx || !ret)
                 return -EINVAL;
+        hd_error_clear(ctx);
         r = hd_mdev_uuid_norm(strempty(uuid_in), uuid);
         if (r < 0)
-                return r;
+                return hd_error(ctx, r, INVALID_TEXT);
         if (parent) {
                 r = parent_arg(ctx, parent, &paddr);
                 if (r < 0)
-                        return r;
+                        return r == -EINVAL ? hd_error(ctx, r, INVALID_TEXT) : r;
         }
         r = hd_mdev_list(ctx, 0, &v, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                if (!streq(v[i].uuid, uuid) || (paddr && !streq_ptr(v[i].parent, paddr)))
+                if (!streq_ptr(v[i].uuid, uuid) || (paddr && !streq_ptr(v[i].parent, paddr)))
                         continue;
                 if (found) {
                         hd_mdev_array_free(v, n);
-                        return -ENOTUNIQ;
+                        return hd_error(ctx, -ENOTUNIQ, SEVERAL_FMT, uuid_in);
                 }
                 found = &v[i];
         }
         if (!found) {
                 hd_mdev_array_free(v, n);
-                return -ENODEV;
+                return hd_error(ctx, -ENODEV, "no mediated device %s", uuid_in);
         }
         r = hd_mdev_copy(found, ret);
         hd_mdev_array_free(v, n);
         return r;
+}
+
+/* ---- one operation, one result ---- */
+
+/* An operation on one mdev: its step (what it learns on the way) and
+ * where its refusal or failure goes. */
+struct op {
+        hd_ctx *ctx;
+        hd_result *res;         /* NULL: reasons are only logged (apply) */
+        char *uuid, *parent, *type;
+};
+
+static void op_done(struct op *o) {
+        free(o->uuid);
+        free(o->parent);
+        free(o->type);
+        hd_result_unref(o->res);
+}
+
+/* The step's field @f becomes @v (a copy; NULL keeps it). */
+static int op_set(char **f, const char *v) {
+        char *c;
+        if (!v)
+                return 0;
+        c = strdup(v);
+        if (!c)
+                return -ENOMEM;
+        free(*f);
+        *f = c;
+        return 0;
+}
+
+/* Refusal or failure @r with its reason, where it is detected; returns @r. */
+_printf_(3, 4) static int op_fail(struct op *o, int r, const char *fmt, ...) {
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (hd_vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        va_end(ap);
+        if (o->res)
+                hd_result_fail(o->res, o->ctx, r, "%s", strempty(text));
+        else
+                log_debug(o->ctx, "%s", strempty(text));
+        return r;
+}
+
+static int op_begin(struct op *o, hd_ctx *ctx) {
+        *o = (struct op) { .ctx = ctx };
+        return hd_result_new(HD_RESULT_MDEV, &o->res);
+}
+
+/* The one step of @o's result (outcome from @r), handed to *ret. */
+static int op_finish(struct op *o, const char *action, int r, bool dry_run, hd_result **ret) {
+        int k;
+
+        if (r == -ENOMEM) {
+                op_done(o);
+                return r;
+        }
+        if (r < 0 && hd_result_get_status(o->res) == 0)
+                hd_result_set_status(o->res, r);
+        k = hd_result_add_step(o->res, &(struct hd_result_step_spec) {
+                .subject = o->uuid, .action = action, .parent = o->parent, .type = o->type,
+                .outcome = r < 0 ? HD_OUTCOME_FAILED : dry_run ? HD_OUTCOME_PLANNED : HD_OUTCOME_DONE,
+                .error = r < 0 ? r : 0, .error_text = r < 0 ? hd_result_get_reason(o->res) : NULL });
+        if (k < 0) {
+                op_done(o);
+                return k;
+        }
+        *ret = TAKE_PTR(o->res);
+        op_done(o);
+        return 0;
 }
 
 /* ---- create / remove ---- */
@@ -714,66 +824,68 @@ static int do_remove(hd_ctx *ctx, const char *uuid) {
         return hd_sysfs_write(ctx, path, "1");
 }
 
-_public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid_in,
-                            const hd_mdev_attr *attrs, size_t n_attrs, char ret_uuid[37]) {
-        return hd_mdev_create_full(ctx, parent, type, uuid_in, attrs, n_attrs, 0, ret_uuid);
-}
-
-_public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *type, const char *uuid_in,
-                                 const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, char ret_uuid[37]) {
-        _cleanup_free_ char *paddr = NULL, *psys = NULL, *avail = NULL;
+/* The body of hd_mdev_create: @parent as the user gave it (the reasons
+ * name it so), @uuid_in NULL for a random UUID. */
+static int create_impl(struct op *o, const char *parent, const char *type, const char *uuid_in,
+                       const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags) {
+        hd_ctx *ctx = o->ctx;
+        _cleanup_free_ char *paddr = NULL, *psys = NULL, *avail = NULL, *gen = NULL;
         char uuid[37], path[PATH_MAX];
+        const char *label;
         long long a;
         int r;
 
-        if (!ctx || isempty(parent) || isempty(type) || (n_attrs && !attrs))
-                return -EINVAL;
+        if (op_set(&o->parent, parent) < 0 || op_set(&o->type, type) < 0)
+                return -ENOMEM;
+        if (isempty(parent) || isempty(type) || (n_attrs && !attrs))
+                return op_fail(o, -EINVAL, INVALID_TEXT);
         if (uuid_in) {
-                r = hd_mdev_uuid_norm(uuid_in, uuid);
-                if (r < 0) {
-                        log_debug(ctx, "'%s' is not a valid UUID", uuid_in);
-                        return r;
-                }
+                if (hd_mdev_uuid_norm(uuid_in, uuid) < 0)
+                        return op_fail(o, -EINVAL, INVALID_TEXT);
         } else {
-                r = hd_uuid_generate(uuid);
+                r = hd_uuid_generate(&gen);
                 if (r < 0)
                         return r;
+                hd_copy_str(uuid, sizeof(uuid), gen);
         }
-        r = hd_mdev_resolve_parent(ctx, parent, &paddr);
-        if (r < 0) {
-                if (r == -ENODEV)
-                        log_debug(ctx, "'%s' is not a mediated-device parent on this host", parent);
+        label = uuid_in ?: uuid;
+        if (op_set(&o->uuid, uuid) < 0)
+                return -ENOMEM;
+        r = resolve_parent(ctx, parent, &paddr);
+        if (r == -ENODEV)
+                return op_fail(o, r, NOT_PARENT_FMT, parent);
+        if (r == -EINVAL)
+                return op_fail(o, r, INVALID_TEXT);
+        if (r < 0)
                 return r;
-        }
-        if (!type_present(ctx, paddr, type)) {
-                log_debug(ctx, "parent %s has no mdev type '%s'", paddr, type);
-                return -ENOENT;
-        }
-        if (mdev_active(ctx, uuid)) {
-                log_debug(ctx, "an mdev with UUID %s exists already", uuid);
-                return -EEXIST;
-        }
+        if (op_set(&o->parent, paddr) < 0)
+                return -ENOMEM;
+        if (!type_present(ctx, paddr, type))
+                return op_fail(o, -ENOENT, UNKNOWN_TYPE_FMT, type, parent, parent);
+        if (mdev_active(ctx, uuid))
+                return op_fail(o, -EEXIST, "mediated device %s exists already", label);
         snprintf(path, sizeof(path), "sys/class/mdev_bus/%s/mdev_supported_types", paddr);
         avail = read_type_attr(ctx, path, type, "available_instances", false);
-        if (avail && hd_safe_atoll(avail, 10, &a) >= 0 && a <= 0) {
-                log_debug(ctx, "no available instances of %s on %s", type, paddr);
-                return -ENOSPC;
-        }
+        if (avail && hd_safe_atoll(avail, 10, &a) >= 0 && a <= 0)
+                return op_fail(o, -ENOSPC, "no available instances of %s on %s", type, parent);
         snprintf(path, sizeof(path), "sys/class/mdev_bus/%s", paddr);
         r = hd_sysfs_resolve_link(ctx, path, &psys);
         if (r < 0)
-                return r == -ENOMEM ? r : -ENODEV;
-        if (flags & HD_MDEV_CREATE_DRY_RUN) {
-                /* every check passed; attributes can only be tried on a real device */
-                if (ret_uuid)
-                        memcpy(ret_uuid, uuid, 37);
-                return 0;
-        }
+                return r == -ENOMEM ? r : op_fail(o, -ENODEV, NOT_PARENT_FMT, parent);
+        if (flags & HD_MDEV_CREATE_DRY_RUN)
+                return 0; /* every check passed; attributes can only be tried on a real device */
         snprintf(path, sizeof(path), "%s/mdev_supported_types/%s/create", psys, type);
         r = hd_sysfs_write(ctx, path, uuid);
         if (r < 0) {
                 log_debug(ctx, "cannot create mdev %s of type %s on %s: %s", uuid, type, paddr, strerror(-r));
-                return r;
+                switch (r) {
+                case -EEXIST: return op_fail(o, r, "mediated device %s exists already", label);
+                case -ENOSPC: return op_fail(o, r, "no available instances of %s on %s", type, parent);
+                case -EINVAL: return op_fail(o, r, INVALID_TEXT);
+                case -ENODEV: return op_fail(o, r, NOT_PARENT_FMT, parent);
+                case -EBUSY: return op_fail(o, r, "mediated device %s is in use; nothing changed", label);
+                default: return r;
+                }
         }
         snprintf(path, sizeof(path), "%s/%s", psys, uuid);
         r = write_attrs(ctx, path, attrs, n_attrs);
@@ -781,11 +893,13 @@ _public_ int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *ty
                 int k = do_remove(ctx, uuid);
                 if (k < 0)
                         log_warn(ctx, "cannot remove %s again: %s", uuid, strerror(-k));
+                if (r == -ENXIO)
+                        return op_fail(o, r, "the new device has no such attribute (see its type's driver); it was removed again");
+                if (r == -EINVAL)
+                        return op_fail(o, r, INVALID_TEXT);
                 return r;
         }
         log_info(ctx, "created mdev %s (%s on %s)", uuid, type, paddr);
-        if (ret_uuid)
-                memcpy(ret_uuid, uuid, 37);
         return 0;
 }
 
@@ -815,39 +929,53 @@ _public_ int hd_mdev_in_use(hd_ctx *ctx, const char *uuid_in, int *ret_pid) {
         return hd_proc_scan_fds(ctx, node, cdev[0] ? cdev : NULL, ret_pid);
 }
 
-_public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid_in) {
+/* The body of hd_mdev_remove; @name: the mdev in the reasons (its UUID as
+ * given, or its node-device name). */
+static int remove_impl(struct op *o, const char *uuid_in, const char *name) {
+        hd_ctx *ctx = o->ctx;
+        _cleanup_free_ char *why = NULL;
         char uuid[37];
+        hd_mdev live = {};
         int pid = 0, r;
 
-        if (!ctx)
-                return -EINVAL;
-        r = hd_mdev_uuid_norm(strempty(uuid_in), uuid);
-        if (r < 0)
-                return r;
+        if (hd_mdev_uuid_norm(strempty(uuid_in), uuid) < 0)
+                return op_fail(o, -EINVAL, INVALID_TEXT);
+        if (op_set(&o->uuid, uuid) < 0)
+                return -ENOMEM;
         if (!mdev_active(ctx, uuid))
-                return -ENODEV;
-        {
-                char why[400];
-                if (hd_ctx_check_in_use(ctx, "mdev", uuid, false, why, sizeof(why)) == -EBUSY) {
-                        log_err(ctx, "%s", why);
-                        return -EBUSY;
-                }
-        }
+                return op_fail(o, -ENODEV, "no mediated device %s", uuid_in);
+        r = active_load(ctx, uuid, &live);
+        if (r >= 0 && (op_set(&o->parent, live.parent) < 0 || op_set(&o->type, live.type) < 0))
+                r = -ENOMEM;
+        hd_mdev_clear(&live);
+        if (r == -ENOMEM)
+                return r;
         r = hd_mdev_in_use(ctx, uuid, &pid);
+        if (r == -ENODEV)
+                return op_fail(o, r, "no mediated device %s", uuid_in);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                log_debug(ctx, "mdev %s is in use: process %d has its VFIO device open", uuid, pid);
-                return -EBUSY;
+        if (r > 0)
+                return op_fail(o, -EBUSY, "%s is in use: process %d has its VFIO group open; nothing changed", name, pid);
+        if (hd_ctx_check_in_use(ctx, "mdev", uuid, false, &why) == -EBUSY) {
+                log_err(ctx, "%s", why);
+                return op_fail(o, -EBUSY,
+                               "%s is in use (by the domain named above, or the kernel refused to remove it); nothing changed",
+                               name);
         }
         r = do_remove(ctx, uuid);
         if (r == -EBUSY)
-                log_debug(ctx, "mdev %s is in use (the kernel refused to remove it)", uuid);
-        else if (r < 0)
+                return op_fail(o, r,
+                               "%s is in use (by the domain named above, or the kernel refused to remove it); nothing changed",
+                               name);
+        if (r == -ENODEV)
+                return op_fail(o, r, "no mediated device %s", uuid_in);
+        if (r < 0) {
                 log_debug(ctx, "cannot remove mdev %s: %s", uuid, strerror(-r));
-        else
-                log_info(ctx, "removed mdev %s", uuid);
-        return r;
+                return r;
+        }
+        log_info(ctx, "removed mdev %s", uuid);
+        return 0;
 }
 
 /* ---- definitions ---- */
@@ -855,7 +983,7 @@ _public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid_in) {
 /* the address of a parent given by the user: a present parent in any
  * spelling, else the string itself (definitions may name absent parents) */
 static int parent_arg(hd_ctx *ctx, const char *parent, char **ret) {
-        if (hd_mdev_resolve_parent(ctx, parent, ret) >= 0)
+        if (resolve_parent(ctx, parent, ret) >= 0)
                 return 0;
         if (!hd_mdev_name_ok(parent))
                 return -EINVAL;
@@ -863,8 +991,9 @@ static int parent_arg(hd_ctx *ctx, const char *parent, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* the single definition of @uuid (under @parent when given) */
-static int def_find(hd_ctx *ctx, const char *uuid_in, const char *parent, hd_mdev **ret) {
+/* the single definition of @uuid_in (under @parent when given); with @o,
+ * the reasons of -EINVAL, -ENODEV and -ENOTUNIQ on it */
+static int def_find(struct op *o, hd_ctx *ctx, const char *uuid_in, const char *parent, hd_mdev **ret) {
         _cleanup_free_ char *paddr = NULL;
         hd_mdev *v = NULL, *found = NULL;
         size_t n = 0;
@@ -873,117 +1002,114 @@ static int def_find(hd_ctx *ctx, const char *uuid_in, const char *parent, hd_mde
 
         r = hd_mdev_uuid_norm(strempty(uuid_in), uuid);
         if (r < 0)
-                return r;
+                return o ? op_fail(o, r, INVALID_TEXT) : r;
+        if (o && op_set(&o->uuid, uuid) < 0)
+                return -ENOMEM;
         if (parent) {
                 r = parent_arg(ctx, parent, &paddr);
                 if (r < 0)
-                        return r;
+                        return o && r == -EINVAL ? op_fail(o, r, INVALID_TEXT) : r;
         }
         /* the definitions themselves, not merged with the running devices */
         r = defs_load(ctx, &v, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
-                if (streq(v[i].uuid, uuid) && (!paddr || streq_ptr(v[i].parent, paddr))) {
+                if (streq_ptr(v[i].uuid, uuid) && (!paddr || streq_ptr(v[i].parent, paddr))) {
                         if (found) {
                                 hd_mdev_array_free(v, n);
-                                return -ENOTUNIQ;
+                                return o ? op_fail(o, -ENOTUNIQ, SEVERAL_FMT, uuid_in) : -ENOTUNIQ;
                         }
                         found = &v[i];
                 }
-        r = found ? hd_mdev_copy(found, ret) : -ENODEV;
+        r = found ? hd_mdev_copy(found, ret) : o ? op_fail(o, -ENODEV, NOT_DEFINED_FMT, uuid_in) : -ENODEV;
         hd_mdev_array_free(v, n);
+        if (r >= 0 && o && (op_set(&o->parent, (*ret)->parent) < 0 || op_set(&o->type, (*ret)->type) < 0)) {
+                hd_mdev_free(*ret);
+                return -ENOMEM;
+        }
         return r;
 }
 
-_public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags) {
-        _cleanup_free_ char *paddr = NULL;
+static int define_impl(struct op *o, hd_mdev *m, unsigned flags) {
+        hd_ctx *ctx = o->ctx;
+        _cleanup_free_ char *paddr = NULL, *gen = NULL;
+        const char *label;
         hd_mdev copy = {};
         hd_mdev *old = NULL;
         char uuid[37];
         int r;
 
-        if (!ctx || !m)
-                return -EINVAL;
-        if (m->uuid[0]) {
-                r = hd_mdev_uuid_norm(m->uuid, uuid);
-                if (r < 0) {
-                        log_debug(ctx, "'%s' is not a valid UUID", m->uuid);
-                        return r;
-                }
+        if (m->uuid) {
+                if (hd_mdev_uuid_norm(m->uuid, uuid) < 0)
+                        return op_fail(o, -EINVAL, INVALID_TEXT);
         } else {
-                r = hd_uuid_generate(uuid);
+                r = hd_uuid_generate(&gen);
                 if (r < 0)
                         return r;
+                hd_copy_str(uuid, sizeof(uuid), gen);
         }
+        label = m->uuid ?: uuid;
+        if (op_set(&o->uuid, uuid) < 0)
+                return -ENOMEM;
         /* a running device: defaults from it */
         if ((!m->parent || !m->type) && mdev_active(ctx, uuid)) {
                 hd_mdev live;
                 r = active_load(ctx, uuid, &live);
-                if (r < 0)
+                if (r < 0) {
+                        hd_mdev_clear(&live);
                         return r;
+                }
                 if (!m->parent)
                         m->parent = TAKE_PTR(live.parent);
                 if (!m->type)
                         m->type = TAKE_PTR(live.type);
                 hd_mdev_clear(&live);
         }
-        if (!m->parent || !m->type) {
-                log_debug(ctx, "an mdev definition needs a parent and a type");
-                return -EINVAL;
-        }
-        if (hd_mdev_resolve_parent(ctx, m->parent, &paddr) >= 0) {
-                if (!type_present(ctx, paddr, m->type)) {
-                        log_debug(ctx, "parent %s has no mdev type '%s'", paddr, m->type);
-                        return -ENOENT;
-                }
+        if (op_set(&o->parent, m->parent) < 0 || op_set(&o->type, m->type) < 0)
+                return -ENOMEM;
+        if (!m->parent || !m->type)
+                return op_fail(o, -EDESTADDRREQ, "give --parent and --type (or the UUID of a running mdev)");
+        if (resolve_parent(ctx, m->parent, &paddr) >= 0) {
+                if (!type_present(ctx, paddr, m->type))
+                        return op_fail(o, -ENOENT, UNKNOWN_TYPE_FMT, m->type, m->parent, m->parent);
         } else {
                 /* definitions for parents that come later are allowed, as mdevctl does */
-                if (!hd_mdev_name_ok(m->parent)) {
-                        log_debug(ctx, "'%s' is not a valid parent address", m->parent);
-                        return -EINVAL;
-                }
-                if (!hd_mdev_name_ok(m->type)) {
-                        log_debug(ctx, "'%s' is not a valid mdev type", m->type);
-                        return -EINVAL;
-                }
+                if (!hd_mdev_name_ok(m->parent) || !hd_mdev_name_ok(m->type))
+                        return op_fail(o, -EINVAL, INVALID_TEXT);
                 paddr = strdup(m->parent);
                 if (!paddr)
                         return -ENOMEM;
         }
+        if (op_set(&o->parent, paddr) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < m->n_attrs; i++)
-                if (!hd_mdev_name_ok(m->attrs[i].name) || strstr(m->attrs[i].name, "..")) {
-                        log_debug(ctx, "'%s' is not a valid attribute name", m->attrs[i].name);
-                        return -EINVAL;
-                }
-        r = def_find(ctx, uuid, NULL, &old);
-        if (r >= 0) {
-                bool same_parent = streq_ptr(old->parent, paddr);
+                if (!hd_mdev_name_ok(m->attrs[i].name) || strstr(m->attrs[i].name, ".."))
+                        return op_fail(o, -EINVAL, INVALID_TEXT);
+        r = def_find(NULL, ctx, uuid, NULL, &old);
+        if (r >= 0 || r == -ENOTUNIQ) {
+                /* another parent's, or several: never replaced */
+                bool replace = r >= 0 && streq_ptr(old->parent, paddr) && (flags & HD_MDEV_DEFINE_REPLACE);
                 hd_mdev_free(old);
-                if (!same_parent) {
-                        log_debug(ctx, "mdev %s is already defined under another parent", uuid);
-                        return -EEXIST;
-                }
-                if (!(flags & HD_MDEV_DEFINE_REPLACE)) {
-                        log_debug(ctx, "mdev %s is already defined", uuid);
-                        return -EEXIST;
-                }
-        } else if (r == -ENOTUNIQ) {
-                log_debug(ctx, "mdev %s is already defined under several parents", uuid);
-                return -EEXIST;
+                if (!replace)
+                        return flags & HD_MDEV_DEFINE_REPLACE
+                                       ? op_fail(o, -EEXIST, "mediated device %s exists already", label)
+                                       : op_fail(o, -EEXIST, "%s is already defined (use 'mdev modify')", label);
         } else if (r != -ENODEV)
                 return r;
 
         r = hd_mdev_copy_into(m, &copy);
         if (r < 0)
                 return r;
-        memcpy(copy.uuid, uuid, 37);
+        free(copy.uuid);
         free(copy.parent);
-        copy.parent = TAKE_PTR(paddr);
-        r = def_write(ctx, &copy);
+        copy.uuid = strdup(uuid);
+        copy.parent = strdup(paddr);
+        r = copy.uuid && copy.parent ? def_write(ctx, &copy) : -ENOMEM;
         if (r >= 0) {
-                memcpy(m->uuid, uuid, 37);
+                free(m->uuid);
                 free(m->parent);
+                m->uuid = TAKE_PTR(copy.uuid);
                 m->parent = TAKE_PTR(copy.parent);
                 m->defined = true;
         }
@@ -991,21 +1117,19 @@ _public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags) {
         return r;
 }
 
-_public_ int hd_mdev_undefine(hd_ctx *ctx, const char *uuid, const char *parent) {
+static int undefine_impl(struct op *o, const char *uuid, const char *parent) {
         char path[PATH_MAX];
         hd_mdev *m = NULL;
         int r;
 
-        if (!ctx)
-                return -EINVAL;
-        r = def_find(ctx, uuid, parent, &m);
+        r = def_find(o, o->ctx, uuid, parent, &m);
         if (r < 0)
                 return r;
-        r = def_path(ctx, m->parent, m->uuid, path, sizeof(path));
+        r = def_path(o->ctx, m->parent, m->uuid, path, sizeof(path));
         if (r >= 0 && unlink(path) < 0)
                 r = negative_errno();
         if (r < 0)
-                log_err(ctx, "cannot remove %s: %s", path, strerror(-r));
+                log_err(o->ctx, "cannot remove %s: %s", path, strerror(-r));
         else {
                 /* drop the parent's directory when it is now empty, as mdevctl does */
                 char *slash = strrchr(path, '/');
@@ -1018,46 +1142,41 @@ _public_ int hd_mdev_undefine(hd_ctx *ctx, const char *uuid, const char *parent)
         return r;
 }
 
-_public_ int hd_mdev_start(hd_ctx *ctx, const char *uuid, const char *parent) {
+static int start_impl(struct op *o, const char *uuid, const char *parent) {
         hd_mdev *m = NULL;
         int r;
 
-        if (!ctx)
-                return -EINVAL;
-        r = def_find(ctx, uuid, parent, &m);
+        r = def_find(o, o->ctx, uuid, parent, &m);
         if (r < 0)
                 return r;
-        if (mdev_active(ctx, m->uuid)) {
-                hd_mdev_free(m);
-                return -EALREADY;
-        }
-        r = hd_mdev_create(ctx, m->parent, m->type, m->uuid, m->attrs, m->n_attrs, NULL);
+        if (mdev_active(o->ctx, m->uuid))
+                r = op_fail(o, -EALREADY, "mediated device %s is already running", uuid);
+        else
+                r = create_impl(o, m->parent, m->type, m->uuid, m->attrs, m->n_attrs, 0);
         hd_mdev_free(m);
         return r;
 }
 
-_public_ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char *parent, const hd_mdev_modify *mod) {
+static int modify_impl(struct op *o, const char *uuid, const char *parent, const hd_mdev_modify *mod) {
+        hd_ctx *ctx = o->ctx;
         hd_mdev *m = NULL;
         int r;
 
-        if (!ctx || !mod)
-                return -EINVAL;
-        r = def_find(ctx, uuid, parent, &m);
+        r = def_find(o, ctx, uuid, parent, &m);
         if (r < 0)
                 return r;
         if (mod->type) {
                 if (parent_present(ctx, m->parent) && !type_present(ctx, m->parent, mod->type)) {
-                        log_debug(ctx, "parent %s has no mdev type '%s'", m->parent, mod->type);
-                        r = -ENOENT;
+                        r = op_fail(o, -ENOENT, UNKNOWN_TYPE_FMT, mod->type, m->parent, m->parent);
                         goto out;
                 }
                 if (!hd_mdev_name_ok(mod->type)) {
-                        r = -EINVAL;
+                        r = op_fail(o, -EINVAL, INVALID_TEXT);
                         goto out;
                 }
                 free(m->type);
                 m->type = strdup(mod->type);
-                if (!m->type) {
+                if (!m->type || op_set(&o->type, mod->type) < 0) {
                         r = -ENOMEM;
                         goto out;
                 }
@@ -1086,14 +1205,13 @@ _public_ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char
                 m->n_attrs = k;
                 if (!found) {
                         log_debug(ctx, "mdev %s has no attribute '%s'", m->uuid, mod->del_attrs[d]);
-                        r = -ENOENT;
+                        r = op_fail(o, -ENOENT, "%s has no such attribute; nothing changed", uuid);
                         goto out;
                 }
         }
         for (size_t i = 0; i < mod->n_add_attrs; i++) {
                 if (!hd_mdev_name_ok(mod->add_attrs[i].name) || strstr(mod->add_attrs[i].name, "..")) {
-                        log_debug(ctx, "'%s' is not a valid attribute name", mod->add_attrs[i].name);
-                        r = -EINVAL;
+                        r = op_fail(o, -EINVAL, INVALID_TEXT);
                         goto out;
                 }
                 r = hd_mdev_add_attr(m, mod->add_attrs[i].name, mod->add_attrs[i].value);
@@ -1106,9 +1224,144 @@ out:
         return r;
 }
 
-_public_ int hd_mdev_set_autostart(hd_ctx *ctx, const char *uuid, const char *parent, bool autostart) {
+/* ---- the public operations ---- */
+
+enum op_kind { OP_CREATE, OP_REMOVE, OP_DEFINE, OP_UNDEFINE, OP_START, OP_MODIFY, OP_DEVICE };
+enum device_action { DEVICE_DESTROY, DEVICE_UNDEFINE, DEVICE_START, DEVICE_AUTOSTART, DEVICE_NO_AUTOSTART };
+
+struct op_args {
+        enum op_kind kind;
+        const char *action;     /* of the step */
+        const char *parent, *type, *uuid;
+        const hd_mdev_attr *attrs;
+        size_t n_attrs;
+        unsigned flags;
+        hd_mdev *m;
+        const hd_mdev_modify *mod;
+        hd_device *d;
+        enum device_action what;
+};
+
+static int device_impl(struct op *o, hd_device *d, enum device_action what);
+
+/* One operation on @ctx and its result. */
+static int run_op(hd_ctx *ctx, const struct op_args *a, hd_result **ret) {
+        struct op o;
+        int r;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        r = op_begin(&o, ctx);
+        if (r >= 0)
+                switch (a->kind) {
+                case OP_CREATE:
+                        r = create_impl(&o, a->parent, a->type, a->uuid, a->attrs, a->n_attrs, a->flags);
+                        break;
+                case OP_REMOVE: r = remove_impl(&o, a->uuid, a->uuid); break;
+                case OP_DEFINE: r = define_impl(&o, a->m, a->flags); break;
+                case OP_UNDEFINE: r = undefine_impl(&o, a->uuid, a->parent); break;
+                case OP_START: r = start_impl(&o, a->uuid, a->parent); break;
+                case OP_MODIFY: r = modify_impl(&o, a->uuid, a->parent, a->mod); break;
+                case OP_DEVICE: r = device_impl(&o, a->d, a->what); break;
+                }
+        return op_finish(&o, a->action, r, a->kind == OP_CREATE && (a->flags & HD_MDEV_CREATE_DRY_RUN), ret);
+}
+
+_public_ int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid_in,
+                            const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_CREATE, "create", .parent = parent, .type = type, .uuid = uuid_in,
+                                               .attrs = attrs, .n_attrs = n_attrs, .flags = flags }, ret);
+}
+
+_public_ int hd_mdev_remove(hd_ctx *ctx, const char *uuid, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_REMOVE, "remove", .uuid = uuid }, ret);
+}
+
+_public_ int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags, hd_result **ret) {
+        return m ? run_op(ctx, &(struct op_args) { OP_DEFINE, "define", .m = m, .flags = flags }, ret) : -EINVAL;
+}
+
+_public_ int hd_mdev_undefine(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_UNDEFINE, "undefine", .uuid = uuid, .parent = parent }, ret);
+}
+
+_public_ int hd_mdev_start(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret) {
+        return run_op(ctx, &(struct op_args) { OP_START, "start", .uuid = uuid, .parent = parent }, ret);
+}
+
+_public_ int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char *parent, const hd_mdev_modify *mod,
+                                       hd_result **ret) {
+        return mod ? run_op(ctx, &(struct op_args) { OP_MODIFY, "modify", .uuid = uuid, .parent = parent, .mod = mod }, ret)
+                   : -EINVAL;
+}
+
+_public_ int hd_mdev_set_autostart(hd_ctx *ctx, const char *uuid, const char *parent, bool autostart,
+                                   hd_result **ret) {
         hd_mdev_modify mod = { .autostart = autostart ? 1 : 0 };
-        return hd_mdev_modify_definition(ctx, uuid, parent, &mod);
+        return hd_mdev_modify_definition(ctx, uuid, parent, &mod, ret);
+}
+
+/* ---- the same on node devices (libvirt's nodedev-* verbs) ---- */
+
+static int device_impl(struct op *o, hd_device *d, enum device_action what) {
+        const char *name = hd_device_get_name(d);
+        hd_mdev *m = NULL;
+        int r;
+
+        if (hd_device_get_cap_type(d) != HD_CAP_MDEV)
+                return op_fail(o, -EOPNOTSUPP, "%s is a %s device; only mediated devices are supported", name,
+                               hd_cap_type_to_string(hd_device_get_cap_type(d)));
+        r = hd_device_get_mdev(d, &m);
+        if (r < 0)
+                return r == -ENOMEM ? r : op_fail(o, r, "%s: %s", name, strerror(-r));
+        if (op_set(&o->uuid, m->uuid) < 0 || op_set(&o->parent, m->parent) < 0 || op_set(&o->type, m->type) < 0)
+                r = -ENOMEM;
+        else
+                switch (what) {
+                case DEVICE_DESTROY:
+                        r = !m->active ? op_fail(o, -ENODEV, "%s is not active", name) : remove_impl(o, m->uuid, name);
+                        break;
+                case DEVICE_UNDEFINE:
+                        r = !m->defined ? op_fail(o, -ENODEV, "%s is not a persistent (defined) device", name)
+                                        : undefine_impl(o, m->uuid, m->parent);
+                        break;
+                case DEVICE_START:
+                        r = m->active ? op_fail(o, -EALREADY, "%s is already active", name)
+                                      : start_impl(o, m->uuid, m->parent);
+                        break;
+                case DEVICE_AUTOSTART:
+                case DEVICE_NO_AUTOSTART:
+                        if (!m->defined)
+                                r = op_fail(o, -ENODEV, "%s is not a persistent (defined) device; cannot set autostart",
+                                            name);
+                        else
+                                r = modify_impl(o, m->uuid, m->parent,
+                                                &(hd_mdev_modify) { .autostart = what == DEVICE_AUTOSTART });
+                        break;
+                }
+        hd_mdev_free(m);
+        return r;
+}
+
+static int device_op(hd_device *d, enum device_action what, const char *action, hd_result **ret) {
+        return d ? run_op(hd_device_get_ctx(d), &(struct op_args) { OP_DEVICE, action, .d = d, .what = what }, ret)
+                 : -EINVAL;
+}
+
+_public_ int hd_mdev_device_destroy(hd_device *d, hd_result **ret) {
+        return device_op(d, DEVICE_DESTROY, "remove", ret);
+}
+
+_public_ int hd_mdev_device_undefine(hd_device *d, hd_result **ret) {
+        return device_op(d, DEVICE_UNDEFINE, "undefine", ret);
+}
+
+_public_ int hd_mdev_device_start(hd_device *d, hd_result **ret) {
+        return device_op(d, DEVICE_START, "start", ret);
+}
+
+_public_ int hd_mdev_device_set_autostart(hd_device *d, bool autostart, hd_result **ret) {
+        return device_op(d, autostart ? DEVICE_AUTOSTART : DEVICE_NO_AUTOSTART, "modify", ret);
 }
 
 /* ---- apply ---- */
@@ -1144,8 +1397,10 @@ _public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret) {
                         o = HD_OUTCOME_SKIPPED;
                         log_info(ctx, "mdev %s: parent %s is not present, not started", v[i].uuid, v[i].parent);
                 } else {
-                        r = hd_mdev_create_full(ctx, v[i].parent, v[i].type, v[i].uuid, v[i].attrs, v[i].n_attrs,
-                                                dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, NULL);
+                        struct op op = { .ctx = ctx }; /* reasons logged, steps say strerror() */
+                        r = create_impl(&op, v[i].parent, v[i].type, v[i].uuid, v[i].attrs, v[i].n_attrs,
+                                        dry_run ? HD_MDEV_CREATE_DRY_RUN : 0);
+                        op_done(&op);
                         if (r >= 0)
                                 o = dry_run ? HD_OUTCOME_PLANNED : HD_OUTCOME_DONE;
                         else {

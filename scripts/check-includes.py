@@ -10,6 +10,11 @@ the included file's folder.  A cycle in that graph (util -> nodedev ->
 util, say) means two folders cannot be understood, built or tested one
 without the other; it is printed and the check fails.
 
+A front end (tools/) sees the library only through its public headers
+(include/hostdev/): from util/ it may include macro.h alone, which must
+stay header-only (system headers, macros and static inline functions; no
+declaration of a library function).  Anything else fails the check too.
+
     scripts/check-includes.py [SRCDIR]
 """
 import os
@@ -35,11 +40,11 @@ def resolve(src, including, name):
     return None  # generated (gpu/quirks.h in the build tree) or a system header
 
 
-def graph(src):
-    edges = {}  # (from, to) -> first "file: #include" seen, for the message
-    for mod in MODULES:
-        top = os.path.join(src, mod)
-        for dirpath, _, files in os.walk(top):
+def includes(src, mods):
+    """(folder, including file, name as written, resolved path) of every
+    #include "..." of the .c and .h files below @mods that resolves."""
+    for mod in mods:
+        for dirpath, _, files in os.walk(os.path.join(src, mod)):
             for f in sorted(files):
                 if not f.endswith((".c", ".h")):
                     continue
@@ -48,13 +53,38 @@ def graph(src):
                     text = fh.read()
                 for m in INCLUDE_RE.finditer(text):
                     target = resolve(src, path, m.group(1))
-                    if not target:
-                        continue
-                    to = folder_of(src, target)
-                    if to and to != mod:
-                        edges.setdefault((mod, to), '%s: #include "%s"' % (
-                            os.path.relpath(path, src), m.group(1)))
+                    if target:
+                        yield mod, path, m.group(1), target
+
+
+def graph(src):
+    edges = {}  # (from, to) -> first "file: #include" seen, for the message
+    for mod, path, name, target in includes(src, MODULES):
+        to = folder_of(src, target)
+        if to and to != mod:
+            edges.setdefault((mod, to), '%s: #include "%s"' % (os.path.relpath(path, src), name))
     return edges
+
+
+FRONT_ENDS = ["tools"]
+FRONT_END_MAY_INCLUDE = {os.path.join("util", "macro.h")}
+PROTOTYPE_RE = re.compile(r'^(?!static\b)[A-Za-z_][\w \t\*]*\bhd_\w+\s*\(', re.M)
+
+
+def front_end_violations(src):
+    bad = []
+    for mod, path, name, target in includes(src, FRONT_ENDS):
+        rel = os.path.relpath(target, src)
+        if folder_of(src, target) not in (None, mod) and rel not in FRONT_END_MAY_INCLUDE:
+            bad.append('%s: #include "%s" (a library internal)' % (os.path.relpath(path, src), name))
+    for rel in sorted(FRONT_END_MAY_INCLUDE):
+        with open(os.path.join(src, rel), encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+        for m in INCLUDE_RE.finditer(text):
+            bad.append('%s: #include "%s" (must include system headers only)' % (rel, m.group(1)))
+        for m in PROTOTYPE_RE.finditer(text):
+            bad.append("%s: declares a library function (%s...)" % (rel, m.group(0).strip()))
+    return bad
 
 
 def find_cycle(edges):
@@ -90,6 +120,12 @@ def main():
     src = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                           os.path.join(os.path.dirname(__file__), ".."))
     edges = graph(src)
+    bad = front_end_violations(src)
+    if bad:
+        print("a front end reaches into the library's internals:")
+        for b in bad:
+            print("  " + b)
+        return 1
     cycle = find_cycle(edges)
     if cycle:
         print("include cycle between module folders: " + " -> ".join(cycle))

@@ -91,6 +91,14 @@ for path, tag in zip(sys.argv[1:], ["", "asan:", "fuzz:"]):
             f = 1
         if f:
             print(f"FAIL {name} ({r}, {f} failed)")
+            # the failed checks themselves, so a CI log's tail says what broke
+            bad = [l for l in out.splitlines() if l.startswith("not ok")
+                   or re.match(r"(FAIL |vm: FAIL|FAIL:)", l)]
+            for l in bad[:8]:
+                print(f"  {l[:300]}")
+            if not bad:
+                for l in (t.get("stderr") or out).splitlines()[-5:]:
+                    print(f"  | {l[:300]}")
         if r == "SKIP" or (k and not p and not f):
             print(f"SKIP {name}")
         passed, failed, skipped = passed + p, failed + f, skipped + k

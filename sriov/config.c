@@ -17,8 +17,21 @@
 _public_ void hd_sriov_pf_config_free(hd_sriov_pf_config *c) {
         if (!c)
                 return;
+        free(c->address);
+        free(c->serial);
+        free(c->driver);
         free(c->vfs);
         free(c);
+}
+
+/* *dst = a copy of @s (replacing it); NULL for NULL or "" */
+static int set_str(char **dst, const char *s) {
+        char *c = NULL;
+        if (!isempty(s) && !(c = strdup(s)))
+                return -ENOMEM;
+        free(*dst);
+        *dst = c;
+        return 0;
 }
 
 static void config_freep(hd_sriov_pf_config **c) { hd_sriov_pf_config_free(*c); }
@@ -43,10 +56,11 @@ _public_ int hd_sriov_config_dir(hd_ctx *ctx, char **ret) {
 
         if (!ret)
                 return -EINVAL;
+        hd_error_clear(ctx);
         if (isempty(env))
                 return hd_sriov_default_config_dir(ctx, ret);
         if (env[0] != '/')
-                return -EINVAL;
+                return hd_error(ctx, -EINVAL, "HOSTDEV_CONFIG_DIR must be an absolute path");
         s = strdup(env);
         if (!s)
                 return -ENOMEM;
@@ -71,13 +85,14 @@ static bool valid_addr(const char *a) {
 
 /* ---- reading ---- */
 
-_printf_(3, 4) static int bad(char *err, size_t errsize, const char *fmt, ...) {
+/* the reason of -EBADMSG into *err (replaced) */
+_printf_(2, 3) static int bad(char **err, const char *fmt, ...) {
         va_list ap;
-        if (err && errsize) {
-                va_start(ap, fmt);
-                vsnprintf(err, errsize, fmt, ap);
-                va_end(ap);
-        }
+        free(*err);
+        va_start(ap, fmt);
+        if (hd_vasprintf(err, fmt, ap) < 0)
+                *err = NULL;
+        va_end(ap);
         return -EBADMSG;
 }
 
@@ -104,51 +119,51 @@ static int get_uint(json_object *v, unsigned max, unsigned *ret) {
         return 0;
 }
 
-static int parse_vf(json_object *o, size_t i, unsigned numvfs, hd_sriov_vf_config *vf, char *err, size_t errsize) {
+static int parse_vf(json_object *o, size_t i, unsigned numvfs, hd_sriov_vf_config *vf, char **err) {
         bool have_index = false;
 
         *vf = (hd_sriov_vf_config) { .trust = -1, .spoofchk = -1 };
         if (!json_object_is_type(o, json_type_object))
-                return bad(err, errsize, "vfs[%zu] is not an object", i);
+                return bad(err, "vfs[%zu] is not an object", i);
         json_object_object_foreach(o, key, v) {
                 if (streq(key, "index")) {
                         if (get_uint(v, 65535, &vf->index) < 0)
-                                return bad(err, errsize, "vfs[%zu].index must be a non-negative integer", i);
+                                return bad(err, "vfs[%zu].index must be a non-negative integer", i);
                         have_index = true;
                 } else if (streq(key, "mac")) {
                         if (json_object_is_type(v, json_type_null))
                                 continue;
                         if (!json_object_is_type(v, json_type_string) ||
                             hd_sriov_parse_mac(json_object_get_string(v), vf->mac) < 0)
-                                return bad(err, errsize, "vfs[%zu].mac is not a unicast MAC address (aa:bb:cc:dd:ee:ff)", i);
+                                return bad(err, "vfs[%zu].mac is not a unicast MAC address (aa:bb:cc:dd:ee:ff)", i);
                         vf->set_mac = true;
                 } else if (streq(key, "vlan")) {
                         if (json_object_is_type(v, json_type_null))
                                 continue;
                         if (get_uint(v, 4095, &vf->vlan) < 0)
-                                return bad(err, errsize, "vfs[%zu].vlan must be an integer 0..4095", i);
+                                return bad(err, "vfs[%zu].vlan must be an integer 0..4095", i);
                         vf->set_vlan = true;
                 } else if (streq(key, "qos")) {
                         if (json_object_is_type(v, json_type_null))
                                 continue;
                         if (get_uint(v, 7, &vf->qos) < 0)
-                                return bad(err, errsize, "vfs[%zu].qos must be an integer 0..7", i);
+                                return bad(err, "vfs[%zu].qos must be an integer 0..7", i);
                 } else if (streq(key, "trust") || streq(key, "spoofchk")) {
                         int *dst = streq(key, "trust") ? &vf->trust : &vf->spoofchk;
                         if (json_object_is_type(v, json_type_null))
                                 continue;
                         if (!json_object_is_type(v, json_type_boolean))
-                                return bad(err, errsize, "vfs[%zu].%s must be true, false or null", i, key);
+                                return bad(err, "vfs[%zu].%s must be true, false or null", i, key);
                         *dst = json_object_get_boolean(v);
                 } else
-                        return bad(err, errsize, "vfs[%zu]: unknown key '%s'", i, key);
+                        return bad(err, "vfs[%zu]: unknown key '%s'", i, key);
         }
         if (!have_index)
-                return bad(err, errsize, "vfs[%zu] has no index", i);
+                return bad(err, "vfs[%zu] has no index", i);
         if (vf->index >= numvfs)
-                return bad(err, errsize, "vfs[%zu].index %u is not below numvfs %u", i, vf->index, numvfs);
+                return bad(err, "vfs[%zu].index %u is not below numvfs %u", i, vf->index, numvfs);
         if (vf->qos && !vf->set_vlan)
-                return bad(err, errsize, "vfs[%zu].qos needs a vlan", i);
+                return bad(err, "vfs[%zu].qos needs a vlan", i);
         return 0;
 }
 
@@ -157,35 +172,37 @@ static int cmp_vf_index(const void *x, const void *y) {
         return a->index < b->index ? -1 : a->index > b->index;
 }
 
-static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c, char *err, size_t errsize) {
+static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c, char **err) {
         bool have[4] = {};      /* address, vendor, device, numvfs */
         bool have_ap = false;
         json_object *vfs = NULL;
         int r;
 
         if (!json_object_is_type(o, json_type_object))
-                return bad(err, errsize, "not a JSON object");
+                return bad(err, "not a JSON object");
         json_object_object_foreach(o, key, v) {
                 if (streq(key, "address")) {
                         if (!json_object_is_type(v, json_type_string) || !valid_addr(json_object_get_string(v)))
-                                return bad(err, errsize, "address must be a PCI address like \"0000:02:00.0\"");
-                        hd_copy_str(c->address, sizeof(c->address), json_object_get_string(v));
+                                return bad(err, "address must be a PCI address like \"0000:02:00.0\"");
+                        if (set_str(&c->address, json_object_get_string(v)) < 0)
+                                return -ENOMEM;
                         have[0] = true;
                 } else if (streq(key, "vendor") || streq(key, "device")) {
                         bool ven = streq(key, "vendor");
                         if (get_hex_id(v, ven ? &c->vendor : &c->device) < 0)
-                                return bad(err, errsize, "%s must be a string like \"0x8086\"", key);
+                                return bad(err, "%s must be a string like \"0x8086\"", key);
                         have[ven ? 1 : 2] = true;
                 } else if (streq(key, "serial")) {
                         if (json_object_is_type(v, json_type_null))
                                 continue;
                         if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v) ||
-                            strlen(json_object_get_string(v)) >= sizeof(c->serial))
-                                return bad(err, errsize, "serial must be a non-empty string or null");
-                        hd_copy_str(c->serial, sizeof(c->serial), json_object_get_string(v));
+                            strlen(json_object_get_string(v)) >= HD_SERIAL_MAX)
+                                return bad(err, "serial must be a non-empty string or null");
+                        if (set_str(&c->serial, json_object_get_string(v)) < 0)
+                                return -ENOMEM;
                 } else if (streq(key, "numvfs")) {
                         if (get_uint(v, 65535, &c->numvfs) < 0)
-                                return bad(err, errsize, "numvfs must be a non-negative integer");
+                                return bad(err, "numvfs must be a non-negative integer");
                         have[3] = true;
                 } else if (streq(key, "driver")) {
                         const char *s;
@@ -193,33 +210,34 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                                 continue;
                         s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
                         if (!streq(s, "vfio-pci") && !streq(s, "pci-stub"))
-                                return bad(err, errsize, "driver must be \"vfio-pci\", \"pci-stub\" or null");
-                        hd_copy_str(c->driver, sizeof(c->driver), s);
+                                return bad(err, "driver must be \"vfio-pci\", \"pci-stub\" or null");
+                        if (set_str(&c->driver, s) < 0)
+                                return -ENOMEM;
                 } else if (streq(key, "autoprobe")) {
                         if (!json_object_is_type(v, json_type_boolean))
-                                return bad(err, errsize, "autoprobe must be true or false");
+                                return bad(err, "autoprobe must be true or false");
                         c->autoprobe = json_object_get_boolean(v);
                         have_ap = true;
                 } else if (streq(key, "vfs")) {
                         if (!json_object_is_type(v, json_type_array))
-                                return bad(err, errsize, "vfs must be an array");
+                                return bad(err, "vfs must be an array");
                         vfs = v;
                 } else
-                        return bad(err, errsize, "unknown key '%s'", key);
+                        return bad(err, "unknown key '%s'", key);
         }
         if (!have[0] || !have[1] || !have[2] || !have[3])
-                return bad(err, errsize, "missing %s", !have[0] ? "address" : !have[1] ? "vendor" : !have[2] ? "device" : "numvfs");
+                return bad(err, "missing %s", !have[0] ? "address" : !have[1] ? "vendor" : !have[2] ? "device" : "numvfs");
         if (addr && !streq(addr, c->address))
-                return bad(err, errsize, "address %s does not match the file name (%s.json)", c->address, addr);
+                return bad(err, "address %s does not match the file name (%s.json)", c->address, addr);
         if (!have_ap)
-                c->autoprobe = c->driver[0] ? 0 : 1;
+                c->autoprobe = c->driver ? 0 : 1;
         if (vfs) {
                 size_t n = json_object_array_length(vfs);
                 c->vfs = calloc(n ? n : 1, sizeof(*c->vfs));
                 if (!c->vfs)
                         return -ENOMEM;
                 for (size_t i = 0; i < n; i++) {
-                        r = parse_vf(json_object_array_get_idx(vfs, i), i, c->numvfs, &c->vfs[i], err, errsize);
+                        r = parse_vf(json_object_array_get_idx(vfs, i), i, c->numvfs, &c->vfs[i], err);
                         if (r < 0)
                                 return r;
                 }
@@ -229,22 +247,19 @@ static int parse_config(json_object *o, const char *addr, hd_sriov_pf_config *c,
                 qsort(c->vfs, n, sizeof(*c->vfs), cmp_vf_index);
                 for (size_t i = 1; i < n; i++)
                         if (c->vfs[i - 1].index == c->vfs[i].index)
-                                return bad(err, errsize, "VF %u appears twice in vfs", c->vfs[i].index);
+                                return bad(err, "VF %u appears twice in vfs", c->vfs[i].index);
         }
         return 0;
 }
 
-int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sriov_pf_config **ret, char *err,
-                          size_t errsize) {
+int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sriov_pf_config **ret, char **err) {
         _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
         struct json_tokener *tok;
         enum json_tokener_error jerr;
         json_object *o;
         int r;
 
-        if (err && errsize)
-                err[0] = 0;
-        if (!text || !ret || len > INT_MAX)
+        if (!text || !ret || !err || len > INT_MAX)
                 return -EINVAL;
         tok = json_tokener_new();
         if (!tok)
@@ -267,7 +282,7 @@ int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sri
                 if (!o || jerr != json_tokener_success || trailing) {
                         json_object_put(o);
                         json_tokener_free(tok);
-                        return bad(err, errsize, "line %zu: %s", line,
+                        return bad(err, "line %zu: %s", line,
                                    len == 0 ? "empty file"
                                    : jerr == json_tokener_continue ? "unexpected end of file"
                                    : jerr != json_tokener_success ? json_tokener_error_desc(jerr)
@@ -281,7 +296,7 @@ int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sri
                 json_object_put(o);
                 return -ENOMEM;
         }
-        r = parse_config(o, addr, c, err, errsize);
+        r = parse_config(o, addr, c, err);
         json_object_put(o);
         if (r < 0)
                 return r;
@@ -289,16 +304,15 @@ int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sri
         return 0;
 }
 
-_public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf_config **ret, char *err,
-                                  size_t errsize) {
+/* hd_sriov_config_read without the context: the reason of -EBADMSG (with
+ * the file's name) in *err */
+static int config_read(const char *dir, const char *addr, hd_sriov_pf_config **ret, char **err) {
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int fd = -1;
         char path[PATH_MAX];
         size_t len = 0, cap = 0;
         int r;
 
-        if (err && errsize)
-                err[0] = 0;
         if (!dir || !addr || !ret)
                 return -EINVAL;
         if (!valid_addr(addr))
@@ -314,7 +328,7 @@ _public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf
                 if (len + 4096 + 1 > cap) {
                         char *t;
                         if (cap > (1 << 20))
-                                return bad(err, errsize, "%s: larger than 1 MiB", path);
+                                return bad(err, "%s: larger than 1 MiB", path);
                         cap = cap ? cap * 2 : 8192;
                         t = realloc(text, cap);
                         if (!t)
@@ -332,13 +346,23 @@ _public_ int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf
         }
         text[len] = 0;
 
-        r = hd_sriov_config_parse(text, len, addr, ret, err, errsize);
-        if (r == -EBADMSG && err && errsize) {
-                char msg[512];
-                hd_copy_str(msg, sizeof(msg), err);
-                snprintf(err, errsize, "%s: %s", path, msg);
+        r = hd_sriov_config_parse(text, len, addr, ret, err);
+        if (r == -EBADMSG) {
+                _cleanup_free_ char *msg = TAKE_PTR(*err);
+                (void) bad(err, "%s: %s", path, strempty(msg));
         }
         return r;
+}
+
+_public_ int hd_sriov_config_read(hd_ctx *ctx, const char *dir, const char *addr, hd_sriov_pf_config **ret) {
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        hd_error_clear(ctx);
+        r = config_read(dir, addr, ret, &err);
+        if (r == -EINVAL)
+                return hd_error(ctx, r, "'%s' is not a PCI address as the kernel writes it (0000:02:00.0)", strempty(addr));
+        return r < 0 && err ? hd_error(ctx, r, "%s", err) : r;
 }
 
 /* ---- writing ---- */
@@ -347,14 +371,14 @@ static json_object *config_to_json(const hd_sriov_pf_config *c) {
         json_object *o = json_object_new_object(), *vfs = json_object_new_array();
         char buf[32];
 
-        json_object_object_add(o, "address", json_object_new_string(c->address));
+        json_object_object_add(o, "address", json_object_new_string(strempty(c->address)));
         snprintf(buf, sizeof(buf), "0x%04x", c->vendor);
         json_object_object_add(o, "vendor", json_object_new_string(buf));
         snprintf(buf, sizeof(buf), "0x%04x", c->device);
         json_object_object_add(o, "device", json_object_new_string(buf));
-        json_object_object_add(o, "serial", c->serial[0] ? json_object_new_string(c->serial) : NULL);
+        json_object_object_add(o, "serial", c->serial ? json_object_new_string(c->serial) : NULL);
         json_object_object_add(o, "numvfs", json_object_new_int((int) c->numvfs));
-        json_object_object_add(o, "driver", c->driver[0] ? json_object_new_string(c->driver) : NULL);
+        json_object_object_add(o, "driver", c->driver ? json_object_new_string(c->driver) : NULL);
         json_object_object_add(o, "autoprobe", json_object_new_boolean(c->autoprobe > 0));
         for (size_t i = 0; i < c->n_vfs; i++) {
                 const hd_sriov_vf_config *v = &c->vfs[i];
@@ -461,11 +485,11 @@ _public_ int hd_sriov_config_list(const char *dir, char ***ret, size_t *ret_n) {
 }
 
 static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
-        hd_sriov_pf_config *c = calloc(1, sizeof(*c));
+        _cleanup_(config_freep) hd_sriov_pf_config *c = calloc(1, sizeof(*c));
+        char serial[HD_SERIAL_MAX];
         long long v;
-        if (!c)
+        if (!c || set_str(&c->address, hd_device_get_sysname(d)) < 0)
                 return -ENOMEM;
-        hd_copy_str(c->address, sizeof(c->address), hd_device_get_sysname(d));
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
                 c->vendor = (unsigned) v;
         if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
@@ -473,8 +497,10 @@ static int config_from_device(hd_device *d, hd_sriov_pf_config **ret) {
         if (hd_device_read_attr_long(d, "sriov_numvfs", 10, &v) >= 0 && v >= 0)
                 c->numvfs = (unsigned) v;
         c->autoprobe = hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &v) >= 0 ? !!v : 1;
-        hd_pci_device_read_serial(d, c->serial, sizeof(c->serial));
-        *ret = c;
+        hd_pci_device_read_serial(d, serial, sizeof(serial));
+        if (set_str(&c->serial, serial) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 
@@ -513,17 +539,17 @@ static int persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const 
                    const hd_sriov_vf_config *vf, hd_result *res) {
         _cleanup_(config_freep) hd_sriov_pf_config *c = NULL, *now = NULL;
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
-        char err[512] = "";
+        _cleanup_free_ char *err = NULL;
         int r;
 
         r = config_from_device(pf, &now);
         if (r < 0)
                 goto fail;
-        r = hd_sriov_config_read(dir, hd_device_get_sysname(pf), &c, err, sizeof(err));
+        r = config_read(dir, hd_device_get_sysname(pf), &c, &err);
         if (r == -ENOENT)
                 c = TAKE_PTR(now);
         else if (r == -EBADMSG) {
-                hd_result_fail(res, ctx, r, "not persisted: the existing config is malformed: %s", err);
+                hd_result_fail(res, ctx, r, "not persisted: the existing config is malformed: %s", strempty(err));
                 return r;
         } else if (r < 0)
                 goto fail;
@@ -531,16 +557,19 @@ static int persist(hd_nodedev_list *list, hd_device *pf, const char *dir, const 
                 /* the device at this address now: its identity wins */
                 c->vendor = now->vendor;
                 c->device = now->device;
-                hd_copy_str(c->serial, sizeof(c->serial), now->serial);
+                free(c->serial);
+                c->serial = TAKE_PTR(now->serial);
         }
         if (set) {
                 c->numvfs = set->numvfs;
-                if (set->driver)
-                        hd_copy_str(c->driver, sizeof(c->driver), streq(set->driver, "host") ? "" : set->driver);
+                if (set->driver && set_str(&c->driver, streq(set->driver, "host") ? NULL : set->driver) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
                 if (set->autoprobe >= 0)
                         c->autoprobe = set->autoprobe;
                 else if (set->driver)
-                        c->autoprobe = c->driver[0] ? 0 : 1;
+                        c->autoprobe = c->driver ? 0 : 1;
                 /* settings of VFs that no longer exist go */
                 size_t k = 0;
                 for (size_t i = 0; i < c->n_vfs; i++)
@@ -640,11 +669,14 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                 return r;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
-                char err[512], serial[128];
+                _cleanup_free_ char *err = NULL;
+                char serial[HD_SERIAL_MAX];
                 hd_device *d = NULL;
                 long long vendor = -1, device = -1;
 
-                r = hd_sriov_config_read(dir, addrs[i], &c, err, sizeof(err));
+                r = config_read(dir, addrs[i], &c, &err);
+                if (r == -EBADMSG && !err)
+                        r = -ENOMEM;
                 if (r < 0) {
                         log_err(ctx, "%s", r == -EBADMSG ? err : strerror(-r));
                         add_simple(res, ctx, addrs[i], HD_OUTCOME_FAILED, "config file: %s",
@@ -670,7 +702,7 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
                                    device, c->vendor, c->device);
                         continue;
                 }
-                if (c->serial[0]) {
+                if (c->serial) {
                         hd_pci_device_read_serial(d, serial, sizeof(serial));
                         if (!streq(serial, c->serial)) {
                                 log_warn(ctx, "%s: serial number %s, the config is for %s (hardware moved?); skipped",

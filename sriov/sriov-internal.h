@@ -46,11 +46,14 @@ int hd_nl_set_vf(int ifindex, const hd_sriov_vf_config *c);
 
 /* ---- persisted state (sriov/config.c) ---- */
 
+/* Longest serial number recorded, with its NUL (hd_pci_device_read_serial). */
+#define HD_SERIAL_MAX 128
+
 /* The text of a config file (@len bytes, NUL-terminated at @len) into a
  * new config; @addr NULL skips the check that "address" matches the file
- * name.  -EBADMSG with the reason in @err, without the file name. */
-int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sriov_pf_config **ret, char *err,
-                          size_t errsize);
+ * name.  -EBADMSG with the reason in *err (replaced; caller frees),
+ * without the file name. */
+int hd_sriov_config_parse(const char *text, size_t len, const char *addr, hd_sriov_pf_config **ret, char **err);
 /* The text hd_sriov_config_write() writes for @c. */
 int hd_sriov_config_format(const hd_sriov_pf_config *c, char **ret);
 

@@ -63,6 +63,15 @@ static bool is_pf(hd_device *d) {
                hd_device_read_attr_long(d, "sriov_totalvfs", 10, &total) >= 0 && total > 0;
 }
 
+/* *dst = a copy of @s, NULL for NULL or "" */
+static int dup_nonempty(char **dst, const char *s) {
+        *dst = NULL;
+        if (isempty(s))
+                return 0;
+        *dst = strdup(s);
+        return *dst ? 0 : -ENOMEM;
+}
+
 static void fmt_mac(const unsigned char *m, char *buf, size_t size) {
         snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
@@ -98,12 +107,17 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
         struct hd_nl_link link = { .num_vf = -1 };
         bool have_link = false;
         int ifindex = -1;
+        char buf[64];
 
         memset(pf, 0, sizeof(*pf));
-        hd_copy_str(pf->addr, sizeof(pf->addr), hd_device_get_sysname(d));
-        hd_copy_str(pf->name, sizeof(pf->name), hd_device_get_name(d));
-        hd_pci_read_driver(ctx, pf->addr, pf->driver, sizeof(pf->driver));
-        (void) pci_netdev(ctx, pf->addr, pf->netdev, sizeof(pf->netdev), &ifindex);
+        if (dup_nonempty(&pf->addr, hd_device_get_sysname(d)) < 0 || dup_nonempty(&pf->name, hd_device_get_name(d)) < 0)
+                return -ENOMEM;
+        hd_pci_read_driver(ctx, pf->addr, buf, sizeof(buf));
+        if (dup_nonempty(&pf->driver, buf) < 0)
+                return -ENOMEM;
+        (void) pci_netdev(ctx, pf->addr, buf, sizeof(buf), &ifindex);
+        if (dup_nonempty(&pf->netdev, buf) < 0)
+                return -ENOMEM;
         if (hd_device_read_attr_long(d, "vendor", 16, &v) >= 0)
                 pf->vendor = (unsigned) v;
         if (hd_device_read_attr_long(d, "device", 16, &v) >= 0)
@@ -125,7 +139,7 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
         }
         pf->autoprobe = hd_device_read_attr_long(d, "sriov_drivers_autoprobe", 10, &v) >= 0 ? !!v : -1;
 
-        if (pf->netdev[0] && ifindex > 0 && hd_ctx_is_live(ctx)) {
+        if (pf->netdev && ifindex > 0 && hd_ctx_is_live(ctx)) {
                 int r = hd_nl_get_link(ifindex, &link);
                 if (r >= 0)
                         have_link = true;
@@ -147,17 +161,26 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
                 vf = &pf->vfs[pf->n_vfs++];
                 memset(vf, 0, sizeof(*vf));
                 vf->index = i;
-                hd_copy_str(vf->addr, sizeof(vf->addr), addr);
-                hd_pci_read_driver(ctx, addr, vf->driver, sizeof(vf->driver));
-                (void) pci_netdev(ctx, addr, vf->netdev, sizeof(vf->netdev), NULL);
                 vf->spoofchk = vf->trust = vf->link_state = -1;
+                if (dup_nonempty(&vf->addr, addr) < 0)
+                        goto oom;
+                hd_pci_read_driver(ctx, addr, buf, sizeof(buf));
+                if (dup_nonempty(&vf->driver, buf) < 0)
+                        goto oom;
+                (void) pci_netdev(ctx, addr, buf, sizeof(buf), NULL);
+                if (dup_nonempty(&vf->netdev, buf) < 0)
+                        goto oom;
                 for (size_t k = 0; have_link && k < link.n_vfs; k++) {
                         const struct hd_nl_vf *l = &link.vfs[k];
                         if (l->vf != i)
                                 continue;
                         vf->has_link_info = true;
-                        if (l->has_mac)
-                                fmt_mac(l->mac, vf->mac, sizeof(vf->mac));
+                        if (l->has_mac) {
+                                char mac[18];
+                                fmt_mac(l->mac, mac, sizeof(mac));
+                                if (dup_nonempty(&vf->mac, mac) < 0)
+                                        goto oom;
+                        }
                         vf->vlan = l->vlan;
                         vf->qos = l->qos;
                         vf->spoofchk = l->spoofchk;
@@ -167,6 +190,9 @@ static int pf_fill(hd_nodedev_list *list, hd_device *d, hd_sriov_pf *pf) {
         }
         hd_nl_link_done(&link);
         return 0;
+oom:
+        hd_nl_link_done(&link);
+        return -ENOMEM;
 }
 
 /* for hd_nodedev_list_collect() */
@@ -180,8 +206,20 @@ static const struct hd_collect pf_collect = {
 _public_ void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n) {
         if (!pfs)
                 return;
-        for (size_t i = 0; i < n; i++)
-                free(pfs[i].vfs);
+        for (size_t i = 0; i < n; i++) {
+                hd_sriov_pf *pf = &pfs[i];
+                for (size_t k = 0; k < pf->n_vfs; k++) {
+                        free(pf->vfs[k].addr);
+                        free(pf->vfs[k].driver);
+                        free(pf->vfs[k].netdev);
+                        free(pf->vfs[k].mac);
+                }
+                free(pf->vfs);
+                free(pf->addr);
+                free(pf->name);
+                free(pf->driver);
+                free(pf->netdev);
+        }
         free(pfs);
 }
 
@@ -191,7 +229,7 @@ _public_ int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **
 
 static int cmp_pf(const void *x, const void *y) {
         const hd_sriov_pf *a = x, *b = y;
-        return strcmp(a->addr, b->addr);
+        return strcmp(strempty(a->addr), strempty(b->addr));
 }
 
 _public_ int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *ret_n) {
@@ -282,7 +320,7 @@ static const char *numvfs_error(int r) {
 static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd_result *res) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         for (unsigned i = 0; i < cur; i++) {
-                char addr[32], drv[64], why[400];
+                char addr[32], drv[64];
                 hd_device *vf = NULL;
                 if (virtfn_addr(ctx, pf, i, addr, sizeof(addr)) < 0)
                         continue;
@@ -293,9 +331,9 @@ static int check_destroy(hd_nodedev_list *list, const char *pf, unsigned cur, hd
                         return -EBUSY;
                 }
                 if (hd_nodedev_list_lookup(list, addr, &vf) >= 0 &&
-                    hd_host_safety_check(list, vf, why, sizeof(why)) == -EBUSY) {
+                    hd_host_safety_check(list, vf) == -EBUSY) {
                         set_failure(res, ctx, -EBUSY, "VF %u (%s) of %s is in use: %s; use --force to destroy it anyway",
-                                    i, addr, pf, why);
+                                    i, addr, pf, hd_ctx_get_error(ctx));
                         return -EBUSY;
                 }
         }
@@ -383,9 +421,10 @@ static int set_numvfs(hd_nodedev_list *list, hd_device *d, const hd_sriov_set_op
          * never from under a running guest */
         if (cur != o->numvfs && cur > 0)
                 for (long long i = 0; i < cur; i++) {
-                        char addr[32], why[400];
+                        _cleanup_free_ char *why = NULL;
+                        char addr[32];
                         if (virtfn_addr(ctx, pf, (unsigned) i, addr, sizeof(addr)) >= 0 &&
-                            hd_ctx_check_in_use(ctx, "pci", addr, flags & HD_SRIOV_FORCE, why, sizeof(why)) == -EBUSY) {
+                            hd_ctx_check_in_use(ctx, "pci", addr, flags & HD_SRIOV_FORCE, &why) == -EBUSY) {
                                 set_failure(res, ctx, -EBUSY, "VF %lld of %s: %s", i, pf, why);
                                 return 0;
                         }
@@ -457,8 +496,10 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
 
         if (!list || !pf || !opts || !ret)
                 return -EINVAL;
+        hd_error_clear(hd_nodedev_list_get_ctx(list));
         if (!is_pf(pf))
-                return -EOPNOTSUPP;
+                return hd_error(hd_nodedev_list_get_ctx(list), -EOPNOTSUPP,
+                                "%s is not an SR-IOV physical function (no sriov_totalvfs)", hd_device_get_name(pf));
         r = hd_result_new(HD_RESULT_SRIOV, &res);
         if (r < 0)
                 return r;
@@ -468,7 +509,10 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
                         return r;
         }
         r = set_numvfs(list, pf, opts, flags, res);
-        if (r == -EINVAL || r == -EOPNOTSUPP)
+        if (r == -EINVAL)
+                return hd_error(hd_nodedev_list_get_ctx(list), r, "unknown driver '%s' (vfio-pci, pci-stub or host)",
+                                strempty(opts->driver));
+        if (r == -EOPNOTSUPP)
                 return r;
         if (r < 0)
                 set_failure(res, hd_nodedev_list_get_ctx(list), r, "%s: %s", hd_device_get_sysname(pf), strerror(-r));
@@ -478,7 +522,8 @@ _public_ int hd_sriov_set_numvfs(hd_nodedev_list *list, hd_device *pf, const hd_
 
 /* ---- VF link settings ---- */
 
-static void describe_vf(const hd_sriov_vf_config *c, char *buf, size_t size) {
+/* @always_qos: "vlan V qos Q" even for QoS 0 (the plan with a sysroot) */
+static void describe_vf(const hd_sriov_vf_config *c, bool always_qos, char *buf, size_t size) {
         size_t len;
         snprintf(buf, size, "VF %u:", c->index);
         if (c->set_mac) {
@@ -489,7 +534,7 @@ static void describe_vf(const hd_sriov_vf_config *c, char *buf, size_t size) {
         }
         if (c->set_vlan) {
                 len = strlen(buf);
-                snprintf(buf + len, size - len, c->qos ? " vlan %u qos %u" : " vlan %u", c->vlan, c->qos);
+                snprintf(buf + len, size - len, c->qos || always_qos ? " vlan %u qos %u" : " vlan %u", c->vlan, c->qos);
         }
         if (c->trust >= 0) {
                 len = strlen(buf);
@@ -551,7 +596,7 @@ static void vf_apply(hd_ctx *ctx, const char *label, const char *ifname, int ifi
         hd_nl_link_done(&link);
         if (!vf_sets_anything(&d))
                 return;
-        describe_vf(&d, what, sizeof(what));
+        describe_vf(&d, false, what, sizeof(what));
         if (flags & HD_SRIOV_DRY_RUN) {
                 add_action(res, label, HD_OUTCOME_PLANNED, 0, "%s", what);
                 return;
@@ -561,6 +606,11 @@ static void vf_apply(hd_ctx *ctx, const char *label, const char *ifname, int ifi
         if (r < 0)
                 set_failure(res, ctx, r, "%s VF %u: the driver refused (%s)", ifname, c->index,
                             r == -EOPNOTSUPP ? "not supported by this driver" : strerror(-r));
+}
+
+/* the number of VFs of PF @d for the reason of -ERANGE */
+static int vf_range_error(hd_ctx *ctx, hd_device *d, long long numvfs, unsigned index) {
+        return hd_error(ctx, -ERANGE, "%s has %lld VFs: no VF %u", hd_device_get_name(d), numvfs, index);
 }
 
 _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd_sriov_vf_config *c,
@@ -574,17 +624,22 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
         if (!list || !d || !c || !ret)
                 return -EINVAL;
         ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
         if ((c->set_vlan && (c->vlan > 4095 || c->qos > 7)) || (c->set_mac && (c->mac[0] & 1)))
-                return -EINVAL;
+                return hd_error(ctx, -EINVAL, "invalid VF settings (VLAN 0..4095, QoS 0..7, a unicast MAC)");
         if (hd_device_get_cap_type(d) == HD_CAP_PCI) {
                 long long numvfs = 0;
                 if (!is_pf(d))
-                        return -EOPNOTSUPP;
+                        return hd_error(ctx, -EOPNOTSUPP,
+                                        "%s is not an SR-IOV physical function or its network interface",
+                                        hd_device_get_name(d));
                 if (pci_netdev(ctx, hd_device_get_sysname(d), ifname, sizeof(ifname), &ifindex) < 0)
-                        return -ENODEV;
+                        return hd_error(ctx, -ENODEV,
+                                        "%s has no network interface: VF link settings go through the PF's interface",
+                                        hd_device_get_name(d));
                 (void) hd_device_read_attr_long(d, "sriov_numvfs", 10, &numvfs);
                 if (c->index >= numvfs)
-                        return -ERANGE;
+                        return vf_range_error(ctx, d, numvfs, c->index);
                 hd_copy_str(label, sizeof(label), hd_device_get_sysname(d));
         } else if (hd_device_get_cap_type(d) == HD_CAP_NET) {
                 hd_device *p = hd_device_get_parent(d);
@@ -596,14 +651,32 @@ _public_ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd
                         long long numvfs = 0;
                         (void) hd_device_read_attr_long(p, "sriov_numvfs", 10, &numvfs);
                         if (c->index >= numvfs)
-                                return -ERANGE;
+                                return vf_range_error(ctx, d, numvfs, c->index);
                 }
         } else
-                return -EOPNOTSUPP;
-        if (!hd_ctx_is_live(ctx))
-                return -EOPNOTSUPP;
+                return hd_error(ctx, -EOPNOTSUPP, "%s is not an SR-IOV physical function or its network interface",
+                                hd_device_get_name(d));
+        if (!hd_ctx_is_live(ctx)) {
+                char what[200];
+                hd_device *pf = hd_device_get_cap_type(d) == HD_CAP_NET ? hd_device_get_parent(d) : d;
+                const char *addr = pf ? hd_device_get_pci_address(pf) : NULL;
+
+                if (!(flags & HD_SRIOV_DRY_RUN))
+                        return hd_error(ctx, -EOPNOTSUPP, "VF link settings need the live host (rtnetlink); with "
+                                        "--sysroot only --persist records them");
+                /* the plan, which needs no netlink: every setting asked for */
+                describe_vf(c, true, what, sizeof(what));
+                if (hd_result_new(HD_RESULT_SRIOV, &res) < 0 ||
+                    hd_result_add_step(res, &(struct hd_result_step_spec) {
+                            .subject = addr ?: hd_device_get_name(d), .action = what, .outcome = HD_OUTCOME_PLANNED,
+                            .error_text = "not checked against the VF: no netlink with --sysroot" }) < 0)
+                        return -ENOMEM;
+                *ret = TAKE_PTR(res);
+                return 0;
+        }
         if (ifindex <= 0)
-                return -ENODEV;
+                return hd_error(ctx, -ENODEV, "%s has no network interface: VF link settings go through the PF's interface",
+                                hd_device_get_name(d));
         if (hd_result_new(HD_RESULT_SRIOV, &res) < 0)
                 return -ENOMEM;
         vf_apply(ctx, label, ifname, ifindex, c, flags, res);
@@ -618,7 +691,7 @@ int hd_sriov_apply_one(hd_nodedev_list *list, hd_device *d, const hd_sriov_pf_co
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         hd_sriov_set_opts o = {
                 .numvfs = cfg->numvfs,
-                .driver = cfg->driver[0] ? cfg->driver : NULL,
+                .driver = isempty(cfg->driver) ? NULL : cfg->driver,
                 .autoprobe = cfg->autoprobe,
         };
         char ifname[64];

@@ -41,8 +41,8 @@ int main(int argc, char **argv) {
         _cleanup_(list_freep) hd_nodedev_list *list = NULL;
         _cleanup_(usage_freep) hd_domain_usage *u = NULL;
         hd_domain_usage *sentinel = (hd_domain_usage *) 0x1;
-        _cleanup_free_ char *err = NULL;
-        char buf[512], reason[512];
+        char buf[512];
+        char *reason = NULL;
         int r;
 
         if (argc != 3) {
@@ -55,11 +55,38 @@ int main(int argc, char **argv) {
         }
         hd_ctx_set_log_fn(ctx, quiet, NULL);
 
-        r = hd_domain_usage_new(list, "test:///nonexistent/node.xml", 0, &sentinel, &err);
-        CHECK(r == -ECONNREFUSED && sentinel == (hd_domain_usage *) 0x1 && err && *err,
-              "an unreachable URI: -ECONNREFUSED, *ret untouched, libvirt's message (%s)", err ? err : "none");
+        r = hd_domain_usage_new(ctx, list, "test:///nonexistent/node.xml", 0, &sentinel);
+        CHECK(r == -ECONNREFUSED && sentinel == (hd_domain_usage *) 0x1 && hd_ctx_get_error(ctx) &&
+              startswith(hd_ctx_get_error(ctx), "libvirt (test:///nonexistent/node.xml) cannot be asked: ") &&
+              strlen(hd_ctx_get_error(ctx)) > strlen("libvirt (test:///nonexistent/node.xml) cannot be asked: "),
+              "an unreachable URI: -ECONNREFUSED, *ret untouched, libvirt's message (%s)",
+              strempty(hd_ctx_get_error(ctx)));
 
-        r = hd_domain_usage_new(list, argv[2], 0, &u, NULL);
+        /* whether libvirt is asked at all */
+        r = hd_domain_usage_new(ctx, list, NULL, 0, &sentinel);
+        CHECK(r == -ENOENT && sentinel == (hd_domain_usage *) 0x1 && hd_ctx_get_error(ctx) &&
+              strstr(hd_ctx_get_error(ctx), "sysroot"), "a sysroot without a URI: not asked, -ENOENT (%s)",
+              strempty(hd_ctx_get_error(ctx)));
+        r = hd_domain_usage_new(ctx, list, "none", 0, &sentinel);
+        CHECK(r == -ENOENT && sentinel == (hd_domain_usage *) 0x1, "URI none: not asked, -ENOENT (%d)", r);
+        {
+                _cleanup_(ctx_freep) hd_ctx *other = NULL;
+                CHECK(hd_ctx_new(argv[1], &other) == 0 &&
+                      hd_domain_usage_new(other, list, argv[2], 0, &sentinel) == -EINVAL,
+                      "a list of another context: -EINVAL");
+        }
+        /* without a list the usage enumerates the host itself */
+        {
+                _cleanup_(usage_freep) hd_domain_usage *own = NULL;
+                r = hd_domain_usage_new(ctx, NULL, argv[2], 0, &own);
+                CHECK(r == 0 && own && !hd_ctx_get_error(ctx), "no list: connects, no error left (%d)", r);
+                if (own) {
+                        users(own, list, "0000:02:10.0", buf, sizeof(buf));
+                        CHECK(streq(buf, "pool-vm:running"), "no list: VF pools resolved all the same ('%s')", buf);
+                }
+        }
+
+        r = hd_domain_usage_new(ctx, list, argv[2], 0, &u);
         CHECK(r == 0 && u, "test:/// connects (%d)", r);
         if (!u)
                 return tap_finish();
@@ -84,28 +111,38 @@ int main(int argc, char **argv) {
         CHECK(streq(buf, "net-vm:running,pool-vm:running") || streq(buf, "pool-vm:running,net-vm:running"),
               "a VF both in a pool and assigned: '%s'", buf);
 
-        r = hd_domain_usage_check(u, ctx, "pci", "0000:01:00.0", reason, sizeof(reason));
-        CHECK(r == 1 && strstr(reason, "running domain 'gpu-vm'"), "check: running user (%d, %s)", r, reason);
-        r = hd_domain_usage_check(u, ctx, "mdev", "4B20D080-1B54-4048-85B3-A6A62D165C01", reason, sizeof(reason));
+        r = hd_domain_usage_check(u, ctx, "pci", "0000:01:00.0", &reason);
+        CHECK(r == 1 && reason && strstr(reason, "running domain 'gpu-vm'"), "check: running user (%d, %s)", r,
+              strempty(reason));
+        free(reason);
+        reason = NULL;
+        r = hd_domain_usage_check(u, ctx, "mdev", "4B20D080-1B54-4048-85B3-A6A62D165C01", &reason);
         CHECK(r == 1, "check: mdev UUIDs compare without case (%d)", r);
-        r = hd_domain_usage_check(u, ctx, "pci", "0000:05:00.0", reason, sizeof(reason));
-        CHECK(r == 0, "check: a defined-only user is not a refusal (%d)", r);
-        r = hd_domain_usage_check(u, ctx, "pci", "0000:00:14.0", reason, sizeof(reason));
-        CHECK(r == 0, "check: nobody (%d)", r);
+        free(reason);
+        reason = NULL;
+        r = hd_domain_usage_check(u, ctx, "pci", "0000:05:00.0", &reason);
+        CHECK(r == 0 && !reason, "check: a defined-only user is not a refusal (%d)", r);
+        r = hd_domain_usage_check(u, ctx, "pci", "0000:00:14.0", &reason);
+        CHECK(r == 0 && !reason, "check: nobody (%d)", r);
 
         /* through the context, as vfio/ asks */
         hd_domain_usage_install(ctx, u, NULL);
-        r = hd_ctx_check_in_use(ctx, "pci", "0000:02:10.0", true, reason, sizeof(reason));
-        CHECK(r == -EBUSY && strstr(reason, "network 'vfpool' (VF pool)"), "ctx: a pool VF is busy even forced (%s)",
-              reason);
+        r = hd_ctx_check_in_use(ctx, "pci", "0000:02:10.0", true, &reason);
+        CHECK(r == -EBUSY && reason && strstr(reason, "network 'vfpool' (VF pool)"),
+              "ctx: a pool VF is busy even forced (%s)", strempty(reason));
+        free(reason);
+        reason = NULL;
         hd_domain_usage_install(ctx, NULL, "no daemon");
-        r = hd_ctx_check_in_use(ctx, "pci", "0000:00:14.0", false, reason, sizeof(reason));
-        CHECK(r == -EBUSY && strstr(reason, "cannot tell whether a domain uses it (no daemon); --force to proceed"),
-              "ctx: unknown refuses (%s)", reason);
-        r = hd_ctx_check_in_use(ctx, "pci", "0000:00:14.0", true, reason, sizeof(reason));
-        CHECK(r == 0, "ctx: unknown proceeds when forced (%d)", r);
+        r = hd_ctx_check_in_use(ctx, "pci", "0000:00:14.0", false, &reason);
+        CHECK(r == -EBUSY && reason &&
+              strstr(reason, "cannot tell whether a domain uses it (no daemon); --force to proceed"),
+              "ctx: unknown refuses (%s)", strempty(reason));
+        free(reason);
+        reason = NULL;
+        r = hd_ctx_check_in_use(ctx, "pci", "0000:00:14.0", true, &reason);
+        CHECK(r == 0 && !reason, "ctx: unknown proceeds when forced (%d)", r);
         hd_ctx_set_in_use_fn(ctx, NULL, NULL);
-        CHECK(hd_ctx_check_in_use(ctx, "pci", "0000:01:00.0", false, reason, sizeof(reason)) == 0,
+        CHECK(hd_ctx_check_in_use(ctx, "pci", "0000:01:00.0", false, &reason) == 0 && !reason,
               "ctx: no function, no question");
 
         /* domain XML → unmanaged PCI hostdevs (the hook) */
@@ -134,11 +171,12 @@ int main(int argc, char **argv) {
         }
 
         /* attach on test:///: libvirt 9.0's test driver lacks it; the error comes back */
-        r = hd_domain_attach_xml(u, "empty-vm", "<hostdev mode='subsystem' type='pci'/>", true, false, buf,
-                                 sizeof(buf));
-        CHECK(r == -EIO && strstr(buf, "virDomainAttachDeviceFlags"), "attach: libvirt's error (%s)", buf);
-        r = hd_domain_attach_xml(u, "nope", "<x/>", true, false, buf, sizeof(buf));
-        CHECK(r == -ENOENT && strstr(buf, "no domain 'nope'"), "attach: unknown domain (%s)", buf);
+        r = hd_domain_attach_xml(u, "empty-vm", "<hostdev mode='subsystem' type='pci'/>", true, false);
+        CHECK(r == -EIO && hd_ctx_get_error(ctx) && strstr(hd_ctx_get_error(ctx), "virDomainAttachDeviceFlags"),
+              "attach: libvirt's error (%s)", strempty(hd_ctx_get_error(ctx)));
+        r = hd_domain_attach_xml(u, "nope", "<x/>", true, false);
+        CHECK(r == -ENOENT && hd_ctx_get_error(ctx) && strstr(hd_ctx_get_error(ctx), "no domain 'nope'"),
+              "attach: unknown domain (%s)", strempty(hd_ctx_get_error(ctx)));
         CHECK(hd_domain_usage_reload(u) == 0, "reload");
         return tap_finish();
 }

@@ -5,6 +5,7 @@
  * SYSROOT is a fresh copy of the "full" fixture; it is modified.  The
  * definitions go to SYSROOT/etc/mdevctl.d.
  */
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +47,37 @@ static long avail(const char *parent, const char *type) {
         return v;
 }
 
+/* The operations' status (their result's, or their return when they
+ * gave none); the reason of the last one in last_reason. */
+static char last_reason[512];
+
+static int status_of(int r, hd_result *res) {
+        const hd_result_step *s = hd_result_get_step(res, 0);
+        int st = r < 0 ? r : hd_result_get_status(res);
+        snprintf(last_reason, sizeof(last_reason), "%s", r < 0 ? "" : strempty(hd_result_get_reason(res)));
+        /* one step, failed exactly when the result is */
+        if (r >= 0 && (hd_result_get_n_steps(res) != 1 || (hd_result_step_get_outcome(s) == HD_OUTCOME_FAILED) != (st < 0)))
+                st = -EPROTO;
+        hd_result_unref(res);
+        return st;
+}
+
+static int create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid, const hd_mdev_attr *attrs,
+                  size_t n, char ret_uuid[37]) {
+        hd_result *res = NULL;
+        int r = hd_mdev_create(ctx, parent, type, uuid, attrs, n, 0, &res);
+        if (r >= 0 && ret_uuid && hd_result_get_status(res) == 0)
+                snprintf(ret_uuid, 37, "%s", hd_result_step_get_subject(hd_result_get_step(res, 0)));
+        return status_of(r, res);
+}
+#define OP(fn, ...) ({ hd_result *_res = NULL; int _r = fn(__VA_ARGS__, &_res); status_of(_r, _res); })
+#define remove_(ctx, u) OP(hd_mdev_remove, ctx, u)
+#define define_(ctx, m, f) OP(hd_mdev_define, ctx, m, f)
+#define undefine_(ctx, u, p) OP(hd_mdev_undefine, ctx, u, p)
+#define start_(ctx, u, p) OP(hd_mdev_start, ctx, u, p)
+#define autostart_(ctx, u, p, a) OP(hd_mdev_set_autostart, ctx, u, p, a)
+#define modify_(ctx, u, p, m) OP(hd_mdev_modify_definition, ctx, u, p, m)
+
 static hd_ctx *ctx_open(struct fake_kernel **k) {
         hd_ctx *ctx;
         if (hd_ctx_new(root, &ctx) < 0)
@@ -79,7 +111,7 @@ static void test_create_remove(hd_ctx *ctx) {
         long a = avail("mtty", "mtty-2");
         int r;
 
-        r = hd_mdev_create(ctx, "mtty", "mtty-2", U1, NULL, 0, uuid);
+        r = create(ctx, "mtty", "mtty-2", U1, NULL, 0, uuid);
         CHECK(r == 0 && streq(uuid, U1), "create mtty-2 on mtty (%d)", r);
         CHECK(exists("sys/bus/mdev/devices/%s", U1) && exists("sys/devices/virtual/mtty/mtty/%s/mdev_type", U1),
               "instance directory, mdev_type and bus link exist");
@@ -95,17 +127,19 @@ static void test_create_remove(hd_ctx *ctx) {
                 CHECK(d && hd_device_get_iommu_group(d) >= 0, "and has an IOMMU group");
                 hd_nodedev_list_unref(list);
         }
-        r = hd_mdev_create(ctx, "mtty", "mtty-2", U1, NULL, 0, NULL);
+        r = create(ctx, "mtty", "mtty-2", U1, NULL, 0, NULL);
         CHECK(r == -EEXIST, "duplicate UUID -> -EEXIST (%d)", r);
-        r = hd_mdev_create(ctx, "0000:00:02.0", "i915-GVTg_V5_4", U1, NULL, 0, NULL);
+        r = create(ctx, "0000:00:02.0", "i915-GVTg_V5_4", U1, NULL, 0, NULL);
         CHECK(r == -EEXIST, "same UUID on another parent -> -EEXIST (%d)", r);
-        r = hd_mdev_create(ctx, "mtty", "mtty-9", NULL, NULL, 0, NULL);
+        r = create(ctx, "mtty", "mtty-9", NULL, NULL, 0, NULL);
         CHECK(r == -ENOENT, "unknown type -> -ENOENT (%d)", r);
-        r = hd_mdev_create(ctx, "pci_0000_00_1f_0", "mtty-1", NULL, NULL, 0, NULL);
+        CHECK(streq(last_reason, "unknown mdev type 'mtty-9' for parent mtty (see 'hostdevctl mdev types mtty')"),
+              "  ... the reason names the type and parent: %s", last_reason);
+        r = create(ctx, "pci_0000_00_1f_0", "mtty-1", NULL, NULL, 0, NULL);
         CHECK(r == -ENODEV, "not an mdev parent -> -ENODEV (%d)", r);
-        r = hd_mdev_create(ctx, "mtty", "mtty-1", "not-a-uuid", NULL, 0, NULL);
+        r = create(ctx, "mtty", "mtty-1", "not-a-uuid", NULL, 0, NULL);
         CHECK(r == -EINVAL, "bad UUID -> -EINVAL (%d)", r);
-        r = hd_mdev_create(ctx, "mtty", "../../../../etc", NULL, NULL, 0, NULL);
+        r = create(ctx, "mtty", "../../../../etc", NULL, NULL, 0, NULL);
         CHECK(r == -ENOENT, "type with a path -> refused (%d)", r);
 
         /* the fake kernel itself refuses bad input too */
@@ -121,12 +155,12 @@ static void test_create_remove(hd_ctx *ctx) {
                 long left = avail("0000:00:02.0", "i915-GVTg_V5_4");
                 char u[37];
                 for (long i = 0; i < left; i++)
-                        (void) hd_mdev_create(ctx, "pci_0000_00_02_0", "i915-GVTg_V5_4", NULL, NULL, 0, u);
+                        (void) create(ctx, "pci_0000_00_02_0", "i915-GVTg_V5_4", NULL, NULL, 0, u);
                 CHECK(avail("0000:00:02.0", "i915-GVTg_V5_4") == 0, "instances used up");
-                r = hd_mdev_create(ctx, "00:02.0", "i915-GVTg_V5_4", NULL, NULL, 0, NULL);
+                r = create(ctx, "00:02.0", "i915-GVTg_V5_4", NULL, NULL, 0, NULL);
                 CHECK(r == -ENOSPC, "available_instances 0 -> -ENOSPC (%d)", r);
                 if (left > 0) {
-                        r = hd_mdev_remove(ctx, u);
+                        r = remove_(ctx, u);
                         CHECK(r == 0 && avail("0000:00:02.0", "i915-GVTg_V5_4") == 1, "remove gives the instance back");
                 }
         }
@@ -134,7 +168,7 @@ static void test_create_remove(hd_ctx *ctx) {
         /* attributes: written after create; a failing one removes the device again */
         {
                 hd_mdev_attr bad[] = { { (char *) "no/such", (char *) "1" } };
-                r = hd_mdev_create(ctx, "mtty", "mtty-1", U2, bad, 1, NULL);
+                r = create(ctx, "mtty", "mtty-1", U2, bad, 1, NULL);
                 CHECK(r < 0 && !exists("sys/bus/mdev/devices/%s", U2), "bad attribute: refused, nothing left (%d)", r);
         }
 
@@ -161,8 +195,10 @@ static void test_create_remove(hd_ctx *ctx) {
                         r = hd_mdev_in_use(ctx, U1, &pid);
                         CHECK(r == 1 && pid == 4242, "in use by pid 4242 (%d, %d)", r, pid);
                 }
-                r = hd_mdev_remove(ctx, U1);
+                r = remove_(ctx, U1);
                 CHECK(r == -EBUSY && exists("sys/bus/mdev/devices/%s", U1), "remove refused while in use, nothing changed");
+                CHECK(streq(last_reason, U1 " is in use: process 4242 has its VFIO group open; nothing changed"),
+                      "  ... the reason names the process: %s", last_reason);
                 unlink(link);
         }
         /* the kernel's own EBUSY */
@@ -173,19 +209,19 @@ static void test_create_remove(hd_ctx *ctx) {
                 f = fopen(p, "we");
                 fprintf(f, "%s\n", U1);
                 fclose(f);
-                r = hd_mdev_remove(ctx, U1);
+                r = remove_(ctx, U1);
                 CHECK(r == -EBUSY && exists("sys/bus/mdev/devices/%s", U1), "kernel EBUSY -> -EBUSY, still there");
                 unlink(p);
         }
-        r = hd_mdev_remove(ctx, U1);
+        r = remove_(ctx, U1);
         CHECK(r == 0 && !exists("sys/bus/mdev/devices/%s", U1) && !exists("sys/devices/virtual/mtty/mtty/%s", U1) &&
                       avail("mtty", "mtty-2") == a,
               "remove: instance, links gone, available_instances back (%d)", r);
-        CHECK(hd_mdev_remove(ctx, U1) == -ENODEV, "remove of an absent mdev -> -ENODEV");
+        CHECK(remove_(ctx, U1) == -ENODEV, "remove of an absent mdev -> -ENODEV");
 }
 
 static void test_definitions(hd_ctx *ctx) {
-        hd_mdev m = { .uuid = U2, .iommu_group = -1 };
+        hd_mdev m = { .uuid = strdup(U2), .iommu_group = -1 };
         hd_mdev *got = NULL, *v = NULL;
         hd_result *rep = NULL;
         char *text;
@@ -196,7 +232,7 @@ static void test_definitions(hd_ctx *ctx) {
         m.type = strdup("mtty-1");
         m.autostart = true;
         hd_mdev_add_attr(&m, "x", "y\"z");
-        r = hd_mdev_define(ctx, &m, 0);
+        r = define_(ctx, &m, 0);
         CHECK(r == 0 && streq(m.parent, "mtty"), "define (parent by node-device name) (%d)", r);
         text = slurp("etc/mdevctl.d/mtty/" U2);
         CHECK(text && streq(text, "{\n  \"mdev_type\": \"mtty-1\",\n  \"start\": \"auto\",\n  \"attrs\": [\n    {\n"
@@ -204,7 +240,7 @@ static void test_definitions(hd_ctx *ctx) {
               "config file in mdevctl's exact format");
         free(text);
         CHECK(!exists("etc/mdevctl.d/mtty/%s.hostdev-tmp", U2), "no temporary file left");
-        r = hd_mdev_define(ctx, &m, 0);
+        r = define_(ctx, &m, 0);
         CHECK(r == -EEXIST, "define twice -> -EEXIST (%d)", r);
         r = hd_mdev_get(ctx, U2, NULL, &got);
         CHECK(r == 0 && got->defined && !got->active && got->autostart && got->n_attrs == 1, "get: defined, inactive, auto");
@@ -212,17 +248,17 @@ static void test_definitions(hd_ctx *ctx) {
 
         /* the running device gets defined from sysfs */
         {
-                hd_mdev live = { .uuid = IGPU_UUID, .iommu_group = -1 };
-                r = hd_mdev_define(ctx, &live, 0);
+                hd_mdev live = { .uuid = strdup(IGPU_UUID), .iommu_group = -1 };
+                r = define_(ctx, &live, 0);
                 CHECK(r == 0 && streq_ptr(live.type, "i915-GVTg_V5_4") && streq_ptr(live.parent, "0000:00:02.0"),
                       "define a running mdev by UUID only (%d)", r);
                 hd_mdev_clear(&live);
         }
         {
-                hd_mdev bad = { .uuid = U1, .iommu_group = -1 };
+                hd_mdev bad = { .uuid = strdup(U1), .iommu_group = -1 };
                 bad.parent = strdup("mtty");
                 bad.type = strdup("mtty-7");
-                r = hd_mdev_define(ctx, &bad, 0);
+                r = define_(ctx, &bad, 0);
                 CHECK(r == -ENOENT && !exists("etc/mdevctl.d/mtty/%s", U1), "define unknown type: refused, no file (%d)", r);
                 hd_mdev_clear(&bad);
         }
@@ -266,33 +302,109 @@ static void test_definitions(hd_ctx *ctx) {
         /* modify, autostart, start/stop, undefine */
         {
                 hd_mdev_modify mod = { .autostart = 0, .type = "mtty-2", .clear_attrs = true };
-                r = hd_mdev_modify_definition(ctx, U2, NULL, &mod);
+                r = modify_(ctx, U2, NULL, &mod);
                 text = slurp("etc/mdevctl.d/mtty/" U2);
                 CHECK(r == 0 && text && strstr(text, "\"mtty-2\"") && strstr(text, "\"manual\"") && strstr(text, "\"attrs\": []"),
                       "modify: type, start, attributes");
                 free(text);
                 mod = (hd_mdev_modify) { .autostart = -1, .type = "bogus" };
-                r = hd_mdev_modify_definition(ctx, U2, NULL, &mod);
+                r = modify_(ctx, U2, NULL, &mod);
                 text = slurp("etc/mdevctl.d/mtty/" U2);
                 CHECK(r == -ENOENT && text && strstr(text, "\"mtty-2\""), "modify to an unknown type: refused, unchanged");
                 free(text);
         }
-        CHECK(hd_mdev_set_autostart(ctx, U2, "mtty", true) == 0, "autostart on");
-        CHECK(hd_mdev_start(ctx, U2, NULL) == -EALREADY, "start of a running mdev -> -EALREADY");
-        CHECK(hd_mdev_remove(ctx, U2) == 0 && exists("etc/mdevctl.d/mtty/%s", U2), "stop keeps the definition");
-        CHECK(hd_mdev_start(ctx, U2, NULL) == 0 && exists("sys/bus/mdev/devices/%s", U2), "start from the definition");
+        CHECK(autostart_(ctx, U2, "mtty", true) == 0, "autostart on");
+        CHECK(start_(ctx, U2, NULL) == -EALREADY, "start of a running mdev -> -EALREADY");
+        CHECK(remove_(ctx, U2) == 0 && exists("etc/mdevctl.d/mtty/%s", U2), "stop keeps the definition");
+        CHECK(start_(ctx, U2, NULL) == 0 && exists("sys/bus/mdev/devices/%s", U2), "start from the definition");
         {
                 hd_mdev *cur = NULL;
                 CHECK(hd_mdev_get(ctx, U2, NULL, &cur) == 0 && streq_ptr(cur->type, "mtty-2") && cur->active,
                       "started with the modified type");
                 hd_mdev_free(cur);
         }
-        CHECK(hd_mdev_undefine(ctx, U2, NULL) == 0 && !exists("etc/mdevctl.d/mtty/%s", U2) &&
+        CHECK(undefine_(ctx, U2, NULL) == 0 && !exists("etc/mdevctl.d/mtty/%s", U2) &&
                       exists("sys/bus/mdev/devices/%s", U2),
               "undefine: file gone, device still runs");
-        CHECK(hd_mdev_undefine(ctx, U2, NULL) == -ENODEV, "undefine again -> -ENODEV");
-        hd_mdev_remove(ctx, U2);
+        CHECK(undefine_(ctx, U2, NULL) == -ENODEV, "undefine again -> -ENODEV");
+        remove_(ctx, U2);
         hd_mdev_clear(&m);
+}
+
+/* The result of one operation as data: its step and renderings; the
+ * node-device forms. */
+static void test_results(hd_ctx *ctx) {
+        hd_result *res = NULL;
+        json_object *o = NULL, *m = NULL, *v;
+        char *text = NULL;
+        int r;
+
+        r = hd_mdev_create(ctx, "mtty_mtty", "mtty-2", U1, NULL, 0, HD_MDEV_CREATE_DRY_RUN, &res);
+        CHECK(r == 0 && hd_result_get_kind(res) == HD_RESULT_MDEV && hd_result_get_status(res) == 0 &&
+                      !hd_result_get_reason(res) && !exists("sys/bus/mdev/devices/%s", U1),
+              "dry-run create: ok, nothing created");
+        CHECK(hd_result_format_text(res, &text) == 0 && streq(text, "mdev " U1 "  mtty mtty-2  create  planned\n"),
+              "  ... text: %s", strempty(text));
+        free(text);
+        CHECK(hd_result_to_json(res, &o) == 0 && json_object_object_get_ex(o, "status", &v) &&
+                      streq(json_object_get_string(v), "ok") && json_object_object_get_ex(o, "mdevs", &v) &&
+                      json_object_array_length(v) == 1 && (m = json_object_array_get_idx(v, 0)) &&
+                      json_object_object_get_ex(m, "action", &v) && streq(json_object_get_string(v), "create") &&
+                      json_object_object_get_ex(m, "parent", &v) && streq(json_object_get_string(v), "mtty") &&
+                      json_object_object_get_ex(m, "result", &v) && streq(json_object_get_string(v), "planned"),
+              "  ... JSON: status, mdevs[].action, parent (resolved), result");
+        json_object_put(o);
+        hd_result_unref(res);
+
+        r = hd_mdev_create(ctx, "mtty", "mtty-2", NULL, NULL, 0, HD_MDEV_CREATE_DRY_RUN, &res);
+        CHECK(r == 0 && hd_uuid_is_valid(hd_result_step_get_subject(hd_result_get_step(res, 0))),
+              "dry-run create without a UUID: the random one in the step");
+        hd_result_unref(res);
+
+        r = hd_mdev_undefine(ctx, U1, NULL, &res);
+        CHECK(r == 0 && hd_result_get_status(res) == -ENODEV &&
+                      streq_ptr(hd_result_get_reason(res), U1 " is not defined (see 'hostdevctl mdev list --defined')") &&
+                      hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_FAILED &&
+                      streq_ptr(hd_result_step_get_error_text(hd_result_get_step(res, 0)), hd_result_get_reason(res)),
+              "undefine of no definition: failed step, reason");
+        CHECK(hd_result_to_json(res, &o) == 0 && json_object_object_get_ex(o, "status", &v) &&
+                      streq(json_object_get_string(v), "failed"),
+              "  ... JSON status failed");
+        json_object_put(o);
+        hd_result_unref(res);
+
+        {
+                hd_mdev m0 = { .iommu_group = -1 };
+                r = hd_mdev_define(ctx, &m0, 0, &res);
+                CHECK(r == 0 && hd_result_get_status(res) == -EDESTADDRREQ && !exists("etc/mdevctl.d/mtty/%s", U1),
+                      "define without parent and type: -EDESTADDRREQ");
+                hd_result_unref(res);
+                hd_mdev_clear(&m0);
+        }
+
+        /* the node-device forms */
+        {
+                hd_nodedev_list *list = NULL;
+                hd_device *d = NULL;
+                hd_nodedev_list_new(ctx, &list);
+                hd_nodedev_list_add_defined_mdevs(list);
+                CHECK(hd_nodedev_list_lookup(list, "pci_0000_00_02_0", &d) == 0 && hd_mdev_device_destroy(d, &res) == 0 &&
+                              hd_result_get_status(res) == -EOPNOTSUPP &&
+                              streq_ptr(hd_result_get_reason(res),
+                                        "pci_0000_00_02_0 is a pci device; only mediated devices are supported"),
+                      "destroy of a PCI device: refused with the reason");
+                hd_result_unref(res);
+                CHECK(hd_nodedev_list_lookup(list, MTTY_UUID, &d) == 0 && hd_mdev_device_start(d, &res) == 0 &&
+                              hd_result_get_status(res) == -EALREADY &&
+                              strstr(strempty(hd_result_get_reason(res)), "is already active"),
+                      "start of an active mdev node device: -EALREADY");
+                hd_result_unref(res);
+                CHECK(hd_mdev_device_undefine(d, &res) == 0 && hd_result_get_status(res) == -ENODEV &&
+                              strstr(strempty(hd_result_get_reason(res)), "is not a persistent (defined) device"),
+                      "undefine of a transient mdev node device: -ENODEV");
+                hd_result_unref(res);
+                hd_nodedev_list_unref(list);
+        }
 }
 
 static void test_parsers(hd_ctx *ctx) {
@@ -333,8 +445,8 @@ static void test_parsers(hd_ctx *ctx) {
         };
         for (size_t i = 0; i < ELEMENTSOF(js); i++) {
                 hd_mdev m = { .iommu_group = -1 };
-                char err[256] = "";
-                int r = hd_mdev_parse_json(js[i].json, &m, err, sizeof(err));
+                int r = hd_mdev_parse_json(ctx, js[i].json, &m);
+                const char *err = strempty(hd_ctx_get_error(ctx));
                 CHECK((r == 0) == js[i].ok && (r == 0 || err[0]), "JSON %zu: %s%s%s", i, r == 0 ? "accepted" : "refused",
                       err[0] ? ": " : "", err);
                 if (r == 0 && i == 2)
@@ -343,8 +455,8 @@ static void test_parsers(hd_ctx *ctx) {
         }
         for (size_t i = 0; i < ELEMENTSOF(xs); i++) {
                 hd_mdev *m = NULL;
-                char err[256] = "";
-                int r = hd_mdev_parse_xml(ctx, xs[i].xml, strlen(xs[i].xml), &m, err, sizeof(err));
+                int r = hd_mdev_parse_xml(ctx, xs[i].xml, strlen(xs[i].xml), &m);
+                const char *err = strempty(hd_ctx_get_error(ctx));
                 CHECK(r == xs[i].r && (r == 0 || err[0]), "XML %zu: %d (want %d)%s%s", i, r, xs[i].r, err[0] ? ": " : "", err);
                 if (r == 0 && i == 1)
                         CHECK(streq(m->uuid, "9c4954d2-fa39-4973-9d66-d61c6c4d0100") && m->autostart &&
@@ -367,6 +479,7 @@ int main(int argc, char **argv) {
         ctx = ctx_open(&k);
         test_create_remove(ctx);
         test_definitions(ctx);
+        test_results(ctx);
         test_parsers(ctx);
         hd_ctx_unref(ctx);
         fake_kernel_free(k);

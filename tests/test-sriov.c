@@ -139,14 +139,14 @@ static void test_list(void) {
 
         fake_env_open(&e, root, state, 0);
         r = hd_sriov_pf_list(e.list, &pfs, &n);
-        CHECK(r == 0 && n == 2 && streq(pfs[0].addr, PF) && streq(pfs[1].addr, CX), "two PFs: %s and %s", PF, CX);
+        CHECK(r == 0 && n == 2 && streq_ptr(pfs[0].addr, PF) && streq_ptr(pfs[1].addr, CX), "two PFs: %s and %s", PF, CX);
         if (r == 0 && n == 2) {
                 CHECK(pfs[0].totalvfs == 7 && pfs[0].numvfs == 2 && pfs[0].n_vfs == 2 && pfs[0].autoprobe == 1 &&
-                              streq(pfs[0].driver, "igb") && streq(pfs[0].netdev, "enp2s0"),
+                              streq_ptr(pfs[0].driver, "igb") && streq_ptr(pfs[0].netdev, "enp2s0"),
                       "igb PF: 2 of 7 VFs, autoprobe on, netdev enp2s0");
-                CHECK(streq(pfs[0].vfs[0].addr, "0000:02:10.0") && streq(pfs[0].vfs[0].driver, "igbvf") &&
-                              streq(pfs[0].vfs[0].netdev, "enp2s16") && streq(pfs[0].vfs[1].addr, "0000:02:10.2") &&
-                              streq(pfs[0].vfs[1].driver, "vfio-pci") && !pfs[0].vfs[0].has_link_info,
+                CHECK(streq_ptr(pfs[0].vfs[0].addr, "0000:02:10.0") && streq_ptr(pfs[0].vfs[0].driver, "igbvf") &&
+                              streq_ptr(pfs[0].vfs[0].netdev, "enp2s16") && streq_ptr(pfs[0].vfs[1].addr, "0000:02:10.2") &&
+                              streq_ptr(pfs[0].vfs[1].driver, "vfio-pci") && !pfs[0].vfs[0].has_link_info,
                       "VF addresses, drivers, netdevs; no netlink data with a sysroot");
                 CHECK(pfs[1].totalvfs == 16 && pfs[1].numvfs == 0 && pfs[1].n_vfs == 0, "ConnectX: 0 of 16");
         }
@@ -155,6 +155,31 @@ static void test_list(void) {
                 hd_sriov_pf *pf = NULL;
                 CHECK(hd_sriov_pf_get(e.list, dev(&e, "0000:00:1f.6"), &pf) == -EOPNOTSUPP && !pf,
                       "a NIC without SR-IOV is not a PF (-EOPNOTSUPP)");
+        }
+        /* the reasons of what returns no result: the context's error */
+        {
+                hd_sriov_set_opts o = { .numvfs = 1, .autoprobe = -1 };
+                hd_sriov_vf_config c = { .index = 1, .trust = 1, .spoofchk = -1 };
+                hd_result *res = NULL;
+                CHECK(hd_sriov_set_numvfs(e.list, dev(&e, "0000:00:1f.6"), &o, HD_SRIOV_DRY_RUN, &res) == -EOPNOTSUPP &&
+                              !res && strstr(strempty(hd_ctx_get_error(e.ctx)), "is not an SR-IOV physical function"),
+                      "set_numvfs of a non-PF: the reason in the context");
+                c.index = 2;
+                CHECK(hd_sriov_vf_configure(e.list, dev(&e, PF), &c, HD_SRIOV_DRY_RUN, &res) == -ERANGE && !res &&
+                              strstr(strempty(hd_ctx_get_error(e.ctx)), "has 2 VFs: no VF 2"),
+                      "vf_configure beyond numvfs: -ERANGE, the reason in the context");
+                c.index = 1;
+                CHECK(hd_sriov_vf_configure(e.list, dev(&e, PF), &c, 0, &res) == -EOPNOTSUPP && !res &&
+                              strstr(strempty(hd_ctx_get_error(e.ctx)), "need the live host"),
+                      "vf_configure with a sysroot: -EOPNOTSUPP, the reason in the context");
+                CHECK(hd_sriov_vf_configure(e.list, dev(&e, PF), &c, HD_SRIOV_DRY_RUN, &res) == 0 &&
+                              hd_result_get_status(res) == 0 && hd_result_get_n_steps(res) == 1 &&
+                              hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_PLANNED &&
+                              streq_ptr(hd_result_step_get_action(hd_result_get_step(res, 0)), "VF 1: trust on") &&
+                              streq_ptr(hd_result_step_get_subject(hd_result_get_step(res, 0)), PF) &&
+                              hd_result_step_get_error_text(hd_result_get_step(res, 0)),
+                      "vf_configure --dry-run with a sysroot: the plan, with its note");
+                hd_result_unref(res);
         }
         env_close(&e);
 }
@@ -426,11 +451,17 @@ static void test_bad_config(void) {
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 hd_sriov_pf_config *c = NULL;
+                hd_ctx *ctx = NULL;
+                const char *why;
+                if (hd_ctx_new(root, &ctx) < 0)
+                        abort();
                 write_conf(PF, cases[i].text);
-                r = hd_sriov_config_read(confdir, PF, &c, err, sizeof(err));
-                CHECK(r == -EBADMSG && !c && strstr(err, cases[i].err) && strstr(err, "/sriov/0000:02:00.0.json"),
-                      "malformed config %zu: %s", i, err);
+                r = hd_sriov_config_read(ctx, confdir, PF, &c);
+                why = strempty(hd_ctx_get_error(ctx));
+                CHECK(r == -EBADMSG && !c && strstr(why, cases[i].err) && strstr(why, "/sriov/0000:02:00.0.json"),
+                      "malformed config %zu: %s", i, why);
                 hd_sriov_pf_config_free(c);
+                hd_ctx_unref(ctx);
         }
 
         /* apply with a malformed file: a clear failure, the PF untouched,

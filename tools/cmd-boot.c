@@ -30,10 +30,6 @@ static int pick_root(const char *verb, const char *arg, const char **ret) {
         return 0;
 }
 
-static int exit_for(int r) {
-        return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
-}
-
 static void plan_freep(hd_boot_plan **p) { hd_boot_plan_free(*p); }
 
 static json_object *strv_json(char **v, size_t n) {
@@ -45,20 +41,20 @@ static json_object *strv_json(char **v, size_t n) {
 
 static json_object *plan_json(const hd_boot_plan *p) {
         json_object *o = json_object_new_object(), *a;
-        json_object_object_add(o, "root", p->root ? json_object_new_string(p->root) : NULL);
+        json_object_object_add(o, "root", json_str(p->root));
         json_object_object_add(o, "driver", json_object_new_string(p->driver));
-        json_object_object_add(o, "initramfs", p->initramfs[0] ? json_object_new_string(p->initramfs) : NULL);
-        json_object_object_add(o, "bootloader", p->bootloader[0] ? json_object_new_string(p->bootloader) : NULL);
-        json_object_object_add(o, "iommu_vendor", p->iommu_vendor[0] ? json_object_new_string(p->iommu_vendor) : NULL);
+        json_object_object_add(o, "initramfs", json_str(p->initramfs));
+        json_object_object_add(o, "bootloader", json_str(p->bootloader));
+        json_object_object_add(o, "iommu_vendor", json_str(p->iommu_vendor));
         json_object_object_add(o, "binding", json_object_new_string(p->by_ids ? "ids" : "address"));
-        json_object_object_add(o, "ids", p->by_ids ? json_object_new_string(p->ids) : NULL);
+        json_object_object_add(o, "ids", p->by_ids ? json_str(p->ids) : NULL);
         a = json_object_new_array();
         for (size_t i = 0; i < p->n_devices; i++) {
                 json_object *d = json_object_new_object();
                 json_object_object_add(d, "address", json_object_new_string(p->devices[i].addr));
                 json_object_object_add(d, "ids", json_object_new_string(p->devices[i].ids));
-                json_object_object_add(d, "driver", p->devices[i].driver_now[0] ? json_object_new_string(p->devices[i].driver_now) : NULL);
-                json_object_object_add(d, "host_module", p->devices[i].host_module[0] ? json_object_new_string(p->devices[i].host_module) : NULL);
+                json_object_object_add(d, "driver", json_str(p->devices[i].driver_now));
+                json_object_object_add(d, "host_module", json_str(p->devices[i].host_module));
                 json_object_object_add(d, "reason", json_object_new_string(p->devices[i].reason));
                 json_object_array_add(a, d);
         }
@@ -147,35 +143,42 @@ static const struct option root_options[] = {
         {}
 };
 
-/* the parsed options, and the root checked */
-static int get_boot_opts(const char *verb, struct boot_opts *o) {
+/* The parsed options and the root checked, then the context (@ret_list
+ * NULL) or the context and the device list: 0, or the exit status of a
+ * failure it reported. */
+static int get_boot_opts(const char *verb, struct boot_opts *o, hd_ctx **ret_ctx, hd_nodedev_list **ret_list) {
         *o = (struct boot_opts) {
                 .driver = arg_driver,
                 .json = arg_json,
                 .flags = (arg_dry_run ? HD_BOOT_DRY_RUN : 0) | (arg_no_regenerate ? HD_BOOT_NO_REGENERATE : 0) |
                          (arg_force ? HD_BOOT_FORCE : 0) | (streq(arg_driver, "pci-stub") ? HD_BOOT_STUB : 0),
         };
-        return pick_root(verb, arg_root, &o->root) < 0 ? EXIT_USAGE : 0;
+        if (pick_root(verb, arg_root, &o->root) < 0)
+                return EXIT_USAGE;
+        if ((ret_list ? open_list(ret_ctx, ret_list) : open_ctx(ret_ctx)) < 0)
+                return EXIT_FAILURE;
+        return 0;
 }
 
-static int make_plan(const char *verb, hd_nodedev_list *list, struct boot_opts *o, int argc, char **argv,
-                     hd_boot_plan **ret) {
+/* The options, the devices and the plan of 'boot plan' and 'boot apply':
+ * 0, or the exit status of a failure it reported. */
+static int make_plan(const char *verb, int argc, char **argv, hd_ctx **ret_ctx, hd_nodedev_list **ret_list,
+                     struct boot_opts *o, hd_boot_plan **ret) {
         _cleanup_free_ hd_device **devs = NULL;
         size_t n = (size_t) (argc - 1);
-        char err[512];
         int r;
 
+        if ((r = get_boot_opts(verb, o, ret_ctx, ret_list)) != 0)
+                return r;
         devs = calloc(n, sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
         for (size_t i = 0; i < n; i++)
-                if (lookup(list, argv[1 + i], &devs[i]) < 0)
+                if (lookup(*ret_list, argv[1 + i], &devs[i]) < 0)
                         return EXIT_FAILURE;
-        r = hd_boot_plan_new(list, o->root, devs, n, o->flags, ret, err, sizeof(err));
-        if (r < 0) {
-                errorf("%s: %s", verb, err[0] ? err : strerror(-r));
-                return exit_for(r);
-        }
+        r = hd_boot_plan_new(*ret_list, o->root, devs, n, o->flags, ret);
+        if (r < 0)
+                return error_exit(*ret_ctx, verb, r);
         return 0;
 }
 
@@ -186,11 +189,7 @@ static int boot_plan(int argc, char **argv) {
         struct boot_opts o;
         int r;
 
-        if ((r = get_boot_opts("boot plan", &o)) != 0)
-                return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if ((r = make_plan("boot plan", list, &o, argc, argv, &p)) != 0)
+        if ((r = make_plan("boot plan", argc, argv, &ctx, &list, &o, &p)) != 0)
                 return r;
         return print_plan(p, o.json) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -223,11 +222,7 @@ static int boot_apply(int argc, char **argv) {
         struct cmd_report rep = {};
         int r;
 
-        if ((r = get_boot_opts("boot apply", &o)) != 0)
-                return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if ((r = make_plan("boot apply", list, &o, argc, argv, &p)) != 0)
+        if ((r = make_plan("boot apply", argc, argv, &ctx, &list, &o, &p)) != 0)
                 return r;
         if (o.flags & HD_BOOT_DRY_RUN) {
                 print_plan(p, o.json);
@@ -239,10 +234,8 @@ static int boot_apply(int argc, char **argv) {
         }
         rep.root = p->root;
         r = hd_boot_apply(ctx, p, o.flags, command_cb, &rep);
-        if (r < 0) {
-                errorf("boot apply: %s; nothing was changed", strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "boot apply", r);
         printf("changed %d file%s; the journal is in %s/boot\n", r, r == 1 ? "" : "s",
                p->root ? "ROOT/var/lib/hostdev" : hd_ctx_get_state_dir(ctx));
         for (size_t i = 0; i < p->n_files; i++)
@@ -257,16 +250,12 @@ static int boot_undo(int argc _unused_, char **argv _unused_) {
         struct cmd_report rep = {};
         int r;
 
-        if ((r = get_boot_opts("boot undo", &o)) != 0)
+        if ((r = get_boot_opts("boot undo", &o, &ctx, NULL)) != 0)
                 return r;
-        if (open_ctx(&ctx) < 0)
-                return EXIT_FAILURE;
         rep.root = o.root;
         r = hd_boot_undo(ctx, o.root, o.flags, command_cb, &rep);
-        if (r < 0) {
-                errorf("boot undo: %s", strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "boot undo", r);
         if (r == 0)
                 printf("nothing to undo: no boot configuration was applied to %s\n", o.root ?: "this host");
         else
@@ -282,15 +271,11 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
         struct boot_opts o;
         int r;
 
-        if ((r = get_boot_opts("boot status", &o)) != 0)
+        if ((r = get_boot_opts("boot status", &o, &ctx, &list)) != 0)
                 return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
         r = hd_boot_get_status(list, o.root, &s);
-        if (r < 0) {
-                errorf("boot status: %s", strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "boot status", r);
         if (o.json) {
                 json_object *j = json_object_new_object(), *a;
                 json_object_object_add(j, "state", json_object_new_string(s->state));
@@ -303,7 +288,7 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
                         json_object *d = json_object_new_object();
                         json_object_object_add(d, "address", json_object_new_string(s->devices[i].addr));
                         json_object_object_add(d, "configured_driver", json_object_new_string(s->devices[i].want));
-                        json_object_object_add(d, "driver", s->devices[i].now[0] ? json_object_new_string(s->devices[i].now) : NULL);
+                        json_object_object_add(d, "driver", json_str(s->devices[i].now));
                         json_object_array_add(a, d);
                 }
                 json_object_object_add(j, "devices", a);
@@ -321,7 +306,7 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
                 }
                 for (size_t i = 0; i < s->n_devices; i++)
                         printf("%s  configured %s, bound to %s\n", s->devices[i].addr, s->devices[i].want,
-                               s->devices[i].now[0] ? s->devices[i].now : "(none)");
+                               s->devices[i].now ?: "(none)");
                 for (size_t i = 0; i < s->n_softdeps; i++)
                         printf("%s\n", s->softdeps[i]);
                 for (size_t i = 0; i < s->n_drift; i++)
@@ -355,24 +340,15 @@ static int verb_override(int argc _unused_, char **argv) {
         hd_device *d = NULL;
         int r;
 
-        if ((r = get_boot_opts("override", &o)) != 0)
+        if ((r = get_boot_opts("override", &o, &ctx, &list)) != 0)
                 return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
         if (streq(sub, "set")) {
                 const char *drv = hd_driver_from_alias(argv[2], 0) ?: argv[2];
                 if (lookup(list, argv[1], &d) < 0)
                         return EXIT_FAILURE;
                 r = hd_override_set(list, o.root, d, drv, o.flags);
-                if (r == -EINVAL) {
-                        errorf("override set: %s is not a PCI function, or '%s' is not a driver name",
-                               argv[1], drv);
-                        return EXIT_FAILURE;
-                }
-                if (r < 0) {
-                        errorf("override set: %s", strerror(-r));
-                        return EXIT_FAILURE;
-                }
+                if (r < 0)
+                        return error_exit(ctx, "override set", r);
                 printf("%s: %s%s at boot and hotplug%s\n", hd_device_get_name(d), drv,
                        (o.flags & HD_BOOT_DRY_RUN) ? " would be set" : r ? " set" : " already set",
                        (o.flags & HD_BOOT_DRY_RUN) ? "" : " (driverctl's /etc/driverctl.d format, identity checked)");
@@ -383,14 +359,8 @@ static int verb_override(int argc _unused_, char **argv) {
                 if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
                         addr = hd_device_get_pci_address(d);
                 r = hd_override_unset(list, o.root, addr, o.flags);
-                if (r == -ENOENT) {
-                        errorf("override unset: no override for %s", addr);
-                        return EXIT_FAILURE;
-                }
-                if (r < 0) {
-                        errorf("override unset: %s", r == -EINVAL ? "expected a PCI address" : strerror(-r));
-                        return EXIT_FAILURE;
-                }
+                if (r < 0)
+                        return error_exit(ctx, "override unset", r);
                 printf("%s: override %s\n", addr, (o.flags & HD_BOOT_DRY_RUN) ? "would be removed" : "removed");
                 return EXIT_SUCCESS;
         }
@@ -398,10 +368,8 @@ static int verb_override(int argc _unused_, char **argv) {
                 hd_override *v = NULL;
                 size_t n = 0;
                 r = hd_override_list(list, o.root, &v, &n);
-                if (r < 0) {
-                        errorf("override list: %s", strerror(-r));
-                        return EXIT_FAILURE;
-                }
+                if (r < 0)
+                        return error_exit(ctx, "override list", r);
                 if (o.json) {
                         json_object *a = json_object_new_array();
                         for (size_t i = 0; i < n; i++) {
@@ -413,24 +381,23 @@ static int verb_override(int argc _unused_, char **argv) {
                                         json_object *id = json_object_object_get(e, "identity");
                                         json_object_object_add(id, "ids", json_object_new_string(v[i].ids));
                                         json_object_object_add(id, "subsystem", json_object_new_string(v[i].subsys));
-                                        json_object_object_add(id, "serial", v[i].serial[0] ? json_object_new_string(v[i].serial) : NULL);
+                                        json_object_object_add(id, "serial", json_str(v[i].serial));
                                 }
-                                json_object_object_add(e, "bound", v[i].now[0] ? json_object_new_string(v[i].now) : NULL);
+                                json_object_object_add(e, "bound", json_str(v[i].now));
                                 json_object_object_add(e, "match", json_object_new_string(v[i].match));
-                                json_object_object_add(e, "reason", v[i].why[0] ? json_object_new_string(v[i].why) : NULL);
+                                json_object_object_add(e, "reason", json_str(v[i].why));
                                 json_object_array_add(a, e);
                         }
                         print_json(a);
                         json_object_put(a);
                 } else
                         for (size_t i = 0; i < n; i++)
-                                printf("%s  %s  bound to %s  %s%s\n", v[i].addr, v[i].driver,
-                                       v[i].now[0] ? v[i].now : "(none)",
+                                printf("%s  %s  bound to %s  %s%s\n", v[i].addr, v[i].driver, v[i].now ?: "(none)",
                                        streq(v[i].match, "ok") ? "identity ok" :
                                        streq(v[i].match, "unchecked") ? "no identity recorded (driverctl file)" :
                                        streq(v[i].match, "absent") ? "device absent" : "MISMATCH: ",
-                                       v[i].why);
-                free(v);
+                                       strempty(v[i].why));
+                hd_override_array_free(v, n);
         }
         return EXIT_SUCCESS;
 }
@@ -457,26 +424,17 @@ static int verb_doctor(int argc, char **argv) {
         struct boot_opts o;
         int r;
 
-        if ((r = get_boot_opts("doctor", &o)) != 0)
+        if ((r = get_boot_opts("doctor", &o, &ctx, &list)) != 0)
                 return r;
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
         nd = (size_t) (argc - 1);
         devs = calloc(nd + 1, sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
-        for (size_t i = 0; i < nd; i++) {
-                if (lookup(list, argv[1 + (int) i], &devs[i]) < 0)
+        for (size_t i = 0; i < nd; i++)
+                if (lookup_pci(list, "doctor", argv[1 + i], &devs[i]) < 0)
                         return EXIT_FAILURE;
-                if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI) {
-                        errorf("doctor: %s is not a PCI device", argv[1 + (int) i]);
-                        return EXIT_FAILURE;
-                }
-        }
-        if ((r = hd_doctor(list, devs, nd, &v, &n)) < 0) {
-                errorf("doctor: %s", strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if ((r = hd_doctor(list, devs, nd, &v, &n)) < 0)
+                return error_exit(ctx, "doctor", r);
         for (size_t i = 0; i < n; i++)
                 fail = fail || v[i].result == HD_CHECK_FAIL;
         if (o.json) {
@@ -484,10 +442,10 @@ static int verb_doctor(int argc, char **argv) {
                 for (size_t i = 0; i < n; i++) {
                         json_object *e = json_object_new_object();
                         json_object_object_add(e, "check", json_object_new_string(v[i].name));
-                        json_object_object_add(e, "device", v[i].subject[0] ? json_object_new_string(v[i].subject) : NULL);
+                        json_object_object_add(e, "device", json_str(v[i].subject));
                         json_object_object_add(e, "result", json_object_new_string(hd_check_result_to_string(v[i].result)));
                         json_object_object_add(e, "detail", json_object_new_string(v[i].detail));
-                        json_object_object_add(e, "fix", v[i].fix[0] ? json_object_new_string(v[i].fix) : NULL);
+                        json_object_object_add(e, "fix", json_str(v[i].fix));
                         json_object_array_add(a, e);
                 }
                 print_json(a);
@@ -495,11 +453,11 @@ static int verb_doctor(int argc, char **argv) {
         } else
                 for (size_t i = 0; i < n; i++) {
                         printf("%s  %-20s %s%s%s\n", hd_check_result_to_string(v[i].result), v[i].name,
-                               v[i].subject[0] ? v[i].subject : "", v[i].subject[0] ? ": " : "", v[i].detail);
-                        if (v[i].fix[0] && v[i].result != HD_CHECK_PASS)
+                               strempty(v[i].subject), v[i].subject ? ": " : "", v[i].detail);
+                        if (v[i].fix && v[i].result != HD_CHECK_PASS)
                                 printf("      fix: %s\n", v[i].fix);
                 }
-        free(v);
+        hd_check_array_free(v, n);
         return fail ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

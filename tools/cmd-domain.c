@@ -54,27 +54,15 @@ static int verb_hostdev_xml(int argc _unused_, char **argv) {
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
-        r = hd_device_format_hostdev_xml_rom(d, flags, rom, &xml);
-        if (r == -EOPNOTSUPP && rom && hd_device_get_cap_type(d) != HD_CAP_PCI)
+        if (rom && hd_device_get_cap_type(d) != HD_CAP_PCI) {
                 errorf("hostdev-xml: --rom applies to PCI devices only, not to %s", hd_device_get_name(d));
-        else if (r == -EPERM)
-                errorf("%s: a USB root hub belongs to its host controller and cannot be given to a guest "
-                       "(pass the controller %s, or a device plugged into the hub)", hd_device_get_name(d),
-                       hd_device_get_parent(d) ? hd_device_get_name(hd_device_get_parent(d)) : "");
-        else if (r == -EOPNOTSUPP && hd_device_get_cap_type(d) == HD_CAP_USB_INTERFACE && hd_device_get_parent(d))
-                errorf("%s is an interface of USB device %s; a guest gets the whole device "
-                       "('hostdevctl hostdev-xml %s')", hd_device_get_name(d), hd_device_get_name(hd_device_get_parent(d)),
-                       hd_device_get_name(hd_device_get_parent(d)));
-        else if (r == -EOPNOTSUPP)
-                errorf("%s: a %s device cannot be given to a guest (PCI, SR-IOV VF network interface, "
-                       "USB device, SCSI device or mdev only)",
-                       hd_device_get_name(d), hd_cap_type_to_string(hd_device_get_cap_type(d)));
-        else if (r == -EINVAL && hd_device_get_cap_type(d) == HD_CAP_PCI)
-                errorf("%s: PCI bridges cannot be assigned to a guest", hd_device_get_name(d));
-        else if (r < 0)
-                errorf("%s: cannot format domain XML: %s", hd_device_get_name(d), strerror(-r));
-        if (r < 0)
                 return EXIT_FAILURE;
+        }
+        r = hd_device_format_hostdev_xml_rom(d, flags, rom, &xml);
+        if (r < 0) {
+                errorf("%s", hd_ctx_get_error(ctx) ?: strerror(-r));
+                return EXIT_FAILURE;
+        }
         fputs(xml, stdout);
         return EXIT_SUCCESS;
 }

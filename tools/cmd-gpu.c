@@ -10,8 +10,6 @@
 
 #include "hostdevctl.h"
 
-#define JSTR(s) ((s) && *(s) ? json_object_new_string(s) : NULL)
-
 static json_object *gpu_json(const void *item) {
         const hd_gpu *g = item;
         json_object *o = json_object_new_object(), *a;
@@ -25,18 +23,18 @@ static json_object *gpu_json(const void *item) {
         json_object_object_add(o, "device_id", json_object_new_string(buf));
         snprintf(buf, sizeof(buf), "0x%06x", g->class_code);
         json_object_object_add(o, "class", json_object_new_string(buf));
-        json_object_object_add(o, "vendor", JSTR(g->vendor));
-        json_object_object_add(o, "product", JSTR(g->product));
-        json_object_object_add(o, "driver", JSTR(g->driver));
+        json_object_object_add(o, "vendor", json_str(g->vendor));
+        json_object_object_add(o, "product", json_str(g->product));
+        json_object_object_add(o, "driver", json_str(g->driver));
         if (g->drm_source) {
                 json_object *d = json_object_new_object();
-                json_object_object_add(d, "driver", JSTR(g->drm_driver));
-                json_object_object_add(d, "version", JSTR(g->drm_version));
-                json_object_object_add(d, "date", JSTR(g->drm_date));
-                json_object_object_add(d, "description", JSTR(g->drm_desc));
+                json_object_object_add(d, "driver", json_str(g->drm_driver));
+                json_object_object_add(d, "version", json_str(g->drm_version));
+                json_object_object_add(d, "date", json_str(g->drm_date));
+                json_object_object_add(d, "description", json_str(g->drm_desc));
                 json_object_object_add(d, "source", json_object_new_string(g->drm_source));
-                json_object_object_add(d, "card", JSTR(g->card));
-                json_object_object_add(d, "render", JSTR(g->render));
+                json_object_object_add(d, "card", json_str(g->card));
+                json_object_object_add(d, "render", json_str(g->render));
                 json_object_object_add(o, "drm", d);
         } else
                 json_object_object_add(o, "drm", NULL);
@@ -45,12 +43,12 @@ static json_object *gpu_json(const void *item) {
                 json_object *c = json_object_new_object();
                 json_object_object_add(c, "address", json_object_new_string(g->companions[i].addr));
                 json_object_object_add(c, "kind", json_object_new_string(g->companions[i].kind));
-                json_object_object_add(c, "driver", JSTR(g->companions[i].driver));
+                json_object_object_add(c, "driver", json_str(g->companions[i].driver));
                 json_object_array_add(a, c);
         }
         json_object_object_add(o, "companions", a);
         json_object_object_add(o, "boot_vga", json_object_new_boolean(g->boot_vga));
-        json_object_object_add(o, "console_holder", JSTR(g->console_holder));
+        json_object_object_add(o, "console_holder", json_str(g->console_holder));
         a = json_object_new_array();
         for (size_t i = 0; i < g->n_users; i++) {
                 json_object *u = json_object_new_object();
@@ -63,10 +61,10 @@ static json_object *gpu_json(const void *item) {
         json_object_object_add(o, "iommu_group", g->iommu_group >= 0 ? json_object_new_int(g->iommu_group) : NULL);
         json_object_object_add(o, "iommu_group_viable",
                                g->group_viable >= 0 ? json_object_new_boolean(g->group_viable) : NULL);
-        json_object_object_add(o, "iommu_group_blocker", JSTR(g->group_blocker));
+        json_object_object_add(o, "iommu_group_blocker", json_str(g->group_blocker));
         a = json_object_new_array();
         {
-                _cleanup_free_ char *m = strdup(g->reset_methods);
+                _cleanup_free_ char *m = g->reset_methods ? strdup(g->reset_methods) : NULL;
                 char *save = NULL;
                 for (char *t = m ? strtok_r(m, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
                         json_object_array_add(a, json_object_new_string(t));
@@ -74,29 +72,29 @@ static json_object *gpu_json(const void *item) {
         json_object_object_add(o, "reset_methods", a);
         json_object_object_add(o, "rom", json_object_new_boolean(g->has_rom));
         json_object_object_add(o, "sriov_vfs", json_object_new_int((int) g->n_vfs));
-        json_object_object_add(o, "quirk", JSTR(g->quirk));
+        json_object_object_add(o, "quirk", json_str(g->quirk));
         json_object_object_add(o, "passthrough_ready", json_object_new_boolean(g->ready));
-        json_object_object_add(o, "reason", JSTR(g->reason));
+        json_object_object_add(o, "reason", json_str(g->reason));
         return o;
 }
 
 static void gpu_text(hd_gpu *g) {
-        printf("%s  %s%s%s  [%04x:%04x]\n", g->addr, g->vendor[0] ? g->vendor : "?", g->product[0] ? " " : "",
-               g->product, g->vendor_id, g->device_id);
-        printf("  driver: %s\n", g->driver[0] ? g->driver : "(none)");
+        printf("%s  %s%s%s  [%04x:%04x]\n", g->addr, g->vendor ?: "?", g->product ? " " : "", strempty(g->product),
+               g->vendor_id, g->device_id);
+        printf("  driver: %s\n", g->driver ?: "(none)");
         if (g->drm_source) {
-                printf("  drm: %s%s%s", g->card[0] ? g->card : "", g->card[0] && g->render[0] ? ", " : "", g->render);
-                printf(", driver %s%s%s%s\n", g->drm_driver[0] ? g->drm_driver : "?", g->drm_version[0] ? " " : "",
-                       g->drm_version, streq(g->drm_source, "libdrm") ? "" : " (from sysfs, not libdrm)");
+                printf("  drm: %s%s%s", strempty(g->card), g->card && g->render ? ", " : "", strempty(g->render));
+                printf(", driver %s%s%s%s\n", g->drm_driver ?: "?", g->drm_version ? " " : "", strempty(g->drm_version),
+                       streq(g->drm_source, "libdrm") ? "" : " (from sysfs, not libdrm)");
         } else
                 printf("  drm: none\n");
         printf("  companions:");
         for (size_t i = 0; i < g->n_companions; i++)
                 printf("%s %s %s (%s)", i ? "," : "", g->companions[i].addr, g->companions[i].kind,
-                       g->companions[i].driver[0] ? g->companions[i].driver : "no driver");
+                       g->companions[i].driver ?: "no driver");
         printf("%s\n", g->n_companions ? "" : " none");
         printf("  boot vga: %s\n", g->boot_vga ? "yes" : "no");
-        if (g->console_holder[0])
+        if (g->console_holder)
                 printf("  held by: %s\n", g->console_holder);
         printf("  drm users:");
         for (size_t i = 0; i < g->n_users; i++)
@@ -106,24 +104,26 @@ static void gpu_text(hd_gpu *g) {
                 printf("  iommu group: none\n");
         else
                 printf("  iommu group: %d, %s%s%s\n", g->iommu_group, g->group_viable ? "viable" : "not viable yet",
-                       g->group_blocker[0] ? ": host driver on " : "", g->group_blocker);
-        printf("  reset: %s\n", g->reset_methods[0] ? g->reset_methods : "none");
+                       g->group_blocker ? ": host driver on " : "", strempty(g->group_blocker));
+        printf("  reset: %s\n", g->reset_methods ?: "none");
         printf("  rom: %s\n", g->has_rom ? "yes" : "no");
         if (g->n_vfs)
                 printf("  sr-iov vfs: %u\n", g->n_vfs);
-        if (g->quirk[0])
+        if (g->quirk)
                 printf("  quirk: %s\n", g->quirk);
         printf("  passthrough: %s%s\n", g->ready ? "ready (nothing on the host holds it" : "not now: ",
-               g->ready ? (g->n_companions ? "; detach with --group)" : ")") : g->reason);
+               g->ready ? (g->n_companions ? "; detach with --group)" : ")") : strempty(g->reason));
 }
+
+static void rom_check_freep(hd_rom_check **c) { hd_rom_check_free(*c); }
 
 static int verb_gpu_rom(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_(rom_check_freep) hd_rom_check *chk = NULL;
         _cleanup_free_ uint8_t *data = NULL;
         _cleanup_free_ char *abs = NULL;
         _cleanup_close_ int fd = -1;
-        hd_rom_check chk;
         bool json = arg_json;
         size_t size = 0;
         unsigned vendor = 0, device = 0;
@@ -132,14 +132,8 @@ static int verb_gpu_rom(int argc _unused_, char **argv) {
         int r;
 
         file = argv[2];
-        if (open_list(&ctx, &list) < 0)
+        if (open_list(&ctx, &list) < 0 || lookup_pci(list, "gpu rom", argv[1], &d) < 0)
                 return EXIT_FAILURE;
-        if (lookup(list, argv[1], &d) < 0)
-                return EXIT_FAILURE;
-        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
-                errorf("gpu rom: %s is not a PCI device", hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
         fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
                 errorf("gpu rom: cannot create '%s': %s", file, strerror(errno));
@@ -148,14 +142,7 @@ static int verb_gpu_rom(int argc _unused_, char **argv) {
         r = hd_gpu_rom_read(d, &data, &size);
         if (r < 0) {
                 (void) unlink(file);
-                if (r == -ENOENT)
-                        errorf("gpu rom: %s has no option ROM", hd_device_get_name(d));
-                else if (r == -ENODATA)
-                        errorf("gpu rom: the option ROM of %s reads empty (the kernel found no valid image)",
-                               hd_device_get_name(d));
-                else
-                        errorf("gpu rom: reading the option ROM of %s failed: %s", hd_device_get_name(d), strerror(-r));
-                return EXIT_FAILURE;
+                return error_exit(ctx, "gpu rom", r);
         }
         if (write(fd, data, size) != (ssize_t) size || fsync(fd) < 0) {
                 errorf("gpu rom: writing '%s' failed: %s", file, strerror(errno ? errno : EIO));
@@ -164,29 +151,32 @@ static int verb_gpu_rom(int argc _unused_, char **argv) {
         id = hd_device_get_property(d, "PCI_ID");
         if (id)
                 (void) sscanf(id, "%x:%x", &vendor, &device);
-        (void) hd_rom_check_image(data, size, vendor, device, &chk);
+        if ((r = hd_rom_check_image(data, size, vendor, device, &chk)) < 0) {
+                errorf("gpu rom: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
         abs = realpath(file, NULL);
         if (json) {
                 json_object *o = json_object_new_object(), *imgs = json_object_new_array();
                 json_object_object_add(o, "device", json_object_new_string(hd_device_get_name(d)));
                 json_object_object_add(o, "file", json_object_new_string(abs ? abs : file));
                 json_object_object_add(o, "size", json_object_new_int64((int64_t) size));
-                json_object_object_add(o, "signature_ok", json_object_new_boolean(chk.signature_ok));
-                json_object_object_add(o, "pcir_ok", json_object_new_boolean(chk.pcir_ok));
-                json_object_object_add(o, "ids_match", json_object_new_boolean(chk.ids_match));
-                json_object_object_add(o, "usable", json_object_new_boolean(chk.usable));
-                json_object_object_add(o, "reason", JSTR(chk.reason));
-                for (size_t i = 0; i < chk.n_images; i++) {
+                json_object_object_add(o, "signature_ok", json_object_new_boolean(chk->signature_ok));
+                json_object_object_add(o, "pcir_ok", json_object_new_boolean(chk->pcir_ok));
+                json_object_object_add(o, "ids_match", json_object_new_boolean(chk->ids_match));
+                json_object_object_add(o, "usable", json_object_new_boolean(chk->usable));
+                json_object_object_add(o, "reason", json_str(chk->reason));
+                for (size_t i = 0; i < chk->n_images; i++) {
                         json_object *im = json_object_new_object();
                         char b[8];
-                        json_object_object_add(im, "offset", json_object_new_int64((int64_t) chk.images[i].offset));
-                        json_object_object_add(im, "length", json_object_new_int64((int64_t) chk.images[i].length));
-                        json_object_object_add(im, "code_type", json_object_new_int((int) chk.images[i].code_type));
-                        snprintf(b, sizeof(b), "%04x", chk.images[i].vendor_id);
+                        json_object_object_add(im, "offset", json_object_new_int64((int64_t) chk->images[i].offset));
+                        json_object_object_add(im, "length", json_object_new_int64((int64_t) chk->images[i].length));
+                        json_object_object_add(im, "code_type", json_object_new_int((int) chk->images[i].code_type));
+                        snprintf(b, sizeof(b), "%04x", chk->images[i].vendor_id);
                         json_object_object_add(im, "vendor_id", json_object_new_string(b));
-                        snprintf(b, sizeof(b), "%04x", chk.images[i].device_id);
+                        snprintf(b, sizeof(b), "%04x", chk->images[i].device_id);
                         json_object_object_add(im, "device_id", json_object_new_string(b));
-                        json_object_object_add(im, "checksum_ok", json_object_new_boolean(chk.images[i].checksum_ok));
+                        json_object_object_add(im, "checksum_ok", json_object_new_boolean(chk->images[i].checksum_ok));
                         json_object_array_add(imgs, im);
                 }
                 json_object_object_add(o, "images", imgs);
@@ -195,21 +185,21 @@ static int verb_gpu_rom(int argc _unused_, char **argv) {
         } else {
                 static const char *const types[] = { "x86 BIOS", "Open Firmware", "PA-RISC", "EFI" };
                 printf("%s: %zu bytes written to %s\n", hd_device_get_name(d), size, file);
-                for (size_t i = 0; i < chk.n_images; i++)
+                for (size_t i = 0; i < chk->n_images; i++)
                         printf("  image %zu: offset 0x%zx, %zu bytes, %s, %04x:%04x, checksum %s\n", i,
-                               chk.images[i].offset, chk.images[i].length,
-                               chk.images[i].code_type < 4 ? types[chk.images[i].code_type] : "unknown",
-                               chk.images[i].vendor_id, chk.images[i].device_id,
-                               chk.images[i].checksum_ok ? "ok" : "BAD");
-                printf("signature: %s, PCIR: %s, ids: %s\n", chk.signature_ok ? "0x55AA ok" : "BAD",
-                       chk.pcir_ok ? "ok" : "BAD", chk.ids_match ? "match" : "MISMATCH");
-                if (chk.usable)
+                               chk->images[i].offset, chk->images[i].length,
+                               chk->images[i].code_type < 4 ? types[chk->images[i].code_type] : "unknown",
+                               chk->images[i].vendor_id, chk->images[i].device_id,
+                               chk->images[i].checksum_ok ? "ok" : "BAD");
+                printf("signature: %s, PCIR: %s, ids: %s\n", chk->signature_ok ? "0x55AA ok" : "BAD",
+                       chk->pcir_ok ? "ok" : "BAD", chk->ids_match ? "match" : "MISMATCH");
+                if (chk->usable)
                         printf("usable as <rom file='%s'/>: yes (hostdevctl hostdev-xml %s --rom %s)\n",
                                abs ? abs : file, hd_device_get_name(d), abs ? abs : file);
         }
-        if (!chk.usable) {
+        if (!chk->usable) {
                 errorf("gpu rom: the image of %s is not usable as <rom file=.../>: %s", hd_device_get_name(d),
-                       chk.reason);
+                       chk->reason);
                 return EXIT_FAILURE;
         }
         return EXIT_SUCCESS;
@@ -224,27 +214,19 @@ static int verb_gpu(int argc, char **argv) {
         size_t n = 0;
         int r;
 
-        if (open_list(&ctx, &list) < 0)
+        if (open_list_lookup(&ctx, &list, argc == 2 ? argv[1] : NULL, &only) < 0)
                 return EXIT_FAILURE;
-        if (argc == 2) {
-                if (lookup(list, argv[1], &only) < 0)
-                        return EXIT_FAILURE;
+        if (only) {
                 hd_gpu *g = NULL;
                 r = hd_gpu_get(list, only, &g);
-                if (r == -ENOTTY) {
-                        errorf("gpu: %s is not a display-class PCI device", hd_device_get_name(only));
-                        return EXIT_FAILURE;
-                }
                 if (r >= 0) {
                         gpus = g; /* hd_gpu_get allocates one element */
                         n = 1;
                 }
         } else
                 r = hd_gpu_list(list, &gpus, &n);
-        if (r < 0) {
-                errorf("gpu: %s", strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "gpu", r);
         if (json)
                 print_json_array(gpus, n, sizeof(*gpus), gpu_json);
         else {
@@ -265,25 +247,17 @@ static int verb_gpu(int argc, char **argv) {
 static int verb_vgpu_types(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_free_ hd_vgpu_type *t = NULL;
+        hd_vgpu_type *t = NULL;
         hd_device *d = NULL;
         bool json = arg_json;
         size_t n = 0;
         int r;
 
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if (argc == 2 && lookup(list, argv[1], &d) < 0)
+        if (open_list_lookup(&ctx, &list, argc == 2 ? argv[1] : NULL, &d) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_list_types(list, d, &t, &n);
-        if (r == -ENODEV) {
-                errorf("vgpu types: %s offers no vGPU types", hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
-        if (r < 0) {
-                errorf("vgpu types: %s", strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "vgpu types", r);
         if (json) {
                 json_object *a = json_object_new_array();
                 for (size_t i = 0; i < n; i++) {
@@ -291,58 +265,40 @@ static int verb_vgpu_types(int argc, char **argv) {
                         json_object_object_add(o, "parent", json_object_new_string(t[i].parent));
                         json_object_object_add(o, "layout", json_object_new_string(hd_vgpu_layout_to_string(t[i].layout)));
                         json_object_object_add(o, "type", json_object_new_string(t[i].id));
-                        json_object_object_add(o, "name", JSTR(t[i].name));
+                        json_object_object_add(o, "name", json_str(t[i].name));
                         json_object_object_add(o, "available", t[i].available >= 0 ? json_object_new_int64(t[i].available) : NULL);
                         json_object_array_add(a, o);
                 }
                 print_json(a);
                 json_object_put(a);
-                return EXIT_SUCCESS;
+        } else {
+                printf("%-13s %-10s %-16s %-16s %s\n", "PARENT", "LAYOUT", "TYPE", "NAME", "AVAILABLE");
+                for (size_t i = 0; i < n; i++) {
+                        char avail[24];
+                        snprintf(avail, sizeof(avail), "%ld", t[i].available);
+                        printf("%-13s %-10s %-16s %-16s %s\n", t[i].parent, hd_vgpu_layout_to_string(t[i].layout),
+                               t[i].id, t[i].name ?: "-", t[i].available >= 0 ? avail : "?");
+                }
         }
-        printf("%-13s %-10s %-16s %-16s %s\n", "PARENT", "LAYOUT", "TYPE", "NAME", "AVAILABLE");
-        for (size_t i = 0; i < n; i++) {
-                char avail[24];
-                snprintf(avail, sizeof(avail), "%ld", t[i].available);
-                printf("%-13s %-10s %-16s %-16s %s\n", t[i].parent, hd_vgpu_layout_to_string(t[i].layout), t[i].id,
-                       t[i].name[0] ? t[i].name : "-", t[i].available >= 0 ? avail : "?");
-        }
+        hd_vgpu_types_free(t, n);
         return EXIT_SUCCESS;
 }
 
 static int verb_vgpu_create(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        hd_vgpu v;
+        hd_vgpu *v = NULL;
         hd_device *d;
         int r;
 
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if (lookup(list, argv[1], &d) < 0)
+        if (open_list_lookup(&ctx, &list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_create(list, d, argv[2], &v);
-        switch (r) {
-        case 0:
-                printf("%s\n", v.id);
-                return EXIT_SUCCESS;
-        case -EINVAL:
-        case -ENODEV:
-                errorf("vgpu create: %s offers no vGPU types", hd_device_get_name(d));
-                break;
-        case -ENOENT:
-                errorf("vgpu create: unknown vGPU type '%s' for %s (see 'hostdevctl vgpu types %s')", argv[2],
-                       hd_device_get_name(d), argv[1]);
-                break;
-        case -EEXIST:
-                errorf("vgpu create: %s has a vGPU already (see 'hostdevctl vgpu remove')", hd_device_get_name(d));
-                break;
-        case -ENOSPC:
-                errorf("vgpu create: no instance of vGPU type '%s' left on %s", argv[2], hd_device_get_name(d));
-                break;
-        default:
-                errorf("vgpu create: %s", strerror(-r));
-        }
-        return EXIT_FAILURE;
+        if (r < 0)
+                return error_exit(ctx, "vgpu create", r);
+        printf("%s\n", v->id);
+        hd_vgpu_free(v);
+        return EXIT_SUCCESS;
 }
 
 static int verb_vgpu_remove(int argc, char **argv) {
@@ -353,18 +309,8 @@ static int verb_vgpu_remove(int argc, char **argv) {
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_remove(list, argv[1]);
-        if (r == -EBUSY) {
-                errorf("vgpu remove: %s is in use (its VFIO group is open); nothing changed", argv[1]);
-                return EXIT_REFUSED;
-        }
-        if (r == -ENODEV) {
-                errorf("vgpu remove: no vGPU '%s'", argv[1]);
-                return EXIT_FAILURE;
-        }
-        if (r < 0) {
-                errorf("vgpu remove: %s", strerror(-r));
-                return EXIT_FAILURE;
-        }
+        if (r < 0)
+                return error_exit(ctx, "vgpu remove", r);
         return EXIT_SUCCESS;
 }
 

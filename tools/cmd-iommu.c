@@ -41,12 +41,8 @@ static int verb_iommu_explain(int argc, char **argv) {
         if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_iommu_explain(d, &text);
-        if (r == -EOPNOTSUPP) {
-                errorf("iommu explain: %s is not a PCI device", hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
         if (r < 0) {
-                errorf("iommu explain: %s", strerror(-r));
+                errorf("iommu explain: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         fputs(text, stdout);
@@ -57,7 +53,7 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_free_ unsigned *groups = NULL;
-        hd_iommu_info info;
+        _cleanup_(hd_iommu_info_freep) hd_iommu_info *info = NULL;
         json_object *root = NULL, *jgroups = NULL;
         bool json = arg_json;
         size_t ng = 0;
@@ -108,13 +104,13 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
                 errorf("iommu: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        printf("IOMMU: %s%s%s%s\n", info.enabled ? "enabled" : "DISABLED",
-               info.vendor[0] ? " (" : "", info.vendor, info.vendor[0] ? ")" : "");
-        printf("Interrupt remapping: %s\n", info.intremap < 0 ? "unknown" : info.intremap ? "yes" : "NO");
-        if (info.hypervisor[0])
-                printf("Virtual machine: %s\n", info.hypervisor);
-        if (info.hint[0])
-                printf("Hint: %s\n", info.hint);
+        printf("IOMMU: %s%s%s%s\n", info->enabled ? "enabled" : "DISABLED",
+               info->vendor ? " (" : "", strempty(info->vendor), info->vendor ? ")" : "");
+        printf("Interrupt remapping: %s\n", info->intremap < 0 ? "unknown" : info->intremap ? "yes" : "NO");
+        if (info->hypervisor)
+                printf("Virtual machine: %s\n", info->hypervisor);
+        if (info->hint)
+                printf("Hint: %s\n", info->hint);
         for (size_t g = 0; g < ng; g++) {
                 _cleanup_free_ hd_device **devs = NULL;
                 hd_device *blocker = NULL;

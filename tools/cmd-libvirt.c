@@ -3,27 +3,25 @@
  * hostdevctl and libvirt domains: attach, detach-device, and "which domain
  * uses this device" for show, nodedev-list and iommu, plus the in-use
  * question that reattach, reset, VF shrinking and mdev removal ask
- * (domain/libvirt.c answers it; this file decides when libvirt is asked).
+ * (domain/libvirt.c answers it; this file asks libvirt once, when the
+ * first answer is needed).
  *
- * libvirt is asked when --connect URI (or LIBVIRT_DEFAULT_URI) is given, or
- * on the live host (libvirt's default URI).  On the live host with no URI,
- * a failed connection while no libvirt daemon socket exists means no
- * domain can run here: nothing is in use.  Any other failed connection
- * leaves the answer unknown: listings say so, refusals refuse unless
- * --force.
+ * Whether libvirt is asked at all is the library's decision
+ * (hd_domain_usage_new: -ENOENT for --connect none, a sysroot without a
+ * URI, or no libvirt daemon on the live host): then nothing is in use.
+ * Any other failure leaves the answer unknown: listings say so, refusals
+ * refuse unless --force.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "hostdevctl.h"
 
 const char *arg_connect;
 
 static hd_domain_usage *usage;
-static hd_nodedev_list *usage_list;      /* our own list when the verb had none */
 static char *usage_error;                /* why libvirt could not be asked */
 static int usage_state;                  /* 0 not tried, 1 loaded, -1 unknown, 2 not applicable */
 
@@ -33,79 +31,37 @@ static const char *connect_uri(void) {
         return getenv("LIBVIRT_DEFAULT_URI");
 }
 
-static bool libvirt_daemon_present(void) {
-        static const char *const socks[] = {
-                "/run/libvirt/libvirt-sock", "/run/libvirt/libvirt-sock-ro",
-                "/run/libvirt/virtqemud-sock", "/run/libvirt/virtqemud-sock-ro",
-        };
-        const char *rt = getenv("XDG_RUNTIME_DIR");
-        for (size_t i = 0; i < ELEMENTSOF(socks); i++)
-                if (access(socks[i], F_OK) == 0)
-                        return true;
-        /* a session daemon (qemu:///session, the default URI of a user) */
-        if (rt && *rt && getuid() != 0)
-                for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
-                        char path[PATH_MAX];
-                        if (snprintf(path, sizeof(path), "%s/libvirt/%s", rt, strrchr(socks[i], '/') + 1) <
-                                    (int) sizeof(path) &&
-                            access(path, F_OK) == 0)
-                                return true;
-                }
-        return false;
-}
-
 /* Load the domain usage once: 1 loaded, 0 not applicable, -1 unknown. */
 static int usage_load(hd_ctx *ctx, hd_nodedev_list *list, bool rw) {
-        const char *uri = connect_uri();
-        _cleanup_free_ char *err = NULL;
         int r;
 
         if (usage_state)
                 return usage_state == 2 ? 0 : usage_state;
-        /* "none": libvirt's hooks must not call back into libvirt */
-        if ((!uri && !hd_ctx_is_live(ctx)) || (uri && streq(uri, "none"))) {
-                usage_state = 2;
-                return 0;
-        }
-        /* no URI and no libvirt daemon here: no domain runs, and neither
-         * libvirt's client library (dlopen()ed, ~45 libraries) nor a
-         * connection attempt is worth its time */
-        if (!uri && !libvirt_daemon_present()) {
-                usage_state = 2;
-                return 0;
-        }
-        if (!list) {
-                r = hd_nodedev_list_new(ctx, &usage_list);
-                if (r < 0) {
-                        usage_error = strdup(strerror(-r));
-                        usage_state = -1;
-                        return -1;
-                }
-                list = usage_list;
-        }
-        r = hd_domain_usage_new(list, uri, rw ? HD_DOMAIN_USAGE_RW : 0, &usage, &err);
+        r = hd_domain_usage_new(ctx, list, connect_uri(), rw ? HD_DOMAIN_USAGE_RW : 0, &usage);
         if (r >= 0) {
                 usage_state = 1;
                 return 1;
         }
-        if (asprintf(&usage_error, "libvirt (%s) cannot be asked: %s", uri ? uri : "default URI",
-                     err ? err : strerror(-r)) < 0)
-                usage_error = NULL;
+        if (r == -ENOENT) {
+                usage_state = 2;
+                return 0;
+        }
+        usage_error = strdup(hd_ctx_get_error(ctx) ?: strerror(-r));
         if (usage_error && arg_log_level >= HD_LOG_WARNING)
                 fprintf(stderr, "hostdevctl: warning: %s; which domains use devices is unknown\n", usage_error);
         usage_state = -1;
         return -1;
 }
 
-static int lazy_in_use(hd_ctx *ctx, const char *kind, const char *id, char *reason, size_t size, void *userdata) {
+static int lazy_in_use(hd_ctx *ctx, const char *kind, const char *id, char **ret_reason, void *userdata _unused_) {
         int s = usage_load(ctx, NULL, false);
         if (s == 0)
                 return 0;
         if (s < 0) {
-                snprintf(reason, size, "%s", usage_error ? usage_error : "libvirt cannot be asked");
+                *ret_reason = strdup(usage_error ?: "libvirt cannot be asked");
                 return -EAGAIN;
         }
-        return hd_domain_usage_check(usage, ctx, kind, id, reason, size);
+        return hd_domain_usage_check(usage, ctx, kind, id, ret_reason);
 }
 
 static hd_ctx *cli_ctx;   /* borrowed: the verb's context */
@@ -186,7 +142,7 @@ static int holder_of(hd_ctx *ctx, unsigned group, int *ret_pid, char **ret_comm)
         for (size_t i = 0; i < n; i++)
                 if (holders[i].group == group) {
                         *ret_pid = holders[i].pid;
-                        *ret_comm = holders[i].comm[0] ? strdup(holders[i].comm) : NULL;
+                        *ret_comm = holders[i].comm ? strdup(holders[i].comm) : NULL;
                         return 1;
                 }
         return 0;
@@ -289,7 +245,6 @@ static int verb_attach(int argc _unused_, char **argv) {
         const char *domain;
         hd_device *d, *pci;
         size_t n = 0, nu = 0;
-        char err[1024];
         int r;
 
         if (managed && unmanaged) {
@@ -305,8 +260,7 @@ static int verb_attach(int argc _unused_, char **argv) {
 
         r = hd_device_format_hostdev_xml(d, unmanaged ? HD_HOSTDEV_XML_UNMANAGED : HD_HOSTDEV_XML_MANAGED, &xml);
         if (r < 0) {
-                errorf("attach: %s cannot be passed to a guest%s", hd_device_get_name(d),
-                       r == -EINVAL && pci ? " (a PCI bridge)" : r == -EOPNOTSUPP ? " (not a PCI, USB, SCSI or mdev device)" : "");
+                errorf("attach: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
 
@@ -332,20 +286,19 @@ static int verb_attach(int argc _unused_, char **argv) {
                 for (size_t i = 0; i < n; i++) {
                         hd_device *m = members[i];
                         const char *drv = hd_device_get_driver(m);
-                        char why[400];
+                        _cleanup_free_ char *why = NULL;
                         if (hd_device_get_cap_type(m) != HD_CAP_PCI || hd_pci_device_is_bridge(m))
                                 continue;
                         /* nor a running guest */
                         if (m != pci && usage_state == 1 &&
-                            hd_domain_usage_check(usage, ctx, "pci", hd_device_get_pci_address(m),
-                                                  why, sizeof(why)) > 0) {
-                                errorf("attach refused: IOMMU group member %s", why);
+                            hd_domain_usage_check(usage, ctx, "pci", hd_device_get_pci_address(m), &why) > 0) {
+                                errorf("attach refused: IOMMU group member %s", strempty(why));
                                 return EXIT_REFUSED;
                         }
                         /* the host must not need any member (libvirt does not check this) */
-                        if (!force && hd_host_safety_check(list, m, why, sizeof(why)) == -EBUSY) {
+                        if (!force && hd_host_safety_check(list, m) == -EBUSY) {
                                 errorf("attach refused: %s%s (use --force to override)",
-                                       m == pci ? "" : "IOMMU group member ", why);
+                                       m == pci ? "" : "IOMMU group member ", strempty(hd_ctx_get_error(ctx)));
                                 return EXIT_REFUSED;
                         }
                         /* managed: libvirt moves only the device itself */
@@ -386,9 +339,10 @@ static int verb_attach(int argc _unused_, char **argv) {
         if (dry)
                 return EXIT_SUCCESS;
 
-        r = hd_domain_attach_xml(usage, domain, xml, live, config, err, sizeof(err));
+        r = hd_domain_attach_xml(usage, domain, xml, live, config);
         if (r < 0) {
-                errorf("attach: libvirt refused to attach %s to '%s': %s", hd_device_get_name(d), domain, err);
+                errorf("attach: libvirt refused to attach %s to '%s': %s", hd_device_get_name(d), domain,
+                       hd_ctx_get_error(ctx) ?: strerror(-r));
                 if (detached) {
                         _hd_cleanup_result_ hd_result *res = NULL;
                         if (hd_vfio_reattach(list, pci, HD_VFIO_GROUP | HD_VFIO_FORCE, &res) >= 0)
@@ -410,7 +364,6 @@ static int verb_detach_device(int argc _unused_, char **argv) {
         const char *domain;
         hd_device *d, *pci;
         size_t nu = 0, n = 0;
-        char err[1024];
         int r, rc = EXIT_SUCCESS;
 
         domain = argv[1];
@@ -442,10 +395,10 @@ static int verb_detach_device(int argc _unused_, char **argv) {
                                        hd_device_get_pci_address(members[i]));
         if (dry)
                 return EXIT_SUCCESS;
-        r = hd_domain_detach_xml(usage, domain, use->xml, live, config, err, sizeof(err));
+        r = hd_domain_detach_xml(usage, domain, use->xml, live, config);
         if (r < 0) {
                 errorf("detach-device: libvirt refused to detach %s from '%s': %s", hd_device_get_name(d), domain,
-                       err);
+                       hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         printf("detached %s from domain '%s'\n", hd_device_get_name(d), domain);

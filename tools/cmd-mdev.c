@@ -63,65 +63,18 @@ static int read_file(const char *verb, const char *path, char **ret, size_t *ret
         return 0;
 }
 
-/* one-line explanation of a library error for @uuid / @parent / @type */
-static void mdev_error(const char *verb, int r, const char *uuid, const char *parent, const char *type) {
-        switch (r) {
-        case -ENODEV:
-                if (parent && !uuid)
-                        errorf("%s: '%s' is not a mediated-device parent on this host (see 'hostdevctl mdev types')",
-                               verb, parent);
-                else
-                        errorf("%s: no mediated device %s%s%s%s", verb, strempty(uuid), parent ? " on '" : "",
-                               strempty(parent), parent ? "'" : "");
-                break;
-        case -ENOENT:
-                errorf("%s: unknown mdev type '%s'%s%s (see 'hostdevctl mdev types%s%s')", verb, strempty(type),
-                       parent ? " for parent " : "", strempty(parent), parent ? " " : "", strempty(parent));
-                break;
-        case -EINVAL:
-                errorf("%s: invalid argument (a UUID is 8-4-4-4-12 hex digits; names may not contain '/')", verb);
-                break;
-        case -EEXIST:
-                errorf("%s: mediated device %s exists already", verb, strempty(uuid));
-                break;
-        case -ENOSPC:
-                errorf("%s: no available instances of %s on %s", verb, strempty(type), strempty(parent));
-                break;
-        case -ENOTUNIQ:
-                errorf("%s: %s is defined under several parents; give --parent", verb, strempty(uuid));
-                break;
-        case -EALREADY:
-                errorf("%s: mediated device %s is already running", verb, strempty(uuid));
-                break;
-        case -ENXIO:
-                errorf("%s: the new device has no such attribute (see its type's driver); it was removed again", verb);
-                break;
-        case -EBUSY:
-                errorf("%s: mediated device %s is in use; nothing changed", verb, strempty(uuid));
-                break;
-        default:
-                errorf("%s: %s", verb, strerror(-r));
-        }
-}
+/* The end of an mdev operation (@r its return, @res its result): on
+ * failure the result's reason after "VERB: "; the exit status from the
+ * status alone: refused (in use) 2, a 'mdev define' without parent and
+ * type a usage error, else 1. */
+static int mdev_exit(const char *verb, int r, const hd_result *res) {
+        int st = r < 0 ? r : hd_result_get_status(res);
+        const char *why = r < 0 ? NULL : hd_result_get_reason(res);
 
-static int remove_mdev(const char *verb, hd_ctx *ctx, const char *uuid, const char *name) {
-        int pid = 0, r;
-
-        r = hd_mdev_in_use(ctx, uuid, &pid);
-        if (r > 0) {
-                errorf("%s: %s is in use: process %d has its VFIO group open; nothing changed", verb, name, pid);
-                return EXIT_REFUSED;
-        }
-        r = hd_mdev_remove(ctx, uuid);
-        if (r == -EBUSY) {
-                errorf("%s: %s is in use (by the domain named above, or the kernel refused to remove it); nothing changed", verb, name);
-                return EXIT_REFUSED;
-        }
-        if (r < 0) {
-                mdev_error(verb, r, uuid, NULL, NULL);
-                return EXIT_FAILURE;
-        }
-        return EXIT_SUCCESS;
+        if (st >= 0)
+                return EXIT_SUCCESS;
+        errorf("%s: %s", verb, why ?: strerror(-st));
+        return st == -EBUSY ? EXIT_REFUSED : st == -EDESTADDRREQ ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /* ---- options of the mdev verbs (one verb runs per process) ---- */
@@ -180,7 +133,7 @@ static int mdev_types(int argc, char **argv) {
                 return EXIT_FAILURE;
         r = hd_mdev_list_types(ctx, parent, &t, &n);
         if (r < 0) {
-                mdev_error("mdev types", r, NULL, parent, NULL);
+                errorf("mdev types: %s", hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         if (json) {
@@ -311,9 +264,9 @@ static const struct option mdev_create_options[] = {
 static int mdev_create(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(mdev_unrefp) hd_mdev *attrs = take_attrs();
-        const char *uuid = arg_uuid;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        const char *uuid = arg_uuid, *created;
         bool dry_run = arg_dry_run;
-        char created[37];
         int r;
 
         if (!attrs)
@@ -324,12 +277,12 @@ static int mdev_create(int argc _unused_, char **argv) {
         }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_create_full(ctx, argv[1], argv[2], uuid, attrs->attrs, attrs->n_attrs,
-                                dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, created);
-        if (r < 0) {
-                mdev_error("mdev create", r, uuid, argv[1], argv[2]);
-                return EXIT_FAILURE;
-        }
+        r = hd_mdev_create(ctx, argv[1], argv[2], uuid, attrs->attrs, attrs->n_attrs,
+                           dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, &res);
+        r = mdev_exit("mdev create", r, res);
+        if (r != EXIT_SUCCESS)
+                return r;
+        created = hd_result_step_get_subject(hd_result_get_step(res, 0));
         if (dry_run)
                 printf("would create %s (%s on %s)\n", created, argv[2], argv[1]);
         else
@@ -339,7 +292,9 @@ static int mdev_create(int argc _unused_, char **argv) {
 
 static int mdev_remove(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         const char *verb = streq(argv[0], "stop") ? "mdev stop" : "mdev remove";
+        int r;
 
         if (!hd_uuid_is_valid(argv[1])) {
                 errorf("%s: '%s' is not a valid UUID", verb, argv[1]);
@@ -347,7 +302,8 @@ static int mdev_remove(int argc, char **argv) {
         }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        return remove_mdev(verb, ctx, argv[1], argv[1]);
+        r = hd_mdev_remove(ctx, argv[1], &res);
+        return mdev_exit(verb, r, res);
 }
 
 /* ---- define / undefine / start / autostart / modify ---- */
@@ -365,6 +321,7 @@ static const struct option mdev_define_options[] = {
 static int mdev_define(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(mdev_unrefp) hd_mdev *m = take_attrs();
+        _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid = arg_uuid, *jsonfile = arg_jsonfile;
         bool autostart = arg_auto;
         int r;
@@ -384,40 +341,33 @@ static int mdev_define(int argc, char **argv) {
                 errorf("mdev define: '%s' is not a valid UUID", uuid);
                 return EXIT_USAGE;
         }
+        if (jsonfile && (m->type || m->n_attrs)) {
+                errorf("mdev define: --jsonfile excludes --type and --attr");
+                return EXIT_USAGE;
+        }
         if (jsonfile) {
                 _cleanup_free_ char *text = NULL;
-                char err[256] = "";
                 size_t len;
-                if (m->type || m->n_attrs) {
-                        errorf("mdev define: --jsonfile excludes --type and --attr");
-                        return EXIT_USAGE;
-                }
                 if (read_file("mdev define", jsonfile, &text, &len) < 0)
                         return EXIT_FAILURE;
-                if (hd_mdev_parse_json(text, m, err, sizeof(err)) < 0) {
-                        errorf("mdev define: '%s': %s; nothing defined", jsonfile, err);
+                if (open_ctx(&ctx) < 0)
+                        return EXIT_FAILURE;
+                r = hd_mdev_parse_json(ctx, text, m);
+                if (r < 0) {
+                        errorf("mdev define: '%s': %s; nothing defined", jsonfile, hd_ctx_get_error(ctx) ?: strerror(-r));
                         return EXIT_FAILURE;
                 }
                 autostart = autostart || m->autostart;
         }
         m->autostart = autostart;
-        if (uuid)
-                snprintf(m->uuid, sizeof(m->uuid), "%s", uuid);
-        if (open_ctx(&ctx) < 0)
+        if (uuid && !(m->uuid = strdup(uuid)))
                 return EXIT_FAILURE;
-        r = hd_mdev_define(ctx, m, 0);
-        if (r == -EINVAL && (!m->parent || !m->type)) {
-                errorf("mdev define: give --parent and --type (or the UUID of a running mdev)");
-                return EXIT_USAGE;
-        }
-        if (r == -EEXIST) {
-                errorf("mdev define: %s is already defined (use 'mdev modify')", uuid);
+        if (!ctx && open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        }
-        if (r < 0) {
-                mdev_error("mdev define", r, uuid, m->parent, m->type);
-                return EXIT_FAILURE;
-        }
+        r = hd_mdev_define(ctx, m, 0, &res);
+        r = mdev_exit("mdev define", r, res);
+        if (r != EXIT_SUCCESS)
+                return r;
         puts(m->uuid);
         return EXIT_SUCCESS;
 }
@@ -444,49 +394,35 @@ static int uuid_verb(int argc _unused_, char **argv, const char *verb, const cha
         return 0;
 }
 
-static int not_defined(const char *verb, int r, const char *uuid) {
-        if (r == -ENODEV)
-                errorf("%s: %s is not defined (see 'hostdevctl mdev list --defined')", verb, uuid);
-        else
-                mdev_error(verb, r, uuid, NULL, NULL);
-        return EXIT_FAILURE;
-}
-
 static int mdev_undefine(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid, *parent;
         int r = uuid_verb(argc, argv, "mdev undefine", &uuid, &parent);
         if (r)
                 return r;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_undefine(ctx, uuid, parent);
-        return r < 0 ? not_defined("mdev undefine", r, uuid) : EXIT_SUCCESS;
+        r = hd_mdev_undefine(ctx, uuid, parent, &res);
+        return mdev_exit("mdev undefine", r, res);
 }
 
 static int mdev_start(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid, *parent;
         int r = uuid_verb(argc, argv, "mdev start", &uuid, &parent);
         if (r)
                 return r;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_start(ctx, uuid, parent);
-        if (r == -ENODEV)
-                return not_defined("mdev start", r, uuid);
-        if (r < 0) {
-                hd_mdev *m = NULL;
-                (void) hd_mdev_get(ctx, uuid, parent, &m);
-                mdev_error("mdev start", r, uuid, m ? m->parent : NULL, m ? m->type : NULL);
-                hd_mdev_free(m);
-                return EXIT_FAILURE;
-        }
-        return EXIT_SUCCESS;
+        r = hd_mdev_start(ctx, uuid, parent, &res);
+        return mdev_exit("mdev start", r, res);
 }
 
 static int mdev_autostart(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid, *parent;
         bool disable = arg_disable;
         int r = uuid_verb(argc, argv, "mdev autostart", &uuid, &parent);
@@ -494,8 +430,8 @@ static int mdev_autostart(int argc, char **argv) {
                 return r;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_set_autostart(ctx, uuid, parent, !disable);
-        return r < 0 ? not_defined("mdev autostart", r, uuid) : EXIT_SUCCESS;
+        r = hd_mdev_set_autostart(ctx, uuid, parent, !disable, &res);
+        return mdev_exit("mdev autostart", r, res);
 }
 
 static const struct option mdev_modify_options[] = {
@@ -514,6 +450,7 @@ static int mdev_modify(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(mdev_unrefp) hd_mdev *add = take_attrs();
         _cleanup_free_ const char **del = TAKE_PTR(arg_del);
+        _hd_cleanup_result_ hd_result *res = NULL;
         hd_mdev_modify mod = arg_mod;
         const char *parent = arg_parent;
         size_t ndel = arg_n_del;
@@ -536,17 +473,8 @@ static int mdev_modify(int argc _unused_, char **argv) {
         mod.n_del_attrs = ndel;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_modify_definition(ctx, argv[1], parent, &mod);
-        if (r == -ENOENT && !mod.type)
-                errorf("mdev modify: %s has no such attribute; nothing changed", argv[1]);
-        else if (r == -ENOENT) {
-                hd_mdev *m = NULL;
-                (void) hd_mdev_get(ctx, argv[1], parent, &m);
-                mdev_error("mdev modify", r, argv[1], m ? m->parent : parent, mod.type);
-                hd_mdev_free(m);
-        } else if (r < 0)
-                return not_defined("mdev modify", r, argv[1]);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        r = hd_mdev_modify_definition(ctx, argv[1], parent, &mod, &res);
+        return mdev_exit("mdev modify", r, res);
 }
 
 /* ---- apply ---- */
@@ -616,12 +544,11 @@ static const struct verb mdev_subs[] = {
 
 /* ---- libvirt-style node-device verbs ---- */
 
-/* the mdev node device NAME (active or defined) */
+/* the node device NAME, mediated devices' definitions included */
 static int open_mdev(const char *verb, const char *name, hd_ctx **ret_ctx, hd_nodedev_list **ret_list,
-                     hd_device **ret_dev, hd_mdev **ret_mdev) {
+                     hd_device **ret_dev) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        hd_device *d;
         int r;
 
         if (open_list(&ctx, &list) < 0)
@@ -631,19 +558,8 @@ static int open_mdev(const char *verb, const char *name, hd_ctx **ret_ctx, hd_no
                 errorf("%s: cannot read mdev definitions: %s", verb, strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (lookup(list, name, &d) < 0)
+        if (lookup(list, name, ret_dev) < 0)
                 return EXIT_FAILURE;
-        if (hd_device_get_cap_type(d) != HD_CAP_MDEV) {
-                errorf("%s: %s is a %s device; only mediated devices are supported", verb, hd_device_get_name(d),
-                       hd_cap_type_to_string(hd_device_get_cap_type(d)));
-                return EXIT_FAILURE;
-        }
-        r = hd_device_get_mdev(d, ret_mdev);
-        if (r < 0) {
-                errorf("%s: %s: %s", verb, hd_device_get_name(d), strerror(-r));
-                return EXIT_FAILURE;
-        }
-        *ret_dev = d;
         *ret_ctx = TAKE_PTR(ctx);
         *ret_list = TAKE_PTR(list);
         return 0;
@@ -653,8 +569,8 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
         const char *verb = define ? "nodedev-define" : "nodedev-create";
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_free_ char *xml = NULL, *name = NULL;
-        char err[512] = "", created[37];
         size_t len;
         int r;
 
@@ -662,27 +578,25 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
                 return EXIT_FAILURE;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_parse_xml(ctx, xml, len, &m, err, sizeof(err));
+        r = hd_mdev_parse_xml(ctx, xml, len, &m);
         if (r < 0) {
-                errorf("%s: '%s': %s; nothing changed", verb, argv[1], err[0] ? err : strerror(-r));
+                errorf("%s: '%s': %s; nothing changed", verb, argv[1], hd_ctx_get_error(ctx) ?: strerror(-r));
                 return EXIT_FAILURE;
         }
         if (define) {
-                r = hd_mdev_define(ctx, m, HD_MDEV_DEFINE_REPLACE);
-                if (r < 0) {
-                        mdev_error(verb, r, m->uuid, m->parent, m->type);
-                        return EXIT_FAILURE;
-                }
+                r = hd_mdev_define(ctx, m, HD_MDEV_DEFINE_REPLACE, &res);
+                r = mdev_exit(verb, r, res);
+                if (r != EXIT_SUCCESS)
+                        return r;
                 (void) hd_mdev_nodedev_name(m->uuid, m->parent, &name);
                 printf("Node device '%s' defined from '%s'\n", strempty(name), argv[1]);
                 return EXIT_SUCCESS;
         }
-        r = hd_mdev_create(ctx, m->parent, m->type, m->uuid[0] ? m->uuid : NULL, m->attrs, m->n_attrs, created);
-        if (r < 0) {
-                mdev_error(verb, r, m->uuid[0] ? m->uuid : NULL, m->parent, m->type);
-                return EXIT_FAILURE;
-        }
-        (void) hd_mdev_nodedev_name(created, m->parent, &name);
+        r = hd_mdev_create(ctx, m->parent, m->type, m->uuid, m->attrs, m->n_attrs, 0, &res);
+        r = mdev_exit(verb, r, res);
+        if (r != EXIT_SUCCESS)
+                return r;
+        (void) hd_mdev_nodedev_name(hd_result_step_get_subject(hd_result_get_step(res, 0)), m->parent, &name);
         printf("Node device %s created from %s\n", strempty(name), argv[1]);
         return EXIT_SUCCESS;
 }
@@ -692,89 +606,42 @@ static int verb_nodedev_define(int argc, char **argv) { return verb_nodedev_crea
 
 /* nodedev-destroy, -undefine, -start and -autostart: one mediated node
  * device by name; argv[0] is the verb */
-static int mdev_destroy(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
-        _cleanup_free_ char *name = strdup(hd_device_get_name(d));
-        int r;
-
-        if (!m->active) {
-                errorf("%s: %s is not active", verb, name);
-                return EXIT_FAILURE;
-        }
-        r = remove_mdev(verb, ctx, m->uuid, name);
-        if (r == EXIT_SUCCESS)
-                printf("Destroyed node device '%s'\n", name);
-        return r;
-}
-
-static int mdev_undefine_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
-        int r;
-
-        if (!m->defined) {
-                errorf("%s: %s is not a persistent (defined) device", verb, hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
-        r = hd_mdev_undefine(ctx, m->uuid, m->parent);
-        if (r < 0)
-                return not_defined(verb, r, m->uuid);
-        printf("Undefined node device '%s'\n", hd_device_get_name(d));
-        return EXIT_SUCCESS;
-}
-
-static int mdev_start_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
-        int r;
-
-        if (m->active) {
-                errorf("%s: %s is already active", verb, hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
-        r = hd_mdev_start(ctx, m->uuid, m->parent);
-        if (r < 0) {
-                mdev_error(verb, r, m->uuid, m->parent, m->type);
-                return EXIT_FAILURE;
-        }
-        printf("Device %s started\n", hd_device_get_name(d));
-        return EXIT_SUCCESS;
-}
-
-static int mdev_autostart_nodedev(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m) {
-        bool disable = arg_disable;
-        int r;
-
-        if (!m->defined) {
-                errorf("%s: %s is not a persistent (defined) device; cannot set autostart", verb,
-                       hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
-        r = hd_mdev_set_autostart(ctx, m->uuid, m->parent, !disable);
-        if (r < 0)
-                return not_defined(verb, r, m->uuid);
-        printf("Device %s %s as autostarted\n", hd_device_get_name(d), disable ? "unmarked" : "marked");
-        return EXIT_SUCCESS;
-}
-
 static int verb_nodedev_mdev(int argc _unused_, char **argv) {
-        static const struct {
-                const char *verb;
-                int (*fn)(const char *verb, hd_ctx *ctx, hd_device *d, hd_mdev *m);
-        } actions[] = {
-                { "nodedev-destroy", mdev_destroy },
-                { "nodedev-undefine", mdev_undefine_nodedev },
-                { "nodedev-start", mdev_start_nodedev },
-                { "nodedev-autostart", mdev_autostart_nodedev },
-        };
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        _cleanup_(mdev_unrefp) hd_mdev *m = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        _cleanup_free_ char *name = NULL;
+        const char *verb = argv[0];
+        bool disable = arg_disable;
         hd_device *d;
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(actions); i++) {
-                if (!streq(argv[0], actions[i].verb))
-                        continue;
-                r = open_mdev(argv[0], argv[1], &ctx, &list, &d, &m);
-                return r ? r : actions[i].fn(argv[0], ctx, d, m);
-        }
-        return EXIT_FAILURE;
+        r = open_mdev(verb, argv[1], &ctx, &list, &d);
+        if (r)
+                return r;
+        name = strdup(hd_device_get_name(d));
+        if (!name)
+                return EXIT_FAILURE;
+        if (streq(verb, "nodedev-destroy"))
+                r = hd_mdev_device_destroy(d, &res);
+        else if (streq(verb, "nodedev-undefine"))
+                r = hd_mdev_device_undefine(d, &res);
+        else if (streq(verb, "nodedev-start"))
+                r = hd_mdev_device_start(d, &res);
+        else
+                r = hd_mdev_device_set_autostart(d, !disable, &res);
+        r = mdev_exit(verb, r, res);
+        if (r != EXIT_SUCCESS)
+                return r;
+        if (streq(verb, "nodedev-destroy"))
+                printf("Destroyed node device '%s'\n", name);
+        else if (streq(verb, "nodedev-undefine"))
+                printf("Undefined node device '%s'\n", name);
+        else if (streq(verb, "nodedev-start"))
+                printf("Device %s started\n", name);
+        else
+                printf("Device %s %s as autostarted\n", name, disable ? "unmarked" : "marked");
+        return EXIT_SUCCESS;
 }
 
 static const struct option nodedev_autostart_options[] = {

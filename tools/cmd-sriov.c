@@ -10,14 +10,10 @@
 
 /* The library's choice (hd_sriov_config_dir): HOSTDEV_CONFIG_DIR, else
  * SYSROOT/etc/hostdev with --sysroot, else /etc/hostdev. */
-static void config_dir_error(int r) {
-        if (r == -EINVAL)
-                errorf("HOSTDEV_CONFIG_DIR must be an absolute path");
-}
-
 static int config_dir(hd_ctx *ctx, char **ret) {
         int r = hd_sriov_config_dir(ctx, ret);
-        config_dir_error(r);
+        if (r < 0)
+                errorf("%s", hd_ctx_get_error(ctx) ?: strerror(-r));
         return r;
 }
 
@@ -123,15 +119,13 @@ static json_object *pf_json(const void *item) {
 
 static void pf_text(const hd_sriov_pf *pf) {
         printf("%s  %04x:%04x  driver %s  netdev %s  VFs %u/%u  autoprobe %s\n", pf->addr, pf->vendor, pf->device,
-               pf->driver[0] ? pf->driver : "(none)", pf->netdev[0] ? pf->netdev : "-", pf->numvfs, pf->totalvfs,
-               onoff(pf->autoprobe));
+               pf->driver ?: "(none)", pf->netdev ?: "-", pf->numvfs, pf->totalvfs, onoff(pf->autoprobe));
         for (size_t i = 0; i < pf->n_vfs; i++) {
                 const hd_sriov_vf *v = &pf->vfs[i];
-                printf("  VF %-3u %s  %-10s %s", v->index, v->addr, v->driver[0] ? v->driver : "(none)",
-                       v->netdev[0] ? v->netdev : "-");
+                printf("  VF %-3u %s  %-10s %s", v->index, v->addr, v->driver ?: "(none)", v->netdev ?: "-");
                 if (v->has_link_info) {
-                        printf("%*s  mac", (int) (12 - strlen(v->netdev[0] ? v->netdev : "-")), "");
-                        printf(" %s  vlan %u", v->mac[0] ? v->mac : "-", v->vlan);
+                        printf("%*s  mac", (int) (12 - strlen(v->netdev ?: "-")), "");
+                        printf(" %s  vlan %u", v->mac ?: "-", v->vlan);
                         if (v->qos)
                                 printf(" qos %u", v->qos);
                         printf("  spoofchk %s  trust %s  link %s", onoff(v->spoofchk), onoff(v->trust),
@@ -169,32 +163,6 @@ static int sriov_list(int argc _unused_, char **argv _unused_) {
 }
 
 /* ---- sriov set ---- */
-
-static bool is_pf(hd_nodedev_list *list, hd_device *d) {
-        hd_sriov_pf *pf = NULL;
-        if (hd_sriov_pf_get(list, d, &pf) < 0)
-                return false;
-        hd_sriov_pf_free(pf, 1);
-        return true;
-}
-
-static int lookup_pf(hd_nodedev_list *list, const char *verb, const char *name, hd_device **ret) {
-        hd_sriov_pf *pf = NULL;
-        int r;
-        if (lookup(list, name, ret) < 0)
-                return -ENODEV;
-        r = hd_sriov_pf_get(list, *ret, &pf);
-        if (r == -EOPNOTSUPP) {
-                errorf("%s: %s is not an SR-IOV physical function (no sriov_totalvfs)", verb, hd_device_get_name(*ret));
-                return r;
-        }
-        if (r < 0) {
-                errorf("%s: %s: %s", verb, hd_device_get_name(*ret), strerror(-r));
-                return r;
-        }
-        hd_sriov_pf_free(pf, 1);
-        return 0;
-}
 
 static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char *verb, const hd_sriov_set_opts *set,
                    const hd_sriov_vf_config *vf) {
@@ -304,11 +272,16 @@ static int sriov_set(int argc _unused_, char **argv) {
         }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
-        if (lookup_pf(list, "sriov set", argv[1], &d) < 0)
+        if (lookup(list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_sriov_set_numvfs(list, d, &o, flags, &res);
         if (r >= 0 && hd_result_get_status(res) == -ERANGE) {
+                /* the count is checked before anything: no step to show */
                 errorf("sriov set: %s; nothing changed", strempty(hd_result_get_reason(res)));
+                return EXIT_FAILURE;
+        }
+        if (r < 0 && hd_ctx_get_error(ctx)) {
+                errorf("sriov set: %s", hd_ctx_get_error(ctx));
                 return EXIT_FAILURE;
         }
         if (r < 0) {
@@ -342,7 +315,7 @@ static int sriov_vf(int argc _unused_, char **argv) {
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         hd_sriov_vf_config vc = arg_vf;
         _hd_cleanup_result_ hd_result *res = NULL;
-        bool json = arg_json, do_persist = arg_persist, have_qos = arg_have_qos;
+        bool json = arg_json, do_persist = arg_persist, have_qos = arg_have_qos, sysroot_persist;
         unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
         hd_device *d;
         int r, rc;
@@ -366,52 +339,18 @@ static int sriov_vf(int argc _unused_, char **argv) {
                 if (p && hd_device_get_cap_type(p) == HD_CAP_PCI)
                         d = p; /* persisted state is keyed by the PF's PCI address */
         }
-        r = hd_sriov_vf_configure(list, d, &vc, flags, &res);
-        if (r == -EOPNOTSUPP && !hd_ctx_is_live(ctx) &&
-            (hd_device_get_cap_type(d) == HD_CAP_NET || is_pf(list, d))) {
-                /* a sysroot: no netlink; the settings can still be persisted */
-                if (flags & HD_SRIOV_DRY_RUN && !do_persist) {
-                        /* the plan, which needs no netlink */
-                        char what[200] = "";
-                        size_t l = 0;
-                        if (vc.set_mac)
-                                l += (size_t) snprintf(what + l, sizeof(what) - l, " mac %02x:%02x:%02x:%02x:%02x:%02x",
-                                                       vc.mac[0], vc.mac[1], vc.mac[2], vc.mac[3], vc.mac[4], vc.mac[5]);
-                        if (vc.set_vlan && l < sizeof(what))
-                                l += (size_t) snprintf(what + l, sizeof(what) - l, " vlan %u qos %u", vc.vlan, vc.qos);
-                        if (vc.trust >= 0 && l < sizeof(what))
-                                l += (size_t) snprintf(what + l, sizeof(what) - l, " trust %s", vc.trust ? "on" : "off");
-                        if (vc.spoofchk >= 0 && l < sizeof(what))
-                                snprintf(what + l, sizeof(what) - l, " spoofchk %s", vc.spoofchk ? "on" : "off");
-                        if (json) {
-                                /* sriov_report's document */
-                                json_object *o = json_object_new_object(), *arr = json_object_new_array(),
-                                            *a = json_object_new_object();
-                                char action[256];
-                                snprintf(action, sizeof(action), "VF %u:%s", vc.index, what);
-                                json_object_object_add(o, "status", json_object_new_string("ok"));
-                                json_object_object_add(o, "reason", NULL);
-                                hd_device *pf = hd_device_get_cap_type(d) == HD_CAP_NET ? hd_device_get_parent(d) : d;
-                                const char *addr = pf ? hd_device_get_pci_address(pf) : NULL;
-                                /* the PF's PCI address, as the library's actions name it */
-                                json_object_object_add(a, "pf", json_object_new_string(addr ?: hd_device_get_name(d)));
-                                json_object_object_add(a, "action", json_object_new_string(action));
-                                json_object_object_add(a, "result", json_object_new_string(hd_outcome_to_string(HD_RESULT_SRIOV, HD_OUTCOME_PLANNED)));
-                                json_object_array_add(arr, a);
-                                json_object_object_add(o, "actions", arr);
-                                print_json(o);
-                                json_object_put(o);
-                                return EXIT_SUCCESS;
-                        }
-                        printf("%s: VF %u:%s  would change (not checked against the VF: no netlink with --sysroot)\n",
-                               hd_device_get_name(d), vc.index, what);
-                        return EXIT_SUCCESS;
-                }
-                if (!do_persist) {
-                        errorf("sriov vf: VF link settings need the live host (rtnetlink); with --sysroot only "
-                               "--persist records them");
-                        return EXIT_FAILURE;
-                }
+        /* a sysroot has no netlink: --persist records the settings, checked
+         * by the library's plan */
+        sysroot_persist = do_persist && !hd_ctx_is_live(ctx);
+        r = hd_sriov_vf_configure(list, d, &vc, flags | (sysroot_persist ? HD_SRIOV_DRY_RUN : 0), &res);
+        if (r < 0) {
+                if (hd_ctx_get_error(ctx))
+                        errorf("sriov vf: %s", hd_ctx_get_error(ctx));
+                else
+                        errorf("sriov vf: %s: %s", hd_device_get_name(d), strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (sysroot_persist) {
                 if (flags & HD_SRIOV_DRY_RUN) {
                         printf("%s: would persist (not applied: no netlink with --sysroot)\n", hd_device_get_name(d));
                         return EXIT_SUCCESS;
@@ -419,26 +358,13 @@ static int sriov_vf(int argc _unused_, char **argv) {
                 printf("%s: VF %u not applied (no netlink with --sysroot)\n", hd_device_get_name(d), vc.index);
                 return persist(ctx, list, d, "sriov vf", NULL, &vc);
         }
-        if (r == -EOPNOTSUPP) {
-                errorf("sriov vf: %s is not an SR-IOV physical function or its network interface",
-                       hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
-        if (r == -ERANGE) {
-                hd_sriov_pf *pf = NULL;
-                unsigned numvfs = hd_sriov_pf_get(list, d, &pf) >= 0 ? pf->numvfs : 0;
-                hd_sriov_pf_free(pf, 1);
-                errorf("sriov vf: %s has %u VFs: no VF %u", hd_device_get_name(d), numvfs, vc.index);
-                return EXIT_FAILURE;
-        }
-        if (r == -ENODEV) {
-                errorf("sriov vf: %s has no network interface: VF link settings go through the PF's interface",
-                       hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
-        if (r < 0) {
-                errorf("sriov vf: %s: %s", hd_device_get_name(d), strerror(-r));
-                return EXIT_FAILURE;
+        if (!hd_ctx_is_live(ctx) && !json) {
+                /* the plan of a dry run, which could not be compared with the VF */
+                const hd_result_step *st = hd_result_get_step(res, 0);
+                printf("%s: %s  %s (%s)\n", hd_device_get_name(d), strempty(hd_result_step_get_action(st)),
+                       hd_outcome_to_string(HD_RESULT_SRIOV, hd_result_step_get_outcome(st)),
+                       strempty(hd_result_step_get_error_text(st)));
+                return EXIT_SUCCESS;
         }
         rc = sriov_report("sriov vf", argv[1], res, json); /* as the user named it */
         if (rc == EXIT_SUCCESS && do_persist) {
@@ -479,8 +405,9 @@ static int verb_apply(int argc _unused_, char **argv _unused_) {
         /* the order (SR-IOV, then mdevs) is the library's: hd_apply */
         r = hd_apply(list, flags, &res);
         if (r < 0) {
-                config_dir_error(r);
-                if (r != -EINVAL)
+                if (hd_ctx_get_error(ctx))
+                        errorf("%s", hd_ctx_get_error(ctx));
+                else
                         errorf("apply: %s", strerror(-r));
                 return EXIT_FAILURE;
         }

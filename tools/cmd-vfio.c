@@ -83,25 +83,17 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                         if (!shown++)
                                 fprintf(stderr, "note: %s shares its card with", hd_device_get_name(devs[i]));
                         fprintf(stderr, "%s %s (%s%s%s)", shown > 1 ? "," : "", comp[k].addr, comp[k].kind,
-                                comp[k].driver[0] ? ", " : "", comp[k].driver);
+                                comp[k].driver ? ", " : "", strempty(comp[k].driver));
                 }
                 if (shown)
                         fprintf(stderr, "; use --group to detach the whole card\n");
-                free(comp);
-        }
-        if (r == -EINVAL) {
-                hd_device *bad = devs[0];
-                for (size_t i = 0; i < n; i++)
-                        if (hd_device_get_cap_type(devs[i]) != HD_CAP_PCI || hd_pci_device_is_bridge(devs[i])) {
-                                bad = devs[i];
-                                break;
-                        }
-                errorf("%s %s: not a PCI endpoint (bridges and non-PCI devices cannot be detached)%s", verb,
-                       hd_device_get_name(bad), n > 1 ? "; nothing changed" : "");
-                return EXIT_FAILURE;
+                hd_gpu_companions_free(comp, nc);
         }
         if (r < 0) {
-                errorf("%s %s%s: %s", verb, hd_device_get_name(devs[0]), n > 1 ? " ..." : "", strerror(-r));
+                if (hd_ctx_get_error(ctx))
+                        errorf("%s %s", verb, hd_ctx_get_error(ctx));
+                else
+                        errorf("%s %s%s: %s", verb, hd_device_get_name(devs[0]), n > 1 ? " ..." : "", strerror(-r));
                 return EXIT_FAILURE;
         }
         return report(verb, res, json);

@@ -176,6 +176,30 @@ int lookup(hd_nodedev_list *list, const char *name, hd_device **ret) {
         return r;
 }
 
+/* open_list(), then lookup() of @name unless it is NULL (*ret is then left
+ * alone); <0 after the error was printed. */
+int open_list_lookup(hd_ctx **ret_ctx, hd_nodedev_list **ret_list, const char *name, hd_device **ret) {
+        int r = open_list(ret_ctx, ret_list);
+        if (r < 0 || !name)
+                return r;
+        return lookup(*ret_list, name, ret);
+}
+
+/* lookup() of a PCI device: "VERB: NAME is not a PCI device" for another
+ * (-EINVAL). */
+int lookup_pci(hd_nodedev_list *list, const char *verb, const char *name, hd_device **ret) {
+        hd_device *d;
+        int r = lookup(list, name, &d);
+        if (r < 0)
+                return r;
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                errorf("%s: %s is not a PCI device", verb, hd_device_get_name(d));
+                return -EINVAL;
+        }
+        *ret = d;
+        return 0;
+}
+
 /* ---- help ---- */
 
 
@@ -224,6 +248,10 @@ void print_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+json_object *json_str(const char *s) {
+        return isempty(s) ? NULL : json_object_new_string(s);
+}
+
 void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item)) {
         json_object *a = json_object_new_array();
         for (size_t i = 0; i < n; i++)
@@ -253,6 +281,14 @@ json_object *result_json(const hd_result *res) {
         if (hd_result_to_json(res, &o) < 0)
                 errorf("out of memory");
         return o;
+}
+
+/* "VERB: REASON" for a library call that failed with @r: the context's
+ * error, strerror(-r) when it has none; the exit status, 2 (refused) for
+ * -EBUSY, else 1. */
+int error_exit(hd_ctx *ctx, const char *verb, int r) {
+        errorf("%s: %s", verb, hd_ctx_get_error(ctx) ?: strerror(-r));
+        return r == -EBUSY ? EXIT_REFUSED : EXIT_FAILURE;
 }
 
 /* Exit status of a result, with its reason on stderr: 0, 1 (failed) or 2

@@ -98,6 +98,10 @@ int open_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 int open_lookup_list(hd_ctx **ret_ctx, hd_nodedev_list **ret_list);
 /* Lookup with a one-line error on failure. */
 int lookup(hd_nodedev_list *list, const char *name, hd_device **ret);
+/* open_list() and, when @name is not NULL, lookup() of it. */
+int open_list_lookup(hd_ctx **ret_ctx, hd_nodedev_list **ret_list, const char *name, hd_device **ret);
+/* The same for a PCI device: "VERB: NAME is not a PCI device" for another. */
+int lookup_pci(hd_nodedev_list *list, const char *verb, const char *name, hd_device **ret);
 void print_verb_help(const struct verb *v);
 /* The candidate closest to @word when it is a likely typo of it (or a
  * virsh short form: "list" for "nodedev-list"); NULL otherwise. */
@@ -108,6 +112,8 @@ void unknown_word(const char *what, const char *word, const char *const *candida
 int bad_option(const char *verb, char **argv);
 bool want_help(int argc, char **argv);
 void print_json(json_object *o);
+/* A JSON string, or JSON null (NULL) for a NULL or empty @s. */
+json_object *json_str(const char *s);
 /* Print the JSON array of @n items of @size bytes at @items, each made by @to_json. */
 void print_json_array(const void *items, size_t n, size_t size, json_object *(*to_json)(const void *item));
 /* Print a transaction result; returns the exit status (0, 1, 2). */
@@ -115,6 +121,9 @@ int report(const char *verb, const hd_result *res, bool json);
 void print_result_text(const hd_result *res, const char *indent);
 json_object *result_json(const hd_result *res);
 int result_exit(const char *verb, const hd_result *res);
+/* "VERB: REASON" of a failed library call (the context's error, else
+ * strerror(-r)); returns the exit status: 2 for -EBUSY, else 1. */
+int error_exit(hd_ctx *ctx, const char *verb, int r);
 /* main's checks: --sysroot is never the host; write verbs need root on the
  * live host; output write errors fail the run. */
 int check_sysroot_option(void);

@@ -78,6 +78,7 @@ _public_ hd_ctx *hd_ctx_unref(hd_ctx *ctx) {
                 close(ctx->root_fd);
         free(ctx->sysroot);
         free(ctx->state_dir);
+        free(ctx->error);
         free(ctx);
         return NULL;
 }
@@ -101,6 +102,39 @@ _public_ const char *hd_ctx_get_sysroot(hd_ctx *ctx) {
 
 _public_ bool hd_ctx_is_live(hd_ctx *ctx) {
         return !ctx->sysroot;
+}
+
+_public_ const char *hd_ctx_get_error(hd_ctx *ctx) {
+        return ctx ? ctx->error : NULL;
+}
+
+void hd_error_clear(hd_ctx *ctx) {
+        if (ctx)
+                free(TAKE_PTR(ctx->error));
+}
+
+int hd_verror(hd_ctx *ctx, int r, const char *fmt, va_list ap) {
+        char *text;
+
+        if (!ctx)
+                return r;
+        /* Out of memory keeps the old text away rather than a wrong one. */
+        if (hd_vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        free(ctx->error);
+        ctx->error = text;
+        if (text)
+                log_info(ctx, "%s", text);
+        return r;
+}
+
+int hd_error(hd_ctx *ctx, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        hd_verror(ctx, r, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 _public_ int hd_ctx_set_state_dir(hd_ctx *ctx, const char *dir) {
@@ -141,23 +175,32 @@ _public_ void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata)
         ctx->in_use_data = userdata;
 }
 
-int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char *reason, size_t size) {
-        char why[400] = "";
+int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char **ret_reason) {
+        _cleanup_free_ char *why = NULL, *error = NULL;
         int r;
 
         if (!ctx || !ctx->in_use_fn)
                 return 0;
-        r = ctx->in_use_fn(ctx, kind, id, why, sizeof(why), ctx->in_use_data);
+        /* the answer comes back in @why: whatever the function does to the
+         * context's error (it may connect to libvirt) is not the caller's */
+        error = TAKE_PTR(ctx->error);
+        r = ctx->in_use_fn(ctx, kind, id, &why, ctx->in_use_data);
+        free(ctx->error);
+        ctx->error = TAKE_PTR(error);
         if (r == 0)
                 return 0;
         if (r > 0) {
-                snprintf(reason, size, "%s", why);
+                *ret_reason = TAKE_PTR(why);
+                if (!*ret_reason && hd_asprintf(ret_reason, "%s is used by a running domain", id) < 0)
+                        return -ENOMEM;
                 return -EBUSY;
         }
         if (force) {
-                log_warn(ctx, "%s: %s; going on (--force)", id, why);
+                log_warn(ctx, "%s: %s; going on (--force)", id, strempty(why));
                 return 0;
         }
-        snprintf(reason, size, "%s: cannot tell whether a domain uses it (%s); --force to proceed", id, why);
+        if (hd_asprintf(ret_reason, "%s: cannot tell whether a domain uses it (%s); --force to proceed", id,
+                        why ?: strerror(-r)) < 0)
+                return -ENOMEM;
         return -EBUSY;
 }

@@ -8,6 +8,10 @@
 #include "hostdev/hostdev.h"
 #include "macro.h"
 
+void hd_strv_free(char **v);
+static inline void strv_freep(char ***v) { hd_strv_free(*v); }
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
 struct hd_ctx {
         int n_ref;
         int root_fd;            /* "/" or the sysroot directory */
@@ -23,14 +27,25 @@ struct hd_ctx {
         void *kops_data;
         hd_in_use_fn in_use_fn;  /* domain/: is a device used by a VM? */
         void *in_use_data;
+        char *error;             /* hd_ctx_get_error() */
 };
+
+/* The context's error (hd_ctx_get_error): a public function that reports
+ * its failures this way calls hd_error_clear() first, and fails with
+ * `return hd_error(ctx, -EINVAL, "...", ...)`: the text is logged (info
+ * level) and kept; @r (a -errno) is returned.  @ctx may be NULL. */
+void hd_error_clear(hd_ctx *ctx);
+int hd_error(hd_ctx *ctx, int r, const char *fmt, ...) _printf_(3, 4);
+int hd_verror(hd_ctx *ctx, int r, const char *fmt, va_list ap) _printf_(3, 0);
 
 /* Ask the context's in-use function (hd_ctx_set_in_use_fn) about a device
  * (@kind "pci" with an address, "mdev" with a UUID) before taking it from a
  * guest: 0 when free or nobody can be asked (no function set); -EBUSY with
- * @reason when a running domain uses it (even with @force), or when it
- * cannot be told and @force is not set. */
-int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char *reason, size_t size);
+ * the reason in *@ret_reason (caller frees) when a running domain uses it
+ * (even with @force), or when it cannot be told and @force is not set;
+ * -ENOMEM.  Like the in-use function, it hands its answer back rather
+ * than setting the context's error: the callers put it in their result. */
+int hd_ctx_check_in_use(hd_ctx *ctx, const char *kind, const char *id, bool force, char **ret_reason);
 /* ---- helpers the modules share (util/host.c) ------------------------- */
 /* snprintf "%s" of @src ("" for NULL), truncated to @size */
 void hd_copy_str(char *dst, size_t size, const char *src);
@@ -137,6 +152,7 @@ int hd_write_file_atomic(const char *path, const char *data, mode_t mode);
 /* ---- strings (util/strutil.c) ---------------------------------------- */
 char *hd_strdup(const char *s);
 int hd_asprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
+int hd_vasprintf(char **ret, const char *fmt, va_list ap) _printf_(2, 0);
 void hd_strip(char *s);                      /* trailing whitespace */
 /* Every byte of an invalid UTF-8 sequence (or an encoded surrogate or
  * code point above U+10FFFF) becomes '?', in place: sysfs attributes are

@@ -1,4 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Header-only helpers shared by the library and its front ends: attributes,
+ * cleanup helpers over libc (free, close, closedir, fclose), TAKE_PTR and
+ * string predicates.  It includes system headers only and declares no
+ * library function, so that tools/ may include it (and nothing else of
+ * util/) without depending on libhostdev's internals;
+ * scripts/check-includes.py (test include-cycles) keeps it that way.
+ * Helpers over library functions go into util/internal.h.
+ */
 #pragma once
 
 #include <errno.h>
@@ -28,10 +37,6 @@ static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
 
 static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 #define _cleanup_fclose_ _cleanup_(fclosep)
-
-void hd_strv_free(char **v);
-static inline void strv_freep(char ***v) { hd_strv_free(*v); }
-#define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 /* Move ownership out of a cleanup variable. */
 #define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })

@@ -174,6 +174,7 @@ _public_ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outc
                 return kind == HD_RESULT_DRIVERS ? "would move"
                        : kind == HD_RESULT_SRIOV ? "would change"
                        : kind == HD_RESULT_RESET ? "would reset"
+                       : kind == HD_RESULT_MDEV ? "planned"
                                                  : "would start";
         case HD_OUTCOME_SKIPPED: return kind == HD_RESULT_MDEV_APPLY ? "parent absent" : "skipped";
         case HD_OUTCOME_FAILED: return "FAILED";
@@ -204,6 +205,11 @@ _public_ int hd_result_format_text(const hd_result *r, char **ret) {
                 case HD_RESULT_MDEV_APPLY:
                         hd_buf_printf(&b, "mdev %s  %s %s  %s%s%s\n", strempty(s->subject), strempty(s->parent),
                                       strempty(s->type), word, s->error_text ? ": " : "", strempty(s->error_text));
+                        break;
+                case HD_RESULT_MDEV:
+                        hd_buf_printf(&b, "mdev %s  %s %s  %s  %s%s%s\n", strempty(s->subject), strempty(s->parent),
+                                      strempty(s->type), strempty(s->action), word, s->error_text ? ": " : "",
+                                      strempty(s->error_text));
                         break;
                 case HD_RESULT_RESET:
                         /* a refusal or failure is the reason alone */
@@ -256,16 +262,20 @@ static json_object *step_json(enum hd_result_kind kind, const hd_result_step *s)
                         r = add(o, "action", json_object_new_string(strempty(s->action)), false);
                 break;
         case HD_RESULT_MDEV_APPLY:
-                r = add(o, "uuid", json_object_new_string(strempty(s->subject)), false);
+        case HD_RESULT_MDEV:
+                r = add(o, "uuid", kind == HD_RESULT_MDEV ? str_or_null(s->subject)
+                                                           : json_object_new_string(strempty(s->subject)), true);
                 if (r >= 0)
                         r = add(o, "parent", json_object_new_string(strempty(s->parent)), false);
                 if (r >= 0)
                         r = add(o, "type", json_object_new_string(strempty(s->type)), false);
+                if (r >= 0 && kind == HD_RESULT_MDEV)
+                        r = add(o, "action", json_object_new_string(strempty(s->action)), false);
                 break;
         }
         if (r >= 0)
                 r = add(o, "result", json_object_new_string(word), false);
-        if (r >= 0 && kind == HD_RESULT_MDEV_APPLY)
+        if (r >= 0 && (kind == HD_RESULT_MDEV_APPLY || kind == HD_RESULT_MDEV))
                 r = add(o, "error", str_or_null(s->error_text), true);
         if (r < 0) {
                 json_object_put(o);
@@ -301,7 +311,8 @@ _public_ int hd_result_to_json(const hd_result *r, struct json_object **ret) {
                 json_object_put(arr);
                 return -ENOMEM;
         }
-        if (add(o, r->kind == HD_RESULT_SRIOV ? "actions" : "devices", arr, false) < 0) {
+        if (add(o, r->kind == HD_RESULT_SRIOV ? "actions" : r->kind == HD_RESULT_MDEV ? "mdevs" : "devices", arr,
+                false) < 0) {
                 json_object_put(o);
                 return -ENOMEM;
         }

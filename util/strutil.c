@@ -20,18 +20,23 @@ char *hd_strdup(const char *s) {
         return s ? strdup(s) : NULL;
 }
 
-int hd_asprintf(char **ret, const char *fmt, ...) {
-        va_list ap;
+int hd_vasprintf(char **ret, const char *fmt, va_list ap) {
         char *s;
-        int r;
 
-        va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (r < 0)
+        if (vasprintf(&s, fmt, ap) < 0)
                 return -ENOMEM;
         *ret = s;
         return 0;
+}
+
+int hd_asprintf(char **ret, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = hd_vasprintf(ret, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 void hd_strip(char *s) {

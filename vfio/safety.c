@@ -19,22 +19,23 @@ static bool under(const char *path, const char *dev) {
         return strncmp(path, dev, l) == 0 && (path[l] == '/' || path[l] == 0);
 }
 
-static void reasonf(char *reason, size_t size, const char *fmt, ...) _printf_(3, 4);
-static void reasonf(char *reason, size_t size, const char *fmt, ...) {
+/* The reason of a refusal in *@reason: -EBUSY, or -ENOMEM. */
+static int reasonf(char **reason, const char *fmt, ...) _printf_(2, 3);
+static int reasonf(char **reason, const char *fmt, ...) {
         va_list ap;
-        if (!reason || !size)
-                return;
+        int r;
+
         va_start(ap, fmt);
-        vsnprintf(reason, size, fmt, ap);
+        r = hd_vasprintf(reason, fmt, ap);
         va_end(ap);
+        return r < 0 ? r : -EBUSY;
 }
 
 /* A fact safety needs cannot be read: say so and refuse, never report
  * "safe".  A capture replayed with --sysroot has no proc/ at all. */
-static int unknown(hd_ctx *ctx, const char *file, char *reason, size_t size) {
-        reasonf(reason, size, "host-safety facts unknown: %s/%s cannot be read%s", ctx->sysroot ?: "", file,
+static int unknown(hd_ctx *ctx, const char *file, char **reason) {
+        return reasonf(reason, "host-safety facts unknown: %s/%s cannot be read%s", ctx->sysroot ?: "", file,
                 ctx->sysroot ? " (a capture records no mounts, swaps, routes or open files)" : "");
-        return -EBUSY;
 }
 
 /* Is the block device sys/dev/block/MAJ:MIN (or anything it is built on,
@@ -68,32 +69,31 @@ static bool block_under(hd_ctx *ctx, const char *majmin, const char *dev, int de
         return false;
 }
 
-static int check_mounts(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
+static int check_mounts(hd_ctx *ctx, const char *dev, char **reason) {
         _cleanup_free_ char *mi = NULL;
         const char *p;
 
         if (hd_sysfs_read_full(ctx, "proc/self/mountinfo", &mi, NULL) < 0)
-                return unknown(ctx, "proc/self/mountinfo", reason, size);
+                return unknown(ctx, "proc/self/mountinfo", reason);
         for (p = mi; *p;) {
                 const char *nl = strchrnul(p, '\n');
                 char majmin[32], mnt[512], blk[64];
                 /* id parent maj:min root mountpoint ... */
                 if (sscanf(p, "%*u %*u %31s %*s %511s", majmin, mnt) == 2 && !startswith(majmin, "0:") &&
                     block_under(ctx, majmin, dev, 0, blk, sizeof(blk))) {
-                        reasonf(reason, size, "%s backs the filesystem mounted on %s", blk, mnt);
-                        return -EBUSY;
+                        return reasonf(reason, "%s backs the filesystem mounted on %s", blk, mnt);
                 }
                 p = *nl ? nl + 1 : nl;
         }
         return 0;
 }
 
-static int check_swap(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
+static int check_swap(hd_ctx *ctx, const char *dev, char **reason) {
         _cleanup_free_ char *sw = NULL;
         const char *p;
 
         if (hd_sysfs_read_full(ctx, "proc/swaps", &sw, NULL) < 0)
-                return unknown(ctx, "proc/swaps", reason, size);
+                return unknown(ctx, "proc/swaps", reason);
         p = strchr(sw, '\n'); /* header */
         while (p && *++p) {
                 const char *nl = strchrnul(p, '\n');
@@ -104,8 +104,7 @@ static int check_swap(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
                         const char *kname = hd_path_basename(file);
                         if (hd_sysfs_read_strf(ctx, &mm, "sys/class/block/%s/dev", kname) >= 0 &&
                             block_under(ctx, mm, dev, 0, blk, sizeof(blk))) {
-                                reasonf(reason, size, "%s is active swap", file);
-                                return -EBUSY;
+                                return reasonf(reason, "%s is active swap", file);
                         }
                 }
                 /* swap files live on a mounted filesystem: check_mounts covers them */
@@ -115,7 +114,7 @@ static int check_swap(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
 }
 
 /* A disk or partition below @dev that is held by dm/md (LVM, RAID, crypt). */
-static int check_holders(hd_nodedev_list *list, const char *dev, char *reason, size_t size) {
+static int check_holders(hd_nodedev_list *list, const char *dev, char **reason) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                 hd_device *b = hd_nodedev_list_get(list, i);
@@ -141,10 +140,9 @@ static int check_holders(hd_nodedev_list *list, const char *dev, char *reason, s
                                 snprintf(path, sizeof(path), "%s/%s/holders", hd_device_get_syspath(b), entries[k]);
                         }
                         if (hd_sysfs_list_dir(ctx, path, &holders, &nh) >= 0 && nh > 0) {
-                                reasonf(reason, size, "%s%s%s is part of the active device %s (dm/md/LVM)",
+                                return reasonf(reason, "%s%s%s is part of the active device %s (dm/md/LVM)",
                                         hd_device_get_sysname(b), k == n ? "" : "/", k == n ? "" : entries[k],
                                         holders[0]);
-                                return -EBUSY;
                         }
                 }
         }
@@ -177,13 +175,13 @@ static bool net_under(hd_ctx *ctx, const char *ifname, const char *dev, int dept
         return false;
 }
 
-static int check_default_route(hd_ctx *ctx, const char *dev, char *reason, size_t size) {
+static int check_default_route(hd_ctx *ctx, const char *dev, char **reason) {
         _cleanup_free_ char *v4 = NULL, *v6 = NULL;
         const char *p;
         char found[64];
 
         if (hd_sysfs_read_full(ctx, "proc/net/route", &v4, NULL) < 0)
-                return unknown(ctx, "proc/net/route", reason, size);
+                return unknown(ctx, "proc/net/route", reason);
         if (v4)
                 for (p = strchr(v4, '\n'); p && *++p;) {
                         const char *nl = strchrnul(p, '\n');
@@ -192,9 +190,8 @@ static int check_default_route(hd_ctx *ctx, const char *dev, char *reason, size_
                         if (sscanf(p, "%63s %15s %*s %*s %*s %*s %*s %15s", ifname, dst, mask) == 3 &&
                             streq(dst, "00000000") && streq(mask, "00000000") &&
                             net_under(ctx, ifname, dev, 0, found, sizeof(found))) {
-                                reasonf(reason, size, "%s carries the IPv4 default route%s%s", found,
+                                return reasonf(reason, "%s carries the IPv4 default route%s%s", found,
                                         streq(found, ifname) ? "" : " through ", streq(found, ifname) ? "" : ifname);
-                                return -EBUSY;
                         }
                         p = *nl ? nl : NULL;
                 }
@@ -206,15 +203,14 @@ static int check_default_route(hd_ctx *ctx, const char *dev, char *reason, size_
                         if (sscanf(p, "%39s %3s %*s %*s %*s %*s %*s %*s %*s %63s", dst, plen, ifname) == 3 &&
                             strspn(dst, "0") == 32 && streq(plen, "00") && !streq(ifname, "lo") &&
                             net_under(ctx, ifname, dev, 0, found, sizeof(found))) {
-                                reasonf(reason, size, "%s carries the IPv6 default route", found);
-                                return -EBUSY;
+                                return reasonf(reason, "%s carries the IPv6 default route", found);
                         }
                         p = *nl ? nl + 1 : NULL;
                 }
         return 0;
 }
 
-static int check_console(hd_device *d, char *reason, size_t size) {
+static int check_console(hd_device *d, char **reason) {
         hd_ctx *ctx = hd_device_get_ctx(d);
         _cleanup_strv_free_ char **vt = NULL;
         long long boot_vga = 0;
@@ -231,15 +227,14 @@ static int check_console(hd_device *d, char *reason, size_t size) {
                         continue;
                 if (hd_sysfs_read_strf(ctx, &name, "sys/class/vtconsole/%s/name", vt[i]) >= 0 &&
                     strstr(name, "frame buffer")) {
-                        reasonf(reason, size, "%s is the boot VGA device and the framebuffer console (%s) is bound to it",
+                        return reasonf(reason, "%s is the boot VGA device and the framebuffer console (%s) is bound to it",
                                 hd_device_get_sysname(d), vt[i]);
-                        return -EBUSY;
                 }
         }
         return 0;
 }
 
-static int check_open_drm(hd_nodedev_list *list, hd_device *d, char *reason, size_t size) {
+static int check_open_drm(hd_nodedev_list *list, hd_device *d, char **reason) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
         size_t nn = 0, np = 0;
@@ -272,9 +267,8 @@ static int check_open_drm(hd_nodedev_list *list, hd_device *d, char *reason, siz
                                 if (streq(target, nodes[k])) {
                                         _cleanup_free_ char *comm = NULL;
                                         (void) hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]);
-                                        reasonf(reason, size, "%s is open by process %s (%s)", nodes[k], pids[i],
+                                        return reasonf(reason, "%s is open by process %s (%s)", nodes[k], pids[i],
                                                 comm ? comm : "?");
-                                        return -EBUSY;
                                 }
                 }
         }
@@ -389,8 +383,8 @@ int hd_device_console_holder(hd_device *d, char *buf, size_t size) {
                 buf[0] = 0;
         is_boot = hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) >= 0 && boot_vga == 1;
         if (is_boot) {
-                char msg[256] = "";
-                if (check_console(d, msg, sizeof(msg)) < 0) {
+                _cleanup_free_ char *msg = NULL;
+                if (check_console(d, &msg) == -EBUSY) {
                         /* "... console (vtconN) is bound to it" → "the framebuffer console (vtconN)" */
                         const char *p = strstr(msg, "(vtcon");
                         snprintf(fbcon, sizeof(fbcon), "the framebuffer console %.*s",
@@ -405,15 +399,14 @@ int hd_device_console_holder(hd_device *d, char *buf, size_t size) {
         return 1;
 }
 
-static int check_boot_framebuffer(hd_device *d, char *reason, size_t size) {
+static int check_boot_framebuffer(hd_device *d, char **reason) {
         char fb[64] = "";
         long long boot_vga = 0;
         bool is_boot = hd_device_read_attr_long(d, "boot_vga", 10, &boot_vga) >= 0 && boot_vga == 1;
 
         if (fb_holder(d, is_boot, fb, sizeof(fb)) > 0) {
-                reasonf(reason, size, "%s%s drives a framebuffer in the memory of %s (boot with video=efifb:off or "
+                return reasonf(reason, "%s%s drives a framebuffer in the memory of %s (boot with video=efifb:off or "
                         "unbind it first)", fb, is_boot ? ", the boot framebuffer," : "", hd_device_get_sysname(d));
-                return -EBUSY;
         }
         return 0;
 }
@@ -423,10 +416,18 @@ static int cmp_user(const void *a, const void *b) {
         return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1) : strcmp(x->node, y->node);
 }
 
+static void users_free(hd_gpu_user *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].comm);
+                free(v[i].node);
+        }
+        free(v);
+}
+
 int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, size_t *ret_n) {
         hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
         _cleanup_strv_free_ char **nodes = NULL, **pids = NULL;
-        _cleanup_free_ hd_gpu_user *v = NULL;
+        hd_gpu_user *v = NULL;
         size_t nn = 0, np = 0, n = 0;
 
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
@@ -467,15 +468,21 @@ int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, 
                         if (dup)
                                 continue;
                         u = realloc(v, (n + 1) * sizeof(*v));
-                        if (!u)
+                        if (!u) {
+                                users_free(v, n);
                                 return -ENOMEM;
+                        }
                         v = u;
                         u = &v[n++];
                         memset(u, 0, sizeof(*u));
                         u->pid = (int) pid;
                         (void) hd_sysfs_read_strf(ctx, &comm, "proc/%s/comm", pids[i]);
-                        snprintf(u->comm, sizeof(u->comm), "%s", comm ? comm : "?");
-                        snprintf(u->node, sizeof(u->node), "%s", nodes[k]);
+                        u->comm = comm ? TAKE_PTR(comm) : strdup("?");
+                        u->node = strdup(nodes[k]);
+                        if (!u->comm || !u->node) {
+                                users_free(v, n);
+                                return -ENOMEM;
+                        }
                 }
         }
         if (n > 1)
@@ -485,24 +492,38 @@ int hd_device_drm_users(hd_nodedev_list *list, hd_device *d, hd_gpu_user **ret, 
         return 0;
 }
 
-_public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size) {
+int hd_host_safety_reason(hd_nodedev_list *list, hd_device *d, char **ret_reason) {
+        _cleanup_free_ char *reason = NULL;
         hd_ctx *ctx;
         const char *dev;
         int r;
 
-        if (!list || !d || !hd_device_get_syspath(d))
+        if (!list || !d || !hd_device_get_syspath(d) || !ret_reason)
                 return -EINVAL;
         ctx = hd_nodedev_list_get_ctx(list);
         dev = hd_device_get_syspath(d);
-        if (reason && size)
-                reason[0] = 0;
-        if ((r = check_mounts(ctx, dev, reason, size)) < 0 ||
-            (r = check_swap(ctx, dev, reason, size)) < 0 ||
-            (r = check_holders(list, dev, reason, size)) < 0 ||
-            (r = check_default_route(ctx, dev, reason, size)) < 0 ||
-            (r = check_console(d, reason, size)) < 0 ||
-            (r = check_boot_framebuffer(d, reason, size)) < 0 ||
-            (r = check_open_drm(list, d, reason, size)) < 0)
+        if ((r = check_mounts(ctx, dev, &reason)) < 0 ||
+            (r = check_swap(ctx, dev, &reason)) < 0 ||
+            (r = check_holders(list, dev, &reason)) < 0 ||
+            (r = check_default_route(ctx, dev, &reason)) < 0 ||
+            (r = check_console(d, &reason)) < 0 ||
+            (r = check_boot_framebuffer(d, &reason)) < 0 ||
+            (r = check_open_drm(list, d, &reason)) < 0) {
+                if (r == -EBUSY)
+                        *ret_reason = TAKE_PTR(reason);
                 return r;
+        }
         return 0;
+}
+
+_public_ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d) {
+        _cleanup_free_ char *reason = NULL;
+        hd_ctx *ctx = list ? hd_nodedev_list_get_ctx(list) : NULL;
+        int r;
+
+        hd_error_clear(ctx);
+        r = hd_host_safety_reason(list, d, &reason);
+        if (r == -EBUSY)
+                return hd_error(ctx, r, "%s", reason);
+        return r;
 }

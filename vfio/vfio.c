@@ -17,6 +17,7 @@
 
 #include "nodedev/device.h"
 #include "util/result-internal.h"
+#include "vfio/vfio-internal.h"
 
 struct member {
         hd_device *dev;
@@ -321,7 +322,7 @@ static int collect_members(hd_nodedev_list *list, hd_device *const *in, size_t n
         return 0;
 }
 
-static int check_pci_endpoint(hd_ctx *ctx, hd_device *d);
+static int check_pci_endpoint(hd_ctx *ctx, hd_device *d, size_t n_devs);
 static int recover_pending(hd_ctx *ctx, hd_result *res);
 
 /* After a single-device detach: is the device's group viable now (every
@@ -374,7 +375,7 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
         if (!devs || n_devs == 0)
                 return -EINVAL;
         for (size_t i = 0; i < n_devs; i++) {
-                r = check_pci_endpoint(hd_nodedev_list_get_ctx(list), devs[i]);
+                r = check_pci_endpoint(hd_nodedev_list_get_ctx(list), devs[i], n_devs);
                 if (r < 0)
                         return r;
         }
@@ -398,15 +399,14 @@ static int begin(hd_nodedev_list *list, hd_device *const *devs, size_t n_devs, u
         return 0;
 }
 
-static int check_pci_endpoint(hd_ctx *ctx, hd_device *d) {
-        if (!d || hd_device_get_cap_type(d) != HD_CAP_PCI) {
-                log_debug(ctx, "%s is not a PCI device", d ? hd_device_get_name(d) : "(null)");
+/* -EINVAL with the context's error for anything but a PCI endpoint (one
+ * of @n_devs named together). */
+static int check_pci_endpoint(hd_ctx *ctx, hd_device *d, size_t n_devs) {
+        if (!d)
                 return -EINVAL;
-        }
-        if (hd_pci_device_is_bridge(d)) {
-                log_debug(ctx, "%s is a PCI bridge: only endpoints can be assigned", hd_device_get_sysname(d));
-                return -EINVAL;
-        }
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI || hd_pci_device_is_bridge(d))
+                return hd_error(ctx, -EINVAL, "%s: not a PCI endpoint (bridges and non-PCI devices cannot be "
+                                "detached)%s", hd_device_get_name(d), n_devs > 1 ? "; nothing changed" : "");
         return 0;
 }
 
@@ -427,6 +427,7 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
         if (!list || !ret)
                 return -EINVAL;
         ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
         if (!driver)
                 driver = "vfio-pci";
         if (!streq(driver, "vfio-pci") && !streq(driver, "pci-stub")) {
@@ -446,8 +447,11 @@ _public_ int hd_vfio_detach_devices(hd_nodedev_list *list, hd_device *const *dev
         /* host safety: refuse before any change */
         if (!(flags & HD_VFIO_FORCE))
                 for (size_t i = 0; i < n; i++) {
-                        char why[400];
-                        if (hd_host_safety_check(list, ms[i].dev, why, sizeof(why)) == -EBUSY) {
+                        _cleanup_free_ char *why = NULL;
+                        r = hd_host_safety_reason(list, ms[i].dev, &why);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r == -EBUSY) {
                                 hd_result_fail(res, ctx, -EBUSY, "%s%s (use --force to override)",
                                                is_named(ms[i].dev, devs, n_devs) ? "" : "IOMMU group member ", why);
                                 /* the plan that was refused: where each device would have gone */
@@ -641,13 +645,17 @@ _public_ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *d
         if (!list || !ret)
                 return -EINVAL;
         ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
         r = begin(list, devs, n_devs, flags, &ms, &n, &res, &lock);
         if (r < 0)
                 return r;
         /* a device a running guest uses stays where it is */
         for (size_t i = 0; i < n; i++) {
-                char why[512] = "";
-                if (hd_ctx_check_in_use(ctx, "pci", ms[i].addr, flags & HD_VFIO_FORCE, why, sizeof(why)) == -EBUSY) {
+                _cleanup_free_ char *why = NULL;
+                r = hd_ctx_check_in_use(ctx, "pci", ms[i].addr, flags & HD_VFIO_FORCE, &why);
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -EBUSY) {
                         hd_result_fail(res, ctx, -EBUSY, "%s", why);
                         for (size_t k = 0; k < n; k++)
                                 add_step(res, &ms[k], ms[k].orig_driver, HD_OUTCOME_NOT_ATTEMPTED, 0);

@@ -25,12 +25,14 @@ enum {
         HD_BOOT_STUB = 1 << 3,          /* pci-stub instead of vfio-pci */
 };
 
+/* The strings of the boot structs are owned by the struct (freed by its free
+ * function); NULL means none, as each member says. */
 typedef struct hd_boot_device {
-        char addr[32];
-        char ids[16];           /* "8086:10d3" */
-        char driver_now[64];    /* bound driver now ("" = none) */
-        char host_module[64];   /* module of the host driver to delay ("" = none/unknown) */
-        char reason[160];       /* "requested" or "IOMMU group 2 mate of 0000:01:00.0" */
+        char *addr;
+        char *ids;              /* "8086:10d3" */
+        char *driver_now;       /* bound driver now (NULL = none) */
+        char *host_module;      /* module of the host driver to delay (NULL = none/unknown) */
+        char *reason;           /* "requested" or "IOMMU group 2 mate of 0000:01:00.0" */
 } hd_boot_device;
 
 typedef struct hd_boot_file {
@@ -43,12 +45,12 @@ typedef struct hd_boot_file {
 
 typedef struct hd_boot_plan {
         char *root;             /* NULL: this host */
-        char driver[16];        /* "vfio-pci" or "pci-stub" */
-        char initramfs[24];     /* "initramfs-tools", "dracut", "mkinitcpio" or "" */
-        char bootloader[48];    /* "grub", "grubby (BLS)", "systemd-boot", "kernel-install" or "" */
-        char iommu_vendor[16];  /* "intel", "amd" or "" */
+        char *driver;           /* "vfio-pci" or "pci-stub" */
+        char *initramfs;        /* "initramfs-tools", "dracut", "mkinitcpio" or NULL */
+        char *bootloader;       /* "grub", "grubby (BLS)", "systemd-boot", "kernel-install" or NULL */
+        char *iommu_vendor;     /* "intel", "amd" or NULL */
         bool by_ids;            /* vfio-pci.ids= rather than per-address binding */
-        char ids[256];          /* "10de:1b80,10de:10f0" when by_ids */
+        char *ids;              /* "10de:1b80,10de:10f0" when by_ids, else NULL */
         hd_boot_device *devices;
         size_t n_devices;
         char **kargs;           /* kernel arguments the boot needs */
@@ -65,14 +67,15 @@ typedef struct hd_boot_plan {
  * hd_boot_plan_new: what must change in @root (NULL: this host) so that
  * @devs, plus the endpoints of their IOMMU groups (bridges excluded), are
  * bound to vfio-pci (pci-stub with HD_BOOT_STUB) at boot.  Refuses
- * (-EBUSY, reason in @err) devices the host needs (root disk controller,
- * default-route NIC, boot console GPU) unless HD_BOOT_FORCE; -EINVAL for a
- * bridge or a non-PCI device; -EBADMSG for a configuration file it cannot
- * edit safely (GRUB continuation lines, unbalanced quotes); -ENOENT when
- * no boot loader configuration is found.  @err always says why.
+ * (-EBUSY) devices the host needs (root disk controller, default-route
+ * NIC, boot console GPU) unless HD_BOOT_FORCE; -EINVAL for a bridge, a
+ * non-PCI device or a @root of "" or "/"; -EBADMSG for a configuration
+ * file it cannot edit safely (GRUB continuation lines, unbalanced quotes);
+ * -ENOENT when no boot loader configuration is found.  The reason of each
+ * failure is the error of @list's context (hd_ctx_get_error()).
  */
 int hd_boot_plan_new(hd_nodedev_list *list, const char *root, hd_device *const *devs, size_t n, unsigned flags,
-                     hd_boot_plan **ret, char *err, size_t errsize);
+                     hd_boot_plan **ret);
 void hd_boot_plan_free(hd_boot_plan *p);
 /* The plan in words (newline terminated lines). */
 int hd_boot_plan_format_text(const hd_boot_plan *p, char **ret);
@@ -90,7 +93,8 @@ typedef void (*hd_boot_command_fn)(void *userdata, const char *command, int stat
  * HD_BOOT_NO_REGENERATE or HD_BOOT_DRY_RUN.  If a write fails, every file
  * already written is put back, and nothing is left changed.  @cb (may be
  * NULL) hears each command with its exit status (-1: not run).  Returns
- * the number of files changed (0: already applied).
+ * the number of files changed (0: already applied); on failure the reason
+ * is the context's error (hd_ctx_get_error()).
  */
 int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, hd_boot_command_fn cb, void *userdata);
 
@@ -98,14 +102,15 @@ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, hd_boot_co
  * hd_boot_undo: restore the exact pre-apply bytes (and modes) of every file
  * the journal of @root lists, remove the files apply created, then
  * regenerate.  Returns the number of files restored, 0 when nothing was
- * applied.
+ * applied; on failure (the journal then stays, and undo can be run again)
+ * the reason is the context's error.
  */
 int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot_command_fn cb, void *userdata);
 
 typedef struct hd_boot_status_device {
-        char addr[32];
-        char want[16];          /* driver configured at boot */
-        char now[64];           /* bound now ("" = none) */
+        char *addr;
+        char *want;             /* driver configured at boot */
+        char *now;              /* bound now (NULL = none) */
 } hd_boot_status_device;
 
 typedef struct hd_boot_status {
@@ -123,48 +128,58 @@ typedef struct hd_boot_status {
         size_t n_softdeps;
 } hd_boot_status;
 
+/* The reason of a failure is the error of @list's context. */
 int hd_boot_get_status(hd_nodedev_list *list, const char *root, hd_boot_status **ret);
 void hd_boot_status_free(hd_boot_status *s);
 
 /* ---- driver overrides (driverctl-compatible) ------------------------- */
 
 typedef struct hd_override {
-        char addr[32];
-        char driver[64];
+        char *addr;
+        char *driver;
         bool has_identity;      /* hostdev recorded the device's identity */
-        char ids[16];           /* recorded "vendor:device" ("" without identity) */
-        char subsys[16];        /* recorded subsystem ids */
-        char serial[128];       /* recorded serial ("" = none) */
-        char now[64];           /* bound now ("" = none or absent) */
+        char *ids;              /* recorded "vendor:device" (NULL without identity) */
+        char *subsys;           /* recorded subsystem ids (NULL without identity) */
+        char *serial;           /* recorded serial (NULL = none) */
+        char *now;              /* bound now (NULL = none or absent) */
         const char *match;      /* "ok", "absent", "mismatch", "unchecked" (driverctl file) */
-        char why[160];          /* mismatch detail */
+        char *why;              /* mismatch detail (NULL = none) */
 } hd_override;
+
+/* The overrides' functions report the reason of a failure as the error of
+ * @list's context (hd_ctx_get_error()). */
 
 /* Persist @driver for @d in ROOT/etc/driverctl.d/pci-ADDR (driverctl's
  * format) with its identity in ROOT/etc/hostdev/overrides/pci-ADDR, and
  * install the udev rule and script that apply overrides at boot and
- * hotplug.  With a live host and no HD_BOOT_DRY_RUN it also binds now.
- * Returns 1 when something changed, 0 when already so. */
+ * hotplug (it does not bind now: nodedev-detach does).  Nothing is written
+ * with HD_BOOT_DRY_RUN.  Returns 1 when something changed, 0 when already so; -EINVAL when @d is
+ * not a PCI function or @driver not a driver name. */
 int hd_override_set(hd_nodedev_list *list, const char *root, hd_device *d, const char *driver, unsigned flags);
-/* -ENOENT when there is no override for @addr. */
+/* -ENOENT when there is no override for @addr, -EINVAL when @addr is not
+ * a PCI address. */
 int hd_override_unset(hd_nodedev_list *list, const char *root, const char *addr, unsigned flags);
-/* Every override (hostdev's and driverctl's), checked against the devices. */
+/* Every override (hostdev's and driverctl's), checked against the devices;
+ * free with hd_override_array_free(). */
 int hd_override_list(hd_nodedev_list *list, const char *root, hd_override **ret, size_t *ret_n);
+void hd_override_array_free(hd_override *v, size_t n);
 
 /* ---- passthrough preflight ------------------------------------------- */
 
 enum hd_check_result { HD_CHECK_PASS, HD_CHECK_WARN, HD_CHECK_FAIL };
 
 typedef struct hd_check {
-        char name[48];          /* "iommu", "interrupt-remapping", ... */
-        char subject[32];       /* device address, or "" for the host */
+        char *name;             /* "iommu", "interrupt-remapping", ... */
+        char *subject;          /* device address, or NULL for the host */
         enum hd_check_result result;
-        char detail[256];
-        char fix[256];          /* "" when nothing to do */
+        char *detail;
+        char *fix;              /* NULL when nothing to do */
 } hd_check;
 
-/* Checks of the host and of @devs (may be empty). */
+/* Checks of the host and of @devs (may be empty; devices that are not PCI
+ * are skipped); free with hd_check_array_free(). */
 int hd_doctor(hd_nodedev_list *list, hd_device *const *devs, size_t n, hd_check **ret, size_t *ret_n);
+void hd_check_array_free(hd_check *v, size_t n);
 const char *hd_check_result_to_string(enum hd_check_result r);
 
 #ifdef __cplusplus

@@ -56,6 +56,16 @@ int hd_ctx_get_log_level(hd_ctx *ctx);
 /* NULL for the live host. */
 const char *hd_ctx_get_sysroot(hd_ctx *ctx);
 bool hd_ctx_is_live(hd_ctx *ctx);
+/*
+ * hd_ctx_get_error: why the last call on @ctx that is documented to "set
+ * the context's error" failed, in words for people (the text hostdevctl
+ * prints after "verb: "), or NULL when it set none.  Such a call clears
+ * it when it starts, logs the reason where the failure happens (info
+ * level) and leaves it here; operations that return an hd_result carry
+ * their reason in the result instead.  Like sqlite3_errmsg(): one per
+ * context, valid until the next such call on @ctx.
+ */
+const char *hd_ctx_get_error(hd_ctx *ctx);
 
 /* ---- policy shared by every front end -------------------------------- */
 
@@ -193,13 +203,19 @@ int hd_device_format_text(hd_device *d, char **ret);
 typedef struct hd_iommu_info {
         bool enabled;           /* the kernel has IOMMU groups */
         int intremap;           /* interrupt remapping: 1 on, 0 off, -1 unknown */
-        char vendor[16];        /* "intel", "amd", "virtio", "arm-smmu" or "" */
-        char hint[256];         /* what to do when disabled, else "" */
-        char hypervisor[32];    /* "QEMU/KVM", "VMware", ... when this host is a VM (DMI, the
-                                 * CPU's hypervisor flag); "" on bare metal */
+        char *vendor;           /* "intel", "amd", "virtio", "arm-smmu"; NULL when unknown */
+        char *hint;             /* what to do when disabled or unsafe; NULL when none */
+        char *hypervisor;       /* "QEMU/KVM", "VMware", ... when this host is a VM (DMI, the
+                                 * CPU's hypervisor flag); NULL on bare metal */
 } hd_iommu_info;
 
-int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info *ret);
+/* The IOMMU state of the context's host; free with hd_iommu_info_free()
+ * (strings owned by the struct; NULL means none). */
+int hd_iommu_get_info(hd_ctx *ctx, hd_iommu_info **ret);
+hd_iommu_info *hd_iommu_info_free(hd_iommu_info *info);
+static inline void hd_iommu_info_freep(hd_iommu_info **p) {
+        hd_iommu_info_free(*p);
+}
 
 /* IOMMU group number of a PCI device or mdev; -ENOENT without one. */
 int hd_device_get_iommu_group(hd_device *d);
@@ -250,7 +266,8 @@ int hd_iommu_group_is_viable(hd_nodedev_list *list, unsigned group, hd_device **
  * hd_iommu_explain: why @d shares its IOMMU group: the multifunction
  * siblings and upstream ports that lack ACS isolation (source validation,
  * request/completion redirect, upstream forwarding).  Human text, one
- * finding per line.
+ * finding per line.  -EOPNOTSUPP for a device that is not PCI (the
+ * context's error says so).
  */
 int hd_iommu_explain(hd_device *d, char **ret);
 
@@ -308,13 +325,15 @@ int hd_vfio_reattach_devices(hd_nodedev_list *list, hd_device *const *devs, size
 int hd_vfio_recover(hd_ctx *ctx, hd_result **ret);
 
 /**
- * hd_host_safety_check: 0 when @d can leave its host driver; -EBUSY with
- * a reason when the host needs it (see hd_vfio_detach), and also when a
- * fact the check needs cannot be read (proc/self/mountinfo, proc/swaps,
- * proc/net/route below the root: a capture has none), the reason then
- * saying "host-safety facts unknown".  Never 0 without the facts.
+ * hd_host_safety_check: 0 when @d can leave its host driver; -EBUSY when
+ * the host needs it (see hd_vfio_detach), and also when a fact the check
+ * needs cannot be read (proc/self/mountinfo, proc/swaps, proc/net/route
+ * below the root: a capture has none), the reason then saying
+ * "host-safety facts unknown".  Never 0 without the facts.  On -EBUSY it
+ * sets the context's error (hd_ctx_get_error) to the reason
+ * ("sda2 backs the filesystem mounted on /").
  */
-int hd_host_safety_check(hd_nodedev_list *list, hd_device *d, char *reason, size_t size);
+int hd_host_safety_check(hd_nodedev_list *list, hd_device *d);
 
 /* true when hostdev detached the PCI function @addr and journaled its
  * original driver (hd_vfio_reattach gives it back). */
@@ -351,7 +370,9 @@ enum {
  * SCSI device → <hostdev type='scsi'>, mdev → <hostdev type='mdev'>.
  * -EOPNOTSUPP for other capability types (a USB interface among them: its
  * device is what can be assigned); -EPERM for a USB root hub, which belongs
- * to its host controller.
+ * to its host controller; -EINVAL for a PCI bridge.  Every failure sets
+ * the context's error ("usb_usb1: a USB root hub belongs to its host
+ * controller and cannot be given to a guest (pass the controller ...)").
  */
 int hd_device_format_hostdev_xml(hd_device *d, unsigned flags, char **ret);
 /* The same with <rom file='@rom_file'/> (an absolute path) for a PCI
@@ -363,14 +384,15 @@ int hd_device_format_hostdev_xml_rom(hd_device *d, unsigned flags, const char *r
 /**
  * hd_in_use_fn: is the device (@kind "pci" with a PCI address, or "mdev"
  * with a UUID) used by a running guest?  Returns 0 when not (a domain that
- * is only defined: warn and return 0), 1 with @reason naming the domain
- * when a running one uses it, -EAGAIN with @reason when it cannot be told.
+ * is only defined: warn and return 0), 1 when a running one uses it,
+ * -EAGAIN when it cannot be told.  With 1 and -EAGAIN it sets
+ * *@ret_reason to a malloc()ed text (the caller frees it) naming the
+ * domain, or saying why it cannot be told; it may leave it NULL.
  * Operations that take a device from a guest (reattach, reset, shrinking
  * VFs, removing an mdev) ask it; a running user refuses them (-EBUSY), an
  * unknown answer refuses them unless forced.
  */
-typedef int (*hd_in_use_fn)(hd_ctx *ctx, const char *kind, const char *id, char *reason, size_t size,
-                            void *userdata);
+typedef int (*hd_in_use_fn)(hd_ctx *ctx, const char *kind, const char *id, char **ret_reason, void *userdata);
 void hd_ctx_set_in_use_fn(hd_ctx *ctx, hd_in_use_fn fn, void *userdata);
 
 typedef struct hd_domain_usage hd_domain_usage;
@@ -388,17 +410,29 @@ enum {
 };
 
 /**
- * hd_domain_usage_new: connect to libvirt (@uri, or libvirt's default when
- * NULL) and read every domain's XML (live XML of running ones, the
- * persistent XML of defined ones) and every network's: which PCI, USB, SCSI
- * and mdev devices each domain uses through <hostdev>, <interface
- * type='hostdev'> and <interface type='network'> on a VF pool
- * (<forward mode='hostdev'> with <pf dev=> or <address> lists; the PF's
- * VFs are resolved through @list).  -ECONNREFUSED when libvirt cannot be
- * reached (libvirt's message in *ret_error when given).
+ * hd_domain_usage_new: which libvirt domains use which devices of the
+ * context's host.  First decides whether libvirt is to be asked at all:
+ * -ENOENT, when no domain can use a device here, for @uri "none" (a
+ * libvirt hook must not call back into libvirt), for a sysroot without
+ * @uri (a captured tree has no domains), and on the live host without
+ * @uri when no libvirt daemon socket exists (run/libvirt/libvirt-sock,
+ * virtqemud-sock and their -ro; for a user other than root also those
+ * below $XDG_RUNTIME_DIR/libvirt, a session daemon): neither libvirt's
+ * client library (some fifty libraries) nor a connection is then worth
+ * its time.  Otherwise connects to @uri (libvirt's default when NULL) and
+ * reads every domain's XML (live XML of running ones, the persistent XML
+ * of defined ones) and every network's: which PCI, USB, SCSI and mdev
+ * devices each domain uses through <hostdev>, <interface type='hostdev'>
+ * and <interface type='network'> on a VF pool (<forward mode='hostdev'>
+ * with <pf dev=> or <address> lists; the PF's VFs are resolved through
+ * @list, a full list of @ctx, or, when NULL, one the usage enumerates and
+ * keeps).  -EOPNOTSUPP without libvirt's client library, -ECONNREFUSED
+ * when libvirt cannot be reached.  Every failure sets the context's error
+ * ("libvirt (URI) cannot be asked: <libvirt's message>"; for -ENOENT why
+ * libvirt is not asked).
  */
-int hd_domain_usage_new(hd_nodedev_list *list, const char *uri, unsigned flags, hd_domain_usage **ret,
-                        char **ret_error);
+int hd_domain_usage_new(hd_ctx *ctx, hd_nodedev_list *list, const char *uri, unsigned flags,
+                        hd_domain_usage **ret);
 hd_domain_usage *hd_domain_usage_free(hd_domain_usage *u);
 /* Re-read the domains (after an attach or detach). */
 int hd_domain_usage_reload(hd_domain_usage *u);
@@ -413,19 +447,18 @@ int hd_domain_usage_find(hd_domain_usage *u, hd_device *d, const hd_domain_use *
  * outlive its use.  With @u NULL, every question answers -EAGAIN with
  * @why (libvirt could not be asked). */
 void hd_domain_usage_install(hd_ctx *ctx, hd_domain_usage *u, const char *why);
-/* The in-use question itself (hd_in_use_fn) over @u. */
-int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, const char *id, char *reason,
-                          size_t size);
+/* The in-use question itself (hd_in_use_fn) over @u: 0, or 1 / -EAGAIN
+ * with the reason in *@ret_reason (caller frees). */
+int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, const char *id, char **ret_reason);
 /**
  * hd_domain_attach_xml / hd_domain_detach_xml: virDomainAttachDeviceFlags /
  * virDomainDetachDeviceFlags of @xml on @domain; @live and @config as
- * virsh's --live and --config (neither: libvirt's "current").  libvirt's
- * message in @err on failure.
+ * virsh's --live and --config (neither: libvirt's "current").  -ENOENT
+ * for an unknown domain, -EIO when libvirt refuses; both set the error of
+ * the usage's context ("no domain 'X' on URI", libvirt's message).
  */
-int hd_domain_attach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
-                         char *err, size_t size);
-int hd_domain_detach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config,
-                         char *err, size_t size);
+int hd_domain_attach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config);
+int hd_domain_detach_xml(hd_domain_usage *u, const char *domain, const char *xml, bool live, bool config);
 /* PCI addresses ("0000:01:00.0") of a domain XML's <hostdev type='pci'> and
  * <interface type='hostdev'>, only the managed='no' ones (libvirt's default)
  * with @unmanaged_only; NULL-terminated, caller frees.  -EBADMSG for XML
@@ -435,13 +468,15 @@ int hd_domain_xml_pci_hostdevs(const char *xml, bool unmanaged_only, char ***ret
  * /dev/vfio/@group open; 0 when none. */
 int hd_vfio_group_holder(hd_ctx *ctx, unsigned group, int *ret_pid, char **ret_comm);
 /* Every /dev/vfio/N that a process has open, in one pass over /proc (the
- * first process found per group); caller frees *ret (NULL when none). */
+ * first process found per group); free with hd_vfio_holders_free() (*ret
+ * NULL when none). */
 typedef struct hd_vfio_holder {
         unsigned group;
         int pid;
-        char comm[32];          /* /proc/PID/comm, "" when unreadable */
+        char *comm;             /* /proc/PID/comm; NULL when unreadable */
 } hd_vfio_holder;
 int hd_vfio_list_holders(hd_ctx *ctx, hd_vfio_holder **ret, size_t *ret_n);
+void hd_vfio_holders_free(hd_vfio_holder *v, size_t n);
 
 /* ---- capture ---------------------------------------------------------- */
 

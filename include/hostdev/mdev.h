@@ -50,7 +50,8 @@ typedef struct hd_mdev_type {
 } hd_mdev_type;
 
 /* Types of every mdev parent, or of @parent only (NULL: all); sorted by
- * parent, then id.  -ENODEV when @parent is not an mdev parent. */
+ * parent, then id.  -ENODEV when @parent is not an mdev parent.  Sets the
+ * context's error. */
 int hd_mdev_list_types(hd_ctx *ctx, const char *parent, hd_mdev_type **ret, size_t *ret_n);
 void hd_mdev_types_free(hd_mdev_type *t, size_t n);
 
@@ -61,7 +62,8 @@ typedef struct hd_mdev_attr {
 } hd_mdev_attr;
 
 typedef struct hd_mdev {
-        char uuid[37];          /* lower case, 8-4-4-4-12 */
+        char *uuid;             /* lower case, 8-4-4-4-12; NULL: none yet
+                                 * (hd_mdev_define makes one) */
         char *parent;           /* parent address */
         char *type;             /* type id */
         bool active;            /* exists in sysfs */
@@ -90,48 +92,62 @@ int hd_mdev_list(hd_ctx *ctx, unsigned flags, hd_mdev **ret, size_t *ret_n);
 
 /* One mdev by UUID (and parent, may be NULL).  -ENODEV when unknown,
  * -ENOTUNIQ when the UUID is defined under several parents and @parent is
- * NULL. */
+ * NULL.  Sets the context's error. */
 int hd_mdev_get(hd_ctx *ctx, const char *uuid, const char *parent, hd_mdev **ret);
 
 /* true for "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex digits) */
 bool hd_uuid_is_valid(const char *s);
-/* A new random (version 4) UUID. */
-int hd_uuid_generate(char ret[37]);
+/* A new random (version 4) UUID, lower case; caller frees. */
+int hd_uuid_generate(char **ret);
 
 /* Parent address of an mdev parent given as an address, node-device name
- * or short PCI address; -ENODEV when it is not a present mdev parent. */
+ * or short PCI address; -ENODEV when it is not a present mdev parent.
+ * Sets the context's error. */
 int hd_mdev_resolve_parent(hd_ctx *ctx, const char *spec, char **ret);
+
+/*
+ * The operations below change the host (sysfs or the config dir).  Each
+ * returns <0 only for bad arguments (-EINVAL: NULL @ctx or @ret) or when
+ * out of memory; otherwise 0 and *ret, an hd_result of kind HD_RESULT_MDEV
+ * (include/hostdev/result.h) with one step: subject the UUID (NULL when
+ * none was known), parent address, type, action ("create", "remove",
+ * "define", "undefine", "start", "modify"), outcome DONE, PLANNED (dry
+ * run) or FAILED.  The result's status is 0 or the -errno of the refusal
+ * or failure (-EBUSY: refused, in use), its reason the words for people,
+ * set where the failure is detected (NULL when only the errno is known).
+ * The statuses are listed with each function.
+ */
+typedef struct hd_result hd_result;
+
+enum {
+        HD_MDEV_CREATE_DRY_RUN = 1 << 0,        /* every check, no change */
+};
 
 /**
  * hd_mdev_create: create (start) an mdev of @type on @parent, transient:
  * nothing is written to the config dir.  @uuid NULL: a random one.  The
  * attributes of @attrs (may be NULL) are written to the new device in
  * order; if one fails, the device is removed again.  The UUID created is
- * copied to @ret_uuid (may be NULL).
+ * the step's subject.  With HD_MDEV_CREATE_DRY_RUN, the same checks and
+ * statuses (but not -ENXIO, which needs the device) and the UUID that
+ * would be used, without creating anything.
  *
- * Errors: -ENODEV unknown parent, -ENOENT unknown type, -EINVAL bad UUID,
- * -EEXIST the UUID exists, -ENOSPC no available instance, -ENXIO an
- * attribute the device does not have.
+ * Statuses: -ENODEV unknown parent, -ENOENT unknown type, -EINVAL bad UUID
+ * or name, -EEXIST the UUID exists, -ENOSPC no available instance, -ENXIO
+ * an attribute the device does not have.
  */
 int hd_mdev_create(hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
-                   const hd_mdev_attr *attrs, size_t n_attrs, char ret_uuid[37]);
-enum {
-        HD_MDEV_CREATE_DRY_RUN = 1 << 0,        /* every check, no change */
-};
-/* hd_mdev_create with flags: with HD_MDEV_CREATE_DRY_RUN, the same checks
- * and errors (but not -ENXIO, which needs the device), and the UUID that
- * would be used, without creating anything. */
-int hd_mdev_create_full(hd_ctx *ctx, const char *parent, const char *type, const char *uuid,
-                        const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, char ret_uuid[37]);
+                   const hd_mdev_attr *attrs, size_t n_attrs, unsigned flags, hd_result **ret);
 
 /**
- * hd_mdev_remove: remove (stop) an active mdev.  -EBUSY ("in use") when a
- * process holds its /dev/vfio/<group> open (looked up in /proc/<pid>/fd
- * through the context's root) or the kernel refuses; nothing changes then.
+ * hd_mdev_remove: remove (stop) an active mdev.  Status -EBUSY (refused,
+ * "in use") when a process holds its /dev/vfio/<group> open (looked up in
+ * /proc/<pid>/fd through the context's root), a running domain uses it
+ * (hd_ctx_set_in_use_fn) or the kernel refuses; nothing changes then.
  * -ENODEV when no active mdev has this UUID.  The definition, if any, is
  * kept.
  */
-int hd_mdev_remove(hd_ctx *ctx, const char *uuid);
+int hd_mdev_remove(hd_ctx *ctx, const char *uuid, hd_result **ret);
 
 /* 1 and the pid in *ret_pid (may be NULL) when some process has the mdev's
  * /dev/vfio/<group> open, 0 when none, <0 on error. */
@@ -143,20 +159,26 @@ enum {
 
 /**
  * hd_mdev_define: write the definition of @m (uuid, parent, type,
- * autostart, attrs).  An empty uuid means a new random one (written back
- * into @m).  When @m->parent or @m->type is NULL and an active mdev has
- * this UUID, they are taken from it (mdevctl's "define a running
- * device").  The parent need not be present, but when it is, the type
- * must be one of its types.  -EEXIST when already defined (unless
- * HD_MDEV_DEFINE_REPLACE).
+ * autostart, attrs).  A NULL uuid means a new random one.  On success the
+ * UUID and the parent's address are written back into @m.  When
+ * @m->parent or @m->type is NULL and an active mdev has this UUID, they
+ * are taken from it (mdevctl's "define a running device"); otherwise the
+ * status is -EDESTADDRREQ.  The parent need not be present, but when it
+ * is, the type must be one of its types (-ENOENT).  -EEXIST when already
+ * defined (with HD_MDEV_DEFINE_REPLACE: only when defined under another
+ * parent); -EINVAL bad UUID or name.
  */
-int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags);
-/* Remove the definition (an active device keeps running).  -ENODEV when
- * not defined; -ENOTUNIQ as hd_mdev_get(). */
-int hd_mdev_undefine(hd_ctx *ctx, const char *uuid, const char *parent);
-/* Start a defined mdev from its definition.  -EALREADY when active. */
-int hd_mdev_start(hd_ctx *ctx, const char *uuid, const char *parent);
-int hd_mdev_set_autostart(hd_ctx *ctx, const char *uuid, const char *parent, bool autostart);
+int hd_mdev_define(hd_ctx *ctx, hd_mdev *m, unsigned flags, hd_result **ret);
+/* Remove the definition (an active device keeps running).  Status -ENODEV
+ * when not defined; -ENOTUNIQ when the UUID is defined under several
+ * parents and @parent is NULL. */
+int hd_mdev_undefine(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret);
+/* Start a defined mdev from its definition.  Status -EALREADY when
+ * active, -ENODEV and -ENOTUNIQ as hd_mdev_undefine(), else as
+ * hd_mdev_create(). */
+int hd_mdev_start(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret);
+/* hd_mdev_modify_definition() of the start policy only. */
+int hd_mdev_set_autostart(hd_ctx *ctx, const char *uuid, const char *parent, bool autostart, hd_result **ret);
 
 typedef struct hd_mdev_modify {
         const char *type;               /* new type or NULL */
@@ -168,12 +190,28 @@ typedef struct hd_mdev_modify {
         bool clear_attrs;               /* drop every attribute first */
 } hd_mdev_modify;
 
-/* Change the definition of a defined mdev (not the running device). */
-int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char *parent, const hd_mdev_modify *mod);
+/* Change the definition of a defined mdev (not the running device).
+ * Status -ENODEV, -ENOTUNIQ as hd_mdev_undefine(); -ENOENT an unknown
+ * type (of a present parent) or an attribute to delete that is not
+ * there; -EINVAL a bad name. */
+int hd_mdev_modify_definition(hd_ctx *ctx, const char *uuid, const char *parent, const hd_mdev_modify *mod,
+                              hd_result **ret);
+
+/*
+ * The same operations on a node device (libvirt's nodedev-destroy,
+ * -undefine, -start, -autostart), which name the device by its node-device
+ * name in the reasons.  Status -EOPNOTSUPP when @d is not a mediated
+ * device; -ENODEV when it is not active (destroy) or not defined
+ * (undefine, autostart); -EALREADY when already active (start); else as
+ * the functions above.  @d's list must have its definitions
+ * (hd_nodedev_list_add_defined_mdevs()).
+ */
+int hd_mdev_device_destroy(hd_device *d, hd_result **ret);
+int hd_mdev_device_undefine(hd_device *d, hd_result **ret);
+int hd_mdev_device_start(hd_device *d, hd_result **ret);
+int hd_mdev_device_set_autostart(hd_device *d, bool autostart, hd_result **ret);
 
 /* ---- apply -------------------------------------------------------------- */
-
-typedef struct hd_result hd_result;
 
 /**
  * hd_mdev_apply: start every mdev defined with "start": "auto" whose parent
@@ -200,16 +238,17 @@ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret);
  *       <attr name='..' value='..'/>* <start type='auto|manual'/>?
  *   </capability></device>
  * The parent is resolved to its address (hd_mdev_resolve_parent); an
- * mdev whose parent is absent cannot be parsed.  A human-readable reason
- * for a failure is put in @err (may be NULL).  -EBADMSG malformed XML or
- * wrong document, -EINVAL bad UUID or start, -ENODEV unknown parent,
- * -ENOENT unknown type.
+ * mdev whose parent is absent cannot be parsed.  Sets the context's
+ * error.  -EBADMSG malformed XML or wrong document, -EINVAL bad UUID or
+ * start, -ENODEV unknown parent, -ENOENT unknown type, -EOPNOTSUPP not an
+ * mdev.
  */
-int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev **ret, char *err, size_t errsize);
+int hd_mdev_parse_xml(hd_ctx *ctx, const char *xml, size_t len, hd_mdev **ret);
 
 /* mdevctl JSON definition (the body of a config file): parse into @m's
- * type, autostart and attrs.  -EBADMSG with a reason in @err. */
-int hd_mdev_parse_json(const char *json, hd_mdev *m, char *err, size_t errsize);
+ * type, autostart and attrs.  -EBADMSG; sets the context's error (@ctx
+ * may be NULL: no reason is kept). */
+int hd_mdev_parse_json(hd_ctx *ctx, const char *json, hd_mdev *m);
 /* The config-file text of @m, as mdevctl writes it. */
 int hd_mdev_format_json(const hd_mdev *m, char **ret);
 

@@ -3,7 +3,9 @@
  * The result of an operation that changes the host (hd_vfio_detach,
  * hd_vfio_reattach, hd_vfio_recover, hd_pci_reset, hd_sriov_set_numvfs,
  * hd_sriov_vf_configure, hd_sriov_apply, hd_sriov_persist,
- * hd_mdev_apply_full).  Included by
+ * hd_mdev_apply_full, hd_mdev_create, hd_mdev_remove, hd_mdev_define,
+ * hd_mdev_undefine, hd_mdev_start, hd_mdev_modify_definition and the
+ * hd_mdev_device_* node-device operations).  Included by
  * hostdev.h.
  *
  * A result holds the overall status (0 or -errno; -EBUSY: refused), a
@@ -38,6 +40,7 @@ enum hd_result_kind {
         HD_RESULT_SRIOV,        /* sriov set / vf / apply: actions on PFs */
         HD_RESULT_MDEV_APPLY,   /* mdev apply: defined mdevs started */
         HD_RESULT_RESET,        /* nodedev-reset: one PCI function reset */
+        HD_RESULT_MDEV,         /* mdev create, remove, define, ...: one mdev */
 };
 
 enum hd_outcome {
@@ -90,7 +93,8 @@ const char *hd_result_step_get_to(const hd_result_step *s);
 enum hd_outcome hd_result_step_get_outcome(const hd_result_step *s);
 /* -errno of a failed step, else 0 */
 int hd_result_step_get_error(const hd_result_step *s);
-/* The failure for humans, NULL when none */
+/* The failure for humans (or a note on a planned step: what could not be
+ * checked), NULL when none */
 const char *hd_result_step_get_error_text(const hd_result_step *s);
 
 /* The word hostdevctl prints for @outcome in a result of @kind ("done",
@@ -103,9 +107,10 @@ const char *hd_outcome_to_string(enum hd_result_kind kind, enum hd_outcome outco
  */
 int hd_result_format_text(const hd_result *r, char **ret);
 /**
- * hd_result_to_json: the result as a json-c object: for drivers, resets and
- * SR-IOV {"status", "reason", "devices" | "actions"}, for mdev apply the
- * array of steps (docs/json.md).  Caller puts *ret.
+ * hd_result_to_json: the result as a json-c object: for drivers, resets,
+ * SR-IOV and single mdev operations {"status", "reason", "devices" |
+ * "actions" | "mdevs"}, for mdev apply the array of steps (docs/json.md).
+ * Caller puts *ret.
  */
 int hd_result_to_json(const hd_result *r, struct json_object **ret);
 

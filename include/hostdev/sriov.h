@@ -19,15 +19,17 @@ extern "C" {
 
 /* ---- what is there ------------------------------------------------------ */
 
+/* The strings of these structs are owned by them (hd_sriov_pf_free());
+ * NULL means none. */
 typedef struct hd_sriov_vf {
         unsigned index;         /* virtfn<index> */
-        char addr[32];          /* PCI address */
-        char driver[64];        /* "" = unbound */
-        char netdev[32];        /* first network interface, "" = none */
+        char *addr;             /* PCI address, always set */
+        char *driver;           /* NULL = unbound */
+        char *netdev;           /* first network interface, NULL = none */
         /* From rtnetlink (live host, PF with a netdev); has_link_info false
          * otherwise, e.g. with a sysroot. */
         bool has_link_info;
-        char mac[18];           /* "aa:bb:cc:dd:ee:ff" */
+        char *mac;              /* "aa:bb:cc:dd:ee:ff", NULL = none reported */
         unsigned vlan, qos;     /* vlan 0 = none */
         int spoofchk;           /* 1 on, 0 off, -1 unknown */
         int trust;              /* 1 on, 0 off, -1 unknown */
@@ -35,10 +37,10 @@ typedef struct hd_sriov_vf {
 } hd_sriov_vf;
 
 typedef struct hd_sriov_pf {
-        char addr[32];          /* PCI address */
-        char name[64];          /* node-device name */
-        char driver[64];        /* "" = unbound */
-        char netdev[32];        /* "" = none */
+        char *addr;             /* PCI address, always set */
+        char *name;             /* node-device name, always set */
+        char *driver;           /* NULL = unbound */
+        char *netdev;           /* NULL = none */
         unsigned vendor, device;
         unsigned totalvfs, numvfs;
         int autoprobe;          /* sriov_drivers_autoprobe: 1, 0, -1 unknown */
@@ -50,6 +52,7 @@ typedef struct hd_sriov_pf {
 int hd_sriov_pf_list(hd_nodedev_list *list, hd_sriov_pf **ret, size_t *ret_n);
 /* One PF; -EOPNOTSUPP when @d is not an SR-IOV PF. */
 int hd_sriov_pf_get(hd_nodedev_list *list, hd_device *d, hd_sriov_pf **ret);
+/* Frees @n PFs at @pfs, their strings and VFs (NULL is fine). */
 void hd_sriov_pf_free(hd_sriov_pf *pfs, size_t n);
 
 /* ---- results of changes ------------------------------------------------- */
@@ -88,7 +91,7 @@ typedef struct hd_sriov_set_opts {
  * -EBUSY with the reason and nothing changes, unless HD_SRIOV_FORCE.
  *
  * Returns <0 when nothing could be planned (-EOPNOTSUPP: not an SR-IOV PF,
- * -EINVAL); otherwise 0 and *ret.  @list may be re-read inside,
+ * -EINVAL) and sets the context's error; otherwise 0 and *ret.  @list may be re-read inside,
  * so device pointers obtained from it stay valid but their VF children
  * may be stale: re-enumerate afterwards.
  */
@@ -116,8 +119,12 @@ int hd_sriov_parse_mac(const char *s, unsigned char mac[6]);
  * hd_sriov_vf_configure: set VF @c->index of @d (a PCI PF, or a network
  * interface with VFs) through RTM_SETLINK on the PF's interface.  Only the
  * settings that differ from the current ones are sent.  Needs the live
- * host: -EOPNOTSUPP with a sysroot; -ENODEV when the PF has no network
- * interface; -ERANGE when the index is not below the number of VFs.
+ * host: with a sysroot, a dry run plans every setting (one PLANNED step,
+ * its error text saying that nothing was compared with the VF) and
+ * anything else is -EOPNOTSUPP.  -EOPNOTSUPP also when @d is not a PF or
+ * its interface; -ENODEV when the PF has no network interface; -ERANGE
+ * when the index is not below the number of VFs.  Errors set the
+ * context's error.
  */
 int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd_sriov_vf_config *c, unsigned flags,
                           hd_result **ret);
@@ -125,11 +132,11 @@ int hd_sriov_vf_configure(hd_nodedev_list *list, hd_device *d, const hd_sriov_vf
 /* ---- persisted state --------------------------------------------------------- */
 
 typedef struct hd_sriov_pf_config {
-        char address[32];
+        char *address;          /* owned strings, freed by hd_sriov_pf_config_free() */
         unsigned vendor, device;
-        char serial[128];       /* PCIe DSN or VPD SN; "" = none recorded */
+        char *serial;           /* PCIe DSN or VPD SN; NULL = none recorded */
         unsigned numvfs;
-        char driver[16];        /* "vfio-pci", "pci-stub" or "" (host drivers) */
+        char *driver;           /* "vfio-pci", "pci-stub" or NULL (host drivers) */
         int autoprobe;          /* 1, 0 */
         hd_sriov_vf_config *vfs; /* sorted by index; trust/spoofchk -1 = not set */
         size_t n_vfs;
@@ -139,13 +146,15 @@ void hd_sriov_pf_config_free(hd_sriov_pf_config *c);
 /* SYSROOT/etc/hostdev with a sysroot, else /etc/hostdev. */
 int hd_sriov_default_config_dir(hd_ctx *ctx, char **ret);
 /* The configuration directory: $HOSTDEV_CONFIG_DIR when set (-EINVAL
- * unless it is an absolute path), else hd_sriov_default_config_dir(). */
+ * unless it is an absolute path; sets the context's error), else
+ * hd_sriov_default_config_dir(). */
 int hd_sriov_config_dir(hd_ctx *ctx, char **ret);
 /**
  * hd_sriov_config_read: parse @dir/sriov/@addr.json.  -ENOENT when absent;
- * -EBADMSG for malformed content, with a one-line explanation in @err.
+ * -EBADMSG for malformed content; sets the context's error (@ctx may be
+ * NULL), for -EBADMSG one line naming the file.
  */
-int hd_sriov_config_read(const char *dir, const char *addr, hd_sriov_pf_config **ret, char *err, size_t errsize);
+int hd_sriov_config_read(hd_ctx *ctx, const char *dir, const char *addr, hd_sriov_pf_config **ret);
 /* Write @dir/sriov/<address>.json through a temporary file and rename. */
 int hd_sriov_config_write(const char *dir, const hd_sriov_pf_config *c);
 /* PCI addresses with a config file in @dir/sriov, sorted (strv, free each). */
@@ -191,8 +200,8 @@ void hd_apply_result_free(hd_apply_result *r);
  * can be mdev parents), then the auto-start mediated devices
  * (hd_mdev_apply_full()).  @flags: HD_SRIOV_DRY_RUN plans both.  Returns
  * <0 only when the configuration directory is unusable (-EINVAL: a
- * relative $HOSTDEV_CONFIG_DIR) or memory ran out; otherwise *ret tells
- * what each stage did.
+ * relative $HOSTDEV_CONFIG_DIR, with the context's error) or memory ran
+ * out; otherwise *ret tells what each stage did.
  */
 int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **ret);
 
