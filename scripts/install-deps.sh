@@ -7,12 +7,14 @@ PKGS=(
         gcc meson ninja-build pkg-config
         libudev-dev libpci-dev pci.ids libxml2-dev libjson-c-dev libsmartcols-dev libdrm-dev
         libvirt-dev                          # libvirt's client API: domains (domain/libvirt.c)
+        libsystemd-dev                       # sd-bus, sd-event: hostdevd (daemon/, meson option daemon)
         # tests
         python3 libxml2-utils jq valgrind util-linux
         bash-completion zsh                  # completion: install path (pkg-config), the zsh function's syntax check
         groff-base                           # the docs test: the man page is well-formed (groff -man -ww)
         libvirt-daemon libvirt-clients      # reference node-device driver + nodedev.rng
         pciutils time                        # lspci for the benchmark
+        dbus-daemon dbus-bin systemd         # the daemon test: a private bus, dbus-send, busctl
         qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
         kmod iproute2 gcc-12 make            # guest modules.dep, ip for VF checks, out-of-tree mtty/netdevsim
         libacl1 libblkid1 libcap2 libkmod2 libselinux1  # libraries of the guest's udevadm (udev .deb), copied from here

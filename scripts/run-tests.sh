@@ -43,7 +43,7 @@ suites=()
 meson test -C build --print-errorlogs "${suites[@]}" ; rc1=$?
 # Under the sanitizers: the unit and CLI-level tests (valgrind and the guest
 # need the plain build).
-meson test -C build-asan --print-errorlogs --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev --suite gpu --suite libvirt --suite boot ; rc2=$?
+meson test -C build-asan --print-errorlogs --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev --suite gpu --suite libvirt --suite boot --suite daemon ; rc2=$?
 # each harness: its seeds and regression inputs, then 20 s of fuzzing
 rm -f build-fuzz/meson-logs/testlog.json
 if build_fuzz; then

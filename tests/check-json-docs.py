@@ -179,7 +179,17 @@ for lineno, cmd, text, setups in examples:
             if re.search(r"hostdevctl (--sysroot \S+ )?%s\b" % re.escape(c), cmd):
                 checked.add(c)
 
-# --- 3. every JSON command has a checked example
+# --- 3. every JSON command has a checked example (or a section that says
+# which test checks it: "<!-- checked by tests/NAME -->", for output that
+# needs a running daemon)
+for k, line in enumerate(md):
+    m = re.match(r"<!-- checked by (tests/[\w.-]+) -->$", line.strip())
+    if not m or not os.path.exists(os.path.join(os.path.dirname(md_path), "..", m.group(1))):
+        continue
+    head = next((md[h] for h in range(k, -1, -1) if md[h].startswith("#")), "")
+    for c in json_cmds:
+        if re.search(r"`(hostdevctl )?%s( [^`]*)?`" % re.escape(c), head):
+            checked.add(c)
 for c in json_cmds:
     tap(c in checked, "docs/json.md has a checked example of '%s --json'" % c,
         "no ```console block '$ hostdevctl %s ... --json' with whole JSON output" % c)

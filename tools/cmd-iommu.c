@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostdev/listing.h"
 #include "hostdevctl.h"
 
 /* ---- iommu ---- */
@@ -48,38 +49,6 @@ static int verb_iommu_explain(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
-static json_object *pci_json(hd_device *d) {
-        json_object *o = json_object_new_object();
-        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
-                const char *path = hd_device_get_syspath(d);
-                json_object_object_add(o, "address", json_object_new_string(path ? strrchr(path, '/') + 1 : ""));
-                json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
-                json_object_object_add(o, "capability", json_object_new_string(hd_cap_type_to_string(hd_device_get_cap_type(d))));
-                return o;
-        }
-        const char *drv = hd_device_get_driver(d);
-        const char *addr = hd_device_get_pci_address(d);
-        unsigned v, dev, cls;
-        char buf[32];
-        bool ids = hd_pci_device_get_ids(d, &v, &dev, &cls) >= 0;
-        json_object_object_add(o, "address", json_object_new_string(addr ?: ""));
-        json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(d)));
-        /* the node-device XML's forms: 0x020000, 8086:15bc */
-        snprintf(buf, sizeof(buf), "0x%06x", ids ? cls : 0);
-        json_object_object_add(o, "class", ids ? json_object_new_string(buf) : NULL);
-        json_object_object_add(o, "id", ids ? json_object_new_string(pci_id(d, buf, sizeof(buf))) : NULL);
-        json_object_object_add(o, "driver", drv ? json_object_new_string(drv) : NULL);
-        json_object_object_add(o, "bridge", json_object_new_boolean(hd_pci_device_is_bridge(d)));
-        {
-                char vendor[128], product[160];
-                if (hd_pci_device_get_names(d, vendor, sizeof(vendor), product, sizeof(product)) >= 0) {
-                        json_object_object_add(o, "vendor", vendor[0] ? json_object_new_string(vendor) : NULL);
-                        json_object_object_add(o, "product", product[0] ? json_object_new_string(product) : NULL);
-                }
-        }
-        return o;
-}
-
 static int verb_iommu(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
@@ -92,6 +61,42 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
 
         if (open_lookup_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
+        if (json) {
+                /* the library's document (the daemon's ListIommuGroups),
+                 * plus what libvirt says about each group */
+                r = hd_iommu_to_json(list, &root);
+                if (r >= 0)
+                        r = hd_iommu_list_groups(list, &groups, &ng);
+                if (r < 0) {
+                        errorf("iommu: %s", strerror(-r));
+                        json_object_put(root);
+                        return EXIT_FAILURE;
+                }
+                json_object_object_get_ex(root, "groups", &jgroups);
+                for (size_t g = 0, k = 0; g < ng; g++) {
+                        _cleanup_free_ hd_device **devs = NULL;
+                        json_object *jg, *jd, *h;
+                        size_t n = 0;
+                        if (hd_iommu_group_get_devices(list, groups[g], &devs, &n) < 0)
+                                continue;
+                        jg = json_object_array_get_idx(jgroups, k++);
+                        if (!jg || !json_object_object_get_ex(jg, "devices", &jd))
+                                break;
+                        for (size_t i = 0; i < n; i++) {
+                                json_object *u;
+                                bool add;
+                                u = libvirt_used_by_json(list, devs[i], &add);
+                                if (add)
+                                        json_object_object_add(json_object_array_get_idx(jd, i), "used_by", u);
+                        }
+                        h = n ? libvirt_vfio_holder_json(devs[0]) : NULL;
+                        if (h)
+                                json_object_object_add(jg, "vfio_holder", h);
+                }
+                print_json(root);
+                json_object_put(root);
+                return EXIT_SUCCESS;
+        }
         r = hd_iommu_get_info(ctx, &info);
         if (r >= 0)
                 r = hd_iommu_list_groups(list, &groups, &ng);
@@ -99,27 +104,13 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
                 errorf("iommu: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (json) {
-                json_object *ji = json_object_new_object();
-                root = json_object_new_object();
-                json_object_object_add(ji, "enabled", json_object_new_boolean(info->enabled));
-                json_object_object_add(ji, "vendor", info->vendor ? json_object_new_string(info->vendor) : NULL);
-                json_object_object_add(ji, "interrupt_remapping",
-                                       info->intremap < 0 ? NULL : json_object_new_boolean(info->intremap));
-                json_object_object_add(ji, "hint", info->hint ? json_object_new_string(info->hint) : NULL);
-                json_object_object_add(ji, "hypervisor", info->hypervisor ? json_object_new_string(info->hypervisor) : NULL);
-                json_object_object_add(root, "iommu", ji);
-                jgroups = json_object_new_array();
-                json_object_object_add(root, "groups", jgroups);
-        } else {
-                printf("IOMMU: %s%s%s%s\n", info->enabled ? "enabled" : "DISABLED",
-                       info->vendor ? " (" : "", strempty(info->vendor), info->vendor ? ")" : "");
-                printf("Interrupt remapping: %s\n", info->intremap < 0 ? "unknown" : info->intremap ? "yes" : "NO");
-                if (info->hypervisor)
-                        printf("Virtual machine: %s\n", info->hypervisor);
-                if (info->hint)
-                        printf("Hint: %s\n", info->hint);
-        }
+        printf("IOMMU: %s%s%s%s\n", info->enabled ? "enabled" : "DISABLED",
+               info->vendor ? " (" : "", strempty(info->vendor), info->vendor ? ")" : "");
+        printf("Interrupt remapping: %s\n", info->intremap < 0 ? "unknown" : info->intremap ? "yes" : "NO");
+        if (info->hypervisor)
+                printf("Virtual machine: %s\n", info->hypervisor);
+        if (info->hint)
+                printf("Hint: %s\n", info->hint);
         for (size_t g = 0; g < ng; g++) {
                 _cleanup_free_ hd_device **devs = NULL;
                 hd_device *blocker = NULL;
@@ -129,29 +120,6 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
                 if (hd_iommu_group_get_devices(list, groups[g], &devs, &n) < 0)
                         continue;
                 viable = hd_iommu_group_is_viable(list, groups[g], &blocker);
-                if (json) {
-                        json_object *jg = json_object_new_object(), *jd = json_object_new_array();
-                        json_object_object_add(jg, "number", json_object_new_int((int) groups[g]));
-                        json_object_object_add(jg, "viable", json_object_new_boolean(viable > 0));
-                        json_object_object_add(jg, "blocker",
-                                               blocker ? json_object_new_string(strrchr(hd_device_get_syspath(blocker), '/') + 1) : NULL);
-                        for (size_t i = 0; i < n; i++) {
-                                json_object *jp = pci_json(devs[i]), *u;
-                                bool add;
-                                u = libvirt_used_by_json(list, devs[i], &add);
-                                if (add)
-                                        json_object_object_add(jp, "used_by", u);
-                                json_object_array_add(jd, jp);
-                        }
-                        json_object_object_add(jg, "devices", jd);
-                        {
-                                json_object *h = n ? libvirt_vfio_holder_json(devs[0]) : NULL;
-                                if (h)
-                                        json_object_object_add(jg, "vfio_holder", h);
-                        }
-                        json_object_array_add(jgroups, jg);
-                        continue;
-                }
                 if (viable > 0)
                         printf("\nGroup %u: viable\n", groups[g]);
                 else if (blocker)
@@ -192,10 +160,6 @@ static int verb_iommu(int argc _unused_, char **argv _unused_) {
                                 json_object_put(h);
                         }
                 }
-        }
-        if (json) {
-                print_json(root);
-                json_object_put(root);
         }
         return EXIT_SUCCESS;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hostdevctl node-device verbs: nodedev-list, nodedev-dumpxml, nodedev-info,
- * show, capture. */
+ * show, nodedev-event, capture. */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostdev/listing.h"
 #include "hostdevctl.h"
 
 /* ---- nodedev-list ---- */
@@ -55,141 +56,70 @@ static bool matches_state(hd_device *d, const struct state_filter *f) {
         return true;
 }
 
-/* Passthrough state of a PCI device: its IOMMU group and whether the
- * group could go to a VM now. */
-static void pci_state(hd_nodedev_list *list, hd_device *d, int *group, int *viable) {
-        *group = -1;
-        *viable = -1;
-        if (hd_device_get_cap_type(d) != HD_CAP_PCI)
-                return;
-        *group = hd_device_get_iommu_group(d);
-        if (*group >= 0)
-                *viable = hd_iommu_group_is_viable(list, (unsigned) *group, NULL);
-}
-
 /* ---- the column table: one definition drives --long/-o, --raw and --json
- * (lsblk's model) ---- */
+ * (lsblk's model); the values are the library's (hd_device_field_to_json),
+ * the same the daemon answers ---- */
 
 enum col_type { COL_STR, COL_INT, COL_BOOL, COL_JSON };
 
-struct cell {
-        bool null;
-        const char *s;          /* COL_STR; may point into buf */
-        long long n;            /* COL_INT */
-        bool b;                 /* COL_BOOL */
-        json_object *j;         /* COL_JSON: its JSON value (text in s) */
-        char buf[256];
-};
-
 struct col {
         const char *name;       /* -o name, table header */
-        const char *json;       /* JSON key */
+        const char *json;       /* JSON key (hd_device_field_to_json's, but for USED-BY) */
         enum col_type type;
         double whint;
         int flags;              /* SCOLS_FL_* */
         const char *help;       /* --list-columns */
-        void (*get)(hd_nodedev_list *list, hd_device *d, struct cell *c);
 };
 
-static void set_str(struct cell *c, const char *s) {
-        c->null = !s || !*s;
-        c->s = s;
-}
+/* one cell: its JSON value (NULL: none) and its table text */
+struct cell {
+        json_object *j;
+        const char *s;
+        char buf[512];
+};
 
-static void get_name(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_name(d)); }
-static void get_parent(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        hd_device *p = hd_device_get_parent(d);
-        set_str(c, p ? hd_device_get_name(p) : NULL);
-}
-static void get_cap(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        set_str(c, hd_cap_type_to_string(hd_device_get_cap_type(d)));
-}
-static void get_subsystem(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_subsystem(d)); }
-static void get_path(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_syspath(d)); }
-static void get_devnode(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_devnode(d)); }
-static void get_driver(hd_nodedev_list *l, hd_device *d, struct cell *c) { set_str(c, hd_device_get_driver(d)); }
-static void get_address(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        set_str(c, hd_device_get_cap_type(d) == HD_CAP_PCI ? hd_device_get_pci_address(d) : NULL);
-}
-static void get_class(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        unsigned cls;
-        c->null = hd_pci_device_get_ids(d, NULL, NULL, &cls) < 0;
-        snprintf(c->buf, sizeof(c->buf), "0x%06x", cls);
-        c->s = c->buf;
-}
-static void get_id(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        unsigned v, dev;
-        const char *uv, *up;
-        if (hd_pci_device_get_ids(d, &v, &dev, NULL) >= 0) {
-                snprintf(c->buf, sizeof(c->buf), "%04x:%04x", v, dev);
-                set_str(c, c->buf);
+static void cell_get(const struct col *col, hd_nodedev_list *l, hd_device *d, struct cell *c) {
+        c->j = NULL;
+        c->s = "-";
+        if (col->type == COL_JSON) {
+                /* which libvirt domains use it: no text when libvirt is
+                 * not asked (a --sysroot without --connect) */
+                bool add;
+                const char *t = libvirt_used_by_text(l, d, c->buf, sizeof(c->buf));
+                c->j = libvirt_used_by_json(l, d, &add);
+                c->s = t ?: "-";
                 return;
         }
-        uv = hd_device_get_property(d, "ID_VENDOR_ID");
-        up = hd_device_get_property(d, "ID_MODEL_ID");
-        if (hd_device_get_cap_type(d) == HD_CAP_USB_DEV && uv && up) {
-                snprintf(c->buf, sizeof(c->buf), "%s:%s", uv, up);
-                set_str(c, c->buf);
-        } else
-                set_str(c, NULL);
+        if (hd_device_field_to_json(l, d, col->json, &c->j) < 0 || !c->j)
+                return;
+        switch (col->type) {
+        case COL_STR: c->s = json_object_get_string(c->j); break;
+        case COL_INT: snprintf(c->buf, sizeof(c->buf), "%lld", (long long) json_object_get_int64(c->j)); c->s = c->buf; break;
+        case COL_BOOL: c->s = json_object_get_boolean(c->j) ? "yes" : "no"; break;
+        case COL_JSON: break;
+        }
 }
-static void get_vendor(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        char product[160];
-        if (hd_device_get_vendor_product(d, c->buf, sizeof(c->buf), product, sizeof(product)) < 0)
-                c->buf[0] = 0;
-        set_str(c, c->buf);
-}
-static void get_product(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        char vendor[160];
-        if (hd_device_get_vendor_product(d, vendor, sizeof(vendor), c->buf, sizeof(c->buf)) < 0)
-                c->buf[0] = 0;
-        set_str(c, c->buf);
-}
-static void get_iommu(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        int group, viable;
-        pci_state(l, d, &group, &viable);
-        c->null = group < 0;
-        c->n = group;
-}
-static void get_viable(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        int group, viable;
-        pci_state(l, d, &group, &viable);
-        c->null = viable < 0;
-        c->b = viable > 0;
-}
-/* which libvirt domains use it: NULL (no column value) when libvirt is
- * not asked (a --sysroot without --connect) */
-static void get_used_by(hd_nodedev_list *l, hd_device *d, struct cell *c) {
-        bool add;
-        const char *t = libvirt_used_by_text(l, d, c->buf, sizeof(c->buf));
-        c->j = libvirt_used_by_json(l, d, &add);
-        c->null = !t;
-        c->s = t;
-}
-static void get_active(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_is_active(d); }
-static void get_persistent(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_is_persistent(d); }
-static void get_autostart(hd_nodedev_list *l, hd_device *d, struct cell *c) { c->b = hd_device_get_autostart(d); }
 
 static const struct col columns[] = {
-        { "NAME", "name", COL_STR, 0, 0, "node-device name (as libvirt names it)", get_name },
-        { "PARENT", "parent", COL_STR, 0.2, SCOLS_FL_TRUNC, "parent node device", get_parent },
-        { "CAP", "capability", COL_STR, 0.1, SCOLS_FL_TRUNC, "main capability (a --cap name)", get_cap },
-        { "SUBSYSTEM", "subsystem", COL_STR, 0.1, 0, "kernel subsystem", get_subsystem },
-        { "PATH", "path", COL_STR, 0.3, SCOLS_FL_TRUNC, "sysfs path", get_path },
-        { "DEVNODE", "devnode", COL_STR, 0.1, 0, "device node under /dev", get_devnode },
-        { "DRIVER", "driver", COL_STR, 0.1, SCOLS_FL_TRUNC, "bound kernel driver", get_driver },
-        { "IOMMU", "iommu_group", COL_INT, 0.05, SCOLS_FL_RIGHT, "IOMMU group (PCI)", get_iommu },
-        { "VIABLE", "iommu_group_viable", COL_BOOL, 0.05, 0, "whether the IOMMU group can go to a VM now (PCI)", get_viable },
-        { "ADDRESS", "address", COL_STR, 0.1, 0, "PCI address (DDDD:BB:SS.F)", get_address },
-        { "CLASS", "class", COL_STR, 0.08, 0, "PCI class code (0x020000)", get_class },
-        { "ID", "id", COL_STR, 0.08, 0, "vendor:device id, lowercase hex (PCI, USB)", get_id },
-        { "VENDOR", "vendor", COL_STR, 0.15, SCOLS_FL_TRUNC, "vendor name (pci.ids, udev hwdb)", get_vendor },
-        { "PRODUCT", "product", COL_STR, 0.2, SCOLS_FL_TRUNC, "product name (pci.ids, udev hwdb)", get_product },
-        { "ACTIVE", "active", COL_BOOL, 0.05, 0, "whether the device exists now (defined mdevs may not)", get_active },
-        { "PERSISTENT", "persistent", COL_BOOL, 0.05, 0, "whether the device is defined (mdevs)", get_persistent },
-        { "AUTOSTART", "autostart", COL_BOOL, 0.05, 0, "whether 'hostdevctl apply' starts it (mdevs)", get_autostart },
+        { "NAME", "name", COL_STR, 0, 0, "node-device name (as libvirt names it)" },
+        { "PARENT", "parent", COL_STR, 0.2, SCOLS_FL_TRUNC, "parent node device" },
+        { "CAP", "capability", COL_STR, 0.1, SCOLS_FL_TRUNC, "main capability (a --cap name)" },
+        { "SUBSYSTEM", "subsystem", COL_STR, 0.1, 0, "kernel subsystem" },
+        { "PATH", "path", COL_STR, 0.3, SCOLS_FL_TRUNC, "sysfs path" },
+        { "DEVNODE", "devnode", COL_STR, 0.1, 0, "device node under /dev" },
+        { "DRIVER", "driver", COL_STR, 0.1, SCOLS_FL_TRUNC, "bound kernel driver" },
+        { "IOMMU", "iommu_group", COL_INT, 0.05, SCOLS_FL_RIGHT, "IOMMU group (PCI)" },
+        { "VIABLE", "iommu_group_viable", COL_BOOL, 0.05, 0, "whether the IOMMU group can go to a VM now (PCI)" },
+        { "ADDRESS", "address", COL_STR, 0.1, 0, "PCI address (DDDD:BB:SS.F)" },
+        { "CLASS", "class", COL_STR, 0.08, 0, "PCI class code (0x020000)" },
+        { "ID", "id", COL_STR, 0.08, 0, "vendor:device id, lowercase hex (PCI, USB)" },
+        { "VENDOR", "vendor", COL_STR, 0.15, SCOLS_FL_TRUNC, "vendor name (pci.ids, udev hwdb)" },
+        { "PRODUCT", "product", COL_STR, 0.2, SCOLS_FL_TRUNC, "product name (pci.ids, udev hwdb)" },
+        { "ACTIVE", "active", COL_BOOL, 0.05, 0, "whether the device exists now (defined mdevs may not)" },
+        { "PERSISTENT", "persistent", COL_BOOL, 0.05, 0, "whether the device is defined (mdevs)" },
+        { "AUTOSTART", "autostart", COL_BOOL, 0.05, 0, "whether 'hostdevctl apply' starts it (mdevs)" },
         { "USED-BY", "used_by", COL_JSON, 0.2, SCOLS_FL_TRUNC,
-          "libvirt domains using it (shown by default when libvirt is asked)", get_used_by },
+          "libvirt domains using it (shown by default when libvirt is asked)" },
 };
 
 /* --long's columns, and --json's keys (in this order) */
@@ -257,38 +187,12 @@ static void list_columns(void) {
                 printf("%-11s %s\n", columns[i].name, columns[i].help);
 }
 
-static json_object *cell_json(const struct col *col, const struct cell *c) {
-        if (col->type == COL_JSON)
-                return c->j;    /* the caller owns it */
-        if (c->null)
-                return NULL;
-        switch (col->type) {
-        case COL_STR: return json_object_new_string(c->s);
-        case COL_INT: return json_object_new_int64(c->n);
-        case COL_BOOL: return json_object_new_boolean(c->b);
-        case COL_JSON: break;
-        }
-        return NULL;
-}
-
-static const char *cell_text(const struct col *col, struct cell *c) {
-        if (c->null)
-                return "-";
-        switch (col->type) {
-        case COL_STR: return c->s;
-        case COL_INT: snprintf(c->buf, sizeof(c->buf), "%lld", c->n); return c->buf;
-        case COL_BOOL: return c->b ? "yes" : "no";
-        case COL_JSON: return c->s;
-        }
-        return "-";
-}
-
 static json_object *device_json(hd_nodedev_list *list, hd_device *d, const struct out_cols *oc) {
         json_object *o = json_object_new_object();
         for (size_t i = 0; i < oc->n; i++) {
-                struct cell c = {};
-                oc->c[i]->get(list, d, &c);
-                json_object_object_add(o, oc->c[i]->json, cell_json(oc->c[i], &c));
+                struct cell c;
+                cell_get(oc->c[i], list, d, &c);
+                json_object_object_add(o, oc->c[i]->json, c.j);
         }
         return o;
 }
@@ -312,9 +216,9 @@ static void table_add(struct libscols_table *tb, struct libscols_line *parent, h
         if (!ln)
                 return;
         for (size_t i = 0; i < oc->n; i++) {
-                struct cell c = {};
-                oc->c[i]->get(list, d, &c);
-                scols_line_set_data(ln, i, cell_text(oc->c[i], &c));
+                struct cell c;
+                cell_get(oc->c[i], list, d, &c);
+                scols_line_set_data(ln, i, c.s);
                 json_object_put(c.j);
         }
         if (recurse)
@@ -821,6 +725,175 @@ static int verb_capture(int argc, char **argv) {
         return EXIT_SUCCESS;
 }
 
+/* ---- nodedev-event: hostdevd's signals (docs/dbus.md) ---- */
+
+enum { ARG_EV_LOOP = 0x200, ARG_EV_TIMEOUT, ARG_EV_DEVICE, ARG_EV_EVENT };
+static const struct option event_options[] = {
+        { "loop", no_argument, NULL, ARG_EV_LOOP },
+        { "timeout", required_argument, NULL, ARG_EV_TIMEOUT },
+        { "device", required_argument, NULL, ARG_EV_DEVICE },
+        { "event", required_argument, NULL, ARG_EV_EVENT },
+        {}
+};
+static bool arg_ev_loop;
+static unsigned arg_ev_timeout;
+static const char *arg_ev_device, *arg_ev_event;
+
+/* the daemon's signal, hostdevctl's (virsh's) word for it */
+static const struct {
+        const char *signal, *event;
+} event_names[] = {
+        { "DeviceAdded", "created" },
+        { "DeviceRemoved", "deleted" },
+        { "DeviceChanged", "updated" },
+};
+
+static int event_option(const char *verb _unused_, int c, const char *arg) {
+        char *end;
+        switch (c) {
+        case ARG_EV_LOOP: arg_ev_loop = true; return 0;
+        case ARG_EV_TIMEOUT: {
+                unsigned long t = strtoul(arg, &end, 10);
+                if (*arg < '0' || *arg > '9' || *end || t == 0 || t > 86400 * 365) {
+                        errorf("nodedev-event: --timeout takes a number of seconds (1 or more), not '%s'", arg);
+                        return -EINVAL;
+                }
+                arg_ev_timeout = (unsigned) t;
+                return 0;
+        }
+        case ARG_EV_DEVICE: arg_ev_device = arg; return 0;
+        case ARG_EV_EVENT:
+                for (size_t i = 0; i < ELEMENTSOF(event_names); i++)
+                        if (streq(arg, event_names[i].event)) {
+                                arg_ev_event = event_names[i].event;
+                                return 0;
+                        }
+                errorf("nodedev-event: --event takes created, deleted or updated, not '%s'", arg);
+                return -EINVAL;
+        }
+        return -EINVAL;
+}
+
+#if HAVE_SD_BUS
+#include <systemd/sd-bus.h>
+#include <time.h>
+
+#define HOSTDEVD_NAME "org.hostdev.Hostdev1"
+#define HOSTDEVD_MANAGER "/org/hostdev/Hostdev1/Manager"
+#define HOSTDEVD_IFACE "org.hostdev.Hostdev1.Manager"
+
+struct event_state {
+        const char *device, *event;
+        bool json, loop;
+        unsigned seen;
+};
+
+static int on_device_signal(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        struct event_state *st = userdata;
+        const char *name, *event = NULL;
+
+        if (sd_bus_message_read(m, "s", &name) < 0)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(event_names); i++)
+                if (streq(sd_bus_message_get_member(m), event_names[i].signal))
+                        event = event_names[i].event;
+        if (!event || (st->event && !streq(st->event, event)) || (st->device && !streq(st->device, name)))
+                return 0;
+        if (st->json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "event", json_object_new_string(event));
+                json_object_object_add(o, "device", json_object_new_string(name));
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else if (streq(event, "updated"))
+                printf("event 'update' for node device %s\n", name);
+        else
+                printf("event 'lifecycle' for node device %s: %s\n", name, streq(event, "created") ? "Created" : "Deleted");
+        fflush(stdout);
+        st->seen++;
+        return 0;
+}
+
+static double mono_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static int verb_nodedev_event(int argc _unused_, char **argv _unused_) {
+        struct event_state st = { .device = arg_ev_device, .event = arg_ev_event, .json = arg_json, .loop = arg_ev_loop };
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        _cleanup_free_ char *canonical = NULL;
+        bool timed = arg_ev_timeout > 0;
+        double end = mono_s() + arg_ev_timeout;
+        sd_bus *bus = NULL;
+        int r;
+
+        if (arg_sysroot) {
+                errorf("nodedev-event: events come from hostdevd on this host's system bus; --sysroot does not apply");
+                return EXIT_USAGE;
+        }
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                errorf("nodedev-event: cannot connect to the system bus: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        r = sd_bus_match_signal(bus, NULL, HOSTDEVD_NAME, HOSTDEVD_MANAGER, HOSTDEVD_IFACE, NULL, on_device_signal, &st);
+        /* is hostdevd there (activating it where it is installed)?  And
+         * the device's own name for any name it answers to */
+        if (r >= 0)
+                r = sd_bus_call_method(bus, HOSTDEVD_NAME, HOSTDEVD_MANAGER, HOSTDEVD_IFACE, "GetDeviceObject", &error,
+                                       &reply, "s", st.device ?: "computer");
+        if (r >= 0 && st.device) {
+                const char *path;
+                if (sd_bus_message_read(reply, "o", &path) >= 0 &&
+                    sd_bus_path_decode(path, "/org/hostdev/Hostdev1/devices", &canonical) > 0)
+                        st.device = canonical;
+        } else if (r < 0 && sd_bus_error_has_name(&error, "org.hostdev.Hostdev1.Error.NotFound"))
+                r = 0;  /* a device still to come: its name as given */
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                if (sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                        errorf("nodedev-event: hostdevd is not running (no %s on the system bus)", HOSTDEVD_NAME);
+                else
+                        errorf("nodedev-event: %s", error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                sd_bus_flush_close_unref(bus);
+                return EXIT_FAILURE;
+        }
+        sd_bus_error_free(&error);
+        if (arg_log_level >= HD_LOG_INFO)
+                fprintf(stderr, "hostdevctl: listening to hostdevd's events\n");
+        while (st.loop || st.seen == 0) {
+                double left = end - mono_s();
+                if (timed && left <= 0)
+                        break;
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, timed ? (uint64_t) (left * 1e6) + 1 : UINT64_MAX);
+                if (r < 0)
+                        break;
+        }
+        sd_bus_flush_close_unref(bus);
+        if (r < 0) {
+                errorf("nodedev-event: lost the bus: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (st.loop || arg_ev_timeout)
+                fprintf(stderr, "events received: %u\n", st.seen);
+        return EXIT_SUCCESS;
+}
+#else
+static int verb_nodedev_event(int argc _unused_, char **argv _unused_) {
+        errorf("nodedev-event: this hostdevctl was built without D-Bus (libsystemd) support");
+        return EXIT_FAILURE;
+}
+#endif
+
 const struct verb nodedev_verbs[] = {
         { .name = "nodedev-list", .fn = verb_nodedev_list, .flags = VERB_JSON,
           .shortopts = "tc:lo:nrw:s:d:a", .options = list_options, .option = list_option,
@@ -869,6 +942,18 @@ const struct verb nodedev_verbs[] = {
         { .name = "show", .fn = verb_show, .min_args = 1, .max_args = 1, .flags = VERB_JSON,
           .expect = "expected exactly one device name", .args = "NAME [--json]",
           .summary = "Show everything known about a device." },
+        { .name = "nodedev-event", .fn = verb_nodedev_event, .flags = VERB_JSON, .shortopts = "",
+          .options = event_options, .option = event_option,
+          .args = "[--loop] [--timeout S] [--device NAME] [--event created|deleted|updated] [--json]",
+          .summary = "Print the device events hostdevd announces (as virsh nodedev-event).",
+          .help = "Waits for the first event, or with --loop for every event, from hostdevd on\n"
+            "the system bus (docs/dbus.md).\n"
+            "Options:\n"
+            "  --loop           every event, not only the first\n"
+            "  --timeout S      stop after S seconds\n"
+            "  --device NAME    only this device's events (any name it answers to)\n"
+            "  --event EVENT    only created, deleted or updated events\n"
+            "  --json           one JSON object a line: {\"event\":...,\"device\":...}\n" },
         { .name = "capture", .fn = verb_capture, .min_args = 1, .max_args = 1,
           .expect = "expected exactly one target directory", .args = "DIR",
           .summary = "Copy what hostdev reads of this host into DIR (nothing is written to the host).",

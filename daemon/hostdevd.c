@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hostdevd: libhostdev as a D-Bus service (docs/dbus.md, hostdevd(8)).
+ * A front end like hostdevctl: it parses what a caller sends, calls one
+ * library operation and sends back the library's rendering; no sysfs
+ * logic and no policy live here.  The node-device tree is enumerated once
+ * and kept: rebuilt when udev reports a change (live host), on Rescan() or
+ * SIGHUP (--sysroot trees), and after a host-changing method; each rebuild
+ * is compared with the one before and announced as DeviceAdded,
+ * DeviceRemoved and DeviceChanged signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <libudev.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hostdev/listing.h"
+#include "hostdevd.h"
+
+#ifndef HOSTDEV_VERSION
+#define HOSTDEV_VERSION "unknown"
+#endif
+
+/* longest device name a method takes (a /sys path at most) */
+#define MAX_NAME_LEN PATH_MAX
+
+static int arg_log_level = 4;   /* warnings */
+
+static void log_fn(void *userdata, int level, const char *file, int line, const char *fn, const char *format,
+                   va_list args) {
+        /* "<N>" is the syslog level the journal reads from stderr */
+        fprintf(stderr, "<%d>", level);
+        vfprintf(stderr, format, args);
+        fputc('\n', stderr);
+}
+
+static void logf_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(int level, const char *fmt, ...) {
+        va_list ap;
+        if (level > arg_log_level)
+                return;
+        va_start(ap, fmt);
+        log_fn(NULL, level, NULL, 0, NULL, fmt, ap);
+        va_end(ap);
+}
+
+/* ---- the cached tree and its change signals ---- */
+
+static void snap_free(struct dev_snap *s, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(s[i].name);
+                free(s[i].driver);
+                free(s[i].parent);
+        }
+        free(s);
+}
+
+static int snap_cmp(const void *a, const void *b) {
+        return strcmp(((const struct dev_snap *) a)->name, ((const struct dev_snap *) b)->name);
+}
+
+static char *strdup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int snapshot(hd_nodedev_list *list, struct dev_snap **ret, size_t *ret_n) {
+        size_t n = hd_nodedev_list_count(list);
+        struct dev_snap *s = calloc(n ? n : 1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                hd_device *dev = hd_nodedev_list_get(list, i), *p = hd_device_get_parent(dev);
+                s[i].name = strdup(hd_device_get_name(dev));
+                s[i].driver = strdup_or_null(hd_device_get_driver(dev));
+                s[i].parent = strdup_or_null(p ? hd_device_get_name(p) : NULL);
+                if (!s[i].name) {
+                        snap_free(s, n);
+                        return -ENOMEM;
+                }
+                /* not VPD: it cannot change while the device exists, and
+                 * parsing every device's is half the cost of a rebuild */
+                for (int c = 0; c < _HD_CAP_MAX && c < 64; c++)
+                        if (c != HD_CAP_VPD && hd_device_has_cap(dev, (enum hd_cap_type) c))
+                                s[i].caps |= 1ULL << c;
+        }
+        qsort(s, n, sizeof(*s), snap_cmp);
+        *ret = s;
+        *ret_n = n;
+        return 0;
+}
+
+static bool streq_(const char *a, const char *b) { return strcmp(a, b) == 0; }
+static bool streq_ptr_(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* A change: the manager's signal, and the device object's
+ * InterfacesAdded, InterfacesRemoved or PropertiesChanged. */
+static void emit(struct daemon *d, const char *member, const char *name) {
+        char *path = NULL;
+        int r = sd_bus_emit_signal(d->bus, MANAGER_PATH, MANAGER_IFACE, member, "s", name);
+        if (r < 0)
+                logf_(3, "cannot emit %s(%s): %s", member, name, strerror(-r));
+        if (sd_bus_path_encode(DEVICES_PATH, name, &path) < 0)
+                return;
+        if (streq_(member, "DeviceAdded"))
+                r = sd_bus_emit_interfaces_added(d->bus, path, DEVICE_IFACE, NULL);
+        else if (streq_(member, "DeviceRemoved"))
+                r = sd_bus_emit_interfaces_removed(d->bus, path, DEVICE_IFACE, NULL);
+        else
+                r = sd_bus_emit_properties_changed(d->bus, path, DEVICE_IFACE, "Parent", "Capability", "Driver",
+                                                   "IommuGroup", "IommuGroupViable", NULL);
+        if (r < 0)
+                logf_(4, "cannot announce the change of %s: %s", path, strerror(-r));
+        free(path);
+}
+
+/* both sorted by name: a merge walk */
+static void emit_diff(struct daemon *d, const struct dev_snap *a, size_t na, const struct dev_snap *b, size_t nb) {
+        size_t i = 0, j = 0;
+        while (i < na || j < nb) {
+                int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i].name, b[j].name);
+                if (c < 0)
+                        emit(d, "DeviceRemoved", a[i++].name);
+                else if (c > 0)
+                        emit(d, "DeviceAdded", b[j++].name);
+                else {
+                        if (!streq_ptr_(a[i].driver, b[j].driver) || !streq_ptr_(a[i].parent, b[j].parent) ||
+                            a[i].caps != b[j].caps)
+                                emit(d, "DeviceChanged", b[j].name);
+                        i++;
+                        j++;
+                }
+        }
+}
+
+static double now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+/* Enumerate again; announce the difference unless it is the first tree. */
+static int rebuild(struct daemon *d) {
+        hd_nodedev_list *list = NULL;
+        struct dev_snap *s = NULL, *old;
+        size_t n = 0, n_old;
+        double t0 = now_ms(), t1;
+        int r;
+
+        r = hd_nodedev_list_new(d->ctx, &list);
+        if (r < 0) {
+                logf_(3, "cannot enumerate devices%s%s: %s", d->sysroot ? " of " : "", d->sysroot ?: "", strerror(-r));
+                return r;
+        }
+        /* defined mdevs, as nodedev-dumpxml sees them (ListDevices shows
+         * the active devices only, as nodedev-list) */
+        r = hd_nodedev_list_add_defined_mdevs(list);
+        if (r < 0)
+                logf_(4, "cannot read mdev definitions: %s", strerror(-r));
+        t1 = now_ms();
+        r = snapshot(list, &s, &n);
+        if (r < 0) {
+                hd_nodedev_list_unref(list);
+                return r;
+        }
+        /* the new tree in place first: the signals of the device objects
+         * carry their new properties */
+        old = d->snap;
+        n_old = d->n_snap;
+        d->snap = s;
+        d->n_snap = n;
+        hd_nodedev_list_unref(d->list);
+        d->list = list;
+        free(d->list_json);
+        free(d->iommu_json);
+        d->list_json = d->iommu_json = NULL;
+        if (d->generation > 0)
+                emit_diff(d, old, n_old, s, n);
+        snap_free(old, n_old);
+        d->generation++;
+        logf_(7, "tree rebuilt: %zu devices (generation %llu): enumerated in %.1f ms, compared in %.1f ms", n,
+              d->generation, t1 - t0, now_ms() - t1);
+        return 0;
+}
+
+/* ---- errors as the CLI words them ---- */
+
+static int reply_lookup_error(sd_bus_message *m, int r, const char *name) {
+        switch (r) {
+        case -ENODEV:
+                return sd_bus_reply_method_errorf(m, ERROR_NOT_FOUND, "no node device matches '%s'", name);
+        case -EDOM:
+                return sd_bus_reply_method_errorf(
+                        m, ERROR_INVALID,
+                        "'%s' is not a PCI address ([[DOMAIN:]BUS:]SLOT.FUNC in hex, slot 00-1f, function 0-7)", name);
+        case -ENOTUNIQ:
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID,
+                                                  "'%s' matches several mediated devices; use the full node-device name",
+                                                  name);
+        case -EINVAL:
+                return sd_bus_reply_method_errorf(
+                        m, ERROR_INVALID, "'%s' is not a valid device name, PCI address, interface, mdev UUID or /sys path",
+                        name);
+        default:
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "lookup of '%s' failed: %s", name, strerror(-r));
+        }
+}
+
+static int lookup(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret) {
+        int r;
+        if (strlen(name) > MAX_NAME_LEN) {
+                sd_bus_reply_method_errorf(m, ERROR_INVALID, "device name too long (%zu bytes; at most %d)", strlen(name),
+                                           MAX_NAME_LEN);
+                return -EINVAL;
+        }
+        if (!*name) {
+                sd_bus_reply_method_errorf(m, ERROR_INVALID, "empty device name");
+                return -EINVAL;
+        }
+        r = hd_nodedev_list_lookup(d->list, name, ret);
+        if (r < 0)
+                reply_lookup_error(m, r, name);
+        return r;
+}
+
+static int reply_text(sd_bus_message *m, char *text) {
+        if (!text)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(m, "s", text);
+}
+
+/* ---- read methods: answered from the cache ---- */
+
+static bool is_active(hd_device *dev, void *userdata) { return hd_device_is_active(dev); }
+
+static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        const char *filter;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &filter);
+        if (r < 0)
+                return r;
+        /* filters (cap, driver, address...) are for a later version */
+        if (*filter && strcmp(filter, "{}") != 0)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID,
+                                                  "ListDevices: no filters are supported yet; give \"\" or \"{}\"");
+        if (!d->list_json) {
+                json_object *o = NULL;
+                r = hd_nodedev_list_to_json(d->list, is_active, NULL, &o);
+                if (r >= 0)
+                        r = hd_json_to_text(o, &d->list_json);
+                json_object_put(o);
+                if (r < 0)
+                        return sd_bus_reply_method_errorf(m, ERROR_FAILED, "nodedev-list: %s", strerror(-r));
+        }
+        return sd_bus_reply_method_return(m, "s", d->list_json);
+}
+
+static int method_get_device_object(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        const char *name;
+        char *path = NULL;
+        hd_device *dev;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (lookup(d, m, name, &dev) < 0)
+                return 0;
+        r = sd_bus_path_encode(DEVICES_PATH, hd_device_get_name(dev), &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_reply_method_return(m, "o", path);
+        free(path);
+        return r;
+}
+
+static int method_list_iommu_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        int r;
+
+        if (!d->iommu_json) {
+                json_object *o = NULL;
+                r = hd_iommu_to_json(d->list, &o);
+                if (r >= 0)
+                        r = hd_json_to_text(o, &d->iommu_json);
+                json_object_put(o);
+                if (r < 0)
+                        return sd_bus_reply_method_errorf(m, ERROR_FAILED, "iommu: %s", strerror(-r));
+        }
+        return sd_bus_reply_method_return(m, "s", d->iommu_json);
+}
+
+static int method_get_device(sd_bus_message *m, void *userdata, bool xml) {
+        struct daemon *d = userdata;
+        const char *name;
+        char *out = NULL;
+        hd_device *dev;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (lookup(d, m, name, &dev) < 0)
+                return 0;
+        r = xml ? hd_device_format_xml(dev, &out) : hd_device_format_json(dev, &out);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, xml ? "%s: cannot format XML: %s" : "%s: %s",
+                                                  hd_device_get_name(dev), strerror(-r));
+        r = reply_text(m, out);
+        free(out);
+        return r;
+}
+
+static int method_get_device_xml(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_get_device(m, userdata, true);
+}
+static int method_get_device_json(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_get_device(m, userdata, false);
+}
+
+/* ---- host-changing methods ---- */
+
+enum {
+        FLAG_GROUP = 1 << 0,    /* HD_VFIO_GROUP */
+        FLAG_DRY_RUN = 1 << 1,  /* HD_VFIO_DRY_RUN */
+        FLAG_FORCE = 1 << 2,    /* HD_VFIO_FORCE */
+        FLAGS_ALL = FLAG_GROUP | FLAG_DRY_RUN | FLAG_FORCE,
+};
+
+/* The result as the reply (its JSON), or as the error hostdevctl would
+ * print (Refused, Failed) with the JSON as a second argument. */
+static int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
+        json_object *o = NULL;
+        char *text = NULL;
+        int st = hd_result_get_status(res), r;
+        const char *why = hd_result_get_reason(res);
+
+        r = hd_result_to_json(res, &o);
+        if (r >= 0)
+                r = hd_json_to_text(o, &text);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        if (st >= 0)
+                r = sd_bus_reply_method_return(m, "s", text);
+        else {
+                sd_bus_message *reply = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                char *msg = NULL;
+                if (asprintf(&msg, "%s %s: %s", verb, st == -EBUSY ? "refused" : "failed", why ?: "") < 0) {
+                        free(text);
+                        return -ENOMEM;
+                }
+                sd_bus_error_set(&e, st == -EBUSY ? ERROR_REFUSED : ERROR_FAILED, msg);
+                r = sd_bus_message_new_method_error(m, &reply, &e);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", text);
+                if (r >= 0)
+                        r = sd_bus_send(NULL, reply, NULL);
+                sd_bus_message_unref(reply);
+                sd_bus_error_free(&e);
+                free(msg);
+        }
+        free(text);
+        return r;
+}
+
+static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) {
+        const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
+        const char *name, *drv = "", *driver = "vfio-pci";
+        hd_result *res = NULL;
+        uint64_t flags;
+        hd_device *dev;
+        int r;
+
+        r = detach ? sd_bus_message_read(m, "sst", &name, &drv, &flags) : sd_bus_message_read(m, "st", &name, &flags);
+        if (r < 0)
+                return r;
+        if (flags & ~(uint64_t) FLAGS_ALL)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown flags 0x%llx", verb,
+                                                  (unsigned long long) (flags & ~(uint64_t) FLAGS_ALL));
+        if (*drv && !(driver = hd_driver_from_alias(drv, 0)))
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown driver '%.64s' (vfio or stub)", verb, drv);
+        if (!d->sysroot)
+                /* hostdevctl asks libvirt whether a running guest holds the
+                 * device (its in-use hook); until the daemon does too, it
+                 * changes no live host */
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED,
+                                                  "%s: not available on the live host yet (use hostdevctl)", verb);
+        /* the operation plans on the tree as it is now */
+        r = rebuild(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        if (lookup(d, m, name, &dev) < 0)
+                return 0;
+        r = detach ? hd_vfio_detach_devices(d->list, &dev, 1, driver, (unsigned) flags, &res)
+                   : hd_vfio_reattach_devices(d->list, &dev, 1, (unsigned) flags, &res);
+        /* the library words the failure (the context's error), as
+         * hostdevctl prints it */
+        if (r < 0 && hd_ctx_get_error(d->ctx))
+                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s", verb,
+                                               hd_ctx_get_error(d->ctx));
+        else if (r < 0)
+                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s: %s", verb,
+                                               hd_device_get_name(dev), strerror(-r));
+        else
+                r = reply_result(m, verb, res);
+        hd_result_unref(res);
+        if (!(flags & FLAG_DRY_RUN))
+                (void) rebuild(d);
+        return r;
+}
+
+static int do_detach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, true); }
+static int do_reattach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, false); }
+
+/* hostdevctl recover: finish or undo a transaction a crash interrupted */
+static int do_recover(struct daemon *d, sd_bus_message *m) {
+        hd_result *res = NULL;
+        int r;
+
+        if (!d->sysroot)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: not available on the live host yet (use hostdevctl)");
+        r = hd_vfio_recover(d->ctx, &res);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: %s", strerror(-r));
+        r = reply_result(m, "recover", res);
+        hd_result_unref(res);
+        (void) rebuild(d);
+        return r;
+}
+
+static int do_rescan(struct daemon *d, sd_bus_message *m) {
+        int r = rebuild(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        return sd_bus_reply_method_return(m, "");
+}
+
+static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.detach", do_detach);
+}
+static int method_reattach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.reattach", do_reattach);
+}
+static int method_recover(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.recover", do_recover);
+}
+static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.rescan", do_rescan);
+}
+
+static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", HOSTDEV_VERSION);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_NAMES("ListDevices", "s", SD_BUS_PARAM(filter), "s", SD_BUS_PARAM(json), method_list_devices,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDeviceXML", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(xml), method_get_device_xml,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDevice", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(json), method_get_device_json,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetDeviceObject", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(object),
+                                 method_get_device_object, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListIommuGroups", "", , "s", SD_BUS_PARAM(json), method_list_iommu_groups,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Detach", "sst", SD_BUS_PARAM(name) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags), "s",
+                                 SD_BUS_PARAM(result), method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Reattach", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result),
+                                 method_reattach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Recover", "", , "s", SD_BUS_PARAM(result), method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_VTABLE_END
+};
+
+/* ---- one object per device: DEVICES_PATH/<name, escaped> ---- */
+
+/* the device of an object path, from the cached tree */
+static hd_device *device_of_path(struct daemon *d, const char *path) {
+        struct dev_snap key = {}, *s;
+        hd_device *dev = NULL;
+        char *name = NULL;
+
+        if (sd_bus_path_decode(path, DEVICES_PATH, &name) <= 0)
+                return NULL;
+        /* only a name of the tree: no lookup by address, UUID or path here */
+        key.name = name;
+        s = bsearch(&key, d->snap, d->n_snap, sizeof(*d->snap), snap_cmp);
+        if (s && hd_nodedev_list_lookup(d->list, s->name, &dev) < 0)
+                dev = NULL;
+        free(name);
+        return dev;
+}
+
+static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
+        if (!device_of_path(userdata, path))
+                return 0;
+        *found = userdata;      /* the getters find the device again */
+        return 1;
+}
+
+static int device_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        char **l = calloc(d->n_snap + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_snap; i++)
+                if (sd_bus_path_encode(DEVICES_PATH, d->snap[i].name, &l[i]) < 0) {
+                        for (size_t k = 0; k < i; k++)
+                                free(l[k]);
+                        free(l);
+                        return -ENOMEM;
+                }
+        *nodes = l;
+        return 0;
+}
+
+/* the properties are nodedev-list's columns, rendered by the library
+ * (hd_device_field_to_json): "" for none, -1 for no IOMMU group, false for
+ * no viability */
+static int device_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        static const struct {
+                const char *property, *key;
+        } keys[] = {
+                { "Name", "name" },     { "Path", "path" },         { "Parent", "parent" },
+                { "Capability", "capability" }, { "Driver", "driver" }, { "IommuGroup", "iommu_group" },
+                { "IommuGroupViable", "iommu_group_viable" },
+        };
+        struct daemon *d = userdata;
+        hd_device *dev = device_of_path(d, path);
+        json_object *v = NULL;
+        const char *key = NULL;
+        int r;
+
+        if (!dev)
+                return sd_bus_error_setf(error, ERROR_NOT_FOUND, "no node device at %s", path);
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                if (streq_(keys[i].property, property))
+                        key = keys[i].key;
+        if (!key)
+                return -ENOENT;
+        r = hd_device_field_to_json(d->list, dev, key, &v);
+        if (r < 0)
+                return r;
+        if (streq_(property, "IommuGroup"))
+                r = sd_bus_message_append(reply, "i", v ? (int32_t) json_object_get_int(v) : -1);
+        else if (streq_(property, "IommuGroupViable"))
+                r = sd_bus_message_append(reply, "b", v ? (int) json_object_get_boolean(v) : 0);
+        else
+                r = sd_bus_message_append(reply, "s", v ? json_object_get_string(v) : "");
+        json_object_put(v);
+        return r;
+}
+
+static const sd_bus_vtable device_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Path", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Parent", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Capability", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Driver", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuGroup", "i", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IommuGroupViable", "b", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};
+
+/* ---- udev (live host) and signals ---- */
+
+struct monitor {
+        struct daemon *d;
+        struct udev *udev;
+        struct udev_monitor *mon;
+};
+
+static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct monitor *mo = userdata;
+        bool changed = false;
+
+        /* take every queued event, then enumerate once: a burst costs one
+         * rebuild, and events lost to a full receive buffer (ENOBUFS) cost
+         * nothing more, as every rebuild is a full enumeration */
+        for (unsigned i = 0; i < 1000000; i++) {
+                struct udev_device *dev = udev_monitor_receive_device(mo->mon);
+                if (dev) {
+                        udev_device_unref(dev);
+                        changed = true;
+                } else if (errno == ENOBUFS) {
+                        logf_(4, "uevents were lost (receive buffer full): re-reading every device");
+                        changed = true;
+                } else
+                        break;  /* EAGAIN: drained */
+        }
+        if (changed)
+                (void) rebuild(mo->d);
+        return 0;
+}
+
+static int monitor_start(struct daemon *d, struct monitor *mo) {
+        int r;
+
+        mo->d = d;
+        mo->udev = udev_new();
+        if (!mo->udev)
+                return -ENOMEM;
+        /* the events udevd has processed (its database is current then);
+         * where no udevd runs (a container) the kernel's */
+        mo->mon = udev_monitor_new_from_netlink(mo->udev, access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel");
+        if (!mo->mon)
+                return -errno ?: -EIO;
+        /* a burst of uevents (udevadm trigger) must not overflow it */
+        (void) udev_monitor_set_receive_buffer_size(mo->mon, 128 * 1024 * 1024);
+        r = udev_monitor_enable_receiving(mo->mon);
+        if (r < 0)
+                return r;
+        return sd_event_add_io(d->event, NULL, udev_monitor_get_fd(mo->mon), EPOLLIN, on_monitor, mo);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) rebuild(userdata);
+        return 0;
+}
+
+/* ---- main ---- */
+
+static void help(void) {
+        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [-v]\n\n"
+               "The hostdev D-Bus service (org.hostdev.Hostdev1): the node-device tree, kept\n"
+               "current, and the passthrough operations, for callers polkit authorizes.\n\n"
+               "  --system              serve on the system bus (default)\n"
+               "  --bus-address ADDR    serve on this bus instead (a private dbus-daemon)\n"
+               "  --sysroot DIR         serve a captured or fake tree instead of this host;\n"
+               "                        Rescan() and SIGHUP re-read it\n"
+               "  --state-dir DIR       the journal and lock directory (default /var/lib/hostdev)\n"
+               "  -v, --verbose         log more (repeat for debug)\n"
+               "  --version             print the version\n"
+               "  -h, --help            this help\n");
+}
+
+static int check_sysroot(const char *sysroot) {
+        char *real;
+        if (!sysroot)
+                return 0;
+        if (!*sysroot) {
+                fprintf(stderr, "hostdevd: --sysroot '': empty sysroot (an unset variable?); leave --sysroot out to work on this host\n");
+                return -EINVAL;
+        }
+        real = realpath(sysroot, NULL);
+        if (real && strcmp(real, "/") == 0) {
+                free(real);
+                fprintf(stderr, "hostdevd: --sysroot '%s' is this host's root directory; leave --sysroot out to work on this host\n",
+                        sysroot);
+                return -EINVAL;
+        }
+        free(real);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_VERSION };
+        static const struct option options[] = {
+                { "system", no_argument, NULL, ARG_SYSTEM },
+                { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "sysroot", required_argument, NULL, ARG_SYSROOT },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        struct daemon d = {};
+        struct monitor mo = {};
+        const char *address = NULL, *state_dir = NULL;
+        sigset_t mask;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_SYSTEM: address = NULL; break;
+                case ARG_BUS_ADDRESS: address = optarg; break;
+                case ARG_SYSROOT: d.sysroot = optarg; break;
+                case ARG_STATE_DIR: state_dir = optarg; break;
+                case 'v': arg_log_level = arg_log_level < 6 ? 6 : 7; break;
+                case ARG_VERSION: printf("hostdevd %s\n", HOSTDEV_VERSION); return EXIT_SUCCESS;
+                case 'h': help(); return EXIT_SUCCESS;
+                default: return 64;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "hostdevd: unexpected argument '%s' (see 'hostdevd --help')\n", argv[optind]);
+                return 64;
+        }
+        if (check_sysroot(d.sysroot) < 0)
+                return 64;
+
+        r = daemon_ctx_new(d.sysroot, &d.ctx);
+        if (r < 0) {
+                fprintf(stderr, "hostdevd: cannot open sysroot '%s': %s\n", d.sysroot ?: "/", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        hd_ctx_set_log_fn(d.ctx, log_fn, NULL);
+        hd_ctx_set_log_level(d.ctx, arg_log_level);
+        if (state_dir && hd_ctx_set_state_dir(d.ctx, state_dir) < 0) {
+                fprintf(stderr, "hostdevd: --state-dir must be an absolute path\n");
+                return 64;
+        }
+
+        r = sd_event_default(&d.event);
+        if (r < 0)
+                goto fail;
+        /* WatchdogSec= of the unit: the loop pings systemd itself */
+        (void) sd_event_set_watchdog(d.event, true);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        /* SIGTERM and SIGINT: leave the loop */
+        if ((r = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL)) < 0 ||
+            (r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0)
+                goto fail;
+
+        /* the first tree before the name is taken: a caller never sees an
+         * empty one */
+        r = rebuild(&d);
+        if (r < 0)
+                goto fail;
+        if (!d.sysroot) {
+                r = monitor_start(&d, &mo);
+                if (r < 0) {
+                        logf_(3, "cannot listen to udev: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+
+        if (address) {
+                r = sd_bus_new(&d.bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(d.bus, address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(d.bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(d.bus);
+        } else
+                r = sd_bus_open_system(&d.bus);
+        if (r < 0) {
+                logf_(3, "cannot connect to the bus%s%s: %s", address ? " " : "", address ?: "", strerror(-r));
+                goto fail;
+        }
+        r = sd_bus_add_object_vtable(d.bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, &d);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(d.bus, NULL, DEVICES_PATH, DEVICE_IFACE, device_vtable, device_find, &d);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(d.bus, NULL, DEVICES_PATH, device_enumerate, &d);
+        /* GetManagedObjects, InterfacesAdded/Removed for the devices */
+        if (r >= 0)
+                r = sd_bus_add_object_manager(d.bus, NULL, DEVICES_PATH);
+        if (r >= 0)
+                r = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_request_name(d.bus, BUS_NAME, 0);
+        if (r < 0) {
+                logf_(3, "cannot serve %s: %s", BUS_NAME, strerror(-r));
+                goto fail;
+        }
+        (void) sd_notifyf(false, "READY=1\nSTATUS=serving %zu devices", hd_nodedev_list_count(d.list));
+        logf_(6, "serving %s with %zu devices%s%s", BUS_NAME, hd_nodedev_list_count(d.list), d.sysroot ? " of " : "",
+              d.sysroot ?: "");
+        r = sd_event_loop(d.event);
+        (void) sd_notify(false, "STOPPING=1");
+
+fail:
+        if (r < 0)
+                logf_(3, "hostdevd: %s", strerror(-r));
+        sd_bus_flush_close_unref(d.bus);
+        if (mo.mon)
+                udev_monitor_unref(mo.mon);
+        if (mo.udev)
+                udev_unref(mo.udev);
+        sd_event_unref(d.event);
+        snap_free(d.snap, d.n_snap);
+        free(d.list_json);
+        free(d.iommu_json);
+        hd_nodedev_list_unref(d.list);
+        hd_ctx_unref(d.ctx);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The JSON documents of the listings that every front end shows the same
+ * way: the fields of a node device in `hostdevctl nodedev-list --json`
+ * (and its table columns), and the IOMMU document of `hostdevctl iommu
+ * --json`.  hostdevctl and hostdevd render them through these functions,
+ * so the CLI and the D-Bus API answer byte for byte alike (docs/json.md).
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "hostdev/hostdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct json_object;
+
+/*
+ * hd_device_field_to_json: one field of @d by its JSON key: "name",
+ * "parent", "capability", "subsystem", "path", "devnode", "driver",
+ * "iommu_group", "iommu_group_viable", "address", "class", "id", "vendor",
+ * "product", "active", "persistent", "autostart".  *ret is a string,
+ * integer or boolean, or NULL (JSON null: the device has no such value).
+ * -ENOENT: an unknown key.  Caller puts *ret.
+ */
+int hd_device_field_to_json(hd_nodedev_list *list, hd_device *d, const char *key, struct json_object **ret);
+
+/*
+ * hd_nodedev_list_to_json: `nodedev-list --json`: an array with one object
+ * per device of @list for which @match returns true (every device when
+ * @match is NULL), in list order, with the keys name, parent, capability,
+ * subsystem, path, devnode, driver, iommu_group, iommu_group_viable.
+ * Caller puts *ret.
+ */
+int hd_nodedev_list_to_json(hd_nodedev_list *list, bool (*match)(hd_device *d, void *userdata), void *userdata,
+                            struct json_object **ret);
+
+/*
+ * hd_iommu_to_json: `iommu --json`: {"iommu": {enabled, vendor,
+ * interrupt_remapping, hint, hypervisor}, "groups": [{number, viable,
+ * blocker, devices: [...]}]}, groups in hd_iommu_list_groups() order and
+ * their devices in hd_iommu_group_get_devices() order (a front end may
+ * add keys of its own to them: hostdevctl's "used_by", "vfio_holder").
+ * Caller puts *ret.
+ */
+int hd_iommu_to_json(hd_nodedev_list *list, struct json_object **ret);
+
+/* The text of a JSON document as hostdevctl prints it (pretty, "/" not
+ * escaped), without a final newline.  Caller frees *ret. */
+int hd_json_to_text(struct json_object *o, char **ret);
+
+#ifdef __cplusplus
+}
+#endif
