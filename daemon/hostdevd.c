@@ -375,6 +375,13 @@ static int reply_result(sd_bus_message *m, const char *verb, const hd_result *re
         return r;
 }
 
+/* The in-use question of the next operation: libvirt (the default URI,
+ * only where a libvirt daemon listens) is asked once per operation, so a
+ * domain started since the last call is seen. */
+static int ask_libvirt(struct daemon *d) {
+        return hd_domain_usage_install_lazy(d->ctx, d->sysroot ? "none" : NULL);
+}
+
 static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) {
         const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
         const char *name, *drv = "", *driver = "vfio-pci";
@@ -391,12 +398,11 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
                                                   (unsigned long long) (flags & ~(uint64_t) FLAGS_ALL));
         if (*drv && !(driver = hd_driver_from_alias(drv, 0)))
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown driver '%.64s' (vfio or stub)", verb, drv);
-        if (!d->sysroot)
-                /* hostdevctl asks libvirt whether a running guest holds the
-                 * device (its in-use hook); until the daemon does too, it
-                 * changes no live host */
-                return sd_bus_reply_method_errorf(m, ERROR_FAILED,
-                                                  "%s: not available on the live host yet (use hostdevctl)", verb);
+        /* ask libvirt afresh whether a running guest holds a device, as
+         * hostdevctl does (on a sysroot libvirt is not asked) */
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
         /* the operation plans on the tree as it is now */
         r = rebuild(d);
         if (r < 0)
@@ -429,8 +435,9 @@ static int do_recover(struct daemon *d, sd_bus_message *m) {
         hd_result *res = NULL;
         int r;
 
-        if (!d->sysroot)
-                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: not available on the live host yet (use hostdevctl)");
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
         r = hd_vfio_recover(d->ctx, &res);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: %s", strerror(-r));
