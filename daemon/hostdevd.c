@@ -240,6 +240,30 @@ static int reply_text(sd_bus_message *m, char *text) {
 
 static bool is_active(hd_device *dev, void *userdata) { return hd_device_is_active(dev); }
 
+/* The JSON answers are made once per tree (the cache is dropped when the
+ * tree is rebuilt) and answered from then on. */
+static int build_list_json(struct daemon *d, json_object **ret) {
+        return hd_nodedev_list_to_json(d->list, is_active, NULL, ret);
+}
+
+static int build_iommu_json(struct daemon *d, json_object **ret) {
+        return hd_iommu_to_json(d->list, ret);
+}
+
+static int reply_cached_json(sd_bus_message *m, struct daemon *d, char **cache,
+                             int (*build)(struct daemon *d, json_object **ret), const char *what) {
+        if (!*cache) {
+                json_object *o = NULL;
+                int r = build(d, &o);
+                if (r >= 0)
+                        r = hd_json_to_text(o, cache);
+                json_object_put(o);
+                if (r < 0)
+                        return sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s: %s", what, strerror(-r));
+        }
+        return sd_bus_reply_method_return(m, "s", *cache);
+}
+
 static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         struct daemon *d = userdata;
         const char *filter;
@@ -252,30 +276,27 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
         if (*filter && strcmp(filter, "{}") != 0)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID,
                                                   "ListDevices: no filters are supported yet; give \"\" or \"{}\"");
-        if (!d->list_json) {
-                json_object *o = NULL;
-                r = hd_nodedev_list_to_json(d->list, is_active, NULL, &o);
-                if (r >= 0)
-                        r = hd_json_to_text(o, &d->list_json);
-                json_object_put(o);
-                if (r < 0)
-                        return sd_bus_reply_method_errorf(m, ERROR_FAILED, "nodedev-list: %s", strerror(-r));
-        }
-        return sd_bus_reply_method_return(m, "s", d->list_json);
+        return reply_cached_json(m, d, &d->list_json, build_list_json, "nodedev-list");
+}
+
+/* The device a method's first argument names: 1 found; 0 when not (the
+ * NotFound error is the reply); <0 a malformed message. */
+static int read_device(struct daemon *d, sd_bus_message *m, hd_device **ret) {
+        const char *name;
+        int r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        return lookup(d, m, name, ret) < 0 ? 0 : 1;
 }
 
 static int method_get_device_object(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         struct daemon *d = userdata;
-        const char *name;
         char *path = NULL;
         hd_device *dev;
-        int r;
+        int r = read_device(d, m, &dev);
 
-        r = sd_bus_message_read(m, "s", &name);
-        if (r < 0)
+        if (r <= 0)
                 return r;
-        if (lookup(d, m, name, &dev) < 0)
-                return 0;
         r = sd_bus_path_encode(DEVICES_PATH, hd_device_get_name(dev), &path);
         if (r < 0)
                 return r;
@@ -286,32 +307,18 @@ static int method_get_device_object(sd_bus_message *m, void *userdata, sd_bus_er
 
 static int method_list_iommu_groups(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         struct daemon *d = userdata;
-        int r;
 
-        if (!d->iommu_json) {
-                json_object *o = NULL;
-                r = hd_iommu_to_json(d->list, &o);
-                if (r >= 0)
-                        r = hd_json_to_text(o, &d->iommu_json);
-                json_object_put(o);
-                if (r < 0)
-                        return sd_bus_reply_method_errorf(m, ERROR_FAILED, "iommu: %s", strerror(-r));
-        }
-        return sd_bus_reply_method_return(m, "s", d->iommu_json);
+        return reply_cached_json(m, d, &d->iommu_json, build_iommu_json, "iommu");
 }
 
 static int method_get_device(sd_bus_message *m, void *userdata, bool xml) {
         struct daemon *d = userdata;
-        const char *name;
         char *out = NULL;
         hd_device *dev;
-        int r;
+        int r = read_device(d, m, &dev);
 
-        r = sd_bus_message_read(m, "s", &name);
-        if (r < 0)
+        if (r <= 0)
                 return r;
-        if (lookup(d, m, name, &dev) < 0)
-                return 0;
         r = xml ? hd_device_format_xml(dev, &out) : hd_device_format_json(dev, &out);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, xml ? "%s: cannot format XML: %s" : "%s: %s",

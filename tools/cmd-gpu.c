@@ -205,29 +205,32 @@ static int verb_gpu_rom(int argc _unused_, char **argv) {
         return EXIT_SUCCESS;
 }
 
+/* every GPU, or only @only's (hd_gpu_get allocates one element) */
+static int gpus_of(hd_nodedev_list *list, hd_device *only, hd_gpu **ret, size_t *ret_n) {
+        int r;
+
+        if (!only)
+                return hd_gpu_list(list, ret, ret_n);
+        r = hd_gpu_get(list, only, ret);
+        if (r >= 0)
+                *ret_n = 1;
+        return r;
+}
+
 static int verb_gpu(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        hd_gpu *gpus = NULL;
         hd_device *only = NULL;
-        bool json = arg_json;
+        hd_gpu *gpus = NULL;
         size_t n = 0;
         int r;
 
         if (open_list_lookup(&ctx, &list, argc == 2 ? argv[1] : NULL, &only) < 0)
                 return EXIT_FAILURE;
-        if (only) {
-                hd_gpu *g = NULL;
-                r = hd_gpu_get(list, only, &g);
-                if (r >= 0) {
-                        gpus = g; /* hd_gpu_get allocates one element */
-                        n = 1;
-                }
-        } else
-                r = hd_gpu_list(list, &gpus, &n);
+        r = gpus_of(list, only, &gpus, &n);
         if (r < 0)
                 return error_exit(ctx, "gpu", r);
-        if (json)
+        if (arg_json)
                 print_json_array(gpus, n, sizeof(*gpus), gpu_json);
         else {
                 for (size_t i = 0; i < n; i++) {

@@ -394,30 +394,27 @@ static int uuid_verb(int argc _unused_, char **argv, const char *verb, const cha
         return 0;
 }
 
-static int mdev_undefine(int argc, char **argv) {
+/* a verb on one defined mdev: UUID [--parent P] */
+static int mdev_uuid_op(int argc, char **argv, const char *verb,
+                        int (*op)(hd_ctx *ctx, const char *uuid, const char *parent, hd_result **ret)) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid, *parent;
-        int r = uuid_verb(argc, argv, "mdev undefine", &uuid, &parent);
+        int r = uuid_verb(argc, argv, verb, &uuid, &parent);
         if (r)
                 return r;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
-        r = hd_mdev_undefine(ctx, uuid, parent, &res);
-        return mdev_exit("mdev undefine", r, res);
+        r = op(ctx, uuid, parent, &res);
+        return mdev_exit(verb, r, res);
+}
+
+static int mdev_undefine(int argc, char **argv) {
+        return mdev_uuid_op(argc, argv, "mdev undefine", hd_mdev_undefine);
 }
 
 static int mdev_start(int argc, char **argv) {
-        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
-        _hd_cleanup_result_ hd_result *res = NULL;
-        const char *uuid, *parent;
-        int r = uuid_verb(argc, argv, "mdev start", &uuid, &parent);
-        if (r)
-                return r;
-        if (open_ctx(&ctx) < 0)
-                return EXIT_FAILURE;
-        r = hd_mdev_start(ctx, uuid, parent, &res);
-        return mdev_exit("mdev start", r, res);
+        return mdev_uuid_op(argc, argv, "mdev start", hd_mdev_start);
 }
 
 static int mdev_autostart(int argc, char **argv) {
