@@ -27,8 +27,10 @@ EOC
 dbus-daemon --config-file="$W/ns-bus.conf" --fork --print-pid=3 3> "$W/ns-bus.pid" || exit 1
 "$HOSTDEVD" --bus-address "$A" > "$W/ns-daemon.log" 2>&1 &
 dpid=$!
-for _ in $(seq 100); do
-        busctl --address="$A" status org.hostdev.Hostdev1 >/dev/null 2>&1 && break
+# until it owns its name (asked of the bus itself), 30 s at most
+for _ in $(seq 300); do
+        [ "$(busctl --address="$A" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                NameHasOwner s org.hostdev.Hostdev1 2>/dev/null)" = "b true" ] && break
         sleep 0.1
 done
 busctl --address="$A" --json=short call org.hostdev.Hostdev1 /org/hostdev/Hostdev1/Manager \
