@@ -153,15 +153,11 @@ static int ask_libvirt(struct daemon *d);
 /* Hotplug apply: the persisted configuration of every device the last
  * rebuild found new (hd_device_apply_persisted(): its driver override,
  * identity checked), announced as PersistedConfigApplied(name, result
- * JSON) and logged, drift (a refusal) as a warning.  The tree is read
- * again when something changed. */
-static void apply_added(struct daemon *d) {
-        static bool applying;   /* the rebuild after an apply applies nothing */
+ * JSON) and logged, drift (a refusal) as a warning.  Returns whether
+ * something changed. */
+static bool apply_added_once(struct daemon *d) {
         bool changed = false;
 
-        if (applying)
-                return;
-        applying = true;
         for (size_t i = 0; i < d->n_snap; i++) {
                 hd_result *res = NULL;
                 json_object *o = NULL;
@@ -200,7 +196,19 @@ static void apply_added(struct daemon *d) {
                 json_object_put(o);
                 hd_result_unref(res);
         }
-        if (changed)
+        return changed;
+}
+
+/* After a change the tree is read again (its signals: DeviceChanged);
+ * devices that appeared meanwhile are new in that tree and applied in
+ * the next round. */
+static void apply_added(struct daemon *d) {
+        static bool applying;   /* the rebuilds below apply nothing themselves */
+
+        if (applying)
+                return;
+        applying = true;
+        for (unsigned round = 0; round < 8 && apply_added_once(d); round++)
                 (void) rebuild(d);
         applying = false;
 }
