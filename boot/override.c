@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "boot/boot-internal.h"
+#include "util/result-internal.h"
 
 const char hd_override_script[] =
 "#!/bin/sh\n"
@@ -331,4 +332,108 @@ _public_ int hd_override_list(hd_nodedev_list *list, const char *root, hd_overri
         *ret = v;
         *ret_n = k;
         return 0;
+}
+
+/* "8086:10d3 subsystem 8086:a01f serial 00-1b-..." */
+static void identity_words(const struct hd_pci_identity *id, char *buf, size_t size) {
+        snprintf(buf, size, "%04x:%04x subsystem %04x:%04x%s%s", id->vendor, id->device, id->subsystem_vendor,
+                 id->subsystem_device, id->serial[0] ? " serial " : "", id->serial);
+}
+
+/* The persisted override of @d (driverctl's file, and hostdev's identity
+ * record when there is one) applied to @d, which just appeared. */
+static int override_apply_one(hd_nodedev_list *list, int rfd, hd_device *d, const char *drv, unsigned flags,
+                              hd_result **ret) {
+        _cleanup_free_ char *idt = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        struct hd_pci_identity want, have;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        const char *addr = hd_device_get_sysname(d), *now = hd_device_get_driver(d);
+        char path[PATH_MAX], why[256] = "";
+        int r;
+
+        snprintf(path, sizeof(path), HD_OVERRIDE_ID_DIR "/pci-%s", addr);
+        /* a driverctl file without hostdev's record is applied unchecked,
+         * as driverctl and the override script do */
+        if (hd_root_read(rfd, path, &idt, NULL) >= 0) {
+                if (parse_identity(idt, &want) < 0)
+                        why[0] = 0, r = -EBADMSG;
+                else if ((r = hd_pci_device_read_identity(d, &have)) >= 0)
+                        r = hd_pci_identity_compare(&want, &have, why, sizeof(why));
+                if (r < 0) {
+                        char w[200] = "?", h[200] = "unreadable";
+                        if (r != -EBADMSG)
+                                identity_words(&want, w, sizeof(w));
+                        if (r == -ESTALE)
+                                identity_words(&have, h, sizeof(h));
+                        if ((r = hd_result_new(HD_RESULT_DRIVERS, &res)) < 0 ||
+                            (r = hd_result_add_step(res, &(struct hd_result_step_spec) {
+                                     .subject = addr, .from = strempty(now), .to = drv,
+                                     .outcome = HD_OUTCOME_SKIPPED, .error = -ESTALE,
+                                     .error_text = why[0] ? why : "identity record unreadable" })) < 0)
+                                return r;
+                        hd_result_fail(res, ctx, -EBUSY,
+                                       "%s: the persisted override to %s was made for %s, the device there now is %s "
+                                       "(%s): not applied",
+                                       addr, drv, w, h, why[0] ? why : "identity record unreadable");
+                        *ret = TAKE_PTR(res);
+                        return 0;
+                }
+        }
+        if (!streq(drv, "vfio-pci") && !streq(drv, "pci-stub")) {
+                if ((r = hd_result_new(HD_RESULT_DRIVERS, &res)) < 0 ||
+                    (r = hd_result_add_step(res, &(struct hd_result_step_spec) {
+                             .subject = addr, .from = strempty(now), .to = drv, .outcome = HD_OUTCOME_SKIPPED,
+                             .error = -EOPNOTSUPP, .error_text = "not a passthrough driver" })) < 0)
+                        return r;
+                hd_result_fail(res, ctx, -EOPNOTSUPP,
+                               "%s: the persisted override to %s is left to the override script (udev): only vfio-pci "
+                               "and pci-stub overrides are applied here",
+                               addr, drv);
+                *ret = TAKE_PTR(res);
+                return 0;
+        }
+        /* the journaled transaction of nodedev-detach */
+        r = hd_vfio_detach(list, d, drv, flags & HD_VFIO_DRY_RUN, &res);
+        if (r < 0) {
+                int e = r;
+                if ((r = hd_result_new(HD_RESULT_DRIVERS, &res)) < 0 ||
+                    (r = hd_result_add_step(res, &(struct hd_result_step_spec) {
+                             .subject = addr, .from = strempty(now), .to = drv, .outcome = HD_OUTCOME_FAILED,
+                             .error = e, .error_text = hd_ctx_get_error(ctx) })) < 0)
+                        return r;
+                hd_result_fail(res, ctx, e, "%s: cannot apply the persisted override to %s: %s", addr, drv,
+                               hd_ctx_get_error(ctx) ?: strerror(-e));
+        }
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+_public_ int hd_device_apply_persisted(hd_nodedev_list *list, const char *root, hd_device *d, unsigned flags,
+                                       hd_result **ret) {
+        _cleanup_free_ char *drv = NULL;
+        _cleanup_close_ int rfd = -1;
+        char path[PATH_MAX];
+        hd_ctx *ctx;
+        int r;
+
+        if (!list || !d || !ret || (flags & ~(unsigned) HD_VFIO_DRY_RUN))
+                return -EINVAL;
+        ctx = hd_nodedev_list_get_ctx(list);
+        hd_error_clear(ctx);
+        if (hd_device_get_cap_type(d) != HD_CAP_PCI || !valid_addr(hd_device_get_sysname(d)))
+                return 0;       /* nothing is persisted for other devices */
+        if ((r = hd_boot_root_open(ctx, root, &rfd)) < 0)
+                return r;
+        snprintf(path, sizeof(path), HD_DRIVERCTL_DIR "/pci-%s", hd_device_get_sysname(d));
+        r = hd_root_read(rfd, path, &drv, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return hd_error(ctx, r, "cannot read %s: %s", path, strerror(-r));
+        const char *driver = hd_strip_both(drv);
+        if (!*driver)
+                return 0;       /* an empty driverctl file: no override */
+        r = override_apply_one(list, rfd, d, driver, flags, ret);
+        return r < 0 ? r : 1;
 }

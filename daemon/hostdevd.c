@@ -121,16 +121,17 @@ static void emit(struct daemon *d, const char *member, const char *name) {
         free(path);
 }
 
-/* both sorted by name: a merge walk */
-static void emit_diff(struct daemon *d, const struct dev_snap *a, size_t na, const struct dev_snap *b, size_t nb) {
+/* both sorted by name: a merge walk; the devices added are marked in @b */
+static void emit_diff(struct daemon *d, const struct dev_snap *a, size_t na, struct dev_snap *b, size_t nb) {
         size_t i = 0, j = 0;
         while (i < na || j < nb) {
                 int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i].name, b[j].name);
                 if (c < 0)
                         emit(d, "DeviceRemoved", a[i++].name);
-                else if (c > 0)
+                else if (c > 0) {
+                        b[j].added = true;
                         emit(d, "DeviceAdded", b[j++].name);
-                else {
+                } else {
                         if (!streq_ptr_(a[i].driver, b[j].driver) || !streq_ptr_(a[i].parent, b[j].parent) ||
                             a[i].caps != b[j].caps)
                                 emit(d, "DeviceChanged", b[j].name);
@@ -146,7 +147,74 @@ static double now_ms(void) {
         return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
-/* Enumerate again; announce the difference unless it is the first tree. */
+static int rebuild(struct daemon *d);
+static int ask_libvirt(struct daemon *d);
+
+/* Hotplug apply: the persisted configuration of every device the last
+ * rebuild found new (hd_device_apply_persisted(): its driver override,
+ * identity checked), announced as PersistedConfigApplied(name, result
+ * JSON) and logged, drift (a refusal) as a warning.  Returns whether
+ * something changed. */
+static bool apply_added_once(struct daemon *d) {
+        bool changed = false;
+
+        for (size_t i = 0; i < d->n_snap; i++) {
+                hd_result *res = NULL;
+                json_object *o = NULL;
+                char *text = NULL;
+                hd_device *dev;
+                int r, st;
+
+                if (!d->snap[i].added || hd_nodedev_list_lookup(d->list, d->snap[i].name, &dev) < 0)
+                        continue;
+                r = ask_libvirt(d);
+                if (r >= 0)
+                        r = hd_device_apply_persisted(d->list, d->sysroot, dev, 0, &res);
+                if (r < 0) {
+                        logf_(3, "%s: cannot apply the persisted configuration: %s", d->snap[i].name,
+                              hd_ctx_get_error(d->ctx) ?: strerror(-r));
+                        continue;
+                }
+                if (r == 0)
+                        continue;       /* nothing persisted for it */
+                st = hd_result_get_status(res);
+                if (st >= 0 && hd_result_count_outcome(res, HD_OUTCOME_DONE) > 0)
+                        changed = true;
+                if (st >= 0)
+                        logf_(5, "%s: persisted configuration applied (%zu changed)", d->snap[i].name,
+                              hd_result_count_outcome(res, HD_OUTCOME_DONE));
+                else
+                        logf_(4, "%s: persisted configuration %s: %s", d->snap[i].name,
+                              hd_result_get_status_string(res), hd_result_get_reason(res) ?: strerror(-st));
+                if (hd_result_to_json(res, &o) >= 0 && hd_json_to_text(o, &text) >= 0) {
+                        r = sd_bus_emit_signal(d->bus, MANAGER_PATH, MANAGER_IFACE, "PersistedConfigApplied", "ss",
+                                               d->snap[i].name, text);
+                        if (r < 0)
+                                logf_(3, "cannot emit PersistedConfigApplied(%s): %s", d->snap[i].name, strerror(-r));
+                }
+                free(text);
+                json_object_put(o);
+                hd_result_unref(res);
+        }
+        return changed;
+}
+
+/* After a change the tree is read again (its signals: DeviceChanged);
+ * devices that appeared meanwhile are new in that tree and applied in
+ * the next round. */
+static void apply_added(struct daemon *d) {
+        static bool applying;   /* the rebuilds below apply nothing themselves */
+
+        if (applying)
+                return;
+        applying = true;
+        for (unsigned round = 0; round < 8 && apply_added_once(d); round++)
+                (void) rebuild(d);
+        applying = false;
+}
+
+/* Enumerate again; announce the difference unless it is the first tree,
+ * and apply what is persisted for the devices that appeared. */
 static int rebuild(struct daemon *d) {
         hd_nodedev_list *list = NULL;
         struct dev_snap *s = NULL, *old;
@@ -187,6 +255,8 @@ static int rebuild(struct daemon *d) {
         d->generation++;
         logf_(7, "tree rebuilt: %zu devices (generation %llu): enumerated in %.1f ms, compared in %.1f ms", n,
               d->generation, t1 - t0, now_ms() - t1);
+        if (d->generation > 1)
+                apply_added(d);
         return 0;
 }
 
@@ -501,6 +571,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("PersistedConfigApplied", "ss", SD_BUS_PARAM(name) SD_BUS_PARAM(result), 0),
         SD_BUS_VTABLE_END
 };
 

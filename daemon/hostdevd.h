@@ -23,6 +23,7 @@
 struct dev_snap {
         char *name, *driver, *parent;
         unsigned long long caps;        /* bit c: hd_device_has_cap(c) */
+        bool added;                     /* new since the tree before */
 };
 
 struct daemon {

@@ -163,6 +163,15 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *e) {
                                      &name) < 0)
                 return 0;
         n_signals++;
+        /* PersistedConfigApplied(name, result): the result's JSON too */
+        if (strcmp(sd_bus_message_get_member(m), "PersistedConfigApplied") == 0) {
+                const char *json;
+                if (sd_bus_message_read(m, "s", &json) >= 0) {
+                        printf("Signal %s %s %s\n", sd_bus_message_get_member(m), name, json);
+                        fflush(stdout);
+                        return 0;
+                }
+        }
         if (with_time) {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);

@@ -527,4 +527,68 @@ diag "daemon RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$DPID/status)"
 kill -TERM "$DPID"
 wait "$DPID"; rc=$?
 [ $rc = 0 ] && ok "SIGTERM: hostdevd exits 0" || fail "SIGTERM: hostdevd exits 0" "exit $rc; $(tail -3 "$TMP/daemon.log")"
+
+# --- hotplug apply: a PCI function with a persisted override appears
+# (its directory is put back, then Rescan): the daemon binds it to the
+# override's driver when the recorded identity is its own, and refuses,
+# changing nothing, when the record is another device's (drift); both are
+# announced (PersistedConfigApplied) and logged
+DEV=$F/sys/devices/pci0000:00/0000:00:1b.0/0000:08:00.0
+hide() { mkdir -p "$TMP/hold"; mv "$DEV" "$TMP/hold/dev"; mv "$F/sys/bus/pci/devices/0000:08:00.0" "$TMP/hold/link"; }
+unhide() { mv "$TMP/hold/dev" "$DEV"; mv "$TMP/hold/link" "$F/sys/bus/pci/devices/0000:08:00.0"; }
+# the result JSON of PersistedConfigApplied(pci_0000_08_00_0) in
+# daemon-client's lines (it spans several)
+signal_json() {
+        echo "$1" | awk '/^Signal PersistedConfigApplied pci_0000_08_00_0 / { on = 1; sub(/^Signal [^ ]* [^ ]* /, ""); print; next }
+                on && (/^Signal / || /^ok$/) { on = 0 } on'
+}
+hd --sysroot "$F" override set 08:00.0 vfio > /dev/null || fail "override set 08:00.0 vfio on the fixture"
+hide
+if start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
+        unhide
+        got=$("$DAEMON_CLIENT" "$A" rescan)
+        applied=$(signal_json "$got")
+        echo "$got" | grep -q "^Signal DeviceAdded pci_0000_08_00_0$" && [ "$(driver 08:00.0)" = vfio-pci ] \
+                && echo "$applied" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == "ok", d
+assert [(x["address"], x["from"], x["to"]) for x in d["devices"]] == [("0000:08:00.0", "qla2xxx", "vfio-pci")], d
+' && echo "$got" | grep -q "^Signal DeviceChanged pci_0000_08_00_0$" \
+                && ok "hotplug apply: the override of a device that appears is applied (DeviceAdded, PersistedConfigApplied, DeviceChanged)" \
+                || fail "hotplug apply: the override of a device that appears is applied" "$(driver 08:00.0) $(echo "$got" | tr '\n' '|')"
+        got=$("$DAEMON_CLIENT" "$A" rescan)
+        [ "$got" = ok ] && ok "hotplug apply: a second Rescan applies nothing again" || fail "hotplug apply: a second Rescan" "$got"
+else
+        fail "hostdevd-fake starts without 08:00.0" "$(cat "$TMP/daemon.log")"
+fi
+stop_daemon
+# drift: the record says another device (1077:2031) sits at 08:00.0
+# the apply was nodedev-detach's journaled transaction: reattach restores
+# the driver it recorded
+"$HOSTDEVCTL_FAKE" --sysroot "$F" --state-dir "$S" nodedev-reattach 08:00.0 > /dev/null 2>&1
+[ "$(driver 08:00.0)" = qla2xxx ] && ok "hotplug apply was journaled: nodedev-reattach gives 08:00.0 back to qla2xxx" \
+        || fail "hotplug apply was journaled: nodedev-reattach gives 08:00.0 back to qla2xxx" "$(driver 08:00.0)"
+sed -i 's/^device=2532$/device=2031/' "$F/etc/hostdev/overrides/pci-0000:08:00.0"
+hide
+if start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
+        unhide
+        got=$("$DAEMON_CLIENT" "$A" rescan)
+        applied=$(signal_json "$got")
+        [ "$(driver 08:00.0)" = qla2xxx ] && echo "$applied" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["status"] == "refused", d
+assert "1077:2031" in d["reason"] and "1077:2532" in d["reason"], d
+assert [(x["address"], x["result"]) for x in d["devices"]] == [("0000:08:00.0", "skipped")], d
+' && ! echo "$got" | grep -q "^Signal DeviceChanged pci_0000_08_00_0$" \
+                && ok "hotplug apply: an override recorded for another identity is refused, nothing changed, drift in the signal" \
+                || fail "hotplug apply: drift refused" "$(driver 08:00.0) $(echo "$got" | tr '\n' '|')"
+        grep -q '^<4>pci_0000_08_00_0: persisted configuration refused: 0000:08:00.0: the persisted override to vfio-pci was made for 1077:2031 .*, the device there now is 1077:2532 ' "$TMP/daemon.log" \
+                && ok "hotplug apply: the drift is logged (warning, both identities)" \
+                || fail "hotplug apply: the drift is logged" "$(cat "$TMP/daemon.log")"
+else
+        fail "hostdevd-fake starts without 08:00.0 (drift)" "$(cat "$TMP/daemon.log")"
+fi
+stop_daemon
 finish

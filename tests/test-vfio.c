@@ -653,6 +653,69 @@ static void test_harden_hint(void) {
         CHECK(bound_to(GPU, "nouveau") && bound_to(GPU_AUDIO, "snd_hda_intel"), "group back on its drivers");
 }
 
+/* hd_device_apply_persisted(): the override of a device that appeared,
+ * identity checked (hostdevd's hotplug apply) */
+static void test_apply_persisted(void) {
+        const char *fc = "0000:08:00.0", *idfile = "etc/hostdev/overrides/pci-0000:08:00.0";
+        hd_result *res = NULL;
+        struct env e;
+        int r;
+
+        fake_env_open(&e, root, state, HD_LOG_ERR);
+        r = hd_device_apply_persisted(e.list, root, dev(&e, fc), 0, &res);
+        CHECK(r == 0 && !res && bound_to(fc, "qla2xxx"), "apply persisted: nothing persisted, nothing done (%d)", r);
+        CHECK(hd_device_apply_persisted(e.list, root, dev(&e, fc), HD_VFIO_FORCE, &res) == -EINVAL && !res,
+              "apply persisted: flags other than HD_VFIO_DRY_RUN are -EINVAL");
+        CHECK(hd_override_set(e.list, root, dev(&e, fc), "vfio-pci", 0) == 1, "apply persisted: override set");
+        r = hd_device_apply_persisted(e.list, root, dev(&e, "lo"), 0, &res);
+        CHECK(r == 0 && !res, "apply persisted: a device that is not PCI has nothing persisted (%d)", r);
+
+        r = hd_device_apply_persisted(e.list, root, dev(&e, fc), HD_VFIO_DRY_RUN, &res);
+        CHECK(r == 1 && hd_result_get_status(res) == 0 && hd_result_count_outcome(res, HD_OUTCOME_PLANNED) == 1 &&
+              bound_to(fc, "qla2xxx"), "apply persisted, dry run: planned, nothing moved (%d %d)", r,
+              hd_result_get_status(res));
+        hd_result_unref(res);
+        res = NULL;
+        r = hd_device_apply_persisted(e.list, root, dev(&e, fc), 0, &res);
+        CHECK(r == 1 && hd_result_get_kind(res) == HD_RESULT_DRIVERS && hd_result_get_status(res) == 0 &&
+              hd_result_count_outcome(res, HD_OUTCOME_DONE) == 1 && bound_to(fc, "vfio-pci"),
+              "apply persisted: identity matches, bound to vfio-pci (%d %d)", r, hd_result_get_status(res));
+        hd_result_unref(res);
+        res = NULL;
+        env_close(&e);
+        reattach(fc, 0, &res);
+        hd_result_unref(res);
+        res = NULL;
+        CHECK(bound_to(fc, "qla2xxx"), "apply persisted: the journal gives it back to qla2xxx");
+
+        /* drift: the record is another device's (1077:2031) */
+        fake_env_open(&e, root, state, HD_LOG_ERR);
+        CHECK(hd_override_set(e.list, root, dev(&e, fc), "vfio-pci", 0) == 0, "apply persisted: override already set");
+        {
+                char p[PATH_MAX], cmd[PATH_MAX + 64];
+                snprintf(p, sizeof(p), "%s/%s", root, idfile);
+                snprintf(cmd, sizeof(cmd), "sed -i 's/^device=2532$/device=2031/' '%s'", p);
+                if (system(cmd) != 0)
+                        abort();
+        }
+        r = hd_device_apply_persisted(e.list, root, dev(&e, fc), 0, &res);
+        CHECK(r == 1 && hd_result_get_status(res) == -EBUSY && strstr(strempty(hd_result_get_reason(res)), "1077:2031") &&
+              strstr(strempty(hd_result_get_reason(res)), "1077:2532") &&
+              hd_result_count_outcome(res, HD_OUTCOME_SKIPPED) == 1 && bound_to(fc, "qla2xxx"),
+              "apply persisted: another identity is refused, both named, nothing moved (%s)",
+              strempty(hd_result_get_reason(res)));
+        hd_result_unref(res);
+        res = NULL;
+        /* a driver that is not a passthrough driver: the udev script's */
+        CHECK(hd_override_set(e.list, root, dev(&e, fc), "qla2xxx", 0) == 1, "apply persisted: override to qla2xxx");
+        r = hd_device_apply_persisted(e.list, root, dev(&e, fc), 0, &res);
+        CHECK(r == 1 && hd_result_get_status(res) == -EOPNOTSUPP && bound_to(fc, "qla2xxx"),
+              "apply persisted: another driver is left to the udev script (%d %d)", r, hd_result_get_status(res));
+        hd_result_unref(res);
+        CHECK(hd_override_unset(e.list, root, fc, 0) == 0, "apply persisted: override unset");
+        env_close(&e);
+}
+
 int main(int argc, char **argv) {
         if (argc != 3) {
                 fprintf(stderr, "usage: test-vfio SYSROOT STATEDIR\n");
@@ -674,5 +737,6 @@ int main(int argc, char **argv) {
         test_harden_journal();
         test_harden_bind_wait();
         test_harden_hint();
+        test_apply_persisted();
         return tap_finish();
 }

@@ -134,6 +134,8 @@ void hd_boot_status_free(hd_boot_status *s);
 
 /* ---- driver overrides (driverctl-compatible) ------------------------- */
 
+typedef struct hd_result hd_result;
+
 typedef struct hd_override {
         char *addr;
         char *driver;
@@ -163,6 +165,25 @@ int hd_override_unset(hd_nodedev_list *list, const char *root, const char *addr,
  * free with hd_override_array_free(). */
 int hd_override_list(hd_nodedev_list *list, const char *root, hd_override **ret, size_t *ret_n);
 void hd_override_array_free(hd_override *v, size_t n);
+
+/**
+ * hd_device_apply_persisted: apply the persisted configuration of @d, a
+ * device that has just appeared (hotplug; hostdevd calls it for every
+ * device a rebuild finds new), from @root (NULL: this host): its driver
+ * override (ROOT/etc/driverctl.d/pci-ADDR).  When hostdev recorded the
+ * identity the override was made for (ROOT/etc/hostdev/overrides/pci-ADDR)
+ * and the device there now is another one (ids, subsystem ids, serial),
+ * nothing changes: the result is refused (-EBUSY) and its reason names
+ * both identities (drift).  A vfio-pci or pci-stub override is applied
+ * through hd_vfio_detach() (journaled; its refusals apply); another
+ * driver is left to the override script the udev rule runs (status
+ * -EOPNOTSUPP).  @flags: HD_VFIO_DRY_RUN only.  Returns 0 when nothing is
+ * persisted for @d (*ret untouched), 1 with *ret (kind HD_RESULT_DRIVERS)
+ * otherwise, <0 when the root or the override file cannot be read (the
+ * context's error).
+ */
+int hd_device_apply_persisted(hd_nodedev_list *list, const char *root, hd_device *d, unsigned flags,
+                              hd_result **ret);
 
 /* ---- passthrough preflight ------------------------------------------- */
 
