@@ -2,7 +2,7 @@
 /*
  * hostdevd's manager methods beyond the tree's reads and detach/reattach
  * (those are in hostdevd.c): Reset (nodedev-reset), GetHostdevXML
- * (hostdev-xml), and the recovery of an interrupted transaction when the
+ * (hostdev-xml), SriovSetNumVfs (sriov set --numvfs), and the recovery of an interrupted transaction when the
  * daemon starts.  Each calls the library function the hostdevctl verb
  * calls and answers with the same rendering; failures are named errors
  * with the CLI's words.
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hostdev/listing.h"
+#include "hostdev/sriov.h"
 #include "hostdevd.h"
 
 /* Reset's flags: Detach's force bit (the library's reset has no dry run) */
@@ -130,6 +131,63 @@ int method_get_hostdev_xml(sd_bus_message *m, void *userdata, sd_bus_error *erro
         r = sd_bus_reply_method_return(m, "s", xml);
         free(xml);
         return r;
+}
+
+/* ---- SriovSetNumVfs(s pf, u numvfs, t flags) -> s result: sriov set ---- */
+
+/* Detach's bits: 2 dry-run, 4 force */
+#define SRIOV_DRY_RUN 2ULL
+#define SRIOV_FORCE 4ULL
+
+static int do_sriov_set_numvfs(struct daemon *d, sd_bus_message *m) {
+        hd_sriov_set_opts o = { .autoprobe = -1 };
+        const char *name;
+        hd_result *res = NULL;
+        uint64_t flags;
+        uint32_t n;
+        hd_device *dev;
+        int r;
+
+        r = sd_bus_message_read(m, "sut", &name, &n, &flags);
+        if (r < 0)
+                return r;
+        if (flags & ~(SRIOV_DRY_RUN | SRIOV_FORCE))
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: unknown flags 0x%llx",
+                                                  (unsigned long long) (flags & ~(SRIOV_DRY_RUN | SRIOV_FORCE)));
+        if (n > 65535)  /* hostdevctl's bound of --numvfs */
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: --numvfs must be an integer 0..65535, not '%u'", n);
+        o.numvfs = n;
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
+        r = rebuild(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        if (lookup(d, m, name, &dev) < 0)
+                return 0;
+        r = hd_sriov_set_numvfs(d->list, dev, &o,
+                                (flags & SRIOV_DRY_RUN ? HD_SRIOV_DRY_RUN : 0) | (flags & SRIOV_FORCE ? HD_SRIOV_FORCE : 0),
+                                &res);
+        /* hostdevctl's words for each failure */
+        if (r >= 0 && hd_result_get_status(res) == -ERANGE)
+                r = sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: %s; nothing changed",
+                                               strempty_(hd_result_get_reason(res)));
+        else if (r < 0 && hd_ctx_get_error(d->ctx))
+                r = sd_bus_reply_method_errorf(m, r == -EINVAL || r == -EOPNOTSUPP ? ERROR_INVALID : ERROR_FAILED,
+                                               "sriov set: %s", hd_ctx_get_error(d->ctx));
+        else if (r < 0)
+                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "sriov set: %s: %s; nothing changed",
+                                               hd_device_get_name(dev), strerror(-r));
+        else
+                r = reply_result(m, "sriov set", res);
+        hd_result_unref(res);
+        if (!(flags & SRIOV_DRY_RUN))
+                (void) rebuild(d);
+        return r;
+}
+
+int method_sriov_set_numvfs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.sriov", do_sriov_set_numvfs);
 }
 
 /* ---- at start: what `hostdevctl recover` does ---- */

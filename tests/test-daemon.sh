@@ -381,6 +381,9 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         call --as-nobody GetHostdevXML st 01:00.0 0 > "$TMP/a"
         hd --sysroot "$F" hostdev-xml 01:00.0 > "$TMP/b"
         same "uid 65534 reads: GetHostdevXML" "$TMP/a" "$TMP/b"
+        got=$(err --as-nobody SriovSetNumVfs string:02:00.0 uint32:0 uint64:4)
+        [ "$got" = "org.freedesktop.DBus.Error.AccessDenied: org.hostdev.sriov needs root: polkit is not running to authorize others" ] \
+                && ok "SriovSetNumVfs as uid 65534: AccessDenied" || fail "SriovSetNumVfs as uid 65534: AccessDenied" "$got"
         got=$(err --as-nobody Rescan)
         [ "${got%%:*}" = org.freedesktop.DBus.Error.AccessDenied ] && ok "Rescan as uid 65534: AccessDenied" \
                 || fail "Rescan as uid 65534: AccessDenied" "$got"
@@ -458,6 +461,29 @@ done
 got=$(err Reset string:01:00.0 uint64:2)
 [ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: nodedev-reset: unknown flags 0x2" ] \
         && ok "Reset with the dry-run bit (it has none): InvalidArgument" || fail "Reset with the dry-run bit: InvalidArgument" "$got"
+
+# SriovSetNumVfs is sriov set --numvfs (dry runs: the fake tree's PF
+# keeps its VFs)
+for fl in "4 6:--dry-run --force" "0 6:--dry-run --force" "2 2:--dry-run"; do
+        set -- ${fl%%:*}
+        { call SriovSetNumVfs sut 02:00.0 "$1" "$2"; echo; } > "$TMP/a"
+        "$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" sriov set 02:00.0 --numvfs "$1" ${fl#*:} --json > "$TMP/b" 2>/dev/null
+        same "SriovSetNumVfs 02:00.0 $1 flags $2 is sriov set --numvfs $1 ${fl#*:} --json" "$TMP/a" "$TMP/b"
+done
+set --
+for c in "02:00.0 0 2 Refused" "02:00.0 8 2 InvalidArgument" "01:00.0 2 2 InvalidArgument" "nosuch 2 2 NotFound"; do
+        set -- $c
+        got=$(err SriovSetNumVfs string:"$1" uint32:"$2" uint64:"$3")
+        want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" sriov set "$1" --numvfs "$2" --dry-run 2>&1 >/dev/null | sed 's/^hostdevctl: //')
+        [ "$got" = "org.hostdev.Hostdev1.Error.$4: $want" ] && ok "SriovSetNumVfs $1 $2: $4 with the CLI's text" \
+                || fail "SriovSetNumVfs $1 $2: $4 with the CLI's text" "got '$got', CLI '$want'"
+done
+set --
+got=$(err SriovSetNumVfs string:02:00.0 uint32:2 uint64:1)
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: sriov set: unknown flags 0x1" ] \
+        && ok "SriovSetNumVfs with an unknown flag: InvalidArgument" || fail "SriovSetNumVfs with an unknown flag: InvalidArgument" "$got"
+[ "$(cat "$F/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")" = 2 ] && ok "the SR-IOV dry runs changed nothing" \
+        || fail "the SR-IOV dry runs changed nothing" "$(cat "$F/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")"
 
 got=$(err Reset string:00:17.0 uint64:0)
 want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-reset 00:17.0 2>&1 >/dev/null | sed 's/^hostdevctl: //')
