@@ -61,6 +61,8 @@ int ask_libvirt(struct daemon *d);              /* before a host-changing operat
 int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_get_hostdev_xml(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_sriov_set_numvfs(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_mdev_create(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_mdev_remove(sd_bus_message *m, void *userdata, sd_bus_error *error);
 void recover_at_start(struct daemon *d);
 #define METHODS_VTABLE \
         SD_BUS_METHOD_WITH_NAMES("Reset", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), \
@@ -68,7 +70,11 @@ void recover_at_start(struct daemon *d);
         SD_BUS_METHOD_WITH_NAMES("GetHostdevXML", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(xml), \
                                  method_get_hostdev_xml, SD_BUS_VTABLE_UNPRIVILEGED), \
         SD_BUS_METHOD_WITH_NAMES("SriovSetNumVfs", "sut", SD_BUS_PARAM(pf) SD_BUS_PARAM(numvfs) SD_BUS_PARAM(flags), "s", \
-                                 SD_BUS_PARAM(result), method_sriov_set_numvfs, SD_BUS_VTABLE_UNPRIVILEGED)
+                                 SD_BUS_PARAM(result), method_sriov_set_numvfs, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("MdevCreate", "ssst", SD_BUS_PARAM(parent) SD_BUS_PARAM(type) SD_BUS_PARAM(uuid) \
+                                 SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), method_mdev_create, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("MdevRemove", "st", SD_BUS_PARAM(uuid) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), \
+                                 method_mdev_remove, SD_BUS_VTABLE_UNPRIVILEGED)
 
 /* daemon/ctx-new.c (tests: tests/fake-daemon-ctx.c, the fake kernel) */
 int daemon_ctx_new(const char *sysroot, hd_ctx **ret);

@@ -2,7 +2,8 @@
 /*
  * hostdevd's manager methods beyond the tree's reads and detach/reattach
  * (those are in hostdevd.c): Reset (nodedev-reset), GetHostdevXML
- * (hostdev-xml), SriovSetNumVfs (sriov set --numvfs), and the recovery of an interrupted transaction when the
+ * (hostdev-xml), SriovSetNumVfs (sriov set --numvfs), MdevCreate and
+ * MdevRemove (mdev create, mdev remove), and the recovery of an interrupted transaction when the
  * daemon starts.  Each calls the library function the hostdevctl verb
  * calls and answers with the same rendering; failures are named errors
  * with the CLI's words.
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "hostdev/listing.h"
+#include "hostdev/mdev.h"
 #include "hostdev/sriov.h"
 #include "hostdevd.h"
 
@@ -188,6 +190,75 @@ static int do_sriov_set_numvfs(struct daemon *d, sd_bus_message *m) {
 
 int method_sriov_set_numvfs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.sriov", do_sriov_set_numvfs);
+}
+
+/* ---- MdevCreate(s parent, s type, s uuid, t flags), MdevRemove(s uuid,
+ * t flags) -> s result: mdev create, mdev remove ---- */
+
+#define MDEV_DRY_RUN 2ULL      /* Detach's bit */
+
+/* hostdevctl's "VERB: REASON" (mdev_exit), named by the status */
+static int reply_mdev(sd_bus_message *m, const char *verb, int r, const hd_result *res) {
+        int st = r < 0 ? r : hd_result_get_status(res);
+        const char *why = r < 0 ? NULL : hd_result_get_reason(res);
+
+        if (st >= 0)
+                return reply_result(m, verb, res);
+        return sd_bus_reply_method_errorf(m, st == -EBUSY ? ERROR_REFUSED
+                                          : st == -EINVAL || st == -EDESTADDRREQ ? ERROR_INVALID
+                                          : st == -ENODEV ? ERROR_NOT_FOUND : ERROR_FAILED,
+                                          "%s: %s", verb, why ?: strerror(-st));
+}
+
+static int do_mdev_create(struct daemon *d, sd_bus_message *m) {
+        const char *parent, *type, *uuid;
+        hd_result *res = NULL;
+        uint64_t flags;
+        int r;
+
+        r = sd_bus_message_read(m, "ssst", &parent, &type, &uuid, &flags);
+        if (r < 0)
+                return r;
+        if (flags & ~MDEV_DRY_RUN)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev create: unknown flags 0x%llx",
+                                                  (unsigned long long) (flags & ~MDEV_DRY_RUN));
+        if (*uuid && !hd_uuid_is_valid(uuid))
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev create: '%.64s' is not a valid UUID", uuid);
+        r = hd_mdev_create(d->ctx, parent, type, *uuid ? uuid : NULL, NULL, 0,
+                           flags & MDEV_DRY_RUN ? HD_MDEV_CREATE_DRY_RUN : 0, &res);
+        r = reply_mdev(m, "mdev create", r, res);
+        hd_result_unref(res);
+        if (!(flags & MDEV_DRY_RUN))
+                (void) rebuild(d);
+        return r;
+}
+
+static int do_mdev_remove(struct daemon *d, sd_bus_message *m) {
+        const char *uuid;
+        hd_result *res = NULL;
+        uint64_t flags;
+        int r;
+
+        r = sd_bus_message_read(m, "st", &uuid, &flags);
+        if (r < 0)
+                return r;
+        if (flags)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev remove: unknown flags 0x%llx",
+                                                  (unsigned long long) flags);
+        if (!hd_uuid_is_valid(uuid))
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev remove: '%.64s' is not a valid UUID", uuid);
+        r = hd_mdev_remove(d->ctx, uuid, &res);
+        r = reply_mdev(m, "mdev remove", r, res);
+        hd_result_unref(res);
+        (void) rebuild(d);
+        return r;
+}
+
+int method_mdev_create(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.mdev", do_mdev_create);
+}
+int method_mdev_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.mdev", do_mdev_remove);
 }
 
 /* ---- at start: what `hostdevctl recover` does ---- */

@@ -384,6 +384,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         got=$(err --as-nobody SriovSetNumVfs string:02:00.0 uint32:0 uint64:4)
         [ "$got" = "org.freedesktop.DBus.Error.AccessDenied: org.hostdev.sriov needs root: polkit is not running to authorize others" ] \
                 && ok "SriovSetNumVfs as uid 65534: AccessDenied" || fail "SriovSetNumVfs as uid 65534: AccessDenied" "$got"
+        got=$(err --as-nobody MdevCreate string:0000:00:02.0 string:i915-GVTg_V5_8 string: uint64:0)
+        [ "$got" = "org.freedesktop.DBus.Error.AccessDenied: org.hostdev.mdev needs root: polkit is not running to authorize others" ] \
+                && ok "MdevCreate as uid 65534: AccessDenied" || fail "MdevCreate as uid 65534: AccessDenied" "$got"
+        got=$(err --as-nobody MdevRemove string:4b20d080-1b54-4048-85b3-a6a62d165c01 uint64:0)
+        [ "${got%%:*}" = org.freedesktop.DBus.Error.AccessDenied ] && ok "MdevRemove as uid 65534: AccessDenied" \
+                || fail "MdevRemove as uid 65534: AccessDenied" "$got"
         got=$(err --as-nobody Rescan)
         [ "${got%%:*}" = org.freedesktop.DBus.Error.AccessDenied ] && ok "Rescan as uid 65534: AccessDenied" \
                 || fail "Rescan as uid 65534: AccessDenied" "$got"
@@ -484,6 +490,33 @@ got=$(err SriovSetNumVfs string:02:00.0 uint32:2 uint64:1)
         && ok "SriovSetNumVfs with an unknown flag: InvalidArgument" || fail "SriovSetNumVfs with an unknown flag: InvalidArgument" "$got"
 [ "$(cat "$F/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")" = 2 ] && ok "the SR-IOV dry runs changed nothing" \
         || fail "the SR-IOV dry runs changed nothing" "$(cat "$F/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")"
+
+# MdevCreate and MdevRemove are mdev create and mdev remove (a dry run:
+# the fake tree keeps its mdevs)
+U=11111111-2222-4333-8444-555555555555
+call MdevCreate ssst 0000:00:02.0 i915-GVTg_V5_8 "$U" 2 > "$TMP/a"
+"$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U" --dry-run > "$TMP/b" 2>&1
+python3 - "$TMP/a" "$TMP/b" "$U" <<'EOF2' && ok "MdevCreate flags 2 is mdev create --dry-run ($(cat "$TMP/b"))" || fail "MdevCreate flags 2 is mdev create --dry-run" "$(cat "$TMP/a" "$TMP/b")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["status"] == "ok" and sys.argv[3] in json.dumps(d), d
+assert open(sys.argv[2]).read() == "would create %s (i915-GVTg_V5_8 on 0000:00:02.0)\n" % sys.argv[3]
+EOF2
+[ -z "$(ls "$F/sys/bus/mdev/devices" 2>/dev/null | grep "$U")" ] && ok "MdevCreate's dry run created nothing" || fail "MdevCreate's dry run created nothing"
+for c in "MdevCreate|mdev create 0000:00:02.0 nope --dry-run|string:0000:00:02.0 string:nope string: uint64:2" \
+         "MdevCreate|mdev create 0000:00:02.0 nope --uuid xyz --dry-run|string:0000:00:02.0 string:nope string:xyz uint64:2" \
+         "MdevRemove|mdev remove $U|string:$U uint64:0" "MdevRemove|mdev remove xyz|string:xyz uint64:0"; do
+        IFS='|' read -r meth cli args <<< "$c"
+        got=$(err "$meth" $args)
+        want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" $cli 2>&1 >/dev/null | sed 's/^hostdevctl: //')
+        case $got in
+        "org.hostdev.Hostdev1.Error."*": $want") ok "$meth ($cli): a named error with the CLI's text" ;;
+        *) fail "$meth ($cli): a named error with the CLI's text" "got '$got', CLI '$want'" ;;
+        esac
+done
+got=$(err MdevCreate string:0000:00:02.0 string:i915-GVTg_V5_8 string: uint64:1)
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: mdev create: unknown flags 0x1" ] \
+        && ok "MdevCreate with an unknown flag: InvalidArgument" || fail "MdevCreate with an unknown flag: InvalidArgument" "$got"
 
 got=$(err Reset string:00:17.0 uint64:0)
 want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-reset 00:17.0 2>&1 >/dev/null | sed 's/^hostdevctl: //')
