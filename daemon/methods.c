@@ -247,6 +247,10 @@ static int do_mdev_remove(struct daemon *d, sd_bus_message *m) {
                                                   (unsigned long long) flags);
         if (!hd_uuid_is_valid(uuid))
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev remove: '%.64s' is not a valid UUID", uuid);
+        /* a running guest's mdev is refused: libvirt is asked, as by hostdevctl */
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
         r = hd_mdev_remove(d->ctx, uuid, &res);
         r = reply_mdev(m, "mdev remove", r, res);
         hd_result_unref(res);
