@@ -147,9 +147,6 @@ static double now_ms(void) {
         return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
-static int rebuild(struct daemon *d);
-static int ask_libvirt(struct daemon *d);
-
 /* Hotplug apply: the persisted configuration of every device the last
  * rebuild found new (hd_device_apply_persisted(): its driver override,
  * identity checked), announced as PersistedConfigApplied(name, result
@@ -215,7 +212,7 @@ static void apply_added(struct daemon *d) {
 
 /* Enumerate again; announce the difference unless it is the first tree,
  * and apply what is persisted for the devices that appeared. */
-static int rebuild(struct daemon *d) {
+int rebuild(struct daemon *d) {
         hd_nodedev_list *list = NULL;
         struct dev_snap *s = NULL, *old;
         size_t n = 0, n_old;
@@ -283,7 +280,7 @@ static int reply_lookup_error(sd_bus_message *m, int r, const char *name) {
         }
 }
 
-static int lookup(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret) {
+int lookup(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret) {
         int r;
         if (strlen(name) > MAX_NAME_LEN) {
                 sd_bus_reply_method_errorf(m, ERROR_INVALID, "device name too long (%zu bytes; at most %d)", strlen(name),
@@ -416,7 +413,7 @@ enum {
 
 /* The result as the reply (its JSON), or as the error hostdevctl would
  * print (Refused, Failed) with the JSON as a second argument. */
-static int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
+int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
         json_object *o = NULL;
         char *text = NULL;
         int st = hd_result_get_status(res), r;
@@ -455,7 +452,7 @@ static int reply_result(sd_bus_message *m, const char *verb, const hd_result *re
 /* The in-use question of the next operation: libvirt (the default URI,
  * only where a libvirt daemon listens) is asked once per operation, so a
  * domain started since the last call is seen. */
-static int ask_libvirt(struct daemon *d) {
+int ask_libvirt(struct daemon *d) {
         return hd_domain_usage_install_lazy(d->ctx, d->sysroot ? "none" : NULL);
 }
 
@@ -568,6 +565,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                  method_reattach, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Recover", "", , "s", SD_BUS_PARAM(result), method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
+        METHODS_VTABLE,         /* daemon/methods.c */
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
@@ -824,6 +822,9 @@ int main(int argc, char **argv) {
             (r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0)
                 goto fail;
 
+        /* a transaction a crash interrupted is finished or undone first
+         * (daemon/methods.c), as `hostdevctl recover` would */
+        recover_at_start(&d);
         /* the first tree before the name is taken: a caller never sees an
          * empty one */
         r = rebuild(&d);

@@ -51,5 +51,31 @@ typedef int (*authorized_fn)(struct daemon *d, sd_bus_message *m);
  */
 int authz_run(struct daemon *d, sd_bus_message *m, const char *action, authorized_fn fn);
 
+/* daemon/hostdevd.c, for the methods of daemon/methods.c */
+int rebuild(struct daemon *d);                  /* enumerate again, announce the changes */
+int lookup(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret); /* <0: error replied */
+int reply_result(sd_bus_message *m, const char *verb, const hd_result *res);
+int ask_libvirt(struct daemon *d);              /* before a host-changing operation */
+
+/* daemon/methods.c: the manager's further methods (METHODS_VTABLE, in
+ * hostdevd.c's manager vtable) and the recovery at start */
+int method_reset(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_get_hostdev_xml(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_sriov_set_numvfs(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_mdev_create(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_mdev_remove(sd_bus_message *m, void *userdata, sd_bus_error *error);
+void recover_at_start(struct daemon *d);
+#define METHODS_VTABLE \
+        SD_BUS_METHOD_WITH_NAMES("Reset", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), \
+                                 method_reset, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("GetHostdevXML", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(xml), \
+                                 method_get_hostdev_xml, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("SriovSetNumVfs", "sut", SD_BUS_PARAM(pf) SD_BUS_PARAM(numvfs) SD_BUS_PARAM(flags), "s", \
+                                 SD_BUS_PARAM(result), method_sriov_set_numvfs, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("MdevCreate", "ssst", SD_BUS_PARAM(parent) SD_BUS_PARAM(type) SD_BUS_PARAM(uuid) \
+                                 SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), method_mdev_create, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("MdevRemove", "st", SD_BUS_PARAM(uuid) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), \
+                                 method_mdev_remove, SD_BUS_VTABLE_UNPRIVILEGED)
+
 /* daemon/ctx-new.c (tests: tests/fake-daemon-ctx.c, the fake kernel) */
 int daemon_ctx_new(const char *sysroot, hd_ctx **ret);

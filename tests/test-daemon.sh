@@ -347,6 +347,37 @@ done
 "$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-reattach 01:00.0 --dry-run --json > "$TMP/b" 2>/dev/null
 same "Reattach dry-run is nodedev-reattach --dry-run --json" "$TMP/a" "$TMP/b"
 
+# GetHostdevXML is hostdev-xml: every device, with each flag; a device the
+# CLI refuses, the CLI's words
+n=0 bad=
+for name in $names 01:00.0 enp2s0; do
+        for fl in 0: 1:--managed 2:--unmanaged 4:--by-address; do
+                n=$((n + 1))
+                if want=$(hd --sysroot "$F" hostdev-xml "$name" ${fl#*:} 2>&1); then
+                        got=$(call GetHostdevXML st "$name" "${fl%%:*}"; echo x)
+                        [ "$got" = "${want}
+x" ] || bad="$bad $name/${fl%%:*}"
+                else
+                        got=$(err GetHostdevXML string:"$name" uint64:"${fl%%:*}")
+                        case $got in
+                        "org.hostdev.Hostdev1.Error."*": ${want#hostdevctl: }") ;;
+                        *) bad="$bad $name/${fl%%:*}(error)" ;;
+                        esac
+                fi
+        done
+done
+[ -z "$bad" ] && ok "GetHostdevXML is hostdev-xml for all $n names and flags" || fail "GetHostdevXML is hostdev-xml" "differs for:$bad"
+got=$(err GetHostdevXML string:00:1c.0 uint64:0)
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: $(hd --sysroot "$F" hostdev-xml 00:1c.0 2>&1 | sed 's/^hostdevctl: //')" ] \
+        && ok "GetHostdevXML of a bridge: InvalidArgument with the CLI's text" || fail "GetHostdevXML of a bridge: InvalidArgument" "$got"
+got=$(err GetHostdevXML string:01:00.0 uint64:3)
+want=$(hd --sysroot "$F" hostdev-xml 01:00.0 --managed --unmanaged 2>&1 | sed 's/^hostdevctl: //')
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: $want" ] && ok "GetHostdevXML managed|unmanaged: InvalidArgument with the CLI's text" \
+        || fail "GetHostdevXML managed|unmanaged: InvalidArgument with the CLI's text" "got '$got', CLI '$want'"
+got=$(err GetHostdevXML string:01:00.0 uint64:8)
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: hostdev-xml: unknown flags 0x8" ] \
+        && ok "GetHostdevXML with an unknown flag: InvalidArgument" || fail "GetHostdevXML with an unknown flag: InvalidArgument" "$got"
+
 driver() { readlink "$F/sys/bus/pci/devices/0000:$1/driver" | sed 's,.*/,,'; }
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         got=$(err --as-nobody Detach string:01:00.0 string: uint64:0)
@@ -355,6 +386,21 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         got=$(err --as-nobody Reattach string:01:00.0 uint64:0)
         [ "${got%%:*}" = org.freedesktop.DBus.Error.AccessDenied ] && ok "Reattach as uid 65534: AccessDenied" \
                 || fail "Reattach as uid 65534: AccessDenied" "$got"
+        got=$(err --as-nobody Reset string:01:00.0 uint64:4)
+        [ "$got" = "org.freedesktop.DBus.Error.AccessDenied: org.hostdev.reset needs root: polkit is not running to authorize others" ] \
+                && ok "Reset as uid 65534: AccessDenied" || fail "Reset as uid 65534: AccessDenied" "$got"
+        call --as-nobody GetHostdevXML st 01:00.0 0 > "$TMP/a"
+        hd --sysroot "$F" hostdev-xml 01:00.0 > "$TMP/b"
+        same "uid 65534 reads: GetHostdevXML" "$TMP/a" "$TMP/b"
+        got=$(err --as-nobody SriovSetNumVfs string:02:00.0 uint32:0 uint64:4)
+        [ "$got" = "org.freedesktop.DBus.Error.AccessDenied: org.hostdev.sriov needs root: polkit is not running to authorize others" ] \
+                && ok "SriovSetNumVfs as uid 65534: AccessDenied" || fail "SriovSetNumVfs as uid 65534: AccessDenied" "$got"
+        got=$(err --as-nobody MdevCreate string:0000:00:02.0 string:i915-GVTg_V5_8 string: uint64:0)
+        [ "$got" = "org.freedesktop.DBus.Error.AccessDenied: org.hostdev.mdev needs root: polkit is not running to authorize others" ] \
+                && ok "MdevCreate as uid 65534: AccessDenied" || fail "MdevCreate as uid 65534: AccessDenied" "$got"
+        got=$(err --as-nobody MdevRemove string:4b20d080-1b54-4048-85b3-a6a62d165c01 uint64:0)
+        [ "${got%%:*}" = org.freedesktop.DBus.Error.AccessDenied ] && ok "MdevRemove as uid 65534: AccessDenied" \
+                || fail "MdevRemove as uid 65534: AccessDenied" "$got"
         got=$(err --as-nobody Rescan)
         [ "${got%%:*}" = org.freedesktop.DBus.Error.AccessDenied ] && ok "Rescan as uid 65534: AccessDenied" \
                 || fail "Rescan as uid 65534: AccessDenied" "$got"
@@ -405,10 +451,95 @@ want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev
 [ "$got" = "org.hostdev.Hostdev1.Error.Refused: $want" ] && ok "a refused Detach: Refused with the CLI's reason" \
         || fail "a refused Detach: Refused with the CLI's reason" "got '$got', CLI '$want'"
 [ "$(driver 00:17.0)" = ahci ] && ok "the refused Detach changed nothing" || fail "the refused Detach changed nothing" "$(driver 00:17.0)"
+# Reset is nodedev-reset: the result document whose text the CLI prints;
+# its refusals and errors in the CLI's words
+reset_matches() {       # JSON-FILE CLI-TEXT-FILE
+        python3 - "$1" "$2" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+st = d["devices"]
+assert d["status"] == "ok" and len(st) == 1 and st[0]["result"] == "done", d
+assert text == "%s: reset (kernel method: %s)\n" % (st[0]["device"], st[0]["method"]), (text, d)
+EOF2
+}
+for dev in 01:00.0 02:10.0; do
+        call Reset st "$dev" 0 > "$TMP/a"
+        "$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-reset "$dev" > "$TMP/b" 2>&1
+        reset_matches "$TMP/a" "$TMP/b" && ok "Reset $dev is nodedev-reset's result ($(cat "$TMP/b"))" \
+                || fail "Reset $dev is nodedev-reset's result" "$(cat "$TMP/a" "$TMP/b")"
+done
+for dev in 00:1c.0/Failed enp2s0/InvalidArgument nosuch/NotFound; do
+        got=$(err Reset string:"${dev%%/*}" uint64:0)
+        want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-reset "${dev%%/*}" 2>&1 >/dev/null | sed 's/^hostdevctl: //')
+        [ "$got" = "org.hostdev.Hostdev1.Error.${dev#*/}: $want" ] && ok "Reset ${dev%%/*}: ${dev#*/} with the CLI's text" \
+                || fail "Reset ${dev%%/*}: ${dev#*/} with the CLI's text" "got '$got', CLI '$want'"
+done
+got=$(err Reset string:01:00.0 uint64:2)
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: nodedev-reset: unknown flags 0x2" ] \
+        && ok "Reset with the dry-run bit (it has none): InvalidArgument" || fail "Reset with the dry-run bit: InvalidArgument" "$got"
 
-# --- kill -9 in the middle of a group detach, then a new daemon: Recover
-# finishes the journal's transaction (recover semantics), the tree is read
-# again
+# SriovSetNumVfs is sriov set --numvfs (dry runs: the fake tree's PF
+# keeps its VFs)
+for fl in "4 6:--dry-run --force" "0 6:--dry-run --force" "2 2:--dry-run"; do
+        set -- ${fl%%:*}
+        { call SriovSetNumVfs sut 02:00.0 "$1" "$2"; echo; } > "$TMP/a"
+        "$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" sriov set 02:00.0 --numvfs "$1" ${fl#*:} --json > "$TMP/b" 2>/dev/null
+        same "SriovSetNumVfs 02:00.0 $1 flags $2 is sriov set --numvfs $1 ${fl#*:} --json" "$TMP/a" "$TMP/b"
+done
+set --
+for c in "02:00.0 0 2 Refused" "02:00.0 8 2 InvalidArgument" "01:00.0 2 2 InvalidArgument" "nosuch 2 2 NotFound"; do
+        set -- $c
+        got=$(err SriovSetNumVfs string:"$1" uint32:"$2" uint64:"$3")
+        want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" sriov set "$1" --numvfs "$2" --dry-run 2>&1 >/dev/null | sed 's/^hostdevctl: //')
+        [ "$got" = "org.hostdev.Hostdev1.Error.$4: $want" ] && ok "SriovSetNumVfs $1 $2: $4 with the CLI's text" \
+                || fail "SriovSetNumVfs $1 $2: $4 with the CLI's text" "got '$got', CLI '$want'"
+done
+set --
+got=$(err SriovSetNumVfs string:02:00.0 uint32:2 uint64:1)
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: sriov set: unknown flags 0x1" ] \
+        && ok "SriovSetNumVfs with an unknown flag: InvalidArgument" || fail "SriovSetNumVfs with an unknown flag: InvalidArgument" "$got"
+[ "$(cat "$F/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")" = 2 ] && ok "the SR-IOV dry runs changed nothing" \
+        || fail "the SR-IOV dry runs changed nothing" "$(cat "$F/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")"
+
+# MdevCreate and MdevRemove are mdev create and mdev remove (a dry run:
+# the fake tree keeps its mdevs)
+U=11111111-2222-4333-8444-555555555555
+call MdevCreate ssst 0000:00:02.0 i915-GVTg_V5_8 "$U" 2 > "$TMP/a"
+"$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U" --dry-run > "$TMP/b" 2>&1
+python3 - "$TMP/a" "$TMP/b" "$U" <<'EOF2' && ok "MdevCreate flags 2 is mdev create --dry-run ($(cat "$TMP/b"))" || fail "MdevCreate flags 2 is mdev create --dry-run" "$(cat "$TMP/a" "$TMP/b")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["status"] == "ok" and sys.argv[3] in json.dumps(d), d
+assert open(sys.argv[2]).read() == "would create %s (i915-GVTg_V5_8 on 0000:00:02.0)\n" % sys.argv[3]
+EOF2
+[ -z "$(ls "$F/sys/bus/mdev/devices" 2>/dev/null | grep "$U")" ] && ok "MdevCreate's dry run created nothing" || fail "MdevCreate's dry run created nothing"
+for c in "MdevCreate|mdev create 0000:00:02.0 nope --dry-run|string:0000:00:02.0 string:nope string: uint64:2" \
+         "MdevCreate|mdev create 0000:00:02.0 nope --uuid xyz --dry-run|string:0000:00:02.0 string:nope string:xyz uint64:2" \
+         "MdevRemove|mdev remove $U|string:$U uint64:0" "MdevRemove|mdev remove xyz|string:xyz uint64:0"; do
+        IFS='|' read -r meth cli args <<< "$c"
+        got=$(err "$meth" $args)
+        want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" $cli 2>&1 >/dev/null | sed 's/^hostdevctl: //')
+        case $got in
+        "org.hostdev.Hostdev1.Error."*": $want") ok "$meth ($cli): a named error with the CLI's text" ;;
+        *) fail "$meth ($cli): a named error with the CLI's text" "got '$got', CLI '$want'" ;;
+        esac
+done
+got=$(err MdevCreate string:0000:00:02.0 string:i915-GVTg_V5_8 string: uint64:1)
+[ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: mdev create: unknown flags 0x1" ] \
+        && ok "MdevCreate with an unknown flag: InvalidArgument" || fail "MdevCreate with an unknown flag: InvalidArgument" "$got"
+
+got=$(err Reset string:00:17.0 uint64:0)
+want=$("$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-reset 00:17.0 2>&1 >/dev/null | sed 's/^hostdevctl: //')
+[ "$got" = "org.hostdev.Hostdev1.Error.Refused: $want" ] && ok "a refused Reset: Refused with the CLI's reason" \
+        || fail "a refused Reset: Refused with the CLI's reason" "got '$got', CLI '$want'"
+call Reset st 00:17.0 4 > "$TMP/a"
+"$HOSTDEVCTL_FAKE" --sysroot "$TMP/cli" --state-dir "$TMP/cli-st" nodedev-reset 00:17.0 --force > "$TMP/b" 2>&1
+reset_matches "$TMP/a" "$TMP/b" && ok "Reset flags 4 is nodedev-reset --force" || fail "Reset flags 4 is nodedev-reset --force" "$(cat "$TMP/a" "$TMP/b")"
+
+# --- kill -9 in the middle of a group detach, then a new daemon: it
+# finishes the journal's transaction itself as it starts (recover
+# semantics), and serves the tree of after
 stop_daemon
 if HOSTDEV_FAKE_KILL_AT=5 start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
         call Detach sst 01:00.0 "" 1 > /dev/null 2>&1
@@ -420,20 +551,20 @@ else
         fail "hostdevd-fake with HOSTDEV_FAKE_KILL_AT starts" "$(cat "$TMP/daemon.log")"
 fi
 if start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
-        { call ListDevices s ""; echo; } > "$TMP/a"
-        hd --sysroot "$F" nodedev-list --json > "$TMP/b"
-        same "the new daemon's tree is the interrupted state" "$TMP/a" "$TMP/b"
+        # it recovered before it took its name, without a Recover call
+        [ "$(driver 01:00.0)" = nouveau ] && [ "$(driver 01:00.1)" = snd_hda_intel ] && [ ! -e "$S/transaction.json" ] \
+                && grep -q "^<4>recovered an interrupted transaction:" "$TMP/daemon.log" \
+                && grep -Eq "0000:01:00.0|pci_0000_01_00_0" "$TMP/daemon.log" \
+                && ok "the restarted daemon recovers by itself: the group back on its drivers, the journal empty, logged" \
+                || fail "the restarted daemon recovers by itself" "$(driver 01:00.0) $(driver 01:00.1) $(ls "$S"); $(tr '\n' '|' < "$TMP/daemon.log")"
         call Recover | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert d["status"] == "ok", d
-assert sorted((x["address"], x["to"]) for x in d["devices"]) == [("0000:01:00.0", "nouveau"), ("0000:01:00.1", "snd_hda_intel")], d
-' && [ "$(driver 01:00.0)" = nouveau ] && [ "$(driver 01:00.1)" = snd_hda_intel ] && [ ! -e "$S/transaction.json" ] \
-                && ok "Recover gives the group back to its drivers and empties the journal" \
-                || fail "Recover gives the group back to its drivers and empties the journal" "$(driver 01:00.0) $(driver 01:00.1) $(ls "$S")"
+assert d["status"] == "ok" and not d.get("devices") and not d.get("steps"), d
+' && ok "Recover after that: nothing left to recover" || fail "Recover after that: nothing left to recover"
         { call ListDevices s ""; echo; } > "$TMP/a"
         hd --sysroot "$F" nodedev-list --json > "$TMP/b"
-        same "after Recover, ListDevices is the new tree" "$TMP/a" "$TMP/b"
+        same "after the recovery, ListDevices is the new tree" "$TMP/a" "$TMP/b"
 else
         fail "hostdevd-fake starts again after kill -9" "$(cat "$TMP/daemon.log")"
 fi
