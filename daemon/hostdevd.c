@@ -413,11 +413,14 @@ enum {
 
 /* The result as the reply (its JSON), or as the error hostdevctl would
  * print (Refused, Failed) with the JSON as a second argument. */
-int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
+/* The error @name with @msg, and @res's JSON document as its second
+ * argument (as Detach's refusals carry theirs). */
+int reply_result_error(sd_bus_message *m, const char *name, const char *msg, const hd_result *res) {
+        sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
         json_object *o = NULL;
         char *text = NULL;
-        int st = hd_result_get_status(res), r;
-        const char *why = hd_result_get_reason(res);
+        int r;
 
         r = hd_result_to_json(res, &o);
         if (r >= 0)
@@ -425,27 +428,39 @@ int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
         json_object_put(o);
         if (r < 0)
                 return r;
-        if (st >= 0)
-                r = sd_bus_reply_method_return(m, "s", text);
-        else {
-                sd_bus_message *reply = NULL;
-                sd_bus_error e = SD_BUS_ERROR_NULL;
-                char *msg = NULL;
-                if (asprintf(&msg, "%s %s: %s", verb, st == -EBUSY ? "refused" : "failed", why ?: "") < 0) {
-                        free(text);
-                        return -ENOMEM;
-                }
-                sd_bus_error_set(&e, st == -EBUSY ? ERROR_REFUSED : ERROR_FAILED, msg);
-                r = sd_bus_message_new_method_error(m, &reply, &e);
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "s", text);
-                if (r >= 0)
-                        r = sd_bus_send(NULL, reply, NULL);
-                sd_bus_message_unref(reply);
-                sd_bus_error_free(&e);
-                free(msg);
-        }
+        sd_bus_error_set(&e, name, msg);
+        r = sd_bus_message_new_method_error(m, &reply, &e);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", text);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
         free(text);
+        return r;
+}
+
+int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
+        int st = hd_result_get_status(res), r;
+        const char *why = hd_result_get_reason(res);
+        char *msg = NULL;
+
+        if (st >= 0) {
+                json_object *o = NULL;
+                char *text = NULL;
+                r = hd_result_to_json(res, &o);
+                if (r >= 0)
+                        r = hd_json_to_text(o, &text);
+                json_object_put(o);
+                if (r >= 0)
+                        r = sd_bus_reply_method_return(m, "s", text);
+                free(text);
+                return r;
+        }
+        if (asprintf(&msg, "%s %s: %s", verb, st == -EBUSY ? "refused" : "failed", why ?: "") < 0)
+                return -ENOMEM;
+        r = reply_result_error(m, st == -EBUSY ? ERROR_REFUSED : ERROR_FAILED, msg, res);
+        free(msg);
         return r;
 }
 
@@ -454,6 +469,21 @@ int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
  * domain started since the last call is seen. */
 int ask_libvirt(struct daemon *d) {
         return hd_domain_usage_install_lazy(d->ctx, d->sysroot ? "none" : NULL);
+}
+
+/* Before an operation on the device @name: libvirt is asked afresh
+ * whether a running guest holds a device, as hostdevctl does (on a sysroot
+ * libvirt is not asked), and the operation plans on the tree as it is now.
+ * 1 with *ret; 0 when the reply (an error) has been sent; <0 failed. */
+int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret) {
+        int r = ask_libvirt(d);
+
+        if (r < 0)
+                return r;
+        r = rebuild(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        return lookup(d, m, name, ret) < 0 ? 0 : 1;
 }
 
 static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) {
@@ -472,17 +502,9 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
                                                   (unsigned long long) (flags & ~(uint64_t) FLAGS_ALL));
         if (*drv && !(driver = hd_driver_from_alias(drv, 0)))
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown driver '%.64s' (vfio or stub)", verb, drv);
-        /* ask libvirt afresh whether a running guest holds a device, as
-         * hostdevctl does (on a sysroot libvirt is not asked) */
-        r = ask_libvirt(d);
-        if (r < 0)
+        r = prepare_write(d, m, name, &dev);
+        if (r <= 0)
                 return r;
-        /* the operation plans on the tree as it is now */
-        r = rebuild(d);
-        if (r < 0)
-                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
-        if (lookup(d, m, name, &dev) < 0)
-                return 0;
         r = detach ? hd_vfio_detach_devices(d->list, &dev, 1, driver, (unsigned) flags, &res)
                    : hd_vfio_reattach_devices(d->list, &dev, 1, (unsigned) flags, &res);
         /* the library words the failure (the context's error), as

@@ -56,6 +56,10 @@ int rebuild(struct daemon *d);                  /* enumerate again, announce the
 int lookup(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret); /* <0: error replied */
 int reply_result(sd_bus_message *m, const char *verb, const hd_result *res);
 int ask_libvirt(struct daemon *d);              /* before a host-changing operation */
+/* ask_libvirt, rebuild and lookup of @name: 1 found, 0 replied, <0 */
+/* the error @name with @msg and @res's JSON as a second argument */
+int reply_result_error(sd_bus_message *m, const char *name, const char *msg, const hd_result *res);
+int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret);
 
 /* daemon/methods.c: the manager's further methods (METHODS_VTABLE, in
  * hostdevd.c's manager vtable) and the recovery at start */

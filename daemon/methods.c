@@ -27,33 +27,6 @@
 
 static const char *strempty_(const char *s) { return s ?: ""; }
 
-/* The error @name with @msg, and @res's JSON document as its second
- * argument (as Detach's refusals carry theirs). */
-static int reply_result_error(sd_bus_message *m, const char *name, const char *msg, const hd_result *res) {
-        sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        json_object *o = NULL;
-        char *text = NULL;
-        int r;
-
-        r = hd_result_to_json(res, &o);
-        if (r >= 0)
-                r = hd_json_to_text(o, &text);
-        json_object_put(o);
-        if (r < 0)
-                return r;
-        sd_bus_error_set(&e, name, msg);
-        r = sd_bus_message_new_method_error(m, &reply, &e);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "s", text);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(reply);
-        sd_bus_error_free(&e);
-        free(text);
-        return r;
-}
-
 /* ---- Reset(s name, t flags) -> s result: nodedev-reset ---- */
 
 static int do_reset(struct daemon *d, sd_bus_message *m) {
@@ -70,16 +43,9 @@ static int do_reset(struct daemon *d, sd_bus_message *m) {
         if (flags & ~RESET_FORCE)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "nodedev-reset: unknown flags 0x%llx",
                                                   (unsigned long long) (flags & ~RESET_FORCE));
-        /* as hostdevctl: libvirt is asked whether a running guest holds
-         * the device, and the tree is the one of now */
-        r = ask_libvirt(d);
-        if (r < 0)
+        r = prepare_write(d, m, name, &dev);
+        if (r <= 0)
                 return r;
-        r = rebuild(d);
-        if (r < 0)
-                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
-        if (lookup(d, m, name, &dev) < 0)
-                return 0;
         if (hd_device_get_cap_type(dev) != HD_CAP_PCI)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "nodedev-reset: %s is not a PCI device",
                                                   hd_device_get_name(dev));
@@ -159,14 +125,9 @@ static int do_sriov_set_numvfs(struct daemon *d, sd_bus_message *m) {
         if (n > 65535)  /* hostdevctl's bound of --numvfs */
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: --numvfs must be an integer 0..65535, not '%u'", n);
         o.numvfs = n;
-        r = ask_libvirt(d);
-        if (r < 0)
+        r = prepare_write(d, m, name, &dev);
+        if (r <= 0)
                 return r;
-        r = rebuild(d);
-        if (r < 0)
-                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
-        if (lookup(d, m, name, &dev) < 0)
-                return 0;
         r = hd_sriov_set_numvfs(d->list, dev, &o,
                                 (flags & SRIOV_DRY_RUN ? HD_SRIOV_DRY_RUN : 0) | (flags & SRIOV_FORCE ? HD_SRIOV_FORCE : 0),
                                 &res);
