@@ -21,19 +21,7 @@ for t in dbus-daemon dbus-send busctl; do
 done
 [ -x "$HOSTDEVD_FAKE" ] && [ -x "$HOSTDEVD" ] || skip_all "hostdevd was not built (meson: libsystemd not found)"
 
-DEST=org.hostdev.Hostdev1
-OBJ=/org/hostdev/Hostdev1/Manager
-IFACE=org.hostdev.Hostdev1.Manager
-PIDS=()
-stop_all() {
-        local p
-        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-        [ -s "$TMP/bus.pid" ] && kill "$(cat "$TMP/bus.pid")" 2>/dev/null
-        rm -rf "$TMP"
-}
-trap stop_all EXIT
-# an unprivileged caller must reach the bus socket in here
-chmod 755 "$TMP"
+. "$(dirname "$0")/daemon-bus.sh"
 
 build_fixtures full
 F=$TMP/fx/full
@@ -62,91 +50,12 @@ out=$("$HOSTDEVD" --sysroot /tmp/.. 2>&1); rc=$?
 [ $rc = 64 ] && [ "$out" = "hostdevd: --sysroot '/tmp/..' is this host's root directory; leave --sysroot out to work on this host" ] \
         && ok "--sysroot resolving to / refused" || fail "--sysroot resolving to / refused" "rc=$rc $out"
 
-# --- the bus: a system bus's defaults (nothing owned, no method calls but
-# to the bus) plus hostdevd's policy file.  Not as root, the daemon cannot
-# own a name the file gives root only: a permissive bus then.
-if [ "$(id -u)" = 0 ]; then
-        POLICY="<include>$SRCDIR/daemon/data/org.hostdev.Hostdev1.conf</include>"
-        DEFAULTS='<deny own="*"/><deny send_type="method_call"/>'
-else
-        POLICY=
-        DEFAULTS='<allow own="*"/><allow send_type="method_call"/>'
-fi
-cat > "$TMP/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>custom</type>
-  <listen>unix:path=$TMP/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    $DEFAULTS
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
-  $POLICY
-</busconfig>
-EOF
-A=unix:path=$TMP/bus
-if ! dbus-daemon --config-file="$TMP/bus.conf" --fork --print-pid=3 3> "$TMP/bus.pid" 2> "$TMP/bus.err"; then
+if ! start_bus; then
         fail "a private dbus-daemon starts" "$(cat "$TMP/bus.err")"
         finish
         exit
 fi
 ok "a private dbus-daemon with hostdevd's bus policy"
-
-# start_daemon BINARY ARGS...: serve on $A; waits for the name
-# has_owner NAME: whether NAME is owned on the bus (asks the bus itself:
-# no credentials of the owner are read, unlike busctl status)
-has_owner() {
-        [ "$(busctl --address="$A" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                NameHasOwner s "$1" 2>>"$TMP/daemon.log")" = "b true" ]
-}
-# start_daemon CMD...: start it on the bus and wait (30 s at most, a loaded
-# CI machine) until it owns its name; on failure it is stopped again, and
-# $TMP/daemon.log says why
-start_daemon() {
-        "$@" --bus-address "$A" > "$TMP/daemon.log" 2>&1 &
-        DPID=$!
-        PIDS+=("$DPID")
-        for _ in $(seq 300); do
-                has_owner "$DEST" && return 0
-                kill -0 "$DPID" 2>/dev/null || break
-                sleep 0.1
-        done
-        kill -0 "$DPID" 2>/dev/null && echo "(still without its name after 30 s)" >> "$TMP/daemon.log"
-        stop_daemon
-        return 1
-}
-stop_daemon() { kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
-
-# call [--as-nobody] METHOD SIG ARGS...: the string it returns, exactly,
-# on stdout
-call() {
-        local pre=()
-        [ "$1" = --as-nobody ] && { pre=(setpriv --reuid=65534 --regid=65534 --clear-groups); shift; }
-        "${pre[@]}" busctl --address="$A" --json=short call "$DEST" "$OBJ" "$IFACE" "$@" |
-                python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["data"][0])'
-}
-# err [--as-nobody] METHOD DBUS-SEND-ARGS...: "NAME: MESSAGE" of the error
-err() {
-        local pre=()
-        [ "$1" = --as-nobody ] && { pre=(setpriv --reuid=65534 --regid=65534 --clear-groups); shift; }
-        local m=$1; shift
-        "${pre[@]}" dbus-send --bus="$A" --print-reply --dest="$DEST" "$OBJ" "$IFACE.$m" "$@" 2>&1 >/dev/null |
-                sed -n 's/^Error \(.*\)$/\1/p'
-}
-# same NAME FILE-A FILE-B
-same() { cmp -s "$2" "$3" && ok "$1" || fail "$1" "$(diff "$2" "$3" | head -5 | tr '\n' ' ')"; }
-alive() { kill -0 "$DPID" 2>/dev/null && [ -n "$(call ListIommuGroups)" ]; }
 
 # --- the real daemon, read-only, on the fake tree
 if start_daemon "$HOSTDEVD" --sysroot "$F"; then
