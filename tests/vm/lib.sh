@@ -15,6 +15,9 @@ _hdtest_emit() { printf 'HDTEST: %s\n' "$*" >/dev/console 2>/dev/null || printf 
 
 # Progress/diagnostic output (not parsed).
 note() { printf '# %s\n' "$*"; }
+# diag TEXT: a measurement for the record (timings); run-guest.sh prints it
+# beside the results as "DIAG scenario: TEXT" (not a check)
+diag() { printf 'HDTEST-DIAG: %s\n' "$*" >/dev/console 2>/dev/null || printf 'HDTEST-DIAG: %s\n' "$*"; }
 
 pass() { HDTEST_NPASS=$((HDTEST_NPASS + 1)); _hdtest_emit "PASS $1"; }
 fail() {

@@ -371,6 +371,8 @@ npass=$(grep -c '^PASS ' "$PARSED" || true)
 nfail=$(grep -c '^FAIL ' "$PARSED" || true)
 nskip=$(grep -c '^SKIP ' "$PARSED" || true)
 grep -E '^(PASS|FAIL|SKIP) ' "$PARSED" | sed "s/^\([A-Z]*\) /  \1 $SNAME\//" || true
+# lib.sh diag lines (measurements, not checks)
+tr -d '\r' <"$LOG" | grep -a -o 'HDTEST-DIAG: .*' | sed "s/^HDTEST-DIAG: /  DIAG $SNAME: /" || true
 if [ -n "$RESULTS" ]; then
 	grep -E '^(PASS|FAIL|SKIP) ' "$PARSED" | sed "s/^\([A-Z]*\) /\1 $SNAME\//" >"$RESULTS" || true
 fi

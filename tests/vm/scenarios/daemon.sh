@@ -9,7 +9,7 @@
 # at the same address it is refused and stays on e1000e; device_del is
 # announced; after bursts of uevents (udevadm trigger on every device) the
 # daemon's tree equals a fresh enumeration byte for byte. Prints the
-# uevent-to-signal latencies as "# latency ..." lines.
+# uevent-to-signal latencies as "DIAG daemon: latency ..." lines.
 # hdtest: udev qmp dbus timeout=600 requires=hostdevctl requires=hostdevd
 . /hdtest/lib.sh
 
@@ -79,12 +79,12 @@ latency() {
 	_u=$(awk -v p="$2" -v a="$3" '$1 == "UDEV" && $3 == a && substr($4, length($4) - length(p) + 1) == p { t = $2; gsub(/\[|\]/, "", t); print t }' "$UEV" | tail -n1)
 	_s=$(grep "^Signal $4 $5 " "$SIG" | sed -n "${6}p" | awk '{ print $4 }')
 	if [ -n "$_k" ] && [ -n "$_s" ]; then
-		awk -v k="$_k" -v u="${_u:-0}" -v s="$_s" -v w="$1" 'BEGIN {
-			printf "# latency %s: kernel uevent -> signal %.0f ms", w, (s / 1e9 - k) * 1000
+		diag "$(awk -v k="$_k" -v u="${_u:-0}" -v s="$_s" -v w="$1" 'BEGIN {
+			printf "latency %s: kernel uevent -> signal %.0f ms", w, (s / 1e9 - k) * 1000
 			if (u > 0) printf ", udevd done -> signal %.0f ms", (s / 1e9 - u) * 1000
-			printf "\n" }' >/dev/console
+			printf "\n" }')"
 	else
-		note "latency $1: not measured (uevent '${_k}' signal '${_s}')" >/dev/console
+		diag "latency $1: not measured (uevent '${_k}' signal '${_s}')"
 	fi
 }
 # same_tree NAME: ListDevices equals hostdevctl nodedev-list --json, byte
@@ -206,6 +206,8 @@ elif hot_add hp0; then
 
 	if hot_add hp1 && sig_wait 1 60 PersistedConfigApplied "$HN"; then
 		pass daemon-override-applied-signal
+		# DeviceAdded first, then what was applied to it
+		check daemon-override-signal-order sh -c "[ \$(grep -n '^Signal DeviceAdded $HN ' $SIG | sed -n 2p | cut -d: -f1) -lt \$(grep -n '^Signal PersistedConfigApplied $HN ' $SIG | sed -n 1p | cut -d: -f1) ]"
 		R=$(pca 1 "$HN")
 		note "PersistedConfigApplied $HN: $R"
 		case $R in
@@ -250,22 +252,41 @@ else
 	fail daemon-hotplug-added-signal "$(tail -n 3 "$SIG" | tr '\n' ' ') (LOG.hook for QMP)"
 fi
 
-# --- a burst of uevents -----------------------------------------------------------
 quiet_for 1
+same_tree daemon-tree-after-hotplug
+
+# --- a burst of uevents -----------------------------------------------------------
+# udevadm trigger on every device, 3 x change and 1 x add, while two VFs
+# are created behind the daemon's back (sysfs) in the middle of it: the
+# daemon must come out of it with exactly the kernel's tree, announcing the
+# two VFs and nothing else
 BEFORE_AR=$(grep -c '^Signal Device\(Added\|Removed\) ' "$SIG")
 T0=$(cut -d' ' -f1 /proc/uptime)
 NDEV=$(find /sys/devices -name uevent | wc -l)
-for i in 1 2 3; do
-	udevadm trigger --action=change
-done
-udevadm trigger --action=add
+(
+	for i in 1 2 3; do udevadm trigger --action=change; done
+	udevadm trigger --action=add
+) &
+TRIG=$!
+sleep 2
+if [ -n "$PF" ]; then
+	echo 0 >"$PCI/$PF/sriov_drivers_autoprobe"
+	echo 2 >"$PCI/$PF/sriov_numvfs"
+fi
+wait $TRIG
 udevadm settle --timeout=120
 T1=$(cut -d' ' -f1 /proc/uptime)
 quiet_for 2
-note "burst: 4 x udevadm trigger on $NDEV devices, settled in $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }') s"
-check_eq daemon-burst-no-add-remove "$BEFORE_AR" grep -c '^Signal Device\(Added\|Removed\) ' "$SIG"
+diag "burst: 4 x udevadm trigger on $NDEV devices (2 VFs created meanwhile), settled in $(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }') s"
+if [ -n "$PF" ]; then
+	check_eq daemon-burst-only-the-vfs-added "$((BEFORE_AR + 2)) 2 2" sh -c \
+		"echo \$(grep -c '^Signal Device\\(Added\\|Removed\\) ' $SIG) \$(grep -c '^Signal DeviceAdded $VN1 ' $SIG) \$(grep -c '^Signal DeviceAdded $VN2 ' $SIG)"
+else
+	check_eq daemon-burst-no-add-remove "$BEFORE_AR" grep -c '^Signal Device\(Added\|Removed\) ' "$SIG"
+fi
 check daemon-alive-after-burst kill -0 "$HDPID"
 same_tree daemon-burst-tree-equals-enumeration
+[ -n "$PF" ] && check daemon-burst-tree-has-vfs grep -q "\"name\":\"$VN2\"" /tmp/tree.daemon
 note "receive buffer overflows during the burst: $(grep -c 'uevents were lost' "$DLOG")"
 note "hostdevd log: $(wc -l <"$DLOG") lines; signals: $(grep -c '^Signal ' "$SIG")"
 tail -n 15 "$DLOG" | sed 's/^/# hostdevd: /'
