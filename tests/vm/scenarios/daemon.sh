@@ -140,8 +140,8 @@ else
 	echo 0 >"$PCI/$PF/sriov_drivers_autoprobe"
 	VF1=$(echo "$PF" | sed 's/\.0$/.1/') VF2=$(echo "$PF" | sed 's/\.0$/.2/')
 	VN1=pci_$(echo "$VF1" | tr ':.' '__') VN2=pci_$(echo "$VF2" | tr ':.' '__')
-	out=$(dcall SriovSetNumVfs "string:$PFN" uint32:2 uint64:0)
-	if [ $? = 0 ] && echo "$out" | tr -d ' \n' | grep -q '"status":"ok"'; then
+	if out=$(dcall SriovSetNumVfs "string:$PFN" uint32:2 uint64:0) &&
+		echo "$out" | tr -d ' \n' | grep -q '"status":"ok"'; then
 		pass daemon-sriov-set-2
 	else
 		fail daemon-sriov-set-2 "$(echo "$out" | tr '\n' ' ' | cut -c1-300)"
@@ -264,7 +264,7 @@ BEFORE_AR=$(grep -c '^Signal Device\(Added\|Removed\) ' "$SIG")
 T0=$(cut -d' ' -f1 /proc/uptime)
 NDEV=$(find /sys/devices -name uevent | wc -l)
 (
-	for i in 1 2 3; do udevadm trigger --action=change; done
+	for _ in 1 2 3; do udevadm trigger --action=change; done
 	udevadm trigger --action=add
 ) &
 TRIG=$!
