@@ -9,6 +9,8 @@
  *   daemon-client ADDRESS watch N S   print the first N signals of the
  *                                     manager (with CLOCK_REALTIME ns), at
  *                                     most S seconds; "ready" once subscribed
+ *                                     (DAEMON_CLIENT_CLOCK=monotonic: the
+ *                                     time in CLOCK_MONOTONIC ns instead)
  *   daemon-client ADDRESS bench N     N ListDevices calls one after the
  *                                     other: bytes, p50, p99, max (ms)
  *   daemon-client ADDRESS clients N   N connections, each with a
@@ -174,7 +176,8 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         }
         if (with_time) {
                 struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
+                const char *clk = getenv("DAEMON_CLIENT_CLOCK");
+                clock_gettime(clk && strcmp(clk, "monotonic") == 0 ? CLOCK_MONOTONIC : CLOCK_REALTIME, &ts);
                 printf("Signal %s %s %lld\n", sd_bus_message_get_member(m), name,
                        (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec);
         } else

@@ -15,6 +15,9 @@ _hdtest_emit() { printf 'HDTEST: %s\n' "$*" >/dev/console 2>/dev/null || printf 
 
 # Progress/diagnostic output (not parsed).
 note() { printf '# %s\n' "$*"; }
+# diag TEXT: a measurement for the record (timings); run-guest.sh prints it
+# beside the results as "DIAG scenario: TEXT" (not a check)
+diag() { printf 'HDTEST-DIAG: %s\n' "$*" >/dev/console 2>/dev/null || printf 'HDTEST-DIAG: %s\n' "$*"; }
 
 pass() { HDTEST_NPASS=$((HDTEST_NPASS + 1)); _hdtest_emit "PASS $1"; }
 fail() {
@@ -119,4 +122,15 @@ export_file() {
 		base64 "$1" | sed 's/^/HDTEST-FILE: /'
 		echo "HDTEST-FILE-END $_n"
 	} >/dev/console 2>/dev/null
+}
+
+# start_system_bus: the guest's system bus (needs "# hdtest: dbus", which
+# copies dbus-daemon, dbus-send and the bus configuration); 1 when there is
+# none. Policy files: /usr/share/dbus-1/system.d.
+start_system_bus() {
+	command -v dbus-daemon >/dev/null 2>&1 && [ -f /etc/dbus-1/hdtest-system.conf ] || return 1
+	mkdir -p /run/dbus
+	[ -s /etc/machine-id ] || echo 6864746573746775657374000000000a | cut -c1-32 >/etc/machine-id
+	dbus-daemon --config-file=/etc/dbus-1/hdtest-system.conf --fork --nopidfile &&
+		wait_for 10 test -S /run/dbus/system_bus_socket
 }

@@ -27,6 +27,12 @@
 #                    A "# hdtest: iproute2" line copies the host's iproute2
 #                    "ip" (apt-get install iproute2 if missing) to
 #                    /usr/local/bin/ip, ahead of busybox's ip on PATH.
+#                    A "# hdtest: dbus" line copies the host's dbus-daemon and
+#                    dbus-send (apt-get install dbus-daemon dbus-bin if
+#                    missing), a system bus configuration
+#                    (/etc/dbus-1/hdtest-system.conf, from dbus-system.conf) and
+#                    hostdevd's bus policy into /usr/share/dbus-1/system.d; the
+#                    scenario starts the bus (lib.sh start_system_bus).
 #   --accel A        force kvm or tcg (default: cached probe, see README)
 #   --verbose        stream the console to stderr, keep kernel messages on
 #   --shell          interactive: drop to a guest shell after the scenario
@@ -92,6 +98,8 @@ if grep -q '^# hdtest:.*\budev\b' "$SCEN"; then UDEV=1; fi
 if grep -q '^# hdtest:.*\bnvme-cli\b' "$SCEN"; then NVME=1; fi
 MTTY=0
 if grep -q '^# hdtest:.*\b\(mtty\|netdevsim\)\b' "$SCEN"; then MTTY=1; fi
+DBUS=0
+if grep -q '^# hdtest:.*\bdbus\b' "$SCEN"; then DBUS=1; fi
 IPROUTE2=0
 if grep -q '^# hdtest:.*\biproute2\b' "$SCEN"; then IPROUTE2=1; fi
 if [ -z "$HOOK" ] && grep -q '^# hdtest:.*\bqmp\b' "$SCEN"; then
@@ -172,6 +180,22 @@ if [ "$IPROUTE2" = 1 ]; then
 		hdvm_copy_elf "$IPBIN" /usr/local/bin/ip "$OV"
 	else
 		hdvm_log "warning: no iproute2 ip on the host; the guest has busybox ip only"
+	fi
+fi
+if [ "$DBUS" = 1 ]; then
+	# the guest's system bus: the host's dbus-daemon with its libraries
+	host_bin() { PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "$1" || true; }
+	if [ -z "$(host_bin dbus-daemon)" ] || [ -z "$(host_bin dbus-send)" ]; then
+		hdvm_apt_install dbus-daemon dbus-bin || true
+	fi
+	if [ -n "$(host_bin dbus-daemon)" ] && [ -n "$(host_bin dbus-send)" ]; then
+		hdvm_copy_elf "$(host_bin dbus-daemon)" /usr/bin/dbus-daemon "$OV"
+		hdvm_copy_elf "$(host_bin dbus-send)" /usr/bin/dbus-send "$OV"
+		mkdir -p "$OV/etc/dbus-1" "$OV/usr/share/dbus-1/system.d"
+		cp "$HDVM_SRC/dbus-system.conf" "$OV/etc/dbus-1/hdtest-system.conf"
+		cp "$HDVM_REPO/daemon/data/org.hostdev.Hostdev1.conf" "$OV/usr/share/dbus-1/system.d/"
+	else
+		hdvm_log "warning: no dbus-daemon/dbus-send on the host; the guest has no system bus"
 	fi
 fi
 hdvm_mkcpio "$OV" "$RUNDIR/overlay.cpio.gz" "$BB"
@@ -347,6 +371,8 @@ npass=$(grep -c '^PASS ' "$PARSED" || true)
 nfail=$(grep -c '^FAIL ' "$PARSED" || true)
 nskip=$(grep -c '^SKIP ' "$PARSED" || true)
 grep -E '^(PASS|FAIL|SKIP) ' "$PARSED" | sed "s/^\([A-Z]*\) /  \1 $SNAME\//" || true
+# lib.sh diag lines (measurements, not checks)
+tr -d '\r' <"$LOG" | grep -a -o 'HDTEST-DIAG: .*' | sed "s/^HDTEST-DIAG: /  DIAG $SNAME: /" || true
 if [ -n "$RESULTS" ]; then
 	grep -E '^(PASS|FAIL|SKIP) ' "$PARSED" | sed "s/^\([A-Z]*\) /\1 $SNAME\//" >"$RESULTS" || true
 fi

@@ -12,6 +12,10 @@
 #                        KEY a hash of the scripts that build the guest)
 #   HOSTDEVCTL           hostdevctl binary to copy into the guest
 #                        (default build/tools/hostdevctl when it exists)
+#   HOSTDEVD             hostdevd binary for "# hdtest: requires=hostdevd"
+#                        scenarios (default build/daemon/hostdevd next to
+#                        HOSTDEVCTL's build), copied with the same build's
+#                        tests/daemon-client (signal watcher)
 #   HOSTDEV_INJECT       failure-injection interposer copied with it to
 #                        /usr/local/lib/libhostdev-inject.so (default: the
 #                        same build's tests/libhostdev-inject.so)
@@ -89,15 +93,30 @@ if [ -n "$BIN" ]; then
 	fi
 fi
 
+# hostdevd (and the test client that watches its signals) of the same build
+HDD=${HOSTDEVD:-}
+if [ -z "$HDD" ] && [ -n "$BIN" ] && [ -x "$(dirname "$(dirname "$BIN")")/daemon/hostdevd" ]; then
+	HDD=$(dirname "$(dirname "$BIN")")/daemon/hostdevd
+fi
+DAEMONARGS=()
+if [ -n "$HDD" ]; then
+	[ -x "$HDD" ] || hdvm_die "HOSTDEVD=$HDD is not executable"
+	DAEMONARGS=(--binary "$HDD")
+	DCL=$(dirname "$(dirname "$HDD")")/tests/daemon-client
+	[ -x "$DCL" ] && DAEMONARGS+=(--binary "$DCL") || DCL=
+	hdvm_log "guest gets $HDD${DCL:+ and $DCL} for the requires=hostdevd scenarios"
+fi
+
 # HOSTDEV_VM_JOBS=N boots up to N guests at once (each TCG guest keeps about
 # two host CPUs busy); output is then printed per scenario when all are done.
 JOBS=${HOSTDEV_VM_JOBS:-1}
 TMPD=$(mktemp -d)
 trap 'rm -rf "$TMPD"' EXIT
 run_one() { # INDEX SCENARIO
-	local src=0 post=${2%.sh}.post.sh
+	local src=0 post=${2%.sh}.post.sh extra=()
 	mkdir -p "$TMPD/$1.export"
-	"$HDVM_SRC/run-guest.sh" --build-dir "$OUT" "${BINARGS[@]}" \
+	grep -q '^# hdtest:.*requires=hostdevd' "$2" && extra=("${DAEMONARGS[@]}")
+	"$HDVM_SRC/run-guest.sh" --build-dir "$OUT" "${BINARGS[@]}" "${extra[@]}" \
 		--results "$TMPD/$1.res" --export-dir "$TMPD/$1.export" "$2" || src=$?
 	# Host-side checks of what the guest exported (e.g. XML validated
 	# against libvirt's schemas, which the guest does not have).
@@ -113,6 +132,13 @@ for s in "${SCENARIOS[@]}"; do
 	# "# hdtest: requires=hostdevctl": skip without booting when no binary.
 	if grep -q '^# hdtest:.*requires=hostdevctl' "$s" && [ -z "$BIN" ]; then
 		echo "SKIP $(basename "$s" .sh)/all no hostdevctl binary (set HOSTDEVCTL or build build/tools/hostdevctl)" >"$TMPD/$i.res"
+		echo "  $(cat "$TMPD/$i.res")"
+		echo 0 >"$TMPD/$i.rc"
+		continue
+	fi
+	# "# hdtest: requires=hostdevd": the same without a daemon binary
+	if grep -q '^# hdtest:.*requires=hostdevd' "$s" && [ -z "$HDD" ]; then
+		echo "SKIP $(basename "$s" .sh)/all no hostdevd binary (set HOSTDEVD or build build/daemon/hostdevd: meson option daemon, libsystemd-dev)" >"$TMPD/$i.res"
 		echo "  $(cat "$TMPD/$i.res")"
 		echo 0 >"$TMPD/$i.rc"
 		continue
