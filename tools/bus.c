@@ -10,6 +10,10 @@
  * way.
  *
  * routes[] is the one table: one row per verb that a daemon method runs.
+ * Still run here, for want of a method: every other verb (the sriov vf,
+ * apply and persist verbs, mdev define/undefine/start/autostart/modify/
+ * stop, the boot and override verbs, domain attach/detach, capture);
+ * reads are the same for everyone and stay here too.
  * A verb asks bus_route() and gets BUS_DIRECT (run it here), BUS_RESULT
  * (the daemon's result, to print) or BUS_DONE (the daemon's error was
  * printed; the exit status is *ret_rc).
@@ -87,6 +91,10 @@ static sd_bus *bus;
 static enum { UNKNOWN, SERVES, NOT_SERVING } daemon_state = UNKNOWN;
 static char why_not[PATH_MAX + 96];
 
+static void bus_close(void) {
+        bus = sd_bus_flush_close_unref(bus);
+}
+
 /* The path resolved when it exists, else as given. */
 static char *real_or_same(const char *path) {
         char *r = realpath(path, NULL);
@@ -115,6 +123,8 @@ static bool daemon_serves(void) {
                 return daemon_state == SERVES;
         daemon_state = NOT_SERVING;
         r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                atexit(bus_close);
         if (r < 0) {
                 snprintf(why_not, sizeof(why_not), "no system bus: %s", strerror(-r));
                 return false;
