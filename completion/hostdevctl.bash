@@ -72,7 +72,7 @@ _hostdevctl() {
                 --sysroot|--state-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
                 esac
                 case $cur in
-                -*) _hostdevctl_compgen $'--sysroot\n--state-dir\n--direct\n--verbose\n--quiet\n--help\n--version' ;;
+                -*) _hostdevctl_compgen $'--sysroot\n--state-dir\n--verbose\n--quiet\n--help\n--version' ;;
                 *) _hostdevctl_compgen "$(_hostdevctl_verbs)" ;;
                 esac
                 return
