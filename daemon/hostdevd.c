@@ -568,9 +568,29 @@ static int property_version(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "s", HOSTDEV_VERSION);
 }
 
+/* The tree it serves ("" the live host; a --sysroot resolved) and its
+ * state directory: hostdevctl goes through the daemon only when they are
+ * its own (tools/bus.c). */
+static int property_sysroot(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        char *real = d->sysroot ? realpath(d->sysroot, NULL) : NULL;
+        int r = sd_bus_message_append(reply, "s", real ?: d->sysroot ?: "");
+        free(real);
+        return r;
+}
+
+static int property_state_dir(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        return sd_bus_message_append(reply, "s", hd_ctx_get_state_dir(d->ctx) ?: "");
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Sysroot", "s", property_sysroot, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StateDir", "s", property_state_dir, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_NAMES("ListDevices", "s", SD_BUS_PARAM(filter), "s", SD_BUS_PARAM(json), method_list_devices,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetDeviceXML", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(xml), method_get_device_xml,

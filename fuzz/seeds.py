@@ -117,6 +117,29 @@ def tree_attrs(tree):
     return attrs
 
 
+# hostdevd's replies (hd_result_from_json): the kind byte (enum
+# hd_result_kind), then the document
+RESULT_JSON = [
+    (0, '{"status":"ok","reason":null,"devices":[{"address":"0000:01:00.0","from":"nouveau",'
+        '"to":"vfio-pci","result":"done"},{"address":"0000:01:00.1","from":"","to":"vfio-pci",'
+        '"result":"would move"}]}'),
+    (0, '{"status":"refused","reason":"0000:00:1f.2 holds the root filesystem","devices":'
+        '[{"address":"0000:00:1f.2","from":"ahci","to":"vfio-pci","result":"not attempted"}]}'),
+    (1, '{"status":"ok","reason":null,"actions":[{"pf":"0000:02:00.0","action":"sriov_numvfs 2 -> 4",'
+        '"result":"would change"}]}'),
+    (2, '[{"uuid":"b0a3989b-1b2d-4d6e-9d8e-2f3c4d5e6f70","parent":"mtty","type":"mtty-1",'
+        '"result":"FAILED","error":"No space left on device"}]'),
+    (3, '{"status":"ok","reason":"a hint","devices":[{"device":"pci_0000_01_00_0","method":"flr",'
+        '"result":"done"}]}'),
+    (4, '{"status":"ok","reason":null,"mdevs":[{"uuid":null,"parent":"mtty","type":"mtty-1",'
+        '"action":"create","result":"planned","error":null}]}'),
+    (5, '{"status":"failed","reason":"r","steps":[{"step":"detach-group","device":"0000:01:00.0",'
+        '"action":"detach group 12","domain":"vm1","from":null,"to":null,"xml":null,"result":"done",'
+        '"error":null},{"step":"move","device":"0000:01:00.1","action":null,"domain":null,'
+        '"from":"snd_hda_intel","to":"vfio-pci","xml":"<hostdev/>","result":"would move","error":"x"}]}'),
+]
+
+
 class Corpus:
     def __init__(self, out):
         self.out = out
@@ -286,6 +309,8 @@ def main():
     for j in SRIOV_JSON:
         c.add("sriov-config", j)
     netlink_seeds(c)
+    for kind, j in RESULT_JSON:
+        c.add("result-json", bytes([kind]) + j.encode())
     if stamp:
         with open(stamp, "w") as f:
             f.write("".join("%s %d\n" % (h, n) for h, n in sorted(c.n.items())))

@@ -459,6 +459,144 @@ static void test_result(void) {
               "outcome words per kind");
 }
 
+static void ctx_unrefp_(hd_ctx **c) { hd_ctx_unref(*c); }
+
+/* to_json(from_json(to_json(r))) == to_json(r), and the same text */
+static void check_roundtrip(const hd_result *r, const char *what) {
+        _hd_cleanup_result_ hd_result *back = NULL;
+        _cleanup_free_ char *j1 = NULL, *j2 = NULL, *t1 = NULL, *t2 = NULL, *doc = NULL;
+        json_object *o = NULL;
+        int k;
+
+        CHECK(hd_result_to_json(r, &o) == 0 && (j1 = json_text(o)), "%s: to_json", what);
+        /* the pretty text hostdevd sends, not the compact one */
+        CHECK(hd_result_to_json(r, &o) == 0 &&
+                      (doc = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY))) != NULL,
+              "%s: the pretty document", what);
+        json_object_put(o);
+        k = hd_result_from_json(NULL, hd_result_get_kind(r), doc, &back);
+        CHECK(k == 0 && back, "%s: from_json (%d)", what, k);
+        if (!back)
+                return;
+        CHECK(hd_result_to_json(back, &o) == 0 && (j2 = json_text(o)) && streq(j1, j2), "%s: JSON round trip (%s | %s)",
+              what, j1, strempty(j2));
+        CHECK(hd_result_format_text(r, &t1) == 0 && hd_result_format_text(back, &t2) == 0 && streq(t1, t2),
+              "%s: the same text", what);
+        /* mdev apply's JSON is the steps alone: no status, no reason */
+        if (hd_result_get_kind(r) == HD_RESULT_MDEV_APPLY)
+                CHECK(hd_result_get_kind(back) == HD_RESULT_MDEV_APPLY && hd_result_get_status(back) == 0 &&
+                              !hd_result_get_reason(back) && hd_result_get_n_steps(back) == hd_result_get_n_steps(r),
+                      "%s: kind, steps", what);
+        else
+        CHECK(hd_result_get_kind(back) == hd_result_get_kind(r) &&
+                      streq(hd_result_get_status_string(back), hd_result_get_status_string(r)) &&
+                      (hd_result_get_status(r) != -EBUSY || hd_result_get_status(back) == -EBUSY) &&
+                      streq_ptr(hd_result_get_reason(back), hd_result_get_reason(r)) &&
+                      hd_result_get_n_steps(back) == hd_result_get_n_steps(r),
+              "%s: kind, status, reason and steps", what);
+}
+
+static void test_result_from_json(void) {
+        static const enum hd_outcome outcomes[] = { HD_OUTCOME_DONE, HD_OUTCOME_UNCHANGED, HD_OUTCOME_PLANNED,
+                                                    HD_OUTCOME_SKIPPED, HD_OUTCOME_FAILED, HD_OUTCOME_ROLLED_BACK,
+                                                    HD_OUTCOME_NOT_ATTEMPTED };
+        static const int statuses[] = { 0, -EBUSY, -EIO };
+        static const char *const names[] = { "drivers", "sriov", "mdev apply", "reset", "mdev", "domain" };
+        _cleanup_(ctx_unrefp_) hd_ctx *ctx = NULL;
+
+        /* every kind, every outcome, each status, with and without optional strings */
+        for (int kind = HD_RESULT_DRIVERS; kind <= HD_RESULT_DOMAIN; kind++)
+                for (size_t si = 0; si < ELEMENTSOF(statuses); si++) {
+                        _hd_cleanup_result_ hd_result *r = NULL;
+                        char what[96];
+
+                        hd_result_new((enum hd_result_kind) kind, &r);
+                        if (statuses[si])
+                                hd_result_fail(r, NULL, statuses[si], "why \"%s\" / %d", names[kind], statuses[si]);
+                        else if (kind == HD_RESULT_RESET)
+                                hd_result_set_reason(r, "a hint");
+                        for (size_t i = 0; i < ELEMENTSOF(outcomes); i++) {
+                                bool full = i % 2 == 0;
+                                hd_result_add_step(r, &(struct hd_result_step_spec) {
+                                        .subject = full || kind != HD_RESULT_MDEV ? "0000:01:00.0" : NULL,
+                                        .action = full ? "sriov_numvfs 2 -> 4" : kind == HD_RESULT_DOMAIN ? NULL : "x",
+                                        .parent = full ? "vm1" : kind == HD_RESULT_DOMAIN ? NULL : "mtty",
+                                        .type = kind == HD_RESULT_DOMAIN ? (i % 3 == 0 ? "move" : i % 3 == 1 ? "detach-group" : "attach")
+                                                                         : "mtty-1",
+                                        .from = full ? "nouveau" : "", .to = full ? "vfio-pci" : NULL,
+                                        .outcome = outcomes[i], .error = outcomes[i] == HD_OUTCOME_FAILED ? -ENOSPC : 0,
+                                        .error_text = full && outcomes[i] != HD_OUTCOME_FAILED ? "a note\nwith a newline" : NULL,
+                                        .xml = kind == HD_RESULT_DOMAIN && full ? "<hostdev mode='subsystem'/>\n" : NULL });
+                        }
+                        snprintf(what, sizeof(what), "from_json: %s, status %d", names[kind], statuses[si]);
+                        check_roundtrip(r, what);
+                }
+        /* no steps */
+        for (int kind = HD_RESULT_DRIVERS; kind <= HD_RESULT_DOMAIN; kind++) {
+                _hd_cleanup_result_ hd_result *r = NULL;
+                char what[64];
+                hd_result_new((enum hd_result_kind) kind, &r);
+                snprintf(what, sizeof(what), "from_json: %s without steps", names[kind]);
+                check_roundtrip(r, what);
+        }
+
+        /* bad documents: an error code and the context's words, no crash */
+        CHECK(hd_ctx_new("/nonexistent-sysroot-for-the-error", &ctx) >= 0 || hd_ctx_new(NULL, &ctx) >= 0,
+              "a context for the errors");
+        static const struct {
+                int kind;
+                const char *json;
+                int err;
+                const char *words;
+        } bad[] = {
+                { HD_RESULT_DRIVERS, "", -EBADMSG, "not JSON" },
+                { HD_RESULT_DRIVERS, "{\"status\":", -EBADMSG, "not JSON" },
+                { HD_RESULT_DRIVERS, "[]", -EBADMSG, "not an object" },
+                { HD_RESULT_DRIVERS, "{}", -EBADMSG, "has no \"status\"" },
+                { HD_RESULT_DRIVERS, "{\"status\":\"ok\"}", -EBADMSG, "no \"devices\"" },
+                { HD_RESULT_DRIVERS, "{\"status\":\"fine\",\"devices\":[]}", -EBADMSG, "unknown status 'fine'" },
+                { HD_RESULT_DRIVERS, "{\"status\":1,\"devices\":[]}", -EBADMSG, "\"status\" of the document is not a string" },
+                { HD_RESULT_DRIVERS, "{\"status\":\"ok\",\"reason\":[],\"devices\":[]}", -EBADMSG, "\"reason\" of the document is not a string or null" },
+                { HD_RESULT_DRIVERS, "{\"status\":\"ok\",\"devices\":{}}", -EBADMSG, "\"devices\" is not an array" },
+                { HD_RESULT_DRIVERS, "{\"status\":\"ok\",\"devices\":[1]}", -EBADMSG, "step 0 is not an object" },
+                { HD_RESULT_DRIVERS, "{\"status\":\"ok\",\"devices\":[{\"address\":\"a\",\"from\":\"\",\"to\":\"v\"}]}",
+                  -EBADMSG, "step 0 has no \"result\"" },
+                { HD_RESULT_DRIVERS, "{\"status\":\"ok\",\"devices\":[{\"address\":\"a\",\"from\":\"\",\"to\":\"v\",\"result\":\"started\"}]}",
+                  -EBADMSG, "\"result\" of step 0 is not an outcome: 'started'" },
+                { HD_RESULT_RESET, "{\"status\":\"ok\",\"devices\":[{\"address\":\"a\",\"from\":\"\",\"to\":\"v\",\"result\":\"done\"}]}",
+                  -EBADMSG, "step 0 has no \"device\"" },
+                { HD_RESULT_SRIOV, "{\"status\":\"ok\",\"devices\":[]}", -EBADMSG, "no \"actions\"" },
+                { HD_RESULT_MDEV_APPLY, "{\"status\":\"ok\"}", -EBADMSG, "the document is not an array" },
+                { HD_RESULT_MDEV, "{\"status\":\"ok\",\"mdevs\":[{\"uuid\":null,\"parent\":\"p\",\"type\":\"t\",\"result\":\"done\"}]}",
+                  -EBADMSG, "step 0 has no \"action\"" },
+                { HD_RESULT_DOMAIN, "{\"status\":\"ok\",\"steps\":[{\"step\":\"move\",\"result\":\"planned\"}]}",
+                  -EBADMSG, "not an outcome: 'planned'" },
+                { 99, "{}", -EINVAL, "unknown result kind 99" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                hd_result *r = NULL;
+                int k = hd_result_from_json(ctx, (enum hd_result_kind) bad[i].kind, bad[i].json, &r);
+                CHECK(k == bad[i].err && !r && hd_ctx_get_error(ctx) && strstr(hd_ctx_get_error(ctx), bad[i].words),
+                      "from_json of bad document %zu: %d, '%s'", i, k, strempty(hd_ctx_get_error(ctx)));
+        }
+        {
+                hd_result *r = NULL;
+                CHECK(hd_result_from_json(NULL, HD_RESULT_DRIVERS, NULL, &r) == -EINVAL && !r &&
+                              hd_result_from_json(ctx, HD_RESULT_DRIVERS, "{}", NULL) == -EINVAL,
+                      "from_json: no document, no return pointer: -EINVAL");
+        }
+        /* unknown keys are ignored (a newer daemon) */
+        {
+                _hd_cleanup_result_ hd_result *r = NULL;
+                CHECK(hd_result_from_json(ctx, HD_RESULT_SRIOV,
+                                          "{\"status\":\"refused\",\"reason\":\"r\",\"new\":1,\"actions\":[{\"pf\":\"p\","
+                                          "\"action\":\"a\",\"result\":\"would change\",\"extra\":true}]}", &r) == 0 &&
+                              hd_result_get_status(r) == -EBUSY &&
+                              hd_result_step_get_outcome(hd_result_get_step(r, 0)) == HD_OUTCOME_PLANNED,
+                      "from_json ignores keys it does not know");
+        }
+}
+
 int main(void) {
         test_normalize();
         test_pci_addr();
@@ -469,5 +607,6 @@ int main(void) {
         test_pciids();
         test_policy();
         test_result();
+        test_result_from_json();
         return tap_finish();
 }

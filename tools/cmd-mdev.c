@@ -267,7 +267,7 @@ static int mdev_create(int argc _unused_, char **argv) {
         _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid = arg_uuid, *created;
         bool dry_run = arg_dry_run;
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
         if (!attrs)
                 return EXIT_FAILURE;
@@ -275,10 +275,18 @@ static int mdev_create(int argc _unused_, char **argv) {
                 errorf("mdev create: '%s' is not a valid UUID", uuid);
                 return EXIT_USAGE;
         }
-        if (open_ctx(&ctx) < 0)
-                return EXIT_FAILURE;
-        r = hd_mdev_create(ctx, argv[1], argv[2], uuid, attrs->attrs, attrs->n_attrs,
-                           dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, &res);
+        /* MdevCreate: no attributes (flags: 2 dry run) */
+        route = bus_route("mdev create", attrs->n_attrs ? "--attr" : NULL, &res, &rc, "ssst", argv[1], argv[2],
+                          strempty(uuid), (uint64_t) (dry_run ? 2 : 0));
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_DIRECT) {
+                if (open_ctx(&ctx) < 0)
+                        return EXIT_FAILURE;
+                r = hd_mdev_create(ctx, argv[1], argv[2], uuid, attrs->attrs, attrs->n_attrs,
+                                   dry_run ? HD_MDEV_CREATE_DRY_RUN : 0, &res);
+        } else
+                r = 0;
         r = mdev_exit("mdev create", r, res);
         if (r != EXIT_SUCCESS)
                 return r;
@@ -294,12 +302,18 @@ static int mdev_remove(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _hd_cleanup_result_ hd_result *res = NULL;
         const char *verb = streq(argv[0], "stop") ? "mdev stop" : "mdev remove";
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
         if (!hd_uuid_is_valid(argv[1])) {
                 errorf("%s: '%s' is not a valid UUID", verb, argv[1]);
                 return EXIT_USAGE;
         }
+        /* 'mdev stop' says its own name in its messages: it runs here */
+        route = bus_route(verb, NULL, &res, &rc, "st", argv[1], (uint64_t) 0);
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_RESULT)
+                return mdev_exit(verb, 0, res);
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = hd_mdev_remove(ctx, argv[1], &res);

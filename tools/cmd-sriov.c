@@ -263,13 +263,22 @@ static int sriov_set(int argc _unused_, char **argv) {
         _hd_cleanup_result_ hd_result *res = NULL;
         bool json = arg_json, do_persist = arg_persist;
         unsigned flags = (arg_dry_run ? HD_SRIOV_DRY_RUN : 0) | (arg_force ? HD_SRIOV_FORCE : 0);
+        const char *unsupported;
         hd_device *d;
-        int r, rc;
+        int r, rc = EXIT_FAILURE, route;
 
         if (!arg_have_numvfs) {
                 errorf("sriov set: --numvfs N is required");
                 return EXIT_USAGE;
         }
+        /* SriovSetNumVfs: the count alone (flags: 2 dry run, 4 force) */
+        unsupported = o.driver ? "--driver" : o.autoprobe >= 0 ? "--autoprobe" : do_persist ? "--persist" : NULL;
+        route = bus_route("sriov set", unsupported, &res, &rc, "sut", argv[1], (uint32_t) o.numvfs,
+                          (uint64_t) ((arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)));
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_RESULT)
+                return sriov_report("sriov set", argv[1], res, json);
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)

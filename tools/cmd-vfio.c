@@ -53,19 +53,33 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
                          (arg_force ? HD_VFIO_FORCE : 0);
         bool json = arg_json;
         size_t n = 0;
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
-        if (open_list(&ctx, &list) < 0)
+        /* hostdevd's methods take one device (flags: 1 group, 2 dry run, 4 force) */
+        route = detach ? bus_route(verb, argc > 2 ? "several devices" : NULL, &res, &rc, "sst", argv[1], driver,
+                                   (uint64_t) ((arg_group ? 1 : 0) | (arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)))
+                       : bus_route(verb, argc > 2 ? "several devices" : NULL, &res, &rc, "st", argv[1],
+                                   (uint64_t) ((arg_group ? 1 : 0) | (arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)));
+        if (route == BUS_DONE)
+                return rc;
+        /* after the daemon's transaction the tree is read for the note below only */
+        if (open_list(&ctx, &list) < 0 && route == BUS_DIRECT)
                 return EXIT_FAILURE;
         devs = calloc((size_t) (argc - 1), sizeof(*devs));
         if (!devs)
                 return EXIT_FAILURE;
-        for (int i = 1; i < argc; i++)
-                if (lookup(list, argv[i], &devs[n++]) < 0)
-                        return EXIT_FAILURE;
-        /* every device named is one transaction */
-        r = detach ? hd_vfio_detach_devices(list, devs, n, driver, flags, &res)
-                   : hd_vfio_reattach_devices(list, devs, n, flags, &res);
+        if (route == BUS_RESULT) {
+                if (list && hd_nodedev_list_lookup(list, argv[1], &devs[0]) >= 0)
+                        n = 1;
+                r = 0;
+        } else {
+                for (int i = 1; i < argc; i++)
+                        if (lookup(list, argv[i], &devs[n++]) < 0)
+                                return EXIT_FAILURE;
+                /* every device named is one transaction */
+                r = detach ? hd_vfio_detach_devices(list, devs, n, driver, flags, &res)
+                           : hd_vfio_reattach_devices(list, devs, n, flags, &res);
+        }
         /* a GPU's HDMI audio (and USB-C) functions share its group: name
          * those left out of a transaction that was planned */
         for (size_t i = 0; r >= 0 && detach && !(flags & HD_VFIO_GROUP) && i < n; i++) {
@@ -105,14 +119,19 @@ static int verb_nodedev_reattach(int argc, char **argv) { return verb_detach_rea
 static int verb_recover(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _hd_cleanup_result_ hd_result *res = NULL;
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
-        if (open_ctx(&ctx) < 0)
-                return EXIT_FAILURE;
-        r = hd_vfio_recover(ctx, &res);
-        if (r < 0) {
-                errorf("recover: %s", strerror(-r));
-                return EXIT_FAILURE;
+        route = bus_route("recover", NULL, &res, &rc, "");
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_DIRECT) {
+                if (open_ctx(&ctx) < 0)
+                        return EXIT_FAILURE;
+                r = hd_vfio_recover(ctx, &res);
+                if (r < 0) {
+                        errorf("recover: %s", strerror(-r));
+                        return EXIT_FAILURE;
+                }
         }
         if (hd_result_get_n_steps(res) == 0)
                 printf("nothing to recover\n");
@@ -125,20 +144,26 @@ static int verb_nodedev_reset(int argc _unused_, char **argv) {
         _hd_cleanup_result_ hd_result *res = NULL;
         unsigned flags = arg_force ? HD_VFIO_FORCE : 0;
         hd_device *d;
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
-        if (open_list(&ctx, &list) < 0)
-                return EXIT_FAILURE;
-        if (lookup(list, argv[1], &d) < 0)
-                return EXIT_FAILURE;
-        if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
-                errorf("nodedev-reset: %s is not a PCI device", hd_device_get_name(d));
-                return EXIT_FAILURE;
-        }
-        r = hd_pci_reset(list, d, flags, &res);
-        if (r < 0) {
-                errorf("nodedev-reset: %s: %s", hd_device_get_name(d), strerror(-r));
-                return EXIT_FAILURE;
+        /* Reset's flags: 4 force */
+        route = bus_route("nodedev-reset", NULL, &res, &rc, "st", argv[1], (uint64_t) (arg_force ? 4 : 0));
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_DIRECT) {
+                if (open_list(&ctx, &list) < 0)
+                        return EXIT_FAILURE;
+                if (lookup(list, argv[1], &d) < 0)
+                        return EXIT_FAILURE;
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                        errorf("nodedev-reset: %s is not a PCI device", hd_device_get_name(d));
+                        return EXIT_FAILURE;
+                }
+                r = hd_pci_reset(list, d, flags, &res);
+                if (r < 0) {
+                        errorf("nodedev-reset: %s: %s", hd_device_get_name(d), strerror(-r));
+                        return EXIT_FAILURE;
+                }
         }
         print_result_text(res, "");
         if (hd_result_get_status(res) == -EBUSY) {

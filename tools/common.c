@@ -211,7 +211,7 @@ void print_verb_help(const struct verb *v) {
 
 /* hostdevctl's own options, which go before the verb */
 static bool is_global_option(const char *arg) {
-        static const char *const globals[] = { "--sysroot", "--state-dir", "--verbose", "--quiet", "--version",
+        static const char *const globals[] = { "--sysroot", "--state-dir", "--direct", "--verbose", "--quiet", "--version",
                                                "-v", "-q" };
         for (size_t i = 0; i < ELEMENTSOF(globals); i++) {
                 const char *rest = startswith(arg, globals[i]);

@@ -53,7 +53,9 @@ static void usage(FILE *f) {
                 "  --state-dir DIR journal and lock directory (default /var/lib/hostdev)\n"
                 "  --connect URI   libvirt URI to ask which domains use devices (default: libvirt's\n"
                 "                  default on the live host; not asked for a --sysroot without it)\n"
-                "  -v, --verbose   more log output (repeat for debug)\n"
+                "  --direct        run a host-changing verb here, not through hostdevd (the daemon\n"
+                "                  runs it when it serves this root and state directory)\n"
+                "  -v, --verbose   more log output (repeat for debug; says which way a verb ran)\n"
                 "  -q, --quiet     errors only\n"
                 "  -h, --help      this help; 'hostdevctl VERB --help' for a verb\n"
                 "  --version       print the version\n\n"
@@ -69,6 +71,7 @@ int main(int argc, char **argv) {
                 { "sysroot", required_argument, NULL, 's' },
                 { "state-dir", required_argument, NULL, 'S' },
                 { "connect", required_argument, NULL, 'c' },
+                { "direct", no_argument, NULL, 'D' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, 'h' },
@@ -85,6 +88,7 @@ int main(int argc, char **argv) {
                 case 's': arg_sysroot = optarg; break;
                 case 'S': arg_state_dir = optarg; break;
                 case 'c': arg_connect = optarg; break;
+                case 'D': arg_direct = true; break;
                 case 'v': arg_log_level = arg_log_level >= HD_LOG_INFO ? HD_LOG_DEBUG : HD_LOG_INFO; break;
                 case 'q': arg_log_level = HD_LOG_ERR; break;
                 case 'h': usage(stdout); return EXIT_SUCCESS;
@@ -135,7 +139,8 @@ int main(int argc, char **argv) {
                 print_verb_help(v);
                 return EXIT_SUCCESS;
         }
-        if (check_privilege(argc, argv) < 0)
+        /* a verb hostdevd runs: the daemon decides who may (polkit) */
+        if (!bus_wanted(argc, argv) && check_privilege(argc, argv) < 0)
                 return EXIT_FAILURE;
         return finish_output(dispatch(NULL, v, argc, argv));
 }

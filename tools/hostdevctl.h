@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "hostdev/hostdev.h"
@@ -129,6 +130,21 @@ int error_exit(hd_ctx *ctx, const char *verb, int r);
 int check_sysroot_option(void);
 int check_privilege(int argc, char **argv);
 int finish_output(int rc);
+
+/* tools/bus.c: a verb that changes the host runs in hostdevd when the
+ * daemon serves this run's root and state directory (unless --direct) */
+extern bool arg_direct;
+enum { BUS_DIRECT, BUS_RESULT, BUS_DONE };
+/* main: whether the verb of @argv may go through hostdevd; then its
+ * privilege check waits for bus_route(), as the daemon decides who may. */
+bool bus_wanted(int argc, char **argv);
+/* In a verb named @verb ("sriov set"): BUS_DIRECT: run it here;
+ * BUS_RESULT: *ret is hostdevd's result, to print as a local one;
+ * BUS_DONE: an error was printed, *ret_rc is the exit status.  The method's
+ * arguments follow @types (sd-bus signature).  @unsupported: the option
+ * that the method does not take ("--driver host"), NULL when none: then
+ * it runs directly. */
+int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types, ...);
 
 /* tools/cmd-libvirt.c: libvirt domains (--connect URI) */
 extern const char *arg_connect;

@@ -410,3 +410,174 @@ int hd_result_merge(hd_result *into, const hd_result *from) {
         }
         return 0;
 }
+
+/* ---- the inverse: a result from its JSON (hostdevd's replies) ---- */
+
+/* The outcome whose word hd_outcome_to_string() gives for @kind. */
+static int outcome_from_word(enum hd_result_kind kind, const char *word, enum hd_outcome *ret) {
+        for (int o = HD_OUTCOME_DONE; o <= HD_OUTCOME_NOT_ATTEMPTED; o++)
+                if (streq(hd_outcome_to_string(kind, (enum hd_outcome) o), word)) {
+                        *ret = (enum hd_outcome) o;
+                        return 0;
+                }
+        return -EBADMSG;
+}
+
+/* The string member @key of @o: *ret NULL for JSON null or an absent key
+ * when @nullable; -EBADMSG (with the context's error) otherwise. */
+static int member_str(hd_ctx *ctx, json_object *o, const char *key, bool nullable, const char *where,
+                      const char **ret) {
+        json_object *v = NULL;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(o, key, &v) || !v) {
+                if (nullable)
+                        return 0;
+                return hd_error(ctx, -EBADMSG, "result JSON: %s has no \"%s\"", where, key);
+        }
+        if (!json_object_is_type(v, json_type_string))
+                return hd_error(ctx, -EBADMSG, "result JSON: \"%s\" of %s is not a string%s", key, where,
+                                nullable ? " or null" : "");
+        *ret = json_object_get_string(v);
+        return 0;
+}
+
+static int step_from_json(hd_ctx *ctx, enum hd_result_kind kind, json_object *o, size_t i, hd_result *res) {
+        struct hd_result_step_spec s = {};
+        const char *word = NULL, *step_type = NULL;
+        char where[48];
+        int r;
+
+        snprintf(where, sizeof(where), "step %zu", i);
+        if (!json_object_is_type(o, json_type_object))
+                return hd_error(ctx, -EBADMSG, "result JSON: %s is not an object", where);
+        switch (kind) {
+        case HD_RESULT_DRIVERS:
+                if ((r = member_str(ctx, o, "address", false, where, &s.subject)) < 0 ||
+                    (r = member_str(ctx, o, "from", false, where, &s.from)) < 0 ||
+                    (r = member_str(ctx, o, "to", false, where, &s.to)) < 0)
+                        return r;
+                break;
+        case HD_RESULT_RESET:
+                if ((r = member_str(ctx, o, "device", false, where, &s.subject)) < 0 ||
+                    (r = member_str(ctx, o, "method", true, where, &s.to)) < 0)
+                        return r;
+                break;
+        case HD_RESULT_SRIOV:
+                if ((r = member_str(ctx, o, "pf", false, where, &s.subject)) < 0 ||
+                    (r = member_str(ctx, o, "action", false, where, &s.action)) < 0)
+                        return r;
+                break;
+        case HD_RESULT_DOMAIN:
+                if ((r = member_str(ctx, o, "step", false, where, &step_type)) < 0 ||
+                    (r = member_str(ctx, o, "device", true, where, &s.subject)) < 0 ||
+                    (r = member_str(ctx, o, "action", true, where, &s.action)) < 0 ||
+                    (r = member_str(ctx, o, "domain", true, where, &s.parent)) < 0 ||
+                    (r = member_str(ctx, o, "from", true, where, &s.from)) < 0 ||
+                    (r = member_str(ctx, o, "to", true, where, &s.to)) < 0 ||
+                    (r = member_str(ctx, o, "xml", true, where, &s.xml)) < 0)
+                        return r;
+                /* to_json writes "" for a step without a type */
+                s.type = isempty(step_type) ? NULL : step_type;
+                break;
+        case HD_RESULT_MDEV_APPLY:
+        case HD_RESULT_MDEV:
+                if ((r = member_str(ctx, o, "uuid", kind == HD_RESULT_MDEV, where, &s.subject)) < 0 ||
+                    (r = member_str(ctx, o, "parent", false, where, &s.parent)) < 0 ||
+                    (r = member_str(ctx, o, "type", false, where, &s.type)) < 0)
+                        return r;
+                if (kind == HD_RESULT_MDEV && (r = member_str(ctx, o, "action", false, where, &s.action)) < 0)
+                        return r;
+                break;
+        default:
+                return hd_error(ctx, -EINVAL, "result JSON: unknown result kind %d", (int) kind);
+        }
+        if (kind == HD_RESULT_MDEV_APPLY || kind == HD_RESULT_MDEV || kind == HD_RESULT_DOMAIN)
+                if ((r = member_str(ctx, o, "error", true, where, &s.error_text)) < 0)
+                        return r;
+        if ((r = member_str(ctx, o, "result", false, where, &word)) < 0)
+                return r;
+        /* a driver move of a domain operation has a driver move's words */
+        if (outcome_from_word(kind == HD_RESULT_DOMAIN && s.type && streq(s.type, "move") ? HD_RESULT_DRIVERS : kind,
+                              word, &s.outcome) < 0)
+                return hd_error(ctx, -EBADMSG, "result JSON: \"result\" of %s is not an outcome: '%.64s'", where, word);
+        /* the JSON carries a failure's words, not its errno */
+        if (s.outcome == HD_OUTCOME_FAILED)
+                s.error = -EIO;
+        r = hd_result_add_step(res, &s);
+        /* hd_result_add_step gives a failed step strerror() when it has no text */
+        if (r >= 0 && !s.error_text) {
+                free(res->steps[res->n_steps - 1].error_text);
+                res->steps[res->n_steps - 1].error_text = NULL;
+        }
+        return r;
+}
+
+_public_ int hd_result_from_json(hd_ctx *ctx, enum hd_result_kind kind, const char *json, hd_result **ret) {
+        _hd_cleanup_result_ hd_result *res = NULL;
+        json_object *o = NULL, *steps = NULL;
+        enum json_tokener_error jerr;
+        const char *key, *status = NULL, *reason = NULL;
+        int r;
+
+        hd_error_clear(ctx);
+        if (!json || !ret)
+                return hd_error(ctx, -EINVAL, "result JSON: no document");
+        if (kind < HD_RESULT_DRIVERS || kind > HD_RESULT_DOMAIN)
+                return hd_error(ctx, -EINVAL, "result JSON: unknown result kind %d", (int) kind);
+        o = json_tokener_parse_verbose(json, &jerr);
+        if (!o)
+                return hd_error(ctx, -EBADMSG, "result JSON: not JSON: %s", json_tokener_error_desc(jerr));
+        r = hd_result_new(kind, &res);
+        if (r < 0)
+                goto out;
+        if (kind == HD_RESULT_MDEV_APPLY) {
+                steps = o;
+                key = "the document";
+        } else {
+                key = kind == HD_RESULT_SRIOV    ? "actions"
+                      : kind == HD_RESULT_MDEV   ? "mdevs"
+                      : kind == HD_RESULT_DOMAIN ? "steps"
+                                                 : "devices";
+                if (!json_object_is_type(o, json_type_object)) {
+                        r = hd_error(ctx, -EBADMSG, "result JSON: not an object");
+                        goto out;
+                }
+                if ((r = member_str(ctx, o, "status", false, "the document", &status)) < 0 ||
+                    (r = member_str(ctx, o, "reason", true, "the document", &reason)) < 0)
+                        goto out;
+                if (streq(status, "ok"))
+                        res->status = 0;
+                else if (streq(status, "refused"))
+                        res->status = -EBUSY;
+                else if (streq(status, "failed"))
+                        res->status = -EIO; /* the JSON says failed, not why in errno */
+                else {
+                        r = hd_error(ctx, -EBADMSG, "result JSON: unknown status '%.64s'", status);
+                        goto out;
+                }
+                if (reason && !(res->reason = strdup(reason))) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (!json_object_object_get_ex(o, key, &steps)) {
+                        r = hd_error(ctx, -EBADMSG, "result JSON: no \"%s\"", key);
+                        goto out;
+                }
+        }
+        if (!json_object_is_type(steps, json_type_array)) {
+                r = hd_error(ctx, -EBADMSG, "result JSON: %s%s%s is not an array", steps == o ? "" : "\"", key,
+                             steps == o ? "" : "\"");
+                goto out;
+        }
+        for (size_t i = 0; i < json_object_array_length(steps); i++) {
+                r = step_from_json(ctx, kind, json_object_array_get_idx(steps, i), i, res);
+                if (r < 0)
+                        goto out;
+        }
+        *ret = TAKE_PTR(res);
+        r = 0;
+out:
+        json_object_put(o);
+        return r;
+}

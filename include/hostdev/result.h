@@ -33,6 +33,7 @@ extern "C" {
 
 typedef struct hd_result hd_result;
 typedef struct hd_result_step hd_result_step;
+typedef struct hd_ctx hd_ctx;
 struct json_object;
 
 /* Which operation made the result: it picks the words and the shape of
@@ -124,6 +125,18 @@ int hd_result_format_text(const hd_result *r, char **ret);
  * Caller puts *ret.
  */
 int hd_result_to_json(const hd_result *r, struct json_object **ret);
+/**
+ * hd_result_from_json: the result of @kind whose hd_result_to_json()
+ * rendering is the JSON text @json (what hostdevd replies), so that it
+ * renders as the original did: its hd_result_to_json() and
+ * hd_result_format_text() are the original's.  The JSON does not carry
+ * the errno of a failure: a "failed" status and a FAILED step's error are
+ * -EIO.  Keys the kind does not use are ignored.  -EINVAL for no
+ * document or an unknown kind, -EBADMSG for text that is not JSON or not
+ * a document of that kind, each with the context's error (hd_ctx_get_error;
+ * @ctx may be NULL) saying what is wrong; -ENOMEM.  Caller unrefs *ret.
+ */
+int hd_result_from_json(hd_ctx *ctx, enum hd_result_kind kind, const char *json, hd_result **ret);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# hostdevctl through hostdevd (tools/bus.c): with a daemon that serves the
+# same tree and state directory on the system bus ($DBUS_SYSTEM_BUS_ADDRESS,
+# a private bus here), the host-changing verbs run in the daemon and print
+# what --direct prints: the CLI through hostdevd-fake on tree A and
+# hostdevctl-fake --direct on its twin B give the same stdout, stderr and
+# exit status, and the trees end the same.  The daemon ran each call (its
+# tree was rebuilt: its log at -v -v) and none with --direct.  An
+# unprivileged caller gets polkit's refusal in clear words and changes
+# nothing; without a daemon the CLI runs directly; the daemon and a direct
+# CLI wait for each other on the one lock and share the one journal.
+set -u
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/common.sh"
+
+: "${HOSTDEVCTL_FAKE:=$SRCDIR/build/tests/hostdevctl-fake}"
+: "${HOSTDEVD_FAKE:=$SRCDIR/build/tests/hostdevd-fake}"
+
+for t in dbus-daemon busctl flock; do
+        command -v $t >/dev/null || skip_all "no $t (Debian: apt install dbus-daemon dbus-bin systemd util-linux)"
+done
+[ -x "$HOSTDEVD_FAKE" ] || skip_all "hostdevd was not built (meson: libsystemd not found)"
+
+. "$(dirname "$0")/daemon-bus.sh"
+
+# --- the option, documented
+"$HOSTDEVCTL_FAKE" --help | grep -q -- '--direct ' && ok "--help names --direct" || fail "--help names --direct"
+grep -q -- '\\-\\-direct' "$SRCDIR/docs/hostdevctl.1" && ok "docs/hostdevctl.1 names --direct" \
+        || fail "docs/hostdevctl.1 names --direct"
+out=$("$HOSTDEVCTL_FAKE" nodedev-detach 01:00.0 --direct 2>&1); rc=$?
+[ $rc = 64 ] && [ "${out#*--direct is a global option}" != "$out" ] && ok "--direct after the verb: a usage error that says where it goes" \
+        || fail "--direct after the verb: a usage error" "rc=$rc $out"
+
+build_fixtures full
+TA=$TMP/ta TB=$TMP/tb SA=$TMP/sta SB=$TMP/stb
+cp -a "$TMP/fx/full" "$TA"
+cp -a "$TMP/fx/full" "$TB"
+# the root filesystem on 00:17.0's disk: detaching it is refused
+for t in "$TA" "$TB"; do
+        mkdir -p "$t/proc/self"
+        echo "22 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw" > "$t/proc/self/mountinfo"
+done
+# an unprivileged caller runs a copy it can reach
+cp "$HOSTDEVCTL_FAKE" "$TMP/hostdevctl-fake"
+chmod 755 "$TMP/hostdevctl-fake"
+
+if ! start_bus; then
+        fail "a private dbus-daemon starts" "$(cat "$TMP/bus.err")"
+        finish
+        exit
+fi
+export DBUS_SYSTEM_BUS_ADDRESS=$A
+if ! start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v; then
+        fail "hostdevd-fake starts on tree A" "$(cat "$TMP/daemon.log")"
+        finish
+        exit
+fi
+ok "hostdevd-fake serves tree A on the private system bus"
+
+got=$(busctl --address="$A" get-property "$DEST" "$OBJ" "$IFACE" Sysroot StateDir | tr '\n' ' ')
+[ "$got" = "s \"$(realpath "$TA")\" s \"$SA\" " ] && ok "the daemon's Sysroot and StateDir properties" \
+        || fail "the daemon's Sysroot and StateDir properties" "$got"
+
+# the daemon's rebuilds so far; a call first lets it finish what it does
+# after a reply (the rebuild after a change): it answers in turn
+rebuilds() {
+        busctl --address="$A" get-property "$DEST" "$OBJ" "$IFACE" Version > /dev/null 2>&1
+        grep -c "tree rebuilt" "$TMP/daemon.log"
+}
+norm() { sed -e "s,$TA,ROOT,g; s,$TB,ROOT,g; s,$SA,STATE,g; s,$SB,STATE,g" "$1"; }
+viad() { "$HOSTDEVCTL_FAKE" --sysroot "$TA" --state-dir "$SA" "$@"; }
+direct() { "$HOSTDEVCTL_FAKE" --direct --sysroot "$TB" --state-dir "$SB" "$@"; }
+driver() { readlink "$1/sys/bus/pci/devices/0000:$2/driver" | sed 's,.*/,,'; }
+
+# twin ARGS...: the verb through the daemon on A (the daemon's tree was
+# rebuilt for it: it ran the call) and with --direct on B: the same
+# stdout, stderr and exit status
+twin() {
+        local n0 n1 rca rcb why=
+        n0=$(rebuilds)
+        viad "$@" > "$TMP/a.out" 2> "$TMP/a.err"; rca=$?
+        n1=$(rebuilds)
+        direct "$@" > "$TMP/b.out" 2> "$TMP/b.err"; rcb=$?
+        [ "$rca" = "$rcb" ] || why="exit $rca through the daemon, $rcb direct;"
+        [ "$(norm "$TMP/a.out")" = "$(norm "$TMP/b.out")" ] || why="$why stdout: $(diff "$TMP/a.out" "$TMP/b.out" | head -4 | tr '\n' ' ');"
+        [ "$(norm "$TMP/a.err")" = "$(norm "$TMP/b.err")" ] || why="$why stderr: $(diff "$TMP/a.err" "$TMP/b.err" | head -4 | tr '\n' ' ');"
+        [ "$n1" -gt "$n0" ] || why="$why the daemon did not run it;"
+        [ "$(rebuilds)" = "$n1" ] || why="$why the daemon ran the --direct one;"
+        if [ -z "$why" ]; then ok "$* (exit $rca): the same through hostdevd and --direct"
+        else fail "$*: the same through hostdevd and --direct" "$why"; fi
+}
+
+# --- detach and reattach, text and JSON, --group, --dry-run
+twin nodedev-detach 01:00.0 --dry-run
+twin nodedev-detach 01:00.0 --dry-run --json
+twin nodedev-detach 01:00.0 --group --dry-run
+twin nodedev-reattach 01:00.0 --dry-run --json
+twin nodedev-detach 01:00.0
+[ "$(driver "$TA" 01:00.0)" = vfio-pci ] && ok "through the daemon 01:00.0 is on vfio-pci" \
+        || fail "through the daemon 01:00.0 is on vfio-pci" "$(driver "$TA" 01:00.0)"
+twin nodedev-detach 01:00.0 --json
+twin nodedev-reattach 01:00.0
+twin nodedev-detach 01:00.0 --group --json
+twin nodedev-reattach 01:00.0 --group --json
+twin nodedev-detach 01:00.0 --driver stub --dry-run --json
+# a refusal (exit 2): its reason on stderr, its steps
+twin nodedev-detach 00:17.0
+twin nodedev-detach 00:17.0 --json
+[ "$(driver "$TA" 00:17.0)" = ahci ] && ok "the refused detach changed nothing" || fail "the refused detach changed nothing"
+# errors: an unknown device, a device that is no PCI function
+twin nodedev-detach nosuch
+twin nodedev-reattach 00:1g.0
+twin nodedev-detach 00:1c.0 --dry-run
+
+# --- reset: done, refused, failed, no PCI device, unknown
+twin nodedev-reset 01:00.0
+twin nodedev-reset 00:17.0
+twin nodedev-reset 00:17.0 --force
+twin nodedev-reset 00:1c.0
+twin nodedev-reset enp2s0
+twin nodedev-reset nosuch
+
+# --- SR-IOV: the count
+twin sriov set 02:00.0 --numvfs 4 --dry-run --force
+twin sriov set 02:00.0 --numvfs 0 --dry-run
+twin sriov set 02:00.0 --numvfs 8 --dry-run
+twin sriov set 02:00.0 --numvfs 4 --force --json
+twin sriov set 02:00.0 --numvfs 4 --json
+twin sriov set 01:00.0 --numvfs 2
+twin sriov set nosuch --numvfs 2
+
+# --- mdevs: create (a fixed UUID), remove, errors
+U=11111111-2222-4333-8444-555555555555
+twin mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U"
+[ -e "$TA/sys/bus/mdev/devices/$U" ] && ok "mdev create through the daemon created $U" \
+        || fail "mdev create through the daemon created $U"
+twin mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U"
+twin mdev create 0000:00:02.0 nope --uuid "$U"
+twin mdev remove "$U"
+twin mdev remove "$U"
+
+# --- recover: nothing, then a transaction killed halfway on both trees
+twin recover
+for t in A B; do
+        eval "tree=\$T$t state=\$S$t"
+        HOSTDEV_FAKE_KILL_AT=5 "$HOSTDEVCTL_FAKE" --direct --sysroot "$tree" --state-dir "$state" \
+                nodedev-detach 01:00.0 --group > /dev/null 2>&1
+done
+[ -e "$SA/transaction.json" ] && [ -e "$SB/transaction.json" ] && ok "a group detach killed halfway on both trees" \
+        || fail "a group detach killed halfway on both trees" "$(ls "$SA" "$SB")"
+twin recover
+[ ! -e "$SA/transaction.json" ] && [ "$(driver "$TA" 01:00.0)" = nouveau ] && ok "recover through the daemon undid it" \
+        || fail "recover through the daemon undid it" "$(driver "$TA" 01:00.0) $(ls "$SA")"
+
+# --- the trees (and the state directories) end the same
+tree_sum() {
+        (cd "$1" && find sys -printf '%y %P %l\n' | sort && find sys -type f -exec md5sum {} + | sort -k2)
+}
+state_sum() {
+        (cd "$1" && find . ! -name lock -printf '%y %P\n' | sort && find . -type f ! -name lock -exec md5sum {} + | sort -k2)
+}
+if [ "$(tree_sum "$TA")" = "$(tree_sum "$TB")" ]; then ok "trees A (through the daemon) and B (direct) end the same"
+else fail "trees A and B end the same" "$(diff <(tree_sum "$TA") <(tree_sum "$TB") | head -5 | tr '\n' ' ')"; fi
+if [ "$(state_sum "$SA")" = "$(state_sum "$SB")" ]; then ok "their state directories end the same"
+else fail "their state directories end the same" "$(diff <(state_sum "$SA") <(state_sum "$SB") | head -5 | tr '\n' ' ')"; fi
+
+# --- -v says which way; --direct does not call the daemon, also on its tree
+n0=$(rebuilds)
+viad -v nodedev-detach 01:00.0 --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: nodedev-detach: through hostdevd (org.hostdev.Hostdev1.Manager.Detach)$" "$TMP/err" \
+        && ok "-v: 'through hostdevd'" || fail "-v: 'through hostdevd'" "$(cat "$TMP/err")"
+n1=$(rebuilds)
+"$HOSTDEVCTL_FAKE" -v --direct --sysroot "$TA" --state-dir "$SA" nodedev-detach 01:00.0 --dry-run > "$TMP/out" 2> "$TMP/err"
+[ "$(rebuilds)" = "$n1" ] && [ "$n1" -gt "$n0" ] && grep -q "^hostdevctl: nodedev-detach: run directly (--direct)$" "$TMP/err" \
+        && grep -q "would move" "$TMP/out" \
+        && ok "--direct on the daemon's own tree: run here, the daemon not called" \
+        || fail "--direct on the daemon's own tree: the daemon not called" "$n0 $n1 $(rebuilds) $(cat "$TMP/err")"
+"$HOSTDEVCTL_FAKE" -v --sysroot "$TA" --state-dir "$TMP/elsewhere" nodedev-detach 01:00.0 --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: nodedev-detach: run directly: hostdevd keeps its journal in $SA$" "$TMP/err" && [ "$(rebuilds)" = "$n1" ] \
+        && ok "another state directory: run directly, and -v says why" || fail "another state directory: run directly" "$(cat "$TMP/err")"
+"$HOSTDEVCTL_FAKE" -v --sysroot "$TB" --state-dir "$SA" nodedev-detach 01:00.0 --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: nodedev-detach: run directly: hostdevd serves the tree $(realpath "$TA")$" "$TMP/err" && [ "$(rebuilds)" = "$n1" ] \
+        && ok "another tree: run directly, and -v says why" || fail "another tree: run directly" "$(cat "$TMP/err")"
+viad -v sriov set 02:00.0 --numvfs 4 --autoprobe off --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: sriov set: run directly: hostdevd's SriovSetNumVfs does not take --autoprobe$" "$TMP/err" && [ "$(rebuilds)" = "$n1" ] \
+        && ok "an option the method lacks (--autoprobe): run directly" || fail "an option the method lacks: run directly" "$(cat "$TMP/err")"
+
+# --- one lock, one journal
+# a detach through the daemon, then a --direct reattach on the same tree:
+# it finds the daemon's journal record and gives the device back
+viad nodedev-detach 01:00.0 > /dev/null 2>&1
+"$HOSTDEVCTL_FAKE" --direct --sysroot "$TA" --state-dir "$SA" nodedev-reattach 01:00.0 > "$TMP/out" 2>&1; rc=$?
+[ $rc = 0 ] && [ "$(driver "$TA" 01:00.0)" = nouveau ] && grep -q "vfio-pci -> nouveau  done" "$TMP/out" \
+        && ok "one journal: a --direct reattach restores what the daemon's detach journaled" \
+        || fail "one journal: a --direct reattach restores the daemon's detach" "rc=$rc $(cat "$TMP/out")"
+# the first function of a group detach has moved: the transaction holds
+# the lock for 3 s after each bind (HOSTDEV_TEST_DELAY_MS)
+first_moved() {
+        for _ in $(seq 200); do
+                [ "$(driver "$TA" 01:00.0)" = vfio-pci ] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+# a direct group detach holds the lock; a reattach through the daemon
+# meanwhile waits for it, then gives both functions back
+HOSTDEV_TEST_DELAY_MS=3000 "$HOSTDEVCTL_FAKE" --direct --sysroot "$TA" --state-dir "$SA" nodedev-detach 01:00.0 --group \
+        > "$TMP/d.out" 2>&1 &
+dp=$!
+first_moved
+viad nodedev-reattach 01:00.0 --group > "$TMP/r.out" 2>&1 &
+rp=$!
+sleep 1
+mid="$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)"
+kill -0 $rp 2>/dev/null && [ "$mid" = "vfio-pci snd_hda_intel" ] && ok "the daemon's reattach waits while a direct detach holds the lock" \
+        || fail "the daemon's reattach waits for the lock" "drivers: $mid; reattach: $(cat "$TMP/r.out")"
+wait $dp; rcd=$?
+wait $rp; rcr=$?
+[ $rcd = 0 ] && [ $rcr = 0 ] && grep -q "0000:01:00.0  vfio-pci -> nouveau  done" "$TMP/r.out" \
+        && grep -q "0000:01:00.1  vfio-pci -> snd_hda_intel  done" "$TMP/r.out" \
+        && [ "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)" = "nouveau snd_hda_intel" ] && [ ! -e "$SA/transaction.json" ] \
+        && ok "never interleaved: the reattach ran after the whole detach and gave both back" \
+        || fail "never interleaved" "rc $rcd $rcr; $(cat "$TMP/d.out" "$TMP/r.out" | tr '\n' ' ')"
+# and the other way: the daemon's detach holds the lock, a direct one waits
+stop_daemon
+if HOSTDEV_TEST_DELAY_MS=3000 start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v; then
+        viad nodedev-detach 01:00.0 --group > "$TMP/d.out" 2>&1 &
+        dp=$!
+        first_moved
+        "$HOSTDEVCTL_FAKE" --direct --sysroot "$TA" --state-dir "$SA" nodedev-reattach 01:00.0 --group > "$TMP/r.out" 2>&1 &
+        rp=$!
+        sleep 1
+        mid="$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)"
+        kill -0 $rp 2>/dev/null && [ "$mid" = "vfio-pci snd_hda_intel" ] \
+                && ok "a direct reattach waits while the daemon's detach holds the lock" \
+                || fail "a direct reattach waits for the daemon's lock" "drivers: $mid; reattach: $(cat "$TMP/r.out")"
+        wait $dp; rcd=$?
+        wait $rp; rcr=$?
+        [ $rcd = 0 ] && [ $rcr = 0 ] && grep -q "0000:01:00.1  vfio-pci -> snd_hda_intel  done" "$TMP/r.out" \
+                && [ "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)" = "nouveau snd_hda_intel" ] \
+                && ok "never interleaved: the direct reattach ran after the daemon's whole detach" \
+                || fail "never interleaved (daemon first)" "rc $rcd $rcr; $(cat "$TMP/d.out" "$TMP/r.out" | tr '\n' ' ')"
+        stop_daemon
+else
+        fail "hostdevd-fake with HOSTDEV_TEST_DELAY_MS starts" "$(cat "$TMP/daemon.log")"
+fi
+start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v || fail "hostdevd-fake starts again" "$(cat "$TMP/daemon.log")"
+
+# --- an unprivileged caller: polkit (absent here) refuses, in clear words
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        before=$(tree_sum "$TA")
+        bad=
+        for c in "nodedev-detach 01:00.0|org.hostdev.detach" "nodedev-reattach 01:00.0|org.hostdev.reattach" \
+                 "nodedev-reset 01:00.0|org.hostdev.reset" "recover|org.hostdev.recover" \
+                 "sriov set 02:00.0 --numvfs 0 --force|org.hostdev.sriov" \
+                 "mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid $U|org.hostdev.mdev" "mdev remove $U|org.hostdev.mdev"; do
+                IFS='|' read -r cli action <<< "$c"
+                verb=${cli%% [0-9n]*}
+                case $cli in sriov*|mdev*) verb=$(echo "$cli" | cut -d' ' -f1-2) ;; esac
+                out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/hostdevctl-fake" --sysroot "$TA" --state-dir "$SA" \
+                        $cli 2>&1); rc=$?
+                case $out in
+                "hostdevctl: $verb: not authorized: hostdevd asked polkit for the action $action and was refused ($action needs root: polkit is not running to authorize others); run it as root, or have the action granted to you (polkit rules, the hostdev group)")
+                        [ $rc = 1 ] || bad="$bad [$cli: exit $rc]" ;;
+                *) bad="$bad [$cli: $out]" ;;
+                esac
+        done
+        [ -z "$bad" ] && ok "uid 65534 through the daemon: every verb 'not authorized', naming polkit and the action, exit 1" \
+                || fail "uid 65534 through the daemon: not authorized" "$bad"
+        [ "$(tree_sum "$TA")" = "$before" ] && ok "uid 65534's calls changed nothing" || fail "uid 65534's calls changed nothing"
+else
+        skip "uid 65534 through the daemon: not authorized" "not root, or no setpriv"
+        skip "uid 65534's calls changed nothing" "not root, or no setpriv"
+fi
+
+# --- without a daemon the CLI runs directly
+stop_daemon
+viad -v nodedev-detach 01:00.0 --dry-run > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc = 0 ] && grep -q "^hostdevctl: nodedev-detach: run directly: hostdevd is not running$" "$TMP/err" && grep -q "would move" "$TMP/out" \
+        && ok "no daemon on the bus: run directly, and -v says so" || fail "no daemon: run directly" "rc=$rc $(cat "$TMP/err")"
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$TMP/nosuchbus viad -v nodedev-detach 01:00.0 --dry-run > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc = 0 ] && grep -q "^hostdevctl: nodedev-detach: run directly: no system bus: " "$TMP/err" && grep -q "would move" "$TMP/out" \
+        && ok "no system bus: run directly" || fail "no system bus: run directly" "rc=$rc $(cat "$TMP/err")"
+
+finish

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hostdevctl through hostdevd: a verb that changes the host runs in the
+ * daemon when one serves this root and state directory (so that a user
+ * polkit lets do it needs no root, and the daemon's tree and the CLI's
+ * runs share one lock and one journal), and directly otherwise or with
+ * --direct.  The daemon replies with the result's JSON
+ * (hd_result_to_json), which hd_result_from_json() turns back into the
+ * result the verb prints with its own code: the output is the same either
+ * way.
+ *
+ * routes[] is the one table: one row per verb that a daemon method runs.
+ * Still run here, for want of a method: every other verb (the sriov vf,
+ * apply and persist verbs, mdev define/undefine/start/autostart/modify/
+ * stop, the boot and override verbs, domain attach/detach, capture);
+ * reads are the same for everyone and stay here too.
+ * A verb asks bus_route() and gets BUS_DIRECT (run it here), BUS_RESULT
+ * (the daemon's result, to print) or BUS_DONE (the daemon's error was
+ * printed; the exit status is *ret_rc).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostdevctl.h"
+
+bool arg_direct;
+
+#define BUS_NAME "org.hostdev.Hostdev1"
+#define MANAGER_PATH "/org/hostdev/Hostdev1/Manager"
+#define MANAGER_IFACE "org.hostdev.Hostdev1.Manager"
+
+/* Every verb a hostdevd method runs; a new method is one row.  The
+ * arguments are the verb's own (tools/cmd-*.c builds them). */
+static const struct bus_route {
+        const char *verb;           /* as hostdevctl names it in its messages */
+        const char *method;         /* of org.hostdev.Hostdev1.Manager */
+        const char *action;         /* the polkit action the daemon asks for */
+        enum hd_result_kind kind;   /* of the result JSON it replies */
+} routes[] = {
+        { "nodedev-detach", "Detach", "org.hostdev.detach", HD_RESULT_DRIVERS },
+        { "nodedev-reattach", "Reattach", "org.hostdev.reattach", HD_RESULT_DRIVERS },
+        { "nodedev-reset", "Reset", "org.hostdev.reset", HD_RESULT_RESET },
+        { "recover", "Recover", "org.hostdev.recover", HD_RESULT_DRIVERS },
+        { "sriov set", "SriovSetNumVfs", "org.hostdev.sriov", HD_RESULT_SRIOV },
+        { "mdev create", "MdevCreate", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "mdev remove", "MdevRemove", "org.hostdev.mdev", HD_RESULT_MDEV },
+};
+
+static const struct bus_route *find_route(const char *verb) {
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++)
+                if (streq(routes[i].verb, verb))
+                        return &routes[i];
+        return NULL;
+}
+
+/* -v: which way a verb went */
+static void say_path(const char *verb, const char *fmt, ...) _printf_(2, 3);
+static void say_path(const char *verb, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+
+        if (arg_log_level < HD_LOG_INFO)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        errorf("%s: %s", verb, strempty(s));
+}
+
+/* The main program's privilege check, put off until a verb knows whether
+ * the daemon runs it (bus_wanted). */
+static int deferred_argc;
+static char **deferred_argv;
+
+/* The verb as routes[] names it: "sriov set" for argv "sriov" "set". */
+static void verb_name(int argc, char **argv, char *buf, size_t size) {
+        snprintf(buf, size, "%s", argv[0]);
+        if (argc > 1 && !find_route(buf))
+                snprintf(buf, size, "%s %s", argv[0], argv[1]);
+}
+
+#if HAVE_SD_BUS
+#include <systemd/sd-bus.h>
+
+static sd_bus *bus;
+static enum { UNKNOWN, SERVES, NOT_SERVING } daemon_state = UNKNOWN;
+static char why_not[PATH_MAX + 96];
+
+static void bus_close(void) {
+        bus = sd_bus_flush_close_unref(bus);
+}
+
+/* The path resolved when it exists, else as given. */
+static char *real_or_same(const char *path) {
+        char *r = realpath(path, NULL);
+        return r ?: strdup(path);
+}
+
+static int get_string_property(const char *name, char **ret) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = sd_bus_get_property_string(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, name, &e, ret);
+        if (r < 0)
+                snprintf(why_not, sizeof(why_not), "hostdevd does not say its %s: %s", name, e.message ?: strerror(-r));
+        sd_bus_error_free(&e);
+        return r;
+}
+
+/* Whether hostdevd runs on the system bus ($DBUS_SYSTEM_BUS_ADDRESS) for
+ * the root and state directory this run would use; once per run.  A
+ * daemon that is not running is not started (no activation). */
+static bool daemon_serves(void) {
+        _cleanup_free_ char *sysroot = NULL, *state = NULL, *my_root = NULL, *my_state = NULL, *a = NULL, *b = NULL;
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r, owned = 0;
+
+        if (daemon_state != UNKNOWN)
+                return daemon_state == SERVES;
+        daemon_state = NOT_SERVING;
+        r = sd_bus_open_system(&bus);
+        if (r >= 0)
+                atexit(bus_close);
+        if (r < 0) {
+                snprintf(why_not, sizeof(why_not), "no system bus: %s", strerror(-r));
+                return false;
+        }
+        {
+                sd_bus_message *reply = NULL;
+                r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "NameHasOwner", &e, &reply, "s", BUS_NAME);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "b", &owned);
+                sd_bus_message_unref(reply);
+                sd_bus_error_free(&e);
+        }
+        if (r < 0 || !owned) {
+                snprintf(why_not, sizeof(why_not), "hostdevd is not running");
+                return false;
+        }
+        if (get_string_property("Sysroot", &sysroot) < 0 || get_string_property("StateDir", &state) < 0)
+                return false;
+        /* the root and state directory this run would use */
+        r = hd_ctx_new(arg_sysroot, &ctx);
+        if (r >= 0 && arg_state_dir)
+                r = hd_ctx_set_state_dir(ctx, arg_state_dir);
+        if (r < 0 || !hd_ctx_get_state_dir(ctx)) {
+                snprintf(why_not, sizeof(why_not), "cannot tell this run's state directory");
+                return false;
+        }
+        my_root = arg_sysroot ? real_or_same(arg_sysroot) : strdup("");
+        my_state = real_or_same(hd_ctx_get_state_dir(ctx));
+        a = *sysroot ? real_or_same(sysroot) : strdup("");
+        b = real_or_same(state);
+        if (!my_root || !my_state || !a || !b)
+                return false;
+        if (!streq(my_root, a)) {
+                snprintf(why_not, sizeof(why_not), "hostdevd serves %s%s", *a ? "the tree " : "the live host", a);
+                return false;
+        }
+        if (!streq(my_state, b)) {
+                snprintf(why_not, sizeof(why_not), "hostdevd keeps its journal in %s", b);
+                return false;
+        }
+        daemon_state = SERVES;
+        return true;
+}
+
+/* The daemon's error, printed as the verb would print it: a result it
+ * carries (a refusal, a failed transaction) is the verb's to print; an
+ * error without one is the CLI's words already; AccessDenied names
+ * polkit and the action. */
+static int reply_error(const struct bus_route *rt, const char *verb, sd_bus_message *reply, const sd_bus_error *e,
+                       hd_result **ret, int *ret_rc) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        const char *json = NULL;
+        int r;
+
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
+                errorf("%s: not authorized: hostdevd asked polkit for the action %s and was refused (%s); run it as "
+                       "root, or have the action granted to you (polkit rules, the hostdev group)",
+                       verb, rt->action, e->message ?: e->name);
+                *ret_rc = EXIT_FAILURE;
+                return BUS_DONE;
+        }
+        if (startswith(e->name, "org.hostdev.Hostdev1.Error.")) {
+                /* a refusal or failed transaction: its result as a second argument */
+                if (reply && sd_bus_message_rewind(reply, true) >= 0 && sd_bus_message_skip(reply, "s") >= 0 &&
+                    sd_bus_message_read(reply, "s", &json) > 0 && json) {
+                        (void) hd_ctx_new(arg_sysroot, &ctx);
+                        r = hd_result_from_json(ctx, rt->kind, json, ret);
+                        if (r >= 0)
+                                return BUS_RESULT;
+                        errorf("%s: hostdevd's reply cannot be read: %s", verb, hd_ctx_get_error(ctx) ?: strerror(-r));
+                        *ret_rc = EXIT_FAILURE;
+                        return BUS_DONE;
+                }
+                errorf("%s", e->message ?: e->name);
+                *ret_rc = sd_bus_error_has_name(e, "org.hostdev.Hostdev1.Error.Refused") ? EXIT_REFUSED : EXIT_FAILURE;
+                return BUS_DONE;
+        }
+        errorf("%s: hostdevd: %s (hostdevctl --direct runs it without the daemon)", verb, e->message ?: e->name);
+        *ret_rc = EXIT_FAILURE;
+        return BUS_DONE;
+}
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error _unused_) {
+        *(sd_bus_message **) userdata = sd_bus_message_ref(m);
+        return 0;
+}
+
+static int call(const struct bus_route *rt, const char *verb, hd_result **ret, int *ret_rc, const char *types,
+                va_list ap) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        sd_bus_message *m = NULL, *reply = NULL;
+        const char *json = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, rt->method);
+        if (r >= 0)
+                r = sd_bus_message_appendv(m, types, ap);
+        /* a polkit agent may ask the user for a password */
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(m, true);
+        if (r < 0) {
+                sd_bus_message_unref(m);
+                errorf("%s: cannot call hostdevd: %s", verb, strerror(-r));
+                *ret_rc = EXIT_FAILURE;
+                return BUS_DONE;
+        }
+        /* the daemon may wait for a transaction that holds the lock, and
+         * for a password: no time limit.  The reply is kept whole (an
+         * error's second argument is the result of a refusal), which
+         * sd_bus_call() would not do. */
+        r = sd_bus_call_async(bus, NULL, m, on_reply, &reply, 24ULL * 3600 * 1000 * 1000);
+        sd_bus_message_unref(m);
+        while (r >= 0 && !reply) {
+                r = sd_bus_process(bus, NULL);
+                if (r == 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+        }
+        if (r < 0) {
+                errorf("%s: hostdevd: %s (hostdevctl --direct runs it without the daemon)", verb, strerror(-r));
+                *ret_rc = EXIT_FAILURE;
+                return BUS_DONE;
+        }
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                r = reply_error(rt, verb, reply, sd_bus_message_get_error(reply), ret, ret_rc);
+                sd_bus_message_unref(reply);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "s", &json);
+        if (r >= 0) {
+                (void) hd_ctx_new(arg_sysroot, &ctx);
+                r = hd_result_from_json(ctx, rt->kind, json, ret);
+        }
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                errorf("%s: hostdevd's reply cannot be read: %s", verb, hd_ctx_get_error(ctx) ?: strerror(-r));
+                *ret_rc = EXIT_FAILURE;
+                return BUS_DONE;
+        }
+        return BUS_RESULT;
+}
+#else
+static char why_not[] = "hostdevctl was built without sd-bus";
+static bool daemon_serves(void) { return false; }
+#endif
+
+bool bus_wanted(int argc, char **argv) {
+        char name[160];
+
+        verb_name(argc, argv, name, sizeof(name));
+        if (arg_direct || !find_route(name) || !daemon_serves())
+                return false;
+        deferred_argc = argc;
+        deferred_argv = argv;
+        return true;
+}
+
+int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types, ...) {
+        const struct bus_route *rt = find_route(verb);
+        int r;
+
+        if (!rt)
+                return BUS_DIRECT;
+        if (arg_direct)
+                say_path(verb, "run directly (--direct)");
+        else if (!daemon_serves())
+                say_path(verb, "run directly: %s", why_not);
+        else if (unsupported)
+                say_path(verb, "run directly: hostdevd's %s does not take %s", rt->method, unsupported);
+        if (arg_direct || !daemon_serves() || unsupported) {
+                /* main left the privilege check to the daemon */
+                if (deferred_argv && check_privilege(deferred_argc, deferred_argv) < 0) {
+                        *ret_rc = EXIT_FAILURE;
+                        return BUS_DONE;
+                }
+                return BUS_DIRECT;
+        }
+        say_path(verb, "through hostdevd (%s.%s)", MANAGER_IFACE, rt->method);
+#if HAVE_SD_BUS
+        {
+                va_list ap;
+                va_start(ap, types);
+                r = call(rt, verb, ret, ret_rc, types, ap);
+                va_end(ap);
+        }
+#else
+        (void) ret;
+        (void) types;
+        r = BUS_DIRECT;
+#endif
+        return r;
+}
