@@ -200,14 +200,12 @@ static bool apply_added_once(struct daemon *d) {
  * devices that appeared meanwhile are new in that tree and applied in
  * the next round. */
 static void apply_added(struct daemon *d) {
-        static bool applying;   /* the rebuilds below apply nothing themselves */
-
-        if (applying)
+        if (d->applying)
                 return;
-        applying = true;
+        d->applying = true;
         for (unsigned round = 0; round < 8 && apply_added_once(d); round++)
                 (void) rebuild(d);
-        applying = false;
+        d->applying = false;
 }
 
 /* Enumerate again; announce the difference unless it is the first tree,

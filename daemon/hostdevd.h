@@ -36,6 +36,7 @@ struct daemon {
         size_t n_snap;
         char *list_json, *iommu_json;   /* ListDevices, ListIommuGroups (lazily) */
         unsigned long long generation;  /* rebuilds so far */
+        bool applying;                  /* in apply_added(): its rebuilds apply nothing themselves */
 };
 
 /* A host-changing method's work, run once the caller is authorized: it

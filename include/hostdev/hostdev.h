@@ -339,6 +339,11 @@ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d);
  * original driver (hd_vfio_reattach gives it back). */
 bool hd_vfio_is_journaled(hd_ctx *ctx, const char *addr);
 
+/* true when the journal holds a transaction a crash interrupted (one
+ * hd_vfio_recover finishes or undoes); reads nothing else and takes no
+ * lock, so a clean start creates nothing. */
+bool hd_vfio_transaction_pending(hd_ctx *ctx);
+
 /**
  * hd_pci_reset: reset a PCI function through the kernel ("reset").  The
  * kernel's methods are in "reset_method"; the first one is used.  Returns
