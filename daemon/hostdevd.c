@@ -55,12 +55,15 @@ static void logf_(int level, const char *fmt, ...) {
 
 /* ---- the cached tree and its change signals ---- */
 
+static void snap_free_one(struct dev_snap *e) {
+        free(e->name);
+        free(e->driver);
+        free(e->parent);
+}
+
 static void snap_free(struct dev_snap *s, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(s[i].name);
-                free(s[i].driver);
-                free(s[i].parent);
-        }
+        for (size_t i = 0; i < n; i++)
+                snap_free_one(&s[i]);
         free(s);
 }
 
@@ -695,26 +698,168 @@ struct monitor {
         struct udev_monitor *mon;
 };
 
+/* ---- one event at a time (hd_nodedev_list_update) ---- */
+
+/* the snapshot entry of @dev, made anew */
+static int snap_fill(hd_device *dev, struct dev_snap *e) {
+        hd_device *p = hd_device_get_parent(dev);
+        struct dev_snap n = {};
+
+        n.name = strdup(hd_device_get_name(dev));
+        n.driver = strdup_or_null(hd_device_get_driver(dev));
+        n.parent = strdup_or_null(p ? hd_device_get_name(p) : NULL);
+        if (!n.name) {
+                snap_free_one(&n);
+                return -ENOMEM;
+        }
+        for (int c = 0; c < _HD_CAP_MAX && c < 64; c++)
+                if (c != HD_CAP_VPD && hd_device_has_cap(dev, (enum hd_cap_type) c))
+                        n.caps |= 1ULL << c;
+        *e = n;
+        return 0;
+}
+
+/* where @name is or would go in the sorted snapshot */
+static size_t snap_find(struct daemon *d, const char *name, bool *found) {
+        size_t lo = 0, hi = d->n_snap;
+        *found = false;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(d->snap[mid].name, name);
+                if (c == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+struct update {
+        struct daemon *d;
+        int error;              /* the snapshot could not follow: rebuild */
+        unsigned changed;
+};
+
+/* The library's news of one device: the snapshot follows, the signals go
+ * out (the device object's properties read the updated tree). */
+static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_change what, void *userdata) {
+        struct update *u = userdata;
+        struct daemon *d = u->d;
+        const char *name = hd_device_get_name(dev);
+        struct dev_snap e;
+        bool found;
+        size_t i;
+
+        if (u->error)
+                return;
+        i = snap_find(d, name, &found);
+        switch (what) {
+        case HD_NODEDEV_REMOVED:
+                if (!found)
+                        return;
+                emit(d, "DeviceRemoved", name);
+                snap_free_one(&d->snap[i]);
+                memmove(d->snap + i, d->snap + i + 1, (d->n_snap - i - 1) * sizeof(*d->snap));
+                d->n_snap--;
+                u->changed++;
+                return;
+        case HD_NODEDEV_ADDED: {
+                struct dev_snap *v;
+                if (found || snap_fill(dev, &e) < 0 ||
+                    !(v = realloc(d->snap, (d->n_snap + 1) * sizeof(*d->snap)))) {
+                        if (!found)
+                                u->error = -ENOMEM;
+                        return;
+                }
+                d->snap = v;
+                memmove(d->snap + i + 1, d->snap + i, (d->n_snap - i) * sizeof(*d->snap));
+                e.added = true;
+                d->snap[i] = e;
+                d->n_snap++;
+                u->changed++;
+                emit(d, "DeviceAdded", name);
+                return;
+        }
+        case HD_NODEDEV_REFRESHED:
+                if (!found || snap_fill(dev, &e) < 0) {
+                        u->error = -ENOMEM;
+                        return;
+                }
+                u->changed++;
+                if (streq_ptr_(e.driver, d->snap[i].driver) && streq_ptr_(e.parent, d->snap[i].parent) &&
+                    e.caps == d->snap[i].caps) {
+                        snap_free_one(&e);
+                        return;
+                }
+                e.added = d->snap[i].added;
+                snap_free_one(&d->snap[i]);
+                d->snap[i] = e;
+                emit(d, "DeviceChanged", name);
+                return;
+        }
+}
+
+/* One uevent into the tree: 0 done, <0 the tree must be enumerated again. */
+static int apply_event(struct daemon *d, struct udev_device *dev, struct update *u) {
+        const char *action = udev_device_get_action(dev), *syspath = udev_device_get_syspath(dev);
+        const char *old = udev_device_get_property_value(dev, "DEVPATH_OLD");
+        char *old_syspath = NULL;
+        int r;
+
+        if (!action || !syspath)
+                return -ESTALE;
+        if (old && asprintf(&old_syspath, "/sys%s", old) < 0)
+                return -ENOMEM;
+        r = hd_nodedev_list_update(d->list, action, syspath, old_syspath, on_change, u);
+        free(old_syspath);
+        if (r >= 0 && u->error)
+                r = u->error;
+        logf_(7, "uevent %s %s: %s", action, syspath, r < 0 ? strerror(-r) : r ? "tree updated" : "no node device");
+        return r < 0 ? r : 0;
+}
+
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct monitor *mo = userdata;
-        bool changed = false;
+        struct daemon *d = mo->d;
+        struct update u = { .d = d };
+        bool full = false;
+        double t0 = now_ms();
 
-        /* take every queued event, then enumerate once: a burst costs one
-         * rebuild, and events lost to a full receive buffer (ENOBUFS) cost
-         * nothing more, as every rebuild is a full enumeration */
+        /* the devices new since the last round are those of this one */
+        for (size_t i = 0; i < d->n_snap; i++)
+                d->snap[i].added = false;
+        /* every queued event: each updates the tree where it can place
+         * it; one it cannot, or events lost to a full receive buffer
+         * (ENOBUFS), make one full enumeration after the queue is drained */
         for (unsigned i = 0; i < 1000000; i++) {
                 struct udev_device *dev = udev_monitor_receive_device(mo->mon);
                 if (dev) {
+                        if (!full && apply_event(d, dev, &u) < 0)
+                                full = true;
                         udev_device_unref(dev);
-                        changed = true;
                 } else if (errno == ENOBUFS) {
                         logf_(4, "uevents were lost (receive buffer full): re-reading every device");
-                        changed = true;
+                        full = true;
                 } else
                         break;  /* EAGAIN: drained */
         }
-        if (changed)
-                (void) rebuild(mo->d);
+        if (full) {
+                (void) rebuild(d);
+                return 0;
+        }
+        if (u.changed == 0)
+                return 0;
+        free(d->list_json);
+        free(d->iommu_json);
+        d->list_json = d->iommu_json = NULL;
+        d->generation++;
+        logf_(7, "tree updated by events: %u devices changed in %.2f ms (generation %llu)", u.changed,
+              now_ms() - t0, d->generation);
+        apply_added(d);
         return 0;
 }
 
