@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <libudev.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -250,6 +251,8 @@ int rebuild(struct daemon *d) {
         if (d->generation > 0)
                 emit_diff(d, old, n_old, s, n);
         snap_free(old, n_old);
+        /* the old tree and the enumeration's scratch: back to the system */
+        malloc_trim(0);
         d->generation++;
         logf_(7, "tree rebuilt: %zu devices (generation %llu): enumerated in %.1f ms, compared in %.1f ms", n,
               d->generation, t1 - t0, now_ms() - t1);
@@ -326,6 +329,9 @@ static int reply_cached_json(sd_bus_message *m, struct daemon *d, char **cache,
                 if (r >= 0)
                         r = hd_json_to_text(o, cache);
                 json_object_put(o);
+                /* the tree of small json-c objects is gone: its pages go
+                 * back to the system, not kept for the next rendering */
+                malloc_trim(0);
                 if (r < 0)
                         return sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s: %s", what, strerror(-r));
         }
@@ -738,6 +744,26 @@ static size_t snap_find(struct daemon *d, const char *name, bool *found) {
         return lo;
 }
 
+/* A driver bound or unbound: whether the IOMMU group of @dev is viable
+ * may have changed for its other members too. */
+static void announce_group_viability(struct daemon *d, hd_device *dev) {
+        int group = hd_device_get_iommu_group(dev);
+        hd_device **members = NULL;
+        size_t n = 0;
+
+        if (group < 0 || hd_iommu_group_get_devices(d->list, (unsigned) group, &members, &n) < 0)
+                return;
+        for (size_t k = 0; k < n; k++) {
+                char *path = NULL;
+                if (members[k] == dev || sd_bus_path_encode(DEVICES_PATH, hd_device_get_name(members[k]), &path) < 0)
+                        continue;
+                if (sd_bus_emit_properties_changed(d->bus, path, DEVICE_IFACE, "IommuGroupViable", NULL) < 0)
+                        logf_(4, "cannot announce the change of %s", path);
+                free(path);
+        }
+        free(members);
+}
+
 struct update {
         struct daemon *d;
         int error;              /* the snapshot could not follow: rebuild */
@@ -796,6 +822,8 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                         return;
                 }
                 e.added = d->snap[i].added;
+                if (!streq_ptr_(e.driver, d->snap[i].driver))
+                        announce_group_viability(d, dev);
                 snap_free_one(&d->snap[i]);
                 d->snap[i] = e;
                 emit(d, "DeviceChanged", name);
@@ -959,6 +987,10 @@ int main(int argc, char **argv) {
         if (check_sysroot(d.sysroot) < 0)
                 return 64;
 
+        /* big blocks (a reply of megabytes, its rendering) are mapped and
+         * unmapped, never kept in the heap: a fixed threshold (glibc's
+         * grows with every big free otherwise) */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         r = daemon_ctx_new(d.sysroot, &d.ctx);
         if (r < 0) {
                 fprintf(stderr, "hostdevd: cannot open sysroot '%s': %s\n", d.sysroot ?: "/", strerror(-r));
