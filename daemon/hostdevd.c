@@ -57,6 +57,8 @@ static void logf_(int level, const char *fmt, ...) {
 /* ---- the cached tree and its change signals ---- */
 
 static void snap_free_one(struct dev_snap *e) {
+        if (e->json_owned)
+                free(e->json);
         free(e->name);
         free(e->driver);
         free(e->parent);
@@ -73,6 +75,12 @@ static int snap_cmp(const void *a, const void *b) {
 }
 
 static char *strdup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int snap_group(hd_device *dev) {
+        return hd_device_get_cap_type(dev) == HD_CAP_PCI ? hd_device_get_iommu_group(dev) : -1;
+}
+
+static size_t snap_find(struct daemon *d, const char *name, bool *found);
 
 static int snapshot(hd_nodedev_list *list, struct dev_snap **ret, size_t *ret_n) {
         size_t n = hd_nodedev_list_count(list);
@@ -94,6 +102,7 @@ static int snapshot(hd_nodedev_list *list, struct dev_snap **ret, size_t *ret_n)
                 for (int c = 0; c < _HD_CAP_MAX && c < 64; c++)
                         if (c != HD_CAP_VPD && hd_device_has_cap(dev, (enum hd_cap_type) c))
                                 s[i].caps |= 1ULL << c;
+                s[i].group = snap_group(dev);
         }
         qsort(s, n, sizeof(*s), snap_cmp);
         *ret = s;
@@ -245,12 +254,14 @@ int rebuild(struct daemon *d) {
         d->n_snap = n;
         hd_nodedev_list_unref(d->list);
         d->list = list;
-        free(d->list_json);
+        d->frags_ready = false;
         free(d->iommu_json);
-        d->list_json = d->iommu_json = NULL;
+        d->iommu_json = NULL;
         if (d->generation > 0)
                 emit_diff(d, old, n_old, s, n);
         snap_free(old, n_old);
+        free(d->frag_block);
+        d->frag_block = NULL;
         /* the old tree and the enumeration's scratch: back to the system */
         malloc_trim(0);
         d->generation++;
@@ -311,10 +322,197 @@ static int reply_text(sd_bus_message *m, char *text) {
 
 static bool is_active(hd_device *dev, void *userdata) { return hd_device_is_active(dev); }
 
-/* The JSON answers are made once per tree (the cache is dropped when the
- * tree is rebuilt) and answered from then on. */
-static int build_list_json(struct daemon *d, json_object **ret) {
-        return hd_nodedev_list_to_json(d->list, is_active, NULL, ret);
+/* ListDevices is answered from one rendered fragment per device, kept in
+ * the snapshot (dev_snap.json: the device's object as it stands, indented,
+ * in nodedev-list --json's array): a full rendering once per enumerated
+ * tree, then only the devices an event touched are rendered again, and
+ * the reply is the fragments copied straight into the message.  The
+ * ListIommuGroups answer is made once per change. */
+static bool is_one(hd_device *dev, void *userdata) { return dev == userdata; }
+
+/* @o's text as it stands in a pretty array: two more spaces a line */
+static int fragment(json_object *o, char **ret, size_t *ret_len) {
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        size_t lines = 1, n = 0;
+        char *f;
+
+        if (!s)
+                return -ENOMEM;
+        for (const char *p = s; *p; p++)
+                lines += *p == '\n';
+        f = malloc(strlen(s) + 2 * lines + 1);
+        if (!f)
+                return -ENOMEM;
+        f[n++] = ' ';
+        f[n++] = ' ';
+        for (const char *p = s; *p; p++) {
+                f[n++] = *p;
+                if (*p == '\n') {
+                        f[n++] = ' ';
+                        f[n++] = ' ';
+                }
+        }
+        f[n] = 0;
+        *ret = f;
+        *ret_len = n;
+        return 0;
+}
+
+static void frag_clear(struct dev_snap *e);
+
+static void frag_set(struct dev_snap *e, hd_device *dev, json_object *o) {
+        frag_clear(e);
+        if (!hd_device_is_active(dev)) {
+                e->listed = -1;
+                return;
+        }
+        if (fragment(o, &e->json, &e->json_len) < 0)
+                return;         /* out of memory: again next time */
+        e->json_owned = true;
+        e->listed = 1;
+}
+
+static void frag_clear(struct dev_snap *e) {
+        if (e->json_owned)
+                free(e->json);
+        e->json = NULL;
+        e->json_len = 0;
+        e->json_owned = false;
+        e->listed = 0;
+}
+
+/* every device's fragment, from one rendering of the whole list: the
+ * fragments lie in that one text (d->frag_block), cut where json-c ends an
+ * element of the array ("\n  }": the objects are flat, and a newline
+ * inside a string is escaped), so the heap keeps no thousands of small
+ * blocks between the freed json-c objects */
+static int frags_render_all(struct daemon *d) {
+        json_object *a = NULL;
+        size_t n = hd_nodedev_list_count(d->list);
+        char *text = NULL, *p;
+        int r;
+
+        if (n != d->n_snap)
+                return -ESTALE;
+        r = hd_nodedev_list_to_json(d->list, is_active, NULL, &a);
+        if (r >= 0)
+                r = hd_json_to_text(a, &text);
+        json_object_put(a);
+        malloc_trim(0);
+        if (r < 0)
+                return r;
+        if (strncmp(text, "[\n", 2) != 0) {
+                free(text);
+                return -EBADMSG;
+        }
+        for (size_t i = 0; i < n; i++)
+                frag_clear(&d->snap[i]);
+        free(d->frag_block);
+        d->frag_block = text;
+        p = text + 2;
+        for (size_t i = 0; i < n; i++) {
+                hd_device *dev = hd_nodedev_list_get(d->list, i);
+                char *end;
+
+                if (!streq_(hd_device_get_name(dev), d->snap[i].name))
+                        return -ESTALE;
+                if (!hd_device_is_active(dev)) {
+                        d->snap[i].listed = -1;
+                        continue;
+                }
+                end = strstr(p, "\n  }");
+                if (!end || strncmp(p, "  {", 3) != 0)
+                        return -EBADMSG;
+                end += 4;
+                d->snap[i].json = p;
+                d->snap[i].json_len = (size_t) (end - p);
+                d->snap[i].listed = 1;
+                p = end + 2;    /* ",\n", or "\n]" after the last */
+        }
+        d->frags_ready = true;
+        return 0;
+}
+
+/* the fragments the events left out of date */
+static int frags_render_dirty(struct daemon *d) {
+        size_t n = hd_nodedev_list_count(d->list);
+
+        if (n != d->n_snap)
+                return -ESTALE;
+        for (size_t i = 0; i < n; i++) {
+                hd_device *dev = hd_nodedev_list_get(d->list, i);
+                json_object *a = NULL;
+                int r;
+
+                if (!streq_(hd_device_get_name(dev), d->snap[i].name))
+                        return -ESTALE;
+                if (d->snap[i].listed != 0)
+                        continue;
+                if (!hd_device_is_active(dev)) {
+                        frag_set(&d->snap[i], dev, NULL);
+                        continue;
+                }
+                r = hd_nodedev_list_to_json(d->list, is_one, dev, &a);
+                if (r < 0)
+                        return r;
+                if (json_object_array_length(a) == 1)
+                        frag_set(&d->snap[i], dev, json_object_array_get_idx(a, 0));
+                json_object_put(a);
+        }
+        return 0;
+}
+
+/* an event changed what @name's object shows: rendered again when asked */
+static void frag_dirty(struct daemon *d, const char *name) {
+        bool found;
+        size_t i = snap_find(d, name, &found);
+        if (found)
+                frag_clear(&d->snap[i]);
+}
+
+static int reply_list(sd_bus_message *m, struct daemon *d) {
+        sd_bus_message *reply = NULL;
+        double t0 = now_ms();
+        size_t total = 0, k = 0;
+        char *p;
+        int r;
+
+        r = d->frags_ready ? frags_render_dirty(d) : -ESTALE;
+        if (r == -ESTALE)
+                r = frags_render_all(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "nodedev-list: %s", strerror(-r));
+        for (size_t i = 0; i < d->n_snap; i++)
+                if (d->snap[i].listed > 0) {
+                        total += d->snap[i].json_len + (k ? 2 : 0);
+                        k++;
+                }
+        /* json-c's array: "[\n" ITEM ",\n" ITEM ... "\n]"; "[\n]" when empty */
+        total += k ? 4 : 3;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_string_space(reply, total, &p);
+        if (r < 0) {
+                sd_bus_message_unref(reply);
+                return r;
+        }
+        memcpy(p, "[\n", 2);
+        p += 2;
+        k = 0;
+        for (size_t i = 0; i < d->n_snap; i++)
+                if (d->snap[i].listed > 0) {
+                        if (k++) {
+                                memcpy(p, ",\n", 2);
+                                p += 2;
+                        }
+                        memcpy(p, d->snap[i].json, d->snap[i].json_len);
+                        p += d->snap[i].json_len;
+                }
+        memcpy(p, k ? "\n]" : "]", k ? 2 : 1);
+        logf_(7, "nodedev-list: answer of %zu bytes made in %.2f ms", total, now_ms() - t0);
+        r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        return r;
 }
 
 static int build_iommu_json(struct daemon *d, json_object **ret) {
@@ -325,6 +523,7 @@ static int reply_cached_json(sd_bus_message *m, struct daemon *d, char **cache,
                              int (*build)(struct daemon *d, json_object **ret), const char *what) {
         if (!*cache) {
                 json_object *o = NULL;
+                double t0 = now_ms();
                 int r = build(d, &o);
                 if (r >= 0)
                         r = hd_json_to_text(o, cache);
@@ -334,6 +533,7 @@ static int reply_cached_json(sd_bus_message *m, struct daemon *d, char **cache,
                 malloc_trim(0);
                 if (r < 0)
                         return sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s: %s", what, strerror(-r));
+                logf_(7, "%s: answer made in %.1f ms (%zu bytes)", what, now_ms() - t0, strlen(*cache));
         }
         return sd_bus_reply_method_return(m, "s", *cache);
 }
@@ -350,7 +550,7 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
         if (*filter && strcmp(filter, "{}") != 0)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID,
                                                   "ListDevices: no filters are supported yet; give \"\" or \"{}\"");
-        return reply_cached_json(m, d, &d->list_json, build_list_json, "nodedev-list");
+        return reply_list(m, d);
 }
 
 /* The device a method's first argument names: 1 found; 0 when not (the
@@ -721,6 +921,7 @@ static int snap_fill(hd_device *dev, struct dev_snap *e) {
         for (int c = 0; c < _HD_CAP_MAX && c < 64; c++)
                 if (c != HD_CAP_VPD && hd_device_has_cap(dev, (enum hd_cap_type) c))
                         n.caps |= 1ULL << c;
+        n.group = snap_group(dev);
         *e = n;
         return 0;
 }
@@ -744,10 +945,11 @@ static size_t snap_find(struct daemon *d, const char *name, bool *found) {
         return lo;
 }
 
-/* A driver bound or unbound: whether the IOMMU group of @dev is viable
- * may have changed for its other members too. */
-static void announce_group_viability(struct daemon *d, hd_device *dev) {
-        int group = hd_device_get_iommu_group(dev);
+/* A device of IOMMU group @group came, went or changed driver: whether
+ * the group is viable may have changed for its other members too (their
+ * ListDevices objects are rendered again; with @announce, their
+ * IommuGroupViable is announced). */
+static void group_touched(struct daemon *d, int group, hd_device *dev, bool announce) {
         hd_device **members = NULL;
         size_t n = 0;
 
@@ -755,7 +957,10 @@ static void announce_group_viability(struct daemon *d, hd_device *dev) {
                 return;
         for (size_t k = 0; k < n; k++) {
                 char *path = NULL;
-                if (members[k] == dev || sd_bus_path_encode(DEVICES_PATH, hd_device_get_name(members[k]), &path) < 0)
+                if (members[k] == dev)
+                        continue;
+                frag_dirty(d, hd_device_get_name(members[k]));
+                if (!announce || sd_bus_path_encode(DEVICES_PATH, hd_device_get_name(members[k]), &path) < 0)
                         continue;
                 if (sd_bus_emit_properties_changed(d->bus, path, DEVICE_IFACE, "IommuGroupViable", NULL) < 0)
                         logf_(4, "cannot announce the change of %s", path);
@@ -779,6 +984,7 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
         struct dev_snap e;
         bool found;
         size_t i;
+        int group;
 
         if (u->error)
                 return;
@@ -788,10 +994,12 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 if (!found)
                         return;
                 emit(d, "DeviceRemoved", name);
+                group = d->snap[i].group;
                 snap_free_one(&d->snap[i]);
                 memmove(d->snap + i, d->snap + i + 1, (d->n_snap - i - 1) * sizeof(*d->snap));
                 d->n_snap--;
                 u->changed++;
+                group_touched(d, group, dev, true);
                 return;
         case HD_NODEDEV_ADDED: {
                 struct dev_snap *v;
@@ -808,6 +1016,10 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 d->n_snap++;
                 u->changed++;
                 emit(d, "DeviceAdded", name);
+                /* the devices it took over from its parent: a new parent */
+                for (size_t c = 0; c < hd_device_get_n_children(dev); c++)
+                        frag_dirty(d, hd_device_get_name(hd_device_get_child(dev, c)));
+                group_touched(d, e.group, dev, true);
                 return;
         }
         case HD_NODEDEV_REFRESHED:
@@ -816,14 +1028,18 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                         return;
                 }
                 u->changed++;
+                frag_dirty(d, name);
                 if (streq_ptr_(e.driver, d->snap[i].driver) && streq_ptr_(e.parent, d->snap[i].parent) &&
-                    e.caps == d->snap[i].caps) {
+                    e.caps == d->snap[i].caps && e.group == d->snap[i].group) {
                         snap_free_one(&e);
                         return;
                 }
                 e.added = d->snap[i].added;
-                if (!streq_ptr_(e.driver, d->snap[i].driver))
-                        announce_group_viability(d, dev);
+                if (!streq_ptr_(e.driver, d->snap[i].driver) || e.group != d->snap[i].group) {
+                        group_touched(d, e.group, dev, true);
+                        if (d->snap[i].group != e.group)
+                                group_touched(d, d->snap[i].group, dev, true);
+                }
                 snap_free_one(&d->snap[i]);
                 d->snap[i] = e;
                 emit(d, "DeviceChanged", name);
@@ -881,9 +1097,8 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
         }
         if (u.changed == 0)
                 return 0;
-        free(d->list_json);
         free(d->iommu_json);
-        d->list_json = d->iommu_json = NULL;
+        d->iommu_json = NULL;
         d->generation++;
         logf_(7, "tree updated by events: %u devices changed in %.2f ms (generation %llu)", u.changed,
               now_ms() - t0, d->generation);
@@ -1081,8 +1296,8 @@ fail:
                 udev_unref(mo.udev);
         sd_event_unref(d.event);
         snap_free(d.snap, d.n_snap);
-        free(d.list_json);
         free(d.iommu_json);
+        free(d.frag_block);
         hd_nodedev_list_unref(d.list);
         hd_ctx_unref(d.ctx);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -3,7 +3,8 @@
 # `unshare -Urmn` (TREE's sys and run/udev bound over /sys and /run/udev, as
 # tests/daemon-live-ns.sh does), fed kernel uevents that tests/uevent-inject.py
 # sends into the private network namespace after each change of the tree:
-# unbind, bind, remove, move (a netdev rename), add (a PCI function), a
+# unbind, bind (one making an IOMMU group viable), remove, move (a netdev
+# rename), add (a PCI function), a
 # change that changes nothing, a VF added and removed.  The daemon must
 # place each one without enumerating again.  Nothing outside the
 # namespaces is touched.
@@ -45,7 +46,7 @@ rebuilds() { grep -c 'tree rebuilt' "$W/ns-daemon.log"; }
 compare start
 echo "rebuilds_start=$(rebuilds)"
 
-"$DAEMON_CLIENT" "$A" watch 8 15 > "$W/ns-watch" &
+"$DAEMON_CLIENT" "$A" watch 11 15 > "$W/ns-watch" &
 wpid=$!
 for _ in $(seq 100); do grep -q ready "$W/ns-watch" && break; sleep 0.05; done
 
@@ -58,6 +59,24 @@ $INJECT unbind "$P/0000:00:1f.6" SUBSYSTEM=pci PCI_SLOT_NAME=0000:00:1f.6
 ln -s ../../../bus/pci/drivers/vfio-pci "$S/0000:00:1f.6/driver"
 echo DRIVER=vfio-pci >> "$S/0000:00:1f.6/uevent"
 $INJECT bind "$P/0000:00:1f.6" SUBSYSTEM=pci DRIVER=vfio-pci PCI_SLOT_NAME=0000:00:1f.6
+# group 2 made viable: its audio function unbound, then its GPU bound to
+# vfio-pci (the audio function's object changes with no event of its own)
+G=$S/0000:00:01.0
+for f in 0000:01:00.1 0000:01:00.0; do
+        rm "$G/$f/driver"
+        sed -i '/^DRIVER=/d' "$G/$f/uevent"
+        $INJECT unbind "$P/0000:00:01.0/$f" SUBSYSTEM=pci PCI_SLOT_NAME=$f
+        # the audio function's object rendered while its GPU holds nouveau
+        [ $f = 0000:01:00.1 ] && sleep 0.3 && compare audio_unbound
+done
+ln -s ../../../../bus/pci/drivers/vfio-pci "$G/0000:01:00.0/driver"
+echo DRIVER=vfio-pci >> "$G/0000:01:00.0/uevent"
+$INJECT bind "$P/0000:00:01.0/0000:01:00.0" SUBSYSTEM=pci DRIVER=vfio-pci PCI_SLOT_NAME=0000:01:00.0
+sleep 0.3
+compare group_viable
+"$HOSTDEVCTL" nodedev-list --json | python3 -c '
+import json, sys
+print("viable=" + " ".join(str(d["iommu_group_viable"]) for d in json.load(sys.stdin) if d["iommu_group"] == 2))'
 # remove: the netdev below it
 rm -rf "$S/0000:00:1f.6/net/eno1" /sys/class/net/eno1
 $INJECT remove "$P/0000:00:1f.6/net/eno1" SUBSYSTEM=net INTERFACE=eno1

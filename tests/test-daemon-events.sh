@@ -2,7 +2,8 @@
 # hostdevd keeps its tree current one uevent at a time (hd_nodedev_list_update):
 # in private namespaces over a copy of the `full` fixture (tests/daemon-events-ns.sh),
 # the tree is changed and the matching kernel uevent sent for unbind, bind,
-# remove, move (a netdev rename), add, change, a VF added and removed; the
+# remove, move (a netdev rename), add, change, a VF added and removed, a
+# group made viable; the
 # daemon announces each device, enumerates nothing again, and its
 # ListDevices is then a fresh `hostdevctl nodedev-list --json`; an event it
 # cannot place makes one full enumeration.
@@ -34,7 +35,11 @@ check() {      # KEY=VALUE description
 check "start=same" "at start: ListDevices is nodedev-list --json"
 check "rebuilds_start=1" "at start: one enumeration"
 check "vf_added=same" "a VF added: ListDevices is a fresh nodedev-list --json"
-want="DeviceChanged pci_0000_00_1f_6 DeviceChanged pci_0000_00_1f_6 DeviceRemoved net_eno1_98_fa_9b_11_22_33"
+check "audio_unbound=same" "an unbind: ListDevices is a fresh nodedev-list --json"
+check "viable=True True" "the fixture's group 2 is made viable (every member on vfio-pci or none)"
+check "group_viable=same" "a group made viable by its GPU's bind: ListDevices is a fresh nodedev-list --json"
+want="DeviceChanged pci_0000_00_1f_6 DeviceChanged pci_0000_00_1f_6 DeviceChanged pci_0000_01_00_1"
+want="$want DeviceChanged pci_0000_01_00_0 DeviceChanged pci_0000_01_00_0 DeviceRemoved net_eno1_98_fa_9b_11_22_33"
 want="$want DeviceRemoved net_enp2s0_00_1b_21_4a_9c_10 DeviceAdded net_enp2s9_00_1b_21_4a_9c_10"
 want="$want DeviceAdded pci_0000_00_1f_7 DeviceAdded pci_0000_02_10_4 DeviceRemoved pci_0000_02_10_4 "
 check "watch=$want" "unbind, bind, remove, move, add, change, VF add and remove: the signals, in order"
