@@ -18,6 +18,8 @@
 #       the namespace's kernel uevent socket (bench/uevent-latency.py): from
 #       the send to a client's receipt of DeviceChanged, p50 and p99
 #                                                       goal < 10 ms
+#       and the first ListDevices after each event (the touched devices'
+#       objects rendered again)
 #
 # Environment: REPS=200 CLIENTS=100 ROUNDS=60 BENCH_DIR=build/bench
 #   HOSTDEVD, HOSTDEVCTL, DAEMON_CLIENT (default: the build/ ones)
@@ -146,5 +148,11 @@ n=$(wc -l < "$W/lat.sorted")
 pick() { awk -v q="$1" '{ v[NR] = $1 } END { i = int(NR * q + 0.999999); if (i < 1) i = 1; printf "%.2f", v[i] / 1000 }' "$W/lat.sorted"; }
 l50=$(pick 0.5) l99=$(pick 0.99) lmax=$(pick 1)
 say "uevent to DeviceChanged ($n rounds, unbind/bind of ${#DEVS[@]} PCI functions): p50 $l50 ms: $(verdict "$l50" 10); p99 $l99 ms: $(verdict "$l99" 10) (goal < 10 ms); max $lmax ms"
+sed -n 's/^list //p' "$W/lat" | sort -g > "$W/list.sorted"
+if [ -s "$W/list.sorted" ]; then
+        q() { awk -v q="$1" '{ v[NR] = $1 } END { i = int(NR * q + 0.999999); if (i < 1) i = 1; print v[i] }' "$W/list.sorted"; }
+        say "first ListDevices after an event ($(wc -l < "$W/list.sorted") events): p50 $(q 0.5) ms, p99 $(q 0.99) ms"
+fi
 say "full enumerations in the namespace: $(grep -c 'tree rebuilt' "$W/ns-daemon.log") (1: the start; every event placed)"
 say "RSS of the live daemon after the events: $(sed -n 's/^rss=//p' "$W/lat") MB"
+cp "$W/ns-daemon.log" "$BENCH_DIR/daemon-ns-$N.log"     # its -v -v log: each event and answer timed

@@ -8,7 +8,8 @@ kernel uevent socket (as tests/uevent-inject.py does), and the time from
 just before the send to a client's receipt of DeviceChanged is taken.
 
     uevent-latency.py DAEMON_CLIENT ADDRESS ROUNDS DEVPATH...
-Prints one latency in microseconds a line; DEVPATHs are used in turn."""
+Prints one latency in microseconds a line, and after each the time of the
+first ListDevices call ("list MS"); DEVPATHs are used in turn."""
 import os
 import socket
 import struct
@@ -53,6 +54,11 @@ def main():
             print(f"round {i}: no DeviceChanged ({' '.join(line)})", file=sys.stderr)
             continue
         print((int(line[3]) - t0) // 1000, flush=True)
+        # the first ListDevices after the event (the devices it touched
+        # rendered again), as daemon-client times one call
+        out = subprocess.run([client, address, "bench", "1"], capture_output=True, text=True).stdout
+        for word in out.split(" p50 ")[1:2]:
+            print("list", word.split()[0], flush=True)
     for p, target in drivers.items():      # as found
         link = f"/sys{p}/driver"
         if target and not os.path.islink(link):

@@ -1242,6 +1242,8 @@ int main(int argc, char **argv) {
         r = rebuild(&d);
         if (r < 0)
                 goto fail;
+        /* and ListDevices' answer: the first caller does not wait for it */
+        (void) frags_render_all(&d);
         if (!d.sysroot) {
                 r = monitor_start(&d, &mo);
                 if (r < 0) {
