@@ -4,10 +4,12 @@
  * A front end like hostdevctl: it parses what a caller sends, calls one
  * library operation and sends back the library's rendering; no sysfs
  * logic and no policy live here.  The node-device tree is enumerated once
- * and kept: rebuilt when udev reports a change (live host), on Rescan() or
- * SIGHUP (--sysroot trees), and after a host-changing method; each rebuild
- * is compared with the one before and announced as DeviceAdded,
- * DeviceRemoved and DeviceChanged signals.
+ * and kept: updated by each uevent (live host, hd_nodedev_list_update),
+ * rebuilt when an event cannot be placed or events were lost, on Rescan()
+ * or SIGHUP (--sysroot trees), and after a host-changing method; each
+ * rebuild is compared with the one before, and each update tells what it
+ * touched: announced as DeviceAdded, DeviceRemoved and DeviceChanged
+ * signals.
  */
 #include <errno.h>
 #include <getopt.h>
