@@ -28,6 +28,9 @@
 #                   its libhostdev.so.0 so a concurrent rebuild cannot change
 #                   it mid-run)
 #   KEEP_TREES=1    keep generated trees (default; 0 = delete each after use)
+#   DAEMON=1        then hostdevd's measures for each N (bench/daemon.sh:
+#                   ListDevices, RSS, 100 clients, uevent to signal;
+#                   BENCH_DIR/daemon-N.txt)
 #
 # Writes BENCH_DIR/results.tsv (N, metric, value) and BENCH_DIR/results.txt
 # (the tables) besides printing them.  A benchmark, not a test: MISS marks
@@ -168,3 +171,6 @@ done
 rm -f "$BENCH_DIR/libvirt.err"
 python3 "$HERE/report.py" "$TSV" | tee -a "$BENCH_DIR/results.txt"
 echo "# raw: $TSV" >&2
+if [ "${DAEMON:-0}" = 1 ]; then
+    for n in "${NS[@]}"; do BENCH_DIR=$BENCH_DIR "$HERE/daemon.sh" "$n"; done
+fi

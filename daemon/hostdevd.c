@@ -4,16 +4,19 @@
  * A front end like hostdevctl: it parses what a caller sends, calls one
  * library operation and sends back the library's rendering; no sysfs
  * logic and no policy live here.  The node-device tree is enumerated once
- * and kept: rebuilt when udev reports a change (live host), on Rescan() or
- * SIGHUP (--sysroot trees), and after a host-changing method; each rebuild
- * is compared with the one before and announced as DeviceAdded,
- * DeviceRemoved and DeviceChanged signals.
+ * and kept: updated by each uevent (live host, hd_nodedev_list_update),
+ * rebuilt when an event cannot be placed or events were lost, on Rescan()
+ * or SIGHUP (--sysroot trees), and after a host-changing method; each
+ * rebuild is compared with the one before, and each update tells what it
+ * touched: announced as DeviceAdded, DeviceRemoved and DeviceChanged
+ * signals.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <libudev.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,12 +58,17 @@ static void logf_(int level, const char *fmt, ...) {
 
 /* ---- the cached tree and its change signals ---- */
 
+static void snap_free_one(struct dev_snap *e) {
+        if (e->json_owned)
+                free(e->json);
+        free(e->name);
+        free(e->driver);
+        free(e->parent);
+}
+
 static void snap_free(struct dev_snap *s, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(s[i].name);
-                free(s[i].driver);
-                free(s[i].parent);
-        }
+        for (size_t i = 0; i < n; i++)
+                snap_free_one(&s[i]);
         free(s);
 }
 
@@ -69,6 +77,12 @@ static int snap_cmp(const void *a, const void *b) {
 }
 
 static char *strdup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+static int snap_group(hd_device *dev) {
+        return hd_device_get_cap_type(dev) == HD_CAP_PCI ? hd_device_get_iommu_group(dev) : -1;
+}
+
+static size_t snap_find(struct daemon *d, const char *name, bool *found);
 
 static int snapshot(hd_nodedev_list *list, struct dev_snap **ret, size_t *ret_n) {
         size_t n = hd_nodedev_list_count(list);
@@ -90,6 +104,7 @@ static int snapshot(hd_nodedev_list *list, struct dev_snap **ret, size_t *ret_n)
                 for (int c = 0; c < _HD_CAP_MAX && c < 64; c++)
                         if (c != HD_CAP_VPD && hd_device_has_cap(dev, (enum hd_cap_type) c))
                                 s[i].caps |= 1ULL << c;
+                s[i].group = snap_group(dev);
         }
         qsort(s, n, sizeof(*s), snap_cmp);
         *ret = s;
@@ -200,14 +215,12 @@ static bool apply_added_once(struct daemon *d) {
  * devices that appeared meanwhile are new in that tree and applied in
  * the next round. */
 static void apply_added(struct daemon *d) {
-        static bool applying;   /* the rebuilds below apply nothing themselves */
-
-        if (applying)
+        if (d->applying)
                 return;
-        applying = true;
+        d->applying = true;
         for (unsigned round = 0; round < 8 && apply_added_once(d); round++)
                 (void) rebuild(d);
-        applying = false;
+        d->applying = false;
 }
 
 /* Enumerate again; announce the difference unless it is the first tree,
@@ -243,12 +256,16 @@ int rebuild(struct daemon *d) {
         d->n_snap = n;
         hd_nodedev_list_unref(d->list);
         d->list = list;
-        free(d->list_json);
+        d->frags_ready = false;
         free(d->iommu_json);
-        d->list_json = d->iommu_json = NULL;
+        d->iommu_json = NULL;
         if (d->generation > 0)
                 emit_diff(d, old, n_old, s, n);
         snap_free(old, n_old);
+        free(d->frag_block);
+        d->frag_block = NULL;
+        /* the old tree and the enumeration's scratch: back to the system */
+        malloc_trim(0);
         d->generation++;
         logf_(7, "tree rebuilt: %zu devices (generation %llu): enumerated in %.1f ms, compared in %.1f ms", n,
               d->generation, t1 - t0, now_ms() - t1);
@@ -307,10 +324,197 @@ static int reply_text(sd_bus_message *m, char *text) {
 
 static bool is_active(hd_device *dev, void *userdata) { return hd_device_is_active(dev); }
 
-/* The JSON answers are made once per tree (the cache is dropped when the
- * tree is rebuilt) and answered from then on. */
-static int build_list_json(struct daemon *d, json_object **ret) {
-        return hd_nodedev_list_to_json(d->list, is_active, NULL, ret);
+/* ListDevices is answered from one rendered fragment per device, kept in
+ * the snapshot (dev_snap.json: the device's object as it stands, indented,
+ * in nodedev-list --json's array): a full rendering once per enumerated
+ * tree, then only the devices an event touched are rendered again, and
+ * the reply is the fragments copied straight into the message.  The
+ * ListIommuGroups answer is made once per change. */
+static bool is_one(hd_device *dev, void *userdata) { return dev == userdata; }
+
+/* @o's text as it stands in a pretty array: two more spaces a line */
+static int fragment(json_object *o, char **ret, size_t *ret_len) {
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        size_t lines = 1, n = 0;
+        char *f;
+
+        if (!s)
+                return -ENOMEM;
+        for (const char *p = s; *p; p++)
+                lines += *p == '\n';
+        f = malloc(strlen(s) + 2 * lines + 1);
+        if (!f)
+                return -ENOMEM;
+        f[n++] = ' ';
+        f[n++] = ' ';
+        for (const char *p = s; *p; p++) {
+                f[n++] = *p;
+                if (*p == '\n') {
+                        f[n++] = ' ';
+                        f[n++] = ' ';
+                }
+        }
+        f[n] = 0;
+        *ret = f;
+        *ret_len = n;
+        return 0;
+}
+
+static void frag_clear(struct dev_snap *e);
+
+static void frag_set(struct dev_snap *e, hd_device *dev, json_object *o) {
+        frag_clear(e);
+        if (!hd_device_is_active(dev)) {
+                e->listed = -1;
+                return;
+        }
+        if (fragment(o, &e->json, &e->json_len) < 0)
+                return;         /* out of memory: again next time */
+        e->json_owned = true;
+        e->listed = 1;
+}
+
+static void frag_clear(struct dev_snap *e) {
+        if (e->json_owned)
+                free(e->json);
+        e->json = NULL;
+        e->json_len = 0;
+        e->json_owned = false;
+        e->listed = 0;
+}
+
+/* every device's fragment, from one rendering of the whole list: the
+ * fragments lie in that one text (d->frag_block), cut where json-c ends an
+ * element of the array ("\n  }": the objects are flat, and a newline
+ * inside a string is escaped), so the heap keeps no thousands of small
+ * blocks between the freed json-c objects */
+static int frags_render_all(struct daemon *d) {
+        json_object *a = NULL;
+        size_t n = hd_nodedev_list_count(d->list);
+        char *text = NULL, *p;
+        int r;
+
+        if (n != d->n_snap)
+                return -ESTALE;
+        r = hd_nodedev_list_to_json(d->list, is_active, NULL, &a);
+        if (r >= 0)
+                r = hd_json_to_text(a, &text);
+        json_object_put(a);
+        malloc_trim(0);
+        if (r < 0)
+                return r;
+        if (strncmp(text, "[\n", 2) != 0) {
+                free(text);
+                return -EBADMSG;
+        }
+        for (size_t i = 0; i < n; i++)
+                frag_clear(&d->snap[i]);
+        free(d->frag_block);
+        d->frag_block = text;
+        p = text + 2;
+        for (size_t i = 0; i < n; i++) {
+                hd_device *dev = hd_nodedev_list_get(d->list, i);
+                char *end;
+
+                if (!streq_(hd_device_get_name(dev), d->snap[i].name))
+                        return -ESTALE;
+                if (!hd_device_is_active(dev)) {
+                        d->snap[i].listed = -1;
+                        continue;
+                }
+                end = strstr(p, "\n  }");
+                if (!end || strncmp(p, "  {", 3) != 0)
+                        return -EBADMSG;
+                end += 4;
+                d->snap[i].json = p;
+                d->snap[i].json_len = (size_t) (end - p);
+                d->snap[i].listed = 1;
+                p = end + 2;    /* ",\n", or "\n]" after the last */
+        }
+        d->frags_ready = true;
+        return 0;
+}
+
+/* the fragments the events left out of date */
+static int frags_render_dirty(struct daemon *d) {
+        size_t n = hd_nodedev_list_count(d->list);
+
+        if (n != d->n_snap)
+                return -ESTALE;
+        for (size_t i = 0; i < n; i++) {
+                hd_device *dev = hd_nodedev_list_get(d->list, i);
+                json_object *a = NULL;
+                int r;
+
+                if (!streq_(hd_device_get_name(dev), d->snap[i].name))
+                        return -ESTALE;
+                if (d->snap[i].listed != 0)
+                        continue;
+                if (!hd_device_is_active(dev)) {
+                        frag_set(&d->snap[i], dev, NULL);
+                        continue;
+                }
+                r = hd_nodedev_list_to_json(d->list, is_one, dev, &a);
+                if (r < 0)
+                        return r;
+                if (json_object_array_length(a) == 1)
+                        frag_set(&d->snap[i], dev, json_object_array_get_idx(a, 0));
+                json_object_put(a);
+        }
+        return 0;
+}
+
+/* an event changed what @name's object shows: rendered again when asked */
+static void frag_dirty(struct daemon *d, const char *name) {
+        bool found;
+        size_t i = snap_find(d, name, &found);
+        if (found)
+                frag_clear(&d->snap[i]);
+}
+
+static int reply_list(sd_bus_message *m, struct daemon *d) {
+        sd_bus_message *reply = NULL;
+        double t0 = now_ms();
+        size_t total = 0, k = 0;
+        char *p;
+        int r;
+
+        r = d->frags_ready ? frags_render_dirty(d) : -ESTALE;
+        if (r == -ESTALE)
+                r = frags_render_all(d);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "nodedev-list: %s", strerror(-r));
+        for (size_t i = 0; i < d->n_snap; i++)
+                if (d->snap[i].listed > 0) {
+                        total += d->snap[i].json_len + (k ? 2 : 0);
+                        k++;
+                }
+        /* json-c's array: "[\n" ITEM ",\n" ITEM ... "\n]"; "[\n]" when empty */
+        total += k ? 4 : 3;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_string_space(reply, total, &p);
+        if (r < 0) {
+                sd_bus_message_unref(reply);
+                return r;
+        }
+        memcpy(p, "[\n", 2);
+        p += 2;
+        k = 0;
+        for (size_t i = 0; i < d->n_snap; i++)
+                if (d->snap[i].listed > 0) {
+                        if (k++) {
+                                memcpy(p, ",\n", 2);
+                                p += 2;
+                        }
+                        memcpy(p, d->snap[i].json, d->snap[i].json_len);
+                        p += d->snap[i].json_len;
+                }
+        memcpy(p, k ? "\n]" : "]", k ? 2 : 1);
+        logf_(7, "nodedev-list: answer of %zu bytes made in %.2f ms", total, now_ms() - t0);
+        r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        return r;
 }
 
 static int build_iommu_json(struct daemon *d, json_object **ret) {
@@ -321,12 +525,17 @@ static int reply_cached_json(sd_bus_message *m, struct daemon *d, char **cache,
                              int (*build)(struct daemon *d, json_object **ret), const char *what) {
         if (!*cache) {
                 json_object *o = NULL;
+                double t0 = now_ms();
                 int r = build(d, &o);
                 if (r >= 0)
                         r = hd_json_to_text(o, cache);
                 json_object_put(o);
+                /* the tree of small json-c objects is gone: its pages go
+                 * back to the system, not kept for the next rendering */
+                malloc_trim(0);
                 if (r < 0)
                         return sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s: %s", what, strerror(-r));
+                logf_(7, "%s: answer made in %.1f ms (%zu bytes)", what, now_ms() - t0, strlen(*cache));
         }
         return sd_bus_reply_method_return(m, "s", *cache);
 }
@@ -343,7 +552,7 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
         if (*filter && strcmp(filter, "{}") != 0)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID,
                                                   "ListDevices: no filters are supported yet; give \"\" or \"{}\"");
-        return reply_cached_json(m, d, &d->list_json, build_list_json, "nodedev-list");
+        return reply_list(m, d);
 }
 
 /* The device a method's first argument names: 1 found; 0 when not (the
@@ -717,26 +926,205 @@ struct monitor {
         struct udev_monitor *mon;
 };
 
+/* ---- one event at a time (hd_nodedev_list_update) ---- */
+
+/* the snapshot entry of @dev, made anew */
+static int snap_fill(hd_device *dev, struct dev_snap *e) {
+        hd_device *p = hd_device_get_parent(dev);
+        struct dev_snap n = {};
+
+        n.name = strdup(hd_device_get_name(dev));
+        n.driver = strdup_or_null(hd_device_get_driver(dev));
+        n.parent = strdup_or_null(p ? hd_device_get_name(p) : NULL);
+        if (!n.name) {
+                snap_free_one(&n);
+                return -ENOMEM;
+        }
+        for (int c = 0; c < _HD_CAP_MAX && c < 64; c++)
+                if (c != HD_CAP_VPD && hd_device_has_cap(dev, (enum hd_cap_type) c))
+                        n.caps |= 1ULL << c;
+        n.group = snap_group(dev);
+        *e = n;
+        return 0;
+}
+
+/* where @name is or would go in the sorted snapshot */
+static size_t snap_find(struct daemon *d, const char *name, bool *found) {
+        size_t lo = 0, hi = d->n_snap;
+        *found = false;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(d->snap[mid].name, name);
+                if (c == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* A device of IOMMU group @group came, went or changed driver: whether
+ * the group is viable may have changed for its other members too (their
+ * ListDevices objects are rendered again; with @announce, their
+ * IommuGroupViable is announced). */
+static void group_touched(struct daemon *d, int group, hd_device *dev, bool announce) {
+        hd_device **members = NULL;
+        size_t n = 0;
+
+        if (group < 0 || hd_iommu_group_get_devices(d->list, (unsigned) group, &members, &n) < 0)
+                return;
+        for (size_t k = 0; k < n; k++) {
+                char *path = NULL;
+                if (members[k] == dev)
+                        continue;
+                frag_dirty(d, hd_device_get_name(members[k]));
+                if (!announce || sd_bus_path_encode(DEVICES_PATH, hd_device_get_name(members[k]), &path) < 0)
+                        continue;
+                if (sd_bus_emit_properties_changed(d->bus, path, DEVICE_IFACE, "IommuGroupViable", NULL) < 0)
+                        logf_(4, "cannot announce the change of %s", path);
+                free(path);
+        }
+        free(members);
+}
+
+struct update {
+        struct daemon *d;
+        int error;              /* the snapshot could not follow: rebuild */
+        unsigned changed;
+};
+
+/* The library's news of one device: the snapshot follows, the signals go
+ * out (the device object's properties read the updated tree). */
+static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_change what, void *userdata) {
+        struct update *u = userdata;
+        struct daemon *d = u->d;
+        const char *name = hd_device_get_name(dev);
+        struct dev_snap e;
+        bool found;
+        size_t i;
+        int group;
+
+        if (u->error)
+                return;
+        i = snap_find(d, name, &found);
+        switch (what) {
+        case HD_NODEDEV_REMOVED:
+                if (!found)
+                        return;
+                emit(d, "DeviceRemoved", name);
+                group = d->snap[i].group;
+                snap_free_one(&d->snap[i]);
+                memmove(d->snap + i, d->snap + i + 1, (d->n_snap - i - 1) * sizeof(*d->snap));
+                d->n_snap--;
+                u->changed++;
+                group_touched(d, group, dev, true);
+                return;
+        case HD_NODEDEV_ADDED: {
+                struct dev_snap *v;
+                if (found || snap_fill(dev, &e) < 0 ||
+                    !(v = realloc(d->snap, (d->n_snap + 1) * sizeof(*d->snap)))) {
+                        if (!found)
+                                u->error = -ENOMEM;
+                        return;
+                }
+                d->snap = v;
+                memmove(d->snap + i + 1, d->snap + i, (d->n_snap - i) * sizeof(*d->snap));
+                e.added = true;
+                d->snap[i] = e;
+                d->n_snap++;
+                u->changed++;
+                emit(d, "DeviceAdded", name);
+                /* the devices it took over from its parent: a new parent */
+                for (size_t c = 0; c < hd_device_get_n_children(dev); c++)
+                        frag_dirty(d, hd_device_get_name(hd_device_get_child(dev, c)));
+                group_touched(d, e.group, dev, true);
+                return;
+        }
+        case HD_NODEDEV_REFRESHED:
+                if (!found || snap_fill(dev, &e) < 0) {
+                        u->error = -ENOMEM;
+                        return;
+                }
+                u->changed++;
+                frag_dirty(d, name);
+                if (streq_ptr_(e.driver, d->snap[i].driver) && streq_ptr_(e.parent, d->snap[i].parent) &&
+                    e.caps == d->snap[i].caps && e.group == d->snap[i].group) {
+                        snap_free_one(&e);
+                        return;
+                }
+                e.added = d->snap[i].added;
+                if (!streq_ptr_(e.driver, d->snap[i].driver) || e.group != d->snap[i].group) {
+                        group_touched(d, e.group, dev, true);
+                        if (d->snap[i].group != e.group)
+                                group_touched(d, d->snap[i].group, dev, true);
+                }
+                snap_free_one(&d->snap[i]);
+                d->snap[i] = e;
+                emit(d, "DeviceChanged", name);
+                return;
+        }
+}
+
+/* One uevent into the tree: 0 done, <0 the tree must be enumerated again. */
+static int apply_event(struct daemon *d, struct udev_device *dev, struct update *u) {
+        const char *action = udev_device_get_action(dev), *syspath = udev_device_get_syspath(dev);
+        const char *old = udev_device_get_property_value(dev, "DEVPATH_OLD");
+        char *old_syspath = NULL;
+        int r;
+
+        if (!action || !syspath)
+                return -ESTALE;
+        if (old && asprintf(&old_syspath, "/sys%s", old) < 0)
+                return -ENOMEM;
+        r = hd_nodedev_list_update(d->list, action, syspath, old_syspath, on_change, u);
+        free(old_syspath);
+        if (r >= 0 && u->error)
+                r = u->error;
+        logf_(7, "uevent %s %s: %s", action, syspath, r < 0 ? strerror(-r) : r ? "tree updated" : "no node device");
+        return r < 0 ? r : 0;
+}
+
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct monitor *mo = userdata;
-        bool changed = false;
+        struct daemon *d = mo->d;
+        struct update u = { .d = d };
+        bool full = false;
+        double t0 = now_ms();
 
-        /* take every queued event, then enumerate once: a burst costs one
-         * rebuild, and events lost to a full receive buffer (ENOBUFS) cost
-         * nothing more, as every rebuild is a full enumeration */
+        /* the devices new since the last round are those of this one */
+        for (size_t i = 0; i < d->n_snap; i++)
+                d->snap[i].added = false;
+        /* every queued event: each updates the tree where it can place
+         * it; one it cannot, or events lost to a full receive buffer
+         * (ENOBUFS), make one full enumeration after the queue is drained */
         for (unsigned i = 0; i < 1000000; i++) {
                 struct udev_device *dev = udev_monitor_receive_device(mo->mon);
                 if (dev) {
+                        if (!full && apply_event(d, dev, &u) < 0)
+                                full = true;
                         udev_device_unref(dev);
-                        changed = true;
                 } else if (errno == ENOBUFS) {
                         logf_(4, "uevents were lost (receive buffer full): re-reading every device");
-                        changed = true;
+                        full = true;
                 } else
                         break;  /* EAGAIN: drained */
         }
-        if (changed)
-                (void) rebuild(mo->d);
+        if (full) {
+                (void) rebuild(d);
+                return 0;
+        }
+        if (u.changed == 0)
+                return 0;
+        free(d->iommu_json);
+        d->iommu_json = NULL;
+        d->generation++;
+        logf_(7, "tree updated by events: %u devices changed in %.2f ms (generation %llu)", u.changed,
+              now_ms() - t0, d->generation);
+        apply_added(d);
         return 0;
 }
 
@@ -836,6 +1224,10 @@ int main(int argc, char **argv) {
         if (check_sysroot(d.sysroot) < 0)
                 return 64;
 
+        /* big blocks (a reply of megabytes, its rendering) are mapped and
+         * unmapped, never kept in the heap: a fixed threshold (glibc's
+         * grows with every big free otherwise) */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         r = daemon_ctx_new(d.sysroot, &d.ctx);
         if (r < 0) {
                 fprintf(stderr, "hostdevd: cannot open sysroot '%s': %s\n", d.sysroot ?: "/", strerror(-r));
@@ -872,6 +1264,8 @@ int main(int argc, char **argv) {
         r = rebuild(&d);
         if (r < 0)
                 goto fail;
+        /* and ListDevices' answer: the first caller does not wait for it */
+        (void) frags_render_all(&d);
         if (!d.sysroot) {
                 r = monitor_start(&d, &mo);
                 if (r < 0) {
@@ -926,8 +1320,8 @@ fail:
                 udev_unref(mo.udev);
         sd_event_unref(d.event);
         snap_free(d.snap, d.n_snap);
-        free(d.list_json);
         free(d.iommu_json);
+        free(d.frag_block);
         hd_nodedev_list_unref(d.list);
         hd_ctx_unref(d.ctx);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -23,7 +23,13 @@
 struct dev_snap {
         char *name, *driver, *parent;
         unsigned long long caps;        /* bit c: hd_device_has_cap(c) */
+        int group;                      /* a PCI function's IOMMU group, else -1 */
         bool added;                     /* new since the tree before */
+        /* its object in ListDevices' answer (daemon/hostdevd.c reply_list) */
+        signed char listed;             /* 1 json is it, -1 not listed (inactive), 0 to render */
+        char *json;                     /* in daemon.frag_block, or its own (json_owned) */
+        size_t json_len;
+        bool json_owned;
 };
 
 struct daemon {
@@ -34,8 +40,11 @@ struct daemon {
         hd_nodedev_list *list;          /* the cached tree */
         struct dev_snap *snap;          /* its devices, sorted by name */
         size_t n_snap;
-        char *list_json, *iommu_json;   /* ListDevices, ListIommuGroups (lazily) */
+        char *frag_block;               /* the whole list's rendering the fragments lie in */
+        bool frags_ready;               /* every dev_snap.json rendered once since the last enumeration */
+        char *iommu_json;               /* ListIommuGroups (lazily) */
         unsigned long long generation;  /* rebuilds so far */
+        bool applying;                  /* in apply_added(): its rebuilds apply nothing themselves */
 };
 
 /* A host-changing method's work, run once the caller is authorized: it

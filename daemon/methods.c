@@ -228,19 +228,14 @@ int method_mdev_remove(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
 /* ---- at start: what `hostdevctl recover` does ---- */
 
-/* Only when the journal holds a transaction (STATE/transaction.json,
- * vfio/vfio.c's layout): a clean start creates and locks nothing. */
+/* Only when the journal holds a transaction (hd_vfio_transaction_pending):
+ * a clean start creates and locks nothing. */
 void recover_at_start(struct daemon *d) {
-        const char *dir = hd_ctx_get_state_dir(d->ctx);
         hd_result *res = NULL;
-        char *text = NULL, *txn = NULL;
+        char *text = NULL;
         int r;
 
-        if (!dir || asprintf(&txn, "%s/transaction.json", dir) < 0)
-                return;
-        r = access(txn, F_OK);
-        free(txn);
-        if (r < 0)
+        if (!hd_vfio_transaction_pending(d->ctx))
                 return;
         r = ask_libvirt(d);
         if (r >= 0)

@@ -1359,3 +1359,250 @@ int hd_nodedev_list_collect_one(hd_nodedev_list *list, const struct hd_collect *
         memcpy(ret, &v, sizeof(v)); /* an element pointer of the caller's type */
         return 0;
 }
+
+/* ---- one event at a time: hd_nodedev_list_update ---- */
+
+static void forget_members(hd_nodedev_list *list) {
+        hd_strv_free(list->members);
+        list->members = NULL;
+        list->n_members = 0;
+        list->members_group = -1;
+}
+
+/* index of @d in the name-sorted devs, or list->n */
+static size_t index_of(hd_nodedev_list *list, hd_device *d) {
+        size_t lo = 0, hi = list->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(list->devs[mid]->name, d->name);
+                if (c == 0)
+                        return list->devs[mid] == d ? mid : list->n;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return list->n;
+}
+
+static void unlink_child(hd_device *parent, hd_device *child) {
+        for (size_t i = 0; parent && i < parent->n_children; i++)
+                if (parent->children[i] == child) {
+                        memmove(parent->children + i, parent->children + i + 1,
+                                (parent->n_children - i - 1) * sizeof(hd_device *));
+                        parent->n_children--;
+                        return;
+                }
+}
+
+/* @d and every device below it out of the list and freed, the deepest
+ * first, each announced to @fn before it goes */
+static void remove_subtree(hd_nodedev_list *list, hd_device *d, hd_nodedev_change_fn fn, void *userdata) {
+        size_t i;
+
+        while (d->n_children > 0)
+                remove_subtree(list, d->children[d->n_children - 1], fn, userdata);
+        if (fn)
+                fn(list, d, HD_NODEDEV_REMOVED, userdata);
+        unlink_child(d->parent, d);
+        i = index_of(list, d);
+        if (i < list->n) {
+                memmove(list->devs + i, list->devs + i + 1, (list->n - i - 1) * sizeof(hd_device *));
+                list->n--;
+        }
+        (void) hd_hashmap_remove(list->by_name, d->name);
+        if (d->raw.syspath && hd_hashmap_get(list->by_path, d->raw.syspath) == d)
+                (void) hd_hashmap_remove(list->by_path, d->raw.syspath);
+        hd_device_free(d);
+}
+
+static void run_device_added(hd_device *d) {
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->device_added)
+                        hd_nodedev_extensions[i]->device_added(d);
+}
+
+/* @d (read and classified, not in the list) under its nearest known
+ * ancestor; the devices below it that hung on that ancestor move under it */
+static int insert_new(hd_nodedev_list *list, hd_device *d, hd_nodedev_change_fn fn, void *userdata) {
+        hd_device *parent = find_parent(list, d->raw.syspath);
+        size_t l = strlen(d->raw.syspath);
+        int r;
+
+        if (hd_hashmap_get(list->by_name, d->name)) {
+                log_debug(list->ctx, "%s: its name %s is taken: cannot place it", d->raw.syspath, d->name);
+                hd_device_free(d);
+                return -ESTALE;
+        }
+        r = hd_nodedev_list_insert(list, d, parent); /* takes d */
+        if (r < 0)
+                return r == -EEXIST ? -ESTALE : r;
+        r = hd_hashmap_put(list->by_path, d->raw.syspath, d);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        for (size_t i = 0; i < parent->n_children;) {
+                hd_device *c = parent->children[i];
+                if (c != d && c->raw.syspath && strncmp(c->raw.syspath, d->raw.syspath, l) == 0 &&
+                    c->raw.syspath[l] == '/') {
+                        unlink_child(parent, c);
+                        r = add_child(d, c);
+                        if (r < 0)
+                                return r;
+                        sort_last(d->children, d->n_children);
+                } else
+                        i++;
+        }
+        run_device_added(d);
+        if (fn)
+                fn(list, d, HD_NODEDEV_ADDED, userdata);
+        return 1;
+}
+
+/* @fresh's reading in place of @d's (same name and place in the tree) */
+static int refresh(hd_nodedev_list *list, hd_device *d, hd_device *fresh) {
+#define SWAP_(f) do { __typeof__(d->f) t_ = d->f; d->f = fresh->f; fresh->f = t_; } while (0)
+        int r;
+
+        (void) hd_hashmap_remove(list->by_name, d->name);
+        (void) hd_hashmap_remove(list->by_path, d->raw.syspath);
+        SWAP_(raw);
+        SWAP_(sysname);
+        SWAP_(devtype);
+        SWAP_(devnode);
+        SWAP_(name);
+        SWAP_(type);
+        SWAP_(driver);
+        SWAP_(driver_loaded);
+        SWAP_(bridge);
+        for (size_t i = 0; i < HD_NODEDEV_EXT_MAX; i++)
+                SWAP_(ext_data[i]);
+#undef SWAP_
+        hd_device_free(fresh);
+        r = hd_hashmap_put(list->by_name, d->name, d);
+        if (r >= 0)
+                r = hd_hashmap_put(list->by_path, d->raw.syspath, d);
+        if (r < 0)
+                return r;
+        run_device_added(d);
+        return 1;
+}
+
+/* the device at @syspath read now: 1 and *ret, 0 no node device, -ESTALE gone */
+static int read_one(hd_nodedev_list *list, const char *syspath, hd_device **ret) {
+        struct hd_raw_device raw = {};
+        hd_device *d;
+        char *copy;
+        int r;
+
+        if (!hd_sysfs_is_dir(list->ctx, syspath + 1))
+                return -ESTALE;
+        copy = strdup(syspath);
+        if (!copy)
+                return -ENOMEM;
+        r = hd_source_sysfs_read_device(list->ctx, copy, NULL, &raw); /* takes copy */
+        if (r <= 0)
+                return r;
+        d = device_from_raw(list, &raw);
+        if (!d)
+                return -ENOMEM;
+        r = classify(list, d);
+        if (r <= 0) {
+                hd_device_free(d);
+                return r;
+        }
+        *ret = d;
+        return 1;
+}
+
+/* The mdev_bus parents read again: a device that came or went may be one. */
+static int reload_mdev_bus(hd_nodedev_list *list) {
+        hd_hashmap_free(list->mdev_bus);
+        list->mdev_bus = NULL;
+        hd_strv_free(list->mdev_bus_paths);
+        list->mdev_bus_paths = NULL;
+        list->n_mdev_bus_paths = 0;
+        return load_mdev_bus(list);
+}
+
+_public_ int hd_nodedev_list_update(hd_nodedev_list *list, const char *action, const char *syspath,
+                                    const char *old_syspath, hd_nodedev_change_fn fn, void *userdata) {
+        hd_device *d, *fresh = NULL;
+        int r;
+
+        if (!list || !action || !syspath || list->lazy)
+                return -EINVAL;
+        if (!startswith(syspath, "/sys/devices/"))
+                return 0;       /* modules, drivers, buses: no node device */
+        /* mdevs are the mdev extension's (defined and active devices share
+         * names): the caller enumerates again */
+        if (strstr(syspath, "/mdev_supported_types/") || hd_uuid_is_valid(hd_path_basename(syspath)))
+                return -ESTALE;
+
+        if (streq(action, "move")) {
+                hd_device *old = old_syspath ? hd_hashmap_get(list->by_path, old_syspath) : NULL;
+                if (old && old->n_children > 0)
+                        return -ESTALE;
+                if (old)
+                        remove_subtree(list, old, fn, userdata);
+                action = "add";
+        }
+
+        d = hd_hashmap_get(list->by_path, syspath);
+        if (streq(action, "remove")) {
+                if (!d)
+                        return 0;
+                remove_subtree(list, d, fn, userdata);
+                forget_members(list);
+                r = reload_mdev_bus(list);
+                return r < 0 ? r : 1;
+        }
+
+        r = read_one(list, syspath, &fresh);
+        if (r == -ESTALE && d) {
+                /* gone already: its remove event follows */
+                remove_subtree(list, d, fn, userdata);
+                forget_members(list);
+                return 1;
+        }
+        if (r < 0)
+                return r;
+        if (r >= 0) {
+                int m = reload_mdev_bus(list);
+                if (m < 0) {
+                        hd_device_free(fresh);
+                        return m;
+                }
+        }
+        if (r == 0) {
+                /* no node device (any more) */
+                if (!d)
+                        return 0;
+                if (d->n_children > 0)
+                        return -ESTALE;
+                remove_subtree(list, d, fn, userdata);
+                forget_members(list);
+                return 1;
+        }
+        if (!d) {
+                forget_members(list);
+                return insert_new(list, fresh, fn, userdata);
+        }
+        if (!streq(d->name, fresh->name)) {
+                /* a new name (a netdev's address): gone and new */
+                if (d->n_children > 0 || hd_hashmap_get(list->by_name, fresh->name)) {
+                        hd_device_free(fresh);
+                        return -ESTALE;
+                }
+                remove_subtree(list, d, fn, userdata);
+                forget_members(list);
+                return insert_new(list, fresh, fn, userdata);
+        }
+        r = refresh(list, d, fresh);
+        if (r < 0)
+                return r;
+        /* a driver bound or unbound: the viability of its IOMMU group */
+        forget_members(list);
+        if (fn)
+                fn(list, d, HD_NODEDEV_REFRESHED, userdata);
+        return 1;
+}

@@ -70,6 +70,35 @@ static void test_hashmap(void) {
         hd_hashmap_free(h);
 }
 
+/* removal under linear probing: every other key removed, the rest still
+ * found, the removed ones not, and put again */
+static void test_hashmap_remove(void) {
+        struct hd_hashmap *h;
+        char keys[3000][16];
+        bool okay = true;
+
+        CHECK(hd_hashmap_new(&h) == 0, "hashmap new (remove)");
+        for (int i = 0; i < 3000; i++) {
+                snprintf(keys[i], sizeof(keys[i]), "r%d", i);
+                okay &= hd_hashmap_put(h, keys[i], keys[i]) == 0;
+        }
+        for (int i = 0; i < 3000; i += 2)
+                okay &= hd_hashmap_remove(h, keys[i]) == 0;
+        CHECK(okay, "hashmap remove 1500 of 3000");
+        okay = true;
+        for (int i = 0; i < 3000; i++)
+                okay &= hd_hashmap_get(h, keys[i]) == (i % 2 ? keys[i] : NULL);
+        CHECK(okay, "hashmap: the kept keys found, the removed ones not");
+        CHECK(hd_hashmap_remove(h, keys[0]) == -ENOENT, "hashmap remove of a missing key: -ENOENT");
+        okay = true;
+        for (int i = 0; i < 3000; i += 2)
+                okay &= hd_hashmap_put(h, keys[i], keys[i]) == 0;
+        for (int i = 0; i < 3000; i++)
+                okay &= hd_hashmap_get(h, keys[i]) == keys[i];
+        CHECK(okay, "hashmap: the removed keys put again, all 3000 found");
+        hd_hashmap_free(h);
+}
+
 static void test_udev_db(void) {
         struct hd_raw_device raw = {};
         const char *db = "S:disk/by-id/ata-X\nI:123\nE:ID_SERIAL=X_Y\nE:ID_TYPE=disk\nG:systemd\nE:=junk\nE:NOEQ\n";
@@ -601,6 +630,7 @@ int main(void) {
         test_normalize();
         test_pci_addr();
         test_hashmap();
+        test_hashmap_remove();
         test_udev_db();
         test_dom();
         test_devlink();

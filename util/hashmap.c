@@ -91,3 +91,29 @@ void *hd_hashmap_get(struct hd_hashmap *h, const char *key) {
         struct entry *s = find_slot(h->e, h->cap, key, hash_str(key));
         return s->key ? s->value : NULL;
 }
+
+/* Linear probing: the entries after the freed slot that probed past it
+ * move back, so every lookup still finds its key. */
+int hd_hashmap_remove(struct hd_hashmap *h, const char *key) {
+        struct entry *s = find_slot(h->e, h->cap, key, hash_str(key));
+        size_t i, j, mask = h->cap - 1;
+
+        if (!s->key)
+                return -ENOENT;
+        i = j = (size_t) (s - h->e);
+        s->key = NULL;
+        h->n--;
+        for (;;) {
+                size_t k;
+                j = (j + 1) & mask;
+                if (!h->e[j].key)
+                        return 0;
+                k = h->e[j].hash & mask;
+                /* stays when its home slot lies cyclically in (i, j] */
+                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                        continue;
+                h->e[i] = h->e[j];
+                h->e[j].key = NULL;
+                i = j;
+        }
+}

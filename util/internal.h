@@ -191,3 +191,5 @@ void hd_hashmap_free(struct hd_hashmap *h);
 /* Key is borrowed and must outlive the entry.  -EEXIST on duplicates. */
 int hd_hashmap_put(struct hd_hashmap *h, const char *key, void *value);
 void *hd_hashmap_get(struct hd_hashmap *h, const char *key);
+/* 0, or -ENOENT when @key is not there */
+int hd_hashmap_remove(struct hd_hashmap *h, const char *key);

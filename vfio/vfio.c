@@ -851,3 +851,11 @@ _public_ bool hd_vfio_is_journaled(hd_ctx *ctx, const char *addr) {
                 return false;
         return access(path, F_OK) == 0;
 }
+
+_public_ bool hd_vfio_transaction_pending(hd_ctx *ctx) {
+        char path[PATH_MAX];
+
+        if (!ctx || state_path(ctx, path, sizeof(path), "transaction.json", NULL) < 0)
+                return false;
+        return access(path, F_OK) == 0;
+}

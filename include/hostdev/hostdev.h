@@ -141,6 +141,34 @@ int hd_nodedev_list_new(hd_ctx *ctx, hd_nodedev_list **ret);
  * Count, get and children cover only the devices read so far.
  */
 int hd_nodedev_list_new_lazy(hd_ctx *ctx, hd_nodedev_list **ret);
+
+/* what hd_nodedev_list_update() did to a device */
+enum hd_nodedev_change {
+        HD_NODEDEV_ADDED,       /* in the list now */
+        HD_NODEDEV_REMOVED,     /* called before the device is freed */
+        HD_NODEDEV_REFRESHED,   /* read again: driver, properties, capabilities may differ */
+};
+typedef void (*hd_nodedev_change_fn)(hd_nodedev_list *list, hd_device *d, enum hd_nodedev_change what,
+                                     void *userdata);
+
+/**
+ * hd_nodedev_list_update: bring a full list (hd_nodedev_list_new) up to
+ * date with one kernel or udev event, @action ("add", "remove", "change",
+ * "bind", "unbind", "move", ...) on the device at @syspath
+ * ("/sys/devices/..."; @old_syspath: a move's former path, else NULL),
+ * without enumerating: the device is read again from sysfs exactly as
+ * the enumeration reads it, inserted under its nearest ancestor (taking
+ * over the devices below it), refreshed in place, or removed with the
+ * devices below it.  @fn (may be NULL) hears of every device added,
+ * removed or refreshed.  Returns 1 when the list changed, 0 when the
+ * event concerns no node device, -ESTALE when the event cannot be placed
+ * (its device is gone before its add was read, a name clashes, a device
+ * with devices below it changed name, a mediated device: the caller
+ * enumerates again), -EINVAL for a lazy list, or another -errno (the
+ * list may then be part-updated: enumerate again).
+ */
+int hd_nodedev_list_update(hd_nodedev_list *list, const char *action, const char *syspath, const char *old_syspath,
+                           hd_nodedev_change_fn fn, void *userdata);
 hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list);
 /* Number of devices, "computer" included. */
 size_t hd_nodedev_list_count(hd_nodedev_list *list);
@@ -338,6 +366,11 @@ int hd_host_safety_check(hd_nodedev_list *list, hd_device *d);
 /* true when hostdev detached the PCI function @addr and journaled its
  * original driver (hd_vfio_reattach gives it back). */
 bool hd_vfio_is_journaled(hd_ctx *ctx, const char *addr);
+
+/* true when the journal holds a transaction a crash interrupted (one
+ * hd_vfio_recover finishes or undoes); reads nothing else and takes no
+ * lock, so a clean start creates nothing. */
+bool hd_vfio_transaction_pending(hd_ctx *ctx);
 
 /**
  * hd_pci_reset: reset a PCI function through the kernel ("reset").  The
