@@ -1439,7 +1439,7 @@ _public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret) {
 _public_ int hd_mdev_apply_parent(hd_ctx *ctx, const char *parent, unsigned flags, hd_result **ret) {
         if (!ctx || !ret || isempty(parent) || (flags & ~(unsigned) HD_MDEV_APPLY_DRY_RUN))
                 return -EINVAL;
-        if (!hd_mdev_name_ok(parent))
-                return 0;       /* no definition names such a parent */
+        if (!parent_present(ctx, parent))
+                return 0;       /* not an mdev parent (yet): nothing to start on it */
         return apply_auto(ctx, parent, flags, ret);
 }

@@ -877,3 +877,46 @@ _public_ int hd_apply_result_to_json(const hd_apply_result *r, json_object **ret
         *ret = doc;
         return 0;
 }
+
+/* @s, newline-terminated when not empty, appended to *buf */
+static int append_lines(char **buf, const char *s) {
+        size_t n = strlen(s), have = *buf ? strlen(*buf) : 0;
+        bool nl = n > 0 && s[n - 1] != '\n';
+        char *t;
+
+        if (n == 0)
+                return 0;
+        t = realloc(*buf, have + n + nl + 1);
+        if (!t)
+                return -ENOMEM;
+        memcpy(t + have, s, n);
+        if (nl)
+                t[have + n++] = '\n';
+        t[have + n] = 0;
+        *buf = t;
+        return 0;
+}
+
+_public_ int hd_apply_result_format_text(const hd_apply_result *r, char **ret) {
+        _cleanup_free_ char *out = strdup(""), *sriov = NULL, *mdev = NULL;
+        const hd_result *s;
+
+        if (!r || !ret)
+                return -EINVAL;
+        if (!out)
+                return -ENOMEM;
+        if (r->sriov_error < 0)
+                return r->sriov_error;
+        if (!(s = r->sriov))
+                return -EINVAL;
+        if (hd_result_format_text(s, &sriov) < 0 || append_lines(&out, sriov) < 0)
+                return -ENOMEM;
+        if (hd_result_count_outcome(s, HD_OUTCOME_SKIPPED) == hd_result_get_n_steps(s) && hd_result_get_status(s) == 0 &&
+            append_lines(&out, "sriov: nothing changed") < 0)
+                return -ENOMEM;
+        if (r->mdev_error >= 0 && r->mdev &&
+            (hd_result_format_text(r->mdev, &mdev) < 0 || append_lines(&out, mdev) < 0))
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        return 0;
+}

@@ -434,12 +434,22 @@ static int verb_apply(int argc _unused_, char **argv _unused_) {
                 json_object_put(doc);
                 return rc;
         }
-        rc = sriov_report_full("apply", "sriov", res->sriov, false, NULL);
-        /* then mediated devices (tools/cmd-mdev.c), dry run included */
-        int mrc = mdev_apply_print(TAKE_PTR(res->mdev), res->mdev_error, flags & HD_SRIOV_DRY_RUN, false, NULL);
-        hd_apply_result_free(res);
-        if (rc == EXIT_SUCCESS)
-                rc = mrc;
+        {
+                /* the lines are the library's, then the stages' reasons */
+                _cleanup_free_ char *text = NULL;
+                r = hd_apply_result_format_text(res, &text);
+                if (r < 0) {
+                        errorf("out of memory");
+                        hd_apply_result_free(res);
+                        return EXIT_FAILURE;
+                }
+                fputs(text, stdout);
+                rc = result_exit("apply", res->sriov);
+                int mrc = mdev_apply_exit(res->mdev, res->mdev_error);
+                if (rc == EXIT_SUCCESS)
+                        rc = mrc;
+                hd_apply_result_free(res);
+        }
         return rc;
 }
 

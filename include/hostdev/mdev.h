@@ -235,8 +235,10 @@ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret);
  * just appeared (hotplug; hostdevd calls it for every device that
  * appears).  A definition records no identity of its parent beyond its
  * name: the type must be one the parent offers, else that step fails.
- * Returns 0 when no auto-start definition names @parent (*ret
- * untouched), 1 with *ret, <0 as hd_mdev_apply_full().
+ * Returns 0 when @parent is not an mdev parent (no
+ * /sys/class/mdev_bus/@parent: not one, or its driver is not bound yet)
+ * or no auto-start definition names it (*ret untouched), 1 with *ret,
+ * <0 as hd_mdev_apply_full().
  */
 int hd_mdev_apply_parent(hd_ctx *ctx, const char *parent, unsigned flags, hd_result **ret);
 

@@ -231,6 +231,15 @@ int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **ret);
  * *ret.
  */
 int hd_apply_result_to_json(const hd_apply_result *r, struct json_object **ret);
+/**
+ * hd_apply_result_format_text: the lines `hostdevctl apply` prints on
+ * stdout: the SR-IOV actions (hd_result_format_text()), "sriov: nothing
+ * changed" when no action changed anything, then the mdev steps; each
+ * line newline-terminated ("" when none).  The reasons of failures are
+ * not part of it.  Returns r->sriov_error when that is <0, else 0 or
+ * -ENOMEM.  Caller frees *ret.
+ */
+int hd_apply_result_format_text(const hd_apply_result *r, char **ret);
 
 #ifdef __cplusplus
 }
