@@ -89,6 +89,14 @@ if start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
         same "Apply again is apply --json again (nothing changed)" "$TMP/a" "$TMP/b"
         grep -q '"done"\|"started"' "$TMP/a" && fail "Apply again: nothing changed" "$(cat "$TMP/a")" \
                 || ok "Apply again: nothing changed"
+        # a failure: the CLI's words (its paths are the twin's)
+        for t in "$F" "$C"; do echo '{"address":"0000:05:00.0","numvfs":' > "$t/etc/hostdev/sriov/0000:05:00.0.json"; done
+        got=$(err Apply uint64:2)
+        want=$(fake "$C" "$CS" apply --dry-run --json 2>&1 >/dev/null | sed -n 's/^hostdevctl: \(apply failed: \)/\1/p')
+        [ -n "$want" ] && [ "$got" = "org.hostdev.Hostdev1.Error.Failed: ${want//$C/$F}" ] \
+                && ok "Apply with a malformed file: Failed with the CLI's words" \
+                || fail "Apply with a malformed file: Failed with the CLI's words" "got '$got', CLI '$want'"
+        rm -f "$F/etc/hostdev/sriov/0000:05:00.0.json" "$C/etc/hostdev/sriov/0000:05:00.0.json"
         # the tree the daemon holds is the new one
         { call ListDevices s ""; echo; } > "$TMP/a"
         hd --sysroot "$F" nodedev-list --json > "$TMP/b"
