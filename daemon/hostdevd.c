@@ -145,6 +145,11 @@ static void emit_diff(struct daemon *d, const struct dev_snap *a, size_t na, str
                         if (!streq_ptr_(a[i].driver, b[j].driver) || !streq_ptr_(a[i].parent, b[j].parent) ||
                             a[i].caps != b[j].caps)
                                 emit(d, "DeviceChanged", b[j].name);
+                        /* hotplug apply (daemon/methods-apply.c): a device bound to a driver
+                         * after it appeared is applied again, now that a PF can take a VF
+                         * count and a parent offers its mdev types */
+                        if (!a[i].driver && b[j].driver)
+                                b[j].added = true;
                         i++;
                         j++;
                 }

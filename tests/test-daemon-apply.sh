@@ -129,6 +129,11 @@ signal_json() {
         echo "$2" | awk -v n="$1" '$1 == "Signal" && $2 == "PersistedConfigApplied" && $3 == n { on = 1; sub(/^Signal [^ ]* [^ ]* /, ""); print; next }
                 on && (/^Signal / || /^ok$/) { on = 0 } on'
 }
+# an auto-start mdev on the GPU 00:02.0, whose driver binds after it appears
+U4=44444444-5555-4666-8777-888888888888
+fake "$H" "$HS" mdev define -p 0000:00:02.0 -t i915-GVTg_V5_8 -u $U4 -a > /dev/null
+GPU=$H/sys/devices/pci0000:00/0000:00:02.0
+hide gpu "$GPU" 0000:00:02.0
 hide pf "$H/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0" 0000:02:00.0
 hide mtty "$H/sys/devices/virtual/mtty/mtty" virtual/mtty/mtty
 hide cx "$H/sys/devices/pci0000:00/0000:00:1d.0/0000:05:00.0" 0000:05:00.0
@@ -179,8 +184,31 @@ assert [(x["pf"], x["result"]) for x in d["actions"]] == [("0000:05:00.0", "skip
         grep -q '^<4>pci_0000_05_00_0: persisted configuration refused: 0000:05:00.0: the persisted SR-IOV state was made for 15b3:1234, the device there now is 15b3:a2d6' "$TMP/daemon.log" \
                 && ok "hotplug: the SR-IOV drift is logged (warning, both identities)" \
                 || fail "hotplug: the SR-IOV drift is logged" "$(cat "$TMP/daemon.log")"
+
+        # the GPU appears without a driver (no mdev parent yet): nothing to
+        # start; its driver binds (DeviceChanged): its auto-start mdev starts
+        unhide gpu
+        mkdir -p "$TMP/hold/bind"
+        mv "$GPU/driver" "$TMP/hold/bind/a"; mv "$H/sys/bus/pci/drivers/i915/0000:00:02.0" "$TMP/hold/bind/b"
+        mv "$H/sys/class/mdev_bus/0000:00:02.0" "$TMP/hold/bind/c"
+        got=$("$DAEMON_CLIENT" "$A" rescan)
+        echo "$got" | grep -q "^Signal DeviceAdded pci_0000_00_02_0$" && [ -z "$(signal_json pci_0000_00_02_0 "$got")" ] \
+                && [ ! -e "$H/sys/bus/mdev/devices/$U4" ] \
+                && ok "hotplug: a GPU that appears without its driver: no mdev started yet" \
+                || fail "hotplug: a GPU that appears without its driver" "$(echo "$got" | tr '\n' '|')"
+        mv "$TMP/hold/bind/a" "$GPU/driver"; mv "$TMP/hold/bind/b" "$H/sys/bus/pci/drivers/i915/0000:00:02.0"
+        mv "$TMP/hold/bind/c" "$H/sys/class/mdev_bus/0000:00:02.0"
+        got=$("$DAEMON_CLIENT" "$A" rescan)
+        applied=$(signal_json pci_0000_00_02_0 "$got")
+        [ -e "$H/sys/bus/mdev/devices/$U4" ] && echo "$got" | grep -q "^Signal DeviceChanged pci_0000_00_02_0$" \
+                && echo "$applied" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [(x["uuid"], x["parent"], x["result"]) for x in d] == [("'$U4'", "0000:00:02.0", "started")], d
+' && ok "hotplug: when its driver binds, the GPU's auto-start mdev is started (PersistedConfigApplied)" \
+                || fail "hotplug: when its driver binds, the GPU's auto-start mdev is started" "$(echo "$got" | tr '\n' '|')"
 else
-        fail "hostdevd-fake starts without 02:00.0, mtty, 05:00.0" "$(cat "$TMP/daemon.log")"
+        fail "hostdevd-fake starts without 02:00.0, mtty, 05:00.0, 00:02.0" "$(cat "$TMP/daemon.log")"
 fi
 stop_daemon
 finish
