@@ -56,6 +56,16 @@ static void logf_(int level, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* the same for daemon/methods-apply.c */
+void daemon_logf(int level, const char *fmt, ...) {
+        va_list ap;
+        if (level > arg_log_level)
+                return;
+        va_start(ap, fmt);
+        log_fn(NULL, level, NULL, 0, NULL, fmt, ap);
+        va_end(ap);
+}
+
 /* ---- the cached tree and its change signals ---- */
 
 static void snap_free_one(struct dev_snap *e) {
@@ -150,6 +160,11 @@ static void emit_diff(struct daemon *d, const struct dev_snap *a, size_t na, str
                         if (!streq_ptr_(a[i].driver, b[j].driver) || !streq_ptr_(a[i].parent, b[j].parent) ||
                             a[i].caps != b[j].caps)
                                 emit(d, "DeviceChanged", b[j].name);
+                        /* hotplug apply (daemon/methods-apply.c): a device bound to a driver
+                         * after it appeared is applied again, now that a PF can take a VF
+                         * count and a parent offers its mdev types */
+                        if (!a[i].driver && b[j].driver)
+                                b[j].added = true;
                         i++;
                         j++;
                 }
@@ -163,50 +178,19 @@ static double now_ms(void) {
 }
 
 /* Hotplug apply: the persisted configuration of every device the last
- * rebuild found new (hd_device_apply_persisted(): its driver override,
- * identity checked), announced as PersistedConfigApplied(name, result
- * JSON) and logged, drift (a refusal) as a warning.  Returns whether
- * something changed. */
+ * rebuild found new (apply_persisted(), daemon/methods-apply.c: its
+ * driver override, its SR-IOV state, its auto-start mdevs; identity
+ * checked), announced as PersistedConfigApplied(name, result JSON) and
+ * logged, drift (a refusal) as a warning.  Returns whether something
+ * changed. */
 static bool apply_added_once(struct daemon *d) {
         bool changed = false;
 
         for (size_t i = 0; i < d->n_snap; i++) {
-                hd_result *res = NULL;
-                json_object *o = NULL;
-                char *text = NULL;
                 hd_device *dev;
-                int r, st;
-
-                if (!d->snap[i].added || hd_nodedev_list_lookup(d->list, d->snap[i].name, &dev) < 0)
-                        continue;
-                r = ask_libvirt(d);
-                if (r >= 0)
-                        r = hd_device_apply_persisted(d->list, d->sysroot, dev, 0, &res);
-                if (r < 0) {
-                        logf_(3, "%s: cannot apply the persisted configuration: %s", d->snap[i].name,
-                              hd_ctx_get_error(d->ctx) ?: strerror(-r));
-                        continue;
-                }
-                if (r == 0)
-                        continue;       /* nothing persisted for it */
-                st = hd_result_get_status(res);
-                if (st >= 0 && hd_result_count_outcome(res, HD_OUTCOME_DONE) > 0)
+                if (d->snap[i].added && hd_nodedev_list_lookup(d->list, d->snap[i].name, &dev) >= 0 &&
+                    apply_persisted(d, dev))
                         changed = true;
-                if (st >= 0)
-                        logf_(5, "%s: persisted configuration applied (%zu changed)", d->snap[i].name,
-                              hd_result_count_outcome(res, HD_OUTCOME_DONE));
-                else
-                        logf_(4, "%s: persisted configuration %s: %s", d->snap[i].name,
-                              hd_result_get_status_string(res), hd_result_get_reason(res) ?: strerror(-st));
-                if (hd_result_to_json(res, &o) >= 0 && hd_json_to_text(o, &text) >= 0) {
-                        r = sd_bus_emit_signal(d->bus, MANAGER_PATH, MANAGER_IFACE, "PersistedConfigApplied", "ss",
-                                               d->snap[i].name, text);
-                        if (r < 0)
-                                logf_(3, "cannot emit PersistedConfigApplied(%s): %s", d->snap[i].name, strerror(-r));
-                }
-                free(text);
-                json_object_put(o);
-                hd_result_unref(res);
         }
         return changed;
 }
@@ -817,6 +801,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("Recover", "", , "s", SD_BUS_PARAM(result), method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         METHODS_VTABLE,         /* daemon/methods.c */
+        APPLY_VTABLE,           /* daemon/methods-apply.c */
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
@@ -1056,7 +1041,9 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                         snap_free_one(&e);
                         return;
                 }
-                e.added = d->snap[i].added;
+                /* hotplug apply, as emit_diff(): a device bound to a driver
+                 * after it appeared is applied again */
+                e.added = d->snap[i].added || (!d->snap[i].driver && e.driver);
                 if (!streq_ptr_(e.driver, d->snap[i].driver) || e.group != d->snap[i].group) {
                         group_touched(d, e.group, dev, true);
                         if (d->snap[i].group != e.group)

@@ -1370,15 +1370,15 @@ _public_ int hd_mdev_apply(hd_ctx *ctx, hd_result **ret) {
         return hd_mdev_apply_full(ctx, 0, ret);
 }
 
-_public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret) {
+/* Start the auto-start definitions (of @only_parent alone, when not NULL)
+ * into *ret; with @only_parent, 0 when it has none (*ret untouched), else 1. */
+static int apply_auto(hd_ctx *ctx, const char *only_parent, unsigned flags, hd_result **ret) {
         _hd_cleanup_result_ hd_result *res = NULL;
         bool dry_run = flags & HD_MDEV_APPLY_DRY_RUN;
         hd_mdev *v = NULL;
         size_t n = 0, n_auto = 0, n_failed = 0;
         int r, first_err = 0;
 
-        if (!ctx || !ret)
-                return -EINVAL;
         r = hd_result_new(HD_RESULT_MDEV_APPLY, &res);
         if (r < 0)
                 return r;
@@ -1388,7 +1388,7 @@ _public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret) {
         for (size_t i = 0; i < n; i++) {
                 enum hd_outcome o;
                 int err = 0;
-                if (!v[i].autostart)
+                if (!v[i].autostart || (only_parent && !streq_ptr(v[i].parent, only_parent)))
                         continue;
                 n_auto++;
                 if (v[i].active)
@@ -1421,9 +1421,25 @@ _public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret) {
                 }
         }
         hd_mdev_array_free(v, n);
+        if (only_parent && n_auto == 0)
+                return 0;
         if (first_err)
                 hd_result_fail(res, ctx, first_err, "%zu of %zu auto-start mediated devices %s", n_failed, n_auto,
                                dry_run ? "could not be started" : "failed to start");
         *ret = TAKE_PTR(res);
-        return 0;
+        return only_parent ? 1 : 0;
+}
+
+_public_ int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret) {
+        if (!ctx || !ret)
+                return -EINVAL;
+        return apply_auto(ctx, NULL, flags, ret);
+}
+
+_public_ int hd_mdev_apply_parent(hd_ctx *ctx, const char *parent, unsigned flags, hd_result **ret) {
+        if (!ctx || !ret || isempty(parent) || (flags & ~(unsigned) HD_MDEV_APPLY_DRY_RUN))
+                return -EINVAL;
+        if (!parent_present(ctx, parent))
+                return 0;       /* not an mdev parent (yet): nothing to start on it */
+        return apply_auto(ctx, parent, flags, ret);
 }

@@ -643,6 +643,100 @@ _printf_(5, 6) static void add_simple(hd_result *res, hd_ctx *ctx, const char *p
                         hd_result_fail(res, ctx, -ENOMEM, "out of memory");
 }
 
+/* The identity of the device @d as "VVVV:DDDD" (and " serial S" when
+ * @with_serial), into @buf. */
+static void identity_of(hd_device *d, bool with_serial, char *buf, size_t size) {
+        char serial[HD_SERIAL_MAX] = "";
+        long long vendor = -1, device = -1;
+        (void) hd_device_read_attr_long(d, "vendor", 16, &vendor);
+        (void) hd_device_read_attr_long(d, "device", 16, &device);
+        if (with_serial)
+                hd_pci_device_read_serial(d, serial, sizeof(serial));
+        snprintf(buf, size, "%04llx:%04llx%s%s", vendor, device, with_serial ? " serial " : "",
+                 with_serial ? (serial[0] ? serial : "unreadable") : "");
+}
+
+/* Apply the persisted state of the PF at @addr (@d: the device there, or
+ * NULL to look it up in @list) into @res.  With @d given (a device that
+ * has just appeared, hd_sriov_apply_device()) another device at the
+ * address is drift: refused (status -EBUSY, the reason names both
+ * identities); otherwise (hd_sriov_apply()) skipped with a warning.
+ * -ENOENT when there is no file for @addr and @d is given; <0 only when
+ * memory ran out otherwise. */
+static int apply_pf(hd_nodedev_list *list, const char *dir, const char *addr, hd_device *d, unsigned flags,
+                    hd_result *res) {
+        _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        char serial[HD_SERIAL_MAX];
+        bool appeared = d != NULL;
+        long long vendor = -1, device = -1;
+        int r;
+
+        r = config_read(dir, addr, &c, &err);
+        if (r == -ENOENT && appeared)
+                return r;
+        if (r == -EBADMSG && !err)
+                r = -ENOMEM;
+        if (r < 0) {
+                log_err(ctx, "%s", r == -EBADMSG ? err : strerror(-r));
+                add_simple(res, ctx, addr, HD_OUTCOME_FAILED, "config file: %s", r == -EBADMSG ? err : strerror(-r));
+                if (!hd_result_get_status(res)) {
+                        hd_result_set_status(res, r);
+                        hd_result_set_reason(res, "%s", r == -EBADMSG ? err : strerror(-r));
+                }
+                return 0;
+        }
+        if (!d && (hd_nodedev_list_lookup(list, addr, &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_PCI)) {
+                log_warn(ctx, "%s: no PCI device at this address any more (hardware moved?); skipped", addr);
+                add_simple(res, ctx, addr, HD_OUTCOME_SKIPPED, "no device at %s (hardware moved?)", addr);
+                return 0;
+        }
+        (void) hd_device_read_attr_long(d, "vendor", 16, &vendor);
+        (void) hd_device_read_attr_long(d, "device", 16, &device);
+        if (c->serial)
+                hd_pci_device_read_serial(d, serial, sizeof(serial));
+        if (appeared && (vendor != c->vendor || device != c->device || (c->serial && !streq(serial, c->serial)))) {
+                char now[HD_SERIAL_MAX + 32];
+                identity_of(d, c->serial != NULL, now, sizeof(now));
+                /* drift: the record is another device's; nothing changes */
+                add_simple(res, ctx, addr, HD_OUTCOME_SKIPPED, "persisted SR-IOV state is for %04x:%04x%s%s, device is %s",
+                           c->vendor, c->device, c->serial ? " serial " : "", strempty(c->serial), now);
+                hd_result_fail(res, ctx, -EBUSY,
+                               "%s: the persisted SR-IOV state was made for %04x:%04x%s%s, the device there now is %s; "
+                               "not applied", addr, c->vendor, c->device, c->serial ? " serial " : "", strempty(c->serial), now);
+                log_warn(ctx, "%s", hd_result_get_reason(res));
+                return 0;
+        }
+        if (vendor != c->vendor || device != c->device) {
+                log_warn(ctx, "%s: the device there is %04llx:%04llx, the config is for %04x:%04x "
+                         "(hardware moved?); skipped", addr, vendor, device, c->vendor, c->device);
+                add_simple(res, ctx, addr, HD_OUTCOME_SKIPPED,
+                           "device is %04llx:%04llx, config is for %04x:%04x (hardware moved?)", vendor,
+                           device, c->vendor, c->device);
+                return 0;
+        }
+        if (c->serial && !streq(serial, c->serial)) {
+                log_warn(ctx, "%s: serial number %s, the config is for %s (hardware moved?); skipped",
+                         addr, serial[0] ? serial : "unreadable", c->serial);
+                add_simple(res, ctx, addr, HD_OUTCOME_SKIPPED,
+                           "serial number is %s, config is for %s (hardware moved?)",
+                           serial[0] ? serial : "unreadable", c->serial);
+                return 0;
+        }
+        {
+                _hd_cleanup_result_ hd_result *one = NULL;
+                r = hd_result_new(HD_RESULT_SRIOV, &one);
+                if (r < 0)
+                        return r;
+                (void) hd_sriov_apply_one(list, d, c, flags, one);
+                r = hd_result_merge(res, one);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_result **ret) {
         _cleanup_strv_free_ char **addrs = NULL;
         _cleanup_close_ int lock = -1;
@@ -668,64 +762,49 @@ _public_ int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned fla
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                _cleanup_(config_freep) hd_sriov_pf_config *c = NULL;
-                _cleanup_free_ char *err = NULL;
-                char serial[HD_SERIAL_MAX];
-                hd_device *d = NULL;
-                long long vendor = -1, device = -1;
-
-                r = config_read(dir, addrs[i], &c, &err);
-                if (r == -EBADMSG && !err)
-                        r = -ENOMEM;
-                if (r < 0) {
-                        log_err(ctx, "%s", r == -EBADMSG ? err : strerror(-r));
-                        add_simple(res, ctx, addrs[i], HD_OUTCOME_FAILED, "config file: %s",
-                                   r == -EBADMSG ? err : strerror(-r));
-                        if (!hd_result_get_status(res)) {
-                                hd_result_set_status(res, r);
-                                hd_result_set_reason(res, "%s", r == -EBADMSG ? err : strerror(-r));
-                        }
-                        continue;
-                }
-                if (hd_nodedev_list_lookup(list, addrs[i], &d) < 0 || hd_device_get_cap_type(d) != HD_CAP_PCI) {
-                        log_warn(ctx, "%s: no PCI device at this address any more (hardware moved?); skipped", addrs[i]);
-                        add_simple(res, ctx, addrs[i], HD_OUTCOME_SKIPPED, "no device at %s (hardware moved?)", addrs[i]);
-                        continue;
-                }
-                (void) hd_device_read_attr_long(d, "vendor", 16, &vendor);
-                (void) hd_device_read_attr_long(d, "device", 16, &device);
-                if (vendor != c->vendor || device != c->device) {
-                        log_warn(ctx, "%s: the device there is %04llx:%04llx, the config is for %04x:%04x "
-                                 "(hardware moved?); skipped", addrs[i], vendor, device, c->vendor, c->device);
-                        add_simple(res, ctx, addrs[i], HD_OUTCOME_SKIPPED,
-                                   "device is %04llx:%04llx, config is for %04x:%04x (hardware moved?)", vendor,
-                                   device, c->vendor, c->device);
-                        continue;
-                }
-                if (c->serial) {
-                        hd_pci_device_read_serial(d, serial, sizeof(serial));
-                        if (!streq(serial, c->serial)) {
-                                log_warn(ctx, "%s: serial number %s, the config is for %s (hardware moved?); skipped",
-                                         addrs[i], serial[0] ? serial : "unreadable", c->serial);
-                                add_simple(res, ctx, addrs[i], HD_OUTCOME_SKIPPED,
-                                           "serial number is %s, config is for %s (hardware moved?)",
-                                           serial[0] ? serial : "unreadable", c->serial);
-                                continue;
-                        }
-                }
-                {
-                        _hd_cleanup_result_ hd_result *one = NULL;
-                        r = hd_result_new(HD_RESULT_SRIOV, &one);
-                        if (r < 0)
-                                return r;
-                        (void) hd_sriov_apply_one(list, d, c, flags, one);
-                        r = hd_result_merge(res, one);
-                        if (r < 0)
-                                return r;
-                }
+                r = apply_pf(list, dir, addrs[i], NULL, flags, res);
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(res);
         return 0;
+}
+
+_public_ int hd_sriov_apply_device(hd_nodedev_list *list, const char *dir, hd_device *pf, unsigned flags,
+                                   hd_result **ret) {
+        _cleanup_close_ int lock = -1;
+        _hd_cleanup_result_ hd_result *res = NULL;
+        const char *addr;
+        char path[PATH_MAX];
+        hd_ctx *ctx;
+        int r;
+
+        if (!list || !dir || !pf || !ret || (flags & ~(unsigned) HD_SRIOV_DRY_RUN))
+                return -EINVAL;
+        ctx = hd_nodedev_list_get_ctx(list);
+        addr = hd_device_get_sysname(pf);
+        if (hd_device_get_cap_type(pf) != HD_CAP_PCI || !valid_addr(addr))
+                return 0;       /* the state is persisted for PCI functions only */
+        r = file_path(dir, addr, path, sizeof(path));
+        if (r < 0)
+                return r;
+        if (access(path, F_OK) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!(flags & HD_SRIOV_DRY_RUN)) {
+                r = hd_sriov_lock(ctx, &lock);
+                if (r < 0)
+                        return r;
+        }
+        r = hd_result_new(HD_RESULT_SRIOV, &res);
+        if (r < 0)
+                return r;
+        r = apply_pf(list, dir, addr, pf, flags, res);
+        if (r == -ENOENT)
+                return 0;       /* gone meanwhile */
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(res);
+        return 1;
 }
 
 _public_ void hd_apply_result_free(hd_apply_result *r) {
@@ -763,5 +842,81 @@ _public_ int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **r
         res->mdev_error = hd_mdev_apply_full(hd_nodedev_list_get_ctx(list), flags & HD_SRIOV_DRY_RUN ? HD_MDEV_APPLY_DRY_RUN : 0,
                                              &res->mdev);
         *ret = TAKE_PTR(res);
+        return 0;
+}
+
+_public_ int hd_apply_result_to_json(const hd_apply_result *r, json_object **ret) {
+        json_object *doc = NULL, *mdevs = NULL;
+        bool mdev_failed;
+        int k;
+
+        if (!r || !ret)
+                return -EINVAL;
+        if (r->sriov_error < 0)
+                return r->sriov_error;  /* nothing was attempted: no document */
+        if (!r->sriov)
+                return -EINVAL;
+        k = hd_result_to_json(r->sriov, &doc);
+        if (k < 0)
+                return k;
+        mdev_failed = r->mdev_error < 0 || !r->mdev || hd_result_get_status(r->mdev) < 0;
+        if (r->mdev_error >= 0 && r->mdev) {
+                k = hd_result_to_json(r->mdev, &mdevs);
+                if (k < 0) {
+                        json_object_put(doc);
+                        return k;
+                }
+        } else if (!(mdevs = json_object_new_array())) {
+                json_object_put(doc);
+                return -ENOMEM;
+        }
+        json_object_object_add(doc, "mdevs", mdevs);
+        /* a failed mdev stage fails a document that was "ok" */
+        if (mdev_failed && streq(hd_result_get_status_string(r->sriov), "ok"))
+                json_object_object_add(doc, "status", json_object_new_string("failed"));
+        *ret = doc;
+        return 0;
+}
+
+/* @s, newline-terminated when not empty, appended to *buf */
+static int append_lines(char **buf, const char *s) {
+        size_t n = strlen(s), have = *buf ? strlen(*buf) : 0;
+        bool nl = n > 0 && s[n - 1] != '\n';
+        char *t;
+
+        if (n == 0)
+                return 0;
+        t = realloc(*buf, have + n + nl + 1);
+        if (!t)
+                return -ENOMEM;
+        memcpy(t + have, s, n);
+        if (nl)
+                t[have + n++] = '\n';
+        t[have + n] = 0;
+        *buf = t;
+        return 0;
+}
+
+_public_ int hd_apply_result_format_text(const hd_apply_result *r, char **ret) {
+        _cleanup_free_ char *out = strdup(""), *sriov = NULL, *mdev = NULL;
+        const hd_result *s;
+
+        if (!r || !ret)
+                return -EINVAL;
+        if (!out)
+                return -ENOMEM;
+        if (r->sriov_error < 0)
+                return r->sriov_error;
+        if (!(s = r->sriov))
+                return -EINVAL;
+        if (hd_result_format_text(s, &sriov) < 0 || append_lines(&out, sriov) < 0)
+                return -ENOMEM;
+        if (hd_result_count_outcome(s, HD_OUTCOME_SKIPPED) == hd_result_get_n_steps(s) && hd_result_get_status(s) == 0 &&
+            append_lines(&out, "sriov: nothing changed") < 0)
+                return -ENOMEM;
+        if (r->mdev_error >= 0 && r->mdev &&
+            (hd_result_format_text(r->mdev, &mdev) < 0 || append_lines(&out, mdev) < 0))
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
         return 0;
 }

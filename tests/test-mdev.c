@@ -331,6 +331,58 @@ static void test_definitions(hd_ctx *ctx) {
         hd_mdev_clear(&m);
 }
 
+/* hd_mdev_apply_parent: the auto-start mdevs of one parent that has just
+ * appeared (hotplug) */
+#define U3 "33333333-4444-4555-8666-777777777777"
+#define U4 "44444444-5555-4666-8777-888888888888"
+static void test_apply_parent(hd_ctx *ctx) {
+        hd_mdev a = { .uuid = strdup(U3), .parent = strdup("mtty"), .type = strdup("mtty-1"), .autostart = true,
+                      .iommu_group = -1 };
+        hd_mdev b = { .uuid = strdup(U4), .parent = strdup("0000:00:02.0"), .type = strdup("i915-GVTg_V5_8"),
+                      .autostart = true, .iommu_group = -1 };
+        hd_result *rep = NULL;
+        int r;
+
+        CHECK(define_(ctx, &a, 0) == 0 && define_(ctx, &b, 0) == 0, "apply_parent: two auto-start definitions, two parents");
+        r = hd_mdev_apply_parent(ctx, "mtty", HD_MDEV_APPLY_DRY_RUN, &rep);
+        CHECK(r == 1 && hd_result_get_n_steps(rep) == 1 &&
+                      hd_result_step_get_outcome(hd_result_get_step(rep, 0)) == HD_OUTCOME_PLANNED &&
+                      !exists("sys/bus/mdev/devices/%s", U3),
+              "apply_parent --dry-run: plans the parent's one, starts nothing (%d)", r);
+        hd_result_unref(rep);
+        rep = NULL;
+        r = hd_mdev_apply_parent(ctx, "mtty", 0, &rep);
+        CHECK(r == 1 && hd_result_get_status(rep) == 0 && hd_result_get_n_steps(rep) == 1 &&
+                      streq(hd_result_step_get_subject(hd_result_get_step(rep, 0)), U3) &&
+                      hd_result_step_get_outcome(hd_result_get_step(rep, 0)) == HD_OUTCOME_DONE &&
+                      exists("sys/bus/mdev/devices/%s", U3) && !exists("sys/bus/mdev/devices/%s", U4),
+              "apply_parent mtty: starts mtty's auto mdev only (%d)", r);
+        hd_result_unref(rep);
+        rep = NULL;
+        r = hd_mdev_apply_parent(ctx, "mtty", 0, &rep);
+        CHECK(r == 1 && hd_result_get_n_steps(rep) == 1 &&
+                      hd_result_step_get_outcome(hd_result_get_step(rep, 0)) == HD_OUTCOME_UNCHANGED,
+              "apply_parent again: unchanged");
+        hd_result_unref(rep);
+        rep = NULL;
+        r = hd_mdev_apply_parent(ctx, "0000:00:1f.0", 0, &rep);
+        CHECK(r == 0 && !rep, "apply_parent of a parent without auto-start definitions: 0, no result");
+        r = hd_mdev_apply_parent(ctx, "../mtty", 0, &rep);
+        CHECK(r == 0 && !rep, "apply_parent of a name no parent has: 0");
+        r = hd_mdev_apply_parent(ctx, "", 0, &rep);
+        CHECK(r == -EINVAL && !rep, "apply_parent of \"\": -EINVAL");
+        r = hd_mdev_apply_parent(ctx, "0000:00:02.0", 0, &rep);
+        CHECK(r == 1 && hd_result_get_status(rep) == 0 && exists("sys/bus/mdev/devices/%s", U4),
+              "apply_parent 0000:00:02.0: starts its auto mdev (%s)", rep ? strempty(hd_result_get_reason(rep)) : "");
+        hd_result_unref(rep);
+        remove_(ctx, U3);
+        remove_(ctx, U4);
+        undefine_(ctx, U3, NULL);
+        undefine_(ctx, U4, NULL);
+        hd_mdev_clear(&a);
+        hd_mdev_clear(&b);
+}
+
 /* The result of one operation as data: its step and renderings; the
  * node-device forms. */
 static void test_results(hd_ctx *ctx) {
@@ -481,6 +533,7 @@ int main(int argc, char **argv) {
         test_definitions(ctx);
         test_results(ctx);
         test_parsers(ctx);
+        test_apply_parent(ctx);
         hd_ctx_unref(ctx);
         fake_kernel_free(k);
         return tap_finish();

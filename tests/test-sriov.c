@@ -425,6 +425,100 @@ static void test_persist_apply(void) {
         remove_conf("0000:09:00.0");
 }
 
+/* hd_sriov_apply_device: one PF that has just appeared (hotplug) */
+static void test_apply_device(void) {
+        static const char cx_conf[] =
+                "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0xa2d6\",\"serial\":\"MT2113X00000\",\"numvfs\":1}\n";
+        struct env e;
+        hd_result *res = NULL;
+        char numvfs[16];
+        bool only_pf = true;
+        int r;
+
+        /* a "reboot" of the PF persisted with 2 VFs on vfio-pci */
+        r = set(0, "host", -1, HD_SRIOV_FORCE, &res);
+        CHECK(r == 0 && hd_result_get_status(res) == 0 && !exists("sys/bus/pci/devices/0000:02:10.0"), "apply_device: VFs removed");
+        hd_result_unref(res);
+        res = NULL;
+
+        fake_env_open(&e, root, state, 0);
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, PF), HD_SRIOV_DRY_RUN, &res);
+        env_close(&e);
+        CHECK(r == 1 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_PLANNED, "sriov_numvfs 0 -> 2") &&
+                      !exists("sys/bus/pci/devices/0000:02:10.0"),
+              "apply_device --dry-run: plans 0 -> 2, changes nothing (%d)", r);
+        hd_result_unref(res);
+        res = NULL;
+
+        fake_env_open(&e, root, state, 0);
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, PF), 0, &res);
+        env_close(&e);
+        for (size_t i = 0; r == 1 && i < hd_result_get_n_steps(res); i++)
+                if (!streq(hd_result_step_get_subject(hd_result_get_step(res, i)), PF))
+                        only_pf = false;
+        read_rel("sys/bus/pci/devices/" CX "/sriov_numvfs", numvfs, sizeof(numvfs));
+        CHECK(r == 1 && hd_result_get_status(res) == 0 && has_action(res, HD_OUTCOME_DONE, "sriov_numvfs 0 -> 2") &&
+                      bound_to("0000:02:10.0", "vfio-pci") && bound_to("0000:02:10.2", "vfio-pci") && only_pf &&
+                      streq(numvfs, "1"),
+              "apply_device: the PF's 2 VFs on vfio-pci, only its own steps, the other PF untouched (%s)",
+              res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
+        res = NULL;
+
+        fake_env_open(&e, root, state, 0);
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, PF), 0, &res);
+        env_close(&e);
+        CHECK(r == 1 && hd_result_get_status(res) == 0 && count_changes(res) == 0, "apply_device again: nothing changed");
+        hd_result_unref(res);
+        res = NULL;
+
+        /* nothing persisted: a VF, a device that is not PCI */
+        fake_env_open(&e, root, state, 0);
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, "0000:02:10.0"), 0, &res);
+        CHECK(r == 0 && !res, "apply_device of a PCI function without a file: 0, no result");
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, "computer"), 0, &res);
+        CHECK(r == 0 && !res, "apply_device of a device that is not PCI: 0, no result");
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, PF), HD_SRIOV_FORCE, &res);
+        CHECK(r == -EINVAL && !res, "apply_device with a flag other than dry-run: -EINVAL");
+        env_close(&e);
+
+        /* drift: the file records another device, or another serial number */
+        write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0x1234\",\"numvfs\":4}\n");
+        fake_env_open(&e, root, state, 0);
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, CX), 0, &res);
+        env_close(&e);
+        read_rel("sys/bus/pci/devices/" CX "/sriov_numvfs", numvfs, sizeof(numvfs));
+        CHECK(r == 1 && hd_result_get_status(res) == -EBUSY && strstr(strempty(hd_result_get_reason(res)), "made for 15b3:1234") &&
+                      strstr(strempty(hd_result_get_reason(res)), "now is 15b3:a2d6") && hd_result_get_n_steps(res) == 1 &&
+                      hd_result_step_get_outcome(hd_result_get_step(res, 0)) == HD_OUTCOME_SKIPPED && streq(numvfs, "1"),
+              "apply_device: another vendor:device is drift: refused, both identities, nothing changed (%s)",
+              res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
+        res = NULL;
+        write_conf(CX, "{\"address\":\"" CX "\",\"vendor\":\"0x15b3\",\"device\":\"0xa2d6\",\"serial\":\"OTHER\",\"numvfs\":4}\n");
+        fake_env_open(&e, root, state, 0);
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, CX), 0, &res);
+        env_close(&e);
+        read_rel("sys/bus/pci/devices/" CX "/sriov_numvfs", numvfs, sizeof(numvfs));
+        CHECK(r == 1 && hd_result_get_status(res) == -EBUSY &&
+                      strstr(strempty(hd_result_get_reason(res)), "15b3:a2d6 serial OTHER") &&
+                      strstr(strempty(hd_result_get_reason(res)), "15b3:a2d6 serial MT2113X00000") && streq(numvfs, "1"),
+              "apply_device: another serial number is drift: refused, nothing changed (%s)",
+              res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
+        res = NULL;
+        /* a malformed file: a failed result */
+        write_conf(CX, "{\"address\":\"" CX "\",\"numvfs\":");
+        fake_env_open(&e, root, state, 0);
+        r = hd_sriov_apply_device(e.list, confdir, dev(&e, CX), 0, &res);
+        env_close(&e);
+        read_rel("sys/bus/pci/devices/" CX "/sriov_numvfs", numvfs, sizeof(numvfs));
+        CHECK(r == 1 && hd_result_get_status(res) == -EBADMSG && streq(numvfs, "1"),
+              "apply_device: a malformed file fails, nothing changed (%s)", res ? strempty(hd_result_get_reason(res)) : "");
+        hd_result_unref(res);
+        write_conf(CX, cx_conf);
+}
+
 static void test_bad_config(void) {
         static const struct {
                 const char *text, *err;
@@ -505,6 +599,7 @@ static int run_lib(void) {
         test_fake_kernel();
         test_set();
         test_persist_apply();
+        test_apply_device();
         test_bad_config();
         {
                 unsigned char mac[6];

@@ -496,6 +496,22 @@ int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_js
         return mdev_apply_print(res, r, dry_run, json, ret_json);
 }
 
+/* The exit status of the mdev stage of an apply (@r: its return), with
+ * its reason on stderr, as mdev_apply_print() has it. */
+int mdev_apply_exit(const hd_result *res, int r) {
+        if (r < 0) {
+                errorf("apply: mediated devices: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (!res)
+                return EXIT_FAILURE;
+        if (hd_result_get_status(res) < 0) {
+                errorf("apply: %s", strempty(hd_result_get_reason(res)));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
+
 int mdev_apply_print(hd_result *res_in, int r, bool dry_run _unused_, bool json, json_object **ret_json) {
         _hd_cleanup_result_ hd_result *res = res_in;
 

@@ -425,24 +425,39 @@ static int verb_apply(int argc _unused_, char **argv _unused_) {
                 hd_apply_result_free(res);
                 return EXIT_FAILURE;
         }
-        {
-                json_object *doc = NULL, *mdevs = NULL;
-                rc = sriov_report_full("apply", "sriov", res->sriov, json, &doc);
-                /* then mediated devices (tools/cmd-mdev.c), dry run included;
-                 * with --json their steps are the document's "mdevs" */
-                int mrc = mdev_apply_print(TAKE_PTR(res->mdev), res->mdev_error, flags & HD_SRIOV_DRY_RUN, json, &mdevs);
-                hd_apply_result_free(res);
+        if (json) {
+                /* the document is the library's (hostdevd's Apply answers it too) */
+                json_object *doc = NULL;
+                r = hd_apply_result_to_json(res, &doc);
+                if (r < 0) {
+                        errorf("out of memory");
+                        hd_apply_result_free(res);
+                        return EXIT_FAILURE;
+                }
+                rc = result_exit("apply", res->sriov);
+                int mrc = mdev_apply_exit(res->mdev, res->mdev_error);
                 if (rc == EXIT_SUCCESS)
                         rc = mrc;
-                if (doc) {
-                        json_object_object_add(doc, "mdevs", mdevs ?: json_object_new_array());
-                        if (mrc != EXIT_SUCCESS && json_object_get_string(json_object_object_get(doc, "status")) &&
-                            streq(json_object_get_string(json_object_object_get(doc, "status")), "ok"))
-                                json_object_object_add(doc, "status", json_object_new_string("failed"));
-                        print_json(doc);
-                        json_object_put(doc);
-                } else
-                        json_object_put(mdevs);
+                hd_apply_result_free(res);
+                print_json(doc);
+                json_object_put(doc);
+                return rc;
+        }
+        {
+                /* the lines are the library's, then the stages' reasons */
+                _cleanup_free_ char *text = NULL;
+                r = hd_apply_result_format_text(res, &text);
+                if (r < 0) {
+                        errorf("out of memory");
+                        hd_apply_result_free(res);
+                        return EXIT_FAILURE;
+                }
+                fputs(text, stdout);
+                rc = result_exit("apply", res->sriov);
+                int mrc = mdev_apply_exit(res->mdev, res->mdev_error);
+                if (rc == EXIT_SUCCESS)
+                        rc = mrc;
+                hd_apply_result_free(res);
         }
         return rc;
 }

@@ -80,6 +80,7 @@ int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_js
 /* The same for a report of hd_mdev_apply_full() (@r its return; @rep NULL
  * when nothing could be attempted); takes @rep. */
 int mdev_apply_print(hd_result *res, int r, bool dry_run, bool json, json_object **ret_json);
+int mdev_apply_exit(const hd_result *res, int r);
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;

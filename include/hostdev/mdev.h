@@ -228,6 +228,19 @@ enum {
         HD_MDEV_APPLY_DRY_RUN = 1 << 0, /* check and report; start nothing */
 };
 int hd_mdev_apply_full(hd_ctx *ctx, unsigned flags, hd_result **ret);
+/**
+ * hd_mdev_apply_parent: hd_mdev_apply_full() for the auto-start
+ * definitions whose parent is @parent (a parent's name under
+ * /sys/class/mdev_bus: a PCI address, "mtty", ...), a device that has
+ * just appeared (hotplug; hostdevd calls it for every device that
+ * appears).  A definition records no identity of its parent beyond its
+ * name: the type must be one the parent offers, else that step fails.
+ * Returns 0 when @parent is not an mdev parent (no
+ * /sys/class/mdev_bus/@parent: not one, or its driver is not bound yet)
+ * or no auto-start definition names it (*ret untouched), 1 with *ret,
+ * <0 as hd_mdev_apply_full().
+ */
+int hd_mdev_apply_parent(hd_ctx *ctx, const char *parent, unsigned flags, hd_result **ret);
 
 /* ---- libvirt node-device XML and mdevctl JSON ---------------------------- */
 

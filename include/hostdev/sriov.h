@@ -183,6 +183,22 @@ int hd_sriov_persist(hd_nodedev_list *list, hd_device *pf, const char *dir, cons
  */
 int hd_sriov_apply(hd_nodedev_list *list, const char *dir, unsigned flags, hd_result **ret);
 
+/**
+ * hd_sriov_apply_device: hd_sriov_apply() for one PF, @pf, that has just
+ * appeared (hotplug; hostdevd calls it for every device that appears):
+ * the VF count, the VFs' driver binding and autoprobe (and, on the live
+ * host, the VF link settings) persisted in @dir/sriov/<address>.json.
+ * The file records the PF's identity (vendor:device, and the serial
+ * number when it had one); when the device at the address is another one
+ * (drift) nothing changes: *ret's status is -EBUSY (refused), its reason
+ * names both identities, logged as a warning.  @flags: HD_SRIOV_DRY_RUN
+ * only.  Returns 0 when nothing is persisted for @pf (not a PCI function,
+ * no file; *ret untouched), 1 with *ret (kind HD_RESULT_SRIOV; a malformed
+ * file is a failed result), <0 when the lock cannot be taken or memory
+ * ran out.
+ */
+int hd_sriov_apply_device(hd_nodedev_list *list, const char *dir, hd_device *pf, unsigned flags, hd_result **ret);
+
 /* What hd_apply() did, in its order. */
 typedef struct hd_apply_result {
         char *config_dir;                   /* the directory read (hd_sriov_config_dir()) */
@@ -204,6 +220,26 @@ void hd_apply_result_free(hd_apply_result *r);
  * out; otherwise *ret tells what each stage did.
  */
 int hd_apply(hd_nodedev_list *list, unsigned flags, hd_apply_result **ret);
+
+/**
+ * hd_apply_result_to_json: the document `hostdevctl apply --json` prints
+ * (docs/json.md): the SR-IOV result's {"status", "reason", "actions"}
+ * with the mediated devices' steps as "mdevs" ([] when none could be
+ * attempted); "status" is "failed" when the SR-IOV stage was ok and the
+ * mdev stage failed.  Returns r->sriov_error when that is <0 (nothing
+ * was attempted: there is no document), else 0 or -ENOMEM.  Caller puts
+ * *ret.
+ */
+int hd_apply_result_to_json(const hd_apply_result *r, struct json_object **ret);
+/**
+ * hd_apply_result_format_text: the lines `hostdevctl apply` prints on
+ * stdout: the SR-IOV actions (hd_result_format_text()), "sriov: nothing
+ * changed" when no action changed anything, then the mdev steps; each
+ * line newline-terminated ("" when none).  The reasons of failures are
+ * not part of it.  Returns r->sriov_error when that is <0, else 0 or
+ * -ENOMEM.  Caller frees *ret.
+ */
+int hd_apply_result_format_text(const hd_apply_result *r, char **ret);
 
 #ifdef __cplusplus
 }
