@@ -14,6 +14,7 @@
  *   MdevUndefine, MdevStart, MdevSetAutostart, MdevModify
  *   NodedevCreateXML, NodedevDefineXML, NodedevDestroy, NodedevUndefine,
  *   NodedevStart, NodedevSetAutostart     the libvirt-style verbs on mdevs
+ *   GpuList               gpu [NAME] --json
  *
  * Each calls the library function the hostdevctl verb calls; the lists
  * are the library's renderings (include/hostdev/listing.h), the writes'
@@ -359,6 +360,39 @@ int method_sriov_persist(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 int method_sriov_persist_vf(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.sriov", do_sriov_persist_vf);
+}
+
+/* ======================================================================
+ * GPUs
+ * ====================================================================== */
+
+/* ---- GpuList(s name) -> s json: gpu [NAME] --json; "" every GPU ---- */
+
+int method_gpu_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        hd_device *only = NULL;
+        json_object *o = NULL;
+        const char *name;
+        hd_gpu *gpus = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (*name && lookup(d, m, name, &only) < 0)
+                return 0;
+        r = only ? hd_gpu_get(d->list, only, &gpus) : hd_gpu_list(d->list, &gpus, &n);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, r == -ENOTTY || r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "gpu: %s",
+                                                  hd_ctx_get_error(d->ctx) ?: strerror(-r));
+        if (only)
+                n = 1;
+        r = hd_gpu_list_to_json(gpus, n, &o);
+        hd_gpu_array_free(gpus, n);
+        if (r < 0)
+                return r;
+        return reply_json(m, o);
 }
 
 /* ======================================================================

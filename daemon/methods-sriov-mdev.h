@@ -6,6 +6,7 @@
 
 #include <systemd/sd-bus.h>
 
+int method_gpu_list(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_sriov_list(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_sriov_set(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_sriov_set_vf(sd_bus_message *m, void *userdata, sd_bus_error *error);
@@ -66,4 +67,5 @@ int method_nodedev_set_autostart(sd_bus_message *m, void *userdata, sd_bus_error
         SRIOV_MDEV_METHOD_("NodedevStart", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), \
                            method_nodedev_start), \
         SRIOV_MDEV_METHOD_("NodedevSetAutostart", "sbt", SD_BUS_PARAM(name) SD_BUS_PARAM(autostart) SD_BUS_PARAM(flags), \
-                           "s", SD_BUS_PARAM(result), method_nodedev_set_autostart)
+                           "s", SD_BUS_PARAM(result), method_nodedev_set_autostart), \
+        SRIOV_MDEV_METHOD_("GpuList", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(json), method_gpu_list)

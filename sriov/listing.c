@@ -2,13 +2,15 @@
 /*
  * The JSON listings of SR-IOV and mediated devices that hostdevctl and
  * hostdevd both answer (include/hostdev/listing.h): `sriov list --json`,
- * `mdev list --json` and `mdev types --json`.
+ * `mdev list --json`, `mdev types --json`, and `gpu --json`.
  */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "hostdev/gpu.h"
 #include "hostdev/hostdev.h"
 #include "hostdev/listing.h"
 #include "hostdev/mdev.h"
@@ -153,4 +155,79 @@ static json_object *type_item(const void *item) {
 
 _public_ int hd_mdev_types_to_json(const hd_mdev_type *types, size_t n, json_object **ret) {
         return array_json(types, n, sizeof(*types), type_item, ret);
+}
+
+/* ---- gpu --json ---- */
+
+static json_object *gpu_item(const void *item) {
+        const hd_gpu *g = item;
+        json_object *o = json_object_new_object(), *a;
+        char buf[16];
+
+        json_object_object_add(o, "address", json_object_new_string(g->addr));
+        json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(g->device)));
+        snprintf(buf, sizeof(buf), "%04x", g->vendor_id);
+        json_object_object_add(o, "vendor_id", json_object_new_string(buf));
+        snprintf(buf, sizeof(buf), "%04x", g->device_id);
+        json_object_object_add(o, "device_id", json_object_new_string(buf));
+        snprintf(buf, sizeof(buf), "0x%06x", g->class_code);
+        json_object_object_add(o, "class", json_object_new_string(buf));
+        json_object_object_add(o, "vendor", str_or_null(g->vendor));
+        json_object_object_add(o, "product", str_or_null(g->product));
+        json_object_object_add(o, "driver", str_or_null(g->driver));
+        if (g->drm_source) {
+                json_object *d = json_object_new_object();
+                json_object_object_add(d, "driver", str_or_null(g->drm_driver));
+                json_object_object_add(d, "version", str_or_null(g->drm_version));
+                json_object_object_add(d, "date", str_or_null(g->drm_date));
+                json_object_object_add(d, "description", str_or_null(g->drm_desc));
+                json_object_object_add(d, "source", json_object_new_string(g->drm_source));
+                json_object_object_add(d, "card", str_or_null(g->card));
+                json_object_object_add(d, "render", str_or_null(g->render));
+                json_object_object_add(o, "drm", d);
+        } else
+                json_object_object_add(o, "drm", NULL);
+        a = json_object_new_array();
+        for (size_t i = 0; i < g->n_companions; i++) {
+                json_object *c = json_object_new_object();
+                json_object_object_add(c, "address", json_object_new_string(g->companions[i].addr));
+                json_object_object_add(c, "kind", json_object_new_string(g->companions[i].kind));
+                json_object_object_add(c, "driver", str_or_null(g->companions[i].driver));
+                json_object_array_add(a, c);
+        }
+        json_object_object_add(o, "companions", a);
+        json_object_object_add(o, "boot_vga", json_object_new_boolean(g->boot_vga));
+        json_object_object_add(o, "console_holder", str_or_null(g->console_holder));
+        a = json_object_new_array();
+        for (size_t i = 0; i < g->n_users; i++) {
+                json_object *u = json_object_new_object();
+                json_object_object_add(u, "pid", json_object_new_int(g->users[i].pid));
+                json_object_object_add(u, "comm", json_object_new_string(g->users[i].comm));
+                json_object_object_add(u, "node", json_object_new_string(g->users[i].node));
+                json_object_array_add(a, u);
+        }
+        json_object_object_add(o, "drm_users", a);
+        json_object_object_add(o, "iommu_group", g->iommu_group >= 0 ? json_object_new_int(g->iommu_group) : NULL);
+        json_object_object_add(o, "iommu_group_viable",
+                               g->group_viable >= 0 ? json_object_new_boolean(g->group_viable) : NULL);
+        json_object_object_add(o, "iommu_group_blocker", str_or_null(g->group_blocker));
+        a = json_object_new_array();
+        {
+                char *m = g->reset_methods ? strdup(g->reset_methods) : NULL;
+                char *save = NULL;
+                for (char *t = m ? strtok_r(m, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
+                        json_object_array_add(a, json_object_new_string(t));
+                free(m);
+        }
+        json_object_object_add(o, "reset_methods", a);
+        json_object_object_add(o, "rom", json_object_new_boolean(g->has_rom));
+        json_object_object_add(o, "sriov_vfs", json_object_new_int((int) g->n_vfs));
+        json_object_object_add(o, "quirk", str_or_null(g->quirk));
+        json_object_object_add(o, "passthrough_ready", json_object_new_boolean(g->ready));
+        json_object_object_add(o, "reason", str_or_null(g->reason));
+        return o;
+}
+
+_public_ int hd_gpu_list_to_json(const hd_gpu *gpus, size_t n, json_object **ret) {
+        return array_json(gpus, n, sizeof(*gpus), gpu_item, ret);
 }

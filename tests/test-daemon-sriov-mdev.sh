@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hostdevd's SR-IOV and mediated-device methods (daemon/methods-sriov-mdev.c)
+# hostdevd's SR-IOV, mediated-device and GPU methods (daemon/methods-sriov-mdev.c)
 # on a private bus (tests/daemon-bus.sh), hostdevd-fake on a fake tree and
 # hostdevctl-fake on its twin: every read answers byte for byte what
 # `hostdevctl ... --json` prints; every write leaves the daemon's tree as
@@ -109,6 +109,13 @@ for p in "" mtty_mtty 0000:00:02.0 00:02.0; do
 done
 named "MdevTypes of a device that is no mdev parent" NotFound "$(err MdevTypes string:pci_0000_00_1f_0)" \
         "$(cli_err mdev types pci_0000_00_1f_0)"
+for g in "" 00:02.0; do
+        { call GpuList s "$g"; echo; } > "$TMP/a"
+        hc gpu $g --json > "$TMP/b"
+        same "GpuList '$g' is gpu $g --json ($(grep -c '"passthrough_ready"' "$TMP/b") GPUs)" "$TMP/a" "$TMP/b"
+done
+named "GpuList of a device that is no GPU" InvalidArgument "$(err GpuList string:00:1f.0)" "$(cli_err gpu 00:1f.0)"
+named "GpuList of an unknown name" NotFound "$(err GpuList string:nosuch)" "$(cli_err gpu nosuch)"
 got=$(err MdevList uint64:4)
 [ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: mdev list: unknown flags 0x4" ] \
         && ok "MdevList with an unknown flag: InvalidArgument" || fail "MdevList with an unknown flag: InvalidArgument" "$got"
@@ -375,6 +382,9 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         { call --as-nobody MdevList t 2; echo; } > "$TMP/a"
         hc mdev list --all --json > "$TMP/b"
         same "uid 65534 reads: MdevList" "$TMP/a" "$TMP/b"
+        { call --as-nobody GpuList s ""; echo; } > "$TMP/a"
+        hc gpu --json > "$TMP/b"
+        same "uid 65534 reads: GpuList" "$TMP/a" "$TMP/b"
         { call --as-nobody MdevTypes s mtty; echo; } > "$TMP/a"
         hc mdev types mtty --json > "$TMP/b"
         same "uid 65534 reads: MdevTypes" "$TMP/a" "$TMP/b"

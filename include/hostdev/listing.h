@@ -63,6 +63,8 @@ int hd_json_to_text(struct json_object *o, char **ret);
 int hd_sriov_pf_list_to_json(const hd_sriov_pf *pfs, size_t n, struct json_object **ret);
 int hd_mdev_list_to_json(const hd_mdev *mdevs, size_t n, struct json_object **ret);
 int hd_mdev_types_to_json(const hd_mdev_type *types, size_t n, struct json_object **ret);
+/* `gpu [NAME] --json` of hd_gpu_list()'s (or hd_gpu_get()'s) GPUs. */
+int hd_gpu_list_to_json(const hd_gpu *gpus, size_t n, struct json_object **ret);
 
 #ifdef __cplusplus
 }
