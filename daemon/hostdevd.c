@@ -28,6 +28,7 @@
 
 #include "hostdev/listing.h"
 #include "hostdevd.h"
+#include "methods-sriov-mdev.h"
 
 #ifndef HOSTDEV_VERSION
 #define HOSTDEV_VERSION "unknown"
@@ -802,6 +803,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         METHODS_VTABLE,         /* daemon/methods.c */
         APPLY_VTABLE,           /* daemon/methods-apply.c */
+        SRIOV_MDEV_VTABLE,      /* daemon/methods-sriov-mdev.c */
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),

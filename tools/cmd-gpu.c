@@ -8,75 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostdev/listing.h"
 #include "hostdevctl.h"
-
-static json_object *gpu_json(const void *item) {
-        const hd_gpu *g = item;
-        json_object *o = json_object_new_object(), *a;
-        char buf[16];
-
-        json_object_object_add(o, "address", json_object_new_string(g->addr));
-        json_object_object_add(o, "name", json_object_new_string(hd_device_get_name(g->device)));
-        snprintf(buf, sizeof(buf), "%04x", g->vendor_id);
-        json_object_object_add(o, "vendor_id", json_object_new_string(buf));
-        snprintf(buf, sizeof(buf), "%04x", g->device_id);
-        json_object_object_add(o, "device_id", json_object_new_string(buf));
-        snprintf(buf, sizeof(buf), "0x%06x", g->class_code);
-        json_object_object_add(o, "class", json_object_new_string(buf));
-        json_object_object_add(o, "vendor", json_str(g->vendor));
-        json_object_object_add(o, "product", json_str(g->product));
-        json_object_object_add(o, "driver", json_str(g->driver));
-        if (g->drm_source) {
-                json_object *d = json_object_new_object();
-                json_object_object_add(d, "driver", json_str(g->drm_driver));
-                json_object_object_add(d, "version", json_str(g->drm_version));
-                json_object_object_add(d, "date", json_str(g->drm_date));
-                json_object_object_add(d, "description", json_str(g->drm_desc));
-                json_object_object_add(d, "source", json_object_new_string(g->drm_source));
-                json_object_object_add(d, "card", json_str(g->card));
-                json_object_object_add(d, "render", json_str(g->render));
-                json_object_object_add(o, "drm", d);
-        } else
-                json_object_object_add(o, "drm", NULL);
-        a = json_object_new_array();
-        for (size_t i = 0; i < g->n_companions; i++) {
-                json_object *c = json_object_new_object();
-                json_object_object_add(c, "address", json_object_new_string(g->companions[i].addr));
-                json_object_object_add(c, "kind", json_object_new_string(g->companions[i].kind));
-                json_object_object_add(c, "driver", json_str(g->companions[i].driver));
-                json_object_array_add(a, c);
-        }
-        json_object_object_add(o, "companions", a);
-        json_object_object_add(o, "boot_vga", json_object_new_boolean(g->boot_vga));
-        json_object_object_add(o, "console_holder", json_str(g->console_holder));
-        a = json_object_new_array();
-        for (size_t i = 0; i < g->n_users; i++) {
-                json_object *u = json_object_new_object();
-                json_object_object_add(u, "pid", json_object_new_int(g->users[i].pid));
-                json_object_object_add(u, "comm", json_object_new_string(g->users[i].comm));
-                json_object_object_add(u, "node", json_object_new_string(g->users[i].node));
-                json_object_array_add(a, u);
-        }
-        json_object_object_add(o, "drm_users", a);
-        json_object_object_add(o, "iommu_group", g->iommu_group >= 0 ? json_object_new_int(g->iommu_group) : NULL);
-        json_object_object_add(o, "iommu_group_viable",
-                               g->group_viable >= 0 ? json_object_new_boolean(g->group_viable) : NULL);
-        json_object_object_add(o, "iommu_group_blocker", json_str(g->group_blocker));
-        a = json_object_new_array();
-        {
-                _cleanup_free_ char *m = g->reset_methods ? strdup(g->reset_methods) : NULL;
-                char *save = NULL;
-                for (char *t = m ? strtok_r(m, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save))
-                        json_object_array_add(a, json_object_new_string(t));
-        }
-        json_object_object_add(o, "reset_methods", a);
-        json_object_object_add(o, "rom", json_object_new_boolean(g->has_rom));
-        json_object_object_add(o, "sriov_vfs", json_object_new_int((int) g->n_vfs));
-        json_object_object_add(o, "quirk", json_str(g->quirk));
-        json_object_object_add(o, "passthrough_ready", json_object_new_boolean(g->ready));
-        json_object_object_add(o, "reason", json_str(g->reason));
-        return o;
-}
 
 static void gpu_text(hd_gpu *g) {
         printf("%s  %s%s%s  [%04x:%04x]\n", g->addr, g->vendor ?: "?", g->product ? " " : "", strempty(g->product),
@@ -230,9 +163,16 @@ static int verb_gpu(int argc, char **argv) {
         r = gpus_of(list, only, &gpus, &n);
         if (r < 0)
                 return error_exit(ctx, "gpu", r);
-        if (arg_json)
-                print_json_array(gpus, n, sizeof(*gpus), gpu_json);
-        else {
+        if (arg_json) {
+                json_object *o = NULL;
+                r = hd_gpu_list_to_json(gpus, n, &o); /* the library's rendering (hostdevd's too) */
+                if (r < 0) {
+                        hd_gpu_array_free(gpus, n);
+                        return error_exit(ctx, "gpu", r);
+                }
+                print_json(o);
+                json_object_put(o);
+        } else {
                 for (size_t i = 0; i < n; i++) {
                         if (i)
                                 putchar('\n');

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostdev/listing.h"
 #include "hostdevctl.h"
 
 static void mdev_unrefp(hd_mdev **m) { hd_mdev_free(*m); }
@@ -137,18 +138,12 @@ static int mdev_types(int argc, char **argv) {
                 return EXIT_FAILURE;
         }
         if (json) {
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < n; i++) {
-                        json_object *o = json_object_new_object();
-                        json_object_object_add(o, "parent", json_object_new_string(t[i].parent));
-                        json_object_object_add(o, "type", json_object_new_string(t[i].id));
-                        json_object_object_add(o, "name", t[i].name ? json_object_new_string(t[i].name) : NULL);
-                        json_object_object_add(o, "device_api", t[i].device_api ? json_object_new_string(t[i].device_api) : NULL);
-                        json_object_object_add(o, "available_instances",
-                                               t[i].available >= 0 ? json_object_new_int64(t[i].available) : NULL);
-                        json_object_object_add(o, "description",
-                                               t[i].description ? json_object_new_string(t[i].description) : NULL);
-                        json_object_array_add(arr, o);
+                json_object *arr = NULL;
+                r = hd_mdev_types_to_json(t, n, &arr); /* the library's rendering (hostdevd's too) */
+                if (r < 0) {
+                        hd_mdev_types_free(t, n);
+                        errorf("mdev types: %s", strerror(-r));
+                        return EXIT_FAILURE;
                 }
                 print_json(arr);
                 json_object_put(arr);
@@ -183,27 +178,6 @@ static int mdev_types(int argc, char **argv) {
 
 /* ---- mdev list ---- */
 
-static json_object *mdev_json(const hd_mdev *m) {
-        json_object *o = json_object_new_object(), *attrs = json_object_new_array();
-        _cleanup_free_ char *name = NULL;
-        (void) hd_mdev_nodedev_name(m->uuid, m->parent, &name);
-        json_object_object_add(o, "uuid", json_object_new_string(m->uuid));
-        json_object_object_add(o, "parent", json_object_new_string(m->parent));
-        json_object_object_add(o, "type", m->type ? json_object_new_string(m->type) : NULL);
-        json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
-        json_object_object_add(o, "active", json_object_new_boolean(m->active));
-        json_object_object_add(o, "defined", json_object_new_boolean(m->defined));
-        json_object_object_add(o, "start", m->defined ? json_object_new_string(m->autostart ? "auto" : "manual") : NULL);
-        json_object_object_add(o, "iommu_group", m->iommu_group >= 0 ? json_object_new_int(m->iommu_group) : NULL);
-        for (size_t i = 0; i < m->n_attrs; i++) {
-                json_object *a = json_object_new_object();
-                json_object_object_add(a, m->attrs[i].name, json_object_new_string(m->attrs[i].value));
-                json_object_array_add(attrs, a);
-        }
-        json_object_object_add(o, "attrs", attrs);
-        return o;
-}
-
 static const struct option mdev_list_options[] = {
         { "defined", no_argument, NULL, 'd' },
         { "all", no_argument, NULL, 'a' },
@@ -226,9 +200,13 @@ static int mdev_list(int argc _unused_, char **argv _unused_) {
                 return EXIT_FAILURE;
         }
         if (json) {
-                json_object *arr = json_object_new_array();
-                for (size_t i = 0; i < n; i++)
-                        json_object_array_add(arr, mdev_json(&v[i]));
+                json_object *arr = NULL;
+                r = hd_mdev_list_to_json(v, n, &arr); /* the library's rendering (hostdevd's too) */
+                if (r < 0) {
+                        hd_mdev_array_free(v, n);
+                        errorf("mdev list: %s", strerror(-r));
+                        return EXIT_FAILURE;
+                }
                 print_json(arr);
                 json_object_put(arr);
         } else

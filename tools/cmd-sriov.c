@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostdev/listing.h"
 #include "hostdevctl.h"
 
 /* The library's choice (hd_sriov_config_dir): HOSTDEV_CONFIG_DIR, else
@@ -71,9 +72,6 @@ static int sriov_report(const char *verb, const char *subject, const hd_result *
 
 /* ---- sriov list ---- */
 
-static json_object *str_or_null(const char *s) { return s && *s ? json_object_new_string(s) : NULL; }
-static json_object *bool_or_null(int v) { return v < 0 ? NULL : json_object_new_boolean(v); }
-
 static const char *link_state_word(int s) {
         switch (s) {
         case 0: return "auto";
@@ -81,40 +79,6 @@ static const char *link_state_word(int s) {
         case 2: return "disable";
         default: return NULL;
         }
-}
-
-static json_object *pf_json(const void *item) {
-        const hd_sriov_pf *pf = item;
-        json_object *o = json_object_new_object(), *vfs = json_object_new_array();
-        char id[16];
-        json_object_object_add(o, "address", json_object_new_string(pf->addr));
-        json_object_object_add(o, "name", json_object_new_string(pf->name));
-        snprintf(id, sizeof(id), "0x%04x", pf->vendor);
-        json_object_object_add(o, "vendor", json_object_new_string(id));
-        snprintf(id, sizeof(id), "0x%04x", pf->device);
-        json_object_object_add(o, "device", json_object_new_string(id));
-        json_object_object_add(o, "driver", str_or_null(pf->driver));
-        json_object_object_add(o, "netdev", str_or_null(pf->netdev));
-        json_object_object_add(o, "totalvfs", json_object_new_int((int) pf->totalvfs));
-        json_object_object_add(o, "numvfs", json_object_new_int((int) pf->numvfs));
-        json_object_object_add(o, "autoprobe", bool_or_null(pf->autoprobe));
-        for (size_t i = 0; i < pf->n_vfs; i++) {
-                const hd_sriov_vf *v = &pf->vfs[i];
-                json_object *jv = json_object_new_object();
-                json_object_object_add(jv, "index", json_object_new_int((int) v->index));
-                json_object_object_add(jv, "address", json_object_new_string(v->addr));
-                json_object_object_add(jv, "driver", str_or_null(v->driver));
-                json_object_object_add(jv, "netdev", str_or_null(v->netdev));
-                json_object_object_add(jv, "mac", v->has_link_info ? str_or_null(v->mac) : NULL);
-                json_object_object_add(jv, "vlan", v->has_link_info ? json_object_new_int((int) v->vlan) : NULL);
-                json_object_object_add(jv, "qos", v->has_link_info ? json_object_new_int((int) v->qos) : NULL);
-                json_object_object_add(jv, "trust", bool_or_null(v->trust));
-                json_object_object_add(jv, "spoofchk", bool_or_null(v->spoofchk));
-                json_object_object_add(jv, "link_state", str_or_null(link_state_word(v->link_state)));
-                json_object_array_add(vfs, jv);
-        }
-        json_object_object_add(o, "vfs", vfs);
-        return o;
 }
 
 static void pf_text(const hd_sriov_pf *pf) {
@@ -150,9 +114,17 @@ static int sriov_list(int argc _unused_, char **argv _unused_) {
                 errorf("sriov list: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (json)
-                print_json_array(pfs, n, sizeof(*pfs), pf_json);
-        else {
+        if (json) {
+                json_object *a = NULL;
+                r = hd_sriov_pf_list_to_json(pfs, n, &a); /* the library's rendering (hostdevd's too) */
+                if (r < 0) {
+                        hd_sriov_pf_free(pfs, n);
+                        errorf("sriov list: %s", strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                print_json(a);
+                json_object_put(a);
+        } else {
                 if (n == 0)
                         printf("no SR-IOV physical functions\n");
                 for (size_t i = 0; i < n; i++)

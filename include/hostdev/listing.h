@@ -52,6 +52,20 @@ int hd_iommu_to_json(hd_nodedev_list *list, struct json_object **ret);
  * escaped), without a final newline.  Caller frees *ret. */
 int hd_json_to_text(struct json_object *o, char **ret);
 
+/*
+ * The listings of SR-IOV and mediated devices (sriov/listing.c), each an
+ * array in the order given: hd_sriov_pf_list_to_json is `sriov list
+ * --json` of hd_sriov_pf_list()'s PFs, hd_mdev_list_to_json `mdev list
+ * --json` of hd_mdev_list()'s mdevs, hd_mdev_types_to_json `mdev types
+ * --json` of hd_mdev_list_types()'s types (docs/json.md).  -EINVAL for a
+ * NULL @ret (or items), -ENOMEM.  Caller puts *ret.
+ */
+int hd_sriov_pf_list_to_json(const hd_sriov_pf *pfs, size_t n, struct json_object **ret);
+int hd_mdev_list_to_json(const hd_mdev *mdevs, size_t n, struct json_object **ret);
+int hd_mdev_types_to_json(const hd_mdev_type *types, size_t n, struct json_object **ret);
+/* `gpu [NAME] --json` of hd_gpu_list()'s (or hd_gpu_get()'s) GPUs. */
+int hd_gpu_list_to_json(const hd_gpu *gpus, size_t n, struct json_object **ret);
+
 #ifdef __cplusplus
 }
 #endif
