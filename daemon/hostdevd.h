@@ -109,9 +109,9 @@ int device_property_in_use(sd_bus *bus, const char *path, const char *interface,
         SD_BUS_METHOD_WITH_NAMES("RemoveOverride", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "bs", \
                                  SD_BUS_PARAM(changed) SD_BUS_PARAM(overrides), method_remove_override, \
                                  SD_BUS_VTABLE_UNPRIVILEGED), \
-        SD_BUS_METHOD_WITH_NAMES("BootPlan", "ast", SD_BUS_PARAM(devices) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags), "s", \
+        SD_BUS_METHOD_WITH_NAMES("BootPlan", "stas", SD_BUS_PARAM(driver) SD_BUS_PARAM(flags) SD_BUS_PARAM(devices), "s", \
                                  SD_BUS_PARAM(plan), method_boot_plan, SD_BUS_VTABLE_UNPRIVILEGED), \
-        SD_BUS_METHOD_WITH_NAMES("BootApply", "ast", SD_BUS_PARAM(devices) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags), "is", \
+        SD_BUS_METHOD_WITH_NAMES("BootApply", "stas", SD_BUS_PARAM(driver) SD_BUS_PARAM(flags) SD_BUS_PARAM(devices), "is", \
                                  SD_BUS_PARAM(changed) SD_BUS_PARAM(plan), method_boot_apply, SD_BUS_VTABLE_UNPRIVILEGED), \
         SD_BUS_METHOD_WITH_NAMES("BootStatus", "", , "s", SD_BUS_PARAM(json), method_boot_status, \
                                  SD_BUS_VTABLE_UNPRIVILEGED), \

@@ -160,8 +160,8 @@ int method_remove_override(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
 /* ---- boot plan, apply, status, undo ---- */
 
-/* BootPlan's and BootApply's arguments: the devices, the driver and the
- * flags, then the plan: 1 with *ret, 0 when an error was replied */
+/* BootPlan's and BootApply's arguments: the driver, the flags and the
+ * devices (the array last: sd-bus 252 refuses a named "ast"), then the plan: 1 with *ret, 0 when an error was replied */
 static int make_plan(struct daemon *d, sd_bus_message *m, const char *verb, uint64_t allowed, uint64_t *ret_flags,
                      hd_boot_plan **ret) {
         hd_device **devs = NULL;
@@ -172,9 +172,9 @@ static int make_plan(struct daemon *d, sd_bus_message *m, const char *verb, uint
         unsigned bf;
         int r;
 
-        r = sd_bus_message_read_strv(m, &names);
+        r = sd_bus_message_read(m, "st", &drv, &flags);
         if (r >= 0)
-                r = sd_bus_message_read(m, "st", &drv, &flags);
+                r = sd_bus_message_read_strv(m, &names);
         if (r < 0)
                 goto out;
         if (check_flags(m, verb, flags, allowed) < 0) {
