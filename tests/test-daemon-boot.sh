@@ -337,7 +337,7 @@ EOF
         kill "$MPID" 2>/dev/null
         [ "$(inuse $GPU)" = "" ] && ok "after the guest let 01:00.0 go and a rescan: InUse \"\"" \
                 || fail "after the guest let 01:00.0 go and a rescan: InUse \"\"" "$(inuse $GPU)"
-        grep -A3 "path=/org/hostdev/Hostdev1/devices/$GPU;" "$TMP/monitor" | grep -q InUse \
+        grep -A8 "path=/org/hostdev/Hostdev1/devices/$GPU;" "$TMP/monitor" | grep -q "string \"InUse\"" \
                 && ok "PropertiesChanged(InUse) of 01:00.0 announced" \
                 || fail "PropertiesChanged(InUse) of 01:00.0 announced" "$(grep -c PropertiesChanged "$TMP/monitor") signals"
         stop_daemon
