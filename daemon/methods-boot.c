@@ -76,13 +76,14 @@ static int overrides_text(struct daemon *d, char **ret) {
         return r < 0 ? r : json_text(o, ret);
 }
 
+/* The reads (ListOverrides, BootPlan, BootStatus) answer from the cached
+ * tree, as ListDevices does: a caller nobody authorized cannot make the
+ * daemon enumerate (that is Rescan's, an authorized method). */
 int method_list_overrides(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         struct daemon *d = userdata;
         char *text = NULL;
         int r;
 
-        if (rebuild_or_reply(d, m) < 0)
-                return 0;
         r = overrides_text(d, &text);
         if (r < 0)
                 return reply_error(d, m, "override list", r);
@@ -162,8 +163,8 @@ int method_remove_override(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
 /* BootPlan's and BootApply's arguments: the driver, the flags and the
  * devices (the array last: sd-bus 252 refuses a named "ast"), then the plan: 1 with *ret, 0 when an error was replied */
-static int make_plan(struct daemon *d, sd_bus_message *m, const char *verb, uint64_t allowed, uint64_t *ret_flags,
-                     hd_boot_plan **ret) {
+static int make_plan(struct daemon *d, sd_bus_message *m, const char *verb, uint64_t allowed, bool fresh,
+                     uint64_t *ret_flags, hd_boot_plan **ret) {
         hd_device **devs = NULL;
         const char *drv, *driver = "vfio-pci";
         char **names = NULL;
@@ -193,10 +194,8 @@ static int make_plan(struct daemon *d, sd_bus_message *m, const char *verb, uint
                 r = r < 0 ? r : 0;
                 goto out;
         }
-        r = ask_libvirt(d);
-        if (r < 0)
-                goto out;
-        if (rebuild_or_reply(d, m) < 0) {
+        /* an apply plans on the tree of now (a plan, a read, on the cached one) */
+        if (fresh && rebuild_or_reply(d, m) < 0) {
                 r = 0;
                 goto out;
         }
@@ -241,7 +240,7 @@ int method_boot_plan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         uint64_t flags;
         int r;
 
-        r = make_plan(d, m, "boot plan", BOOT_FORCE, &flags, &p);
+        r = make_plan(d, m, "boot plan", BOOT_FORCE, false, &flags, &p);
         if (r <= 0)
                 return r;
         r = plan_text(p, &text);
@@ -273,7 +272,7 @@ static int do_boot_apply(struct daemon *d, sd_bus_message *m) {
         uint64_t flags;
         int r, n = 0;
 
-        r = make_plan(d, m, "boot apply", BOOT_DRY_RUN | BOOT_FORCE | BOOT_NO_REGENERATE, &flags, &p);
+        r = make_plan(d, m, "boot apply", BOOT_DRY_RUN | BOOT_FORCE | BOOT_NO_REGENERATE, true, &flags, &p);
         if (r <= 0)
                 return r;
         r = plan_text(p, &text);
@@ -310,8 +309,6 @@ int method_boot_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         char *text = NULL;
         int r;
 
-        if (rebuild_or_reply(d, m) < 0)
-                return 0;
         r = hd_boot_get_status(d->list, d->sysroot, &s);
         if (r < 0)
                 return reply_error(d, m, "boot status", r);
