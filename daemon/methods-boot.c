@@ -162,7 +162,9 @@ int method_remove_override(sd_bus_message *m, void *userdata, sd_bus_error *erro
 /* ---- boot plan, apply, status, undo ---- */
 
 /* BootPlan's and BootApply's arguments: the driver, the flags and the
- * devices (the array last: sd-bus 252 refuses a named "ast"), then the plan: 1 with *ret, 0 when an error was replied */
+ * devices (the array last: sd-bus 252 refused to register the vtable, EINVAL,
+ * with a named "ast" signature; "stas" it takes), then the plan: 1 with
+ * *ret, 0 when an error was replied */
 static int make_plan(struct daemon *d, sd_bus_message *m, const char *verb, uint64_t allowed, bool fresh,
                      uint64_t *ret_flags, hd_boot_plan **ret) {
         hd_device **devs = NULL;
