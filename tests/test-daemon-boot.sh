@@ -44,6 +44,11 @@ twins() {
 # rootless FILE...: the root's path as ROOT (each twin has its own; the
 # plan and status JSON name it)
 rootless() { local f; for f in "$@"; do sed -i "s|$RD|ROOT|g; s|$RC|ROOT|g" "$f"; done; }
+# stop_clean NAME: SIGTERM, and the daemon exits 0 (under ASan: no leak)
+stop_clean() {
+        kill -TERM "$DPID"; wait "$DPID"; local rc=$?
+        [ $rc = 0 ] && ok "$1: hostdevd exits 0 on SIGTERM" || fail "$1: hostdevd exits 0 on SIGTERM" "exit $rc; $(tail -5 "$TMP/daemon.log" | tr '\n' ' ')"
+}
 # expect_err NAME WANT-ERROR-NAME WANT-MESSAGE METHOD ARGS...
 expect_err() {
         local name=$1 ename=$2 msg=$3; shift 3
@@ -220,7 +225,7 @@ snapshot "$RD" > "$TMP/after"
 same "BootUndo: the daemon's root is as before apply" "$TMP/pristine" "$TMP/after"
 [ "$(callv BootUndo t 8)" = 0 ] && ok "BootUndo again: 0 (nothing to undo)" || fail "BootUndo again: 0"
 expect_err "BootUndo with unknown flags: InvalidArgument" InvalidArgument "boot undo: unknown flags 0x4" BootUndo uint64:4
-stop_daemon
+stop_clean "boot and overrides"
 
 # ---- ListDevices' filters, on the 'full' fixture (defined mdevs too)
 F=$TMP/fx/full
@@ -288,7 +293,7 @@ o = json.load(open(sys.argv[1]))["data"][0]
 bad = [p for p, i in o.items() if i["org.hostdev.Hostdev1.Device"]["InUse"]["data"] != ""]
 sys.exit(" ".join(bad[:3]) if bad else 0)' "$TMP/objects.json" && ok "InUse is \"\" everywhere when libvirt is not asked" \
                 || fail "InUse is \"\" everywhere when libvirt is not asked"
-        stop_daemon
+        stop_clean "filters"
 else
         fail "hostdevd on the full fixture takes its name" "$(cat "$TMP/daemon.log")"
 fi
@@ -340,7 +345,7 @@ EOF
         grep -A8 "path=/org/hostdev/Hostdev1/devices/$GPU;" "$TMP/monitor" | grep -q "string \"InUse\"" \
                 && ok "PropertiesChanged(InUse) of 01:00.0 announced" \
                 || fail "PropertiesChanged(InUse) of 01:00.0 announced" "$(grep -c PropertiesChanged "$TMP/monitor") signals"
-        stop_daemon
+        stop_clean "InUse"
 else
         fail "hostdevd --connect takes its name" "$(cat "$TMP/daemon.log")"
 fi
