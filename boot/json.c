@@ -125,3 +125,28 @@ _public_ int hd_override_array_to_json(const hd_override *v, size_t n, json_obje
         *ret = a;
         return 0;
 }
+
+_public_ int hd_check_array_to_json(const hd_check *v, size_t n, json_object **ret) {
+        json_object *a;
+
+        if ((!v && n) || !ret)
+                return -EINVAL;
+        a = json_object_new_array();
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_new_object();
+                if (!e) {
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+                json_object_object_add(e, "check", json_object_new_string(v[i].name));
+                json_object_object_add(e, "device", str_or_null(v[i].subject));
+                json_object_object_add(e, "result", json_object_new_string(hd_check_result_to_string(v[i].result)));
+                json_object_object_add(e, "detail", json_object_new_string(v[i].detail));
+                json_object_object_add(e, "fix", str_or_null(v[i].fix));
+                json_object_array_add(a, e);
+        }
+        *ret = a;
+        return 0;
+}

@@ -2,7 +2,8 @@
 /*
  * The JSON listings of SR-IOV and mediated devices that hostdevctl and
  * hostdevd both answer (include/hostdev/listing.h): `sriov list --json`,
- * `mdev list --json`, `mdev types --json`, and `gpu --json`.
+ * `mdev list --json`, `mdev types --json`, `gpu --json` and `vgpu types
+ * --json`.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -230,4 +231,22 @@ static json_object *gpu_item(const void *item) {
 
 _public_ int hd_gpu_list_to_json(const hd_gpu *gpus, size_t n, json_object **ret) {
         return array_json(gpus, n, sizeof(*gpus), gpu_item, ret);
+}
+
+static json_object *vgpu_type_item(const void *item) {
+        const hd_vgpu_type *t = item;
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "parent", json_object_new_string(t->parent));
+        json_object_object_add(o, "layout", json_object_new_string(hd_vgpu_layout_to_string(t->layout)));
+        json_object_object_add(o, "type", json_object_new_string(t->id));
+        json_object_object_add(o, "name", str_or_null(t->name));
+        json_object_object_add(o, "available", t->available >= 0 ? json_object_new_int64(t->available) : NULL);
+        return o;
+}
+
+_public_ int hd_vgpu_types_to_json(const hd_vgpu_type *types, size_t n, json_object **ret) {
+        return array_json(types, n, sizeof(*types), vgpu_type_item, ret);
 }

@@ -373,15 +373,11 @@ static int verb_doctor(int argc, char **argv) {
         for (size_t i = 0; i < n; i++)
                 fail = fail || v[i].result == HD_CHECK_FAIL;
         if (o.json) {
-                json_object *a = json_object_new_array();
-                for (size_t i = 0; i < n; i++) {
-                        json_object *e = json_object_new_object();
-                        json_object_object_add(e, "check", json_object_new_string(v[i].name));
-                        json_object_object_add(e, "device", json_str(v[i].subject));
-                        json_object_object_add(e, "result", json_object_new_string(hd_check_result_to_string(v[i].result)));
-                        json_object_object_add(e, "detail", json_object_new_string(v[i].detail));
-                        json_object_object_add(e, "fix", json_str(v[i].fix));
-                        json_object_array_add(a, e);
+                json_object *a = NULL;
+                r = hd_check_array_to_json(v, n, &a); /* the library's rendering (hostdevd's too) */
+                if (r < 0) {
+                        hd_check_array_free(v, n);
+                        return error_exit(ctx, "doctor", r);
                 }
                 print_json(a);
                 json_object_put(a);

@@ -202,15 +202,11 @@ static int verb_vgpu_types(int argc, char **argv) {
         if (r < 0)
                 return error_exit(ctx, "vgpu types", r);
         if (json) {
-                json_object *a = json_object_new_array();
-                for (size_t i = 0; i < n; i++) {
-                        json_object *o = json_object_new_object();
-                        json_object_object_add(o, "parent", json_object_new_string(t[i].parent));
-                        json_object_object_add(o, "layout", json_object_new_string(hd_vgpu_layout_to_string(t[i].layout)));
-                        json_object_object_add(o, "type", json_object_new_string(t[i].id));
-                        json_object_object_add(o, "name", json_str(t[i].name));
-                        json_object_object_add(o, "available", t[i].available >= 0 ? json_object_new_int64(t[i].available) : NULL);
-                        json_object_array_add(a, o);
+                json_object *a = NULL;
+                r = hd_vgpu_types_to_json(t, n, &a); /* the library's rendering (hostdevd's too) */
+                if (r < 0) {
+                        hd_vgpu_types_free(t, n);
+                        return error_exit(ctx, "vgpu types", r);
                 }
                 print_json(a);
                 json_object_put(a);

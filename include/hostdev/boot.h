@@ -214,6 +214,10 @@ int hd_boot_plan_to_json(const hd_boot_plan *p, struct json_object **ret);
 int hd_boot_status_to_json(const hd_boot_status *s, struct json_object **ret);
 /* `override list --json` of hd_override_list()'s array */
 int hd_override_array_to_json(const hd_override *v, size_t n, struct json_object **ret);
+/* `doctor [DEV...] --json` of hd_doctor()'s checks: an array of {check,
+ * device, result, detail, fix}, in the order given.  -EINVAL for a NULL
+ * @ret (or @v with @n), -ENOMEM.  Caller puts *ret. */
+int hd_check_array_to_json(const hd_check *v, size_t n, struct json_object **ret);
 
 #ifdef __cplusplus
 }

@@ -104,6 +104,9 @@ int hd_mdev_list_to_json(const hd_mdev *mdevs, size_t n, struct json_object **re
 int hd_mdev_types_to_json(const hd_mdev_type *types, size_t n, struct json_object **ret);
 /* `gpu [NAME] --json` of hd_gpu_list()'s (or hd_gpu_get()'s) GPUs. */
 int hd_gpu_list_to_json(const hd_gpu *gpus, size_t n, struct json_object **ret);
+/* `vgpu types [DEV] --json` of hd_vgpu_list_types()'s types: {parent,
+ * layout, type, name, available} each ("available" null when unknown). */
+int hd_vgpu_types_to_json(const hd_vgpu_type *types, size_t n, struct json_object **ret);
 
 #ifdef __cplusplus
 }
