@@ -72,6 +72,10 @@ int ask_libvirt(struct daemon *d);              /* before a host-changing operat
 /* the error @name with @msg and @res's JSON as a second argument */
 int reply_result_error(sd_bus_message *m, const char *name, const char *msg, const hd_result *res);
 int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret);
+/* daemon/methods.c: mdev create of @parent, @type, @uuid ("" a random
+ * one) with @attrs, replied (MdevCreate, MdevCreateWithAttrs) */
+int mdev_create_reply(struct daemon *d, sd_bus_message *m, const char *parent, const char *type, const char *uuid,
+                      const hd_mdev_attr *attrs, size_t n_attrs, uint64_t flags);
 
 /* daemon/methods.c: the manager's further methods (METHODS_VTABLE, in
  * hostdevd.c's manager vtable) and the recovery at start */

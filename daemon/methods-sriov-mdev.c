@@ -461,7 +461,7 @@ int method_mdev_types(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 }
 
 /* a(ss) of attributes into @into; 0 and an error replied for a nameless one */
-static int read_attrs(sd_bus_message *m, const char *verb, hd_mdev *into) {
+int read_attrs(sd_bus_message *m, const char *verb, hd_mdev *into) {
         const char *name, *value;
         int r;
 

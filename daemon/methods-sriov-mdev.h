@@ -7,12 +7,16 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "hostdev/mdev.h"
 #include "hostdev/sriov.h"
 
 struct daemon;
 /* sriov set of @name, replied (SriovSet, SriovSetNumVfs) */
 int sriov_set_reply(struct daemon *d, sd_bus_message *m, const char *name, const hd_sriov_set_opts *o, bool dry_run,
                     bool force);
+/* an a(ss) of mdev attributes appended to @into: 1, or 0 with the error
+ * replied ("VERB: attribute '=V' is not NAME=VALUE"), or <0 */
+int read_attrs(sd_bus_message *m, const char *verb, hd_mdev *into);
 
 int method_gpu_list(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_sriov_list(sd_bus_message *m, void *userdata, sd_bus_error *error);

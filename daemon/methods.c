@@ -149,27 +149,36 @@ static int reply_mdev(sd_bus_message *m, const char *verb, int r, const hd_resul
                                           "%s: %s", verb, why ?: strerror(-st));
 }
 
-static int do_mdev_create(struct daemon *d, sd_bus_message *m) {
-        const char *parent, *type, *uuid;
+/* mdev create with @attrs, replied: MdevCreate's (no attributes) and
+ * MdevCreateWithAttrs' (daemon/methods-reads.c) one body */
+int mdev_create_reply(struct daemon *d, sd_bus_message *m, const char *parent, const char *type, const char *uuid,
+                      const hd_mdev_attr *attrs, size_t n_attrs, uint64_t flags) {
         hd_result *res = NULL;
-        uint64_t flags;
         int r;
 
-        r = sd_bus_message_read(m, "ssst", &parent, &type, &uuid, &flags);
-        if (r < 0)
-                return r;
         if (flags & ~MDEV_DRY_RUN)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev create: unknown flags 0x%llx",
                                                   (unsigned long long) (flags & ~MDEV_DRY_RUN));
         if (*uuid && !hd_uuid_is_valid(uuid))
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev create: '%.64s' is not a valid UUID", uuid);
-        r = hd_mdev_create(d->ctx, parent, type, *uuid ? uuid : NULL, NULL, 0,
+        r = hd_mdev_create(d->ctx, parent, type, *uuid ? uuid : NULL, attrs, n_attrs,
                            flags & MDEV_DRY_RUN ? HD_MDEV_CREATE_DRY_RUN : 0, &res);
         r = reply_mdev(m, "mdev create", r, res);
         hd_result_unref(res);
         if (!(flags & MDEV_DRY_RUN))
                 (void) rebuild(d);
         return r;
+}
+
+static int do_mdev_create(struct daemon *d, sd_bus_message *m) {
+        const char *parent, *type, *uuid;
+        uint64_t flags;
+        int r;
+
+        r = sd_bus_message_read(m, "ssst", &parent, &type, &uuid, &flags);
+        if (r < 0)
+                return r;
+        return mdev_create_reply(d, m, parent, type, uuid, NULL, 0, flags);
 }
 
 static int do_mdev_remove(struct daemon *d, sd_bus_message *m) {
