@@ -27,19 +27,6 @@
 
 #define MAX_DOCTOR_DEVICES 4096u        /* a bound on Doctor's list */
 
-/* the text of @o as hostdevctl prints it; puts @o */
-static int reply_json(sd_bus_message *m, json_object *o) {
-        char *text = NULL;
-        int r = hd_json_to_text(o, &text);
-
-        json_object_put(o);
-        if (r < 0)
-                return r;
-        r = sd_bus_reply_method_return(m, "s", text);
-        free(text);
-        return r;
-}
-
 /* hostdevctl's error_exit(): "VERB: the context's reason" */
 static int reply_ctx_error(struct daemon *d, sd_bus_message *m, const char *verb, int r) {
         return sd_bus_reply_method_errorf(m, r == -ENODEV ? ERROR_NOT_FOUND : r == -EINVAL ? ERROR_INVALID : ERROR_FAILED,

@@ -50,7 +50,7 @@ static int unknown_flags(sd_bus_message *m, const char *verb, uint64_t flags, ui
 }
 
 /* the text of @o as hostdevctl prints it; puts @o */
-static int reply_json(sd_bus_message *m, json_object *o) {
+int reply_json(sd_bus_message *m, json_object *o) {
         char *text = NULL;
         int r = hd_json_to_text(o, &text);
 

@@ -11,9 +11,12 @@
 #include "hostdev/sriov.h"
 
 struct daemon;
+struct json_object;
 /* sriov set of @name, replied (SriovSet, SriovSetNumVfs) */
 int sriov_set_reply(struct daemon *d, sd_bus_message *m, const char *name, const hd_sriov_set_opts *o, bool dry_run,
                     bool force);
+/* the reply: the text of @o as hostdevctl prints it; puts @o */
+int reply_json(sd_bus_message *m, struct json_object *o);
 /* an a(ss) of mdev attributes appended to @into: 1, or 0 with the error
  * replied ("VERB: attribute '=V' is not NAME=VALUE"), or <0 */
 int read_attrs(sd_bus_message *m, const char *verb, hd_mdev *into);
