@@ -658,6 +658,11 @@ int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
         return r;
 }
 
+int reply_busy(struct daemon *d, sd_bus_message *m, const char *verb) {
+        daemon_logf(4, "%s: %s", verb, hd_ctx_get_error(d->ctx) ?: strerror(ETIMEDOUT));
+        return sd_bus_reply_method_errorf(m, ERROR_BUSY, "%s: %s", verb, hd_ctx_get_error(d->ctx) ?: strerror(ETIMEDOUT));
+}
+
 /* The in-use question of the next operation: libvirt (the default URI,
  * only where a libvirt daemon listens) is asked once per operation, so a
  * domain started since the last call is seen. */
@@ -703,7 +708,9 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
                    : hd_vfio_reattach_devices(d->list, &dev, 1, (unsigned) flags, &res);
         /* the library words the failure (the context's error), as
          * hostdevctl prints it */
-        if (r < 0 && hd_ctx_get_error(d->ctx))
+        if (r == -ETIMEDOUT)
+                r = reply_busy(d, m, verb);
+        else if (r < 0 && hd_ctx_get_error(d->ctx))
                 r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s", verb,
                                                hd_ctx_get_error(d->ctx));
         else if (r < 0)
@@ -729,6 +736,8 @@ static int do_recover(struct daemon *d, sd_bus_message *m) {
         if (r < 0)
                 return r;
         r = hd_vfio_recover(d->ctx, &res);
+        if (r == -ETIMEDOUT)
+                return reply_busy(d, m, "recover");
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: %s", strerror(-r));
         r = reply_result(m, "recover", res);
@@ -1145,7 +1154,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 /* ---- main ---- */
 
 static void help(void) {
-        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [-v]\n\n"
+        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [--lock-timeout SEC] [-v]\n\n"
                "The hostdev D-Bus service (org.hostdev.Hostdev1): the node-device tree, kept\n"
                "current, and the passthrough operations, for callers polkit authorizes.\n\n"
                "  --system              serve on the system bus (default)\n"
@@ -1153,6 +1162,9 @@ static void help(void) {
                "  --sysroot DIR         serve a captured or fake tree instead of this host;\n"
                "                        Rescan() and SIGHUP re-read it\n"
                "  --state-dir DIR       the journal and lock directory (default /var/lib/hostdev)\n"
+               "  --lock-timeout SEC    how long an operation waits for the state directory's\n"
+               "                        lock another run holds before it fails with Busy\n"
+               "                        (default 10; within the unit's 30 s watchdog)\n"
                "  -v, --verbose         log more (repeat for debug)\n"
                "  --version             print the version\n"
                "  -h, --help            this help\n");
@@ -1178,12 +1190,13 @@ static int check_sysroot(const char *sysroot) {
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_VERSION };
+        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_LOCK_TIMEOUT, ARG_VERSION };
         static const struct option options[] = {
                 { "system", no_argument, NULL, ARG_SYSTEM },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "sysroot", required_argument, NULL, ARG_SYSROOT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "lock-timeout", required_argument, NULL, ARG_LOCK_TIMEOUT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "help", no_argument, NULL, 'h' },
@@ -1192,6 +1205,10 @@ int main(int argc, char **argv) {
         struct daemon d = {};
         struct monitor mo = {};
         const char *address = NULL, *state_dir = NULL;
+        /* the event loop must not wait for a --direct hostdevctl's lock
+         * past the watchdog (WatchdogSec=30s): 10 s, then Busy */
+        double lock_timeout = 10;
+        char *end;
         sigset_t mask;
         int c, r;
 
@@ -1201,6 +1218,14 @@ int main(int argc, char **argv) {
                 case ARG_BUS_ADDRESS: address = optarg; break;
                 case ARG_SYSROOT: d.sysroot = optarg; break;
                 case ARG_STATE_DIR: state_dir = optarg; break;
+                case ARG_LOCK_TIMEOUT:
+                        errno = 0;
+                        lock_timeout = strtod(optarg, &end);
+                        if (errno || end == optarg || *end || !(lock_timeout >= 0 && lock_timeout <= 25)) {
+                                fprintf(stderr, "hostdevd: --lock-timeout takes seconds 0..25, not '%s'\n", optarg);
+                                return 64;
+                        }
+                        break;
                 case 'v': arg_log_level = arg_log_level < 6 ? 6 : 7; break;
                 case ARG_VERSION: printf("hostdevd %s\n", HOSTDEV_VERSION); return EXIT_SUCCESS;
                 case 'h': help(); return EXIT_SUCCESS;
@@ -1224,6 +1249,7 @@ int main(int argc, char **argv) {
         }
         hd_ctx_set_log_fn(d.ctx, log_fn, NULL);
         hd_ctx_set_log_level(d.ctx, arg_log_level);
+        hd_ctx_set_lock_timeout(d.ctx, (uint64_t) (lock_timeout * 1e6));
         if (state_dir && hd_ctx_set_state_dir(d.ctx, state_dir) < 0) {
                 fprintf(stderr, "hostdevd: --state-dir must be an absolute path\n");
                 return 64;

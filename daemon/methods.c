@@ -132,7 +132,9 @@ static int do_sriov_set_numvfs(struct daemon *d, sd_bus_message *m) {
                                 (flags & SRIOV_DRY_RUN ? HD_SRIOV_DRY_RUN : 0) | (flags & SRIOV_FORCE ? HD_SRIOV_FORCE : 0),
                                 &res);
         /* hostdevctl's words for each failure */
-        if (r >= 0 && hd_result_get_status(res) == -ERANGE)
+        if (r == -ETIMEDOUT)
+                r = reply_busy(d, m, "sriov set");
+        else if (r >= 0 && hd_result_get_status(res) == -ERANGE)
                 r = sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: %s; nothing changed",
                                                strempty_(hd_result_get_reason(res)));
         else if (r < 0 && hd_ctx_get_error(d->ctx))
