@@ -67,21 +67,13 @@ static int reply_json(sd_bus_message *m, json_object *o) {
 static int reply_mdev_result(sd_bus_message *m, const char *verb, int r, const hd_result *res) {
         int st = r < 0 ? r : hd_result_get_status(res);
         const char *why = r < 0 ? NULL : hd_result_get_reason(res);
-        const char *name = st == -EBUSY ? ERROR_REFUSED
-                           : st == -EINVAL || st == -EDESTADDRREQ || st == -ENOTUNIQ || st == -EOPNOTSUPP ? ERROR_INVALID
-                           : st == -ENODEV ? ERROR_NOT_FOUND : ERROR_FAILED;
-        char *msg = NULL;
 
         if (st >= 0)
                 return reply_result(m, verb, res);
-        if (asprintf(&msg, "%s: %s", verb, why ?: strerror(-st)) < 0)
-                return -ENOMEM;
-        /* a failed or refused operation's result goes with the error (as
-         * Detach's): hostdevctl prints it with the verb's own name and
-         * exit status */
-        r = r >= 0 && res ? reply_result_error(m, name, msg, res) : sd_bus_reply_method_errorf(m, name, "%s", msg);
-        free(msg);
-        return r;
+        return sd_bus_reply_method_errorf(m, st == -EBUSY ? ERROR_REFUSED
+                                          : st == -EINVAL || st == -EDESTADDRREQ || st == -ENOTUNIQ || st == -EOPNOTSUPP ? ERROR_INVALID
+                                          : st == -ENODEV ? ERROR_NOT_FOUND : ERROR_FAILED,
+                                          "%s: %s", verb, why ?: strerror(-st));
 }
 
 /* ======================================================================

@@ -310,6 +310,21 @@ static const struct option mdev_define_options[] = {
         {}
 };
 
+/* whether @uuid names a running mdev (a read) */
+static bool mdev_running(const char *uuid) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        hd_mdev *v = NULL;
+        size_t n = 0;
+        bool found = false;
+
+        if (!uuid || cli_ctx_new(arg_sysroot, &ctx) < 0 || hd_mdev_list(ctx, HD_MDEV_LIST_ACTIVE, &v, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                found = found || streq_ptr(v[i].uuid, uuid);
+        hd_mdev_array_free(v, n);
+        return found;
+}
+
 static int mdev_define(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(mdev_unrefp) hd_mdev *m = take_attrs();
@@ -341,9 +356,12 @@ static int mdev_define(int argc, char **argv) {
         }
         if (jsonfile && read_file("mdev define", jsonfile, &text, &len) < 0)
                 return EXIT_FAILURE;
-        /* MdevDefine: the file's text (flags: 1 --auto) */
+        /* MdevDefine: the file's text (flags: 1 --auto).  A definition
+         * without --parent and --type that no running mdev completes fails
+         * with a usage error (exit 64), which the daemon's InvalidArgument
+         * does not tell from others: it runs here. */
         bus_file_name(jsonfile);
-        route = bus_route("mdev define", NULL, &res, &rc, "ssssAt", strempty(uuid), strempty(m->parent), strempty(m->type),
+        route = bus_route("mdev define", !jsonfile && (!m->parent || !m->type) && !mdev_running(uuid) ? "a definition without --parent and --type" : NULL, &res, &rc, "ssssAt", strempty(uuid), strempty(m->parent), strempty(m->type),
                           strempty(text), m->n_attrs, (const hd_mdev_attr *) m->attrs, (uint64_t) (autostart ? 1 : 0));
         if (route == BUS_DONE)
                 return rc;

@@ -365,7 +365,13 @@ static int vf_through_daemon(const char *pf, const hd_sriov_vf_config *vc, bool 
                 }
                 printf("%s: VF %u not applied (no netlink with --sysroot)\n", hd_device_get_name(d), vc->index);
         } else if (arg_sysroot && !json) {
-                const hd_result_step *st = hd_result_get_step(res, 0);
+                /* the plan's line carries the note why it was not compared
+                 * with the VF, which the result JSON has no key for: the
+                 * same plan (a dry run, a read) gives it here */
+                _hd_cleanup_result_ hd_result *plan = NULL;
+                const hd_result_step *st;
+                (void) hd_sriov_vf_configure(list, d, vc, HD_SRIOV_DRY_RUN, &plan);
+                st = hd_result_get_step(plan ?: res, 0);
                 printf("%s: %s  %s (%s)\n", hd_device_get_name(d), strempty(hd_result_step_get_action(st)),
                        hd_outcome_to_string(HD_RESULT_SRIOV, hd_result_step_get_outcome(st)),
                        strempty(hd_result_step_get_error_text(st)));
