@@ -9,11 +9,13 @@
  * result the verb prints with its own code: the output is the same either
  * way.
  *
- * routes[] is the one table: one row per verb that a daemon method runs.
- * Still run here, for want of a method: every other verb (the sriov vf,
- * apply and persist verbs, mdev define/undefine/start/autostart/modify/
- * stop, the boot and override verbs, domain attach/detach, capture);
- * reads are the same for everyone and stay here too.
+ * routes[] is the one table: one row per verb that a daemon method runs
+ * (and one per second call: the --persist of sriov set and sriov vf).
+ * Still run here: apply, mdev apply, several devices at once (one
+ * transaction the Detach method does not take), mdev create --attr, the
+ * boot and override verbs, domain attach/detach, capture; reads are the
+ * same for everyone and stay here too.  A file a verb reads (--jsonfile,
+ * node-device XML) is read here and its text sent (bus_file_name).
  * A verb asks bus_route() and gets BUS_DIRECT (run it here), BUS_RESULT
  * (the daemon's result, to print) or BUS_DONE (the daemon's error was
  * printed; the exit status is *ret_rc).
