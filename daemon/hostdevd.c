@@ -685,15 +685,28 @@ int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_devi
         return lookup(d, m, name, ret) < 0 ? 0 : 1;
 }
 
-static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) {
+static void names_freep(char ***p) {
+        for (char **s = *p; s && *s; s++)
+                free(*s);
+        free(*p);
+}
+static void devs_freep(hd_device ***p) { free(*p); }
+
+/* Detach, Reattach (s name) and DetachDevices, ReattachDevices (as
+ * names: one transaction, as `hostdevctl nodedev-detach A B ...`) */
+static int detach_reattach(struct daemon *d, sd_bus_message *m, bool detach, bool many) {
         const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
-        const char *name, *drv = "", *driver = "vfio-pci";
+        const char *name = NULL, *drv = "", *driver = "vfio-pci";
+        __attribute__((cleanup(names_freep))) char **names = NULL;
+        __attribute__((cleanup(devs_freep))) hd_device **devs = NULL;
         hd_result *res = NULL;
         uint64_t flags;
-        hd_device *dev;
+        size_t n = 0;
         int r;
 
-        r = detach ? sd_bus_message_read(m, "sst", &name, &drv, &flags) : sd_bus_message_read(m, "st", &name, &flags);
+        r = many ? sd_bus_message_read_strv(m, &names) : sd_bus_message_read(m, "s", &name);
+        if (r >= 0)
+                r = detach ? sd_bus_message_read(m, "st", &drv, &flags) : sd_bus_message_read(m, "t", &flags);
         if (r < 0)
                 return r;
         if (flags & ~(uint64_t) FLAGS_ALL)
@@ -701,11 +714,26 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
                                                   (unsigned long long) (flags & ~(uint64_t) FLAGS_ALL));
         if (*drv && !(driver = hd_driver_from_alias(drv, 0)))
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown driver '%.64s' (vfio or stub)", verb, drv);
-        r = prepare_write(d, m, name, &dev);
+        if (many) {
+                while (names && names[n])
+                        n++;
+                if (n == 0)
+                        return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: expected at least one device", verb);
+        } else
+                n = 1;
+        devs = calloc(n, sizeof(*devs));
+        if (!devs)
+                return -ENOMEM;
+        /* the first name plans on the tree as it is now; each is looked up
+         * in turn, the first unknown one answered as the CLI does */
+        r = prepare_write(d, m, many ? names[0] : name, &devs[0]);
         if (r <= 0)
                 return r;
-        r = detach ? hd_vfio_detach_devices(d->list, &dev, 1, driver, (unsigned) flags, &res)
-                   : hd_vfio_reattach_devices(d->list, &dev, 1, (unsigned) flags, &res);
+        for (size_t i = 1; i < n; i++)
+                if (lookup(d, m, names[i], &devs[i]) < 0)
+                        return 0;
+        r = detach ? hd_vfio_detach_devices(d->list, devs, n, driver, (unsigned) flags, &res)
+                   : hd_vfio_reattach_devices(d->list, devs, n, (unsigned) flags, &res);
         /* the library words the failure (the context's error), as
          * hostdevctl prints it */
         if (r == -ETIMEDOUT)
@@ -714,8 +742,8 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
                 r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s", verb,
                                                hd_ctx_get_error(d->ctx));
         else if (r < 0)
-                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s: %s", verb,
-                                               hd_device_get_name(dev), strerror(-r));
+                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s%s: %s", verb,
+                                               hd_device_get_name(devs[0]), n > 1 ? " ..." : "", strerror(-r));
         else
                 r = reply_result(m, verb, res);
         hd_result_unref(res);
@@ -724,8 +752,10 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
         return r;
 }
 
-static int do_detach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, true); }
-static int do_reattach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, false); }
+static int do_detach(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, true, false); }
+static int do_reattach(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, false, false); }
+static int do_detach_devices(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, true, true); }
+static int do_reattach_devices(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, false, true); }
 
 /* hostdevctl recover: finish or undo a transaction a crash interrupted */
 static int do_recover(struct daemon *d, sd_bus_message *m) {
@@ -758,6 +788,12 @@ static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 static int method_reattach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.reattach", do_reattach);
+}
+static int method_detach_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.detach", do_detach_devices);
+}
+static int method_reattach_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.reattach", do_reattach_devices);
 }
 static int method_recover(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.recover", do_recover);
@@ -808,6 +844,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(result), method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Reattach", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result),
                                  method_reattach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("DetachDevices", "asst", SD_BUS_PARAM(names) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags),
+                                 "s", SD_BUS_PARAM(result), method_detach_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ReattachDevices", "ast", SD_BUS_PARAM(names) SD_BUS_PARAM(flags), "s",
+                                 SD_BUS_PARAM(result), method_reattach_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Recover", "", , "s", SD_BUS_PARAM(result), method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         METHODS_VTABLE,         /* daemon/methods.c */

@@ -119,6 +119,17 @@ twin nodedev-detach 00:17.0 --json
 twin nodedev-detach nosuch
 twin nodedev-reattach 00:1g.0
 twin nodedev-detach 00:1c.0 --dry-run
+# several devices: one transaction (DetachDevices, ReattachDevices)
+twin nodedev-detach 01:00.0 01:00.1 --dry-run --json
+twin nodedev-detach 01:00.0 01:00.1
+[ "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)" = "vfio-pci vfio-pci" ] && ok "through the daemon both functions are on vfio-pci" \
+        || fail "through the daemon both functions are on vfio-pci" "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)"
+twin nodedev-reattach 01:00.0 01:00.1 --json
+twin nodedev-detach 01:00.0 01:00.1 --driver stub --json
+twin nodedev-reattach 01:00.1 01:00.0
+twin nodedev-detach 01:00.0 nosuch
+twin nodedev-detach 02:00.0 00:17.0
+twin nodedev-reattach 00:1g.0 01:00.0
 
 # --- reset: done, refused, failed, no PCI device, unknown
 twin nodedev-reset 01:00.0
@@ -388,6 +399,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
                  "nodedev-reset 01:00.0|org.hostdev.reset" "recover|org.hostdev.recover" \
                  "sriov set 02:00.0 --numvfs 0 --force|org.hostdev.sriov" \
                  "mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid $U|org.hostdev.mdev" "mdev remove $U|org.hostdev.mdev" \
+                 "nodedev-detach 01:00.0 01:00.1|org.hostdev.detach" "nodedev-reattach 01:00.0 01:00.1|org.hostdev.reattach" \
                  "sriov set 02:00.0 --numvfs 0 --driver vfio --autoprobe off --force|org.hostdev.sriov" \
                  "sriov set 02:00.0 --numvfs 0 --force --persist|org.hostdev.sriov" \
                  "sriov vf 02:00.0 1 --trust on --persist|org.hostdev.sriov" \

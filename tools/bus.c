@@ -11,8 +11,7 @@
  *
  * routes[] is the one table: one row per verb that a daemon method runs
  * (and one per second call: the --persist of sriov set and sriov vf).
- * Still run here: apply, mdev apply, several devices at once (one
- * transaction the Detach method does not take), mdev create --attr, the
+ * Still run here: apply, mdev apply, mdev create --attr, the
  * boot and override verbs, domain attach/detach, capture; reads are the
  * same for everyone and stay here too.  A file a verb reads (--jsonfile,
  * node-device XML) is read here and its text sent (bus_file_name).
@@ -46,6 +45,9 @@ static const struct bus_route {
 } routes[] = {
         { "nodedev-detach", "Detach", "org.hostdev.detach", HD_RESULT_DRIVERS },
         { "nodedev-reattach", "Reattach", "org.hostdev.reattach", HD_RESULT_DRIVERS },
+        /* several devices: one transaction */
+        { "nodedev-detach --devices", "DetachDevices", "org.hostdev.detach", HD_RESULT_DRIVERS, "nodedev-detach" },
+        { "nodedev-reattach --devices", "ReattachDevices", "org.hostdev.reattach", HD_RESULT_DRIVERS, "nodedev-reattach" },
         { "nodedev-reset", "Reset", "org.hostdev.reset", HD_RESULT_RESET },
         { "recover", "Recover", "org.hostdev.recover", HD_RESULT_DRIVERS },
         { "sriov set", "SriovSet", "org.hostdev.sriov", HD_RESULT_SRIOV },
