@@ -361,7 +361,11 @@ static int mdev_define(int argc, char **argv) {
          * with a usage error (exit 64), which the daemon's InvalidArgument
          * does not tell from others: it runs here. */
         bus_file_name(jsonfile);
-        route = bus_route("mdev define", !jsonfile && (!m->parent || !m->type) && !mdev_running(uuid) ? "a definition without --parent and --type" : NULL, &res, &rc, "ssssAt", strempty(uuid), strempty(m->parent), strempty(m->type),
+        route = bus_route("mdev define",
+                          !jsonfile && (!m->parent || !m->type) && !mdev_running(uuid)
+                                  ? "a definition without --parent and --type"
+                                  : NULL,
+                          &res, &rc, "ssssAt", strempty(uuid), strempty(m->parent), strempty(m->type),
                           strempty(text), m->n_attrs, (const hd_mdev_attr *) m->attrs, (uint64_t) (autostart ? 1 : 0));
         if (route == BUS_DONE)
                 return rc;
