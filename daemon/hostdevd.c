@@ -249,6 +249,7 @@ int rebuild(struct daemon *d) {
         snap_free(old, n_old);
         free(d->frag_block);
         d->frag_block = NULL;
+        in_use_refresh(d);      /* daemon/methods-boot.c */
         /* the old tree and the enumeration's scratch: back to the system */
         malloc_trim(0);
         d->generation++;
@@ -533,10 +534,9 @@ static int method_list_devices(sd_bus_message *m, void *userdata, sd_bus_error *
         r = sd_bus_message_read(m, "s", &filter);
         if (r < 0)
                 return r;
-        /* filters (cap, driver, address...) are for a later version */
+        /* nodedev-list's filter options (daemon/methods-boot.c) */
         if (*filter && strcmp(filter, "{}") != 0)
-                return sd_bus_reply_method_errorf(m, ERROR_INVALID,
-                                                  "ListDevices: no filters are supported yet; give \"\" or \"{}\"");
+                return list_devices_filtered(d, m, filter);
         return reply_list(m, d);
 }
 
@@ -667,7 +667,7 @@ int reply_busy(struct daemon *d, sd_bus_message *m, const char *verb) {
  * only where a libvirt daemon listens) is asked once per operation, so a
  * domain started since the last call is seen. */
 int ask_libvirt(struct daemon *d) {
-        return hd_domain_usage_install_lazy(d->ctx, d->sysroot ? "none" : NULL);
+        return hd_domain_usage_install_lazy(d->ctx, d->connect ?: (d->sysroot ? "none" : NULL));
 }
 
 /* Before an operation on the device @name: libvirt is asked afresh
@@ -853,6 +853,7 @@ static const sd_bus_vtable manager_vtable[] = {
         METHODS_VTABLE,         /* daemon/methods.c */
         APPLY_VTABLE,           /* daemon/methods-apply.c */
         SRIOV_MDEV_VTABLE,      /* daemon/methods-sriov-mdev.c */
+        BOOT_METHODS_VTABLE,    /* daemon/methods-boot.c */
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
@@ -863,7 +864,7 @@ static const sd_bus_vtable manager_vtable[] = {
 /* ---- one object per device: DEVICES_PATH/<name, escaped> ---- */
 
 /* the device of an object path, from the cached tree */
-static hd_device *device_of_path(struct daemon *d, const char *path) {
+hd_device *device_of_path(struct daemon *d, const char *path) {
         struct dev_snap key = {}, *s;
         hd_device *dev = NULL;
         char *name = NULL;
@@ -951,6 +952,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Driver", "s", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("IommuGroup", "i", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("IommuGroupViable", "b", device_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("InUse", "s", device_property_in_use, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 
@@ -1194,7 +1196,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 /* ---- main ---- */
 
 static void help(void) {
-        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [--lock-timeout SEC] [-v]\n\n"
+        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [--connect URI]\n"
+               "               [--lock-timeout SEC] [-v]\n\n"
                "The hostdev D-Bus service (org.hostdev.Hostdev1): the node-device tree, kept\n"
                "current, and the passthrough operations, for callers polkit authorizes.\n\n"
                "  --system              serve on the system bus (default)\n"
@@ -1202,6 +1205,8 @@ static void help(void) {
                "  --sysroot DIR         serve a captured or fake tree instead of this host;\n"
                "                        Rescan() and SIGHUP re-read it\n"
                "  --state-dir DIR       the journal and lock directory (default /var/lib/hostdev)\n"
+               "  --connect URI         the libvirt asked which guest uses a device (default:\n"
+               "                        libvirt's on this host, none on a --sysroot tree)\n"
                "  --lock-timeout SEC    how long an operation waits for the state directory's\n"
                "                        lock another run holds before it fails with Busy\n"
                "                        (default 10; within the unit's 30 s watchdog)\n"
@@ -1230,12 +1235,13 @@ static int check_sysroot(const char *sysroot) {
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_LOCK_TIMEOUT, ARG_VERSION };
+        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_VERSION, ARG_CONNECT, ARG_LOCK_TIMEOUT };
         static const struct option options[] = {
                 { "system", no_argument, NULL, ARG_SYSTEM },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "sysroot", required_argument, NULL, ARG_SYSROOT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "connect", required_argument, NULL, ARG_CONNECT },
                 { "lock-timeout", required_argument, NULL, ARG_LOCK_TIMEOUT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -1258,6 +1264,7 @@ int main(int argc, char **argv) {
                 case ARG_BUS_ADDRESS: address = optarg; break;
                 case ARG_SYSROOT: d.sysroot = optarg; break;
                 case ARG_STATE_DIR: state_dir = optarg; break;
+                case ARG_CONNECT: d.connect = optarg; break;
                 case ARG_LOCK_TIMEOUT:
                         errno = 0;
                         lock_timeout = strtod(optarg, &end);
@@ -1375,6 +1382,7 @@ fail:
                 udev_unref(mo.udev);
         sd_event_unref(d.event);
         snap_free(d.snap, d.n_snap);
+        in_use_clear(&d);
         free(d.iommu_json);
         free(d.frag_block);
         hd_nodedev_list_unref(d.list);

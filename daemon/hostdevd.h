@@ -47,6 +47,9 @@ struct daemon {
         char *iommu_json;               /* ListIommuGroups (lazily) */
         unsigned long long generation;  /* rebuilds so far */
         bool applying;                  /* in apply_added(): its rebuilds apply nothing themselves */
+        const char *connect;            /* --connect: the libvirt URI asked (NULL: the default) */
+        struct in_use *in_use;          /* the devices running guests use (daemon/methods-boot.c) */
+        size_t n_in_use;
 };
 
 /* A host-changing method's work, run once the caller is authorized: it
@@ -107,6 +110,39 @@ bool apply_persisted(struct daemon *d, hd_device *dev);
                                  SD_BUS_VTABLE_UNPRIVILEGED)
 /* hostdevd.c: log at syslog @level ("<N>" on stderr) when -v allows it */
 void daemon_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* daemon/methods-boot.c: the override and boot methods
+ * (BOOT_METHODS_VTABLE, in hostdevd.c's manager vtable), ListDevices'
+ * filters, the device objects' InUse property */
+hd_device *device_of_path(struct daemon *d, const char *path); /* hostdevd.c: the device of an object */
+int method_list_overrides(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_set_override(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_remove_override(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_boot_plan(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_boot_apply(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_boot_status(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_boot_undo(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int list_devices_filtered(struct daemon *d, sd_bus_message *m, const char *filter);
+void in_use_refresh(struct daemon *d);  /* after each rebuild */
+void in_use_clear(struct daemon *d);
+int device_property_in_use(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error);
+#define BOOT_METHODS_VTABLE \
+        SD_BUS_METHOD_WITH_NAMES("ListOverrides", "", , "s", SD_BUS_PARAM(json), method_list_overrides, \
+                                 SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("SetOverride", "sst", SD_BUS_PARAM(name) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags), "bs", \
+                                 SD_BUS_PARAM(changed) SD_BUS_PARAM(overrides), method_set_override, \
+                                 SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("RemoveOverride", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "bs", \
+                                 SD_BUS_PARAM(changed) SD_BUS_PARAM(overrides), method_remove_override, \
+                                 SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("BootPlan", "stas", SD_BUS_PARAM(driver) SD_BUS_PARAM(flags) SD_BUS_PARAM(devices), "s", \
+                                 SD_BUS_PARAM(plan), method_boot_plan, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("BootApply", "stas", SD_BUS_PARAM(driver) SD_BUS_PARAM(flags) SD_BUS_PARAM(devices), "is", \
+                                 SD_BUS_PARAM(changed) SD_BUS_PARAM(plan), method_boot_apply, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("BootStatus", "", , "s", SD_BUS_PARAM(json), method_boot_status, \
+                                 SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("BootUndo", "t", SD_BUS_PARAM(flags), "i", SD_BUS_PARAM(restored), method_boot_undo, \
+                                 SD_BUS_VTABLE_UNPRIVILEGED)
 
 /* daemon/ctx-new.c (tests: tests/fake-daemon-ctx.c, the fake kernel) */
 int daemon_ctx_new(const char *sysroot, hd_ctx **ret);

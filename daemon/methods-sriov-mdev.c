@@ -140,28 +140,21 @@ static int read_set_opts(sd_bus_message *m, const char *verb, const char **ret_n
         return 1;
 }
 
-/* ---- SriovSet(s pf, u numvfs, s driver, i autoprobe, t flags) -> s result ---- */
-
-#define SRIOV_FORCE 4ULL       /* Detach's bit */
-
-static int do_sriov_set(struct daemon *d, sd_bus_message *m) {
-        hd_sriov_set_opts o;
-        const char *name;
+/* sriov set on the tree as it is now (prepare_write: libvirt asked, the
+ * tree rebuilt, @name looked up), replied with hostdevctl's words for
+ * each failure, or its result document; the tree is read again after a
+ * change.  SriovSet's and SriovSetNumVfs' (daemon/methods.c) one body. */
+int sriov_set_reply(struct daemon *d, sd_bus_message *m, const char *name, const hd_sriov_set_opts *o, bool dry_run,
+                    bool force) {
         hd_result *res = NULL;
-        uint64_t flags;
         hd_device *dev;
         int r;
 
-        r = read_set_opts(m, "sriov set", &name, &o, &flags, FLAG_DRY_RUN | SRIOV_FORCE);
-        if (r <= 0)
-                return r;
         r = prepare_write(d, m, name, &dev);
         if (r <= 0)
                 return r;
-        r = hd_sriov_set_numvfs(d->list, dev, &o,
-                                (flags & FLAG_DRY_RUN ? HD_SRIOV_DRY_RUN : 0) | (flags & SRIOV_FORCE ? HD_SRIOV_FORCE : 0),
-                                &res);
-        /* hostdevctl's words for each failure (as SriovSetNumVfs) */
+        r = hd_sriov_set_numvfs(d->list, dev, o, (dry_run ? HD_SRIOV_DRY_RUN : 0) | (force ? HD_SRIOV_FORCE : 0), &res);
+        /* hostdevctl's words for each failure */
         if (r == -ETIMEDOUT)
                 r = reply_busy(d, m, "sriov set");
         else if (r >= 0 && hd_result_get_status(res) == -ERANGE)
@@ -176,9 +169,25 @@ static int do_sriov_set(struct daemon *d, sd_bus_message *m) {
         else
                 r = reply_result(m, "sriov set", res);
         hd_result_unref(res);
-        if (!(flags & FLAG_DRY_RUN))
+        if (!dry_run)
                 (void) rebuild(d);
         return r;
+}
+
+/* ---- SriovSet(s pf, u numvfs, s driver, i autoprobe, t flags) -> s result ---- */
+
+#define SRIOV_FORCE 4ULL       /* Detach's bit */
+
+static int do_sriov_set(struct daemon *d, sd_bus_message *m) {
+        hd_sriov_set_opts o;
+        const char *name;
+        uint64_t flags;
+        int r;
+
+        r = read_set_opts(m, "sriov set", &name, &o, &flags, FLAG_DRY_RUN | SRIOV_FORCE);
+        if (r <= 0)
+                return r;
+        return sriov_set_reply(d, m, name, &o, flags & FLAG_DRY_RUN, flags & SRIOV_FORCE);
 }
 
 /* ---- the VF settings: s pf, u index, s mac, i vlan, i qos, i trust, i spoofchk, t flags ---- */

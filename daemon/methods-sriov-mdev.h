@@ -4,7 +4,15 @@
  * vtable; docs/dbus.md). */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
+
+#include "hostdev/sriov.h"
+
+struct daemon;
+/* sriov set of @name, replied (SriovSet, SriovSetNumVfs) */
+int sriov_set_reply(struct daemon *d, sd_bus_message *m, const char *name, const hd_sriov_set_opts *o, bool dry_run,
+                    bool force);
 
 int method_gpu_list(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_sriov_list(sd_bus_message *m, void *userdata, sd_bus_error *error);

@@ -19,6 +19,7 @@
 #include "hostdev/mdev.h"
 #include "hostdev/sriov.h"
 #include "hostdevd.h"
+#include "methods-sriov-mdev.h"
 
 /* Reset's flags: Detach's force bit (the library's reset has no dry run) */
 #define RESET_FORCE 4ULL
@@ -110,10 +111,8 @@ int method_get_hostdev_xml(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static int do_sriov_set_numvfs(struct daemon *d, sd_bus_message *m) {
         hd_sriov_set_opts o = { .autoprobe = -1 };
         const char *name;
-        hd_result *res = NULL;
         uint64_t flags;
         uint32_t n;
-        hd_device *dev;
         int r;
 
         r = sd_bus_message_read(m, "sut", &name, &n, &flags);
@@ -125,30 +124,7 @@ static int do_sriov_set_numvfs(struct daemon *d, sd_bus_message *m) {
         if (n > 65535)  /* hostdevctl's bound of --numvfs */
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: --numvfs must be an integer 0..65535, not '%u'", n);
         o.numvfs = n;
-        r = prepare_write(d, m, name, &dev);
-        if (r <= 0)
-                return r;
-        r = hd_sriov_set_numvfs(d->list, dev, &o,
-                                (flags & SRIOV_DRY_RUN ? HD_SRIOV_DRY_RUN : 0) | (flags & SRIOV_FORCE ? HD_SRIOV_FORCE : 0),
-                                &res);
-        /* hostdevctl's words for each failure */
-        if (r == -ETIMEDOUT)
-                r = reply_busy(d, m, "sriov set");
-        else if (r >= 0 && hd_result_get_status(res) == -ERANGE)
-                r = sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: %s; nothing changed",
-                                               strempty_(hd_result_get_reason(res)));
-        else if (r < 0 && hd_ctx_get_error(d->ctx))
-                r = sd_bus_reply_method_errorf(m, r == -EINVAL || r == -EOPNOTSUPP ? ERROR_INVALID : ERROR_FAILED,
-                                               "sriov set: %s", hd_ctx_get_error(d->ctx));
-        else if (r < 0)
-                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "sriov set: %s: %s; nothing changed",
-                                               hd_device_get_name(dev), strerror(-r));
-        else
-                r = reply_result(m, "sriov set", res);
-        hd_result_unref(res);
-        if (!(flags & SRIOV_DRY_RUN))
-                (void) rebuild(d);
-        return r;
+        return sriov_set_reply(d, m, name, &o, flags & SRIOV_DRY_RUN, flags & SRIOV_FORCE);
 }
 
 int method_sriov_set_numvfs(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -42,8 +42,9 @@ suites=()
 [ -n "${HOSTDEV_SKIP_VM:-}" ] && suites+=(--no-suite vm)
 meson test -C build --print-errorlogs "${suites[@]}" ; rc1=$?
 # Under the sanitizers: the unit and CLI-level tests (valgrind and the guest
-# need the plain build).
-meson test -C build-asan --print-errorlogs --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev --suite gpu --suite libvirt --suite boot --suite daemon ; rc2=$?
+# need the plain build); ASan runs them 2-3 times slower, so each test's
+# timeout is doubled.
+meson test -C build-asan --print-errorlogs --timeout-multiplier 2 --suite unit --suite nodedev --suite vfio --suite sriov --suite mdev --suite gpu --suite libvirt --suite boot --suite daemon ; rc2=$?
 # each harness: its seeds and regression inputs, then 20 s of fuzzing
 rm -f build-fuzz/meson-logs/testlog.json
 if build_fuzz; then

@@ -176,7 +176,7 @@ for d in cols:
     p = props.get(d["name"])
     want = {"Name": d["name"], "Path": d["path"] or "", "Parent": d["parent"] or "", "Capability": d["capability"],
             "Driver": d["driver"] or "", "IommuGroup": -1 if d["iommu_group"] is None else d["iommu_group"],
-            "IommuGroupViable": bool(d["iommu_group_viable"])}
+            "IommuGroupViable": bool(d["iommu_group_viable"]), "InUse": ""}
     if p != want:
         bad.append("%s: %s != %s" % (d["name"], p, want))
 if bad:

@@ -32,57 +32,14 @@ static int pick_root(const char *verb, const char *arg, const char **ret) {
 
 static void plan_freep(hd_boot_plan **p) { hd_boot_plan_free(*p); }
 
-static json_object *strv_json(char **v, size_t n) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; i < n; i++)
-                json_object_array_add(a, json_object_new_string(v[i]));
-        return a;
-}
-
-static json_object *plan_json(const hd_boot_plan *p) {
-        json_object *o = json_object_new_object(), *a;
-        json_object_object_add(o, "root", json_str(p->root));
-        json_object_object_add(o, "driver", json_object_new_string(p->driver));
-        json_object_object_add(o, "initramfs", json_str(p->initramfs));
-        json_object_object_add(o, "bootloader", json_str(p->bootloader));
-        json_object_object_add(o, "iommu_vendor", json_str(p->iommu_vendor));
-        json_object_object_add(o, "binding", json_object_new_string(p->by_ids ? "ids" : "address"));
-        json_object_object_add(o, "ids", p->by_ids ? json_str(p->ids) : NULL);
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_devices; i++) {
-                json_object *d = json_object_new_object();
-                json_object_object_add(d, "address", json_object_new_string(p->devices[i].addr));
-                json_object_object_add(d, "ids", json_object_new_string(p->devices[i].ids));
-                json_object_object_add(d, "driver", json_str(p->devices[i].driver_now));
-                json_object_object_add(d, "host_module", json_str(p->devices[i].host_module));
-                json_object_object_add(d, "reason", json_object_new_string(p->devices[i].reason));
-                json_object_array_add(a, d);
-        }
-        json_object_object_add(o, "devices", a);
-        json_object_object_add(o, "kernel_arguments", strv_json(p->kargs, p->n_kargs));
-        a = json_object_new_array();
-        for (size_t i = 0; i < p->n_files; i++) {
-                json_object *f = json_object_new_object();
-                hd_boot_plan one = { .files = &p->files[i], .n_files = 1 };
-                char *diff = NULL;
-                json_object_object_add(f, "path", json_object_new_string(p->files[i].path));
-                json_object_object_add(f, "action", json_object_new_string(!p->files[i].before ? "create" : !p->files[i].after ? "remove" : "edit"));
-                json_object_object_add(f, "why", json_object_new_string(p->files[i].why));
-                if (hd_boot_plan_format_diff(&one, &diff) >= 0)
-                        json_object_object_add(f, "diff", json_object_new_string(diff));
-                free(diff);
-                json_object_array_add(a, f);
-        }
-        json_object_object_add(o, "files", a);
-        json_object_object_add(o, "commands", strv_json(p->commands, p->n_commands));
-        json_object_object_add(o, "notes", strv_json(p->notes, p->n_notes));
-        return o;
-}
-
 static int print_plan(const hd_boot_plan *p, bool json) {
         _cleanup_free_ char *text = NULL, *diff = NULL;
         if (json) {
-                json_object *o = plan_json(p);
+                json_object *o = NULL;
+                if (hd_boot_plan_to_json(p, &o) < 0) {
+                        errorf("out of memory");
+                        return -ENOMEM;
+                }
                 print_json(o);
                 json_object_put(o);
                 return 0;
@@ -277,23 +234,12 @@ static int boot_status(int argc _unused_, char **argv _unused_) {
         if (r < 0)
                 return error_exit(ctx, "boot status", r);
         if (o.json) {
-                json_object *j = json_object_new_object(), *a;
-                json_object_object_add(j, "state", json_object_new_string(s->state));
-                json_object_object_add(j, "configured", json_object_new_boolean(s->configured));
-                json_object_object_add(j, "active", json_object_new_boolean(s->active));
-                json_object_object_add(j, "kernel_arguments_live", json_object_new_boolean(s->kargs_live));
-                json_object_object_add(j, "kernel_arguments", strv_json(s->kargs, s->n_kargs));
-                a = json_object_new_array();
-                for (size_t i = 0; i < s->n_devices; i++) {
-                        json_object *d = json_object_new_object();
-                        json_object_object_add(d, "address", json_object_new_string(s->devices[i].addr));
-                        json_object_object_add(d, "configured_driver", json_object_new_string(s->devices[i].want));
-                        json_object_object_add(d, "driver", json_str(s->devices[i].now));
-                        json_object_array_add(a, d);
+                json_object *j = NULL;
+                r = hd_boot_status_to_json(s, &j);
+                if (r < 0) {
+                        hd_boot_status_free(s);
+                        return error_exit(ctx, "boot status", r);
                 }
-                json_object_object_add(j, "devices", a);
-                json_object_object_add(j, "softdeps", strv_json(s->softdeps, s->n_softdeps));
-                json_object_object_add(j, "drift", strv_json(s->drift, s->n_drift));
                 print_json(j);
                 json_object_put(j);
         } else {
@@ -371,22 +317,11 @@ static int verb_override(int argc _unused_, char **argv) {
                 if (r < 0)
                         return error_exit(ctx, "override list", r);
                 if (o.json) {
-                        json_object *a = json_object_new_array();
-                        for (size_t i = 0; i < n; i++) {
-                                json_object *e = json_object_new_object();
-                                json_object_object_add(e, "address", json_object_new_string(v[i].addr));
-                                json_object_object_add(e, "driver", json_object_new_string(v[i].driver));
-                                json_object_object_add(e, "identity", v[i].has_identity ? json_object_new_object() : NULL);
-                                if (v[i].has_identity) {
-                                        json_object *id = json_object_object_get(e, "identity");
-                                        json_object_object_add(id, "ids", json_object_new_string(v[i].ids));
-                                        json_object_object_add(id, "subsystem", json_object_new_string(v[i].subsys));
-                                        json_object_object_add(id, "serial", json_str(v[i].serial));
-                                }
-                                json_object_object_add(e, "bound", json_str(v[i].now));
-                                json_object_object_add(e, "match", json_object_new_string(v[i].match));
-                                json_object_object_add(e, "reason", json_str(v[i].why));
-                                json_object_array_add(a, e);
+                        json_object *a = NULL;
+                        r = hd_override_array_to_json(v, n, &a);
+                        if (r < 0) {
+                                hd_override_array_free(v, n);
+                                return error_exit(ctx, "override list", r);
                         }
                         print_json(a);
                         json_object_put(a);

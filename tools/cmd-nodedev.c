@@ -40,22 +40,6 @@ static void tree_print(hd_device *d, hd_device *last_sibling, bool root, char *i
                 indent[len] = 0;
 }
 
-/* virsh's state filters: --inactive, --all, --persistent, --transient */
-struct state_filter {
-        bool inactive, all, persistent, transient;
-};
-
-static bool matches_state(hd_device *d, const struct state_filter *f) {
-        bool active = hd_device_is_active(d);
-        if (f->inactive ? active : !f->all && !active)
-                return false;
-        if (f->persistent && !hd_device_is_persistent(d))
-                return false;
-        if (f->transient && hd_device_is_persistent(d))
-                return false;
-        return true;
-}
-
 /* ---- the column table: one definition drives --long/-o, --raw and --json
  * (lsblk's model); the values are the library's (hd_device_field_to_json),
  * the same the daemon answers ---- */
@@ -253,57 +237,7 @@ static struct libscols_table *table_new(const struct out_cols *oc, const struct 
 /* ---- nodedev-list filters: --cap, virsh's state, lspci's -s/-d/--class,
  * --driver ---- */
 
-struct list_filter {
-        bool caps[_HD_CAP_MAX];
-        bool any_cap;           /* --cap given */
-        bool cap_nothing;       /* --cap only named capabilities hostdev never reports */
-        const struct state_filter *state;
-        bool pci;               /* a -s, -d or --class filter */
-        hd_pci_match match;
-        const char *driver;
-};
-
-static bool matches(hd_device *d, const struct list_filter *f) {
-        if (f->state && !matches_state(d, f->state))
-                return false;
-        if (f->any_cap) {
-                bool hit = false;
-                for (int c = 0; c < _HD_CAP_MAX && !hit; c++)
-                        hit = f->caps[c] && hd_device_has_cap(d, (enum hd_cap_type) c);
-                if (!hit)
-                        return false;
-        }
-        if (f->pci && !hd_device_matches_pci(d, &f->match))
-                return false;
-        if (f->driver && !streq_ptr(hd_device_get_driver(d), f->driver))
-                return false;
-        return true;
-}
-
-static int parse_caps(const char *arg, struct list_filter *f) {
-        _cleanup_free_ char *copy = strdup(arg);
-        char *save = NULL;
-
-        if (!copy)
-                return -ENOMEM;
-        f->any_cap = true;
-        /* virsh: a comma-separated list; spaces around names are ignored */
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                while (*t == ' ')
-                        t++;
-                for (char *e = t + strlen(t); e > t && e[-1] == ' '; e--)
-                        e[-1] = 0;
-                int c = hd_cap_type_from_string(t);
-                if (c == -EOPNOTSUPP)
-                        continue;
-                if (c < 0) {
-                        errorf("nodedev-list: unknown capability '%s' (see 'hostdevctl nodedev-list --help')", t);
-                        return -EINVAL;
-                }
-                f->caps[c] = true;
-        }
-        return 0;
-}
+/* (the library's hd_nodedev_filter: the daemon's ListDevices filters alike) */
 
 enum { ARG_NOHEADINGS = 0x100, ARG_RAW, ARG_LIST_COLUMNS, ARG_CLASS, ARG_DRIVER, ARG_WIDTH };
 static const struct option list_options[] = {
@@ -329,21 +263,34 @@ static const struct option list_options[] = {
 /* nodedev-list's options */
 static bool arg_tree, arg_long;
 static const char *arg_output;
-static struct list_filter arg_f;
-static bool arg_f_init;
 static struct table_opts arg_to;
-static struct state_filter arg_filter;
+static hd_nodedev_filter *arg_f;
 
-static struct list_filter *list_filter(void) {
-        if (!arg_f_init) {
-                hd_pci_match_init(&arg_f.match);
-                arg_f_init = true;
+/* the filter of the options, made at the first */
+static int list_filter(hd_nodedev_filter **ret) {
+        if (!arg_f && hd_nodedev_filter_new(&arg_f) < 0) {
+                errorf("nodedev-list: out of memory");
+                return -ENOMEM;
         }
-        return &arg_f;
+        *ret = arg_f;
+        return 0;
+}
+
+/* one filter option by its long name: the library words a refusal */
+static int filter_set(const char *name, const char *arg) {
+        _cleanup_free_ char *why = NULL;
+        hd_nodedev_filter *f;
+        int r = list_filter(&f);
+        if (r >= 0)
+                r = hd_nodedev_filter_set(f, name, arg, &why);
+        if (r < 0 && why)
+                errorf("%s", why);
+        else if (r < 0 && r != -ENOMEM)
+                errorf("nodedev-list: --%s: %s", name, strerror(-r));
+        return r < 0 ? -EINVAL : 0;
 }
 
 static int list_option(const char *verb _unused_, int c, const char *arg) {
-        struct list_filter *f = list_filter();
         switch (c) {
         case 't': arg_tree = true; break;
         case 'l': arg_long = true; break;
@@ -361,36 +308,15 @@ static int list_option(const char *verb _unused_, int c, const char *arg) {
                 arg_to.width = (unsigned) w;
                 break;
         }
-        case 's':
-                if (hd_pci_match_parse_slot(&f->match, arg) < 0) {
-                        errorf("nodedev-list: -s takes [[[DOMAIN]:]BUS]:][SLOT][.[FUNC]] in hex, not '%s'", arg);
-                        return -EINVAL;
-                }
-                f->pci = true;
-                break;
-        case 'd':
-                if (hd_pci_match_parse_id(&f->match, arg) < 0) {
-                        errorf("nodedev-list: -d takes [VENDOR]:[DEVICE] in hex, not '%s'", arg);
-                        return -EINVAL;
-                }
-                f->pci = true;
-                break;
-        case ARG_CLASS:
-                if (hd_pci_match_parse_class(&f->match, arg) < 0) {
-                        errorf("nodedev-list: --class takes a PCI class in hex (02, 0200 or 020000), not '%s'", arg);
-                        return -EINVAL;
-                }
-                f->pci = true;
-                break;
-        case ARG_DRIVER: f->driver = arg; break;
-        case 'i': arg_filter.inactive = true; break;
-        case 'a': arg_filter.all = true; break;
-        case 'P': arg_filter.persistent = true; break;
-        case 'T': arg_filter.transient = true; break;
-        case 'c':
-                if (parse_caps(arg, f) < 0)
-                        return -EINVAL;
-                break;
+        case 's': return filter_set("slot", arg);
+        case 'd': return filter_set("id", arg);
+        case ARG_CLASS: return filter_set("class", arg);
+        case ARG_DRIVER: return filter_set("driver", arg);
+        case 'i': return filter_set("inactive", NULL);
+        case 'a': return filter_set("all", NULL);
+        case 'P': return filter_set("persistent", NULL);
+        case 'T': return filter_set("transient", NULL);
+        case 'c': return filter_set("cap", arg);
         default: return -EINVAL;
         }
         return 0;
@@ -401,21 +327,19 @@ static int verb_nodedev_list(int argc _unused_, char **argv _unused_) {
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         bool tree = arg_tree, json = arg_json, lng = arg_long;
         const char *output = arg_output;
-        struct list_filter f = *list_filter();
         struct table_opts to = arg_to;
-        struct state_filter filter = arg_filter;
         struct out_cols oc;
+        _cleanup_free_ char *why = NULL;
+        hd_nodedev_filter *f;
 
-        if (tree && (f.any_cap || f.pci || f.driver)) {
+        if (list_filter(&f) < 0)
+                return EXIT_FAILURE;
+        if (tree && hd_nodedev_filter_by_device(f)) {
                 errorf("nodedev-list: --tree and --cap (or another filter) are mutually exclusive (as in virsh)");
                 return EXIT_USAGE;
         }
-        if (filter.inactive && filter.all) {
-                errorf("nodedev-list: --inactive and --all are mutually exclusive (as in virsh)");
-                return EXIT_USAGE;
-        }
-        if (filter.persistent && filter.transient) {
-                errorf("nodedev-list: --persistent and --transient are mutually exclusive (as in virsh)");
+        if (hd_nodedev_filter_check(f, &why) < 0) {
+                errorf("%s", why ?: "out of memory");
                 return EXIT_USAGE;
         }
         if (json && (to.raw || to.noheadings)) {
@@ -431,11 +355,10 @@ static int verb_nodedev_list(int argc _unused_, char **argv _unused_) {
         if (!output && oc.n < MAX_OUT_COLUMNS && hd_nodedev_list_count(list) > 0 &&
             libvirt_used_by_text(list, hd_nodedev_list_get(list, 0), (char[2]){}, 2))
                 oc.c[oc.n++] = find_column("USED-BY");
-        if (filter.inactive || filter.all || filter.persistent || filter.transient) {
+        if (hd_nodedev_filter_by_state(f)) {
                 int r = hd_nodedev_list_add_defined_mdevs(list);
                 if (r < 0)
                         errorf("nodedev-list: cannot read mdev definitions: %s", strerror(-r));
-                f.state = &filter;
         }
 
         if (json) {
@@ -446,7 +369,7 @@ static int verb_nodedev_list(int argc _unused_, char **argv _unused_) {
                         o = json_object_new_array();
                         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                                 hd_device *d = hd_nodedev_list_get(list, i);
-                                if (matches(d, &f))
+                                if (hd_nodedev_filter_match(d, f))
                                         json_object_array_add(o, device_json(list, d, &oc));
                         }
                 }
@@ -467,7 +390,7 @@ static int verb_nodedev_list(int argc _unused_, char **argv _unused_) {
                 else
                         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                                 hd_device *d = hd_nodedev_list_get(list, i);
-                                if (matches(d, &f))
+                                if (hd_nodedev_filter_match(d, f))
                                         table_add(tb, NULL, list, d, &oc, false);
                         }
                 scols_print_table(tb);
@@ -481,7 +404,7 @@ static int verb_nodedev_list(int argc _unused_, char **argv _unused_) {
         }
         for (size_t i = 0; i < hd_nodedev_list_count(list); i++) {
                 hd_device *d = hd_nodedev_list_get(list, i);
-                if (matches(d, &f))
+                if (hd_nodedev_filter_match(d, f))
                         puts(hd_device_get_name(d));
         }
         return EXIT_SUCCESS;

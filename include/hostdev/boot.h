@@ -203,6 +203,18 @@ int hd_doctor(hd_nodedev_list *list, hd_device *const *devs, size_t n, hd_check 
 void hd_check_array_free(hd_check *v, size_t n);
 const char *hd_check_result_to_string(enum hd_check_result r);
 
+/* ---- JSON (what hostdevctl prints with --json, and hostdevd answers) -- */
+
+struct json_object;
+/* `boot plan --json` (also `boot apply --dry-run --json`): root, driver,
+ * initramfs, bootloader, iommu_vendor, binding, ids, devices, kernel_arguments,
+ * files (with each file's diff), commands, notes.  Caller puts *ret. */
+int hd_boot_plan_to_json(const hd_boot_plan *p, struct json_object **ret);
+/* `boot status --json` */
+int hd_boot_status_to_json(const hd_boot_status *s, struct json_object **ret);
+/* `override list --json` of hd_override_list()'s array */
+int hd_override_array_to_json(const hd_override *v, size_t n, struct json_object **ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,6 +48,45 @@ int hd_nodedev_list_to_json(hd_nodedev_list *list, bool (*match)(hd_device *d, v
  */
 int hd_iommu_to_json(hd_nodedev_list *list, struct json_object **ret);
 
+/*
+ * The filters of `nodedev-list`: which devices a listing shows.  Set one
+ * option at a time (hostdevctl, from its options) or parse a filter string
+ * (hostdevd's ListDevices): both refuse with hostdevctl's words.
+ */
+typedef struct hd_nodedev_filter hd_nodedev_filter;
+int hd_nodedev_filter_new(hd_nodedev_filter **ret);
+void hd_nodedev_filter_free(hd_nodedev_filter *f);
+/*
+ * hd_nodedev_filter_set: one option of nodedev-list by its long name:
+ * "cap" (a comma-separated list of capabilities), "slot" (-s), "id" (-d),
+ * "class", "driver" with @arg; "inactive", "all", "persistent",
+ * "transient" with @arg NULL.  -EINVAL for a bad argument, with
+ * *ret_error (may be NULL; caller frees) in hostdevctl's words;
+ * -ENOENT when @option is not a filter (or @arg is given to a flag or
+ * missing).
+ */
+int hd_nodedev_filter_set(hd_nodedev_filter *f, const char *option, const char *arg, char **ret_error);
+/* The options that exclude each other (--inactive and --all,
+ * --persistent and --transient): -EINVAL with *ret_error. */
+int hd_nodedev_filter_check(const hd_nodedev_filter *f, char **ret_error);
+/*
+ * hd_nodedev_filter_parse: a filter string: nodedev-list's filter options
+ * as hostdevctl takes them, separated by white space, each spelled out,
+ * an argument as the next word or after "=": "--cap pci,net
+ * --driver=vfio-pci -s 01:00 --inactive".  "" is no filter.  -EINVAL
+ * with *ret_error (hostdevctl's words) for anything else.  Free *ret
+ * with hd_nodedev_filter_free().
+ */
+int hd_nodedev_filter_parse(const char *spec, hd_nodedev_filter **ret, char **ret_error);
+/* whether it filters by the device (--cap, -s, -d, --class, --driver:
+ * these exclude --tree), by the state (the defined mdevs are to be read:
+ * hd_nodedev_list_add_defined_mdevs()) */
+bool hd_nodedev_filter_by_device(const hd_nodedev_filter *f);
+bool hd_nodedev_filter_by_state(const hd_nodedev_filter *f);
+/* whether @d passes @filter (an hd_nodedev_filter *): the match function
+ * of hd_nodedev_list_to_json(); without a state filter, active devices */
+bool hd_nodedev_filter_match(hd_device *d, void *filter);
+
 /* The text of a JSON document as hostdevctl prints it (pretty, "/" not
  * escaped), without a final newline.  Caller frees *ret. */
 int hd_json_to_text(struct json_object *o, char **ret);
