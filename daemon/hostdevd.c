@@ -659,6 +659,11 @@ int reply_result(sd_bus_message *m, const char *verb, const hd_result *res) {
         return r;
 }
 
+int reply_busy(struct daemon *d, sd_bus_message *m, const char *verb) {
+        daemon_logf(4, "%s: %s", verb, hd_ctx_get_error(d->ctx) ?: strerror(ETIMEDOUT));
+        return sd_bus_reply_method_errorf(m, ERROR_BUSY, "%s: %s", verb, hd_ctx_get_error(d->ctx) ?: strerror(ETIMEDOUT));
+}
+
 /* The in-use question of the next operation: libvirt (the default URI,
  * only where a libvirt daemon listens) is asked once per operation, so a
  * domain started since the last call is seen. */
@@ -681,15 +686,28 @@ int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_devi
         return lookup(d, m, name, ret) < 0 ? 0 : 1;
 }
 
-static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) {
+static void names_freep(char ***p) {
+        for (char **s = *p; s && *s; s++)
+                free(*s);
+        free(*p);
+}
+static void devs_freep(hd_device ***p) { free(*p); }
+
+/* Detach, Reattach (s name) and DetachDevices, ReattachDevices (as
+ * names: one transaction, as `hostdevctl nodedev-detach A B ...`) */
+static int detach_reattach(struct daemon *d, sd_bus_message *m, bool detach, bool many) {
         const char *verb = detach ? "nodedev-detach" : "nodedev-reattach";
-        const char *name, *drv = "", *driver = "vfio-pci";
+        const char *name = NULL, *drv = "", *driver = "vfio-pci";
+        __attribute__((cleanup(names_freep))) char **names = NULL;
+        __attribute__((cleanup(devs_freep))) hd_device **devs = NULL;
         hd_result *res = NULL;
         uint64_t flags;
-        hd_device *dev;
+        size_t n = 0;
         int r;
 
-        r = detach ? sd_bus_message_read(m, "sst", &name, &drv, &flags) : sd_bus_message_read(m, "st", &name, &flags);
+        r = many ? sd_bus_message_read_strv(m, &names) : sd_bus_message_read(m, "s", &name);
+        if (r >= 0)
+                r = detach ? sd_bus_message_read(m, "st", &drv, &flags) : sd_bus_message_read(m, "t", &flags);
         if (r < 0)
                 return r;
         if (flags & ~(uint64_t) FLAGS_ALL)
@@ -697,19 +715,36 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
                                                   (unsigned long long) (flags & ~(uint64_t) FLAGS_ALL));
         if (*drv && !(driver = hd_driver_from_alias(drv, 0)))
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown driver '%.64s' (vfio or stub)", verb, drv);
-        r = prepare_write(d, m, name, &dev);
+        if (many) {
+                while (names && names[n])
+                        n++;
+                if (n == 0)
+                        return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: expected at least one device", verb);
+        } else
+                n = 1;
+        devs = calloc(n, sizeof(*devs));
+        if (!devs)
+                return -ENOMEM;
+        /* the first name plans on the tree as it is now; each is looked up
+         * in turn, the first unknown one answered as the CLI does */
+        r = prepare_write(d, m, many ? names[0] : name, &devs[0]);
         if (r <= 0)
                 return r;
-        r = detach ? hd_vfio_detach_devices(d->list, &dev, 1, driver, (unsigned) flags, &res)
-                   : hd_vfio_reattach_devices(d->list, &dev, 1, (unsigned) flags, &res);
+        for (size_t i = 1; i < n; i++)
+                if (lookup(d, m, names[i], &devs[i]) < 0)
+                        return 0;
+        r = detach ? hd_vfio_detach_devices(d->list, devs, n, driver, (unsigned) flags, &res)
+                   : hd_vfio_reattach_devices(d->list, devs, n, (unsigned) flags, &res);
         /* the library words the failure (the context's error), as
          * hostdevctl prints it */
-        if (r < 0 && hd_ctx_get_error(d->ctx))
+        if (r == -ETIMEDOUT)
+                r = reply_busy(d, m, verb);
+        else if (r < 0 && hd_ctx_get_error(d->ctx))
                 r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s", verb,
                                                hd_ctx_get_error(d->ctx));
         else if (r < 0)
-                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s: %s", verb,
-                                               hd_device_get_name(dev), strerror(-r));
+                r = sd_bus_reply_method_errorf(m, r == -EINVAL ? ERROR_INVALID : ERROR_FAILED, "%s %s%s: %s", verb,
+                                               hd_device_get_name(devs[0]), n > 1 ? " ..." : "", strerror(-r));
         else
                 r = reply_result(m, verb, res);
         hd_result_unref(res);
@@ -718,8 +753,10 @@ static int do_detach_reattach(struct daemon *d, sd_bus_message *m, bool detach) 
         return r;
 }
 
-static int do_detach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, true); }
-static int do_reattach(struct daemon *d, sd_bus_message *m) { return do_detach_reattach(d, m, false); }
+static int do_detach(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, true, false); }
+static int do_reattach(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, false, false); }
+static int do_detach_devices(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, true, true); }
+static int do_reattach_devices(struct daemon *d, sd_bus_message *m) { return detach_reattach(d, m, false, true); }
 
 /* hostdevctl recover: finish or undo a transaction a crash interrupted */
 static int do_recover(struct daemon *d, sd_bus_message *m) {
@@ -730,6 +767,8 @@ static int do_recover(struct daemon *d, sd_bus_message *m) {
         if (r < 0)
                 return r;
         r = hd_vfio_recover(d->ctx, &res);
+        if (r == -ETIMEDOUT)
+                return reply_busy(d, m, "recover");
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: %s", strerror(-r));
         r = reply_result(m, "recover", res);
@@ -750,6 +789,12 @@ static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 static int method_reattach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.reattach", do_reattach);
+}
+static int method_detach_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.detach", do_detach_devices);
+}
+static int method_reattach_devices(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.reattach", do_reattach_devices);
 }
 static int method_recover(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.recover", do_recover);
@@ -800,6 +845,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_PARAM(result), method_detach, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Reattach", "st", SD_BUS_PARAM(name) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result),
                                  method_reattach, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("DetachDevices", "asst", SD_BUS_PARAM(names) SD_BUS_PARAM(driver) SD_BUS_PARAM(flags),
+                                 "s", SD_BUS_PARAM(result), method_detach_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ReattachDevices", "ast", SD_BUS_PARAM(names) SD_BUS_PARAM(flags), "s",
+                                 SD_BUS_PARAM(result), method_reattach_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Recover", "", , "s", SD_BUS_PARAM(result), method_recover, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Rescan", "", "", method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         METHODS_VTABLE,         /* daemon/methods.c */
@@ -1149,7 +1198,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 /* ---- main ---- */
 
 static void help(void) {
-        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [--connect URI] [-v]\n\n"
+        printf("Usage: hostdevd [--system | --bus-address ADDRESS] [--sysroot DIR] [--state-dir DIR] [--connect URI]\n"
+               "               [--lock-timeout SEC] [-v]\n\n"
                "The hostdev D-Bus service (org.hostdev.Hostdev1): the node-device tree, kept\n"
                "current, and the passthrough operations, for callers polkit authorizes.\n\n"
                "  --system              serve on the system bus (default)\n"
@@ -1159,6 +1209,9 @@ static void help(void) {
                "  --state-dir DIR       the journal and lock directory (default /var/lib/hostdev)\n"
                "  --connect URI         the libvirt asked which guest uses a device (default:\n"
                "                        libvirt's on this host, none on a --sysroot tree)\n"
+               "  --lock-timeout SEC    how long an operation waits for the state directory's\n"
+               "                        lock another run holds before it fails with Busy\n"
+               "                        (default 10; within the unit's 30 s watchdog)\n"
                "  -v, --verbose         log more (repeat for debug)\n"
                "  --version             print the version\n"
                "  -h, --help            this help\n");
@@ -1184,13 +1237,14 @@ static int check_sysroot(const char *sysroot) {
 }
 
 int main(int argc, char **argv) {
-        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_VERSION, ARG_CONNECT };
+        enum { ARG_SYSTEM = 0x100, ARG_BUS_ADDRESS, ARG_SYSROOT, ARG_STATE_DIR, ARG_VERSION, ARG_CONNECT, ARG_LOCK_TIMEOUT };
         static const struct option options[] = {
                 { "system", no_argument, NULL, ARG_SYSTEM },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
                 { "sysroot", required_argument, NULL, ARG_SYSROOT },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "connect", required_argument, NULL, ARG_CONNECT },
+                { "lock-timeout", required_argument, NULL, ARG_LOCK_TIMEOUT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "help", no_argument, NULL, 'h' },
@@ -1199,6 +1253,10 @@ int main(int argc, char **argv) {
         struct daemon d = {};
         struct monitor mo = {};
         const char *address = NULL, *state_dir = NULL;
+        /* the event loop must not wait for a --direct hostdevctl's lock
+         * past the watchdog (WatchdogSec=30s): 10 s, then Busy */
+        double lock_timeout = 10;
+        char *end;
         sigset_t mask;
         int c, r;
 
@@ -1209,6 +1267,14 @@ int main(int argc, char **argv) {
                 case ARG_SYSROOT: d.sysroot = optarg; break;
                 case ARG_STATE_DIR: state_dir = optarg; break;
                 case ARG_CONNECT: d.connect = optarg; break;
+                case ARG_LOCK_TIMEOUT:
+                        errno = 0;
+                        lock_timeout = strtod(optarg, &end);
+                        if (errno || end == optarg || *end || !(lock_timeout >= 0 && lock_timeout <= 25)) {
+                                fprintf(stderr, "hostdevd: --lock-timeout takes seconds 0..25, not '%s'\n", optarg);
+                                return 64;
+                        }
+                        break;
                 case 'v': arg_log_level = arg_log_level < 6 ? 6 : 7; break;
                 case ARG_VERSION: printf("hostdevd %s\n", HOSTDEV_VERSION); return EXIT_SUCCESS;
                 case 'h': help(); return EXIT_SUCCESS;
@@ -1232,6 +1298,7 @@ int main(int argc, char **argv) {
         }
         hd_ctx_set_log_fn(d.ctx, log_fn, NULL);
         hd_ctx_set_log_level(d.ctx, arg_log_level);
+        hd_ctx_set_lock_timeout(d.ctx, (uint64_t) (lock_timeout * 1e6));
         if (state_dir && hd_ctx_set_state_dir(d.ctx, state_dir) < 0) {
                 fprintf(stderr, "hostdevd: --state-dir must be an absolute path\n");
                 return 64;

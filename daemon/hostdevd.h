@@ -18,6 +18,8 @@
 #define ERROR_REFUSED "org.hostdev.Hostdev1.Error.Refused"
 #define ERROR_FAILED "org.hostdev.Hostdev1.Error.Failed"
 #define ERROR_INVALID "org.hostdev.Hostdev1.Error.InvalidArgument"
+/* the state directory stayed locked by another run past the lock timeout */
+#define ERROR_BUSY "org.hostdev.Hostdev1.Error.Busy"
 
 /* what a device looked like at the last rebuild, for the change signals */
 struct dev_snap {
@@ -67,6 +69,10 @@ int authz_run(struct daemon *d, sd_bus_message *m, const char *action, authorize
 int rebuild(struct daemon *d);                  /* enumerate again, announce the changes */
 int lookup(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret); /* <0: error replied */
 int reply_result(sd_bus_message *m, const char *verb, const hd_result *res);
+/* The operation could not take the state directory's lock within the
+ * daemon's lock timeout (it returned -ETIMEDOUT): Busy, "VERB: " and the
+ * library's sentence; nothing was changed. */
+int reply_busy(struct daemon *d, sd_bus_message *m, const char *verb);
 int ask_libvirt(struct daemon *d);              /* before a host-changing operation */
 /* ask_libvirt, rebuild and lookup of @name: 1 found, 0 replied, <0 */
 /* the error @name with @msg and @res's JSON as a second argument */

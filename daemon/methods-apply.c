@@ -122,6 +122,10 @@ static int do_apply(struct daemon *d, sd_bus_message *m) {
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
         r = hd_apply(d->list, flags & APPLY_DRY_RUN ? HD_SRIOV_DRY_RUN : 0, &res);
+        if (r == -ETIMEDOUT) {
+                r = reply_busy(d, m, "apply");
+                goto out;
+        }
         if (r < 0) {
                 r = hd_ctx_get_error(d->ctx) ? sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", hd_ctx_get_error(d->ctx))
                                              : sd_bus_reply_method_errorf(m, ERROR_FAILED, "apply: %s", strerror(-r));

@@ -154,7 +154,10 @@ int sriov_set_reply(struct daemon *d, sd_bus_message *m, const char *name, const
         if (r <= 0)
                 return r;
         r = hd_sriov_set_numvfs(d->list, dev, o, (dry_run ? HD_SRIOV_DRY_RUN : 0) | (force ? HD_SRIOV_FORCE : 0), &res);
-        if (r >= 0 && hd_result_get_status(res) == -ERANGE)
+        /* hostdevctl's words for each failure */
+        if (r == -ETIMEDOUT)
+                r = reply_busy(d, m, "sriov set");
+        else if (r >= 0 && hd_result_get_status(res) == -ERANGE)
                 r = sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: %s; nothing changed",
                                                strempty_(hd_result_get_reason(res)));
         else if (r < 0 && hd_ctx_get_error(d->ctx))
@@ -252,6 +255,9 @@ static int read_vf_config(sd_bus_message *m, const char *verb, const char **ret_
 static int reply_vf_error(struct daemon *d, sd_bus_message *m, int r, hd_device *dev) {
         const char *name = r == -EINVAL || r == -EOPNOTSUPP || r == -ERANGE ? ERROR_INVALID : ERROR_FAILED;
 
+        if (r == -ETIMEDOUT)
+                return reply_busy(d, m, "sriov vf");
+
         if (hd_ctx_get_error(d->ctx))
                 return sd_bus_reply_method_errorf(m, name, "sriov vf: %s", hd_ctx_get_error(d->ctx));
         return sd_bus_reply_method_errorf(m, name, "sriov vf: %s: %s", hd_device_get_name(dev), strerror(-r));
@@ -297,7 +303,9 @@ static int persist(struct daemon *d, sd_bus_message *m, const char *verb, hd_dev
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", hd_ctx_get_error(d->ctx) ?: strerror(-r));
         r = hd_sriov_persist(d->list, dev, dir, set, vf, &res);
-        if (r < 0)
+        if (r == -ETIMEDOUT)
+                r = reply_busy(d, m, verb);
+        else if (r < 0)
                 r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s: cannot persist into %s/sriov: %s", verb, dir,
                                                strerror(-r));
         else if (hd_result_get_status(res) < 0)

@@ -279,7 +279,7 @@ static int lock_sriov(hd_ctx *ctx, int *ret_fd) {
         if (hd_asprintf(&path, "%s/sriov.lock", dir) < 0)
                 return -ENOMEM;
         /* Serialize concurrent hostdevctl runs; wait for the other one. */
-        return hd_state_lock(path, ret_fd);
+        return hd_state_lock(ctx, path, ret_fd);
 }
 
 /* ---- VF count ---- */

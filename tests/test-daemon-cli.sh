@@ -10,6 +10,8 @@
 # nothing; without a daemon the CLI runs directly; the daemon and a direct
 # CLI wait for each other on the one lock and share the one journal.
 set -u
+# definitions and persisted state live in each tree (SYSROOT/etc)
+unset HOSTDEV_MDEVCTL_DIR HOSTDEV_CONFIG_DIR
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/common.sh"
 
@@ -73,14 +75,20 @@ direct() { "$HOSTDEVCTL_FAKE" --direct --sysroot "$TB" --state-dir "$SB" "$@"; }
 driver() { readlink "$1/sys/bus/pci/devices/0000:$2/driver" | sed 's,.*/,,'; }
 
 # twin ARGS...: the verb through the daemon on A (the daemon's tree was
-# rebuilt for it: it ran the call) and with --direct on B: the same
-# stdout, stderr and exit status
+# rebuilt for it: it ran the call; an error the daemon answers before any
+# change is not followed by a rebuild: then -v says where it went) and
+# with --direct on B: the same stdout, stderr and exit status.  With
+# TWIN_STDIN=FILE both read FILE on stdin.
 twin() {
-        local n0 n1 rca rcb why=
+        local n0 n1 rca rcb why= in=${TWIN_STDIN:-/dev/null}
         n0=$(rebuilds)
-        viad "$@" > "$TMP/a.out" 2> "$TMP/a.err"; rca=$?
+        viad "$@" < "$in" > "$TMP/a.out" 2> "$TMP/a.err"; rca=$?
         n1=$(rebuilds)
-        direct "$@" > "$TMP/b.out" 2> "$TMP/b.err"; rcb=$?
+        if [ "$n1" = "$n0" ] && [ "$rca" != 0 ] && viad -v "$@" < "$in" 2>&1 >/dev/null | grep -q ": through hostdevd ("; then
+                n1=$(rebuilds)
+                n0=$((n1 - 1))
+        fi
+        direct "$@" < "$in" > "$TMP/b.out" 2> "$TMP/b.err"; rcb=$?
         [ "$rca" = "$rcb" ] || why="exit $rca through the daemon, $rcb direct;"
         [ "$(norm "$TMP/a.out")" = "$(norm "$TMP/b.out")" ] || why="$why stdout: $(diff "$TMP/a.out" "$TMP/b.out" | head -4 | tr '\n' ' ');"
         [ "$(norm "$TMP/a.err")" = "$(norm "$TMP/b.err")" ] || why="$why stderr: $(diff "$TMP/a.err" "$TMP/b.err" | head -4 | tr '\n' ' ');"
@@ -111,6 +119,17 @@ twin nodedev-detach 00:17.0 --json
 twin nodedev-detach nosuch
 twin nodedev-reattach 00:1g.0
 twin nodedev-detach 00:1c.0 --dry-run
+# several devices: one transaction (DetachDevices, ReattachDevices)
+twin nodedev-detach 01:00.0 01:00.1 --dry-run --json
+twin nodedev-detach 01:00.0 01:00.1
+[ "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)" = "vfio-pci vfio-pci" ] && ok "through the daemon both functions are on vfio-pci" \
+        || fail "through the daemon both functions are on vfio-pci" "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)"
+twin nodedev-reattach 01:00.0 01:00.1 --json
+twin nodedev-detach 01:00.0 01:00.1 --driver stub --json
+twin nodedev-reattach 01:00.1 01:00.0
+twin nodedev-detach 01:00.0 nosuch
+twin nodedev-detach 02:00.0 00:17.0
+twin nodedev-reattach 00:1g.0 01:00.0
 
 # --- reset: done, refused, failed, no PCI device, unknown
 twin nodedev-reset 01:00.0
@@ -139,6 +158,83 @@ twin mdev create 0000:00:02.0 nope --uuid "$U"
 twin mdev remove "$U"
 twin mdev remove "$U"
 
+# --- SR-IOV: --driver, --autoprobe (SriovSet), --persist (SriovSet, then
+# SriovPersist)
+twin sriov set 02:00.0 --numvfs 2 --driver vfio --dry-run --json
+twin sriov set 02:00.0 --numvfs 2 --driver stub --autoprobe off --force
+twin sriov set 02:00.0 --numvfs 3 --driver host --force --json
+twin sriov set 02:00.0 --numvfs 2 --autoprobe on --force
+twin sriov set 02:00.0 --numvfs 2 --driver vfio --force --persist
+[ -f "$TA/etc/hostdev/sriov/0000:02:00.0.json" ] && ok "sriov set --persist through the daemon recorded the PF's state" \
+        || fail "sriov set --persist through the daemon recorded the PF's state" "$(cat "$TMP/a.out" "$TMP/a.err")"
+twin sriov set 02:00.0 --numvfs 1 --persist --dry-run
+twin sriov set 02:00.0 --numvfs 9 --persist --force
+twin sriov set 01:00.0 --numvfs 1 --persist
+# --- sriov vf: a sysroot plans (dry run); --persist plans, then records
+# (SriovSetVf, then SriovPersistVf)
+VFARGS="--mac 02:11:22:33:44:55 --vlan 10 --qos 3 --trust on --spoofchk off"
+twin sriov vf 02:00.0 1 $VFARGS --dry-run
+twin sriov vf 02:00.0 1 $VFARGS --dry-run --json
+twin sriov vf 02:00.0 1 --trust on
+twin sriov vf 02:00.0 1 $VFARGS --persist
+twin sriov vf 02:00.0 0 --spoofchk on --persist --dry-run
+twin sriov vf 02:00.0 1 --vlan 7 --persist --json
+twin sriov vf 02:00.0 7 --trust on --persist
+twin sriov vf 02:00.0 40 --trust on --dry-run
+twin sriov vf nosuch 1 --trust on
+
+# --- mdev definitions: define (options, --jsonfile FILE and -), autostart,
+# start, stop (MdevRemove, in its own name), modify, undefine
+D1=22222222-3333-4444-8555-666666666666 D2=33333333-4444-4555-8666-777777777777
+D3=44444444-5555-4666-8777-888888888888
+twin mdev define "$D1" --parent mtty --type mtty-2 --attr a=1 --attr b=2 --auto
+printf '{"mdev_type": "mtty-1", "start": "manual", "attrs": [{"x": "y"}]}\n' > "$TMP/def.json"
+twin mdev define "$D2" --parent mtty --jsonfile "$TMP/def.json"
+twin mdev define "$D2" --parent mtty --type mtty-1
+printf '{"mdev_type": 5}\n' > "$TMP/bad.json"
+twin mdev define "$D3" --parent mtty --jsonfile "$TMP/bad.json"
+TWIN_STDIN=$TMP/bad.json twin mdev define "$D3" --parent mtty --jsonfile -
+twin mdev define "$D3" --parent mtty --type nope
+twin mdev autostart "$D1" --disable
+twin mdev autostart "$D1" --parent mtty
+twin mdev start "$D2"
+twin mdev start "$D2"
+twin mdev stop "$D2"
+twin mdev stop "$D2"
+twin mdev modify "$D2" --type mtty-2 --manual --attr k=v --delattr x
+twin mdev modify "$D2" --delattr nosuch
+twin mdev modify "$D3" --auto
+twin mdev undefine "$D2"
+twin mdev undefine "$D2"
+# --- the libvirt-style verbs: node-device XML (FILE and -), names
+cat > "$TMP/dev.xml" <<ZZXML
+<device>
+  <parent>mtty_mtty</parent>
+  <capability type='mdev'>
+    <type id='mtty-2'/>
+    <uuid>$D2</uuid>
+    <attr name='p' value='q'/>
+    <start type='manual'/>
+  </capability>
+</device>
+ZZXML
+N2=mdev_${D2//-/_}_mtty
+twin nodedev-define "$TMP/dev.xml"
+twin nodedev-autostart "$N2"
+twin nodedev-start "$N2"
+twin nodedev-autostart "$N2" --disable
+twin nodedev-destroy "$N2"
+twin nodedev-undefine "$N2"
+TWIN_STDIN=$TMP/dev.xml twin nodedev-create -
+twin nodedev-destroy "$N2"
+echo '<device' > "$TMP/broken.xml"
+twin nodedev-create "$TMP/broken.xml"
+TWIN_STDIN=$TMP/broken.xml twin nodedev-define -
+twin nodedev-start "$N2"
+twin nodedev-destroy pci_0000_00_1f_0
+twin nodedev-undefine nosuch
+twin mdev undefine "$D1"
+
 # --- recover: nothing, then a transaction killed halfway on both trees
 twin recover
 for t in A B; do
@@ -154,7 +250,7 @@ twin recover
 
 # --- the trees (and the state directories) end the same
 tree_sum() {
-        (cd "$1" && find sys -printf '%y %P %l\n' | sort && find sys -type f -exec md5sum {} + | sort -k2)
+        (cd "$1" && find sys etc -printf '%y %P %l\n' | sort && find sys etc -type f -exec md5sum {} + | sort -k2)
 }
 state_sum() {
         (cd "$1" && find . ! -name lock -printf '%y %P\n' | sort && find . -type f ! -name lock -exec md5sum {} + | sort -k2)
@@ -181,9 +277,17 @@ grep -q "^hostdevctl: nodedev-detach: run directly: hostdevd keeps its journal i
 "$HOSTDEVCTL_FAKE" -v --sysroot "$TB" --state-dir "$SA" nodedev-detach 01:00.0 --dry-run > /dev/null 2> "$TMP/err"
 grep -q "^hostdevctl: nodedev-detach: run directly: hostdevd serves the tree $(realpath "$TA")$" "$TMP/err" && [ "$(rebuilds)" = "$n1" ] \
         && ok "another tree: run directly, and -v says why" || fail "another tree: run directly" "$(cat "$TMP/err")"
+viad -v mdev create 0000:00:02.0 i915-GVTg_V5_8 --attr a=b --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: mdev create: run directly: hostdevd's MdevCreate does not take --attr$" "$TMP/err" && [ "$(rebuilds)" = "$n1" ] \
+        && ok "an option the method lacks (mdev create --attr): run directly" || fail "an option the method lacks: run directly" "$(cat "$TMP/err")"
+viad -v mdev define 44444444-5555-4666-8777-888888888888 > /dev/null 2> "$TMP/err"; rc=$?
+grep -q "^hostdevctl: mdev define: run directly: hostdevd's MdevDefine does not take a definition without --parent and --type$" "$TMP/err" \
+        && grep -q "^hostdevctl: mdev define: give --parent and --type (or the UUID of a running mdev)$" "$TMP/err" && [ $rc = 64 ] \
+        && [ "$(rebuilds)" = "$n1" ] && ok "mdev define without --parent and --type (a usage error, exit 64): run directly" \
+        || fail "mdev define without --parent and --type: run directly" "rc=$rc $(cat "$TMP/err")"
 viad -v sriov set 02:00.0 --numvfs 4 --autoprobe off --dry-run > /dev/null 2> "$TMP/err"
-grep -q "^hostdevctl: sriov set: run directly: hostdevd's SriovSetNumVfs does not take --autoprobe$" "$TMP/err" && [ "$(rebuilds)" = "$n1" ] \
-        && ok "an option the method lacks (--autoprobe): run directly" || fail "an option the method lacks: run directly" "$(cat "$TMP/err")"
+grep -q "^hostdevctl: sriov set: through hostdevd (org.hostdev.Hostdev1.Manager.SriovSet)$" "$TMP/err" \
+        && ok "sriov set --autoprobe: through hostdevd's SriovSet" || fail "sriov set --autoprobe: through SriovSet" "$(cat "$TMP/err")"
 
 # --- one lock, one journal
 # a detach through the daemon, then a --direct reattach on the same tree:
@@ -244,6 +348,47 @@ if HOSTDEV_TEST_DELAY_MS=3000 start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --st
 else
         fail "hostdevd-fake with HOSTDEV_TEST_DELAY_MS starts" "$(cat "$TMP/daemon.log")"
 fi
+# --- the daemon's bounded wait: a direct detach holds the lock longer than
+# the daemon's --lock-timeout: the daemon answers Busy (the CLI prints its
+# words, exit 1), changes nothing, serves on
+stop_daemon
+if start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" --lock-timeout 1 -v -v; then
+        HOSTDEV_TEST_DELAY_MS=3000 "$HOSTDEVCTL_FAKE" --direct --sysroot "$TA" --state-dir "$SA" nodedev-detach 01:00.0 --group \
+                > "$TMP/d.out" 2>&1 &
+        dp=$!
+        first_moved
+        t0=$(date +%s%N)
+        viad nodedev-reattach 01:00.0 --group > "$TMP/r.out" 2> "$TMP/r.err"; rcr=$?
+        viad recover > "$TMP/v.out" 2> "$TMP/v.err"; rcv=$?
+        t1=$(date +%s%N)
+        mid="$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)"
+        kill -0 $dp 2>/dev/null; held=$?
+        want="hostdevctl: nodedev-reattach: the state directory $SA is locked by another hostdev operation for 1.0 s; nothing changed"
+        [ $rcr = 1 ] && [ "$(cat "$TMP/r.err")" = "$want" ] && [ ! -s "$TMP/r.out" ] \
+                && ok "a direct detach holds the lock past --lock-timeout 1: the daemon's reattach fails Busy, in clear words, exit 1" \
+                || fail "the daemon's reattach fails Busy" "rc=$rcr $(cat "$TMP/r.out" "$TMP/r.err")"
+        [ $rcv = 1 ] && [ "$(cat "$TMP/v.err")" = "${want/nodedev-reattach/recover}" ] \
+                && ok "and so does its recover" || fail "the daemon's recover fails Busy" "rc=$rcv $(cat "$TMP/v.err")"
+        [ $held = 0 ] && [ $(( (t1 - t0) / 1000000 )) -lt 4500 ] && [ "$mid" = "vfio-pci snd_hda_intel" ] \
+                && ok "each waited its 1 s only, while the direct detach still ran, and changed nothing" \
+                || fail "each waited 1 s only and changed nothing" "held=$held $(( (t1 - t0) / 1000000 )) ms, drivers $mid"
+        grep -q "<4>nodedev-reattach: the state directory $SA is locked by another hostdev operation" "$TMP/daemon.log" \
+                && ok "the daemon logs the Busy answer as a warning" || fail "the daemon logs Busy" "$(tail -5 "$TMP/daemon.log")"
+        busctl --address="$A" call "$DEST" "$OBJ" "$IFACE" GetDevice s 01:00.0 > /dev/null 2>&1 \
+                && ok "the daemon serves on after Busy" || fail "the daemon serves on after Busy"
+        wait $dp; rcd=$?
+        [ $rcd = 0 ] && [ "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)" = "vfio-pci vfio-pci" ] && [ ! -e "$SA/transaction.json" ] \
+                && ok "the direct detach finished whole" || fail "the direct detach finished whole" "rc=$rcd $(cat "$TMP/d.out")"
+        viad nodedev-reattach 01:00.0 --group > "$TMP/r.out" 2>&1; rcr=$?
+        [ $rcr = 0 ] && [ "$(driver "$TA" 01:00.0) $(driver "$TA" 01:00.1)" = "nouveau snd_hda_intel" ] \
+                && ok "then the daemon's reattach runs" || fail "then the daemon's reattach runs" "rc=$rcr $(cat "$TMP/r.out")"
+        stop_daemon
+else
+        fail "hostdevd-fake --lock-timeout 1 starts" "$(cat "$TMP/daemon.log")"
+fi
+out=$("$HOSTDEVD_FAKE" --lock-timeout 30 2>&1); rc=$?
+[ $rc = 64 ] && [ "$out" = "hostdevd: --lock-timeout takes seconds 0..25, not '30'" ] \
+        && ok "hostdevd --lock-timeout past the watchdog: a usage error" || fail "hostdevd --lock-timeout 30" "rc=$rc $out"
 start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v || fail "hostdevd-fake starts again" "$(cat "$TMP/daemon.log")"
 
 # --- an unprivileged caller: polkit (absent here) refuses, in clear words
@@ -253,12 +398,21 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
         for c in "nodedev-detach 01:00.0|org.hostdev.detach" "nodedev-reattach 01:00.0|org.hostdev.reattach" \
                  "nodedev-reset 01:00.0|org.hostdev.reset" "recover|org.hostdev.recover" \
                  "sriov set 02:00.0 --numvfs 0 --force|org.hostdev.sriov" \
-                 "mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid $U|org.hostdev.mdev" "mdev remove $U|org.hostdev.mdev"; do
+                 "mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid $U|org.hostdev.mdev" "mdev remove $U|org.hostdev.mdev" \
+                 "nodedev-detach 01:00.0 01:00.1|org.hostdev.detach" "nodedev-reattach 01:00.0 01:00.1|org.hostdev.reattach" \
+                 "sriov set 02:00.0 --numvfs 0 --driver vfio --autoprobe off --force|org.hostdev.sriov" \
+                 "sriov set 02:00.0 --numvfs 0 --force --persist|org.hostdev.sriov" \
+                 "sriov vf 02:00.0 1 --trust on --persist|org.hostdev.sriov" \
+                 "mdev define $D3 --parent mtty --type mtty-1|org.hostdev.mdev" "mdev undefine $D3|org.hostdev.mdev" \
+                 "mdev start $D3|org.hostdev.mdev" "mdev stop $D3|org.hostdev.mdev" "mdev autostart $D3|org.hostdev.mdev" \
+                 "mdev modify $D3 --auto|org.hostdev.mdev" "nodedev-create -|org.hostdev.mdev" "nodedev-define -|org.hostdev.mdev" \
+                 "nodedev-destroy $N2|org.hostdev.mdev" "nodedev-undefine $N2|org.hostdev.mdev" \
+                 "nodedev-start $N2|org.hostdev.mdev" "nodedev-autostart $N2|org.hostdev.mdev"; do
                 IFS='|' read -r cli action <<< "$c"
-                verb=${cli%% [0-9n]*}
+                verb=${cli%% *}
                 case $cli in sriov*|mdev*) verb=$(echo "$cli" | cut -d' ' -f1-2) ;; esac
                 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/hostdevctl-fake" --sysroot "$TA" --state-dir "$SA" \
-                        $cli 2>&1); rc=$?
+                        $cli 2>&1 < "$TMP/dev.xml"); rc=$?
                 case $out in
                 "hostdevctl: $verb: not authorized: hostdevd asked polkit for the action $action and was refused ($action needs root: polkit is not running to authorize others); run it as root, or have the action granted to you (polkit rules, the hostdev group)")
                         [ $rc = 1 ] || bad="$bad [$cli: exit $rc]" ;;

@@ -299,6 +299,58 @@ static void test_lock(void) {
         hd_result_unref(res);
 }
 
+static long ms_since(const struct timespec *a) {
+        struct timespec b;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* hd_ctx_set_lock_timeout: a bounded wait for the lock, then -ETIMEDOUT
+ * with the context's error, nothing done; a lock freed in time is taken */
+static void test_lock_timeout(void) {
+        char p[PATH_MAX], want[PATH_MAX + 64];
+        hd_result *res = NULL;
+        struct timespec a;
+        struct env e;
+        pid_t pid;
+        long ms;
+        int fd, r, status;
+
+        snprintf(p, sizeof(p), "%s/lock", state);
+        snprintf(want, sizeof(want), "the state directory %s is locked by another hostdev operation", state);
+        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0, "the lock held by another open file");
+        fake_env_open(&e, root, state, HD_LOG_ERR);
+        hd_ctx_set_lock_timeout(e.ctx, 300 * 1000);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        r = hd_vfio_recover(e.ctx, &res);
+        ms = ms_since(&a);
+        CHECK(r == -ETIMEDOUT && !res && ms >= 300 && ms < 2500 && strstr(strempty(hd_ctx_get_error(e.ctx)), want) &&
+                      strstr(hd_ctx_get_error(e.ctx), "for 0.3 s; nothing changed"),
+              "a 300 ms lock timeout: -ETIMEDOUT after %ld ms: %s", ms, strempty(hd_ctx_get_error(e.ctx)));
+        hd_ctx_set_lock_timeout(e.ctx, 0);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        r = hd_vfio_recover(e.ctx, &res);
+        ms = ms_since(&a);
+        CHECK(r == -ETIMEDOUT && ms < 1000, "a lock timeout of 0: no wait (%ld ms)", ms);
+        /* a holder that lets go within the timeout: the lock is taken */
+        pid = fork();
+        if (pid == 0) {
+                usleep(300000);
+                flock(fd, LOCK_UN);
+                _exit(0);
+        }
+        close(fd);
+        hd_ctx_set_lock_timeout(e.ctx, 5 * 1000 * 1000);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        r = hd_vfio_recover(e.ctx, &res);
+        ms = ms_since(&a);
+        waitpid(pid, &status, 0);
+        CHECK(r == 0 && res && ms >= 200 && ms < 4000, "a lock freed within the timeout is taken (%ld ms)", ms);
+        hd_result_unref(res);
+        env_close(&e);
+}
+
 static void expect_refusal(const char *addr, const char *what, const char *needle) {
         hd_result *res = NULL;
         int r = detach(addr, "vfio-pci", 0, &res);
@@ -728,6 +780,7 @@ int main(int argc, char **argv) {
         test_group();
         test_kill9();
         test_lock();
+        test_lock_timeout();
         test_safety();
         test_reset();
         test_bad();

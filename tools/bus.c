@@ -9,11 +9,12 @@
  * result the verb prints with its own code: the output is the same either
  * way.
  *
- * routes[] is the one table: one row per verb that a daemon method runs.
- * Still run here, for want of a method: every other verb (the sriov vf,
- * apply and persist verbs, mdev define/undefine/start/autostart/modify/
- * stop, the boot and override verbs, domain attach/detach, capture);
- * reads are the same for everyone and stay here too.
+ * routes[] is the one table: one row per verb that a daemon method runs
+ * (and one per second call: the --persist of sriov set and sriov vf).
+ * Still run here: apply, mdev apply, mdev create --attr, the
+ * boot and override verbs, domain attach/detach, capture; reads are the
+ * same for everyone and stay here too.  A file a verb reads (--jsonfile,
+ * node-device XML) is read here and its text sent (bus_file_name).
  * A verb asks bus_route() and gets BUS_DIRECT (run it here), BUS_RESULT
  * (the daemon's result, to print) or BUS_DONE (the daemon's error was
  * printed; the exit status is *ret_rc).
@@ -40,15 +41,43 @@ static const struct bus_route {
         const char *method;         /* of org.hostdev.Hostdev1.Manager */
         const char *action;         /* the polkit action the daemon asks for */
         enum hd_result_kind kind;   /* of the result JSON it replies */
+        const char *daemon_verb;    /* the verb the daemon's messages name, when another */
 } routes[] = {
         { "nodedev-detach", "Detach", "org.hostdev.detach", HD_RESULT_DRIVERS },
         { "nodedev-reattach", "Reattach", "org.hostdev.reattach", HD_RESULT_DRIVERS },
+        /* several devices: one transaction */
+        { "nodedev-detach --devices", "DetachDevices", "org.hostdev.detach", HD_RESULT_DRIVERS, "nodedev-detach" },
+        { "nodedev-reattach --devices", "ReattachDevices", "org.hostdev.reattach", HD_RESULT_DRIVERS, "nodedev-reattach" },
         { "nodedev-reset", "Reset", "org.hostdev.reset", HD_RESULT_RESET },
         { "recover", "Recover", "org.hostdev.recover", HD_RESULT_DRIVERS },
-        { "sriov set", "SriovSetNumVfs", "org.hostdev.sriov", HD_RESULT_SRIOV },
+        { "sriov set", "SriovSet", "org.hostdev.sriov", HD_RESULT_SRIOV },
+        /* the second call of sriov set --persist (and of sriov vf --persist) */
+        { "sriov set --persist", "SriovPersist", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov set" },
+        { "sriov vf", "SriovSetVf", "org.hostdev.sriov", HD_RESULT_SRIOV },
+        { "sriov vf --persist", "SriovPersistVf", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov vf" },
         { "mdev create", "MdevCreate", "org.hostdev.mdev", HD_RESULT_MDEV },
         { "mdev remove", "MdevRemove", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "mdev stop", "MdevRemove", "org.hostdev.mdev", HD_RESULT_MDEV, "mdev remove" },
+        { "mdev define", "MdevDefine", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "mdev undefine", "MdevUndefine", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "mdev start", "MdevStart", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "mdev autostart", "MdevSetAutostart", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "mdev modify", "MdevModify", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "nodedev-create", "NodedevCreateXML", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "nodedev-define", "NodedevDefineXML", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "nodedev-destroy", "NodedevDestroy", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "nodedev-undefine", "NodedevUndefine", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "nodedev-start", "NodedevStart", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "nodedev-autostart", "NodedevSetAutostart", "org.hostdev.mdev", HD_RESULT_MDEV },
 };
+
+/* The file a verb read and sent as text (bus_file_name): the daemon's
+ * messages name it '-'. */
+static const char *sent_file;
+
+void bus_file_name(const char *name) {
+        sent_file = name;
+}
 
 static const struct bus_route *find_route(const char *verb) {
         for (size_t i = 0; i < ELEMENTSOF(routes); i++)
@@ -170,6 +199,23 @@ static bool daemon_serves(void) {
         return true;
 }
 
+/* A message of the daemon in the verb's words: its own name where the
+ * daemon names the method's verb ("mdev remove: " for mdev stop), the
+ * file it read where the daemon says '-'. */
+static void print_message(const struct bus_route *rt, const char *verb, const char *msg) {
+        const char *dv = rt->daemon_verb ?: rt->verb, *rest = startswith(msg, dv), *dash;
+
+        if (rest && *rest == ':')
+                msg = rest;
+        else
+                verb = "";
+        dash = startswith(msg, ": '-'");
+        if (sent_file && !streq(sent_file, "-") && dash)
+                errorf("%s: '%s'%s", verb, sent_file, dash);
+        else
+                errorf("%s%s", verb, msg);
+}
+
 /* The daemon's error, printed as the verb would print it: a result it
  * carries (a refusal, a failed transaction) is the verb's to print; an
  * error without one is the CLI's words already; AccessDenied names
@@ -199,13 +245,51 @@ static int reply_error(const struct bus_route *rt, const char *verb, sd_bus_mess
                         *ret_rc = EXIT_FAILURE;
                         return BUS_DONE;
                 }
-                errorf("%s", e->message ?: e->name);
+                print_message(rt, verb, e->message ?: e->name);
                 *ret_rc = sd_bus_error_has_name(e, "org.hostdev.Hostdev1.Error.Refused") ? EXIT_REFUSED : EXIT_FAILURE;
                 return BUS_DONE;
         }
         errorf("%s: hostdevd: %s (hostdevctl --direct runs it without the daemon)", verb, e->message ?: e->name);
         *ret_rc = EXIT_FAILURE;
         return BUS_DONE;
+}
+
+/* The arguments after @types: s u i b t as sd-bus takes them, and two of
+ * bus_route's own: A, an a(ss) from (size_t n, const hd_mdev_attr *),
+ * and S, an as from (size_t n, const char *const *). */
+static int append_args(sd_bus_message *m, const char *types, va_list ap) {
+        int r = 0;
+
+        for (const char *t = types; r >= 0 && *t; t++)
+                switch (*t) {
+                case 's': r = sd_bus_message_append(m, "s", va_arg(ap, const char *)); break;
+                case 'u': r = sd_bus_message_append(m, "u", va_arg(ap, uint32_t)); break;
+                case 'i': r = sd_bus_message_append(m, "i", va_arg(ap, int32_t)); break;
+                case 'b': r = sd_bus_message_append(m, "b", va_arg(ap, int)); break;
+                case 't': r = sd_bus_message_append(m, "t", va_arg(ap, uint64_t)); break;
+                case 'A': {
+                        size_t n = va_arg(ap, size_t);
+                        const hd_mdev_attr *a = va_arg(ap, const hd_mdev_attr *);
+                        r = sd_bus_message_open_container(m, 'a', "(ss)");
+                        for (size_t i = 0; r >= 0 && i < n; i++)
+                                r = sd_bus_message_append(m, "(ss)", a[i].name, a[i].value);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(m);
+                        break;
+                }
+                case 'S': {
+                        size_t n = va_arg(ap, size_t);
+                        const char *const *v = va_arg(ap, const char *const *);
+                        r = sd_bus_message_open_container(m, 'a', "s");
+                        for (size_t i = 0; r >= 0 && i < n; i++)
+                                r = sd_bus_message_append(m, "s", v[i]);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(m);
+                        break;
+                }
+                default: r = -EINVAL;
+                }
+        return r;
 }
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error _unused_) {
@@ -222,7 +306,7 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
 
         r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, rt->method);
         if (r >= 0)
-                r = sd_bus_message_appendv(m, types, ap);
+                r = append_args(m, types, ap);
         /* a polkit agent may ask the user for a password */
         if (r >= 0)
                 r = sd_bus_message_set_allow_interactive_authorization(m, true);
@@ -282,12 +366,23 @@ bool bus_wanted(int argc, char **argv) {
         return true;
 }
 
+bool bus_direct(const char *verb) {
+        return arg_direct || !find_route(verb) || !daemon_serves();
+}
+
 int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types, ...) {
         const struct bus_route *rt = find_route(verb);
+        char shown[64];
         int r;
 
         if (!rt)
                 return BUS_DIRECT;
+        /* "sriov set --persist" is sriov set's second call: "sriov set" */
+        if (strstr(verb, " --"))
+                snprintf(shown, sizeof(shown), "%.*s", (int) (strstr(verb, " --") - verb), verb);
+        else
+                snprintf(shown, sizeof(shown), "%s", verb);
+        verb = shown;
         if (arg_direct)
                 say_path(verb, "run directly (--direct)");
         else if (!daemon_serves())

@@ -286,7 +286,7 @@ static int mdev_remove(int argc, char **argv) {
                 errorf("%s: '%s' is not a valid UUID", verb, argv[1]);
                 return EXIT_USAGE;
         }
-        /* 'mdev stop' says its own name in its messages: it runs here */
+        /* MdevRemove for both; 'mdev stop' prints its own name */
         route = bus_route(verb, NULL, &res, &rc, "st", argv[1], (uint64_t) 0);
         if (route == BUS_DONE)
                 return rc;
@@ -310,13 +310,30 @@ static const struct option mdev_define_options[] = {
         {}
 };
 
+/* whether @uuid names a running mdev (a read) */
+static bool mdev_running(const char *uuid) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        hd_mdev *v = NULL;
+        size_t n = 0;
+        bool found = false;
+
+        if (!uuid || cli_ctx_new(arg_sysroot, &ctx) < 0 || hd_mdev_list(ctx, HD_MDEV_LIST_ACTIVE, &v, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                found = found || streq_ptr(v[i].uuid, uuid);
+        hd_mdev_array_free(v, n);
+        return found;
+}
+
 static int mdev_define(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(mdev_unrefp) hd_mdev *m = take_attrs();
         _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid = arg_uuid, *jsonfile = arg_jsonfile;
+        _cleanup_free_ char *text = NULL;
         bool autostart = arg_auto;
-        int r;
+        size_t len = 0;
+        int r, rc = EXIT_FAILURE, route;
 
         if (!m)
                 return EXIT_FAILURE;
@@ -337,11 +354,28 @@ static int mdev_define(int argc, char **argv) {
                 errorf("mdev define: --jsonfile excludes --type and --attr");
                 return EXIT_USAGE;
         }
+        if (jsonfile && read_file("mdev define", jsonfile, &text, &len) < 0)
+                return EXIT_FAILURE;
+        /* MdevDefine: the file's text (flags: 1 --auto).  A definition
+         * without --parent and --type that no running mdev completes fails
+         * with a usage error (exit 64), which the daemon's InvalidArgument
+         * does not tell from others: it runs here. */
+        bus_file_name(jsonfile);
+        route = bus_route("mdev define",
+                          !jsonfile && (!m->parent || !m->type) && !mdev_running(uuid)
+                                  ? "a definition without --parent and --type"
+                                  : NULL,
+                          &res, &rc, "ssssAt", strempty(uuid), strempty(m->parent), strempty(m->type),
+                          strempty(text), m->n_attrs, (const hd_mdev_attr *) m->attrs, (uint64_t) (autostart ? 1 : 0));
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_RESULT) {
+                r = mdev_exit("mdev define", 0, res);
+                if (r == EXIT_SUCCESS)
+                        puts(strempty(hd_result_step_get_subject(hd_result_get_step(res, 0))));
+                return r;
+        }
         if (jsonfile) {
-                _cleanup_free_ char *text = NULL;
-                size_t len;
-                if (read_file("mdev define", jsonfile, &text, &len) < 0)
-                        return EXIT_FAILURE;
                 if (open_ctx(&ctx) < 0)
                         return EXIT_FAILURE;
                 r = hd_mdev_parse_json(ctx, text, m);
@@ -392,9 +426,15 @@ static int mdev_uuid_op(int argc, char **argv, const char *verb,
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid, *parent;
-        int r = uuid_verb(argc, argv, verb, &uuid, &parent);
+        int rc = EXIT_FAILURE, route, r = uuid_verb(argc, argv, verb, &uuid, &parent);
         if (r)
                 return r;
+        /* MdevUndefine, MdevStart */
+        route = bus_route(verb, NULL, &res, &rc, "sst", uuid, strempty(parent), (uint64_t) 0);
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_RESULT)
+                return mdev_exit(verb, 0, res);
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = op(ctx, uuid, parent, &res);
@@ -414,9 +454,15 @@ static int mdev_autostart(int argc, char **argv) {
         _hd_cleanup_result_ hd_result *res = NULL;
         const char *uuid, *parent;
         bool disable = arg_disable;
-        int r = uuid_verb(argc, argv, "mdev autostart", &uuid, &parent);
+        int rc = EXIT_FAILURE, route, r = uuid_verb(argc, argv, "mdev autostart", &uuid, &parent);
         if (r)
                 return r;
+        /* MdevSetAutostart */
+        route = bus_route("mdev autostart", NULL, &res, &rc, "ssbt", uuid, strempty(parent), (int) !disable, (uint64_t) 0);
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_RESULT)
+                return mdev_exit("mdev autostart", 0, res);
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = hd_mdev_set_autostart(ctx, uuid, parent, !disable, &res);
@@ -443,7 +489,7 @@ static int mdev_modify(int argc _unused_, char **argv) {
         hd_mdev_modify mod = arg_mod;
         const char *parent = arg_parent;
         size_t ndel = arg_n_del;
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
         if (!add)
                 return EXIT_FAILURE;
@@ -460,6 +506,14 @@ static int mdev_modify(int argc _unused_, char **argv) {
         mod.n_add_attrs = add->n_attrs;
         mod.del_attrs = del;
         mod.n_del_attrs = ndel;
+        /* MdevModify (flags: 1 --clear-attrs) */
+        route = bus_route("mdev modify", NULL, &res, &rc, "sssiASt", argv[1], strempty(parent), strempty(mod.type),
+                          (int32_t) mod.autostart, add->n_attrs, (const hd_mdev_attr *) add->attrs, ndel,
+                          (const char *const *) del, (uint64_t) (mod.clear_attrs ? 1 : 0));
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_RESULT)
+                return mdev_exit("mdev modify", 0, res);
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         r = hd_mdev_modify_definition(ctx, argv[1], parent, &mod, &res);
@@ -577,12 +631,31 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
         _hd_cleanup_result_ hd_result *res = NULL;
         _cleanup_free_ char *xml = NULL, *name = NULL;
         size_t len;
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
         if (read_file(verb, argv[1], &xml, &len) < 0)
                 return EXIT_FAILURE;
+        /* NodedevCreateXML, NodedevDefineXML: the file's text */
+        bus_file_name(argv[1]);
+        route = bus_route(verb, NULL, &res, &rc, "st", xml, (uint64_t) 0);
+        if (route == BUS_DONE)
+                return rc;
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
+        if (route == BUS_RESULT) {
+                r = mdev_exit(verb, 0, res);
+                if (r != EXIT_SUCCESS)
+                        return r;
+                /* the name: the UUID the daemon's step names, the parent the file names */
+                if (hd_mdev_parse_xml(ctx, xml, len, &m) >= 0)
+                        (void) hd_mdev_nodedev_name(hd_result_step_get_subject(hd_result_get_step(res, 0)), m->parent,
+                                                    &name);
+                if (define)
+                        printf("Node device '%s' defined from '%s'\n", strempty(name), argv[1]);
+                else
+                        printf("Node device %s created from %s\n", strempty(name), argv[1]);
+                return EXIT_SUCCESS;
+        }
         r = hd_mdev_parse_xml(ctx, xml, len, &m);
         if (r < 0) {
                 errorf("%s: '%s': %s; nothing changed", verb, argv[1], hd_ctx_get_error(ctx) ?: strerror(-r));
@@ -609,6 +682,17 @@ static int verb_nodedev_create_define(int argc, char **argv, bool define) {
 static int verb_nodedev_create(int argc, char **argv) { return verb_nodedev_create_define(argc, argv, false); }
 static int verb_nodedev_define(int argc, char **argv) { return verb_nodedev_create_define(argc, argv, true); }
 
+static void nodedev_mdev_line(const char *verb, const char *name, bool disable) {
+        if (streq(verb, "nodedev-destroy"))
+                printf("Destroyed node device '%s'\n", name);
+        else if (streq(verb, "nodedev-undefine"))
+                printf("Undefined node device '%s'\n", name);
+        else if (streq(verb, "nodedev-start"))
+                printf("Device %s started\n", name);
+        else
+                printf("Device %s %s as autostarted\n", name, disable ? "unmarked" : "marked");
+}
+
 /* nodedev-destroy, -undefine, -start and -autostart: one mediated node
  * device by name; argv[0] is the verb */
 static int verb_nodedev_mdev(int argc _unused_, char **argv) {
@@ -619,8 +703,38 @@ static int verb_nodedev_mdev(int argc _unused_, char **argv) {
         const char *verb = argv[0];
         bool disable = arg_disable;
         hd_device *d;
-        int r;
+        int r, rc = EXIT_FAILURE, route;
 
+        if (!bus_direct(verb)) {
+                /* the name the line prints, read before the daemon changes
+                 * the device (a destroyed transient mdev is gone after);
+                 * the daemon words the errors */
+                if (open_list(&ctx, &list) < 0)
+                        return EXIT_FAILURE;
+                (void) hd_nodedev_list_add_defined_mdevs(list);
+                name = strdup(hd_nodedev_list_lookup(list, argv[1], &d) >= 0 ? hd_device_get_name(d) : argv[1]);
+                if (!name)
+                        return EXIT_FAILURE;
+                /* NodedevDestroy, NodedevUndefine, NodedevStart (s name, t flags),
+                 * NodedevSetAutostart (s name, b autostart, t flags) */
+                route = streq(verb, "nodedev-autostart")
+                                ? bus_route(verb, NULL, &res, &rc, "sbt", argv[1], (int) !disable, (uint64_t) 0)
+                                : bus_route(verb, NULL, &res, &rc, "st", argv[1], (uint64_t) 0);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_RESULT) {
+                        r = mdev_exit(verb, 0, res);
+                        if (r == EXIT_SUCCESS)
+                                nodedev_mdev_line(verb, name, disable);
+                        return r;
+                }
+                list_unrefp(&list);
+                ctx_unrefp(&ctx);
+                list = NULL;
+                ctx = NULL;
+                free(name);
+                name = NULL;
+        }
         r = open_mdev(verb, argv[1], &ctx, &list, &d);
         if (r)
                 return r;
@@ -638,14 +752,7 @@ static int verb_nodedev_mdev(int argc _unused_, char **argv) {
         r = mdev_exit(verb, r, res);
         if (r != EXIT_SUCCESS)
                 return r;
-        if (streq(verb, "nodedev-destroy"))
-                printf("Destroyed node device '%s'\n", name);
-        else if (streq(verb, "nodedev-undefine"))
-                printf("Undefined node device '%s'\n", name);
-        else if (streq(verb, "nodedev-start"))
-                printf("Device %s started\n", name);
-        else
-                printf("Device %s %s as autostarted\n", name, disable ? "unmarked" : "marked");
+        nodedev_mdev_line(verb, name, disable);
         return EXIT_SUCCESS;
 }
 

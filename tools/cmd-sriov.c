@@ -158,6 +158,18 @@ static int persist(hd_ctx *ctx, hd_nodedev_list *list, hd_device *d, const char 
         return EXIT_SUCCESS;
 }
 
+/* persist()'s line for the daemon's SriovPersist result */
+static int persisted(hd_device *d, const hd_result *res) {
+        const hd_result_step *st = hd_result_get_step(res, 0);
+
+        if (hd_result_get_status(res) < 0 || !st) {
+                errorf("%s", strempty(hd_result_get_reason(res)));
+                return EXIT_FAILURE;
+        }
+        printf("%s: %s\n", hd_device_get_name(d), strempty(hd_result_step_get_action(st)));
+        return EXIT_SUCCESS;
+}
+
 /* the options of sriov set and sriov vf */
 static hd_sriov_set_opts arg_set = { .autoprobe = -1 };
 static hd_sriov_vf_config arg_vf = { .trust = -1, .spoofchk = -1 };
@@ -235,7 +247,6 @@ static int sriov_set(int argc _unused_, char **argv) {
         _hd_cleanup_result_ hd_result *res = NULL;
         bool json = arg_json, do_persist = arg_persist;
         unsigned flags = (arg_dry_run ? HD_SRIOV_DRY_RUN : 0) | (arg_force ? HD_SRIOV_FORCE : 0);
-        const char *unsupported;
         hd_device *d;
         int r, rc = EXIT_FAILURE, route;
 
@@ -243,14 +254,30 @@ static int sriov_set(int argc _unused_, char **argv) {
                 errorf("sriov set: --numvfs N is required");
                 return EXIT_USAGE;
         }
-        /* SriovSetNumVfs: the count alone (flags: 2 dry run, 4 force) */
-        unsupported = o.driver ? "--driver" : o.autoprobe >= 0 ? "--autoprobe" : do_persist ? "--persist" : NULL;
-        route = bus_route("sriov set", unsupported, &res, &rc, "sut", argv[1], (uint32_t) o.numvfs,
-                          (uint64_t) ((arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)));
+        /* SriovSet (flags: 2 dry run, 4 force); --persist is SriovPersist
+         * after it, as below */
+        route = bus_route("sriov set", NULL, &res, &rc, "susit", argv[1], (uint32_t) o.numvfs, strempty(o.driver),
+                          (int32_t) o.autoprobe, (uint64_t) ((arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)));
         if (route == BUS_DONE)
                 return rc;
-        if (route == BUS_RESULT)
-                return sriov_report("sriov set", argv[1], res, json);
+        if (route == BUS_RESULT) {
+                _hd_cleanup_result_ hd_result *pres = NULL;
+                rc = sriov_report("sriov set", argv[1], res, json);
+                if (rc != EXIT_SUCCESS || !do_persist)
+                        return rc;
+                /* the device's name, as the direct run prints it: a read */
+                if (open_list(&ctx, &list) < 0 || lookup(list, argv[1], &d) < 0)
+                        return EXIT_FAILURE;
+                if (flags & HD_SRIOV_DRY_RUN) {
+                        printf("%s: would persist\n", hd_device_get_name(d));
+                        return EXIT_SUCCESS;
+                }
+                route = bus_route("sriov set --persist", NULL, &pres, &rc, "susit", argv[1], (uint32_t) o.numvfs,
+                                  strempty(o.driver), (int32_t) o.autoprobe, (uint64_t) 0);
+                if (route == BUS_DONE)
+                        return rc;
+                return persisted(d, pres);
+        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)
@@ -291,6 +318,84 @@ static const struct option sriov_vf_options[] = {
         {}
 };
 
+/* SriovSetVf (and SriovPersistVf for --persist) through the daemon: the
+ * same calls and lines as below.  BUS_DIRECT, or the exit status in
+ * *ret_rc. */
+static int vf_call(const char *verb, const char *pf, const hd_sriov_vf_config *vc, bool have_qos, uint64_t flags,
+                   hd_result **ret, int *ret_rc) {
+        char mac[18] = "";
+
+        if (vc->set_mac)
+                snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", vc->mac[0], vc->mac[1], vc->mac[2],
+                         vc->mac[3], vc->mac[4], vc->mac[5]);
+        return bus_route(verb, NULL, ret, ret_rc, "susiiiit", pf, (uint32_t) vc->index, mac,
+                         (int32_t) (vc->set_vlan ? (int) vc->vlan : -1), (int32_t) (have_qos ? (int) vc->qos : -1),
+                         (int32_t) vc->trust, (int32_t) vc->spoofchk, flags);
+}
+
+static int vf_through_daemon(const char *pf, const hd_sriov_vf_config *vc, bool have_qos, bool do_persist, bool json,
+                             unsigned flags, int *ret_rc) {
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _hd_cleanup_result_ hd_result *res = NULL, *pres = NULL;
+        bool dry_run = flags & HD_SRIOV_DRY_RUN, sysroot_persist = do_persist && arg_sysroot;
+        hd_device *d;
+        int route, rc = EXIT_FAILURE;
+
+        /* a sysroot has no netlink: --persist plans (a dry run) first */
+        route = vf_call("sriov vf", pf, vc, have_qos, dry_run || sysroot_persist ? 2 : 0, &res, &rc);
+        if (route != BUS_RESULT) {
+                *ret_rc = rc;
+                return route;
+        }
+        *ret_rc = EXIT_FAILURE;
+        /* the names the lines print: a read */
+        if (open_list(&ctx, &list) < 0 || lookup(list, pf, &d) < 0)
+                return BUS_DONE;
+        if (do_persist && hd_device_get_cap_type(d) == HD_CAP_NET) {
+                hd_device *p = hd_device_get_parent(d);
+                if (p && hd_device_get_cap_type(p) == HD_CAP_PCI)
+                        d = p;
+        }
+        if (sysroot_persist) {
+                if (dry_run) {
+                        printf("%s: would persist (not applied: no netlink with --sysroot)\n", hd_device_get_name(d));
+                        *ret_rc = EXIT_SUCCESS;
+                        return BUS_DONE;
+                }
+                printf("%s: VF %u not applied (no netlink with --sysroot)\n", hd_device_get_name(d), vc->index);
+        } else if (arg_sysroot && !json) {
+                /* the plan's line carries the note why it was not compared
+                 * with the VF, which the result JSON has no key for: the
+                 * same plan (a dry run, a read) gives it here */
+                _hd_cleanup_result_ hd_result *plan = NULL;
+                const hd_result_step *st;
+                (void) hd_sriov_vf_configure(list, d, vc, HD_SRIOV_DRY_RUN, &plan);
+                st = hd_result_get_step(plan ?: res, 0);
+                printf("%s: %s  %s (%s)\n", hd_device_get_name(d), strempty(hd_result_step_get_action(st)),
+                       hd_outcome_to_string(HD_RESULT_SRIOV, hd_result_step_get_outcome(st)),
+                       strempty(hd_result_step_get_error_text(st)));
+                *ret_rc = EXIT_SUCCESS;
+                return BUS_DONE;
+        } else {
+                *ret_rc = sriov_report("sriov vf", pf, res, json);
+                if (*ret_rc != EXIT_SUCCESS || !do_persist)
+                        return BUS_DONE;
+                if (dry_run) {
+                        printf("%s: would persist\n", hd_device_get_name(d));
+                        return BUS_DONE;
+                }
+                if (hd_device_get_cap_type(d) != HD_CAP_PCI) {
+                        errorf("sriov vf: not persisted: %s is not a PCI physical function", hd_device_get_name(d));
+                        *ret_rc = EXIT_FAILURE;
+                        return BUS_DONE;
+                }
+        }
+        route = vf_call("sriov vf --persist", pf, vc, have_qos, 0, &pres, &rc);
+        *ret_rc = route == BUS_RESULT ? persisted(d, pres) : rc;
+        return BUS_DONE;
+}
+
 static int sriov_vf(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
@@ -299,7 +404,7 @@ static int sriov_vf(int argc _unused_, char **argv) {
         bool json = arg_json, do_persist = arg_persist, have_qos = arg_have_qos, sysroot_persist;
         unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
         hd_device *d;
-        int r, rc;
+        int r, rc, route;
 
         if (parse_uint("sriov vf", "INDEX", argv[2], 65535, &vc.index) < 0)
                 return EXIT_USAGE;
@@ -311,6 +416,9 @@ static int sriov_vf(int argc _unused_, char **argv) {
                 errorf("sriov vf: nothing to set (--mac, --vlan, --trust or --spoofchk)");
                 return EXIT_USAGE;
         }
+        route = vf_through_daemon(argv[1], &vc, have_qos, do_persist, json, flags, &rc);
+        if (route != BUS_DIRECT)
+                return rc;
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         if (lookup(list, argv[1], &d) < 0)

@@ -55,11 +55,17 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         size_t n = 0;
         int r, rc = EXIT_FAILURE, route;
 
-        /* hostdevd's methods take one device (flags: 1 group, 2 dry run, 4 force) */
-        route = detach ? bus_route(verb, argc > 2 ? "several devices" : NULL, &res, &rc, "sst", argv[1], driver,
-                                   (uint64_t) ((arg_group ? 1 : 0) | (arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)))
-                       : bus_route(verb, argc > 2 ? "several devices" : NULL, &res, &rc, "st", argv[1],
-                                   (uint64_t) ((arg_group ? 1 : 0) | (arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)));
+        /* Detach, Reattach: one device; DetachDevices, ReattachDevices:
+         * several in one transaction (flags: 1 group, 2 dry run, 4 force) */
+        uint64_t bits = (arg_group ? 1 : 0) | (arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0);
+        if (argc > 2)
+                route = detach ? bus_route("nodedev-detach --devices", NULL, &res, &rc, "Sst", (size_t) (argc - 1),
+                                           (const char *const *) argv + 1, driver, bits)
+                               : bus_route("nodedev-reattach --devices", NULL, &res, &rc, "St", (size_t) (argc - 1),
+                                           (const char *const *) argv + 1, bits);
+        else
+                route = detach ? bus_route(verb, NULL, &res, &rc, "sst", argv[1], driver, bits)
+                               : bus_route(verb, NULL, &res, &rc, "st", argv[1], bits);
         if (route == BUS_DONE)
                 return rc;
         /* after the daemon's transaction the tree is read for the note below only */
@@ -69,8 +75,9 @@ static int verb_detach_reattach(int argc, char **argv, bool detach) {
         if (!devs)
                 return EXIT_FAILURE;
         if (route == BUS_RESULT) {
-                if (list && hd_nodedev_list_lookup(list, argv[1], &devs[0]) >= 0)
-                        n = 1;
+                for (int i = 1; list && i < argc; i++)
+                        if (hd_nodedev_list_lookup(list, argv[i], &devs[n]) >= 0)
+                                n++;
                 r = 0;
         } else {
                 for (int i = 1; i < argc; i++)

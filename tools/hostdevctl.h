@@ -146,6 +146,12 @@ bool bus_wanted(int argc, char **argv);
  * that the method does not take ("--driver host"), NULL when none: then
  * it runs directly. */
 int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types, ...);
+/* The file (or '-') whose text a verb sends: the daemon's messages, which
+ * call it '-', name it as the verb does. */
+void bus_file_name(const char *name);
+/* Whether bus_route(@verb) would run it here (--direct, no method, no
+ * daemon for this root): a verb that reads before it calls. */
+bool bus_direct(const char *verb);
 
 /* tools/cmd-libvirt.c: libvirt domains (--connect URI) */
 extern const char *arg_connect;

@@ -58,6 +58,7 @@ _public_ int hd_ctx_new(const char *sysroot, hd_ctx **ret) {
         ctx->log_fn = log_stderr;
         ctx->log_level = HD_LOG_ERR;
         ctx->bind_timeout_ms = 10000;
+        ctx->lock_timeout_usec = UINT64_MAX;
         *ret = TAKE_PTR(ctx);
         return 0;
 }
@@ -164,6 +165,11 @@ _public_ const char *hd_ctx_get_state_dir(hd_ctx *ctx) {
 
 _public_ void hd_ctx_set_bind_timeout(hd_ctx *ctx, unsigned msec) {
         ctx->bind_timeout_ms = msec;
+}
+
+_public_ void hd_ctx_set_lock_timeout(hd_ctx *ctx, uint64_t usec) {
+        if (ctx)
+                ctx->lock_timeout_usec = usec;
 }
 
 void hd_ctx_set_kernel_ops(hd_ctx *ctx, const struct hd_kernel_ops *ops, void *userdata) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -62,21 +63,62 @@ void hd_pci_read_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size) {
         hd_copy_str(buf, size, drv);
 }
 
-int hd_state_lock(const char *path, int *ret_fd) {
-        int fd, r;
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+int hd_state_lock(hd_ctx *ctx, const char *path, int *ret_fd) {
+        uint64_t timeout = ctx ? ctx->lock_timeout_usec : UINT64_MAX, deadline;
+        int fd, r, pid = 0;
 
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return negative_errno();
-        /* wait for the other run */
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR) {
+        if (timeout == UINT64_MAX) {
+                /* wait for the other run */
+                while (flock(fd, LOCK_EX) < 0)
+                        if (errno != EINTR) {
+                                r = negative_errno();
+                                close(fd);
+                                return r;
+                        }
+                *ret_fd = fd;
+                return 0;
+        }
+        /* a bounded wait: try, then sleep 20 ms, until the deadline */
+        deadline = now_usec() + timeout;
+        for (;;) {
+                if (flock(fd, LOCK_EX | LOCK_NB) >= 0) {
+                        *ret_fd = fd;
+                        return 0;
+                }
+                if (errno != EWOULDBLOCK && errno != EINTR) {
                         r = negative_errno();
                         close(fd);
                         return r;
                 }
-        *ret_fd = fd;
-        return 0;
+                if (now_usec() >= deadline)
+                        break;
+                (void) nanosleep(&(struct timespec) { .tv_nsec = 20 * 1000 * 1000 }, NULL);
+        }
+        close(fd);
+        {
+                /* the directory, and the holder when /proc shows it */
+                _cleanup_free_ char *dir = strdup(path);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
+                char who[32] = "";
+                if (slash && slash != dir)
+                        *slash = 0;
+                if (ctx && hd_proc_scan_fds(ctx, path, NULL, &pid) > 0 && pid > 0)
+                        snprintf(who, sizeof(who), " (pid %d)", pid);
+                return hd_error(ctx, -ETIMEDOUT,
+                                "the state directory %s is locked by another hostdev operation%s for %llu.%01llu s; "
+                                "nothing changed",
+                                dir ?: path, who, (unsigned long long) (timeout / 1000000),
+                                (unsigned long long) (timeout % 1000000 / 100000));
+        }
 }
 
 int hd_proc_foreach_fd(hd_ctx *ctx, hd_proc_fd_fn fn, void *userdata) {

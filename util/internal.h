@@ -23,6 +23,7 @@ struct hd_ctx {
         struct hd_pciids *pciids; /* the first lookups: util/pciids.c */
         char *state_dir;
         unsigned bind_timeout_ms;
+        uint64_t lock_timeout_usec; /* hd_ctx_set_lock_timeout; UINT64_MAX: forever */
         const struct hd_kernel_ops *kops; /* tests: a fake kernel */
         void *kops_data;
         hd_in_use_fn in_use_fn;  /* domain/: is a device used by a VM? */
@@ -65,8 +66,9 @@ int hd_sysfs_read_driver(hd_ctx *ctx, const char *devpath, char **ret);
 /* The same for a PCI address into a buffer, "" when none. */
 void hd_pci_read_driver(hd_ctx *ctx, const char *addr, char *buf, size_t size);
 /* State lock: open (create, 0600, no symlink) and flock(LOCK_EX) @path,
- * waiting for the holder; the fd in @ret_fd. */
-int hd_state_lock(const char *path, int *ret_fd);
+ * waiting for the holder as long as the context's lock timeout allows
+ * (-ETIMEDOUT with the context's error set after it); the fd in @ret_fd. */
+int hd_state_lock(hd_ctx *ctx, const char *path, int *ret_fd);
 /* Every /proc/PID/fd link the context can read: @fn(userdata, pid, target);
  * a non-zero return from @fn ends the scan and is returned. */
 typedef int (*hd_proc_fd_fn)(void *userdata, int pid, const char *target);

@@ -74,7 +74,7 @@ static int lock_state(hd_ctx *ctx, int *ret_fd) {
         if (r < 0)
                 return r;
         /* Serialize concurrent hostdevctl runs; wait for the other one. */
-        return hd_state_lock(path, ret_fd);
+        return hd_state_lock(ctx, path, ret_fd);
 }
 
 static int record_write(hd_ctx *ctx, const struct member *m, const char *stub) {

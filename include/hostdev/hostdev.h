@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -307,6 +308,14 @@ int hd_ctx_set_state_dir(hd_ctx *ctx, const char *dir);
 const char *hd_ctx_get_state_dir(hd_ctx *ctx);
 /* How long to wait for a driver to bind (default 10000 ms). */
 void hd_ctx_set_bind_timeout(hd_ctx *ctx, unsigned msec);
+/* How long an operation waits for the state directory's lock that another
+ * hostdev run holds (a transaction, an SR-IOV change): UINT64_MAX (the
+ * default) waits as long as it takes; otherwise, after @usec microseconds
+ * the operation fails with -ETIMEDOUT and the context's error names the
+ * directory ("the state directory DIR is locked by another hostdev
+ * operation (pid N) for S s"), having changed nothing.  hostdevd sets it
+ * so that its event loop is never held past its watchdog. */
+void hd_ctx_set_lock_timeout(hd_ctx *ctx, uint64_t usec);
 
 enum {
         HD_VFIO_GROUP = 1 << 0,   /* every endpoint of the device's IOMMU group */
