@@ -11,7 +11,7 @@
  *
  * routes[] is the one table: one row per verb that a daemon method runs
  * (and one per second call: the --persist of sriov set and sriov vf).
- * Still run here: apply, mdev apply, mdev create --attr, the
+ * Still run here: apply, mdev apply, the
  * boot and override verbs, domain attach/detach, capture; reads are the
  * same for everyone and stay here too.  A file a verb reads (--jsonfile,
  * node-device XML) is read here and its text sent (bus_file_name).
@@ -56,6 +56,8 @@ static const struct bus_route {
         { "sriov vf", "SriovSetVf", "org.hostdev.sriov", HD_RESULT_SRIOV },
         { "sriov vf --persist", "SriovPersistVf", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov vf" },
         { "mdev create", "MdevCreate", "org.hostdev.mdev", HD_RESULT_MDEV },
+        /* with --attr */
+        { "mdev create --attr", "MdevCreateWithAttrs", "org.hostdev.mdev", HD_RESULT_MDEV, "mdev create" },
         { "mdev remove", "MdevRemove", "org.hostdev.mdev", HD_RESULT_MDEV },
         { "mdev stop", "MdevRemove", "org.hostdev.mdev", HD_RESULT_MDEV, "mdev remove" },
         { "mdev define", "MdevDefine", "org.hostdev.mdev", HD_RESULT_MDEV },

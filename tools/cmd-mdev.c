@@ -253,9 +253,13 @@ static int mdev_create(int argc _unused_, char **argv) {
                 errorf("mdev create: '%s' is not a valid UUID", uuid);
                 return EXIT_USAGE;
         }
-        /* MdevCreate: no attributes (flags: 2 dry run) */
-        route = bus_route("mdev create", attrs->n_attrs ? "--attr" : NULL, &res, &rc, "ssst", argv[1], argv[2],
-                          strempty(uuid), (uint64_t) (dry_run ? 2 : 0));
+        /* MdevCreate, or MdevCreateWithAttrs for --attr (flags: 2 dry run) */
+        if (attrs->n_attrs)
+                route = bus_route("mdev create --attr", NULL, &res, &rc, "sssAt", argv[1], argv[2], strempty(uuid),
+                                  attrs->n_attrs, (const hd_mdev_attr *) attrs->attrs, (uint64_t) (dry_run ? 2 : 0));
+        else
+                route = bus_route("mdev create", NULL, &res, &rc, "ssst", argv[1], argv[2], strempty(uuid),
+                                  (uint64_t) (dry_run ? 2 : 0));
         if (route == BUS_DONE)
                 return rc;
         if (route == BUS_DIRECT) {
