@@ -262,6 +262,14 @@ NODEDEV_XML = [
 ]
 
 
+# hostdevd's ListDevices filter strings (docs/dbus.md), good and bad
+NODEDEV_FILTERS = [
+    "", "{}", "--cap pci", "--cap pci,net --driver=vfio-pci", "-s 00:02", "--slot=0000:00:02.0",
+    "-d 8086:", "--id :1234", "--class 0x030000", "--inactive", "--all", "--persistent --cap mdev",
+    "--transient", "--cap nosuch", "--inactive --all", "--tree", "--cap", "-s zz:zz", "--driver",
+    "--cap=pci,,net", "  --cap   pci  ", "--cap pci --cap net",
+]
+
 def main():
     out = os.path.abspath(sys.argv[1])
     stamp = sys.argv[2] if len(sys.argv) > 2 else None
@@ -311,6 +319,8 @@ def main():
     netlink_seeds(c)
     for kind, j in RESULT_JSON:
         c.add("result-json", bytes([kind]) + j.encode())
+    for spec in NODEDEV_FILTERS:
+        c.add("nodedev-filter", spec.encode())
     if stamp:
         with open(stamp, "w") as f:
             f.write("".join("%s %d\n" % (h, n) for h, n in sorted(c.n.items())))
