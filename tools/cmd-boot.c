@@ -278,6 +278,18 @@ static const struct verb boot_subs[] = {
 
 /* ---- override ---- */
 
+/* What hostdevd's boot and override methods do not take: a --root other
+ * than the --sysroot tree it serves (its configuration root). */
+static const char *root_unsupported(void) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+
+        if (!arg_root)
+                return NULL;
+        if (arg_sysroot && (a = realpath(arg_root, NULL)) && (b = realpath(arg_sysroot, NULL)) && streq(a, b))
+                return NULL;
+        return "--root";
+}
+
 static int verb_override(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
@@ -290,10 +302,17 @@ static int verb_override(int argc _unused_, char **argv) {
                 return r;
         if (streq(sub, "set")) {
                 const char *drv = hd_driver_from_alias(argv[2], 0) ?: argv[2];
+                _cleanup_free_ char *overrides = NULL;
+                int route, rc, changed = 0;
                 if (lookup(list, argv[1], &d) < 0)
                         return EXIT_FAILURE;
-                r = hd_override_set(list, o.root, d, drv, o.flags);
-                if (r < 0)
+                route = bus_call("override set", root_unsupported(), &rc, "sst", argv[1], drv,
+                                 (uint64_t) ((o.flags & HD_BOOT_DRY_RUN) ? 2 : 0), &changed, &overrides);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_REPLY)
+                        r = changed;
+                else if ((r = hd_override_set(list, o.root, d, drv, o.flags)) < 0)
                         return error_exit(ctx, "override set", r);
                 printf("%s: %s%s at boot and hotplug%s\n", hd_device_get_name(d), drv,
                        (o.flags & HD_BOOT_DRY_RUN) ? " would be set" : r ? " set" : " already set",
@@ -301,11 +320,16 @@ static int verb_override(int argc _unused_, char **argv) {
                 return EXIT_SUCCESS;
         }
         if (streq(sub, "unset")) {
+                _cleanup_free_ char *overrides = NULL;
                 const char *addr = argv[1];
+                int route, rc, changed;
                 if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
                         addr = hd_device_get_pci_address(d);
-                r = hd_override_unset(list, o.root, addr, o.flags);
-                if (r < 0)
+                route = bus_call("override unset", root_unsupported(), &rc, "st", argv[1],
+                                 (uint64_t) ((o.flags & HD_BOOT_DRY_RUN) ? 2 : 0), &changed, &overrides);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_DIRECT && (r = hd_override_unset(list, o.root, addr, o.flags)) < 0)
                         return error_exit(ctx, "override unset", r);
                 printf("%s: override %s\n", addr, (o.flags & HD_BOOT_DRY_RUN) ? "would be removed" : "removed");
                 return EXIT_SUCCESS;
