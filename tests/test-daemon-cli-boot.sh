@@ -78,6 +78,22 @@ twin() {
         else fail "$*: the same through hostdevd and --direct" "$why"; fi
 }
 
+# twinv ARGS...: twin for a method that does not rebuild the daemon's
+# tree (BootUndo): -v says it went through hostdevd (that line is left
+# out of the comparison; -v adds nothing else here)
+twinv() {
+        local rca rcb why=
+        viad -v "$@" > "$TMP/a.out" 2> "$TMP/a.verr"; rca=$?
+        grep -v ": through hostdevd (" "$TMP/a.verr" > "$TMP/a.err"
+        direct "$@" > "$TMP/b.out" 2> "$TMP/b.err"; rcb=$?
+        [ "$rca" = "$rcb" ] || why="exit $rca through the daemon, $rcb direct;"
+        [ "$(norm "$TMP/a.out")" = "$(norm "$TMP/b.out")" ] || why="$why stdout: $(diff "$TMP/a.out" "$TMP/b.out" | head -4 | tr '\n' ' ');"
+        [ "$(norm "$TMP/a.err")" = "$(norm "$TMP/b.err")" ] || why="$why stderr: $(diff "$TMP/a.err" "$TMP/b.err" | head -4 | tr '\n' ' ');"
+        grep -q "^hostdevctl: ${1} ${2}: through hostdevd (" "$TMP/a.verr" || why="$why the daemon did not run it: $(head -2 "$TMP/a.verr" | tr '\n' ' ');"
+        if [ -z "$why" ]; then ok "$* (exit $rca): the same through hostdevd and --direct"
+        else fail "$*: the same through hostdevd and --direct" "$why"; fi
+}
+
 # both ARGS...: a read, or an error found before any call (the device
 # lookup, here as --direct does it): the same output both ways
 both() {
@@ -123,6 +139,35 @@ twin override unset 02:00.0
 twin override unset pci_0000_00_1f_2
 twins "after override unset: the roots are the same"
 
+# --- boot apply: the plan (dry run), the files and the commands to run
+# (--no-regenerate: a fake root has no initramfs tools), nothing to change
+viad -v boot apply 01:00.0 --dry-run 2>&1 >/dev/null | grep -q "boot apply: through hostdevd (org.hostdev.Hostdev1.Manager.BootApply)" \
+        && ok "-v: boot apply goes through BootApply" || fail "-v: boot apply goes through BootApply"
+twin boot apply 01:00.0 --dry-run
+twin boot apply 01:00.0 --dry-run --json
+twin boot apply 01:00.0 --dry-run --driver stub
+twins "boot apply --dry-run changes neither root"
+both boot apply nosuch --no-regenerate
+twin boot apply 01:00.0 --no-regenerate
+grep -q "^changed [0-9]* files; the journal is in ROOT/var/lib/hostdev/boot" "$TMP/a.out" && grep -q "^run: chroot " "$TMP/a.out" \
+        && ok "through the daemon: boot apply names the files changed and the commands to run" \
+        || fail "through the daemon: boot apply names the files and commands" "$(cat "$TMP/a.out")"
+twins "after boot apply: the roots are the same"
+twin boot apply 01:00.0 --no-regenerate
+both boot status
+# --- boot undo: the journal's commands, the files restored, nothing left
+viad -v boot undo --dry-run 2>&1 >/dev/null | grep -q "boot undo: through hostdevd (org.hostdev.Hostdev1.Manager.BootUndo)" \
+        && ok "-v: boot undo goes through BootUndo" || fail "-v: boot undo goes through BootUndo"
+twinv boot undo --dry-run
+twinv boot undo --dry-run --no-regenerate
+twins "boot undo --dry-run changes neither root"
+twinv boot undo --no-regenerate
+grep -q "^restored [0-9]* files to $TA pre-apply state" "$TMP/a.out" && grep -q "^run: chroot " "$TMP/a.out" \
+        && ok "through the daemon: boot undo names the files restored and the journal's commands" \
+        || fail "through the daemon: boot undo names the files restored and the commands" "$(cat "$TMP/a.out")"
+twins "after boot undo: the roots are the same"
+twinv boot undo --no-regenerate
+
 # --- a --root the daemon does not serve runs here
 cp -a "$TB" "$TMP/tc"
 out=$(viad -v override set 02:00.0 vfio --root "$TMP/tc" 2>&1 >/dev/null)
@@ -143,6 +188,12 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
         [ $rc = 1 ] && [ "${out#*not authorized: hostdevd asked polkit for the action org.hostdev.override}" != "$out" ] \
                 && cmp -s "$TMP/before" "$TMP/after" && ok "uid 65534: override set refused by polkit, nothing changed" \
                 || fail "uid 65534: override set refused by polkit, nothing changed" "rc=$rc $out"
+        out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/hostdevctl-fake" --sysroot "$TA" --state-dir "$SA" \
+              boot apply 01:00.0 --no-regenerate 2>&1); rc=$?
+        snapshot "$TA" > "$TMP/after"
+        [ $rc = 1 ] && [ "${out#*not authorized: hostdevd asked polkit for the action org.hostdev.boot}" != "$out" ] \
+                && cmp -s "$TMP/before" "$TMP/after" && ok "uid 65534: boot apply refused by polkit, nothing changed" \
+                || fail "uid 65534: boot apply refused by polkit, nothing changed" "rc=$rc $out"
 else
         skip "uid 65534 through the daemon" "needs root and setpriv"
 fi

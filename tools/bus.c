@@ -75,6 +75,8 @@ static const struct bus_route {
         /* replies that are no result: the verb reads them (bus_call) */
         { "override set", "SetOverride", "org.hostdev.override", .reply = "bs" },
         { "override unset", "RemoveOverride", "org.hostdev.override", .reply = "bs" },
+        { "boot apply", "BootApply", "org.hostdev.boot", .reply = "is" },
+        { "boot undo", "BootUndo", "org.hostdev.boot", .reply = "i" },
 };
 
 /* The file a verb read and sent as text (bus_file_name): the daemon's
