@@ -11,13 +11,17 @@
  *
  * routes[] is the one table: one row per verb that a daemon method runs
  * (and one per second call: the --persist of sriov set and sriov vf).
- * Still run here: apply, mdev apply, the
- * boot and override verbs, domain attach/detach, capture; reads are the
- * same for everyone and stay here too.  A file a verb reads (--jsonfile,
+ * A method that answers no result (override set/unset, boot apply/undo:
+ * a flag or a count, and a document) has a row with .reply, its reply's
+ * signature: bus_call() hands those values to the verb, which prints its
+ * own lines from them and from what it read itself before the call.
+ * Still run here: apply, mdev apply, domain attach/detach, capture; reads
+ * are the same for everyone and stay here too.  A file a verb reads (--jsonfile,
  * node-device XML) is read here and its text sent (bus_file_name).
  * A verb asks bus_route() and gets BUS_DIRECT (run it here), BUS_RESULT
  * (the daemon's result, to print) or BUS_DONE (the daemon's error was
- * printed; the exit status is *ret_rc).
+ * printed; the exit status is *ret_rc); bus_call() BUS_REPLY for
+ * BUS_RESULT.
  */
 #include <errno.h>
 #include <limits.h>
