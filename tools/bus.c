@@ -11,13 +11,17 @@
  *
  * routes[] is the one table: one row per verb that a daemon method runs
  * (and one per second call: the --persist of sriov set and sriov vf).
- * Still run here: apply, mdev apply, the
- * boot and override verbs, domain attach/detach, capture; reads are the
- * same for everyone and stay here too.  A file a verb reads (--jsonfile,
+ * A method that answers no result (override set/unset, boot apply/undo:
+ * a flag or a count, and a document) has a row with .reply, its reply's
+ * signature: bus_call() hands those values to the verb, which prints its
+ * own lines from them and from what it read itself before the call.
+ * Still run here: apply, mdev apply, domain attach/detach, capture; reads
+ * are the same for everyone and stay here too.  A file a verb reads (--jsonfile,
  * node-device XML) is read here and its text sent (bus_file_name).
  * A verb asks bus_route() and gets BUS_DIRECT (run it here), BUS_RESULT
  * (the daemon's result, to print) or BUS_DONE (the daemon's error was
- * printed; the exit status is *ret_rc).
+ * printed; the exit status is *ret_rc); bus_call() BUS_REPLY for
+ * BUS_RESULT.
  */
 #include <errno.h>
 #include <limits.h>
@@ -42,6 +46,7 @@ static const struct bus_route {
         const char *action;         /* the polkit action the daemon asks for */
         enum hd_result_kind kind;   /* of the result JSON it replies */
         const char *daemon_verb;    /* the verb the daemon's messages name, when another */
+        const char *reply;          /* a reply the verb reads itself (bus_call): its signature; NULL: a result */
 } routes[] = {
         { "nodedev-detach", "Detach", "org.hostdev.detach", HD_RESULT_DRIVERS },
         { "nodedev-reattach", "Reattach", "org.hostdev.reattach", HD_RESULT_DRIVERS },
@@ -71,6 +76,11 @@ static const struct bus_route {
         { "nodedev-undefine", "NodedevUndefine", "org.hostdev.mdev", HD_RESULT_MDEV },
         { "nodedev-start", "NodedevStart", "org.hostdev.mdev", HD_RESULT_MDEV },
         { "nodedev-autostart", "NodedevSetAutostart", "org.hostdev.mdev", HD_RESULT_MDEV },
+        /* replies that are no result: the verb reads them (bus_call) */
+        { "override set", "SetOverride", "org.hostdev.override", .reply = "bs" },
+        { "override unset", "RemoveOverride", "org.hostdev.override", .reply = "bs" },
+        { "boot apply", "BootApply", "org.hostdev.boot", .reply = "is" },
+        { "boot undo", "BootUndo", "org.hostdev.boot", .reply = "i" },
 };
 
 /* The file a verb read and sent as text (bus_file_name): the daemon's
@@ -237,7 +247,7 @@ static int reply_error(const struct bus_route *rt, const char *verb, sd_bus_mess
         }
         if (startswith(e->name, "org.hostdev.Hostdev1.Error.")) {
                 /* a refusal or failed transaction: its result as a second argument */
-                if (reply && sd_bus_message_rewind(reply, true) >= 0 && sd_bus_message_skip(reply, "s") >= 0 &&
+                if (!rt->reply && reply && sd_bus_message_rewind(reply, true) >= 0 && sd_bus_message_skip(reply, "s") >= 0 &&
                     sd_bus_message_read(reply, "s", &json) > 0 && json) {
                         (void) hd_ctx_new(arg_sysroot, &ctx);
                         r = hd_result_from_json(ctx, rt->kind, json, ret);
@@ -259,19 +269,19 @@ static int reply_error(const struct bus_route *rt, const char *verb, sd_bus_mess
 /* The arguments after @types: s u i b t as sd-bus takes them, and two of
  * bus_route's own: A, an a(ss) from (size_t n, const hd_mdev_attr *),
  * and S, an as from (size_t n, const char *const *). */
-static int append_args(sd_bus_message *m, const char *types, va_list ap) {
+static int append_args(sd_bus_message *m, const char *types, va_list *ap) {
         int r = 0;
 
         for (const char *t = types; r >= 0 && *t; t++)
                 switch (*t) {
-                case 's': r = sd_bus_message_append(m, "s", va_arg(ap, const char *)); break;
-                case 'u': r = sd_bus_message_append(m, "u", va_arg(ap, uint32_t)); break;
-                case 'i': r = sd_bus_message_append(m, "i", va_arg(ap, int32_t)); break;
-                case 'b': r = sd_bus_message_append(m, "b", va_arg(ap, int)); break;
-                case 't': r = sd_bus_message_append(m, "t", va_arg(ap, uint64_t)); break;
+                case 's': r = sd_bus_message_append(m, "s", va_arg(*ap, const char *)); break;
+                case 'u': r = sd_bus_message_append(m, "u", va_arg(*ap, uint32_t)); break;
+                case 'i': r = sd_bus_message_append(m, "i", va_arg(*ap, int32_t)); break;
+                case 'b': r = sd_bus_message_append(m, "b", va_arg(*ap, int)); break;
+                case 't': r = sd_bus_message_append(m, "t", va_arg(*ap, uint64_t)); break;
                 case 'A': {
-                        size_t n = va_arg(ap, size_t);
-                        const hd_mdev_attr *a = va_arg(ap, const hd_mdev_attr *);
+                        size_t n = va_arg(*ap, size_t);
+                        const hd_mdev_attr *a = va_arg(*ap, const hd_mdev_attr *);
                         r = sd_bus_message_open_container(m, 'a', "(ss)");
                         for (size_t i = 0; r >= 0 && i < n; i++)
                                 r = sd_bus_message_append(m, "(ss)", a[i].name, a[i].value);
@@ -280,13 +290,35 @@ static int append_args(sd_bus_message *m, const char *types, va_list ap) {
                         break;
                 }
                 case 'S': {
-                        size_t n = va_arg(ap, size_t);
-                        const char *const *v = va_arg(ap, const char *const *);
+                        size_t n = va_arg(*ap, size_t);
+                        const char *const *v = va_arg(*ap, const char *const *);
                         r = sd_bus_message_open_container(m, 'a', "s");
                         for (size_t i = 0; r >= 0 && i < n; i++)
                                 r = sd_bus_message_append(m, "s", v[i]);
                         if (r >= 0)
                                 r = sd_bus_message_close_container(m);
+                        break;
+                }
+                default: r = -EINVAL;
+                }
+        return r;
+}
+
+/* A reply of @types (a route's .reply) into the pointers that follow in
+ * @ap: b and i an int *, s a char * to free. */
+static int read_reply(sd_bus_message *m, const char *types, va_list *ap) {
+        int r = 0;
+
+        for (const char *t = types; r >= 0 && *t; t++)
+                switch (*t) {
+                case 'b': r = sd_bus_message_read(m, "b", va_arg(*ap, int *)); break;
+                case 'i': r = sd_bus_message_read(m, "i", va_arg(*ap, int *)); break;
+                case 's': {
+                        char **p = va_arg(*ap, char **);
+                        const char *v = NULL;
+                        r = sd_bus_message_read(m, "s", &v);
+                        if (r >= 0 && !(*p = strdup(v)))
+                                r = -ENOMEM;
                         break;
                 }
                 default: r = -EINVAL;
@@ -300,7 +332,7 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error _
 }
 
 static int call(const struct bus_route *rt, const char *verb, hd_result **ret, int *ret_rc, const char *types,
-                va_list ap) {
+                va_list *ap) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         sd_bus_message *m = NULL, *reply = NULL;
         const char *json = NULL;
@@ -339,6 +371,17 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
                 sd_bus_message_unref(reply);
                 return r;
         }
+        if (rt->reply) {
+                /* the verb's own reply, read into its pointers */
+                r = read_reply(reply, rt->reply, ap);
+                sd_bus_message_unref(reply);
+                if (r < 0) {
+                        errorf("%s: hostdevd's reply cannot be read: %s", verb, strerror(-r));
+                        *ret_rc = EXIT_FAILURE;
+                        return BUS_DONE;
+                }
+                return BUS_REPLY;
+        }
         r = sd_bus_message_read(reply, "s", &json);
         if (r >= 0) {
                 (void) hd_ctx_new(arg_sysroot, &ctx);
@@ -372,12 +415,14 @@ bool bus_direct(const char *verb) {
         return arg_direct || !find_route(verb) || !daemon_serves();
 }
 
-int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types, ...) {
+static int route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types,
+                 va_list *ap) {
         const struct bus_route *rt = find_route(verb);
         char shown[64];
         int r;
 
-        if (!rt)
+        /* a result route through bus_route, a reply route through bus_call */
+        if (!rt || !!rt->reply != !ret)
                 return BUS_DIRECT;
         /* "sriov set --persist" is sriov set's second call: "sriov set" */
         if (strstr(verb, " --"))
@@ -401,16 +446,32 @@ int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *r
         }
         say_path(verb, "through hostdevd (%s.%s)", MANAGER_IFACE, rt->method);
 #if HAVE_SD_BUS
-        {
-                va_list ap;
-                va_start(ap, types);
-                r = call(rt, verb, ret, ret_rc, types, ap);
-                va_end(ap);
-        }
+        r = call(rt, verb, ret, ret_rc, types, ap);
 #else
         (void) ret;
         (void) types;
+        (void) ap;
         r = BUS_DIRECT;
 #endif
+        return r;
+}
+
+int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = route(verb, unsupported, ret, ret_rc, types, &ap);
+        va_end(ap);
+        return r;
+}
+
+int bus_call(const char *verb, const char *unsupported, int *ret_rc, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = route(verb, unsupported, NULL, ret_rc, types, &ap);
+        va_end(ap);
         return r;
 }

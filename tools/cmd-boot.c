@@ -139,6 +139,24 @@ static int make_plan(const char *verb, int argc, char **argv, hd_ctx **ret_ctx, 
         return 0;
 }
 
+/* What hostdevd's boot and override methods do not take: a --root other
+ * than the --sysroot tree it serves (its configuration root). */
+static const char *root_unsupported(void) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+
+        if (!arg_root)
+                return NULL;
+        if (arg_sysroot && (a = realpath(arg_root, NULL)) && (b = realpath(arg_sysroot, NULL)) && streq(a, b))
+                return NULL;
+        return "--root";
+}
+
+/* hostdevd's flags of the boot and override methods (daemon/methods-boot.c) */
+static uint64_t method_flags(unsigned flags) {
+        return (flags & HD_BOOT_DRY_RUN ? 2 : 0) | (flags & HD_BOOT_FORCE ? 4 : 0) |
+               (flags & HD_BOOT_NO_REGENERATE ? 8 : 0);
+}
+
 static int boot_plan(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
@@ -171,6 +189,15 @@ static void command_cb(void *userdata, const char *command, int status) {
         }
 }
 
+/* boot apply's report of the @n files it changed */
+static void print_applied(hd_ctx *ctx, const hd_boot_plan *p, int n) {
+        printf("changed %d file%s; the journal is in %s/boot\n", n, n == 1 ? "" : "s",
+               p->root ? "ROOT/var/lib/hostdev" : hd_ctx_get_state_dir(ctx));
+        for (size_t i = 0; i < p->n_files; i++)
+                printf("  %s %s\n", !p->files[i].before ? "created" : !p->files[i].after ? "removed" : "edited ",
+                       p->files[i].path);
+}
+
 static int boot_apply(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
@@ -181,6 +208,32 @@ static int boot_apply(int argc, char **argv) {
 
         if ((r = make_plan("boot apply", argc, argv, &ctx, &list, &o, &p)) != 0)
                 return r;
+        /* through hostdevd: it plans on the same tree (this plan is what it
+         * applies), writes, and runs the regeneration commands; a command
+         * that failed is its error.  Its reply: the files changed. */
+        {
+                _cleanup_free_ char *plan = NULL;
+                int route, rc, changed = 0;
+                route = bus_call("boot apply", root_unsupported(), &rc, "stS", o.driver, method_flags(o.flags),
+                                 (size_t) (argc - 1), (const char *const *) argv + 1, &changed, &plan);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_REPLY) {
+                        if (o.flags & HD_BOOT_DRY_RUN)
+                                return print_plan(p, o.json) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+                        if (p->n_files == 0 && changed == 0) {
+                                printf("nothing to change: the boot configuration of %s is already applied\n",
+                                       p->root ?: "this host");
+                                return EXIT_SUCCESS;
+                        }
+                        rep.root = p->root;
+                        /* each ran (exit status 0: none failed), or is to be run */
+                        for (size_t i = 0; i < p->n_commands; i++)
+                                command_cb(&rep, p->commands[i], (o.flags & HD_BOOT_NO_REGENERATE) ? -1 : 0);
+                        print_applied(ctx, p, changed);
+                        return EXIT_SUCCESS;
+                }
+        }
         if (o.flags & HD_BOOT_DRY_RUN) {
                 print_plan(p, o.json);
                 return EXIT_SUCCESS;
@@ -193,25 +246,60 @@ static int boot_apply(int argc, char **argv) {
         r = hd_boot_apply(ctx, p, o.flags, command_cb, &rep);
         if (r < 0)
                 return error_exit(ctx, "boot apply", r);
-        printf("changed %d file%s; the journal is in %s/boot\n", r, r == 1 ? "" : "s",
-               p->root ? "ROOT/var/lib/hostdev" : hd_ctx_get_state_dir(ctx));
-        for (size_t i = 0; i < p->n_files; i++)
-                printf("  %s %s\n", !p->files[i].before ? "created" : !p->files[i].after ? "removed" : "edited ",
-                       p->files[i].path);
+        print_applied(ctx, p, r);
         return rep.failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* the commands of a journal, as a dry-run undo names them */
+struct commands {
+        char **v;
+        size_t n;
+        bool oom;
+};
+
+static void collect_cb(void *userdata, const char *command, int status _unused_) {
+        struct commands *c = userdata;
+        char **v = realloc(c->v, (c->n + 1) * sizeof(*v));
+        if (v)
+                c->v = v;
+        if (!v || !(v[c->n] = strdup(command)))
+                c->oom = true;
+        else
+                c->n++;
+}
+
+static void commands_free(struct commands *c) {
+        for (size_t i = 0; i < c->n; i++)
+                free(c->v[i]);
+        free(c->v);
 }
 
 static int boot_undo(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        _cleanup_(commands_free) struct commands cmds = {};
         struct boot_opts o;
         struct cmd_report rep = {};
-        int r;
+        int r, route, rc, restored = 0;
 
         if ((r = get_boot_opts("boot undo", &o, &ctx, NULL)) != 0)
                 return r;
         rep.root = o.root;
-        r = hd_boot_undo(ctx, o.root, o.flags, command_cb, &rep);
-        if (r < 0)
+        /* through hostdevd: it restores and runs the journal's commands, which
+         * a dry run here reads first (the journal is gone after) */
+        if (!bus_direct("boot undo") && !root_unsupported() &&
+            (hd_boot_undo(ctx, o.root, HD_BOOT_DRY_RUN, collect_cb, &cmds) < 0 || cmds.oom)) {
+                commands_free(&cmds);
+                cmds = (struct commands) {};
+        }
+        route = bus_call("boot undo", root_unsupported(), &rc, "t", method_flags(o.flags), &restored);
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_REPLY) {
+                /* each ran (exit status 0: none failed), or is to be run */
+                for (size_t i = 0; i < cmds.n; i++)
+                        command_cb(&rep, cmds.v[i], (o.flags & (HD_BOOT_NO_REGENERATE | HD_BOOT_DRY_RUN)) ? -1 : 0);
+                r = restored;
+        } else if ((r = hd_boot_undo(ctx, o.root, o.flags, command_cb, &rep)) < 0)
                 return error_exit(ctx, "boot undo", r);
         if (r == 0)
                 printf("nothing to undo: no boot configuration was applied to %s\n", o.root ?: "this host");
@@ -278,6 +366,7 @@ static const struct verb boot_subs[] = {
 
 /* ---- override ---- */
 
+
 static int verb_override(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
@@ -290,10 +379,17 @@ static int verb_override(int argc _unused_, char **argv) {
                 return r;
         if (streq(sub, "set")) {
                 const char *drv = hd_driver_from_alias(argv[2], 0) ?: argv[2];
+                _cleanup_free_ char *overrides = NULL;
+                int route, rc, changed = 0;
                 if (lookup(list, argv[1], &d) < 0)
                         return EXIT_FAILURE;
-                r = hd_override_set(list, o.root, d, drv, o.flags);
-                if (r < 0)
+                route = bus_call("override set", root_unsupported(), &rc, "sst", argv[1], drv,
+                                 (uint64_t) ((o.flags & HD_BOOT_DRY_RUN) ? 2 : 0), &changed, &overrides);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_REPLY)
+                        r = changed;
+                else if ((r = hd_override_set(list, o.root, d, drv, o.flags)) < 0)
                         return error_exit(ctx, "override set", r);
                 printf("%s: %s%s at boot and hotplug%s\n", hd_device_get_name(d), drv,
                        (o.flags & HD_BOOT_DRY_RUN) ? " would be set" : r ? " set" : " already set",
@@ -301,11 +397,16 @@ static int verb_override(int argc _unused_, char **argv) {
                 return EXIT_SUCCESS;
         }
         if (streq(sub, "unset")) {
+                _cleanup_free_ char *overrides = NULL;
                 const char *addr = argv[1];
+                int route, rc, changed;
                 if (lookup(list, addr, &d) >= 0 && hd_device_get_cap_type(d) == HD_CAP_PCI)
                         addr = hd_device_get_pci_address(d);
-                r = hd_override_unset(list, o.root, addr, o.flags);
-                if (r < 0)
+                route = bus_call("override unset", root_unsupported(), &rc, "st", argv[1],
+                                 (uint64_t) ((o.flags & HD_BOOT_DRY_RUN) ? 2 : 0), &changed, &overrides);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_DIRECT && (r = hd_override_unset(list, o.root, addr, o.flags)) < 0)
                         return error_exit(ctx, "override unset", r);
                 printf("%s: override %s\n", addr, (o.flags & HD_BOOT_DRY_RUN) ? "would be removed" : "removed");
                 return EXIT_SUCCESS;

@@ -135,7 +135,7 @@ int finish_output(int rc);
 /* tools/bus.c: a verb that changes the host runs in hostdevd when the
  * daemon serves this run's root and state directory (unless --direct) */
 extern bool arg_direct;
-enum { BUS_DIRECT, BUS_RESULT, BUS_DONE };
+enum { BUS_DIRECT, BUS_RESULT, BUS_DONE, BUS_REPLY };
 /* main: whether the verb of @argv may go through hostdevd; then its
  * privilege check waits for bus_route(), as the daemon decides who may. */
 bool bus_wanted(int argc, char **argv);
@@ -149,6 +149,10 @@ int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *r
 /* The file (or '-') whose text a verb sends: the daemon's messages, which
  * call it '-', name it as the verb does. */
 void bus_file_name(const char *name);
+/* bus_route() for a method whose reply is no result (routes[]' .reply):
+ * @types the arguments, then a pointer for each value of the reply (b and
+ * i: int *, s: char * to free), written on BUS_REPLY. */
+int bus_call(const char *verb, const char *unsupported, int *ret_rc, const char *types, ...);
 /* Whether bus_route(@verb) would run it here (--direct, no method, no
  * daemon for this root): a verb that reads before it calls. */
 bool bus_direct(const char *verb);
