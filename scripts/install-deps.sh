@@ -15,6 +15,7 @@ PKGS=(
         libvirt-daemon libvirt-clients      # reference node-device driver + nodedev.rng
         pciutils time                        # lspci for the benchmark
         dbus-daemon dbus-bin systemd         # the daemon test: a private bus, dbus-send, busctl
+        libglib2.0-bin                       # the daemon tests' a(ss) arguments (gdbus call; dbus-send cannot)
         qemu-system-x86 cpio xz-utils zstd   # the real-kernel guest (tests/vm)
         kmod iproute2 gcc-12 make            # guest modules.dep, ip for VF checks, out-of-tree mtty/netdevsim
         libacl1 libblkid1 libcap2 libkmod2 libselinux1  # libraries of the guest's udevadm (udev .deb), copied from here
