@@ -100,3 +100,32 @@ err() {
 # same NAME FILE-A FILE-B
 same() { cmp -s "$2" "$3" && ok "$1" || fail "$1" "$(diff "$2" "$3" | head -5 | tr '\n' ' ')"; }
 alive() { kill -0 "$DPID" 2>/dev/null && [ -n "$(call ListIommuGroups)" ]; }
+
+# snap TREE: everything a write method could change in a fixture tree:
+# names, link targets, and the contents of the small files (sysfs
+# attributes, definitions, SR-IOV records); compare two with `same`
+snap() {
+        python3 - "$1" <<'EOF'
+import hashlib, os, sys
+root = sys.argv[1]
+for d, dirs, files in os.walk(root):
+    dirs.sort()
+    for n in sorted(dirs + files):
+        if n.startswith(".fake-kernel"):
+            continue
+        p = os.path.join(d, n)
+        rel = os.path.relpath(p, root)
+        if os.path.islink(p):
+            print(rel, "->", os.readlink(p))
+        elif os.path.isdir(p):
+            print(rel, "d")
+        else:
+            h = ""
+            try:
+                if os.path.getsize(p) < 8192:
+                    h = hashlib.md5(open(p, "rb").read()).hexdigest()
+            except OSError:
+                h = "unreadable"
+            print(rel, "f", h)
+EOF
+}

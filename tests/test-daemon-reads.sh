@@ -45,33 +45,6 @@ gerr() {
         "${pre[@]}" gdbus call -a "$A" -d "$DEST" -o "$OBJ" -m "$IFACE.$m" -- "$@" 2>&1 |
                 sed -n 's/^Error: GDBus.Error:\([^:]*\): \(.*\)$/\1: \2/p'
 }
-# everything a verb could change in a tree: names, link targets, and the
-# contents of the small files
-snap() {
-        python3 - "$1" <<'EOF'
-import hashlib, os, sys
-root = sys.argv[1]
-for d, dirs, files in os.walk(root):
-    dirs.sort()
-    for n in sorted(dirs + files):
-        if n.startswith(".fake-kernel"):
-            continue
-        p = os.path.join(d, n)
-        rel = os.path.relpath(p, root)
-        if os.path.islink(p):
-            print(rel, "->", os.readlink(p))
-        elif os.path.isdir(p):
-            print(rel, "d")
-        else:
-            h = ""
-            try:
-                if os.path.getsize(p) < 8192:
-                    h = hashlib.md5(open(p, "rb").read()).hexdigest()
-            except OSError:
-                h = "unreadable"
-            print(rel, "f", h)
-EOF
-}
 trees() {
         snap "$F" > "$TMP/snap.d"
         snap "$C" > "$TMP/snap.c"

@@ -30,34 +30,6 @@ hc() { "$HOSTDEVCTL_FAKE" --sysroot "$C" --state-dir "$TMP/cli-st" "$@"; }
 # the CLI's error line without "hostdevctl: "
 cli_err() { hc "$@" 2>&1 >/dev/null | sed 's/^hostdevctl: //'; }
 
-# everything a verb of here could change in a tree: names, link targets,
-# and the contents of the small files (sysfs attributes, definitions,
-# SR-IOV records)
-snap() {
-        python3 - "$1" <<'EOF'
-import hashlib, os, sys
-root = sys.argv[1]
-for d, dirs, files in os.walk(root):
-    dirs.sort()
-    for n in sorted(dirs + files):
-        if n.startswith(".fake-kernel"):
-            continue
-        p = os.path.join(d, n)
-        rel = os.path.relpath(p, root)
-        if os.path.islink(p):
-            print(rel, "->", os.readlink(p))
-        elif os.path.isdir(p):
-            print(rel, "d")
-        else:
-            h = ""
-            try:
-                if os.path.getsize(p) < 8192:
-                    h = hashlib.md5(open(p, "rb").read()).hexdigest()
-            except OSError as e:
-                h = "unreadable"
-            print(rel, "f", h)
-EOF
-}
 # trees NAME: the daemon's tree is the CLI's twin
 trees() {
         snap "$F" > "$TMP/snap.d"
