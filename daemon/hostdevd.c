@@ -58,6 +58,13 @@ static void logf_(int level, const char *fmt, ...) {
         va_end(ap);
 }
 
+/* the daemon's log function, for a method that captures the library's
+ * log a while (daemon/methods-apply.c) and passes it on */
+void daemon_log_fn(void *userdata, int level, const char *file, int line, const char *fn, const char *format,
+                   va_list args) {
+        log_fn(userdata, level, file, line, fn, format, args);
+}
+
 /* the same for daemon/methods-apply.c */
 void daemon_logf(int level, const char *fmt, ...) {
         va_list ap;

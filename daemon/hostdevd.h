@@ -103,15 +103,23 @@ void recover_at_start(struct daemon *d);
         SD_BUS_METHOD_WITH_NAMES("MdevRemove", "st", SD_BUS_PARAM(uuid) SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), \
                                  method_mdev_remove, SD_BUS_VTABLE_UNPRIVILEGED)
 
-/* daemon/methods-apply.c: Apply (APPLY_VTABLE, in hostdevd.c's manager
+/* daemon/methods-apply.c: Apply and MdevApply (APPLY_VTABLE, in hostdevd.c's manager
  * vtable) and the hotplug apply of a device that appeared (override, its
  * SR-IOV state as a PF, its auto-start mdevs as a parent), announced as
  * PersistedConfigApplied; whether something changed */
 int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_mdev_apply(sd_bus_message *m, void *userdata, sd_bus_error *error);
 bool apply_persisted(struct daemon *d, hd_device *dev);
 #define APPLY_VTABLE \
-        SD_BUS_METHOD_WITH_NAMES("Apply", "t", SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result), method_apply, \
-                                 SD_BUS_VTABLE_UNPRIVILEGED)
+        SD_BUS_METHOD_WITH_NAMES("Apply", "t", SD_BUS_PARAM(flags), "ssasa(is)", \
+                                 SD_BUS_PARAM(result) SD_BUS_PARAM(text) SD_BUS_PARAM(messages) SD_BUS_PARAM(log), \
+                                 method_apply, SD_BUS_VTABLE_UNPRIVILEGED), \
+        SD_BUS_METHOD_WITH_NAMES("MdevApply", "t", SD_BUS_PARAM(flags), "ssasa(is)", \
+                                 SD_BUS_PARAM(result) SD_BUS_PARAM(text) SD_BUS_PARAM(messages) SD_BUS_PARAM(log), \
+                                 method_mdev_apply, SD_BUS_VTABLE_UNPRIVILEGED)
+/* hostdevd.c: the library's log function of the daemon's context */
+void daemon_log_fn(void *userdata, int level, const char *file, int line, const char *fn, const char *format,
+                   va_list args);
 /* hostdevd.c: log at syslog @level ("<N>" on stderr) when -v allows it */
 void daemon_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* daemon/methods-boot.c: the override and boot methods

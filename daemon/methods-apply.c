@@ -98,22 +98,141 @@ bool apply_persisted(struct daemon *d, hd_device *dev) {
         return changed;
 }
 
-/* ---- Apply(t flags) -> s result: hostdevctl apply --json ---- */
+/* ---- Apply(t flags), MdevApply(t flags) -> s result, s text, as messages,
+ * a(is) log: hostdevctl apply, hostdevctl mdev apply ---- */
 
-static int do_apply(struct daemon *d, sd_bus_message *m) {
-        hd_apply_result *res = NULL;
-        json_object *o = NULL;
-        char *text = NULL, *msg = NULL;
-        const char *err = NULL;
-        uint64_t flags;
-        int r, st;
+/* The library's warnings and errors during an apply (the lines hostdevctl
+ * prints as "warning: ", "error: " while it runs), passed on to the
+ * daemon's log too */
+struct captured {
+        size_t n;
+        int *level;
+        char **text;
+        bool oom;
+};
 
-        r = sd_bus_message_read(m, "t", &flags);
+static void capture_fn(void *userdata, int level, const char *file, int line, const char *fn, const char *format,
+                       va_list args) {
+        struct captured *c = userdata;
+        va_list copy;
+        char *s = NULL;
+
+        if (level <= HD_LOG_WARNING) {
+                int *lv = realloc(c->level, (c->n + 1) * sizeof(*lv));
+                char **v = lv ? realloc(c->text, (c->n + 1) * sizeof(*v)) : NULL;
+                if (lv)
+                        c->level = lv;
+                if (v)
+                        c->text = v;
+                va_copy(copy, args);
+                if (!v || vasprintf(&s, format, copy) < 0)
+                        c->oom = true;
+                else {
+                        lv[c->n] = level;
+                        v[c->n++] = s;
+                }
+                va_end(copy);
+        }
+        daemon_log_fn(NULL, level, file, line, fn, format, args);
+}
+
+static void capture_start(struct daemon *d, struct captured *c) {
+        hd_ctx_set_log_fn(d->ctx, capture_fn, c);
+}
+
+static void capture_stop(struct daemon *d) {
+        hd_ctx_set_log_fn(d->ctx, daemon_log_fn, NULL);
+}
+
+static void captured_done(struct captured *c) {
+        for (size_t i = 0; i < c->n; i++)
+                free(c->text[i]);
+        free(c->text);
+        free(c->level);
+}
+
+/* The reply of Apply and MdevApply: @doc (the --json document), @text
+ * (the lines on stdout) and the sentences on stderr, all the library's
+ * (include/hostdev/sriov.h), and the library's warnings meanwhile; a
+ * refusal or failure is the error Refused or Failed with the library's
+ * sentence, carrying the same four values. */
+static int reply_apply(sd_bus_message *m, const hd_apply_result *res, json_object *doc, const char *text,
+                       const struct captured *log) {
+        sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char **msgs = NULL, *err = NULL, *json = NULL;
+        int verdict = hd_apply_result_get_verdict(res), r;
+
+        r = verdict < 0 ? verdict : hd_json_to_text(doc, &json);
+        if (r >= 0)
+                r = hd_apply_result_format_messages(res, &msgs);
+        if (r >= 0)
+                r = hd_apply_result_format_error(res, &err);
+        if (r < 0)
+                goto out;
+        if (verdict == HD_APPLY_OK)
+                r = sd_bus_message_new_method_return(m, &reply);
+        else {
+                sd_bus_error_set(&e, verdict == HD_APPLY_REFUSED ? ERROR_REFUSED : ERROR_FAILED, strempty_(err));
+                r = sd_bus_message_new_method_error(m, &reply, &e);
+        }
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "ss", json, strempty_(text));
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, msgs);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(is)");
+        for (size_t i = 0; r >= 0 && i < log->n; i++)
+                r = sd_bus_message_append(reply, "(is)", (int32_t) log->level[i], log->text[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+out:
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        for (char **p = msgs; p && *p; p++)
+                free(*p);
+        free(msgs);
+        free(err);
+        free(json);
+        return r;
+}
+
+/* An apply that attempted nothing: the library's sentence as Failed */
+static int reply_nothing(sd_bus_message *m, const hd_apply_result *res) {
+        char *msg = NULL;
+        int r = hd_apply_result_format_error(res, &msg);
+
+        if (r >= 0)
+                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", strempty_(msg));
+        free(msg);
+        return r;
+}
+
+static int read_flags(sd_bus_message *m, const char *verb, uint64_t *flags) {
+        int r = sd_bus_message_read(m, "t", flags);
         if (r < 0)
                 return r;
-        if (flags & ~APPLY_DRY_RUN)
-                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "apply: unknown flags 0x%llx",
-                                                  (unsigned long long) (flags & ~APPLY_DRY_RUN));
+        if (*flags & ~APPLY_DRY_RUN) {
+                r = sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown flags 0x%llx", verb,
+                                               (unsigned long long) (*flags & ~APPLY_DRY_RUN));
+                return r < 0 ? r : 0;
+        }
+        return 1;
+}
+
+static int do_apply(struct daemon *d, sd_bus_message *m) {
+        struct captured log = {};
+        hd_apply_result *res = NULL;
+        json_object *o = NULL;
+        char *text = NULL;
+        uint64_t flags;
+        int r;
+
+        r = read_flags(m, "apply", &flags);
+        if (r <= 0)
+                return r;
         /* as every write: libvirt asked afresh, the tree of now */
         r = ask_libvirt(d);
         if (r < 0)
@@ -121,7 +240,9 @@ static int do_apply(struct daemon *d, sd_bus_message *m) {
         r = rebuild(d);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        capture_start(d, &log);
         r = hd_apply(d->list, flags & APPLY_DRY_RUN ? HD_SRIOV_DRY_RUN : 0, &res);
+        capture_stop(d);
         if (r == -ETIMEDOUT) {
                 r = reply_busy(d, m, "apply");
                 goto out;
@@ -132,49 +253,16 @@ static int do_apply(struct daemon *d, sd_bus_message *m) {
                 goto out;
         }
         if (res->sriov_error < 0) {
-                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "apply: %s/sriov: %s", res->config_dir,
-                                               strerror(-res->sriov_error));
+                r = reply_nothing(m, res);
                 goto out;
         }
         r = hd_apply_result_to_json(res, &o);
         if (r >= 0)
-                r = hd_json_to_text(o, &text);
-        if (r < 0)
-                goto out;
-        /* hostdevctl's words on stderr for a failure: the SR-IOV stage's
-         * first, else the mdev stage's */
-        st = hd_result_get_status(res->sriov);
-        if (st < 0)
-                r = asprintf(&msg, "apply %s: %s", st == -EBUSY ? "refused" : "failed",
-                             strempty_(hd_result_get_reason(res->sriov)));
-        else if (res->mdev_error < 0)
-                r = asprintf(&msg, "apply: mediated devices: %s", strerror(-res->mdev_error));
-        else if (res->mdev && hd_result_get_status(res->mdev) < 0)
-                r = asprintf(&msg, "apply: %s", strempty_(hd_result_get_reason(res->mdev)));
-        else
-                r = 0;
-        if (r < 0) {
-                msg = NULL;
-                r = -ENOMEM;
-                goto out;
-        }
-        if (!msg)
-                r = sd_bus_reply_method_return(m, "s", text);
-        else {
-                sd_bus_message *reply = NULL;
-                sd_bus_error e = SD_BUS_ERROR_NULL;
-                err = st == -EBUSY ? ERROR_REFUSED : ERROR_FAILED;
-                sd_bus_error_set(&e, err, msg);
-                r = sd_bus_message_new_method_error(m, &reply, &e);
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "s", text);
-                if (r >= 0)
-                        r = sd_bus_send(NULL, reply, NULL);
-                sd_bus_message_unref(reply);
-                sd_bus_error_free(&e);
-        }
+                r = hd_apply_result_format_text(res, &text);
+        if (r >= 0)
+                r = reply_apply(m, res, o, text, &log);
 out:
-        free(msg);
+        captured_done(&log);
         free(text);
         json_object_put(o);
         hd_apply_result_free(res);
@@ -185,4 +273,42 @@ out:
 
 int method_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.apply", do_apply);
+}
+
+/* mdev apply: the mdev stage alone (an hd_apply_result without its
+ * SR-IOV stage), the document of mdev apply --json */
+static int do_mdev_apply(struct daemon *d, sd_bus_message *m) {
+        struct captured log = {};
+        hd_apply_result res = {};
+        json_object *o = NULL;
+        char *text = NULL;
+        uint64_t flags;
+        int r;
+
+        r = read_flags(m, "mdev apply", &flags);
+        if (r <= 0)
+                return r;
+        capture_start(d, &log);
+        res.mdev_error = hd_mdev_apply_full(d->ctx, flags & APPLY_DRY_RUN ? HD_MDEV_APPLY_DRY_RUN : 0, &res.mdev);
+        capture_stop(d);
+        if (res.mdev_error < 0)
+                r = reply_nothing(m, &res);
+        else {
+                r = hd_result_to_json(res.mdev, &o);
+                if (r >= 0)
+                        r = hd_result_format_text(res.mdev, &text);
+                if (r >= 0)
+                        r = reply_apply(m, &res, o, text, &log);
+        }
+        captured_done(&log);
+        free(text);
+        json_object_put(o);
+        hd_result_unref(res.mdev);
+        if (!(flags & APPLY_DRY_RUN))
+                (void) rebuild(d);
+        return r;
+}
+
+int method_mdev_apply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.apply", do_mdev_apply);
 }

@@ -254,17 +254,70 @@ int method_boot_plan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return r;
 }
 
-/* the regeneration commands: the first failure, in hostdevctl's words */
+/* the regeneration commands: the first failure, in hostdevctl's words;
+ * each command and its exit status, for BootApply's error (a(si)) */
 struct commands {
         char *failed;
+        size_t n;
+        char **command;
+        int *status;
+        bool oom;
 };
 
 static void command_cb(void *userdata, const char *command, int status) {
         struct commands *c = userdata;
+        char **v;
+        int *st;
+
         if (status > 0 && !c->failed &&
             asprintf(&c->failed, "'%s' failed with exit status %d; the files are written, 'hostdevctl boot undo' "
                      "puts them back", command, status) < 0)
                 c->failed = NULL;
+        v = realloc(c->command, (c->n + 1) * sizeof(*v));
+        if (v)
+                c->command = v;
+        st = v ? realloc(c->status, (c->n + 1) * sizeof(*st)) : NULL;
+        if (st)
+                c->status = st;
+        if (!v || !st || !(v[c->n] = strdup(command)))
+                c->oom = true;
+        else
+                st[c->n++] = status;
+}
+
+static void commands_done(struct commands *c) {
+        for (size_t i = 0; i < c->n; i++)
+                free(c->command[i]);
+        free(c->command);
+        free(c->status);
+        free(c->failed);
+}
+
+/* A regeneration command failed: Failed with hostdevctl's sentence,
+ * carrying what `boot apply` prints then: the files changed (@n), the
+ * plan, and each command run with its exit status (its "ran:" lines) */
+static int reply_regeneration_failed(sd_bus_message *m, const struct commands *c, int n, const char *plan) {
+        sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (c->oom)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", c->failed);
+        sd_bus_error_set(&e, ERROR_FAILED, c->failed);
+        r = sd_bus_message_new_method_error(m, &reply, &e);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "is", (int32_t) n, plan);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(si)");
+        for (size_t i = 0; r >= 0 && i < c->n; i++)
+                r = sd_bus_message_append(reply, "(si)", c->command[i], (int32_t) c->status[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        return r;
 }
 
 static int do_boot_apply(struct daemon *d, sd_bus_message *m) {
@@ -290,11 +343,11 @@ static int do_boot_apply(struct daemon *d, sd_bus_message *m) {
                 }
         }
         if (c.failed)
-                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", c.failed);
+                r = reply_regeneration_failed(m, &c, n, text);
         else
                 r = sd_bus_reply_method_return(m, "is", (int32_t) n, text);
 out:
-        free(c.failed);
+        commands_done(&c);
         free(text);
         hd_boot_plan_free(p);
         return r;
@@ -342,7 +395,7 @@ static int do_boot_undo(struct daemon *d, sd_bus_message *m) {
                 r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", c.failed);
         else
                 r = sd_bus_reply_method_return(m, "i", (int32_t) r);
-        free(c.failed);
+        commands_done(&c);
         return r;
 }
 

@@ -920,3 +920,92 @@ _public_ int hd_apply_result_format_text(const hd_apply_result *r, char **ret) {
         *ret = TAKE_PTR(out);
         return 0;
 }
+
+_public_ int hd_apply_result_get_verdict(const hd_apply_result *r) {
+        int st;
+
+        if (!r)
+                return -EINVAL;
+        if (r->sriov_error < 0)
+                return HD_APPLY_FAILED;
+        /* no SR-IOV stage: the mdev stage alone (mdev apply) */
+        st = r->sriov ? hd_result_get_status(r->sriov) : 0;
+        if (st == -EBUSY)
+                return HD_APPLY_REFUSED;
+        if (st < 0 || r->mdev_error < 0 || !r->mdev || hd_result_get_status(r->mdev) < 0)
+                return HD_APPLY_FAILED;
+        return HD_APPLY_OK;
+}
+
+/* hostdevctl apply's sentences on stderr (hd_apply_result_format_messages),
+ * with the index of the first refusal or failure in *ret_first (-1: none) */
+static int apply_messages(const hd_apply_result *r, char ***ret, ssize_t *ret_first) {
+        _cleanup_strv_free_ char **v = NULL;
+        ssize_t first = -1;
+        size_t n = 0;
+        const char *why;
+        char *s = NULL;
+        int st, k;
+
+        if (!r || !ret)
+                return -EINVAL;
+        if (!(v = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        if (r->sriov_error < 0) {
+                if (hd_asprintf(&s, "apply: %s/sriov: %s", strempty(r->config_dir), strerror(-r->sriov_error)) < 0 ||
+                    hd_strv_push(&v, &n, s) < 0)
+                        return -ENOMEM;
+                first = 0;
+                goto done;
+        }
+        /* the SR-IOV stage (none: mdev apply): a note, a refusal or a failure */
+        st = r->sriov ? hd_result_get_status(r->sriov) : 0;
+        why = r->sriov ? hd_result_get_reason(r->sriov) : NULL;
+        k = 0;
+        if (st == 0 && why)
+                k = hd_asprintf(&s, "note: %s", why);
+        else if (st < 0) {
+                k = hd_asprintf(&s, "apply %s: %s", st == -EBUSY ? "refused" : "failed", strempty(why));
+                first = (ssize_t) n;
+        }
+        if (k < 0 || (s && hd_strv_push(&v, &n, TAKE_PTR(s)) < 0))
+                return -ENOMEM;
+        /* then the mdev stage's failure */
+        if (r->mdev_error < 0 || !r->mdev)
+                k = hd_asprintf(&s, "apply: mediated devices: %s", strerror(r->mdev_error < 0 ? -r->mdev_error : EINVAL));
+        else if (hd_result_get_status(r->mdev) < 0)
+                k = hd_asprintf(&s, "apply: %s", strempty(hd_result_get_reason(r->mdev)));
+        if (k < 0)
+                return -ENOMEM;
+        if (s) {
+                if (first < 0)
+                        first = (ssize_t) n;
+                if (hd_strv_push(&v, &n, TAKE_PTR(s)) < 0)
+                        return -ENOMEM;
+        }
+done:
+        *ret = TAKE_PTR(v);
+        if (ret_first)
+                *ret_first = first;
+        return 0;
+}
+
+_public_ int hd_apply_result_format_messages(const hd_apply_result *r, char ***ret) {
+        return apply_messages(r, ret, NULL);
+}
+
+_public_ int hd_apply_result_format_error(const hd_apply_result *r, char **ret) {
+        _cleanup_strv_free_ char **v = NULL;
+        ssize_t first;
+        int k;
+
+        if (!ret)
+                return -EINVAL;
+        k = apply_messages(r, &v, &first);
+        if (k < 0)
+                return k;
+        *ret = NULL;
+        if (first >= 0 && !(*ret = strdup(v[first])))
+                return -ENOMEM;
+        return 0;
+}

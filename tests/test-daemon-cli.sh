@@ -78,13 +78,15 @@ driver() { readlink "$1/sys/bus/pci/devices/0000:$2/driver" | sed 's,.*/,,'; }
 # rebuilt for it: it ran the call; an error the daemon answers before any
 # change is not followed by a rebuild: then -v says where it went) and
 # with --direct on B: the same stdout, stderr and exit status.  With
-# TWIN_STDIN=FILE both read FILE on stdin.
+# TWIN_STDIN=FILE both read FILE on stdin; with TWIN_NO_REBUILD=1 (a
+# method that rebuilds nothing: MdevApply's dry run) -v says where it went.
 twin() {
         local n0 n1 rca rcb why= in=${TWIN_STDIN:-/dev/null}
         n0=$(rebuilds)
         viad "$@" < "$in" > "$TMP/a.out" 2> "$TMP/a.err"; rca=$?
         n1=$(rebuilds)
-        if [ "$n1" = "$n0" ] && [ "$rca" != 0 ] && viad -v "$@" < "$in" 2>&1 >/dev/null | grep -q ": through hostdevd ("; then
+        if [ "$n1" = "$n0" ] && { [ "$rca" != 0 ] || [ -n "${TWIN_NO_REBUILD:-}" ]; } &&
+           viad -v "$@" < "$in" 2>&1 >/dev/null | grep -q ": through hostdevd ("; then
                 n1=$(rebuilds)
                 n0=$((n1 - 1))
         fi
@@ -237,6 +239,62 @@ twin nodedev-start "$N2"
 twin nodedev-destroy pci_0000_00_1f_0
 twin nodedev-undefine nosuch
 twin mdev undefine "$D1"
+
+# --- apply and mdev apply (Apply, MdevApply): the persisted SR-IOV state
+# (02:00.0's, persisted above) and the auto-start mdevs: dry runs, the
+# changes, nothing left to change; a malformed SR-IOV record (the SR-IOV
+# stage failed), an auto-start mdev of a type its parent lacks (the mdev
+# stage failed: stdout's lines and stderr's sentences of both stages)
+twin mdev define "$D3" --parent mtty --type mtty-1 --auto
+twin sriov set 02:00.0 --numvfs 0 --force
+TWIN_NO_REBUILD=1 twin mdev apply --dry-run
+TWIN_NO_REBUILD=1 twin mdev apply --dry-run --json
+twin apply --dry-run
+twin apply --dry-run --json
+twin apply
+[ -e "$TA/sys/bus/mdev/devices/$D3" ] && [ -e "$TA/sys/bus/pci/devices/0000:02:10.0" ] && grep -q "started" "$TMP/a.out" \
+        && ok "apply through the daemon: the VFs back, the auto-start mdev started" \
+        || fail "apply through the daemon: the VFs back, the auto-start mdev started" "$(cat "$TMP/a.out" "$TMP/a.err")"
+twin apply
+twin apply --json
+twin mdev stop "$D3"
+twin mdev apply
+twin mdev apply --json
+twin mdev stop "$D3"
+twin mdev apply --json
+for t in "$TA" "$TB"; do
+        printf '{"mdev_type": "nope", "start": "auto", "attrs": []}\n' > "$t/etc/mdevctl.d/mtty/$D2"
+done
+twin mdev apply
+grep -q "^hostdevctl: apply: " "$TMP/a.err" && ok "mdev apply with a type mtty lacks: the mdev stage's reason on stderr" \
+        || fail "mdev apply with a type mtty lacks: the reason on stderr" "$(cat "$TMP/a.err")"
+TWIN_NO_REBUILD=1 twin mdev apply --dry-run --json
+twin apply
+twin apply --dry-run --json
+for t in "$TA" "$TB"; do echo '{"address":"0000:05:00.0","numvfs":' > "$t/etc/hostdev/sriov/0000:05:00.0.json"; done
+twin apply
+[ "$(grep -c "^hostdevctl: apply" "$TMP/a.err")" = 2 ] && grep -q "^hostdevctl: apply failed: " "$TMP/a.err" \
+        && ok "apply with both stages failing: both sentences, as --direct" \
+        || fail "apply with both stages failing: both sentences" "$(cat "$TMP/a.err")"
+twin apply --json
+twin apply --dry-run
+rm -f "$TA/etc/mdevctl.d/mtty/$D2" "$TB/etc/mdevctl.d/mtty/$D2"
+twin apply --json
+# a record for another device at 05:00.0 (drift)
+for t in "$TA" "$TB"; do
+        echo '{"address":"0000:05:00.0","vendor":"0x15b3","device":"0x1234","numvfs":1}' > "$t/etc/hostdev/sriov/0000:05:00.0.json"
+done
+twin apply
+twin apply --dry-run --json
+rm -f "$TA/etc/hostdev/sriov/0000:05:00.0.json" "$TB/etc/hostdev/sriov/0000:05:00.0.json"
+twin mdev stop "$D3"
+twin mdev undefine "$D3"
+viad -v apply --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: apply: through hostdevd (org.hostdev.Hostdev1.Manager.Apply)$" "$TMP/err" \
+        && ok "-v: apply goes through Apply" || fail "-v: apply goes through Apply" "$(cat "$TMP/err")"
+viad -v mdev apply --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: mdev apply: through hostdevd (org.hostdev.Hostdev1.Manager.MdevApply)$" "$TMP/err" \
+        && ok "-v: mdev apply goes through MdevApply" || fail "-v: mdev apply goes through MdevApply" "$(cat "$TMP/err")"
 
 # --- recover: nothing, then a transaction killed halfway on both trees
 twin recover
@@ -415,7 +473,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
                  "mdev start $D3|org.hostdev.mdev" "mdev stop $D3|org.hostdev.mdev" "mdev autostart $D3|org.hostdev.mdev" \
                  "mdev modify $D3 --auto|org.hostdev.mdev" "nodedev-create -|org.hostdev.mdev" "nodedev-define -|org.hostdev.mdev" \
                  "nodedev-destroy $N2|org.hostdev.mdev" "nodedev-undefine $N2|org.hostdev.mdev" \
-                 "nodedev-start $N2|org.hostdev.mdev" "nodedev-autostart $N2|org.hostdev.mdev"; do
+                 "nodedev-start $N2|org.hostdev.mdev" "nodedev-autostart $N2|org.hostdev.mdev" \
+                 "apply|org.hostdev.apply" "mdev apply|org.hostdev.apply"; do
                 IFS='|' read -r cli action <<< "$c"
                 verb=${cli%% *}
                 case $cli in sriov*|mdev*) verb=$(echo "$cli" | cut -d' ' -f1-2) ;; esac

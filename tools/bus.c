@@ -15,7 +15,12 @@
  * a flag or a count, and a document) has a row with .reply, its reply's
  * signature: bus_call() hands those values to the verb, which prints its
  * own lines from them and from what it read itself before the call.
- * Still run here: apply, mdev apply, domain attach/detach, capture; reads
+ * A route with .error_reply too (apply and mdev apply: the document, the
+ * lines and the sentences on stderr, all the library's; boot apply: the
+ * regeneration commands run and their exit statuses) has the daemon's
+ * refusal or failure carry those values after its message: the verb
+ * prints them as its own run does, with the exit status of the error.
+ * Still run here: domain attach/detach, capture; reads
  * are the same for everyone and stay here too.  A file a verb reads (--jsonfile,
  * node-device XML) is read here and its text sent (bus_file_name).
  * A verb asks bus_route() and gets BUS_DIRECT (run it here), BUS_RESULT
@@ -47,6 +52,8 @@ static const struct bus_route {
         enum hd_result_kind kind;   /* of the result JSON it replies */
         const char *daemon_verb;    /* the verb the daemon's messages name, when another */
         const char *reply;          /* a reply the verb reads itself (bus_call): its signature; NULL: a result */
+        const char *error_reply;    /* the values a refusal or failure carries after its message (the
+                                     * reply's first), read as the reply's; NULL: none */
 } routes[] = {
         { "nodedev-detach", "Detach", "org.hostdev.detach", HD_RESULT_DRIVERS },
         { "nodedev-reattach", "Reattach", "org.hostdev.reattach", HD_RESULT_DRIVERS },
@@ -79,8 +86,11 @@ static const struct bus_route {
         /* replies that are no result: the verb reads them (bus_call) */
         { "override set", "SetOverride", "org.hostdev.override", .reply = "bs" },
         { "override unset", "RemoveOverride", "org.hostdev.override", .reply = "bs" },
-        { "boot apply", "BootApply", "org.hostdev.boot", .reply = "is" },
+        { "boot apply", "BootApply", "org.hostdev.boot", .reply = "is", .error_reply = "isR" },
         { "boot undo", "BootUndo", "org.hostdev.boot", .reply = "i" },
+        /* the document, the lines on stdout, the sentences on stderr and the log */
+        { "apply", "Apply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },
+        { "mdev apply", "MdevApply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },
 };
 
 /* The file a verb read and sent as text (bus_file_name): the daemon's
@@ -305,7 +315,9 @@ static int append_args(sd_bus_message *m, const char *types, va_list *ap) {
 }
 
 /* A reply of @types (a route's .reply) into the pointers that follow in
- * @ap: b and i an int *, s a char * to free. */
+ * @ap: b and i an int *, s a char * to free, S (as) a char ** to free
+ * (bus_strv_free), R (a(si)) and L (a(is): a log, level and line) a
+ * struct bus_commands. */
 static int read_reply(sd_bus_message *m, const char *types, va_list *ap) {
         int r = 0;
 
@@ -319,6 +331,30 @@ static int read_reply(sd_bus_message *m, const char *types, va_list *ap) {
                         r = sd_bus_message_read(m, "s", &v);
                         if (r >= 0 && !(*p = strdup(v)))
                                 r = -ENOMEM;
+                        break;
+                }
+                case 'S': r = sd_bus_message_read_strv(m, va_arg(*ap, char ***)); break;
+                case 'R':
+                case 'L': {
+                        struct bus_commands *c = va_arg(*ap, struct bus_commands *);
+                        const char *cmd;
+                        int32_t st;
+                        r = sd_bus_message_enter_container(m, 'a', *t == 'R' ? "(si)" : "(is)");
+                        while (r >= 0 && (r = *t == 'R' ? sd_bus_message_read(m, "(si)", &cmd, &st)
+                                                        : sd_bus_message_read(m, "(is)", &st, &cmd)) > 0) {
+                                char **v = realloc(c->command, (c->n + 1) * sizeof(*v));
+                                int *s = v ? realloc(c->status, (c->n + 1) * sizeof(*s)) : NULL;
+                                if (v)
+                                        c->command = v;
+                                if (s)
+                                        c->status = s;
+                                if (!v || !s || !(v[c->n] = strdup(cmd)))
+                                        r = -ENOMEM;
+                                else
+                                        s[c->n++] = st;
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
                         break;
                 }
                 default: r = -EINVAL;
@@ -367,12 +403,29 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
                 return BUS_DONE;
         }
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                r = reply_error(rt, verb, reply, sd_bus_message_get_error(reply), ret, ret_rc);
+                const sd_bus_error *e = sd_bus_message_get_error(reply);
+                /* a refusal or failure with the values of .error_reply after its message */
+                if (rt->error_reply && startswith(e->name, "org.hostdev.Hostdev1.Error.") &&
+                    sd_bus_message_rewind(reply, true) >= 0 && sd_bus_message_skip(reply, "s") >= 0 &&
+                    sd_bus_message_peek_type(reply, NULL, NULL) > 0) {
+                        *ret_rc = sd_bus_error_has_name(e, "org.hostdev.Hostdev1.Error.Refused") ? EXIT_REFUSED
+                                                                                                 : EXIT_FAILURE;
+                        r = read_reply(reply, rt->error_reply, ap);
+                        sd_bus_message_unref(reply);
+                        if (r < 0) {
+                                errorf("%s: hostdevd's reply cannot be read: %s", verb, strerror(-r));
+                                *ret_rc = EXIT_FAILURE;
+                                return BUS_DONE;
+                        }
+                        return BUS_REPLY;
+                }
+                r = reply_error(rt, verb, reply, e, ret, ret_rc);
                 sd_bus_message_unref(reply);
                 return r;
         }
         if (rt->reply) {
                 /* the verb's own reply, read into its pointers */
+                *ret_rc = EXIT_SUCCESS;
                 r = read_reply(reply, rt->reply, ap);
                 sd_bus_message_unref(reply);
                 if (r < 0) {
@@ -399,6 +452,20 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
 static char why_not[] = "hostdevctl was built without sd-bus";
 static bool daemon_serves(void) { return false; }
 #endif
+
+void bus_commands_done(struct bus_commands *c) {
+        for (size_t i = 0; i < c->n; i++)
+                free(c->command[i]);
+        free(c->command);
+        free(c->status);
+        *c = (struct bus_commands) {};
+}
+
+void bus_strv_free(char **v) {
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}
 
 bool bus_wanted(int argc, char **argv) {
         char name[160];

@@ -213,11 +213,21 @@ static int boot_apply(int argc, char **argv) {
          * that failed is its error.  Its reply: the files changed. */
         {
                 _cleanup_free_ char *plan = NULL;
+                _cleanup_(bus_commands_done) struct bus_commands ran = {};
                 int route, rc, changed = 0;
                 route = bus_call("boot apply", root_unsupported(), &rc, "stS", o.driver, method_flags(o.flags),
-                                 (size_t) (argc - 1), (const char *const *) argv + 1, &changed, &plan);
+                                 (size_t) (argc - 1), (const char *const *) argv + 1, &changed, &plan, &ran);
                 if (route == BUS_DONE)
                         return rc;
+                if (route == BUS_REPLY && rc != EXIT_SUCCESS) {
+                        /* a regeneration command failed: the files are
+                         * written; its error carries the commands run */
+                        rep.root = p->root;
+                        for (size_t i = 0; i < ran.n; i++)
+                                command_cb(&rep, ran.command[i], ran.status[i]);
+                        print_applied(ctx, p, changed);
+                        return rc;
+                }
                 if (route == BUS_REPLY) {
                         if (o.flags & HD_BOOT_DRY_RUN)
                                 return print_plan(p, o.json) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -532,52 +532,57 @@ int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_js
         return mdev_apply_print(res, r, dry_run, json, ret_json);
 }
 
-/* The exit status of the mdev stage of an apply (@r: its return), with
- * its reason on stderr, as mdev_apply_print() has it. */
-int mdev_apply_exit(const hd_result *res, int r) {
-        if (r < 0) {
-                errorf("apply: mediated devices: %s", strerror(-r));
-                return EXIT_FAILURE;
-        }
-        if (!res)
-                return EXIT_FAILURE;
-        if (hd_result_get_status(res) < 0) {
-                errorf("apply: %s", strempty(hd_result_get_reason(res)));
-                return EXIT_FAILURE;
-        }
-        return EXIT_SUCCESS;
-}
-
 int mdev_apply_print(hd_result *res_in, int r, bool dry_run _unused_, bool json, json_object **ret_json) {
         _hd_cleanup_result_ hd_result *res = res_in;
+        /* the mdev stage alone: the sentences on stderr are the library's */
+        hd_apply_result stage = { .mdev_error = r < 0 ? r : 0, .mdev = res };
+        char **msgs = NULL;
+        int rc;
 
-        if (r < 0) {
-                errorf("apply: mediated devices: %s", strerror(-r));
+        if (hd_apply_result_format_messages(&stage, &msgs) < 0) {
+                errorf("out of memory");
                 return EXIT_FAILURE;
         }
-        if (json) {
+        rc = hd_apply_result_get_verdict(&stage) == HD_APPLY_OK ? EXIT_SUCCESS : EXIT_FAILURE;
+        if (r >= 0 && json) {
                 json_object *arr = result_json(res);
-                if (!arr)
+                if (!arr) {
+                        bus_strv_free(msgs);
                         return EXIT_FAILURE;
+                }
                 if (ret_json)
                         *ret_json = arr;
                 else {
                         print_json(arr);
                         json_object_put(arr);
                 }
-        } else
+        } else if (r >= 0)
                 print_result_text(res, "");
-        if (hd_result_get_status(res) < 0) {
-                errorf("apply: %s", strempty(hd_result_get_reason(res)));
-                return EXIT_FAILURE;
-        }
-        return EXIT_SUCCESS;
+        for (char **m = msgs; m && *m; m++)
+                errorf("%s", *m);
+        bus_strv_free(msgs);
+        return rc;
 }
 
 static int mdev_apply(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         bool json = arg_json, dry_run = arg_dry_run;
 
+        /* through hostdevd: its reply is what mdev_apply_print() prints */
+        {
+                _cleanup_free_ char *doc = NULL, *text = NULL;
+                _cleanup_(bus_commands_done) struct bus_commands log = {};
+                char **msgs = NULL;
+                int rc, route = bus_call("mdev apply", NULL, &rc, "t", (uint64_t) (dry_run ? 2 : 0), &doc, &text, &msgs,
+                                         &log);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_REPLY) {
+                        rc = apply_reply_print("mdev apply", json, false, rc, doc, text, msgs, &log);
+                        bus_strv_free(msgs);
+                        return rc;
+                }
+        }
         if (open_ctx(&ctx) < 0)
                 return EXIT_FAILURE;
         return mdev_apply_report(ctx, dry_run, json, NULL);

@@ -481,14 +481,65 @@ static const struct verb sriov_subs[] = {
         {}
 };
 
+/* The exit status of an apply's verdict (hd_apply_result_get_verdict) */
+static int verdict_exit(int verdict) {
+        return verdict == HD_APPLY_OK ? EXIT_SUCCESS : verdict == HD_APPLY_REFUSED ? EXIT_REFUSED : EXIT_FAILURE;
+}
+
+static void print_messages(char **msgs) {
+        for (char **m = msgs; m && *m; m++)
+                errorf("%s", *m);
+}
+
+int apply_reply_print(const char *verb, bool json, bool messages_first, int rc, const char *doc, const char *text,
+                      char **msgs, const struct bus_commands *log) {
+        /* the library's warnings came while it ran: first */
+        for (size_t i = 0; i < log->n; i++)
+                log_line(log->status[i], log->command[i]);
+        if (messages_first)
+                print_messages(msgs);
+        if (json) {
+                json_object *o = json_tokener_parse(doc);
+                if (!o) {
+                        errorf("%s: hostdevd's reply cannot be read: its document is not JSON", verb);
+                        return EXIT_FAILURE;
+                }
+                print_json(o);
+                json_object_put(o);
+        } else
+                print_text_lines(text, "");
+        if (!messages_first)
+                print_messages(msgs);
+        return rc;
+}
+
 static int verb_apply(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ char *text = NULL;
         hd_apply_result *res = NULL;
         unsigned flags = arg_dry_run ? HD_SRIOV_DRY_RUN : 0;
+        json_object *doc = NULL;
+        char **msgs = NULL;
         bool json = arg_json;
         int r, rc;
 
+        /* through hostdevd: its reply is what this run prints below (the
+         * document, the lines, the sentences: the library's) */
+        {
+                _cleanup_free_ char *jdoc = NULL, *jtext = NULL;
+                _cleanup_(bus_commands_done) struct bus_commands log = {};
+                char **jmsgs = NULL;
+                int route = bus_call("apply", NULL, &rc, "t", (uint64_t) (arg_dry_run ? 2 : 0), &jdoc, &jtext, &jmsgs,
+                                     &log);
+                if (route == BUS_DONE)
+                        return rc;
+                if (route == BUS_REPLY) {
+                        rc = apply_reply_print("apply", json, true, rc, jdoc, jtext, jmsgs, &log);
+                        bus_strv_free(jmsgs);
+                        return rc;
+                }
+        }
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         /* the order (SR-IOV, then mdevs) is the library's: hd_apply */
@@ -500,45 +551,30 @@ static int verb_apply(int argc _unused_, char **argv _unused_) {
                         errorf("apply: %s", strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (res->sriov_error < 0) {
-                errorf("apply: %s/sriov: %s", res->config_dir, strerror(-res->sriov_error));
+        /* the document, the lines and the sentences on stderr are the
+         * library's (hostdevd's Apply answers them too) */
+        r = hd_apply_result_format_messages(res, &msgs);
+        if (r >= 0 && res->sriov_error >= 0)
+                r = json ? hd_apply_result_to_json(res, &doc) : hd_apply_result_format_text(res, &text);
+        if (r < 0) {
+                errorf("out of memory");
                 hd_apply_result_free(res);
+                bus_strv_free(msgs);
                 return EXIT_FAILURE;
         }
-        if (json) {
-                /* the document is the library's (hostdevd's Apply answers it too) */
-                json_object *doc = NULL;
-                r = hd_apply_result_to_json(res, &doc);
-                if (r < 0) {
-                        errorf("out of memory");
-                        hd_apply_result_free(res);
-                        return EXIT_FAILURE;
-                }
-                rc = result_exit("apply", res->sriov);
-                int mrc = mdev_apply_exit(res->mdev, res->mdev_error);
-                if (rc == EXIT_SUCCESS)
-                        rc = mrc;
-                hd_apply_result_free(res);
+        rc = verdict_exit(hd_apply_result_get_verdict(res));
+        if (res->sriov_error < 0)
+                print_messages(msgs);   /* nothing was attempted */
+        else if (json) {
+                print_messages(msgs);
                 print_json(doc);
                 json_object_put(doc);
-                return rc;
-        }
-        {
-                /* the lines are the library's, then the stages' reasons */
-                _cleanup_free_ char *text = NULL;
-                r = hd_apply_result_format_text(res, &text);
-                if (r < 0) {
-                        errorf("out of memory");
-                        hd_apply_result_free(res);
-                        return EXIT_FAILURE;
-                }
+        } else {
                 fputs(text, stdout);
-                rc = result_exit("apply", res->sriov);
-                int mrc = mdev_apply_exit(res->mdev, res->mdev_error);
-                if (rc == EXIT_SUCCESS)
-                        rc = mrc;
-                hd_apply_result_free(res);
+                print_messages(msgs);
         }
+        hd_apply_result_free(res);
+        bus_strv_free(msgs);
         return rc;
 }
 

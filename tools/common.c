@@ -51,6 +51,11 @@ void log_fn(void *userdata, int level, const char *file, int line, const char *f
         put_escaped_line(level <= HD_LOG_ERR ? "error: " : level <= HD_LOG_WARNING ? "warning: " : "", format, args);
 }
 
+void log_line(int level, const char *text) {
+        if (level <= arg_log_level)
+                errorf("%s%s", level <= HD_LOG_ERR ? "error: " : level <= HD_LOG_WARNING ? "warning: " : "", text);
+}
+
 /* ---- "did you mean" ---- */
 
 /* Damerau-Levenshtein (optimal string alignment) distance, capped at 100 */
@@ -267,7 +272,11 @@ void print_result_text(const hd_result *res, const char *indent) {
                 errorf("out of memory");
                 return;
         }
-        for (char *line = text, *nl; *line; line = nl + 1) {
+        print_text_lines(text, indent);
+}
+
+void print_text_lines(const char *text, const char *indent) {
+        for (const char *line = text, *nl; *line; line = nl + 1) {
                 nl = strchrnul(line, '\n');
                 printf("%s%.*s\n", indent, (int) (nl - line), line);
                 if (!*nl)

@@ -80,7 +80,12 @@ int mdev_apply_report(hd_ctx *ctx, bool dry_run, bool json, json_object **ret_js
 /* The same for a report of hd_mdev_apply_full() (@r its return; @rep NULL
  * when nothing could be attempted); takes @rep. */
 int mdev_apply_print(hd_result *res, int r, bool dry_run, bool json, json_object **ret_json);
-int mdev_apply_exit(const hd_result *res, int r);
+struct bus_commands;
+/* tools/cmd-sriov.c: what hostdevd's Apply or MdevApply answered, printed
+ * as the verb prints its own run (@messages_first: stderr's sentences
+ * before the document, as apply --json); returns @rc */
+int apply_reply_print(const char *verb, bool json, bool messages_first, int rc, const char *doc, const char *text,
+                      char **msgs, const struct bus_commands *log);
 
 extern const char *arg_sysroot;
 extern const char *arg_state_dir;
@@ -121,6 +126,8 @@ void print_json_array(const void *items, size_t n, size_t size, json_object *(*t
 /* Print a transaction result; returns the exit status (0, 1, 2). */
 int report(const char *verb, const hd_result *res, bool json);
 void print_result_text(const hd_result *res, const char *indent);
+void print_text_lines(const char *text, const char *indent); /* each line of @text after @indent */
+void log_line(int level, const char *text);     /* as the library's log: a line of @level, when shown */
 json_object *result_json(const hd_result *res);
 int result_exit(const char *verb, const hd_result *res);
 /* "VERB: REASON" of a failed library call (the context's error, else
@@ -151,8 +158,22 @@ int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *r
 void bus_file_name(const char *name);
 /* bus_route() for a method whose reply is no result (routes[]' .reply):
  * @types the arguments, then a pointer for each value of the reply (b and
- * i: int *, s: char * to free), written on BUS_REPLY. */
+ * i: int *, s: char * to free, S (as): char ** to free each and all,
+ * R (a(si)) and L (a(is), a log: the level in .status, the line in
+ * .command): struct bus_commands *), written on BUS_REPLY; *ret_rc is
+ * then EXIT_SUCCESS, or the exit status of a refusal or failure that
+ * carries the values of the route's .error_reply (its first values the
+ * reply's: their pointers, then the further ones'). */
 int bus_call(const char *verb, const char *unsupported, int *ret_rc, const char *types, ...);
+/* R: the commands a method ran and the exit status of each */
+struct bus_commands {
+        size_t n;
+        char **command;
+        int *status;
+};
+void bus_commands_done(struct bus_commands *c);
+/* S: a string array of bus_call, freed */
+void bus_strv_free(char **v);
 /* Whether bus_route(@verb) would run it here (--direct, no method, no
  * daemon for this root): a verb that reads before it calls. */
 bool bus_direct(const char *verb);

@@ -204,7 +204,10 @@ typedef struct hd_apply_result {
         char *config_dir;                   /* the directory read (hd_sriov_config_dir()) */
         int sriov_error;                    /* <0: hd_sriov_apply() could attempt nothing; then
                                              * no mdev was attempted either (mdev_error 0, mdev NULL) */
-        hd_result *sriov;                   /* SR-IOV actions (NULL with sriov_error) */
+        hd_result *sriov;                   /* SR-IOV actions (NULL with sriov_error; NULL in a result
+                                             * of the mdev stage alone, `mdev apply`, which
+                                             * hd_apply_result_get_verdict(), _format_messages()
+                                             * and _format_error() take) */
         int mdev_error;                     /* hd_mdev_apply_full()'s return */
         hd_result *mdev;                    /* auto-start mdevs (NULL when none could be attempted) */
 } hd_apply_result;
@@ -240,6 +243,45 @@ int hd_apply_result_to_json(const hd_apply_result *r, struct json_object **ret);
  * -ENOMEM.  Caller frees *ret.
  */
 int hd_apply_result_format_text(const hd_apply_result *r, char **ret);
+
+/* How an apply ended (hd_apply_result_get_verdict()). */
+typedef enum hd_apply_verdict {
+        HD_APPLY_OK = 0,        /* every stage succeeded */
+        HD_APPLY_REFUSED = 1,   /* the SR-IOV stage was refused (status -EBUSY: a recorded identity
+                                 * differs, a VF in use); hostdevctl's exit status 2 */
+        HD_APPLY_FAILED = 2,    /* a stage failed, or nothing could be attempted; exit status 1 */
+} hd_apply_verdict;
+/**
+ * hd_apply_result_get_verdict: how @r's apply ended: the SR-IOV stage
+ * decides when it did not succeed (refused or failed), else the mdev
+ * stage (failed: hd_mdev_apply_full() failed, or its status is <0); an
+ * unreadable configuration directory (sriov_error) is HD_APPLY_FAILED.
+ * A result of the mdev stage alone (sriov NULL, sriov_error 0: `mdev
+ * apply`) is that stage's verdict.
+ * -EINVAL when @r is NULL.
+ */
+int hd_apply_result_get_verdict(const hd_apply_result *r);
+/**
+ * hd_apply_result_format_messages: the sentences `hostdevctl apply`
+ * prints on stderr (each one line there, after "hostdevctl: "), in their
+ * order, as a NULL-terminated array (empty when there are none; free each
+ * and the array): for an unreadable configuration directory
+ * "apply: DIR/sriov: STRERROR" alone; else the SR-IOV stage's note
+ * ("note: REASON", when it succeeded with a reason), refusal ("apply
+ * refused: REASON") or failure ("apply failed: REASON"), then the mdev
+ * stage's failure ("apply: mediated devices: STRERROR" when nothing could
+ * be attempted, else "apply: REASON"; the mdev stage's alone for a
+ * result without an SR-IOV stage).  hostdevd's Apply and MdevApply send
+ * them (docs/dbus.md).  Returns 0, -EINVAL or -ENOMEM.
+ */
+int hd_apply_result_format_messages(const hd_apply_result *r, char ***ret);
+/**
+ * hd_apply_result_format_error: the sentence of the first refusal or
+ * failure of hd_apply_result_format_messages() (a note is none): the
+ * message of hostdevd's Apply error.  *ret NULL when the verdict is
+ * HD_APPLY_OK.  Returns 0, -EINVAL or -ENOMEM.  Caller frees *ret.
+ */
+int hd_apply_result_format_error(const hd_apply_result *r, char **ret);
 
 #ifdef __cplusplus
 }
