@@ -76,6 +76,26 @@ if start_daemon "$HOSTDEVD_FAKE" --sysroot "$F" --state-dir "$S"; then
                 skip "Apply as uid 65534: AccessDenied" "not root, or no setpriv"
         fi
 
+        # MdevApply: mdev apply --json; text: the lines of mdev apply
+        { call MdevApply t 2; echo; } > "$TMP/a"
+        fake "$C" "$CS" mdev apply --dry-run --json > "$TMP/b" 2>/dev/null
+        same "MdevApply flags 2 is mdev apply --dry-run --json" "$TMP/a" "$TMP/b"
+        busctl --address="$A" --json=short call "$DEST" "$OBJ" "$IFACE" MdevApply t 2 |
+                python3 -c 'import json, sys; d = json.load(sys.stdin)["data"]; sys.stdout.write(d[1])' > "$TMP/a"
+        fake "$C" "$CS" mdev apply --dry-run > "$TMP/b" 2>/dev/null
+        same "MdevApply's text is mdev apply --dry-run's lines" "$TMP/a" "$TMP/b"
+        got=$(err MdevApply uint64:4)
+        [ "$got" = "org.hostdev.Hostdev1.Error.InvalidArgument: mdev apply: unknown flags 0x4" ] \
+                && ok "MdevApply with an unknown flag: InvalidArgument" || fail "MdevApply with an unknown flag: InvalidArgument" "$got"
+        snap "$F" > "$TMP/after"
+        same "MdevApply --dry-run changes nothing" "$TMP/before" "$TMP/after"
+        # Apply's text, messages and log: apply's stdout, and nothing on stderr here
+        busctl --address="$A" --json=short call "$DEST" "$OBJ" "$IFACE" Apply t 2 |
+                python3 -c 'import json, sys; d = json.load(sys.stdin)["data"]; sys.stdout.write(d[1]); assert d[2] == [] and d[3] == [], d' \
+                > "$TMP/a"
+        fake "$C" "$CS" apply --dry-run > "$TMP/b" 2>/dev/null
+        same "Apply's text is apply --dry-run's lines, no messages, no log" "$TMP/a" "$TMP/b"
+
         { call Apply t 0; echo; } > "$TMP/a"
         fake "$C" "$CS" apply --json > "$TMP/b" 2>/dev/null
         same "Apply is apply --json" "$TMP/a" "$TMP/b"

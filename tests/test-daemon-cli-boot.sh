@@ -3,8 +3,9 @@
 # routes: SetOverride, RemoveOverride): with a daemon that serves boot
 # root A and its state directory, `override set|unset` runs in the
 # daemon and prints what --direct prints on twin root B (stdout, stderr,
-# exit status); the daemon ran each call and none with --direct; the
-# roots' etc/ and boot/ end the same.  A --root other than the daemon's
+# exit status; a failed initramfs regeneration's "ran:" lines too); the
+# daemon ran each call and none with --direct; the roots' etc/ and boot/
+# end the same.  A --root other than the daemon's
 # tree runs directly; an unprivileged caller gets polkit's refusal and
 # changes nothing.  Fake roots only.
 set -u
@@ -167,6 +168,18 @@ grep -q "^restored [0-9]* files to $TA pre-apply state" "$TMP/a.out" && grep -q 
         || fail "through the daemon: boot undo names the files restored and the commands" "$(cat "$TMP/a.out")"
 twins "after boot undo: the roots are the same"
 twinv boot undo --no-regenerate
+
+# --- a regeneration command that fails (a fake root has no shell to run
+# it in): the files are written; the "ran:" lines, the files changed and
+# the failure, as --direct prints them (BootApply's error carries them)
+twin boot apply 01:00.0
+grep -q "^ran: .* (exit status [1-9][0-9]*)$" "$TMP/a.out" && grep -q "^changed [0-9]* files; the journal is in ROOT/var/lib/hostdev/boot" "$TMP/a.out" \
+        && grep -q "^hostdevctl: '.*' failed with exit status [1-9][0-9]*; the files are written, 'hostdevctl boot undo' puts them back$" "$TMP/a.err" \
+        && ok "through the daemon: a failed regeneration prints the ran: lines, the files and the failure" \
+        || fail "through the daemon: a failed regeneration prints the ran: lines" "$(cat "$TMP/a.out" "$TMP/a.err")"
+twins "after a failed regeneration: the roots are the same"
+twinv boot undo --no-regenerate
+twins "after its undo: the roots are the same"
 
 # --- a --root the daemon does not serve runs here
 cp -a "$TB" "$TMP/tc"

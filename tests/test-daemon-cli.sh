@@ -295,6 +295,13 @@ grep -q "^hostdevctl: apply: through hostdevd (org.hostdev.Hostdev1.Manager.Appl
 viad -v mdev apply --dry-run > /dev/null 2> "$TMP/err"
 grep -q "^hostdevctl: mdev apply: through hostdevd (org.hostdev.Hostdev1.Manager.MdevApply)$" "$TMP/err" \
         && ok "-v: mdev apply goes through MdevApply" || fail "-v: mdev apply goes through MdevApply" "$(cat "$TMP/err")"
+# a configuration directory of this run's environment: the daemon reads its own
+HOSTDEV_CONFIG_DIR=$TA/etc/hostdev viad -v apply --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: apply: run directly: hostdevd's Apply does not take \$HOSTDEV_CONFIG_DIR$" "$TMP/err" \
+        && ok "apply with \$HOSTDEV_CONFIG_DIR: run directly" || fail "apply with \$HOSTDEV_CONFIG_DIR: run directly" "$(cat "$TMP/err")"
+HOSTDEV_MDEVCTL_DIR=$TA/etc/mdevctl.d viad -v mdev apply --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: mdev apply: run directly: hostdevd's MdevApply does not take \$HOSTDEV_MDEVCTL_DIR$" "$TMP/err" \
+        && ok "mdev apply with \$HOSTDEV_MDEVCTL_DIR: run directly" || fail "mdev apply with \$HOSTDEV_MDEVCTL_DIR: run directly" "$(cat "$TMP/err")"
 
 # --- recover: nothing, then a transaction killed halfway on both trees
 twin recover

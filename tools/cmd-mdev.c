@@ -573,8 +573,9 @@ static int mdev_apply(int argc _unused_, char **argv _unused_) {
                 _cleanup_free_ char *doc = NULL, *text = NULL;
                 _cleanup_(bus_commands_done) struct bus_commands log = {};
                 char **msgs = NULL;
-                int rc, route = bus_call("mdev apply", NULL, &rc, "t", (uint64_t) (dry_run ? 2 : 0), &doc, &text, &msgs,
-                                         &log);
+                /* the daemon reads its own environment's directory */
+                int rc, route = bus_call("mdev apply", getenv("HOSTDEV_MDEVCTL_DIR") ? "$HOSTDEV_MDEVCTL_DIR" : NULL, &rc,
+                                         "t", (uint64_t) (dry_run ? 2 : 0), &doc, &text, &msgs, &log);
                 if (route == BUS_DONE)
                         return rc;
                 if (route == BUS_REPLY) {

@@ -530,7 +530,11 @@ static int verb_apply(int argc _unused_, char **argv _unused_) {
                 _cleanup_free_ char *jdoc = NULL, *jtext = NULL;
                 _cleanup_(bus_commands_done) struct bus_commands log = {};
                 char **jmsgs = NULL;
-                int route = bus_call("apply", NULL, &rc, "t", (uint64_t) (arg_dry_run ? 2 : 0), &jdoc, &jtext, &jmsgs,
+                /* the daemon reads its own environment's directories */
+                const char *env = getenv("HOSTDEV_CONFIG_DIR")    ? "$HOSTDEV_CONFIG_DIR"
+                                  : getenv("HOSTDEV_MDEVCTL_DIR") ? "$HOSTDEV_MDEVCTL_DIR"
+                                                                  : NULL;
+                int route = bus_call("apply", env, &rc, "t", (uint64_t) (arg_dry_run ? 2 : 0), &jdoc, &jtext, &jmsgs,
                                      &log);
                 if (route == BUS_DONE)
                         return rc;
