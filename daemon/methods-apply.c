@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * hostdevd's Apply method (hostdevctl apply) and the hotplug apply of a
+ * hostdevd's Apply and MdevApply methods (hostdevctl apply, mdev apply:
+ * what the CLI prints, all of it the library's) and the hotplug apply of a
  * device that appears: its driver override, the SR-IOV state persisted
  * for it as a PF, and the auto-start mdevs whose parent it is, in that
  * order, each announced as PersistedConfigApplied(name, result JSON) and
