@@ -151,8 +151,14 @@ int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *r
 void bus_file_name(const char *name);
 /* bus_route() for a method whose reply is no result (routes[]' .reply):
  * @types the arguments, then a pointer for each value of the reply (b and
- * i: int *, s: char * to free), written on BUS_REPLY. */
+ * i: int *, q: unsigned *, s: char * to free, ay: uint8_t * to free and
+ * size_t *), written on BUS_REPLY. */
 int bus_call(const char *verb, const char *unsupported, int *ret_rc, const char *types, ...);
+/* @fn runs before the daemon's own error (org.hostdev.Hostdev1.Error.*,
+ * not a refused authorization) is printed: a nonzero return is the exit
+ * status, its own error printed instead; NULL: none.  gpu rom: FILE
+ * removed when the daemon could not read the ROM, as a run here does. */
+void bus_on_error(int (*fn)(void *userdata), void *userdata);
 /* Whether bus_route(@verb) would run it here (--direct, no method, no
  * daemon for this root): a verb that reads before it calls. */
 bool bus_direct(const char *verb);
