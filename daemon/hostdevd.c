@@ -28,6 +28,7 @@
 
 #include "hostdev/listing.h"
 #include "hostdevd.h"
+#include "methods-gpu.h"
 #include "methods-reads.h"
 #include "methods-sriov-mdev.h"
 
@@ -863,6 +864,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SRIOV_MDEV_VTABLE,      /* daemon/methods-sriov-mdev.c */
         BOOT_METHODS_VTABLE,    /* daemon/methods-boot.c */
         READS_VTABLE,           /* daemon/methods-reads.c */
+        GPU_VTABLE,             /* daemon/methods-gpu.c */
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),

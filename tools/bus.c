@@ -12,7 +12,8 @@
  * routes[] is the one table: one row per verb that a daemon method runs
  * (and one per second call: the --persist of sriov set and sriov vf).
  * A method that answers no result (override set/unset, boot apply/undo:
- * a flag or a count, and a document) has a row with .reply, its reply's
+ * a flag or a count, and a document; vgpu create/remove: the new vGPU or
+ * nothing; gpu rom: the ROM's bytes) has a row with .reply, its reply's
  * signature: bus_call() hands those values to the verb, which prints its
  * own lines from them and from what it read itself before the call.
  * A route with .error_reply too (apply and mdev apply: the document, the
@@ -91,6 +92,11 @@ static const struct bus_route {
         /* the document, the lines on stdout, the sentences on stderr and the log */
         { "apply", "Apply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },
         { "mdev apply", "MdevApply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },
+        { "vgpu create", "VgpuCreate", "org.hostdev.mdev", .reply = "ssss" },
+        { "vgpu remove", "VgpuRemove", "org.hostdev.mdev", .reply = "" },
+        /* the ROM's bytes: the verb writes its file itself, as the caller
+         * (and removes it when the daemon's read failed: bus_on_error) */
+        { "gpu rom", "GpuRom", "org.hostdev.rom", .reply = "sqqay" },
 };
 
 /* The file a verb read and sent as text (bus_file_name): the daemon's
@@ -99,6 +105,15 @@ static const char *sent_file;
 
 void bus_file_name(const char *name) {
         sent_file = name;
+}
+
+/* What a verb does before the daemon's own error is printed (bus_on_error). */
+static int (*error_hook)(void *userdata);
+static void *error_hook_data;
+
+void bus_on_error(int (*fn)(void *userdata), void *userdata) {
+        error_hook = fn;
+        error_hook_data = userdata;
 }
 
 static const struct bus_route *find_route(const char *verb) {
@@ -267,6 +282,11 @@ static int reply_error(const struct bus_route *rt, const char *verb, sd_bus_mess
                         *ret_rc = EXIT_FAILURE;
                         return BUS_DONE;
                 }
+                /* the verb's own steps first: its error may be another */
+                if (error_hook && (r = error_hook(error_hook_data)) != 0) {
+                        *ret_rc = r;
+                        return BUS_DONE;
+                }
                 print_message(rt, verb, e->message ?: e->name);
                 *ret_rc = sd_bus_error_has_name(e, "org.hostdev.Hostdev1.Error.Refused") ? EXIT_REFUSED : EXIT_FAILURE;
                 return BUS_DONE;
@@ -315,9 +335,9 @@ static int append_args(sd_bus_message *m, const char *types, va_list *ap) {
 }
 
 /* A reply of @types (a route's .reply) into the pointers that follow in
- * @ap: b and i an int *, s a char * to free, S (as) a char ** to free
- * (bus_strv_free), R (a(si)) and L (a(is): a log, level and line) a
- * struct bus_commands. */
+ * @ap: b and i an int *, q an unsigned *, s a char * to free, S (as) a
+ * char ** to free (bus_strv_free), R (a(si)) and L (a(is): a log, level
+ * and line) a struct bus_commands, ay a uint8_t * to free and a size_t *. */
 static int read_reply(sd_bus_message *m, const char *types, va_list *ap) {
         int r = 0;
 
@@ -325,6 +345,31 @@ static int read_reply(sd_bus_message *m, const char *types, va_list *ap) {
                 switch (*t) {
                 case 'b': r = sd_bus_message_read(m, "b", va_arg(*ap, int *)); break;
                 case 'i': r = sd_bus_message_read(m, "i", va_arg(*ap, int *)); break;
+                case 'q': {
+                        uint16_t v = 0;
+                        r = sd_bus_message_read(m, "q", &v);
+                        *va_arg(*ap, unsigned *) = v;
+                        break;
+                }
+                case 'a': {
+                        uint8_t **p = va_arg(*ap, uint8_t **);
+                        size_t *n = va_arg(*ap, size_t *);
+                        const void *v = NULL;
+                        size_t size = 0;
+                        if (*++t != 'y') {
+                                r = -EINVAL;
+                                break;
+                        }
+                        r = sd_bus_message_read_array(m, 'y', &v, &size);
+                        if (r >= 0 && !(*p = malloc(size ?: 1)))
+                                r = -ENOMEM;
+                        if (r >= 0) {
+                                if (size)
+                                        memcpy(*p, v, size);
+                                *n = size;
+                        }
+                        break;
+                }
                 case 's': {
                         char **p = va_arg(*ap, char **);
                         const char *v = NULL;

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hostdev/listing.h"
@@ -50,40 +51,97 @@ static void gpu_text(hd_gpu *g) {
 
 static void rom_check_freep(hd_rom_check **c) { hd_rom_check_free(*c); }
 
+/* FILE opened for writing, as the caller: O_TRUNC here; through hostdevd
+ * without it, truncated once the ROM is read (a refused call leaves a
+ * file that was there as it was) */
+static int rom_create(const char *file, int trunc) {
+        int fd = open(file, O_WRONLY | O_CREAT | trunc | O_CLOEXEC, 0644);
+        if (fd < 0)
+                errorf("gpu rom: cannot create '%s': %s", file, strerror(errno));
+        return fd;
+}
+
+struct rom_file {
+        const char *file;
+        int fd;
+        bool removed;
+};
+
+/* hostdevd could not read the ROM: FILE is emptied and removed, as a run
+ * here removes it when the read fails; the daemon's error follows */
+static int rom_read_failed(void *userdata) {
+        struct rom_file *f = userdata;
+
+        (void) ftruncate(f->fd, 0);
+        (void) unlink(f->file);
+        f->removed = true;
+        return 0;
+}
+
+/* gpu rom DEV FILE: the ROM read here, or by hostdevd (GpuRom, which
+ * answers the bytes and writes no file: a root daemon does not write a
+ * path its caller names); FILE is opened before the ROM is enabled and
+ * written here either way, with the caller's rights, then checked and
+ * printed by the one code below. */
 static int verb_gpu_rom(int argc _unused_, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
         _cleanup_(rom_check_freep) hd_rom_check *chk = NULL;
         _cleanup_free_ uint8_t *data = NULL;
-        _cleanup_free_ char *abs = NULL;
+        _cleanup_free_ char *abs = NULL, *bus_name = NULL;
         _cleanup_close_ int fd = -1;
-        bool json = arg_json;
+        bool json = arg_json, existed;
+        struct rom_file rf;
+        struct stat st;
         size_t size = 0;
         unsigned vendor = 0, device = 0;
         const char *id, *file;
         hd_device *d;
-        int r;
+        int r, route, rc;
 
         file = argv[2];
         if (open_list(&ctx, &list) < 0 || lookup_pci(list, "gpu rom", argv[1], &d) < 0)
                 return EXIT_FAILURE;
-        fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) {
-                errorf("gpu rom: cannot create '%s': %s", file, strerror(errno));
-                return EXIT_FAILURE;
-        }
-        r = hd_gpu_rom_read(d, &data, &size);
-        if (r < 0) {
-                (void) unlink(file);
-                return error_exit(ctx, "gpu rom", r);
+        id = hd_device_get_property(d, "PCI_ID");
+        if (id)
+                (void) sscanf(id, "%x:%x", &vendor, &device);
+        if (bus_direct("gpu rom")) {
+                fd = rom_create(file, O_TRUNC);
+                if (fd < 0)
+                        return EXIT_FAILURE;
+                r = hd_gpu_rom_read(d, &data, &size);
+                if (r < 0) {
+                        (void) unlink(file);
+                        return error_exit(ctx, "gpu rom", r);
+                }
+        } else {
+                existed = stat(file, &st) == 0;
+                fd = rom_create(file, 0);
+                if (fd < 0)
+                        return EXIT_FAILURE;
+                rf = (struct rom_file) { file, fd, false };
+                bus_on_error(rom_read_failed, &rf);
+                route = bus_call("gpu rom", NULL, &rc, "st", argv[1], (uint64_t) 0, &bus_name, &vendor, &device, &data,
+                                 &size);
+                bus_on_error(NULL, NULL);
+                if (route != BUS_REPLY) {
+                        /* refused, or the daemon is gone: a file made here goes again */
+                        if (!rf.removed && !existed)
+                                (void) unlink(file);
+                        if (route == BUS_DONE)
+                                return rc;
+                        errorf("gpu rom: hostdevd did not run it");
+                        return EXIT_FAILURE;
+                }
+                if (ftruncate(fd, 0) < 0) {
+                        errorf("gpu rom: writing '%s' failed: %s", file, strerror(errno));
+                        return EXIT_FAILURE;
+                }
         }
         if (write(fd, data, size) != (ssize_t) size || fsync(fd) < 0) {
                 errorf("gpu rom: writing '%s' failed: %s", file, strerror(errno ? errno : EIO));
                 return EXIT_FAILURE;
         }
-        id = hd_device_get_property(d, "PCI_ID");
-        if (id)
-                (void) sscanf(id, "%x:%x", &vendor, &device);
         if ((r = hd_rom_check_image(data, size, vendor, device, &chk)) < 0) {
                 errorf("gpu rom: %s", strerror(-r));
                 return EXIT_FAILURE;
@@ -226,10 +284,19 @@ static int verb_vgpu_types(int argc, char **argv) {
 static int verb_vgpu_create(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
+        _cleanup_free_ char *vid = NULL, *parent = NULL, *type = NULL, *layout = NULL;
         hd_vgpu *v = NULL;
         hd_device *d;
-        int r;
+        int r, route, rc;
 
+        /* through hostdevd (VgpuCreate): the new vGPU's id, parent, type, layout */
+        route = bus_call("vgpu create", NULL, &rc, "sst", argv[1], argv[2], (uint64_t) 0, &vid, &parent, &type, &layout);
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_REPLY) {
+                printf("%s\n", vid);
+                return EXIT_SUCCESS;
+        }
         if (open_list_lookup(&ctx, &list, argv[1], &d) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_create(list, d, argv[2], &v);
@@ -243,8 +310,14 @@ static int verb_vgpu_create(int argc, char **argv) {
 static int verb_vgpu_remove(int argc, char **argv) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(list_unrefp) hd_nodedev_list *list = NULL;
-        int r;
+        int r, route, rc;
 
+        /* through hostdevd (VgpuRemove), which answers nothing */
+        route = bus_call("vgpu remove", NULL, &rc, "st", argv[1], (uint64_t) 0);
+        if (route == BUS_DONE)
+                return rc;
+        if (route == BUS_REPLY)
+                return EXIT_SUCCESS;
         if (open_list(&ctx, &list) < 0)
                 return EXIT_FAILURE;
         r = hd_vgpu_remove(list, argv[1]);

@@ -158,7 +158,8 @@ int bus_route(const char *verb, const char *unsupported, hd_result **ret, int *r
 void bus_file_name(const char *name);
 /* bus_route() for a method whose reply is no result (routes[]' .reply):
  * @types the arguments, then a pointer for each value of the reply (b and
- * i: int *, s: char * to free, S (as): char ** to free each and all,
+ * i: int *, q: unsigned *, s: char * to free, ay: uint8_t * to free and
+ * size_t *, S (as): char ** to free each and all,
  * R (a(si)) and L (a(is), a log: the level in .status, the line in
  * .command): struct bus_commands *), written on BUS_REPLY; *ret_rc is
  * then EXIT_SUCCESS, or the exit status of a refusal or failure that
@@ -174,6 +175,11 @@ struct bus_commands {
 void bus_commands_done(struct bus_commands *c);
 /* S: a string array of bus_call, freed */
 void bus_strv_free(char **v);
+/* @fn runs before the daemon's own error (org.hostdev.Hostdev1.Error.*,
+ * not a refused authorization) is printed: a nonzero return is the exit
+ * status, its own error printed instead; NULL: none.  gpu rom: FILE
+ * removed when the daemon could not read the ROM, as a run here does. */
+void bus_on_error(int (*fn)(void *userdata), void *userdata);
 /* Whether bus_route(@verb) would run it here (--direct, no method, no
  * daemon for this root): a verb that reads before it calls. */
 bool bus_direct(const char *verb);
