@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <strings.h>
@@ -1130,6 +1131,7 @@ static void watch_freep(hd_domain_watch **w) { hd_domain_watch_free(*w); }
 _public_ int hd_domain_watch_new(hd_ctx *ctx, const char *uri, hd_domain_watch **ret) {
         _cleanup_(watch_freep) hd_domain_watch *w = NULL;
         const char *where = uri ?: "default URI";
+        sigset_t all, saved;
         int r;
 
         if (!ctx || !ret)
@@ -1167,7 +1169,11 @@ _public_ int hd_domain_watch_new(hd_ctx *ctx, const char *uri, hd_domain_watch *
                 if (loop_joinable)
                         (void) pthread_join(loop_thread, NULL);
                 loop_joinable = false;
+                /* no signal of the application's lands on this thread */
+                sigfillset(&all);
+                pthread_sigmask(SIG_SETMASK, &all, &saved);
                 r = -pthread_create(&loop_thread, NULL, loop_main, NULL);
+                pthread_sigmask(SIG_SETMASK, &saved, NULL);
                 if (r < 0) {
                         pthread_mutex_unlock(&watch_lock);
                         return r;
