@@ -129,6 +129,9 @@ if start_daemon env LD_PRELOAD="$HOSTDEV_LIBVIRT_DRIVER" HOSTDEV_TEST_LIBVIRT_FI
         kill "$MPID" 2>/dev/null
         grep -q "tree rebuilt" "$TMP/daemon.log" && fail "no rebuild behind it" "$(grep "tree rebuilt" "$TMP/daemon.log")" \
                 || ok "no rebuild behind it"
+        ! grep -q "in the definition of domain" "$TMP/daemon.log" \
+                && ok "no warning about a stopped domain's devices at each refresh" \
+                || fail "no warning about a stopped domain's devices at each refresh" "$(grep "in the definition" "$TMP/daemon.log")"
         lv undefine watch-vm || true
         stop_clean "domain events"
 else

@@ -216,7 +216,7 @@ else
 	[ -s /etc/machine-id ] || echo 6864746573746775657374000000000a > /etc/machine-id
 	HDL /hdtest/dbus-daemon --config-file=/hdtest/dbus-system.conf --fork --nopidfile
 	wait_for 10 test -S /run/dbus/system_bus_socket
-	HDL /hdtest/hostdevd --system -v -v > /tmp/hostdevd.log 2>&1 &
+	LD_LIBRARY_PATH=/hdtest:/hdtest/lib /hdtest/hostdevd --system -v -v > /tmp/hostdevd.log 2>&1 &
 	hdd=$!
 	owned() { HDL /hdtest/dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
 		org.freedesktop.DBus.NameHasOwner string:org.hostdev.Hostdev1 | grep -q 'boolean true'; }
@@ -230,7 +230,7 @@ else
 	inuse_has() { inuse | grep -q -- "$1"; }
 	inuse_empty() { [ "$(inuse)" = "" ] && inuse >/dev/null; }
 	check "hostdevd InUse: 01:00.0 has none before" inuse_empty
-	HDL /hdtest/dbus-monitor --system "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path='$GPU'" \
+	LD_LIBRARY_PATH=/hdtest/lib /hdtest/dbus-monitor --system "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path='$GPU'" \
 		> /tmp/props.txt 2>&1 &
 	mon=$!
 	sleep 2
@@ -266,6 +266,7 @@ else
 	kill "$hdd"; wait "$hdd"; echo "hostdevd exit $?" >> /tmp/hostdevd.log
 	echo "--- hostdevd.log (tail)"; grep -v "uevent\|tree " /tmp/hostdevd.log | tail -n 25
 	check "hostdevd InUse: hostdevd exits 0 on SIGTERM" has /tmp/hostdevd.log "hostdevd exit 0"
+	check "hostdevd InUse: no warning about the stopped domains' devices" hasnt /tmp/hostdevd.log "in the definition of domain"
 	note "part 3 done"
 fi
 echo "--- libvirtd.log (tail)"; tail -n 20 /var/log/libvirt/libvirtd.log 2>/dev/null
