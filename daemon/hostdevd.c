@@ -1204,6 +1204,77 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* ---- libvirt's domain events: InUse current without a rebuild ---- */
+
+/* a guest's start or stop is a burst of events (defined, started,
+ * resumed; device events): one refresh after it settles */
+#define DOMAIN_EVENTS_SETTLE_USEC (200 * 1000)
+
+struct domain_watch {
+        struct daemon *d;
+        hd_domain_watch *w;             /* domain/libvirt.c */
+        sd_event_source *io, *settle;
+};
+
+static int on_domain_settled(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct domain_watch *dw = userdata;
+
+        logf_(7, "libvirt domain events: which guest uses which device, asked afresh");
+        in_use_refresh(dw->d);  /* daemon/methods-boot.c: PropertiesChanged(InUse) */
+        return 0;
+}
+
+static int on_domain_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct domain_watch *dw = userdata;
+        int enabled = SD_EVENT_OFF, r;
+
+        (void) hd_domain_watch_ack(dw->w);
+        if (sd_event_source_get_enabled(dw->settle, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                return 0;       /* a refresh is already due */
+        r = sd_event_source_set_time_relative(dw->settle, DOMAIN_EVENTS_SETTLE_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(dw->settle, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                logf_(4, "libvirt domain events: %s; InUse asked now", strerror(-r));
+                in_use_refresh(dw->d);
+        }
+        return 0;
+}
+
+/* Where libvirt is asked (the live host, or --connect other than none),
+ * follow its domain events; elsewhere, or without libvirt's client
+ * library, InUse changes at rebuilds only. */
+static int domain_watch_start(struct daemon *d, struct domain_watch *dw) {
+        int r;
+
+        dw->d = d;
+        if (d->connect ? streq_(d->connect, "none") : d->sysroot != NULL)
+                return 0;
+        r = hd_domain_watch_new(d->ctx, d->connect, &dw->w);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                logf_(6, "not following libvirt's domain events: %s", hd_ctx_get_error(d->ctx) ?: strerror(-r));
+                return 0;
+        }
+        r = sd_event_add_io(d->event, &dw->io, hd_domain_watch_get_fd(dw->w), EPOLLIN, on_domain_event, dw);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &dw->settle, CLOCK_MONOTONIC, DOMAIN_EVENTS_SETTLE_USEC, 0,
+                                               on_domain_settled, dw);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(dw->settle, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        logf_(6, "following libvirt's domain events (%s)", d->connect ?: "the default URI");
+        return 0;
+}
+
+static void domain_watch_stop(struct domain_watch *dw) {
+        dw->io = sd_event_source_unref(dw->io);
+        dw->settle = sd_event_source_unref(dw->settle);
+        dw->w = hd_domain_watch_free(dw->w);
+}
+
 /* ---- main ---- */
 
 static void help(void) {
@@ -1261,6 +1332,7 @@ int main(int argc, char **argv) {
         };
         struct daemon d = {};
         struct monitor mo = {};
+        struct domain_watch dw = {};
         const char *address = NULL, *state_dir = NULL;
         /* the event loop must not wait for a --direct hostdevctl's lock
          * past the watchdog (WatchdogSec=30s): 10 s, then Busy */
@@ -1329,6 +1401,12 @@ int main(int argc, char **argv) {
             (r = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0)
                 goto fail;
 
+        /* before the first tree: a guest that starts meanwhile is seen */
+        r = domain_watch_start(&d, &dw);
+        if (r < 0) {
+                logf_(3, "cannot follow libvirt's domain events: %s", strerror(-r));
+                goto fail;
+        }
         /* a transaction a crash interrupted is finished or undone first
          * (daemon/methods.c), as `hostdevctl recover` would */
         recover_at_start(&d);
@@ -1387,6 +1465,7 @@ fail:
         if (r < 0)
                 logf_(3, "hostdevd: %s", strerror(-r));
         sd_bus_flush_close_unref(d.bus);
+        domain_watch_stop(&dw);
         if (mo.mon)
                 udev_monitor_unref(mo.mon);
         if (mo.udev)

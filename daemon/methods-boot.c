@@ -445,6 +445,9 @@ static int in_use_cmp(const void *a, const void *b) {
  * uses it, else NULL */
 static char *reason_of(struct daemon *d, hd_domain_usage *u, hd_device *dev) {
         const char *kind = NULL, *id = NULL;
+        const hd_domain_use **uses = NULL;
+        size_t n = 0;
+        bool running = false;
         char *why = NULL;
 
         if (hd_device_get_cap_type(dev) == HD_CAP_PCI) {
@@ -456,6 +459,15 @@ static char *reason_of(struct daemon *d, hd_domain_usage *u, hd_device *dev) {
                 id = id ? id + 1 : NULL;
         }
         if (!kind || !id)
+                return NULL;
+        /* only where a running domain uses it: the question itself warns
+         * about each device a stopped domain names, at every refresh */
+        if (hd_domain_usage_find(u, dev, &uses, &n) < 0)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                running |= uses[i]->running;
+        free(uses);
+        if (!running)
                 return NULL;
         if (hd_domain_usage_check(u, d->ctx, kind, id, &why) != 1) {
                 free(why);

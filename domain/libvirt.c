@@ -16,8 +16,13 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -34,7 +39,10 @@
  * most of what a single-device verb costs.  Without libvirt installed,
  * everything but the domain questions still works. */
 #define LIBVIRT_SONAME "libvirt.so.0"
-#define LIBVIRT_SYMS(X) X(virConnectClose) X(virConnectGetURI) X(virConnectListAllDomains) X(virConnectOpen) X(virConnectOpenReadOnly) X(virDomainAttachDeviceFlags) X(virDomainDetachDeviceFlags) X(virDomainFree) X(virDomainGetName) X(virDomainGetXMLDesc) X(virDomainIsActive) X(virDomainLookupByName) X(virDomainLookupByUUIDString) X(virGetLastError) X(virNetworkFree) X(virNetworkGetXMLDesc) X(virNetworkLookupByName) X(virSetErrorFunc)
+#define LIBVIRT_SYMS(X) X(virConnectClose) X(virConnectGetURI) X(virConnectListAllDomains) X(virConnectOpen) X(virConnectOpenReadOnly) X(virDomainAttachDeviceFlags) X(virDomainDetachDeviceFlags) X(virDomainFree) X(virDomainGetName) X(virDomainGetXMLDesc) X(virDomainIsActive) X(virDomainLookupByName) X(virDomainLookupByUUIDString) X(virGetLastError) X(virNetworkFree) X(virNetworkGetXMLDesc) X(virNetworkLookupByName) X(virSetErrorFunc) \
+        X(virEventRegisterDefaultImpl) X(virEventRunDefaultImpl) X(virEventAddTimeout) X(virEventUpdateTimeout) \
+        X(virConnectDomainEventRegisterAny) X(virConnectDomainEventDeregisterAny) X(virConnectRegisterCloseCallback) \
+        X(virConnectUnregisterCloseCallback) X(virConnectSetKeepAlive)
 #define DECLARE_SYM(f) static typeof(f) *sym_##f;
 LIBVIRT_SYMS(DECLARE_SYM)
 
@@ -875,4 +883,329 @@ _public_ void hd_vfio_holders_free(hd_vfio_holder *v, size_t n) {
         for (size_t i = 0; v && i < n; i++)
                 free(v[i].comm);
         free(v);
+}
+
+/* ---- hd_domain_watch: libvirt's domain events as a readable fd ----
+ *
+ * One thread of the library's runs libvirt's default event loop for every
+ * watch of the process.  It alone touches a watch's connection once the
+ * watch is listed (the first connect is the creator's, before): it
+ * reconnects lost ones between iterations and tears down freed ones, so no
+ * event callback can run for a watch after its teardown (libvirt
+ * dispatches them inside virEventRunDefaultImpl, on this thread).  The
+ * callbacks only write the watch's eventfd. */
+
+enum { WATCH_LIFECYCLE, WATCH_ADDED, WATCH_REMOVED, WATCH_REMOVAL_FAILED, _WATCH_MAX };
+#define WATCH_RETRY_FIRST_MS 1000
+#define WATCH_RETRY_MAX_MS 60000
+
+struct hd_domain_watch {
+        hd_ctx *ctx;                    /* a reference */
+        char *uri;                      /* NULL: libvirt's default */
+        int efd;
+        virConnectPtr conn;             /* NULL: not connected */
+        int cb[_WATCH_MAX];             /* callback ids, -1 none */
+        bool close_cb;
+        atomic_bool lost;               /* the connection closed (libvirt's close callback) */
+        unsigned backoff_ms;
+        uint64_t next_try;              /* CLOCK_MONOTONIC ms of the next connect */
+        bool listed, dying, gone;       /* under watch_lock */
+        hd_domain_watch *next;
+};
+
+static pthread_once_t event_once = PTHREAD_ONCE_INIT;
+static int event_state;                 /* 0 registered, <0 failed */
+static int wake_timer = -1;             /* wakes the loop (0: now, N ms, -1 off) */
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_cond = PTHREAD_COND_INITIALIZER;
+static hd_domain_watch *watches;        /* the listed ones, under watch_lock */
+static bool loop_running, loop_joinable;
+static pthread_t loop_thread;
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void wake_cb(int timer, void *opaque _unused_) {
+        /* the loop iteration returns; the thread reschedules */
+        sym_virEventUpdateTimeout(timer, -1);
+}
+
+static void event_register(void) {
+        if (sym_virEventRegisterDefaultImpl() < 0) {
+                event_state = -EIO;
+                return;
+        }
+        wake_timer = sym_virEventAddTimeout(-1, wake_cb, NULL, NULL);
+        if (wake_timer < 0)
+                event_state = -EIO;
+}
+
+static void wake_loop(void) {
+        sym_virEventUpdateTimeout(wake_timer, 0);
+}
+
+static void watch_signal(hd_domain_watch *w) {
+        uint64_t one = 1;
+        /* a full counter (never in practice) is still readable */
+        (void) !write(w->efd, &one, sizeof(one));
+}
+
+static int on_lifecycle(virConnectPtr conn _unused_, virDomainPtr dom _unused_, int event, int detail _unused_,
+                        void *opaque) {
+        /* what the in-use answer reads: active or not, and the definition */
+        if (event == VIR_DOMAIN_EVENT_DEFINED || event == VIR_DOMAIN_EVENT_UNDEFINED ||
+            event == VIR_DOMAIN_EVENT_STARTED || event == VIR_DOMAIN_EVENT_STOPPED ||
+            event == VIR_DOMAIN_EVENT_CRASHED)
+                watch_signal(opaque);
+        return 0;
+}
+
+static void on_device(virConnectPtr conn _unused_, virDomainPtr dom _unused_, const char *alias _unused_,
+                      void *opaque) {
+        watch_signal(opaque);
+}
+
+static void on_close(virConnectPtr conn _unused_, int reason _unused_, void *opaque) {
+        hd_domain_watch *w = opaque;
+        atomic_store(&w->lost, true);
+        wake_loop();
+}
+
+static const char *watch_where(const hd_domain_watch *w) {
+        return w->uri ?: "default URI";
+}
+
+static void watch_disconnect(hd_domain_watch *w) {
+        if (!w->conn)
+                return;
+        for (size_t i = 0; i < _WATCH_MAX; i++)
+                if (w->cb[i] >= 0) {
+                        (void) sym_virConnectDomainEventDeregisterAny(w->conn, w->cb[i]);
+                        w->cb[i] = -1;
+                }
+        if (w->close_cb)
+                (void) sym_virConnectUnregisterCloseCallback(w->conn, on_close);
+        w->close_cb = false;
+        sym_virConnectClose(w->conn);
+        w->conn = NULL;
+}
+
+/* 0 connected and every callback registered; <0 (logged at debug) */
+static int watch_connect(hd_domain_watch *w) {
+        static const int ids[_WATCH_MAX] = {
+                [WATCH_LIFECYCLE] = VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                [WATCH_ADDED] = VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                [WATCH_REMOVED] = VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                [WATCH_REMOVAL_FAILED] = VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+        };
+        virConnectDomainEventGenericCallback cbs[_WATCH_MAX] = {
+                [WATCH_LIFECYCLE] = VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+                [WATCH_ADDED] = VIR_DOMAIN_EVENT_CALLBACK(on_device),
+                [WATCH_REMOVED] = VIR_DOMAIN_EVENT_CALLBACK(on_device),
+                [WATCH_REMOVAL_FAILED] = VIR_DOMAIN_EVENT_CALLBACK(on_device),
+        };
+
+        atomic_store(&w->lost, false);
+        /* the default URI only where a daemon listens: never one started
+         * for the purpose (qemu:///session autostarts one) */
+        if (!w->uri && !libvirt_daemon_present(w->ctx)) {
+                log_debug(w->ctx, "libvirt (%s): no libvirt daemon runs here (no socket in /run/libvirt)",
+                          watch_where(w));
+                return -ENOENT;
+        }
+        w->conn = sym_virConnectOpenReadOnly(w->uri);
+        if (!w->conn) {
+                log_debug(w->ctx, "libvirt (%s) cannot be reached: %s", watch_where(w), last_error());
+                return -ECONNREFUSED;
+        }
+        /* a hung daemon is a lost connection too (remote drivers only) */
+        (void) sym_virConnectSetKeepAlive(w->conn, 5, 3);
+        w->close_cb = sym_virConnectRegisterCloseCallback(w->conn, on_close, w, NULL) == 0;
+        for (size_t i = 0; i < _WATCH_MAX; i++) {
+                w->cb[i] = sym_virConnectDomainEventRegisterAny(w->conn, NULL, ids[i], cbs[i], w, NULL);
+                /* an older daemon without the device events: lifecycle only */
+                if (w->cb[i] < 0 && i == WATCH_LIFECYCLE) {
+                        log_debug(w->ctx, "libvirt (%s): cannot follow domain events: %s", watch_where(w),
+                                  last_error());
+                        watch_disconnect(w);
+                        return -EIO;
+                }
+        }
+        return 0;
+}
+
+/* Between two iterations of the loop, under watch_lock: freed watches
+ * torn down, lost ones reconnected when due; the wake timer set for the
+ * next due one. */
+static void watch_tend(void) {
+        uint64_t now = now_ms(), next = UINT64_MAX;
+
+        for (hd_domain_watch **p = &watches; *p;) {
+                hd_domain_watch *w = *p;
+                if (w->dying) {
+                        watch_disconnect(w);
+                        *p = w->next;
+                        w->gone = true;
+                        pthread_cond_broadcast(&watch_cond);
+                        continue;
+                }
+                if (atomic_load(&w->lost) && w->conn) {
+                        log_info(w->ctx, "libvirt (%s): the connection closed; connecting again", watch_where(w));
+                        watch_disconnect(w);
+                        w->backoff_ms = 0;
+                        w->next_try = now;
+                }
+                if (!w->conn && now >= w->next_try) {
+                        if (watch_connect(w) == 0) {
+                                log_info(w->ctx, "libvirt (%s): following domain events again", watch_where(w));
+                                w->backoff_ms = 0;
+                                /* what changed meanwhile is unknown */
+                                watch_signal(w);
+                        } else {
+                                w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : WATCH_RETRY_FIRST_MS;
+                                if (w->backoff_ms > WATCH_RETRY_MAX_MS)
+                                        w->backoff_ms = WATCH_RETRY_MAX_MS;
+                                w->next_try = now_ms() + w->backoff_ms;
+                        }
+                }
+                if (!w->conn && w->next_try < next)
+                        next = w->next_try;
+                p = &w->next;
+        }
+        if (next == UINT64_MAX)
+                sym_virEventUpdateTimeout(wake_timer, -1);
+        else {
+                now = now_ms();
+                sym_virEventUpdateTimeout(wake_timer, next > now ? (int) (next - now) : 0);
+        }
+}
+
+static void *loop_main(void *arg _unused_) {
+        pthread_mutex_lock(&watch_lock);
+        for (;;) {
+                watch_tend();
+                if (!watches)
+                        break;
+                pthread_mutex_unlock(&watch_lock);
+                (void) sym_virEventRunDefaultImpl();
+                pthread_mutex_lock(&watch_lock);
+        }
+        loop_running = false;
+        pthread_cond_broadcast(&watch_cond);
+        pthread_mutex_unlock(&watch_lock);
+        return NULL;
+}
+
+_public_ hd_domain_watch *hd_domain_watch_free(hd_domain_watch *w) {
+        if (!w)
+                return NULL;
+        pthread_mutex_lock(&watch_lock);
+        if (w->listed) {
+                w->dying = true;
+                wake_loop();
+                while (!w->gone)
+                        pthread_cond_wait(&watch_cond, &watch_lock);
+        }
+        /* the last one: the thread ends (a later watch starts another) */
+        while (!watches && loop_running)
+                pthread_cond_wait(&watch_cond, &watch_lock);
+        if (!watches && loop_joinable) {
+                (void) pthread_join(loop_thread, NULL);
+                loop_joinable = false;
+        }
+        pthread_mutex_unlock(&watch_lock);
+        watch_disconnect(w);    /* never listed: the creator's */
+        if (w->efd >= 0)
+                close(w->efd);
+        hd_ctx_unref(w->ctx);
+        free(w->uri);
+        free(w);
+        return NULL;
+}
+
+static void watch_freep(hd_domain_watch **w) { hd_domain_watch_free(*w); }
+
+_public_ int hd_domain_watch_new(hd_ctx *ctx, const char *uri, hd_domain_watch **ret) {
+        _cleanup_(watch_freep) hd_domain_watch *w = NULL;
+        const char *where = uri ?: "default URI";
+        sigset_t all, saved;
+        int r;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        hd_error_clear(ctx);
+        if (uri && streq(uri, "none"))
+                return hd_error(ctx, -ENOENT, "libvirt is not asked (--connect none)");
+        if (!uri && !hd_ctx_is_live(ctx))
+                return hd_error(ctx, -ENOENT, "libvirt is not asked about a sysroot without a URI");
+        if ((r = libvirt_load(ctx)) < 0)
+                return hd_error(ctx, r, "libvirt (%s) cannot be followed: libvirt's client library (" LIBVIRT_SONAME
+                                ") is not installed", where);
+        (void) pthread_once(&event_once, event_register);
+        if (event_state < 0)
+                return hd_error(ctx, event_state, "libvirt (%s) cannot be followed: libvirt's event loop: %s", where,
+                                last_error());
+        sym_virSetErrorFunc(NULL, quiet_error);
+
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->efd = -1;
+        for (size_t i = 0; i < _WATCH_MAX; i++)
+                w->cb[i] = -1;
+        w->ctx = hd_ctx_ref(ctx);
+        if (uri && !(w->uri = strdup(uri)))
+                return -ENOMEM;
+        w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (w->efd < 0)
+                return negative_errno();
+
+        pthread_mutex_lock(&watch_lock);
+        if (!loop_running) {
+                /* the one before has left its loop: it only returns now */
+                if (loop_joinable)
+                        (void) pthread_join(loop_thread, NULL);
+                loop_joinable = false;
+                /* no signal of the application's lands on this thread */
+                sigfillset(&all);
+                pthread_sigmask(SIG_SETMASK, &all, &saved);
+                r = -pthread_create(&loop_thread, NULL, loop_main, NULL);
+                pthread_sigmask(SIG_SETMASK, &saved, NULL);
+                if (r < 0) {
+                        pthread_mutex_unlock(&watch_lock);
+                        return r;
+                }
+                loop_running = loop_joinable = true;
+        }
+        /* the first connect here: a caller that acts right after sees its
+         * events; a failure is retried by the thread */
+        if (watch_connect(w) < 0) {
+                w->backoff_ms = WATCH_RETRY_FIRST_MS;
+                w->next_try = now_ms() + w->backoff_ms;
+                log_info(ctx, "libvirt (%s) cannot be followed yet; trying again in the background", where);
+        }
+        w->next = watches;
+        watches = w;
+        w->listed = true;
+        wake_loop();
+        pthread_mutex_unlock(&watch_lock);
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
+_public_ int hd_domain_watch_get_fd(hd_domain_watch *w) {
+        return w ? w->efd : -EINVAL;
+}
+
+_public_ int hd_domain_watch_ack(hd_domain_watch *w) {
+        uint64_t n;
+
+        if (!w)
+                return -EINVAL;
+        if (read(w->efd, &n, sizeof(n)) != (ssize_t) sizeof(n))
+                return errno == EAGAIN ? 0 : -errno;
+        return n > INT_MAX ? INT_MAX : (int) n;
 }

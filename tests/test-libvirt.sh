@@ -8,6 +8,7 @@ set -u
 . "$(dirname "$0")/common.sh"
 : "${HOSTDEVCTL_FAKE:=$SRCDIR/build/tests/hostdevctl-fake}"
 : "${TEST_LIBVIRT:=$SRCDIR/build/tests/test-libvirt}"
+: "${TEST_DOMAIN_WATCH:=$SRCDIR/build/tests/test-domain-watch}"
 
 # run a TAP-producing program, renumbering its tests into ours
 sub_tap() {
@@ -29,6 +30,8 @@ ST=$TMP/state
 
 # --- the library API (domain/libvirt.c)
 sub_tap "$TEST_LIBVIRT" "$F" "$URI"
+# hd_domain_watch: libvirt's domain events (test:///default, in-process)
+sub_tap "$TEST_DOMAIN_WATCH" "$F"
 
 hdl() { "$HOSTDEVCTL" --sysroot "$F" --connect "$URI" "$@"; }
 hdf() { "$HOSTDEVCTL_FAKE" --sysroot "$F" --state-dir "$ST" --connect "$URI" "$@"; }
@@ -172,6 +175,11 @@ else
                 "$HOSTDEVCTL" --sysroot "$F" nodedev-dumpxml 01:00.0 > "$TMP/nolv.xml" 2>&1 &&
                 "$HOSTDEVCTL" --sysroot "$F" nodedev-dumpxml 01:00.0 | cmp -s - "$TMP/nolv.xml" \
                 && ok "without libvirt.so.0: nodedev-dumpxml unchanged" || fail "without libvirt.so.0: nodedev-dumpxml unchanged"
+        unshare -Urm sh -c 'mount --bind /dev/null "$1" && shift && "$@"' _ "$LVSO" \
+                "$TEST_DOMAIN_WATCH" "$F" > "$TMP/nolv.tap" 2>&1
+        grep -q '^ok .* - without libvirt.s client library: -EOPNOTSUPP' "$TMP/nolv.tap" \
+                && ok "without libvirt.so.0: no domain watch (-EOPNOTSUPP)" \
+                || fail "without libvirt.so.0: no domain watch (-EOPNOTSUPP)" "$(head -c 400 "$TMP/nolv.tap")"
 fi
 
 # --- attach

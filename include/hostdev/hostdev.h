@@ -514,6 +514,40 @@ int hd_domain_usage_get(hd_ctx *ctx, hd_nodedev_list *list, unsigned flags, hd_d
  * with the reason in *@ret_reason (caller frees). */
 int hd_domain_usage_check(hd_domain_usage *u, hd_ctx *ctx, const char *kind, const char *id, char **ret_reason);
 /**
+ * hd_domain_watch_new: follow libvirt's domain events at @uri (NULL:
+ * libvirt's default URI), for a caller that keeps its answers of
+ * hd_domain_usage_* current.  hd_domain_watch_get_fd() is an fd (an
+ * eventfd) that becomes readable when a domain was started, stopped,
+ * defined or undefined, or a device was attached to or detached from a
+ * domain (libvirt's LIFECYCLE, DEVICE_ADDED, DEVICE_REMOVED and
+ * DEVICE_REMOVAL_FAILED events), and again when the watch connected after
+ * libvirt was unreachable (what changed meanwhile is unknown): the caller
+ * asks libvirt afresh then.  hd_domain_watch_ack() drains it: the number
+ * of signals since the last call (0 none; -errno).
+ *
+ * Decides as hd_domain_usage_new() whether libvirt is asked at all:
+ * -ENOENT for @uri "none" and for a sysroot without @uri (no watch then,
+ * the context's error says why); -EOPNOTSUPP without libvirt's client
+ * library.  Otherwise it connects (read-only) at once and returns 0 even
+ * when libvirt cannot be reached (no libvirt daemon socket for the
+ * default URI, or libvirt refuses): it tries again in the background, 1 s
+ * after, then doubling up to 60 s, and likewise when the connection
+ * closes (libvirtd stopped or restarted; keepalive 5 s x 3).
+ *
+ * The events arrive on one thread of the library's for every watch of the
+ * process, which runs libvirt's default event loop implementation: the
+ * first watch registers it (virEventRegisterDefaultImpl, once per process;
+ * an application that runs its own libvirt event loop in the same process
+ * must not use a watch).  That thread logs through @ctx's log function
+ * (connection lost and back, at info and debug); @ctx is held until the
+ * watch is freed.
+ */
+typedef struct hd_domain_watch hd_domain_watch;
+int hd_domain_watch_new(hd_ctx *ctx, const char *uri, hd_domain_watch **ret);
+int hd_domain_watch_get_fd(hd_domain_watch *w);
+int hd_domain_watch_ack(hd_domain_watch *w);
+hd_domain_watch *hd_domain_watch_free(hd_domain_watch *w);
+/**
  * hd_domain_attach_xml / hd_domain_detach_xml: virDomainAttachDeviceFlags /
  * virDomainDetachDeviceFlags of @xml on @domain; @live and @config as
  * virsh's --live and --config (neither: libvirt's "current").  -ENOENT

@@ -20,7 +20,8 @@
 # image with libvirt's daemon and qemu-system-x86 (build-debian-root.sh
 # --libvirt), intel_iommu=on, and for this boot only a pcie-pci-bridge with two
 # e1000 (03:01.0, 03:02.0: one IOMMU group): debian-root/libvirt.sh attaches
-# 01:00.0 to a TCG domain and runs hostdev's qemu hook (docs/libvirt.md).
+# 01:00.0 to a TCG domain and runs hostdev's qemu hook (docs/libvirt.md), and
+# watches hostdevd's InUse follow libvirt's domain events.
 #
 # QEMU loads the kernel and initramfs directly: they are read out of the
 # image with debugfs after each boot.  Prints PASS/FAIL lines and
@@ -74,6 +75,32 @@ grub_cmdline() {
 	awk '/^[ \t]*linux[ \t]/ { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' "$W/grub.cfg"
 }
 
+# payload_daemon DIR: for the libvirt boot's hostdevd checks (debian-root/
+# libvirt.sh, part 3), hostdevd of this build and the host's dbus-daemon,
+# dbus-send and dbus-monitor, the libraries the image lacks in DIR/lib (the
+# image is the host's Debian release), the guest's bus configuration and
+# hostdevd's bus policy; nothing when hostdevd was not built (the checks skip)
+payload_daemon() {
+	local p=$1 hdd=${HOSTDEVD:-$(dirname "$(dirname "$HOSTDEVCTL")")/daemon/hostdevd} b bin lib
+	[ -x "$hdd" ] || return 0
+	for b in dbus-daemon dbus-send dbus-monitor; do command -v $b >/dev/null || return 0; done
+	mkdir -p "$p/lib"
+	cp "$hdd" "$p/hostdevd"
+	for b in "$hdd" dbus-daemon dbus-send dbus-monitor; do
+		bin=$b
+		case $b in */*) ;; *) bin=$(command -v "$b"); cp -L "$bin" "$p/$b" ;; esac
+		for lib in $(ldd "$bin" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p'); do
+			case ${lib##*/} in libhostdev.so.*) continue ;; esac
+			[ -e "$p/lib/${lib##*/}" ] && continue
+			# the image's own (glibc, libxml2 and its ICU, ...) stay
+			debugfs -R "stat /usr/lib/x86_64-linux-gnu/${lib##*/}" "$W/root.img" 2>/dev/null | grep -q '^Inode:' ||
+				cp -L "$lib" "$p/lib/"
+		done
+	done
+	cp "$HERE/dbus-system.conf" "$p/dbus-system.conf"
+	cp "$HDVM_REPO/daemon/data/org.hostdev.Hostdev1.conf" "$p/"
+}
+
 boot() { # N|NAME CMDLINE [QEMU-ARGS...]: step debian-root/bootN.sh or NAME.sh
 	local n=$1 cmdline=$2 p step
 	shift 2
@@ -86,6 +113,7 @@ boot() { # N|NAME CMDLINE [QEMU-ARGS...]: step debian-root/bootN.sh or NAME.sh
 	cp "$HERE/debian-root/lib.sh" "$p/lib.sh"
 	cp "$HERE/debian-root/$step.sh" "$p/step.sh"
 	[ "$MODE" = root ] || cp "$HDVM_REPO/scripts/libvirt/qemu-hook" "$p/qemu-hook"
+	[ "$MODE" = root ] || payload_daemon "$p"
 	truncate -s 32M "$W/payload$n.img"
 	mkfs.ext4 -q -F -d "$p" "$W/payload$n.img" || return 1
 	extract "/boot/vmlinuz-$KVER" "$W/vmlinuz" || { echo "FAIL boot $n: no /boot/vmlinuz-$KVER in the image"; return 1; }

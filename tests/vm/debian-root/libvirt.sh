@@ -9,6 +9,10 @@
 #           domain with the two e1000 behind the PCIe-to-PCI bridge (one IOMMU
 #           group) as unmanaged hostdevs; start moves both to vfio-pci,
 #           destroy gives both back to e1000.
+#   part 3: hostdevd on a system bus in the guest: a domain holding 01:00.0
+#           started and destroyed changes the InUse property of 01:00.0's
+#           object (PropertiesChanged) through libvirt's domain events;
+#           after libvirtd restarts, the watch connects again.
 . /hdtest/lib.sh
 export LIBVIRT_DEFAULT_URI=qemu:///system
 T0=$(cut -d. -f1 /proc/uptime)
@@ -201,6 +205,69 @@ else
 	wait_for 30 sh -c ". /hdtest/lib.sh; is_drv $a e1000 && is_drv $b e1000"
 	check "libvirt hook: destroy gave both back to e1000" sh -c ". /hdtest/lib.sh; is_drv $a e1000 && is_drv $b e1000"
 	note "part 2 done"
+fi
+# --- part 3: hostdevd's InUse follows libvirt's domain events ---------------
+if [ ! -x /hdtest/hostdevd ] || [ ! -x /hdtest/dbus-daemon ]; then
+	skip "hostdevd InUse: no hostdevd or dbus-daemon in the payload (hostdevd was not built)"
+else
+	HDL() { LD_LIBRARY_PATH=/hdtest:/hdtest/lib "$@"; }
+	mkdir -p /run/dbus /usr/share/dbus-1/system.d
+	cp /hdtest/org.hostdev.Hostdev1.conf /usr/share/dbus-1/system.d/
+	[ -s /etc/machine-id ] || echo 6864746573746775657374000000000a > /etc/machine-id
+	HDL /hdtest/dbus-daemon --config-file=/hdtest/dbus-system.conf --fork --nopidfile
+	wait_for 10 test -S /run/dbus/system_bus_socket
+	LD_LIBRARY_PATH=/hdtest:/hdtest/lib /hdtest/hostdevd --system -v -v > /tmp/hostdevd.log 2>&1 &
+	hdd=$!
+	owned() { HDL /hdtest/dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.NameHasOwner string:org.hostdev.Hostdev1 | grep -q 'boolean true'; }
+	wait_for 60 owned
+	check "hostdevd InUse: hostdevd serves on the system bus" owned
+	check "hostdevd InUse: it follows libvirt's domain events" has /tmp/hostdevd.log "following libvirt's domain events (the default URI)"
+	GPU=/org/hostdev/Hostdev1/devices/pci_5f0000_5f01_5f00_5f0
+	inuse() { HDL /hdtest/dbus-send --system --print-reply --dest=org.hostdev.Hostdev1 "$GPU" \
+		org.freedesktop.DBus.Properties.Get string:org.hostdev.Hostdev1.Device string:InUse |
+		sed -n 's/^ *variant *string "\(.*\)"$/\1/p'; }
+	inuse_has() { inuse | grep -q -- "$1"; }
+	inuse_empty() { [ "$(inuse)" = "" ] && inuse >/dev/null; }
+	check "hostdevd InUse: 01:00.0 has none before" inuse_empty
+	LD_LIBRARY_PATH=/hdtest/lib /hdtest/dbus-monitor --system "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path='$GPU'" \
+		> /tmp/props.txt 2>&1 &
+	mon=$!
+	sleep 2
+	sed 's/hdvm1/hdvm3/; s|<memballoon|<hostdev mode="subsystem" type="pci" managed="yes"><source><address domain="0x0000" bus="0x01" slot="0x00" function="0x0"/></source></hostdev>\n    <memballoon|' \
+		/tmp/hdvm1.xml > /tmp/hdvm3.xml
+	check "hostdevd InUse: define hdvm3 holding 01:00.0 (managed)" V define /tmp/hdvm3.xml
+	V start hdvm3 > /tmp/start3.txt 2>&1; echo "start rc=$?" >> /tmp/start3.txt; cat /tmp/start3.txt
+	check "hostdevd InUse: start hdvm3" has /tmp/start3.txt "start rc=0"
+	wait_for 60 inuse_has "running domain 'hdvm3'"
+	check "hostdevd InUse: InUse of 01:00.0 names hdvm3" inuse_has "running domain 'hdvm3'"
+	note "hdvm3 started; InUse: $(inuse)"
+	sleep 1
+	check "hostdevd InUse: PropertiesChanged(InUse) with hdvm3 on 01:00.0's object" has /tmp/props.txt "used by running domain 'hdvm3'"
+	check "hostdevd InUse: asked afresh after libvirt's events" has /tmp/hostdevd.log "libvirt domain events: which guest uses which device, asked afresh"
+	V destroy hdvm3 > /tmp/destroy3.txt 2>&1; echo "destroy rc=$?" >> /tmp/destroy3.txt; cat /tmp/destroy3.txt
+	wait_for 60 inuse_empty
+	check "hostdevd InUse: destroy: InUse of 01:00.0 empty again" inuse_empty
+	sleep 1
+	check "hostdevd InUse: destroy: PropertiesChanged(InUse) again" sh -c '[ "$(grep -c "string \"InUse\"" /tmp/props.txt)" -ge 2 ] || { cat /tmp/props.txt; exit 1; }'
+	# libvirtd goes away and comes back: the watch connects again
+	kill "$(cat /run/libvirtd.pid 2>/dev/null)" 2>/dev/null
+	wait_for 30 sh -c '! test -S /run/libvirt/libvirt-sock'
+	sleep 2
+	/usr/sbin/libvirtd --daemon
+	wait_for 120 test -S /run/libvirt/libvirt-sock
+	wait_for 90 grep -q "following domain events again" /tmp/hostdevd.log
+	check "hostdevd InUse: after libvirtd's restart it follows domain events again" has /tmp/hostdevd.log "following domain events again"
+	V start hdvm3 > /tmp/start3b.txt 2>&1; echo "start rc=$?" >> /tmp/start3b.txt
+	wait_for 60 inuse_has "running domain 'hdvm3'"
+	check "hostdevd InUse: after the restart a start is seen again" inuse_has "running domain 'hdvm3'"
+	V destroy hdvm3 >/dev/null 2>&1
+	kill "$mon" 2>/dev/null
+	kill "$hdd"; wait "$hdd"; echo "hostdevd exit $?" >> /tmp/hostdevd.log
+	echo "--- hostdevd.log (tail)"; grep -v "uevent\|tree " /tmp/hostdevd.log | tail -n 25
+	check "hostdevd InUse: hostdevd exits 0 on SIGTERM" has /tmp/hostdevd.log "hostdevd exit 0"
+	check "hostdevd InUse: no warning about the stopped domains' devices" hasnt /tmp/hostdevd.log "in the definition of domain"
+	note "part 3 done"
 fi
 echo "--- libvirtd.log (tail)"; tail -n 20 /var/log/libvirt/libvirtd.log 2>/dev/null
 V destroy hdvm1 >/dev/null 2>&1; V destroy hdvm2 >/dev/null 2>&1
