@@ -38,9 +38,13 @@ static int check_flags(sd_bus_message *m, const char *verb, uint64_t flags, uint
 }
 
 /* hostdevctl's error_exit(): "VERB: the context's error", Refused for
- * -EBUSY (exit status 2), InvalidArgument for -EINVAL, else Failed */
+ * -EBUSY (exit status 2), InvalidArgument for -EINVAL, Busy for
+ * -ETIMEDOUT (the state lock), else Failed */
 static int reply_error(struct daemon *d, sd_bus_message *m, const char *verb, int r) {
-        return sd_bus_reply_method_errorf(m, r == -EBUSY ? ERROR_REFUSED : r == -EINVAL ? ERROR_INVALID
+        /* -ETIMEDOUT: the state lock (hd_ctx_set_lock_timeout), Busy as
+         * the other writes' */
+        return sd_bus_reply_method_errorf(m, r == -ETIMEDOUT ? ERROR_BUSY : r == -EBUSY ? ERROR_REFUSED
+                                             : r == -EINVAL ? ERROR_INVALID
                                              : r == -ENOENT ? ERROR_NOT_FOUND : ERROR_FAILED,
                                           "%s: %s", verb, hd_ctx_get_error(d->ctx) ?: strerror(-r));
 }
