@@ -161,7 +161,7 @@ if [ -s "$W/list.sorted" ]; then
         say "first ListDevices after an event ($(wc -l < "$W/list.sorted") events): p50 $(q 0.5) ms, p99 $(q 0.99) ms"
 fi
 line=$(grep '^Detach (dry run)' "$W/lat" || true)
-say "live host, ${line:-Detach (dry run): no answer}: each a write's preparation (before issue 12's last round a full enumeration, ~2 s at N=5000)"
+say "live host, ${line:-Detach (dry run): no answer} (a write's preparation: the queued uevents, the device and its group read again)"
 say "full enumerations in the namespace: $(grep -c 'tree rebuilt' "$W/ns-daemon.log") (1: the start; every event placed)"
 say "RSS of the live daemon after the events: $(sed -n 's/^rss=//p' "$W/lat") MB"
 cp "$W/ns-daemon.log" "$BENCH_DIR/daemon-ns-$N.log"     # its -v -v log: each event and answer timed

@@ -1043,6 +1043,8 @@ struct update {
         int error;              /* the snapshot could not follow: rebuild */
         unsigned changed;
         bool full;              /* an event or a device not placed: enumerate again */
+        bool differs;           /* a device added, removed or with another snapshot */
+        bool write;             /* a write's round (tree_for_write, tree_after_write) */
         double t0;
 };
 
@@ -1070,6 +1072,7 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 memmove(d->snap + i, d->snap + i + 1, (d->n_snap - i - 1) * sizeof(*d->snap));
                 d->n_snap--;
                 u->changed++;
+                u->differs = true;
                 group_touched(d, group, dev, true);
                 return;
         case HD_NODEDEV_ADDED: {
@@ -1086,6 +1089,7 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 d->snap[i] = e;
                 d->n_snap++;
                 u->changed++;
+                u->differs = true;
                 emit(d, "DeviceAdded", name);
                 /* the devices it took over from its parent: a new parent */
                 for (size_t c = 0; c < hd_device_get_n_children(dev); c++)
@@ -1115,6 +1119,7 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 }
                 snap_free_one(&d->snap[i]);
                 d->snap[i] = e;
+                u->differs = true;
                 emit(d, "DeviceChanged", name);
                 return;
         }
@@ -1173,8 +1178,12 @@ static int update_end(struct daemon *d, struct update *u, const char *by) {
                 return rebuild(d);
         if (u->changed == 0)
                 return 0;
-        free(d->iommu_json);
-        d->iommu_json = NULL;
+        /* ListIommuGroups' answer (drivers, members): a write's devices
+         * read again unchanged keep it */
+        if (u->differs || !u->write) {
+                free(d->iommu_json);
+                d->iommu_json = NULL;
+        }
         d->generation++;
         logf_(7, "tree updated by %s: %u devices changed in %.2f ms (generation %llu)", by, u->changed,
               now_ms() - u->t0, d->generation);
@@ -1280,14 +1289,17 @@ static int tree_update_names(struct daemon *d, const char *const *names, size_t 
         size_t n_paths = 0;
 
         update_begin(d, &u);
+        u.write = true;
         update_drain(d->monitor, &u);
         for (size_t i = 0; !u.full && i < n; i++) {
                 hd_device *dev;
-                int r;
-                if (hd_nodedev_list_lookup(d->list, names[i], &dev) < 0) {
-                        if (!after) {
-                                /* new without an event yet, or no device at
-                                 * all: the enumeration tells */
+                int r = *names[i] && strlen(names[i]) <= MAX_NAME_LEN ? hd_nodedev_list_lookup(d->list, names[i], &dev)
+                                                                      : -EINVAL;
+                if (r < 0) {
+                        /* new without an event yet, or no device at all:
+                         * the enumeration tells (a malformed name is
+                         * answered as it is) */
+                        if (!after && r == -ENODEV) {
                                 logf_(7, "%s is not in the tree: re-reading every device", names[i]);
                                 u.full = true;
                         }
