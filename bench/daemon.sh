@@ -20,8 +20,12 @@
 #                                                       goal < 10 ms
 #       and the first ListDevices after each event (the touched devices'
 #       objects rendered again)
+#   Detach (dry run) on the live host: DETACH_REPS calls one after the
+#       other of one of those PCI functions, p50, p99 (a write's
+#       preparation: the queued uevents, the device and its IOMMU group
+#       read again; no enumeration)
 #
-# Environment: REPS=200 CLIENTS=100 ROUNDS=60 BENCH_DIR=build/bench
+# Environment: REPS=200 CLIENTS=100 ROUNDS=60 DETACH_REPS=20 BENCH_DIR=build/bench
 #   HOSTDEVD, HOSTDEVCTL, DAEMON_CLIENT (default: the build/ ones)
 # Writes BENCH_DIR/daemon-N.txt besides printing.  A benchmark, not a
 # test: MISS marks do not fail it.
@@ -33,6 +37,7 @@ N=${1:-5000}
 REPS=${REPS:-200}
 CLIENTS=${CLIENTS:-100}
 ROUNDS=${ROUNDS:-60}
+DETACH_REPS=${DETACH_REPS:-20}
 BENCH_DIR=${BENCH_DIR:-$TOP/build/bench}
 HOSTDEVD=${HOSTDEVD:-$TOP/build/daemon/hostdevd}
 HOSTDEVCTL=${HOSTDEVCTL:-$TOP/build/tools/hostdevctl}
@@ -135,12 +140,14 @@ for _ in $(seq 600); do
         sleep 0.1
 done
 python3 "$HERE/uevent-latency.py" "$DAEMON_CLIENT" "$A" "$ROUNDS" "$@"
+# a write's preparation on the live host: dry-run Detach calls
+"$DAEMON_CLIENT" "$A" detach "$DETACH_REPS" "${1##*/}"
 echo "rss=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' /proc/$dpid/status)"
 kill "$dpid"; wait "$dpid" 2>/dev/null
 kill "$(cat "$W/ns-bus.pid")" 2>/dev/null
 EONS
 bus_conf "$W/ns-bus.conf" "unix:path=$W/ns-bus"
-HERE=$HERE HOSTDEVD=$HOSTDEVD DAEMON_CLIENT=$DAEMON_CLIENT ROUNDS=$ROUNDS \
+HERE=$HERE HOSTDEVD=$HOSTDEVD DAEMON_CLIENT=$DAEMON_CLIENT ROUNDS=$ROUNDS DETACH_REPS=$DETACH_REPS \
         unshare -Urmn bash "$W/ns.sh" "$T" "$W" "${DEVS[@]}" > "$W/lat" 2> "$W/lat.err" || true
 grep -E '^[0-9]+$' "$W/lat" | sort -n > "$W/lat.sorted" || true
 n=$(wc -l < "$W/lat.sorted")
@@ -153,6 +160,8 @@ if [ -s "$W/list.sorted" ]; then
         q() { awk -v q="$1" '{ v[NR] = $1 } END { i = int(NR * q + 0.999999); if (i < 1) i = 1; print v[i] }' "$W/list.sorted"; }
         say "first ListDevices after an event ($(wc -l < "$W/list.sorted") events): p50 $(q 0.5) ms, p99 $(q 0.99) ms"
 fi
+line=$(grep '^Detach (dry run)' "$W/lat" || true)
+say "live host, ${line:-Detach (dry run): no answer} (a write's preparation: the queued uevents, the device and its group read again)"
 say "full enumerations in the namespace: $(grep -c 'tree rebuilt' "$W/ns-daemon.log") (1: the start; every event placed)"
 say "RSS of the live daemon after the events: $(sed -n 's/^rss=//p' "$W/lat") MB"
 cp "$W/ns-daemon.log" "$BENCH_DIR/daemon-ns-$N.log"     # its -v -v log: each event and answer timed

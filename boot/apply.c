@@ -149,7 +149,7 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
                            void *userdata) {
         _cleanup_json_ json_object *j = NULL;
         _cleanup_strv_free_ char **dirs = NULL, **written = NULL;
-        _cleanup_close_ int rfd = -1;
+        _cleanup_close_ int rfd = -1, lock = -1;
         struct state st = { .fd = -1 };
         size_t n_dirs = 0, n_written = 0, done = 0;
         json_object *files;
@@ -165,6 +165,10 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
         if (p->n_files == 0)
                 return 0;
         if ((r = hd_boot_root_open(ctx, p->root, &rfd)) < 0)
+                return r;
+        /* serialized with the other writes of this state directory (not
+         * the regeneration commands: minutes, with nothing of it to keep) */
+        if ((r = hd_boot_lock(ctx, p->root, &lock)) < 0)
                 return r;
         if ((r = state_open(ctx, rfd, p->root, true, &st)) < 0)
                 return hd_error(ctx, r, "cannot create the state directory: %s; nothing was changed", strerror(-r));
@@ -264,6 +268,8 @@ _public_ int hd_boot_apply(hd_ctx *ctx, const hd_boot_plan *p, unsigned flags, h
                         log_warn(ctx, "cannot record the directories created: %s", strerror(-r));
         }
         state_close(&st);
+        close(lock);
+        lock = -1;
         run_commands(p->root, NULL, p->commands, p->n_commands, flags, cb, userdata);
         return (int) p->n_files;
 
@@ -311,7 +317,7 @@ out:
 
 _public_ int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot_command_fn cb, void *userdata) {
         _cleanup_json_ json_object *j = NULL;
-        _cleanup_close_ int rfd = -1;
+        _cleanup_close_ int rfd = -1, lock = -1;
         struct state st = { .fd = -1 };
         json_object *files, *dirs, *cmds = NULL, *rec;
         size_t n;
@@ -325,6 +331,18 @@ _public_ int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot
         if ((r = state_open(ctx, rfd, root, false, &st)) < 0)
                 return r == -ENOENT ? 0 : hd_error(ctx, r, "cannot open the state directory: %s", strerror(-r));
         r = journal_load(&st, "journal.json", &j);
+        if (r >= 0 && !(flags & HD_BOOT_DRY_RUN)) {
+                /* a journal to undo: serialized with the other writes of
+                 * this state directory, and read again under the lock
+                 * (another undo may have finished meanwhile) */
+                json_object_put(j);
+                j = NULL;
+                if ((r = hd_boot_lock(ctx, root, &lock)) < 0) {
+                        state_close(&st);
+                        return r;
+                }
+                r = journal_load(&st, "journal.json", &j);
+        }
         if (r < 0) {
                 state_close(&st);
                 return r == -ENOENT ? 0 : hd_error(ctx, r, "the boot journal is unreadable: %s", strerror(-r));
@@ -375,8 +393,6 @@ _public_ int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot
                 state_close(&st);
                 return failed; /* the journal stays: undo can be run again */
         }
-        run_commands(root, cmds, NULL, 0, flags, cb, userdata);
-
         /* what was configured, for "active, no longer configured" */
         rec = json_object_new_object();
         json_object_object_add(rec, "driver", json_object_get(json_object_object_get(j, "driver")));
@@ -402,6 +418,11 @@ _public_ int hd_boot_undo(hd_ctx *ctx, const char *root, unsigned flags, hd_boot
                 (void) hd_root_rmdir(st.fd, path);
         }
         state_close(&st);
+        /* the regeneration commands last, unlocked (minutes): the journal
+         * is gone, the files are back */
+        close(lock);
+        lock = -1;
+        run_commands(root, cmds, NULL, 0, flags, cb, userdata);
         return (int) n;
 }
 

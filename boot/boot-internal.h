@@ -48,3 +48,9 @@ int hd_override_identity_text(hd_device *d, char **ret);
 void hd_boot_file_done(hd_boot_file *f);
 /* STATE/boot for @root */
 int hd_boot_state_dir(hd_ctx *ctx, const char *root, char **ret);
+/* The state lock the other writes take (vfio/: STATE/lock), for the
+ * override and boot writes: @root's ROOT/var/lib/hostdev/lock, else the
+ * context's state directory's; waits as long as the context's lock
+ * timeout, then -ETIMEDOUT with the context's error.  *ret_fd: close it
+ * to unlock. */
+int hd_boot_lock(hd_ctx *ctx, const char *root, int *ret_fd);

@@ -171,7 +171,7 @@ static int write_if_different(int rfd, const char *path, const char *text, unsig
 _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device *d, const char *driver,
                              unsigned flags) {
         _cleanup_free_ char *idt = NULL, *drv = NULL;
-        _cleanup_close_ int rfd = -1;
+        _cleanup_close_ int rfd = -1, lock = -1;
         char path[PATH_MAX];
         hd_ctx *ctx;
         int r, changed = 0;
@@ -190,6 +190,9 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
                 return r;
         if (flags & HD_BOOT_DRY_RUN)
                 return 0;
+        /* serialized with the other writes of this state directory */
+        if ((r = hd_boot_lock(ctx, root, &lock)) < 0)
+                return r;
         struct { const char *path; const char *text; unsigned mode; } files[] = {
                 { HD_BOOT_SCRIPT, hd_override_script, 0755 },
                 { HD_BOOT_UDEV_RULE, hd_override_udev_rule, 0644 },
@@ -210,7 +213,7 @@ _public_ int hd_override_set(hd_nodedev_list *list, const char *root, hd_device 
 }
 
 _public_ int hd_override_unset(hd_nodedev_list *list, const char *root, const char *addr, unsigned flags) {
-        _cleanup_close_ int rfd = -1;
+        _cleanup_close_ int rfd = -1, lock = -1;
         char path[PATH_MAX];
         hd_ctx *ctx;
         int r;
@@ -228,6 +231,8 @@ _public_ int hd_override_unset(hd_nodedev_list *list, const char *root, const ch
                 return hd_error(ctx, -ENOENT, "no override for %s", addr);
         if (flags & HD_BOOT_DRY_RUN)
                 return 0;
+        if ((r = hd_boot_lock(ctx, root, &lock)) < 0)
+                return r;
         if ((r = hd_root_unlink(rfd, path)) < 0)
                 return hd_error(ctx, r, "cannot remove %s: %s", path, strerror(-r));
         snprintf(path, sizeof(path), HD_OVERRIDE_ID_DIR "/pci-%s", addr);

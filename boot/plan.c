@@ -4,6 +4,7 @@
  * which files for the initramfs generator and the boot loader of a root.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 
 #include "boot/boot-internal.h"
@@ -56,6 +57,26 @@ int hd_boot_state_dir(hd_ctx *ctx, const char *root, char **ret) {
         if (!sd)
                 return -ENOMEM;
         return hd_asprintf(ret, "%s/boot", sd);
+}
+
+int hd_boot_lock(hd_ctx *ctx, const char *root, int *ret_fd) {
+        _cleanup_free_ char *dir = NULL, *path = NULL;
+        const char *sd = root ? NULL : hd_ctx_get_state_dir(ctx);
+        int r;
+
+        if (root ? hd_asprintf(&dir, "%s/var/lib/hostdev", root) < 0 : !sd || !(dir = strdup(sd)))
+                return -ENOMEM;
+        /* the host's state directory as vfio/ makes it; in a root (an
+         * image) as its /var/lib */
+        r = hd_mkdir_p_at(AT_FDCWD, dir, root ? 0755 : 0700);
+        if (r < 0)
+                return hd_error(ctx, r, "cannot create the state directory %s: %s; nothing was changed", dir, strerror(-r));
+        if (hd_asprintf(&path, "%s/lock", dir) < 0)
+                return -ENOMEM;
+        r = hd_state_lock(ctx, path, ret_fd);
+        if (r < 0 && r != -ETIMEDOUT)
+                return hd_error(ctx, r, "cannot lock %s: %s; nothing was changed", path, strerror(-r));
+        return r;
 }
 
 static int push(char ***v, size_t *n, const char *s) {

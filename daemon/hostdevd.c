@@ -6,11 +6,14 @@
  * logic and no policy live here.  The node-device tree is enumerated once
  * and kept: updated by each uevent (live host, hd_nodedev_list_update),
  * rebuilt when an event cannot be placed or events were lost, on Rescan()
- * or SIGHUP (--sysroot trees), and after a host-changing method; each
+ * or SIGHUP (--sysroot trees), and around a host-changing method (on the
+ * live host only the devices the method plans on are read again, after
+ * the queued uevents: tree_for_write(), tree_after_write()); each
  * rebuild is compared with the one before, and each update tells what it
  * touched: announced as DeviceAdded, DeviceRemoved and DeviceChanged
  * signals.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -688,7 +691,7 @@ int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_devi
 
         if (r < 0)
                 return r;
-        r = rebuild(d);
+        r = tree_for_write(d, &name, 1);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
         return lookup(d, m, name, ret) < 0 ? 0 : 1;
@@ -735,11 +738,14 @@ static int detach_reattach(struct daemon *d, sd_bus_message *m, bool detach, boo
                 return -ENOMEM;
         /* the first name plans on the tree as it is now; each is looked up
          * in turn, the first unknown one answered as the CLI does */
-        r = prepare_write(d, m, many ? names[0] : name, &devs[0]);
-        if (r <= 0)
+        r = ask_libvirt(d);
+        if (r < 0)
                 return r;
-        for (size_t i = 1; i < n; i++)
-                if (lookup(d, m, names[i], &devs[i]) < 0)
+        r = tree_for_write(d, many ? (const char *const *) names : &name, n);
+        if (r < 0)
+                return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        for (size_t i = 0; i < n; i++)
+                if (lookup(d, m, many ? names[i] : name, &devs[i]) < 0)
                         return 0;
         r = detach ? hd_vfio_detach_devices(d->list, devs, n, driver, (unsigned) flags, &res)
                    : hd_vfio_reattach_devices(d->list, devs, n, (unsigned) flags, &res);
@@ -757,7 +763,7 @@ static int detach_reattach(struct daemon *d, sd_bus_message *m, bool detach, boo
                 r = reply_result(m, verb, res);
         hd_result_unref(res);
         if (!(flags & FLAG_DRY_RUN))
-                (void) rebuild(d);
+                tree_after_write(d, many ? (const char *const *) names : &name, n);
         return r;
 }
 
@@ -781,7 +787,8 @@ static int do_recover(struct daemon *d, sd_bus_message *m) {
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "recover: %s", strerror(-r));
         r = reply_result(m, "recover", res);
         hd_result_unref(res);
-        (void) rebuild(d);
+        /* the devices of the journal: the events of their binds */
+        tree_after_write(d, NULL, 0);
         return r;
 }
 
@@ -1044,6 +1051,10 @@ struct update {
         struct daemon *d;
         int error;              /* the snapshot could not follow: rebuild */
         unsigned changed;
+        bool full;              /* an event or a device not placed: enumerate again */
+        bool differs;           /* a device added, removed or with another snapshot */
+        bool write;             /* a write's round (tree_for_write, tree_after_write) */
+        double t0;
 };
 
 /* The library's news of one device: the snapshot follows, the signals go
@@ -1070,6 +1081,7 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 memmove(d->snap + i, d->snap + i + 1, (d->n_snap - i - 1) * sizeof(*d->snap));
                 d->n_snap--;
                 u->changed++;
+                u->differs = true;
                 group_touched(d, group, dev, true);
                 return;
         case HD_NODEDEV_ADDED: {
@@ -1086,6 +1098,7 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 d->snap[i] = e;
                 d->n_snap++;
                 u->changed++;
+                u->differs = true;
                 emit(d, "DeviceAdded", name);
                 /* the devices it took over from its parent: a new parent */
                 for (size_t c = 0; c < hd_device_get_n_children(dev); c++)
@@ -1115,6 +1128,7 @@ static void on_change(hd_nodedev_list *list, hd_device *dev, enum hd_nodedev_cha
                 }
                 snap_free_one(&d->snap[i]);
                 d->snap[i] = e;
+                u->differs = true;
                 emit(d, "DeviceChanged", name);
                 return;
         }
@@ -1139,44 +1153,197 @@ static int apply_event(struct daemon *d, struct udev_device *dev, struct update 
         return r < 0 ? r : 0;
 }
 
-static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct monitor *mo = userdata;
-        struct daemon *d = mo->d;
-        struct update u = { .d = d };
-        bool full = false;
-        double t0 = now_ms();
-
-        /* the devices new since the last round are those of this one */
+/* A round of updates (the event path's and a write's): the devices new
+ * since the last round are those of this one */
+static void update_begin(struct daemon *d, struct update *u) {
+        *u = (struct update) { .d = d, .t0 = now_ms() };
         for (size_t i = 0; i < d->n_snap; i++)
                 d->snap[i].added = false;
-        /* every queued event: each updates the tree where it can place
-         * it; one it cannot, or events lost to a full receive buffer
-         * (ENOBUFS), make one full enumeration after the queue is drained */
+}
+
+/* every queued event: each updates the tree where it can place it; one it
+ * cannot, or events lost to a full receive buffer (ENOBUFS), make one full
+ * enumeration after the queue is drained (update_end).  The socket does
+ * not block: an empty queue ends it. */
+static void update_drain(struct monitor *mo, struct update *u) {
         for (unsigned i = 0; i < 1000000; i++) {
                 struct udev_device *dev = udev_monitor_receive_device(mo->mon);
                 if (dev) {
-                        if (!full && apply_event(d, dev, &u) < 0)
-                                full = true;
+                        if (!u->full && apply_event(mo->d, dev, u) < 0)
+                                u->full = true;
                         udev_device_unref(dev);
                 } else if (errno == ENOBUFS) {
                         logf_(4, "uevents were lost (receive buffer full): re-reading every device");
-                        full = true;
+                        u->full = true;
                 } else
                         break;  /* EAGAIN: drained */
         }
-        if (full) {
-                (void) rebuild(d);
+}
+
+/* the round's end: the full enumeration it needs, or its bookkeeping and
+ * the hotplug apply of the devices it added */
+static int update_end(struct daemon *d, struct update *u, const char *by) {
+        if (u->full)
+                return rebuild(d);
+        if (u->changed == 0)
                 return 0;
+        /* ListIommuGroups' answer (drivers, members): a write's devices
+         * read again unchanged keep it */
+        if (u->differs || !u->write) {
+                free(d->iommu_json);
+                d->iommu_json = NULL;
         }
-        if (u.changed == 0)
-                return 0;
-        free(d->iommu_json);
-        d->iommu_json = NULL;
         d->generation++;
-        logf_(7, "tree updated by events: %u devices changed in %.2f ms (generation %llu)", u.changed,
-              now_ms() - t0, d->generation);
+        logf_(7, "tree updated by %s: %u devices changed in %.2f ms (generation %llu)", by, u->changed,
+              now_ms() - u->t0, d->generation);
         apply_added(d);
         return 0;
+}
+
+static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct monitor *mo = userdata;
+        struct update u;
+
+        update_begin(mo->d, &u);
+        update_drain(mo, &u);
+        (void) update_end(mo->d, &u, "events");
+        return 0;
+}
+
+/* @path once in @v */
+static int path_push(char ***v, size_t *n, const char *path) {
+        char **w;
+        for (size_t i = 0; i < *n; i++)
+                if (streq_((*v)[i], path))
+                        return 0;
+        w = realloc(*v, (*n + 1) * sizeof(**v));
+        if (!w)
+                return -ENOMEM;
+        *v = w;
+        if (!(w[*n] = strdup(path)))
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
+/* the devices the links of directory @dir (those named @prefix...) point
+ * to, each by its /sys/devices path */
+static int path_push_links(char ***v, size_t *n, const char *dir, const char *prefix) {
+        DIR *dh = opendir(dir);
+        struct dirent *de;
+        int r = 0;
+
+        if (!dh)
+                return 0;       /* none (any more) */
+        while (r >= 0 && (de = readdir(dh))) {
+                char *link = NULL, *real;
+                if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                if (asprintf(&link, "%s/%s", dir, de->d_name) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                real = realpath(link, NULL);
+                free(link);
+                if (real && strncmp(real, "/sys/devices/", 13) == 0)
+                        r = path_push(v, n, real);
+                free(real);
+        }
+        closedir(dh);
+        return r;
+}
+
+/* what a write on @dev plans on: the device, the members of its IOMMU
+ * group (the tree's and the kernel's: one gone or new is read too) and,
+ * for a PCI function, its VFs; -ESTALE for a device the events cannot
+ * bring up to date (a mediated one: its definitions) */
+static int write_paths(struct daemon *d, hd_device *dev, char ***v, size_t *n) {
+        const char *sp = hd_device_get_syspath(dev);
+        int group = hd_device_get_iommu_group(dev), r;
+        char dir[PATH_MAX];
+
+        if (hd_device_get_cap_type(dev) == HD_CAP_MDEV)
+                return -ESTALE;
+        if (!sp || strncmp(sp, "/sys/devices/", 13) != 0)
+                return 0;       /* "computer" */
+        r = path_push(v, n, sp);
+        if (r >= 0 && group >= 0) {
+                hd_device **members = NULL;
+                size_t k = 0;
+                if (hd_iommu_group_get_devices(d->list, (unsigned) group, &members, &k) >= 0)
+                        for (size_t i = 0; r >= 0 && i < k; i++)
+                                if (hd_device_get_syspath(members[i]))
+                                        r = path_push(v, n, hd_device_get_syspath(members[i]));
+                free(members);
+                snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices", group);
+                if (r >= 0)
+                        r = path_push_links(v, n, dir, "");
+        }
+        if (r >= 0 && hd_device_get_cap_type(dev) == HD_CAP_PCI)
+                r = path_push_links(v, n, sp, "virtfn");
+        return r;
+}
+
+static void paths_free(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* the live host: the queue, then the devices @names plan on read again;
+ * @after: a name not in the tree is skipped (its events follow) */
+static int tree_update_names(struct daemon *d, const char *const *names, size_t n, bool after) {
+        struct update u;
+        char **paths = NULL;
+        size_t n_paths = 0;
+
+        update_begin(d, &u);
+        u.write = true;
+        update_drain(d->monitor, &u);
+        for (size_t i = 0; !u.full && i < n; i++) {
+                hd_device *dev;
+                int r = *names[i] && strlen(names[i]) <= MAX_NAME_LEN ? hd_nodedev_list_lookup(d->list, names[i], &dev)
+                                                                      : -EINVAL;
+                if (r < 0) {
+                        /* new without an event yet, or no device at all:
+                         * the enumeration tells (a malformed name is
+                         * answered as it is) */
+                        if (!after && r == -ENODEV) {
+                                logf_(7, "%s is not in the tree: re-reading every device", names[i]);
+                                u.full = true;
+                        }
+                        continue;
+                }
+                r = write_paths(d, dev, &paths, &n_paths);
+                if (r < 0) {
+                        logf_(7, "%s: %s: re-reading every device", names[i],
+                              r == -ESTALE ? "a mediated device" : strerror(-r));
+                        u.full = true;
+                }
+        }
+        for (size_t i = 0; !u.full && i < n_paths; i++) {
+                int r = hd_nodedev_list_update(d->list, "change", paths[i], NULL, on_change, &u);
+                if (r >= 0 && u.error)
+                        r = u.error;
+                logf_(7, "write: %s read again: %s", paths[i], r < 0 ? strerror(-r) : r ? "tree updated" : "no node device");
+                if (r < 0)
+                        u.full = true;
+        }
+        paths_free(paths, n_paths);
+        return update_end(d, &u, after ? "a write's devices" : "a write's plan");
+}
+
+int tree_for_write(struct daemon *d, const char *const *names, size_t n) {
+        if (!d->monitor)
+                return rebuild(d);
+        return tree_update_names(d, names, n, false);
+}
+
+void tree_after_write(struct daemon *d, const char *const *names, size_t n) {
+        if (!d->monitor)
+                (void) rebuild(d);
+        else
+                (void) tree_update_names(d, names, n, true);
 }
 
 static int monitor_start(struct daemon *d, struct monitor *mo) {
@@ -1423,6 +1590,7 @@ int main(int argc, char **argv) {
                         logf_(3, "cannot listen to udev: %s", strerror(-r));
                         goto fail;
                 }
+                d.monitor = &mo;
         }
 
         if (address) {

@@ -34,6 +34,8 @@ struct dev_snap {
         bool json_owned;
 };
 
+struct monitor;
+
 struct daemon {
         sd_event *event;
         sd_bus *bus;
@@ -50,6 +52,7 @@ struct daemon {
         const char *connect;            /* --connect: the libvirt URI asked (NULL: the default) */
         struct in_use *in_use;          /* the devices running guests use (daemon/methods-boot.c) */
         size_t n_in_use;
+        struct monitor *monitor;        /* the live host's udev monitor (hostdevd.c); NULL on a --sysroot tree */
 };
 
 /* A host-changing method's work, run once the caller is authorized: it
@@ -78,6 +81,20 @@ int ask_libvirt(struct daemon *d);              /* before a host-changing operat
 /* the error @name with @msg and @res's JSON as a second argument */
 int reply_result_error(sd_bus_message *m, const char *name, const char *msg, const hd_result *res);
 int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret);
+/* The tree current for a write that plans on the devices @names (@n of
+ * them; none: the queued events only).  On a --sysroot tree (no uevents)
+ * a full rebuild.  On the live host, where uevents keep the tree, no
+ * enumeration: every uevent already queued is taken (the event path),
+ * then each named device, the other members of its IOMMU group and a
+ * PF's VFs are read again (hd_nodedev_list_update); a full rebuild only
+ * when something cannot be placed, a name is not in the tree or names a
+ * mediated device (the definitions are read with the tree).  0 or <0. */
+int tree_for_write(struct daemon *d, const char *const *names, size_t n);
+/* After a write (not a dry run): on a --sysroot tree a full rebuild; on
+ * the live host the queued uevents and the same devices read again (the
+ * write's own uevents, udevd's later, then change nothing): no
+ * enumeration unless something cannot be placed. */
+void tree_after_write(struct daemon *d, const char *const *names, size_t n);
 /* daemon/methods.c: mdev create of @parent, @type, @uuid ("" a random
  * one) with @attrs, replied (MdevCreate, MdevCreateWithAttrs) */
 int mdev_create_reply(struct daemon *d, sd_bus_message *m, const char *parent, const char *type, const char *uuid,

@@ -238,7 +238,7 @@ static int do_apply(struct daemon *d, sd_bus_message *m) {
         r = ask_libvirt(d);
         if (r < 0)
                 return r;
-        r = rebuild(d);
+        r = tree_for_write(d, NULL, 0);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
         capture_start(d, &log);
@@ -268,7 +268,7 @@ out:
         json_object_put(o);
         hd_apply_result_free(res);
         if (!(flags & APPLY_DRY_RUN))
-                (void) rebuild(d);
+                tree_after_write(d, NULL, 0);
         return r;
 }
 

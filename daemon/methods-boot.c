@@ -38,9 +38,13 @@ static int check_flags(sd_bus_message *m, const char *verb, uint64_t flags, uint
 }
 
 /* hostdevctl's error_exit(): "VERB: the context's error", Refused for
- * -EBUSY (exit status 2), InvalidArgument for -EINVAL, else Failed */
+ * -EBUSY (exit status 2), InvalidArgument for -EINVAL, Busy for
+ * -ETIMEDOUT (the state lock), else Failed */
 static int reply_error(struct daemon *d, sd_bus_message *m, const char *verb, int r) {
-        return sd_bus_reply_method_errorf(m, r == -EBUSY ? ERROR_REFUSED : r == -EINVAL ? ERROR_INVALID
+        /* -ETIMEDOUT: the state lock (hd_ctx_set_lock_timeout), Busy as
+         * the other writes' */
+        return sd_bus_reply_method_errorf(m, r == -ETIMEDOUT ? ERROR_BUSY : r == -EBUSY ? ERROR_REFUSED
+                                             : r == -EINVAL ? ERROR_INVALID
                                              : r == -ENOENT ? ERROR_NOT_FOUND : ERROR_FAILED,
                                           "%s: %s", verb, hd_ctx_get_error(d->ctx) ?: strerror(-r));
 }
@@ -52,8 +56,10 @@ static int json_text(json_object *o, char **ret) {
         return r;
 }
 
-static int rebuild_or_reply(struct daemon *d, sd_bus_message *m) {
-        int r = rebuild(d);
+/* the tree of now for the devices @names (tree_for_write: on the live host
+ * no enumeration) */
+static int rebuild_or_reply(struct daemon *d, sd_bus_message *m, const char *const *names, size_t n) {
+        int r = tree_for_write(d, names, n);
         if (r < 0)
                 (void) sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
         return r;
@@ -118,7 +124,7 @@ static int do_set_override(struct daemon *d, sd_bus_message *m) {
                 return 0;
         /* hostdevctl's: an alias (vfio, stub) or a driver's own name */
         drv = hd_driver_from_alias(drv, 0) ?: drv;
-        if (rebuild_or_reply(d, m) < 0 || lookup(d, m, name, &dev) < 0)
+        if (rebuild_or_reply(d, m, &name, 1) < 0 || lookup(d, m, name, &dev) < 0)
                 return 0;
         r = hd_override_set(d->list, d->sysroot, dev, drv, boot_flags(flags));
         if (r < 0)
@@ -139,7 +145,7 @@ static int do_remove_override(struct daemon *d, sd_bus_message *m) {
                 return 0;
         if (!*name)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "empty device name");
-        if (rebuild_or_reply(d, m) < 0)
+        if (rebuild_or_reply(d, m, &name, 1) < 0)
                 return 0;
         /* as hostdevctl: a device of the tree by any of its names, else
          * the address given (the device may be gone) */
@@ -197,7 +203,7 @@ static int make_plan(struct daemon *d, sd_bus_message *m, const char *verb, uint
                 goto out;
         }
         /* an apply plans on the tree of now (a plan, a read, on the cached one) */
-        if (fresh && rebuild_or_reply(d, m) < 0) {
+        if (fresh && rebuild_or_reply(d, m, (const char *const *) names, n) < 0) {
                 r = 0;
                 goto out;
         }

@@ -170,7 +170,7 @@ int sriov_set_reply(struct daemon *d, sd_bus_message *m, const char *name, const
                 r = reply_result(m, "sriov set", res);
         hd_result_unref(res);
         if (!dry_run)
-                (void) rebuild(d);
+                tree_after_write(d, &name, 1);
         return r;
 }
 
@@ -286,7 +286,7 @@ static int do_sriov_set_vf(struct daemon *d, sd_bus_message *m) {
                 r = reply_result(m, "sriov vf", res);
         hd_result_unref(res);
         if (!(flags & FLAG_DRY_RUN))
-                (void) rebuild(d);
+                tree_after_write(d, &name, 1);
         return r;
 }
 

@@ -399,6 +399,7 @@ static int defs_added = 1;
 static void mdev_device_added(hd_device *d);
 static void mdev_build_cap(hd_device *d, enum hd_cap_type what, struct hd_node *cap);
 static bool mdev_has_cap(hd_device *d, enum hd_cap_type what);
+static int mdev_inactive_node(hd_device *d, hd_device **ret);
 
 const struct hd_nodedev_ext hd_mdev_nodedev_ext = {
         .name = "mdev",
@@ -406,6 +407,7 @@ const struct hd_nodedev_ext hd_mdev_nodedev_ext = {
         .build_cap = mdev_build_cap,
         .has_cap = mdev_has_cap,
         .free_device_data = mdev_node_free,
+        .inactive_node = mdev_inactive_node,
 };
 
 /* mdev/'s data of an mdev device, made on first use; NULL for other
@@ -641,6 +643,29 @@ static int new_defined(const hd_mdev *def, hd_device **ret) {
         hd_device_set_ext_data(d, &hd_mdev_nodedev_ext, n);
         *ret = d;
         return 0;
+}
+
+/* hd_nodedev_list_update: the active mdev @d is gone; in a list with the
+ * defined mdevs (hd_nodedev_list_add_defined_mdevs), its definition (read
+ * now) stays as an inactive node, as the list enumerated again shows it */
+static int mdev_inactive_node(hd_device *d, hd_device **ret) {
+        struct mdev_node *n;
+        hd_mdev *def = NULL;
+        char uuid[37];
+        int r;
+
+        if (hd_device_get_cap_type(d) != HD_CAP_MDEV ||
+            !hd_nodedev_list_get_ext_data(hd_device_get_list(d), &hd_mdev_nodedev_ext) || !(n = node_data(d)) ||
+            hd_mdev_uuid_norm(hd_device_get_sysname(d), uuid) < 0)
+                return 0;
+        r = hd_mdev_def_read(hd_device_get_ctx(d), n->parent, uuid, &def);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = new_defined(def, ret);
+        hd_mdev_free(def);
+        return r < 0 ? r : 1;
 }
 
 _public_ int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list) {

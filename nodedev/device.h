@@ -158,6 +158,11 @@ struct hd_nodedev_ext {
         bool (*has_cap)(hd_device *d, enum hd_cap_type what);
         void (*free_device_data)(void *data);
         void (*free_list_data)(void *data);
+        /* hd_nodedev_list_update: @d, an active device, is gone; the
+         * inactive node that stays in its place (a defined mdev's, as the
+         * enumeration of the list would show it): 1 and *ret (not in a
+         * list), 0 none, <0 */
+        int (*inactive_node)(hd_device *d, hd_device **ret);
 };
 /* extensions.c: NULL-terminated, at most HD_NODEDEV_EXT_MAX */
 extern const struct hd_nodedev_ext *const hd_nodedev_extensions[];

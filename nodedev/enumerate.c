@@ -1464,9 +1464,13 @@ static int refresh(hd_nodedev_list *list, hd_device *d, hd_device *fresh) {
         int r;
 
         (void) hd_hashmap_remove(list->by_name, d->name);
-        (void) hd_hashmap_remove(list->by_path, d->raw.syspath);
+        if (d->raw.syspath && hd_hashmap_get(list->by_path, d->raw.syspath) == d)
+                (void) hd_hashmap_remove(list->by_path, d->raw.syspath);
         SWAP_(raw);
         SWAP_(sysname);
+        /* an inactive node (a defined mdev) started, or one stopped */
+        SWAP_(inactive);
+        SWAP_(own_sysname);
         SWAP_(devtype);
         SWAP_(devnode);
         SWAP_(name);
@@ -1479,11 +1483,109 @@ static int refresh(hd_nodedev_list *list, hd_device *d, hd_device *fresh) {
 #undef SWAP_
         hd_device_free(fresh);
         r = hd_hashmap_put(list->by_name, d->name, d);
-        if (r >= 0)
+        if (r >= 0 && d->raw.syspath)
                 r = hd_hashmap_put(list->by_path, d->raw.syspath, d);
         if (r < 0)
                 return r;
         run_device_added(d);
+        return 1;
+}
+
+/* ---- mediated devices, one event at a time ---- */
+
+static int read_one(hd_nodedev_list *list, const char *syspath, hd_device **ret);
+
+/* the inactive node an extension keeps in @d's place, if any */
+static int inactive_node(hd_device *d, hd_device **ret) {
+        for (size_t i = 0; hd_nodedev_extensions[i]; i++)
+                if (hd_nodedev_extensions[i]->inactive_node) {
+                        int r = hd_nodedev_extensions[i]->inactive_node(d, ret);
+                        if (r != 0)
+                                return r;
+                }
+        return 0;
+}
+
+/* the active mdev @d is gone: its defined node takes its place (refreshed
+ * in place: the same name), else it is removed */
+static int mdev_gone(hd_nodedev_list *list, hd_device *d, hd_nodedev_change_fn fn, void *userdata) {
+        hd_device *def = NULL;
+        int r;
+
+        if (d->n_children == 0 && (r = inactive_node(d, &def)) != 0) {
+                if (r < 0)
+                        return r;
+                if (!streq(def->name, d->name)) {
+                        hd_device_free(def);
+                        return -ESTALE;
+                }
+                r = refresh(list, d, def);
+                if (r < 0)
+                        return r;
+                if (fn)
+                        fn(list, d, HD_NODEDEV_REFRESHED, userdata);
+                return 1;
+        }
+        remove_subtree(list, d, fn, userdata);
+        return 1;
+}
+
+/* the active mdev @fresh came: a defined node of its name under the same
+ * parent takes its reading in place (started), else it is inserted */
+static int mdev_came(hd_nodedev_list *list, hd_device *fresh, hd_nodedev_change_fn fn, void *userdata) {
+        hd_device *old = hd_hashmap_get(list->by_name, fresh->name);
+        int r;
+
+        if (!old)
+                return insert_new(list, fresh, fn, userdata);
+        if (!old->inactive || old->n_children > 0 || find_parent(list, fresh->raw.syspath) != old->parent) {
+                hd_device_free(fresh);
+                return -ESTALE;
+        }
+        r = refresh(list, old, fresh);
+        if (r < 0)
+                return r;
+        if (fn)
+                fn(list, old, HD_NODEDEV_REFRESHED, userdata);
+        return 1;
+}
+
+/* An event of the mdev at @syspath (.../PARENT/UUID): created, removed,
+ * bound, changed.  Its parent is announced refreshed too (its types'
+ * available instances are read when rendered). */
+static int update_mdev(hd_nodedev_list *list, const char *action, const char *syspath, hd_nodedev_change_fn fn,
+                       void *userdata) {
+        hd_device *d = hd_hashmap_get(list->by_path, syspath), *fresh = NULL, *parent = d ? d->parent : NULL;
+        int r;
+
+        if (streq(action, "move"))
+                return -ESTALE;
+        if (streq(action, "remove")) {
+                if (!d)
+                        return 0;
+                r = mdev_gone(list, d, fn, userdata);
+        } else {
+                r = read_one(list, syspath, &fresh);
+                if (r == -ESTALE && d)
+                        r = mdev_gone(list, d, fn, userdata);   /* gone already: its remove event follows */
+                else if (r < 0)
+                        return r;
+                else if (r == 0)
+                        return d ? -ESTALE : 0; /* not (any more) a mediated device */
+                else if (d) {
+                        r = refresh(list, d, fresh);
+                        if (r >= 0 && fn)
+                                fn(list, d, HD_NODEDEV_REFRESHED, userdata);
+                } else {
+                        parent = find_parent(list, fresh->raw.syspath);
+                        r = mdev_came(list, fresh, fn, userdata);
+                }
+        }
+        if (r < 0)
+                return r;
+        forget_members(list);
+        if (parent && parent != list->root && fn)
+                fn(list, parent, HD_NODEDEV_REFRESHED, userdata);
         return 1;
 }
 
@@ -1533,10 +1635,16 @@ _public_ int hd_nodedev_list_update(hd_nodedev_list *list, const char *action, c
                 return -EINVAL;
         if (!startswith(syspath, "/sys/devices/"))
                 return 0;       /* modules, drivers, buses: no node device */
-        /* mdevs are the mdev extension's (defined and active devices share
-         * names): the caller enumerates again */
-        if (strstr(syspath, "/mdev_supported_types/") || hd_uuid_is_valid(hd_path_basename(syspath)))
-                return -ESTALE;
+        /* a parent's mdev type: a change of the parent */
+        if (strstr(syspath, "/mdev_supported_types/")) {
+                _cleanup_free_ char *p = strndup(syspath, (size_t) (strstr(syspath, "/mdev_supported_types/") - syspath));
+                if (!p)
+                        return -ENOMEM;
+                return hd_nodedev_list_update(list, "change", p, NULL, fn, userdata);
+        }
+        /* an mdev (defined and active devices share names) */
+        if (hd_uuid_is_valid(hd_path_basename(syspath)))
+                return update_mdev(list, action, syspath, fn, userdata);
 
         if (streq(action, "move")) {
                 hd_device *old = old_syspath ? hd_hashmap_get(list->by_path, old_syspath) : NULL;

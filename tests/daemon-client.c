@@ -88,6 +88,33 @@ static int bench(sd_bus *bus, unsigned n) {
         return 0;
 }
 
+/* N dry-run Detach calls of @name, one after the other (a write's
+ * preparation: bench/daemon.sh) */
+static int detach_bench(sd_bus *bus, unsigned n, const char *name) {
+        double *t = calloc(n ? n : 1, sizeof(double));
+        if (!t)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                double t0 = now_ms();
+                int r = sd_bus_call_method(bus, DEST, PATH, IFACE, "Detach", &error, &reply, "sst", name, "", (uint64_t) 2);
+                t[i] = now_ms() - t0;
+                if (r < 0)
+                        fprintf(stderr, "Detach %s: %s\n", name, error.message ?: strerror(-r));
+                sd_bus_message_unref(reply);
+                sd_bus_error_free(&error);
+                if (r < 0) {
+                        free(t);
+                        return r;
+                }
+        }
+        qsort(t, n, sizeof(double), cmp_double);
+        printf("Detach (dry run) x%u: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", n, t[n / 2], t[n * 99 / 100], t[n - 1]);
+        free(t);
+        return 0;
+}
+
 static int clients(const char *address, unsigned n) {
         sd_bus **b = calloc(n, sizeof(*b));
         sd_bus_message **rep = calloc(n, sizeof(*rep));
@@ -214,7 +241,7 @@ int main(int argc, char **argv) {
         int r;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: daemon-client ADDRESS big BYTES | rescan | watch N S | bench N | clients N\n");
+                fprintf(stderr, "usage: daemon-client ADDRESS big BYTES | rescan | watch N S | bench N | detach N NAME | clients N\n");
                 return 64;
         }
         r = connect_to(argv[1], &bus);
@@ -235,6 +262,8 @@ int main(int argc, char **argv) {
                 r = watch(bus, (unsigned) strtoul(argv[3], NULL, 10), (unsigned) strtoul(argv[4], NULL, 10));
         } else if (strcmp(argv[2], "bench") == 0 && argc == 4) {
                 r = bench(bus, (unsigned) strtoul(argv[3], NULL, 10));
+        } else if (strcmp(argv[2], "detach") == 0 && argc == 5) {
+                r = detach_bench(bus, (unsigned) strtoul(argv[3], NULL, 10), argv[4]);
         } else if (strcmp(argv[2], "clients") == 0 && argc == 4) {
                 r = clients(argv[1], (unsigned) strtoul(argv[3], NULL, 10));
         } else if (strcmp(argv[2], "rescan") == 0) {

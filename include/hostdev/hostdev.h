@@ -160,11 +160,16 @@ typedef void (*hd_nodedev_change_fn)(hd_nodedev_list *list, hd_device *d, enum h
  * without enumerating: the device is read again from sysfs exactly as
  * the enumeration reads it, inserted under its nearest ancestor (taking
  * over the devices below it), refreshed in place, or removed with the
- * devices below it.  @fn (may be NULL) hears of every device added,
+ * devices below it.  A mediated device's events too: in a list with the
+ * defined mdevs (hd_nodedev_list_add_defined_mdevs) an mdev that is
+ * created takes its defined node's place (refreshed), one that is removed
+ * leaves its definition's node (refreshed), and its parent is refreshed
+ * (its types' available instances); an event of a parent's mdev type is
+ * a change of the parent.  @fn (may be NULL) hears of every device added,
  * removed or refreshed.  Returns 1 when the list changed, 0 when the
  * event concerns no node device, -ESTALE when the event cannot be placed
  * (its device is gone before its add was read, a name clashes, a device
- * with devices below it changed name, a mediated device: the caller
+ * with devices below it changed name, an mdev moved: the caller
  * enumerates again), -EINVAL for a lazy list, or another -errno (the
  * list may then be part-updated: enumerate again).
  */
