@@ -3,7 +3,12 @@
 _tap_n=0
 _tap_failed=0
 ok() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"; }
-fail() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not ok $_tap_n - $1${2:+: $2}"; }
+# a reason of several lines is folded into one, so it cannot break the stream
+fail() {
+        local why=${2:+: $2}
+        _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+        echo "not ok $_tap_n - $1${why//$'\n'/ | }"
+}
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP ${2:-}"; }
 check() {
         local name=$1; shift
