@@ -13,7 +13,6 @@
  * touched: announced as DeviceAdded, DeviceRemoved and DeviceChanged
  * signals.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -1210,96 +1209,15 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
         return 0;
 }
 
-/* @path once in @v */
-static int path_push(char ***v, size_t *n, const char *path) {
-        char **w;
-        for (size_t i = 0; i < *n; i++)
-                if (streq_((*v)[i], path))
-                        return 0;
-        w = realloc(*v, (*n + 1) * sizeof(**v));
-        if (!w)
-                return -ENOMEM;
-        *v = w;
-        if (!(w[*n] = strdup(path)))
-                return -ENOMEM;
-        (*n)++;
-        return 0;
-}
-
-/* the devices the links of directory @dir (those named @prefix...) point
- * to, each by its /sys/devices path */
-static int path_push_links(char ***v, size_t *n, const char *dir, const char *prefix) {
-        DIR *dh = opendir(dir);
-        struct dirent *de;
-        int r = 0;
-
-        if (!dh)
-                return 0;       /* none (any more) */
-        while (r >= 0 && (de = readdir(dh))) {
-                char *link = NULL, *real;
-                if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-                        continue;
-                if (asprintf(&link, "%s/%s", dir, de->d_name) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                real = realpath(link, NULL);
-                free(link);
-                if (real && strncmp(real, "/sys/devices/", 13) == 0)
-                        r = path_push(v, n, real);
-                free(real);
-        }
-        closedir(dh);
-        return r;
-}
-
-/* what a write on @dev plans on: the device, the members of its IOMMU
- * group (the tree's and the kernel's: one gone or new is read too) and,
- * for a PCI function, its VFs; -ESTALE for a device the events cannot
- * bring up to date (a mediated one: its definitions) */
-static int write_paths(struct daemon *d, hd_device *dev, char ***v, size_t *n) {
-        const char *sp = hd_device_get_syspath(dev);
-        int group = hd_device_get_iommu_group(dev), r;
-        char dir[PATH_MAX];
-
-        if (hd_device_get_cap_type(dev) == HD_CAP_MDEV)
-                return -ESTALE;
-        if (!sp || strncmp(sp, "/sys/devices/", 13) != 0)
-                return 0;       /* "computer" */
-        r = path_push(v, n, sp);
-        if (r >= 0 && group >= 0) {
-                hd_device **members = NULL;
-                size_t k = 0;
-                if (hd_iommu_group_get_devices(d->list, (unsigned) group, &members, &k) >= 0)
-                        for (size_t i = 0; r >= 0 && i < k; i++)
-                                if (hd_device_get_syspath(members[i]))
-                                        r = path_push(v, n, hd_device_get_syspath(members[i]));
-                free(members);
-                snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices", group);
-                if (r >= 0)
-                        r = path_push_links(v, n, dir, "");
-        }
-        if (r >= 0 && hd_device_get_cap_type(dev) == HD_CAP_PCI)
-                r = path_push_links(v, n, sp, "virtfn");
-        return r;
-}
-
-static void paths_free(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 /* the live host: the queue, then the devices @names plan on read again;
  * @after: a name not in the tree is skipped (its events follow) */
 static int tree_update_names(struct daemon *d, const char *const *names, size_t n, bool after) {
         struct update u;
-        char **paths = NULL;
-        size_t n_paths = 0;
 
         update_begin(d, &u);
         u.write = true;
         update_drain(d->monitor, &u);
+        /* each name looked up afresh: the one before may have replaced it */
         for (size_t i = 0; !u.full && i < n; i++) {
                 hd_device *dev;
                 int r = *names[i] && strlen(names[i]) <= MAX_NAME_LEN ? hd_nodedev_list_lookup(d->list, names[i], &dev)
@@ -1314,22 +1232,16 @@ static int tree_update_names(struct daemon *d, const char *const *names, size_t 
                         }
                         continue;
                 }
-                r = write_paths(d, dev, &paths, &n_paths);
+                /* the device, its IOMMU group, a PF's VFs (iommu/) */
+                r = hd_iommu_group_refresh(d->list, dev, on_change, &u);
+                if (r >= 0 && u.error)
+                        r = u.error;
                 if (r < 0) {
                         logf_(7, "%s: %s: re-reading every device", names[i],
-                              r == -ESTALE ? "a mediated device" : strerror(-r));
+                              r == -ESTALE ? "not placed (or a mediated device)" : strerror(-r));
                         u.full = true;
                 }
         }
-        for (size_t i = 0; !u.full && i < n_paths; i++) {
-                int r = hd_nodedev_list_update(d->list, "change", paths[i], NULL, on_change, &u);
-                if (r >= 0 && u.error)
-                        r = u.error;
-                logf_(7, "write: %s read again: %s", paths[i], r < 0 ? strerror(-r) : r ? "tree updated" : "no node device");
-                if (r < 0)
-                        u.full = true;
-        }
-        paths_free(paths, n_paths);
         return update_end(d, &u, after ? "a write's devices" : "a write's plan");
 }
 

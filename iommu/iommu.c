@@ -209,6 +209,91 @@ _public_ int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, h
         return 0;
 }
 
+/* @path once in @v (taken) */
+static int path_add(char ***v, size_t *n, char *path) {
+        if (!path)
+                return -ENOMEM;
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*v)[i], path)) {
+                        free(path);
+                        return 0;
+                }
+        return hd_strv_push(v, n, path);
+}
+
+/* the devices that the links in @dir named @prefix... point to, each by
+ * its "/sys/devices/..." path */
+static int path_add_links(hd_ctx *ctx, const char *dir, const char *prefix, char ***v, size_t *n) {
+        _cleanup_strv_free_ char **names = NULL;
+        size_t k = 0;
+        int r = 0;
+
+        if (hd_sysfs_list_dir(ctx, dir, &names, &k) < 0)
+                return 0;       /* none (any more) */
+        for (size_t i = 0; r >= 0 && i < k; i++) {
+                _cleanup_free_ char *link = NULL;
+                char *target = NULL;
+                if (!startswith(names[i], prefix))
+                        continue;
+                if (hd_asprintf(&link, "%s/%s", dir, names[i]) < 0)
+                        return -ENOMEM;
+                if (hd_sysfs_resolve_link(ctx, link, &target) < 0)
+                        continue;
+                if (!startswith(target, "/sys/devices/")) {
+                        free(target);
+                        continue;
+                }
+                r = path_add(v, n, target);
+        }
+        return r;
+}
+
+_public_ int hd_iommu_group_refresh(hd_nodedev_list *list, hd_device *dev, hd_nodedev_change_fn fn, void *userdata) {
+        _cleanup_strv_free_ char **paths = NULL;
+        size_t n = 0;
+        char dir[PATH_MAX];
+        const char *sp;
+        bool pci;
+        int group, r, changed = 0;
+
+        if (!list || !dev)
+                return -EINVAL;
+        if (hd_device_get_cap_type(dev) == HD_CAP_MDEV)
+                return -ESTALE;
+        sp = hd_device_get_syspath(dev);
+        if (!sp || !startswith(sp, "/sys/devices/"))
+                return 0;       /* "computer" */
+        pci = hd_device_get_cap_type(dev) == HD_CAP_PCI;
+        group = hd_device_get_iommu_group(dev);
+        r = path_add(&paths, &n, strdup(sp));
+        if (r >= 0 && group >= 0) {
+                _cleanup_free_ hd_device **members = NULL;
+                size_t k = 0;
+                /* the list's members, then the kernel's */
+                if (hd_iommu_group_get_devices(list, (unsigned) group, &members, &k) >= 0)
+                        for (size_t i = 0; r >= 0 && i < k; i++)
+                                if (hd_device_get_syspath(members[i]))
+                                        r = path_add(&paths, &n, strdup(hd_device_get_syspath(members[i])));
+                snprintf(dir, sizeof(dir), "sys/kernel/iommu_groups/%d/devices", group);
+                if (r >= 0)
+                        r = path_add_links(hd_nodedev_list_get_ctx(list), dir, "", &paths, &n);
+        }
+        if (r >= 0 && pci)
+                r = path_add_links(hd_nodedev_list_get_ctx(list), sp + 1, "virtfn", &paths, &n);
+        if (r < 0)
+                return r;
+        /* @dev may be freed from here on */
+        for (size_t i = 0; i < n; i++) {
+                r = hd_nodedev_list_update(list, "change", paths[i], NULL, fn, userdata);
+                log_debug(hd_nodedev_list_get_ctx(list), "%s read again: %s", paths[i],
+                          r < 0 ? strerror(-r) : r ? "the list changed" : "no node device");
+                if (r < 0)
+                        return r;
+                changed |= r;
+        }
+        return changed;
+}
+
 static bool pci_is_bridge(hd_device *d) {
         const char *cls;
         long long k = -1;

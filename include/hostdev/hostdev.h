@@ -258,6 +258,17 @@ int hd_iommu_list_groups(hd_nodedev_list *list, unsigned **ret, size_t *ret_n);
 /* Devices of a group (PCI functions, or an mdev), sorted by address;
  * caller frees *ret (not the devices, which belong to the list). */
 int hd_iommu_group_get_devices(hd_nodedev_list *list, unsigned group, hd_device ***ret, size_t *ret_n);
+/* Read again, as hd_nodedev_list_update() reads a "change" of each, what
+ * an operation on @dev plans on: @dev, the members of its IOMMU group (the
+ * list's and the kernel's now, so one gone or new is read too) and, for a
+ * PCI function, its VFs.  For a caller that keeps a list current from
+ * uevents and must not plan on a driver bound or unbound whose event has
+ * not come yet.  @fn as hd_nodedev_list_update()'s.  1 when the list
+ * changed, 0 when not; -ESTALE for a mediated device (its definitions are
+ * read by the enumeration only) or a device that cannot be placed, another
+ * -errno: the caller enumerates again.  @dev may be freed by the update:
+ * look it up again after. */
+int hd_iommu_group_refresh(hd_nodedev_list *list, hd_device *dev, hd_nodedev_change_fn fn, void *userdata);
 /* vfio-pci, a vfio variant driver (mlx5_vfio_pci, ...) or pci-stub: a driver
  * that holds a device for a guest rather than for the host. */
 bool hd_driver_is_passthrough(const char *driver);
