@@ -261,13 +261,15 @@ int method_boot_plan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 }
 
 /* the regeneration commands: the first failure, in hostdevctl's words;
- * each command and its exit status, for BootApply's error (a(si)) */
+ * each command and its exit status, for BootApply's and BootUndo's
+ * error (a(si)) */
 struct commands {
         char *failed;
         size_t n;
         char **command;
         int *status;
         bool oom;
+        bool undo;      /* BootUndo's: the files are restored, not written */
 };
 
 static void command_cb(void *userdata, const char *command, int status) {
@@ -276,8 +278,9 @@ static void command_cb(void *userdata, const char *command, int status) {
         int *st;
 
         if (status > 0 && !c->failed &&
-            asprintf(&c->failed, "'%s' failed with exit status %d; the files are written, 'hostdevctl boot undo' "
-                     "puts them back", command, status) < 0)
+            asprintf(&c->failed, c->undo ? "'%s' failed with exit status %d; the files are restored"
+                                         : "'%s' failed with exit status %d; the files are written, 'hostdevctl boot undo' "
+                                           "puts them back", command, status) < 0)
                 c->failed = NULL;
         v = realloc(c->command, (c->n + 1) * sizeof(*v));
         if (v)
@@ -301,7 +304,8 @@ static void commands_done(struct commands *c) {
 
 /* A regeneration command failed: Failed with hostdevctl's sentence,
  * carrying what `boot apply` prints then: the files changed (@n), the
- * plan, and each command run with its exit status (its "ran:" lines) */
+ * plan, and each command run with its exit status (its "ran:" lines);
+ * for `boot undo` (@plan NULL) the files restored and the commands */
 static int reply_regeneration_failed(sd_bus_message *m, const struct commands *c, int n, const char *plan) {
         sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -312,7 +316,8 @@ static int reply_regeneration_failed(sd_bus_message *m, const struct commands *c
         sd_bus_error_set(&e, ERROR_FAILED, c->failed);
         r = sd_bus_message_new_method_error(m, &reply, &e);
         if (r >= 0)
-                r = sd_bus_message_append(reply, "is", (int32_t) n, plan);
+                r = plan ? sd_bus_message_append(reply, "is", (int32_t) n, plan)
+                         : sd_bus_message_append(reply, "i", (int32_t) n);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(si)");
         for (size_t i = 0; r >= 0 && i < c->n; i++)
@@ -385,7 +390,7 @@ int method_boot_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 }
 
 static int do_boot_undo(struct daemon *d, sd_bus_message *m) {
-        struct commands c = {};
+        struct commands c = { .undo = true };
         uint64_t flags;
         int r;
 
@@ -397,8 +402,10 @@ static int do_boot_undo(struct daemon *d, sd_bus_message *m) {
         r = hd_boot_undo(d->ctx, d->sysroot, boot_flags(flags), command_cb, &c);
         if (r < 0)
                 return reply_error(d, m, "boot undo", r);
+        /* a regeneration command failed: the files are restored; the
+         * error carries their number and the commands run ("ran:") */
         if (c.failed)
-                r = sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", c.failed);
+                r = reply_regeneration_failed(m, &c, r, NULL);
         else
                 r = sd_bus_reply_method_return(m, "i", (int32_t) r);
         commands_done(&c);

@@ -3,7 +3,8 @@
 # routes: SetOverride, RemoveOverride): with a daemon that serves boot
 # root A and its state directory, `override set|unset` runs in the
 # daemon and prints what --direct prints on twin root B (stdout, stderr,
-# exit status; a failed initramfs regeneration's "ran:" lines too); the
+# exit status; a failed initramfs regeneration's "ran:" lines too, of
+# boot apply and of boot undo); the
 # daemon ran each call and none with --direct; the roots' etc/ and boot/
 # end the same.  A --root other than the daemon's
 # tree runs directly; an unprivileged caller gets polkit's refusal and
@@ -180,6 +181,19 @@ grep -q "^ran: .* (exit status [1-9][0-9]*)$" "$TMP/a.out" && grep -q "^changed 
 twins "after a failed regeneration: the roots are the same"
 twinv boot undo --no-regenerate
 twins "after its undo: the roots are the same"
+
+# --- boot undo whose regeneration command fails (the journal's commands,
+# no shell to run them in a fake root): the files are restored; the
+# "ran:" lines, the files restored and the failure, as --direct prints
+# them (BootUndo's error carries them)
+twin boot apply 01:00.0 --no-regenerate
+twinv boot undo
+grep -q "^ran: .* (exit status [1-9][0-9]*)$" "$TMP/a.out" && grep -q "^restored [0-9]* files\? to .* pre-apply state$" "$TMP/a.out" \
+        && grep -q "^hostdevctl: '.*' failed with exit status [1-9][0-9]*; the files are restored$" "$TMP/a.err" \
+        && ok "through the daemon: a failed undo regeneration prints the ran: lines, the files restored and the failure" \
+        || fail "through the daemon: a failed undo regeneration prints the ran: lines" "$(cat "$TMP/a.out" "$TMP/a.err")"
+twins "after an undo whose regeneration failed: the roots are the same"
+twinv boot undo --no-regenerate
 
 # --- a --root the daemon does not serve runs here
 cp -a "$TB" "$TMP/tc"

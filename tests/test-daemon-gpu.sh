@@ -9,7 +9,9 @@
 # log at -v -v counts the rebuilds).  Errors are named and carry the
 # CLI's words; uid 65534 is refused (AccessDenied, naming the actions
 # org.hostdev.mdev and org.hostdev.rom) and changes nothing, its ROM file
-# included; malformed calls leave the daemon serving.
+# included; malformed calls leave the daemon serving.  `hostdev-xml --rom`
+# reads no ROM (the caller's file's path goes into the XML): no method, the
+# CLI runs it with or without a daemon, for uid 65534 too, the same output.
 set -u
 unset HOSTDEV_MDEVCTL_DIR HOSTDEV_CONFIG_DIR
 . "$(dirname "$0")/tap.sh"
@@ -149,6 +151,22 @@ twin --local gpu rom 00:1g.0 x.rom
 twin --local gpu rom drm_card0 x.rom
 trees "after gpu rom's errors"
 
+# --- hostdev-xml --rom FILE: a read that puts FILE's absolute path (the
+# caller's file, not read) into the XML; it reads no ROM and needs no
+# method: the CLI runs it itself with or without a daemon, the same output
+twin --local hostdev-xml 01:00.0 --rom nv.rom
+twin --local hostdev-xml 01:00.0 --rom sub/../abs.rom --unmanaged
+twin --local hostdev-xml 01:00.0 --rom nosuch.rom
+twin --local hostdev-xml drm_card0 --rom nv.rom
+twin --local hostdev-xml nosuch --rom nv.rom
+viad hostdev-xml 01:00.0 --rom nv.rom | norm /dev/stdin | grep -q "<rom file='WORK/nv.rom'/>" \
+        && ok "hostdev-xml --rom with a daemon serving: <rom file=/> names the caller's file" \
+        || fail "hostdev-xml --rom with a daemon serving: <rom file=/> names the caller's file" "$(viad hostdev-xml 01:00.0 --rom nv.rom 2>&1 | head -c 300)"
+out=$(viad -v hostdev-xml 01:00.0 --rom nv.rom 2>&1 >/dev/null)
+case $out in *hostdevd*) fail "-v: hostdev-xml --rom does not go through hostdevd" "$out" ;;
+*) ok "-v: hostdev-xml --rom does not go through hostdevd" ;; esac
+trees "after hostdev-xml --rom (nothing written)"
+
 # --- GpuRom on the bus: the bytes, the name and ids
 busctl --address="$A" --json=short call "$DEST" "$OBJ" "$IFACE" GpuRom st 01:00.0 0 > "$TMP/rom.json"
 python3 - "$TMP/rom.json" "$PA/0000:01:00.0/.rom-image" <<'EOF' && ok "GpuRom: the device's name, ids and the image's bytes" \
@@ -281,6 +299,15 @@ if [ -n "$NOBODY" ]; then
         done
         [ "$(sums "$TA" "$TMP/wn")" = "$before" ] && ok "uid 65534's D-Bus calls changed nothing" \
                 || fail "uid 65534's D-Bus calls changed nothing"
+        # hostdev-xml --rom reads no ROM: no method, no refusal; uid
+        # 65534 gets the XML --direct prints (root's), its file unread
+        n0=$(rebuilds)
+        out=$(cd "$TMP/wn" && setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/hostdevctl-fake" --sysroot "$TA" \
+                --state-dir "$SA" hostdev-xml 01:00.0 --rom kept.rom 2>&1); rc=$?
+        want=$(cd "$TMP/wn" && "$HOSTDEVCTL_FAKE" --direct --sysroot "$TA" --state-dir "$SA" hostdev-xml 01:00.0 --rom kept.rom 2>&1)
+        [ $rc = 0 ] && [ "$out" = "$want" ] && [ "${out#*<rom file=\'$TMP/wn/kept.rom\'/>}" != "$out" ] && [ "$(rebuilds)" = "$n0" ] \
+                && [ "$(cat "$TMP/wn/kept.rom")" = old ] && ok "uid 65534: hostdev-xml --rom prints what --direct prints, no daemon call" \
+                || fail "uid 65534: hostdev-xml --rom prints what --direct prints" "rc=$rc $out"
         # --direct: the CLI's own refusal, before anything is read
         out=$(cd "$TMP/wn" && setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/hostdevctl-fake" --direct gpu rom 01:00.0 d.rom 2>&1); rc=$?
         [ $rc = 1 ] && [ "$out" = "hostdevctl: gpu rom needs root: it changes this host's devices (use --sysroot DIR for a captured or fake tree)" ] \

@@ -17,8 +17,8 @@
  * signature: bus_call() hands those values to the verb, which prints its
  * own lines from them and from what it read itself before the call.
  * A route with .error_reply too (apply and mdev apply: the document, the
- * lines and the sentences on stderr, all the library's; boot apply: the
- * regeneration commands run and their exit statuses) has the daemon's
+ * lines and the sentences on stderr, all the library's; boot apply and
+ * boot undo: the regeneration commands run and their exit statuses) has the daemon's
  * refusal or failure carry those values after its message: the verb
  * prints them as its own run does, with the exit status of the error.
  * Still run here: domain attach/detach, capture; reads
@@ -88,7 +88,7 @@ static const struct bus_route {
         { "override set", "SetOverride", "org.hostdev.override", .reply = "bs" },
         { "override unset", "RemoveOverride", "org.hostdev.override", .reply = "bs" },
         { "boot apply", "BootApply", "org.hostdev.boot", .reply = "is", .error_reply = "isR" },
-        { "boot undo", "BootUndo", "org.hostdev.boot", .reply = "i" },
+        { "boot undo", "BootUndo", "org.hostdev.boot", .reply = "i", .error_reply = "iR" },
         /* the document, the lines on stdout, the sentences on stderr and the log */
         { "apply", "Apply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },
         { "mdev apply", "MdevApply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },

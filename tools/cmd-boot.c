@@ -172,6 +172,7 @@ static int boot_plan(int argc, char **argv) {
 struct cmd_report {
         const char *root;
         int failed;
+        bool undo;      /* boot undo's: the files are restored, not written */
 };
 
 static void command_cb(void *userdata, const char *command, int status) {
@@ -182,8 +183,11 @@ static void command_cb(void *userdata, const char *command, int status) {
         else {
                 printf("ran: %s (exit status %d)\n", command, status);
                 if (status != 0 && !c->failed) {
-                        errorf("'%s' failed with exit status %d; the files are written, 'hostdevctl boot undo' "
-                               "puts them back", command, status);
+                        if (c->undo)
+                                errorf("'%s' failed with exit status %d; the files are restored", command, status);
+                        else
+                                errorf("'%s' failed with exit status %d; the files are written, 'hostdevctl boot undo' "
+                                       "puts them back", command, status);
                         c->failed = 1;
                 }
         }
@@ -287,8 +291,9 @@ static void commands_free(struct commands *c) {
 static int boot_undo(int argc _unused_, char **argv _unused_) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         _cleanup_(commands_free) struct commands cmds = {};
+        _cleanup_(bus_commands_done) struct bus_commands ran = {};
         struct boot_opts o;
-        struct cmd_report rep = {};
+        struct cmd_report rep = { .undo = true };
         int r, route, rc, restored = 0;
 
         if ((r = get_boot_opts("boot undo", &o, &ctx, NULL)) != 0)
@@ -301,10 +306,16 @@ static int boot_undo(int argc _unused_, char **argv _unused_) {
                 commands_free(&cmds);
                 cmds = (struct commands) {};
         }
-        route = bus_call("boot undo", root_unsupported(), &rc, "t", method_flags(o.flags), &restored);
+        route = bus_call("boot undo", root_unsupported(), &rc, "t", method_flags(o.flags), &restored, &ran);
         if (route == BUS_DONE)
                 return rc;
-        if (route == BUS_REPLY) {
+        if (route == BUS_REPLY && rc != EXIT_SUCCESS) {
+                /* a regeneration command failed: the files are restored;
+                 * its error carries their number and the commands run */
+                for (size_t i = 0; i < ran.n; i++)
+                        command_cb(&rep, ran.command[i], ran.status[i]);
+                r = restored;
+        } else if (route == BUS_REPLY) {
                 /* each ran (exit status 0: none failed), or is to be run */
                 for (size_t i = 0; i < cmds.n; i++)
                         command_cb(&rep, cmds.v[i], (o.flags & (HD_BOOT_NO_REGENERATE | HD_BOOT_DRY_RUN)) ? -1 : 0);
@@ -316,6 +327,8 @@ static int boot_undo(int argc _unused_, char **argv _unused_) {
         else
                 printf("%s %d file%s to %s pre-apply state\n", (o.flags & HD_BOOT_DRY_RUN) ? "would restore" : "restored",
                        r, r == 1 ? "" : "s", o.root ?: "this host's");
+        if (route == BUS_REPLY && rc != EXIT_SUCCESS)
+                return rc;
         return rep.failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
