@@ -34,7 +34,7 @@
 /* the top directory: its entries (the parents' directories) */
 #define MASK_TOP (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 /* a parent's directory: its definitions, once complete */
-#define MASK_SUB (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW)
+#define MASK_SUB (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
 /* the nearest existing ancestor of a missing top directory */
 #define MASK_ANC (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
@@ -128,7 +128,9 @@ static int watch_sync(struct defs_watch *w) {
                         continue;       /* gone again */
                 while ((de = readdir(dir))) {
                         char sub[PATH_MAX];
-                        if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+                        /* a link to a directory too: the library reads through it */
+                        if (de->d_name[0] == '.' ||
+                            (de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN))
                                 continue;
                         if (snprintf(sub, sizeof(sub), "%s/%s", w->dir, de->d_name) >= (int) sizeof(sub))
                                 continue;
