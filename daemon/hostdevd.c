@@ -228,6 +228,9 @@ int rebuild(struct daemon *d) {
         double t0 = now_ms(), t1;
         int r;
 
+        /* the definition changes queued so far: this enumeration reads
+         * them (a method's own write causes no second one) */
+        defs_watch_absorb(d);
         r = hd_nodedev_list_new(d->ctx, &list);
         if (r < 0) {
                 logf_(3, "cannot enumerate devices%s%s: %s", d->sysroot ? " of " : "", d->sysroot ?: "", strerror(-r));
@@ -1489,6 +1492,13 @@ int main(int argc, char **argv) {
         /* a transaction a crash interrupted is finished or undone first
          * (daemon/methods.c), as `hostdevctl recover` would */
         recover_at_start(&d);
+        /* and the mdev definitions watched before they are first read:
+         * one another program writes meanwhile is seen */
+        r = defs_watch_start(&d);
+        if (r < 0) {
+                logf_(3, "cannot watch the mdev definitions: %s", strerror(-r));
+                goto fail;
+        }
         /* the first tree before the name is taken: a caller never sees an
          * empty one */
         r = rebuild(&d);
@@ -1546,6 +1556,7 @@ fail:
                 logf_(3, "hostdevd: %s", strerror(-r));
         sd_bus_flush_close_unref(d.bus);
         domain_watch_stop(&dw);
+        defs_watch_stop(&d);
         if (mo.mon)
                 udev_monitor_unref(mo.mon);
         if (mo.udev)

@@ -139,6 +139,13 @@ void daemon_log_fn(void *userdata, int level, const char *file, int line, const 
                    va_list args);
 /* hostdevd.c: log at syslog @level ("<N>" on stderr) when -v allows it */
 void daemon_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* daemon/defs-watch.c: the mdev definition directories watched with
+ * inotify; a change settles, then rebuild().  defs_watch_absorb(): at a
+ * rebuild's start, the changes queued so far (that rebuild reads them). */
+int defs_watch_start(struct daemon *d);
+void defs_watch_absorb(struct daemon *d);
+void defs_watch_stop(struct daemon *d);
 /* daemon/methods-boot.c: the override and boot methods
  * (BOOT_METHODS_VTABLE, in hostdevd.c's manager vtable), ListDevices'
  * filters, the device objects' InUse property */

@@ -105,10 +105,14 @@ compare removed
 # 2. created, then bound to vfio_mdev
 mdev_create
 compare created
-# 3. defined (mdevctl's file; the definition is read with the device's
-# next event)
+# 3. defined (mdevctl's file: the definitions' watch, daemon/defs-watch.c,
+# enumerates the tree again once, and the definition is read with the
+# device's next event too); the watch's rebuild waited for, so it cannot
+# fall between the next steps' sysfs changes and their events
+n_before=$(rebuilds)
 mkdir -p "$HOSTDEV_MDEVCTL_DIR/0000:00:02.0"
 printf '{"mdev_type": "%s", "start": "manual", "attrs": []}\n' "$TYPE" > "$HOSTDEV_MDEVCTL_DIR/0000:00:02.0/$U"
+for _ in $(seq 100); do [ "$(rebuilds)" -gt "$n_before" ] && break; sleep 0.05; done
 inject change "$DP/$U" SUBSYSTEM=mdev MDEV_TYPE=$TYPE
 compare defined
 # 4. removed while defined: its defined node stays

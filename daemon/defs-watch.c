@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hostdevd's watch on the mdev definitions (docs/dbus.md): a definition
+ * written or removed by another program (`mdevctl define`, `hostdevctl
+ * --direct mdev define`, `mdevctl undefine`) sends no uevent, so the
+ * directory the library reads definitions from (hd_mdev_config_dir():
+ * HOSTDEV_MDEVCTL_DIR, else SYSROOT/etc/mdevctl.d or /etc/mdevctl.d) and
+ * each of its per-parent subdirectories are watched with inotify.  A
+ * subdirectory that appears is watched at once; one removed loses its
+ * watch with it (the kernel's IN_IGNORED); a top directory that does not
+ * exist (yet) is waited for on its nearest existing ancestor.  A burst of
+ * changes settles for DEFS_SETTLE_USEC, then the tree is enumerated again
+ * (rebuild(): its signals follow by comparison).  Every rebuild takes the
+ * events already queued first (defs_watch_absorb()): they are changes the
+ * rebuild reads anyway, so the daemon's own writes (MdevDefine and the
+ * rest rebuild after they wrote) cause no second rebuild.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hostdevd.h"
+
+/* a burst (mdevctl writes a temporary file, renames it; a parent's
+ * directory comes first): one rebuild after it settles */
+#define DEFS_SETTLE_USEC (150 * 1000)
+
+/* the top directory: its entries (the parents' directories) */
+#define MASK_TOP (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+/* a parent's directory: its definitions, once complete */
+#define MASK_SUB (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
+/* the nearest existing ancestor of a missing top directory */
+#define MASK_ANC (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+struct defs_watch {
+        struct daemon *d;
+        int fd;
+        sd_event_source *io, *settle;
+        char *dir;              /* hd_mdev_config_dir() */
+        int top_wd;             /* -1: the directory is missing */
+        int anc_wd;             /* then: its nearest existing ancestor's watch */
+        char *anc_child;        /* and the name below it that leads to it */
+};
+
+static struct defs_watch watch_ = { .fd = -1, .top_wd = -1, .anc_wd = -1 };
+
+/* the library's own temporary files (hd_write_file_atomic(): NAME.hostdev-tmp),
+ * editors' and mdevctl's hidden ones: their rename is the change */
+static bool ignored_name(const char *name) {
+        size_t n = strlen(name), t = strlen(".hostdev-tmp");
+        return name[0] == '.' || (n > t && strcmp(name + n - t, ".hostdev-tmp") == 0);
+}
+
+static void anc_drop(struct defs_watch *w) {
+        if (w->anc_wd >= 0)
+                (void) inotify_rm_watch(w->fd, w->anc_wd);
+        w->anc_wd = -1;
+        free(w->anc_child);
+        w->anc_child = NULL;
+}
+
+/* watch the nearest existing ancestor of the missing top directory;
+ * 1: the top directory exists after all (created meanwhile) */
+static int watch_ancestor(struct defs_watch *w) {
+        char path[PATH_MAX];
+        char *slash;
+
+        if (snprintf(path, sizeof(path), "%s", w->dir) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        for (;;) {
+                int wd;
+                slash = strrchr(path, '/');
+                if (!slash)
+                        return -ENOENT;         /* a relative HOSTDEV_MDEVCTL_DIR: not waited for */
+                if (slash == path) {
+                        wd = inotify_add_watch(w->fd, "/", MASK_ANC);
+                        if (wd < 0)
+                                return -errno;
+                } else {
+                        *slash = 0;
+                        wd = inotify_add_watch(w->fd, path, MASK_ANC);
+                        *slash = '/';
+                        if (wd < 0 && errno != ENOENT && errno != ENOTDIR)
+                                return -errno;
+                }
+                if (wd >= 0) {
+                        char *child = strndup(slash + 1, strcspn(slash + 1, "/"));
+                        if (!child)
+                                return -ENOMEM;
+                        if (w->anc_wd >= 0 && w->anc_wd != wd)
+                                (void) inotify_rm_watch(w->fd, w->anc_wd);
+                        w->anc_wd = wd;
+                        free(w->anc_child);
+                        w->anc_child = child;
+                        /* created between the top's watch and this one? */
+                        return access(w->dir, F_OK) == 0 ? 1 : 0;
+                }
+                *slash = 0;
+        }
+}
+
+/* the watches as the directories stand now: the top one and each
+ * parent's directory, or the ancestor that waits for the top one */
+static int watch_sync(struct defs_watch *w) {
+        for (unsigned tries = 0; tries < 8; tries++) {
+                DIR *dir;
+                struct dirent *de;
+                int r;
+
+                w->top_wd = inotify_add_watch(w->fd, w->dir, MASK_TOP);
+                if (w->top_wd < 0) {
+                        if (errno != ENOENT && errno != ENOTDIR)
+                                return -errno;
+                        r = watch_ancestor(w);
+                        if (r <= 0)
+                                return r;
+                        continue;
+                }
+                anc_drop(w);
+                dir = opendir(w->dir);
+                if (!dir)
+                        continue;       /* gone again */
+                while ((de = readdir(dir))) {
+                        char sub[PATH_MAX];
+                        /* a link to a directory too: the library reads through it */
+                        if (de->d_name[0] == '.' ||
+                            (de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN))
+                                continue;
+                        if (snprintf(sub, sizeof(sub), "%s/%s", w->dir, de->d_name) >= (int) sizeof(sub))
+                                continue;
+                        /* the same directory twice: the same watch */
+                        if (inotify_add_watch(w->fd, sub, MASK_SUB) < 0 && errno != ENOENT && errno != ENOTDIR)
+                                daemon_logf(4, "cannot watch %s: %s", sub, strerror(errno));
+                }
+                closedir(dir);
+                return 0;
+        }
+        return 0;
+}
+
+/* the queued events: 1 when one concerns the definitions */
+static int take_events(struct defs_watch *w) {
+        char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool relevant = false, sync = false;
+        ssize_t n;
+
+        while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *e = (const struct inotify_event *) p;
+                        const char *name = e->len ? e->name : "";
+                        p += sizeof(*e) + e->len;
+                        if (e->mask & IN_Q_OVERFLOW) {
+                                relevant = sync = true;
+                                continue;
+                        }
+                        if (e->wd == w->anc_wd && w->anc_wd >= 0) {
+                                /* the top directory (or a step to it) appeared, or
+                                 * the ancestor went */
+                                if ((e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) ||
+                                    (w->anc_child && strcmp(name, w->anc_child) == 0)) {
+                                        if (e->mask & IN_IGNORED)
+                                                w->anc_wd = -1;
+                                        relevant = sync = true;
+                                }
+                                continue;
+                        }
+                        if (e->wd == w->top_wd && w->top_wd >= 0) {
+                                if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+                                        if (e->mask & IN_IGNORED)
+                                                w->top_wd = -1;
+                                        relevant = sync = true;
+                                } else if (!ignored_name(name)) {
+                                        /* a parent's directory came (watch it) or went */
+                                        if (e->mask & (IN_CREATE | IN_MOVED_TO))
+                                                sync = true;
+                                        relevant = true;
+                                }
+                                continue;
+                        }
+                        /* a parent's directory: a definition written, renamed
+                         * into place or removed (its own IN_IGNORED: the top
+                         * directory's IN_DELETE tells) */
+                        if (!(e->mask & IN_IGNORED) && !ignored_name(name))
+                                relevant = true;
+                }
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                daemon_logf(4, "mdev definitions: cannot read the watch: %s", strerror(errno));
+                relevant = sync = true;
+        }
+        if (sync) {
+                int r = watch_sync(w);
+                if (r < 0)
+                        daemon_logf(4, "cannot watch the mdev definitions in %s: %s", w->dir, strerror(-r));
+        }
+        return relevant;
+}
+
+static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct defs_watch *w = userdata;
+
+        daemon_logf(7, "mdev definitions changed in %s: re-reading every device", w->dir);
+        (void) rebuild(w->d);   /* its defs_watch_absorb() takes what came meanwhile */
+        return 0;
+}
+
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct defs_watch *w = userdata;
+        int enabled = SD_EVENT_OFF, r;
+
+        if (!take_events(w))
+                return 0;
+        if (sd_event_source_get_enabled(w->settle, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                return 0;       /* a rebuild is already due */
+        r = sd_event_source_set_time_relative(w->settle, DEFS_SETTLE_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(w->settle, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                daemon_logf(4, "mdev definitions: %s; re-reading now", strerror(-r));
+                (void) rebuild(w->d);
+        }
+        return 0;
+}
+
+void defs_watch_absorb(struct daemon *d) {
+        struct defs_watch *w = &watch_;
+
+        if (w->d != d || w->fd < 0)
+                return;
+        (void) take_events(w);
+        (void) sd_event_source_set_enabled(w->settle, SD_EVENT_OFF);
+}
+
+int defs_watch_start(struct daemon *d) {
+        struct defs_watch *w = &watch_;
+        int r;
+
+        w->d = d;
+        r = hd_mdev_config_dir(d->ctx, &w->dir);
+        if (r < 0)
+                return r;
+        w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (w->fd < 0)
+                return -errno;
+        r = watch_sync(w);
+        if (r < 0) {
+                /* no watch (inotify's limits, a relative directory): the
+                 * definitions are read at rebuilds only, as before */
+                daemon_logf(4, "not watching the mdev definitions in %s: %s", w->dir, strerror(-r));
+                close(w->fd);
+                w->fd = -1;
+                return 0;
+        }
+        r = sd_event_add_io(d->event, &w->io, w->fd, EPOLLIN, on_inotify, w);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &w->settle, CLOCK_MONOTONIC, DEFS_SETTLE_USEC, 0, on_settled, w);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(w->settle, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        daemon_logf(6, "watching the mdev definitions in %s%s", w->dir, w->top_wd < 0 ? " (not there yet)" : "");
+        return 0;
+}
+
+void defs_watch_stop(struct daemon *d) {
+        struct defs_watch *w = &watch_;
+
+        w->io = sd_event_source_unref(w->io);
+        w->settle = sd_event_source_unref(w->settle);
+        if (w->fd >= 0)
+                close(w->fd);
+        w->fd = -1;
+        free(w->dir);
+        free(w->anc_child);
+        *w = (struct defs_watch) { .fd = -1, .top_wd = -1, .anc_wd = -1 };
+}
