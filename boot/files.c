@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "boot/boot-internal.h"
 
@@ -48,17 +47,13 @@ static int rel_of(const char *path, const char **ret) {
 }
 
 static int open_beneath(int rfd, const char *path, int flags, mode_t mode) {
-        struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC),
-                .mode = (flags & O_CREAT) ? mode : 0,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
         const char *rel;
         int fd, r;
 
         if ((r = rel_of(path, &rel)) < 0)
                 return r;
-        fd = (int) syscall(SYS_openat2, rfd, rel, &how, sizeof(how));
+        /* tried again on EAGAIN (a rename elsewhere raced a ".." step) */
+        fd = hd_openat2(rfd, rel, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
         if (fd < 0 && (errno == ENOSYS || errno == EPERM))
                 fd = openat(rfd, rel, flags | O_CLOEXEC, mode);
         return fd < 0 ? negative_errno() : fd;

@@ -15,6 +15,12 @@
 #include "util/result-internal.h"
 #include "tap.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 
 
 static void test_normalize(void) {
@@ -626,6 +632,74 @@ static void test_result_from_json(void) {
         }
 }
 
+
+/* A scoped openat2() that crosses ".." fails with EAGAIN when a rename
+ * anywhere on the system races it (fs/namei.c): sysfs's links are
+ * relative ("../../devices/..."), so every read through the sysroot
+ * abstraction must retry, or a busy host makes devices vanish from a
+ * listing.  Another thread renames files without pause while reads
+ * through a link with ".." go on. */
+static volatile int renamer_stop;
+static void *renamer(void *dir) {
+        char a[512], b[512];
+        snprintf(a, sizeof(a), "%s/x", (const char *) dir);
+        snprintf(b, sizeof(b), "%s/y", (const char *) dir);
+        while (!renamer_stop) {
+                int fd = open(a, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+                if (fd >= 0)
+                        close(fd);
+                (void) rename(a, b);
+        }
+        return NULL;
+}
+
+static void test_sysfs_rename_race(void) {
+        char tmpl[] = "/tmp/hostdev-unit-XXXXXX", p[600], q[600];
+        const char *dir = mkdtemp(tmpl);
+        hd_ctx *ctx = NULL;
+        pthread_t t;
+        unsigned failed = 0, n = 20000;
+        int e = 0;
+
+        CHECK(dir != NULL, "race: a scratch directory");
+        if (!dir)
+                return;
+        snprintf(p, sizeof(p), "%s/root/sys/devices/pci0000:00/0000:00:01.0", dir);
+        snprintf(q, sizeof(q), "mkdir -p '%s' '%s/root/sys/bus/pci/devices' '%s/spin'", p, dir, dir);
+        CHECK(system(q) == 0, "race: a tree");
+        snprintf(q, sizeof(q), "%s/vendor", p);
+        FILE *f = fopen(q, "w");
+        if (f) {
+                fputs("0x8086\n", f);
+                fclose(f);
+        }
+        snprintf(q, sizeof(q), "%s/root/sys/bus/pci/devices/0000:00:01.0", dir);
+        CHECK(symlink("../../../devices/pci0000:00/0000:00:01.0", q) == 0, "race: a relative sysfs link");
+        snprintf(q, sizeof(q), "%s/root", dir);
+        CHECK(hd_ctx_new(q, &ctx) >= 0, "race: a context on the tree");
+        if (!ctx)
+                return;
+        snprintf(q, sizeof(q), "%s/spin", dir);
+        renamer_stop = 0;
+        pthread_create(&t, NULL, renamer, q);
+        for (unsigned i = 0; i < n; i++) {
+                char *v = NULL;
+                int r = hd_sysfs_read_str(ctx, "sys/bus/pci/devices/0000:00:01.0/vendor", &v);
+                if (r < 0 || !v || strcmp(v, "0x8086") != 0) {
+                        failed++;
+                        e = r;
+                }
+                free(v);
+        }
+        renamer_stop = 1;
+        pthread_join(t, NULL);
+        CHECK(failed == 0, "race: %u reads through a '..' link while files are renamed: %u failed (last %s)", n, failed,
+              e ? strerror(-e) : "-");
+        hd_ctx_unref(ctx);
+        snprintf(q, sizeof(q), "rm -rf '%s'", dir);
+        (void) !system(q);
+}
+
 int main(void) {
         test_normalize();
         test_pci_addr();
@@ -638,5 +712,6 @@ int main(void) {
         test_policy();
         test_result();
         test_result_from_json();
+        test_sysfs_rename_race();
         return tap_finish();
 }

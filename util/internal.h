@@ -119,6 +119,11 @@ void hd_log(hd_ctx *ctx, int level, const char *file, int line, const char *fn,
  * is accepted and skipped.  Paths containing ".." components are refused
  * (-EINVAL) unless produced by hd_path_resolve_link(). */
 int hd_sysfs_open(hd_ctx *ctx, const char *path, int flags, int *ret_fd);
+/* openat2(2) with @flags and @resolve, again while it fails with EAGAIN:
+ * a scoped lookup (RESOLVE_IN_ROOT, RESOLVE_BENEATH) that crossed ".."
+ * while any rename or mount happened anywhere on the system says EAGAIN
+ * and leaves the retry to its caller.  -1 with errno set, as openat2(). */
+int hd_openat2(int dfd, const char *path, int flags, mode_t mode, uint64_t resolve);
 /* Whole file (at most 1 MiB), NUL-terminated; *ret_len excludes the NUL. */
 int hd_sysfs_read_full(hd_ctx *ctx, const char *path, char **ret, size_t *ret_len);
 /* The same with another limit: -EFBIG for a file of @max bytes or more. */

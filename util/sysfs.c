@@ -134,18 +134,38 @@ static int open_in_root_by_hand(int root_fd, const char *rel, int flags) {
         }
 }
 
+/* A scoped lookup is refused with EAGAIN when a rename or a mount anywhere
+ * on the system raced its ".." steps (fs/namei.c); under a busy system
+ * (a package manager, a test suite writing files atomically) that is
+ * common for sysfs's relative links: tried again, up to this many times. */
+#define OPENAT2_TRIES 64
+
+int hd_openat2(int dfd, const char *path, int flags, mode_t mode, uint64_t resolve) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC),
+                .mode = (flags & O_CREAT) ? mode : 0,
+                .resolve = resolve,
+        };
+        int fd = -1;
+
+        for (unsigned i = 0; i < OPENAT2_TRIES; i++) {
+                fd = (int) syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
+        return fd;
+}
+
 static int open_in_root(hd_ctx *ctx, const char *rel, int flags) {
         int fd;
 
         if (have_openat2) {
-                struct open_how how = {
-                        .flags = (uint64_t) (flags | O_CLOEXEC),
-                        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-                };
-                fd = (int) syscall(SYS_openat2, ctx->root_fd, rel, &how, sizeof(how));
-                if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+                fd = hd_openat2(ctx->root_fd, rel, flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+                if (fd >= 0 || (errno != ENOSYS && errno != EPERM && errno != EAGAIN))
                         return fd;
-                have_openat2 = 0;
+                /* EAGAIN all those times: resolved by hand, as safely */
+                if (errno != EAGAIN)
+                        have_openat2 = 0;
         }
         return open_in_root_by_hand(ctx->root_fd, rel, flags);
 }
