@@ -10,28 +10,11 @@
 # Prints KEY=VALUE lines for the caller to check.
 set -u
 T=$1 W=$2
-INJECT="python3 $SRCDIR/tests/uevent-inject.py"
-mount --bind "$T/sys" /sys || exit 77
-mount -t tmpfs tmpfs /run || exit 77
-mkdir -p /run/udev
-mount --bind "$T/run/udev" /run/udev || exit 77
-ip link set lo up
-$INJECT change /devices/none SUBSYSTEM=none || { echo "inject=unsupported"; exit 0; }
+. "$SRCDIR/tests/daemon-ns-lib.sh"
+ns_enter "$T"
+ns_inject_probe
 
-A=unix:path=$W/ns-bus
-cat > "$W/ns-bus.conf" <<EOC
-<busconfig><type>custom</type><listen>$A</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/>
-<allow receive_sender="*"/></policy></busconfig>
-EOC
-dbus-daemon --config-file="$W/ns-bus.conf" --fork --print-pid=3 3> "$W/ns-bus.pid" || exit 1
-"$HOSTDEVD" -v -v --bus-address "$A" --state-dir "$W/state" > "$W/ns-daemon.log" 2>&1 &
-dpid=$!
-for _ in $(seq 300); do
-        [ "$(busctl --address="$A" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                NameHasOwner s org.hostdev.Hostdev1 2>/dev/null)" = "b true" ] && break
-        sleep 0.1
-done
+ns_start_daemon "$W" -v -v --state-dir "$W/state"
 compare() {     # KEY: the daemon's ListDevices against a fresh nodedev-list --json
         busctl --address="$A" --json=short call org.hostdev.Hostdev1 /org/hostdev/Hostdev1/Manager \
                 org.hostdev.Hostdev1.Manager ListDevices s "" |

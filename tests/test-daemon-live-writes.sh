@@ -11,26 +11,9 @@ set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/common.sh"
 
-: "${HOSTDEVD:=$SRCDIR/build/daemon/hostdevd}"
+. "$(dirname "$0")/daemon-ns-run.sh"
 
-for t in dbus-daemon busctl ip; do
-        command -v $t >/dev/null || skip_all "no $t"
-done
-[ -x "$HOSTDEVD" ] || skip_all "hostdevd was not built (meson: libsystemd not found)"
-unshare -Urmn true 2>/dev/null || skip_all "no user namespaces (unshare -Urmn)"
-trap 'rm -rf "$TMP"' EXIT
-
-build_fixtures full
-mkdir -p "$TMP/ns"
-cp -a "$TMP/fx/full" "$TMP/ns/tree"
-SRCDIR=$SRCDIR HOSTDEVD=$HOSTDEVD HOSTDEVCTL=$HOSTDEVCTL \
-        unshare -Urmn bash "$SRCDIR/tests/daemon-writes-ns.sh" "$TMP/ns/tree" "$TMP/ns" > "$TMP/ns/out" 2> "$TMP/ns/err"
-out() { tr '\n' ' ' < "$TMP/ns/out"; tail -3 "$TMP/ns/err"; }
-grep -qx "inject=unsupported" "$TMP/ns/out" && skip_all "this kernel takes no uevents from user space (Linux < 4.18)"
-
-check() {      # KEY=VALUE description
-        grep -qx "$1" "$TMP/ns/out" && ok "$2" || fail "$2" "$(out)"
-}
+ns_run daemon-writes-ns.sh
 check "start=same" "at start: ListDevices is nodedev-list --json"
 check "rebuilds_start=1" "at start: one enumeration"
 check "silent_plan=current" "a driver unbound without a uevent: the dry-run Detach plans on the device as it is now"
