@@ -462,6 +462,17 @@ static bool libvirt_daemon_present(hd_ctx *ctx) {
         return false;
 }
 
+/* Whether libvirt is asked at all (hd_domain_usage_new, hd_domain_watch_new):
+ * not for @uri "none", nor about a sysroot without a URI: 0, or -ENOENT
+ * with the context's error saying why. */
+static int libvirt_asked(hd_ctx *ctx, const char *uri) {
+        if (uri && streq(uri, "none"))
+                return hd_error(ctx, -ENOENT, "libvirt is not asked (--connect none)");
+        if (!uri && !hd_ctx_is_live(ctx))
+                return hd_error(ctx, -ENOENT, "libvirt is not asked about a sysroot without a URI");
+        return 0;
+}
+
 _public_ int hd_domain_usage_new(hd_ctx *ctx, hd_nodedev_list *list, const char *uri, unsigned flags,
                                  hd_domain_usage **ret) {
         _cleanup_(usage_freep) hd_domain_usage *u = NULL;
@@ -473,10 +484,8 @@ _public_ int hd_domain_usage_new(hd_ctx *ctx, hd_nodedev_list *list, const char 
                 return -EINVAL;
         hd_error_clear(ctx);
         /* no domain can use a device here: libvirt is not asked */
-        if (uri && streq(uri, "none"))
-                return hd_error(ctx, -ENOENT, "libvirt is not asked (--connect none)");
-        if (!uri && !hd_ctx_is_live(ctx))
-                return hd_error(ctx, -ENOENT, "libvirt is not asked about a sysroot without a URI");
+        if ((r = libvirt_asked(ctx, uri)) < 0)
+                return r;
         if (!uri && !libvirt_daemon_present(ctx))
                 return hd_error(ctx, -ENOENT, "no libvirt daemon runs here (no socket in /run/libvirt)");
 
@@ -1137,10 +1146,8 @@ _public_ int hd_domain_watch_new(hd_ctx *ctx, const char *uri, hd_domain_watch *
         if (!ctx || !ret)
                 return -EINVAL;
         hd_error_clear(ctx);
-        if (uri && streq(uri, "none"))
-                return hd_error(ctx, -ENOENT, "libvirt is not asked (--connect none)");
-        if (!uri && !hd_ctx_is_live(ctx))
-                return hd_error(ctx, -ENOENT, "libvirt is not asked about a sysroot without a URI");
+        if ((r = libvirt_asked(ctx, uri)) < 0)
+                return r;
         if ((r = libvirt_load(ctx)) < 0)
                 return hd_error(ctx, r, "libvirt (%s) cannot be followed: libvirt's client library (" LIBVIRT_SONAME
                                 ") is not installed", where);
