@@ -135,7 +135,7 @@ boot() { # N|NAME CMDLINE [QEMU-ARGS...]: step debian-root/bootN.sh or NAME.sh
 	local rc=$?
 	grep -a '^HDTEST: \(PASS\|FAIL\|SKIP\|NOTE\) ' "$W/serial$n.log" | sed 's/^HDTEST: //; s/\r$//'
 	if ! grep -aq '^HDTEST: DONE' "$W/serial$n.log"; then
-		echo "FAIL boot $n: the guest did not finish (qemu exit $rc$([ $rc = 124 ] && echo ": killed after ${TIMEOUT}s")); last step: $(grep -a '^HDTEST: NOTE ' "$W/serial$n.log" | tail -n 1 | sed 's/^HDTEST: NOTE //; s/\r$//')"
+		echo "FAIL boot $n: the guest did not finish (qemu exit $rc$([ $rc = 124 ] && echo ": killed after ${TIMEOUT}s")); last step the guest reported: $(grep -a '^HDTEST: NOTE ' "$W/serial$n.log" | tail -n 1 | sed 's/^HDTEST: NOTE //; s/\r$//' | grep . || echo none)"
 		# the kernel's own complaints (stalls, lockups, hung tasks, oopses)
 		# say more than the tail of a stack dump
 		grep -a -m 8 'rcu.*stall\|soft lockup\|hard LOCKUP\|blocked for more than\|BUG:\|Oops\|Kernel panic' "$W/serial$n.log" |
@@ -146,7 +146,7 @@ boot() { # N|NAME CMDLINE [QEMU-ARGS...]: step debian-root/bootN.sh or NAME.sh
 	fi
 }
 
-report() { while read -r line; do
+report() { while IFS= read -r line; do
 	echo "$line"
 	case $line in PASS*) npass=$((npass + 1)) ;; FAIL*) nfail=$((nfail + 1)) ;; esac
 done; }

@@ -80,6 +80,7 @@ check "libvirt: the kernel command line has intel_iommu=on" has /proc/cmdline "i
 # probe QEMU with KVM nested inside TCG, which can stall the guest
 check "libvirt: no /dev/kvm in the guest (the domains are TCG)" test ! -e /dev/kvm
 check "libvirt: both e1000e on e1000e before" sh -c '. /hdtest/lib.sh; is_drv 0000:01:00.0 e1000e && is_drv 0000:02:00.0 e1000e'
+note "starting libvirtd"
 /usr/sbin/libvirtd --daemon
 wait_for 120 test -S /run/libvirt/libvirt-sock
 V version > /tmp/version.txt 2>&1; cat /tmp/version.txt
