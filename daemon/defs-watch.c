@@ -120,18 +120,20 @@ static int sub_add(struct defs_watch *w, int wd, const char *name) {
 static void sub_forget(struct defs_watch *w, int wd, const char *name) {
         size_t k = 0;
 
-        for (size_t i = 0; i < w->n_subs; i++) {
-                struct sub_watch e = w->subs[i];
-                if (wd >= 0 ? e.wd == wd : strcmp(e.name, name) == 0) {
-                        bool shared = false;
-                        for (size_t j = 0; wd < 0 && j < w->n_subs; j++)
-                                shared |= j != i && w->subs[j].wd == e.wd && strcmp(w->subs[j].name, name) != 0;
-                        if (wd < 0 && !shared)
-                                (void) inotify_rm_watch(w->fd, e.wd);
-                        free(e.name);
+        for (size_t i = 0; wd < 0 && i < w->n_subs; i++) {
+                bool shared = false;
+                if (strcmp(w->subs[i].name, name) != 0)
                         continue;
-                }
-                w->subs[k++] = e;
+                for (size_t j = 0; j < w->n_subs; j++)
+                        shared |= w->subs[j].wd == w->subs[i].wd && strcmp(w->subs[j].name, name) != 0;
+                if (!shared)
+                        (void) inotify_rm_watch(w->fd, w->subs[i].wd);
+        }
+        for (size_t i = 0; i < w->n_subs; i++) {
+                if (wd >= 0 ? w->subs[i].wd == wd : strcmp(w->subs[i].name, name) == 0)
+                        free(w->subs[i].name);
+                else
+                        w->subs[k++] = w->subs[i];
         }
         w->n_subs = k;
 }

@@ -305,6 +305,44 @@ T1=$(date +%s%N)
 saw "both parents' directories removed" DeviceRemoved "$(node $U5 x.y)"
 listed "after both parents' directories were removed"
 
+# a parent's directory that is a link to another's: one watch, both names
+# re-read (the library reads through the link: the same definitions as
+# the nodes of both parents)
+ndefs=$(ls "$D/mtty" | wc -l)
+mark
+listen "$ndefs"
+ln -s mtty "$D/lnk"
+T1=$(date +%s%N)
+wait "$WP"
+[ "$(grep -c '^Signal DeviceAdded mdev_.*_lnk ' "$TMP/w")" = "$ndefs" ] \
+        && ok "a link to mtty's directory: its $ndefs definitions as parent lnk's" \
+        || fail "a link to mtty's directory: its $ndefs definitions as parent lnk's" "$(tr '\n' '|' < "$TMP/w")"
+partial "a link to mtty's directory" lnk
+U6=a2c8b7f6-5e9d-4fb0-8bd2-cdbeaf9a8b76
+mark
+listen 2
+printf '{\n  "mdev_type": "mtty-1",\n  "start": "manual",\n  "attrs": []\n}' > "$D/mtty/$U6"
+T1=$(date +%s%N)
+wait "$WP"
+got=$(grep '^Signal' "$TMP/w" | cut -d' ' -f2,3 | tr '\n' '|')
+[ "$got" = "DeviceAdded $(node $U6 lnk)|DeviceAdded $(node $U6 mtty)|" ] \
+        && ok "a definition in the linked directory: added for both names" \
+        || fail "a definition in the linked directory: added for both names" "got '$got'"
+since | grep -q "re-read defined mdevs of lnk$" && since | grep -q "re-read defined mdevs of mtty$" \
+        && ! since | grep -q "tree rebuilt" \
+        && ok "a definition in the linked directory: both names re-read, no enumeration" \
+        || fail "a definition in the linked directory: both names re-read, no enumeration" "$(since | grep -i "mdev\|tree" | tr '\n' '|')"
+listed "with a linked parent directory"
+mark
+listen $((ndefs + 2))
+rm "$D/mtty/$U6" "$D/lnk"
+T1=$(date +%s%N)
+wait "$WP"
+[ "$(grep -c '^Signal DeviceRemoved' "$TMP/w")" = $((ndefs + 2)) ] && ! since | grep -q "tree rebuilt" \
+        && ok "the definition and the link removed: their nodes removed, no enumeration" \
+        || fail "the definition and the link removed: their nodes removed, no enumeration" "$(tr '\n' '|' < "$TMP/w")"
+listed "after the link was removed"
+
 # the whole directory removed, then one written again: watched anew
 listen 5
 rm -rf "$D"
