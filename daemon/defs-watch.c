@@ -39,6 +39,9 @@
 /* a burst (mdevctl writes a temporary file, renames it; a parent's
  * directory comes first): one re-read after it settles */
 #define DEFS_SETTLE_USEC (150 * 1000)
+/* and no later than that much after it (sd-event's default accuracy,
+ * 250 ms, let the re-read wait up to 400 ms for a wake-up to share) */
+#define DEFS_SETTLE_ACCURACY_USEC (5 * 1000)
 
 /* the top directory: its entries (the parents' directories) */
 #define MASK_TOP (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
@@ -407,7 +410,8 @@ int defs_watch_start(struct daemon *d) {
         }
         r = sd_event_add_io(d->event, &w->io, w->fd, EPOLLIN, on_inotify, w);
         if (r >= 0)
-                r = sd_event_add_time_relative(d->event, &w->settle, CLOCK_MONOTONIC, DEFS_SETTLE_USEC, 0, on_settled, w);
+                r = sd_event_add_time_relative(d->event, &w->settle, CLOCK_MONOTONIC, DEFS_SETTLE_USEC,
+                                               DEFS_SETTLE_ACCURACY_USEC, on_settled, w);
         if (r >= 0)
                 r = sd_event_source_set_enabled(w->settle, SD_EVENT_OFF);
         if (r < 0)
