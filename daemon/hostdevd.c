@@ -8,10 +8,11 @@
  * rebuilt when an event cannot be placed or events were lost, on Rescan()
  * or SIGHUP (--sysroot trees), and around a host-changing method (on the
  * live host only the devices the method plans on are read again, after
- * the queued uevents: tree_for_write(), tree_after_write()); each
- * rebuild is compared with the one before, and each update tells what it
- * touched: announced as DeviceAdded, DeviceRemoved and DeviceChanged
- * signals.
+ * the queued uevents: tree_for_write(), tree_after_write()); the mdev
+ * definitions another program changed are read again per parent
+ * (daemon/defs-watch.c, tree_update_defined_mdevs()); each rebuild is
+ * compared with the one before, and each update tells what it touched:
+ * announced as DeviceAdded, DeviceRemoved and DeviceChanged signals.
  */
 #include <errno.h>
 #include <getopt.h>
