@@ -358,4 +358,10 @@ T1=$(date +%s%N)
 saw "mdev define after etc/mdevctl.d came back" DeviceAdded "$(node $U1 mtty)"
 listed "at the end"
 alive && ok "hostdevd still serves" || fail "hostdevd still serves" "$(tail -5 "$TMP/daemon.log")"
+# its exit: 0 (under the sanitizers: no leak, no error after all the
+# watch's re-reads)
+kill -TERM "$DPID"
+wait "$DPID"; rc=$?
+[ $rc = 0 ] && ! grep -q "Sanitizer\|runtime error" "$TMP/daemon.log" && ok "SIGTERM: hostdevd exits 0, nothing reported" \
+        || fail "SIGTERM: hostdevd exits 0, nothing reported" "exit $rc; $(grep -m3 "Sanitizer\|runtime error\|SUMMARY" "$TMP/daemon.log" | tr '\n' '|')"
 finish
