@@ -24,8 +24,15 @@
 #       other of one of those PCI functions, p50, p99 (a write's
 #       preparation: the queued uevents, the device and its IOMMU group
 #       read again; no enumeration)
+#   definition to signal (--sysroot, HOSTDEV_MDEVCTL_DIR a directory of
+#       its own): DEF_ROUNDS times an mdev definition is renamed into a
+#       parent's directory as mdevctl writes it, then removed; from the
+#       rename (removal) to a client's receipt of DeviceAdded
+#       (DeviceRemoved), p50 and max: the watch's 150 ms settle and the
+#       re-read (that parent's defined mdevs; a full enumeration before),
+#       and the daemon's full enumerations meanwhile
 #
-# Environment: REPS=200 CLIENTS=100 ROUNDS=60 DETACH_REPS=20 BENCH_DIR=build/bench
+# Environment: REPS=200 CLIENTS=100 ROUNDS=60 DETACH_REPS=20 DEF_ROUNDS=20 BENCH_DIR=build/bench
 #   HOSTDEVD, HOSTDEVCTL, DAEMON_CLIENT (default: the build/ ones)
 # Writes BENCH_DIR/daemon-N.txt besides printing.  A benchmark, not a
 # test: MISS marks do not fail it.
@@ -38,6 +45,7 @@ REPS=${REPS:-200}
 CLIENTS=${CLIENTS:-100}
 ROUNDS=${ROUNDS:-60}
 DETACH_REPS=${DETACH_REPS:-20}
+DEF_ROUNDS=${DEF_ROUNDS:-20}
 BENCH_DIR=${BENCH_DIR:-$TOP/build/bench}
 HOSTDEVD=${HOSTDEVD:-$TOP/build/daemon/hostdevd}
 HOSTDEVCTL=${HOSTDEVCTL:-$TOP/build/tools/hostdevctl}
@@ -117,7 +125,43 @@ say "$line"
 rss2=$(rss_mb "$DPID")
 say "RSS after $CLIENTS clients: $rss2 MB: $(verdict "$rss2" 25)"
 kill "$DPID"; wait "$DPID" 2>/dev/null || true; DPID=
+
+# --- definition to signal: a daemon of its own (-v -v: its log counts the
+# enumerations) with the definitions in a directory of its own, whose
+# parent's directory exists before the start (its creation is a change of
+# the top directory: a full enumeration)
+MD=$W/mdevctl.d
+mkdir -p "$MD/mtty"
+HOSTDEV_MDEVCTL_DIR=$MD "$HOSTDEVD" -v -v --sysroot "$T" --bus-address "$A" 2> "$W/def-daemon.log" &
+DPID=$!
+wait_name "$A" || die "hostdevd did not take its name: $(tail -3 "$W/def-daemon.log")"
+full0=$(grep -c 'tree rebuilt' "$W/def-daemon.log" || true)
+: > "$W/def-add"; : > "$W/def-rm"
+# def_round FILE MEMBER CMD...: CMD's latency to the MEMBER signal, in µs, into FILE
+def_round() {
+        local f=$1 member=$2 t0 ts
+        shift 2
+        "$DAEMON_CLIENT" "$A" watch 1 10 > "$W/w" &
+        local wp=$!
+        for _ in $(seq 500); do grep -q '^ready$' "$W/w" && break; sleep 0.01; done
+        t0=$(date +%s%N)
+        "$@"
+        wait "$wp" || true
+        ts=$(awk -v m="$member" '$1 == "Signal" && $2 == m { print $4; exit }' "$W/w")
+        [ -n "$ts" ] && echo $(( (ts - t0) / 1000 )) >> "$f"
+}
+for i in $(seq "$DEF_ROUNDS"); do
+        u=$(printf '%08x-0000-4000-8000-%012x' "$i" "$i")
+        printf '{\n  "mdev_type": "mtty-1",\n  "start": "manual",\n  "attrs": []\n}' > "$MD/mtty/.$u.tmp"
+        def_round "$W/def-add" DeviceAdded mv "$MD/mtty/.$u.tmp" "$MD/mtty/$u"
+        def_round "$W/def-rm" DeviceRemoved rm "$MD/mtty/$u"
+done
+full1=$(grep -c 'tree rebuilt' "$W/def-daemon.log" || true)
+kill "$DPID"; wait "$DPID" 2>/dev/null || true; DPID=
 kill "$BPID" 2>/dev/null || true; BPID=
+defq() { sort -n "$1" | awk -v q="$2" '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } i = int(NR * q + 0.999999); if (i < 1) i = 1; printf "%.1f", v[i] / 1000 }'; }
+say "definition to DeviceAdded ($(wc -l < "$W/def-add") of $DEF_ROUNDS rounds): p50 $(defq "$W/def-add" 0.5) ms, max $(defq "$W/def-add" 1) ms; to DeviceRemoved ($(wc -l < "$W/def-rm")): p50 $(defq "$W/def-rm" 0.5) ms, max $(defq "$W/def-rm" 1) ms (150 ms of it the settle)"
+say "full enumerations for the $((2 * DEF_ROUNDS)) definition changes: $((full1 - full0)) ($(grep -c 're-read defined mdevs of' "$W/def-daemon.log" || true) parents re-read instead)"
 
 # --- uevent to signal, "the live host" in private namespaces
 command -v ip >/dev/null && unshare -Urmn true 2>/dev/null || { say "uevent to signal: skipped (no unshare -Urmn or ip)"; exit 0; }

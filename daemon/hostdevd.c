@@ -8,10 +8,11 @@
  * rebuilt when an event cannot be placed or events were lost, on Rescan()
  * or SIGHUP (--sysroot trees), and around a host-changing method (on the
  * live host only the devices the method plans on are read again, after
- * the queued uevents: tree_for_write(), tree_after_write()); each
- * rebuild is compared with the one before, and each update tells what it
- * touched: announced as DeviceAdded, DeviceRemoved and DeviceChanged
- * signals.
+ * the queued uevents: tree_for_write(), tree_after_write()); the mdev
+ * definitions another program changed are read again per parent
+ * (daemon/defs-watch.c, tree_update_defined_mdevs()); each rebuild is
+ * compared with the one before, and each update tells what it touched:
+ * announced as DeviceAdded, DeviceRemoved and DeviceChanged signals.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -1259,6 +1260,29 @@ void tree_after_write(struct daemon *d, const char *const *names, size_t n) {
                 (void) rebuild(d);
         else
                 (void) tree_update_names(d, names, n, true);
+}
+
+int tree_update_defined_mdevs(struct daemon *d, char *const *parents, size_t n) {
+        struct update u;
+
+        update_begin(d, &u);
+        /* the live host: the uevents queued first (an mdev started or
+         * stopped meanwhile), as a write's round takes them */
+        if (d->monitor)
+                update_drain(d->monitor, &u);
+        for (size_t i = 0; !u.full && i < n; i++) {
+                int r;
+                logf_(7, "re-read defined mdevs of %s", parents[i]);
+                r = hd_nodedev_list_update_defined_mdevs(d->list, parents[i], on_change, &u);
+                if (r >= 0 && u.error)
+                        r = u.error;
+                if (r < 0) {
+                        logf_(7, "defined mdevs of %s: %s: re-reading every device", parents[i],
+                              r == -ESTALE ? "cannot be placed in the tree" : strerror(-r));
+                        u.full = true;
+                }
+        }
+        return update_end(d, &u, "mdev definitions");
 }
 
 static int monitor_start(struct daemon *d, struct monitor *mo) {

@@ -141,11 +141,20 @@ void daemon_log_fn(void *userdata, int level, const char *file, int line, const 
 void daemon_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* daemon/defs-watch.c: the mdev definition directories watched with
- * inotify; a change settles, then rebuild().  defs_watch_absorb(): at a
- * rebuild's start, the changes queued so far (that rebuild reads them). */
+ * inotify; a change settles, then the defined mdevs of the parents whose
+ * directories changed are read again (tree_update_defined_mdevs), or
+ * rebuild() when the top directory itself changed or events were lost.
+ * defs_watch_absorb(): at a rebuild's start, the changes queued so far
+ * (that rebuild reads them). */
 int defs_watch_start(struct daemon *d);
 void defs_watch_absorb(struct daemon *d);
 void defs_watch_stop(struct daemon *d);
+/* hostdevd.c: the defined mdevs of @parents (@n; names of the definitions'
+ * subdirectories) read again into the tree, no enumeration
+ * (hd_nodedev_list_update_defined_mdevs), announced as the uevent path
+ * announces its changes; on the live host the queued uevents first.  A
+ * full rebuild when a parent's cannot be placed.  0 or <0. */
+int tree_update_defined_mdevs(struct daemon *d, char *const *parents, size_t n);
 /* daemon/methods-boot.c: the override and boot methods
  * (BOOT_METHODS_VTABLE, in hostdevd.c's manager vtable), ListDevices'
  * filters, the device objects' InUse property */

@@ -704,3 +704,179 @@ _public_ int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list) {
                 hd_nodedev_list_set_ext_data(list, &hd_mdev_nodedev_ext, &defs_added);
         return r < 0 ? r : 0;
 }
+
+/* ---- one parent's definitions again: hd_nodedev_list_update_defined_mdevs ---- */
+
+/* what a node shows of a definition: type, start policy, attributes */
+static bool def_same(const hd_mdev *a, const hd_mdev *b) {
+        if (!a || !b)
+                return a == b;
+        if (!streq_ptr(a->type, b->type) || a->autostart != b->autostart || a->n_attrs != b->n_attrs)
+                return false;
+        for (size_t i = 0; i < a->n_attrs; i++)
+                if (!streq_ptr(a->attrs[i].name, b->attrs[i].name) || !streq_ptr(a->attrs[i].value, b->attrs[i].value))
+                        return false;
+        return true;
+}
+
+/* @def (NULL: none) as @n's definition, read */
+static int node_set_def(struct mdev_node *n, const hd_mdev *def) {
+        hd_mdev *c = NULL;
+
+        if (def) {
+                int r = hd_mdev_copy(def, &c);
+                if (r < 0)
+                        return r;
+        }
+        hd_mdev_free(n->def);
+        n->def = c;
+        n->def_loaded = true;
+        return 0;
+}
+
+/* the definition of @uuid among @v (sorted by UUID, one parent's) */
+static const hd_mdev *def_find(const hd_mdev *v, size_t n, const char *uuid, size_t *ret_i) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(v[mid].uuid, uuid);
+                if (c == 0) {
+                        *ret_i = mid;
+                        return &v[mid];
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+/* the node @d of @parent's mdev: its definition @def (NULL: none) now */
+static int node_update(hd_nodedev_list *list, hd_device *d, const hd_mdev *def, hd_nodedev_change_fn fn,
+                       void *userdata) {
+        struct mdev_node *m = node_data(d);
+        int r;
+
+        if (!hd_device_is_active(d) && !def) {
+                /* its definition removed: no node (the enumeration has
+                 * none for a stopped mdev without one) */
+                hd_nodedev_list_remove(list, d, fn, userdata);
+                return 1;
+        }
+        if (m->def_loaded && def_same(m->def, def))
+                return 0;
+        r = node_set_def(m, def);
+        if (r < 0)
+                return r;
+        if (fn)
+                fn(list, d, HD_NODEDEV_REFRESHED, userdata);
+        return 1;
+}
+
+/* @parent's definitions @v (@n, sorted by UUID) into @list */
+static int update_parent(hd_nodedev_list *list, const char *parent, const hd_mdev *v, size_t n,
+                         hd_nodedev_change_fn fn, void *userdata) {
+        hd_ctx *ctx = hd_nodedev_list_get_ctx(list);
+        _cleanup_free_ hd_device **nodes = calloc(hd_nodedev_list_count(list) ?: 1, sizeof(*nodes));
+        _cleanup_free_ bool *seen = calloc(n ?: 1, sizeof(*seen));
+        /* where the enumeration puts an inactive node of this parent */
+        hd_device *pdev = parent_device(list, parent) ?: hd_nodedev_list_root(list);
+        size_t nn = 0, i = 0, k = 0;
+        int r, changed = 0;
+
+        if (!nodes || !seen)
+                return -ENOMEM;
+        /* the nodes of @parent's mdevs now (by name: by UUID); first
+         * whether every change can be made in place, before any is */
+        for (size_t j = 0; j < hd_nodedev_list_count(list); j++) {
+                hd_device *d = hd_nodedev_list_get(list, j);
+                struct mdev_node *m = node_data(d);
+                char uuid[37];
+                size_t at;
+
+                if (!m || !streq(m->parent, parent))
+                        continue;
+                if (hd_mdev_uuid_norm(hd_device_get_sysname(d), uuid) < 0)
+                        return -ESTALE;
+                if (def_find(v, n, uuid, &at)) {
+                        /* an inactive node the enumeration would place
+                         * elsewhere (its parent device came or went since) */
+                        if (!hd_device_is_active(d) && hd_device_get_parent(d) != pdev) {
+                                log_debug(ctx, "%s: not under its parent's device: cannot update it in place",
+                                          hd_device_get_name(d));
+                                return -ESTALE;
+                        }
+                        seen[at] = true;
+                }
+                nodes[nn++] = d;
+        }
+        for (size_t j = 0; j < n; j++) {
+                _cleanup_free_ char *name = NULL;
+                if (seen[j])
+                        continue;
+                if (hd_mdev_nodedev_name(v[j].uuid, parent, &name) < 0)
+                        return -ENOMEM;
+                /* another parent's node of the same name (names fold
+                 * punctuation): which one the enumeration keeps depends on
+                 * the order it reads them */
+                if (hd_nodedev_list_find_name(list, name)) {
+                        log_debug(ctx, "defined mdev %s: its node device name %s is taken", v[j].uuid, name);
+                        return -ESTALE;
+                }
+        }
+
+        /* the nodes there and the definitions without one, merged by UUID
+         * (the order of names: the enumeration's comparison announces
+         * them in it) */
+        while (i < nn || k < n) {
+                char uuid[37] = "";
+                const hd_mdev *def;
+                hd_device *d;
+                size_t at;
+
+                if (k < n && seen[k]) {
+                        k++;
+                        continue;
+                }
+                if (i < nn)
+                        (void) hd_mdev_uuid_norm(hd_device_get_sysname(nodes[i]), uuid);
+                if (i < nn && (k == n || strcmp(uuid, v[k].uuid) < 0)) {
+                        def = def_find(v, n, uuid, &at);
+                        r = node_update(list, nodes[i++], def, fn, userdata);
+                        if (r < 0)
+                                return r;
+                        changed |= r;
+                        continue;
+                }
+                /* a new definition: an inactive node */
+                r = new_defined(&v[k++], &d);
+                if (r < 0)
+                        return r;
+                r = hd_nodedev_list_insert(list, d, pdev); /* takes d */
+                if (r < 0)
+                        return r == -EEXIST ? -ESTALE : r;
+                changed = 1;
+                if (fn)
+                        fn(list, d, HD_NODEDEV_ADDED, userdata);
+        }
+        return changed;
+}
+
+_public_ int hd_nodedev_list_update_defined_mdevs(hd_nodedev_list *list, const char *parent, hd_nodedev_change_fn fn,
+                                                  void *userdata) {
+        hd_mdev *v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!list || !parent || isempty(parent) || strchr(parent, '/') || streq(parent, ".") || streq(parent, ".."))
+                return -EINVAL;
+        if (hd_nodedev_list_is_lazy(list) || !hd_nodedev_list_get_ext_data(list, &hd_mdev_nodedev_ext))
+                return -EINVAL;
+        r = hd_mdev_defs_load_parent(hd_nodedev_list_get_ctx(list), parent, &v, &n);
+        if (r < 0)
+                return r;
+        r = update_parent(list, parent, v, n, fn, userdata);
+        hd_mdev_array_free(v, n);
+        return r;
+}

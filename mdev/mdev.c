@@ -295,6 +295,42 @@ static int def_write(hd_ctx *ctx, const hd_mdev *m) {
         return r;
 }
 
+/* The definitions in @dir's directory @parent, appended to *v; malformed
+ * ones are skipped with a warning, a directory that cannot be read has
+ * none. */
+static int defs_load_dir(hd_ctx *ctx, const char *dir, const char *parent, hd_mdev **v, size_t *n) {
+        _cleanup_closedir_ DIR *pd = NULL;
+        struct dirent *fe;
+        char pdir[PATH_MAX];
+        int r;
+
+        if (parent[0] == '.' || streq(parent, "scripts.d"))
+                return 0;
+        if (snprintf(pdir, sizeof(pdir), "%s/%s", dir, parent) >= (int) sizeof(pdir))
+                return 0;
+        pd = opendir(pdir);
+        if (!pd)
+                return 0;
+        while ((fe = readdir(pd))) {
+                char uuid[37];
+                hd_mdev *m = NULL;
+                if (hd_mdev_uuid_norm(fe->d_name, uuid) < 0)
+                        continue; /* temporary files, editor backups */
+                if (!streq(uuid, fe->d_name))
+                        continue; /* mdevctl writes lower case only */
+                r = hd_mdev_def_read(ctx, parent, uuid, &m);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                r = push_mdev(v, n, m);
+                free(m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Every definition; malformed ones are skipped with a warning. */
 static int defs_load(hd_ctx *ctx, hd_mdev **ret, size_t *ret_n) {
         _cleanup_free_ char *dir = NULL;
@@ -316,39 +352,35 @@ static int defs_load(hd_ctx *ctx, hd_mdev **ret, size_t *ret_n) {
                 return 0;
         }
         while ((de = readdir(d))) {
-                _cleanup_closedir_ DIR *pd = NULL;
-                struct dirent *fe;
-                char pdir[PATH_MAX];
-
-                if (de->d_name[0] == '.' || streq(de->d_name, "scripts.d"))
-                        continue;
-                if (snprintf(pdir, sizeof(pdir), "%s/%s", dir, de->d_name) >= (int) sizeof(pdir))
-                        continue;
-                pd = opendir(pdir);
-                if (!pd)
-                        continue;
-                while ((fe = readdir(pd))) {
-                        char uuid[37];
-                        hd_mdev *m = NULL;
-                        if (hd_mdev_uuid_norm(fe->d_name, uuid) < 0)
-                                continue; /* temporary files, editor backups */
-                        if (!streq(uuid, fe->d_name))
-                                continue; /* mdevctl writes lower case only */
-                        r = hd_mdev_def_read(ctx, de->d_name, uuid, &m);
-                        if (r == -ENOMEM) {
-                                hd_mdev_array_free(v, n);
-                                return r;
-                        }
-                        if (r < 0)
-                                continue;
-                        r = push_mdev(&v, &n, m);
-                        free(m);
-                        if (r < 0) {
-                                hd_mdev_array_free(v, n);
-                                return r;
-                        }
+                r = defs_load_dir(ctx, dir, de->d_name, &v, &n);
+                if (r < 0) {
+                        hd_mdev_array_free(v, n);
+                        return r;
                 }
         }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static int cmp_mdev(const void *a, const void *b);
+
+int hd_mdev_defs_load_parent(hd_ctx *ctx, const char *parent, hd_mdev **ret, size_t *ret_n) {
+        _cleanup_free_ char *dir = NULL;
+        hd_mdev *v = NULL;
+        size_t n = 0;
+        int r;
+
+        r = hd_mdev_config_dir(ctx, &dir);
+        if (r < 0)
+                return r;
+        r = defs_load_dir(ctx, dir, parent, &v, &n);
+        if (r < 0) {
+                hd_mdev_array_free(v, n);
+                return r;
+        }
+        if (n > 1)
+                qsort(v, n, sizeof(*v), cmp_mdev);
         *ret = v;
         *ret_n = n;
         return 0;

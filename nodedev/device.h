@@ -26,6 +26,15 @@ hd_device *hd_nodedev_list_find_syspath(hd_nodedev_list *list, const char *syspa
 /* enumerate.c: insert a device built elsewhere (mdev/): named, typed,
  * parented; takes ownership, also on failure. */
 int hd_nodedev_list_insert(hd_nodedev_list *list, hd_device *d, hd_device *parent);
+/* enumerate.c: @d and every device below it out of the list and freed, the
+ * deepest first, each announced to @fn (may be NULL) before it goes, as
+ * hd_nodedev_list_update() removes them (mdev/: a definition gone). */
+void hd_nodedev_list_remove(hd_nodedev_list *list, hd_device *d, hd_nodedev_change_fn fn, void *userdata);
+/* enumerate.c: the device named @name exactly, NULL when none (a lazy
+ * list: only the devices read so far) */
+hd_device *hd_nodedev_list_find_name(hd_nodedev_list *list, const char *name);
+/* enumerate.c: made by hd_nodedev_list_new_lazy() */
+bool hd_nodedev_list_is_lazy(hd_nodedev_list *list);
 void hd_device_free(hd_device *d);
 
 typedef int (*hd_raw_cb)(void *userdata, struct hd_raw_device *raw);

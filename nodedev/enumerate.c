@@ -1416,6 +1416,19 @@ static void remove_subtree(hd_nodedev_list *list, hd_device *d, hd_nodedev_chang
         hd_device_free(d);
 }
 
+void hd_nodedev_list_remove(hd_nodedev_list *list, hd_device *d, hd_nodedev_change_fn fn, void *userdata) {
+        remove_subtree(list, d, fn, userdata);
+        forget_members(list);
+}
+
+hd_device *hd_nodedev_list_find_name(hd_nodedev_list *list, const char *name) {
+        return hd_hashmap_get(list->by_name, name);
+}
+
+bool hd_nodedev_list_is_lazy(hd_nodedev_list *list) {
+        return list->lazy;
+}
+
 static void run_device_added(hd_device *d) {
         for (size_t i = 0; hd_nodedev_extensions[i]; i++)
                 if (hd_nodedev_extensions[i]->device_added)

@@ -39,6 +39,7 @@ compare() {     # KEY: ListDevices and ListDevices --all against fresh nodedev-l
         fi
 }
 rebuilds() { grep -c 'tree rebuilt' "$W/ns-daemon.log"; }
+rereads() { grep -c 're-read defined mdevs of 0000:00:02.0$' "$W/ns-daemon.log"; }
 sent=0
 inject() {      # as tests/daemon-events-ns.sh: until the daemon has taken it
         $INJECT "$@" || return
@@ -89,13 +90,15 @@ compare removed
 mdev_create
 compare created
 # 3. defined (mdevctl's file: the definitions' watch, daemon/defs-watch.c,
-# enumerates the tree again once, and the definition is read with the
-# device's next event too); the watch's rebuild waited for, so it cannot
-# fall between the next steps' sysfs changes and their events
-n_before=$(rebuilds)
+# re-reads the defined mdevs of that parent only, no enumeration, and the
+# definition is read with the device's next event too); the watch's
+# re-read waited for, so it cannot fall between the next steps' sysfs
+# changes and their events
+n_before=$(rereads)
 mkdir -p "$HOSTDEV_MDEVCTL_DIR/0000:00:02.0"
 printf '{"mdev_type": "%s", "start": "manual", "attrs": []}\n' "$TYPE" > "$HOSTDEV_MDEVCTL_DIR/0000:00:02.0/$U"
-for _ in $(seq 100); do [ "$(rebuilds)" -gt "$n_before" ] && break; sleep 0.05; done
+for _ in $(seq 100); do [ "$(rereads)" -gt "$n_before" ] && break; sleep 0.05; done
+echo "defs_reread=$(($(rereads) - n_before))"
 inject change "$DP/$U" SUBSYSTEM=mdev MDEV_TYPE=$TYPE
 compare defined
 # 4. removed while defined: its defined node stays

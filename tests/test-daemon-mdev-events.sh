@@ -4,7 +4,8 @@
 # fixture (tests/daemon-mdev-events-ns.sh), its GVT-g mdev is removed,
 # created and bound, defined, removed while defined (its defined node
 # stays), created again (the defined node started); after each step ListDevices (and ListDevices --all) is a fresh
-# `hostdevctl nodedev-list --json` (--all), and nothing is enumerated again.
+# `hostdevctl nodedev-list --json` (--all), and nothing is enumerated again
+# (the definition: its parent's defined mdevs re-read by the watch).
 set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/common.sh"
@@ -24,7 +25,8 @@ N=mdev_4b20d080_1b54_4048_85b3_a6a62d165c01_0000_00_02_0
 want="DeviceRemoved $N DeviceAdded $N DeviceChanged $N DeviceChanged $N DeviceChanged $N "
 grep -qx "watch=$want" "$TMP/ns/out" && ok "the signals: removed, added, bound; stopped and started in place" \
         || fail "the signals: removed, added, bound; stopped and started in place" "$(grep '^watch=' "$TMP/ns/out")"
-# 2: the one at start, and the definitions' watch's (a definition written
-# by another program sends no uevent)
-check "rebuilds_events=2" "every mdev event placed without enumerating again (one rebuild for the definition's file)"
+# a definition written by another program sends no uevent: the
+# definitions' watch re-reads its parent's defined mdevs, no enumeration
+check "defs_reread=1" "the definition's file: its parent's defined mdevs re-read once"
+check "rebuilds_events=1" "every mdev event and the definition's file placed without enumerating again"
 finish

@@ -518,6 +518,189 @@ static void test_parsers(hd_ctx *ctx) {
         }
 }
 
+/* ---- hd_nodedev_list_update_defined_mdevs: one parent's definitions again ---- */
+
+#define U5 "55555555-6666-4777-8888-999999999999"
+#define U6 "66666666-7777-4888-8999-aaaaaaaaaaaa"
+#define U7 "77777777-8888-4999-8aaa-bbbbbbbbbbbb"
+
+/* a definition file as another program writes it; NULL body: removed */
+static void def_file(const char *parent, const char *uuid, const char *body) {
+        char p[PATH_MAX];
+        FILE *f;
+
+        snprintf(p, sizeof(p), "%s/etc/mdevctl.d", root);
+        (void) mkdir(p, 0755);
+        snprintf(p, sizeof(p), "%s/etc/mdevctl.d/%s", root, parent);
+        (void) mkdir(p, 0755);
+        snprintf(p, sizeof(p), "%s/etc/mdevctl.d/%s/%s", root, parent, uuid);
+        if (!body) {
+                (void) unlink(p);
+                return;
+        }
+        f = fopen(p, "we");
+        if (!f)
+                abort();
+        fputs(body, f);
+        fclose(f);
+}
+
+/* what the callback heard: "A name|", "R name|", "F name|" */
+static char heard[4096];
+static void on_change(hd_nodedev_list *list, hd_device *d, enum hd_nodedev_change what, void *userdata) {
+        size_t l = strlen(heard);
+        snprintf(heard + l, sizeof(heard) - l, "%c %s|",
+                 what == HD_NODEDEV_ADDED ? 'A' : what == HD_NODEDEV_REMOVED ? 'R' : 'F', hd_device_get_name(d));
+}
+
+/* @list is a fresh enumeration with the definitions: every device's name,
+ * parent and XML; else the first difference in @why */
+static bool same_as_fresh(hd_ctx *ctx, hd_nodedev_list *list, char *why, size_t size) {
+        hd_nodedev_list *fresh = NULL;
+        bool same = true;
+
+        snprintf(why, size, "-");
+        if (hd_nodedev_list_new(ctx, &fresh) < 0 || hd_nodedev_list_add_defined_mdevs(fresh) < 0)
+                abort();
+        if (hd_nodedev_list_count(fresh) != hd_nodedev_list_count(list)) {
+                snprintf(why, size, "%zu devices, fresh %zu", hd_nodedev_list_count(list), hd_nodedev_list_count(fresh));
+                same = false;
+        }
+        for (size_t i = 0; same && i < hd_nodedev_list_count(list); i++) {
+                hd_device *a = hd_nodedev_list_get(list, i), *b = hd_nodedev_list_get(fresh, i);
+                hd_device *pa = hd_device_get_parent(a), *pb = hd_device_get_parent(b);
+                char *xa = NULL, *xb = NULL;
+                if (!streq(hd_device_get_name(a), hd_device_get_name(b)) ||
+                    !streq_ptr(pa ? hd_device_get_name(pa) : NULL, pb ? hd_device_get_name(pb) : NULL) ||
+                    hd_device_format_xml(a, &xa) < 0 || hd_device_format_xml(b, &xb) < 0 || !streq(xa, xb)) {
+                        snprintf(why, size, "%s differs from fresh %s", hd_device_get_name(a), hd_device_get_name(b));
+                        same = false;
+                }
+                free(xa);
+                free(xb);
+        }
+        hd_nodedev_list_unref(fresh);
+        return same;
+}
+
+static int upd(hd_nodedev_list *list, const char *parent) {
+        heard[0] = 0;
+        return hd_nodedev_list_update_defined_mdevs(list, parent, on_change, NULL);
+}
+
+static void test_update_defined(hd_ctx *ctx) {
+        static const char manual1[] = "{\"mdev_type\": \"mtty-1\", \"start\": \"manual\", \"attrs\": []}";
+        static const char auto2[] = "{\"mdev_type\": \"mtty-2\", \"start\": \"auto\", \"attrs\": [{\"a\": \"1\"}]}";
+        hd_nodedev_list *list = NULL, *bare = NULL, *lazy = NULL;
+        hd_device *d = NULL;
+        char why[512];
+        size_t n;
+        int r;
+
+        if (hd_nodedev_list_new(ctx, &list) < 0 || hd_nodedev_list_add_defined_mdevs(list) < 0)
+                abort();
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "update_defined: the list is a fresh one at first (%s)", why);
+
+        def_file("mtty", U5, manual1);
+        r = upd(list, "mtty");
+        CHECK(r == 1 && streq(heard, "A mdev_55555555_6666_4777_8888_999999999999_mtty|"),
+              "a new definition: its inactive node added (%d: %s)", r, heard);
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "  ... the list is a fresh one (%s)", why);
+        r = upd(list, "mtty");
+        CHECK(r == 0 && !*heard, "read again unchanged: 0, nothing heard (%d: %s)", r, heard);
+
+        def_file("mtty", U5, auto2);
+        r = upd(list, "mtty");
+        CHECK(r == 1 && streq(heard, "F mdev_55555555_6666_4777_8888_999999999999_mtty|"),
+              "a definition changed: its node refreshed (%d: %s)", r, heard);
+        CHECK(hd_nodedev_list_lookup(list, "mdev_55555555_6666_4777_8888_999999999999_mtty", &d) == 0 &&
+                      hd_device_get_autostart(d) && !hd_device_is_active(d),
+              "  ... inactive, autostart now");
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "  ... the list is a fresh one (%s)", why);
+
+        /* a running mdev's definition: its node stays, persistent or not */
+        def_file("mtty", MTTY_UUID, auto2);
+        r = upd(list, "mtty");
+        CHECK(r == 1 && streq(heard, "F mdev_3627463d_b7f0_4fea_b468_f1da537d301b_mtty|"),
+              "a running mdev defined: refreshed (%d: %s)", r, heard);
+        CHECK(hd_nodedev_list_lookup(list, MTTY_UUID, &d) == 0 && hd_device_is_active(d) && hd_device_is_persistent(d) &&
+                      hd_device_get_autostart(d),
+              "  ... active, persistent, autostart");
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "  ... the list is a fresh one (%s)", why);
+        def_file("mtty", MTTY_UUID, NULL);
+        r = upd(list, "mtty");
+        CHECK(r == 1 && streq(heard, "F mdev_3627463d_b7f0_4fea_b468_f1da537d301b_mtty|") &&
+                      hd_nodedev_list_lookup(list, MTTY_UUID, &d) == 0 && hd_device_is_active(d) &&
+                      !hd_device_is_persistent(d),
+              "its definition removed: refreshed, runs on, not persistent (%d: %s)", r, heard);
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "  ... the list is a fresh one (%s)", why);
+
+        /* several at once, in the order of their names; another parent untouched */
+        def_file("0000:00:02.0", U7, "{\"mdev_type\": \"i915-GVTg_V5_4\", \"start\": \"manual\"}");
+        def_file("mtty", U7, manual1);
+        def_file("mtty", U6, manual1);
+        def_file("mtty", U5, NULL);
+        r = upd(list, "mtty");
+        CHECK(r == 1 && streq(heard, "R mdev_55555555_6666_4777_8888_999999999999_mtty|"
+                                     "A mdev_66666666_7777_4888_8999_aaaaaaaaaaaa_mtty|"
+                                     "A mdev_77777777_8888_4999_8aaa_bbbbbbbbbbbb_mtty|"),
+              "one removed, two added: in the order of names (%d: %s)", r, heard);
+        CHECK(hd_nodedev_list_lookup(list, "mdev_77777777_8888_4999_8aaa_bbbbbbbbbbbb_0000_00_02_0", &d) == -ENODEV,
+              "  ... another parent's new definition is not read");
+        r = upd(list, "0000:00:02.0");
+        CHECK(r == 1 && streq(heard, "A mdev_77777777_8888_4999_8aaa_bbbbbbbbbbbb_0000_00_02_0|") &&
+                      hd_nodedev_list_lookup(list, "mdev_77777777_8888_4999_8aaa_bbbbbbbbbbbb_0000_00_02_0", &d) == 0 &&
+                      streq(hd_device_get_name(hd_device_get_parent(d)), "pci_0000_00_02_0"),
+              "  ... until that parent is read: under its device (%d: %s)", r, heard);
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "  ... the list is a fresh one (%s)", why);
+
+        /* a parent that is not on the host: under "computer" */
+        def_file("0000:7f:00.0", U5, manual1);
+        r = upd(list, "0000:7f:00.0");
+        CHECK(r == 1 && hd_nodedev_list_lookup(list, "mdev_55555555_6666_4777_8888_999999999999_0000_7f_00_0", &d) == 0 &&
+                      streq(hd_device_get_name(hd_device_get_parent(d)), "computer"),
+              "a parent not on the host: its node under computer (%d: %s)", r, heard);
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "  ... the list is a fresh one (%s)", why);
+        r = upd(list, "0000:1f:00.0");
+        CHECK(r == 0 && !*heard, "a parent without a directory: 0 (%d)", r);
+        r = upd(list, "scripts.d");
+        CHECK(r == 0 && !*heard, "mdevctl's scripts.d: no parent, 0 (%d)", r);
+
+        /* a node name another parent's node holds: nothing changed, -ESTALE */
+        def_file("x.y", U5, manual1);
+        def_file("x_y", U5, manual1);
+        CHECK(upd(list, "x.y") == 1, "parent x.y's definition added");
+        n = hd_nodedev_list_count(list);
+        r = upd(list, "x_y");
+        CHECK(r == -ESTALE && !*heard && hd_nodedev_list_count(list) == n,
+              "the same node name from parent x_y: -ESTALE, nothing changed (%d: %s)", r, heard);
+        CHECK(same_as_fresh(ctx, list, why, sizeof(why)), "  ... the list is a fresh one (%s)", why);
+
+        r = upd(list, "");
+        CHECK(r == -EINVAL, "parent \"\": -EINVAL (%d)", r);
+        r = upd(list, "../mtty");
+        CHECK(r == -EINVAL, "parent ../mtty: -EINVAL (%d)", r);
+        r = upd(list, "..");
+        CHECK(r == -EINVAL, "parent ..: -EINVAL (%d)", r);
+        if (hd_nodedev_list_new(ctx, &bare) < 0 || hd_nodedev_list_new_lazy(ctx, &lazy) < 0)
+                abort();
+        r = upd(bare, "mtty");
+        CHECK(r == -EINVAL, "a list without the defined mdevs: -EINVAL (%d)", r);
+        hd_nodedev_list_add_defined_mdevs(lazy);
+        r = upd(lazy, "mtty");
+        CHECK(r == -EINVAL, "a lazy list: -EINVAL (%d)", r);
+
+        def_file("mtty", U6, NULL);
+        def_file("mtty", U7, NULL);
+        def_file("0000:00:02.0", U7, NULL);
+        def_file("0000:7f:00.0", U5, NULL);
+        def_file("x.y", U5, NULL);
+        def_file("x_y", U5, NULL);
+        hd_nodedev_list_unref(bare);
+        hd_nodedev_list_unref(lazy);
+        hd_nodedev_list_unref(list);
+}
+
 int main(int argc, char **argv) {
         struct fake_kernel *k = NULL;
         hd_ctx *ctx;
@@ -534,6 +717,7 @@ int main(int argc, char **argv) {
         test_results(ctx);
         test_parsers(ctx);
         test_apply_parent(ctx);
+        test_update_defined(ctx);
         hd_ctx_unref(ctx);
         fake_kernel_free(k);
         return tap_finish();

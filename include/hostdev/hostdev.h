@@ -175,6 +175,31 @@ typedef void (*hd_nodedev_change_fn)(hd_nodedev_list *list, hd_device *d, enum h
  */
 int hd_nodedev_list_update(hd_nodedev_list *list, const char *action, const char *syspath, const char *old_syspath,
                            hd_nodedev_change_fn fn, void *userdata);
+/**
+ * hd_nodedev_list_update_defined_mdevs: bring the defined mdevs of one
+ * parent in a full list with the defined mdevs (hd_nodedev_list_new, then
+ * hd_nodedev_list_add_defined_mdevs) up to date with its definitions as
+ * they are now, without enumerating: @parent is a parent as the
+ * definitions' directory names it (its subdirectory of
+ * hd_mdev_config_dir(): a PCI address, "mtty", ...; one that is not on
+ * the host too).  Only that directory is read: a definition that is new
+ * adds an inactive node (HD_NODEDEV_ADDED), one removed takes its
+ * stopped mdev's node away (HD_NODEDEV_REMOVED), and a node whose
+ * definition changed or went (an active mdev's: it stays, no longer
+ * persistent) is HD_NODEDEV_REFRESHED; the list is then the one that
+ * hd_nodedev_list_add_defined_mdevs on a fresh enumeration gives, as far
+ * as the rest of the tree is current.  For a caller that keeps a list
+ * (hostdevd) and learns that a parent's definitions changed (inotify).
+ * @fn as hd_nodedev_list_update()'s, called in the order of the devices'
+ * names.  Returns 1 when the list changed, 0 when not, -EINVAL for a
+ * malformed @parent, a lazy list or one without the defined mdevs,
+ * -ESTALE when a node cannot be placed in place (an inactive node under
+ * another device than its parent's now, a name another parent's node
+ * holds: the caller enumerates again; nothing was changed), or another
+ * -errno (the list may be part-updated: enumerate again).
+ */
+int hd_nodedev_list_update_defined_mdevs(hd_nodedev_list *list, const char *parent, hd_nodedev_change_fn fn,
+                                         void *userdata);
 hd_nodedev_list *hd_nodedev_list_unref(hd_nodedev_list *list);
 /* Number of devices, "computer" included. */
 size_t hd_nodedev_list_count(hd_nodedev_list *list);

@@ -278,6 +278,8 @@ int hd_mdev_nodedev_name(const char *uuid, const char *parent, char **ret);
  * to the active mdevs that have one.  Idempotent.
  */
 int hd_nodedev_list_add_defined_mdevs(hd_nodedev_list *list);
+/* hd_nodedev_list_update_defined_mdevs (hostdev/hostdev.h): one parent's
+ * defined mdevs read again into such a list. */
 
 /* The mdev behind a node device (a copy): uuid, parent address, type,
  * state and definition.  -EINVAL when @d is not an mdev. */
