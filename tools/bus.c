@@ -10,7 +10,9 @@
  * way.
  *
  * routes[] is the one table: one row per verb that a daemon method runs
- * (and one per second call: the --persist of sriov set and sriov vf).
+ * (and one per second call: the --persist of sriov set and sriov vf),
+ * with the persisted-configuration directories the method uses (.dirs):
+ * a verb goes to the daemon only when those are this run's too.
  * A method that answers no result (override set/unset, boot apply/undo:
  * a flag or a count, and a document; vgpu create/remove: the new vGPU or
  * nothing; gpu rom: the ROM's bytes) has a row with .reply, its reply's
