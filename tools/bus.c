@@ -53,17 +53,6 @@ bool arg_direct;
  * daemon was started with one) runs here (dirs_agree()). */
 enum { DIR_CONFIG = 1 << 0, DIR_MDEVCTL = 1 << 1 };
 
-static const struct bus_dir {
-        unsigned flag;
-        const char *property;                   /* of the Manager */
-        const char *variable;                   /* the environment's, which sets it */
-        const char *what;                       /* in the -v note */
-        int (*get)(hd_ctx *ctx, char **ret);    /* the library's choice, here */
-} bus_dirs[] = {
-        { DIR_CONFIG, "ConfigDir", "HOSTDEV_CONFIG_DIR", "configuration directory", hd_sriov_config_dir },
-        { DIR_MDEVCTL, "MdevctlDir", "HOSTDEV_MDEVCTL_DIR", "mdevctl directory", hd_mdev_config_dir },
-};
-
 /* Every verb a hostdevd method runs; a new method is one row.  The
  * arguments are the verb's own (tools/cmd-*.c builds them). */
 static const struct bus_route {
@@ -173,6 +162,19 @@ static void verb_name(int argc, char **argv, char *buf, size_t size) {
 
 #if HAVE_SD_BUS
 #include <systemd/sd-bus.h>
+
+/* The directories of routes[]' .dirs: the daemon's property, the variable that
+ * sets this run's, and the library's choice here. */
+static const struct bus_dir {
+        unsigned flag;
+        const char *property;                   /* of the Manager */
+        const char *variable;                   /* the environment's, which sets it */
+        const char *what;                       /* in the -v note */
+        int (*get)(hd_ctx *ctx, char **ret);    /* the library's choice, here */
+} bus_dirs[] = {
+        { DIR_CONFIG, "ConfigDir", "HOSTDEV_CONFIG_DIR", "configuration directory", hd_sriov_config_dir },
+        { DIR_MDEVCTL, "MdevctlDir", "HOSTDEV_MDEVCTL_DIR", "mdevctl directory", hd_mdev_config_dir },
+};
 
 static sd_bus *bus;
 static enum { UNKNOWN, SERVES, NOT_SERVING } daemon_state = UNKNOWN;
