@@ -578,4 +578,22 @@ DBUS_SYSTEM_BUS_ADDRESS=unix:path=$TMP/nosuchbus viad -v nodedev-detach 01:00.0 
 [ $rc = 0 ] && grep -q "^hostdevctl: nodedev-detach: run directly: no system bus: " "$TMP/err" && grep -q "would move" "$TMP/out" \
         && ok "no system bus: run directly" || fail "no system bus: run directly" "rc=$rc $(cat "$TMP/err")"
 
+# a daemon started with $HOSTDEV_MDEVCTL_DIR: a run without it (the
+# default directory) is not the daemon's either; a run with it is
+mkdir -p "$TMP/daemon-mdevctl"
+if HOSTDEV_MDEVCTL_DIR=$TMP/daemon-mdevctl start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v; then
+        viad -v mdev define "$D5" --parent mtty --type mtty-1 > /dev/null 2> "$TMP/err"
+        [ -n "$(find "$TA/etc/mdevctl.d" -name "$D5")" ] && [ -z "$(find "$TMP/daemon-mdevctl" -name "$D5")" ] && grep -q "^hostdevctl: mdev define: run directly: hostdevd's mdevctl directory is $(realpath "$TMP/daemon-mdevctl"), not this run's $(realpath "$TA")/etc/mdevctl.d (without \$HOSTDEV_MDEVCTL_DIR)$" "$TMP/err" \
+                && ok "a daemon with its own \$HOSTDEV_MDEVCTL_DIR, a run without: run directly, and -v says why" \
+                || fail "a daemon with its own \$HOSTDEV_MDEVCTL_DIR, a run without: run directly" "$(cat "$TMP/err")"
+        viad mdev undefine "$D5" > /dev/null 2>&1
+        HOSTDEV_MDEVCTL_DIR=$TMP/daemon-mdevctl viad -v mdev define "$D5" --parent mtty --type mtty-1 > /dev/null 2> "$TMP/err"
+        [ -n "$(find "$TMP/daemon-mdevctl" -name "$D5")" ] && [ -z "$(find "$TA/etc/mdevctl.d" -name "$D5")" ] && grep -q "^hostdevctl: mdev define: through hostdevd (org.hostdev.Hostdev1.Manager.MdevDefine)$" "$TMP/err" \
+                && ok "the same \$HOSTDEV_MDEVCTL_DIR as the daemon's: through MdevDefine" \
+                || fail "the same \$HOSTDEV_MDEVCTL_DIR as the daemon's: through MdevDefine" "$(cat "$TMP/err")"
+        stop_daemon
+else
+        fail "hostdevd-fake starts with \$HOSTDEV_MDEVCTL_DIR" "$(cat "$TMP/daemon.log")"
+fi
+
 finish
