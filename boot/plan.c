@@ -67,7 +67,10 @@ int hd_boot_lock(hd_ctx *ctx, const char *root, int *ret_fd) {
         if (root ? hd_asprintf(&dir, "%s/var/lib/hostdev", root) < 0 : !sd || !(dir = strdup(sd)))
                 return -ENOMEM;
         /* the host's state directory as vfio/ makes it; in a root (an
-         * image) as its /var/lib */
+         * image, a --sysroot tree) as its /var/lib, whatever the state
+         * directory: the root's own host finds the journal there, and
+         * hostdevd and hostdevctl on one tree take one lock however their
+         * --state-dir differs */
         r = hd_mkdir_p_at(AT_FDCWD, dir, root ? 0755 : 0700);
         if (r < 0)
                 return hd_error(ctx, r, "cannot create the state directory %s: %s; nothing was changed", dir, strerror(-r));

@@ -844,11 +844,36 @@ static int property_state_dir(sd_bus *bus, const char *path, const char *interfa
         return sd_bus_message_append(reply, "s", hd_ctx_get_state_dir(d->ctx) ?: "");
 }
 
+/* The directories of the persisted configuration its methods read and
+ * write, as the library chooses them in its environment
+ * (hd_sriov_config_dir: $HOSTDEV_CONFIG_DIR; hd_mdev_config_dir:
+ * $HOSTDEV_MDEVCTL_DIR; else under its --sysroot): hostdevctl goes
+ * through the daemon with a verb that uses one only when it is its own
+ * (tools/bus.c).  "" when the library refuses it (a relative variable). */
+static int property_config_dirs(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct daemon *d = userdata;
+        char *dir = NULL;
+        int r;
+
+        if (strcmp(property, "ConfigDir") == 0)
+                r = hd_sriov_config_dir(d->ctx, &dir);
+        else
+                r = hd_mdev_config_dir(d->ctx, &dir);
+        if (r == -ENOMEM)
+                return r;
+        r = sd_bus_message_append(reply, "s", r < 0 ? "" : dir);
+        free(dir);
+        return r;
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Sysroot", "s", property_sysroot, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StateDir", "s", property_state_dir, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ConfigDir", "s", property_config_dirs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MdevctlDir", "s", property_config_dirs, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_NAMES("ListDevices", "s", SD_BUS_PARAM(filter), "s", SD_BUS_PARAM(json), method_list_devices,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("GetDeviceXML", "s", SD_BUS_PARAM(name), "s", SD_BUS_PARAM(xml), method_get_device_xml,

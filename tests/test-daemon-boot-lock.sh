@@ -5,7 +5,10 @@
 # SetOverride, RemoveOverride, BootApply and BootUndo answer Busy after
 # the daemon's --lock-timeout while another run holds it, in the library's
 # words, and change nothing; `hostdevctl --direct` waits for it; dry runs
-# and reads take no lock.  Fake roots only (--sysroot).
+# and reads take no lock.  The CLI's boot and override writes on the same
+# tree take the same lock and journal whatever its --state-dir (and through
+# the daemon the daemon's Busy is the CLI's error).  Fake roots only
+# (--sysroot).
 set -u
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/common.sh"
@@ -99,6 +102,52 @@ t1=$(date +%s%N)
         && ok "hostdevctl --direct override unset waits for the lock" \
         || fail "hostdevctl --direct override unset waits for the lock" "rc=$rc $(( (t1 - t0) / 1000000 )) ms $(cat "$TMP/cli.out")"
 release
+# one lock and one journal for a tree whatever the --state-dir: the CLI's
+# boot and override writes on --sysroot R take R/var/lib/hostdev/lock and
+# journal in R/var/lib/hostdev/boot as the daemon's (started with
+# --state-dir $TMP/state) do, with the daemon's state directory or another
+for st in "$TMP/state" "$TMP/other"; do
+        hold 2
+        t0=$(date +%s%N)
+        "$HOSTDEVCTL" --direct --sysroot "$R" --state-dir "$st" override set 02:00.0 vfio > "$TMP/cli.out" 2>&1; rc=$?
+        t1=$(date +%s%N)
+        [ $rc = 0 ] && [ $(( (t1 - t0) / 1000000 )) -ge 1000 ] && [ -e "$R/etc/driverctl.d/pci-0000:02:00.0" ] \
+                && ok "hostdevctl --direct --state-dir ${st##*/} override set waits for the daemon's lock" \
+                || fail "hostdevctl --direct --state-dir ${st##*/} override set waits for the daemon's lock" \
+                        "rc=$rc $(( (t1 - t0) / 1000000 )) ms $(cat "$TMP/cli.out")"
+        release
+        hold 2
+        t0=$(date +%s%N)
+        "$HOSTDEVCTL" --direct --sysroot "$R" --state-dir "$st" override unset 02:00.0 > "$TMP/cli.out" 2>&1; rc=$?
+        t1=$(date +%s%N)
+        [ $rc = 0 ] && [ $(( (t1 - t0) / 1000000 )) -ge 1000 ] && [ ! -e "$R/etc/driverctl.d/pci-0000:02:00.0" ] \
+                && ok "hostdevctl --direct --state-dir ${st##*/} override unset waits for the daemon's lock" \
+                || fail "hostdevctl --direct --state-dir ${st##*/} override unset waits for the daemon's lock" \
+                        "rc=$rc $(( (t1 - t0) / 1000000 )) ms $(cat "$TMP/cli.out")"
+        release
+done
+# the CLI with the daemon's tree and state directory goes through it: the
+# daemon's Busy in the CLI's words, exit status 1, nothing written
+hold 30
+DBUS_SYSTEM_BUS_ADDRESS=$A "$HOSTDEVCTL" -v --sysroot "$R" --state-dir "$TMP/state" override set 02:00.0 vfio > "$TMP/cli.out" 2>&1; rc=$?
+out=$(cat "$TMP/cli.out")
+[ $rc = 1 ] && [ "${out#*override set: through hostdevd (org.hostdev.Hostdev1.Manager.SetOverride)}" != "$out" ] \
+        && [ "${out#*override set: the state directory $R/var/lib/hostdev is locked by another hostdev operation}" != "$out" ] \
+        && [ ! -e "$R/etc/driverctl.d/pci-0000:02:00.0" ] \
+        && ok "hostdevctl through the daemon while the lock is held: Busy, exit 1, nothing written" \
+        || fail "hostdevctl through the daemon while the lock is held: Busy, exit 1" "rc=$rc $out"
+release
+# one journal: a --direct boot apply with another state directory is what
+# the daemon's BootStatus reads and its BootUndo restores
+"$HOSTDEVCTL" --direct --sysroot "$R" --state-dir "$TMP/other" boot apply 01:00.0 --no-regenerate > "$TMP/cli.out" 2>&1; rc=$?
+[ $rc = 0 ] && [ -e "$R/var/lib/hostdev/boot/journal.json" ] && [ ! -e "$TMP/other/boot" ] && call BootStatus | grep -q '"configured":true' \
+        && ok "hostdevctl --direct --state-dir another boot apply: the journal in the tree, the daemon's BootStatus reads it" \
+        || fail "hostdevctl --direct --state-dir another boot apply: the journal in the tree" "rc=$rc $(cat "$TMP/cli.out")"
+DBUS_SYSTEM_BUS_ADDRESS=$A "$HOSTDEVCTL" -v --sysroot "$R" --state-dir "$TMP/state" boot undo --no-regenerate > "$TMP/cli.out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q "boot undo: through hostdevd (org.hostdev.Hostdev1.Manager.BootUndo)" "$TMP/cli.out" \
+        && call BootStatus | grep -q '"configured":false' && [ ! -e "$R/var/lib/hostdev/boot/journal.json" ] \
+        && ok "its boot undo through the daemon restores from that journal" \
+        || fail "its boot undo through the daemon restores from that journal" "rc=$rc $(cat "$TMP/cli.out")"
 alive && ok "the daemon serves on" || fail "the daemon serves on"
 stop_daemon
 finish

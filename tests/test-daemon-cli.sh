@@ -295,13 +295,24 @@ grep -q "^hostdevctl: apply: through hostdevd (org.hostdev.Hostdev1.Manager.Appl
 viad -v mdev apply --dry-run > /dev/null 2> "$TMP/err"
 grep -q "^hostdevctl: mdev apply: through hostdevd (org.hostdev.Hostdev1.Manager.MdevApply)$" "$TMP/err" \
         && ok "-v: mdev apply goes through MdevApply" || fail "-v: mdev apply goes through MdevApply" "$(cat "$TMP/err")"
-# a configuration directory of this run's environment: the daemon reads its own
+# a configuration directory of this run's environment: through the daemon
+# only when it is the daemon's own (its ConfigDir, MdevctlDir), else here
+HOSTDEV_CONFIG_DIR=$TMP/conf-elsewhere viad -v apply --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: apply: run directly: \$HOSTDEV_CONFIG_DIR ($TMP/conf-elsewhere) is not hostdevd's configuration directory ($(realpath "$TA")/etc/hostdev)$" "$TMP/err" \
+        && ok "apply with another \$HOSTDEV_CONFIG_DIR: run directly" || fail "apply with another \$HOSTDEV_CONFIG_DIR: run directly" "$(cat "$TMP/err")"
 HOSTDEV_CONFIG_DIR=$TA/etc/hostdev viad -v apply --dry-run > /dev/null 2> "$TMP/err"
-grep -q "^hostdevctl: apply: run directly: hostdevd's Apply does not take \$HOSTDEV_CONFIG_DIR$" "$TMP/err" \
-        && ok "apply with \$HOSTDEV_CONFIG_DIR: run directly" || fail "apply with \$HOSTDEV_CONFIG_DIR: run directly" "$(cat "$TMP/err")"
+grep -q "^hostdevctl: apply: through hostdevd (org.hostdev.Hostdev1.Manager.Apply)$" "$TMP/err" \
+        && ok "apply with \$HOSTDEV_CONFIG_DIR the daemon's: through Apply" || fail "apply with \$HOSTDEV_CONFIG_DIR the daemon's: through Apply" "$(cat "$TMP/err")"
+HOSTDEV_MDEVCTL_DIR=$TMP/mdevctl-elsewhere viad -v mdev apply --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: mdev apply: run directly: \$HOSTDEV_MDEVCTL_DIR ($TMP/mdevctl-elsewhere) is not hostdevd's mdevctl directory ($(realpath "$TA")/etc/mdevctl.d)$" "$TMP/err" \
+        && ok "mdev apply with another \$HOSTDEV_MDEVCTL_DIR: run directly" || fail "mdev apply with another \$HOSTDEV_MDEVCTL_DIR: run directly" "$(cat "$TMP/err")"
+HOSTDEV_MDEVCTL_DIR=$TMP/mdevctl-elsewhere viad -v apply --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: apply: run directly: \$HOSTDEV_MDEVCTL_DIR ($TMP/mdevctl-elsewhere) is not hostdevd's mdevctl directory" "$TMP/err" \
+        && ok "apply with another \$HOSTDEV_MDEVCTL_DIR: run directly" || fail "apply with another \$HOSTDEV_MDEVCTL_DIR: run directly" "$(cat "$TMP/err")"
 HOSTDEV_MDEVCTL_DIR=$TA/etc/mdevctl.d viad -v mdev apply --dry-run > /dev/null 2> "$TMP/err"
-grep -q "^hostdevctl: mdev apply: run directly: hostdevd's MdevApply does not take \$HOSTDEV_MDEVCTL_DIR$" "$TMP/err" \
-        && ok "mdev apply with \$HOSTDEV_MDEVCTL_DIR: run directly" || fail "mdev apply with \$HOSTDEV_MDEVCTL_DIR: run directly" "$(cat "$TMP/err")"
+grep -q "^hostdevctl: mdev apply: through hostdevd (org.hostdev.Hostdev1.Manager.MdevApply)$" "$TMP/err" \
+        && ok "mdev apply with \$HOSTDEV_MDEVCTL_DIR the daemon's: through MdevApply" \
+        || fail "mdev apply with \$HOSTDEV_MDEVCTL_DIR the daemon's: through MdevApply" "$(cat "$TMP/err")"
 
 # --- recover: nothing, then a transaction killed halfway on both trees
 twin recover
@@ -332,6 +343,63 @@ if [ "$(tree_sum "$TA")" = "$(tree_sum "$TB")" ]; then ok "trees A (through the 
 else fail "trees A and B end the same" "$(diff <(tree_sum "$TA") <(tree_sum "$TB") | head -5 | tr '\n' ' ')"; fi
 if [ "$(state_sum "$SA")" = "$(state_sum "$SB")" ]; then ok "their state directories end the same"
 else fail "their state directories end the same" "$(diff <(state_sum "$SA") <(state_sum "$SB") | head -5 | tr '\n' ' ')"; fi
+
+# --- the client's $HOSTDEV_MDEVCTL_DIR and $HOSTDEV_CONFIG_DIR: a verb that
+# reads or writes them goes through the daemon only when the directory is
+# the daemon's own (its MdevctlDir and ConfigDir, resolved), else it runs
+# here and writes the client's directory, not the daemon's
+got=$(busctl --address="$A" get-property "$DEST" "$OBJ" "$IFACE" ConfigDir MdevctlDir | tr '\n' ' ')
+[ "$got" = "s \"$TA/etc/hostdev\" s \"$TA/etc/mdevctl.d\" " ] && ok "the daemon's ConfigDir and MdevctlDir properties" \
+        || fail "the daemon's ConfigDir and MdevctlDir properties" "$got"
+D5=55555555-6666-4777-8888-999999999999
+CM=$TMP/client-mdevctl CC=$TMP/client-conf
+mkdir -p "$CM"
+n0=$(rebuilds)
+HOSTDEV_MDEVCTL_DIR=$CM viad -v mdev define "$D5" --parent mtty --type mtty-1 > "$TMP/out" 2> "$TMP/err"; rc=$?
+grep -q "^hostdevctl: mdev define: run directly: \$HOSTDEV_MDEVCTL_DIR ($(realpath "$CM")) is not hostdevd's mdevctl directory ($(realpath "$TA")/etc/mdevctl.d)$" "$TMP/err" \
+        && [ $rc = 0 ] && [ -n "$(find "$CM" -name "$D5")" ] && [ -z "$(find "$TA/etc/mdevctl.d" -name "$D5")" ] \
+        && [ "$(rebuilds)" = "$n0" ] \
+        && ok "mdev define with another \$HOSTDEV_MDEVCTL_DIR: run directly, into the client's directory, not the daemon's" \
+        || fail "mdev define with another \$HOSTDEV_MDEVCTL_DIR: run directly" "rc=$rc $(cat "$TMP/err") $(find "$CM" "$TA/etc/mdevctl.d" -name "$D5")"
+HOSTDEV_MDEVCTL_DIR=$CM viad -v mdev undefine "$D5" > /dev/null 2> "$TMP/err"; rc=$?
+grep -q "^hostdevctl: mdev undefine: run directly: \$HOSTDEV_MDEVCTL_DIR" "$TMP/err" && [ $rc = 0 ] && [ -z "$(find "$CM" -name "$D5")" ] \
+        && [ "$(rebuilds)" = "$n0" ] && ok "mdev undefine with another \$HOSTDEV_MDEVCTL_DIR: run directly, from the client's directory" \
+        || fail "mdev undefine with another \$HOSTDEV_MDEVCTL_DIR: run directly" "rc=$rc $(cat "$TMP/err")"
+# the daemon's own directory, named another way: through the daemon
+HOSTDEV_MDEVCTL_DIR=$TA/etc/../etc/mdevctl.d viad -v mdev define "$D5" --parent mtty --type mtty-1 > "$TMP/out" 2> "$TMP/err"; rc=$?
+grep -q "^hostdevctl: mdev define: through hostdevd (org.hostdev.Hostdev1.Manager.MdevDefine)$" "$TMP/err" && [ $rc = 0 ] \
+        && [ -n "$(find "$TA/etc/mdevctl.d" -name "$D5")" ] && [ "$(rebuilds)" -gt "$n0" ] \
+        && ok "mdev define with \$HOSTDEV_MDEVCTL_DIR the daemon's: through MdevDefine" \
+        || fail "mdev define with \$HOSTDEV_MDEVCTL_DIR the daemon's: through MdevDefine" "rc=$rc $(cat "$TMP/err")"
+viad mdev undefine "$D5" > /dev/null 2>&1
+# sriov set --persist (of the VF count it has: nothing else changes):
+# SriovSet and SriovPersist both, or neither
+N=$(cat "$TA/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")
+n0=$(rebuilds)
+sum_conf() { find "$TA/etc/hostdev" -type f -exec md5sum {} + | sort; }
+before=$(sum_conf)
+HOSTDEV_CONFIG_DIR=$CC viad -v sriov set 02:00.0 --numvfs "$N" --persist > "$TMP/out" 2> "$TMP/err"; rc=$?
+grep -q "^hostdevctl: sriov set: run directly: \$HOSTDEV_CONFIG_DIR ($CC) is not hostdevd's configuration directory ($(realpath "$TA")/etc/hostdev)$" "$TMP/err" \
+        && ! grep -q "through hostdevd" "$TMP/err" && [ $rc = 0 ] && grep -q "\"numvfs\": *$N" "$CC/sriov/0000:02:00.0.json" \
+        && [ "$(sum_conf)" = "$before" ] && [ "$(rebuilds)" = "$n0" ] \
+        && ok "sriov set --persist with another \$HOSTDEV_CONFIG_DIR: run directly, recorded in the client's directory, not the daemon's" \
+        || fail "sriov set --persist with another \$HOSTDEV_CONFIG_DIR: run directly" "rc=$rc $(cat "$TMP/err") $(ls -R "$CC" 2>&1)"
+HOSTDEV_CONFIG_DIR=$TA/etc/hostdev viad -v sriov set 02:00.0 --numvfs "$N" --persist > "$TMP/out" 2> "$TMP/err"; rc=$?
+grep -q "^hostdevctl: sriov set: through hostdevd (org.hostdev.Hostdev1.Manager.SriovSet)$" "$TMP/err" \
+        && grep -q "^hostdevctl: sriov set: through hostdevd (org.hostdev.Hostdev1.Manager.SriovPersist)$" "$TMP/err" && [ $rc = 0 ] \
+        && grep -q "\"numvfs\": *$N" "$TA/etc/hostdev/sriov/0000:02:00.0.json" && [ "$(rebuilds)" -gt "$n0" ] \
+        && ok "sriov set --persist with \$HOSTDEV_CONFIG_DIR the daemon's: through SriovSet and SriovPersist" \
+        || fail "sriov set --persist with \$HOSTDEV_CONFIG_DIR the daemon's: through SriovSet and SriovPersist" "rc=$rc $(cat "$TMP/err")"
+# without --persist the configuration directory does not matter
+HOSTDEV_CONFIG_DIR=$CC viad -v sriov set 02:00.0 --numvfs 0 --dry-run > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: sriov set: through hostdevd (org.hostdev.Hostdev1.Manager.SriovSet)$" "$TMP/err" \
+        && ok "sriov set without --persist: through SriovSet whatever \$HOSTDEV_CONFIG_DIR" \
+        || fail "sriov set without --persist: through SriovSet whatever \$HOSTDEV_CONFIG_DIR" "$(cat "$TMP/err")"
+HOSTDEV_CONFIG_DIR=$CC viad -v sriov vf 02:00.0 0 --trust on --persist > /dev/null 2> "$TMP/err"
+grep -q "^hostdevctl: sriov vf: run directly: \$HOSTDEV_CONFIG_DIR ($CC) is not hostdevd's configuration directory" "$TMP/err" \
+        && ! grep -q "through hostdevd" "$TMP/err" \
+        && ok "sriov vf --persist with another \$HOSTDEV_CONFIG_DIR: run directly" \
+        || fail "sriov vf --persist with another \$HOSTDEV_CONFIG_DIR: run directly" "$(cat "$TMP/err")"
 
 # --- -v says which way; --direct does not call the daemon, also on its tree
 n0=$(rebuilds)
@@ -509,5 +577,23 @@ viad -v nodedev-detach 01:00.0 --dry-run > "$TMP/out" 2> "$TMP/err"; rc=$?
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$TMP/nosuchbus viad -v nodedev-detach 01:00.0 --dry-run > "$TMP/out" 2> "$TMP/err"; rc=$?
 [ $rc = 0 ] && grep -q "^hostdevctl: nodedev-detach: run directly: no system bus: " "$TMP/err" && grep -q "would move" "$TMP/out" \
         && ok "no system bus: run directly" || fail "no system bus: run directly" "rc=$rc $(cat "$TMP/err")"
+
+# a daemon started with $HOSTDEV_MDEVCTL_DIR: a run without it (the
+# default directory) is not the daemon's either; a run with it is
+mkdir -p "$TMP/daemon-mdevctl"
+if HOSTDEV_MDEVCTL_DIR=$TMP/daemon-mdevctl start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v; then
+        viad -v mdev define "$D5" --parent mtty --type mtty-1 > /dev/null 2> "$TMP/err"
+        [ -n "$(find "$TA/etc/mdevctl.d" -name "$D5")" ] && [ -z "$(find "$TMP/daemon-mdevctl" -name "$D5")" ] && grep -q "^hostdevctl: mdev define: run directly: hostdevd's mdevctl directory is $(realpath "$TMP/daemon-mdevctl"), not this run's $(realpath "$TA")/etc/mdevctl.d (without \$HOSTDEV_MDEVCTL_DIR)$" "$TMP/err" \
+                && ok "a daemon with its own \$HOSTDEV_MDEVCTL_DIR, a run without: run directly, and -v says why" \
+                || fail "a daemon with its own \$HOSTDEV_MDEVCTL_DIR, a run without: run directly" "$(cat "$TMP/err")"
+        viad mdev undefine "$D5" > /dev/null 2>&1
+        HOSTDEV_MDEVCTL_DIR=$TMP/daemon-mdevctl viad -v mdev define "$D5" --parent mtty --type mtty-1 > /dev/null 2> "$TMP/err"
+        [ -n "$(find "$TMP/daemon-mdevctl" -name "$D5")" ] && [ -z "$(find "$TA/etc/mdevctl.d" -name "$D5")" ] && grep -q "^hostdevctl: mdev define: through hostdevd (org.hostdev.Hostdev1.Manager.MdevDefine)$" "$TMP/err" \
+                && ok "the same \$HOSTDEV_MDEVCTL_DIR as the daemon's: through MdevDefine" \
+                || fail "the same \$HOSTDEV_MDEVCTL_DIR as the daemon's: through MdevDefine" "$(cat "$TMP/err")"
+        stop_daemon
+else
+        fail "hostdevd-fake starts with \$HOSTDEV_MDEVCTL_DIR" "$(cat "$TMP/daemon.log")"
+fi
 
 finish

@@ -10,7 +10,9 @@
  * way.
  *
  * routes[] is the one table: one row per verb that a daemon method runs
- * (and one per second call: the --persist of sriov set and sriov vf).
+ * (and one per second call: the --persist of sriov set and sriov vf),
+ * with the persisted-configuration directories the method uses (.dirs):
+ * a verb goes to the daemon only when those are this run's too.
  * A method that answers no result (override set/unset, boot apply/undo:
  * a flag or a count, and a document; vgpu create/remove: the new vGPU or
  * nothing; gpu rom: the ROM's bytes) has a row with .reply, its reply's
@@ -44,6 +46,13 @@ bool arg_direct;
 #define MANAGER_PATH "/org/hostdev/Hostdev1/Manager"
 #define MANAGER_IFACE "org.hostdev.Hostdev1.Manager"
 
+/* The persisted configuration a method reads or writes (routes[]' .dirs):
+ * the daemon uses its own directories, which it says as Manager
+ * properties; a verb whose run here would use another one (its own
+ * $HOSTDEV_CONFIG_DIR or $HOSTDEV_MDEVCTL_DIR, or the default where the
+ * daemon was started with one) runs here (dirs_agree()). */
+enum { DIR_CONFIG = 1 << 0, DIR_MDEVCTL = 1 << 1 };
+
 /* Every verb a hostdevd method runs; a new method is one row.  The
  * arguments are the verb's own (tools/cmd-*.c builds them). */
 static const struct bus_route {
@@ -55,6 +64,7 @@ static const struct bus_route {
         const char *reply;          /* a reply the verb reads itself (bus_call): its signature; NULL: a result */
         const char *error_reply;    /* the values a refusal or failure carries after its message (the
                                      * reply's first), read as the reply's; NULL: none */
+        unsigned dirs;              /* the persisted configuration the method reads or writes: DIR_* */
 } routes[] = {
         { "nodedev-detach", "Detach", "org.hostdev.detach", HD_RESULT_DRIVERS },
         { "nodedev-reattach", "Reattach", "org.hostdev.reattach", HD_RESULT_DRIVERS },
@@ -65,33 +75,33 @@ static const struct bus_route {
         { "recover", "Recover", "org.hostdev.recover", HD_RESULT_DRIVERS },
         { "sriov set", "SriovSet", "org.hostdev.sriov", HD_RESULT_SRIOV },
         /* the second call of sriov set --persist (and of sriov vf --persist) */
-        { "sriov set --persist", "SriovPersist", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov set" },
+        { "sriov set --persist", "SriovPersist", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov set", .dirs = DIR_CONFIG },
         { "sriov vf", "SriovSetVf", "org.hostdev.sriov", HD_RESULT_SRIOV },
-        { "sriov vf --persist", "SriovPersistVf", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov vf" },
+        { "sriov vf --persist", "SriovPersistVf", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov vf", .dirs = DIR_CONFIG },
         { "mdev create", "MdevCreate", "org.hostdev.mdev", HD_RESULT_MDEV },
         /* with --attr */
         { "mdev create --attr", "MdevCreateWithAttrs", "org.hostdev.mdev", HD_RESULT_MDEV, "mdev create" },
         { "mdev remove", "MdevRemove", "org.hostdev.mdev", HD_RESULT_MDEV },
         { "mdev stop", "MdevRemove", "org.hostdev.mdev", HD_RESULT_MDEV, "mdev remove" },
-        { "mdev define", "MdevDefine", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "mdev undefine", "MdevUndefine", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "mdev start", "MdevStart", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "mdev autostart", "MdevSetAutostart", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "mdev modify", "MdevModify", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "mdev define", "MdevDefine", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "mdev undefine", "MdevUndefine", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "mdev start", "MdevStart", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "mdev autostart", "MdevSetAutostart", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "mdev modify", "MdevModify", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
         { "nodedev-create", "NodedevCreateXML", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "nodedev-define", "NodedevDefineXML", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "nodedev-destroy", "NodedevDestroy", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "nodedev-undefine", "NodedevUndefine", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "nodedev-start", "NodedevStart", "org.hostdev.mdev", HD_RESULT_MDEV },
-        { "nodedev-autostart", "NodedevSetAutostart", "org.hostdev.mdev", HD_RESULT_MDEV },
+        { "nodedev-define", "NodedevDefineXML", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "nodedev-destroy", "NodedevDestroy", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "nodedev-undefine", "NodedevUndefine", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "nodedev-start", "NodedevStart", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
+        { "nodedev-autostart", "NodedevSetAutostart", "org.hostdev.mdev", HD_RESULT_MDEV, .dirs = DIR_MDEVCTL },
         /* replies that are no result: the verb reads them (bus_call) */
         { "override set", "SetOverride", "org.hostdev.override", .reply = "bs" },
         { "override unset", "RemoveOverride", "org.hostdev.override", .reply = "bs" },
         { "boot apply", "BootApply", "org.hostdev.boot", .reply = "is", .error_reply = "isR" },
         { "boot undo", "BootUndo", "org.hostdev.boot", .reply = "i", .error_reply = "iR" },
         /* the document, the lines on stdout, the sentences on stderr and the log */
-        { "apply", "Apply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },
-        { "mdev apply", "MdevApply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL" },
+        { "apply", "Apply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL", .dirs = DIR_CONFIG | DIR_MDEVCTL },
+        { "mdev apply", "MdevApply", "org.hostdev.apply", .reply = "ssSL", .error_reply = "ssSL", .dirs = DIR_MDEVCTL },
         { "vgpu create", "VgpuCreate", "org.hostdev.mdev", .reply = "ssss" },
         { "vgpu remove", "VgpuRemove", "org.hostdev.mdev", .reply = "" },
         /* the ROM's bytes: the verb writes its file itself, as the caller
@@ -153,6 +163,19 @@ static void verb_name(int argc, char **argv, char *buf, size_t size) {
 #if HAVE_SD_BUS
 #include <systemd/sd-bus.h>
 
+/* The directories of routes[]' .dirs: the daemon's property, the variable that
+ * sets this run's, and the library's choice here. */
+static const struct bus_dir {
+        unsigned flag;
+        const char *property;                   /* of the Manager */
+        const char *variable;                   /* the environment's, which sets it */
+        const char *what;                       /* in the -v note */
+        int (*get)(hd_ctx *ctx, char **ret);    /* the library's choice, here */
+} bus_dirs[] = {
+        { DIR_CONFIG, "ConfigDir", "HOSTDEV_CONFIG_DIR", "configuration directory", hd_sriov_config_dir },
+        { DIR_MDEVCTL, "MdevctlDir", "HOSTDEV_MDEVCTL_DIR", "mdevctl directory", hd_mdev_config_dir },
+};
+
 static sd_bus *bus;
 static enum { UNKNOWN, SERVES, NOT_SERVING } daemon_state = UNKNOWN;
 static char why_not[PATH_MAX + 96];
@@ -161,10 +184,24 @@ static void bus_close(void) {
         bus = sd_bus_flush_close_unref(bus);
 }
 
-/* The path resolved when it exists, else as given. */
+/* The path resolved: its longest leading part that exists through
+ * realpath(), the rest as given (a directory not made yet compares the
+ * same however its tree was named); NULL when out of memory. */
 static char *real_or_same(const char *path) {
-        char *r = realpath(path, NULL);
-        return r ?: strdup(path);
+        _cleanup_free_ char *head = strdup(path), *r = NULL;
+        char *slash, *s;
+
+        if (!head)
+                return NULL;
+        while (!(r = realpath(head, NULL))) {
+                slash = strrchr(head, '/');
+                if (!slash || slash == head)
+                        return strdup(path);
+                *slash = '\0';
+        }
+        if (asprintf(&s, "%s%s", streq(r, "/") ? "" : r, path + strlen(head)) < 0)
+                return NULL;
+        return s;
 }
 
 static int get_string_property(const char *name, char **ret) {
@@ -233,6 +270,64 @@ static bool daemon_serves(void) {
                 return false;
         }
         daemon_state = SERVES;
+        return true;
+}
+
+/* Whether this run's directory @d is the daemon's; else *why says why. */
+static bool dir_same(const struct bus_dir *d, char *why, size_t size) {
+        _cleanup_free_ char *theirs = NULL, *mine = NULL, *a = NULL, *b = NULL;
+        _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
+        const char *env = getenv(d->variable);
+        int r;
+
+        if (get_string_property(d->property, &theirs) < 0) {
+                snprintf(why, size, "%s", why_not);
+                return false;
+        }
+        r = hd_ctx_new(arg_sysroot, &ctx);
+        if (r >= 0)
+                r = d->get(ctx, &mine);
+        if (r < 0) {
+                snprintf(why, size, "cannot tell this run's %s: %s", d->what,
+                         (ctx ? hd_ctx_get_error(ctx) : NULL) ?: strerror(-r));
+                return false;
+        }
+        a = real_or_same(mine);
+        b = *theirs ? real_or_same(theirs) : strdup("");
+        if (!a || !b) {
+                snprintf(why, size, "%s", strerror(ENOMEM));
+                return false;
+        }
+        if (streq(a, b))
+                return true;
+        if (env && *env)
+                snprintf(why, size, "$%s (%s) is not hostdevd's %s (%s)", d->variable, a, d->what, b);
+        else
+                snprintf(why, size, "hostdevd's %s is %s, not this run's %s (without $%s)", d->what, b, a,
+                         d->variable);
+        return false;
+}
+
+/* Whether the directories of @dirs (DIR_*) this run would use are the
+ * daemon's (it serves: daemon_serves()); why_not says which is not.
+ * Each is compared once a run. */
+static bool dirs_agree(unsigned dirs) {
+        static unsigned checked, differ;
+        static char why[ELEMENTSOF(bus_dirs)][2 * PATH_MAX + 96];
+
+        for (size_t i = 0; i < ELEMENTSOF(bus_dirs); i++) {
+                if (!(dirs & bus_dirs[i].flag))
+                        continue;
+                if (!(checked & bus_dirs[i].flag)) {
+                        checked |= bus_dirs[i].flag;
+                        if (!dir_same(&bus_dirs[i], why[i], sizeof(why[i])))
+                                differ |= bus_dirs[i].flag;
+                }
+                if (differ & bus_dirs[i].flag) {
+                        snprintf(why_not, sizeof(why_not), "%s", why[i]);
+                        return false;
+                }
+        }
         return true;
 }
 
@@ -496,6 +591,7 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
 #else
 static char why_not[] = "hostdevctl was built without sd-bus";
 static bool daemon_serves(void) { return false; }
+static bool dirs_agree(unsigned dirs _unused_) { return true; }
 #endif
 
 void bus_commands_done(struct bus_commands *c) {
@@ -513,10 +609,11 @@ void bus_strv_free(char **v) {
 }
 
 bool bus_wanted(int argc, char **argv) {
+        const struct bus_route *rt;
         char name[160];
 
         verb_name(argc, argv, name, sizeof(name));
-        if (arg_direct || !find_route(name) || !daemon_serves())
+        if (arg_direct || !(rt = find_route(name)) || !daemon_serves() || !dirs_agree(rt->dirs))
                 return false;
         deferred_argc = argc;
         deferred_argv = argv;
@@ -524,15 +621,27 @@ bool bus_wanted(int argc, char **argv) {
 }
 
 bool bus_direct(const char *verb) {
-        return arg_direct || !find_route(verb) || !daemon_serves();
+        const struct bus_route *rt = find_route(verb);
+        return arg_direct || !rt || !daemon_serves() || !dirs_agree(rt->dirs);
+}
+
+/* The second call of the next bus_route() or bus_call(), when the verb
+ * makes one (bus_then) */
+static const char *then_verb;
+
+void bus_then(const char *verb) {
+        then_verb = verb;
 }
 
 static int route(const char *verb, const char *unsupported, hd_result **ret, int *ret_rc, const char *types,
                  va_list *ap) {
-        const struct bus_route *rt = find_route(verb);
+        const struct bus_route *rt = find_route(verb), *next = then_verb ? find_route(then_verb) : NULL;
+        unsigned dirs = (rt ? rt->dirs : 0) | (next ? next->dirs : 0);
+        bool direct = true;
         char shown[64];
         int r;
 
+        then_verb = NULL;
         /* a result route through bus_route, a reply route through bus_call */
         if (!rt || !!rt->reply != !ret)
                 return BUS_DIRECT;
@@ -548,7 +657,12 @@ static int route(const char *verb, const char *unsupported, hd_result **ret, int
                 say_path(verb, "run directly: %s", why_not);
         else if (unsupported)
                 say_path(verb, "run directly: hostdevd's %s does not take %s", rt->method, unsupported);
-        if (arg_direct || !daemon_serves() || unsupported) {
+        /* the directories it reads or writes (and its second call's) */
+        else if (!dirs_agree(dirs))
+                say_path(verb, "run directly: %s", why_not);
+        else
+                direct = false;
+        if (direct) {
                 /* main left the privilege check to the daemon */
                 if (deferred_argv && check_privilege(deferred_argc, deferred_argv) < 0) {
                         *ret_rc = EXIT_FAILURE;

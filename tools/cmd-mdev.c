@@ -573,8 +573,8 @@ static int mdev_apply(int argc _unused_, char **argv _unused_) {
                 _cleanup_free_ char *doc = NULL, *text = NULL;
                 _cleanup_(bus_commands_done) struct bus_commands log = {};
                 char **msgs = NULL;
-                /* the daemon reads its own environment's directory */
-                int rc, route = bus_call("mdev apply", getenv("HOSTDEV_MDEVCTL_DIR") ? "$HOSTDEV_MDEVCTL_DIR" : NULL, &rc,
+                /* in the daemon when its mdevctl directory is this run's (tools/bus.c) */
+                int rc, route = bus_call("mdev apply", NULL, &rc,
                                          "t", (uint64_t) (dry_run ? 2 : 0), &doc, &text, &msgs, &log);
                 if (route == BUS_DONE)
                         return rc;

@@ -255,7 +255,9 @@ static int sriov_set(int argc _unused_, char **argv) {
                 return EXIT_USAGE;
         }
         /* SriovSet (flags: 2 dry run, 4 force); --persist is SriovPersist
-         * after it, as below */
+         * after it, as below: its configuration directory decides for both */
+        if (do_persist)
+                bus_then("sriov set --persist");
         route = bus_route("sriov set", NULL, &res, &rc, "susit", argv[1], (uint32_t) o.numvfs, strempty(o.driver),
                           (int32_t) o.autoprobe, (uint64_t) ((arg_dry_run ? 2 : 0) | (arg_force ? 4 : 0)));
         if (route == BUS_DONE)
@@ -342,7 +344,10 @@ static int vf_through_daemon(const char *pf, const hd_sriov_vf_config *vc, bool 
         hd_device *d;
         int route, rc = EXIT_FAILURE;
 
-        /* a sysroot has no netlink: --persist plans (a dry run) first */
+        /* a sysroot has no netlink: --persist plans (a dry run) first;
+         * SriovPersistVf's configuration directory decides for both */
+        if (do_persist)
+                bus_then("sriov vf --persist");
         route = vf_call("sriov vf", pf, vc, have_qos, dry_run || sysroot_persist ? 2 : 0, &res, &rc);
         if (route != BUS_RESULT) {
                 *ret_rc = rc;
@@ -530,11 +535,8 @@ static int verb_apply(int argc _unused_, char **argv _unused_) {
                 _cleanup_free_ char *jdoc = NULL, *jtext = NULL;
                 _cleanup_(bus_commands_done) struct bus_commands log = {};
                 char **jmsgs = NULL;
-                /* the daemon reads its own environment's directories */
-                const char *env = getenv("HOSTDEV_CONFIG_DIR")    ? "$HOSTDEV_CONFIG_DIR"
-                                  : getenv("HOSTDEV_MDEVCTL_DIR") ? "$HOSTDEV_MDEVCTL_DIR"
-                                                                  : NULL;
-                int route = bus_call("apply", env, &rc, "t", (uint64_t) (arg_dry_run ? 2 : 0), &jdoc, &jtext, &jmsgs,
+                /* in the daemon when its directories are this run's (tools/bus.c) */
+                int route = bus_call("apply", NULL, &rc, "t", (uint64_t) (arg_dry_run ? 2 : 0), &jdoc, &jtext, &jmsgs,
                                      &log);
                 if (route == BUS_DONE)
                         return rc;

@@ -181,8 +181,14 @@ void bus_strv_free(char **v);
  * removed when the daemon could not read the ROM, as a run here does. */
 void bus_on_error(int (*fn)(void *userdata), void *userdata);
 /* Whether bus_route(@verb) would run it here (--direct, no method, no
- * daemon for this root): a verb that reads before it calls. */
+ * daemon for this root, a directory of the method's other than the
+ * daemon's): a verb that reads before it calls. */
 bool bus_direct(const char *verb);
+/* The route of the verb's second call (the --persist of sriov set and
+ * sriov vf), made after the next bus_route() or bus_call() when that one
+ * goes through the daemon: the directories it uses decide for both, so
+ * that the two run the same way.  Once: the next call forgets it. */
+void bus_then(const char *verb);
 
 /* tools/cmd-libvirt.c: libvirt domains (--connect URI) */
 extern const char *arg_connect;
