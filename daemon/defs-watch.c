@@ -260,7 +260,7 @@ static int watch_sync(struct defs_watch *w) {
  * they concern touched, or the whole tree due) */
 static int take_events(struct defs_watch *w) {
         char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-        bool relevant = false, sync = false;
+        bool relevant = false, sync = false, anc = false;
         ssize_t n;
 
         while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
@@ -274,12 +274,13 @@ static int take_events(struct defs_watch *w) {
                         }
                         if (e->wd == w->anc_wd && w->anc_wd >= 0) {
                                 /* the top directory (or a step to it) appeared, or
-                                 * the ancestor went */
+                                 * the ancestor went: watch again; a change only
+                                 * when the top directory now exists (below) */
                                 if ((e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) ||
                                     (w->anc_child && strcmp(name, w->anc_child) == 0)) {
                                         if (e->mask & IN_IGNORED)
                                                 w->anc_wd = -1;
-                                        relevant = sync = w->full = true;
+                                        sync = anc = true;
                                 }
                                 continue;
                         }
@@ -326,6 +327,11 @@ static int take_events(struct defs_watch *w) {
                 if (r < 0)
                         daemon_logf(4, "cannot watch the mdev definitions in %s: %s", w->dir, strerror(-r));
         }
+        /* While the top directory was missing the tree held none of its
+         * definitions: a step towards it (`$ROOT/etc` made for another
+         * file) changes nothing until the directory itself is there. */
+        if (anc && w->top_wd >= 0)
+                relevant = w->full = true;
         return relevant;
 }
 

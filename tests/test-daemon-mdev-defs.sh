@@ -6,7 +6,8 @@
 # directory removed) sends no uevent, yet its defined mdev's node comes and
 # goes within a second with DeviceAdded / DeviceRemoved, and ListDevices
 # --all is then a fresh `nodedev-list --all --json`.  The tree starts
-# without etc/mdevctl.d (waited for on its ancestor); a parent's directory
+# without etc/mdevctl.d (waited for on its ancestor: etc/ made for another
+# file re-reads nothing); a parent's directory
 # created later is watched; the daemon's own MdevDefine rebuilds once.
 # A change in a parent's directory re-reads only that parent's defined
 # mdevs (the daemon's debug line "re-read defined mdevs of PARENT", no
@@ -131,7 +132,20 @@ grep -q "watching the mdev definitions in $D (not there yet)" "$TMP/daemon.log" 
         || fail "the definitions' directory is watched before it exists" "$(grep -i mdev "$TMP/daemon.log" | head -3)"
 listed "at the start"
 
-# the first definition creates etc/, etc/mdevctl.d and its parent's directory
+# a step towards the missing directory (etc/, made for another program's
+# file) changes no definition: nothing is re-read (a re-read after the
+# other program's write would race whatever the caller does next)
+mark
+mkdir "$F/etc" && echo x > "$F/etc/other.conf"
+sleep 0.6
+if since | grep -q "mdev definitions changed\|tree rebuilt\|re-read defined mdevs"; then
+        fail "etc/ made without mdevctl.d: nothing re-read" "$(since | grep -i "mdev\|tree" | tail -3 | tr '\n' '|')"
+else
+        ok "etc/ made without mdevctl.d: nothing re-read"
+fi
+rm "$F/etc/other.conf"
+
+# the first definition creates etc/mdevctl.d and its parent's directory
 listen 1
 hcd mdev define "$U1" --parent mtty --type mtty-1 > /dev/null 2> "$TMP/cli.err" \
         || fail "hostdevctl --direct mdev define" "$(cat "$TMP/cli.err")"
