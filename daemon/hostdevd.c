@@ -807,6 +807,20 @@ static int do_recover(struct daemon *d, sd_bus_message *m) {
         return r;
 }
 
+/* RecoverWithFlags(t flags): Recover, with the flags that carry the
+ * caller's -v (FLAG_LOG_INFO: daemon/call-log.c; no other bit) */
+static int do_recover_with_flags(struct daemon *d, sd_bus_message *m) {
+        uint64_t flags;
+        int r = sd_bus_message_read(m, "t", &flags);
+
+        if (r < 0)
+                return r;
+        flags &= ~FLAG_LOG_INFO;
+        if (flags)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "recover: unknown flags 0x%llx", (unsigned long long) flags);
+        return do_recover(d, m);
+}
+
 static int do_rescan(struct daemon *d, sd_bus_message *m) {
         int r = rebuild(d);
         if (r < 0)
@@ -828,6 +842,9 @@ static int method_reattach_devices(sd_bus_message *m, void *userdata, sd_bus_err
 }
 static int method_recover(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.recover", do_recover);
+}
+static int method_recover_with_flags(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.recover", do_recover_with_flags);
 }
 static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.rescan", do_rescan);
@@ -887,6 +904,8 @@ static const sd_bus_vtable manager_vtable[] = {
         BOOT_METHODS_VTABLE,    /* daemon/methods-boot.c */
         READS_VTABLE,           /* daemon/methods-reads.c */
         GPU_VTABLE,             /* daemon/methods-gpu.c */
+        SD_BUS_METHOD_WITH_NAMES("RecoverWithFlags", "t", SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result),
+                                 method_recover_with_flags, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),

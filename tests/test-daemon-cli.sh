@@ -316,6 +316,72 @@ twin recover
 [ ! -e "$SA/transaction.json" ] && [ "$(driver "$TA" 01:00.0)" = nouveau ] && ok "recover through the daemon undid it" \
         || fail "recover through the daemon undid it" "$(driver "$TA" 01:00.0) $(ls "$SA")"
 
+# --- -v through the daemon: the library's info lines of the call travel
+# with it (flags bit 32, Log signals; Apply's in its reply's log) and are
+# printed as --direct prints them: the same stderr but for the line that
+# says which way the verb went; without -v none of them
+INFO_RE='waiting up to [0-9]+ ms for|libvirt is not asked|^hostdevctl: (created|removed) mdev '
+unroute() { norm "$1" | grep -E -v '^hostdevctl: [a-z -]+: (through hostdevd \(org\.hostdev\.Hostdev1\.Manager\.[A-Za-z]+\)|run directly \(--direct\))$'; }
+# twin_v WANT ARGS...: -v through the daemon on A and -v --direct on B: the
+# same exit status, stdout and stderr (the way line left out); stderr has
+# the info line WANT (a regular expression; "" for none expected) and the
+# way lines ("through hostdevd", "run directly")
+twin_v() {
+        local want=$1 rca rcb why=; shift
+        viad -v "$@" < /dev/null > "$TMP/a.out" 2> "$TMP/a.err"; rca=$?
+        direct -v "$@" < /dev/null > "$TMP/b.out" 2> "$TMP/b.err"; rcb=$?
+        [ "$rca" = "$rcb" ] || why="exit $rca through the daemon, $rcb direct;"
+        [ "$(norm "$TMP/a.out")" = "$(norm "$TMP/b.out")" ] || why="$why stdout: $(diff "$TMP/a.out" "$TMP/b.out" | head -4 | tr '\n' ' ');"
+        [ "$(unroute "$TMP/a.err")" = "$(unroute "$TMP/b.err")" ] \
+                || why="$why stderr: $(diff <(unroute "$TMP/a.err") <(unroute "$TMP/b.err") | head -6 | tr '\n' ' ');"
+        grep -q ': through hostdevd (' "$TMP/a.err" || why="$why not through the daemon: $(head -2 "$TMP/a.err" | tr '\n' ' ');"
+        grep -q ': run directly (--direct)$' "$TMP/b.err" || why="$why the direct run did not say so;"
+        if [ -n "$want" ] && ! grep -E -q "$want" "$TMP/a.err"; then why="$why no line /$want/ through the daemon: $(tr '\n' ' ' < "$TMP/a.err");"; fi
+        if [ -z "$why" ]; then ok "-v $* (exit $rca): the same info lines through hostdevd as --direct"
+        else fail "-v $*: the same info lines through hostdevd as --direct" "$why"; fi
+}
+# quiet ARGS...: twin without -v, and neither stderr has an info line
+quiet() {
+        twin "$@"
+        if grep -E -q "$INFO_RE" "$TMP/a.err" "$TMP/b.err"; then fail "without -v: no info lines ($*)" "$(cat "$TMP/a.err" "$TMP/b.err" | tr '\n' ' ')"
+        else ok "without -v: no info lines ($*)"; fi
+}
+twin_v "" nodedev-detach 01:00.0 --dry-run
+twin_v "" nodedev-detach 01:00.0 --group --dry-run --json
+twin_v "^hostdevctl: libvirt is not asked about a sysroot without a URI$" nodedev-reattach 01:00.0 --dry-run
+twin_v "^hostdevctl: 0000:01:00.0: waiting up to [0-9]+ ms for vfio-pci to bind to it$" nodedev-detach 01:00.0
+quiet nodedev-reattach 01:00.0
+quiet nodedev-detach 01:00.0
+twin_v "^hostdevctl: 0000:01:00.0: waiting up to [0-9]+ ms for nouveau to bind to it$" nodedev-reattach 01:00.0
+twin_v "^hostdevctl: 0000:01:00.1: waiting up to [0-9]+ ms for vfio-pci to bind to it$" nodedev-detach 01:00.0 01:00.1
+twin_v "^hostdevctl: 0000:01:00.1: waiting up to [0-9]+ ms for snd_hda_intel to bind to it$" nodedev-reattach 01:00.0 01:00.1 --json
+twin_v "" sriov set 02:00.0 --numvfs 2 --dry-run --force
+quiet sriov set 02:00.0 --numvfs 0 --force
+twin_v "^hostdevctl: 0000:02:10.0: waiting up to [0-9]+ ms for vfio-pci to bind to it$" sriov set 02:00.0 --numvfs 2 --driver vfio --force
+quiet sriov set 02:00.0 --numvfs 3 --driver host --force
+twin_v "^hostdevctl: libvirt is not asked" sriov set 02:00.0 --numvfs 2 --driver stub --force --persist
+quiet sriov set 02:00.0 --numvfs 0 --force
+twin_v "" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U" --dry-run
+twin_v "^hostdevctl: created mdev $U \(i915-GVTg_V5_8 on 0000:00:02.0\)$" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U"
+twin_v "" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U"
+twin_v "^hostdevctl: removed mdev $U$" mdev remove "$U"
+quiet mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U" --attr a=b
+twin_v "^hostdevctl: removed mdev $U$" mdev remove "$U"
+twin_v "^hostdevctl: libvirt is not asked" nodedev-reset 01:00.0
+twin_v "" apply --dry-run
+# Apply's lines come in its reply's log: the persisted stub VFs back
+twin_v "waiting up to [0-9]+ ms for pci-stub to bind" apply
+quiet sriov set 02:00.0 --numvfs 0 --force
+twin_v "" mdev apply --dry-run
+twin_v "" recover
+# a transaction killed halfway on both trees: what recover logs as it undoes it
+for t in A B; do
+        eval "tree=\$T$t state=\$S$t"
+        HOSTDEV_FAKE_KILL_AT=5 "$HOSTDEVCTL_FAKE" --direct --sysroot "$tree" --state-dir "$state" \
+                nodedev-detach 01:00.0 --group > /dev/null 2>&1
+done
+twin_v "^hostdevctl: 0000:01:00.0: waiting up to [0-9]+ ms for nouveau to bind to it$" recover
+
 # --- the trees (and the state directories) end the same
 tree_sum() {
         (cd "$1" && find sys etc -printf '%y %P %l\n' | sort && find sys etc -type f -exec md5sum {} + | sort -k2)
@@ -509,5 +575,21 @@ viad -v nodedev-detach 01:00.0 --dry-run > "$TMP/out" 2> "$TMP/err"; rc=$?
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$TMP/nosuchbus viad -v nodedev-detach 01:00.0 --dry-run > "$TMP/out" 2> "$TMP/err"; rc=$?
 [ $rc = 0 ] && grep -q "^hostdevctl: nodedev-detach: run directly: no system bus: " "$TMP/err" && grep -q "would move" "$TMP/out" \
         && ok "no system bus: run directly" || fail "no system bus: run directly" "rc=$rc $(cat "$TMP/err")"
+
+# --- a caller's -v does not change the daemon's own log: a daemon without
+# -v logs no info line of the call it sent back
+if start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA"; then
+        viad -v nodedev-reattach 01:00.0 --dry-run > /dev/null 2> "$TMP/err"
+        viad -v nodedev-detach 01:00.0 01:00.1 > /dev/null 2>> "$TMP/err"
+        viad nodedev-reattach 01:00.0 01:00.1 > /dev/null 2> "$TMP/err2"
+        grep -q "^hostdevctl: libvirt is not asked about a sysroot without a URI$" "$TMP/err" \
+                && grep -q "^hostdevctl: 0000:01:00.1: waiting up to [0-9]* ms for vfio-pci to bind to it$" "$TMP/err" \
+                && ! grep -E -q "$INFO_RE" "$TMP/err2" && ! grep -q "^<[5-7]>" "$TMP/daemon.log" \
+                && ok "a daemon without -v: the caller's -v gets the info lines, the daemon's log none, the next call none" \
+                || fail "a daemon without -v: its own log unchanged by a caller's -v" "$(cat "$TMP/err" "$TMP/err2" "$TMP/daemon.log" | tr '\n' ' ')"
+        stop_daemon
+else
+        fail "hostdevd-fake without -v starts" "$(cat "$TMP/daemon.log")"
+fi
 
 finish

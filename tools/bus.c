@@ -29,8 +29,7 @@
  * printed; the exit status is *ret_rc); bus_call() BUS_REPLY for
  * BUS_RESULT.
  * The caller's -v travels with the call: bit 32 of the method's `t flags`
- * (BUS_FLAG_LOG_INFO, every method a route calls but Recover, which has
- * no flags); the daemon then sends the library's lines down to info level
+ * (BUS_FLAG_LOG_INFO; recover calls RecoverWithFlags for it); the daemon then sends the library's lines down to info level
  * that the call logged as Log signals before its reply (Apply and
  * MdevApply: in the reply's log), and they are printed here as the
  * library's log lines of a direct run, before the verb's own output.
@@ -70,7 +69,8 @@ static const struct bus_route {
         { "nodedev-detach --devices", "DetachDevices", "org.hostdev.detach", HD_RESULT_DRIVERS, "nodedev-detach" },
         { "nodedev-reattach --devices", "ReattachDevices", "org.hostdev.reattach", HD_RESULT_DRIVERS, "nodedev-reattach" },
         { "nodedev-reset", "Reset", "org.hostdev.reset", HD_RESULT_RESET },
-        { "recover", "Recover", "org.hostdev.recover", HD_RESULT_DRIVERS },
+        /* Recover with flags: the caller's -v */
+        { "recover", "RecoverWithFlags", "org.hostdev.recover", HD_RESULT_DRIVERS },
         { "sriov set", "SriovSet", "org.hostdev.sriov", HD_RESULT_SRIOV },
         /* the second call of sriov set --persist (and of sriov vf --persist) */
         { "sriov set --persist", "SriovPersist", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov set" },
