@@ -96,15 +96,13 @@ static void call_log_fn(void *userdata, int level, const char *file, int line, c
 
 void call_log_begin(struct daemon *d, sd_bus_message *m) {
         call.d = d;
-        call.m = NULL;
-        call.level = HD_LOG_WARNING;
-        call.saved_level = hd_ctx_get_log_level(d->ctx);
-        if (!(call_flags(m) & FLAG_LOG_INFO))
-                return;
         call.m = m;
-        call.level = HD_LOG_INFO;
-        if (call.saved_level < HD_LOG_INFO)
-                hd_ctx_set_log_level(d->ctx, HD_LOG_INFO);
+        /* the warnings and errors always (a direct run prints them); the
+         * info lines too for the caller's -v */
+        call.level = call_flags(m) & FLAG_LOG_INFO ? HD_LOG_INFO : HD_LOG_WARNING;
+        call.saved_level = hd_ctx_get_log_level(d->ctx);
+        if (call.saved_level < call.level)
+                hd_ctx_set_log_level(d->ctx, call.level);
         hd_ctx_set_log_fn(d->ctx, call_log_fn, NULL);
 }
 

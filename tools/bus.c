@@ -28,11 +28,12 @@
  * (the daemon's result, to print) or BUS_DONE (the daemon's error was
  * printed; the exit status is *ret_rc); bus_call() BUS_REPLY for
  * BUS_RESULT.
- * The caller's -v travels with the call: bit 32 of the method's `t flags`
- * (BUS_FLAG_LOG_INFO; recover calls RecoverWithFlags for it); the daemon then sends the library's lines down to info level
- * that the call logged as Log signals before its reply (Apply and
- * MdevApply: in the reply's log), and they are printed here as the
- * library's log lines of a direct run, before the verb's own output.
+ * The library's warnings and errors that a call logs come back as Log
+ * signals before its reply (Apply and MdevApply: in the reply's log), and
+ * they are printed here as the library's log lines of a direct run are,
+ * before the verb's own output; the caller's -v travels with the call
+ * (bit 32 of the method's `t flags`, BUS_FLAG_LOG_INFO; recover calls
+ * RecoverWithFlags for it) and adds the call's info lines.
  */
 #include <errno.h>
 #include <limits.h>
@@ -427,7 +428,7 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error _
         return 0;
 }
 
-/* The daemon's Log signals of this call (-v), kept until its reply says
+/* The daemon's Log signals of this call, kept until its reply says
  * who answered: only that sender's are printed. */
 struct log_signals {
         size_t n;
@@ -474,8 +475,9 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
         const char *json = NULL;
         int r;
 
-        /* -v: the daemon's log lines of this call come as signals */
-        if (arg_log_level >= HD_LOG_INFO && strchr(types, 't') && sd_bus_add_filter(bus, &filter, on_log, &logs) < 0)
+        /* the daemon's log lines of this call (its warnings and errors;
+         * with -v its info lines too) come as signals */
+        if (sd_bus_add_filter(bus, &filter, on_log, &logs) < 0)
                 filter = NULL;
         r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, rt->method);
         if (r >= 0)
