@@ -382,6 +382,59 @@ for t in A B; do
 done
 twin_v "^hostdevctl: 0000:01:00.0: waiting up to [0-9]+ ms for nouveau to bind to it$" recover
 
+# --- without -v, the library's warnings and errors of a call come back too
+# (Log signals) and are printed as --direct prints them: the full stderr
+# the same (twin), with the warning WANT in it once (normalized paths)
+# warned WANT ARGS...
+warned() {
+        local want=$1; shift
+        twin "$@"
+        if [ "$(norm "$TMP/a.err" | grep -E -c "$want")" = 1 ]; then ok "without -v, through hostdevd: the library's line /$want/ once ($*)"
+        else fail "without -v, through hostdevd: the library's line /$want/ once ($*)" "$(tr '\n' ' ' < "$TMP/a.err")"; fi
+}
+# vfio: a transaction killed halfway, recovered first by the next detach;
+# a reattach whose journal record is unreadable
+kill_group_detach() {
+        for t in A B; do
+                eval "tree=\$T$t state=\$S$t"
+                HOSTDEV_FAKE_KILL_AT=5 "$HOSTDEVCTL_FAKE" --direct --sysroot "$tree" --state-dir "$state" \
+                        nodedev-detach 01:00.0 --group > /dev/null 2>&1
+        done
+}
+kill_group_detach
+warned "^hostdevctl: warning: STATE/transaction.json holds an interrupted transaction: recovering it first$" nodedev-detach 01:00.0
+grep -q "^hostdevctl: warning: recovered 0000:01:00.1: back on snd_hda_intel$" "$TMP/a.err" \
+        && ok "without -v, through hostdevd: what the detach recovered first" \
+        || fail "without -v, through hostdevd: what the detach recovered first" "$(tr '\n' ' ' < "$TMP/a.err")"
+twin nodedev-reattach 01:00.0
+twin nodedev-detach 01:00.0
+for s in "$SA" "$SB"; do echo '{bad' > "$s/devices/0000:01:00.0.json"; done
+warned "^hostdevctl: warning: 0000:01:00.0: unreadable journal record, re-probing instead$" nodedev-reattach 01:00.0
+# sriov set: its VFs' detach recovers the interrupted transaction first
+kill_group_detach
+warned "^hostdevctl: warning: STATE/transaction.json holds an interrupted transaction: recovering it first$" \
+        sriov set 02:00.0 --numvfs 2 --driver vfio --force
+quiet sriov set 02:00.0 --numvfs 0 --force
+# mdev: an unreadable definition beside the one the verb writes
+D4=55555555-6666-4777-8888-999999999999 DBAD=66666666-6666-4777-8888-999999999999
+for t in "$TA" "$TB"; do mkdir -p "$t/etc/mdevctl.d/mtty"; echo '{bad' > "$t/etc/mdevctl.d/mtty/$DBAD"; done
+warned "^hostdevctl: warning: ROOT/etc/mdevctl.d/mtty/$DBAD: invalid mdev definition: " mdev define "$D4" --parent mtty --type mtty-1
+warned "^hostdevctl: warning: ROOT/etc/mdevctl.d/mtty/$DBAD: invalid mdev definition: " mdev undefine "$D4"
+rm -f "$TA/etc/mdevctl.d/mtty/$DBAD" "$TB/etc/mdevctl.d/mtty/$DBAD"
+# an error the library logs as the operation fails: once, before the
+# verb's own failure (a daemon whose fake kernel refuses 01:00.0's bind)
+stop_daemon
+if HOSTDEV_FAKE_FAIL_PROBE=0000:01:00.0 HOSTDEV_FAKE_BIND_TIMEOUT_MS=200 \
+        start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v; then
+        export HOSTDEV_FAKE_FAIL_PROBE=0000:01:00.0 HOSTDEV_FAKE_BIND_TIMEOUT_MS=200
+        warned "^hostdevctl: error: 0000:01:00.0: vfio-pci did not bind to it within 200 ms " nodedev-detach 01:00.0
+        unset HOSTDEV_FAKE_FAIL_PROBE HOSTDEV_FAKE_BIND_TIMEOUT_MS
+else
+        fail "hostdevd-fake starts with a refused bind" "$(cat "$TMP/daemon.log")"
+fi
+stop_daemon
+start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v || fail "hostdevd-fake starts again" "$(cat "$TMP/daemon.log")"
+
 # --- the trees (and the state directories) end the same
 tree_sum() {
         (cd "$1" && find sys etc -printf '%y %P %l\n' | sort && find sys etc -type f -exec md5sum {} + | sort -k2)
