@@ -421,6 +421,14 @@ for t in "$TA" "$TB"; do mkdir -p "$t/etc/mdevctl.d/mtty"; echo '{bad' > "$t/etc
 warned "^hostdevctl: warning: ROOT/etc/mdevctl.d/mtty/$DBAD: invalid mdev definition: " mdev define "$D4" --parent mtty --type mtty-1
 warned "^hostdevctl: warning: ROOT/etc/mdevctl.d/mtty/$DBAD: invalid mdev definition: " mdev undefine "$D4"
 rm -f "$TA/etc/mdevctl.d/mtty/$DBAD" "$TB/etc/mdevctl.d/mtty/$DBAD"
+# an error the library logs for a call the daemon answers with a D-Bus
+# error: the library's line and the verb's error, each once
+P=0000:00:02.0
+for t in "$TA" "$TB"; do echo x > "$t/etc/mdevctl.d/$P"; done
+warned "^hostdevctl: error: cannot write ROOT/etc/mdevctl.d/$P/$D4: Not a directory$" mdev define "$D4" --parent $P --type i915-GVTg_V5_8
+[ "$(grep -c '^hostdevctl: mdev define: ' "$TMP/a.err")" = 1 ] && ok "without -v, through hostdevd: the verb's error once after the library's" \
+        || fail "without -v, through hostdevd: the verb's error once after the library's" "$(tr '\n' ' ' < "$TMP/a.err")"
+rm -f "$TA/etc/mdevctl.d/$P" "$TB/etc/mdevctl.d/$P"
 # an error the library logs as the operation fails: once, before the
 # verb's own failure (a daemon whose fake kernel refuses 01:00.0's bind)
 stop_daemon
