@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The caller's verbosity for one host-changing call: a method whose
- * `t flags` has FLAG_LOG_INFO (hostdevctl -v) gets the library's log
- * lines down to info level that its operation logs, each as a Log(i level,
- * s line) signal sent to the caller alone, in the order they are logged
- * and so before the method's reply (one connection keeps its order).  The
+ * The log lines of one host-changing call: its caller gets the library's
+ * warnings and errors that its operation logs (a direct run prints them),
+ * and its info lines too when the method's `t flags` has FLAG_LOG_INFO
+ * (hostdevctl -v), each as a Log(i level, s line) signal sent to the
+ * caller alone, in the order they are logged and so before the method's
+ * reply (one connection keeps its order), also before an error reply.  The
  * daemon's own log is not changed by it: a line is written there only at
  * the level the daemon's -v allows, and the context's level is put back
  * when the call returns.  authz_run() brackets every authorized method
@@ -21,7 +22,7 @@
 static struct {
         struct daemon *d;
         sd_bus_message *m;      /* the call (its sender gets the lines) */
-        int level;              /* the caller's level: HD_LOG_INFO, or HD_LOG_WARNING (none asked) */
+        int level;              /* the caller's level: HD_LOG_INFO (-v), or HD_LOG_WARNING */
         int saved_level;        /* the context's level before the call */
         unsigned paused;        /* call_log_pause() deep */
 } call;

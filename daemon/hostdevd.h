@@ -180,13 +180,14 @@ int device_property_in_use(sd_bus *bus, const char *path, const char *interface,
         SD_BUS_METHOD_WITH_NAMES("BootUndo", "t", SD_BUS_PARAM(flags), "i", SD_BUS_PARAM(restored), method_boot_undo, \
                                  SD_BUS_VTABLE_UNPRIVILEGED)
 
-/* daemon/call-log.c: the caller's -v for one host-changing call.  Bit 32
- * of every host-changing method's `t flags` (each method takes it beside
- * its own bits): the library's lines down to info level that the call
- * logs go to the caller as Log(i level, s line) signals before the reply
- * (docs/dbus.md).  authz_run() brackets each authorized method with
- * call_log_begin() and call_log_end(); call_log_level(): the level the
- * caller asked for (HD_LOG_WARNING: none), for a method that carries the
+/* daemon/call-log.c: the log lines of one host-changing call.  The
+ * library's warnings and errors that the call logs go to the caller as
+ * Log(i level, s line) signals before the reply; bit 32 of every
+ * host-changing method's `t flags` (the caller's -v; each method takes it
+ * beside its own bits) adds its info lines (docs/dbus.md).  authz_run()
+ * brackets each authorized method with call_log_begin() and
+ * call_log_end(); call_log_level(): the caller's level (HD_LOG_INFO for
+ * -v, else HD_LOG_WARNING), for a method that carries the
  * lines in its reply (Apply, MdevApply) and then call_log_resume(). */
 #define FLAG_LOG_INFO (UINT64_C(1) << 32)
 void call_log_begin(struct daemon *d, sd_bus_message *m);
