@@ -26,10 +26,15 @@ static void pending_free(struct pending *p) {
         free(p);
 }
 
+/* @fn, with the caller's -v for its log lines (daemon/call-log.c) */
 static void run(struct daemon *d, sd_bus_message *m, authorized_fn fn) {
-        int r = fn(d, m);
+        int r;
+
+        call_log_begin(d, m);
+        r = fn(d, m);
         if (r < 0)
                 (void) sd_bus_reply_method_errno(m, r, NULL);
+        call_log_end(d);
 }
 
 static int polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

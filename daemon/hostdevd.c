@@ -63,9 +63,13 @@ static void logf_(int level, const char *fmt, ...) {
 }
 
 /* the daemon's log function, for a method that captures the library's
- * log a while (daemon/methods-apply.c) and passes it on */
+ * log a while (daemon/methods-apply.c, daemon/call-log.c) and passes it
+ * on: at the daemon's own level (a caller's -v raises the context's for
+ * its call) */
 void daemon_log_fn(void *userdata, int level, const char *file, int line, const char *fn, const char *format,
                    va_list args) {
+        if (level > arg_log_level)
+                return;
         log_fn(userdata, level, file, line, fn, format, args);
 }
 
@@ -223,6 +227,8 @@ static void apply_added(struct daemon *d) {
 /* Enumerate again; announce the difference unless it is the first tree,
  * and apply what is persisted for the devices that appeared. */
 int rebuild(struct daemon *d) {
+        /* the daemon's own work: not a caller's log lines (call-log.c) */
+        __attribute__((cleanup(call_log_unpausep))) struct daemon *paused = call_log_pause(d);
         hd_nodedev_list *list = NULL;
         struct dev_snap *s = NULL, *old;
         size_t n = 0, n_old;
@@ -682,7 +688,9 @@ int reply_busy(struct daemon *d, sd_bus_message *m, const char *verb) {
  * only where a libvirt daemon listens) is asked once per operation, so a
  * domain started since the last call is seen. */
 int ask_libvirt(struct daemon *d) {
-        return hd_domain_usage_install_lazy(d->ctx, d->connect ?: (d->sysroot ? "none" : NULL));
+        /* on a --sysroot tree without --connect the library does not ask
+         * (and says so in the words hostdevctl's -v shows) */
+        return hd_domain_usage_install_lazy(d->ctx, d->connect);
 }
 
 /* Before an operation on the device @name: libvirt is asked afresh
@@ -690,13 +698,16 @@ int ask_libvirt(struct daemon *d) {
  * libvirt is not asked), and the operation plans on the tree as it is now.
  * 1 with *ret; 0 when the reply (an error) has been sent; <0 failed. */
 int prepare_write(struct daemon *d, sd_bus_message *m, const char *name, hd_device **ret) {
-        int r = ask_libvirt(d);
+        int r = tree_for_write(d, &name, 1);
 
         if (r < 0)
-                return r;
-        r = tree_for_write(d, &name, 1);
-        if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        /* after the tree (whose rebuild asks for InUse): the operation's
+         * own question, asked when it needs the answer (and logged then,
+         * as hostdevctl's is) */
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
         return lookup(d, m, name, ret) < 0 ? 0 : 1;
 }
 
@@ -724,6 +735,7 @@ static int detach_reattach(struct daemon *d, sd_bus_message *m, bool detach, boo
                 r = detach ? sd_bus_message_read(m, "st", &drv, &flags) : sd_bus_message_read(m, "t", &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags & ~(uint64_t) FLAGS_ALL)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown flags 0x%llx", verb,
                                                   (unsigned long long) (flags & ~(uint64_t) FLAGS_ALL));
@@ -741,12 +753,13 @@ static int detach_reattach(struct daemon *d, sd_bus_message *m, bool detach, boo
                 return -ENOMEM;
         /* the first name plans on the tree as it is now; each is looked up
          * in turn, the first unknown one answered as the CLI does */
-        r = ask_libvirt(d);
-        if (r < 0)
-                return r;
         r = tree_for_write(d, many ? (const char *const *) names : &name, n);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        /* after the tree, as prepare_write() */
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++)
                 if (lookup(d, m, many ? names[i] : name, &devs[i]) < 0)
                         return 0;
@@ -795,6 +808,20 @@ static int do_recover(struct daemon *d, sd_bus_message *m) {
         return r;
 }
 
+/* RecoverWithFlags(t flags): Recover, with the flags that carry the
+ * caller's -v (FLAG_LOG_INFO: daemon/call-log.c; no other bit) */
+static int do_recover_with_flags(struct daemon *d, sd_bus_message *m) {
+        uint64_t flags;
+        int r = sd_bus_message_read(m, "t", &flags);
+
+        if (r < 0)
+                return r;
+        flags &= ~FLAG_LOG_INFO;
+        if (flags)
+                return sd_bus_reply_method_errorf(m, ERROR_INVALID, "recover: unknown flags 0x%llx", (unsigned long long) flags);
+        return do_recover(d, m);
+}
+
 static int do_rescan(struct daemon *d, sd_bus_message *m) {
         int r = rebuild(d);
         if (r < 0)
@@ -816,6 +843,9 @@ static int method_reattach_devices(sd_bus_message *m, void *userdata, sd_bus_err
 }
 static int method_recover(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.recover", do_recover);
+}
+static int method_recover_with_flags(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return authz_run(userdata, m, "org.hostdev.recover", do_recover_with_flags);
 }
 static int method_rescan(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return authz_run(userdata, m, "org.hostdev.rescan", do_rescan);
@@ -900,10 +930,13 @@ static const sd_bus_vtable manager_vtable[] = {
         BOOT_METHODS_VTABLE,    /* daemon/methods-boot.c */
         READS_VTABLE,           /* daemon/methods-reads.c */
         GPU_VTABLE,             /* daemon/methods-gpu.c */
+        SD_BUS_METHOD_WITH_NAMES("RecoverWithFlags", "t", SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(result),
+                                 method_recover_with_flags, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceChanged", "s", SD_BUS_PARAM(name), 0),
         SD_BUS_SIGNAL_WITH_NAMES("PersistedConfigApplied", "ss", SD_BUS_PARAM(name) SD_BUS_PARAM(result), 0),
+        LOG_SIGNAL_VTABLE,      /* daemon/call-log.c */
         SD_BUS_VTABLE_END
 };
 
@@ -1241,6 +1274,7 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
 /* the live host: the queue, then the devices @names plan on read again;
  * @after: a name not in the tree is skipped (its events follow) */
 static int tree_update_names(struct daemon *d, const char *const *names, size_t n, bool after) {
+        __attribute__((cleanup(call_log_unpausep))) struct daemon *paused = call_log_pause(d);  /* as rebuild() */
         struct update u;
 
         update_begin(d, &u);

@@ -189,5 +189,26 @@ int device_property_in_use(sd_bus *bus, const char *path, const char *interface,
         SD_BUS_METHOD_WITH_NAMES("BootUndo", "t", SD_BUS_PARAM(flags), "i", SD_BUS_PARAM(restored), method_boot_undo, \
                                  SD_BUS_VTABLE_UNPRIVILEGED)
 
+/* daemon/call-log.c: the log lines of one host-changing call.  The
+ * library's warnings and errors that the call logs go to the caller as
+ * Log(i level, s line) signals before the reply; bit 32 of every
+ * host-changing method's `t flags` (the caller's -v; each method takes it
+ * beside its own bits) adds its info lines (docs/dbus.md).  authz_run()
+ * brackets each authorized method with call_log_begin() and
+ * call_log_end(); call_log_level(): the caller's level (HD_LOG_INFO for
+ * -v, else HD_LOG_WARNING), for a method that carries the
+ * lines in its reply (Apply, MdevApply) and then call_log_resume(). */
+#define FLAG_LOG_INFO (UINT64_C(1) << 32)
+void call_log_begin(struct daemon *d, sd_bus_message *m);
+int call_log_level(void);
+void call_log_resume(struct daemon *d);
+void call_log_end(struct daemon *d);
+/* the daemon's own work within a call (a rebuild, the tree's update, its
+ * InUse question): its lines are the daemon's, not the caller's:
+ * __attribute__((cleanup(call_log_unpausep))) struct daemon *p = call_log_pause(d); */
+struct daemon *call_log_pause(struct daemon *d);
+void call_log_unpausep(struct daemon **p);
+#define LOG_SIGNAL_VTABLE SD_BUS_SIGNAL_WITH_NAMES("Log", "is", SD_BUS_PARAM(level) SD_BUS_PARAM(line), 0)
+
 /* daemon/ctx-new.c (tests: tests/fake-daemon-ctx.c, the fake kernel) */
 int daemon_ctx_new(const char *sysroot, hd_ctx **ret);

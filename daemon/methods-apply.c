@@ -103,8 +103,10 @@ bool apply_persisted(struct daemon *d, hd_device *dev) {
  * a(is) log: hostdevctl apply, hostdevctl mdev apply ---- */
 
 /* The library's warnings and errors during an apply (the lines hostdevctl
- * prints as "warning: ", "error: " while it runs), passed on to the
- * daemon's log too */
+ * prints as "warning: ", "error: " while it runs), and its info lines
+ * too for a caller that set FLAG_LOG_INFO (hostdevctl -v: here in the
+ * reply's log, not as Log signals, so that they keep their order among
+ * the warnings), passed on to the daemon's log too (at its level) */
 struct captured {
         size_t n;
         int *level;
@@ -118,7 +120,8 @@ static void capture_fn(void *userdata, int level, const char *file, int line, co
         va_list copy;
         char *s = NULL;
 
-        if (level <= HD_LOG_WARNING) {
+        /* and the info lines when the caller asked for them (its -v) */
+        if (level <= call_log_level()) {
                 int *lv = realloc(c->level, (c->n + 1) * sizeof(*lv));
                 char **v = lv ? realloc(c->text, (c->n + 1) * sizeof(*v)) : NULL;
                 if (lv)
@@ -142,7 +145,7 @@ static void capture_start(struct daemon *d, struct captured *c) {
 }
 
 static void capture_stop(struct daemon *d) {
-        hd_ctx_set_log_fn(d->ctx, daemon_log_fn, NULL);
+        call_log_resume(d);
 }
 
 static void captured_done(struct captured *c) {
@@ -215,6 +218,7 @@ static int read_flags(sd_bus_message *m, const char *verb, uint64_t *flags) {
         int r = sd_bus_message_read(m, "t", flags);
         if (r < 0)
                 return r;
+        *flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (*flags & ~APPLY_DRY_RUN) {
                 r = sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown flags 0x%llx", verb,
                                                (unsigned long long) (*flags & ~APPLY_DRY_RUN));
@@ -234,13 +238,13 @@ static int do_apply(struct daemon *d, sd_bus_message *m) {
         r = read_flags(m, "apply", &flags);
         if (r <= 0)
                 return r;
-        /* as every write: libvirt asked afresh, the tree of now */
-        r = ask_libvirt(d);
-        if (r < 0)
-                return r;
+        /* as every write: the tree of now, libvirt asked afresh */
         r = tree_for_write(d, NULL, 0);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
         capture_start(d, &log);
         r = hd_apply(d->list, flags & APPLY_DRY_RUN ? HD_SRIOV_DRY_RUN : 0, &res);
         capture_stop(d);

@@ -30,6 +30,8 @@ static unsigned boot_flags(uint64_t flags) {
 }
 
 static int check_flags(sd_bus_message *m, const char *verb, uint64_t flags, uint64_t allowed) {
+        /* and the caller's -v (daemon/call-log.c) */
+        allowed |= FLAG_LOG_INFO;
         if (!(flags & ~allowed))
                 return 0;
         (void) sd_bus_reply_method_errorf(m, ERROR_INVALID, "%s: unknown flags 0x%llx", verb,

@@ -65,6 +65,7 @@ static int do_vgpu_create(struct daemon *d, sd_bus_message *m) {
         r = sd_bus_message_read(m, "sst", &name, &type, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags)
                 return unknown_flags(m, "vgpu create", flags);
         if (strlen(type) > MAX_ID_LEN)
@@ -94,6 +95,7 @@ static int do_vgpu_remove(struct daemon *d, sd_bus_message *m) {
         r = sd_bus_message_read(m, "st", &id, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags)
                 return unknown_flags(m, "vgpu remove", flags);
         if (strlen(id) > MAX_ID_LEN)
@@ -101,12 +103,12 @@ static int do_vgpu_remove(struct daemon *d, sd_bus_message *m) {
                                                   id, strlen(id), MAX_ID_LEN);
         /* a running guest's vGPU is refused: libvirt is asked, as by
          * hostdevctl; the VF is looked up in the tree as it is now */
-        r = ask_libvirt(d);
-        if (r < 0)
-                return r;
         r = rebuild(d);
         if (r < 0)
                 return sd_bus_reply_method_errorf(m, ERROR_FAILED, "cannot enumerate devices: %s", strerror(-r));
+        r = ask_libvirt(d);
+        if (r < 0)
+                return r;
         r = hd_vgpu_remove(d->list, id);
         if (r < 0)
                 r = reply_gpu_error(d, m, "vgpu remove", r);
@@ -131,6 +133,7 @@ static int do_gpu_rom(struct daemon *d, sd_bus_message *m) {
         r = sd_bus_message_read(m, "st", &name, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags)
                 return unknown_flags(m, "gpu rom", flags);
         /* the tree as it is now; nothing in it changes */

@@ -125,6 +125,7 @@ static int read_set_opts(sd_bus_message *m, const char *verb, const char **ret_n
         r = sd_bus_message_read(m, "susit", &name, &n, &drv, &autoprobe, ret_flags);
         if (r < 0)
                 return r;
+        *ret_flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (*ret_flags & ~known) {
                 unknown_flags(m, verb, *ret_flags, known);
                 return 0;
@@ -202,6 +203,7 @@ static int read_vf_config(sd_bus_message *m, const char *verb, const char **ret_
         r = sd_bus_message_read(m, "susiiiit", &name, &index, &mac, &vlan, &qos, &trust, &spoofchk, ret_flags);
         if (r < 0)
                 return r;
+        *ret_flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (*ret_flags & ~known) {
                 unknown_flags(m, verb, *ret_flags, known);
                 return 0;
@@ -528,6 +530,7 @@ static int do_mdev_define(struct daemon *d, sd_bus_message *m) {
         r = sd_bus_message_read(m, "t", &flags);
         if (r < 0)
                 goto out;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags & ~MDEV_DEFINE_AUTO) {
                 r = unknown_flags(m, "mdev define", flags, MDEV_DEFINE_AUTO);
                 goto out;
@@ -583,6 +586,7 @@ static int mdev_uuid_op(struct daemon *d, sd_bus_message *m, const char *verb,
                : sd_bus_message_read(m, "ssbt", &uuid, &parent, &autostart, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags)
                 return unknown_flags(m, verb, flags, 0);
         if (!check_uuid(m, verb, uuid))
@@ -632,6 +636,7 @@ static int do_mdev_modify(struct daemon *d, sd_bus_message *m) {
                 r = sd_bus_message_read(m, "t", &flags);
         if (r < 0)
                 goto out;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags & ~MDEV_MODIFY_CLEAR_ATTRS) {
                 r = unknown_flags(m, "mdev modify", flags, MDEV_MODIFY_CLEAR_ATTRS);
                 goto out;
@@ -689,6 +694,7 @@ static int nodedev_create_define(struct daemon *d, sd_bus_message *m, bool defin
         r = sd_bus_message_read(m, "st", &xml, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags)
                 return unknown_flags(m, verb, flags, 0);
         if (!check_document(m, verb, xml))
@@ -726,6 +732,7 @@ static int nodedev_mdev(struct daemon *d, sd_bus_message *m, int op) {
                                     : sd_bus_message_read(m, "st", &name, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags)
                 return unknown_flags(m, nodedev_verb[op], flags, 0);
         /* the tree of now, with the definitions (rebuild adds them) */

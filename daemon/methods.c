@@ -41,6 +41,7 @@ static int do_reset(struct daemon *d, sd_bus_message *m) {
         r = sd_bus_message_read(m, "st", &name, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags & ~RESET_FORCE)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "nodedev-reset: unknown flags 0x%llx",
                                                   (unsigned long long) (flags & ~RESET_FORCE));
@@ -118,6 +119,7 @@ static int do_sriov_set_numvfs(struct daemon *d, sd_bus_message *m) {
         r = sd_bus_message_read(m, "sut", &name, &n, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags & ~(SRIOV_DRY_RUN | SRIOV_FORCE))
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "sriov set: unknown flags 0x%llx",
                                                   (unsigned long long) (flags & ~(SRIOV_DRY_RUN | SRIOV_FORCE)));
@@ -156,6 +158,7 @@ int mdev_create_reply(struct daemon *d, sd_bus_message *m, const char *parent, c
         hd_result *res = NULL;
         int r;
 
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags & ~MDEV_DRY_RUN)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev create: unknown flags 0x%llx",
                                                   (unsigned long long) (flags & ~MDEV_DRY_RUN));
@@ -190,6 +193,7 @@ static int do_mdev_remove(struct daemon *d, sd_bus_message *m) {
         r = sd_bus_message_read(m, "st", &uuid, &flags);
         if (r < 0)
                 return r;
+        flags &= ~FLAG_LOG_INFO;        /* the caller's -v: daemon/call-log.c */
         if (flags)
                 return sd_bus_reply_method_errorf(m, ERROR_INVALID, "mdev remove: unknown flags 0x%llx",
                                                   (unsigned long long) flags);

@@ -327,6 +327,133 @@ twin recover
 [ ! -e "$SA/transaction.json" ] && [ "$(driver "$TA" 01:00.0)" = nouveau ] && ok "recover through the daemon undid it" \
         || fail "recover through the daemon undid it" "$(driver "$TA" 01:00.0) $(ls "$SA")"
 
+# --- -v through the daemon: the library's info lines of the call travel
+# with it (flags bit 32, Log signals; Apply's in its reply's log) and are
+# printed as --direct prints them: the same stderr but for the line that
+# says which way the verb went; without -v none of them
+INFO_RE='waiting up to [0-9]+ ms for|libvirt is not asked|^hostdevctl: (created|removed) mdev '
+unroute() { norm "$1" | grep -E -v '^hostdevctl: [a-z -]+: (through hostdevd \(org\.hostdev\.Hostdev1\.Manager\.[A-Za-z]+\)|run directly \(--direct\))$'; }
+# twin_v WANT ARGS...: -v through the daemon on A and -v --direct on B: the
+# same exit status, stdout and stderr (the way line left out); stderr has
+# the info line WANT (a regular expression; "" for none expected) and the
+# way lines ("through hostdevd", "run directly")
+twin_v() {
+        local want=$1 rca rcb why=; shift
+        viad -v "$@" < /dev/null > "$TMP/a.out" 2> "$TMP/a.err"; rca=$?
+        direct -v "$@" < /dev/null > "$TMP/b.out" 2> "$TMP/b.err"; rcb=$?
+        [ "$rca" = "$rcb" ] || why="exit $rca through the daemon, $rcb direct;"
+        [ "$(norm "$TMP/a.out")" = "$(norm "$TMP/b.out")" ] || why="$why stdout: $(diff "$TMP/a.out" "$TMP/b.out" | head -4 | tr '\n' ' ');"
+        [ "$(unroute "$TMP/a.err")" = "$(unroute "$TMP/b.err")" ] \
+                || why="$why stderr: $(diff <(unroute "$TMP/a.err") <(unroute "$TMP/b.err") | head -6 | tr '\n' ' ');"
+        grep -q ': through hostdevd (' "$TMP/a.err" || why="$why not through the daemon: $(head -2 "$TMP/a.err" | tr '\n' ' ');"
+        grep -q ': run directly (--direct)$' "$TMP/b.err" || why="$why the direct run did not say so;"
+        if [ -n "$want" ] && ! grep -E -q "$want" "$TMP/a.err"; then why="$why no line /$want/ through the daemon: $(tr '\n' ' ' < "$TMP/a.err");"; fi
+        if [ -z "$why" ]; then ok "-v $* (exit $rca): the same info lines through hostdevd as --direct"
+        else fail "-v $*: the same info lines through hostdevd as --direct" "$why"; fi
+}
+# quiet ARGS...: twin without -v, and neither stderr has an info line
+quiet() {
+        twin "$@"
+        if grep -E -q "$INFO_RE" "$TMP/a.err" "$TMP/b.err"; then fail "without -v: no info lines ($*)" "$(cat "$TMP/a.err" "$TMP/b.err" | tr '\n' ' ')"
+        else ok "without -v: no info lines ($*)"; fi
+}
+twin_v "" nodedev-detach 01:00.0 --dry-run
+twin_v "" nodedev-detach 01:00.0 --group --dry-run --json
+twin_v "^hostdevctl: libvirt is not asked about a sysroot without a URI$" nodedev-reattach 01:00.0 --dry-run
+twin_v "^hostdevctl: 0000:01:00.0: waiting up to [0-9]+ ms for vfio-pci to bind to it$" nodedev-detach 01:00.0
+quiet nodedev-reattach 01:00.0
+quiet nodedev-detach 01:00.0
+twin_v "^hostdevctl: 0000:01:00.0: waiting up to [0-9]+ ms for nouveau to bind to it$" nodedev-reattach 01:00.0
+twin_v "^hostdevctl: 0000:01:00.1: waiting up to [0-9]+ ms for vfio-pci to bind to it$" nodedev-detach 01:00.0 01:00.1
+twin_v "^hostdevctl: 0000:01:00.1: waiting up to [0-9]+ ms for snd_hda_intel to bind to it$" nodedev-reattach 01:00.0 01:00.1 --json
+twin_v "" sriov set 02:00.0 --numvfs 2 --dry-run --force
+quiet sriov set 02:00.0 --numvfs 0 --force
+twin_v "^hostdevctl: 0000:02:10.0: waiting up to [0-9]+ ms for vfio-pci to bind to it$" sriov set 02:00.0 --numvfs 2 --driver vfio --force
+quiet sriov set 02:00.0 --numvfs 3 --driver host --force
+twin_v "^hostdevctl: libvirt is not asked" sriov set 02:00.0 --numvfs 2 --driver stub --force --persist
+quiet sriov set 02:00.0 --numvfs 0 --force
+twin_v "" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U" --dry-run
+twin_v "^hostdevctl: created mdev $U \(i915-GVTg_V5_8 on 0000:00:02.0\)$" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U"
+twin_v "" mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U"
+twin_v "^hostdevctl: removed mdev $U$" mdev remove "$U"
+quiet mdev create 0000:00:02.0 i915-GVTg_V5_8 --uuid "$U" --attr a=b
+twin_v "^hostdevctl: removed mdev $U$" mdev remove "$U"
+twin_v "^hostdevctl: libvirt is not asked" nodedev-reset 01:00.0
+twin_v "" apply --dry-run
+# Apply's lines come in its reply's log: the persisted stub VFs back
+twin_v "waiting up to [0-9]+ ms for pci-stub to bind" apply
+quiet sriov set 02:00.0 --numvfs 0 --force
+twin_v "" mdev apply --dry-run
+twin_v "" recover
+# a transaction killed halfway on both trees: what recover logs as it undoes it
+for t in A B; do
+        eval "tree=\$T$t state=\$S$t"
+        HOSTDEV_FAKE_KILL_AT=5 "$HOSTDEVCTL_FAKE" --direct --sysroot "$tree" --state-dir "$state" \
+                nodedev-detach 01:00.0 --group > /dev/null 2>&1
+done
+twin_v "^hostdevctl: 0000:01:00.0: waiting up to [0-9]+ ms for nouveau to bind to it$" recover
+
+# --- without -v, the library's warnings and errors of a call come back too
+# (Log signals) and are printed as --direct prints them: the full stderr
+# the same (twin), with the warning WANT in it once (normalized paths)
+# warned WANT ARGS...
+warned() {
+        local want=$1; shift
+        twin "$@"
+        if [ "$(norm "$TMP/a.err" | grep -E -c "$want")" = 1 ]; then ok "without -v, through hostdevd: the library's line /$want/ once ($*)"
+        else fail "without -v, through hostdevd: the library's line /$want/ once ($*)" "$(tr '\n' ' ' < "$TMP/a.err")"; fi
+}
+# vfio: a transaction killed halfway, recovered first by the next detach;
+# a reattach whose journal record is unreadable
+kill_group_detach() {
+        for t in A B; do
+                eval "tree=\$T$t state=\$S$t"
+                HOSTDEV_FAKE_KILL_AT=5 "$HOSTDEVCTL_FAKE" --direct --sysroot "$tree" --state-dir "$state" \
+                        nodedev-detach 01:00.0 --group > /dev/null 2>&1
+        done
+}
+kill_group_detach
+warned "^hostdevctl: warning: STATE/transaction.json holds an interrupted transaction: recovering it first$" nodedev-detach 01:00.0
+grep -q "^hostdevctl: warning: recovered 0000:01:00.1: back on snd_hda_intel$" "$TMP/a.err" \
+        && ok "without -v, through hostdevd: what the detach recovered first" \
+        || fail "without -v, through hostdevd: what the detach recovered first" "$(tr '\n' ' ' < "$TMP/a.err")"
+twin nodedev-reattach 01:00.0
+twin nodedev-detach 01:00.0
+for s in "$SA" "$SB"; do echo '{bad' > "$s/devices/0000:01:00.0.json"; done
+warned "^hostdevctl: warning: 0000:01:00.0: unreadable journal record, re-probing instead$" nodedev-reattach 01:00.0
+# sriov set: its VFs' detach recovers the interrupted transaction first
+kill_group_detach
+warned "^hostdevctl: warning: STATE/transaction.json holds an interrupted transaction: recovering it first$" \
+        sriov set 02:00.0 --numvfs 2 --driver vfio --force
+quiet sriov set 02:00.0 --numvfs 0 --force
+# mdev: an unreadable definition beside the one the verb writes
+D4=55555555-6666-4777-8888-999999999999 DBAD=66666666-6666-4777-8888-999999999999
+for t in "$TA" "$TB"; do mkdir -p "$t/etc/mdevctl.d/mtty"; echo '{bad' > "$t/etc/mdevctl.d/mtty/$DBAD"; done
+warned "^hostdevctl: warning: ROOT/etc/mdevctl.d/mtty/$DBAD: invalid mdev definition: " mdev define "$D4" --parent mtty --type mtty-1
+warned "^hostdevctl: warning: ROOT/etc/mdevctl.d/mtty/$DBAD: invalid mdev definition: " mdev undefine "$D4"
+rm -f "$TA/etc/mdevctl.d/mtty/$DBAD" "$TB/etc/mdevctl.d/mtty/$DBAD"
+# an error the library logs for a call the daemon answers with a D-Bus
+# error: the library's line and the verb's error, each once
+P=0000:00:02.0
+for t in "$TA" "$TB"; do echo x > "$t/etc/mdevctl.d/$P"; done
+warned "^hostdevctl: error: cannot write ROOT/etc/mdevctl.d/$P/$D4: Not a directory$" mdev define "$D4" --parent $P --type i915-GVTg_V5_8
+[ "$(grep -c '^hostdevctl: mdev define: ' "$TMP/a.err")" = 1 ] && ok "without -v, through hostdevd: the verb's error once after the library's" \
+        || fail "without -v, through hostdevd: the verb's error once after the library's" "$(tr '\n' ' ' < "$TMP/a.err")"
+rm -f "$TA/etc/mdevctl.d/$P" "$TB/etc/mdevctl.d/$P"
+# an error the library logs as the operation fails: once, before the
+# verb's own failure (a daemon whose fake kernel refuses 01:00.0's bind)
+stop_daemon
+if HOSTDEV_FAKE_FAIL_PROBE=0000:01:00.0 HOSTDEV_FAKE_BIND_TIMEOUT_MS=200 \
+        start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v; then
+        export HOSTDEV_FAKE_FAIL_PROBE=0000:01:00.0 HOSTDEV_FAKE_BIND_TIMEOUT_MS=200
+        warned "^hostdevctl: error: 0000:01:00.0: vfio-pci did not bind to it within 200 ms " nodedev-detach 01:00.0
+        unset HOSTDEV_FAKE_FAIL_PROBE HOSTDEV_FAKE_BIND_TIMEOUT_MS
+else
+        fail "hostdevd-fake starts with a refused bind" "$(cat "$TMP/daemon.log")"
+fi
+stop_daemon
+start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA" -v -v || fail "hostdevd-fake starts again" "$(cat "$TMP/daemon.log")"
+
 # --- the trees (and the state directories) end the same
 tree_sum() {
         (cd "$1" && find sys etc -printf '%y %P %l\n' | sort && find sys etc -type f -exec md5sum {} + | sort -k2)
@@ -594,6 +721,22 @@ if HOSTDEV_MDEVCTL_DIR=$TMP/daemon-mdevctl start_daemon "$HOSTDEVD_FAKE" --sysro
         stop_daemon
 else
         fail "hostdevd-fake starts with \$HOSTDEV_MDEVCTL_DIR" "$(cat "$TMP/daemon.log")"
+fi
+
+# --- a caller's -v does not change the daemon's own log: a daemon without
+# -v logs no info line of the call it sent back
+if start_daemon "$HOSTDEVD_FAKE" --sysroot "$TA" --state-dir "$SA"; then
+        viad -v nodedev-reattach 01:00.0 --dry-run > /dev/null 2> "$TMP/err"
+        viad -v nodedev-detach 01:00.0 01:00.1 > /dev/null 2>> "$TMP/err"
+        viad nodedev-reattach 01:00.0 01:00.1 > /dev/null 2> "$TMP/err2"
+        grep -q "^hostdevctl: libvirt is not asked about a sysroot without a URI$" "$TMP/err" \
+                && grep -q "^hostdevctl: 0000:01:00.1: waiting up to [0-9]* ms for vfio-pci to bind to it$" "$TMP/err" \
+                && ! grep -E -q "$INFO_RE" "$TMP/err2" && ! grep -q "^<[5-7]>" "$TMP/daemon.log" \
+                && ok "a daemon without -v: the caller's -v gets the info lines, the daemon's log none, the next call none" \
+                || fail "a daemon without -v: its own log unchanged by a caller's -v" "$(cat "$TMP/err" "$TMP/err2" "$TMP/daemon.log" | tr '\n' ' ')"
+        stop_daemon
+else
+        fail "hostdevd-fake without -v starts" "$(cat "$TMP/daemon.log")"
 fi
 
 finish

@@ -30,6 +30,12 @@
  * (the daemon's result, to print) or BUS_DONE (the daemon's error was
  * printed; the exit status is *ret_rc); bus_call() BUS_REPLY for
  * BUS_RESULT.
+ * The library's warnings and errors that a call logs come back as Log
+ * signals before its reply (Apply and MdevApply: in the reply's log), and
+ * they are printed here as the library's log lines of a direct run are,
+ * before the verb's own output; the caller's -v travels with the call
+ * (bit 32 of the method's `t flags`, BUS_FLAG_LOG_INFO; recover calls
+ * RecoverWithFlags for it) and adds the call's info lines.
  */
 #include <errno.h>
 #include <limits.h>
@@ -45,6 +51,8 @@ bool arg_direct;
 #define BUS_NAME "org.hostdev.Hostdev1"
 #define MANAGER_PATH "/org/hostdev/Hostdev1/Manager"
 #define MANAGER_IFACE "org.hostdev.Hostdev1.Manager"
+/* in a method's flags: the caller's -v (docs/dbus.md) */
+#define BUS_FLAG_LOG_INFO (UINT64_C(1) << 32)
 
 /* The persisted configuration a method reads or writes (routes[]' .dirs):
  * the daemon uses its own directories, which it says as Manager
@@ -72,7 +80,8 @@ static const struct bus_route {
         { "nodedev-detach --devices", "DetachDevices", "org.hostdev.detach", HD_RESULT_DRIVERS, "nodedev-detach" },
         { "nodedev-reattach --devices", "ReattachDevices", "org.hostdev.reattach", HD_RESULT_DRIVERS, "nodedev-reattach" },
         { "nodedev-reset", "Reset", "org.hostdev.reset", HD_RESULT_RESET },
-        { "recover", "Recover", "org.hostdev.recover", HD_RESULT_DRIVERS },
+        /* Recover with flags: the caller's -v */
+        { "recover", "RecoverWithFlags", "org.hostdev.recover", HD_RESULT_DRIVERS },
         { "sriov set", "SriovSet", "org.hostdev.sriov", HD_RESULT_SRIOV },
         /* the second call of sriov set --persist (and of sriov vf --persist) */
         { "sriov set --persist", "SriovPersist", "org.hostdev.sriov", HD_RESULT_SRIOV, "sriov set", .dirs = DIR_CONFIG },
@@ -403,7 +412,14 @@ static int append_args(sd_bus_message *m, const char *types, va_list *ap) {
                 case 'u': r = sd_bus_message_append(m, "u", va_arg(*ap, uint32_t)); break;
                 case 'i': r = sd_bus_message_append(m, "i", va_arg(*ap, int32_t)); break;
                 case 'b': r = sd_bus_message_append(m, "b", va_arg(*ap, int)); break;
-                case 't': r = sd_bus_message_append(m, "t", va_arg(*ap, uint64_t)); break;
+                case 't': {
+                        /* the flags, and the caller's -v */
+                        uint64_t flags = va_arg(*ap, uint64_t);
+                        if (arg_log_level >= HD_LOG_INFO)
+                                flags |= BUS_FLAG_LOG_INFO;
+                        r = sd_bus_message_append(m, "t", flags);
+                        break;
+                }
                 case 'A': {
                         size_t n = va_arg(*ap, size_t);
                         const hd_mdev_attr *a = va_arg(*ap, const hd_mdev_attr *);
@@ -507,13 +523,57 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error _
         return 0;
 }
 
+/* The daemon's Log signals of this call, kept until its reply says
+ * who answered: only that sender's are printed. */
+struct log_signals {
+        size_t n;
+        sd_bus_message **m;
+};
+
+static int on_log(sd_bus_message *m, void *userdata, sd_bus_error *ret_error _unused_) {
+        struct log_signals *l = userdata;
+        sd_bus_message **v;
+
+        if (!sd_bus_message_is_signal(m, MANAGER_IFACE, "Log") || !streq_ptr(sd_bus_message_get_path(m), MANAGER_PATH))
+                return 0;
+        v = realloc(l->m, (l->n + 1) * sizeof(*v));
+        if (!v)
+                return 0;
+        l->m = v;
+        l->m[l->n++] = sd_bus_message_ref(m);
+        return 1;
+}
+
+/* The log lines the daemon sent for @reply's call, printed as the
+ * library's log lines of a direct run are (at this run's level) */
+static void log_signals_print(struct log_signals *l, sd_bus_message *reply) {
+        const char *from = reply ? sd_bus_message_get_sender(reply) : NULL;
+
+        for (size_t i = 0; i < l->n; i++) {
+                const char *line = NULL;
+                int32_t level = 0;
+                if (from && streq_ptr(sd_bus_message_get_sender(l->m[i]), from) &&
+                    sd_bus_message_read(l->m[i], "is", &level, &line) > 0)
+                        log_line(level, line);
+                sd_bus_message_unref(l->m[i]);
+        }
+        free(l->m);
+        *l = (struct log_signals) {};
+}
+
 static int call(const struct bus_route *rt, const char *verb, hd_result **ret, int *ret_rc, const char *types,
                 va_list *ap) {
         _cleanup_(ctx_unrefp) hd_ctx *ctx = NULL;
         sd_bus_message *m = NULL, *reply = NULL;
+        struct log_signals logs = {};
+        sd_bus_slot *filter = NULL;
         const char *json = NULL;
         int r;
 
+        /* the daemon's log lines of this call (its warnings and errors;
+         * with -v its info lines too) come as signals */
+        if (sd_bus_add_filter(bus, &filter, on_log, &logs) < 0)
+                filter = NULL;
         r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, rt->method);
         if (r >= 0)
                 r = append_args(m, types, ap);
@@ -522,6 +582,7 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
                 r = sd_bus_message_set_allow_interactive_authorization(m, true);
         if (r < 0) {
                 sd_bus_message_unref(m);
+                sd_bus_slot_unref(filter);
                 errorf("%s: cannot call hostdevd: %s", verb, strerror(-r));
                 *ret_rc = EXIT_FAILURE;
                 return BUS_DONE;
@@ -537,6 +598,9 @@ static int call(const struct bus_route *rt, const char *verb, hd_result **ret, i
                 if (r == 0)
                         r = sd_bus_wait(bus, UINT64_MAX);
         }
+        /* the library's lines first, as a direct run logs them while it works */
+        sd_bus_slot_unref(filter);
+        log_signals_print(&logs, reply);
         if (r < 0) {
                 errorf("%s: hostdevd: %s (hostdevctl --direct runs it without the daemon)", verb, strerror(-r));
                 *ret_rc = EXIT_FAILURE;

@@ -128,7 +128,7 @@ static int verb_recover(int argc, char **argv) {
         _hd_cleanup_result_ hd_result *res = NULL;
         int r, rc = EXIT_FAILURE, route;
 
-        route = bus_route("recover", NULL, &res, &rc, "");
+        route = bus_route("recover", NULL, &res, &rc, "t", (uint64_t) 0);
         if (route == BUS_DONE)
                 return rc;
         if (route == BUS_DIRECT) {
