@@ -322,7 +322,7 @@ static bool dir_same(const struct bus_dir *d, char *why, size_t size) {
  * Each is compared once a run. */
 static bool dirs_agree(unsigned dirs) {
         static unsigned checked, differ;
-        static char why[ELEMENTSOF(bus_dirs)][2 * PATH_MAX + 96];
+        static char why[ELEMENTSOF(bus_dirs)][sizeof(why_not)];
 
         for (size_t i = 0; i < ELEMENTSOF(bus_dirs); i++) {
                 if (!(dirs & bus_dirs[i].flag))
@@ -333,7 +333,7 @@ static bool dirs_agree(unsigned dirs) {
                                 differ |= bus_dirs[i].flag;
                 }
                 if (differ & bus_dirs[i].flag) {
-                        snprintf(why_not, sizeof(why_not), "%s", why[i]);
+                        memcpy(why_not, why[i], sizeof(why_not));
                         return false;
                 }
         }
