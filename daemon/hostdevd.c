@@ -1271,6 +1271,19 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
         return 0;
 }
 
+/* A step of a round that updates part of the tree (the library's answer
+ * @r, or the snapshot's failure to follow it: u->error): when it failed,
+ * the round ends in a full enumeration, logged as PREFIX NAME: why
+ * (@stale for -ESTALE, a device the library cannot place). */
+static void update_step_done(struct update *u, int r, const char *prefix, const char *name, const char *stale) {
+        if (r >= 0 && u->error)
+                r = u->error;
+        if (r >= 0)
+                return;
+        logf_(7, "%s%s: %s: re-reading every device", prefix, name, r == -ESTALE ? stale : strerror(-r));
+        u->full = true;
+}
+
 /* the live host: the queue, then the devices @names plan on read again;
  * @after: a name not in the tree is skipped (its events follow) */
 static int tree_update_names(struct daemon *d, const char *const *names, size_t n, bool after) {
@@ -1297,13 +1310,7 @@ static int tree_update_names(struct daemon *d, const char *const *names, size_t 
                 }
                 /* the device, its IOMMU group, a PF's VFs (iommu/) */
                 r = hd_iommu_group_refresh(d->list, dev, on_change, &u);
-                if (r >= 0 && u.error)
-                        r = u.error;
-                if (r < 0) {
-                        logf_(7, "%s: %s: re-reading every device", names[i],
-                              r == -ESTALE ? "not placed (or a mediated device)" : strerror(-r));
-                        u.full = true;
-                }
+                update_step_done(&u, r, "", names[i], "not placed (or a mediated device)");
         }
         return update_end(d, &u, after ? "a write's devices" : "a write's plan");
 }
@@ -1333,13 +1340,7 @@ int tree_update_defined_mdevs(struct daemon *d, char *const *parents, size_t n) 
                 int r;
                 logf_(7, "re-read defined mdevs of %s", parents[i]);
                 r = hd_nodedev_list_update_defined_mdevs(d->list, parents[i], on_change, &u);
-                if (r >= 0 && u.error)
-                        r = u.error;
-                if (r < 0) {
-                        logf_(7, "defined mdevs of %s: %s: re-reading every device", parents[i],
-                              r == -ESTALE ? "cannot be placed in the tree" : strerror(-r));
-                        u.full = true;
-                }
+                update_step_done(&u, r, "defined mdevs of ", parents[i], "cannot be placed in the tree");
         }
         return update_end(d, &u, "mdev definitions");
 }
