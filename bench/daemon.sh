@@ -172,17 +172,10 @@ mapfile -t DEVS < <(cd "$T/sys/bus/pci/devices" && for a in *; do
 cat > "$W/ns.sh" <<'EONS'
 set -u
 T=$1 W=$2; shift 2
-mount --bind "$T/sys" /sys && mount -t tmpfs tmpfs /run && mkdir -p /run/udev && mount --bind "$T/run/udev" /run/udev || exit 77
-ip link set lo up
-A=unix:path=$W/ns-bus
-dbus-daemon --config-file="$W/ns-bus.conf" --fork --print-pid=3 3> "$W/ns-bus.pid" || exit 1
-"$HOSTDEVD" -v -v --bus-address "$A" 2> "$W/ns-daemon.log" &
-dpid=$!
-for _ in $(seq 600); do
-        [ "$(busctl --address="$A" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                NameHasOwner s org.hostdev.Hostdev1 2>/dev/null)" = "b true" ] && break
-        sleep 0.1
-done
+# the namespace and the daemon as the live-host tests set them up
+. "$SRCDIR/tests/daemon-ns-lib.sh"
+ns_enter "$T"
+NS_WAIT_S=60 ns_start_daemon "$W" -v -v
 python3 "$HERE/uevent-latency.py" "$DAEMON_CLIENT" "$A" "$ROUNDS" "$@"
 # a write's preparation on the live host: dry-run Detach calls
 "$DAEMON_CLIENT" "$A" detach "$DETACH_REPS" "${1##*/}"
@@ -190,8 +183,7 @@ echo "rss=$(awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' /proc/$dpid/status)"
 kill "$dpid"; wait "$dpid" 2>/dev/null
 kill "$(cat "$W/ns-bus.pid")" 2>/dev/null
 EONS
-bus_conf "$W/ns-bus.conf" "unix:path=$W/ns-bus"
-HERE=$HERE HOSTDEVD=$HOSTDEVD DAEMON_CLIENT=$DAEMON_CLIENT ROUNDS=$ROUNDS DETACH_REPS=$DETACH_REPS \
+SRCDIR=$TOP HERE=$HERE HOSTDEVD=$HOSTDEVD DAEMON_CLIENT=$DAEMON_CLIENT ROUNDS=$ROUNDS DETACH_REPS=$DETACH_REPS \
         unshare -Urmn bash "$W/ns.sh" "$T" "$W" "${DEVS[@]}" > "$W/lat" 2> "$W/lat.err" || true
 grep -E '^[0-9]+$' "$W/lat" | sort -n > "$W/lat.sorted" || true
 n=$(wc -l < "$W/lat.sorted")

@@ -1,6 +1,6 @@
 # Sourced by the helpers that run hostdevd on "the live host" inside
 # `unshare -Urmn` (tests/daemon-live-ns.sh, daemon-events-ns.sh,
-# daemon-mdev-events-ns.sh, daemon-writes-ns.sh):
+# daemon-mdev-events-ns.sh, daemon-writes-ns.sh; bench/daemon.sh's ns.sh):
 #
 #   ns_enter TREE            TREE's sys and run/udev bound over /sys and
 #                            /run/udev (as tests/test-udev.sh does), lo up;
@@ -11,6 +11,7 @@
 #                            $HOSTDEVD --bus-address $A ARG... (log
 #                            W/ns-daemon.log, pid $dpid), waited for until it
 #                            owns its name (asked of the bus), 30 s at most
+#                            ($NS_WAIT_S seconds when set: bench/daemon.sh)
 #
 # Nothing outside the namespaces is touched.
 INJECT="python3 $SRCDIR/tests/uevent-inject.py"
@@ -39,7 +40,7 @@ EOC
         dbus-daemon --config-file="$w/ns-bus.conf" --fork --print-pid=3 3> "$w/ns-bus.pid" || exit 1
         "$HOSTDEVD" --bus-address "$A" "$@" > "$w/ns-daemon.log" 2>&1 &
         dpid=$!
-        for _ in $(seq 300); do
+        for _ in $(seq $((${NS_WAIT_S:-30} * 10))); do
                 [ "$(busctl --address="$A" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
                         NameHasOwner s org.hostdev.Hostdev1 2>/dev/null)" = "b true" ] && break
                 sleep 0.1
